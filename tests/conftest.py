@@ -1,0 +1,59 @@
+"""Shared fixtures: the array module (NumPy always, CuPy when a GPU is present) and the
+hypothesis profiles (CI: derandomized, no deadline, so the suite never flakes)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tinycolor import backend
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    max_examples=25,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.register_profile(
+    "dev", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def _devices():
+    return ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+@pytest.fixture(params=_devices())
+def device(request):
+    """'cpu', then 'cuda' (skipped cleanly when CuPy or a GPU is missing)."""
+    if request.param == "cuda" and not backend.cuda_available():
+        pytest.skip("no CuPy/GPU: the cuda case of this test needs one")
+    return request.param
+
+
+@pytest.fixture
+def xp(device):
+    """The array module of ``device``: numpy, or cupy on a GPU."""
+    return backend.xp_for(device)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state."""
+    backend.manual_seed(0)
+    np.random.seed(0)
+    yield
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: the case runs on CuPy and skips without a GPU")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")

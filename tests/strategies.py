@@ -1,0 +1,42 @@
+"""Hypothesis strategies shared by the op tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinycolor as tc
+
+
+def shapes(min_dims=1, max_dims=4, min_side=1, max_side=5):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+@st.composite
+def arrays(draw, shape, lo=-2.0, hi=2.0, away_from=None, margin=1e-2):
+    """float64 arrays with values in [lo, hi], optionally kept ``margin`` away from the kink
+    points in ``away_from`` (e.g. 0 for relu and abs), so that central differences are valid."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    a = np.random.default_rng(seed).uniform(lo, hi, size=shape)
+    for k in away_from or ():
+        close = np.abs(a - k) < margin
+        a[close] = k + np.where(a[close] >= k, margin, -margin) * 2
+    return a
+
+
+def tensor(a, device="cpu", requires_grad=True):
+    """A float64 tensor on ``device`` for gradient checks."""
+    return tc.Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad, device=device)
+
+
+@st.composite
+def broadcastable_pair(draw, max_dims=3):
+    """Two shapes that broadcast together, one possibly with fewer or size-1 axes."""
+    shape = draw(shapes(1, max_dims, 1, 4))
+    other = list(shape)
+    for i in range(len(other)):
+        if draw(st.booleans()):
+            other[i] = 1
+    drop = draw(st.integers(0, len(other) - 1))
+    return tuple(shape), tuple(other[drop:])

@@ -1,0 +1,503 @@
+"""Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and the graph walk.
+
+A ``Tensor`` wraps an array (``.data``, NumPy or CuPy) and, when it was made by an op, the
+``Function`` instance that made it (``._ctx``). Each Function subclass implements
+
+* ``forward(*arrays, **options) -> array``: computes the result on raw arrays and saves what the
+  backward pass needs with ``self.save_for_backward(...)``;
+* ``backward(grad) -> grad or tuple of grads``: given dL/d(output), returns dL/d(input) for each
+  array input, in order (``None`` for an input that needs no gradient).
+
+The engine, not the op, does the bookkeeping common to every op:
+
+* it sums a gradient back to its input's shape when the forward pass broadcast it
+  (``unbroadcast``);
+* it records the graph only when some input requires a gradient and grad mode is on;
+* ``backward`` orders the graph with an iterative depth-first topological sort (no recursion,
+  so a chain of 10,000 ops works) and visits each node once, after all its consumers;
+* gradients **accumulate** into leaves: calling ``backward`` twice adds the second gradient to
+  ``.grad``, as in PyTorch. Call ``zero_grad()`` on the tensor, the module or the optimizer
+  to clear them between steps. Intermediate tensors do not keep their gradient.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+
+import numpy as np
+
+from . import backend
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) that records no graph: for evaluation and updates."""
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _state.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _state.enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, to get ``shape``."""
+    if grad.shape == tuple(shape):
+        return grad
+    ndiff = grad.ndim - len(shape)
+    if ndiff > 0:
+        grad = grad.sum(axis=tuple(range(ndiff)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One differentiable operation. Subclass it; call it with ``MyOp.apply(*inputs, **opts)``."""
+
+    def __init__(self):
+        self.saved = ()
+        self.inputs = ()
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+    def forward(self, *arrays, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @classmethod
+    def apply(cls, *inputs, **options) -> Tensor:
+        tensors = [as_tensor_like(x, inputs) for x in inputs]
+        _check_same_device(cls.__name__, tensors)
+        fn = cls()
+        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        out = fn.forward(*[t.data for t in tensors], **options)
+        result = Tensor(out, requires_grad=record, _internal=True)
+        if record:
+            fn.inputs = tuple(tensors)
+            result._ctx = fn
+        else:
+            fn.saved = ()
+        return result
+
+
+def _check_same_device(opname, tensors):
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        where = ", ".join(f"input {i} {t.shape} on {t.device}" for i, t in enumerate(tensors))
+        raise backend.DeviceError(
+            f"{opname}: all inputs must be on one device, got {where}; move them with .to(device)"
+        )
+
+
+def as_tensor_like(x, others=()) -> Tensor:
+    """Wrap a constant (scalar or array) as a Tensor on the device of the tensors in ``others``."""
+    if isinstance(x, Tensor):
+        return x
+    device, dtype = "cpu", None
+    for o in others:
+        if isinstance(o, Tensor):
+            device, dtype = o.device, o.dtype
+            break
+    if isinstance(x, (int, float, bool)) and dtype is not None and np.issubdtype(dtype, np.floating):
+        xp = backend.xp_for(device)
+        return Tensor(xp.asarray(x, dtype=dtype), _internal=True)
+    return Tensor(backend.to_device(x, device) if not backend.is_cupy_array(x) else x, _internal=True)
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, for ``backward``.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device=None)``: ``data`` may be a Python
+    number or list (stored as float32 when it holds floats), a NumPy or a CuPy array (its
+    dtype is kept unless ``dtype`` is given). ``device`` defaults to the array's own device for
+    a CuPy array, else to ``tinycolor.get_device()``.
+    """
+
+    __array_priority__ = 1000  # so that ndarray * Tensor calls Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None, _internal=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        if backend.is_cupy_array(data):
+            arr = data if dtype is None else data.astype(dtype, copy=False)
+            if device is not None and backend._check_name(device) == "cpu":
+                arr = arr.get()
+        else:
+            if dtype is None and not isinstance(data, np.ndarray | np.generic):
+                arr = np.asarray(data)
+                if arr.dtype == np.float64:
+                    arr = arr.astype(backend.default_dtype)
+            else:
+                arr = np.asarray(data, dtype=dtype)
+            target = device if device is not None else (backend.get_device() if not _internal else "cpu")
+            if backend._check_name(target) == "cuda":
+                arr = backend.to_device(arr, "cuda")
+        if requires_grad and not _is_float(arr.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got {arr.dtype}")
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx: Function | None = None
+        self.name = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return int(self.data.size)
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __len__(self):
+        return self.data.shape[0]
+
+    def __repr__(self):
+        extra = f", device='{self.device}'" if self.device != "cpu" else ""
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(")
+        return f"Tensor({body}, dtype={self.dtype}{extra})"
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied from the GPU when it lives there)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (no gradient flows through it)."""
+        return Tensor(self.data, _internal=True)
+
+    def to(self, device) -> Tensor:
+        """This tensor on ``device`` ('cpu' or 'cuda'); a differentiable copy if it moved."""
+        name = backend._check_name(device)
+        if name == self.device:
+            return self
+        from .functional.shape import ToDevice  # noqa: PLC0415
+
+        return ToDevice.apply(self, device=name)
+
+    def astype(self, dtype) -> Tensor:
+        from .functional.elementwise import Cast  # noqa: PLC0415
+
+        return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+    def requires_grad_(self, flag=True) -> Tensor:
+        if flag and not _is_float(self.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = bool(flag)
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad=None):
+        """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
+
+        ``grad`` is dL/dself; it may be omitted only for a single-element tensor (then 1).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad)"
+            )
+        xp = backend.array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a single-element output, got shape "
+                    f"{self.shape}; pass grad= of that shape"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else grad
+            grad = xp.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.data.shape:
+                grad = xp.broadcast_to(grad, self.data.shape)
+
+        order = _topological_order(self)
+        grads = {id(self): grad}
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            ctx = node._ctx
+            if ctx is None:  # a leaf: accumulate
+                if node.requires_grad:
+                    node.grad = g.copy() if node.grad is None else node.grad + g
+                continue
+            in_grads = ctx.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if len(in_grads) != len(ctx.inputs):
+                raise RuntimeError(
+                    f"{ctx.name}.backward returned {len(in_grads)} gradients for "
+                    f"{len(ctx.inputs)} inputs"
+                )
+            for inp, ig in zip(ctx.inputs, in_grads):
+                if ig is None or not inp.requires_grad:
+                    continue
+                ig = unbroadcast(ig, inp.data.shape)
+                if ig.dtype != inp.dtype:
+                    ig = ig.astype(inp.dtype)
+                key = id(inp)
+                if key in grads:
+                    grads[key] = grads[key] + ig
+                else:
+                    grads[key] = ig
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, o):
+        return F().add(self, o)
+
+    def __radd__(self, o):
+        return F().add(o, self)
+
+    def __sub__(self, o):
+        return F().sub(self, o)
+
+    def __rsub__(self, o):
+        return F().sub(o, self)
+
+    def __mul__(self, o):
+        return F().mul(self, o)
+
+    def __rmul__(self, o):
+        return F().mul(o, self)
+
+    def __truediv__(self, o):
+        return F().div(self, o)
+
+    def __rtruediv__(self, o):
+        return F().div(o, self)
+
+    def __pow__(self, o):
+        return F().pow(self, o)
+
+    def __rpow__(self, o):
+        return F().pow(o, self)
+
+    def __matmul__(self, o):
+        return F().matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return F().matmul(o, self)
+
+    def __neg__(self):
+        return F().neg(self)
+
+    def __getitem__(self, idx):
+        return F().getitem(self, idx)
+
+    def _compare(self, o, op):
+        other = o.data if isinstance(o, Tensor) else o
+        return Tensor(op(self.data, other), _internal=True)
+
+    def __lt__(self, o):
+        return self._compare(o, lambda a, b: a < b)
+
+    def __le__(self, o):
+        return self._compare(o, lambda a, b: a <= b)
+
+    def __gt__(self, o):
+        return self._compare(o, lambda a, b: a > b)
+
+    def __ge__(self, o):
+        return self._compare(o, lambda a, b: a >= b)
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ methods
+    def sum(self, axis=None, keepdims=False):
+        return F().sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return F().mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return F().max(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, unbiased=False):
+        return F().var(self, axis, keepdims, unbiased)
+
+    def argmax(self, axis=None):
+        return Tensor(self.data.argmax(axis=axis), _internal=True)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        return F().reshape(self, shape)
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
+        return F().transpose(self, axes or None)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return F().flatten(self, start_dim, end_dim)
+
+    def exp(self):
+        return F().exp(self)
+
+    def log(self):
+        return F().log(self)
+
+    def sqrt(self):
+        return F().sqrt(self)
+
+    def abs(self):
+        return F().abs(self)
+
+    def relu(self):
+        return F().relu(self)
+
+    def sigmoid(self):
+        return F().sigmoid(self)
+
+    def tanh(self):
+        return F().tanh(self)
+
+    def clip(self, lo=None, hi=None):
+        return F().clip(self, lo, hi)
+
+    def softmax(self, axis=-1):
+        return F().softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return F().log_softmax(self, axis)
+
+
+def _is_float(dtype) -> bool:
+    return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes reachable from ``root``, each after all of its inputs (iterative DFS)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for inp in node._ctx.inputs:
+                if inp.requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+@functools.cache
+def F():
+    """The functional module, imported lazily (it imports this module)."""
+    from . import functional  # noqa: PLC0415
+
+    return functional
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def _creation(fill):
+    def make(*shape, dtype=None, device=None, requires_grad=False):
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        xp = backend.xp_for(device or backend.get_device())
+        arr = fill(xp, shape, dtype or backend.default_dtype)
+        return Tensor(arr, requires_grad=requires_grad, _internal=True)
+
+    return make
+
+
+zeros = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
+ones = _creation(lambda xp, s, d: xp.ones(s, dtype=d))
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from the seeded generator (see ``manual_seed``)."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    arr = backend.rng("cpu").standard_normal(shape).astype(dtype or backend.default_dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)

@@ -1,0 +1,147 @@
+"""Array backends: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+This is the only module that imports CuPy, and it does so lazily: importing tinycolor never
+touches CuPy unless the 'cuda' device is asked for (``set_device('cuda')``, the environment
+variable ``TINYCOLOR_DEVICE=cuda``, or ``tensor.to('cuda')``).
+
+Every op gets its array module with ``xp = array_module(x)`` and calls ``xp.*`` so that one code
+path runs on both devices.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda")
+default_dtype = np.float32
+
+_cupy = None  # the cupy module once loaded
+_device = None  # the default device, resolved on first use
+_seed = None
+_rngs: dict[str, object] = {}
+
+
+class DeviceError(RuntimeError):
+    """Raised when a device is unknown, unavailable, or two devices are mixed in one op."""
+
+
+def _check_name(device: str) -> str:
+    name = str(device).lower()
+    if name.startswith("cuda:"):
+        name = "cuda"
+    if name == "gpu":
+        name = "cuda"
+    if name not in DEVICES:
+        raise DeviceError(f"unknown device {device!r}: expected one of {', '.join(DEVICES)}")
+    return name
+
+
+def cupy():
+    """Import and return CuPy, or raise a DeviceError that says why it cannot be used."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy as cp  # noqa: PLC0415
+        except Exception as exc:  # ImportError, or a broken CUDA install
+            raise DeviceError(
+                "device 'cuda' needs CuPy, which could not be imported "
+                f"({type(exc).__name__}: {exc}); install it with "
+                "`pip install 'tinycolor[gpu]'` on a machine with an NVIDIA GPU"
+            ) from None
+        try:
+            n = cp.cuda.runtime.getDeviceCount()
+        except Exception as exc:
+            raise DeviceError(f"device 'cuda': CuPy is installed but no GPU is usable ({exc})") from None
+        if n < 1:
+            raise DeviceError("device 'cuda': CuPy is installed but no GPU was found")
+        _cupy = cp
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU (never raises)."""
+    try:
+        cupy()
+        return True
+    except DeviceError:
+        return False
+
+
+def get_device() -> str:
+    """The default device for new tensors: 'cpu' unless set_device or TINYCOLOR_DEVICE says so."""
+    global _device
+    if _device is None:
+        _device = _check_name(os.environ.get("TINYCOLOR_DEVICE", "cpu") or "cpu")
+        if _device == "cuda":
+            cupy()
+    return _device
+
+
+def set_device(device: str) -> None:
+    """Make ``device`` ('cpu' or 'cuda') the default for new tensors and parameters."""
+    global _device
+    name = _check_name(device)
+    if name == "cuda":
+        cupy()
+    _device = name
+
+
+def xp_for(device: str):
+    """The array module (numpy or cupy) that holds arrays on ``device``."""
+    return cupy() if _check_name(device) == "cuda" else np
+
+
+def is_cupy_array(x) -> bool:
+    return _cupy is not None and isinstance(x, _cupy.ndarray)
+
+
+def array_module(x):
+    """numpy or cupy, whichever owns the array ``x`` (NumPy for scalars and lists)."""
+    return _cupy if is_cupy_array(x) else np
+
+
+def device_of(x) -> str:
+    """'cuda' for a CuPy array, 'cpu' for anything else."""
+    return "cuda" if is_cupy_array(x) else "cpu"
+
+
+def to_device(x, device: str):
+    """Copy an array to ``device`` (a no-op when it is already there)."""
+    name = _check_name(device)
+    if name == "cuda":
+        cp = cupy()
+        return x if isinstance(x, cp.ndarray) else cp.asarray(x)
+    if is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def to_numpy(x) -> np.ndarray:
+    return x.get() if is_cupy_array(x) else np.asarray(x)
+
+
+# --------------------------------------------------------------------------- random numbers
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every random number generator tinycolor uses (initialisation, dropout, data).
+
+    Two runs that call ``manual_seed(n)`` first draw the same numbers on the same device.
+    """
+    global _seed
+    _seed = int(seed)
+    _rngs.clear()
+
+
+def rng(device: str = "cpu"):
+    """The generator for ``device``: a numpy.random.Generator, or a cupy one on 'cuda'."""
+    name = _check_name(device)
+    if name not in _rngs:
+        if name == "cuda":
+            seed = _seed if _seed is not None else np.random.SeedSequence().entropy % 2**63
+            _rngs[name] = cupy().random.default_rng(seed)
+        else:
+            _rngs[name] = np.random.default_rng(_seed)
+    return _rngs[name]

@@ -1,0 +1,375 @@
+"""Elementwise ops and activations. Broadcasting is NumPy's; the engine un-broadcasts grads."""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1,  dz/db = 1."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1,  dz/db = -1."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b,  dz/db = a."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved
+        return g * b, g * a
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = g / b
+        gb = -ga * a / b if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b a^(b-1),  dz/db = a^b log a (only where b needs a gradient)."""
+
+    def forward(self, a, b):
+        z = a**b
+        self.save_for_backward(a, b, z)
+        return z
+
+    def backward(self, g):
+        a, b, z = self.saved
+        xp = array_module(a)
+        ga = g * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        gb = g * z * xp.log(a) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -a;  dz/da = -1."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    """z = e^a;  dz/da = z."""
+
+    def forward(self, a):
+        z = array_module(a).exp(a)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return g * z
+
+
+class Log(Function):
+    """z = ln a;  dz/da = 1/a."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return array_module(a).log(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g / a
+
+
+class Sqrt(Function):
+    """z = sqrt(a);  dz/da = 1 / (2 z)."""
+
+    def forward(self, a):
+        z = array_module(a).sqrt(a)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return g / (2 * z)
+
+
+class Abs(Function):
+    """z = |a|;  dz/da = sign(a) (0 at 0)."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return array_module(a).abs(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g * array_module(a).sign(a)
+
+
+class Clip(Function):
+    """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0."""
+
+    def forward(self, a, lo=None, hi=None):
+        xp = array_module(a)
+        mask = xp.ones(a.shape, dtype=bool)
+        if lo is not None:
+            mask &= a >= lo
+        if hi is not None:
+            mask &= a <= hi
+        self.save_for_backward(mask)
+        return xp.clip(a, lo, hi).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        (mask,) = self.saved
+        return g * mask
+
+
+class Maximum(Function):
+    """z = max(a, b);  the gradient goes to the larger input, split in half on ties."""
+
+    def forward(self, a, b):
+        xp = array_module(a)
+        self.save_for_backward(a, b)
+        return xp.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        share = (a > b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Minimum(Function):
+    """z = min(a, b);  the gradient goes to the smaller input, split in half on ties."""
+
+    def forward(self, a, b):
+        xp = array_module(a)
+        self.save_for_backward(a, b)
+        return xp.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        share = (a < b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Where(Function):
+    """z = cond ? a : b;  dz/da = cond,  dz/db = not cond (cond gets no gradient)."""
+
+    def forward(self, cond, a, b):
+        cond = cond.astype(bool, copy=False)
+        self.save_for_backward(cond)
+        return array_module(a).where(cond, a, b)
+
+    def backward(self, g):
+        (cond,) = self.saved
+        return None, g * cond, g * ~cond
+
+
+class Cast(Function):
+    """z = a converted to another dtype;  the gradient is cast back."""
+
+    def forward(self, a, dtype):
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g
+
+
+# --------------------------------------------------------------------------- activations
+
+
+class ReLU(Function):
+    """z = max(a, 0);  dz/da = 1 where a > 0."""
+
+    def forward(self, a):
+        mask = a > 0
+        self.save_for_backward(mask)
+        return a * mask
+
+    def backward(self, g):
+        (mask,) = self.saved
+        return g * mask
+
+
+class LeakyReLU(Function):
+    """z = a if a > 0 else slope * a;  dz/da = 1 or slope."""
+
+    def forward(self, a, slope=0.01):
+        xp = array_module(a)
+        scale = xp.where(a > 0, a.dtype.type(1), a.dtype.type(slope))
+        self.save_for_backward(scale)
+        return a * scale
+
+    def backward(self, g):
+        (scale,) = self.saved
+        return g * scale
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e^-a) (computed as (1 + tanh(a/2)) / 2, stable);  dz/da = z (1 - z)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        z = (xp.tanh(a * 0.5) + 1) * 0.5
+        self.save_for_backward(z)
+        return z.astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        (z,) = self.saved
+        return g * z * (1 - z)
+
+
+class Tanh(Function):
+    """z = tanh a;  dz/da = 1 - z^2."""
+
+    def forward(self, a):
+        z = array_module(a).tanh(a)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return g * (1 - z * z)
+
+
+class Softmax(Function):
+    """z_i = e^{a_i} / sum_j e^{a_j} along ``axis``;  da = z * (g - sum(g * z))."""
+
+    def forward(self, a, axis=-1):
+        xp = array_module(a)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        z = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return z * (g - (g * z).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """z = a - logsumexp(a) along ``axis`` (shifted by the max: no overflow);
+    da = g - softmax(a) * sum(g)."""
+
+    def forward(self, a, axis=-1):
+        xp = array_module(a)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        z = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        xp = array_module(z)
+        return g - xp.exp(z) * g.sum(axis=self.axis, keepdims=True)
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+def add(a, b) -> Tensor:
+    return Add.apply(a, b)
+
+
+def sub(a, b) -> Tensor:
+    return Sub.apply(a, b)
+
+
+def mul(a, b) -> Tensor:
+    return Mul.apply(a, b)
+
+
+def div(a, b) -> Tensor:
+    return Div.apply(a, b)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - the field's name
+    return Pow.apply(a, b)
+
+
+def neg(a) -> Tensor:
+    return Neg.apply(a)
+
+
+def exp(a) -> Tensor:
+    return Exp.apply(a)
+
+
+def log(a) -> Tensor:
+    return Log.apply(a)
+
+
+def sqrt(a) -> Tensor:
+    return Sqrt.apply(a)
+
+
+def abs(a) -> Tensor:  # noqa: A001
+    return Abs.apply(a)
+
+
+def clip(a, lo=None, hi=None) -> Tensor:
+    """Clamp to [lo, hi] (either may be None)."""
+    return Clip.apply(a, lo=lo, hi=hi)
+
+
+clamp = clip
+
+
+def maximum(a, b) -> Tensor:
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b) -> Tensor:
+    return Minimum.apply(a, b)
+
+
+def where(cond, a, b) -> Tensor:
+    return Where.apply(cond, a, b)
+
+
+def relu(x) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01) -> Tensor:
+    return LeakyReLU.apply(x, slope=negative_slope)
+
+
+def sigmoid(x) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def tanh(x) -> Tensor:
+    return Tanh.apply(x)
+
+
+def softmax(x, axis=-1) -> Tensor:
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis=-1) -> Tensor:
+    return LogSoftmax.apply(x, axis=axis)

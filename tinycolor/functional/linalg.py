@@ -1,0 +1,73 @@
+"""Matrix products: matmul (batched, broadcast) and linear (x @ w.T + b)."""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor
+
+
+class MatMul(Function):
+    """z = a @ b (both at least 2-D, leading axes broadcast);
+    dz/da = g @ b^T,  dz/db = a^T @ g (summed over broadcast axes by the engine)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = g @ b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
+        gb = a.swapaxes(-1, -2) @ g if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x @ w^T + b with w of shape (out, in), x of shape (..., in);
+    dx = g @ w,  dw = g^T x (over all leading axes),  db = sum of g over leading axes."""
+
+    def forward(self, x, w, b=None):
+        self.save_for_backward(x, w)
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        x, w = self.saved
+        gx = g @ w if self.needs_input_grad[0] else None
+        gw = gb = None
+        g2 = g.reshape(-1, g.shape[-1])
+        if self.needs_input_grad[1]:
+            gw = g2.T @ x.reshape(-1, x.shape[-1])
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            gb = g2.sum(axis=0)
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's rules; 1-D operands are promoted and the axis removed."""
+    from .shape import reshape  # noqa: PLC0415
+
+    a_vec, b_vec = a.ndim == 1, b.ndim == 1
+    if a_vec:
+        a = reshape(a, (1, a.shape[0]))
+    if b_vec:
+        b = reshape(b, (b.shape[0], 1))
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]})")
+    z = MatMul.apply(a, b)
+    if a_vec or b_vec:
+        shape = z.shape[:-2] + (() if a_vec else z.shape[-2:-1]) + (() if b_vec else z.shape[-1:])
+        z = reshape(z, shape)
+    return z
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """y = x @ weight.T + bias, weight of shape (out_features, in_features), as in PyTorch."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+            f"{weight.shape} expects {weight.shape[1]}"
+        )
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

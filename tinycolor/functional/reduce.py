@@ -1,0 +1,109 @@
+"""Reductions: sum, mean, max, var over an axis (or several, or all)."""
+
+from __future__ import annotations
+
+import builtins
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+
+def _axes(axis, ndim):
+    """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % builtins.max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def _expand(g, shape, axes, keepdims):
+    """Give a reduced gradient back its reduced axes (size 1), ready to broadcast to shape."""
+    if not keepdims:
+        g = g.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    return g
+
+
+class Sum(Function):
+    """z = sum_axis a;  dz/da = 1 (the gradient is broadcast back)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
+        return a.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.broadcast_to(_expand(g, self.shape, self.axes, self.keepdims), self.shape)
+
+
+class Mean(Function):
+    """z = sum_axis a / n;  dz/da = 1/n."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
+        self.n = 1
+        for i in self.axes:
+            self.n *= a.shape[i]
+        return a.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        xp = array_module(g)
+        g = _expand(g, self.shape, self.axes, self.keepdims) / self.n
+        return xp.broadcast_to(g, self.shape)
+
+
+class Max(Function):
+    """z = max_axis a;  the gradient goes to the maximum, shared equally between ties."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
+        z = a.max(axis=self.axes, keepdims=True)
+        mask = a == z
+        self.save_for_backward(mask, mask.sum(axis=self.axes, keepdims=True))
+        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
+
+    def backward(self, g):
+        mask, count = self.saved
+        return _expand(g, mask.shape, self.axes, self.keepdims) * mask / count
+
+
+class Var(Function):
+    """z = sum (a - mean)^2 / (n - ddof);  dz/da = 2 (a - mean) / (n - ddof)."""
+
+    def forward(self, a, axis=None, keepdims=False, ddof=0):
+        self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
+        n = 1
+        for i in self.axes:
+            n *= a.shape[i]
+        if n - ddof <= 0:
+            raise ValueError(f"var: {n} element(s) reduced leave no degrees of freedom (ddof={ddof})")
+        centred = a - a.mean(axis=self.axes, keepdims=True)
+        self.denom = n - ddof
+        self.save_for_backward(centred)
+        return (centred * centred).sum(axis=self.axes, keepdims=keepdims) / self.denom
+
+    def backward(self, g):
+        (centred,) = self.saved
+        return _expand(g, centred.shape, self.axes, self.keepdims) * centred * (2 / self.denom)
+
+
+def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False) -> Tensor:
+    return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False, unbiased=False) -> Tensor:
+    """Variance; biased (divide by n) unless ``unbiased`` (divide by n - 1)."""
+    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=1 if unbiased else 0)

@@ -1,0 +1,225 @@
+"""Shape ops: reshape, transpose/permute, flatten, concat, stack, pad, indexing, device moves."""
+
+from __future__ import annotations
+
+import builtins
+
+from .. import backend
+from ..autograd import Function, Tensor, as_tensor_like
+from ..backend import array_module
+
+
+class Reshape(Function):
+    """z = a viewed with another shape;  the gradient is reshaped back."""
+
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot view shape {a.shape} as {tuple(shape)}") from None
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    """z = a with its axes permuted;  the gradient is permuted back by the inverse permutation."""
+
+    def forward(self, a, axes=None):
+        axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
+        if sorted(axes) != list(range(a.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of {a.ndim} axes")
+        self.inverse = tuple(sorted(range(a.ndim), key=axes.__getitem__))
+        return a.transpose(axes)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+class Concat(Function):
+    """z = [a_1, a_2, ...] joined along ``axis``;  each a_i gets its slice of the gradient."""
+
+    def forward(self, *arrays, axis=0):
+        xp = array_module(arrays[0])
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return xp.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        out, start = [], 0
+        for n in self.sizes:
+            idx = [slice(None)] * g.ndim
+            idx[self.axis] = slice(start, start + n)
+            out.append(g[tuple(idx)])
+            start += n
+        return tuple(out)
+
+
+class Stack(Function):
+    """z = the a_i stacked on a new ``axis``;  each a_i gets its slice of the gradient."""
+
+    def forward(self, *arrays, axis=0):
+        xp = array_module(arrays[0])
+        self.axis = axis
+        return xp.stack(arrays, axis=axis)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return tuple(xp.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
+
+
+class Pad(Function):
+    """Pad with a constant or by reflection (mirror without repeating the edge, as np 'reflect').
+
+    The gradient of constant padding is the centre crop; reflection also folds the gradient of
+    each mirrored border back onto the pixels it copied.
+    """
+
+    def forward(self, a, widths, mode="constant", value=0.0):
+        xp = array_module(a)
+        self.widths, self.mode = widths, mode
+        if mode == "constant":
+            return xp.pad(a, widths, mode="constant", constant_values=value)
+        for n, (lo, hi) in zip(a.shape, widths):
+            if lo >= n or hi >= n:
+                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n}")
+        return xp.pad(a, widths, mode="reflect")
+
+    def backward(self, g):
+        for axis, (lo, hi) in enumerate(self.widths):
+            if lo == 0 and hi == 0:
+                continue
+            n = g.shape[axis] - lo - hi
+            core = _take(g, axis, lo, lo + n).copy()
+            if self.mode == "reflect":
+                if lo:  # padded[lo - 1 - i] = a[1 + i]
+                    _view(core, axis, 1, lo + 1)[...] += _flip(_take(g, axis, 0, lo), axis)
+                if hi:  # padded[lo + n + i] = a[n - 2 - i]
+                    _view(core, axis, n - 1 - hi, n - 1)[...] += _flip(_take(g, axis, lo + n, lo + n + hi), axis)
+            g = core
+        return g
+
+
+def _take(a, axis, start, stop):
+    idx = [slice(None)] * a.ndim
+    idx[axis] = slice(start, stop)
+    return a[tuple(idx)]
+
+
+_view = _take
+
+
+def _flip(a, axis):
+    idx = [slice(None)] * a.ndim
+    idx[axis] = slice(None, None, -1)
+    return a[tuple(idx)]
+
+
+def _is_basic_index(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, int | slice | type(None)) or i is Ellipsis for i in items)
+
+
+class GetItem(Function):
+    """z = a[idx] (slices, integers, integer or boolean arrays);
+    the gradient is scattered back, adding where an index repeats."""
+
+    def forward(self, a, idx):
+        self.in_shape, self.idx, self.dtype = a.shape, idx, a.dtype
+        return a[idx]
+
+    def backward(self, g):
+        xp = array_module(g)
+        out = xp.zeros(self.in_shape, dtype=g.dtype)
+        if _is_basic_index(self.idx):
+            out[self.idx] = g
+        elif xp is array_module(0):
+            xp.add.at(out, self.idx, g)
+        else:  # CuPy
+            import cupyx  # noqa: PLC0415
+
+            cupyx.scatter_add(out, self.idx, g)
+        return out
+
+
+class ToDevice(Function):
+    """z = a copied to another device;  the gradient is copied back."""
+
+    def forward(self, a, device):
+        self.source = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    def backward(self, g):
+        return backend.to_device(g, self.source)
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+def reshape(x, shape) -> Tensor:
+    if isinstance(shape, int):
+        shape = (shape,)
+    return Reshape.apply(x, shape=tuple(shape))
+
+
+def transpose(x, axes=None) -> Tensor:
+    """Permute the axes (reverse them when ``axes`` is None), as ``ndarray.transpose``."""
+    return Transpose.apply(x, axes=axes)
+
+
+def permute(x, *axes) -> Tensor:
+    if len(axes) == 1 and isinstance(axes[0], tuple | list):
+        axes = tuple(axes[0])
+    return Transpose.apply(x, axes=axes)
+
+
+def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
+    """Merge the axes start_dim..end_dim into one, as ``torch.flatten``."""
+    nd = max(x.ndim, 1)
+    s, e = start_dim % nd, end_dim % nd
+    n = 1
+    for d in x.shape[s : e + 1]:
+        n *= d
+    return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
+
+
+def concat(tensors, axis=0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat needs at least one tensor")
+    return Concat.apply(*tensors, axis=axis)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def pad(x, pad, mode="constant", value=0.0) -> Tensor:
+    """Pad as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting from the
+    LAST axis, e.g. (left, right, top, bottom) for NCHW. ``mode`` is 'constant' or 'reflect'."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected pairs for at most {x.ndim} axes, got {pad}")
+    if mode not in ("constant", "reflect"):
+        raise ValueError(f"pad: mode must be 'constant' or 'reflect', got {mode!r}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if builtins.any(lo < 0 or hi < 0 for lo, hi in widths):
+        raise ValueError(f"pad: widths must be non-negative, got {pad}")
+    return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)
+
+
+def getitem(x, idx) -> Tensor:
+    x = as_tensor_like(x)
+    if isinstance(idx, Tensor):
+        idx = idx.data
+    elif isinstance(idx, tuple):
+        idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    return GetItem.apply(x, idx=idx)
