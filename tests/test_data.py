@@ -1,0 +1,572 @@
+"""tinycolor.data: image folders with bad files, transforms, the loader, the cache, the embedded
+datasets (synthetic scenes, skimage photos) and the CIFAR-10 binary reader."""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import color as skcolor
+from skimage import io as skio
+
+from tinycolor import data
+from tinycolor.data import folder as folder_mod
+from tinycolor.data import transforms as T
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Every test gets its own cache folder, never the user's."""
+    monkeypatch.setenv("TINYCOLOR_CACHE", str(tmp_path / "cache"))
+
+
+def _colour(h, w, seed=0):
+    """A smooth, clearly coloured uint8 test image (H, W, 3)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    base = rng.uniform(0.2, 0.8, 3)
+    img = np.stack([base[0] + 0.3 * x, base[1] + 0.3 * y, base[2] - 0.3 * x * y], -1)
+    img += rng.uniform(-0.05, 0.05, img.shape)
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def _save(path, img):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        skio.imsave(str(path), img, check_contrast=False)
+
+
+def _write_png16(path, img):
+    """A 16-bit RGB PNG written by hand (Pillow cannot write one): IHDR, one IDAT, IEND."""
+
+    def chunk(kind, payload):
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    h, w, _ = img.shape
+    rows = b"".join(b"\x00" + img[r].astype(">u2").tobytes() for r in range(h))
+    header = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _ref_lab(rgb_float):
+    return skcolor.rgb2lab(np.asarray(rgb_float, dtype=np.float64)).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- transforms
+def test_to_float_rgb_types():
+    u8 = np.array([[[0, 128, 255]]], dtype=np.uint8)
+    np.testing.assert_allclose(T.to_float_rgb(u8), [[[0, 128 / 255, 1]]], atol=1e-7)
+    u16 = np.array([[[0, 32768, 65535]]], dtype=np.uint16)
+    out = T.to_float_rgb(u16)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[[0, 32768 / 65535, 1]]], atol=1e-7)
+    # RGBA composites onto white: half-transparent black is mid gray, opaque red stays red
+    rgba = np.array([[[0, 0, 0, 128], [255, 0, 0, 255]]], dtype=np.uint8)
+    np.testing.assert_allclose(T.to_float_rgb(rgba), [[[127 / 255] * 3, [1, 0, 0]]], atol=1e-6)
+    assert T.to_float_rgb(np.zeros((4, 5, 2), np.uint8)).shape == (4, 5)  # gray + alpha
+    assert T.to_float_rgb(np.zeros((4, 5), np.uint16)).shape == (4, 5)
+    np.testing.assert_array_equal(T.to_float_rgb(np.array([[2.0, -1.0]])), [[1.0, 0.0]])
+
+
+def test_is_gray():
+    g = np.random.default_rng(0).random((6, 7)).astype(np.float32)
+    assert T.is_gray(g)
+    assert T.is_gray(np.stack([g, g, g], -1))
+    rgb = np.stack([g, g, g], -1)
+    rgb[3, 4, 0] += 0.1
+    assert not T.is_gray(rgb)
+
+
+def test_random_crop_is_a_crop_and_seeded():
+    img = np.random.default_rng(1).random((20, 30, 3)).astype(np.float32)
+    c1 = T.random_crop(img, 8, np.random.default_rng(5))
+    c2 = T.random_crop(img, 8, np.random.default_rng(5))
+    assert c1.shape == (8, 8, 3)
+    np.testing.assert_array_equal(c1, c2)
+    # the crop is a window of the image, and different seeds visit different windows
+    corners = set()
+    for s in range(30):
+        c = T.random_crop(img, (8, 12), np.random.default_rng(s))
+        assert c.shape == (8, 12, 3)
+        hits = [
+            (t, l)
+            for t in range(13)
+            for l in range(19)
+            if np.array_equal(img[t : t + 8, l : l + 12], c)
+        ]
+        assert len(hits) == 1
+        corners.add(hits[0])
+    assert len(corners) > 10
+
+
+def test_crop_upsizes_small_images():
+    img = np.random.default_rng(2).random((10, 20, 3)).astype(np.float32)
+    c = T.random_crop(img, 16, np.random.default_rng(0))
+    assert c.shape == (16, 16, 3)
+    c = T.center_crop(img, (12, 30))
+    assert c.shape == (12, 30, 3)
+    # a constant image stays constant through the upsizing
+    const = np.full((5, 7, 3), 0.25, np.float32)
+    np.testing.assert_allclose(T.random_crop(const, 9, np.random.default_rng(0)), 0.25, atol=1e-6)
+
+
+def test_center_crop_and_flip():
+    img = np.arange(6 * 8 * 2, dtype=np.float32).reshape(6, 8, 2)
+    np.testing.assert_array_equal(T.center_crop(img, (2, 4)), img[2:4, 2:6])
+    np.testing.assert_array_equal(T.hflip(img), img[:, ::-1])
+    flips = [
+        np.array_equal(T.random_hflip(img, np.random.default_rng(s)), img[:, ::-1])
+        for s in range(40)
+    ]
+    assert 5 < sum(flips) < 35
+    np.testing.assert_array_equal(T.random_hflip(img, np.random.default_rng(0), p=0.0), img)
+
+
+def test_resize_shapes_and_values():
+    img = np.random.default_rng(3).random((40, 60, 3)).astype(np.float32)
+    assert T.resize(img, 20).shape == (20, 30, 3)
+    assert T.resize(img.transpose(1, 0, 2), 20).shape == (30, 20, 3)
+    assert T.resize(img, (7, 9)).shape == (7, 9, 3)
+    assert T.resize(img, 80).shape == (80, 120, 3)
+    assert T.resize(img, 20).dtype == np.float32
+    # anti-aliasing: a 1-pixel checkerboard shrunk 4x averages to gray, not to an alias
+    checker = (np.indices((64, 64)).sum(0) % 2).astype(np.float32)[..., None].repeat(3, -1)
+    small = T.resize(checker, 16)
+    assert abs(float(small.mean()) - 0.5) < 0.02 and float(small.std()) < 0.05
+    # Lab ranges are kept (preserve_range)
+    lab = np.full((10, 10, 3), [50.0, -30.0, 60.0], np.float32)
+    np.testing.assert_allclose(T.resize(lab, 5), lab[:5, :5], atol=1e-4)
+
+
+def test_transform_classes_compose():
+    img = np.random.default_rng(4).random((30, 40, 3)).astype(np.float32)
+    pipe = T.Compose([T.Resize(20), T.RandomCrop(16), T.RandomHorizontalFlip()])
+    a = pipe(img, np.random.default_rng(9))
+    b = pipe(img, np.random.default_rng(9))
+    assert a.shape == (16, 16, 3)
+    np.testing.assert_array_equal(a, b)
+    assert T.CenterCrop(10)(img).shape == (10, 10, 3)
+    with pytest.raises(ValueError, match="Generator"):
+        T.RandomCrop(8)(img, None)
+
+
+def test_to_lab_matches_skimage():
+    rgb = np.random.default_rng(5).random((9, 11, 3)).astype(np.float32)
+    L, ab = T.to_lab(rgb)
+    assert L.shape == (1, 9, 11) and ab.shape == (2, 9, 11)
+    assert L.dtype == np.float32 and ab.dtype == np.float32
+    ref = _ref_lab(rgb)
+    np.testing.assert_allclose(L[0], ref[..., 0], atol=1e-3)
+    np.testing.assert_allclose(ab.transpose(1, 2, 0), ref[..., 1:], atol=1e-3)
+    with pytest.raises(ValueError, match="RGB"):
+        T.to_lab(np.zeros((4, 4)))
+
+
+# ------------------------------------------------------------------------------ image folder
+@pytest.fixture
+def messy_folder(tmp_path):
+    """A folder with good files of every kind, and bad ones."""
+    root = tmp_path / "imgs"
+    good = {}
+    good["a.png"] = _colour(24, 32, 0)
+    good["nested/deeper/b.PNG"] = _colour(30, 20, 1)
+    good["nested/c.jpg"] = _colour(26, 26, 2)
+    good["d.bmp"] = _colour(20, 28, 3)
+    good["sub/e.TIF"] = _colour(22, 22, 4)
+    for rel, img in good.items():
+        _save(root / rel, img)
+    u16 = (_colour(20, 24, 5).astype(np.uint16) * 257 + 100).astype(np.uint16)
+    _write_png16(root / "sixteen.png", u16)
+    _save(root / "sixteen.tif", u16)
+    rgba = np.concatenate([_colour(18, 18, 6), np.full((18, 18, 1), 255, np.uint8)], -1)
+    rgba[:4, :4, 3] = 0
+    _save(root / "alpha.png", rgba)
+    gray = _colour(20, 20, 7)[..., 0]
+    _save(root / "gray2d.png", gray)
+    _save(root / "nested/gray3.png", np.stack([gray] * 3, -1))
+    (root / "text.png").write_text("this is not an image")
+    _save(tmp_path / "full.png", _colour(40, 40, 8))
+    raw = (tmp_path / "full.png").read_bytes()
+    (root / "nested" / "truncated.png").write_bytes(raw[: len(raw) // 2])
+    (root / "notes.txt").write_text("ignored: not an image extension")
+    (root / ".hidden").mkdir()
+    _save(root / ".hidden" / "h.png", _colour(10, 10, 9))
+    return root, good, u16, rgba
+
+
+def test_image_folder_skips_and_counts(messy_folder):
+    root, good, u16, rgba = messy_folder
+    with pytest.warns(UserWarning, match="unreadable") as rec:
+        ds = data.ImageFolder(root)
+    msg = str(rec[0].message)
+    assert "text.png" in msg and "truncated.png" in msg
+    expected = sorted(list(good) + ["sixteen.png", "sixteen.tif", "alpha.png"])
+    assert sorted(ds.names) == expected
+    assert len(ds) == 8
+    assert ds.n_gray == 2 and ds.n_unreadable == 2
+    assert ds.labels is None and ds.class_names is None
+    assert ds.n_found == 12  # the .txt and the hidden folder are not candidates
+    for i in range(len(ds)):
+        rgb = ds[i]
+        assert rgb.dtype == np.float32 and rgb.ndim == 3 and rgb.shape[-1] == 3
+        assert 0 <= rgb.min() and rgb.max() <= 1
+        lab = ds.lab(i)
+        assert lab.shape == rgb.shape and lab.dtype == np.float32
+        np.testing.assert_allclose(lab, _ref_lab(rgb), atol=2e-3)
+    # 16-bit values are scaled by 65535, not clipped as 8-bit (tifffile keeps all 16 bits;
+    # Pillow decodes a 16-bit RGB PNG to 8 bits, so that one is exact to 1/255 only)
+    np.testing.assert_allclose(ds[ds.names.index("sixteen.tif")], u16 / 65535.0, atol=1e-6)
+    np.testing.assert_allclose(ds[ds.names.index("sixteen.png")], u16 / 65535.0, atol=1.01 / 255)
+    # transparent RGBA pixels became white, opaque ones kept their colour
+    k = ds.names.index("alpha.png")
+    np.testing.assert_allclose(ds[k][:4, :4], 1.0)
+    np.testing.assert_allclose(ds[k][5:, 5:], rgba[5:, 5:, :3] / 255.0, atol=1e-6)
+    assert "2 gray, 2 unreadable" in ds.summary()
+
+
+def test_image_folder_resizes_short_side(messy_folder):
+    root = messy_folder[0]
+    with pytest.warns(UserWarning):
+        ds = data.ImageFolder(root, size=16, cache=False)
+    for i in range(len(ds)):
+        assert min(ds.lab(i).shape[:2]) == 16
+        assert ds.lab(i).shape == ds[i].shape
+    k = ds.names.index("a.png")  # 24x32 -> 16x21 (rounded), as skimage would
+    assert ds[k].shape == (16, 21, 3)
+
+
+def test_image_folder_subfolder_labels(tmp_path):
+    root = tmp_path / "classes"
+    _save(root / "zebra" / "1.png", _colour(16, 16, 0))
+    _save(root / "zebra" / "deep" / "2.png", _colour(16, 16, 1))
+    _save(root / "apple" / "3.jpg", _colour(16, 16, 2))
+    _save(root / "apple" / "gray.png", np.full((16, 16), 90, np.uint8))
+    _save(root / "empty_class" / "gray.png", np.full((16, 16), 90, np.uint8))
+    _save(root / "loose.png", _colour(16, 16, 3))
+    with pytest.warns(UserWarning, match="outside any class subfolder"):
+        ds = data.ImageFolder(root, labels="subfolders")
+    assert ds.class_names == ["apple", "zebra"]
+    assert ds.n_unlabelled == 1 and ds.n_gray == 2
+    by_name = dict(zip(ds.names, ds.labels.tolist()))
+    assert by_name == {"apple/3.jpg": 0, "zebra/1.png": 1, "zebra/deep/2.png": 1}
+    assert ds.labels.dtype == np.int64 and ds.num_classes == 2
+    with pytest.warns(UserWarning):
+        by_dir = data.ImageFolder(root, labels="directories")
+    assert by_dir.class_names == ["apple", "zebra", "zebra/deep"]
+    assert dict(zip(by_dir.names, by_dir.labels.tolist()))["zebra/deep/2.png"] == 2
+
+
+def test_image_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.ImageFolder(tmp_path / "nope")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no usable colour image: 0 image"):
+        data.ImageFolder(empty)
+    _save(empty / "g.png", np.full((8, 8), 3, np.uint8))
+    (empty / "bad.jpg").write_bytes(b"\xff\xd8garbage")
+    with pytest.warns(UserWarning, match="bad.jpg"):
+        with pytest.raises(ValueError, match="1 gray, 1 unreadable"):
+            data.ImageFolder(empty)
+    with pytest.raises(ValueError, match="labels must be"):
+        data.ImageFolder(empty, labels="folders")
+
+
+# ------------------------------------------------------------------------------------- cache
+@pytest.mark.filterwarnings("ignore:ImageFolder")
+def test_cache_hit_and_invalidation(tmp_path, monkeypatch):
+    root = tmp_path / "imgs"
+    for k in range(3):
+        _save(root / f"{k}.png", _colour(20, 26, k))
+    _save(root / "gray.png", np.full((8, 8), 50, np.uint8))
+    (root / "bad.png").write_text("nope")
+    cache = tmp_path / "mycache"
+    with pytest.warns(UserWarning):
+        first = data.ImageFolder(root, size=16, cache=cache)
+    assert (first.cache_hits, first.cache_misses) == (0, 5)
+    labs = [first.lab(i) for i in range(len(first))]
+
+    # the second load decodes nothing: reading any file now fails the test
+    calls = []
+    real_read = folder_mod.read_image
+    monkeypatch.setattr(folder_mod, "read_image", lambda p: calls.append(p) or real_read(p))
+    with pytest.warns(UserWarning, match="bad.png"):  # cached unreadable files still reported
+        second = data.ImageFolder(root, size=16, cache=cache)
+    assert (second.cache_hits, second.cache_misses) == (0 + 5, 0)
+    assert calls == []
+    assert second.names == first.names and second.n_gray == 1 and second.n_unreadable == 1
+    for i in range(len(second)):
+        np.testing.assert_array_equal(second.lab(i), labs[i])
+    assert not list(cache.rglob("*.tmp"))  # atomic writes leave nothing behind
+
+    # replacing a file's content invalidates just that entry, and the new content is used
+    _save(root / "1.png", _colour(20, 26, 99))
+    os.utime(root / "1.png", ns=(10**18, 10**18))
+    third = data.ImageFolder(root, size=16, cache=cache)
+    assert (third.cache_hits, third.cache_misses) == (4, 1)
+    assert [Path(p).name for p in calls] == ["1.png"]
+    k = third.names.index("1.png")
+    assert not np.allclose(third.lab(k), labs[k])
+    fresh = data.ImageFolder(root, size=16, cache=False)
+    np.testing.assert_array_equal(third.lab(k), fresh.lab(k))
+
+    # touching a file (same bytes, new mtime) invalidates it too; other params miss everything
+    os.utime(root / "0.png", ns=(2 * 10**18, 2 * 10**18))
+    assert data.ImageFolder(root, size=16, cache=cache).cache_misses == 1
+    assert data.ImageFolder(root, size=12, cache=cache).cache_misses == 5
+
+
+def test_cache_default_location_and_float16(tmp_path, monkeypatch):
+    root = tmp_path / "imgs"
+    _save(root / "a.png", _colour(12, 12, 0))
+    monkeypatch.setenv("TINYCOLOR_CACHE", str(tmp_path / "envcache"))
+    assert data.cache_dir() == tmp_path / "envcache"
+    ds = data.ImageFolder(root, cache_dtype=np.float16, in_memory=False)
+    stored = list((tmp_path / "envcache").rglob("*.npy"))
+    assert len(stored) == 1 and np.load(stored[0]).dtype == np.float16
+    again = data.ImageFolder(root, cache_dtype=np.float16, in_memory=False)
+    assert again.cache_hits == 1
+    ref = _ref_lab(ds[0])
+    np.testing.assert_allclose(again.lab(0), ref, atol=0.1)
+    assert again.lab(0).dtype == np.float32
+
+
+def test_file_key_depends_on_params_and_stat(tmp_path):
+    f = tmp_path / "x.png"
+    f.write_bytes(b"abc")
+    k = data.file_key(f, {"size": 64})
+    assert k == data.file_key(f, {"size": 64})
+    assert k != data.file_key(f, {"size": 32})
+    f.write_bytes(b"abcd")
+    assert k != data.file_key(f, {"size": 64})
+
+
+# -------------------------------------------------------------------------------- the loader
+def _marked_dataset(n=10, labels=True):
+    """Images whose crops reveal which image they came from: image k has L (nearly) = 5 + 9 k."""
+    rng = np.random.default_rng(0)
+    imgs = []
+    for k in range(n):
+        gray = (5 + 9 * k) / 100.0
+        img = np.full((20 + k, 24, 3), gray, np.float32)
+        img[..., 0] += 0.02 * rng.random((20 + k, 24))  # a little texture, hue stays near gray
+        imgs.append(np.clip(img, 0, 1))
+    return data.ArrayDataset(imgs, labels=np.arange(n) % 3 if labels else None)
+
+
+def _ids(batch):
+    L = batch.L.mean(axis=(1, 2, 3))
+    lightness = [
+        float(_ref_lab(np.full((1, 1, 3), (5 + 9 * k) / 100.0))[0, 0, 0]) for k in range(10)
+    ]
+    return [int(np.argmin([abs(v - m) for m in lightness])) for v in L]
+
+
+def test_loader_shapes_and_epoch_covers_everything():
+    ds = _marked_dataset()
+    loader = data.DataLoader(ds, batch_size=4, seed=1, crop=16)
+    assert len(loader) == 3
+    batches = list(loader)
+    assert [b.L.shape for b in batches] == [(4, 1, 16, 16)] * 2 + [(2, 1, 16, 16)]
+    assert batches[0].ab.shape == (4, 2, 16, 16)
+    assert batches[0].L.dtype == np.float32 and batches[0].ab.dtype == np.float32
+    assert batches[0].L.flags.c_contiguous and batches[0].ab.flags.c_contiguous
+    ids = sum((_ids(b) for b in batches), [])
+    assert sorted(ids) == list(range(10))
+    labels = np.concatenate([b.labels for b in batches])
+    np.testing.assert_array_equal(labels, np.array(ids) % 3)
+    dropped = data.DataLoader(ds, batch_size=4, seed=1, drop_last=True, crop=16)
+    assert len(dropped) == 2 and len(list(dropped)) == 2
+
+
+def test_loader_seeding_and_reshuffling():
+    ds = _marked_dataset()
+    a = data.DataLoader(ds, batch_size=5, seed=3, crop=12)
+    b = data.DataLoader(ds, batch_size=5, seed=3, crop=12)
+    a0, b0 = list(a), list(b)
+    for x, y in zip(a0, b0):
+        np.testing.assert_array_equal(x.L, y.L)
+        np.testing.assert_array_equal(x.ab, y.ab)
+        np.testing.assert_array_equal(x.labels, y.labels)
+    a1 = list(a)  # the next epoch: new crops (and usually a new order)
+    assert not all(np.array_equal(x.L, y.L) for x, y in zip(a0, a1))
+    orders = {tuple(sum((_ids(x) for x in a), [])) for _ in range(4)}
+    assert len(orders) > 1
+    a.set_epoch(0)
+    again = list(a)
+    for x, y in zip(a0, again):
+        np.testing.assert_array_equal(x.L, y.L)
+    c = list(data.DataLoader(ds, batch_size=5, seed=4, crop=12))
+    assert not all(np.array_equal(x.L, y.L) for x, y in zip(a0, c))
+
+
+def test_loader_draws_new_crops_each_epoch():
+    img = np.random.default_rng(0).random((40, 40, 3)).astype(np.float32)
+    ds = data.ArrayDataset([img])
+    loader = data.DataLoader(ds, batch_size=1, seed=0, crop=8, flip=False)
+    lab = ds.lab(0)
+    seen = set()
+    for _ in range(6):
+        (batch,) = list(loader)
+        crop = np.concatenate([batch.L[0], batch.ab[0]]).transpose(1, 2, 0)
+        pos = [
+            (t, l)
+            for t in range(33)
+            for l in range(33)
+            if np.array_equal(lab[t : t + 8, l : l + 8], crop)
+        ]
+        assert len(pos) == 1
+        seen.add(pos[0])
+    assert len(seen) >= 5
+    assert batch.labels is None
+
+
+def test_loader_no_shuffle_center_crop_and_errors():
+    ds = _marked_dataset(labels=False)
+    loader = data.DataLoader(
+        ds, batch_size=10, shuffle=False, crop=20, random_crop=False, flip=False
+    )
+    (batch,) = list(loader)
+    assert _ids(batch) == list(range(10))
+    np.testing.assert_array_equal(batch.L[3, 0], ds.lab(3)[1:21, 2:22, 0])
+    with pytest.raises(ValueError, match="different sizes"):
+        list(data.DataLoader(ds, batch_size=3, crop=None))
+    with pytest.raises(ValueError, match="batch_size"):
+        data.DataLoader(ds, batch_size=0)
+
+
+# ------------------------------------------------------------------------- embedded datasets
+def test_synthetic_scenes_deterministic_and_balanced():
+    a = data.synthetic_scenes(12, size=32, seed=7)
+    b = data.synthetic_scenes(12, size=32, seed=7)
+    c = data.synthetic_scenes(12, size=32, seed=8)
+    assert a.class_names == ["beach", "sunset", "forest"]
+    imgs_a = np.stack([a[i] for i in range(len(a))])
+    imgs_b = np.stack([b[i] for i in range(len(b))])
+    np.testing.assert_array_equal(imgs_a, imgs_b)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.allclose(imgs_a, np.stack([c[i] for i in range(len(c))]))
+    assert imgs_a.shape == (12, 32, 32, 3) and imgs_a.dtype == np.float32
+    assert imgs_a.min() >= 0 and imgs_a.max() <= 1
+    # a prefix of a larger set is the smaller set
+    imgs, labels = data.render_scenes(5, 32, seed=7)
+    np.testing.assert_array_equal(imgs, imgs_a[:5])
+    np.testing.assert_array_equal(labels, a.labels[:5])
+    for n in (1, 2, 3, 7, 50):
+        counts = np.bincount(data.render_scenes(n, 8, seed=n)[1], minlength=3)
+        assert counts.sum() == n and counts.max() - counts.min() <= 1
+    # not always in the same class order
+    assert len({tuple(a.labels[k : k + 3]) for k in range(0, 12, 3)}) > 1
+
+
+def test_synthetic_scenes_look_like_their_class():
+    imgs, labels = data.render_scenes(30, 48, seed=0)
+    for img, lab in zip(imgs, labels):
+        top, bottom = img[:10].mean((0, 1)), img[-10:].mean((0, 1))
+        kind = data.SCENE_CLASSES[lab]
+        if kind == "beach":  # blue sky above, sand (red > blue) below
+            assert top[2] > top[0] + 0.2 and bottom[0] > bottom[2] + 0.1
+        elif kind == "sunset":  # a warm band at the horizon, darker sky on top
+            rows = img.mean(1)
+            warm = rows[:, 0] - rows[:, 2]
+            assert warm.max() > 0.4 and top.mean() < rows[warm.argmax()].mean()
+        else:  # green ground
+            assert bottom[1] > bottom[0] + 0.1 and bottom[1] > bottom[2] + 0.1
+
+
+def test_skimage_photos_offline():
+    ds = data.skimage_photos()
+    assert len(ds) >= 4 and "astronaut" in ds.names and ds.labels is None
+    for i in range(len(ds)):
+        img = ds[i]
+        assert img.ndim == 3 and img.shape[-1] == 3 and img.dtype == np.float32
+        assert not T.is_gray(img)
+    small = data.skimage_photos(names=("coffee",), size=40)
+    assert small[0].shape == (40, 60, 3)
+    assert small.lab(0).shape == (40, 60, 3)
+    with pytest.warns(RuntimeWarning, match="nonexistent"):
+        part = data.skimage_photos(names=("chelsea", "nonexistent"))
+    assert part.names == ["chelsea"]
+
+
+# ---------------------------------------------------------------------------------- CIFAR-10
+def _write_cifar_by_hand(path, images, labels):
+    """The documented layout, written record by record: label, then R, G, B planes."""
+    with open(path, "wb") as f:
+        for img, lab in zip(images, labels):
+            f.write(bytes([int(lab)]))
+            for ch in range(3):
+                f.write(img[:, :, ch].tobytes())
+
+
+def test_cifar_binary_reader(tmp_path):
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (7, 32, 32, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, 7)
+    _write_cifar_by_hand(tmp_path / "data_batch_1.bin", imgs, labels)
+    got, got_labels = data.read_cifar10_binary(tmp_path / "data_batch_1.bin")
+    assert got.shape == (7, 32, 32, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, imgs / 255.0, atol=1e-7)
+    np.testing.assert_array_equal(got_labels, labels)
+    raw, _ = data.read_cifar10_binary(tmp_path / "data_batch_1.bin", dtype=np.uint8)
+    np.testing.assert_array_equal(raw, imgs)
+    # a truncated file names itself and the record size
+    (tmp_path / "bad.bin").write_bytes((tmp_path / "data_batch_1.bin").read_bytes()[:-5])
+    with pytest.raises(ValueError, match=r"bad\.bin.*3073"):
+        data.read_cifar10_binary(tmp_path / "bad.bin")
+    (tmp_path / "labels.bin").write_bytes(bytes([12]) + bytes(3072))
+    with pytest.raises(ValueError, match="label 12"):
+        data.read_cifar10_binary(tmp_path / "labels.bin")
+
+
+def test_cifar_folder_and_dataset(tmp_path):
+    rng = np.random.default_rng(1)
+    root = tmp_path / "cifar" / "cifar-10-batches-bin"
+    root.mkdir(parents=True)
+    parts = []
+    for k, n in ((1, 4), (2, 3)):
+        imgs = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, n)
+        _write_cifar_by_hand(root / f"data_batch_{k}.bin", imgs, labels)
+        parts.append((imgs, labels))
+    test_imgs = rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    _write_cifar_by_hand(root / "test_batch.bin", test_imgs, [3, 9])
+    images, labels, names = data.load_cifar10(tmp_path / "cifar")
+    np.testing.assert_allclose(images, np.concatenate([p[0] for p in parts]) / 255.0, atol=1e-7)
+    np.testing.assert_array_equal(labels, np.concatenate([p[1] for p in parts]))
+    assert names == data.CIFAR10_CLASSES
+    (root / "batches.meta.txt").write_text("\n".join(f"class{k}" for k in range(10)) + "\n\n")
+    ds = data.load_dataset(tmp_path / "cifar", train=False)
+    assert isinstance(ds, data.CIFAR10) and len(ds) == 2
+    assert ds.class_names[3] == "class3" and ds.labels.tolist() == [3, 9]
+    np.testing.assert_allclose(ds[1], test_imgs[1] / 255.0, atol=1e-7)
+    (batch,) = list(data.DataLoader(ds, batch_size=2, crop=32, flip=False, shuffle=False))
+    assert batch.L.shape == (2, 1, 32, 32) and batch.labels.tolist() == [3, 9]
+    with pytest.raises(FileNotFoundError, match="binary version"):
+        data.load_cifar10(tmp_path)
+
+
+def test_load_dataset_dispatch(tmp_path):
+    assert data.load_dataset().names[0] == "astronaut"
+    scenes = data.load_dataset(labels=True, n_synthetic=6, size=16)
+    assert isinstance(scenes, data.SyntheticScenes) and scenes[0].shape == (16, 16, 3)
+    _save(tmp_path / "f" / "cls" / "a.png", _colour(12, 12))
+    folder = data.load_dataset(tmp_path / "f", labels=True)
+    assert isinstance(folder, data.ImageFolder) and folder.class_names == ["cls"]
+    with pytest.raises(FileNotFoundError, match="neither a folder"):
+        data.load_dataset(tmp_path / "missing")
+    train, val = data.random_split(scenes, (0.5, 0.5), seed=0)
+    assert sorted(train.indices.tolist() + val.indices.tolist()) == list(range(6))
+    np.testing.assert_array_equal(val.labels, scenes.labels[val.indices])

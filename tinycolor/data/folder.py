@@ -1,0 +1,426 @@
+"""Datasets of colour images: the common interface, images held in memory, and image folders.
+
+Every dataset here is a sequence of colour images of any size:
+
+- ``ds[i]`` is image ``i`` as float32 RGB (H, W, 3) in [0, 1] (after the dataset's resizing),
+- ``ds.lab(i)`` the same image in Lab (H, W, 3) float32 (L in [0, 100]), what the
+  :class:`~tinycolor.data.DataLoader` crops and batches,
+- ``ds.labels`` an int64 array of class indices or None, ``ds.class_names`` their names,
+- ``ds.names`` a short name for each image (a relative path, a photo's name).
+
+:class:`ImageFolder` scans a folder recursively, skips gray and unreadable files (counting them
+and naming the unreadable ones in a warning) and keeps the prepared Lab arrays in an on-disk
+cache (:mod:`tinycolor.data.cache`) so a second run does not decode and convert again.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .cache import ArrayCache, file_key
+from .transforms import GRAY_TOLERANCE, is_gray, resize, rgb_to_lab_hwc, to_float_rgb
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ArrayDataset",
+    "ImageDataset",
+    "ImageFolder",
+    "Subset",
+    "find_images",
+    "read_image",
+]
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+class ImageDataset:
+    """The interface every dataset follows; subclasses implement ``__len__``, ``rgb``, ``lab``."""
+
+    labels: np.ndarray | None = None
+    class_names: list[str] | None = None
+    names: list[str] = []
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def rgb(self, i: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def lab(self, i: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.rgb(self._index(i))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def num_classes(self) -> int:
+        return 0 if self.class_names is None else len(self.class_names)
+
+    def _index(self, i) -> int:
+        n = len(self)
+        i = int(i)
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}: index {i} out of range for {n} images")
+        return i % n
+
+    def __repr__(self) -> str:
+        classes = f", classes={self.class_names}" if self.class_names else ""
+        return f"{type(self).__name__}({len(self)} images{classes})"
+
+
+class ArrayDataset(ImageDataset):
+    """Colour images held in memory: a list of (H, W, 3) arrays or one (N, H, W, 3) array.
+
+    Images may be uint8/uint16 or float in [0, 1]; they are stored as given (a uint8 CIFAR
+    array stays 4x smaller) and converted on access. ``size`` resizes each image so its short
+    side is ``size`` (an int) or to exactly (h, w). Lab conversions are memoised while their
+    total stays under ``lab_memo_bytes``.
+    """
+
+    def __init__(
+        self,
+        images,
+        labels=None,
+        class_names: Sequence[str] | None = None,
+        names: Sequence[str] | None = None,
+        size=None,
+        lab_memo_bytes: int = 512 * 2**20,
+    ):
+        if isinstance(images, np.ndarray):
+            if images.ndim != 4 or images.shape[-1] != 3:
+                raise ValueError(
+                    f"ArrayDataset: expected images of shape (N, H, W, 3), got {images.shape}"
+                )
+            self.images = images
+        else:
+            self.images = list(images)
+            for k, img in enumerate(self.images):
+                shape = np.shape(img)
+                if len(shape) != 3 or shape[-1] != 3:
+                    raise ValueError(
+                        f"ArrayDataset: image {k}: expected shape (H, W, 3), got {shape}"
+                    )
+        n = len(self.images)
+        if labels is not None:
+            labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+            if labels.shape[0] != n:
+                raise ValueError(f"ArrayDataset: {n} images but {labels.shape[0]} labels")
+            if class_names is None and n:
+                class_names = [str(c) for c in range(int(labels.max()) + 1)]
+        self.labels = labels
+        self.class_names = list(class_names) if class_names is not None else None
+        if self.labels is not None and n and self.labels.max() >= len(self.class_names):
+            raise ValueError(
+                f"ArrayDataset: label {int(self.labels.max())} but only "
+                f"{len(self.class_names)} class names"
+            )
+        self.names = list(names) if names is not None else [f"image_{k}" for k in range(n)]
+        if len(self.names) != n:
+            raise ValueError(f"ArrayDataset: {n} images but {len(self.names)} names")
+        self.size = size
+        self._lab_memo: dict[int, np.ndarray] = {}
+        self._memo_bytes = 0
+        self.lab_memo_bytes = int(lab_memo_bytes)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def rgb(self, i: int) -> np.ndarray:
+        i = self._index(i)
+        img = to_float_rgb(self.images[i])
+        if self.size is not None:
+            img = resize(img, self.size)
+        return img
+
+    def lab(self, i: int) -> np.ndarray:
+        i = self._index(i)
+        hit = self._lab_memo.get(i)
+        if hit is not None:
+            return hit
+        out = rgb_to_lab_hwc(self.rgb(i))
+        if self._memo_bytes + out.nbytes <= self.lab_memo_bytes:
+            self._lab_memo[i] = out
+            self._memo_bytes += out.nbytes
+        return out
+
+
+class Subset(ImageDataset):
+    """The images of ``dataset`` at ``indices`` (labels and class names follow)."""
+
+    def __init__(self, dataset: ImageDataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+            raise IndexError(f"Subset: indices out of range for a dataset of {n} images")
+        self.labels = None if dataset.labels is None else dataset.labels[self.indices]
+        self.class_names = dataset.class_names
+        self.names = [dataset.names[int(k)] for k in self.indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def rgb(self, i: int) -> np.ndarray:
+        return self.dataset.rgb(int(self.indices[self._index(i)]))
+
+    def lab(self, i: int) -> np.ndarray:
+        return self.dataset.lab(int(self.indices[self._index(i)]))
+
+
+def find_images(root, extensions=IMAGE_EXTENSIONS) -> list[Path]:
+    """Image files under ``root`` (recursively, extensions matched case-insensitively), sorted.
+
+    Hidden files and folders (names starting with '.') are left out.
+    """
+    root = Path(root)
+    exts = tuple(e.lower() for e in extensions)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and name.lower().endswith(exts):
+                found.append(Path(dirpath) / name)
+    return sorted(found)
+
+
+def read_image(path) -> np.ndarray:
+    """Read ``path`` with ``skimage.io`` as float32 RGB in [0, 1], or 2-D if it is gray.
+
+    8- and 16-bit, gray, RGB and RGBA files are accepted (see
+    :func:`~tinycolor.data.transforms.to_float_rgb`). Raises whatever the decoder raises for a
+    damaged or non-image file.
+    """
+    from skimage import io
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # decoders' chatter (low contrast, EXIF) is not ours
+        img = io.imread(str(path))
+    return to_float_rgb(img)
+
+
+class ImageFolder(ImageDataset):
+    """The colour images under a folder, recursively, of any size.
+
+    Parameters
+    ----------
+    root:
+        The folder to scan for png/jpg/jpeg/tif/tiff/bmp files (any letter case).
+    labels:
+        None; ``'subfolders'``: each image's class is the name of the subfolder of ``root`` it
+        lies under (at any depth); or ``'directories'``: its folder's whole path relative to
+        ``root`` (Places365's ``a/apartment_building/outdoor``). ``class_names`` are those
+        names, sorted. Images lying directly in ``root`` then have no class and are skipped
+        (counted in ``n_unlabelled``).
+    size:
+        None keeps each image's size; an int resizes so the short side is ``size``; (h, w)
+        resizes exactly. Done once, before the Lab conversion that is cached.
+    cache:
+        True for the default cache folder (``$TINYCOLOR_CACHE`` or ``~/.cache/tinycolor``), a
+        path for another, False to read and convert every file on every run.
+    cache_dtype:
+        float32 (exact) or float16 (half the disk, about 0.06 error in L, a and b).
+    in_memory:
+        Keep the Lab arrays in memory once loaded (the default); False reads them from the
+        cache, memory-mapped, on every access.
+
+    After construction: ``paths`` (the colour images used), ``n_gray`` / ``gray_paths``,
+    ``n_unreadable`` / ``unreadable`` (path, reason), ``n_unlabelled``, ``cache_hits`` and
+    ``cache_misses`` (files found in / added to the cache in this scan).
+    """
+
+    def __init__(
+        self,
+        root,
+        labels: str | None = None,
+        size=None,
+        cache=True,
+        cache_dtype=np.float32,
+        in_memory: bool = True,
+        gray_tolerance: float = GRAY_TOLERANCE,
+    ):
+        self.root = Path(root).expanduser()
+        if labels not in (None, "subfolders", "directories"):
+            raise ValueError(
+                f"ImageFolder: labels must be None, 'subfolders' or 'directories', got {labels!r}"
+            )
+        if not self.root.exists():
+            raise FileNotFoundError(f"ImageFolder: folder '{self.root}' does not exist")
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"ImageFolder: '{self.root}' is not a folder")
+        cache_dtype = np.dtype(cache_dtype)
+        if cache_dtype not in (np.float16, np.float32):
+            raise ValueError(
+                f"ImageFolder: cache_dtype must be float16 or float32, got {cache_dtype}"
+            )
+        self.size = size
+        self.cache_dtype = cache_dtype
+        self.in_memory = in_memory
+        self.gray_tolerance = float(gray_tolerance)
+        if cache is True:
+            self.cache = ArrayCache()
+        elif cache in (False, None):
+            self.cache = None
+        else:
+            self.cache = ArrayCache(cache)
+        self._params = {
+            "size": size if size is None or isinstance(size, int) else list(size),
+            "dtype": cache_dtype.name,
+            "gray_tolerance": self.gray_tolerance,
+        }
+
+        candidates = find_images(self.root)
+        self.n_found = len(candidates)
+        self.paths: list[Path] = []
+        self.gray_paths: list[Path] = []
+        self.unreadable: list[tuple[Path, str]] = []
+        self.n_unlabelled = 0
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self._keys: list[str | None] = []
+        self._memo: dict[int, np.ndarray] = {}
+        class_of: list[str] = []
+        for path in candidates:
+            rel = path.relative_to(self.root)
+            if labels is not None and len(rel.parts) < 2:
+                self.n_unlabelled += 1
+                continue
+            status, reason, key, lab = self._prepare(path)
+            if status == "gray":
+                self.gray_paths.append(path)
+            elif status == "unreadable":
+                self.unreadable.append((path, reason))
+            else:
+                if lab is not None and (self.in_memory or self.cache is None):
+                    self._memo[len(self.paths)] = np.asarray(lab, dtype=np.float32)
+                self.paths.append(path)
+                self._keys.append(key)
+                class_of.append(rel.parts[0] if labels == "subfolders" else rel.parent.as_posix())
+
+        self.names = [str(p.relative_to(self.root)) for p in self.paths]
+        if labels is not None:
+            self.class_names = sorted(set(class_of))
+            index = {c: k for k, c in enumerate(self.class_names)}
+            self.labels = np.array([index[c] for c in class_of], dtype=np.int64)
+        else:
+            self.class_names = None
+            self.labels = None
+
+        if self.unreadable:
+            shown = ", ".join(
+                f"{p.relative_to(self.root)} ({why})" for p, why in self.unreadable[:10]
+            )
+            more = f" and {len(self.unreadable) - 10} more" if len(self.unreadable) > 10 else ""
+            warnings.warn(
+                f"ImageFolder('{self.root}'): skipped {len(self.unreadable)} unreadable "
+                f"file(s): {shown}{more}",
+                stacklevel=2,
+            )
+        if self.n_unlabelled:
+            warnings.warn(
+                f"ImageFolder('{self.root}', labels={labels!r}): skipped {self.n_unlabelled} "
+                "image(s) lying directly in the folder, outside any class subfolder",
+                stacklevel=2,
+            )
+        if not self.paths:
+            raise ValueError(
+                f"ImageFolder('{self.root}'): no usable colour image: {self.n_found} image "
+                f"file(s) found ({', '.join(IMAGE_EXTENSIONS)}, recursively), "
+                f"{self.n_gray} gray, {self.n_unreadable} unreadable"
+                + (f", {self.n_unlabelled} outside class subfolders" if self.n_unlabelled else "")
+            )
+
+    @property
+    def n_gray(self) -> int:
+        return len(self.gray_paths)
+
+    @property
+    def n_unreadable(self) -> int:
+        return len(self.unreadable)
+
+    def summary(self) -> str:
+        """One line: how many images were used and how many were skipped, and why."""
+        parts = [f"{len(self)} colour images in '{self.root}'"]
+        if self.class_names:
+            parts.append(f"{len(self.class_names)} classes")
+        parts.append(f"skipped {self.n_gray} gray, {self.n_unreadable} unreadable")
+        if self.n_unlabelled:
+            parts.append(f"{self.n_unlabelled} unlabelled")
+        if self.cache is not None:
+            parts.append(f"cache: {self.cache_hits} hits, {self.cache_misses} new")
+        return "; ".join(parts)
+
+    def _load_rgb(self, path: Path) -> np.ndarray:
+        img = read_image(path)
+        if img.ndim == 3 and self.size is not None:
+            img = resize(img, self.size)
+        return img
+
+    def _prepare(self, path: Path):
+        """(status, reason, cache key, Lab array or None) for one file, via the cache."""
+        key = None
+        if self.cache is not None:
+            try:
+                key = file_key(path, self._params)
+            except OSError as e:
+                return "unreadable", f"{type(e).__name__}: {e}", None, None
+            note = self.cache.load_note(key)
+            if note is not None and note.get("status") in ("gray", "unreadable"):
+                self.cache_hits += 1
+                return note["status"], note.get("reason", ""), key, None
+            if self.cache.has_array(key):
+                lab = self.cache.load_array(key) if self.in_memory else None
+                if lab is not None or not self.in_memory:
+                    self.cache_hits += 1
+                    return "colour", "", key, lab
+        if self.cache is not None:
+            self.cache_misses += 1
+        try:
+            rgb = read_image(path)
+        except Exception as e:  # any decoder failure means "skip this file", never a crash
+            reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
+            self._note(key, "unreadable", reason)
+            return "unreadable", reason, key, None
+        if is_gray(rgb, self.gray_tolerance):
+            self._note(key, "gray", "")
+            return "gray", "", key, None
+        if self.size is not None:
+            rgb = resize(rgb, self.size)
+        lab = rgb_to_lab_hwc(rgb).astype(self.cache_dtype)
+        if self.cache is not None:
+            self.cache.save_array(key, lab)
+        return "colour", "", key, lab
+
+    def _note(self, key, status: str, reason: str) -> None:
+        if self.cache is not None and key is not None:
+            self.cache.save_note(key, {"status": status, "reason": reason})
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def rgb(self, i: int) -> np.ndarray:
+        """Image ``i`` read again from its file, resized like the cached Lab array."""
+        return self._load_rgb(self.paths[self._index(i)])
+
+    def lab(self, i: int) -> np.ndarray:
+        """Image ``i`` in Lab, float32 (H, W, 3), from memory, the cache or the file."""
+        i = self._index(i)
+        lab = self._memo.get(i)
+        if lab is None and self.cache is not None:
+            lab = self.cache.load_array(self._keys[i], mmap=not self.in_memory)
+        if lab is None:  # the entry vanished (cache cleared meanwhile): prepare again
+            _, _, _, lab = self._prepare(self.paths[i])
+            if lab is None:
+                raise OSError(f"ImageFolder: '{self.paths[i]}' can no longer be read")
+        lab = np.asarray(lab, dtype=np.float32)
+        if self.in_memory:
+            self._memo[i] = lab
+        return lab

@@ -1,0 +1,278 @@
+"""Image transforms on NumPy HWC float arrays: type conversion, crops, flips, resizing, and the
+split of an RGB image into the network's Lab planes.
+
+Every random transform takes the ``numpy.random.Generator`` to draw from, so a pipeline is
+reproducible from one seed and two pipelines never share hidden state. The functions work on
+any HWC array (RGB, or the Lab arrays the data loader crops); only :func:`to_float_rgb`,
+:func:`is_gray` and :func:`to_lab` assume RGB.
+
+The class forms (:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomHorizontalFlip`,
+:class:`Resize`, :class:`Compose`) are callables ``t(image, rng)`` named as in torchvision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "Resize",
+    "center_crop",
+    "hflip",
+    "is_gray",
+    "random_crop",
+    "random_hflip",
+    "resize",
+    "to_float_rgb",
+    "to_lab",
+]
+
+#: Largest per-pixel channel spread (on the [0, 1] scale) that still counts as gray: a gray
+#: picture saved as RGB JPEG can carry a level or so of chroma noise.
+GRAY_TOLERANCE = 2.0 / 255.0
+
+
+def _size2(size, name: str = "size") -> tuple[int, int]:
+    """``size`` as (height, width): an int gives a square."""
+    if isinstance(size, (int, np.integer)):
+        h = w = int(size)
+    else:
+        try:
+            h, w = (int(s) for s in size)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected an int or (height, width), got {size!r}") from None
+    if h <= 0 or w <= 0:
+        raise ValueError(f"{name}: expected positive sizes, got {size!r}")
+    return h, w
+
+
+def _check_hwc(image, what: str) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3:
+        raise ValueError(f"{what}: expected an (H, W, C) image, got shape {image.shape}")
+    return image
+
+
+def to_float_rgb(image) -> np.ndarray:
+    """Any decoded image as a float32 (H, W, 3) RGB array in [0, 1], or a 2-D gray array.
+
+    Integer images are scaled by their type's maximum (8-bit by 255, 16-bit by 65535), floats
+    are clipped to [0, 1], booleans become 0/1. RGBA is composited onto white (the colour under
+    a transparent pixel is meaningless); gray+alpha and single-channel images come back 2-D so
+    the caller can recognise them as gray. Stacks of pages (N, H, W, 3/4) keep the first page.
+    """
+    img = np.asarray(image)
+    if img.ndim == 4 and img.shape[-1] in (3, 4):
+        img = img[0]
+    if img.dtype == np.bool_:
+        img = img.astype(np.float32)
+    elif np.issubdtype(img.dtype, np.integer):
+        info = np.iinfo(img.dtype)
+        img = np.clip(img.astype(np.float32) / float(info.max), 0.0, 1.0)
+    elif np.issubdtype(img.dtype, np.floating):
+        img = np.clip(img.astype(np.float32), 0.0, 1.0)
+    else:
+        raise ValueError(f"to_float_rgb: unsupported image dtype {img.dtype}")
+    if img.ndim == 2:
+        return img
+    if img.ndim != 3:
+        raise ValueError(f"to_float_rgb: expected a 2-D or (H, W, C) image, got shape {img.shape}")
+    channels = img.shape[-1]
+    if channels == 1:
+        return img[..., 0]
+    if channels == 2:  # gray + alpha
+        return img[..., 0]
+    if channels == 4:
+        rgb, alpha = img[..., :3], img[..., 3:]
+        return (rgb * alpha + (1.0 - alpha)).astype(np.float32)
+    if channels == 3:
+        return img
+    # (pages, H, W) stacks of gray pages, or anything else: report as gray on the first plane.
+    return img[0] if img.shape[0] < img.shape[-1] else img[..., 0]
+
+
+def is_gray(image, tol: float = GRAY_TOLERANCE) -> bool:
+    """True if ``image`` (float, [0, 1]) is 2-D or its three channels agree within ``tol``."""
+    img = np.asarray(image)
+    if img.ndim == 2:
+        return True
+    spread = img.max(axis=-1) - img.min(axis=-1)
+    return bool(spread.max() <= tol)
+
+
+def random_crop(image, size, rng: np.random.Generator) -> np.ndarray:
+    """A crop of ``size`` (int or (h, w)) at a uniformly drawn position.
+
+    An image smaller than the crop in either side is first resized up, keeping its aspect
+    ratio, so that the crop fits (the short side, relative to the crop, fits exactly).
+    """
+    img = _check_hwc(image, "random_crop")
+    ch, cw = _size2(size, "random_crop size")
+    img = _fit_for_crop(img, ch, cw)
+    h, w = img.shape[:2]
+    top = int(rng.integers(0, h - ch + 1))
+    left = int(rng.integers(0, w - cw + 1))
+    return img[top : top + ch, left : left + cw]
+
+
+def center_crop(image, size) -> np.ndarray:
+    """The central crop of ``size`` (int or (h, w)); smaller images are resized up first."""
+    img = _check_hwc(image, "center_crop")
+    ch, cw = _size2(size, "center_crop size")
+    img = _fit_for_crop(img, ch, cw)
+    h, w = img.shape[:2]
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return img[top : top + ch, left : left + cw]
+
+
+def _fit_for_crop(img: np.ndarray, ch: int, cw: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    if h >= ch and w >= cw:
+        return img
+    scale = max(ch / h, cw / w)
+    new = (max(ch, int(np.ceil(h * scale - 1e-9))), max(cw, int(np.ceil(w * scale - 1e-9))))
+    return resize(img, new)
+
+
+def hflip(image) -> np.ndarray:
+    """The image mirrored left-right (a view)."""
+    return _check_hwc(image, "hflip")[:, ::-1]
+
+
+def random_hflip(image, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
+    """The image mirrored left-right with probability ``p``."""
+    return hflip(image) if rng.random() < p else _check_hwc(image, "random_hflip")
+
+
+def resize(image, size) -> np.ndarray:
+    """Resize with ``skimage.transform.resize`` (bilinear, Gaussian anti-aliasing when shrinking).
+
+    ``size`` is an int (the new short side, the aspect ratio kept, the long side rounded) or
+    (height, width) for an exact size. Values keep their range and the input's float dtype, so
+    the same call resizes RGB in [0, 1] and Lab arrays.
+    """
+    from skimage.transform import resize as sk_resize
+
+    img = np.asarray(image)
+    if img.ndim not in (2, 3):
+        raise ValueError(f"resize: expected an (H, W) or (H, W, C) image, got shape {img.shape}")
+    h, w = img.shape[:2]
+    if isinstance(size, (int, np.integer)):
+        if size <= 0:
+            raise ValueError(f"resize: expected a positive short side, got {size}")
+        scale = int(size) / min(h, w)
+        if h <= w:
+            new_h, new_w = int(size), max(1, round(w * scale))
+        else:
+            new_h, new_w = max(1, round(h * scale)), int(size)
+    else:
+        new_h, new_w = _size2(size, "resize size")
+    if (new_h, new_w) == (h, w):
+        return img
+    dtype = img.dtype if np.issubdtype(img.dtype, np.floating) else np.float32
+    shrinking = new_h < h or new_w < w
+    out = sk_resize(
+        img.astype(dtype, copy=False),
+        (new_h, new_w) + img.shape[2:],
+        order=1,
+        mode="reflect",
+        anti_aliasing=shrinking,
+        preserve_range=True,
+    )
+    return out.astype(dtype, copy=False)
+
+
+def to_lab(rgb) -> tuple[np.ndarray, np.ndarray]:
+    """Split an (H, W, 3) RGB image in [0, 1] into Lab planes: L (1, H, W) and ab (2, H, W).
+
+    Uses :func:`tinycolor.color.rgb_to_lab` (sRGB, D65): L in [0, 100], a and b in about
+    [-110, 110]. Both outputs are float32 and contiguous.
+    """
+    lab = rgb_to_lab_hwc(rgb)
+    L = np.ascontiguousarray(lab[None, :, :, 0])
+    ab = np.ascontiguousarray(lab[:, :, 1:].transpose(2, 0, 1))
+    return L, ab
+
+
+def rgb_to_lab_hwc(rgb) -> np.ndarray:
+    """An (H, W, 3) (or (N, H, W, 3)) RGB array in [0, 1] as a float32 Lab array of that shape."""
+    from ..color import rgb_to_lab
+
+    img = np.asarray(rgb)
+    if img.ndim not in (3, 4) or img.shape[-1] != 3:
+        raise ValueError(f"to_lab: expected an (H, W, 3) RGB image, got shape {img.shape}")
+    return np.asarray(rgb_to_lab(img.astype(np.float32, copy=False)), dtype=np.float32)
+
+
+class Compose:
+    """Apply transforms in order: ``Compose([RandomCrop(64), RandomHorizontalFlip()])(x, rng)``."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, image, rng: np.random.Generator | None = None):
+        for t in self.transforms:
+            image = t(image, rng)
+        return image
+
+    def __repr__(self) -> str:
+        return f"Compose({self.transforms!r})"
+
+
+class RandomCrop:
+    """:func:`random_crop` as a transform."""
+
+    def __init__(self, size):
+        self.size = _size2(size, "RandomCrop size")
+
+    def __call__(self, image, rng: np.random.Generator):
+        if rng is None:
+            raise ValueError("RandomCrop: needs a numpy Generator, got None")
+        return random_crop(image, self.size, rng)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop({self.size})"
+
+
+class CenterCrop:
+    """:func:`center_crop` as a transform (ignores the generator)."""
+
+    def __init__(self, size):
+        self.size = _size2(size, "CenterCrop size")
+
+    def __call__(self, image, rng: np.random.Generator | None = None):
+        return center_crop(image, self.size)
+
+    def __repr__(self) -> str:
+        return f"CenterCrop({self.size})"
+
+
+class RandomHorizontalFlip:
+    """:func:`random_hflip` as a transform."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = float(p)
+
+    def __call__(self, image, rng: np.random.Generator):
+        if rng is None:
+            raise ValueError("RandomHorizontalFlip: needs a numpy Generator, got None")
+        return random_hflip(image, rng, self.p)
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class Resize:
+    """:func:`resize` as a transform (ignores the generator)."""
+
+    def __init__(self, size):
+        self.size = size if isinstance(size, (int, np.integer)) else _size2(size, "Resize size")
+
+    def __call__(self, image, rng: np.random.Generator | None = None):
+        return resize(image, self.size)
+
+    def __repr__(self) -> str:
+        return f"Resize({self.size})"
