@@ -1,0 +1,203 @@
+"""Checkpoints: round trips, metadata, atomic writes, and every way a file can be bad."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import tinycolor as tc
+from tinycolor import checkpoint, nn
+from tinycolor.checkpoint import CheckpointError
+
+
+def _model():
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 2))
+
+
+def test_module_round_trip_with_meta(tmp_path):
+    model = _model()
+    model[2].running_mean.data[:] = np.arange(4)  # a buffer, saved like the parameters
+    meta = {"model": "mlp", "epoch": 3, "sizes": [3, 4, 2], "lr": 0.01, "note": None}
+    path = tmp_path / "run" / "model.npz"  # the directory is made
+    tc.save(model, path, meta=meta)
+    assert sorted(os.listdir(tmp_path / "run")) == ["model.npz"]  # no temporary file left
+    state = tc.load(path)
+    assert state["__meta__"] == meta
+    expected = model.state_dict()
+    assert set(state) == set(expected) | {"__meta__"}
+    assert "2.running_mean" in state and "2.running_var" in state
+    for key, value in expected.items():
+        assert isinstance(state[key], np.ndarray) and state[key].dtype == np.float32
+        np.testing.assert_array_equal(state[key], value)
+
+    tc.manual_seed(123)
+    other = _model()
+    assert not np.array_equal(other[0].weight.numpy(), model[0].weight.numpy())
+    other.load_state_dict(state)  # the '__meta__' entry is ignored
+    for (name, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_dict_round_trip_exact_path(tmp_path):
+    state = {
+        "w": tc.randn(2, 3),
+        "counts": np.arange(5, dtype=np.int64),
+        "scale": 0.5,
+        "flag": True,
+        "name": "adam",
+        "half": np.ones((2, 2), dtype=np.float16),
+    }
+    path = tmp_path / "weights.ckpt"  # any name: nothing is appended
+    tc.save(state, str(path))
+    assert path.exists() and not (tmp_path / "weights.ckpt.npz").exists()
+    out = tc.load(path)
+    assert "__meta__" not in out
+    np.testing.assert_array_equal(out["w"], state["w"].numpy())
+    np.testing.assert_array_equal(out["counts"], state["counts"])
+    assert out["half"].dtype == np.float16
+    assert (
+        out["scale"].item() == 0.5 and out["flag"].item() is True and out["name"].item() == "adam"
+    )
+
+
+def test_meta_numpy_values_become_json(tmp_path):
+    tc.save(
+        {"a": np.zeros(1)},
+        tmp_path / "c.npz",
+        meta={"mean_ab": np.array([1.5, -2.0]), "n": np.int64(7)},
+    )
+    assert tc.load(tmp_path / "c.npz")["__meta__"] == {"mean_ab": [1.5, -2.0], "n": 7}
+
+
+def test_save_errors(tmp_path):
+    with pytest.raises(ValueError, match="reserved"):
+        tc.save({"__meta__": np.zeros(1)}, tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="meta must be a dict"):
+        tc.save({"a": np.zeros(1)}, tmp_path / "a.npz", meta=[1, 2])
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        tc.save({"a": np.zeros(1)}, tmp_path / "a.npz", meta={"f": object()})
+    with pytest.raises(TypeError, match="keys must be strings"):
+        tc.save({1: np.zeros(1)}, tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="'bad' is not an array"):
+        tc.save({"bad": [object()]}, tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="Module or a dict"):
+        tc.save([np.zeros(1)], tmp_path / "a.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, failure):
+    """A write that dies midway (after one array is already in the file) leaves the previous
+    checkpoint as it was, and no temporary file behind."""
+    path = tmp_path / "model.npz"
+    old = _model()
+    tc.save(old, path, meta={"epoch": 1})
+    before = path.read_bytes()
+
+    written = []
+    real = checkpoint._write_member
+
+    def failing(zf, key, arr):
+        if written:
+            raise failure
+        real(zf, key, arr)
+        written.append(key)
+
+    monkeypatch.setattr(checkpoint, "_write_member", failing)
+    new = _model()
+    with pytest.raises(type(failure)):
+        tc.save(new, path, meta={"epoch": 2})
+    assert written, "the failure should come after a first array was written"
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+    state = tc.load(path)
+    assert state["__meta__"] == {"epoch": 1}
+    np.testing.assert_array_equal(state["0.weight"], old[0].weight.numpy())
+
+    monkeypatch.setattr(checkpoint, "_write_member", real)
+    tc.save(new, path, meta={"epoch": 2})  # and a good write replaces it
+    assert tc.load(path)["__meta__"] == {"epoch": 2}
+
+
+def _good(tmp_path):
+    path = tmp_path / "good.npz"
+    tc.save(_model(), path, meta={"epoch": 1})
+    return path
+
+
+def _expect_error(path, match):
+    with pytest.raises(CheckpointError, match=match) as info:
+        tc.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path):
+    _expect_error(tmp_path / "nope.npz", "no such file")
+    _expect_error(tmp_path, "is a directory")
+
+
+def test_empty_and_foreign_files(tmp_path):
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    _expect_error(empty, "empty")
+    text = tmp_path / "notes.npz"
+    text.write_text("hello, I am not a checkpoint\n")
+    _expect_error(text, "not an .npz archive")
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.zeros(3))
+    _expect_error(npy, "not an .npz archive")
+    plain_zip = tmp_path / "plain.npz"
+    with zipfile.ZipFile(plain_zip, "w") as zf:
+        zf.writestr("readme.txt", "text, not an array")
+    _expect_error(plain_zip, "'readme.txt' is not a .npy array")
+
+
+def test_truncated_file(tmp_path):
+    data = _good(tmp_path).read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 30):
+        bad = tmp_path / f"cut{cut}.npz"
+        bad.write_bytes(data[:cut])
+        _expect_error(bad, "truncated or corrupt")
+
+
+def test_corrupt_bytes(tmp_path):
+    """Flipped bytes inside an array's data: the zip CRC catches them."""
+    path = _good(tmp_path)
+    data = bytearray(path.read_bytes())
+    member = zipfile.ZipFile(path).getinfo("0.weight.npy")
+    offset = member.header_offset + 30 + len(member.filename) + len(member.extra) + 140
+    data[offset : offset + 8] = bytes(255 - b for b in data[offset : offset + 8])
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(data))
+    _expect_error(bad, "truncated or corrupt")
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, weights=np.zeros(2), payload=np.array([{"run": "code"}], dtype=object))
+    _expect_error(path, "pickled")
+
+
+def test_bad_meta(tmp_path):
+    path = tmp_path / "meta.npz"
+    np.savez(path, w=np.zeros(2), __meta__=np.array("{not json"))
+    _expect_error(path, "not JSON")
+    np.savez(path, w=np.zeros(2), __meta__=np.array(json.dumps([1, 2])))
+    _expect_error(path, "not a JSON object")
+
+
+def test_device_round_trip(tmp_path, device):
+    """A model on the GPU saves NumPy arrays; loading them puts them back on the GPU."""
+    model = _model().to(device)
+    tc.save(model, tmp_path / "m.npz")
+    state = tc.load(tmp_path / "m.npz")
+    assert all(type(v) is np.ndarray for v in state.values())
+    other = _model().to(device)
+    other.load_state_dict(state)
+    for p, q in zip(model.parameters(), other.parameters()):
+        assert q.device == device
+        np.testing.assert_array_equal(p.numpy(), q.numpy())

@@ -1,0 +1,612 @@
+"""The layer library: Module mechanics, every layer against PyTorch with copied weights (values
+and gradients), default initialisation, state dicts, train/eval modes and devices."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import tinycolor as tc
+from tinycolor import backend, nn
+from tinycolor.nn import init
+
+
+def _rand(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+# --------------------------------------------------------------------------- Module mechanics
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+        self.head = nn.Linear(8, 3, bias=False)
+        self.register_buffer("scale", tc.tensor([2.0]))
+        self.note = "not registered"
+
+    def forward(self, x):
+        return self.head(self.features(x).flatten(1)) * self.scale
+
+
+def test_registration_and_dotted_names():
+    net = Net()
+    names = [k for k, _ in net.named_parameters()]
+    assert names == [
+        "features.0.weight",
+        "features.0.bias",
+        "features.1.weight",
+        "features.1.bias",
+        "head.weight",
+    ]
+    assert [k for k, _ in net.named_buffers()] == [
+        "scale",
+        "features.1.running_mean",
+        "features.1.running_var",
+    ]
+    assert list(net.state_dict()) == [
+        "scale",
+        "features.0.weight",
+        "features.0.bias",
+        "features.1.weight",
+        "features.1.bias",
+        "features.1.running_mean",
+        "features.1.running_var",
+        "head.weight",
+    ]
+    assert [k for k, _ in net.named_modules()] == [
+        "",
+        "features",
+        "features.0",
+        "features.1",
+        "features.2",
+        "head",
+    ]
+    assert list(net.children()) == [net.features, net.head]
+    assert net.head.bias is None and "bias" in net.head._parameters
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in net.parameters())
+    assert net.num_parameters() == 2 * 9 + 2 + 2 + 2 + 24
+    assert net.note == "not registered" and "note" not in net.state_dict()
+    del net.head
+    assert [k for k, _ in net.named_children()] == ["features"]
+
+
+def test_shared_parameters_are_listed_once():
+    lin = nn.Linear(2, 2)
+    model = nn.Sequential(lin, nn.Tanh(), lin)
+    assert len(list(model.parameters())) == 2
+    assert list(model.state_dict()) == ["0.weight", "0.bias"]
+
+
+def test_assignment_errors():
+    lin = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match="a parameter slot takes a Parameter or None"):
+        lin.weight = tc.tensor(np.zeros((3, 2), np.float32))
+    lin.bias = None  # emptying a slot is fine
+    assert list(lin.state_dict()) == ["weight"]
+
+    class Forgetful(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match=r"must call super\(\).__init__\(\)"):
+        Forgetful()
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'wieght'"):
+        lin.wieght  # noqa: B018
+
+
+def test_sequential_and_module_list():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    seq.append(nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[2], nn.Linear) and isinstance(seq[-1], nn.Linear)
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]
+    assert seq(tc.tensor(_rand(5, 2))).shape == (5, 1)
+    named = nn.Sequential({"enc": nn.Linear(2, 2), "act": nn.Tanh()})
+    assert list(named.state_dict()) == ["enc.weight", "enc.bias"]
+    blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    assert len(blocks) == 3 and list(blocks.state_dict())[-1] == "2.bias"
+    x = tc.tensor(_rand(1, 2))
+    for b in blocks:
+        x = b(x)
+    assert x.shape == (1, 2)
+
+
+def test_deepcopy_is_independent():
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert list(twin.state_dict()) == list(net.state_dict())
+    assert all(a is not b for a, b in zip(twin.parameters(), net.parameters()))
+    twin.head.weight.data += 1
+    assert not np.array_equal(twin.head.weight.numpy(), net.head.weight.numpy())
+
+
+def test_repr_matches_pytorch():
+    """(BatchNorm and MaxPool2d print settings we do not have: dilation, ceil_mode, bias.)"""
+    torch = pytest.importorskip("torch")
+
+    def build(m):
+        return m.Sequential(
+            m.Conv2d(3, 16, 3, padding=1),
+            m.Conv2d(16, 8, (3, 5), stride=2, dilation=2, bias=False),
+            m.ConvTranspose2d(8, 4, 4, stride=2, padding=1, output_padding=1),
+            m.Conv2d(4, 4, 3, padding="same"),
+            m.LeakyReLU(0.2),
+            m.AvgPool2d(2),
+            m.Upsample(scale_factor=2, mode="bilinear"),
+            m.Sequential(m.Flatten(), m.Linear(64, 10)),
+            m.ReLU(),
+            m.Sigmoid(),
+            m.Tanh(),
+            m.Softmax(dim=1),
+            m.LogSoftmax(dim=1),
+            m.Identity(),
+        )
+
+    assert repr(build(nn)) == repr(build(torch.nn))
+    assert repr(nn.Linear(2, 3).weight).startswith("Parameter containing:\nTensor(")
+
+
+def test_train_eval_propagate():
+    net = Net()
+    assert net.training and all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.features.train()
+    assert net.features[1].training and not net.training
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_zero_grad_and_requires_grad():
+    lin = nn.Linear(3, 2)
+    lin(tc.tensor(_rand(4, 3))).sum().backward()
+    assert lin.weight.grad.shape == (2, 3) and lin.bias.grad.shape == (2,)
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+    lin.requires_grad_(False)
+    assert not lin(tc.tensor(_rand(4, 3))).requires_grad
+
+
+def test_to_dtype_keeps_the_parameter_objects():
+    net = Net()
+    params = list(net.parameters())
+    assert net.double() is net
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert net.features[1].running_var.dtype == np.float64
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    net.to(np.float32)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    with pytest.raises(TypeError, match="floating"):
+        net.to(dtype=np.int32)
+
+
+def test_to_cuda_without_gpu_raises():
+    if backend.cuda_available():
+        pytest.skip("a GPU is present: the move succeeds (see test_to_device)")
+    net = Net()
+    with pytest.raises(tc.DeviceError, match="cuda"):
+        net.to("cuda")
+    assert all(p.device == "cpu" for p in net.parameters())
+    with pytest.raises(tc.DeviceError, match="unknown device"):
+        net.to("tpu")
+
+
+def test_to_device(device):
+    net = Net()
+    params = list(net.parameters())
+    x = _rand(2, 1, 4, 4)
+    expected = net(tc.tensor(x)).numpy()
+    net.to(device)
+    assert net.device == device
+    assert all(p.device == device for p in net.parameters())
+    assert all(b.device == device for b in net.buffers())
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    out = net(tc.tensor(x, device=device))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
+    net.cpu()
+    assert all(p.device == "cpu" for p in net.parameters())
+
+
+def test_parameters_created_on_default_device(device):
+    try:
+        tc.set_device(device)
+        lin = nn.Linear(3, 2)
+        bn = nn.BatchNorm2d(3)
+    finally:
+        tc.set_device("cpu")
+    assert lin.weight.device == device and lin.bias.device == device
+    assert bn.running_mean.device == device
+    assert lin.weight.dtype == np.float32
+
+
+# --------------------------------------------------------------------------- initialisation
+
+
+def test_seed_reproduces_init_on_every_device(device):
+    tc.manual_seed(5)
+    a = nn.Conv2d(3, 4, 3)
+    tc.manual_seed(5)
+    try:
+        tc.set_device(device)
+        b = nn.Conv2d(3, 4, 3)
+    finally:
+        tc.set_device("cpu")
+    tc.manual_seed(6)
+    c = nn.Conv2d(3, 4, 3)
+    assert b.weight.device == device
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.bias.numpy(), b.bias.numpy())
+    assert not np.array_equal(a.weight.numpy(), c.weight.numpy())
+
+
+DEFAULT_INITS = {
+    "linear": (lambda m: m.Linear(400, 300), 400),
+    "conv": (lambda m: m.Conv2d(16, 64, 3), 16 * 9),
+    "conv-transpose": (lambda m: m.ConvTranspose2d(64, 16, 4), 16 * 16),  # fan_in from shape[1]
+}
+
+
+@pytest.mark.parametrize("name", list(DEFAULT_INITS))
+def test_default_init_matches_pytorch_bounds(name):
+    """Weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)): our samples fill the bound
+    (max |w| close to it, never past it) with a uniform's std; so do PyTorch's."""
+    make, fan_in = DEFAULT_INITS[name]
+    bound = 1 / math.sqrt(fan_in)
+    layer = make(nn)
+    w, b = layer.weight.numpy(), layer.bias.numpy()
+    assert w.dtype == np.float32
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() / (bound / math.sqrt(3)) - 1) < 0.03 and abs(w.mean()) < 0.02 * bound
+    assert np.abs(b).max() <= bound and np.abs(b).max() > 0.8 * bound
+    torch = pytest.importorskip("torch")
+    ref = make(torch.nn)
+    rw = ref.weight.detach().numpy()
+    assert ref.weight.shape == layer.weight.shape
+    assert abs(np.abs(rw).max() - np.abs(w).max()) < 0.01 * bound
+    assert abs(rw.std() / w.std() - 1) < 0.04
+    assert np.abs(ref.bias.detach().numpy()).max() <= bound
+
+
+def test_batchnorm_init():
+    bn = nn.BatchNorm2d(5)
+    np.testing.assert_array_equal(bn.weight.numpy(), np.ones(5))
+    np.testing.assert_array_equal(bn.bias.numpy(), np.zeros(5))
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(5))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(5))
+    assert bn.weight.dtype == bn.running_var.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "scheme, kwargs, expected_std",
+    [
+        (init.kaiming_normal_, {}, math.sqrt(2 / 200)),
+        (init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2 / 300)),
+        (init.kaiming_uniform_, {"a": 0.2}, math.sqrt(2 / 1.04 / 200)),
+        (init.xavier_uniform_, {}, math.sqrt(2 / 500)),
+        (init.xavier_normal_, {"gain": 5 / 3}, 5 / 3 * math.sqrt(2 / 500)),
+        (init.normal_, {"std": 0.02}, 0.02),
+        (init.uniform_, {"a": -0.5, "b": 0.5}, 1 / math.sqrt(12)),
+    ],
+)
+def test_init_schemes(scheme, kwargs, expected_std):
+    """On a (300, 200) weight (fan_in 200, fan_out 300) each scheme has its variance."""
+    w = nn.Parameter(np.zeros((300, 200), np.float32))
+    assert scheme(w, **kwargs) is w
+    assert w.dtype == np.float32
+    assert abs(w.numpy().std() / expected_std - 1) < 0.02
+    if scheme in (init.xavier_uniform_, init.kaiming_uniform_, init.uniform_):
+        bound = math.sqrt(3) * expected_std
+        assert np.abs(w.numpy()).max() <= bound * (1 + 1e-6)
+
+
+def test_init_constants_and_gains():
+    w = nn.Parameter(np.zeros((3, 4), np.float32))
+    init.ones_(w)
+    assert (w.numpy() == 1).all()
+    init.zeros_(w)
+    assert (w.numpy() == 0).all()
+    init.constant_(w, 0.25)
+    assert (w.numpy() == 0.25).all()
+    assert init.calculate_gain("relu") == math.sqrt(2)
+    assert init.calculate_gain("tanh") == 5 / 3
+    assert init.calculate_fan_in_and_fan_out(nn.Parameter(np.zeros((8, 3, 5, 5)))) == (75, 200)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        init.xavier_uniform_(nn.Parameter(np.zeros(5)))
+    with pytest.raises(ValueError, match="unsupported nonlinearity"):
+        init.calculate_gain("swish")
+
+
+# --------------------------------------------------------------------------- layers vs PyTorch
+
+LAYERS = {
+    "linear": (lambda m: m.Linear(5, 3), (4, 5)),
+    "linear-3d-nobias": (lambda m: m.Linear(5, 3, bias=False), (2, 3, 5)),
+    "conv": (lambda m: m.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 6)),
+    "conv-dilated-nobias": (
+        lambda m: m.Conv2d(2, 3, (3, 2), padding=(2, 1), dilation=2, bias=False),
+        (2, 2, 8, 7),
+    ),
+    "conv-same": (lambda m: m.Conv2d(3, 2, 5, padding="same"), (1, 3, 6, 6)),
+    "conv-same-even": (lambda m: m.Conv2d(2, 2, (4, 3), padding="same", dilation=1), (1, 2, 5, 6)),
+    "conv-transpose": (
+        lambda m: m.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
+        (2, 3, 4, 5),
+    ),
+    "conv-transpose-4x4": (
+        lambda m: m.ConvTranspose2d(2, 3, 4, stride=2, padding=1, bias=False),
+        (1, 2, 5, 5),
+    ),
+    "conv-transpose-dilated": (lambda m: m.ConvTranspose2d(2, 2, 3, dilation=2), (1, 2, 4, 4)),
+    "maxpool": (lambda m: m.MaxPool2d(2), (2, 3, 6, 7)),
+    "maxpool-overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (1, 2, 7, 6)),
+    "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
+    "avgpool-pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 5)),
+    "upsample-nearest": (lambda m: m.Upsample(scale_factor=2), (1, 2, 3, 4)),
+    "upsample-bilinear": (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
+    "batchnorm1d": (lambda m: m.BatchNorm1d(3), (8, 3)),
+    "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
+    "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
+    "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
+    "relu": (lambda m: m.ReLU(), (3, 4)),
+    "leaky-relu": (lambda m: m.LeakyReLU(0.2), (3, 4)),
+    "sigmoid": (lambda m: m.Sigmoid(), (3, 4)),
+    "tanh": (lambda m: m.Tanh(), (3, 4)),
+    "softmax": (lambda m: m.Softmax(dim=1), (3, 4, 2)),
+    "log-softmax": (lambda m: m.LogSoftmax(dim=-1), (3, 4)),
+    "flatten": (lambda m: m.Flatten(), (2, 3, 4, 5)),
+    "identity": (lambda m: m.Identity(), (2, 3)),
+    "small-cnn": (
+        lambda m: m.Sequential(
+            m.Conv2d(1, 4, 3, padding=1),
+            m.BatchNorm2d(4),
+            m.LeakyReLU(0.1),
+            m.MaxPool2d(2),
+            m.ConvTranspose2d(4, 2, 2, stride=2),
+            m.Tanh(),
+            m.Flatten(),
+            m.Linear(2 * 36, 3),
+        ),
+        (3, 1, 6, 6),
+    ),
+}
+
+
+def _copy_to_torch(torch, ours, ref):
+    """Load our state dict into the PyTorch module: the names and shapes must match."""
+    state = {k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()}
+    missing, unexpected = ref.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing)
+
+
+def _compare_with_torch(torch, ours, ref, x, rtol=1e-4, atol=1e-5):
+    """Same output, same gradients (input and parameters) for a random cotangent."""
+    xt = tc.tensor(x, requires_grad=True)
+    rx = torch.tensor(x, requires_grad=True)
+    y, ry = ours(xt), ref(rx)
+    assert y.shape == tuple(ry.shape)
+    np.testing.assert_allclose(y.numpy(), ry.detach().numpy(), rtol=rtol, atol=atol)
+    g = _rand(*y.shape, seed=1)
+    y.backward(g)
+    ry.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(xt.grad, rx.grad.numpy(), rtol=rtol, atol=atol, err_msg="input grad")
+    ref_params = dict(ref.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(
+            p.grad, ref_params[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
+        )
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_matches_pytorch(name):
+    """Forward, input gradient and parameter gradients equal PyTorch's for the same weights
+    (in training mode: BatchNorm uses batch statistics and updates the same running ones)."""
+    torch = pytest.importorskip("torch")
+    make, shape = LAYERS[name]
+    ours, ref = make(nn), make(torch.nn)
+    _copy_to_torch(torch, ours, ref)
+    _compare_with_torch(torch, ours, ref, _rand(*shape))
+    ref_state = ref.state_dict()
+    for key, value in ours.state_dict().items():  # BatchNorm's running statistics too
+        np.testing.assert_allclose(value, ref_state[key].numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda m: m.BatchNorm2d(3), lambda m: m.BatchNorm1d(3)], ids=["2d", "1d"]
+)
+def test_batchnorm_train_eval_against_pytorch(make):
+    """Three training batches move the running statistics as PyTorch's do; in evaluation mode
+    the output uses them and leaves them alone."""
+    torch = pytest.importorskip("torch")
+    ours, ref = make(nn), make(torch.nn)
+    init.uniform_(ours.weight, 0.5, 1.5)
+    init.normal_(ours.bias)
+    _copy_to_torch(torch, ours, ref)
+    shape = (6, 3, 4, 4) if isinstance(ours, nn.BatchNorm2d) else (6, 3)
+    for i in range(3):
+        x = _rand(*shape, seed=10 + i) * 2 + 1
+        np.testing.assert_allclose(
+            ours(tc.tensor(x)).numpy(),
+            ref(torch.from_numpy(x)).detach().numpy(),
+            rtol=1e-4,
+            atol=1e-5,
+        )
+    np.testing.assert_allclose(ours.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.running_var.numpy(), ref.running_var.numpy(), rtol=1e-5)
+    ours.eval()
+    ref.eval()
+    before = ours.running_mean.numpy().copy()
+    _compare_with_torch(torch, ours, ref, _rand(*shape, seed=20))
+    np.testing.assert_array_equal(ours.running_mean.numpy(), before)
+
+
+def test_batchnorm_without_running_stats():
+    bn = nn.BatchNorm2d(2, track_running_stats=False)
+    assert list(bn.state_dict()) == ["weight", "bias"]
+    x = _rand(4, 2, 3, 3) * 3 + 2
+    bn.eval()  # still the batch's own statistics
+    y = bn(tc.tensor(x)).numpy()
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+def test_dropout_train_and_eval():
+    drop = nn.Dropout(0.25)
+    x = np.ones((200, 100), np.float32)
+    y = drop(tc.tensor(x)).numpy()
+    zeros = (y == 0).mean()
+    assert abs(zeros - 0.25) < 0.01
+    np.testing.assert_allclose(y[y != 0], 1 / 0.75)
+    drop.eval()
+    np.testing.assert_array_equal(drop(tc.tensor(x)).numpy(), x)
+    drop.train()
+    tc.manual_seed(3)
+    a = drop(tc.tensor(x)).numpy()
+    tc.manual_seed(3)
+    b = drop(tc.tensor(x)).numpy()
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        nn.Dropout(1.5)
+    assert repr(nn.Dropout(0.1)) == "Dropout(p=0.1)"
+
+
+def test_gradcheck_through_layers():
+    """Float64 central differences through a small model, for the input and every parameter."""
+    model = nn.Sequential(
+        nn.Conv2d(2, 3, 3, padding=1),
+        nn.BatchNorm2d(3),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(12, 2),
+        nn.Sigmoid(),
+    ).double()
+    x = tc.Tensor(_rand(2, 2, 4, 4, dtype=np.float64), requires_grad=True)
+    params = list(model.parameters())
+    assert tc.gradcheck(lambda x, *ps: model(x), [x, *params])
+
+
+# --------------------------------------------------------------------------- shape errors
+
+
+def test_input_shape_errors_name_the_layer():
+    with pytest.raises(ValueError) as info:
+        nn.Conv2d(3, 64, 3)(tc.tensor(np.zeros((8, 1, 64, 64), np.float32)))
+    assert str(info.value) == "Conv2d(3->64): expected input with 3 channels, got (8, 1, 64, 64)"
+    with pytest.raises(
+        ValueError, match=r"Conv2d\(3->8\): expected a 4-D input .* got shape \(3, 9, 9\)"
+    ):
+        nn.Conv2d(3, 8, 3)(tc.tensor(np.zeros((3, 9, 9), np.float32)))
+    with pytest.raises(
+        ValueError, match=r"Conv2d\(1->1\): input \(1, 1, 2, 2\) .* smaller than the 3x3 kernel"
+    ):
+        nn.Conv2d(1, 1, 3)(tc.tensor(np.zeros((1, 1, 2, 2), np.float32)))
+    with pytest.raises(
+        ValueError,
+        match=r"ConvTranspose2d\(4->2\): expected input with 4 channels, got \(1, 2, 3, 3\)",
+    ):
+        nn.ConvTranspose2d(4, 2, 2)(tc.tensor(np.zeros((1, 2, 3, 3), np.float32)))
+    with pytest.raises(
+        ValueError, match=r"Linear\(5->3\): expected input with 5 features .* got \(4, 6\)"
+    ):
+        nn.Linear(5, 3)(tc.tensor(np.zeros((4, 6), np.float32)))
+    with pytest.raises(
+        ValueError, match=r"BatchNorm2d\(3\): expected input with 3 channels, got \(2, 4, 5, 5\)"
+    ):
+        nn.BatchNorm2d(3)(tc.tensor(np.zeros((2, 4, 5, 5), np.float32)))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): expected a 2-D or 3-D input"):
+        nn.BatchNorm1d(3)(tc.tensor(np.zeros((2, 3, 4, 4), np.float32)))
+    with pytest.raises(ValueError, match=r"MaxPool2d: expected a 4-D input"):
+        nn.MaxPool2d(2)(tc.tensor(np.zeros((4, 4), np.float32)))
+
+
+def test_constructor_errors():
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be an int, a pair, 'same' or 'valid'"):
+        nn.Conv2d(1, 1, 3, padding="full")
+    with pytest.raises(ValueError, match="output_padding"):
+        nn.ConvTranspose2d(1, 1, 3, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="kernel_size must be an int or a pair"):
+        nn.Conv2d(1, 1, (3, 3, 3))
+    with pytest.raises(ValueError, match="must be positive"):
+        nn.Conv2d(1, 1, 0)
+    assert nn.Conv2d(1, 1, 3, padding="valid")._padding == (0, 0)
+
+
+# --------------------------------------------------------------------------- state dicts
+
+
+def test_state_dict_round_trip_and_snapshot():
+    tc.manual_seed(1)
+    a = Net()
+    a.features[1].running_mean.data[:] = [0.5, -0.5]
+    tc.manual_seed(2)
+    b = Net()
+    x = tc.tensor(_rand(2, 1, 4, 4))
+    a.eval()
+    b.eval()
+    assert not np.allclose(a(x).numpy(), b(x).numpy())
+    state = a.state_dict()
+    result = b.load_state_dict(state)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    # a snapshot: later changes to a do not reach it, nor b
+    a.head.weight.data += 1
+    np.testing.assert_array_equal(state["head.weight"], b.head.weight.numpy())
+    assert not np.shares_memory(state["head.weight"], a.head.weight.data)
+
+
+def test_load_state_dict_errors_name_the_keys():
+    net = Net()
+    state = net.state_dict()
+    before = {k: v.copy() for k, v in state.items()}
+    bad = dict(state)
+    bad["head.weight"] = np.zeros((4, 8), np.float32)
+    with pytest.raises(
+        RuntimeError,
+        match=r"size mismatch for 'head.weight': the state dict has shape \(4, 8\), "
+        r"the model has \(3, 8\)",
+    ):
+        net.load_state_dict({k: v + 1 for k, v in bad.items()})
+    for k, v in net.state_dict().items():  # nothing was half loaded
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    missing = {k: v for k, v in state.items() if k != "features.0.bias"}
+    with pytest.raises(RuntimeError, match=r"missing key\(s\): 'features.0.bias'"):
+        net.load_state_dict(missing)
+    with pytest.raises(RuntimeError, match=r"unexpected key\(s\): 'tail.weight'"):
+        net.load_state_dict({**state, "tail.weight": np.zeros(1)})
+    loose = net.load_state_dict({**missing, "tail.weight": np.zeros(1)}, strict=False)
+    assert loose.missing_keys == ["features.0.bias"] and loose.unexpected_keys == ["tail.weight"]
+    with pytest.raises(RuntimeError, match="size mismatch"):  # shapes are checked even when loose
+        net.load_state_dict(bad, strict=False)
+    with pytest.raises(TypeError, match=r"pass module.state_dict\(\)"):
+        net.load_state_dict(Net())
+
+
+def test_load_state_dict_casts_and_accepts_meta():
+    net = Net()
+    state = {k: v.astype(np.float64) for k, v in net.state_dict().items()}
+    state["__meta__"] = {"epoch": 3}
+    net.load_state_dict(state)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+
+
+def test_load_pytorch_state_dict():
+    """A PyTorch model's weights load into ours (same names) and give the same outputs."""
+    torch = pytest.importorskip("torch")
+    ref = LAYERS["small-cnn"][0](torch.nn)
+    ours = LAYERS["small-cnn"][0](nn)
+    state = {k: v.numpy() for k, v in ref.state_dict().items() if "num_batches" not in k}
+    ours.load_state_dict(state)
+    ours.eval()
+    ref.eval()
+    x = _rand(2, 1, 6, 6)
+    np.testing.assert_allclose(
+        ours(tc.tensor(x)).numpy(), ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+    )

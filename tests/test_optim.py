@@ -1,0 +1,259 @@
+"""Optimizers and learning-rate schedules, step by step against torch.optim, plus resuming."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinycolor as tc
+from tinycolor import nn, optim
+
+
+def _problem():
+    """A small tanh MLP in float64 and a fixed regression problem."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+    return x, y, model
+
+
+def _loss(model, x, y):
+    return ((model(x) - y) ** 2).mean()
+
+
+def _train(model, opt, x, y, steps):
+    x, y = tc.tensor(x), tc.tensor(y)
+    for _ in range(steps):
+        opt.zero_grad()
+        _loss(model, x, y).backward()
+        opt.step()
+
+
+CASES = {
+    "sgd": (lambda p: optim.SGD(p, lr=0.1), "SGD", {"lr": 0.1}),
+    "sgd-nesterov-wd": (
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2},
+    ),
+    "sgd-momentum-dampening": (
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3, weight_decay=1e-3),
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 1e-3},
+    ),
+    "rmsprop": (lambda p: optim.RMSprop(p, lr=0.01), "RMSprop", {"lr": 0.01}),
+    "rmsprop-momentum-wd": (
+        lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, momentum=0.5, weight_decay=1e-2),
+        "RMSprop",
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "weight_decay": 1e-2},
+    ),
+    "rmsprop-centered": (
+        lambda p: optim.RMSprop(p, lr=0.005, momentum=0.9, centered=True),
+        "RMSprop",
+        {"lr": 0.005, "momentum": 0.9, "centered": True},
+    ),
+    "adam": (lambda p: optim.Adam(p, lr=0.01), "Adam", {"lr": 0.01}),
+    "adam-wd": (
+        lambda p: optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2),
+        "Adam",
+        {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 1e-2},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_steps_match_torch(case):
+    """Fifteen steps on the same problem from the same weights: the parameters after every
+    step equal torch.optim's (float64, so any difference in the rule would show), and a
+    change of ``lr`` mid-run acts as changing torch's param_groups[0]['lr']."""
+    torch = pytest.importorskip("torch")
+    make, torch_name, kwargs = CASES[case]
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    opt = make(list(model.parameters()))
+    ref_opt = getattr(torch.optim, torch_name)(ref.parameters(), **kwargs)
+    tx, ty, rx, ry = tc.tensor(x), tc.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+    for step in range(15):
+        if step == 8:
+            opt.lr *= 0.5
+            ref_opt.param_groups[0]["lr"] *= 0.5
+        opt.zero_grad()
+        loss = _loss(model, tx, ty)
+        loss.backward()
+        opt.step()
+        ref_opt.zero_grad()
+        ref_loss = ((ref(rx) - ry) ** 2).mean()
+        ref_loss.backward()
+        ref_opt.step()
+        np.testing.assert_allclose(loss.item(), ref_loss.item(), rtol=1e-10)
+        for (name, p), q in zip(model.named_parameters(), ref.parameters()):
+            np.testing.assert_allclose(
+                p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=f"step {step}: {name}"
+            )
+    assert p.dtype == np.float64
+
+
+@pytest.mark.parametrize("case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd"])
+def test_float32_on_device(case, device):
+    """On each device the update keeps the parameters float32 and where they were, and it
+    lowers the loss; the result matches the CPU run to float32 rounding."""
+    make = CASES[case][0]
+    results = []
+    for dev in dict.fromkeys(["cpu", device]):
+        tc.manual_seed(1)
+        x, y, model = _problem()
+        model.float().to(dev)
+        params = list(model.parameters())
+        opt = make(params)
+        xt = tc.tensor(x.astype(np.float32), device=dev)
+        yt = tc.tensor(y.astype(np.float32), device=dev)
+        first = _loss(model, xt, yt).item()
+        _train(model, opt, xt, yt, 20)
+        assert all(p.dtype == np.float32 and p.device == dev for p in model.parameters())
+        assert all(q is p for q, p in zip(model.parameters(), params))
+        assert _loss(model, xt, yt).item() < 0.9 * first
+        results.append([p.numpy() for p in model.parameters()])
+    for a, b in zip(results[0], results[-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_parameters_without_gradient_are_skipped():
+    x, y, model = _problem()
+    unused = nn.Linear(2, 2).double()
+    before = [p.numpy().copy() for p in unused.parameters()]
+    opt = optim.Adam(list(model.parameters()) + list(unused.parameters()), lr=0.1)
+    _train(model, opt, x, y, 3)
+    for b, p in zip(before, unused.parameters()):
+        np.testing.assert_array_equal(b, p.numpy())
+    assert opt.state[-1] == {} and opt.state[0]["step"] == 3
+
+
+def test_zero_grad_clears_all_gradients():
+    x, y, model = _problem()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    _loss(model, tc.tensor(x), tc.tensor(y)).backward()
+    assert all(p.grad is not None for p in model.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd"])
+def test_state_dict_resumes_exactly(case, tmp_path):
+    """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)
+    loaded from the files, and five more steps: bit for bit."""
+    make = CASES[case][0]
+    x, y, straight = _problem()
+    start = straight.state_dict()
+    opt = make(straight.parameters())
+    opt.lr = opt.lr * 0.7  # a changed lr is part of the saved state
+    _train(straight, opt, x, y, 10)
+
+    _, _, first = _problem()
+    first.load_state_dict(start)
+    opt1 = make(first.parameters())
+    opt1.lr = opt1.lr * 0.7
+    _train(first, opt1, x, y, 5)
+    tc.save(first, tmp_path / "model.npz")
+    tc.save(opt1.state_dict(), tmp_path / "opt.npz", meta={"epoch": 5})
+
+    _, _, resumed = _problem()
+    resumed.load_state_dict(tc.load(tmp_path / "model.npz"))
+    opt2 = make(resumed.parameters())
+    opt2.load_state_dict(tc.load(tmp_path / "opt.npz"))
+    assert opt2.lr == opt1.lr
+    _train(resumed, opt2, x, y, 5)
+    for (name, a), b in zip(straight.named_parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_load_state_dict_errors():
+    x, y, model = _problem()
+    adam = optim.Adam(model.parameters(), lr=0.1)
+    _train(model, adam, x, y, 2)
+    state = adam.state_dict()
+    with pytest.raises(ValueError, match="from Adam"):
+        optim.SGD(model.parameters(), lr=0.1).load_state_dict(state)
+    params = list(model.parameters())
+    with pytest.raises(ValueError, match="for 4 parameters, this optimizer has 3"):
+        optim.Adam(params[:3]).load_state_dict(state)
+    swapped = [params[1], params[0], params[2], params[3]]
+    with pytest.raises(ValueError, match=r"size mismatch for 'state.0.exp_avg'.*\(5, 3\).*\(5,\)"):
+        optim.Adam(swapped).load_state_dict(state)
+    with pytest.raises(ValueError, match="unexpected key 'bogus'"):
+        optim.Adam(params).load_state_dict({**state, "bogus": 1})
+
+
+def test_constructor_errors():
+    p = nn.Linear(2, 2).weight
+    with pytest.raises(ValueError, match="empty list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="not a single tensor"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="does not require grad"):
+        optim.SGD([tc.tensor([1.0, 2.0])], lr=0.1)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        optim.Adam([p], lr=-1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([p, p], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (
+            lambda o: optim.StepLR(o, step_size=3, gamma=0.5),
+            lambda t, o: t.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+        ),
+        (
+            lambda o: optim.StepLR(o, step_size=1),
+            lambda t, o: t.optim.lr_scheduler.StepLR(o, step_size=1),
+        ),
+        (
+            lambda o: optim.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+            lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+        ),
+        (
+            lambda o: optim.CosineAnnealingLR(o, T_max=10),
+            lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10),
+        ),
+    ],
+)
+def test_schedulers_match_torch(ours, theirs):
+    """The learning rate of each of 25 epochs (past T_max too) equals torch's."""
+    torch = pytest.importorskip("torch")
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=0.3)
+    ref_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    sched, ref = ours(opt), theirs(torch, ref_opt)
+    for epoch in range(25):
+        np.testing.assert_allclose(sched.get_last_lr(), ref.get_last_lr(), rtol=1e-9, atol=1e-15)
+        assert opt.lr == sched.get_last_lr()[0], epoch
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        ref.step()
+
+
+def test_scheduler_resume():
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=0.3)
+    sched = optim.CosineAnnealingLR(opt, T_max=10)
+    for _ in range(4):
+        sched.step()
+    state = sched.state_dict()
+    opt2 = optim.SGD([nn.Linear(1, 1).weight], lr=0.3)
+    sched2 = optim.CosineAnnealingLR(opt2, T_max=10)
+    sched2.load_state_dict(state)
+    assert opt2.lr == opt.lr and sched2.get_last_lr() == sched.get_last_lr()
+    sched.step()
+    sched2.step()
+    assert opt2.lr == opt.lr
+    with pytest.raises(ValueError, match="T_max"):
+        optim.CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(TypeError, match="needs an Optimizer"):
+        optim.StepLR(object(), step_size=2)

@@ -1,0 +1,165 @@
+"""Checkpoints: a state dict (and a little JSON metadata) in one ``.npz`` file.
+
+* ``save(module_or_dict, path, meta=None)`` writes the arrays (moved to NumPy) as the members
+  of an ``.npz`` archive, and ``meta``, a JSON-serialisable dict (the model's name and
+  configuration, the epoch, ...), as a JSON string under the reserved key ``'__meta__'``.
+  It writes to a temporary file in the same directory and then renames it over ``path``
+  with ``os.replace``, which is atomic: a crash, a full disk or Ctrl-C midway leaves the
+  previous checkpoint intact, never half a file.
+* ``load(path)`` reads it back with ``allow_pickle=False`` (an ``.npz`` file holding pickled
+  objects could run code when loaded; ours never holds any) and returns a dict of NumPy
+  arrays plus, if present, ``'__meta__'`` decoded to a dict. ``Module.load_state_dict``
+  accepts that dict as it is.
+
+Anything wrong with the file (missing, not an ``.npz`` archive, truncated, corrupt, holding
+pickled objects) raises ``CheckpointError``, naming the path and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .autograd import Tensor
+
+META_KEY = "__meta__"
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is missing, unreadable, or not one that ``save`` wrote."""
+
+
+def _to_numpy(key, value):
+    if isinstance(value, Tensor):
+        value = value.data
+    arr = backend.to_numpy(value) if backend.is_cupy_array(value) else np.asarray(value)
+    if arr.dtype == object:
+        raise TypeError(
+            f"save: entry {key!r} is not an array of numbers or strings ({type(value).__name__})"
+        )
+    return arr
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def _write_member(zf: zipfile.ZipFile, key: str, arr: np.ndarray) -> None:
+    """One array as ``key.npy`` inside the archive (what ``np.savez`` writes)."""
+    with zf.open(key + ".npy", "w", force_zip64=True) as fh:
+        np.lib.format.write_array(fh, arr, allow_pickle=False)
+
+
+def save(module_or_dict, path, meta: dict | None = None) -> None:
+    """Write ``module_or_dict`` (a Module, an Optimizer, anything with ``state_dict()``, or a
+    dict of arrays/tensors/scalars) and ``meta`` to the ``.npz`` file ``path``, atomically.
+
+    The file is written exactly at ``path`` (no ``.npz`` is appended); its directory is
+    created if needed.
+    """
+    state = module_or_dict.state_dict() if hasattr(module_or_dict, "state_dict") else module_or_dict
+    if not isinstance(state, dict):
+        raise TypeError(
+            f"save: expected a Module or a dict of arrays, got {type(module_or_dict).__name__}"
+        )
+    arrays = {}
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: keys must be strings, got {key!r}")
+        if key == META_KEY:
+            raise ValueError(f"save: the key {META_KEY!r} is reserved for the meta argument")
+        arrays[key] = _to_numpy(key, value)
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise TypeError(f"save: meta must be a dict, got {type(meta).__name__}")
+        try:
+            text = json.dumps(meta, default=_json_default)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"save: meta must be JSON-serialisable: {exc}") from None
+        arrays[META_KEY] = np.array(text)
+
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for key, arr in arrays.items():
+                    _write_member(zf, key, arr)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load(path) -> dict:
+    """Read a checkpoint written by ``save``: ``{key: numpy array}`` plus ``'__meta__'`` (a dict)
+    when it has one. Raises ``CheckpointError`` for a missing or damaged file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint {path!r}: no such file")
+    if os.path.isdir(path):
+        raise CheckpointError(f"checkpoint {path!r}: is a directory, not an .npz file")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint {path!r}: cannot be read ({exc})") from None
+    if magic[:2] != b"PK":
+        what = "empty" if not magic else "not an .npz archive (it does not start like a zip file)"
+        raise CheckpointError(f"checkpoint {path!r}: {what}")
+    out = {}
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for key in npz.files:
+                out[key] = npz[key]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise CheckpointError(
+                f"checkpoint {path!r}: holds pickled Python objects, which are refused "
+                "(allow_pickle=False): it was not written by tinycolor.save"
+            ) from None
+        raise CheckpointError(f"checkpoint {path!r}: corrupt array data ({exc})") from None
+    except Exception as exc:  # BadZipFile, EOFError, OSError, ...: the archive itself is damaged
+        raise CheckpointError(
+            f"checkpoint {path!r}: truncated or corrupt .npz archive ({type(exc).__name__}: {exc})"
+        ) from None
+    for key, value in out.items():
+        if not isinstance(value, np.ndarray):
+            raise CheckpointError(f"checkpoint {path!r}: member {key!r} is not a .npy array")
+    if META_KEY in out:
+        try:
+            meta = json.loads(str(out[META_KEY][()]))
+        except (ValueError, IndexError) as exc:
+            raise CheckpointError(
+                f"checkpoint {path!r}: its {META_KEY!r} entry is not JSON ({exc})"
+            ) from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(
+                f"checkpoint {path!r}: its {META_KEY!r} entry is not a JSON object"
+            )
+        out[META_KEY] = meta
+    return out
+
+
+__all__ = ["CheckpointError", "load", "save"]

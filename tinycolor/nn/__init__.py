@@ -1,0 +1,56 @@
+"""Layers and models: ``Module``, ``Parameter``, the layers and the init schemes.
+
+``tinycolor.nn.functional`` is ``tinycolor.functional`` (the ops), as in PyTorch."""
+
+import sys
+
+from .. import functional
+from . import init
+from .layers import (
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    Upsample,
+)
+from .module import Module, ModuleList, Parameter, Sequential
+
+sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
+
+__all__ = [
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "Upsample",
+    "functional",
+    "init",
+]

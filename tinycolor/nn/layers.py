@@ -1,0 +1,483 @@
+"""The layers: modules that hold parameters (Linear, Conv2d, ConvTranspose2d, BatchNorm) and
+modules that wrap an op (pooling, upsampling, dropout, activations).
+
+Each layer checks its input's shape and names itself, what it expected and what it got, then
+calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
+default initialisations are PyTorch's, so a PyTorch ``state_dict`` maps one to one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .. import functional as F
+from ..autograd import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+def _pair(v, name="value") -> tuple[int, int]:
+    if isinstance(v, int | np.integer):
+        return int(v), int(v)
+    v = tuple(int(i) for i in v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+def _empty(*shape) -> Parameter:
+    """A float32 parameter on ``tinycolor.get_device()``, to be filled by an init scheme."""
+    return Parameter(np.zeros(shape, dtype=backend.default_dtype))
+
+
+def _check_4d(layer, x, channels, what="channels"):
+    if x.ndim != 4:
+        raise ValueError(f"{layer}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{layer}: expected input with {channels} {what}, got {tuple(x.shape)}")
+
+
+# --------------------------------------------------------------------------- dense
+
+
+class Linear(Module):
+    """y = x W^T + b, W of shape (out_features, in_features); x of shape (..., in_features).
+
+    Default init (PyTorch's): W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = _empty(self.out_features, self.in_features)
+        self.register_parameter("bias", _empty(self.out_features) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}->{self.out_features}): expected input with "
+                f"{self.in_features} features in its last axis, got {tuple(x.shape)}"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+# --------------------------------------------------------------------------- convolutions
+
+
+class _ConvNd(Module):
+    def _settings(self, kernel_size, stride, padding, dilation):
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.dilation = _pair(dilation, "dilation")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(
+                f"{type(self).__name__}: kernel_size, stride and dilation must be positive, got "
+                f"{self.kernel_size}, {self.stride}, {self.dilation}"
+            )
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        self._padding = self._numeric_padding()
+        if min(self._padding) < 0:
+            raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
+
+    def _numeric_padding(self):
+        if not isinstance(self.padding, str):
+            return self.padding
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":  # an odd total pads one more at the bottom/right
+            if self.stride != (1, 1):
+                raise ValueError(
+                    f"{type(self).__name__}: padding='same' needs stride 1, got {self.stride}"
+                )
+            return tuple(d * (k - 1) // 2 for d, k in zip(self.dilation, self.kernel_size))
+        raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {self.padding!r}")
+
+    @property
+    def _label(self):
+        return f"{type(self).__name__}({self.in_channels}->{self.out_channels})"
+
+    def reset_parameters(self):
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def extra_repr(self):
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if isinstance(self.padding, str):
+            s += f", padding={self.padding}"
+        elif self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D cross-correlation of an (N, C_in, H, W) input with C_out filters of shape
+    (C_in, kh, kw):  y[n, o] = b[o] + sum_c sum_{i,j} w[o, c, i, j] x[n, c, s*h + d*i, s*w + d*j]
+    (after zero padding). Output size: (H + 2p - d (k - 1) - 1) // s + 1.
+
+    ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1; the output has
+    the input's size, an odd total padding putting the extra row/column at the bottom/right).
+    Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in kh kw.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+    ):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self._settings(kernel_size, stride, padding, dilation)
+        self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
+        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
+        self.reset_parameters()
+
+    def forward(self, x):
+        _check_4d(self._label, x, self.in_channels)
+        for axis in (0, 1):
+            span = self.dilation[axis] * (self.kernel_size[axis] - 1) + 1
+            size = x.shape[2 + axis] + 2 * self._padding[axis]
+            if size < span:
+                raise ValueError(
+                    f"{self._label}: input {tuple(x.shape)} padded by {self._padding} is smaller "
+                    f"than the {self.kernel_size[0]}x{self.kernel_size[1]} kernel "
+                    f"(dilation {self.dilation})"
+                )
+        padding = self.padding if isinstance(self.padding, str) else self._padding
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed convolution (the gradient of Conv2d with respect to its input), used to
+    upsample: weight of shape (C_in, C_out, kh, kw); output size
+    (H - 1) s - 2p + d (k - 1) + output_padding + 1.
+
+    Default init as PyTorch's, whose fan_in is computed from ``weight.shape[1] * kh * kw``
+    (i.e. from C_out, because of the transposed layout).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        bias: bool = True,
+        dilation=1,
+    ):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self._settings(kernel_size, stride, padding, dilation)
+        if isinstance(self.padding, str):
+            raise ValueError(f"{self._label}: padding must be an int or a pair, not {padding!r}")
+        self.output_padding = _pair(output_padding, "output_padding")
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if not 0 <= op < max(s, d):
+                raise ValueError(
+                    f"{self._label}: output_padding {self.output_padding} must be smaller than "
+                    f"stride {self.stride} or dilation {self.dilation}"
+                )
+        self.weight = _empty(self.in_channels, self.out_channels, *self.kernel_size)
+        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
+        self.reset_parameters()
+
+    def forward(self, x):
+        _check_4d(self._label, x, self.in_channels)
+        return F.conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._padding,
+            self.output_padding,
+            self.dilation,
+        )
+
+
+# --------------------------------------------------------------------------- pooling, resizing
+
+
+class MaxPool2d(Module):
+    """The maximum over each kh x kw window (stride defaults to the kernel size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(MaxPool2d):
+    """The mean over each kh x kw window (stride defaults to the kernel size)."""
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class Upsample(Module):
+    """Enlarge an (N, C, H, W) input by ``scale_factor`` (or to ``size``), with ``mode``
+    'nearest' or 'bilinear' (``align_corners`` as in PyTorch, False by default)."""
+
+    def __init__(self, scale_factor=None, mode: str = "nearest", size=None, align_corners=None):
+        super().__init__()
+        if (scale_factor is None) == (size is None):
+            raise ValueError("Upsample: give exactly one of scale_factor and size")
+        if isinstance(scale_factor, int | float):
+            scale_factor = float(scale_factor)
+        self.scale_factor, self.mode, self.size = scale_factor, mode, size
+        self.align_corners = align_corners
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.upsample(x, self.scale_factor, self.mode, self.size, self.align_corners)
+
+    def extra_repr(self):
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+class _BatchNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (Ioffe & Szegedy, 2015).
+
+    In training mode mean and var are the batch's (biased variance), and the running
+    statistics move towards them: running = (1 - momentum) running + momentum batch (with the
+    unbiased variance, as PyTorch does). In evaluation mode the running statistics are used.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        if self.affine:
+            self.weight = _empty(self.num_features)
+            self.bias = _empty(self.num_features)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, np.float32)))
+            self.register_buffer("running_var", Tensor(np.ones(self.num_features, np.float32)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _check(self, x):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward(self, x):
+        self._check(x)
+        use_batch_stats = self.training or not self.track_running_stats
+        return F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            self.momentum,
+            self.eps,
+        )
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C."""
+
+    def _check(self, x):
+        name = f"BatchNorm1d({self.num_features})"
+        if x.ndim not in (2, 3):
+            raise ValueError(
+                f"{name}: expected a 2-D or 3-D input (N, C[, L]), got {tuple(x.shape)}"
+            )
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected input with {self.num_features} channels, got {tuple(x.shape)}"
+            )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs, per channel C."""
+
+    def _check(self, x):
+        _check_4d(f"BatchNorm2d({self.num_features})", x, self.num_features)
+
+
+# --------------------------------------------------------------------------- regularisation
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability p and scale the rest by 1/(1-p)
+    (inverted dropout, so evaluation needs no rescaling); the identity in evaluation mode."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+# --------------------------------------------------------------------------- activations
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x)."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh x."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Softmax(Module):
+    """e^x_i / sum_j e^x_j along ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """x_i - log sum_j e^x_j along ``dim`` (stable)."""
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+
+class Identity(Module):
+    """Returns its input (a placeholder, e.g. for an optional normalisation)."""
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merge the axes start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+__all__ = [
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "Upsample",
+]

@@ -1,0 +1,428 @@
+"""``Module``, the base of every layer and model, and ``Parameter``, a tensor a module learns.
+
+A module keeps three ordered registries, filled by plain attribute assignment as in PyTorch:
+
+* ``_parameters``: ``Parameter`` tensors (``self.weight = Parameter(...)``), what optimizers update;
+* ``_buffers``: tensors that are state but not learned (``register_buffer``), e.g. BatchNorm's
+  running mean and variance; they are saved in ``state_dict`` and moved by ``to``;
+* ``_modules``: child modules (``self.conv1 = Conv2d(...)``), which makes the tree that
+  ``named_parameters`` and ``state_dict`` walk to build dotted names such as ``'layer.0.weight'``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A tensor that a module learns: ``requires_grad=True`` and registered by ``Module``.
+
+    ``Parameter(data)`` takes an array, a list or a Tensor (its data is shared, not copied);
+    like any new tensor, NumPy data is placed on ``tinycolor.get_device()``.
+    """
+
+    def __init__(self, data, requires_grad=True, device=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, device=device)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _as_array(value):
+    """The raw array behind a Tensor, or the value itself (a NumPy/CuPy array or a scalar)."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign parameters and sub-modules in
+    ``__init__`` (after ``super().__init__()``) and write ``forward``; call the module itself."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def _registries(self):
+        try:
+            return (
+                self.__dict__["_parameters"],
+                self.__dict__["_buffers"],
+                self.__dict__["_modules"],
+            )
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__}.__init__ must call super().__init__() before assigning "
+                "parameters, buffers or sub-modules"
+            ) from None
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter | Module) or name in self.__dict__.get("_parameters", ()):
+            params, buffers, modules = self._registries()
+            if not (value is None or isinstance(value, Parameter | Module)):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
+                    "a parameter slot takes a Parameter or None"
+                )
+            for registry in (params, buffers, modules):
+                registry.pop(name, None)
+            self.__dict__.pop(name, None)
+            if isinstance(value, Module):
+                modules[name] = value
+            else:
+                params[name] = value
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to buffer {type(self).__name__}.{name}: "
+                    "expected a Tensor or None"
+                )
+            self._buffers[name] = value
+        elif name in self.__dict__.get("_modules", ()):
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to sub-module "
+                    f"{type(self).__name__}.{name}"
+                )
+            self._modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, an empty slot such as ``bias=False``) under ``name``."""
+        params, _, _ = self._registries()
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None")
+        params[name] = param
+
+    def register_buffer(self, name: str, tensor) -> None:
+        """Register state that is saved and moved with the module but not learned."""
+        _, buffers, _ = self._registries()
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        buffers[name] = tensor
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        _, _, modules = self._registries()
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
+        modules[name] = module
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (name ``prefix``) and all its descendants, depth first, each once."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            children = [
+                (f"{name}.{k}" if name else k, m) for k, m in mod._modules.items() if m is not None
+            ]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool):
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, mod in mods:
+            for name, t in getattr(mod, registry).items():
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{mod_name}.{name}" if mod_name else name), t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, Parameter) pairs, each shared parameter once, in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def num_parameters(self) -> int:
+        """The number of learned scalars."""
+        return sum(p.size for p in self.parameters())
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every sub-module and then on this one (e.g. custom init)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and devices
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout drops, BatchNorm uses batch statistics), for all descendants."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, flag: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(flag)
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (set them to None, as PyTorch does)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device=None, dtype=None) -> Module:
+        """Move every parameter and buffer to ``device`` and/or cast floating ones to ``dtype``,
+        in place: the Parameter objects stay the same, so an optimizer built before still
+        updates them. ``to('cuda')``, ``to(np.float64)`` and ``to(device, dtype)`` all work."""
+        if device is not None and not isinstance(device, str):
+            device, dtype = None, device
+        name = backend._check_name(device) if device is not None else None
+        if name == "cuda":
+            backend.cupy()  # raises DeviceError, saying why, before anything moves
+        dtype = np.dtype(dtype) if dtype is not None else None
+        if dtype is not None and not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Module.to: dtype must be a floating type, got {dtype}")
+
+        def convert(arr):
+            if arr is None:
+                return None
+            if name is not None:
+                arr = backend.to_device(arr, name)
+            if dtype is not None and np.issubdtype(arr.dtype, np.floating):
+                arr = arr.astype(dtype, copy=False)
+            return arr
+
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = convert(t.data)
+            t.grad = convert(t.grad)
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def float(self) -> Module:
+        return self.to(dtype=np.float32)
+
+    def double(self) -> Module:
+        return self.to(dtype=np.float64)
+
+    @property
+    def device(self) -> str:
+        """The device of the first parameter or buffer (``get_device()`` for an empty module)."""
+        for t in self.parameters():
+            return t.device
+        for t in self.buffers():
+            return t.device
+        return backend.get_device()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and buffer as ``{'layer.0.weight': array, ...}``.
+
+        The arrays are copies (NumPy, or CuPy for a module on the GPU): a snapshot that later
+        training does not change. ``tinycolor.save`` writes it to an ``.npz`` file.
+        """
+        out = OrderedDict()
+        for mod_name, mod in self.named_modules():
+            for registry in (mod._parameters, mod._buffers):
+                for name, t in registry.items():
+                    if t is not None:
+                        out[f"{mod_name}.{name}" if mod_name else name] = t.data.copy()
+        return out
+
+    def _state_tensors(self) -> OrderedDict:
+        out = OrderedDict()
+        for mod_name, mod in self.named_modules():
+            for registry in (mod._parameters, mod._buffers):
+                for name, t in registry.items():
+                    if t is not None:
+                        out[f"{mod_name}.{name}" if mod_name else name] = t
+        return out
+
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Copy the arrays of ``state`` (a ``state_dict``, or what ``tinycolor.load`` returns:
+        its ``'__meta__'`` entry is ignored) into this module's parameters and buffers.
+
+        With ``strict`` (the default) a key the module lacks or a key missing from ``state``
+        is an error; a shape mismatch is always one. Nothing is changed unless every check
+        passes. Values are cast to each parameter's dtype and moved to its device. Returns
+        the missing and unexpected keys, as PyTorch does.
+        """
+        if isinstance(state, Module):
+            raise TypeError("load_state_dict expects a state dict; pass module.state_dict()")
+        own = self._state_tensors()
+        given = {k: v for k, v in state.items() if k != "__meta__"}
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        errors = []
+        if strict and (missing or unexpected):
+            if missing:
+                errors.append("missing key(s): " + ", ".join(repr(k) for k in missing))
+            if unexpected:
+                errors.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        for key, t in own.items():
+            if key not in given:
+                continue
+            value = _as_array(given[key])
+            shape = tuple(getattr(value, "shape", np.shape(value)))
+            if shape != t.shape:
+                errors.append(
+                    f"size mismatch for {key!r}: the state dict has shape {shape}, "
+                    f"the model has {t.shape}"
+                )
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading the state dict into {type(self).__name__}:\n  "
+                + "\n  ".join(errors)
+            )
+        for key, t in own.items():
+            if key in given:
+                value = backend.to_device(_as_array(given[key]), t.device)
+                t.data = value.astype(t.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ calling and printing
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The layer's settings, shown between the parentheses of its repr."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}("
+        if extra:
+            lines = extra.split("\n") + lines
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+
+    The children are named ``'0'``, ``'1'``, ... so their parameters are ``'0.weight'`` etc.
+    Indexing gives a child (or a Sequential of a slice); ``len`` counts them.
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], dict):
+            for name, m in modules[0].items():
+                self.add_module(str(name), m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return Sequential(*mods[idx])
+        return mods[idx]
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (named ``'0'``, ``'1'``, ...);
+    it has no forward: the owner decides how to call them."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return ModuleList(mods[idx])
+        return mods[idx]

@@ -1,0 +1,384 @@
+"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam) and learning-rate schedules.
+
+An optimizer holds a list of parameters and, per parameter, the state its rule needs (a
+velocity, running averages). ``step()`` reads each parameter's ``.grad`` and updates its
+``.data`` in place with array ops: no graph is recorded, and the Parameter objects a model
+holds stay the same. The update rules are PyTorch's, written out in each docstring; weight
+decay is L2 regularisation, ``g <- g + weight_decay * p``, added to the gradient first.
+
+``state_dict()`` is flat (``{'lr': ..., 'state.0.momentum_buffer': array, ...}``) so that
+``tinycolor.save(opt.state_dict(), path)`` writes it to an ``.npz`` file like a model's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import backend
+from .autograd import Tensor
+
+
+class Optimizer:
+    """Base class: ``params`` (an iterable of tensors that require grad) and ``lr``.
+
+    Subclasses list their hyperparameters in ``hyperparameters`` and their per-parameter
+    state arrays in ``state_names``, and implement ``_update(i, p, g)``.
+    """
+
+    hyperparameters: tuple[str, ...] = ("lr",)
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, params, lr: float):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors, such as "
+                "model.parameters(), not a single tensor; wrap it in a list"
+            )
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Tensor"
+                )
+            if not p.requires_grad:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} {p.shape} does not require grad, so it "
+                    "would never be updated"
+                )
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears more than once")
+        _check_nonneg(self, "lr", lr)
+        self.lr = lr
+        self.state: list[dict] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (set them to None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient; the others are left untouched."""
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad
+            if backend.device_of(g) != p.device:
+                raise backend.DeviceError(
+                    f"{type(self).__name__}: parameter {i} is on {p.device} but its gradient on "
+                    f"{backend.device_of(g)}; move the model before building the optimizer"
+                )
+            self._update(i, p, g)
+
+    def _update(self, i: int, p: Tensor, g):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ saving and resuming
+    def state_dict(self) -> dict:
+        """Hyperparameters and per-parameter state, flat: ``{'lr': 0.01, 'state.3.exp_avg':
+        array, ...}``, plus ``'optimizer'`` (the class name) and ``'n_params'``. Arrays are
+        copies, on the parameters' device."""
+        out = {"optimizer": type(self).__name__, "n_params": len(self.params)}
+        for name in self.hyperparameters:
+            out[name] = getattr(self, name)
+        for i, st in enumerate(self.state):
+            for key, value in st.items():
+                out[f"state.{i}.{key}"] = value.copy() if hasattr(value, "copy") else value
+        return out
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from ``state_dict()`` (or what ``tinycolor.load`` read from its file)."""
+        state = {k: v for k, v in state.items() if k != "__meta__"}
+        name = _scalar(state.get("optimizer", type(self).__name__))
+        if str(name) != type(self).__name__:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state is from {name}")
+        n = int(_scalar(state.get("n_params", len(self.params))))
+        if n != len(self.params):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state is for {n} parameters, this "
+                f"optimizer has {len(self.params)}"
+            )
+        new_state: list[dict] = [{} for _ in self.params]
+        for key, value in state.items():
+            if not key.startswith("state."):
+                if key not in self.hyperparameters and key not in ("optimizer", "n_params"):
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: unexpected key {key!r}"
+                    )
+                continue
+            _, idx, sname = key.split(".", 2)
+            i = int(idx)
+            if not 0 <= i < n or sname not in self.state_names:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected key {key!r}")
+            p = self.params[i]
+            if sname == "step":
+                new_state[i][sname] = int(_scalar(value))
+                continue
+            arr = value.data if isinstance(value, Tensor) else value
+            if tuple(arr.shape) != p.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: size mismatch for {key!r}: the state "
+                    f"has shape {tuple(arr.shape)}, parameter {i} has {p.shape}"
+                )
+            new_state[i][sname] = backend.to_device(arr, p.device).astype(p.dtype, copy=True)
+        for hp in self.hyperparameters:
+            if hp in state:
+                value = state[hp]
+                setattr(
+                    self,
+                    hp,
+                    tuple(float(v) for v in np.asarray(backend.to_numpy(value)))
+                    if np.ndim(value)
+                    else _scalar(value),
+                )
+        self.state = new_state
+
+    def __repr__(self):
+        hp = ", ".join(f"{k}={getattr(self, k)}" for k in self.hyperparameters)
+        return f"{type(self).__name__}({len(self.params)} parameters, {hp})"
+
+
+def _scalar(v):
+    """A Python scalar from a 0-d array (as read back from an .npz file) or a scalar."""
+    if isinstance(v, np.ndarray | np.generic):
+        return v.item()
+    if backend.is_cupy_array(v):
+        return v.item()
+    return v
+
+
+def _check_nonneg(opt, name, value):
+    if not value >= 0:
+        raise ValueError(f"{type(opt).__name__}: {name} must be >= 0, got {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum (PyTorch's formulation):
+
+    g <- g + weight_decay * p
+    v <- g (first step),  v <- momentum * v + (1 - dampening) * g (after)
+    g <- g + momentum * v   (nesterov)   or   g <- v   (classical momentum)
+    p <- p - lr * g
+    """
+
+    hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+    state_names = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
+        super().__init__(params, lr)
+        _check_nonneg(self, "momentum", momentum)
+        _check_nonneg(self, "weight_decay", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        self.momentum, self.dampening = momentum, dampening
+        self.weight_decay, self.nesterov = weight_decay, bool(nesterov)
+
+    def _update(self, i, p, g):
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if self.momentum:
+            st = self.state[i]
+            v = st.get("momentum_buffer")
+            if v is None:
+                v = st["momentum_buffer"] = g.copy()
+            else:
+                v *= self.momentum
+                v += (1 - self.dampening) * g
+            g = g + self.momentum * v if self.nesterov else v
+        p.data -= self.lr * g
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root mean square of recent gradients (Hinton, 2012):
+
+    g <- g + weight_decay * p
+    s <- alpha * s + (1 - alpha) * g^2
+    d <- sqrt(s) + eps   (centered: sqrt(s - m^2) + eps, m <- alpha m + (1 - alpha) g)
+    b <- momentum * b + g / d,  p <- p - lr * b   (momentum > 0)
+    p <- p - lr * g / d                           (otherwise)
+    """
+
+    hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
+    state_names = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ):
+        super().__init__(params, lr)
+        for name, v in (
+            ("alpha", alpha),
+            ("eps", eps),
+            ("weight_decay", weight_decay),
+            ("momentum", momentum),
+        ):
+            _check_nonneg(self, name, v)
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, bool(centered)
+
+    def _update(self, i, p, g):
+        xp = backend.array_module(p.data)
+        st = self.state[i]
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        for name, used in (
+            ("square_avg", True),
+            ("momentum_buffer", self.momentum),
+            ("grad_avg", self.centered),
+        ):
+            if used and name not in st:
+                st[name] = xp.zeros(p.shape, dtype=p.dtype)
+        s = st["square_avg"]
+        s *= self.alpha
+        s += (1 - self.alpha) * g * g
+        if self.centered:
+            m = st["grad_avg"]
+            m *= self.alpha
+            m += (1 - self.alpha) * g
+            denom = xp.sqrt(s - m * m) + self.eps
+        else:
+            denom = xp.sqrt(s) + self.eps
+        if self.momentum:
+            b = st["momentum_buffer"]
+            b *= self.momentum
+            b += g / denom
+            p.data -= self.lr * b
+        else:
+            p.data -= self.lr * (g / denom)
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (Kingma & Ba, 2015), with L2 weight decay:
+
+    g <- g + weight_decay * p;   t <- t + 1
+    m <- beta1 m + (1 - beta1) g,   v <- beta2 v + (1 - beta2) g^2
+    p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    state_names = ("step", "exp_avg", "exp_avg_sq")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
+        _check_nonneg(self, "eps", eps)
+        _check_nonneg(self, "weight_decay", weight_decay)
+        self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), eps, weight_decay
+
+    def _update(self, i, p, g):
+        xp = backend.array_module(p.data)
+        st = self.state[i]
+        b1, b2 = self.betas
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if "exp_avg" not in st:
+            st["step"] = 0
+            st["exp_avg"] = xp.zeros(p.shape, dtype=p.dtype)
+            st["exp_avg_sq"] = xp.zeros(p.shape, dtype=p.dtype)
+        st["step"] += 1
+        t = st["step"]
+        m, v = st["exp_avg"], st["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        step_size = self.lr / (1 - b1**t)
+        denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        p.data -= step_size * (m / denom)
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class LRScheduler:
+    """Sets ``optimizer.lr`` from the epoch count; call ``step()`` once per epoch, after the
+    optimizer's steps. ``get_last_lr()`` is a one-element list, as in PyTorch."""
+
+    def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_epoch = 0
+        self._set()
+
+    def lr_at(self, epoch: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _set(self):
+        self.optimizer.lr = self.lr_at(self.last_epoch)
+        self._last_lr = [self.optimizer.lr]
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        self._set()
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.base_lr = float(_scalar(state["base_lr"]))
+        self.last_epoch = int(_scalar(state["last_epoch"]))
+        self._set()
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        if step_size < 1:
+            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
+        self.step_size, self.gamma = int(step_size), gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2  (Loshchilov &
+    Hutter, 2017, without restarts; past T_max it climbs back, as PyTorch's does)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):  # noqa: N803
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
+        self.T_max, self.eta_min = int(T_max), eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch):
+        cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cos
+
+
+__all__ = ["SGD", "Adam", "CosineAnnealingLR", "LRScheduler", "Optimizer", "RMSprop", "StepLR"]
