@@ -1,1 +1,50 @@
-__all__: list[str] = []
+"""Dropout (Srivastava et al., 2014), inverted as in PyTorch: the scaling happens in training."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+
+__all__ = ["dropout"]
+
+
+class Dropout(Function):
+    """y = x * m / (1 - p), with m_i ~ Bernoulli(1 - p) drawn afresh for every element;
+    dy/dx = m / (1 - p).
+
+    Dividing by 1 - p keeps E[y] = x, so evaluation needs no rescaling: there dropout is the
+    identity. The mask comes from ``tinycolor.backend.rng(device)``, so ``manual_seed(n)``
+    makes it reproducible.
+    """
+
+    def forward(self, x, p):
+        gen = backend.rng(backend.device_of(x))
+        draw = np.float64 if x.dtype == np.float64 else np.float32
+        keep = gen.random(x.shape, dtype=draw) >= p  # P(u >= p) = 1 - p for u ~ U[0, 1)
+        mask = keep.astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)
+        self.save_for_backward(mask)
+        return x * mask
+
+    def backward(self, g):
+        (mask,) = self.saved
+        return g * mask
+
+
+def dropout(x, p=0.5, training=True) -> Tensor:
+    """Zero each element of ``x`` with probability ``p`` and scale the rest by 1 / (1 - p)
+    when ``training``; return ``x`` unchanged otherwise, or when p = 0. As
+    ``torch.nn.functional.dropout`` (p must lie in [0, 1))."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r}")
+    if not isinstance(x, Tensor):
+        x = Tensor(x, _internal=True)
+    if not training or p == 0:
+        return x
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"dropout: expected a floating-point input, got {x.dtype}")
+    return Dropout.apply(x, p=float(p))

@@ -1,1 +1,168 @@
-__all__: list[str] = []
+"""Batch normalisation (Ioffe and Szegedy, 2015), with a hand-derived backward pass."""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import backend
+from ..autograd import Function, Tensor
+
+__all__ = ["batch_norm"]
+
+
+class BatchNorm(Function):
+    """Per channel c, over the m = N*H*W values of the batch (N for an (N, C) input):
+
+        mu = mean x,   var = mean (x - mu)^2 (biased),   xhat = (x - mu) / sqrt(var + eps),
+        y = gamma xhat + beta.
+
+    In training, mu and var are the batch's own, so every x moves every xhat of its channel.
+    With g = dL/dy, the standard closed form (Ioffe and Szegedy, 2015, section 3) is
+
+        dL/dbeta  = sum g,      dL/dgamma = sum g xhat,
+        dL/dx     = gamma / sqrt(var + eps) * (g - mean g - xhat * mean(g xhat)),
+
+    the two means removing the parts of g that a shift or a scaling of the whole channel would
+    absorb. In evaluation mu and var are the running statistics (constants), so
+    dL/dx = gamma g / sqrt(var + eps).
+
+    The inputs are x, then gamma if ``affine[0]``, then beta if ``affine[1]``; the running
+    statistics are options, updated in place during training:
+    running = (1 - momentum) running + momentum * batch statistic, the variance unbiased
+    (m / (m - 1) times the biased one), as PyTorch.
+    """
+
+    def forward(self, x, *params, affine, running_mean, running_var, training, momentum, eps):
+        xp = backend.array_module(x)
+        c = x.shape[1]
+        axes = (0, *range(2, x.ndim))
+        bshape = (1, c) + (1,) * (x.ndim - 2)  # broadcasts a per-channel vector over x
+        params = list(params)
+        gamma = params.pop(0).reshape(bshape) if affine[0] else None
+        beta = params.pop(0).reshape(bshape) if affine[1] else None
+        if training:
+            m = x.size // c
+            mu = x.mean(axis=axes, keepdims=True)
+            xhat = x - mu
+            var = (xhat * xhat).mean(axis=axes, keepdims=True)
+            inv_std = 1.0 / xp.sqrt(var + eps)
+            xhat *= inv_std
+            if running_mean is not None:
+                running_mean *= 1.0 - momentum
+                running_mean += momentum * mu.reshape(c)
+            if running_var is not None:
+                running_var *= 1.0 - momentum
+                running_var += (momentum * m / (m - 1)) * var.reshape(c)
+        else:
+            mu = running_mean.reshape(bshape).astype(x.dtype, copy=False)
+            var = running_var.reshape(bshape).astype(x.dtype, copy=False)
+            inv_std = 1.0 / xp.sqrt(var + eps)
+            xhat = (x - mu) * inv_std
+        y = xhat if gamma is None else xhat * gamma
+        if beta is not None:
+            y = y + beta
+        elif y is xhat:
+            y = xhat.copy()
+        self.axes, self.affine, self.training = axes, affine, training
+        self.save_for_backward(xhat, inv_std, gamma)
+        return y
+
+    def backward(self, g):
+        xhat, inv_std, gamma = self.saved
+        axes = self.axes
+        need_x = self.needs_input_grad[0]
+        need_gamma = self.affine[0] and self.needs_input_grad[1]
+        need_beta = self.affine[1] and self.needs_input_grad[-1]
+        g_xhat = g * xhat if (need_gamma or (need_x and self.training)) else None
+        gx = None
+        if need_x:
+            scale = inv_std if gamma is None else gamma * inv_std
+            if self.training:
+                gx = g - g.mean(axis=axes, keepdims=True)
+                gx -= xhat * g_xhat.mean(axis=axes, keepdims=True)
+                gx *= scale
+            else:
+                gx = g * scale
+        grads = [gx]
+        if self.affine[0]:
+            grads.append(g_xhat.sum(axis=axes) if need_gamma else None)
+        if self.affine[1]:
+            grads.append(g.sum(axis=axes) if need_beta else None)
+        return tuple(grads)
+
+
+def _stat_array(v, name, c, x, op="batch_norm"):
+    """The raw array behind a running statistic, checked to be a (C,) array on x's device."""
+    if v is None:
+        return None
+    arr = v.data if isinstance(v, Tensor) else v
+    if not hasattr(arr, "shape") or tuple(arr.shape) != (c,):
+        got = tuple(arr.shape) if hasattr(arr, "shape") else type(arr).__name__
+        raise ValueError(
+            f"{op}: {name} must have shape ({c},), one value per channel of the input of shape "
+            f"{tuple(x.shape)}, got {got}"
+        )
+    if backend.device_of(arr) != x.device:
+        raise backend.DeviceError(
+            f"{op}: {name} is on {backend.device_of(arr)} but the input is on {x.device}; "
+            "move them to one device"
+        )
+    return arr
+
+
+def batch_norm(
+    x,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+) -> Tensor:
+    """Batch normalisation of an (N, C) or (N, C, H, W) tensor (any (N, C, ...) works), as
+    ``torch.nn.functional.batch_norm``.
+
+    ``running_mean`` and ``running_var`` are (C,) arrays or Tensors (or None, to keep no
+    running statistics in training). With ``training=True`` the batch's mean and biased
+    variance normalise x and the running statistics are updated IN PLACE with ``momentum``
+    (the variance unbiased); with ``training=False`` the running statistics normalise x.
+    ``weight`` (gamma) and ``bias`` (beta) are (C,) tensors or None (1 and 0).
+    """
+    op = "batch_norm"
+    if not isinstance(x, Tensor):
+        x = Tensor(x, _internal=True)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, ...), got {x.shape}")
+    c = x.shape[1]
+    rm = _stat_array(running_mean, "running_mean", c, x)
+    rv = _stat_array(running_var, "running_var", c, x)
+    if training:
+        if x.size // max(c, 1) <= 1:
+            raise ValueError(
+                f"{op}: expected more than 1 value per channel when training, got input of shape "
+                f"{x.shape}"
+            )
+    elif rm is None or rv is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
+    if (
+        isinstance(momentum, bool)
+        or not isinstance(momentum, numbers.Real)
+        or not 0 <= momentum <= 1
+    ):
+        raise ValueError(f"{op}: momentum must be a number in [0, 1], got {momentum!r}")
+    params = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None:
+            _stat_array(p, name, c, x)
+            params.append(p)
+    return BatchNorm.apply(
+        x,
+        *params,
+        affine=(weight is not None, bias is not None),
+        running_mean=rm,
+        running_var=rv,
+        training=bool(training),
+        momentum=float(momentum),
+        eps=float(eps),
+    )

@@ -1,0 +1,109 @@
+"""Dropout: the drop rate and the 1/(1-p) scaling, the mean preserved, evaluation as the
+identity, reproducibility under manual_seed, the gradient as the mask, gradcheck with a fixed
+mask, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import shapes, tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_drop_rate_scaling_and_mean(device, p):
+    n = 200_000
+    x = tc.Tensor(np.full(n, 3.0, np.float32), device=device)
+    y = F.dropout(x, p).numpy()
+    dropped = y == 0
+    sigma = np.sqrt(p * (1 - p) / n)  # standard error of the observed drop rate
+    assert abs(dropped.mean() - p) < 5 * sigma
+    np.testing.assert_allclose(y[~dropped], 3.0 / (1 - p), rtol=1e-6)  # inverted dropout
+    # E[y] = x: the sample mean is within 5 standard errors of 3
+    assert abs(y.mean() - 3.0) < 5 * 3.0 * np.sqrt(p / (1 - p) / n)
+    assert y.dtype == np.float32
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.99])
+def test_evaluation_is_the_identity(device, p):
+    x = tc.Tensor(
+        np.random.default_rng(0).standard_normal((4, 5)), requires_grad=True, device=device
+    )
+    y = F.dropout(x, p, training=False)
+    assert y is x
+    assert F.dropout(x, 0.0) is x  # p = 0 drops nothing, even in training
+
+
+def test_reproducible_under_manual_seed(device):
+    x = tc.Tensor(np.ones((64, 64)), device=device)
+    tc.manual_seed(7)
+    a = F.dropout(x, 0.5).numpy()
+    b = F.dropout(x, 0.5).numpy()
+    tc.manual_seed(7)
+    c = F.dropout(x, 0.5).numpy()
+    d = F.dropout(x, 0.5).numpy()
+    tc.manual_seed(8)
+    e = F.dropout(x, 0.5).numpy()
+    np.testing.assert_array_equal(a, c)
+    np.testing.assert_array_equal(b, d)
+    assert not np.array_equal(a, b) and not np.array_equal(a, e)  # fresh masks otherwise
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 6), p=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
+def test_gradient_is_the_scaled_mask(device, shape, p, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 2.0, shape) * rng.choice([-1, 1], shape)  # never zero
+    tc.manual_seed(seed)
+    x = tensor(a, device)
+    y = F.dropout(x, p)
+    g = rng.standard_normal(shape)
+    y.backward(tc.Tensor(g, device=device))
+    kept = y.numpy() != 0
+    np.testing.assert_allclose(y.numpy(), np.where(kept, a / (1 - p), 0), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), np.where(kept, g / (1 - p), 0), rtol=1e-12)
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 5), p=st.sampled_from([0.2, 0.5, 0.7]), seed=st.integers(0, 2**16))
+def test_gradcheck_with_a_fixed_mask(device, shape, p, seed):
+    a = np.random.default_rng(seed).standard_normal(shape)
+
+    def fn(t):
+        tc.manual_seed(seed)  # the same mask at every evaluation
+        return F.dropout(t * t, p)
+
+    assert tc.gradcheck(fn, [tensor(a, device)])
+
+
+def test_float32_and_float64_keep_their_dtype(device):
+    for dtype in (np.float32, np.float64):
+        x = tc.Tensor(np.ones((8, 8), dtype), requires_grad=True, device=device)
+        y = F.dropout(x, 0.25)
+        y.sum().backward()
+        assert y.dtype == dtype and x.grad.dtype == dtype
+        assert set(np.unique(y.numpy())) <= {0.0, np.float64(dtype(1 / 0.75))}
+
+
+@pytest.mark.parametrize("p", [1.0, -0.1, 1.5, True, "0.5", None])
+def test_p_must_be_a_probability(p):
+    with pytest.raises(ValueError, match=r"dropout: p must be a probability in \[0, 1\), got"):
+        F.dropout(tc.Tensor(np.ones(3)), p)
+
+
+def test_integer_input_is_rejected():
+    with pytest.raises(TypeError, match="dropout: expected a floating-point input, got int64"):
+        F.dropout(tc.Tensor(np.arange(4)), 0.5)

@@ -1,0 +1,245 @@
+"""Batch normalisation: gradcheck (training and evaluation, with and without gamma/beta) over
+hypothesis-drawn shapes, forward against NumPy, the running statistics, PyTorch as an oracle
+over several training steps and in evaluation, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy, xp_for
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+def np_batch_norm(x, mean, var, gamma, beta, eps=1e-5):
+    """The definition, per channel (axis 1), written with NumPy broadcasting."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if gamma is not None:
+        y = y * gamma.reshape(shape)
+    if beta is not None:
+        y = y + beta.reshape(shape)
+    return y
+
+
+def _axes(x):
+    return (0, *range(2, x.ndim))
+
+
+@st.composite
+def bn_shapes(draw):
+    """(N, C) or (N, C, H, W), at least two values per channel."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        return (max(n, 2), c)
+    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return (max(n, 2) if h * w == 1 else n, c, h, w)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@given_settings
+@given(
+    shape=bn_shapes(),
+    affine=st.sampled_from(["both", "weight", "bias", "none"]),
+    seed=st.integers(0, 2**16),
+)
+def test_batch_norm_gradcheck_and_forward(device, training, shape, affine, seed):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    a = rng.standard_normal(shape) * 2 + 1
+    gamma = rng.uniform(0.5, 2, c) if affine in ("both", "weight") else None
+    beta = rng.standard_normal(c) if affine in ("both", "bias") else None
+    xp = xp_for(device)
+    rm, rv = xp.asarray(rng.standard_normal(c)), xp.asarray(rng.uniform(0.5, 2, c))
+    rm0, rv0 = to_numpy(rm).copy(), to_numpy(rv).copy()
+    inputs = [tensor(a, device)]
+    inputs += [tensor(p, device) for p in (gamma, beta) if p is not None]
+
+    def fn(x, *params):
+        params = list(params)
+        w = params.pop(0) if gamma is not None else None
+        b = params.pop(0) if beta is not None else None
+        stats = (None, None) if training else (rm, rv)  # no updates while differentiating
+        return F.batch_norm(x, *stats, w, b, training=training)
+
+    y = fn(*inputs)
+    if training:
+        want = np_batch_norm(a, a.mean(axis=_axes(a)), a.var(axis=_axes(a)), gamma, beta)
+    else:
+        want = np_batch_norm(a, rm0, rv0, gamma, beta)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-10)
+    assert tc.gradcheck(fn, inputs)
+    np.testing.assert_array_equal(to_numpy(rm), rm0)  # evaluation never moves the statistics
+    np.testing.assert_array_equal(to_numpy(rv), rv0)
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5, 6)])
+def test_running_statistics_update_in_place(device, shape):
+    rng = np.random.default_rng(1)
+    xp = xp_for(device)
+    rm_arr = xp.asarray(rng.standard_normal(3).astype(np.float32))
+    rv_tensor = tc.Tensor(rng.uniform(0.5, 2, 3).astype(np.float32), device=device)
+    rv_arr = rv_tensor.data
+    expect_m, expect_v = to_numpy(rm_arr).astype(np.float64), to_numpy(rv_arr).astype(np.float64)
+    for step in range(3):
+        a = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
+        y = F.batch_norm(
+            tc.Tensor(a, device=device), rm_arr, rv_tensor, training=True, momentum=0.2
+        )
+        m = a.size // shape[1]
+        expect_m = 0.8 * expect_m + 0.2 * a.mean(axis=_axes(a), dtype=np.float64)
+        expect_v = 0.8 * expect_v + 0.2 * a.var(axis=_axes(a), ddof=1, dtype=np.float64)
+        assert m > 1 and y.dtype == np.float32
+        np.testing.assert_allclose(to_numpy(rm_arr), expect_m, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(rv_tensor.data), expect_v, rtol=1e-5, atol=1e-6)
+    assert rv_tensor.data is rv_arr and rm_arr.dtype == np.float32  # the same arrays, updated
+
+
+def test_training_output_is_normalised_per_channel(device):
+    a = np.random.default_rng(2).standard_normal((16, 4, 3, 3)) * np.array([1, 5, 0.1, 30]).reshape(
+        1, 4, 1, 1
+    )
+    y = F.batch_norm(tc.Tensor(a, device=device), None, None, training=True).numpy()
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(
+        y.var(axis=(0, 2, 3)), 1 / (1 + 1e-5 / a.var(axis=(0, 2, 3))), rtol=1e-9
+    )
+
+
+def test_batch_norm_float32_gradients(device):
+    rng = np.random.default_rng(3)
+    x = tc.Tensor(
+        rng.standard_normal((4, 3, 2, 2)).astype(np.float32), requires_grad=True, device=device
+    )
+    w = tc.Tensor(np.ones(3, np.float32), requires_grad=True, device=device)
+    b = tc.Tensor(np.zeros(3, np.float32), requires_grad=True, device=device)
+    (F.batch_norm(x, None, None, w, b, training=True) ** 2).sum().backward()
+    assert x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
+    # sum of y^2 = m C (var / (var + eps)) barely depends on x: its gradient nearly vanishes
+    assert np.abs(to_numpy(x.grad)).max() < 1e-3
+    np.testing.assert_allclose(to_numpy(w.grad), 2 * 16, rtol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_matches_pytorch(device, shape, affine):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    c = shape[1]
+    xp = xp_for(device)
+    w0, b0 = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+    rm, rv = xp.zeros(c), xp.ones(c)
+    trm, trv = torch.zeros(c, dtype=torch.float64), torch.ones(c, dtype=torch.float64)
+    for step in range(4):  # training: batches with different statistics
+        a = rng.standard_normal(shape) * (1 + step) + step
+        g = rng.standard_normal(shape)
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        w = tc.Tensor(w0, requires_grad=True, device=device) if affine else None
+        b = tc.Tensor(b0, requires_grad=True, device=device) if affine else None
+        y = F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.3)
+        y.backward(tc.Tensor(g, device=device))
+        tx = torch.tensor(a, requires_grad=True)
+        tw = torch.tensor(w0, requires_grad=True) if affine else None
+        tb = torch.tensor(b0, requires_grad=True) if affine else None
+        ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True, momentum=0.3)
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+        if affine:
+            np.testing.assert_allclose(to_numpy(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(to_numpy(b.grad), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(rm), trm.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(to_numpy(rv), trv.numpy(), rtol=1e-12, atol=1e-14)
+    # evaluation: the running statistics normalise, the gradient is a per-channel scale
+    a = rng.standard_normal(shape) + 2
+    g = rng.standard_normal(shape)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    w = tc.Tensor(w0, requires_grad=True, device=device) if affine else None
+    y = F.batch_norm(x, rm, rv, w, None, training=False)
+    y.backward(tc.Tensor(g, device=device))
+    tx = torch.tensor(a, requires_grad=True)
+    tw = torch.tensor(w0, requires_grad=True) if affine else None
+    ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, None, training=False)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if affine:
+        np.testing.assert_allclose(to_numpy(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(rm), trm.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_batch_norm_without_gradients_records_nothing():
+    x = tc.Tensor(np.random.default_rng(5).standard_normal((4, 2)))
+    with tc.no_grad():
+        y = F.batch_norm(
+            x, None, None, tc.Tensor(np.ones(2), requires_grad=True), None, training=True
+        )
+    assert not y.requires_grad and y._ctx is None
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda x: F.batch_norm(x[0, 0, 0], None, None, training=True),
+            ValueError,
+            r"expected an input of shape \(N, C\) or \(N, C, \.\.\.\), got \(2,\)",
+        ),
+        (
+            lambda x: F.batch_norm(x, np.zeros(4), np.ones(3)),
+            ValueError,
+            r"running_mean must have shape \(3,\).*\(2, 3, 2, 2\), got \(4,\)",
+        ),
+        (
+            lambda x: F.batch_norm(x, np.zeros(3), np.ones((3, 1))),
+            ValueError,
+            r"running_var must have shape \(3,\)",
+        ),
+        (
+            lambda x: F.batch_norm(x, None, None, np.ones(2), training=True),
+            ValueError,
+            r"weight must have shape \(3,\)",
+        ),
+        (
+            lambda x: F.batch_norm(x, None, None, None, np.ones(5), training=True),
+            ValueError,
+            r"bias must have shape \(3,\)",
+        ),
+        (
+            lambda x: F.batch_norm(x, None, None),
+            ValueError,
+            "running_mean and running_var are needed when training=False",
+        ),
+        (
+            lambda x: F.batch_norm(x[:1, :, :1, :1], None, None, training=True),
+            ValueError,
+            "more than 1 value per channel",
+        ),
+        (
+            lambda x: F.batch_norm(x, None, None, training=True, momentum=None),
+            ValueError,
+            r"momentum must be a number in \[0, 1\]",
+        ),
+        (
+            lambda x: F.batch_norm(x, None, None, training=True, momentum=1.5),
+            ValueError,
+            r"momentum must be a number in \[0, 1\]",
+        ),
+    ],
+)
+def test_batch_norm_errors(call, error, message):
+    x = tc.Tensor(np.zeros((2, 3, 2, 2)))
+    with pytest.raises(error, match=message):
+        call(x)

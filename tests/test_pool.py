@@ -1,0 +1,439 @@
+"""Pooling and upsampling: gradcheck over hypothesis-drawn shapes, kernels, strides, paddings
+and scale factors; forward and gradient against naive loops, scikit-image and PyTorch; ties,
+non-contiguous inputs, dtypes, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+# --------------------------------------------------------------------------- references
+
+
+def naive_pool(x, g, kernel, stride, padding, op):
+    """Loop over every output pixel: (output, input gradient for the output gradient g).
+    'max' routes g to the first maximum in row-major order; 'avg' divides by kh*kw, padding
+    included."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    n, c, h, w = x.shape
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    out = np.zeros((n, c, ho, wo))
+    gx = np.zeros(x.shape)
+    for b in range(n):
+        for ch in range(c):
+            for i in range(ho):
+                for j in range(wo):
+                    cells = [
+                        (i * sh - ph + di, j * sw - pw + dj)
+                        for di in range(kh)
+                        for dj in range(kw)
+                        if 0 <= i * sh - ph + di < h and 0 <= j * sw - pw + dj < w
+                    ]
+                    if op == "max":
+                        best = max(cells, key=lambda rc: x[b, ch, rc[0], rc[1]])  # first max
+                        out[b, ch, i, j] = x[b, ch, best[0], best[1]]
+                        gx[b, ch, best[0], best[1]] += g[b, ch, i, j]
+                    else:
+                        out[b, ch, i, j] = sum(x[b, ch, r, q] for r, q in cells) / (kh * kw)
+                        for r, q in cells:
+                            gx[b, ch, r, q] += g[b, ch, i, j] / (kh * kw)
+    return out, gx
+
+
+def naive_source_1d(o, n_in, n_out, scale, mode, align_corners):
+    """PyTorch's documented source of output sample o along one axis, as [(index, weight)]."""
+    if n_out == n_in:
+        return [(o, 1.0)]
+    if mode == "nearest":  # floor(o * step) with the step in float32, clamped
+        step = np.float32(1.0 / scale if scale is not None else n_in / n_out)
+        return [(min(int(np.floor(np.float32(o) * step)), n_in - 1), 1.0)]
+    if align_corners:
+        src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale is not None else n_in / n_out
+        src = max((o + 0.5) * step - 0.5, 0.0)
+    i0 = min(int(math.floor(src)), n_in - 1)
+    i1 = min(i0 + 1, n_in - 1)
+    return [(i0, 1.0 - (src - i0)), (i1, src - i0)]
+
+
+def naive_interpolate(x, size, scale, mode, align_corners=False):
+    """Loop over every output pixel, mixing the source pixels of both axes."""
+    n, c, h, w = x.shape
+    ho, wo = size
+    sh, sw = scale
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            for r, a in naive_source_1d(i, h, ho, sh, mode, align_corners):
+                for q, b in naive_source_1d(j, w, wo, sw, mode, align_corners):
+                    out[:, :, i, j] += a * b * x[:, :, r, q]
+    return out
+
+
+def distinct_values(rng, shape):
+    """A random permutation of evenly spaced values: no ties in any max window."""
+    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 - 1.0
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+@st.composite
+def pool_cases(draw):
+    """(shape, kernel, stride, padding) with a valid PyTorch geometry (int or pair arguments)."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    h = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), 7))
+    w = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), 7))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+
+    def maybe_int(pair):
+        return pair[0] if pair[0] == pair[1] and draw(st.booleans()) else pair
+
+    stride_arg = None if stride == kernel and draw(st.booleans()) else maybe_int(stride)
+    return shape, maybe_int(kernel), stride_arg, maybe_int(padding)
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+@st.composite
+def interp_cases(draw):
+    """(shape, size, scale_factor, mode, align_corners), exactly one of size and scale."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    shape += (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    align = draw(st.booleans()) if mode == "bilinear" else None
+    if draw(st.booleans()):
+        size = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+        return shape, size, None, mode, align
+    factors = st.sampled_from([1, 2, 3, 4, 0.5, 0.75, 1.25, 1.5, 2.5, 1.7])
+    scale = draw(factors) if draw(st.booleans()) else (draw(factors), draw(factors))
+    sh, sw = scale if isinstance(scale, tuple) else (scale, scale)
+    if math.floor(shape[2] * sh) < 1 or math.floor(shape[3] * sw) < 1:
+        scale = 2
+    return shape, None, scale, mode, align
+
+
+def _interp_geometry(shape, size, scale):
+    if size is not None:
+        return tuple(size), (None, None)
+    sh, sw = scale if isinstance(scale, tuple) else (scale, scale)
+    return (math.floor(shape[2] * sh), math.floor(shape[3] * sw)), (float(sh), float(sw))
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+@given_settings
+@given(case=pool_cases(), seed=st.integers(0, 2**16))
+def test_pool_gradcheck_and_naive_forward(device, op, case, seed):
+    shape, kernel, stride, padding = case
+    rng = np.random.default_rng(seed)
+    a = distinct_values(rng, shape)
+    fn = F.max_pool2d if op == "max" else F.avg_pool2d
+    x = tensor(a, device)
+    out = fn(x, kernel, stride, padding)
+    g = rng.standard_normal(out.shape)
+    out.backward(tc.Tensor(g, device=device))
+    k = _pair(kernel)
+    want, want_grad = naive_pool(
+        a, g, k, k if stride is None else _pair(stride), _pair(padding), op
+    )
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda t: fn(t, kernel, stride, padding), [tensor(a, device)])
+
+
+@pytest.mark.parametrize(
+    "shape, kernel, stride, padding",
+    [
+        ((2, 3, 8, 8), 2, None, 0),  # the common case: windows tile the image
+        ((2, 3, 9, 7), 2, None, 0),  # floor: the last row and column are in no window
+        ((1, 2, 9, 9), 3, 2, 1),  # overlapping windows with padding
+        ((1, 2, 8, 10), (2, 3), (3, 4), (1, 0)),  # gaps between windows
+        ((1, 1, 5, 6), 1, 2, 0),  # subsampling
+    ],
+)
+@pytest.mark.parametrize("op", ["max", "avg"])
+def test_pool_geometries_match_naive_float32(device, op, shape, kernel, stride, padding):
+    rng = np.random.default_rng(1)
+    a = distinct_values(rng, shape).astype(np.float32)
+    fn = F.max_pool2d if op == "max" else F.avg_pool2d
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    out = fn(x, kernel, stride, padding)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(tc.Tensor(g, device=device))
+    k = _pair(kernel)
+    want, want_grad = naive_pool(
+        a, g, k, k if stride is None else _pair(stride), _pair(padding), op
+    )
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_max_pool_ties_go_to_the_first_maximum(device):
+    # a window of equal values sends its whole gradient to its top-left element; a window
+    # whose maximum appears at (0, 1) and (1, 0) sends it to (0, 1), the first in row-major order
+    a = np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 0.0]]]])
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [[[[1, 0, 0, 1], [0, 0, 0, 0]]]])
+
+
+def test_max_pool_padding_is_minus_infinity(device):
+    a = -np.arange(1.0, 10.0).reshape(1, 1, 3, 3)  # all negative: a zero pad would win
+    y = F.max_pool2d(tc.Tensor(a, device=device), 3, stride=1, padding=1)
+    np.testing.assert_array_equal(
+        y.numpy(), naive_pool(a, np.zeros((1, 1, 3, 3)), (3, 3), (1, 1), (1, 1), "max")[0]
+    )
+    assert y.numpy().max() == -1.0
+
+
+def test_avg_pool_counts_the_padding(device):
+    y = F.avg_pool2d(tc.Tensor(np.ones((1, 1, 2, 2)), device=device), 2, stride=1, padding=1)
+    np.testing.assert_allclose(
+        y.numpy()[0, 0], [[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]
+    )
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+def test_pool_non_contiguous_input(device, op):
+    rng = np.random.default_rng(2)
+    base = distinct_values(rng, (2, 3, 9, 12))
+    view = base.transpose(0, 1, 3, 2)[:, ::2, 1:, ::-1]  # strided, transposed, flipped
+    assert not view.flags["C_CONTIGUOUS"]
+    fn = F.max_pool2d if op == "max" else F.avg_pool2d
+    outs = []
+    for a in (view, np.ascontiguousarray(view)):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        y = fn(x, 3, 2, 1)
+        (y * y).sum().backward()
+        outs.append((y.numpy(), to_numpy(x.grad)))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+@given_settings
+@given(case=pool_cases(), seed=st.integers(0, 2**16), ties=st.booleans())
+def test_pool_matches_pytorch(device, op, case, seed, ties):
+    torch = pytest.importorskip("torch")
+    shape, kernel, stride, padding = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
+    fn = F.max_pool2d if op == "max" else F.avg_pool2d
+    tfn = torch.nn.functional.max_pool2d if op == "max" else torch.nn.functional.avg_pool2d
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = fn(x, kernel, stride, padding)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    tx = torch.tensor(a, requires_grad=True)
+    ty = tfn(tx, kernel, stride, padding)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda x: F.max_pool2d(x, 3, padding=2),
+            r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)",
+        ),
+        (lambda x: F.avg_pool2d(x, 9), r"too small for kernel_size \(9, 9\)"),
+        (lambda x: F.max_pool2d(x[0], 2), r"expected a 4-d NCHW input, got shape \(3, 8, 8\)"),
+        (lambda x: F.max_pool2d(x, 0), r"kernel_size must be >= 1"),
+        (lambda x: F.avg_pool2d(x, 2, stride=(1, 0)), r"stride must be >= 1"),
+        (lambda x: F.avg_pool2d(x, 2, padding=-1), r"padding must be >= 0"),
+    ],
+)
+def test_pool_errors(call, message):
+    x = tc.Tensor(np.zeros((1, 3, 8, 8)))
+    with pytest.raises(ValueError, match=message):
+        call(x)
+
+
+@pytest.mark.parametrize("bad", [(2, 2, 2), 2.0, "2", True])
+def test_pool_rejects_bad_kernel_types(bad):
+    with pytest.raises(TypeError, match="kernel_size must be an int or a pair of ints"):
+        F.max_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4))), bad)
+
+
+# --------------------------------------------------------------------------- upsampling
+
+
+@given_settings
+@given(case=interp_cases(), seed=st.integers(0, 2**16))
+def test_interpolate_gradcheck_and_naive_forward(device, case, seed):
+    shape, size, scale, mode, align = case
+    a = np.random.default_rng(seed).standard_normal(shape)
+    y = F.interpolate(tensor(a, device), size, scale, mode, align)
+    out_size, scales = _interp_geometry(shape, size, scale)
+    assert y.shape == shape[:2] + out_size
+    want = naive_interpolate(a, out_size, scales, mode, bool(align))
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda t: F.interpolate(t, size, scale, mode, align), [tensor(a, device)])
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, (2, 3)])
+@pytest.mark.parametrize("mode, order", [("nearest", 0), ("bilinear", 1)])
+def test_upsample_integer_factors_match_skimage(device, factor, mode, order):
+    skt = pytest.importorskip("skimage.transform")
+    a = np.random.default_rng(3).standard_normal((2, 3, 5, 7)).astype(np.float32)
+    y = F.upsample(tc.Tensor(a, device=device), factor, mode)
+    want = np.stack(
+        [
+            skt.rescale(
+                a[i, j].astype(np.float64),
+                factor,
+                order=order,
+                mode="edge",
+                anti_aliasing=False,
+                preserve_range=True,
+            )
+            for i in range(2)
+            for j in range(3)
+        ]
+    ).reshape(y.shape)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(8, 11), (3, 4), (10, 5)])
+def test_bilinear_resize_matches_skimage(device, size):
+    skt = pytest.importorskip("skimage.transform")
+    a = np.random.default_rng(4).standard_normal((1, 1, 5, 7))
+    y = F.interpolate(tc.Tensor(a, device=device), size, mode="bilinear")
+    want = skt.resize(a[0, 0], size, order=1, mode="edge", anti_aliasing=False, preserve_range=True)
+    np.testing.assert_allclose(y.numpy()[0, 0], want, rtol=1e-12, atol=1e-12)
+
+
+def test_nearest_integer_upsample_gradient_sums_each_block(device):
+    a = np.arange(6.0).reshape(1, 1, 2, 3)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.upsample(x, (2, 3))
+    np.testing.assert_array_equal(y.numpy()[0, 0], np.kron(a[0, 0], np.ones((2, 3))))
+    g = np.arange(float(np.prod(y.shape))).reshape(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    want = g.reshape(1, 1, 2, 2, 3, 3).sum(axis=(3, 5))
+    np.testing.assert_array_equal(to_numpy(x.grad), want)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_upsample_non_contiguous_input(device, mode):
+    base = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
+    view = base.transpose(0, 1, 3, 2)[:, 1::2, ::-1, 1:]
+    outs = []
+    for a in (view, np.ascontiguousarray(view)):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        y = F.upsample(x, 2, mode)
+        (y * y).sum().backward()
+        outs.append((y.numpy(), to_numpy(x.grad)))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=0, atol=1e-13)
+
+
+def test_upsample_output_is_a_new_array_and_keeps_float32(device):
+    a = np.ones((1, 2, 3, 3), np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.interpolate(x, size=(3, 3), mode="bilinear")  # nothing to do: still a copy
+    assert y.data is not x.data and y.dtype == np.float32
+    y = F.upsample(x, 1.5, "bilinear")
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@given_settings
+@given(case=interp_cases(), seed=st.integers(0, 2**16))
+def test_interpolate_matches_pytorch(device, case, seed):
+    torch = pytest.importorskip("torch")
+    shape, size, scale, mode, align = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.interpolate(x, size, scale, mode, align)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.interpolate(
+        tx, size=size, scale_factor=scale, mode=mode, align_corners=align
+    )
+    ty.backward(torch.tensor(g))
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_interpolate_float32_matches_pytorch_on_many_sizes(mode):
+    # float32 index arithmetic (PyTorch floors o * float32(1 / scale)) on larger images
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    for scale in (2, 3, 5, 1.5, 2.3, 0.6, 7.0 / 3.0, (1.7, 4)):
+        a = rng.standard_normal((1, 2, 23, 17)).astype(np.float32)
+        y = F.interpolate(tc.Tensor(a), scale_factor=scale, mode=mode).numpy()
+        ty = torch.nn.functional.interpolate(torch.tensor(a), scale_factor=scale, mode=mode)
+        np.testing.assert_allclose(y, ty.numpy(), rtol=1e-4, atol=1e-4 if mode == "bilinear" else 0)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_an_axis_whose_size_does_not_change_is_copied(device, mode):
+    # 3 * 1.25 rounds down to 3 rows: PyTorch copies those rows rather than resampling them
+    # with the step 1 / 1.25, while the 5 columns become 6
+    a = np.random.default_rng(7).standard_normal((1, 2, 3, 5))
+    y = F.interpolate(tc.Tensor(a, device=device), scale_factor=1.25, mode=mode)
+    assert y.shape == (1, 2, 3, 6)
+    want = naive_interpolate(a, (3, 6), (1.25, 1.25), mode)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(y.numpy()[:, :, :, 0], a[:, :, :, 0])
+    torch = pytest.importorskip("torch")
+    ty = torch.nn.functional.interpolate(torch.tensor(a), scale_factor=1.25, mode=mode)
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(scale_factor=2, mode="bicubic"), "mode must be 'nearest' or 'bilinear'"),
+        (dict(), "give exactly one of size and scale_factor"),
+        (dict(size=4, scale_factor=2), "give exactly one of size and scale_factor"),
+        (dict(scale_factor=0), "scale_factor must be positive"),
+        (dict(scale_factor=(2, 2, 2)), "scale_factor must be a number or a pair"),
+        (dict(scale_factor=0.1), r"leaves no samples of an input of shape \(1, 1, 4, 4\)"),
+        (dict(size=(0, 3)), "size must be >= 1"),
+        (dict(scale_factor=2, align_corners=True), "align_corners only applies to mode='bilinear'"),
+    ],
+)
+def test_interpolate_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        F.interpolate(tc.Tensor(np.zeros((1, 1, 4, 4))), **kwargs)
+
+
+def test_upsample_needs_nchw():
+    with pytest.raises(ValueError, match=r"expected a 4-d NCHW input, got shape \(4, 4\)"):
+        F.upsample(tc.Tensor(np.zeros((4, 4))), 2)
