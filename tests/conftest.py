@@ -16,14 +16,17 @@ settings.register_profile(
     deadline=None,
     derandomize=True,
     max_examples=25,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
     print_blob=True,
 )
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("dev", deadline=None, max_examples=25, suppress_health_check=_SUPPRESS)
 settings.register_profile(
-    "dev", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+    "thorough", deadline=None, max_examples=300, suppress_health_check=_SUPPRESS
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 

@@ -40,6 +40,9 @@ def is_grad_enabled() -> bool:
 class no_grad(contextlib.ContextDecorator):
     """Context manager (and decorator) that records no graph: for evaluation and updates."""
 
+    def _recreate_cm(self):  # a fresh instance per decorated call: safe under recursion
+        return type(self)()
+
     def __enter__(self):
         self._prev = is_grad_enabled()
         _state.enabled = False
@@ -52,6 +55,9 @@ class no_grad(contextlib.ContextDecorator):
 
 class enable_grad(contextlib.ContextDecorator):
     """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def _recreate_cm(self):
+        return type(self)()
 
     def __enter__(self):
         self._prev = is_grad_enabled()
@@ -127,15 +133,14 @@ def as_tensor_like(x, others=()) -> Tensor:
     """Wrap a constant (scalar or array) as a Tensor on the device of the tensors in ``others``."""
     if isinstance(x, Tensor):
         return x
-    device, dtype = "cpu", None
-    for o in others:
-        if isinstance(o, Tensor):
-            device, dtype = o.device, o.dtype
-            break
-    if isinstance(x, (int, float, bool)) and dtype is not None and np.issubdtype(dtype, np.floating):
-        xp = backend.xp_for(device)
-        return Tensor(xp.asarray(x, dtype=dtype), _internal=True)
-    return Tensor(backend.to_device(x, device) if not backend.is_cupy_array(x) else x, _internal=True)
+    tensors = [o for o in others if isinstance(o, Tensor)]
+    device = tensors[0].device if tensors else "cpu"
+    # the dtype of the first floating tensor, so that where(mask, x, 0.0) stays float32
+    dtype = next((o.dtype for o in tensors if _is_float(o.dtype)), None)
+    if isinstance(x, int | float | bool) and dtype is not None:
+        return Tensor(backend.xp_for(device).asarray(x, dtype=dtype), _internal=True)
+    data = x if backend.is_cupy_array(x) else backend.to_device(x, device)
+    return Tensor(data, _internal=True)
 
 
 class Tensor:
@@ -163,7 +168,9 @@ class Tensor:
                     arr = arr.astype(backend.default_dtype)
             else:
                 arr = np.asarray(data, dtype=dtype)
-            target = device if device is not None else (backend.get_device() if not _internal else "cpu")
+            target = (
+                device if device is not None else (backend.get_device() if not _internal else "cpu")
+            )
             if backend._check_name(target) == "cuda":
                 arr = backend.to_device(arr, "cuda")
         if requires_grad and not _is_float(arr.dtype):
@@ -294,8 +301,8 @@ class Tensor:
                 continue
             ctx = node._ctx
             if ctx is None:  # a leaf: accumulate
-                if node.requires_grad:
-                    node.grad = g.copy() if node.grad is None else node.grad + g
+                if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
+                    node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
                 continue
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):

@@ -53,7 +53,9 @@ def cupy():
         try:
             n = cp.cuda.runtime.getDeviceCount()
         except Exception as exc:
-            raise DeviceError(f"device 'cuda': CuPy is installed but no GPU is usable ({exc})") from None
+            raise DeviceError(
+                f"device 'cuda': CuPy is installed but no GPU is usable ({exc})"
+            ) from None
         if n < 1:
             raise DeviceError("device 'cuda': CuPy is installed but no GPU was found")
         _cupy = cp

@@ -41,7 +41,7 @@ def numerical_grad(fn, inputs, cotangent, eps=1e-6):
                 grads.append(None)
                 continue
             xp = array_module(x.data)
-            flat = x.data.reshape(-1)  # a view: x.data is made contiguous by the caller
+            flat = x.data.reshape(-1)  # a view: x.data is a contiguous copy (see gradcheck)
             g = np.zeros(flat.size, dtype=np.float64)
             for i in range(flat.size):
                 old = flat[i].item()
@@ -66,19 +66,27 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0) -> bool:
     for i, x in enumerate(inputs):
         if x.requires_grad and x.dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} is {x.dtype}; use float64 (rounding swamps eps)")
-        if not x.data.flags["C_CONTIGUOUS"] if hasattr(x.data, "flags") else False:
-            x.data = array_module(x.data).ascontiguousarray(x.data)
-    out = fn(*inputs)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    xp = array_module(out.data)
-    v = np.random.default_rng(seed).standard_normal(out.shape)
-    cotangent = xp.asarray(v, dtype=out.dtype)
-    for x in inputs:
-        x.grad = None
-    if out.requires_grad:
-        out.backward(cotangent)
-    numeric = numerical_grad(fn, inputs, cotangent, eps)
+    # The checked inputs are perturbed in place: give each a private contiguous copy, so that
+    # an array sharing its memory (x.detach(), the numpy array it was made from) stays put.
+    originals = [x.data for x in inputs]
+    try:
+        for x in inputs:
+            if x.requires_grad:
+                x.data = array_module(x.data).array(x.data, copy=True, order="C")
+        out = fn(*inputs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        xp = array_module(out.data)
+        v = np.random.default_rng(seed).standard_normal(out.shape)
+        cotangent = xp.asarray(v, dtype=out.dtype)
+        for x in inputs:
+            x.grad = None
+        if out.requires_grad:
+            out.backward(cotangent)
+        numeric = numerical_grad(fn, inputs, cotangent, eps)
+    finally:
+        for x, data in zip(inputs, originals):
+            x.data = data
     for i, (x, num) in enumerate(zip(inputs, numeric)):
         if num is None:
             continue

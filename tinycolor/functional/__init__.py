@@ -4,6 +4,8 @@ Names and argument orders follow ``torch.nn.functional`` and ``torch`` where an 
 exists; images are NCHW.
 """
 
+import sys
+
 from .conv import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .elementwise import (
@@ -36,9 +38,45 @@ from .pool import *  # noqa: F403
 from .reduce import max, mean, sum, var
 from .shape import cat, concat, flatten, getitem, pad, permute, reshape, stack, transpose
 
-__all__ = [  # the names above that are not star-imported
-    "abs", "add", "clamp", "clip", "div", "exp", "leaky_relu", "log", "log_softmax", "maximum",
-    "minimum", "mul", "neg", "pow", "relu", "sigmoid", "softmax", "sqrt", "sub", "tanh", "where",
-    "linear", "matmul", "max", "mean", "sum", "var", "cat", "concat", "flatten", "getitem", "pad",
-    "permute", "reshape", "stack", "transpose",
+_STAR = ("conv", "dropout", "loss", "norm", "pool")
+
+__all__ = [  # the names above, star-imported ones included
+    "abs",
+    "add",
+    "clamp",
+    "clip",
+    "div",
+    "exp",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "sub",
+    "tanh",
+    "where",
+    "linear",
+    "matmul",
+    "max",
+    "mean",
+    "sum",
+    "var",
+    "cat",
+    "concat",
+    "flatten",
+    "getitem",
+    "pad",
+    "permute",
+    "reshape",
+    "stack",
+    "transpose",
+    # the star-imported families (sys.modules: `dropout` is also a function name here)
+    *(n for m in _STAR for n in sys.modules[f"{__name__}.{m}"].__all__),
 ]

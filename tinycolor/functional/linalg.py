@@ -53,7 +53,9 @@ def matmul(a, b) -> Tensor:
     if b_vec:
         b = reshape(b, (b.shape[0], 1))
     if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]})")
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]})"
+        )
     z = MatMul.apply(a, b)
     if a_vec or b_vec:
         shape = z.shape[:-2] + (() if a_vec else z.shape[-2:-1]) + (() if b_vec else z.shape[-1:])

@@ -16,9 +16,11 @@ def _axes(axis, ndim):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % builtins.max(ndim, 1))
+    if ndim == 0:  # a 0-d tensor accepts axis 0 or -1, as in PyTorch, and reduces nothing
+        return ()
     return tuple(sorted(set(out)))
 
 
@@ -64,8 +66,11 @@ class Max(Function):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         z = a.max(axis=self.axes, keepdims=True)
         mask = a == z
-        self.save_for_backward(mask, mask.sum(axis=self.axes, keepdims=True))
-        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
+        count = mask.sum(axis=self.axes, keepdims=True).astype(a.dtype)  # float: no float64 leak
+        self.save_for_backward(mask, count)
+        return (
+            z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
+        )
 
     def backward(self, g):
         mask, count = self.saved
@@ -81,7 +86,9 @@ class Var(Function):
         for i in self.axes:
             n *= a.shape[i]
         if n - ddof <= 0:
-            raise ValueError(f"var: {n} element(s) reduced leave no degrees of freedom (ddof={ddof})")
+            raise ValueError(
+                f"var: {n} element(s) reduced leave no degrees of freedom (ddof={ddof})"
+            )
         centred = a - a.mean(axis=self.axes, keepdims=True)
         self.denom = n - ddof
         self.save_for_backward(centred)

@@ -83,7 +83,9 @@ class Pad(Function):
             return xp.pad(a, widths, mode="constant", constant_values=value)
         for n, (lo, hi) in zip(a.shape, widths):
             if lo >= n or hi >= n:
-                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n}")
+                raise ValueError(
+                    f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n}"
+                )
         return xp.pad(a, widths, mode="reflect")
 
     def backward(self, g):
@@ -96,7 +98,9 @@ class Pad(Function):
                 if lo:  # padded[lo - 1 - i] = a[1 + i]
                     _view(core, axis, 1, lo + 1)[...] += _flip(_take(g, axis, 0, lo), axis)
                 if hi:  # padded[lo + n + i] = a[n - 2 - i]
-                    _view(core, axis, n - 1 - hi, n - 1)[...] += _flip(_take(g, axis, lo + n, lo + n + hi), axis)
+                    _view(core, axis, n - 1 - hi, n - 1)[...] += _flip(
+                        _take(g, axis, lo + n, lo + n + hi), axis
+                    )
             g = core
         return g
 

@@ -1,0 +1,357 @@
+"""The engine: Tensor construction, graph recording, the backward walk, un-broadcasting,
+accumulation, no_grad, detach, errors, devices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import types
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import arrays, broadcastable_pair, tensor
+
+import tinycolor as tc
+from tinycolor import backend
+from tinycolor import functional as F
+from tinycolor.autograd import Function, unbroadcast
+from tinycolor.backend import to_numpy
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def test_python_floats_make_float32_and_ints_stay_integers():
+    assert tc.Tensor(1.5).dtype == np.float32
+    assert tc.Tensor([1.0, 2.0]).dtype == np.float32
+    assert tc.Tensor([[1, 2.5]]).dtype == np.float32
+    assert tc.tensor([1, 2]).dtype == np.int64
+    assert tc.Tensor(np.zeros(2)).dtype == np.float64  # an array keeps its dtype
+    assert tc.Tensor([1.0], dtype=np.float64).dtype == np.float64
+    assert tc.zeros(2, 3).dtype == np.float32 and tc.ones((2,)).shape == (2,)
+
+
+@pytest.mark.parametrize("data", [[1, 2], np.arange(3), True])
+def test_requires_grad_on_integer_tensors_is_rejected(data):
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        tc.Tensor(data, requires_grad=True)
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        tc.Tensor(data).requires_grad_()
+
+
+def test_importing_tinycolor_does_not_import_cupy():
+    code = "import sys, tinycolor, tinycolor.functional; assert 'cupy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- graph recording
+
+
+def test_graph_is_recorded_only_when_an_input_requires_grad(device):
+    a = tc.Tensor([1.0, 2.0], device=device)
+    b = tc.Tensor([3.0, 4.0], requires_grad=True, device=device)
+    assert not (a * 2).requires_grad and (a * 2).is_leaf
+    c = a * b
+    assert c.requires_grad and not c.is_leaf and c._ctx.inputs[1] is b
+    assert "grad_fn=Mul" in repr(c)
+
+
+def test_no_grad_records_no_graph_as_context_and_as_decorator(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    with tc.no_grad():
+        assert not tc.is_grad_enabled()
+        y = x * x
+        with tc.enable_grad():
+            z = x * x
+    assert tc.is_grad_enabled()
+    assert not y.requires_grad and y._ctx is None
+    assert z.requires_grad and z._ctx is not None
+
+    @tc.no_grad()
+    def evaluate(t, depth):
+        return evaluate(t, depth - 1) if depth else t * 3  # re-entering the decorator
+
+    w = evaluate(x, 3)
+    assert not w.requires_grad and w._ctx is None
+    assert tc.is_grad_enabled(), "grad mode must come back after a recursive decorated call"
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        w.sum().backward()
+
+
+def test_no_grad_is_per_thread():
+    seen = []
+    with tc.no_grad():
+        t = threading.Thread(target=lambda: seen.append(tc.is_grad_enabled()))
+        t.start()
+        t.join()
+    assert seen == [True]
+
+
+def test_no_grad_restores_the_mode_after_an_exception():
+    with pytest.raises(ZeroDivisionError), tc.no_grad():
+        1 / 0  # noqa: B018
+    assert tc.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_the_data(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and d.data is y.data
+    (d * x).sum().backward()  # only the x factor carries gradient
+    np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 4.0])
+
+
+# --------------------------------------------------------------------------- the backward walk
+
+
+def test_backward_errors(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match=r"single-element output, got shape \(2,\)"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tc.Tensor([1.0, 2.0], device=device).sum().backward()
+
+
+def test_backward_with_a_gradient_and_on_a_leaf(device):
+    x = tc.Tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    (x * x).backward(np.array([1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 0.0, 12.0])
+    x.zero_grad()
+    x.backward(tc.Tensor([1.0, 1.0, 1.0], device=device))
+    np.testing.assert_array_equal(to_numpy(x.grad), [1.0, 1.0, 1.0])
+
+
+def test_gradients_accumulate_over_two_backward_calls_until_zero_grad(device):
+    x = tc.Tensor([1.0, -2.0], requires_grad=True, device=device)
+    y = (x * x).sum()
+    y.backward()
+    first = to_numpy(x.grad).copy()
+    y.backward()  # the graph survives, the gradient adds up
+    np.testing.assert_array_equal(to_numpy(x.grad), 2 * first)
+    x.zero_grad()
+    assert x.grad is None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [3.0, 3.0])
+
+
+def test_a_zero_dimensional_leaf_gets_an_array_gradient(device):
+    x = tc.Tensor(np.float64(2.0), requires_grad=True, device=device)
+    (x * x).backward()
+    (x * x).backward()
+    xp = backend.xp_for(device)
+    assert isinstance(x.grad, xp.ndarray) and x.grad.shape == () and float(x.grad) == 8.0
+
+
+def test_gradients_of_non_leaves_are_not_kept(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    mid = x * 2
+    (mid * mid).sum().backward()
+    assert mid.grad is None
+    np.testing.assert_array_equal(to_numpy(x.grad), 8 * x.numpy())
+
+
+class Counted(Function):
+    """z = 2a, counting how often backward runs (the engine must visit each node once)."""
+
+    calls = 0
+
+    def forward(self, a, scale=2.0):
+        self.scale = scale
+        return a * scale
+
+    def backward(self, g):
+        type(self).calls += 1
+        return g * self.scale
+
+
+def test_a_tensor_used_twice_diamond_graph(device):
+    x = tc.Tensor([0.5, -1.5], requires_grad=True, device=device)
+    Counted.calls = 0
+    a = Counted.apply(x, scale=3.0)  # kwargs reach forward
+    b = a * a + F.exp(a)  # a feeds three paths
+    c = b + a
+    c.sum().backward()
+    expected = 3 * (2 * 3 * x.numpy() + np.exp(3 * x.numpy()) + 1)
+    np.testing.assert_allclose(to_numpy(x.grad), expected)
+    assert Counted.calls == 1
+    y = tc.Tensor([2.0], requires_grad=True, device=device)
+    (y * y).backward()  # the same tensor in both input slots of one op
+    np.testing.assert_array_equal(to_numpy(y.grad), [4.0])
+
+
+def test_a_chain_of_ten_thousand_ops(device):
+    x = tc.Tensor(np.array([1.0, 2.0]), requires_grad=True, device=device)
+    y = x
+    for _ in range(5_000):  # 10,000 ops: a recursive graph walk would overflow the stack
+        y = F.exp(y * 1.0001) - 0.0
+        y = F.log(y)
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), x.numpy() * 1.0001**5_000, rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(x.grad), [1.0001**5_000] * 2, rtol=1e-9)
+
+
+def test_wrong_number_of_gradients_is_reported():
+    class Broken(Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, g):
+            return g
+
+    x = tc.Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="Broken.backward returned 1 gradients for 2 inputs"):
+        Broken.apply(x, x).sum().backward()
+
+
+def test_needs_input_grad_tells_which_inputs_need_a_gradient():
+    seen = []
+
+    class Spy(Function):
+        def forward(self, a, b):
+            seen.append(self.needs_input_grad)
+            self.save_for_backward(a)
+            return a * b
+
+        def backward(self, g):
+            (a,) = self.saved
+            return None, g * a
+
+    x, w = tc.Tensor([1.0, 2.0]), tc.Tensor([3.0, 4.0], requires_grad=True)
+    Spy.apply(x, w).sum().backward()
+    assert seen == [(False, True)] and x.grad is None
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- un-broadcasting
+
+
+@given_settings
+@given(pair=broadcastable_pair(max_dims=4), data=st.data())
+def test_unbroadcast_sums_like_a_loop(pair, data):
+    big, small = pair
+    g = data.draw(arrays(big))
+    out = unbroadcast(g, small)
+    assert out.shape == small
+    # reference: the gradient of a broadcast is, for each element of the small array, the sum
+    # of the gradient over every position that read it
+    expected = np.zeros(small)
+    padded = (1,) * (len(big) - len(small)) + small
+    for pos in np.ndindex(*big):
+        src = tuple(0 if n == 1 else i for i, n in zip(pos, padded))[len(big) - len(small) :]
+        expected[src] += g[pos]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+@given_settings
+@given(pair=broadcastable_pair(), data=st.data())
+def test_the_engine_unbroadcasts_into_leaves(device, pair, data):
+    big, small = pair
+    a, b = data.draw(arrays(big)), data.draw(arrays(small))
+    x, y = tensor(a, device), tensor(b, device)
+    (x * y).backward(np.ones(big))
+    assert x.grad.shape == big and y.grad.shape == small
+    np.testing.assert_allclose(to_numpy(y.grad), unbroadcast(np.broadcast_to(a, big), small))
+
+
+def test_float32_leaf_gets_a_float32_gradient_from_a_float64_graph(device):
+    x = tc.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True, device=device)
+    y = x * tc.Tensor(np.array([0.5, 0.25]), device=device)  # float64 constant
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(x.grad), [0.5, 0.25])
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def test_ndarray_on_the_left_defers_to_the_tensor(device):
+    x = tc.Tensor(np.array([1.0, 2.0, 4.0]), requires_grad=True, device=device)
+    a = np.array([2.0, 3.0, 5.0])
+    results = {
+        "mul": (a * x, [2.0, 3.0, 5.0]),
+        "add": (a + x, [1.0, 1.0, 1.0]),
+        "sub": (a - x, [-1.0, -1.0, -1.0]),
+        "div": (a / x, -a / x.numpy() ** 2),
+        "scalar": (np.float64(2.0) * x, [2.0, 2.0, 2.0]),
+    }
+    for name, (y, grad) in results.items():
+        assert isinstance(y, tc.Tensor), f"ndarray {name} Tensor gave {type(y).__name__}"
+        x.zero_grad()
+        y.sum().backward()
+        np.testing.assert_allclose(to_numpy(x.grad), grad, err_msg=name)
+    m = tc.Tensor(np.ones((3, 2)), requires_grad=True, device=device)
+    y = a @ m
+    assert isinstance(y, tc.Tensor) and y.shape == (2,)
+
+
+def test_comparisons_give_constant_boolean_tensors(device):
+    x = tc.Tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    for got, want in (
+        (x > 2, [0, 0, 1]),
+        (x >= 2, [0, 1, 1]),
+        (x < 2, [1, 0, 0]),
+        (x <= 2, [1, 1, 0]),
+    ):
+        assert got.dtype == bool and not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), np.array(want, bool))
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def test_to_cuda_without_cupy_raises_a_clear_device_error(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` now fails, GPU or not
+    x = tc.Tensor([1.0, 2.0])
+    with pytest.raises(tc.DeviceError, match=r"device 'cuda' needs CuPy.*pip install"):
+        x.to("cuda")
+    with pytest.raises(tc.DeviceError, match="needs CuPy"):
+        tc.set_device("cuda")
+    assert tc.get_device() == "cpu"
+    assert not tc.cuda_available()
+    with pytest.raises(tc.DeviceError, match="unknown device 'tpu': expected one of cpu, cuda"):
+        x.to("tpu")
+
+
+def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
+    class FakeGpuArray(np.ndarray):
+        """Stands in for cupy.ndarray: the engine only asks which module owns an array."""
+
+    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=FakeGpuArray))
+    on_gpu = tc.Tensor(np.ones((2, 3)).view(FakeGpuArray))
+    on_cpu = tc.Tensor(np.ones((2, 3)), requires_grad=True)
+    assert on_gpu.device == "cuda" and on_cpu.device == "cpu"
+    msg = (
+        r"Add: all inputs must be on one device, "
+        r"got input 0 \(2, 3\) on cpu, input 1 \(2, 3\) on cuda"
+    )
+    with pytest.raises(tc.DeviceError, match=msg + r"; move them with .to\(device\)"):
+        on_cpu + on_gpu
+    with pytest.raises(tc.DeviceError, match="MatMul: all inputs must be on one device"):
+        on_gpu @ on_cpu.T
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_round_trip(device):
+    if device != "cuda":
+        pytest.skip("needs a GPU")
+    x = tc.Tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    assert x.device == "cuda" and "device='cuda'" in repr(x)
+    (x * x).sum().backward()
+    assert backend.is_cupy_array(x.grad)
+    np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 4.0])
+    with pytest.raises(tc.DeviceError, match="all inputs must be on one device"):
+        x + tc.Tensor([1.0, 2.0], device="cpu")

@@ -1,0 +1,307 @@
+"""Elementwise ops and activations: gradcheck (float64, hypothesis shapes, broadcasting pairs,
+values kept off kinks), forward against NumPy, and forward + gradient against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import arrays, broadcastable_pair, shapes, tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy
+from tinycolor.functional import elementwise as E
+
+# The `device` fixture is function-scoped but holds only a name: safe to share across examples.
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# name: (tinycolor op, NumPy reference, (lo, hi) of the drawn values, kinks to keep away from)
+UNARY = {
+    "neg": (lambda x: -x, lambda x: -x, (-2, 2), ()),
+    "exp": (F.exp, np.exp, (-2, 2), ()),
+    "log": (F.log, np.log, (0.1, 3), ()),
+    "sqrt": (F.sqrt, np.sqrt, (0.1, 3), ()),
+    "abs": (F.abs, np.abs, (-2, 2), (0.0,)),
+    "relu": (F.relu, lambda x: np.maximum(x, 0), (-2, 2), (0.0,)),
+    "leaky_relu": (
+        lambda x: F.leaky_relu(x, 0.2),
+        lambda x: np.where(x > 0, x, 0.2 * x),
+        (-2, 2),
+        (0.0,),
+    ),
+    "sigmoid": (F.sigmoid, _np_sigmoid, (-6, 6), ()),
+    "tanh": (F.tanh, np.tanh, (-3, 3), ()),
+    "clip": (lambda x: F.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), (-2, 2), (-0.5, 0.7)),
+    "clip_lo": (lambda x: F.clip(x, lo=-0.5), lambda x: np.maximum(x, -0.5), (-2, 2), (-0.5,)),
+    "pow3": (lambda x: x**3, lambda x: x**3, (-2, 2), ()),
+    "pow_half": (lambda x: x**0.5, np.sqrt, (0.1, 3), ()),
+    "rpow": (lambda x: 2.0**x, lambda x: 2.0**x, (-2, 2), ()),
+    "rsub": (lambda x: 1.5 - x, lambda x: 1.5 - x, (-2, 2), ()),
+    "rdiv": (lambda x: 1.5 / x, lambda x: 1.5 / x, (0.2, 3), ()),
+}
+
+TORCH_UNARY = {
+    "neg": lambda torch, x: -x,
+    "exp": lambda torch, x: torch.exp(x),
+    "log": lambda torch, x: torch.log(x),
+    "sqrt": lambda torch, x: torch.sqrt(x),
+    "abs": lambda torch, x: torch.abs(x),
+    "relu": lambda torch, x: torch.relu(x),
+    "leaky_relu": lambda torch, x: torch.nn.functional.leaky_relu(x, 0.2),
+    "sigmoid": lambda torch, x: torch.sigmoid(x),
+    "tanh": lambda torch, x: torch.tanh(x),
+    "clip": lambda torch, x: torch.clamp(x, -0.5, 0.7),
+    "clip_lo": lambda torch, x: torch.clamp(x, min=-0.5),
+    "pow3": lambda torch, x: x**3,
+    "pow_half": lambda torch, x: x**0.5,
+    "rpow": lambda torch, x: 2.0**x,
+    "rsub": lambda torch, x: 1.5 - x,
+    "rdiv": lambda torch, x: 1.5 / x,
+}
+
+
+def _tidy(a, b):
+    """Put values on disjoint grids (a on odd multiples of 0.05, b on multiples of 0.1) so
+    that a and b are never within 0.05 of each other: no ties for maximum and minimum."""
+    return np.round(a * 10) / 10 + 0.05, np.round(b * 10) / 10
+
+
+# name: (tinycolor op, NumPy reference, range of a, range of b)
+BINARY = {
+    "add": (lambda a, b: a + b, np.add, (-2, 2), (-2, 2)),
+    "sub": (lambda a, b: a - b, np.subtract, (-2, 2), (-2, 2)),
+    "mul": (lambda a, b: a * b, np.multiply, (-2, 2), (-2, 2)),
+    "div": (lambda a, b: a / b, np.divide, (-2, 2), (0.3, 2)),
+    "pow": (lambda a, b: a**b, np.power, (0.3, 2), (-2, 2)),
+    "maximum": (F.maximum, np.maximum, (-2, 2), (-2, 2)),
+    "minimum": (F.minimum, np.minimum, (-2, 2), (-2, 2)),
+}
+
+TORCH_BINARY = {
+    "add": lambda torch, a, b: a + b,
+    "sub": lambda torch, a, b: a - b,
+    "mul": lambda torch, a, b: a * b,
+    "div": lambda torch, a, b: a / b,
+    "pow": lambda torch, a, b: a**b,
+    "maximum": lambda torch, a, b: torch.maximum(a, b),
+    "minimum": lambda torch, a, b: torch.minimum(a, b),
+}
+
+
+# --------------------------------------------------------------------------- unary ops
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_unary_gradcheck_and_forward(device, name, shape, data):
+    op, ref, (lo, hi), kinks = UNARY[name]
+    a = data.draw(arrays(shape, lo, hi, away_from=kinks, margin=0.02))
+    x = tensor(a, device)
+    out = op(x)
+    assert out.shape == a.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), ref(a), rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(op, [x])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_against_torch(device, name):
+    torch = pytest.importorskip("torch")
+    op, _, (lo, hi), kinks = UNARY[name]
+    a = np.random.default_rng(1).uniform(lo, hi, size=(3, 4, 5))
+    for k in kinks:
+        a[np.abs(a - k) < 0.02] = k + 0.05
+    v = np.random.default_rng(2).standard_normal(a.shape)
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+        out = op(x)
+        out.backward(v.astype(dtype))
+        assert out.dtype == dtype and x.grad.dtype == dtype, "float32 in must stay float32"
+        tx = torch.tensor(a.astype(dtype), requires_grad=True)
+        tout = TORCH_UNARY[name](torch, tx)
+        tout.backward(torch.tensor(v.astype(dtype)))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=rtol, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- binary ops
+
+
+@st.composite
+def _binary_inputs(draw, name):
+    _, _, (alo, ahi), (blo, bhi) = BINARY[name]
+    big, small = draw(broadcastable_pair())
+    sa, sb = (big, small) if draw(st.booleans()) else (small, big)
+    a, b = draw(arrays(sa, alo, ahi)), draw(arrays(sb, blo, bhi))
+    if name in ("maximum", "minimum"):
+        a, b = _tidy(a, b)
+    return a, b
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given_settings
+@given(data=st.data())
+def test_binary_gradcheck_and_forward(device, name, data):
+    op, ref, _, _ = BINARY[name]
+    a, b = data.draw(_binary_inputs(name))
+    x, y = tensor(a, device), tensor(b, device)
+    out = op(x, y)
+    np.testing.assert_allclose(out.numpy(), ref(a, b), rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(op, [x, y])
+    # the engine sums the gradient back to each input's own shape
+    out.backward(np.ones(out.shape))
+    assert x.grad.shape == a.shape and y.grad.shape == b.shape
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_against_torch(device, name):
+    torch = pytest.importorskip("torch")
+    op, _, (alo, ahi), (blo, bhi) = BINARY[name]
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(alo, ahi, size=(2, 1, 4)), rng.uniform(blo, bhi, size=(3, 1))
+    if name in ("maximum", "minimum"):
+        a, b = _tidy(a, b)
+    x, y = (
+        tc.Tensor(a, requires_grad=True, device=device),
+        tc.Tensor(b, requires_grad=True, device=device),
+    )
+    out = op(x, y)
+    v = rng.standard_normal(out.shape)
+    out.backward(v)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    tout = TORCH_BINARY[name](torch, tx, ty)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(y.grad), ty.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("op", [F.maximum, F.minimum])
+def test_maximum_minimum_split_ties_in_half(device, op):
+    x = tc.Tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    y = tc.Tensor([1.0, 0.0, 5.0], requires_grad=True, device=device)
+    op(x, y).sum().backward()
+    first = [0.5, 1.0, 0.0] if op is F.maximum else [0.5, 0.0, 1.0]
+    np.testing.assert_array_equal(to_numpy(x.grad), first)
+    np.testing.assert_array_equal(to_numpy(y.grad), 1 - np.array(first))
+
+
+@given_settings
+@given(data=st.data())
+def test_where_gradcheck_with_broadcast_condition(device, data):
+    big, small = data.draw(broadcastable_pair())
+    cond = data.draw(arrays(small, -1, 1)) > 0
+    a, b = data.draw(arrays(big)), data.draw(arrays(small))
+    c = tc.Tensor(cond, device=device)
+    x, y = tensor(a, device), tensor(b, device)
+    np.testing.assert_array_equal(F.where(c, x, y).numpy(), np.where(cond, a, b))
+    assert tc.gradcheck(lambda x, y: F.where(c, x, y), [x, y])
+
+
+def test_where_with_python_scalar_keeps_float32(device):
+    x = tc.Tensor(np.array([-1.0, 2.0], np.float32), requires_grad=True, device=device)
+    y = F.where(x > 0, x, 0.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [0.0, 1.0])
+
+
+# --------------------------------------------------------------------------- softmax family
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_softmax_gradcheck_and_forward(device, op, shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    a = data.draw(arrays(shape, -3, 3))
+    x = tensor(a, device)
+    fn = getattr(F, op)
+    ref = _np_softmax(a, axis)
+    expected = ref if op == "softmax" else np.log(ref)
+    np.testing.assert_allclose(fn(x, axis).numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(lambda t: fn(t, axis), [x])
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_against_torch_and_large_logits(device, op):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((3, 5, 2)) * 1e4).astype(np.float32)
+    v = rng.standard_normal(a.shape).astype(np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    out = getattr(x, op)(axis=1)
+    out.backward(v)
+    assert np.isfinite(out.numpy()).all() and np.isfinite(to_numpy(x.grad)).all()
+    tx = torch.tensor(a, requires_grad=True)
+    tout = getattr(torch, op)(tx, dim=1)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- dtypes and details
+
+
+def test_sigmoid_keeps_relative_accuracy_in_the_tails():
+    torch = pytest.importorskip("torch")
+    a = np.array([-80.0, -20.0, -5.0, 0.0, 5.0, 20.0, 80.0], np.float32)
+    got = F.sigmoid(tc.Tensor(a)).numpy()
+    np.testing.assert_allclose(got, torch.sigmoid(torch.tensor(a)).numpy(), rtol=1e-6)
+    assert got[0] > 0 and np.isfinite(got).all()
+
+
+def test_cast_gradient_comes_back_in_the_input_dtype(device):
+    x = tc.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True, device=device)
+    y = x.double()
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 4.0])
+
+
+def test_python_scalars_keep_float32(device):
+    x = tc.Tensor(np.ones(3, np.float32), requires_grad=True, device=device)
+    for y in (x + 1.0, 2.5 * x, x / 3, 1 - x, x**2, 2.0**x, F.clip(x, 0.0, 0.5)):
+        assert y.dtype == np.float32, y
+
+
+BACKWARD_DTYPE_CASES = [
+    (E.Mul, 2), (E.Div, 2), (E.Pow, 2), (E.Maximum, 2), (E.Minimum, 2), (E.Exp, 1),
+    (E.Log, 1), (E.Sqrt, 1), (E.Abs, 1), (E.Clip, 1), (E.ReLU, 1), (E.LeakyReLU, 1),
+    (E.Sigmoid, 1), (E.Tanh, 1), (E.Softmax, 1), (E.LogSoftmax, 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cls", "arity"), BACKWARD_DTYPE_CASES, ids=lambda c: getattr(c, "__name__", "")
+)
+def test_forward_and_backward_stay_float32(cls, arity):
+    """A silent float64 doubles time and memory: every op must keep float32 end to end."""
+    rng = np.random.default_rng(5)
+    arrays_ = [rng.uniform(0.5, 2, size=(3, 4)).astype(np.float32) for _ in range(arity)]
+    fn = cls()
+    fn.needs_input_grad = (True,) * arity
+    out = fn.forward(*arrays_)
+    assert out.dtype == np.float32
+    grads = fn.backward(np.ones_like(out))
+    for g in grads if isinstance(grads, tuple) else (grads,):
+        assert g.dtype == np.float32, f"{cls.__name__}.backward returned {g.dtype}"

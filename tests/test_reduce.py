@@ -1,0 +1,155 @@
+"""Reductions (sum, mean, max, var): gradcheck over hypothesis shapes and axes, forward against
+NumPy, forward + gradient against PyTorch, ties, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import arrays, shapes, tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+@st.composite
+def axes_for(draw, ndim):
+    """None, one axis (maybe negative) or a tuple of distinct axes (maybe negative)."""
+    kind = draw(st.sampled_from(["none", "int", "tuple"]))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return draw(st.integers(-ndim, ndim - 1))
+    picked = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(a - ndim if draw(st.booleans()) else a for a in picked)
+
+
+def distinct(a):
+    """The same shape with distinct values 0.1 apart (no ties for max), in a random order."""
+    ranks = np.argsort(np.argsort(a.ravel())).reshape(a.shape)
+    return ranks * 0.1 - 1.0
+
+
+def _reduced_count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    axis = (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axis]))
+
+
+def np_var(a, axis, keepdims, unbiased):
+    return np.var(a, axis=axis, keepdims=keepdims, ddof=1 if unbiased else 0)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "var", "var_unbiased"])
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_reduce_gradcheck_and_forward(device, op, shape, data):
+    axis = data.draw(axes_for(len(shape)))
+    keepdims = data.draw(st.booleans())
+    a = data.draw(arrays(shape))
+    if op == "max":
+        a = distinct(a)
+    if op == "var_unbiased" and _reduced_count(shape, axis) < 2:
+        op = "var"  # one element leaves no degree of freedom (tested separately)
+    x = tensor(a, device)
+    if op.startswith("var"):
+        unbiased = op == "var_unbiased"
+
+        def fn(t):
+            return F.var(t, axis, keepdims, unbiased)
+
+        expected = np_var(a, axis, keepdims, unbiased)
+    else:
+
+        def fn(t):
+            return getattr(F, op)(t, axis, keepdims)
+
+        expected = getattr(np, op)(a, axis=axis, keepdims=keepdims)
+    out = fn(x)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(fn, [x])
+
+
+CASES = [(None, False), (1, False), (-1, True), ((0, 2), False), ((2, 0), True)]
+
+
+@pytest.mark.parametrize(("axis", "keepdims"), CASES)
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "var", "var_unbiased"])
+def test_reduce_against_torch(device, op, axis, keepdims):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 5))
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    tx = torch.tensor(a, requires_grad=True)
+    dim = tuple(range(3)) if axis is None else axis
+    if op == "sum":
+        out, tout = x.sum(axis, keepdims), torch.sum(tx, dim=dim, keepdim=keepdims)
+    elif op == "mean":
+        out, tout = x.mean(axis, keepdims), torch.mean(tx, dim=dim, keepdim=keepdims)
+    elif op == "max":
+        out, tout = x.max(axis, keepdims), torch.amax(tx, dim=dim, keepdim=keepdims)
+    else:
+        unbiased = op == "var_unbiased"
+        out = x.var(axis, keepdims, unbiased=unbiased)
+        tout = torch.var(tx, dim=dim, keepdim=keepdims, correction=int(unbiased))
+    v = rng.standard_normal(out.shape)
+    out.backward(v)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_max_shares_the_gradient_between_ties_like_torch_amax(device):
+    a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    torch.amax(tx, dim=1).sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy())
+
+
+def test_float32_stays_float32(device):
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    for op in (F.sum, F.mean, F.max, F.var):
+        y = op(x, 1)
+        assert y.dtype == np.float32
+        x.zero_grad()
+        y.sum().backward()
+        assert x.grad.dtype == np.float32
+
+
+def test_zero_dimensional_tensors(device):
+    x = tc.Tensor(np.float64(2.5), requires_grad=True, device=device)
+    for axis in (None, 0, -1, ()):
+        y = x.sum(axis=axis)
+        assert y.shape == () and y.item() == 2.5
+    (x.mean() * 4).backward()
+    assert x.grad.shape == () and float(x.grad) == 4.0
+
+
+@pytest.mark.parametrize("axis", [3, -4, (0, 5)])
+def test_axis_out_of_range_is_rejected(axis):
+    x = tc.Tensor(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match="out of range for a tensor with 3 dimensions"):
+        F.sum(x, axis)
+
+
+def test_var_without_degrees_of_freedom_is_rejected():
+    x = tc.Tensor(np.ones((2, 1)))
+    with pytest.raises(ValueError, match="no degrees of freedom"):
+        F.var(x, axis=1, unbiased=True)

@@ -1,0 +1,274 @@
+"""Shape ops (reshape, transpose/permute, flatten, concat, stack, pad, indexing, device moves):
+gradcheck over hypothesis shapes, forward against NumPy, forward + gradient against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import arrays, shapes, tensor
+
+import tinycolor as tc
+from tinycolor import functional as F
+from tinycolor.backend import to_numpy
+
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
+
+
+def check(fn, a, expected, device):
+    """fn(tensor(a)) equals ``expected`` exactly, and its gradient passes gradcheck."""
+    x = tensor(a, device)
+    out = fn(x)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert tc.gradcheck(fn, [x])
+
+
+def against_torch(fn, torch_fn, a, device):
+    torch = pytest.importorskip("torch")
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    out = fn(x)
+    v = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(v)
+    tx = torch.tensor(a, requires_grad=True)
+    tout = torch_fn(torch, tx)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_array_equal(out.numpy(), tout.detach().numpy())
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- reshape and friends
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_reshape(device, shape, data):
+    a = data.draw(arrays(shape))
+    n = a.size
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = data.draw(st.sampled_from(divisors))
+    new = data.draw(st.sampled_from([(d, n // d), (d, -1), (-1,), (n // d, 1, d)]))
+    check(lambda t: t.reshape(new), a, a.reshape(new), device)
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_transpose_and_permute(device, shape, data):
+    a = data.draw(arrays(shape))
+    perm = tuple(data.draw(st.permutations(range(a.ndim))))
+    negative = tuple(p - a.ndim for p in perm)
+    check(lambda t: t.permute(*perm), a, a.transpose(perm), device)
+    check(lambda t: F.transpose(t, negative), a, a.transpose(perm), device)
+    check(lambda t: t.T, a, a.T, device)
+    # a non-contiguous view feeding another op
+    check(lambda t: F.exp(t.transpose()) * 2, a, np.exp(a.T) * 2, device)
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_flatten(device, shape, data):
+    a = data.draw(arrays(shape))
+    s = data.draw(st.integers(0, a.ndim - 1))
+    e = data.draw(st.integers(s, a.ndim - 1))
+    expected = a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1 :])
+    check(lambda t: t.flatten(s, e - a.ndim), a, expected, device)
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_concat_and_stack(device, shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    parts = []
+    for n in sizes:
+        s = list(shape)
+        s[axis] = n
+        parts.append(data.draw(arrays(tuple(s))))
+    ts = [tensor(p, device) for p in parts]
+    out = F.concat(ts, axis=axis)
+    np.testing.assert_array_equal(out.numpy(), np.concatenate(parts, axis=axis))
+    assert tc.gradcheck(lambda *t: F.cat(t, axis=axis), ts)
+    same = [data.draw(arrays(shape)) for _ in sizes]
+    ts = [tensor(p, device) for p in same]
+    new_axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    np.testing.assert_array_equal(F.stack(ts, new_axis).numpy(), np.stack(same, axis=new_axis))
+    assert tc.gradcheck(lambda *t: F.stack(t, axis=new_axis), ts)
+
+
+def test_reshape_permute_concat_stack_against_torch(device):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    against_torch(lambda t: t.reshape(4, -1), lambda torch, t: t.reshape(4, -1), a, device)
+    against_torch(lambda t: t.permute(2, 0, 1), lambda torch, t: t.permute(2, 0, 1), a, device)
+    against_torch(lambda t: t.flatten(1), lambda torch, t: t.flatten(1), a, device)
+    against_torch(
+        lambda t: F.cat([t, t * 2, t[:, :1]], axis=1),
+        lambda torch, t: torch.cat([t, t * 2, t[:, :1]], dim=1),
+        a,
+        device,
+    )
+    against_torch(
+        lambda t: F.stack([t, t * 3], axis=-1),
+        lambda torch, t: torch.stack([t, t * 3], dim=-1),
+        a,
+        device,
+    )
+
+
+# --------------------------------------------------------------------------- padding
+
+
+@st.composite
+def _pad_case(draw, mode):
+    shape = draw(shapes(1, 4, 2, 5))
+    k = draw(st.integers(1, len(shape)))
+    pad = []
+    for n in reversed(shape[-k:]):  # PyTorch order: last axis first
+        top = n - 1 if mode == "reflect" else 3
+        pad += [draw(st.integers(0, top)), draw(st.integers(0, top))]
+    return shape, tuple(pad)
+
+
+def _np_widths(ndim, pad):
+    widths = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        widths[ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return widths
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+@given_settings
+@given(data=st.data())
+def test_pad(device, mode, data):
+    shape, pad = data.draw(_pad_case(mode))
+    a = data.draw(arrays(shape))
+    widths = _np_widths(len(shape), pad)
+    if mode == "constant":
+        expected = np.pad(a, widths, constant_values=0.5)
+        check(lambda t: F.pad(t, pad, value=0.5), a, expected, device)
+    else:
+        check(lambda t: F.pad(t, pad, mode="reflect"), a, np.pad(a, widths, "reflect"), device)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def test_pad_against_torch(device, mode):
+    a = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
+    pad = (2, 1, 4, 3)  # left 2, right 1, top 4, bottom 3
+    against_torch(
+        lambda t: F.pad(t, pad, mode=mode),
+        lambda torch, t: torch.nn.functional.pad(t, pad, mode=mode),
+        a,
+        device,
+    )
+
+
+def test_pad_errors():
+    x = tc.Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="pairs"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(ValueError, match="pairs"):
+        F.pad(x, (1, 1) * 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        F.pad(x, (1, -1))
+    with pytest.raises(ValueError, match="mode"):
+        F.pad(x, (1, 1), mode="wrap")
+    with pytest.raises(ValueError, match="smaller than the size 3"):
+        F.pad(x, (3, 0), mode="reflect")
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+@st.composite
+def _basic_index(draw, shape):
+    idx = []
+    for n in shape:
+        kind = draw(st.sampled_from(["int", "slice", "all", "new"]))
+        if kind == "int":
+            idx.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            step = draw(st.sampled_from([1, 2, -1, -2]))
+            start = draw(st.one_of(st.none(), st.integers(-n, n - 1)))
+            idx.append(slice(start, None, step))
+        elif kind == "new":
+            idx += [None, slice(None)]
+        else:
+            idx.append(slice(None))
+    if draw(st.booleans()) and len(idx) > 1:
+        idx = [Ellipsis] + idx[-1:]
+    return tuple(idx)
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_getitem_basic(device, shape, data):
+    a = data.draw(arrays(shape))
+    idx = data.draw(_basic_index(shape))
+    check(lambda t: t[idx], a, a[idx], device)
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_getitem_advanced_with_repeats_and_masks(device, shape, data):
+    a = data.draw(arrays(shape))
+    n = shape[0]
+    rows = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6)))
+    check(lambda t: t[rows], a, a[rows], device)  # repeated rows add their gradients
+    check(lambda t: t[rows, ...], a, a[rows, ...], device)
+    mask = a > 0
+    check(lambda t: t[mask], a, a[mask], device)
+    tmask = tc.Tensor(mask, device=device)
+    check(lambda t: t[tmask], a, a[mask], device)
+    if a.ndim > 1:
+        cols = np.array(data.draw(st.lists(st.integers(0, shape[1] - 1), min_size=1, max_size=4)))
+        check(lambda t: t[:, cols], a, a[:, cols], device)
+
+
+def test_getitem_against_torch(device):
+    a = np.random.default_rng(0).standard_normal((4, 5, 3))
+    rows = np.array([0, 2, 2, 3, 0])
+    against_torch(lambda t: t[1:, ::2, -1], lambda torch, t: t[1:, ::2, -1], a, device)
+    against_torch(lambda t: t[rows, 1:3], lambda torch, t: t[torch.tensor(rows), 1:3], a, device)
+    mask = a[..., 0] > 0
+    against_torch(lambda t: t[mask], lambda torch, t: t[torch.tensor(mask)], a, device)
+
+
+# --------------------------------------------------------------------------- errors and devices
+
+
+def test_shape_errors():
+    x = tc.Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"cannot view shape \(2, 3\) as \(4, 2\)"):
+        x.reshape(4, 2)
+    with pytest.raises(ValueError, match="not a permutation"):
+        x.permute(0, 0)
+    with pytest.raises(ValueError, match="at least one tensor"):
+        F.concat([])
+    with pytest.raises(ValueError, match="at least one tensor"):
+        F.stack([])
+
+
+def test_to_same_device_is_identity(device):
+    x = tc.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    assert x.to(device) is x
+    assert x.to(device.upper()) is x
+    with pytest.raises(tc.DeviceError, match="unknown device 'tpu'"):
+        x.to("tpu")
+
+
+@pytest.mark.gpu
+def test_to_device_round_trip_carries_the_gradient(device):
+    if device != "cuda":
+        pytest.skip("needs a GPU: moves a tensor from cpu to cuda and back")
+    x = tc.Tensor(np.arange(3.0), requires_grad=True, device="cpu")
+    y = x.to("cuda")
+    assert y.device == "cuda"
+    (y * y).to("cpu").sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 4.0])
