@@ -1,0 +1,273 @@
+"""`python -m tinycolor.train` and `python -m tinycolor.colorize`, end to end, on a small crop.
+
+Most cases call ``main(argv)`` in-process (fast); one runs each command as a real subprocess
+to check the ``python -m`` entry points themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinycolor
+from tinycolor import backend, colorize, runs, train
+from tinycolor.imageio import read_image, write_png
+from tinycolor.models import ann_window
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def crop(tmp_path_factory):
+    """A 40x64 crop of coffee (cup and saucer), as a PNG file."""
+    rgb = read_image("skimage:coffee", dtype="uint8")[150:190, 200:264]
+    return str(write_png(tmp_path_factory.mktemp("img") / "crop.png", rgb))
+
+
+def _train(out, image, *extra):
+    argv = ["ann_window", "--image", image, "--epochs", "1", "--out", str(out), "--quiet", *extra]
+    return train.main(argv)
+
+
+@pytest.fixture(scope="module")
+def run_dir(crop, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert _train(out, crop, "--seed", "7") == 0
+    return out
+
+
+# --------------------------------------------------------------------------- train
+
+
+def test_train_writes_the_run_folder(run_dir):
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"model.npz", "metrics.json", "loss.png", "comparison.png"} <= names
+    for png in ("loss.png", "comparison.png"):
+        assert read_image(run_dir / png).shape[0] > 100  # a real figure, readable
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["model"] == "ann_window" and m["seed"] == 7 and m["config"]["window"] == 3
+    assert 0 <= m["difference"] <= 9 and math.isfinite(m["mae_levels"])
+    assert len(m["accuracy_per_channel"]) == 3
+    assert all(0 <= a <= 1 for a in m["accuracy_per_channel"])
+    gray = m["baselines"]["gray"]
+    assert set(gray) >= {"difference", "accuracy_per_channel", "mae_levels"}
+    assert m["wall_time_s"] > 0 and len(m["history"]["train"]) == 1
+    assert all(math.isfinite(v) for v in m["history"]["train"] + m["history"]["test"])
+    ckpt = tinycolor.load(run_dir / "model.npz")
+    meta = ckpt["__meta__"]
+    assert meta["model"] == "ann_window" and meta["config"]["levels"] == 4
+
+
+def test_metrics_agree_with_the_saved_model(run_dir, crop):
+    """metrics.json's numbers are those of the checkpoint, recomputed independently."""
+    m = json.loads((run_dir / "metrics.json").read_text())
+    module, model, config, _ = runs.load_model(run_dir / "model.npz")
+    rgb = read_image(crop)
+    right = rgb[:, rgb.shape[1] // 2 :]
+    pred = ann_window.predict_levels(model, ann_window.to_gray(right))
+    assert ann_window.difference(pred, ann_window.rgb_levels(right, 4)) == pytest.approx(
+        m["difference"]
+    )
+    gray_pred = ann_window.gray_levels(ann_window.to_gray(right), 4)
+    truth = ann_window.rgb_levels(right, 4)
+    assert ann_window.difference(gray_pred, truth) == pytest.approx(
+        m["baselines"]["gray"]["difference"]
+    )
+
+
+def test_same_seed_same_run_other_seed_other_run(run_dir, crop, tmp_path):
+    assert _train(tmp_path / "again", crop, "--seed", "7") == 0
+    assert _train(tmp_path / "other", crop, "--seed", "8") == 0
+    a = tinycolor.load(run_dir / "model.npz")
+    b = tinycolor.load(tmp_path / "again" / "model.npz")
+    c = tinycolor.load(tmp_path / "other" / "model.npz")
+    weights = [k for k in a if k != "__meta__"]
+    assert weights
+    for k in weights:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert any(not np.array_equal(a[k], c[k]) for k in weights)
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (run_dir, tmp_path / "again"))
+    for key in ("difference", "accuracy_per_channel", "mae_levels", "history"):
+        assert ma[key] == mb[key]
+
+
+def test_train_on_one_image_test_on_another(crop, tmp_path):
+    other = str(write_png(tmp_path / "b.png", read_image("skimage:astronaut")[:24, :30]))
+    out = tmp_path / "run"
+    argv = ["--train-image", crop, "--test-image", other, "--window", "5", "--optimizer", "sgd"]
+    assert _train(out, crop, *argv) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["config"]["window"] == 5 and m["config"]["lr"] == ann_window.LEARNING_RATES["sgd"]
+    assert m["test_pixels"] == 24 * 30
+
+
+def test_default_run_folder_and_summary(crop, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["ann_window", "--image", crop, "--epochs", "1", "--levels", "3"]
+    assert train.main(argv) == 0
+    made = list((tmp_path / "runs").iterdir())
+    assert len(made) == 1 and made[0].name.startswith("ann_window-")
+    captured = capsys.readouterr()
+    assert "gray baseline" in captured.out and "difference" in captured.out
+    assert "run folder" in captured.out
+    assert "epoch 1/1" in captured.err and "loss" in captured.err  # the progress bar
+
+
+def test_list_and_help(capsys):
+    assert train.main(["--list"]) == 0
+    assert "ann_window" in capsys.readouterr().out
+    assert train.main(["ann_window", "--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ("--window", "--hidden", "--levels", "--optimizer", "--train-image", "--device"):
+        assert option in text
+    assert "(default: 3)" in text and "adam 0.01" in text
+
+
+def _run_module(*args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_python_dash_m_entry_points(crop, run_dir, tmp_path):
+    r = _run_module("tinycolor.train", "no_such_model", cwd=tmp_path)
+    assert r.returncode == 2 and "ann_window" in r.stderr and "Traceback" not in r.stderr
+    r = _run_module(
+        "tinycolor.colorize", "--checkpoint", str(run_dir / "model.npz"), crop, cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "crop-colorized.png").exists()
+
+
+# --------------------------------------------------------------------------- colorize
+
+
+def test_colorize_a_saved_model(run_dir, crop, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    rc = colorize.main(["--checkpoint", str(run_dir / "model.npz"), crop, "-o", str(out)])
+    assert rc == 0
+    got = read_image(out, dtype="uint8")
+    module, model, config, _ = runs.load_model(run_dir / "model.npz")
+    np.testing.assert_array_equal(got, module.colorize(model, read_image(crop), config))
+    assert set(np.unique(got)) <= {0, 64, 128, 192}
+
+
+def test_colorize_compare_colour_and_gray_inputs(run_dir, crop, tmp_path, capsys):
+    ckpt = str(run_dir / "model.npz")
+    assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(tmp_path), "--compare"]) == 0
+    assert (tmp_path / "crop-colorized-compare.png").exists()
+    assert "difference" in capsys.readouterr().out  # the metrics on a colour input
+    gray16 = (read_image(crop)[..., 1] * 65535).astype(np.uint16)
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "g16.png", gray16)
+    assert colorize.main(["--checkpoint", ckpt, str(tmp_path / "g16.png"), "--compare"]) == 0
+    assert "no original" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+
+
+def _make_foreign(d):
+    np.savez(d / "foreign.npz", weights=np.zeros(3))
+    return d / "foreign.npz"
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["no_such_model"], ["unknown model", "ann_window"]),
+        (["ann_window", "--image", "{d}/missing.png"], ["missing.png", "no such file"]),
+        (["ann_window", "--image", "{d}/text.png"], ["text.png", "not a readable image"]),
+        (["ann_window", "--image", "{d}/small.png"], ["small.png", "window"]),
+        (["ann_window", "--train-image", "{d}/small.png"], ["go together"]),
+        (["ann_window", "--image", "{d}"], ["is a folder"]),
+    ],
+    ids=["unknown-model", "missing", "not-an-image", "too-small", "half-pair", "folder"],
+)
+def test_train_bad_input(tmp_path, capsys, args, needles):
+    (tmp_path / "text.png").write_text("hello")
+    write_png(tmp_path / "small.png", np.zeros((8, 5, 3), np.uint8))
+    argv = [a.format(d=tmp_path) for a in args] + ["--out", str(tmp_path / "run")]
+    assert train.main(argv) == 2
+    _one_line_error(capsys, *needles)
+    assert not (tmp_path / "run").exists()  # nothing half-made
+
+
+def test_train_cuda_without_a_gpu(tmp_path, capsys, crop):
+    if backend.cuda_available():
+        pytest.skip("a GPU is present")
+    assert _train(tmp_path / "run", crop, "--device", "cuda") == 2
+    _one_line_error(capsys, "cuda")
+    backend.set_device("cpu")
+
+
+def _checkpoint_variants(d, good: Path):
+    """Files that are not a usable ann_window checkpoint, each for its own reason."""
+    state = tinycolor.load(good)
+    meta = state.pop("__meta__")
+    (d / "corrupt.npz").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    (d / "text.npz").write_text("not a checkpoint")
+    unknown = dict(meta, model="no_such_model")
+    tinycolor.save(state, d / "unknown.npz", meta=unknown)
+    misfit = dict(meta, config=dict(meta["config"], window=5))  # weights are 3x3 ones
+    tinycolor.save(state, d / "misfit.npz", meta=misfit)
+    _make_foreign(d)
+
+
+@pytest.mark.parametrize(
+    "ckpt, image, extra, needles",
+    [
+        ("{run}/model.npz", "{d}/missing.png", [], ["missing.png", "no such file"]),
+        ("{run}/model.npz", "{d}/text.png", [], ["text.png", "not a readable image"]),
+        ("{run}/model.npz", "{d}", [], ["is a folder"]),
+        ("{run}/model.npz", "{d}/tiny.png", [], ["tiny.png", "smaller than the 3x3 window"]),
+        ("{d}/missing.npz", "{crop}", [], ["missing.npz", "no such checkpoint"]),
+        ("{d}/corrupt.npz", "{crop}", [], ["corrupt.npz", "not a readable checkpoint"]),
+        ("{d}/text.npz", "{crop}", [], ["text.npz", "not a readable checkpoint"]),
+        ("{d}/foreign.npz", "{crop}", [], ["foreign.npz", "not a tinycolor model checkpoint"]),
+        ("{d}/unknown.npz", "{crop}", [], ["no_such_model", "ann_window"]),
+        ("{d}/misfit.npz", "{crop}", [], ["do not fit", "shape"]),
+        ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
+        ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
+    ],
+    ids=[
+        "missing-image",
+        "not-an-image",
+        "folder",
+        "too-small",
+        "missing-ckpt",
+        "corrupt-ckpt",
+        "text-ckpt",
+        "foreign-ckpt",
+        "unknown-model-ckpt",
+        "misfit-ckpt",
+        "other-model",
+        "not-png-output",
+    ],
+)
+def test_colorize_bad_input(run_dir, crop, tmp_path, capsys, ckpt, image, extra, needles):
+    (tmp_path / "text.png").write_text("hello")
+    write_png(tmp_path / "tiny.png", np.zeros((2, 5), np.uint8))
+    _checkpoint_variants(tmp_path, run_dir / "model.npz")
+    fill = {"d": tmp_path, "run": run_dir, "crop": crop}
+    argv = ["--checkpoint", ckpt.format(**fill), image.format(**fill)]
+    argv += [a.format(**fill) for a in extra] + ["-o", str(tmp_path / "x.png")] * (not extra)
+    assert colorize.main(argv) == 2
+    _one_line_error(capsys, *needles)

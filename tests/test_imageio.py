@@ -1,0 +1,175 @@
+"""tinycolor.imageio: any image file in, (H, W, 3) RGB out; PNGs out; clear errors."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+
+import tinycolor.imageio
+from tinycolor.imageio import ImageReadError, is_grayscale, read_image, to_uint8, write_png
+
+
+def _png16(path, a: np.ndarray) -> None:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit colour): the format is
+    signature, IHDR, zlib-compressed rows each prefixed by filter byte 0, IEND."""
+    h, w = a.shape[:2]
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    raw = b"".join(b"\x00" + a[i].astype(">u2").tobytes() for i in range(h))
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)))
+        f.write(chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def rgb8():
+    return np.random.default_rng(1).integers(0, 256, (7, 9, 3), dtype=np.uint8)
+
+
+def test_rgb8_png_round_trip(tmp_path, rgb8):
+    path = write_png(tmp_path / "a.png", rgb8)
+    got = read_image(path)
+    assert got.shape == (7, 9, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, rgb8 / 255.0, atol=1e-6)
+    np.testing.assert_array_equal(read_image(path, dtype="uint8"), rgb8)
+
+
+def test_gray8_becomes_three_equal_channels(tmp_path, rgb8):
+    gray = rgb8[..., 0]
+    iio.imwrite(tmp_path / "g.png", gray)
+    got = read_image(tmp_path / "g.png", dtype="uint8")
+    assert got.shape == (7, 9, 3)
+    for c in range(3):
+        np.testing.assert_array_equal(got[..., c], gray)
+    assert is_grayscale(got) and not is_grayscale(rgb8)
+
+
+def test_gray16_png_keeps_full_precision(tmp_path):
+    a = np.random.default_rng(2).integers(0, 65536, (6, 5), dtype=np.uint16)
+    iio.imwrite(tmp_path / "g16.png", a)
+    got = read_image(tmp_path / "g16.png")
+    np.testing.assert_allclose(got[..., 1], a / 65535.0, atol=1e-6)
+
+
+def test_rgb16_png_reads_to_within_8_bit_precision(tmp_path):
+    a = np.random.default_rng(3).integers(0, 65536, (6, 5, 3), dtype=np.uint16)
+    _png16(tmp_path / "rgb16.png", a)
+    got = read_image(tmp_path / "rgb16.png")
+    assert got.shape == (6, 5, 3)
+    np.testing.assert_allclose(got, a / 65535.0, atol=1.0 / 255 + 1e-6)
+
+
+def test_rgba16_png_is_composited(tmp_path):
+    a = np.full((2, 3, 4), 65535, dtype=np.uint16)
+    a[0, 0] = (0, 0, 0, 0)  # transparent black -> white
+    _png16(tmp_path / "rgba16.png", a)
+    got = read_image(tmp_path / "rgba16.png")
+    np.testing.assert_allclose(got, 1.0, atol=1.0 / 255)
+
+
+def test_rgb16_tiff_is_exact(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    a = np.random.default_rng(4).integers(0, 65536, (6, 5, 3), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "a.tif", a)
+    np.testing.assert_allclose(read_image(tmp_path / "a.tif"), a / 65535.0, atol=1e-6)
+
+
+def test_rgba_alpha_is_composited_over_white(tmp_path):
+    a = np.zeros((1, 3, 4), dtype=np.uint8)
+    a[0, 0] = (200, 100, 0, 255)  # opaque: the colour itself
+    a[0, 1] = (200, 100, 0, 0)  # transparent: white
+    a[0, 2] = (0, 0, 0, 51)  # 20 % black over white: 0.8
+    iio.imwrite(tmp_path / "a.png", a)
+    got = read_image(tmp_path / "a.png")
+    np.testing.assert_allclose(got[0, 0], np.array([200, 100, 0]) / 255, atol=1e-6)
+    np.testing.assert_allclose(got[0, 1], 1.0, atol=1e-6)
+    np.testing.assert_allclose(got[0, 2], 1 - 51 / 255, atol=1e-6)
+
+
+def test_gray_alpha_and_palette_images(tmp_path, rgb8):
+    la = np.stack([rgb8[..., 0], np.full((7, 9), 255, np.uint8)], -1)
+    Image.fromarray(la, "LA").save(tmp_path / "la.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "la.png", "uint8")[..., 2], rgb8[..., 0])
+    Image.fromarray(rgb8).convert("P").save(tmp_path / "p.png")
+    assert read_image(tmp_path / "p.png").shape == (7, 9, 3)
+
+
+def test_jpeg_and_skimage_sample(tmp_path, rgb8):
+    iio.imwrite(tmp_path / "a.jpg", np.kron(rgb8, np.ones((4, 4, 1), np.uint8)), quality=95)
+    assert read_image(tmp_path / "a.jpg").shape == (28, 36, 3)
+    coffee = read_image("skimage:coffee", dtype="uint8")
+    assert coffee.shape == (400, 600, 3) and coffee.dtype == np.uint8
+
+
+def test_write_png_float_gray_and_rounding(tmp_path):
+    f = np.array([[0.0, 0.5, 1.0], [0.2, 1.5, -1.0]], dtype=np.float32)
+    path = write_png(tmp_path / "sub" / "f.png", f)  # parent folder created
+    got = iio.imread(path)
+    np.testing.assert_array_equal(got, [[0, 128, 255], [51, 255, 0]])
+    np.testing.assert_array_equal(to_uint8(f), got)
+    assert not list((tmp_path / "sub").glob(".*tmp*"))  # no temporary file left behind
+    with pytest.raises(ValueError, match="expected"):
+        write_png(tmp_path / "x.png", np.zeros((2, 2, 5)))
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+BAD_FILES = {
+    "missing": (lambda d: d / "missing.png", "no such file"),
+    "folder": (lambda d: d, "is a folder"),
+    "empty": (lambda d: _write(d / "empty.png", b""), "empty"),
+    "text": (lambda d: _write(d / "t.png", b"not an image"), "not a readable image"),
+    "garbage-jpeg": (
+        lambda d: _write(d / "r.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4),
+        "not a readable image",
+    ),
+    "npy": (lambda d: np.save(d / "a.npy", np.zeros(4)) or d / "a.npy", "not a readable image"),
+    "skimage-name": (lambda d: "skimage:no_such_picture", "no bundled image"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_files_raise_one_line_errors(tmp_path, case):
+    make, message = BAD_FILES[case]
+    path = make(tmp_path)
+    with pytest.raises(ImageReadError, match=message) as info:
+        read_image(path)
+    text = str(info.value)
+    assert "\n" not in text and str(path) in text
+
+
+def test_unreadable_file(tmp_path, rgb8, monkeypatch):
+    path = write_png(tmp_path / "locked.png", rgb8)
+    os.chmod(path, 0)
+    try:
+        if os.access(path, os.R_OK):  # root reads anything: make the check see what others would
+            monkeypatch.setattr(tinycolor.imageio.os, "access", lambda *args, **kw: False)
+        with pytest.raises(ImageReadError, match="permission denied"):
+            read_image(path)
+    finally:
+        os.chmod(path, 0o644)
+
+
+def test_not_an_image_shape(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(
+        tmp_path / "cube.tif", np.zeros((2, 3, 4, 5), np.uint8), photometric="minisblack"
+    )
+    with pytest.raises(ImageReadError):
+        read_image(tmp_path / "cube.tif")

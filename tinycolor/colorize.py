@@ -1,0 +1,164 @@
+"""``python -m tinycolor.colorize --checkpoint CKPT INPUT [-o OUTPUT] [--compare]``.
+
+Colour an image with a trained model. The checkpoint (the ``model.npz`` of a run folder)
+names its model and stores its configuration, so the network is rebuilt without being told
+the architecture. ``INPUT`` is any image file (8- or 16-bit, gray, RGB or RGBA; a colour image
+is made gray first) or ``skimage:NAME``; the result is a PNG, by default
+``<input name>-colorized.png`` in the current folder. With ``--compare`` and a colour input,
+a side-by-side figure (gray input | colorization | original) is written beside it, and the
+model's metrics on that image are printed.
+
+Any bad input (missing or unreadable file, not an image, an image smaller than the model's
+window, a corrupt or foreign checkpoint, a checkpoint of another model than ``--model``) ends
+with a one-line message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+PROG = "python -m tinycolor.colorize"
+
+
+class UsageError(ValueError):
+    """A mistake on the command line (an output name that is not .png)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Colour a grayscale (or colour, made gray first) image with a trained model.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT", help="image file to colour, or skimage:NAME")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="CKPT",
+        help="a model.npz written by python -m tinycolor.train",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="PNG to write (default: <input name>-colorized.png here; a folder: "
+        "that file inside it)",
+    )
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="also write <output>-compare.png (gray | colorized | original) when the "
+        "input is in colour, and print the model's metrics on it",
+    )
+    p.add_argument(
+        "--model", default=None, help="refuse a checkpoint of any other model than this one"
+    )
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def _output_path(input_name: str, output) -> Path:
+    stem = (
+        input_name.split(":", 1)[1] if input_name.startswith("skimage:") else Path(input_name).stem
+    )
+    default_name = f"{stem}-colorized.png"
+    if output is None:
+        return Path(default_name)
+    out = Path(output)
+    if out.is_dir():
+        return out / default_name
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"-o {output}: the output is written as PNG; give a name ending in .png")
+    return out
+
+
+def colorize_file(
+    checkpoint, input_path, output=None, compare=False, model_name=None, device="cpu", quiet=False
+):
+    """What the command does; returns the paths written. Raises the tools' one-line errors."""
+    from . import backend, viz  # noqa: PLC0415
+    from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
+    from .models import InputError  # noqa: PLC0415
+    from .runs import load_model  # noqa: PLC0415
+
+    backend.set_device(device)
+    module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
+    rgb = read_image(input_path)
+    out = _output_path(str(input_path), output)
+    try:
+        pred = module.colorize(model, rgb, config, device=device)
+    except InputError as exc:
+        raise InputError(f"{input_path}: {exc}") from None
+    written = [write_png(out, pred)]
+    if not quiet:
+        print(f"{meta['model']}: colorized {input_path} ({rgb.shape[0]}x{rgb.shape[1]}) -> {out}")
+    if compare:
+        gray = module.to_gray(rgb) if hasattr(module, "to_gray") else rgb.mean(axis=-1)
+        if is_grayscale(rgb):
+            panels = [("input (gray)", gray), ("colorized", pred)]
+            note = "the input is grayscale, so there is no original to compare with"
+        else:
+            ref = module.reference(rgb, config) if hasattr(module, "reference") else rgb
+            ref_title = "original, quantised" if hasattr(module, "reference") else "original"
+            panels = [("input, made gray", gray), ("colorized", pred), (ref_title, to_float(ref))]
+            note = None
+            if hasattr(module, "image_metrics") and not quiet:
+                m = module.image_metrics(pred, rgb, config)
+                print("  " + ", ".join(f"{k} {_fmt(v)}" for k, v in m.items()))
+        cmp_path = out.with_name(f"{out.stem}-compare.png")
+        written.append(viz.image_grid(panels, cmp_path, title=f"{meta['model']}: {input_path}"))
+        if not quiet:
+            print(f"  comparison: {cmp_path}" + (f" ({note})" if note else ""))
+    return written
+
+
+def _fmt(v) -> str:
+    if isinstance(v, list | tuple):
+        return "/".join(_fmt(x) for x in v)
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (0 ok, 2 bad input)."""
+    from . import models  # noqa: PLC0415
+    from .backend import DeviceError  # noqa: PLC0415
+    from .imageio import ImageReadError  # noqa: PLC0415
+    from .runs import LoadError  # noqa: PLC0415
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        colorize_file(
+            args.checkpoint,
+            args.input,
+            args.output,
+            args.compare,
+            args.model,
+            args.device,
+            args.quiet,
+        )
+    except (
+        LoadError,
+        ImageReadError,
+        models.InputError,
+        models.UnknownModelError,
+        DeviceError,
+        UsageError,
+        OSError,
+    ) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Reading and writing image files for the command-line tools.
+
+``read_image`` turns any image file a user is likely to have (PNG, JPEG, TIFF, BMP, GIF; 8- or
+16-bit; grayscale, grayscale + alpha, RGB, RGBA, palette) into one thing: an ``(H, W, 3)`` RGB
+array, float32 in [0, 1] or uint8 in [0, 255]. ``write_png`` writes such an array back.
+Everything that can go wrong with a user's file (missing, a folder, unreadable, not an image,
+an image with a shape we cannot interpret) raises ``ImageReadError`` with a one-line message
+that names the file and what was wrong, so that the command-line tools can print it as is.
+
+Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, float
+clipped to [0, 1]). Alpha is composited over a white background (as ``skimage.color.rgba2rgb``
+does), so transparent areas read as white, not as whatever colour they happen to store.
+Pillow reads 16-bit *colour* PNGs at 8-bit precision; 16-bit grayscale PNGs and 16-bit TIFFs
+keep their full precision.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ImageReadError", "read_image", "write_png", "is_grayscale", "to_float", "to_uint8"]
+
+SKIMAGE_PREFIX = "skimage:"
+
+
+class ImageReadError(ValueError):
+    """A file could not be read as an image; the message says which file and why."""
+
+
+def _decode(path: str) -> np.ndarray:
+    import imageio.v3 as iio  # noqa: PLC0415  (a scikit-image dependency; imported when needed)
+
+    try:
+        with warnings.catch_warnings():  # imageio's plugin-deprecation chatter is not ours to show
+            warnings.simplefilter("ignore")
+            return np.asarray(iio.imread(path, index=0))
+    except Exception as exc:  # imageio raises OSError, ValueError, SyntaxError... per plugin
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Could not find a backend" in reason:
+            reason = "the format is not recognised"
+        raise ImageReadError(f"{path}: not a readable image file ({reason})") from None
+
+
+def _load_skimage_sample(name: str) -> np.ndarray:
+    import skimage.data  # noqa: PLC0415
+
+    loader = getattr(skimage.data, name, None)
+    if loader is None or not callable(loader) or name.startswith("_"):
+        raise ImageReadError(
+            f"{SKIMAGE_PREFIX}{name}: scikit-image has no bundled image called {name!r} "
+            "(try skimage:coffee, skimage:astronaut, skimage:chelsea, skimage:rocket)"
+        )
+    try:
+        return np.asarray(loader())
+    except Exception as exc:
+        raise ImageReadError(f"{SKIMAGE_PREFIX}{name}: could not be loaded ({exc})") from None
+
+
+def to_float(img: np.ndarray, name: str = "image") -> np.ndarray:
+    """Pixel values scaled to float32 in [0, 1] by the range of their dtype."""
+    a = np.asarray(img)
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.unsignedinteger) or np.issubdtype(a.dtype, np.signedinteger):
+        # 8-bit: / 255; 16-bit (and 32-bit integer images holding 16-bit data, as Pillow's
+        # mode "I" does): / 65535; wider data: by its own maximum.
+        scale = 255.0 if a.dtype.itemsize == 1 else max(65535.0, float(a.max(initial=0)))
+        return (np.clip(a, 0, None) / scale).astype(np.float32)
+    if np.issubdtype(a.dtype, np.floating):
+        if not np.all(np.isfinite(a)):
+            raise ImageReadError(f"{name}: contains NaN or infinite pixel values")
+        return np.clip(a, 0.0, 1.0).astype(np.float32)
+    raise ImageReadError(f"{name}: unsupported pixel type {a.dtype}")
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Float in [0, 1] (or already uint8) to uint8, rounding to nearest."""
+    a = np.asarray(img)
+    if a.dtype == np.uint8:
+        return a
+    return np.clip(np.rint(to_float(a) * 255.0), 0, 255).astype(np.uint8)
+
+
+def _as_rgb(a: np.ndarray, name: str) -> np.ndarray:
+    """(H, W), (H, W, 1), (H, W, 2) gray+alpha, (H, W, 3) or (H, W, 4) -> float (H, W, 3)."""
+    if a.ndim == 3 and a.shape[-1] in (1, 2, 3, 4):
+        channels = a.shape[-1]
+    elif a.ndim == 2:
+        channels = 0
+    else:
+        raise ImageReadError(
+            f"{name}: expected a 2-D image with 1 to 4 channels, got an array of shape {a.shape}"
+        )
+    f = to_float(a, name)
+    if channels == 0:
+        f = f[..., None]
+    if channels in (2, 4):  # composite over white: c * alpha + 1 * (1 - alpha)
+        alpha = f[..., -1:]
+        f = f[..., :-1] * alpha + (1.0 - alpha)
+    if f.shape[-1] == 1:
+        f = np.repeat(f, 3, axis=-1)
+    if f.shape[0] < 1 or f.shape[1] < 1:
+        raise ImageReadError(f"{name}: the image is empty (shape {a.shape})")
+    return np.ascontiguousarray(f, dtype=np.float32)
+
+
+def read_image(path, dtype: str = "float32") -> np.ndarray:
+    """Read any image file as RGB: ``(H, W, 3)`` float32 in [0, 1] (or uint8 with dtype='uint8').
+
+    ``path`` is a file path, or ``'skimage:NAME'`` for an image bundled with scikit-image
+    (``skimage:coffee``), which needs no network. Raises ``ImageReadError`` with a one-line
+    message for a missing file, a folder, a file without read permission, a file that is not
+    an image, or an array that is not an image.
+    """
+    if dtype not in ("float32", "uint8"):
+        raise ValueError(f"read_image: dtype must be 'float32' or 'uint8', got {dtype!r}")
+    spath = os.fspath(path)
+    if spath.startswith(SKIMAGE_PREFIX):
+        raw = _load_skimage_sample(spath[len(SKIMAGE_PREFIX) :])
+    else:
+        p = Path(spath)
+        if not p.exists():
+            raise ImageReadError(f"{spath}: no such file")
+        if p.is_dir():
+            raise ImageReadError(f"{spath}: is a folder, expected an image file")
+        if not os.access(p, os.R_OK):
+            raise ImageReadError(f"{spath}: permission denied (the file is not readable)")
+        if p.stat().st_size == 0:
+            raise ImageReadError(f"{spath}: the file is empty, expected an image")
+        raw = _decode(spath)
+    rgb = _as_rgb(raw, spath)
+    return to_uint8(rgb) if dtype == "uint8" else rgb
+
+
+def is_grayscale(rgb: np.ndarray, tol: float = 1.0 / 255) -> bool:
+    """True when the R, G and B channels agree everywhere (within ``tol`` in [0, 1] units)."""
+    f = to_float(rgb)
+    if f.ndim == 2 or f.shape[-1] == 1:
+        return True
+    return bool(
+        np.abs(f[..., 0] - f[..., 1]).max() <= tol and np.abs(f[..., 0] - f[..., 2]).max() <= tol
+    )
+
+
+def write_png(path, img: np.ndarray) -> Path:
+    """Write ``img`` ((H, W) or (H, W, 3|4); float in [0, 1] or uint8) as an 8-bit PNG.
+
+    Creates the parent folder if needed, writes to a temporary name and renames, so a reader
+    never sees half a file. Returns the path written.
+    """
+    import imageio.v3 as iio  # noqa: PLC0415
+
+    a = np.asarray(img)
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (1, 3, 4))):
+        raise ValueError(f"write_png: expected (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
+    try:
+        iio.imwrite(tmp, to_uint8(a), extension=".png")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

@@ -1,0 +1,116 @@
+"""The colorizers, one file each, and the registry that ``train`` and ``colorize`` look them up in.
+
+A model file *declares* a model; it never writes a training loop. ``python -m tinycolor.train
+NAME`` runs every model the same way (see ``tinycolor/train.py``). A model module provides:
+
+``NAME``, ``DESCRIPTION``
+    its registry name and a one-line description (the one ``--list`` prints).
+``DEFAULTS``
+    a dict of every configuration key with its default value. The training keys that
+    ``train.py`` turns into common options are ``epochs``, ``batch_size``, ``lr`` and
+    ``optimizer`` (and ``seed``); the rest belong to the model.
+``add_arguments(parser)``
+    adds the model's own command-line options (``--window``, ``--data``, ...) to an argparse
+    parser; ``dest`` must be the config key, default ``DEFAULTS[key]``.
+``load_data(config) -> data``
+    an object with ``data.train`` and ``data.test``: each either a tuple of arrays whose first
+    axis indexes examples (``train.py`` shuffles and batches them) or an object with a
+    ``batches(batch_size, rng, shuffle)`` method yielding tuples of arrays. Anything else the
+    model needs later (whole images for the figures, say) can ride along on ``data``.
+``build_model(config) -> nn.Module``
+    the network, freshly initialised (``train.py`` seeds the generators first).
+``loss(model, batch, config) -> Tensor``
+    the scalar training loss of one batch (a tuple of Tensors already on the model's device).
+``evaluate(model, data, config, device) -> dict``
+    the numbers for ``metrics.json``: the model's metrics at the top level, and the same
+    metrics for simple baselines under ``"baselines"`` (``{"gray": {...}}``).
+``save_figures(model, data, config, run_dir, device) -> list[Path]``
+    the model's pictures (``comparison.png``), written into the run folder.
+``colorize(model, rgb, config, device) -> uint8 (H, W, 3)``
+    colour an image of any size (``rgb`` float in [0, 1]; a colour input is made gray first).
+
+Optional:
+
+``LEARNING_RATES``
+    ``{optimizer: lr}``, the default lr for each optimizer when ``--lr`` is not given.
+``make_optimizers(model, config) -> dict[str, Optimizer]`` and
+``train_step(model, optimizers, batch, config) -> dict[str, float]``
+    for models whose step is not "loss, backward, step" (a GAN updates two networks); the
+    returned dict's ``"loss"`` entry is the number the progress bar and ``loss.png`` show.
+``EVAL_BATCH_SIZE``
+    examples per forward pass when measuring the test loss (default: the training batch size).
+``LOSS_LABEL``
+    the y-axis label of ``loss.png`` (default "loss").
+``min_size(config) -> int``
+    the smallest height/width of an image the model can colour.
+``reference(rgb, config) -> uint8 (H, W, 3)``
+    what a colorization of ``rgb`` should be compared with (default: ``rgb`` itself).
+``image_metrics(pred, rgb, config) -> dict``
+    the model's metrics for one colorized image against its colour original.
+
+To add a model, write the file and add one line to ``_REGISTRY`` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["InputError", "UnknownModelError", "available", "describe", "get"]
+
+# name -> (module path, one-line description). Descriptions live here too so that `--list`
+# need not import every model.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "ann_window": (
+        "tinycolor.models.ann_window",
+        "seed 004's ANN: a pixel's gray 3x3 window -> its R, G, B levels (three 9-9-4 nets)",
+    ),
+    "cnn_regression": (
+        "tinycolor.models.cnn_regression",
+        "seed 004's CNN: L -> conv 5x5 32, pool, conv 5x5 64, pool, FC, FC -> ab (Lab MSE)",
+    ),
+    "cnn_classification": (
+        "tinycolor.models.cnn_classification",
+        "Zhang et al.'s CNN: L -> 8 conv blocks -> per-pixel distribution over ab bins",
+    ),
+    "classifier": ("tinycolor.models.classifier", "a small grayscale image classifier (L -> class)"),
+    "cnn_fusion": (
+        "tinycolor.models.cnn_fusion",
+        "Iizuka et al.: low/mid/global nets, fusion, colorization net + class head (alpha 1/300)",
+    ),
+}
+
+
+class InputError(ValueError):
+    """An input a model cannot use (an image smaller than its window, say); a one-line message."""
+
+
+class UnknownModelError(KeyError):
+    """A model name that is not in the registry; the message lists the known ones."""
+
+    def __str__(self):  # KeyError would print the message quoted
+        return str(self.args[0])
+
+
+def available() -> list[str]:
+    """The registered model names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def describe(name: str) -> str:
+    """The one-line description of model ``name``."""
+    return _entry(name)[1]
+
+
+def _entry(name: str) -> tuple[str, str]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"unknown model {name!r}; known models: {', '.join(available())}"
+        ) from None
+
+
+def get(name: str) -> ModuleType:
+    """The module that declares model ``name`` (imported on first use)."""
+    return importlib.import_module(_entry(name)[0])

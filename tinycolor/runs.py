@@ -1,0 +1,258 @@
+"""What a training run leaves behind, and how the tools read it back.
+
+A run folder (``runs/<model>-<timestamp>/`` by default) holds ``model.npz`` (the checkpoint),
+``metrics.json``, ``loss.png`` and the model's own figures. This module makes the folder,
+writes and prints the metrics, and turns a checkpoint back into a ready model
+(``load_model``), for ``colorize``, ``evaluate`` and the lessons alike.
+
+Checkpoint format: ``tinycolor.save(model, path, meta=...)`` with ``meta`` =
+``{"format": "tinycolor-model", "format_version": 1, "model": NAME, "config": {...},
+"tinycolor_version": ..., "metrics": {...}}``: the weights under their ``state_dict`` names,
+and enough to rebuild the network (``models.get(NAME).build_model(config)``) without being
+told the architecture.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "LoadError",
+    "checkpoint_meta",
+    "format_table",
+    "load_model",
+    "make_run_dir",
+    "summary_rows",
+    "to_jsonable",
+    "write_json",
+]
+
+CHECKPOINT_FORMAT = "tinycolor-model"
+CHECKPOINT_VERSION = 1
+
+
+class LoadError(ValueError):
+    """A checkpoint that cannot be turned into a model; the message says which file and why."""
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+def make_run_dir(model_name: str, out=None, root="runs") -> Path:
+    """Create and return the run folder: ``out`` if given (it may exist), else
+    ``root/<model_name>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``... if that exists)."""
+    if out is not None:
+        path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"--out {out}: exists and is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{model_name}-{stamp}"
+    path, n = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+
+
+def to_jsonable(obj):
+    """NumPy scalars/arrays, tuples and Paths as plain JSON values; non-finite floats as None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return obj
+
+
+def write_json(path, obj) -> Path:
+    """Write ``obj`` as indented JSON (strict: no NaN), atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+# --------------------------------------------------------------------------- summary table
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, list | tuple):
+        return "/".join(_fmt(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def _is_number_or_numbers(v) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int | float | np.number):
+        return True
+    return (
+        isinstance(v, list | tuple)
+        and len(v) > 0
+        and all(isinstance(x, int | float | np.number) and not isinstance(x, bool) for x in v)
+    )
+
+
+def summary_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) comparing the model with each baseline on the model's numeric metrics."""
+    baselines = metrics.get("baselines") or {}
+    keys = [k for k, v in metrics.items() if _is_number_or_numbers(v)]
+    if baselines:  # the metrics the baselines are scored on too
+        keys = [k for k in keys if any(k in b for b in baselines.values())]
+    header = ["", *keys]
+    rows = [["model", *(_fmt(metrics[k]) for k in keys)]]
+    for name, base in baselines.items():
+        rows.append([f"{name} baseline", *(_fmt(base.get(k)) for k in keys)])
+    return header, rows
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table with aligned columns."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+
+    def fmt(r):
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
+        )
+
+    return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_meta(model_name: str, config: dict, metrics: dict | None = None) -> dict:
+    """The ``meta`` stored beside the weights: what ``load_model`` needs to rebuild the model."""
+    from . import __version__  # noqa: PLC0415
+
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_VERSION,
+        "model": model_name,
+        "config": to_jsonable(config),
+        "tinycolor_version": __version__,
+    }
+    if metrics is not None:
+        meta["metrics"] = to_jsonable(metrics)
+    return meta
+
+
+def load_model(path, expect_model: str | None = None, device: str = "cpu"):
+    """Rebuild the model saved at ``path``: returns ``(module, model, config, meta)``.
+
+    ``module`` is the model's declaration (``tinycolor.models.<name>``), ``model`` the network
+    with its weights, in eval mode, on ``device``. Raises ``LoadError`` (one line) for a missing
+    or corrupt file, an ``.npz`` that is not a tinycolor model checkpoint, a model this version
+    does not know, weights that do not fit the stored configuration, or, with
+    ``expect_model``, a checkpoint of a different model.
+    """
+    from . import models  # noqa: PLC0415
+    from .checkpoint import CheckpointError, load  # noqa: PLC0415
+
+    spath = os.fspath(path)
+    p = Path(spath)
+    if not p.exists():
+        raise LoadError(f"{spath}: no such checkpoint file")
+    if p.is_dir():
+        raise LoadError(f"{spath}: is a folder; expected a model.npz checkpoint file")
+    try:
+        state = load(spath)
+    except CheckpointError as exc:
+        # CheckpointError's messages start "checkpoint '<path>': "; we name the path already
+        reason = re.sub(r"^checkpoint .*?: ", "", _first_line(exc))
+        raise LoadError(f"{spath}: not a readable checkpoint ({reason})") from None
+    except (OSError, ValueError, EOFError) as exc:  # in case load lets one through
+        raise LoadError(f"{spath}: not a readable checkpoint ({_first_line(exc)})") from None
+    meta = state.pop("__meta__", None) if isinstance(state, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
+        raise LoadError(
+            f"{spath}: not a tinycolor model checkpoint (it stores no model name); "
+            "use the model.npz that `python -m tinycolor.train` wrote"
+        )
+    name = meta["model"]
+    if meta.get("format") not in (None, CHECKPOINT_FORMAT):
+        raise LoadError(f"{spath}: unknown checkpoint format {meta.get('format')!r}")
+    if int(meta.get("format_version", 1)) > CHECKPOINT_VERSION:
+        raise LoadError(
+            f"{spath}: checkpoint format version {meta['format_version']} is newer than this "
+            f"tinycolor understands ({CHECKPOINT_VERSION}); upgrade tinycolor"
+        )
+    if expect_model is not None and name != expect_model:
+        raise LoadError(f"{spath}: is a checkpoint of model {name!r}, not {expect_model!r}")
+    try:
+        module = models.get(name)
+    except models.UnknownModelError as exc:
+        raise LoadError(
+            f"{spath}: stores model {name!r}, which is not known here ({exc})"
+        ) from None
+    config = dict(module.DEFAULTS)
+    config.update(meta.get("config") or {})
+    try:
+        model = module.build_model(config)
+        _load_weights(model, state)
+    except LoadError as exc:
+        raise LoadError(f"{spath}: the weights do not fit model {name!r}: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LoadError(
+            f"{spath}: the weights do not fit model {name!r} ({_first_line(exc)})"
+        ) from None
+    model.to(device)
+    model.eval()
+    return module, model, config, meta
+
+
+def _load_weights(model, state: dict) -> None:
+    """``model.load_state_dict(state)`` after checking names and shapes, with a short message."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_few(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_few(unexpected)}")
+        raise LoadError("; ".join(parts))
+    for k, v in expected.items():
+        want = tuple(getattr(v, "shape", ()))
+        got = tuple(np.shape(state[k]))
+        if want != got:
+            raise LoadError(f"{k} has shape {got}, the model expects {want}")
+    model.load_state_dict(state)
+
+
+def _few(names: list[str], n: int = 3) -> str:
+    more = f" and {len(names) - n} more" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,436 @@
+"""``python -m tinycolor.train MODEL [options]``: train any registered model, the same way.
+
+One loop for every model. The model's file (``tinycolor/models/<name>.py``, see
+``tinycolor.models`` for what it declares) says what the network, the loss, the data and the
+defaults are; this file does the rest:
+
+1. parse the common options (``--epochs --batch-size --lr --optimizer --seed --device --out
+   --quiet``, defaults from the model) and the model's own (``add_arguments``);
+2. seed every generator (``tinycolor.manual_seed``; a NumPy generator for shuffling), load
+   the data, build the network and its optimizer;
+3. for each epoch: shuffle, batch, step (``loss -> backward -> step``, or the model's own
+   ``train_step``), with a progress bar showing the running loss; then the test loss;
+4. evaluate (the model's metrics beside its baselines), write the run folder
+   (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
+   summary table.
+
+``python -m tinycolor.train --list`` lists the models; ``MODEL --help`` shows its options with
+their defaults. Any mistake in the input (unknown model, unreadable image, image smaller than
+the window, unusable device...) ends with a one-line message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import models
+
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+MOMENTUM = 0.9  # what "--optimizer momentum" means: SGD with momentum 0.9
+RUNTIME_KEYS = ("device", "out", "quiet")
+PROG = "python -m tinycolor.train"
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the inputs: printed as one line, exit status 2."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+# --------------------------------------------------------------------------- options
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" except where there is no default worth showing."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is argparse.SUPPRESS:
+            return action.help
+        if isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (x > 0 and math.isfinite(x)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return x
+
+
+def build_parser(name: str, module) -> argparse.ArgumentParser:
+    """The argument parser of ``python -m tinycolor.train NAME``."""
+    d = module.DEFAULTS
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} {name}",
+        description=f"{name}: {module.DESCRIPTION}",
+        formatter_class=_HelpFormatter,
+    )
+    g = parser.add_argument_group("training")
+    g.add_argument("--epochs", type=_positive_int, default=d["epochs"], help="passes over the data")
+    g.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=_positive_int,
+        default=d["batch_size"],
+        help="examples per step",
+    )
+    rates = getattr(module, "LEARNING_RATES", None)
+    lr_help = "learning rate"
+    if d.get("lr") is None and rates:
+        lr_help += " (default: " + ", ".join(f"{k} {v:g}" for k, v in rates.items()) + ")"
+    g.add_argument("--lr", type=_positive_float, default=d.get("lr"), help=lr_help)
+    g.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=d["optimizer"],
+        help=f"sgd, momentum (SGD with momentum {MOMENTUM}), rmsprop or adam",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        default=d.get("seed", 0),
+        help="seeds initialisation and shuffling: same seed, same run",
+    )
+    r = parser.add_argument_group("run")
+    r.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to train")
+    r.add_argument("--out", default=None, help=f"run folder (default: runs/{name}-<timestamp>/)")
+    r.add_argument(
+        "--quiet", action="store_true", help="no progress bar or table; print only the run folder"
+    )
+    module.add_arguments(parser)
+    return parser
+
+
+def parse_config(name: str, argv: list[str]):
+    """``(module, config, runtime)`` for ``python -m tinycolor.train NAME *argv``.
+
+    ``config`` holds everything that defines the model and its training (it is stored in the
+    checkpoint and metrics.json); ``runtime`` holds ``device``, ``out`` and ``quiet``.
+    """
+    module = models.get(name)
+    args = vars(build_parser(name, module).parse_args(argv))
+    runtime = {k: args.pop(k) for k in RUNTIME_KEYS}
+    return module, resolve_config(module, args), runtime
+
+
+def resolve_config(module, overrides: dict | None = None) -> dict:
+    """The model's ``DEFAULTS`` updated with ``overrides``, with the seed an int and the
+    learning rate filled in from ``LEARNING_RATES`` when it was left as None."""
+    config = dict(module.DEFAULTS)
+    config.update(overrides or {})
+    config["seed"] = int(config.get("seed") or 0)
+    if config.get("lr") is None:
+        rates = getattr(module, "LEARNING_RATES", {}) or {}
+        if config["optimizer"] not in rates:
+            raise UsageError(
+                f"{module.NAME}: no default learning rate for {config['optimizer']}; pass --lr"
+            )
+        config["lr"] = rates[config["optimizer"]]
+    return config
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def make_optimizer(name: str, params, lr: float):
+    """One of the seed's optimizers over ``params``: sgd, momentum, rmsprop or adam."""
+    from . import optim  # noqa: PLC0415
+
+    params = list(params)
+    if name == "sgd":
+        return optim.SGD(params, lr=lr)
+    if name == "momentum":
+        return optim.SGD(params, lr=lr, momentum=MOMENTUM)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr)
+    if name == "adam":
+        return optim.Adam(params, lr=lr)
+    raise UsageError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+
+
+def num_batches(source, batch_size: int) -> int | None:
+    if isinstance(source, tuple | list):
+        return math.ceil(len(source[0]) / batch_size)
+    n = getattr(source, "num_batches", None)
+    return n(batch_size) if callable(n) else None
+
+
+def iterate_batches(source, batch_size: int, rng=None, shuffle: bool = False):
+    """Batches (tuples of arrays) from a tuple of equal-length arrays, shuffled with ``rng``, or
+    from an object with its own ``batches(batch_size, rng, shuffle)``."""
+    if not isinstance(source, tuple | list):
+        yield from source.batches(batch_size, rng=rng, shuffle=shuffle)
+        return
+    n = len(source[0])
+    if any(len(a) != n for a in source):
+        raise ValueError(f"iterate_batches: arrays of different lengths {[len(a) for a in source]}")
+    if shuffle:
+        perm = rng.permutation(n)
+        source = [a[perm] for a in source]  # one gather per epoch; batches are then views
+    for i in range(0, n, batch_size):
+        yield tuple(a[i : i + batch_size] for a in source)
+
+
+def to_tensors(batch, device: str):
+    """Each array of a batch as a Tensor on ``device`` (non-array items pass through)."""
+    from .autograd import Tensor  # noqa: PLC0415
+
+    return tuple(Tensor(a, device=device) if isinstance(a, np.ndarray) else a for a in batch)
+
+
+def default_train_step(module, model, optimizers, batch, config) -> dict:
+    """zero_grad, loss, backward, step: the step of every model without its own."""
+    opt = optimizers["main"]
+    opt.zero_grad()
+    loss = module.loss(model, batch, config)
+    loss.backward()
+    opt.step()
+    return {"loss": float(loss.item())}
+
+
+def test_loss(module, model, source, config, device: str) -> float | None:
+    """The mean loss over the test data, without gradients (None if the model has no loss)."""
+    from .autograd import no_grad  # noqa: PLC0415
+
+    if not hasattr(module, "loss"):
+        return None
+    total, count = 0.0, 0
+    model.eval()
+    with no_grad():
+        bs = getattr(module, "EVAL_BATCH_SIZE", None) or int(config["batch_size"])
+        for batch in iterate_batches(source, bs):
+            n = len(batch[0])
+            total += float(module.loss(model, to_tensors(batch, device), config).item()) * n
+            count += n
+    model.train()
+    return total / max(count, 1)
+
+
+def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
+    """Train ``model`` for ``config['epochs']`` epochs; returns the per-epoch history
+    ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    if hasattr(module, "make_optimizers"):
+        optimizers = module.make_optimizers(model, config)
+    else:
+        optimizers = {"main": make_optimizer(config["optimizer"], model.parameters(), config["lr"])}
+    custom_step = getattr(module, "train_step", None)
+    rng = np.random.default_rng(config["seed"])
+    epochs, bs = int(config["epochs"]), int(config["batch_size"])
+    history: dict[str, list] = {"train": [], "test": []}
+    for epoch in range(1, epochs + 1):
+        model.train()
+        sums: dict[str, float] = {}
+        seen = 0
+        bar = tqdm(
+            total=num_batches(data.train, bs),
+            desc=f"epoch {epoch}/{epochs}",
+            unit="batch",
+            disable=quiet,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            mininterval=0.25,
+        )
+        for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
+            batch = to_tensors(arrays, device)
+            if custom_step is not None:
+                out = custom_step(model, optimizers, batch, config)
+            else:
+                out = default_train_step(module, model, optimizers, batch, config)
+            n = len(arrays[0])
+            if not math.isfinite(out["loss"]):
+                bar.close()
+                raise TrainingDiverged(
+                    f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
+                    f"try a smaller --lr than {config['lr']:g}"
+                )
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * n
+            seen += n
+            bar.update(1)
+            if i % 16 == 0:
+                bar.set_postfix_str(f"loss {sums['loss'] / seen:.4f}", refresh=False)
+        epoch_means = {k: v / max(seen, 1) for k, v in sums.items()}
+        history["train"].append(epoch_means.pop("loss"))
+        for k, v in epoch_means.items():
+            history.setdefault(k, []).append(v)
+        t_loss = test_loss(module, model, data.test, config, device)
+        history["test"].append(t_loss)
+        tail = f", test {t_loss:.4f}" if t_loss is not None else ""
+        bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
+        bar.close()
+    model.eval()
+    return history
+
+
+def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = False):
+    """Train model ``name`` and write its run folder; returns ``(run_dir, metrics)``.
+
+    ``config`` may be partial: the model's ``DEFAULTS`` fill in the rest, so a notebook can
+    call ``run("ann_window", {"epochs": 2}, out="runs/try")``. What ``main`` does after
+    parsing the command line.
+    """
+    from . import backend, viz  # noqa: PLC0415
+    from .checkpoint import save  # noqa: PLC0415
+    from .runs import checkpoint_meta, format_table, make_run_dir, summary_rows, write_json  # noqa: PLC0415
+
+    start = time.perf_counter()
+    module = models.get(name)
+    config = resolve_config(module, config)
+    backend.set_device(device)
+    backend.manual_seed(config["seed"])
+    data = module.load_data(config)
+    model = module.build_model(config)
+    model.to(device)
+    run_dir = make_run_dir(name, out)
+    t0 = time.perf_counter()
+    history = fit(module, model, data, config, device, quiet)
+    train_time = time.perf_counter() - t0
+    metrics = module.evaluate(model, data, config, device=device)
+    header, rows = summary_rows(metrics)
+    save(model, run_dir / "model.npz", meta=checkpoint_meta(name, config, _headline(metrics)))
+    figures = [
+        viz.loss_curves(
+            {"train": history["train"], "test": history["test"]},
+            run_dir / "loss.png",
+            title=f"{name}: loss per epoch",
+            ylabel=getattr(module, "LOSS_LABEL", "loss"),
+        )
+    ]
+    figures += list(module.save_figures(model, data, config, run_dir, device=device) or [])
+    metrics.update(
+        model=name,
+        config=config,
+        seed=config["seed"],
+        device=device,
+        epochs=len(history["train"]),
+        final_train_loss=history["train"][-1] if history["train"] else None,
+        final_test_loss=history["test"][-1] if history["test"] else None,
+        history=history,
+        parameters=int(sum(p.size for p in model.parameters())),
+        train_time_s=round(train_time, 3),
+        wall_time_s=round(time.perf_counter() - start, 3),
+    )
+    write_json(run_dir / "metrics.json", metrics)
+    if quiet:
+        print(run_dir)
+    else:
+        print()
+        print(format_table(header, rows))
+        print(f"\ntrained in {train_time:.1f} s ({metrics['wall_time_s']:.1f} s in all)")
+        print(f"run folder: {run_dir}")
+        for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
+            print(f"  {run_dir / f}")
+        print(
+            f"colorize an image: python -m tinycolor.colorize --checkpoint "
+            f"{run_dir / 'model.npz'} IMAGE"
+        )
+    return run_dir, metrics
+
+
+def _headline(metrics: dict) -> dict:
+    """The model's own top-level numbers, stored in the checkpoint for reference."""
+    return {k: v for k, v in metrics.items() if k not in ("baselines", "train")}
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _top_help() -> str:
+    lines = [
+        f"usage: {PROG} MODEL [options]",
+        f"       {PROG} --list",
+        "",
+        "Train a colorizer and write its run folder (model.npz, metrics.json, loss.png, ",
+        "comparison.png). Every model runs with no options on the data bundled with the ",
+        "package.",
+        "",
+        "models:",
+        _model_list(),
+        "",
+        f"`{PROG} MODEL --help` shows a model's options and their defaults.",
+    ]
+    return "\n".join(lines)
+
+
+def _model_list() -> str:
+    names = models.available()
+    width = max(len(n) for n in names)
+    return "\n".join(f"  {n.ljust(width)}  {models.describe(n)}" for n in names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    from .backend import DeviceError  # noqa: PLC0415
+    from .imageio import ImageReadError  # noqa: PLC0415
+    from .runs import LoadError  # noqa: PLC0415
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        print(_top_help(), file=sys.stderr)
+        print(f"\n{PROG}: error: name a model to train", file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
+        print(_top_help())
+        return 0
+    if argv[0] == "--list":
+        print(_model_list())
+        return 0
+    if argv[0].startswith("-"):
+        print(
+            f"{PROG}: error: the first argument must be a model name (or --list), got "
+            f"{argv[0]!r}; known models: {', '.join(models.available())}",
+            file=sys.stderr,
+        )
+        return 2
+    name, rest = argv[0], argv[1:]
+    try:
+        _, config, runtime = parse_config(name, rest)
+        run(name, config, **runtime)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
+        return int(exc.code or 0)
+    except (
+        UsageError,
+        models.UnknownModelError,
+        models.InputError,
+        ImageReadError,
+        LoadError,
+        DeviceError,
+        TrainingDiverged,
+    ) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. --out in a folder we may not write to
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Figures for runs and lessons: image grids and loss curves, drawn with matplotlib's Agg backend.
+
+Every function draws on a ``matplotlib.figure.Figure`` of its own (rendered by Agg, never
+through pyplot), so it needs no display, leaves the user's pyplot state and backend alone
+(a notebook keeps its inline plots) and piles up no open figures.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["image_grid", "loss_curves"]
+
+
+def _figure(figsize):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _show(ax, img) -> None:
+    a = np.asarray(img)
+    if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] == 1):
+        a = a.reshape(a.shape[:2])
+        vmax = 255 if a.dtype == np.uint8 else 1.0
+        ax.imshow(a, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
+    else:
+        if a.dtype != np.uint8:
+            a = np.clip(a, 0.0, 1.0)
+        ax.imshow(a, interpolation="nearest")
+    ax.set_axis_off()
+
+
+def image_grid(panels, path, ncols: int | None = None, title: str | None = None, panel_inches=3.2):
+    """Write the images ``panels`` = [(title, image), ...] side by side in a grid.
+
+    Images are (H, W) gray or (H, W, 3) RGB, uint8 or float in [0, 1]; gray ones are drawn
+    with a gray colormap fixed to the full range, so a dark image stays dark.
+    """
+    panels = list(panels)
+    if not panels:
+        raise ValueError("image_grid: no panels to draw")
+    ncols = ncols or len(panels)
+    nrows = math.ceil(len(panels) / ncols)
+    h, w = np.asarray(panels[0][1]).shape[:2]
+    aspect = h / max(w, 1)
+    fig = _figure((panel_inches * ncols, panel_inches * aspect * nrows + 0.6 * nrows + 0.3))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, (name, img) in zip(axes.ravel(), panels):
+        _show(ax, img)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def loss_curves(history: dict, path, title: str | None = None, ylabel: str = "loss"):
+    """Plot each series of ``history`` ({'train': [...], 'test': [...]}) against the epoch."""
+    fig = _figure((6, 4))
+    ax = fig.subplots()
+    drawn = 0
+    for name, values in history.items():
+        ys = [float("nan") if v is None else float(v) for v in values]
+        if not ys:
+            continue
+        xs = np.arange(1, len(ys) + 1)
+        ax.plot(xs, ys, marker="o" if len(ys) < 30 else None, label=name)
+        drawn += 1
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if drawn:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
