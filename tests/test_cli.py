@@ -169,8 +169,13 @@ def test_colorize_compare_colour_and_gray_inputs(run_dir, crop, tmp_path, capsys
     import imageio.v3 as iio
 
     iio.imwrite(tmp_path / "g16.png", gray16)
-    assert colorize.main(["--checkpoint", ckpt, str(tmp_path / "g16.png"), "--compare"]) == 0
+    out = str(tmp_path / "g16-out.png")
+    assert (
+        colorize.main(["--checkpoint", ckpt, str(tmp_path / "g16.png"), "-o", out, "--compare"])
+        == 0
+    )
     assert "no original" in capsys.readouterr().out
+    assert (tmp_path / "g16-out.png").exists()
 
 
 # --------------------------------------------------------------------------- bad input
