@@ -1,0 +1,279 @@
+"""The Lab CNN colorizers (cnn_regression, cnn_classification) and what they share (lab_common).
+
+For each model: forward/backward shapes, one training step lowers the loss on a fixed batch,
+save -> load gives identical predictions, and the training command end to end on tiny
+settings. Plus the shared pieces: the L scaling, tiling, the baselines' scores against a
+direct computation, colorize on odd sizes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import tinycolor
+from tinycolor import optim
+from tinycolor.autograd import Tensor
+from tinycolor.color import ab_bins, lab_to_rgb, rgb_to_lab
+from tinycolor.models import cnn_classification, cnn_regression, lab_common
+from tinycolor.runs import checkpoint_meta, load_model
+
+# tiny networks: the tests check the plumbing and the maths, not the colours
+TINY = {
+    "cnn_regression": {"size": 16, "conv1": 4, "conv2": 4, "fc1": 8, "fc2": 8, "dropout": 0.0},
+    "cnn_classification": {"size": 16, "width": 1 / 32},
+}
+MODULES = {"cnn_regression": cnn_regression, "cnn_classification": cnn_classification}
+CLI_TINY = {
+    "cnn_regression": ["--conv1", "4", "--conv2", "4", "--fc1", "8", "--fc2", "8"],
+    "cnn_classification": ["--width", "0.03125"],
+}
+
+
+def _config(name, **kw):
+    module = MODULES[name]
+    cfg = dict(module.DEFAULTS)
+    cfg.update(TINY[name], lr=0.01, seed=0)
+    cfg.update(kw)
+    return cfg
+
+
+def _fixed_batch(size=16, n=4, seed=0):
+    """Smooth colourful Lab crops: L (N, 1, s, s) network-scaled, ab (N, 2, s, s)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    imgs = []
+    for _ in range(n):
+        r = 0.5 + 0.4 * np.sin(2 * np.pi * (xx * rng.uniform(0.5, 2) + rng.uniform()))
+        g = 0.5 + 0.4 * np.cos(2 * np.pi * (yy * rng.uniform(0.5, 2) + rng.uniform()))
+        b = np.full_like(r, rng.uniform(0.1, 0.9))
+        imgs.append(np.stack([r, g, b], -1))
+    lab = np.asarray(rgb_to_lab(np.stack(imgs).astype(np.float32)))
+    return lab_common._split_planes(lab)
+
+
+def _prior_config(name, ab):
+    cfg = _config(name)
+    from tinycolor.color import empirical_prior
+
+    cfg["prior"] = [float(p) for p in empirical_prior(ab, channel_axis=1)]
+    cfg["mean_ab"] = [float(v) for v in ab.mean(axis=(0, 2, 3))]
+    return cfg
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def test_l_scaling_round_trips_and_spans_minus_one_to_one():
+    L = np.array([0.0, 50.0, 100.0], dtype=np.float32)
+    np.testing.assert_allclose(lab_common.to_net_l(L), [-1, 0, 1])
+    np.testing.assert_allclose(lab_common.from_net_l(lab_common.to_net_l(L)), L, atol=1e-5)
+
+
+def test_tiles_cover_a_centred_grid():
+    img = np.arange(10 * 13 * 3, dtype=np.float32).reshape(10, 13, 3)
+    t = lab_common.tiles(img, 4)
+    assert t.shape == (2 * 3, 4, 4, 3)
+    # the grid is centred: 2 rows of margin 1 on top, 3 columns of margin 0 on the left
+    np.testing.assert_array_equal(t[0], img[1:5, 0:4])
+    np.testing.assert_array_equal(t[5], img[5:9, 8:12])
+
+
+def test_score_of_the_truth_is_perfect_and_gray_baseline_is_direct():
+    L_net, ab = _fixed_batch()
+    L = lab_common.from_net_l(L_net)
+    perfect = lab_common.score(L, ab, ab)
+    assert perfect["acc10"] == 1.0 and perfect["auc"] == 1.0 and perfect["psnr"] > 60
+    gray = lab_common.score(L, np.zeros_like(ab), ab)
+    # acc10 of ab = 0 counted directly: both |a| and |b| within 10
+    direct = np.mean((np.abs(ab[:, 0]) <= 10) & (np.abs(ab[:, 1]) <= 10))
+    assert gray["acc10"] == pytest.approx(direct)
+    assert gray["colorfulness"] < 1.0 < perfect["colorfulness"]
+
+
+def test_regression_target_scale_matches_the_seed():
+    ab = np.array([-128.0, 0.0, 127.0], dtype=np.float32)
+    np.testing.assert_allclose(cnn_regression.ab_to_target(ab), [0.0, 128 / 255, 1.0])
+
+
+def test_downsample_ab_is_the_block_mean():
+    ab = np.random.default_rng(1).normal(size=(2, 2, 8, 12)).astype(np.float32)
+    got = cnn_classification.downsample_ab(ab)
+    assert got.shape == (2, 2, 2, 3)
+    np.testing.assert_allclose(got[1, 0, 1, 2], ab[1, 0, 4:8, 8:12].mean(), rtol=1e-5)
+
+
+def test_pixel_weights_rebalance_and_skip_gray_images():
+    _, ab = _fixed_batch(n=3)
+    cfg = _prior_config("cnn_classification", ab)
+    ab_small = cnn_classification.downsample_ab(ab)
+    ab_small[1] = 0.0  # a gray image: no loss
+    w = cnn_classification.pixel_weights(ab_small, cfg)
+    assert w.shape == (3, 4, 4)
+    assert np.all(w[1] == 0) and np.all(w[[0, 2]] > 0)
+    cfg["rebalance"] = False
+    w1 = cnn_classification.pixel_weights(ab_small, cfg)
+    np.testing.assert_array_equal(w1[[0, 2]], 1.0)
+
+
+def test_classification_predicts_the_bin_it_is_certain_of():
+    """Logits that put (almost) all mass on one bin decode to that bin's ab, upsampled."""
+    bins = ab_bins()
+    cfg = _config("cnn_classification")
+    q = 17
+
+    class OneBin:
+        training = False
+
+        def __call__(self, x):
+            n, _, h, w = x.shape
+            z = np.full((n, len(bins), h // 4, w // 4), -50.0, dtype=np.float32)
+            z[:, q] = 50.0
+            return Tensor(z)
+
+        def eval(self):
+            return self
+
+        def train(self, mode=True):
+            return self
+
+    ab = lab_common.predict_batches(
+        cnn_classification.predict_ab, OneBin(), np.zeros((1, 1, 16, 16), np.float32), cfg, "cpu"
+    )
+    assert ab.shape == (1, 2, 16, 16)
+    np.testing.assert_allclose(ab[0, :, 5, 7], bins[q], atol=1e-3)
+
+
+# --------------------------------------------------------------------------- every model
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_forward_backward_shapes(name):
+    module = MODULES[name]
+    tinycolor.manual_seed(0)
+    cfg = _config(name)
+    model = module.build_model(cfg)
+    L, ab = _fixed_batch()
+    out = model(Tensor(L))
+    if name == "cnn_regression":
+        assert out.shape == (4, 2, 16, 16)
+        assert float(out.data.min()) >= 0 and float(out.data.max()) <= 1
+    else:
+        assert out.shape == (4, len(ab_bins()), 4, 4)
+    cfg = _prior_config(name, ab)
+    loss = module.loss(model, (Tensor(L), Tensor(ab)), cfg)
+    assert loss.shape == () and np.isfinite(loss.item())
+    loss.backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and p.grad.shape == p.shape, pname
+        assert np.all(np.isfinite(p.grad)), pname
+    pred = lab_common.predict_batches(module.predict_ab, model, L, cfg, "cpu")
+    assert pred.shape == ab.shape
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_wrong_input_shape_names_the_network(name):
+    model = MODULES[name].build_model(_config(name))
+    with pytest.raises(ValueError, match=r"expected L of shape"):
+        model(Tensor(np.zeros((1, 1, 12, 20), np.float32)))
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_one_training_step_lowers_the_loss(name):
+    module = MODULES[name]
+    tinycolor.manual_seed(0)
+    L, ab = _fixed_batch()
+    cfg = _prior_config(name, ab)
+    model = module.build_model(cfg)
+    model.train()
+    batch = (Tensor(L), Tensor(ab))
+    opt = optim.Adam(model.parameters(), lr=1e-2 if name == "cnn_regression" else 3e-3)
+    before = module.loss(model, batch, cfg)
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    after = module.loss(model, batch, cfg)
+    assert after.item() < before.item()
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_save_load_gives_identical_predictions(name, tmp_path):
+    module = MODULES[name]
+    tinycolor.manual_seed(0)
+    L, ab = _fixed_batch()
+    cfg = _prior_config(name, ab)
+    model = module.build_model(cfg)
+    # a training step, so BatchNorm's running statistics are no longer their initial values
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    module.loss(model, (Tensor(L), Tensor(ab)), cfg).backward()
+    opt.step()
+    before = lab_common.predict_batches(module.predict_ab, model, L, cfg, "cpu")
+    path = tmp_path / "model.npz"
+    tinycolor.save(model, path, meta=checkpoint_meta(name, cfg))
+    mod2, model2, cfg2, _ = load_model(path, expect_model=name)
+    assert mod2 is module and cfg2["prior"] == cfg["prior"]
+    after = lab_common.predict_batches(module.predict_ab, model2, L, cfg2, "cpu")
+    np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+@pytest.mark.parametrize("shape", [(13, 21, 3), (16, 16, 3), (9, 7)])
+def test_colorize_any_size_keeps_the_lightness(name, shape, capsys):
+    module = MODULES[name]
+    tinycolor.manual_seed(0)
+    cfg = _config(name, mean_ab=[0.0, 0.0])
+    model = module.build_model(cfg)
+    rgb = np.random.default_rng(2).random(shape).astype(np.float32)
+    out = module.colorize(model, rgb, cfg)
+    assert out.shape == shape[:2] + (3,) and out.dtype == np.uint8
+    L_in = np.asarray(rgb_to_lab(rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, -1)))
+    L_out = np.asarray(rgb_to_lab(out.astype(np.float32) / 255))[..., 0]
+    # out-of-gamut predictions are clipped, so L moves a little; never far
+    assert np.median(np.abs(L_out - L_in[..., 0])) < 5
+    err = capsys.readouterr().err
+    if name == "cnn_regression" and shape[:2] != (16, 16):
+        assert "resized" in err
+    else:
+        assert "resized" not in err
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_training_command_end_to_end(name, tmp_path, monkeypatch):
+    from tinycolor.train import main
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    argv = [name, "--epochs", "1", "--size", "16", "--image-size", "24", "--crops", "2"]
+    argv += CLI_TINY[name] + ["--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in lab_common.METRIC_KEYS:
+        assert key in metrics
+        for base in ("gray", "mean_ab"):
+            assert key in metrics["baselines"][base]
+    assert metrics["truth"]["colorfulness"] > 0
+    assert metrics["images"] >= 1
+    assert len(metrics["config"]["mean_ab"]) == 2
+    assert len(metrics["config"]["prior"]) == len(ab_bins())
+    for f in ("model.npz", "loss.png", "comparison.png"):
+        assert (out / f).stat().st_size > 0
+    # the checkpoint colours an image through the colorize command
+    from tinycolor.colorize import main as colorize_main
+
+    png = tmp_path / "c.png"
+    assert (
+        colorize_main(["--checkpoint", str(out / "model.npz"), "skimage:chelsea", "-o", str(png)])
+        == 0
+    )
+    from tinycolor.imageio import read_image
+
+    assert read_image(png).shape == read_image("skimage:chelsea").shape
+
+
+def test_lab_round_trip_sanity():
+    """lab_common relies on lab_to_rgb(rgb_to_lab(x)) being x (NCHW, channel_axis=1)."""
+    rgb = np.random.default_rng(3).random((2, 3, 5, 5)).astype(np.float32)
+    back = np.asarray(lab_to_rgb(rgb_to_lab(rgb, channel_axis=1), channel_axis=1))
+    np.testing.assert_allclose(back, rgb, atol=1e-3)

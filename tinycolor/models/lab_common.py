@@ -1,0 +1,484 @@
+"""What every Lab CNN colorizer shares: data, evaluation, figures and colorizing any image.
+
+A Lab colorizer sees the lightness L of an image and predicts its two chroma planes a and b;
+the picture is L with the predicted ab, converted back to sRGB. Everything around the network
+is the same for every such model, so it lives here and a model file only declares its network,
+its loss and ``predict_ab(model, L_net, config, device) -> ab``:
+
+- **data** (:func:`load_data`): the images ``--data`` names (default: the colour photos that
+  scikit-image ships, via :func:`tinycolor.data.load_dataset`), each resized once so its short
+  side is ``--image-size``; a held-out test split of whole images (``--test-fraction``, at
+  least one image); every training epoch draws ``--crops`` random ``--size`` crops of each
+  training image, each flipped left-right with probability 1/2. The test set is the
+  non-overlapping ``size x size`` tiles of the test images. The network's input is
+  ``L / 50 - 1`` (in [-1, 1]); targets are ab in Lab units (about [-110, 110]).
+  Two statistics of the training images ride along in the config (and so in the checkpoint):
+  their mean ab (the ``mean_ab`` baseline) and the empirical prior over the ab bins (the
+  weights of the rebalanced AuC, and of the classification loss).
+- **evaluation** (:func:`evaluate`): PSNR, SSIM, seed 004's within-10 accuracy ``acc10``,
+  Zhang's AuC of the ab error (plain and rebalanced) and the colourfulness of the prediction,
+  for the model at the top level and for two baselines on the same tiles: ``gray`` (ab = 0)
+  and ``mean_ab`` (the training set's mean ab everywhere); plus the truth's colourfulness.
+- **figures** (:func:`save_figures`): ``comparison.png``, rows of gray input | prediction | truth.
+- **colorize** (:func:`colorize`): a fully convolutional model colours the whole image
+  (padded to a multiple of its stride); a fixed-size model sees the image resized to its input
+  size and its ab is resized back (it says so on stderr); the output keeps the input's own L.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import metrics as M
+from ..autograd import Tensor, no_grad
+from ..color import empirical_prior, lab_to_rgb, rgb_to_lab
+from . import InputError
+
+__all__ = [
+    "DATA_DEFAULTS",
+    "METRIC_KEYS",
+    "CropBatches",
+    "LabData",
+    "add_data_arguments",
+    "colorize",
+    "evaluate",
+    "from_net_l",
+    "image_metrics",
+    "load_data",
+    "predict_batches",
+    "save_figures",
+    "score",
+    "tiles",
+    "to_gray",
+    "to_net_l",
+]
+
+#: The data keys every Lab model's ``DEFAULTS`` starts from. ``mean_ab`` and ``prior`` are
+#: filled in by :func:`load_data` from the training images (not command-line options).
+DATA_DEFAULTS = {
+    "data": None,
+    "size": 64,
+    "image_size": 128,
+    "crops": 16,
+    "test_fraction": 0.2,
+    "mean_ab": None,
+    "prior": None,
+}
+
+#: The metrics reported for the model and for each baseline.
+METRIC_KEYS = ("psnr", "ssim", "acc10", "auc", "auc_rebalanced", "colorfulness")
+
+FIGURE_TILES = 4  # test tiles shown in comparison.png (plus one whole test image)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def _fraction(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < x < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {x}")
+    return x
+
+
+def add_data_arguments(parser, defaults: dict) -> None:
+    """The data options every Lab model shares (``--data --size --image-size --crops
+    --test-fraction``), defaults from the model's ``DEFAULTS``."""
+    g = parser.add_argument_group("data")
+    g.add_argument(
+        "--data",
+        default=defaults["data"],
+        help="a folder of colour images (png/jpg/tif, recursive), a CIFAR-10 binary folder, "
+        "'skimage' or 'synthetic' (default: the colour photos bundled with scikit-image)",
+    )
+    g.add_argument(
+        "--size",
+        type=_positive_int,
+        default=defaults["size"],
+        help="side of the square crops the network trains on",
+    )
+    g.add_argument(
+        "--image-size",
+        dest="image_size",
+        type=_positive_int,
+        default=defaults["image_size"],
+        help="each image is first resized so that its short side is this many pixels",
+    )
+    g.add_argument(
+        "--crops",
+        type=_positive_int,
+        default=defaults["crops"],
+        help="random crops drawn from each training image per epoch",
+    )
+    g.add_argument(
+        "--test-fraction",
+        dest="test_fraction",
+        type=_fraction,
+        default=defaults["test_fraction"],
+        help="fraction of the images held out for testing (at least one image)",
+    )
+
+
+# --------------------------------------------------------------------------- data
+
+
+def to_net_l(L):
+    """Lightness in [0, 100] as the network sees it: L / 50 - 1, in [-1, 1] (float32)."""
+    return (np.asarray(L, dtype=np.float32) / np.float32(50.0) - np.float32(1.0)).astype(np.float32)
+
+
+def from_net_l(x):
+    """The inverse of :func:`to_net_l`: (x + 1) * 50."""
+    return (np.asarray(x, dtype=np.float32) + np.float32(1.0)) * np.float32(50.0)
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """The gray image a Lab model sees: the CIE lightness L / 100, float32 (H, W) in [0, 1]."""
+    return (np.asarray(rgb_to_lab(np.asarray(rgb, dtype=np.float32)))[..., 0] / 100.0).astype(
+        np.float32
+    )
+
+
+def tiles(lab: np.ndarray, size: int) -> np.ndarray:
+    """The non-overlapping ``size x size`` tiles of an (H, W, 3) image, the grid centred
+    (a margin of less than one tile is left out): (K, size, size, 3). An image smaller than
+    a tile gives its centre crop, resized up first."""
+    from ..data import transforms  # noqa: PLC0415
+
+    h, w = lab.shape[:2]
+    if h < size or w < size:
+        return transforms.center_crop(lab, size)[None]
+    ny, nx = h // size, w // size
+    top, left = (h - ny * size) // 2, (w - nx * size) // 2
+    out = [
+        lab[top + i * size : top + (i + 1) * size, left + j * size : left + (j + 1) * size]
+        for i in range(ny)
+        for j in range(nx)
+    ]
+    return np.stack(out)
+
+
+def _split_planes(lab_nhwc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, H, W, 3) Lab -> network L (N, 1, H, W) and ab (N, 2, H, W), float32, contiguous."""
+    chw = np.asarray(lab_nhwc, dtype=np.float32).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(to_net_l(chw[:, :1])), np.ascontiguousarray(chw[:, 1:])
+
+
+class CropBatches:
+    """Every epoch, ``crops`` random ``size`` crops of each training image (each mirrored
+    left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``: the
+    ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates."""
+
+    def __init__(self, images: list[np.ndarray], size: int, crops: int):
+        self.images = images  # Lab (H, W, 3) float32, each at least size x size
+        self.size = int(size)
+        self.crops = int(crops)
+
+    def __len__(self) -> int:
+        return len(self.images) * self.crops
+
+    def num_batches(self, batch_size: int) -> int:
+        return -(-len(self) // int(batch_size))
+
+    def batches(self, batch_size: int, rng=None, shuffle: bool = True):
+        from ..data import transforms  # noqa: PLC0415
+
+        rng = np.random.default_rng(0) if rng is None else rng
+        order = np.repeat(np.arange(len(self.images)), self.crops)
+        if shuffle:
+            order = rng.permutation(order)
+        for s in range(0, len(order), batch_size):
+            crops = []
+            for i in order[s : s + batch_size]:
+                lab = transforms.random_crop(self.images[int(i)], self.size, rng)
+                crops.append(transforms.random_hflip(lab, rng))
+            yield _split_planes(np.stack(crops))
+
+
+@dataclass
+class LabData:
+    """The training crops, the test tiles, and what the figures and evaluation need."""
+
+    train: CropBatches
+    test: tuple  # (L_net (N, 1, s, s), ab (N, 2, s, s)) float32
+    test_images: list  # Lab (H, W, 3) float32, the whole held-out images
+    train_names: list
+    test_names: list
+    description: str
+    test_pred: np.ndarray | None = field(default=None, repr=False)  # set by evaluate
+
+
+def load_data(config) -> LabData:
+    """Read the ``--data`` images, split them, and put the training set's mean ab and ab
+    prior into ``config`` (``config["mean_ab"]``, ``config["prior"]``)."""
+    from ..data import load_dataset, transforms  # noqa: PLC0415
+
+    size, image_size = int(config["size"]), int(config["image_size"])
+    if image_size < size:
+        raise InputError(
+            f"--image-size {image_size} is smaller than the --size {size} crops; "
+            f"use --image-size {size} or more"
+        )
+    data = config.get("data")
+    try:
+        ds = load_dataset(data, size=image_size, seed=int(config.get("seed", 0)))
+    except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
+        raise InputError(f"--data {data}: {exc}") from None
+    n = len(ds)
+    if n < 2:
+        raise InputError(
+            f"--data {data}: found {n} colour image; a held-out test image needs at least 2"
+        )
+    n_test = min(n - 1, max(1, round(float(config["test_fraction"]) * n)))
+    order = np.random.default_rng([int(config.get("seed", 0)), 4]).permutation(n)
+    test_idx, train_idx = sorted(order[:n_test]), sorted(order[n_test:])
+
+    def prepared(i):  # Lab, at least one crop in each direction
+        lab = np.asarray(ds.lab(int(i)), dtype=np.float32)
+        h, w = lab.shape[:2]
+        if h < size or w < size:
+            scale = max(size / h, size / w)
+            lab = transforms.resize(lab, (max(size, round(h * scale)), max(size, round(w * scale))))
+        return lab
+
+    train_images = [prepared(i) for i in train_idx]
+    test_images = [prepared(i) for i in test_idx]
+    ab_pixels = [im[..., 1:] for im in train_images]
+    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
+    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
+    config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
+    config["prior"] = [float(f"{p:.6g}") for p in empirical_prior(ab_pixels)]
+    test_tiles = np.concatenate([tiles(im, size) for im in test_images])
+    names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
+    source = "the scikit-image photos" if data in (None, "default", "skimage") else str(data)
+    return LabData(
+        train=CropBatches(train_images, size, int(config["crops"])),
+        test=_split_planes(test_tiles),
+        test_images=test_images,
+        train_names=[names[i] for i in train_idx],
+        test_names=[names[i] for i in test_idx],
+        description=(
+            f"{source}: {len(train_idx)} training images, {n_test} test images "
+            f"({', '.join(names[i] for i in test_idx)}), short side {image_size}, "
+            f"{size}x{size} crops/tiles"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def predict_batches(predict_ab, model, L_net: np.ndarray, config, device, batch: int = 32):
+    """``predict_ab`` over ``L_net`` (N, 1, H, W) in chunks, in eval mode without gradients:
+    NumPy ab (N, 2, H, W) float32."""
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with no_grad():
+            for s in range(0, len(L_net), batch):
+                ab = predict_ab(model, np.ascontiguousarray(L_net[s : s + batch]), config, device)
+                out.append(np.asarray(_numpy(ab), dtype=np.float32))
+    finally:
+        model.train(was_training)
+    return np.concatenate(out)
+
+
+def _numpy(x):
+    if isinstance(x, Tensor):
+        return x.numpy()
+    from ..backend import to_numpy  # noqa: PLC0415
+
+    return to_numpy(x)
+
+
+def _lab_to_rgb_batch(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """L (N, 1, H, W) in [0, 100] and ab (N, 2, H, W) -> sRGB (N, H, W, 3) in [0, 1]."""
+    lab = np.concatenate([L, ab], axis=1).astype(np.float32)
+    return np.ascontiguousarray(np.asarray(lab_to_rgb(lab, channel_axis=1)).transpose(0, 2, 3, 1))
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -> dict:
+    """The metrics of one prediction of a batch, ``METRIC_KEYS``.
+
+    L (N, 1, H, W) in [0, 100], ab (N, 2, H, W). PSNR, SSIM and colourfulness are computed on
+    the sRGB images and averaged over images; acc10 and the AuCs pool every pixel;
+    ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang)."""
+    rgb_pred = _lab_to_rgb_batch(L, ab_pred)
+    rgb_true = _lab_to_rgb_batch(L, ab_true)
+    out = {
+        "psnr": float(np.mean(M.psnr(rgb_pred, rgb_true))),
+        "ssim": float(np.mean(M.ssim(rgb_pred, rgb_true))) if min(L.shape[2:]) >= 7 else None,
+        "acc10": M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1),
+        "auc": M.auc_ab(ab_pred, ab_true, channel_axis=1),
+        "auc_rebalanced": None,
+        "colorfulness": float(np.mean(M.colorfulness(rgb_pred))),
+    }
+    if prior is not None:
+        w = M.rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+        if float(np.sum(w)) > 0:
+            out["auc_rebalanced"] = M.auc_ab(ab_pred, ab_true, weights=w, channel_axis=1)
+    return out
+
+
+def evaluate(predict_ab, model, data: LabData, config, device: str = "cpu") -> dict:
+    """The model's metrics on the test tiles (top level), the ``gray`` and ``mean_ab``
+    baselines' on the same tiles (under ``baselines``), the truth's colourfulness, the number
+    of tiles (``images``) and the training-set metrics (``train``, on one epoch's worth of
+    fresh crops, for a look at overfitting)."""
+    L_net, ab_true = data.test
+    L = from_net_l(L_net)
+    prior = config.get("prior")
+    ab_pred = predict_batches(predict_ab, model, L_net, config, device)
+    data.test_pred = ab_pred
+    mean_ab = np.asarray(config.get("mean_ab") or (0.0, 0.0), np.float32).reshape(1, 2, 1, 1)
+    metrics = score(L, ab_pred, ab_true, prior)
+    metrics["baselines"] = {
+        "gray": score(L, np.zeros_like(ab_true), ab_true, prior),
+        "mean_ab": score(L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true, prior),
+    }
+    truth = _lab_to_rgb_batch(L, ab_true)
+    metrics["truth"] = {"colorfulness": float(np.mean(M.colorfulness(truth)))}
+    metrics["images"] = int(len(L_net))
+    rng = np.random.default_rng([int(config.get("seed", 0)), 5])
+    tl, tab = next(data.train.batches(min(len(data.train), 256), rng, shuffle=True))
+    train_pred = predict_batches(predict_ab, model, tl, config, device)
+    metrics["train"] = score(from_net_l(tl), train_pred, tab, prior)
+    metrics["data"] = data.description
+    return metrics
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def save_figures(
+    predict_ab, model, data: LabData, config, run_dir, device="cpu", name="", colorize_fn=None
+):
+    """``comparison.png``: rows of gray input | prediction | truth, for a few test tiles and
+    (with ``colorize_fn``) the first whole test image."""
+    from .. import viz  # noqa: PLC0415
+
+    L_net, ab_true = data.test
+    k = min(FIGURE_TILES, len(L_net))
+    pick = np.linspace(0, len(L_net) - 1, k).round().astype(int)
+    pred = data.test_pred
+    if pred is None or len(pred) != len(L_net):
+        pred = predict_batches(predict_ab, model, L_net[pick], config, device)
+    else:
+        pred = pred[pick]
+    L = from_net_l(L_net[pick])
+    rgb_pred = _lab_to_rgb_batch(L, pred)
+    rgb_true = _lab_to_rgb_batch(L, ab_true[pick])
+    panels = []
+    for j in range(k):
+        acc = M.acc_within(pred[j], ab_true[pick[j]], 10.0, channel_axis=0)
+        p = M.psnr(rgb_pred[j], rgb_true[j])
+        panels += [
+            (f"test tile {pick[j]}: gray input", L[j, 0] / 100.0),
+            (f"prediction (PSNR {p:.1f} dB, acc10 {acc:.2f})", rgb_pred[j]),
+            ("truth", rgb_true[j]),
+        ]
+    if colorize_fn is not None and data.test_images:
+        lab = data.test_images[0]
+        rgb = np.asarray(lab_to_rgb(lab), dtype=np.float32)
+        whole = colorize_fn(model, rgb, config, device=device, quiet=True)
+        title = data.test_names[0] if data.test_names else "test image"
+        panels += [
+            (f"{title}: gray input", lab[..., 0] / 100.0),
+            ("prediction (whole image)", whole),
+            ("truth", rgb),
+        ]
+    path = Path(run_dir) / "comparison.png"
+    viz.image_grid(panels, path, ncols=3, title=f"{name}: held-out test images")
+    return [path]
+
+
+# --------------------------------------------------------------------------- colorize
+
+
+def colorize(
+    predict_ab,
+    model,
+    rgb: np.ndarray,
+    config,
+    device: str = "cpu",
+    fixed_size: int | None = None,
+    multiple: int = 1,
+    name: str = "",
+    quiet: bool = False,
+) -> np.ndarray:
+    """Colour an image of any size: uint8 (H, W, 3), with the input's own lightness.
+
+    ``rgb`` float in [0, 1], (H, W, 3) (a colour image is made gray first: only its L is used)
+    or (H, W). A fully convolutional model (``fixed_size`` None) sees the whole image,
+    edge-padded to a multiple of ``multiple``; a fixed-size model sees it resized to
+    ``fixed_size`` squared, and its ab is resized back (said on stderr unless ``quiet``).
+    """
+    from ..data import transforms  # noqa: PLC0415
+
+    img = np.asarray(rgb, dtype=np.float32)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[-1] != 3 or min(img.shape[:2]) < 1:
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {img.shape}")
+    h, w = img.shape[:2]
+    L = np.asarray(rgb_to_lab(img), dtype=np.float32)[..., 0]
+    if fixed_size is not None:
+        s = int(fixed_size)
+        L_in = L if (h, w) == (s, s) else transforms.resize(L, (s, s))
+        ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
+        if (h, w) != (s, s):
+            ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
+            if not quiet:
+                print(
+                    f"{name}: the network takes {s}x{s} inputs; the {w}x{h} image was resized "
+                    f"to {s}x{s} and the predicted colour resized back (the lightness is the "
+                    "original's)",
+                    file=sys.stderr,
+                )
+    else:
+        m = int(multiple)
+        ph, pw = -h % m, -w % m
+        L_in = np.pad(L, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L
+        ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
+        ab = ab[:, :h, :w]
+    lab = np.concatenate([L[None], ab], axis=0)
+    out = np.asarray(lab_to_rgb(lab, channel_axis=0)).transpose(1, 2, 0)
+    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+
+
+def image_metrics(pred: np.ndarray, rgb: np.ndarray, config) -> dict:
+    """PSNR, SSIM, acc10, AuC and colourfulness of a colorization (uint8) against its original."""
+    pred_f = np.asarray(pred, dtype=np.float32) / 255.0 if pred.dtype == np.uint8 else pred
+    rgb = np.asarray(rgb, dtype=np.float32)
+    ab_p = np.asarray(rgb_to_lab(pred_f))[..., 1:]
+    ab_t = np.asarray(rgb_to_lab(rgb))[..., 1:]
+    out = {"psnr": M.psnr(pred_f, rgb)}
+    if min(rgb.shape[:2]) >= 7:
+        out["ssim"] = M.ssim(pred_f, rgb)
+    out["acc10"] = M.acc_within(ab_p, ab_t, 10.0)
+    out["auc"] = M.auc_ab(ab_p, ab_t)
+    out["colorfulness"] = M.colorfulness(pred_f)
+    out["truth_colorfulness"] = M.colorfulness(rgb)
+    return out
