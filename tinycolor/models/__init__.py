@@ -73,10 +73,21 @@ _REGISTRY: dict[str, tuple[str, str]] = {
         "tinycolor.models.cnn_classification",
         "Zhang et al.'s CNN: L -> 8 conv blocks -> per-pixel distribution over ab bins",
     ),
-    "classifier": ("tinycolor.models.classifier", "a small grayscale image classifier (L -> class)"),
+    "classifier": (
+        "tinycolor.models.classifier",
+        "a small grayscale image classifier (L -> class)",
+    ),
     "cnn_fusion": (
         "tinycolor.models.cnn_fusion",
         "Iizuka et al.: low/mid/global nets, fusion, colorization net + class head (alpha 1/300)",
+    ),
+    "cnn_koala": (
+        "tinycolor.models.cnn_koala",
+        "seed 002's Deep Koalarization: encoder + classifier embedding fusion + decoder",
+    ),
+    "cnn_resnet": (
+        "tinycolor.models.cnn_resnet",
+        "seed 001's CNN: pretrained ResNet encoder + conv head + upsample (--loss l1|l2|ce)",
     ),
 }
 

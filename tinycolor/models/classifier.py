@@ -1,0 +1,693 @@
+"""classifier: a small grayscale image classifier, the scene recogniser the fusion models reuse.
+
+Not a colorizer. It sees only the lightness of an image (network scale ``L / 50 - 1``) and
+predicts its class (beach / sunset / forest for the synthetic scenes, or the class subfolders
+of ``--data``). Two architectures (``--arch``):
+
+``plain`` (the default)::
+
+    L (1 x s x s) -> [conv 3x3 -> BatchNorm -> ReLU -> maxpool 2] x blocks (no pool after
+                     the last) -> global average pool (the *embedding*,
+                     ``width * 2^(blocks-1)`` numbers) -> linear -> class logits
+
+``resnet``: ResNet-18's layout on one channel (He et al. 2016; ``--width 64 --blocks 4`` is
+ResNet-18 itself), the encoder that ``cnn_resnet`` (seed 001) pretrains this way.
+
+Trained with cross-entropy; reports accuracy beside the majority-class and chance baselines.
+``cnn_koala`` fuses the pooled features of a trained classifier into its colorizer, as Deep
+Koalarization (seed 002) does with Inception-ResNet-v2's: :func:`load_classifier` reads a
+checkpoint, :meth:`GrayClassifier.embed` gives the features, and :func:`resolve_classifier`
+finds or trains the classifier a model builds on.
+
+This file also holds the *labelled* Lab data that the classifier and the fusion colorizers
+share (:func:`load_labelled_data`): images with their class, random crops for training and
+the non-overlapping tiles of each held-out image for testing, with the network's L, the ab
+planes and the label in every batch. Its ``lab_view()`` is the unlabelled view that
+:mod:`tinycolor.models.lab_common`'s evaluation and figures read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import functional as F
+from .. import nn
+from ..autograd import Tensor, no_grad
+from . import InputError, lab_common
+
+NAME = "classifier"
+DESCRIPTION = "a small grayscale image classifier (L -> class)"
+
+#: The data keys every labelled model's ``DEFAULTS`` starts from. ``class_names``, ``mean_ab``
+#: and ``prior`` are filled in by :func:`load_labelled_data` (not command-line options).
+LABELLED_DEFAULTS = {
+    "data": None,
+    "size": 64,
+    "image_size": 64,
+    "crops": 1,
+    "test_fraction": 0.2,
+    "n_synthetic": 300,
+    "class_names": None,
+    "mean_ab": None,
+    "prior": None,
+}
+
+DEFAULTS = {
+    **LABELLED_DEFAULTS,
+    "arch": "plain",
+    "width": 16,
+    "blocks": 4,
+    "epochs": 10,
+    "batch_size": 32,
+    "lr": None,
+    "optimizer": "adam",
+    "seed": 0,
+}
+
+LEARNING_RATES = {"sgd": 0.05, "momentum": 0.01, "rmsprop": 1e-3, "adam": 3e-3}
+LOSS_LABEL = "cross-entropy over the classes"
+FIGURE_IMAGES = 12
+ARCHS = ("plain", "resnet")
+
+
+# --------------------------------------------------------------------------- options
+
+
+def add_labelled_data_arguments(parser, defaults: dict) -> None:
+    """``--data --size --image-size --crops --test-fraction --n-synthetic`` for every model
+    that trains on labelled images (defaults from the model's ``DEFAULTS``)."""
+    g = parser.add_argument_group("labelled data")
+    g.add_argument(
+        "--data",
+        default=defaults["data"],
+        help="a folder whose subfolders are the classes (png/jpg/tif inside, recursive), a "
+        "CIFAR-10 binary folder, or 'synthetic' (default: synthetic beach/sunset/forest scenes)",
+    )
+    g.add_argument(
+        "--size",
+        type=lab_common._positive_int,
+        default=defaults["size"],
+        help="side of the square crops the network sees",
+    )
+    g.add_argument(
+        "--image-size",
+        dest="image_size",
+        type=lab_common._positive_int,
+        default=defaults["image_size"],
+        help="each image is first resized so that its short side is this many pixels",
+    )
+    g.add_argument(
+        "--crops",
+        type=lab_common._positive_int,
+        default=defaults["crops"],
+        help="random crops drawn from each training image per epoch",
+    )
+    g.add_argument(
+        "--test-fraction",
+        dest="test_fraction",
+        type=lab_common._fraction,
+        default=defaults["test_fraction"],
+        help="fraction of the images held out for testing",
+    )
+    g.add_argument(
+        "--n-synthetic",
+        dest="n_synthetic",
+        type=lab_common._positive_int,
+        default=defaults["n_synthetic"],
+        help="number of synthetic scenes when --data is synthetic (the default)",
+    )
+
+
+def add_arguments(parser) -> None:
+    add_labelled_data_arguments(parser, DEFAULTS)
+    g = parser.add_argument_group("classifier")
+    g.add_argument(
+        "--arch",
+        choices=ARCHS,
+        default=DEFAULTS["arch"],
+        help="plain: conv/BN/ReLU/pool blocks; resnet: a ResNet-18-style network (the "
+        "encoder cnn_resnet reuses)",
+    )
+    g.add_argument(
+        "--width",
+        type=lab_common._positive_int,
+        default=DEFAULTS["width"],
+        help="channels of the first block (each later block doubles them; ResNet-18: 64)",
+    )
+    g.add_argument(
+        "--blocks",
+        type=_blocks,
+        default=DEFAULTS["blocks"],
+        help="plain: conv/BN/ReLU/pool blocks (1..6); resnet: stages of two residual blocks "
+        "(1..4; ResNet-18 has 4)",
+    )
+
+
+def _blocks(text: str) -> int:
+    n = lab_common._positive_int(text)
+    if n > 6:
+        raise argparse.ArgumentTypeError(f"expected 1 to 6 blocks, got {n}")
+    return n
+
+
+# --------------------------------------------------------------------------- labelled data
+
+
+class LabelledCrops:
+    """Every epoch, ``crops`` random ``size`` crops of each training image (mirrored
+    left-right with probability 1/2), shuffled, in batches ``(L_net, ab, labels)``."""
+
+    def __init__(self, images: list, labels: np.ndarray, size: int, crops: int = 1):
+        self.images = images  # Lab (H, W, 3) float32
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.size = int(size)
+        self.crops = int(crops)
+
+    def __len__(self) -> int:
+        return len(self.images) * self.crops
+
+    def num_batches(self, batch_size: int) -> int:
+        return -(-len(self) // int(batch_size))
+
+    def batches(self, batch_size: int, rng=None, shuffle: bool = True):
+        from ..data import transforms  # noqa: PLC0415
+
+        rng = np.random.default_rng(0) if rng is None else rng
+        order = np.repeat(np.arange(len(self.images)), self.crops)
+        if shuffle:
+            order = rng.permutation(order)
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            crops = []
+            for i in idx:
+                lab = transforms.random_crop(self.images[int(i)], self.size, rng)
+                crops.append(transforms.random_hflip(lab, rng))
+            L, ab = lab_common._split_planes(np.stack(crops))
+            yield L, ab, self.labels[idx].copy()
+
+
+class _WithoutLabels:
+    """A :class:`LabelledCrops` seen as the ``(L_net, ab)`` batches lab_common expects."""
+
+    def __init__(self, source: LabelledCrops):
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def num_batches(self, batch_size: int) -> int:
+        return self.source.num_batches(batch_size)
+
+    def batches(self, batch_size: int, rng=None, shuffle: bool = True):
+        for L, ab, _ in self.source.batches(batch_size, rng, shuffle):
+            yield L, ab
+
+
+@dataclass
+class LabelledData:
+    """Labelled training crops, the labelled test crops, and what figures need."""
+
+    train: LabelledCrops
+    test: tuple  # tiles: (L_net (N, 1, s, s), ab (N, 2, s, s) float32, labels (N,) int64)
+    test_images: list  # Lab (H, W, 3) float32, the whole held-out images
+    train_names: list
+    test_names: list
+    class_names: list
+    description: str
+    test_pred: np.ndarray | None = field(default=None, repr=False)  # set by evaluate
+
+    def lab_view(self) -> lab_common.LabData:
+        """The same images as :class:`lab_common.LabData` (no labels), for its evaluation and
+        figures."""
+        return lab_common.LabData(
+            train=_WithoutLabels(self.train),
+            test=self.test[:2],
+            test_images=self.test_images,
+            train_names=self.train_names,
+            test_names=self.test_names,
+            description=self.description,
+            test_pred=self.test_pred,
+        )
+
+
+def _unlabelled_source(data) -> bool:
+    """True when ``--data`` names images without classes: the scikit-image photos, or a
+    folder (not CIFAR-10) with no subfolders."""
+    from ..data import find_cifar10_dir  # noqa: PLC0415
+
+    if data == "skimage":
+        return True
+    if data in (None, "default", "synthetic", "scenes"):
+        return False
+    path = Path(data).expanduser()
+    if not path.is_dir() or find_cifar10_dir(path) is not None:
+        return False
+    return not any(p.is_dir() for p in path.iterdir())
+
+
+def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
+    """Read the labelled images ``--data`` names (synthetic scenes by default, or a folder's
+    class subfolders), split them (stratified by class, seeded), and put the class names, the
+    training set's mean ab and its ab prior into ``config``.
+
+    Without ``require_labels`` (the colorizers), images without classes (a flat folder, or
+    'skimage') are read as one class ``all``, said on stderr: a classification loss on them
+    is zero."""
+    from ..color import empirical_prior  # noqa: PLC0415
+    from ..data import load_dataset  # noqa: PLC0415
+
+    size, image_size = int(config["size"]), int(config["image_size"])
+    if image_size < size:
+        raise InputError(
+            f"--image-size {image_size} is smaller than the --size {size} crops; "
+            f"use --image-size {size} or more"
+        )
+    data = config.get("data")
+    unlabelled = _unlabelled_source(data)
+    if unlabelled and require_labels:
+        raise InputError(
+            f"--data {data}: these images have no class labels; put the images of each class "
+            "in their own subfolder (DATA/beach/*.png, DATA/forest/*.png, ...)"
+        )
+    try:
+        ds = load_dataset(
+            data,
+            labels=not unlabelled,
+            size=image_size,
+            seed=int(config.get("seed", 0)),
+            n_synthetic=int(config.get("n_synthetic", 300)),
+        )
+    except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
+        raise InputError(f"--data {data}: {exc}") from None
+    if unlabelled:
+        print(
+            f"{data}: no class subfolders; all {len(ds)} images are one class 'all' (a "
+            "classification loss on them is zero)",
+            file=sys.stderr,
+        )
+        labels, class_names = np.zeros(len(ds), dtype=np.int64), ["all"]
+    else:
+        labels = None if ds.labels is None else np.asarray(ds.labels, dtype=np.int64)
+        class_names = [str(c) for c in (ds.class_names or [])]
+    n = len(ds)
+    if labels is None or n < 2:
+        raise InputError(
+            f"--data {data}: found {n} labelled image(s); put the images of each class in their "
+            "own subfolder (DATA/beach/*.png, DATA/forest/*.png, ...), at least 2 in all"
+        )
+    if require_labels and len(class_names) < 2:
+        raise InputError(
+            f"--data {data}: found one class ({class_names[0]}); a classifier needs at least 2"
+        )
+    # stratified split: the test fraction of each class (at least one image in all)
+    rng = np.random.default_rng([int(config.get("seed", 0)), 4])
+    test_idx: list[int] = []
+    for c in range(len(class_names)):
+        members = np.flatnonzero(labels == c)
+        k = int(round(float(config["test_fraction"]) * len(members)))
+        test_idx += list(rng.permutation(members)[: min(k, max(len(members) - 1, 0))])
+    if not test_idx:
+        test_idx = [int(rng.integers(n))]
+    test_set = set(int(i) for i in test_idx)
+    test_idx = sorted(test_set)
+    train_idx = [i for i in range(n) if i not in test_set]
+
+    def prepared(i):
+        return np.asarray(ds.lab(int(i)), dtype=np.float32)
+
+    train_images = [prepared(i) for i in train_idx]
+    test_images = [prepared(i) for i in test_idx]
+    ab_pixels = [im[..., 1:] for im in train_images]
+    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
+    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
+    config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
+    config["prior"] = [float(f"{p:.6g}") for p in empirical_prior(ab_pixels)]
+    config["class_names"] = class_names
+    # the test set: the non-overlapping size x size tiles of each held-out image
+    test_tiles = [lab_common.tiles(im, size) for im in test_images]
+    test_labels = np.concatenate([np.full(len(t), labels[i]) for t, i in zip(test_tiles, test_idx)])
+    L, ab = lab_common._split_planes(np.concatenate(test_tiles))
+    names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
+    source = "synthetic scenes" if data in (None, "default", "synthetic") else str(data)
+    counts = ", ".join(f"{int((labels == c).sum())} {nm}" for c, nm in enumerate(class_names))
+    return LabelledData(
+        train=LabelledCrops(train_images, labels[train_idx], size, int(config["crops"])),
+        test=(L, ab, test_labels.astype(np.int64)),
+        test_images=test_images,
+        train_names=[names[i] for i in train_idx],
+        test_names=[names[i] for i in test_idx],
+        class_names=class_names,
+        description=(
+            f"{source}: {n} images ({counts}); {len(train_idx)} for training, "
+            f"{len(test_idx)} held out ({len(L)} test tiles); short side {image_size}, "
+            f"{size}x{size} crops"
+        ),
+    )
+
+
+def load_data(config) -> LabelledData:
+    return load_labelled_data(config)
+
+
+def num_classes(config) -> int:
+    """The number of classes the stored ``class_names`` name (3 before any data is read)."""
+    names = config.get("class_names")
+    return len(names) if names else 3
+
+
+# --------------------------------------------------------------------------- network
+
+
+class GrayClassifier(nn.Module):
+    """``blocks`` x (conv 3x3 -> BatchNorm -> ReLU -> maxpool 2), global average pool, linear.
+
+    ``forward(L_net)`` (N, 1, H, W) -> logits (N, num_classes); ``embed(L_net)`` -> the pooled
+    features (N, embedding_dim), any H, W >= 2^(blocks-1)."""
+
+    def __init__(self, num_classes: int = 3, width: int = 16, blocks: int = 4):
+        super().__init__()
+        self.num_classes, self.width, self.blocks = int(num_classes), int(width), int(blocks)
+        layers, c_in = [], 1
+        for k in range(self.blocks):
+            c = self.width * 2**k
+            layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+            if k < self.blocks - 1:
+                layers.append(nn.MaxPool2d(2))
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.embedding_dim = c_in
+        self.fc = nn.Linear(c_in, self.num_classes)
+
+    def _check(self, x: Tensor) -> None:
+        m = 2 ** (self.blocks - 1)
+        if x.ndim != 4 or x.shape[1] != 1 or min(x.shape[2:]) < m:
+            raise ValueError(
+                f"GrayClassifier({self.blocks} blocks): expected L of shape (N, 1, H, W) with "
+                f"H, W >= {m}, got {tuple(x.shape)}"
+            )
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The global-average-pooled features of the last block: (N, embedding_dim)."""
+        self._check(x)
+        return F.mean(self.features(x), axis=(2, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.embed(x))
+
+    def __repr__(self):
+        return (
+            f"GrayClassifier(num_classes={self.num_classes}, width={self.width}, "
+            f"blocks={self.blocks}, embedding_dim={self.embedding_dim})"
+        )
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block: conv 3x3 (stride s) -> BN -> ReLU -> conv 3x3 -> BN, plus the
+    input (through a 1x1 stride-s conv and BN when the shape changes), then ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut = None
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        return F.relu(h + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNetClassifier(GrayClassifier):
+    """ResNet-18's layout on one input channel (He et al. 2016): conv 7x7 stride 2 -> BN ->
+    ReLU -> maxpool 3x3 stride 2, then ``stages`` stages of two basic blocks with
+    ``width * 2^k`` channels (stride 2 at the start of every stage but the first), global
+    average pool, linear. ``features`` ends at 1 / 2^(stages + 1) of the input size.
+
+    ResNet-18 is ``width=64, stages=4``; ``cnn_resnet`` reuses ``features`` as its encoder."""
+
+    def __init__(self, num_classes: int = 3, width: int = 64, stages: int = 4):
+        nn.Module.__init__(self)
+        if not 1 <= stages <= 4:
+            raise ValueError(f"ResNetClassifier: stages must be 1..4, got {stages}")
+        self.num_classes, self.width, self.blocks = int(num_classes), int(width), int(stages)
+        layers = [
+            nn.Conv2d(1, self.width, 7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(self.width),
+            nn.ReLU(),
+            nn.MaxPool2d(3, stride=2, padding=1),
+        ]
+        c_in = self.width
+        for k in range(self.blocks):
+            c = self.width * 2**k
+            layers += [BasicBlock(c_in, c, 1 if k == 0 else 2), BasicBlock(c, c)]
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.embedding_dim = c_in
+        self.fc = nn.Linear(c_in, self.num_classes)
+
+    @property
+    def stride(self) -> int:
+        """How much smaller ``features``' grid is than the input."""
+        return 2 ** (self.blocks + 1)
+
+    def _check(self, x: Tensor) -> None:
+        if x.ndim != 4 or x.shape[1] != 1 or min(x.shape[2:]) < self.stride:
+            raise ValueError(
+                f"ResNetClassifier({self.blocks} stages): expected L of shape (N, 1, H, W) with "
+                f"H, W >= {self.stride}, got {tuple(x.shape)}"
+            )
+
+    def __repr__(self):
+        return (
+            f"ResNetClassifier(num_classes={self.num_classes}, width={self.width}, "
+            f"stages={self.blocks}, embedding_dim={self.embedding_dim})"
+        )
+
+
+def make_classifier(arch: str, n_classes: int, width: int, blocks: int) -> GrayClassifier:
+    """A fresh classifier network of architecture ``arch`` ('plain' or 'resnet')."""
+    if arch == "resnet":
+        if not 1 <= blocks <= 4:
+            raise InputError(f"--blocks {blocks}: a ResNet classifier has 1 to 4 stages")
+        return ResNetClassifier(n_classes, width, blocks)
+    if arch == "plain":
+        return GrayClassifier(n_classes, width, blocks)
+    raise InputError(f"unknown classifier architecture {arch!r}; expected one of {ARCHS}")
+
+
+def build_model(config) -> GrayClassifier:
+    return make_classifier(
+        config.get("arch", "plain"),
+        num_classes(config),
+        int(config["width"]),
+        int(config["blocks"]),
+    )
+
+
+def loss(model: GrayClassifier, batch, config) -> Tensor:
+    """Cross-entropy of the class logits (the ab planes of the batch are not used)."""
+    L, _, labels = batch  # labels: a Tensor on the model's device, or int64 array
+    return F.cross_entropy(model(L), labels, axis=1)
+
+
+def classifier_config(ccfg: dict) -> dict:
+    """What rebuilds a classifier's network: architecture, width, blocks, class names and the
+    size it was trained on (stored by the models that embed one)."""
+    return {
+        "arch": ccfg.get("arch", "plain"),
+        "width": int(ccfg["width"]),
+        "blocks": int(ccfg["blocks"]),
+        "class_names": list(ccfg.get("class_names") or []),
+        "size": int(ccfg["size"]),
+    }
+
+
+def rebuild_classifier(cc: dict, path=None) -> GrayClassifier:
+    """A classifier network as ``cc`` (a :func:`classifier_config`) describes it, with the
+    weights of checkpoint ``path`` when that file exists (else freshly initialised: a model
+    checkpoint that embeds the classifier then loads its own copy of the weights)."""
+    from ..checkpoint import load  # noqa: PLC0415
+    from ..runs import LoadError, _load_weights  # noqa: PLC0415
+
+    n = len(cc.get("class_names") or []) or 3
+    clf = make_classifier(cc.get("arch", "plain"), n, int(cc["width"]), int(cc["blocks"]))
+    if path and Path(path).is_file():
+        state = load(path)
+        state.pop("__meta__", None)
+        try:
+            _load_weights(clf, state)
+        except LoadError as exc:
+            raise InputError(f"--classifier {path}: {exc}") from None
+    return clf
+
+
+def resolve_classifier(config, model_name: str, auto: dict) -> Path:
+    """The classifier checkpoint a model builds on: ``config['classifier']`` if given, else
+    one trained first with the settings ``auto`` (architecture, widths) and
+    ``config['classifier_epochs']``, on the model's data (on the synthetic scenes when that
+    data has no classes), in its own run folder ``runs/classifier-<timestamp>/``. Checks it
+    is a classifier checkpoint and stores its path and ``classifier_config`` in ``config``."""
+    from ..runs import LoadError, load_model  # noqa: PLC0415
+
+    path = config.get("classifier")
+    if path is None:
+        path = _train_classifier(config, model_name, auto)
+    try:
+        _, _, ccfg, _ = load_model(path, expect_model=NAME)
+    except LoadError as exc:
+        raise InputError(f"--classifier: {exc}") from None
+    for key, want in auto.items():
+        if key == "arch" and ccfg.get("arch", "plain") != want:
+            raise InputError(
+                f"--classifier {path}: {model_name} needs a classifier trained with --arch "
+                f"{want}, this one is --arch {ccfg.get('arch', 'plain')}"
+            )
+    config["classifier"] = str(path)
+    config["classifier_config"] = classifier_config(ccfg)
+    return Path(path)
+
+
+def _train_classifier(config, model_name: str, auto: dict) -> Path:
+    import contextlib  # noqa: PLC0415
+
+    from ..train import run  # noqa: PLC0415 - training a sub-model is the loop's job
+
+    ccfg = {k: config[k] for k in ("data", "size", "image_size", "crops", "test_fraction", "seed")}
+    ccfg.update(n_synthetic=config["n_synthetic"], epochs=int(config["classifier_epochs"]))
+    ccfg.update(auto)
+    where = "on the same data"
+    if _unlabelled_source(config.get("data")):  # no classes to learn there
+        ccfg.update(data=None, image_size=max(64, int(config["size"])))
+        where = "on the synthetic scenes (--data has no class subfolders)"
+    print(
+        f"{model_name}: no --classifier given; training a classifier first, {where} "
+        f"({ccfg['epochs']} epochs)",
+        file=sys.stderr,
+    )
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the calling run's to print on
+        run_dir, metrics = run(NAME, ccfg, quiet=True)
+    print(
+        f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): "
+        f"{run_dir / 'model.npz'}",
+        file=sys.stderr,
+    )
+    return run_dir / "model.npz"
+
+
+def load_classifier(path, device: str = "cpu"):
+    """A trained classifier from its ``model.npz``: ``(model, config)``, in eval mode.
+
+    Raises :class:`tinycolor.runs.LoadError` when ``path`` is not a classifier checkpoint."""
+    from ..runs import load_model  # noqa: PLC0415
+
+    _, model, config, _ = load_model(path, expect_model=NAME, device=device)
+    return model, config
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str = "cpu", batch=64):
+    """Class probabilities (N, num_classes) of network inputs (N, 1, H, W), in eval mode."""
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with no_grad():
+            for s in range(0, len(L_net), batch):
+                x = Tensor(np.ascontiguousarray(L_net[s : s + batch]), device=device)
+                out.append(F.softmax(model(x), axis=1).numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(out).astype(np.float32)
+
+
+def classification_scores(proba: np.ndarray, labels: np.ndarray, k: int) -> dict:
+    """Accuracy, per-class accuracy (recall), mean cross-entropy and the confusion matrix
+    (rows: true class, columns: predicted)."""
+    pred = proba.argmax(axis=1)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (labels, pred), 1)
+    per_class = [
+        float(confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None
+        for c in range(k)
+    ]
+    nll = -np.log(np.clip(proba[np.arange(len(labels)), labels], 1e-12, 1.0))
+    return {
+        "accuracy": float((pred == labels).mean()),
+        "per_class_accuracy": per_class,
+        "cross_entropy": float(nll.mean()),
+        "confusion": confusion.tolist(),
+    }
+
+
+def evaluate(model: GrayClassifier, data: LabelledData, config, device: str = "cpu") -> dict:
+    """Test accuracy beside two baselines: always the training set's most frequent class
+    (``majority``) and uniform guessing (``chance``)."""
+    L, _, labels = data.test
+    k = len(data.class_names)
+    proba = predict_classes(model, L, device)
+    data.test_pred = proba
+    metrics = classification_scores(proba, labels, k)
+    counts = np.bincount(data.train.labels, minlength=k)
+    metrics["baselines"] = {
+        "majority": {"accuracy": float((labels == counts.argmax()).mean())},
+        "chance": {"accuracy": 1.0 / k, "cross_entropy": float(np.log(k))},
+    }
+    tl, _, tlab = next(data.train.batches(min(len(data.train), 256), np.random.default_rng(5)))
+    train_pred = predict_classes(model, tl, device).argmax(1)
+    metrics["train"] = {"accuracy": float((train_pred == tlab).mean())}
+    metrics["class_names"] = data.class_names
+    metrics["images"] = int(len(labels))
+    metrics["data"] = data.description
+    return metrics
+
+
+def save_figures(model: GrayClassifier, data: LabelledData, config, run_dir, device="cpu"):
+    """``comparison.png``: a grid of test images (the gray input) titled with the predicted
+    and the true class, and the confusion matrix in the title."""
+    from .. import viz  # noqa: PLC0415
+
+    L, _, labels = data.test
+    proba = data.test_pred
+    if proba is None or len(proba) != len(L):
+        proba = predict_classes(model, L, device)
+    k = min(FIGURE_IMAGES, len(L))
+    pick = np.linspace(0, len(L) - 1, k).round().astype(int)
+    names = data.class_names
+    panels = []
+    for i in pick:
+        p = int(proba[i].argmax())
+        mark = "ok" if p == labels[i] else "WRONG"
+        panels.append(
+            (
+                f"predicted {names[p]} ({proba[i, p]:.2f})\ntrue {names[labels[i]]}: {mark}",
+                lab_common.from_net_l(L[i, 0]) / 100.0,
+            )
+        )
+    acc = float((proba.argmax(1) == labels).mean())
+    path = Path(run_dir) / "comparison.png"
+    viz.image_grid(
+        panels, path, ncols=min(4, k), title=f"classifier: held-out test images, accuracy {acc:.2f}"
+    )
+    return [path]
+
+
+def colorize(model, rgb, config, device: str = "cpu"):
+    """The classifier does not colour images: always raises :class:`InputError`."""
+    raise InputError(
+        "classifier is not a colorizer: it predicts an image's class "
+        f"({', '.join(config.get('class_names') or ['...'])}); use its checkpoint with "
+        "`--classifier` of cnn_koala, or colour with a colorizer's checkpoint"
+    )
