@@ -10,7 +10,9 @@ import tinycolor as tc
 
 
 def shapes(min_dims=1, max_dims=4, min_side=1, max_side=5):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
 @st.composite

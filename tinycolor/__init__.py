@@ -2,7 +2,17 @@
 colorizers of the literature built on it."""
 
 from . import backend, functional, nn, optim
-from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, ones, randn, tensor, zeros
+from .autograd import (
+    Function,
+    Tensor,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    ones,
+    randn,
+    tensor,
+    zeros,
+)
 from .backend import DeviceError, cuda_available, get_device, manual_seed, set_device
 from .checkpoint import load, save
 from .gradcheck import GradcheckError, gradcheck
@@ -11,8 +21,27 @@ from .graph import graph
 __version__ = "0.1.0"
 
 __all__ = [
-    "DeviceError", "Function", "GradcheckError", "Tensor", "backend", "cuda_available",
-    "enable_grad", "functional", "get_device", "gradcheck", "is_grad_enabled", "manual_seed",
-    "no_grad", "ones", "randn", "set_device", "tensor", "zeros",
-    "nn", "optim", "save", "load", "graph",
+    "DeviceError",
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "backend",
+    "cuda_available",
+    "enable_grad",
+    "functional",
+    "get_device",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "randn",
+    "set_device",
+    "tensor",
+    "zeros",
+    "nn",
+    "optim",
+    "save",
+    "load",
+    "graph",
 ]
