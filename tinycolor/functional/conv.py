@@ -1,1 +1,856 @@
-__all__: list[str] = []
+"""2-D convolution and transposed convolution, and the im2col / col2im helpers they are built on.
+
+Notation: x of shape (N, C, H, W), weight w of shape (O, C, kh, kw), stride s, dilation d,
+padding p (top/left; bottom/right may differ), output y of shape (N, O, Ho, Wo) with
+Ho = (H + p_top + p_bottom - d (kh - 1) - 1) // s + 1. Written as matrices (PyTorch's
+cross-correlation convention, no kernel flip):
+
+    columns  X[n, (i, j, c), (y, x)] = x_pad[n, c, y s + i d, x s + j d]      (im2col)
+    forward  Y[n] = Wm @ X[n]               Wm[o, (i, j, c)] = w[o, c, i, j]
+    weights  dWm = sum_n G[n] @ X[n]^T      G = dL/dY, summed over blocks of columns
+    input    dX[n] = Wm^T @ G[n], then folded back onto the pixels it came from (col2im);
+             with stride 1 the same thing is a plain convolution of the zero-padded gradient
+             with the flipped, transposed kernel, which needs no scatter at all.
+
+The transposed convolution is, by definition, the input gradient of a convolution; its backward
+pass is a convolution (input gradient) and the same weight product (weight gradient). So the
+three formulas are written once each (``_conv_loop``, ``_conv_input_grad``) and shared by both
+ops.
+
+Speed on the CPU (the NumPy path). The products run on BLAS; what costs besides is memory
+traffic around them, and cores left idle. So:
+
+* the batch goes through in chunks of images and, within a chunk, blocks of output rows whose
+  columns (about 1 MB) stay in the core's L2 cache from their copy to their product; the
+  buffers are kept between calls (fresh arrays would be paid for again in page faults);
+* the columns are rebuilt in the backward pass from the saved input rather than kept (cheaper
+  than the memory: about 300 MB per layer at N=32, 64 channels, 64x64);
+* with stride 1 the columns come from a flat trick: lay the padded image out as Hp*Wp values
+  per channel; tap (i, j) of every output position is then the same array shifted by
+  i d Wp + j d, so the columns of a block are whole rows copied at fixed offsets (one copy
+  call), and outputs are computed on the Ho x Wp grid and cropped. Strided convolutions copy
+  from the ``sliding_window_view`` instead, and fold back with col2im as kh*kw strided
+  slice-adds;
+* the chunks are shared among as many threads as BLAS would use, each running one-threaded
+  BLAS (``_run_chunks``): copies run in parallel too, and no product waits on another thread,
+  which matters most when other processes share the cores.
+
+On CuPy the whole batch goes through at once, and col2im is one ``ElementwiseKernel`` (each
+thread gathers its own pixel's contributions, so no atomics are needed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+__all__ = ["col2im", "conv2d", "conv_transpose2d", "im2col"]
+
+# The columns of one block (a chunk of images, a range of output rows) take about this much.
+_BLOCK_BYTES = 2**20
+# ... but at least this many output positions a block, for the product's sake.
+_MIN_BLOCK_POSITIONS = 256
+# Scratch buffers up to this many bytes are kept between calls (per thread, per dtype, per role).
+_WORKSPACE_MAX_BYTES = 64 * 2**20
+# The stride-1 flat-shift columns on the CPU; tests switch it off to check the general path.
+_FLAT_STRIDE1 = True
+# Chunks shared among threads on the CPU (see ``_run_chunks``); False runs them in turn.
+_PARALLEL = True
+
+_workspace_local = threading.local()
+
+
+def _workspace(xp, role, shape, dtype):
+    """An uninitialised scratch array for the role ``role``, reused between calls on the CPU."""
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    n = math.prod(shape)
+    cache = _workspace_local.__dict__.setdefault("buffers", {})
+    key = (role, np.dtype(dtype).str)
+    buf = cache.get(key)
+    if buf is None or buf.size < n:
+        buf = np.empty(n, dtype=dtype)
+        if buf.nbytes <= _WORKSPACE_MAX_BYTES:
+            cache[key] = buf
+    return buf[:n].reshape(shape)
+
+
+# --------------------------------------------------------------------------- CPU threads
+
+
+class _BlasThreads:
+    """The thread count of NumPy's BLAS (OpenBLAS), read and set through its C API.
+
+    Where no OpenBLAS with that API is found (MKL, Accelerate, another OS), ``workers()`` is 1
+    and the convolutions run their chunks one after another on the BLAS's own threads.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._api = None  # (get, set) once looked up, or () when there is none
+        self._depth = 0
+        self._saved = 1
+
+    def _lookup(self):
+        if self._api is None:
+            self._api = _find_openblas() or ()
+        return self._api
+
+    def workers(self) -> int:
+        with self._lock:
+            api = self._lookup()
+            if not api:
+                return 1
+            return self._saved if self._depth else max(1, api[0]())
+
+    @contextlib.contextmanager
+    def single_threaded(self):
+        """BLAS on one thread inside the block (re-entrant; restored when the last one exits)."""
+        with self._lock:
+            api = self._lookup()
+            if api and self._depth == 0:
+                self._saved = api[0]()
+                api[1](1)
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if api and self._depth == 0:
+                    api[1](self._saved)
+
+
+def _find_openblas():
+    """(get_num_threads, set_num_threads) of the pthreads OpenBLAS that NumPy uses, or None.
+
+    NumPy's wheels carry it in numpy.libs (or numpy/.dylibs); a NumPy built against the
+    system's OpenBLAS shows it in /proc/self/maps (SciPy's own copy is skipped). An OpenMP
+    build is left alone: its thread count is per calling thread.
+    """
+    here = os.path.dirname(np.__file__)
+    paths = []
+    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
+        paths += sorted(glob.glob(os.path.join(here, pattern)))
+    if not paths:
+        try:
+            with open("/proc/self/maps") as maps:
+                for line in maps:
+                    path = line.rsplit(None, 1)[-1]
+                    name = os.path.basename(path).lower()
+                    if "openblas" in name and "scipy.libs" not in path and path not in paths:
+                        paths.append(path)
+        except OSError:
+            pass
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("openblas", "")):
+            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            if get is None or set_ is None:
+                continue
+            parallel = getattr(lib, f"{prefix}_get_parallel{suffix}", None)
+            if parallel is not None:
+                parallel.restype, parallel.argtypes = ctypes.c_int, []
+                if parallel() != 1:  # 0: no threads, 2: OpenMP
+                    return None
+            get.restype, get.argtypes = ctypes.c_int, []
+            set_.restype, set_.argtypes = None, [ctypes.c_int]
+            return get, set_
+    return None
+
+
+_blas = _BlasThreads()
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(workers):
+    key = (os.getpid(), workers)  # a forked child needs threads of its own
+    if key not in _pools:
+        _pools[key] = ThreadPoolExecutor(workers, thread_name_prefix="tinycolor-conv")
+    return _pools[key]
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+class _Geometry(NamedTuple):
+    """Kernel size, stride, dilation and padding (top, bottom, left, right) of a convolution.
+
+    A negative padding crops. The convolution maps an input of size (H, W) to ``out_size``.
+    """
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+
+    def out_size(self, h, w):
+        ho = (h + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        wo = (w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        return ho, wo
+
+
+def _pair(value, name, op):
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value), int(value)
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (a, b)):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(a), int(b)
+
+
+def _pad_into(dst, src, pads):
+    """dst[..., :, :] <- src zero-padded by pads = (top, bottom, left, right); negative crops."""
+    pt, pb, pl, pr = pads
+    h, w = src.shape[-2:]
+    sy0, sy1 = max(0, -pt), h - max(0, -pb)
+    sx0, sx1 = max(0, -pl), w - max(0, -pr)
+    dy0, dx0 = max(0, pt), max(0, pl)
+    dy1, dx1 = dy0 + max(0, sy1 - sy0), dx0 + max(0, sx1 - sx0)
+    dst[..., :dy0, :] = 0
+    dst[..., dy1:, :] = 0
+    dst[..., dy0:dy1, :dx0] = 0
+    dst[..., dy0:dy1, dx1:] = 0
+    if dy1 > dy0 and dx1 > dx0:
+        dst[..., dy0:dy1, dx0:dx1] = src[..., sy0:sy1, sx0:sx1]
+    return dst
+
+
+def _padded_shape(shape, pads):
+    return (*shape[:-2], shape[-2] + pads[0] + pads[1], shape[-1] + pads[2] + pads[3])
+
+
+# --------------------------------------------------------------------------- im2col / col2im
+
+
+def _windows(xpad, geo):
+    """The (N, C, Ho, Wo, kh, kw) view of an already padded array: no copy."""
+    xp = array_module(xpad)
+    khe, kwe = geo.dh * (geo.kh - 1) + 1, geo.dw * (geo.kw - 1) + 1
+    view = xp.lib.stride_tricks.sliding_window_view(xpad, (khe, kwe), axis=(2, 3))
+    return view[:, :, :: geo.sh, :: geo.sw, :: geo.dh, :: geo.dw]
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
+    """The sliding windows of ``x`` (N, C, H, W) as a view of shape (N, C, Ho, Wo, kh, kw).
+
+    ``cols[n, c, y, x, i, j] = x_pad[n, c, y*sh + i*dh, x*sw + j*dw]`` where x_pad is ``x``
+    padded with ``pad_value`` (use ``-inf`` for max pooling). The result is a read-only strided
+    view of the padded array (of ``x`` itself when there is no padding): reduce it, multiply it
+    or copy it, never write through it. Works on NumPy and CuPy (>= 13) arrays.
+    """
+    kh, kw = _pair(kernel_size, "kernel_size", "im2col")
+    sh, sw = _pair(stride, "stride", "im2col")
+    ph, pw = _pair(padding, "padding", "im2col")
+    dh, dw = _pair(dilation, "dilation", "im2col")
+    if x.ndim != 4:
+        raise ValueError(f"im2col: expected a 4-D array (N, C, H, W), got shape {tuple(x.shape)}")
+    geo = _Geometry(kh, kw, sh, sw, dh, dw, ph, ph, pw, pw)
+    _check_geometry("im2col", geo, x.shape)
+    if ph or pw:
+        xp = array_module(x)
+        xpad = xp.full(_padded_shape(x.shape, geo[6:]), pad_value, dtype=x.dtype)
+        xpad[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]] = x
+    else:
+        xpad = x
+    return _windows(xpad, geo)
+
+
+def col2im(cols, input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """The adjoint of ``im2col``: add each window value back onto the pixel it was read from.
+
+    ``cols`` has shape (N, C, Ho, Wo, kh, kw) (any strides, e.g. a transposed view);
+    ``input_size`` is (H, W) of the unpadded input. Returns (N, C, H, W) with
+    ``out[n, c, y*sh + i*dh - ph, x*sw + j*dw - pw] += cols[n, c, y, x, i, j]`` (entries that
+    fall into the padding are dropped). On the CPU: kh*kw strided slice-adds; on CuPy: one
+    elementwise kernel that gathers, for each pixel, the window entries that cover it.
+    """
+    kh, kw = _pair(kernel_size, "kernel_size", "col2im")
+    sh, sw = _pair(stride, "stride", "col2im")
+    ph, pw = _pair(padding, "padding", "col2im")
+    dh, dw = _pair(dilation, "dilation", "col2im")
+    h, w = _pair(input_size, "input_size", "col2im")
+    geo = _Geometry(kh, kw, sh, sw, dh, dw, ph, ph, pw, pw)
+    if cols.ndim != 6:
+        raise ValueError(
+            f"col2im: expected columns of shape (N, C, Ho, Wo, kh, kw), got {tuple(cols.shape)}"
+        )
+    n, c = cols.shape[:2]
+    expected = (n, c, *geo.out_size(h, w), kh, kw)
+    if tuple(cols.shape) != expected:
+        raise ValueError(
+            f"col2im: columns of shape {tuple(cols.shape)} do not match input size {(h, w)} "
+            f"with kernel {(kh, kw)}, stride {(sh, sw)}, padding {(ph, pw)}, dilation "
+            f"{(dh, dw)}; expected {expected}"
+        )
+    xp = array_module(cols)
+    out = xp.zeros((n, c, h, w), dtype=cols.dtype)
+    _col2im_into(out, cols, geo)
+    return out
+
+
+def _col2im_into(dst, cols, geo, oy0=0):
+    """dst (N, C, H, W), zero or holding a partial sum, += col2im(cols (N, C, rows, Wo, kh, kw)),
+    the columns of output rows oy0 .. oy0 + rows."""
+    if array_module(dst) is not np:
+        if oy0 != 0 or cols.shape[2] != geo.out_size(*dst.shape[2:])[0]:
+            raise ValueError("col2im on CuPy folds whole images only")
+        dst += _col2im_cuda(cols, dst.shape, geo)
+        return dst
+    h, w = dst.shape[-2:]
+    rows, wo = cols.shape[2:4]
+    ho = geo.out_size(h, w)[0]
+    for i in range(geo.kh):
+        y_lo, y_hi = _tap_range(i, geo.sh, geo.dh, geo.pt, h, ho)
+        y_lo, y_hi = max(y_lo, oy0), min(y_hi, oy0 + rows)
+        if y_hi <= y_lo:
+            continue
+        y0 = y_lo * geo.sh + i * geo.dh - geo.pt
+        dst_rows = slice(y0, y0 + (y_hi - y_lo - 1) * geo.sh + 1, geo.sh)
+        for j in range(geo.kw):
+            x_lo, x_hi = _tap_range(j, geo.sw, geo.dw, geo.pl, w, wo)
+            if x_hi <= x_lo:
+                continue
+            x0 = x_lo * geo.sw + j * geo.dw - geo.pl
+            dst_cols = slice(x0, x0 + (x_hi - x_lo - 1) * geo.sw + 1, geo.sw)
+            dst[:, :, dst_rows, dst_cols] += cols[:, :, y_lo - oy0 : y_hi - oy0, x_lo:x_hi, i, j]
+    return dst
+
+
+def _tap_range(i, s, d, p, n, n_out):
+    """The output positions o (lo <= o < hi) whose tap i reads an input pixel o*s + i*d - p
+    inside [0, n)."""
+    lo = max(0, -((i * d - p) // s))  # ceil((p - i d) / s)
+    hi = min(n_out, (n - 1 + p - i * d) // s + 1)
+    return lo, hi
+
+
+_COL2IM_KERNEL = None
+
+
+def _col2im_cuda(cols, shape, geo):
+    """col2im on CuPy: one thread per output pixel sums the window entries that read it."""
+    global _COL2IM_KERNEL
+    from ..backend import cupy  # noqa: PLC0415 - only reached with a CuPy array
+
+    cp = cupy()
+    if _COL2IM_KERNEL is None:
+        _COL2IM_KERNEL = cp.ElementwiseKernel(
+            "raw T col, int32 C, int32 H, int32 W, int32 Ho, int32 Wo, int32 kh, int32 kw, "
+            "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw, "
+            "int64 s0, int64 s1, int64 s2, int64 s3, int64 s4, int64 s5",
+            "T img",
+            """
+            const int px = i % W;
+            const int py = (i / W) % H;
+            const int ch = (i / ((long long)W * H)) % C;
+            const long long b = i / ((long long)W * H * C);
+            T acc = 0;
+            for (int ki = 0; ki < kh; ++ki) {
+                const int ty = py + ph - ki * dh;
+                if (ty < 0 || ty % sh != 0) continue;
+                const int oy = ty / sh;
+                if (oy >= Ho) continue;
+                for (int kj = 0; kj < kw; ++kj) {
+                    const int tx = px + pw - kj * dw;
+                    if (tx < 0 || tx % sw != 0) continue;
+                    const int ox = tx / sw;
+                    if (ox >= Wo) continue;
+                    acc += col[b * s0 + ch * s1 + oy * s2 + ox * s3 + ki * s4 + kj * s5];
+                }
+            }
+            img = acc;
+            """,
+            "tinycolor_col2im",
+        )
+    # Index the columns through their own strides, in elements, on a C-contiguous array with
+    # the same memory (a transposed view of contiguous columns needs no copy).
+    order = sorted(range(6), key=lambda a: -cols.strides[a])
+    base = cols.transpose(order)
+    if not base.flags.c_contiguous:
+        cols = cp.ascontiguousarray(cols)
+        base = cols
+    strides = [st // cols.itemsize for st in cols.strides]
+    n, c, h, w = shape
+    out = cp.empty((n, c, h, w), dtype=cols.dtype)
+    ho, wo = cols.shape[2:4]
+    _COL2IM_KERNEL(
+        base, c, h, w, ho, wo, geo.kh, geo.kw, geo.sh, geo.sw, geo.pt, geo.pl, geo.dh, geo.dw,
+        *strides, out,
+    )  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- column plans
+
+
+class _Plan:
+    """How the columns of one convolution are built and used, on one chunk of images at a time
+    and, within it, one block of output rows at a time (on the CPU a block's columns, about
+    ``_BLOCK_BYTES``, stay in the core's L2 cache between their copy and their product).
+
+    ``width`` is the number of columns per output row: Wo, or Wp on the flat grid.
+    """
+
+    width: int
+
+    def __init__(self, xp, shape, geo, dtype):
+        n, c, h, w = shape
+        self.xp, self.geo, self.dtype = xp, geo, np.dtype(dtype)
+        self.c, self.ho, self.wo = c, *geo.out_size(h, w)
+        self.k = geo.kh * geo.kw * c
+        self.chunk, self.rows = _blocking(xp, n, self.ho, self.k, self.width, self.dtype)
+
+    def run(self, xc, wm=None, out=None, bias=None, g=None):
+        """For a chunk xc (B, C, H, W): out (B, O, Ho, Wo) <- wm (O, K) @ columns (+ bias) when
+        out is given; returns dW^T = sum columns @ G^T (K, O) for g (B, O, Ho, Wo) when given."""
+        xp, b = self.xp, xc.shape[0]
+        src = self.prepare(xc)
+        grid = None if g is None else self.grad_grid(g)
+        dwt = None
+        for r0 in range(0, self.ho, self.rows):
+            r1 = min(self.ho, r0 + self.rows)
+            cols = self.block_columns(src, b, r0, r1)  # (B, K, L)
+            if out is not None:
+                self.block_product(wm, cols, out, r0, r1, bias)
+            if grid is not None:
+                gb = grid[:, :, r0:r1].reshape(b, grid.shape[1], cols.shape[2])
+                part = xp.matmul(cols, gb.transpose(0, 2, 1))  # (B, K, O)
+                part = part[0] if b == 1 else part.sum(axis=0)
+                if dwt is None:
+                    dwt = part
+                else:
+                    dwt += part
+        return dwt
+
+    def block_product(self, wm, cols, out, r0, r1, bias):
+        b, o = out.shape[:2]
+        rows = r1 - r0
+        if self.width == self.wo and (rows == self.ho or self.xp is np):
+            # Straight into out: its rows r0..r1 are (B, O, rows * Wo) with strides to spare.
+            block = out[:, :, r0:r1]
+            if rows == self.ho:
+                target = block.reshape(b, o, rows * self.wo)
+            else:
+                strides = (*block.strides[:2], block.strides[3])
+                target = np.lib.stride_tricks.as_strided(block, (b, o, rows * self.wo), strides)
+            self.xp.matmul(wm, cols, out=target)
+            if bias is not None:
+                block += bias
+            return
+        prod = _workspace(self.xp, "conv.product", (b, o, cols.shape[2]), self.dtype)
+        self.xp.matmul(wm, cols, out=prod)
+        valid = prod.reshape(b, o, rows, self.width)[..., : self.wo]
+        if bias is None:
+            out[:, :, r0:r1] = valid
+        else:
+            self.xp.add(valid, bias, out=out[:, :, r0:r1])
+
+
+class _WindowPlan(_Plan):
+    """Columns copied from the sliding-window view of the padded chunk: any stride."""
+
+    def __init__(self, xp, shape, geo, dtype):
+        self.width = geo.out_size(*shape[2:])[1]
+        super().__init__(xp, shape, geo, dtype)
+
+    def prepare(self, xc):
+        pads = self.geo[6:]
+        if any(pads):
+            shape = _padded_shape(xc.shape, pads)
+            xc = _pad_into(_workspace(self.xp, "conv.pad", shape, self.dtype), xc, pads)
+        return _windows(xc, self.geo)  # (B, C, Ho, Wo, kh, kw)
+
+    def block_columns(self, view, b, r0, r1):
+        geo = self.geo
+        shape = (b, geo.kh, geo.kw, self.c, r1 - r0, self.wo)
+        cols = _workspace(self.xp, "conv.cols", shape, self.dtype)
+        cols[...] = view[:, :, r0:r1].transpose(0, 4, 5, 1, 2, 3)
+        return cols.reshape(b, self.k, (r1 - r0) * self.wo)
+
+    def grad_grid(self, g):
+        return g
+
+
+class _FlatPlan(_Plan):
+    """Stride-1 columns on the CPU by the flat-shift trick (see the module docstring).
+
+    For image b, channel c, tap t = (i, j) and grid position r = y*Wp + x:
+    cols[b, t, c, r] = flat[b*C*R + c*R + o_t + r] with R = Hp*Wp and o_t = i*dh*Wp + j*dw, so
+    that each tap of a block is one strided copy of whole rows. Products are computed on the
+    Ho x Wp grid and cropped to Ho x Wo; the Wp - Wo positions at the end of each row read
+    neighbouring values, are never used, and get zero gradient.
+    """
+
+    def __init__(self, xp, shape, geo, dtype):
+        self.hp, self.wp = shape[2] + geo.pt + geo.pb, shape[3] + geo.pl + geo.pr
+        self.width, self.r = self.wp, self.hp * self.wp
+        self.offsets = [
+            i * geo.dh * self.wp + j * geo.dw for i in range(geo.kh) for j in range(geo.kw)
+        ]
+        super().__init__(xp, shape, geo, dtype)
+
+    def prepare(self, xc):
+        """The padded chunk, flat, seen as taps[i, j, b, c, r] = flat[o_ij + b C R + c R + r]."""
+        geo, b, cr = self.geo, xc.shape[0], self.c * self.r
+        # The last channel's last row of windows reads dw (kw - 1) values past the image.
+        tail = geo.dw * (geo.kw - 1)
+        flat = _workspace(np, "conv.flat", (b * cr + tail,), self.dtype)
+        _pad_into(flat[: b * cr].reshape(b, self.c, self.hp, self.wp), xc, geo[6:])
+        flat[b * cr :] = 0
+        size = self.dtype.itemsize
+        shape = (geo.kh, geo.kw, b, self.c, self.ho * self.wp)
+        strides = (geo.dh * self.wp * size, geo.dw * size, cr * size, self.r * size, size)
+        return np.lib.stride_tricks.as_strided(flat, shape, strides, writeable=False)
+
+    def block_columns(self, taps, b, r0, r1):
+        length = (r1 - r0) * self.wp
+        shape = (b, self.geo.kh, self.geo.kw, self.c, length)
+        cols = _workspace(np, "conv.cols", shape, self.dtype)
+        cols[...] = taps[..., r0 * self.wp : r1 * self.wp].transpose(2, 0, 1, 3, 4)
+        return cols.reshape(b, self.k, length)
+
+    def grad_grid(self, g):
+        b, o = g.shape[:2]
+        grid = _workspace(np, "conv.grid", (b, o, self.ho, self.wp), self.dtype)
+        return _pad_into(grid, g, (0, 0, 0, self.wp - self.wo))
+
+
+def _blocking(xp, n, ho, k, width, dtype):
+    """(images per chunk, output rows per block) for k-row columns, ``width`` of them a row.
+
+    The whole batch at once on the GPU. On the CPU a block holds about ``_BLOCK_BYTES`` of
+    columns (but at least _MIN_BLOCK_POSITIONS positions), several small images at a
+    time if need be, with at least two chunks per worker thread to share out.
+    """
+    if xp is not np:
+        return n, ho
+    budget, per_row = max(1, _BLOCK_BYTES // dtype.itemsize), max(1, k * width)
+    chunk = budget // (per_row * ho)
+    workers = _blas.workers() if _PARALLEL else 1
+    if workers > 1:
+        chunk = min(chunk, -(-n // (2 * workers)))
+    chunk = max(1, min(n, chunk))
+    rows = max(1, budget // (chunk * per_row), -(-_MIN_BLOCK_POSITIONS // width))
+    blocks = -(-ho // rows)
+    return chunk, -(-ho // blocks)  # blocks of even size: no small last one
+
+
+def _run_chunks(xp, n, chunk, work):
+    """[work(n0, n1) for each chunk of the batch], in order.
+
+    On the CPU the chunks are shared among as many threads as BLAS would use, each running
+    single-threaded BLAS: one chunk's copies and products per thread at a time, with no
+    synchronisation inside a product. (Two-threaded products called one after another keep
+    a core idle during every copy, and spin-wait badly when other processes share the cores.)
+    """
+    ranges = [(n0, min(n, n0 + chunk)) for n0 in range(0, n, chunk)]
+    workers = _blas.workers() if xp is np and _PARALLEL else 1
+    if workers < 2 or len(ranges) < 2:
+        return [work(n0, n1) for n0, n1 in ranges]
+    with _blas.single_threaded():
+        return list(_pool(workers).map(lambda r: work(*r), ranges))
+
+
+def _plan(xp, shape, geo, dtype):
+    if xp is np and _FLAT_STRIDE1 and geo.sh == 1 and geo.sw == 1:
+        return _FlatPlan(xp, shape, geo, dtype)
+    return _WindowPlan(xp, shape, geo, dtype)
+
+
+# --------------------------------------------------------------------------- the three formulas
+
+
+def _weight_matrix(w):
+    """(O, C, kh, kw) -> Wm (O, kh*kw*C), columns ordered like the column rows (i, j, c)."""
+    o = w.shape[0]
+    return array_module(w).ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
+
+
+def _conv_loop(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
+    """One pass over the columns of x: y = conv2d(x, w) + bias and/or the weight gradient
+    dW[o, c, i, j] = sum_{n, y, x} G[n, o, y, x] X[n, (i, j, c), (y, x)] for G = weight_grad_of
+    (the gradient of y). Returns (y or None, dW or None)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    plan = _plan(xp, x.shape, geo, x.dtype)
+    out = xp.empty((n, o, plan.ho, plan.wo), dtype=x.dtype) if want_out else None
+    wm = _weight_matrix(w) if want_out else None
+    bias = None if bias is None else bias.reshape(o, 1, 1)
+    g = weight_grad_of
+
+    def work(n0, n1):
+        return plan.run(
+            x[n0:n1],
+            wm,
+            None if out is None else out[n0:n1],
+            bias,
+            None if g is None else g[n0:n1],
+        )
+
+    partials = _run_chunks(xp, n, plan.chunk, work)
+    dw = None
+    if g is not None:
+        dwt = partials[0] if partials else xp.zeros((plan.k, o), dtype=x.dtype)
+        for part in partials[1:]:
+            dwt += part
+        dw = xp.ascontiguousarray(dwt.reshape(geo.kh, geo.kw, c, o).transpose(3, 2, 0, 1))
+    return out, dw
+
+
+def _conv_input_grad(g, w, geo, in_hw, bias=None):
+    """dx = d<g, conv2d(x, w)>/dx for x of spatial size in_hw (the transposed convolution).
+
+    Stride 1: dx is the convolution of g, padded by d (k - 1) - p (crop where negative), with
+    the kernel flipped and its two channel axes swapped. Otherwise: dX = Wm^T @ G by blocks of
+    rows, folded back with col2im.
+    """
+    xp = array_module(g)
+    n, o, ho, wo = g.shape
+    c, h, wd = w.shape[1], *in_hw
+    if geo.sh == 1 and geo.sw == 1:
+        flipped = w[:, :, ::-1, ::-1].swapaxes(0, 1)
+        gradient_geo = _Geometry(
+            geo.kh, geo.kw, 1, 1, geo.dh, geo.dw,
+            geo.dh * (geo.kh - 1) - geo.pt, h - ho + geo.pt,
+            geo.dw * (geo.kw - 1) - geo.pl, wd - wo + geo.pl,
+        )  # fmt: skip
+        return _conv_loop(g, flipped, gradient_geo, bias=bias)[0]
+    wm_t = xp.ascontiguousarray(_weight_matrix(w).T)  # (K, O)
+    k = wm_t.shape[0]
+    dx = xp.zeros((n, c, h, wd), dtype=g.dtype)
+    chunk, rows = _blocking(xp, n, ho, k, wo, np.dtype(g.dtype))
+
+    def work(n0, n1):
+        b = n1 - n0
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            gb = g[n0:n1, :, r0:r1].reshape(b, o, (r1 - r0) * wo)
+            dcols = _workspace(xp, "col2im.cols", (b, k, (r1 - r0) * wo), g.dtype)
+            xp.matmul(wm_t, gb, out=dcols)
+            dcols = dcols.reshape(b, geo.kh, geo.kw, c, r1 - r0, wo).transpose(0, 3, 4, 5, 1, 2)
+            _col2im_into(dx[n0:n1], dcols, geo, r0)
+        if bias is not None:
+            dx[n0:n1] += bias.reshape(c, 1, 1)
+
+    _run_chunks(xp, n, chunk, work)
+    return dx
+
+
+# --------------------------------------------------------------------------- the Functions
+
+
+class Conv2d(Function):
+    """y[n, o] = b[o] + sum_c x[n, c] (cross-correlated with) w[o, c], strided, dilated, padded.
+
+    dx = conv_transpose2d(g, w) (``_conv_input_grad``);
+    dw[o, c, i, j] = sum_{n, y, x} g[n, o, y, x] x_pad[n, c, y s + i d, x s + j d];
+    db[o] = sum_{n, y, x} g[n, o, y, x].
+    """
+
+    def forward(self, x, w, b=None, geometry=None):
+        w = w.astype(x.dtype, copy=False)
+        b = None if b is None else b.astype(x.dtype, copy=False)
+        self.geo = geometry
+        self.save_for_backward(x, w)
+        return _conv_loop(x, w, geometry, bias=b)[0]
+
+    def backward(self, g):
+        x, w = self.saved
+        need = self.needs_input_grad
+        g = array_module(g).ascontiguousarray(g, dtype=x.dtype)
+        dx = _conv_input_grad(g, w, self.geo, x.shape[2:]) if need[0] else None
+        dw = _conv_loop(x, w, self.geo, want_out=False, weight_grad_of=g)[1] if need[1] else None
+        if len(need) == 2:
+            return dx, dw
+        return dx, dw, (g.sum(axis=(0, 2, 3)) if need[2] else None)
+
+
+class ConvTranspose2d(Function):
+    """y = the input gradient of a convolution with weight w (in, out, kh, kw), plus b.
+
+    y[n, c, y s + i d - p, x s + j d - p] += sum_o x[n, o, y, x] w[o, c, i, j];
+    dx = conv2d(g, w) (same stride, padding, dilation), dw from the same columns of g,
+    db[c] = sum of g over n, y, x.
+    """
+
+    def forward(self, x, w, b=None, geometry=None, out_hw=None):
+        w = w.astype(x.dtype, copy=False)
+        b = None if b is None else b.astype(x.dtype, copy=False)
+        self.geo = geometry
+        self.save_for_backward(x, w)
+        return _conv_input_grad(x, w, geometry, out_hw, bias=b)
+
+    def backward(self, g):
+        x, w = self.saved
+        need = self.needs_input_grad
+        g = array_module(g).ascontiguousarray(g, dtype=x.dtype)
+        dx, dw = _conv_loop(g, w, self.geo, want_out=need[0], weight_grad_of=x if need[1] else None)
+        if len(need) == 2:
+            return dx, dw
+        return dx, dw, (g.sum(axis=(0, 2, 3)) if need[2] else None)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _describe(op, w, transposed=False):
+    cin, cout = (w.shape[0], w.shape[1]) if transposed else (w.shape[1], w.shape[0])
+    return f"{op}({cin}->{cout}, kernel {w.shape[2]}x{w.shape[3]})"
+
+
+def _check_hyperparameters(op, geo):
+    if geo.kh < 1 or geo.kw < 1:
+        raise ValueError(f"{op}: kernel size must be positive, got {(geo.kh, geo.kw)}")
+    if geo.sh < 1 or geo.sw < 1:
+        raise ValueError(f"{op}: stride must be positive, got {(geo.sh, geo.sw)}")
+    if geo.dh < 1 or geo.dw < 1:
+        raise ValueError(f"{op}: dilation must be positive, got {(geo.dh, geo.dw)}")
+    if min(geo[6:]) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {tuple(geo[6:])}")
+
+
+def _check_geometry(op, geo, shape):
+    _check_hyperparameters(op, geo)
+    hp, wp = shape[-2] + geo.pt + geo.pb, shape[-1] + geo.pl + geo.pr
+    khe, kwe = geo.dh * (geo.kh - 1) + 1, geo.dw * (geo.kw - 1) + 1
+    if hp < khe or wp < kwe:
+        raise ValueError(
+            f"{op}: input of shape {tuple(shape)}, padded to {hp}x{wp}, is smaller than the "
+            f"kernel ({khe}x{kwe} with dilation {(geo.dh, geo.dw)})"
+        )
+
+
+def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups):
+    """Check ndims, channel counts and the bias; return the op's name for messages."""
+    if weight.ndim != 4:
+        layout = "(in, out, kh, kw)" if transposed else "(out, in, kh, kw)"
+        raise ValueError(f"{op}: expected a 4-D weight {layout}, got shape {weight.shape}")
+    name = _describe(op, weight, transposed)
+    if groups != 1:
+        raise ValueError(f"{name}: groups={groups!r} is not supported, only groups=1")
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    channels = weight.shape[channel_axis]
+    if x.shape[1] != channels:
+        raise ValueError(
+            f"{name}: expected input with {channels} channels, got {x.shape} "
+            f"(weight {weight.shape})"
+        )
+    out_channels = weight.shape[1 - channel_axis]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{name}: expected a bias of shape ({out_channels},), got {bias.shape}")
+    return name
+
+
+def _unbatched(x):
+    """PyTorch accepts one image (C, H, W); add the batch axis (the caller removes it)."""
+    if isinstance(x, Tensor) and x.ndim == 3:
+        return x.reshape(1, *x.shape), True
+    return x, False
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D convolution (cross-correlation), as ``torch.nn.functional.conv2d`` (groups=1 only).
+
+    x (N, C, H, W) or (C, H, W); weight (O, C, kh, kw); bias (O,) or None. ``stride``,
+    ``padding`` and ``dilation`` are ints or (h, w) pairs; ``padding`` may also be 'valid' (0)
+    or 'same' (stride 1 only; an odd total is padded one more at the bottom/right, as in
+    PyTorch). Output (N, O, Ho, Wo), Ho = (H + 2 ph - dh (kh - 1) - 1) // sh + 1.
+    """
+    x, unbatched = _unbatched(x)
+    name = _check_inputs("conv2d", x, weight, bias, 1, False, groups)
+    kh, kw = weight.shape[2:]
+    sh, sw = _pair(stride, "stride", name)
+    dh, dw = _pair(dilation, "dilation", name)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0, 0)
+        elif padding == "same":
+            if (sh, sw) != (1, 1):
+                raise ValueError(f"{name}: padding='same' needs stride 1, got {(sh, sw)}")
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise ValueError(
+                f"{name}: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
+            )
+    else:
+        ph, pw = _pair(padding, "padding", name)
+        pads = (ph, ph, pw, pw)
+    geo = _Geometry(kh, kw, sh, sw, dh, dw, *pads)
+    _check_geometry(name, geo, x.shape)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv2d.apply(*args, geometry=geo)
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def conv_transpose2d(
+    x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1, *, groups=1
+) -> Tensor:
+    """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d`` (groups=1 only;
+    unlike PyTorch, whose 7th positional argument is groups, dilation comes 7th here).
+
+    The gradient of ``conv2d`` with respect to its input: x (N, Cin, H, W) or (Cin, H, W);
+    weight (Cin, Cout, kh, kw), the same tensor a conv2d from Cout to Cin channels would use;
+    bias (Cout,) or None. Output (N, Cout, Ho, Wo) with
+    Ho = (H - 1) sh - 2 ph + dh (kh - 1) + output_padding_h + 1; ``output_padding`` (smaller
+    than the stride or the dilation) picks among the input sizes a strided conv2d maps to H.
+    """
+    x, unbatched = _unbatched(x)
+    name = _check_inputs("conv_transpose2d", x, weight, bias, 0, True, groups)
+    kh, kw = weight.shape[2:]
+    sh, sw = _pair(stride, "stride", name)
+    ph, pw = _pair(padding, "padding", name)
+    oh, ow = _pair(output_padding, "output_padding", name)
+    dh, dw = _pair(dilation, "dilation", name)
+    _check_hyperparameters(name, _Geometry(kh, kw, sh, sw, dh, dw, ph, ph, pw, pw))
+    for op_, s, d, axis in ((oh, sh, dh, "height"), (ow, sw, dw, "width")):
+        if op_ < 0 or (op_ >= s and op_ >= d):
+            raise ValueError(
+                f"{name}: output_padding must be non-negative and smaller than either the "
+                f"stride or the dilation, got output_padding {(oh, ow)} ({axis}) with stride "
+                f"{(sh, sw)} and dilation {(dh, dw)}"
+            )
+    h, w = x.shape[2:]
+    out_h = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oh + 1
+    out_w = (w - 1) * sw - 2 * pw + dw * (kw - 1) + ow + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"{name}: input of shape {x.shape} gives an empty output ({out_h}x{out_w}); "
+            f"the padding {(ph, pw)} is too large"
+        )
+    # The convolution this is the input gradient of: from (out_h, out_w) back to (h, w). The
+    # bottom/right padding p - output_padding makes its output exactly h x w (negative crops).
+    geo = _Geometry(kh, kw, sh, sw, dh, dw, ph, ph - oh, pw, pw - ow)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = ConvTranspose2d.apply(*args, geometry=geo, out_hw=(out_h, out_w))
+    return y.reshape(*y.shape[1:]) if unbatched else y
