@@ -1,0 +1,187 @@
+"""``python -m tinycolor.evaluate``: whole-image metrics of a checkpoint beside its baselines.
+
+A tiny cnn_regression is trained once (1 epoch, 16x16) on a temporary folder of three small
+colour images; the command is then checked against a direct recomputation of its numbers,
+and its bad inputs against the one-line, exit-2 convention of the other commands.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinycolor import metrics as M
+from tinycolor.color import lab_to_rgb
+from tinycolor.data import ImageFolder, transforms
+from tinycolor.evaluate import main
+from tinycolor.imageio import write_png
+from tinycolor.models import lab_common
+from tinycolor.runs import load_model
+
+SIZE = 24  # --size of the evaluation (short side)
+SHAPES = [(24, 32), (28, 24), (24, 24)]
+
+
+def _colour_image(h, w, seed):
+    """A smooth colourful image: per-channel ramps at random angles plus a little noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    chans = []
+    for _ in range(3):
+        a, b, c = rng.uniform(-1, 1, 3)
+        chans.append(0.5 + 0.4 * np.sin(3 * (a * x + b * y) + c))
+    img = np.stack(chans, -1) + rng.normal(0, 0.03, (h, w, 3))
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from tinycolor import train
+
+    root = tmp_path_factory.mktemp("evaluate")
+    data = root / "photos"
+    for k, (h, w) in enumerate(SHAPES):
+        write_png(data / f"img{k}.png", _colour_image(h, w, k))
+    run = root / "run"
+    argv = ["cnn_regression", "--epochs", "1", "--size", "16", "--image-size", "24"]
+    argv += ["--crops", "2", "--conv1", "4", "--conv2", "4", "--fc1", "8", "--fc2", "8"]
+    argv += ["--data", str(data), "--out", str(run), "--quiet"]
+    assert train.main(argv) == 0
+    return root, data, run / "model.npz"
+
+
+@pytest.fixture(scope="module")
+def result(trained):
+    root, data, ckpt = trained
+    out_json = root / "eval.json"
+    rc = main(
+        ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE)]
+        + ["--json", str(out_json), "--out", str(root / "eval"), "--quiet"]
+    )
+    assert rc == 0
+    return json.loads(out_json.read_text())
+
+
+def test_output_has_every_metric_for_model_and_baselines(trained, result):
+    root, _, ckpt = trained
+    assert result["images"] == len(SHAPES)
+    for who in ("model", "gray", "mean_ab"):
+        assert set(result[who]) == set(lab_common.METRIC_KEYS)
+        for key, v in result[who].items():
+            assert isinstance(v, float) and math.isfinite(v), (who, key, v)
+    assert math.isfinite(result["truth"]["colorfulness"]) and result["truth"]["colorfulness"] > 5
+    # the gray baseline has no colour at all (up to float rounding in Lab -> sRGB)
+    assert abs(result["gray"]["colorfulness"]) < 0.05
+    assert 0 <= result["model"]["acc10"] <= 1 and 0 <= result["model"]["auc"] <= 1
+    assert result["prior_source"].startswith("checkpoint")
+    _, _, config, _ = load_model(ckpt)
+    assert result["mean_ab_value"] == config["mean_ab"]
+    assert (root / "eval" / "samples.png").stat().st_size > 0
+
+
+def _recompute(ckpt, data):
+    """Each image's truth Lab and the model's ab, computed here without tinycolor.evaluate."""
+    module, model, config, _ = load_model(ckpt)
+    ds = ImageFolder(data, size=SIZE, cache=False)
+    out = {}
+    s = int(config["size"])
+    for name, i in zip(ds.names, range(len(ds))):
+        lab = np.asarray(ds.lab(i), np.float32)
+        h, w = lab.shape[:2]
+        L_small = transforms.resize(lab[..., 0], (s, s))
+        x = lab_common.to_net_l(L_small)[None, None]
+        ab = lab_common.predict_batches(module.predict_ab, model, x, config, "cpu")[0]
+        ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
+        out[name] = (lab, ab, module, model, config)
+    return out
+
+
+def test_numbers_match_a_direct_recomputation(trained, result):
+    _, data, ckpt = trained
+    images = _recompute(ckpt, data)
+    name = "img0.png"
+    lab, ab, module, model, config = images[name]
+    truth_ab = lab.transpose(2, 0, 1)[None, 1:]
+    rgb_pred = np.asarray(lab_to_rgb(np.concatenate([lab[..., :1], ab.transpose(1, 2, 0)], -1)))
+    rgb_true = np.asarray(lab_to_rgb(lab))
+    row = next(r for r in result["per_image"] if r["name"] == name)
+    assert row["shape"] == list(lab.shape[:2])
+    np.testing.assert_allclose(row["psnr"], M.psnr(rgb_pred, rgb_true), rtol=1e-5)
+    np.testing.assert_allclose(row["ssim"], M.ssim(rgb_pred, rgb_true), rtol=1e-5)
+    np.testing.assert_allclose(row["colorfulness"], M.colorfulness(rgb_pred), rtol=1e-5)
+    np.testing.assert_allclose(row["acc10"], M.acc_within(ab[None], truth_ab, channel_axis=1))
+    np.testing.assert_allclose(row["auc"], M.auc_ab(ab[None], truth_ab, channel_axis=1))
+    # the same image through the model's own colorize (uint8 output): nearly the same PSNR
+    pred = module.colorize(model, rgb_true, config)
+    assert abs(M.psnr(pred.astype(np.float32) / 255, rgb_true) - row["psnr"]) < 0.3
+
+    # pooled over every pixel of every image: acc10 and AuC, model and mean-ab baseline
+    flat_pred = np.concatenate([a.reshape(2, -1) for _, a, *_ in images.values()], axis=1)
+    flat_true = np.concatenate([lb[..., 1:].reshape(-1, 2).T for lb, *_ in images.values()], axis=1)
+    np.testing.assert_allclose(
+        result["model"]["acc10"], M.acc_within(flat_pred, flat_true, channel_axis=0), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        result["model"]["auc"], M.auc_ab(flat_pred, flat_true, channel_axis=0), rtol=1e-9
+    )
+    mean = np.asarray(config["mean_ab"], np.float32)[:, None] * np.ones_like(flat_true)
+    np.testing.assert_allclose(
+        result["mean_ab"]["acc10"], M.acc_within(mean, flat_true, channel_axis=0), rtol=1e-9
+    )
+    w = M.rebalanced_pixel_weights(flat_true, np.asarray(config["prior"]), channel_axis=0)
+    np.testing.assert_allclose(
+        result["model"]["auc_rebalanced"],
+        M.auc_ab(flat_pred, flat_true, weights=w, channel_axis=0),
+        rtol=1e-6,
+    )
+    # the gray baseline's PSNR: the truth's L with ab = 0 against the truth, averaged
+    gray_psnr = [
+        M.psnr(np.asarray(lab_to_rgb(lb * np.array([1, 0, 0], np.float32))), lab_to_rgb(lb))
+        for lb, *_ in images.values()
+    ]
+    np.testing.assert_allclose(result["gray"]["psnr"], np.mean(gray_psnr), rtol=1e-5)
+
+
+def _fails(argv, capsys, match):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("python -m tinycolor.evaluate: error:") and match in err, err
+
+
+def test_bad_inputs_exit_2_with_one_line(trained, tmp_path, capsys):
+    _, data, ckpt = trained
+    _fails(["--checkpoint", str(tmp_path / "none.npz"), "--data", str(data)], capsys, "none.npz")
+    _fails(["--checkpoint", str(ckpt), "--data", str(tmp_path / "nowhere")], capsys, "nowhere")
+    (tmp_path / "empty").mkdir()
+    _fails(["--checkpoint", str(ckpt), "--data", str(tmp_path / "empty")], capsys, "empty")
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    _fails(["--checkpoint", str(tmp_path / "junk.npz"), "--data", str(data)], capsys, "junk.npz")
+
+
+def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
+    import tinycolor
+    from tinycolor.models import classifier
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    config = dict(classifier.DEFAULTS, class_names=["a", "b", "c"])
+    path = tmp_path / "clf.npz"
+    tinycolor.save(classifier.build_model(config), path, meta=checkpoint_meta("classifier", config))
+    _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
+
+
+def test_bench_models_quick_smoke():
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_models.py"
+    argv = [sys.executable, str(bench), "--quick", "--no-torch", "--models", "cnn_regression"]
+    argv += ["--batch-size", "4", "--size", "16", "--warmup", "1", "--steps", "1"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("cnn_regression"))
+    assert float(row.split()[2]) > 0  # images/s

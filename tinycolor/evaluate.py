@@ -1,0 +1,419 @@
+"""``python -m tinycolor.evaluate --checkpoint CKPT [--data DIR] [--size 256] [--json OUT]``.
+
+Score a trained colorizer on whole images, beside two baselines on the very same pixels:
+
+- ``gray``: ab = 0 everywhere (the gray input itself);
+- ``mean_ab``: the training set's mean ab everywhere (stored in the checkpoint's config).
+
+Each image of ``--data`` (a folder, or ``skimage`` for the colour photos scikit-image ships,
+the default) is resized so its short side is ``--size`` and shown to the model whole:
+
+- a fully convolutional model (one with a ``STRIDE``, or a network with a ``stride``) sees it
+  centre-cropped to a multiple of that stride (less than one stride is lost per side);
+- a fixed-size model (a network with an input ``size``, cnn_regression) sees it resized to its
+  input size, and its predicted ab is resized back, as ``colorize`` does;
+- any other colorizer goes through its own ``colorize`` (a uint8 picture whose ab is read back).
+
+The metrics are those of ``tinycolor.models.lab_common.score`` (PSNR, SSIM, acc10, AuC,
+rebalanced AuC, colourfulness). PSNR, SSIM and colourfulness are averaged over images; acc10
+and the AuCs pool every pixel of every image (an image weighs by its pixel count, or, for the
+rebalanced AuC, by the sum of its pixels' weights), as the training run's ``metrics.json``
+pools its test tiles. The rebalanced AuC weighs a pixel by 1 / prior of its true colour's bin;
+the prior is the training set's (``prior`` in the checkpoint) when stored, else the evaluated
+images' own, and ``prior_source`` in the output says which.
+
+Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
+(default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
+``{"model": {...}, "gray": {...}, "mean_ab": {...}, "truth": {"colorfulness"}, "images": N,
+...}``. A checkpoint that is not a colorizer's (the ``classifier``), a missing checkpoint or
+folder, or a folder without colour images ends with a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import argtypes
+
+PROG = "python -m tinycolor.evaluate"
+SAMPLE_ROWS = 6  # images shown in samples.png
+__all__ = ["EvaluationError", "aggregate", "evaluate_checkpoint", "image_scores", "main"]
+
+
+class EvaluationError(ValueError):
+    """A checkpoint or dataset that cannot be evaluated; a one-line message."""
+
+
+# --------------------------------------------------------------------------- how a model sees
+
+
+def input_mode(module, model) -> tuple[str, int | None]:
+    """How whole images reach the model: ``("stride", m)`` (fully convolutional, sides a
+    multiple of m), ``("fixed", s)`` (resized to s x s and back), or ``("colorize", None)``."""
+    if not hasattr(module, "predict_ab"):
+        return "colorize", None
+    stride = getattr(module, "STRIDE", None) or getattr(model, "stride", None)
+    if isinstance(stride, int | np.integer) and stride >= 1:
+        return "stride", int(stride)
+    size = getattr(model, "size", None)
+    if isinstance(size, int | np.integer) and size >= 1:
+        return "fixed", int(size)
+    return "stride", 1
+
+
+def describe_mode(mode: tuple[str, int | None]) -> str:
+    kind, n = mode
+    if kind == "stride":
+        return f"whole image, centre-cropped to a multiple of {n}" if n > 1 else "whole image"
+    if kind == "fixed":
+        return f"resized to the network's {n}x{n} input, the ab resized back"
+    return "through the model's colorize (uint8 output)"
+
+
+def prepare_lab(lab: np.ndarray, mode: tuple[str, int | None]) -> np.ndarray:
+    """The part of an (H, W, 3) Lab image that is scored: centre-cropped to a multiple of the
+    stride for a fully convolutional model, whole otherwise."""
+    kind, m = mode
+    if kind != "stride" or m == 1:
+        return lab
+    h, w = lab.shape[:2]
+    hh, ww = h - h % m, w - w % m
+    if hh < m or ww < m:
+        from .models import InputError  # noqa: PLC0415
+
+        raise InputError(f"an image of {w}x{h} is smaller than the model's stride {m}")
+    top, left = (h - hh) // 2, (w - ww) // 2
+    return lab[top : top + hh, left : left + ww]
+
+
+def predict_image_ab(module, model, lab: np.ndarray, config, mode, device="cpu") -> np.ndarray:
+    """The model's ab (2, H, W) float32 for one (H, W, 3) Lab image (already prepared)."""
+    from .color import lab_to_rgb, rgb_to_lab  # noqa: PLC0415
+    from .data import transforms  # noqa: PLC0415
+    from .models import lab_common  # noqa: PLC0415
+
+    kind, n = mode
+    L = np.ascontiguousarray(lab[..., 0], dtype=np.float32)
+    h, w = L.shape
+    if kind == "colorize":
+        rgb = np.asarray(lab_to_rgb(lab), dtype=np.float32)
+        pred = module.colorize(model, rgb, config, device=device)
+        pred_f = np.asarray(pred, dtype=np.float32) / 255.0
+        return np.asarray(rgb_to_lab(pred_f), dtype=np.float32)[..., 1:].transpose(2, 0, 1)
+    L_in = L if kind == "stride" or (h, w) == (n, n) else transforms.resize(L, (n, n))
+    x = lab_common.to_net_l(L_in)[None, None]
+    ab = lab_common.predict_batches(module.predict_ab, model, x, config, device)[0]
+    if kind == "fixed" and (h, w) != (n, n):
+        ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
+    return np.ascontiguousarray(ab, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def image_scores(L, ab_pred, ab_true, prior) -> dict:
+    """lab_common.score of one image (L (1, 1, H, W), ab (1, 2, H, W)) plus the pooling weights:
+    ``pixels`` and ``weight`` (the sum of the rebalanced AuC's pixel weights)."""
+    from .metrics import rebalanced_pixel_weights  # noqa: PLC0415
+    from .models.lab_common import score  # noqa: PLC0415
+
+    out = score(L, ab_pred, ab_true, prior)
+    out["pixels"] = int(L.shape[2] * L.shape[3])
+    w = rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+    out["weight"] = float(np.sum(w))
+    return out
+
+
+def aggregate(per_image: list[dict]) -> dict:
+    """Pool per-image scores: PSNR, SSIM, colourfulness averaged over images; acc10 and AuC
+    weighted by pixel count; the rebalanced AuC by each image's total pixel weight."""
+
+    def mean(key, weight=None):
+        pairs = [
+            (s[key], 1.0 if weight is None else s[weight])
+            for s in per_image
+            if s.get(key) is not None and (weight is None or s[weight] > 0)
+        ]
+        total = sum(w for _, w in pairs)
+        return float(sum(v * w for v, w in pairs) / total) if pairs and total > 0 else None
+
+    return {
+        "psnr": mean("psnr"),
+        "ssim": mean("ssim"),
+        "acc10": mean("acc10", "pixels"),
+        "auc": mean("auc", "pixels"),
+        "auc_rebalanced": mean("auc_rebalanced", "weight"),
+        "colorfulness": mean("colorfulness"),
+    }
+
+
+# --------------------------------------------------------------------------- the evaluation
+
+
+def _dataset_name(data) -> str:
+    if data in (None, "default", "skimage"):
+        return "skimage"
+    name = Path(str(data)).expanduser().resolve().name
+    return name or "data"
+
+
+def load_images(data, size: int):
+    """(names, Lab images) of ``--data``, short side ``size``."""
+    import warnings  # noqa: PLC0415
+
+    from .data import load_dataset  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # skipped files are reported in the summary
+            ds = load_dataset("skimage" if data in (None, "default") else data, size=size)
+    except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
+        raise EvaluationError(f"--data {data}: {_first_line(exc)}") from None
+    if len(ds) == 0:
+        raise EvaluationError(f"--data {data}: no colour images")
+    names = list(getattr(ds, "names", None) or [f"image_{k}" for k in range(len(ds))])
+    return names, [np.asarray(ds.lab(i), dtype=np.float32) for i in range(len(ds))], ds
+
+
+def evaluate_checkpoint(
+    checkpoint,
+    data=None,
+    size: int = 256,
+    out=None,
+    device: str = "cpu",
+    quiet: bool = False,
+    samples: int = SAMPLE_ROWS,
+) -> dict:
+    """What the command does: the metrics dict (see the module docstring); writes
+    ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
+    ``out=False``: no figure)."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from . import backend  # noqa: PLC0415
+    from .color import empirical_prior  # noqa: PLC0415
+    from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+    from .runs import load_model  # noqa: PLC0415
+
+    backend.set_device(device)
+    module, model, config, meta = load_model(checkpoint, device=device)
+    name = meta["model"]
+    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
+        raise EvaluationError(
+            f"{checkpoint}: is a checkpoint of {name!r}, which is not a colorizer; "
+            "evaluate a colorizer's model.npz (cnn_regression, cnn_classification, ...)"
+        )
+    mode = input_mode(module, model)
+    names, labs, ds = load_images(data, size)
+    labs = [prepare_lab(lab, mode) for lab in labs]
+    min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
+    for nm, lab in zip(names, labs):
+        if min(lab.shape[:2]) < min_side:
+            raise EvaluationError(
+                f"{nm}: {lab.shape[1]}x{lab.shape[0]} is smaller than the model's minimum "
+                f"size {min_side}; use a larger --size"
+            )
+
+    if config.get("prior") is not None:
+        prior = np.asarray(config["prior"], dtype=np.float32)
+        prior_source = "checkpoint (the training set's prior)"
+    else:
+        prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
+        prior_source = "the evaluated images' own prior (the checkpoint stores none)"
+    mean_ab = config.get("mean_ab")
+
+    rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
+    truth_cf, preds = [], []
+    for nm, lab in tqdm(
+        list(zip(names, labs)),
+        desc=f"evaluating {name}",
+        unit="image",
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ):
+        L = lab[None, None, :, :, 0].astype(np.float32)
+        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
+        ab_pred = predict_image_ab(module, model, lab, config, mode, device)[None]
+        preds.append(ab_pred[0])
+        rows["model"].append({"name": nm, **image_scores(L, ab_pred, ab_true, prior)})
+        rows["gray"].append(image_scores(L, np.zeros_like(ab_true), ab_true, prior))
+        if mean_ab is not None:
+            const = np.broadcast_to(
+                np.asarray(mean_ab, np.float32).reshape(1, 2, 1, 1), ab_true.shape
+            )
+            rows["mean_ab"].append(image_scores(L, np.ascontiguousarray(const), ab_true, prior))
+        truth_rgb = _lab_to_rgb_batch(L, ab_true)
+        from .metrics import colorfulness  # noqa: PLC0415
+
+        truth_cf.append(float(np.mean(colorfulness(truth_rgb))))
+
+    result = {
+        "model": aggregate(rows["model"]),
+        "gray": aggregate(rows["gray"]),
+        "mean_ab": aggregate(rows["mean_ab"]) if mean_ab is not None else None,
+        "truth": {"colorfulness": float(np.mean(truth_cf))},
+        "images": len(labs),
+        "checkpoint": str(checkpoint),
+        "model_name": name,
+        "data": "the scikit-image photos" if _dataset_name(data) == "skimage" else str(data),
+        "size": int(size),
+        "input": describe_mode(mode),
+        "prior_source": prior_source,
+        "mean_ab_value": mean_ab,
+        "per_image": [
+            {
+                "name": r["name"],
+                "shape": [int(lab.shape[0]), int(lab.shape[1])],
+                **{k: r[k] for k in ("psnr", "ssim", "acc10", "auc", "colorfulness")},
+            }
+            for r, lab in zip(rows["model"], labs)
+        ],
+    }
+    if out is not False:
+        out_dir = (
+            Path(out)
+            if out is not None
+            else Path(checkpoint).resolve().parent / f"eval-{_dataset_name(data)}"
+        )
+        result["samples"] = str(write_samples(out_dir, name, names, labs, preds, samples))
+    return result
+
+
+def write_samples(out_dir, model_name, names, labs, preds, k=SAMPLE_ROWS) -> Path:
+    """``samples.png``: for the first ``k`` images, gray | prediction | truth."""
+    from . import viz  # noqa: PLC0415
+    from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise EvaluationError(f"--out {out_dir}: exists and is not a folder")
+    panels = []
+    for nm, lab, ab in list(zip(names, labs, preds))[: max(1, int(k))]:
+        L = lab[None, None, :, :, 0]
+        pred = _lab_to_rgb_batch(L, ab[None])[0]
+        truth = _lab_to_rgb_batch(L, lab.transpose(2, 0, 1)[None, 1:])[0]
+        panels += [
+            (f"{nm}: gray input", lab[..., 0] / 100.0),
+            ("prediction", pred),
+            ("truth", truth),
+        ]
+    return viz.image_grid(
+        panels, out_dir / "samples.png", ncols=3, title=f"{model_name}: gray | prediction | truth"
+    )
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def format_result(result: dict) -> str:
+    """The table: model and baselines x metrics, and the truth's colourfulness."""
+    from .models.lab_common import METRIC_KEYS  # noqa: PLC0415
+    from .runs import _fmt, format_table  # noqa: PLC0415
+
+    header = ["", *METRIC_KEYS]
+    rows = []
+    for key, label in (("model", result["model_name"]), ("gray", "gray"), ("mean_ab", "mean ab")):
+        m = result.get(key)
+        if m is None:
+            rows.append([label, *(["n/a"] * len(METRIC_KEYS))])
+        else:
+            rows.append([label, *(_fmt(m.get(k)) for k in METRIC_KEYS)])
+    rows.append(["truth", *(["-"] * (len(METRIC_KEYS) - 1)), _fmt(result["truth"]["colorfulness"])])
+    lines = [
+        f"{result['model_name']} on {result['images']} images of {result['data']}, "
+        f"short side {result['size']} ({result['input']})",
+        format_table(header, rows),
+        f"rebalanced AuC prior: {result['prior_source']}",
+    ]
+    if result.get("mean_ab") is None:
+        lines.append("mean ab baseline: n/a (the checkpoint stores no mean_ab)")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Score a trained colorizer on whole images, beside the gray and mean-ab "
+        "baselines.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a colorizer's model.npz")
+    p.add_argument(
+        "--data",
+        default="skimage",
+        help="a folder of colour images, or 'skimage' for the photos scikit-image ships",
+    )
+    p.add_argument(
+        "--size",
+        type=argtypes.positive_int,
+        default=256,
+        help="short side the images are resized to",
+    )
+    p.add_argument("--json", default=None, metavar="OUT", help="write the numbers to this file")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="folder for samples.png (default: eval-<dataset>/ next to the checkpoint)",
+    )
+    p.add_argument(
+        "--samples", type=argtypes.positive_int, default=SAMPLE_ROWS, help="rows in samples.png"
+    )
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (0 ok, 2 bad input)."""
+    from . import models  # noqa: PLC0415
+    from .backend import DeviceError  # noqa: PLC0415
+    from .runs import LoadError, write_json  # noqa: PLC0415
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        result = evaluate_checkpoint(
+            args.checkpoint,
+            args.data,
+            args.size,
+            args.out,
+            args.device,
+            args.quiet,
+            args.samples,
+        )
+        if args.json:
+            write_json(args.json, result)
+    except (
+        EvaluationError,
+        LoadError,
+        models.InputError,
+        models.UnknownModelError,
+        DeviceError,
+        OSError,
+    ) as exc:
+        print(f"{PROG}: error: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(format_result(result))
+        print(f"samples: {result['samples']}" + (f"; json: {args.json}" if args.json else ""))
+    return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())
