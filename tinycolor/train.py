@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import models
+from . import argtypes, models
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 MOMENTUM = 0.9  # what "--optimizer momentum" means: SGD with momentum 0.9
@@ -59,26 +59,6 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
-
-
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (x > 0 and math.isfinite(x)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return x
-
-
 def build_parser(name: str, module) -> argparse.ArgumentParser:
     """The argument parser of ``python -m tinycolor.train NAME``."""
     d = module.DEFAULTS
@@ -88,11 +68,13 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     g = parser.add_argument_group("training")
-    g.add_argument("--epochs", type=_positive_int, default=d["epochs"], help="passes over the data")
+    g.add_argument(
+        "--epochs", type=argtypes.positive_int, default=d["epochs"], help="passes over the data"
+    )
     g.add_argument(
         "--batch-size",
         dest="batch_size",
-        type=_positive_int,
+        type=argtypes.positive_int,
         default=d["batch_size"],
         help="examples per step",
     )
@@ -100,7 +82,7 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
     lr_help = "learning rate"
     if d.get("lr") is None and rates:
         lr_help += " (default: " + ", ".join(f"{k} {v:g}" for k, v in rates.items()) + ")"
-    g.add_argument("--lr", type=_positive_float, default=d.get("lr"), help=lr_help)
+    g.add_argument("--lr", type=argtypes.positive_float, default=d.get("lr"), help=lr_help)
     g.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,

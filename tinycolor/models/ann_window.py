@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor, no_grad
 from ..color import levels_to_rgb, quantize_levels
 from . import InputError
@@ -96,7 +96,10 @@ def add_arguments(parser) -> None:
         "--window", type=int, choices=WINDOWS, default=DEFAULTS["window"], help="window side"
     )
     g.add_argument(
-        "--hidden", type=_positive_int, default=DEFAULTS["hidden"], help="hidden units per net"
+        "--hidden",
+        type=argtypes.positive_int,
+        default=DEFAULTS["hidden"],
+        help="hidden units per net",
     )
     g.add_argument(
         "--levels",
@@ -106,18 +109,8 @@ def add_arguments(parser) -> None:
     )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
-
-
 def _levels(text: str) -> int:
-    n = _positive_int(text)
+    n = argtypes.positive_int(text)
     if not 2 <= n <= 16:
         raise argparse.ArgumentTypeError(f"expected 2 to 16 levels, got {n}")
     return n

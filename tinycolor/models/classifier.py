@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor, no_grad
 from . import InputError, lab_common
 
@@ -90,34 +90,34 @@ def add_labelled_data_arguments(parser, defaults: dict) -> None:
     )
     g.add_argument(
         "--size",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=defaults["size"],
         help="side of the square crops the network sees",
     )
     g.add_argument(
         "--image-size",
         dest="image_size",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=defaults["image_size"],
         help="each image is first resized so that its short side is this many pixels",
     )
     g.add_argument(
         "--crops",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=defaults["crops"],
         help="random crops drawn from each training image per epoch",
     )
     g.add_argument(
         "--test-fraction",
         dest="test_fraction",
-        type=lab_common._fraction,
+        type=argtypes.fraction,
         default=defaults["test_fraction"],
         help="fraction of the images held out for testing",
     )
     g.add_argument(
         "--n-synthetic",
         dest="n_synthetic",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=defaults["n_synthetic"],
         help="number of synthetic scenes when --data is synthetic (the default)",
     )
@@ -135,7 +135,7 @@ def add_arguments(parser) -> None:
     )
     g.add_argument(
         "--width",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=DEFAULTS["width"],
         help="channels of the first block (each later block doubles them; ResNet-18: 64)",
     )
@@ -149,7 +149,7 @@ def add_arguments(parser) -> None:
 
 
 def _blocks(text: str) -> int:
-    n = lab_common._positive_int(text)
+    n = argtypes.positive_int(text)
     if n > 6:
         raise argparse.ArgumentTypeError(f"expected 1 to 6 blocks, got {n}")
     return n

@@ -37,12 +37,10 @@ Adam with lr 1e-3 (the short CPU budget), no weight decay.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor
 from ..backend import array_module
 from ..color import ab_bins, annealed_mean, nearest_bin, rebalance_weights, soft_encode
@@ -82,13 +80,13 @@ def add_arguments(parser) -> None:
     g = parser.add_argument_group("cnn_classification")
     g.add_argument(
         "--width",
-        type=_positive_float,
+        type=argtypes.positive_float,
         default=DEFAULTS["width"],
         help="channel multiplier (1: the paper's 64, 128, 256, 512, ..., 256)",
     )
     g.add_argument(
         "--temperature",
-        type=_nonnegative_float,
+        type=argtypes.nonnegative_float,
         default=DEFAULTS["temperature"],
         help="annealed-mean temperature T (1: the mean, 0: the mode)",
     )
@@ -102,53 +100,22 @@ def add_arguments(parser) -> None:
     g.add_argument(
         "--rebalance-lambda",
         dest="rebalance_lambda",
-        type=_unit_float,
+        type=argtypes.unit_float,
         default=DEFAULTS["rebalance_lambda"],
         help="lambda mixing the prior with the uniform distribution in the weights",
     )
     g.add_argument(
         "--k",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=DEFAULTS["k"],
         help="nearest bins in the soft encoding of a target",
     )
     g.add_argument(
         "--sigma",
-        type=_positive_float,
+        type=argtypes.positive_float,
         default=DEFAULTS["sigma"],
         help="std of the soft encoding's Gaussian (ab units)",
     )
-
-
-def _number(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not np.isfinite(x):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return x
-
-
-def _positive_float(text: str) -> float:
-    x = _number(text)
-    if x <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {x}")
-    return x
-
-
-def _nonnegative_float(text: str) -> float:
-    x = _number(text)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {x}")
-    return x
-
-
-def _unit_float(text: str) -> float:
-    x = _number(text)
-    if not 0 <= x <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {x}")
-    return x
 
 
 def bins(config) -> np.ndarray:

@@ -34,8 +34,8 @@ import argparse
 
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor
 from . import InputError, lab_common
 from .classifier import (
@@ -91,7 +91,7 @@ def add_arguments(parser) -> None:
     )
     g.add_argument(
         "--alpha",
-        type=_nonnegative,
+        type=argtypes.nonnegative_float,
         default=DEFAULTS["alpha"],
         help="weight of the classification loss (paper: 1/300; 0 switches it off)",
     )
@@ -108,22 +108,12 @@ def _width(text: str) -> float:
 
 
 def _global_size(text: str) -> int:
-    n = lab_common._positive_int(text)
+    n = argtypes.positive_int(text)
     if n % 32:
         raise argparse.ArgumentTypeError(
             f"expected a multiple of 32 (five stride-2 convolutions), got {n}"
         )
     return n
-
-
-def _nonnegative(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not x >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {x}")
-    return x
 
 
 def load_data(config):

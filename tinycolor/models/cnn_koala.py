@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor, no_grad
 from . import InputError, lab_common
 from .classifier import (
@@ -86,7 +86,7 @@ def add_arguments(parser) -> None:
     g.add_argument(
         "--classifier-epochs",
         dest="classifier_epochs",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=DEFAULTS["classifier_epochs"],
         help="epochs of the classifier trained first when --classifier is not given",
     )

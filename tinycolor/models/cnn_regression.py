@@ -26,8 +26,8 @@ import argparse
 
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor
 from . import lab_common
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
@@ -64,7 +64,7 @@ def add_arguments(parser) -> None:
         ("fc1", "units of the first fully connected layer (seed: 2048)"),
         ("fc2", "units of the second fully connected layer (seed: 4096)"),
     ):
-        g.add_argument(f"--{key}", type=lab_common._positive_int, default=DEFAULTS[key], help=what)
+        g.add_argument(f"--{key}", type=argtypes.positive_int, default=DEFAULTS[key], help=what)
     g.add_argument(
         "--dropout", type=_probability, default=DEFAULTS["dropout"], help="dropout after FC 2"
     )

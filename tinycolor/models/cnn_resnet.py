@@ -36,8 +36,8 @@ import argparse
 
 import numpy as np
 
+from .. import argtypes, nn
 from .. import functional as F
-from .. import nn
 from ..autograd import Tensor
 from ..color import annealed_mean, soft_encode
 from . import InputError, lab_common
@@ -96,7 +96,7 @@ def add_arguments(parser) -> None:
     g.add_argument(
         "--encoder-width",
         dest="encoder_width",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=DEFAULTS["encoder_width"],
         help="channels of the ResNet's first stage (ResNet-18: 64)",
     )
@@ -122,13 +122,13 @@ def add_arguments(parser) -> None:
     g.add_argument(
         "--classifier-epochs",
         dest="classifier_epochs",
-        type=lab_common._positive_int,
+        type=argtypes.positive_int,
         default=DEFAULTS["classifier_epochs"],
         help="epochs of the classifier pretrained when --classifier is not given",
     )
     g.add_argument(
         "--temperature",
-        type=_positive_float,
+        type=argtypes.positive_float,
         default=DEFAULTS["temperature"],
         help="annealed-mean temperature (--loss ce)",
     )
@@ -141,20 +141,10 @@ def add_arguments(parser) -> None:
 
 
 def _stages(text: str) -> int:
-    n = lab_common._positive_int(text)
+    n = argtypes.positive_int(text)
     if n > 4:
         raise argparse.ArgumentTypeError(f"expected 1 to 4 stages, got {n}")
     return n
-
-
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {x}")
-    return x
 
 
 def output_stride(config) -> int:

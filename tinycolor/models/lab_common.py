@@ -27,13 +27,13 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import argtypes
 from .. import metrics as M
 from ..autograd import Tensor, no_grad
 from ..color import empirical_prior, lab_to_rgb, rgb_to_lab
@@ -79,26 +79,6 @@ FIGURE_TILES = 4  # test tiles shown in comparison.png (plus one whole test imag
 # --------------------------------------------------------------------------- options
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
-
-
-def _fraction(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < x < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {x}")
-    return x
-
-
 def add_data_arguments(parser, defaults: dict) -> None:
     """The data options every Lab model shares (``--data --size --image-size --crops
     --test-fraction``), defaults from the model's ``DEFAULTS``."""
@@ -111,27 +91,27 @@ def add_data_arguments(parser, defaults: dict) -> None:
     )
     g.add_argument(
         "--size",
-        type=_positive_int,
+        type=argtypes.positive_int,
         default=defaults["size"],
         help="side of the square crops the network trains on",
     )
     g.add_argument(
         "--image-size",
         dest="image_size",
-        type=_positive_int,
+        type=argtypes.positive_int,
         default=defaults["image_size"],
         help="each image is first resized so that its short side is this many pixels",
     )
     g.add_argument(
         "--crops",
-        type=_positive_int,
+        type=argtypes.positive_int,
         default=defaults["crops"],
         help="random crops drawn from each training image per epoch",
     )
     g.add_argument(
         "--test-fraction",
         dest="test_fraction",
-        type=_fraction,
+        type=argtypes.fraction,
         default=defaults["test_fraction"],
         help="fraction of the images held out for testing (at least one image)",
     )

@@ -1,0 +1,62 @@
+"""Argument types for the command lines (``type=`` of argparse): each turns a string into a
+number or refuses it with a message that says what was expected, which argparse prints as a
+one-line usage error."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def number(text: str) -> float:
+    """A finite number."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return x
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    x = number(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {x:g}")
+    return x
+
+
+def nonnegative_float(text: str) -> float:
+    """A finite number >= 0."""
+    x = number(text)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {x:g}")
+    return x
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    x = number(text)
+    if not 0 < x < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {x:g}")
+    return x
+
+
+def unit_float(text: str) -> float:
+    """A number in [0, 1]."""
+    x = number(text)
+    if not 0 <= x <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {x:g}")
+    return x
