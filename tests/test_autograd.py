@@ -3,6 +3,7 @@ accumulation, no_grad, detach, errors, devices."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -355,3 +356,17 @@ def test_cuda_tensors_round_trip(device):
     np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 4.0])
     with pytest.raises(tc.DeviceError, match="all inputs must be on one device"):
         x + tc.Tensor([1.0, 2.0], device="cpu")
+
+
+def test_the_environment_variable_picks_the_default_device():
+    code = "import tinycolor as tc; print(tc.get_device(), tc.Tensor([1.0]).device)"
+    env = {**os.environ, "TINYCOLOR_DEVICE": "cpu"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["cpu", "cpu"]
+    env["TINYCOLOR_DEVICE"] = "tpu"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "unknown device 'tpu'" in out.stderr
+    if not backend.cuda_available():
+        env["TINYCOLOR_DEVICE"] = "cuda"
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode != 0 and "device 'cuda'" in out.stderr
