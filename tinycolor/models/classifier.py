@@ -81,45 +81,12 @@ ARCHS = ("plain", "resnet")
 def add_labelled_data_arguments(parser, defaults: dict) -> None:
     """``--data --size --image-size --crops --test-fraction --n-synthetic`` for every model
     that trains on labelled images (defaults from the model's ``DEFAULTS``)."""
-    g = parser.add_argument_group("labelled data")
-    g.add_argument(
-        "--data",
-        default=defaults["data"],
-        help="a folder whose subfolders are the classes (png/jpg/tif inside, recursive), a "
+    lab_common.add_data_arguments(
+        parser,
+        defaults,
+        title="labelled data",
+        data_help="a folder whose subfolders are the classes (png/jpg/tif inside, recursive), a "
         "CIFAR-10 binary folder, or 'synthetic' (default: synthetic beach/sunset/forest scenes)",
-    )
-    g.add_argument(
-        "--size",
-        type=argtypes.positive_int,
-        default=defaults["size"],
-        help="side of the square crops the network sees",
-    )
-    g.add_argument(
-        "--image-size",
-        dest="image_size",
-        type=argtypes.positive_int,
-        default=defaults["image_size"],
-        help="each image is first resized so that its short side is this many pixels",
-    )
-    g.add_argument(
-        "--crops",
-        type=argtypes.positive_int,
-        default=defaults["crops"],
-        help="random crops drawn from each training image per epoch",
-    )
-    g.add_argument(
-        "--test-fraction",
-        dest="test_fraction",
-        type=argtypes.fraction,
-        default=defaults["test_fraction"],
-        help="fraction of the images held out for testing",
-    )
-    g.add_argument(
-        "--n-synthetic",
-        dest="n_synthetic",
-        type=argtypes.positive_int,
-        default=defaults["n_synthetic"],
-        help="number of synthetic scenes when --data is synthetic (the default)",
     )
 
 

@@ -66,6 +66,7 @@ DATA_DEFAULTS = {
     "image_size": 128,
     "crops": 16,
     "test_fraction": 0.2,
+    "n_synthetic": 300,
     "mean_ab": None,
     "prior": None,
 }
@@ -79,14 +80,16 @@ FIGURE_TILES = 4  # test tiles shown in comparison.png (plus one whole test imag
 # --------------------------------------------------------------------------- options
 
 
-def add_data_arguments(parser, defaults: dict) -> None:
+def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: str | None = None):
     """The data options every Lab model shares (``--data --size --image-size --crops
-    --test-fraction``), defaults from the model's ``DEFAULTS``."""
-    g = parser.add_argument_group("data")
+    --test-fraction``, and ``--n-synthetic`` when the model's ``DEFAULTS`` has
+    ``n_synthetic``), defaults from those ``DEFAULTS``."""
+    g = parser.add_argument_group(title)
     g.add_argument(
         "--data",
         default=defaults["data"],
-        help="a folder of colour images (png/jpg/tif, recursive), a CIFAR-10 binary folder, "
+        help=data_help
+        or "a folder of colour images (png/jpg/tif, recursive), a CIFAR-10 binary folder, "
         "'skimage' or 'synthetic' (default: the colour photos bundled with scikit-image)",
     )
     g.add_argument(
@@ -115,6 +118,14 @@ def add_data_arguments(parser, defaults: dict) -> None:
         default=defaults["test_fraction"],
         help="fraction of the images held out for testing (at least one image)",
     )
+    if "n_synthetic" in defaults:
+        g.add_argument(
+            "--n-synthetic",
+            dest="n_synthetic",
+            type=argtypes.positive_int,
+            default=defaults["n_synthetic"],
+            help="number of synthetic scenes when --data is synthetic",
+        )
 
 
 # --------------------------------------------------------------------------- data
@@ -219,7 +230,12 @@ def load_data(config) -> LabData:
         )
     data = config.get("data")
     try:
-        ds = load_dataset(data, size=image_size, seed=int(config.get("seed", 0)))
+        ds = load_dataset(
+            data,
+            size=image_size,
+            seed=int(config.get("seed", 0)),
+            n_synthetic=int(config.get("n_synthetic", 300)),
+        )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
         raise InputError(f"--data {data}: {exc}") from None
     n = len(ds)
