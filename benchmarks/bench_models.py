@@ -100,7 +100,7 @@ def model_batches(name: str, module, config, batch_size: int, size: int, seed: i
     n_images = max(8, batch_size // 2)
     rgb, labels = render_scenes(n_images, size=size + size // 4, seed=seed)
     labs = [np.asarray(rgb_to_lab_hwc(im), dtype=np.float32) for im in rgb]
-    if "n_synthetic" in module.DEFAULTS:  # a labelled model: (L, ab, labels)
+    if "class_names" in module.DEFAULTS:  # a labelled model: (L, ab, labels)
         from tinycolor.models.classifier import LabelledCrops
 
         source = LabelledCrops(labs, np.asarray(labels, np.int64), size, crops=4)
