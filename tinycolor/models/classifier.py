@@ -125,54 +125,12 @@ def _blocks(text: str) -> int:
 # --------------------------------------------------------------------------- labelled data
 
 
-class LabelledCrops:
+class LabelledCrops(lab_common.CropBatches):
     """Every epoch, ``crops`` random ``size`` crops of each training image (mirrored
     left-right with probability 1/2), shuffled, in batches ``(L_net, ab, labels)``."""
 
     def __init__(self, images: list, labels: np.ndarray, size: int, crops: int = 1):
-        self.images = images  # Lab (H, W, 3) float32
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.size = int(size)
-        self.crops = int(crops)
-
-    def __len__(self) -> int:
-        return len(self.images) * self.crops
-
-    def num_batches(self, batch_size: int) -> int:
-        return -(-len(self) // int(batch_size))
-
-    def batches(self, batch_size: int, rng=None, shuffle: bool = True):
-        from ..data import transforms  # noqa: PLC0415
-
-        rng = np.random.default_rng(0) if rng is None else rng
-        order = np.repeat(np.arange(len(self.images)), self.crops)
-        if shuffle:
-            order = rng.permutation(order)
-        for s in range(0, len(order), batch_size):
-            idx = order[s : s + batch_size]
-            crops = []
-            for i in idx:
-                lab = transforms.random_crop(self.images[int(i)], self.size, rng)
-                crops.append(transforms.random_hflip(lab, rng))
-            L, ab = lab_common._split_planes(np.stack(crops))
-            yield L, ab, self.labels[idx].copy()
-
-
-class _WithoutLabels:
-    """A :class:`LabelledCrops` seen as the ``(L_net, ab)`` batches lab_common expects."""
-
-    def __init__(self, source: LabelledCrops):
-        self.source = source
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def num_batches(self, batch_size: int) -> int:
-        return self.source.num_batches(batch_size)
-
-    def batches(self, batch_size: int, rng=None, shuffle: bool = True):
-        for L, ab, _ in self.source.batches(batch_size, rng, shuffle):
-            yield L, ab
+        super().__init__(images, size, crops, labels=labels)
 
 
 @dataclass
@@ -192,7 +150,7 @@ class LabelledData:
         """The same images as :class:`lab_common.LabData` (no labels), for its evaluation and
         figures."""
         return lab_common.LabData(
-            train=_WithoutLabels(self.train),
+            train=self.train.without_labels(),
             test=self.test[:2],
             test_images=self.test_images,
             train_names=self.train_names,

@@ -175,13 +175,15 @@ def _split_planes(lab_nhwc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class CropBatches:
     """Every epoch, ``crops`` random ``size`` crops of each training image (each mirrored
-    left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``: the
+    left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``, or
+    ``(L_net, ab, labels)`` when the images have class ``labels``: the
     ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates."""
 
-    def __init__(self, images: list[np.ndarray], size: int, crops: int):
+    def __init__(self, images: list[np.ndarray], size: int, crops: int, labels=None):
         self.images = images  # Lab (H, W, 3) float32, each at least size x size
         self.size = int(size)
         self.crops = int(crops)
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.images) * self.crops
@@ -197,11 +199,17 @@ class CropBatches:
         if shuffle:
             order = rng.permutation(order)
         for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
             crops = []
-            for i in order[s : s + batch_size]:
+            for i in idx:
                 lab = transforms.random_crop(self.images[int(i)], self.size, rng)
                 crops.append(transforms.random_hflip(lab, rng))
-            yield _split_planes(np.stack(crops))
+            L, ab = _split_planes(np.stack(crops))
+            yield (L, ab) if self.labels is None else (L, ab, self.labels[idx].copy())
+
+    def without_labels(self) -> CropBatches:
+        """The same crops (for the same generator) as ``(L_net, ab)`` batches."""
+        return CropBatches(self.images, self.size, self.crops)
 
 
 @dataclass
