@@ -11,10 +11,35 @@ the model's own: ``loss(model, batch, config)``, ``backward``, the optimizer's `
 ``CropBatches`` or the labelled models' ``LabelledCrops``) from random crops of synthetic
 scenes. Images/s is the batch size over the median time of the timed steps, after warm-up.
 
-The PyTorch rows are the same networks written in PyTorch below (cnn_regression and
-cnn_classification; "n/a" for the others), with the same loss, the same targets (computed by
-tinycolor.color on NumPy, inside the step, as tinycolor's loss does) and Adam at the same lr;
-their parameter counts are printed beside tinycolor's so one can see they match.
+The PyTorch rows are the same networks written in PyTorch below (``TORCH_NETS``, one per
+colorizer), with the same layers, the same loss, the same targets (computed by tinycolor.color
+on NumPy, inside the step, as tinycolor's loss does) and Adam at the same lr; their parameter
+counts are printed beside tinycolor's so one can see they match. The twins of cnn_fusion,
+cnn_koala and cnn_resnet also use tinycolor's module names, so a tinycolor ``state_dict``
+loads into them (``strict=False``: only torch's ``num_batches_tracked`` is extra):
+
+* cnn_regression: conv/pool features, fully connected head, sigmoid; MSE of (ab + 128) / 255.
+* cnn_classification: Zhang et al.'s dilated net; soft-encoded cross-entropy over the ab bins
+  of the 1/4-resolution block means, with cnn_classification's pixel weights.
+* cnn_fusion: Iizuka et al.'s low/mid/global nets, fusion, colorization net (nearest x2
+  upsamples, sigmoid, bilinear to H, align_corners False as tinycolor's ``interpolate``) and
+  class head; the global path shares the low-level features when the input is
+  global_size squared (the default: 64 = 64), else sees a bilinear resize. Loss
+  MSE((ab + 128) / 255) + alpha * cross-entropy of the class logits on the batch's labels.
+* cnn_koala: encoder, fusion with a frozen classifier's embedding, decoder with tanh; MSE of
+  ab / 128. The classifier is counted in the parameters (as tinycolor's ``parameters()``
+  does), kept in eval mode and run under ``torch.no_grad`` (as tinycolor computes the
+  embedding without gradient), so Adam skips it in both.
+* cnn_resnet: the ResNet classifier's ``features`` as the encoder, trained with seed 001's
+  conv head (as tinycolor fine-tunes it); the default ``--loss ce``: soft-encoded
+  cross-entropy over the ab bins of the head's grid (block means at the output stride), with
+  cnn_classification's pixel weights (all 1 in colourful images without ``--rebalance``).
+
+No classifier is trained or loaded for cnn_koala and cnn_resnet: the bench passes no
+``--classifier`` and skips ``load_data``, so ``build_model`` builds the classifier network its
+defaults describe (``AUTO_CLASSIFIER`` / the ResNet of ``--encoder-width`` and ``--stages``)
+with freshly initialised weights, and the twin builds the same architecture. Random frozen
+weights cost the same time as trained ones.
 
 Each measurement runs in a fresh subprocess, and "peak MB" is that process's peak resident
 memory during the steps minus its resident size just before the first (warm-up) step: the
@@ -261,7 +286,323 @@ def torch_classification(config, size):
     return net, loss
 
 
-TORCH_NETS = {"cnn_regression": torch_regression, "cnn_classification": torch_classification}
+def _torch_conv_bn_relu(c_in, c_out, stride=1):
+    """tinycolor.models.cnn_fusion.conv_bn_relu in PyTorch: conv 3x3 (padding 1), BN, ReLU."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()
+    )
+
+
+def _classifier_config(name: str, config, size: int) -> dict:
+    """The classifier architecture ``build_model`` of cnn_koala / cnn_resnet builds in the
+    bench: ``config['classifier_config']`` when given, else the model's automatic one."""
+    from tinycolor.models import cnn_koala
+
+    if config.get("classifier_config"):
+        return config["classifier_config"]
+    if name == "cnn_koala":
+        auto = dict(cnn_koala.AUTO_CLASSIFIER)
+    else:
+        auto = {"arch": "resnet", "width": int(config["encoder_width"])}
+        auto["blocks"] = int(config["stages"])
+    auto["class_names"] = config.get("class_names") or ["beach", "sunset", "forest"]
+    auto["size"] = size
+    return auto
+
+
+def _torch_classifier(cc: dict):
+    """tinycolor.models.classifier's GrayClassifier ('plain') or ResNetClassifier ('resnet')
+    in PyTorch, with the same module names (``features``, ``fc``, the blocks' ``conv1`` ...),
+    and ``embed`` (the global-average-pooled features) and ``embedding_dim``."""
+    import torch
+    from torch import nn
+
+    n_classes = len(cc.get("class_names") or []) or 3
+    width, blocks = int(cc["width"]), int(cc["blocks"])
+
+    class BasicBlock(nn.Module):
+        def __init__(self, c_in, c_out, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c_out)
+            self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c_out)
+            self.shortcut = None
+            if stride != 1 or c_in != c_out:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+                )
+
+        def forward(self, x):
+            h = torch.relu(self.bn1(self.conv1(x)))
+            h = self.bn2(self.conv2(h))
+            return torch.relu(h + (x if self.shortcut is None else self.shortcut(x)))
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c_in = 1
+            if cc.get("arch", "plain") == "resnet":
+                layers = [
+                    nn.Conv2d(1, width, 7, stride=2, padding=3, bias=False),
+                    nn.BatchNorm2d(width),
+                    nn.ReLU(),
+                    nn.MaxPool2d(3, stride=2, padding=1),
+                ]
+                c_in = width
+                for k in range(blocks):
+                    c = width * 2**k
+                    layers += [BasicBlock(c_in, c, 1 if k == 0 else 2), BasicBlock(c, c)]
+                    c_in = c
+                self.stride = 2 ** (blocks + 1)
+            else:
+                layers = []
+                for k in range(blocks):
+                    c = width * 2**k
+                    layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+                    if k < blocks - 1:
+                        layers.append(nn.MaxPool2d(2))
+                    c_in = c
+            self.features = nn.Sequential(*layers)
+            self.embedding_dim = c_in
+            self.fc = nn.Linear(c_in, n_classes)
+
+        def embed(self, x):
+            return self.features(x).mean(dim=(2, 3))
+
+        def forward(self, x):
+            return self.fc(self.embed(x))
+
+    return Classifier()
+
+
+def torch_fusion(config, size):
+    import torch
+    from torch import nn
+
+    from tinycolor.models import cnn_fusion as cf
+    from tinycolor.models.classifier import num_classes
+
+    def c(n):
+        return cf.channels(n, float(config["width"]))
+
+    g = int(config["global_size"])
+    cbr = _torch_conv_bn_relu
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.low = nn.Sequential(
+                cbr(1, c(64), 2),
+                cbr(c(64), c(128)),
+                cbr(c(128), c(128), 2),
+                cbr(c(128), c(256)),
+                cbr(c(256), c(256), 2),
+                cbr(c(256), c(512)),
+            )
+            self.mid = nn.Sequential(cbr(c(512), c(512)), cbr(c(512), c(256)))
+            self.global_conv = nn.Sequential(
+                cbr(c(512), c(512), 2),
+                cbr(c(512), c(512)),
+                cbr(c(512), c(512), 2),
+                cbr(c(512), c(512)),
+            )
+            grid = g // 32
+            self.global_fc = nn.Sequential(
+                nn.Linear(c(512) * grid * grid, c(1024)),
+                nn.ReLU(),
+                nn.Linear(c(1024), c(512)),
+                nn.ReLU(),
+            )
+            self.global_out = nn.Sequential(nn.Linear(c(512), c(256)), nn.ReLU())
+            self.class_head = nn.Sequential(
+                nn.Linear(c(512), c(256)), nn.ReLU(), nn.Linear(c(256), num_classes(config))
+            )
+            self.fusion = nn.Conv2d(2 * c(256), c(256), 1)
+            self.colorize = nn.Sequential(
+                cbr(c(256), c(128)),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                cbr(c(128), c(64)),
+                cbr(c(64), c(64)),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                cbr(c(64), c(32)),
+                nn.Conv2d(c(32), 2, 3, padding=1),
+            )
+
+        def forward(self, x):
+            n, _, h, w = x.shape
+            low = self.low(x)
+            # as FusionNet: the global path shares the low-level features of a G x G input
+            low_g = (
+                low
+                if (h, w) == (g, g)
+                else self.low(
+                    nn.functional.interpolate(x, size=(g, g), mode="bilinear", align_corners=False)
+                )
+            )
+            h512 = self.global_fc(self.global_conv(low_g).reshape(n, -1))
+            logits = self.class_head(h512)
+            vec = self.global_out(h512)
+            mid = self.mid(low)
+            tiled = vec[:, :, None, None].expand(-1, -1, *mid.shape[2:])
+            fused = torch.relu(self.fusion(torch.cat([tiled, mid], dim=1)))
+            y = torch.sigmoid(self.colorize(fused))  # (N, 2, H/2, W/2)
+            y = nn.functional.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+            return y, logits
+
+    alpha = float(config.get("alpha", cf.DEFAULTS["alpha"]))
+
+    def loss(net, batch):
+        L, ab, labels = batch
+        y, logits = net(torch.from_numpy(L))
+        total = nn.functional.mse_loss(y, torch.from_numpy(cf.ab_to_target(ab)))
+        if alpha > 0:
+            ce = nn.functional.cross_entropy(logits, torch.from_numpy(labels))
+            total = total + ce * alpha
+        return total
+
+    return Net(), loss
+
+
+def torch_koala(config, size):
+    import torch
+    from torch import nn
+
+    from tinycolor.models import cnn_koala as ck
+    from tinycolor.models.cnn_fusion import channels
+
+    def c(n):
+        return channels(n, float(config["width"]))
+
+    cc = _classifier_config("cnn_koala", config, size)
+    s = int(cc["size"])
+    cbr = _torch_conv_bn_relu
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                cbr(1, c(64), 2),
+                cbr(c(64), c(128)),
+                cbr(c(128), c(128), 2),
+                cbr(c(128), c(256)),
+                cbr(c(256), c(256), 2),
+                cbr(c(256), c(512)),
+                cbr(c(512), c(512)),
+                cbr(c(512), c(256)),
+            )
+            # frozen, as KoalaNet's: always in eval mode, its embedding computed without
+            # gradient (its parameters are counted, and given to Adam, which skips them)
+            self.classifier = _torch_classifier(cc).requires_grad_(False).eval()
+            self.fusion = nn.Conv2d(c(256) + self.classifier.embedding_dim, c(256), 1)
+            self.decoder = nn.Sequential(
+                cbr(c(256), c(128)),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                cbr(c(128), c(64)),
+                cbr(c(64), c(64)),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                cbr(c(64), c(32)),
+                nn.Conv2d(c(32), 2, 3, padding=1),
+                nn.Tanh(),
+                nn.Upsample(scale_factor=2, mode="nearest"),
+            )
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.classifier.eval()
+            return self
+
+        def forward(self, x):
+            h = self.encoder(x)
+            with torch.no_grad():
+                xs = (
+                    x
+                    if tuple(x.shape[2:]) == (s, s)
+                    else nn.functional.interpolate(
+                        x, size=(s, s), mode="bilinear", align_corners=False
+                    )
+                )
+                e = self.classifier.embed(xs)
+            tiled = e[:, :, None, None].expand(-1, -1, *h.shape[2:])
+            return self.decoder(torch.relu(self.fusion(torch.cat([h, tiled], dim=1))))
+
+    def loss(net, batch):
+        L, ab = batch[0], batch[1]
+        return nn.functional.mse_loss(net(torch.from_numpy(L)), torch.from_numpy(ab / ck.AB_SCALE))
+
+    return Net(), loss
+
+
+def torch_resnet(config, size):
+    import torch
+    from torch import nn
+
+    from tinycolor.color import soft_encode
+    from tinycolor.models import cnn_resnet as cr
+    from tinycolor.models.cnn_classification import bins, downsample_ab, pixel_weights
+    from tinycolor.models.cnn_fusion import channels
+
+    def c(n):
+        return channels(n, float(config["width"]))
+
+    clf = _torch_classifier(_classifier_config("cnn_resnet", config, size))
+    stride = 2 * clf.stride
+    kind = config["loss"]
+    out = len(bins(config)) if kind == "ce" else 2
+    cbr = _torch_conv_bn_relu
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = clf.features  # trained with the head, as in tinycolor
+            self.head = nn.Sequential(
+                nn.Sequential(
+                    nn.Conv2d(clf.embedding_dim, c(128), 4, stride=2, padding=1),
+                    nn.BatchNorm2d(c(128)),
+                    nn.ReLU(),
+                ),
+                cbr(c(128), c(128)),
+                cbr(c(128), c(64)),
+                cbr(c(64), c(64)),
+                cbr(c(64), c(32)),
+                nn.Conv2d(c(32), out, 3, padding=1),
+            )
+
+        def forward(self, x):
+            return self.head(self.encoder(x))
+
+    def loss(net, batch):
+        L, ab = batch[0], batch[1]
+        y = net(torch.from_numpy(L))
+        if kind in ("l1", "l2"):
+            y = nn.functional.interpolate(
+                y, size=tuple(L.shape[2:]), mode="bilinear", align_corners=False
+            )
+            target = torch.from_numpy(ab / cr.AB_SCALE)
+            fn = nn.functional.l1_loss if kind == "l1" else nn.functional.mse_loss
+            return fn(y, target)
+        ab_small = downsample_ab(ab, stride)
+        target = soft_encode(
+            ab_small, bins(config), k=int(config["k"]), sigma=float(config["sigma"]),
+            channel_axis=1,
+        )  # fmt: skip
+        w = torch.from_numpy(np.asarray(pixel_weights(ab_small, config)))
+        logp = torch.log_softmax(y, dim=1)
+        per_pixel = -(torch.from_numpy(np.asarray(target, np.float32)) * logp).sum(1)
+        return (per_pixel * w).mean()
+
+    return Net(), loss
+
+
+TORCH_NETS = {
+    "cnn_regression": torch_regression,
+    "cnn_classification": torch_classification,
+    "cnn_fusion": torch_fusion,
+    "cnn_koala": torch_koala,
+    "cnn_resnet": torch_resnet,
+}
 
 
 def run_torch(name: str, batch_size: int, size: int, warmup: int, steps: int) -> dict:
