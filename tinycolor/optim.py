@@ -54,6 +54,7 @@ class Optimizer:
         _check_nonneg(self, "lr", lr)
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
+        self._buffers: dict = {}  # scratch arrays by (device, dtype): see _scratch
 
     def zero_grad(self) -> None:
         """Forget the gradients of all parameters (set them to None)."""
@@ -75,6 +76,17 @@ class Optimizer:
 
     def _update(self, i: int, p: Tensor, g):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _scratch(self, p: Tensor):
+        """A work array shaped like ``p`` (a view of one flat buffer per device and dtype, as
+        large as the largest parameter), reused by every update; never saved."""
+        xp = backend.array_module(p.data)
+        key = (p.device, np.dtype(p.dtype).str)
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < p.data.size:
+            size = max(int(q.data.size) for q in self.params)
+            buf = self._buffers[key] = xp.empty(size, dtype=p.dtype)
+        return buf[: p.data.size].reshape(p.shape)
 
     # ------------------------------------------------------------------ saving and resuming
     def state_dict(self) -> dict:
@@ -304,13 +316,22 @@ class Adam(Optimizer):
         st["step"] += 1
         t = st["step"]
         m, v = st["exp_avg"], st["exp_avg_sq"]
+        # in place, through one scratch array: no full-size temporaries per step (for a
+        # 4M-weight layer each would cost a fresh 16 MB allocation and its page faults)
+        tmp = self._scratch(p)
         m *= b1
-        m += (1 - b1) * g
+        xp.multiply(g, 1 - b1, out=tmp)
+        m += tmp  # m = b1 m + (1 - b1) g
         v *= b2
-        v += (1 - b2) * g * g
-        step_size = self.lr / (1 - b1**t)
-        denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
-        p.data -= step_size * (m / denom)
+        xp.multiply(g, 1 - b2, out=tmp)
+        tmp *= g
+        v += tmp  # v = b2 v + (1 - b2) g^2
+        xp.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - b2**t)
+        tmp += self.eps  # the denominator
+        xp.divide(m, tmp, out=tmp)
+        tmp *= self.lr / (1 - b1**t)
+        p.data -= tmp
 
 
 # --------------------------------------------------------------------------- schedules
