@@ -108,6 +108,29 @@ def test_train_on_one_image_test_on_another(crop, tmp_path):
     assert m["test_pixels"] == 24 * 30
 
 
+def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
+    from tinycolor import optim
+    from tinycolor.autograd import Tensor
+
+    def lrs(schedule, epochs=4):
+        w = Tensor(np.zeros(3, np.float32), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+        scheds = train.make_schedulers(schedule, {"main": opt}, epochs)
+        seen = []
+        for _ in range(epochs):
+            seen.append(opt.lr)
+            for s in scheds:
+                s.step()
+        return seen + [opt.lr]
+
+    assert lrs("constant") == [0.1] * 5
+    want = [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
+    assert lrs("cosine") == pytest.approx(want) and lrs("cosine")[-1] == pytest.approx(0.0)
+    out = tmp_path / "run"
+    assert _train(out, crop, "--schedule", "cosine") == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["schedule"] == "cosine"
+
+
 def test_default_run_folder_and_summary(crop, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     argv = ["ann_window", "--image", crop, "--epochs", "1", "--levels", "3"]

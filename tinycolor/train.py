@@ -4,12 +4,13 @@ One loop for every model. The model's file (``tinycolor/models/<name>.py``, see
 ``tinycolor.models`` for what it declares) says what the network, the loss, the data and the
 defaults are; this file does the rest:
 
-1. parse the common options (``--epochs --batch-size --lr --optimizer --seed --device --out
-   --quiet``, defaults from the model) and the model's own (``add_arguments``);
+1. parse the common options (``--epochs --batch-size --lr --optimizer --schedule --seed --device
+   --out --quiet``, defaults from the model) and the model's own (``add_arguments``);
 2. seed every generator (``tinycolor.manual_seed``; a NumPy generator for shuffling), load
    the data, build the network and its optimizer;
 3. for each epoch: shuffle, batch, step (``loss -> backward -> step``, or the model's own
-   ``train_step``), with a progress bar showing the running loss; then the test loss;
+   ``train_step``), with a progress bar showing the running loss; then the test loss and,
+   with ``--schedule cosine``, the next learning rate;
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
@@ -32,6 +33,7 @@ import numpy as np
 from . import argtypes, models
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+SCHEDULES = ("constant", "cosine")
 MOMENTUM = 0.9  # what "--optimizer momentum" means: SGD with momentum 0.9
 RUNTIME_KEYS = ("device", "out", "quiet")
 PROG = "python -m tinycolor.train"
@@ -90,6 +92,13 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         help=f"sgd, momentum (SGD with momentum {MOMENTUM}), rmsprop or adam",
     )
     g.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=d.get("schedule", "constant"),
+        help="learning rate over the epochs: constant, or cosine (from --lr down to 0 at the "
+        "last epoch, Loshchilov and Hutter 2017)",
+    )
+    g.add_argument(
         "--seed",
         type=int,
         default=d.get("seed", 0),
@@ -122,6 +131,7 @@ def resolve_config(module, overrides: dict | None = None) -> dict:
     learning rate filled in from ``LEARNING_RATES`` when it was left as None."""
     config = dict(module.DEFAULTS)
     config.update(overrides or {})
+    config.setdefault("schedule", "constant")
     config["seed"] = int(config.get("seed") or 0)
     if config.get("lr") is None:
         rates = getattr(module, "LEARNING_RATES", {}) or {}
@@ -210,6 +220,18 @@ def test_loss(module, model, source, config, device: str) -> float | None:
     return total / max(count, 1)
 
 
+def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
+    """The per-epoch learning-rate schedulers of ``--schedule`` for every optimizer: none for
+    "constant", a CosineAnnealingLR over ``epochs`` each for "cosine"."""
+    if schedule == "constant":
+        return []
+    if schedule == "cosine":
+        from .optim import CosineAnnealingLR  # noqa: PLC0415 - as make_optimizer
+
+        return [CosineAnnealingLR(opt, T_max=epochs) for opt in optimizers.values()]
+    raise UsageError(f"unknown --schedule {schedule!r}: expected one of {', '.join(SCHEDULES)}")
+
+
 def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs; returns the per-epoch history
     ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``."""
@@ -222,6 +244,7 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     custom_step = getattr(module, "train_step", None)
     rng = np.random.default_rng(config["seed"])
     epochs, bs = int(config["epochs"]), int(config["batch_size"])
+    schedulers = make_schedulers(config.get("schedule", "constant"), optimizers, epochs)
     history: dict[str, list] = {"train": [], "test": []}
     for epoch in range(1, epochs + 1):
         model.train()
@@ -264,6 +287,8 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
         tail = f", test {t_loss:.4f}" if t_loss is not None else ""
         bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
         bar.close()
+        for sched in schedulers:
+            sched.step()
     model.eval()
     return history
 
