@@ -48,8 +48,8 @@ DESCRIPTION = "a small grayscale image classifier (L -> class)"
 LABELLED_DEFAULTS = {
     "data": None,
     "size": 64,
-    "image_size": 64,
-    "crops": 1,
+    "image_size": 128,
+    "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "class_names": None,
@@ -59,6 +59,7 @@ LABELLED_DEFAULTS = {
 
 DEFAULTS = {
     **LABELLED_DEFAULTS,
+    "image_size": 64,  # the whole scene is the crop: what a classifier should see
     "arch": "plain",
     "width": 16,
     "blocks": 4,
@@ -261,7 +262,12 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     source = "synthetic scenes" if data in (None, "default", "synthetic") else str(data)
     counts = ", ".join(f"{int((labels == c).sum())} {nm}" for c, nm in enumerate(class_names))
     return LabelledData(
-        train=LabelledCrops(train_images, labels[train_idx], size, int(config["crops"])),
+        train=LabelledCrops(
+            train_images,
+            labels[train_idx],
+            size,
+            lab_common.crops_per_image(config, len(train_images)),
+        ),
         test=(L, ab, test_labels.astype(np.int64)),
         test_images=test_images,
         train_names=[names[i] for i in train_idx],
@@ -493,7 +499,7 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
     ccfg.update(auto)
     where = "on the same data"
     if _unlabelled_source(config.get("data")):  # no classes to learn there
-        ccfg.update(data=None, image_size=max(64, int(config["size"])))
+        ccfg.update(data=None, image_size=max(64, int(config["size"])), crops=None)
         where = "on the synthetic scenes (--data has no class subfolders)"
     print(
         f"{model_name}: no --classifier given; training a classifier first, {where} "

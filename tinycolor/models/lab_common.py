@@ -42,6 +42,7 @@ from . import InputError
 __all__ = [
     "DATA_DEFAULTS",
     "METRIC_KEYS",
+    "CROPS_PER_EPOCH",
     "CropBatches",
     "LabData",
     "add_data_arguments",
@@ -64,12 +65,16 @@ DATA_DEFAULTS = {
     "data": None,
     "size": 64,
     "image_size": 128,
-    "crops": 16,
+    "crops": None,  # None: CROPS_PER_EPOCH in all, shared out over the training images
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "mean_ab": None,
     "prior": None,
 }
+
+#: Random crops per epoch when ``--crops`` is not given: an epoch is then the same amount of
+#: work whether the data is 4 photos or 300 synthetic scenes.
+CROPS_PER_EPOCH = 256
 
 #: The metrics reported for the model and for each baseline.
 METRIC_KEYS = ("psnr", "ssim", "acc10", "auc", "auc_rebalanced", "colorfulness")
@@ -109,7 +114,8 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         "--crops",
         type=argtypes.positive_int,
         default=defaults["crops"],
-        help="random crops drawn from each training image per epoch",
+        help="random crops drawn from each training image per epoch (default: about "
+        f"{CROPS_PER_EPOCH} crops per epoch in all, at least 1 per image)",
     )
     g.add_argument(
         "--test-fraction",
@@ -165,6 +171,17 @@ def tiles(lab: np.ndarray, size: int) -> np.ndarray:
         for j in range(nx)
     ]
     return np.stack(out)
+
+
+def crops_per_image(config, n_train: int) -> int:
+    """``--crops``, or when it is not given, enough crops of each of the ``n_train`` training
+    images for about ``CROPS_PER_EPOCH`` per epoch (at least one); stored back in ``config``
+    so the checkpoint records what the run used."""
+    crops = config.get("crops")
+    if crops is None:
+        crops = max(1, round(CROPS_PER_EPOCH / max(1, int(n_train))))
+    config["crops"] = int(crops)
+    return int(crops)
 
 
 def _split_planes(lab_nhwc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +291,7 @@ def load_data(config) -> LabData:
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
     source = "the scikit-image photos" if data in (None, "default", "skimage") else str(data)
     return LabData(
-        train=CropBatches(train_images, size, int(config["crops"])),
+        train=CropBatches(train_images, size, crops_per_image(config, len(train_images))),
         test=_split_planes(test_tiles),
         test_images=test_images,
         train_names=[names[i] for i in train_idx],
