@@ -81,6 +81,20 @@ def test_tiles_cover_a_centred_grid():
     np.testing.assert_array_equal(t[5], img[5:9, 8:12])
 
 
+def test_default_image_size_and_crops_per_epoch():
+    cfg = {"size": 64, "image_size": None, "crops": None}
+    assert lab_common.resolve_image_size(dict(cfg), synthetic=False) == lab_common.PHOTO_SIZE
+    assert lab_common.resolve_image_size(dict(cfg), synthetic=True) == lab_common.SYNTHETIC_SIZE
+    big = {"size": 300, "image_size": None}
+    assert lab_common.resolve_image_size(big, synthetic=True) == 300 == big["image_size"]
+    with pytest.raises(lab_common.InputError, match="--image-size 32 is smaller"):
+        lab_common.resolve_image_size({"size": 64, "image_size": 32}, synthetic=False)
+    for n_train, want in [(1, 256), (4, 64), (13, 20), (240, 1), (1000, 1)]:
+        c = dict(cfg)
+        assert lab_common.crops_per_image(c, n_train) == want == c["crops"]
+    assert lab_common.crops_per_image({"crops": 3}, 13) == 3  # given: kept
+
+
 def test_score_of_the_truth_is_perfect_and_gray_baseline_is_direct():
     L_net, ab = _fixed_batch()
     L = lab_common.from_net_l(L_net)

@@ -48,7 +48,7 @@ DESCRIPTION = "a small grayscale image classifier (L -> class)"
 LABELLED_DEFAULTS = {
     "data": None,
     "size": 64,
-    "image_size": 128,
+    "image_size": None,  # None: lab_common.PHOTO_SIZE, or SYNTHETIC_SIZE for the scenes
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
     "test_fraction": 0.2,
     "n_synthetic": 300,
@@ -187,13 +187,10 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     from ..color import empirical_prior  # noqa: PLC0415
     from ..data import load_dataset  # noqa: PLC0415
 
-    size, image_size = int(config["size"]), int(config["image_size"])
-    if image_size < size:
-        raise InputError(
-            f"--image-size {image_size} is smaller than the --size {size} crops; "
-            f"use --image-size {size} or more"
-        )
     data = config.get("data")
+    size = int(config["size"])
+    synthetic = data in (None, "default", "synthetic", "scenes")
+    image_size = lab_common.resolve_image_size(config, synthetic)
     unlabelled = _unlabelled_source(data)
     if unlabelled and require_labels:
         raise InputError(
@@ -259,7 +256,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     test_labels = np.concatenate([np.full(len(t), labels[i]) for t, i in zip(test_tiles, test_idx)])
     L, ab = lab_common._split_planes(np.concatenate(test_tiles))
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
-    source = "synthetic scenes" if data in (None, "default", "synthetic") else str(data)
+    source = "synthetic scenes" if synthetic else str(data)
     counts = ", ".join(f"{int((labels == c).sum())} {nm}" for c, nm in enumerate(class_names))
     return LabelledData(
         train=LabelledCrops(

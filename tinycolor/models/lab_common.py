@@ -7,11 +7,12 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
 
 - **data** (:func:`load_data`): the images ``--data`` names (default: the colour photos that
   scikit-image ships, via :func:`tinycolor.data.load_dataset`), each resized once so its short
-  side is ``--image-size``; a held-out test split of whole images (``--test-fraction``, at
-  least one image); every training epoch draws ``--crops`` random ``--size`` crops of each
-  training image, each flipped left-right with probability 1/2. The test set is the
-  non-overlapping ``size x size`` tiles of the test images. The network's input is
-  ``L / 50 - 1`` (in [-1, 1]); targets are ab in Lab units (about [-110, 110]).
+  side is ``--image-size`` (256 for photos by default, the scale ``evaluate`` scores at); a
+  held-out test split of whole images (``--test-fraction``, at least one image); every
+  training epoch draws ``--crops`` random ``--size`` crops of each training image (by
+  default about 256 crops per epoch in all), each flipped left-right with probability 1/2.
+  The test set is the non-overlapping ``size x size`` tiles of the test images. The
+  network's input is ``L / 50 - 1`` (in [-1, 1]); targets are ab in Lab units (about [-110, 110]).
   Two statistics of the training images ride along in the config (and so in the checkpoint):
   their mean ab (the ``mean_ab`` baseline) and the empirical prior over the ab bins (the
   weights of the rebalanced AuC, and of the classification loss).
@@ -43,6 +44,8 @@ __all__ = [
     "DATA_DEFAULTS",
     "METRIC_KEYS",
     "CROPS_PER_EPOCH",
+    "PHOTO_SIZE",
+    "SYNTHETIC_SIZE",
     "CropBatches",
     "LabData",
     "add_data_arguments",
@@ -64,13 +67,19 @@ __all__ = [
 DATA_DEFAULTS = {
     "data": None,
     "size": 64,
-    "image_size": 128,
+    "image_size": None,  # None: PHOTO_SIZE, or SYNTHETIC_SIZE for the synthetic scenes
     "crops": None,  # None: CROPS_PER_EPOCH in all, shared out over the training images
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "mean_ab": None,
     "prior": None,
 }
+
+#: The short side images are resized to when ``--image-size`` is not given: photos at 256, the
+#: scale ``evaluate`` scores at (a crop then shows the textures the network will be asked
+#: to colour), the synthetic scenes at 128 (drawing them at 256 takes four times as long).
+PHOTO_SIZE = 256
+SYNTHETIC_SIZE = 128
 
 #: Random crops per epoch when ``--crops`` is not given: an epoch is then the same amount of
 #: work whether the data is 4 photos or 300 synthetic scenes.
@@ -108,7 +117,8 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         dest="image_size",
         type=argtypes.positive_int,
         default=defaults["image_size"],
-        help="each image is first resized so that its short side is this many pixels",
+        help="each image is first resized so that its short side is this many pixels "
+        f"(default: {PHOTO_SIZE}; synthetic scenes are drawn at {SYNTHETIC_SIZE})",
     )
     g.add_argument(
         "--crops",
@@ -171,6 +181,23 @@ def tiles(lab: np.ndarray, size: int) -> np.ndarray:
         for j in range(nx)
     ]
     return np.stack(out)
+
+
+def resolve_image_size(config, synthetic: bool) -> int:
+    """``--image-size``, or when it is not given ``SYNTHETIC_SIZE`` for synthetic scenes and
+    ``PHOTO_SIZE`` for anything else; checked against ``--size`` and stored back in
+    ``config``."""
+    size, image_size = int(config["size"]), config.get("image_size")
+    if image_size is None:
+        image_size = max(size, SYNTHETIC_SIZE if synthetic else PHOTO_SIZE)
+    image_size = int(image_size)
+    if image_size < size:
+        raise InputError(
+            f"--image-size {image_size} is smaller than the --size {size} crops; "
+            f"use --image-size {size} or more"
+        )
+    config["image_size"] = image_size
+    return image_size
 
 
 def crops_per_image(config, n_train: int) -> int:
@@ -247,13 +274,9 @@ def load_data(config) -> LabData:
     prior into ``config`` (``config["mean_ab"]``, ``config["prior"]``)."""
     from ..data import load_dataset, transforms  # noqa: PLC0415
 
-    size, image_size = int(config["size"]), int(config["image_size"])
-    if image_size < size:
-        raise InputError(
-            f"--image-size {image_size} is smaller than the --size {size} crops; "
-            f"use --image-size {size} or more"
-        )
     data = config.get("data")
+    size = int(config["size"])
+    image_size = resolve_image_size(config, synthetic=data in ("synthetic", "scenes"))
     try:
         ds = load_dataset(
             data,
