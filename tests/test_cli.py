@@ -127,8 +127,21 @@ def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
     want = [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
     assert lrs("cosine") == pytest.approx(want) and lrs("cosine")[-1] == pytest.approx(0.0)
     out = tmp_path / "run"
-    assert _train(out, crop, "--schedule", "cosine") == 0
-    assert json.loads((out / "metrics.json").read_text())["config"]["schedule"] == "cosine"
+    assert _train(out, crop, "--schedule", "cosine", "--weight-decay", "0.01") == 0
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert config["schedule"] == "cosine" and config["weight_decay"] == 0.01
+
+
+@pytest.mark.parametrize("name", train.OPTIMIZERS)
+def test_make_optimizer_passes_weight_decay(name):
+    from tinycolor.autograd import Tensor
+
+    w = Tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = train.make_optimizer(name, [w], 0.1, weight_decay=0.5)
+    assert opt.weight_decay == 0.5
+    w.grad = np.zeros(3, np.float32)  # the step comes from the decay alone
+    opt.step()
+    assert np.all(w.data < 1)
 
 
 def test_default_run_folder_and_summary(crop, tmp_path, monkeypatch, capsys):

@@ -4,8 +4,9 @@ One loop for every model. The model's file (``tinycolor/models/<name>.py``, see
 ``tinycolor.models`` for what it declares) says what the network, the loss, the data and the
 defaults are; this file does the rest:
 
-1. parse the common options (``--epochs --batch-size --lr --optimizer --schedule --seed --device
-   --out --quiet``, defaults from the model) and the model's own (``add_arguments``);
+1. parse the common options (``--epochs --batch-size --lr --optimizer --weight-decay
+   --schedule --seed --device --out --quiet``, defaults from the model) and the model's own
+   (``add_arguments``);
 2. seed every generator (``tinycolor.manual_seed``; a NumPy generator for shuffling), load
    the data, build the network and its optimizer;
 3. for each epoch: shuffle, batch, step (``loss -> backward -> step``, or the model's own
@@ -92,6 +93,13 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         help=f"sgd, momentum (SGD with momentum {MOMENTUM}), rmsprop or adam",
     )
     g.add_argument(
+        "--weight-decay",
+        dest="weight_decay",
+        type=argtypes.nonnegative_float,
+        default=d.get("weight_decay", 0.0),
+        help="L2 penalty added to every gradient (weight_decay * w)",
+    )
+    g.add_argument(
         "--schedule",
         choices=SCHEDULES,
         default=d.get("schedule", "constant"),
@@ -132,6 +140,7 @@ def resolve_config(module, overrides: dict | None = None) -> dict:
     config = dict(module.DEFAULTS)
     config.update(overrides or {})
     config.setdefault("schedule", "constant")
+    config.setdefault("weight_decay", 0.0)
     config["seed"] = int(config.get("seed") or 0)
     if config.get("lr") is None:
         rates = getattr(module, "LEARNING_RATES", {}) or {}
@@ -146,19 +155,20 @@ def resolve_config(module, overrides: dict | None = None) -> dict:
 # --------------------------------------------------------------------------- the loop
 
 
-def make_optimizer(name: str, params, lr: float):
-    """One of the seed's optimizers over ``params``: sgd, momentum, rmsprop or adam."""
+def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0):
+    """One of the seed's optimizers over ``params``: sgd, momentum, rmsprop or adam, with L2
+    ``weight_decay`` (added to the gradient, as PyTorch's)."""
     from . import optim  # noqa: PLC0415
 
-    params = list(params)
+    params, wd = list(params), float(weight_decay)
     if name == "sgd":
-        return optim.SGD(params, lr=lr)
+        return optim.SGD(params, lr=lr, weight_decay=wd)
     if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=MOMENTUM)
+        return optim.SGD(params, lr=lr, momentum=MOMENTUM, weight_decay=wd)
     if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr)
+        return optim.RMSprop(params, lr=lr, weight_decay=wd)
     if name == "adam":
-        return optim.Adam(params, lr=lr)
+        return optim.Adam(params, lr=lr, weight_decay=wd)
     raise UsageError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
 
 
@@ -240,7 +250,14 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     if hasattr(module, "make_optimizers"):
         optimizers = module.make_optimizers(model, config)
     else:
-        optimizers = {"main": make_optimizer(config["optimizer"], model.parameters(), config["lr"])}
+        optimizers = {
+            "main": make_optimizer(
+                config["optimizer"],
+                model.parameters(),
+                config["lr"],
+                config.get("weight_decay", 0.0),
+            )
+        }
     custom_step = getattr(module, "train_step", None)
     rng = np.random.default_rng(config["seed"])
     epochs, bs = int(config["epochs"]), int(config["batch_size"])
