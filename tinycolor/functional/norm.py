@@ -35,60 +35,79 @@ class BatchNorm(Function):
     def forward(self, x, *params, affine, running_mean, running_var, training, momentum, eps):
         xp = backend.array_module(x)
         c = x.shape[1]
-        axes = (0, *range(2, x.ndim))
         bshape = (1, c) + (1,) * (x.ndim - 2)  # broadcasts a per-channel vector over x
         params = list(params)
         gamma = params.pop(0).reshape(bshape) if affine[0] else None
         beta = params.pop(0).reshape(bshape) if affine[1] else None
         if training:
             m = x.size // c
-            mu = x.mean(axis=axes, keepdims=True)
-            xhat = x - mu
-            var = (xhat * xhat).mean(axis=axes, keepdims=True)
-            inv_std = 1.0 / xp.sqrt(var + eps)
+            mu = _channel_sum(x) / m
+            xhat = x - mu.reshape(bshape)
+            var = _channel_dot(xhat, xhat) / m  # biased
+            inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(bshape)
             xhat *= inv_std
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
-                running_mean += momentum * mu.reshape(c)
+                running_mean += momentum * mu
             if running_var is not None:
                 running_var *= 1.0 - momentum
-                running_var += (momentum * m / (m - 1)) * var.reshape(c)
+                running_var += (momentum * m / (m - 1)) * var
         else:
             mu = running_mean.reshape(bshape).astype(x.dtype, copy=False)
             var = running_var.reshape(bshape).astype(x.dtype, copy=False)
             inv_std = 1.0 / xp.sqrt(var + eps)
             xhat = (x - mu) * inv_std
-        y = xhat if gamma is None else xhat * gamma
-        if beta is not None:
-            y = y + beta
-        elif y is xhat:
-            y = xhat.copy()
-        self.axes, self.affine, self.training = axes, affine, training
+        if gamma is not None:
+            y = xhat * gamma
+            if beta is not None:
+                y += beta
+        else:
+            y = xhat + beta if beta is not None else xhat.copy()
+        self.affine, self.training = affine, training
         self.save_for_backward(xhat, inv_std, gamma)
         return y
 
     def backward(self, g):
         xhat, inv_std, gamma = self.saved
-        axes = self.axes
+        c = g.shape[1]
+        bshape = (1, c) + (1,) * (g.ndim - 2)
+        m = g.size // c
         need_x = self.needs_input_grad[0]
         need_gamma = self.affine[0] and self.needs_input_grad[1]
         need_beta = self.affine[1] and self.needs_input_grad[-1]
-        g_xhat = g * xhat if (need_gamma or (need_x and self.training)) else None
+        sum_g = _channel_sum(g) if (need_beta or (need_x and self.training)) else None
+        sum_g_xhat = _channel_dot(g, xhat) if (need_gamma or (need_x and self.training)) else None
         gx = None
         if need_x:
             scale = inv_std if gamma is None else gamma * inv_std
             if self.training:
-                gx = g - g.mean(axis=axes, keepdims=True)
-                gx -= xhat * g_xhat.mean(axis=axes, keepdims=True)
+                # g - mean g - xhat mean(g xhat), with one full-size array
+                gx = xhat * (sum_g_xhat / m).reshape(bshape)
+                backend.array_module(g).subtract(g, gx, out=gx)
+                gx -= (sum_g / m).reshape(bshape)
                 gx *= scale
             else:
                 gx = g * scale
         grads = [gx]
         if self.affine[0]:
-            grads.append(g_xhat.sum(axis=axes) if need_gamma else None)
+            grads.append(sum_g_xhat if need_gamma else None)
         if self.affine[1]:
-            grads.append(g.sum(axis=axes) if need_beta else None)
+            grads.append(sum_g if need_beta else None)
         return tuple(grads)
+
+
+def _channel_sum(a):
+    """The sum over every axis but 1 of an (N, C, ...) array, as (C,): each (n, c) row summed
+    along its contiguous tail first (one fast pass, no strided reduction)."""
+    n, c = a.shape[:2]
+    return a.reshape(n, c, -1).sum(axis=2).sum(axis=0)
+
+
+def _channel_dot(a, b):
+    """sum over every axis but 1 of a * b, as (C,), without forming a * b."""
+    n, c = a.shape[:2]
+    xp = backend.array_module(a)
+    return xp.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
 
 
 def _stat_array(v, name, c, x, op="batch_norm"):
