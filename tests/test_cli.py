@@ -132,6 +132,41 @@ def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
     assert config["schedule"] == "cosine" and config["weight_decay"] == 0.01
 
 
+def test_keep_best_restores_the_epoch_with_the_lowest_held_out_loss():
+    """Training pulls w towards +1 while the held-out data wants -1: every epoch is worse on
+    it than the one before, so --keep best must end with epoch 1's weights."""
+    from types import SimpleNamespace
+
+    from tinycolor import functional as F
+    from tinycolor import nn
+    from tinycolor.autograd import Tensor
+
+    x = np.linspace(-1, 1, 32, dtype=np.float32)[:, None]
+    data = SimpleNamespace(train=(x, x), test=(x, -x))
+
+    def loss(model, batch, config):
+        return F.mse_loss(
+            model(batch[0]), batch[1] if isinstance(batch[1], Tensor) else Tensor(batch[1])
+        )
+
+    module = SimpleNamespace(loss=loss)
+    results = {}
+    for keep in ("last", "best"):
+        tinycolor.manual_seed(0)
+        model = nn.Linear(1, 1, bias=False)
+        config = {"optimizer": "sgd", "lr": 0.1, "seed": 0, "epochs": 4, "batch_size": 8}
+        config.update(schedule="constant", keep=keep)
+        history = train.fit(module, model, data, config, quiet=True)
+        results[keep] = (float(model.weight.data.item()), history)
+    w_last, h_last = results["last"]
+    w_best, h_best = results["best"]
+    assert h_last["test"] == h_best["test"] and np.all(np.diff(h_best["test"]) > 0)
+    assert h_best["kept_epoch"] == 1 and "kept_epoch" not in h_last
+    assert w_best < w_last  # epoch 1's weight, nearer the held-out target
+    held_out = float(np.mean((w_best * x + x) ** 2))
+    assert held_out == pytest.approx(h_best["test"][0], rel=1e-5)
+
+
 @pytest.mark.parametrize("name", train.OPTIMIZERS)
 def test_make_optimizer_passes_weight_decay(name):
     from tinycolor.autograd import Tensor

@@ -5,13 +5,14 @@ One loop for every model. The model's file (``tinycolor/models/<name>.py``, see
 defaults are; this file does the rest:
 
 1. parse the common options (``--epochs --batch-size --lr --optimizer --weight-decay
-   --schedule --seed --device --out --quiet``, defaults from the model) and the model's own
-   (``add_arguments``);
+   --schedule --keep --seed --device --out --quiet``, defaults from the model) and the
+   model's own (``add_arguments``);
 2. seed every generator (``tinycolor.manual_seed``; a NumPy generator for shuffling), load
    the data, build the network and its optimizer;
 3. for each epoch: shuffle, batch, step (``loss -> backward -> step``, or the model's own
    ``train_step``), with a progress bar showing the running loss; then the test loss and,
-   with ``--schedule cosine``, the next learning rate;
+   with ``--schedule cosine``, the next learning rate (``--keep best``: the weights of the
+   epoch with the lowest held-out loss are what the run keeps);
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
@@ -35,6 +36,7 @@ from . import argtypes, models
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 SCHEDULES = ("constant", "cosine")
+KEEP = ("last", "best")
 MOMENTUM = 0.9  # what "--optimizer momentum" means: SGD with momentum 0.9
 RUNTIME_KEYS = ("device", "out", "quiet")
 PROG = "python -m tinycolor.train"
@@ -107,6 +109,13 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         "last epoch, Loshchilov and Hutter 2017)",
     )
     g.add_argument(
+        "--keep",
+        choices=KEEP,
+        default=d.get("keep", "last"),
+        help="the weights the run ends with: those after the last epoch, or those of the epoch "
+        "with the lowest held-out loss (early stopping)",
+    )
+    g.add_argument(
         "--seed",
         type=int,
         default=d.get("seed", 0),
@@ -141,6 +150,7 @@ def resolve_config(module, overrides: dict | None = None) -> dict:
     config.update(overrides or {})
     config.setdefault("schedule", "constant")
     config.setdefault("weight_decay", 0.0)
+    config.setdefault("keep", "last")
     config["seed"] = int(config.get("seed") or 0)
     if config.get("lr") is None:
         rates = getattr(module, "LEARNING_RATES", {}) or {}
@@ -244,7 +254,9 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
 
 def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs; returns the per-epoch history
-    ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``."""
+    ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``, plus
+    ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
+    statistics) of the epoch whose held-out loss was lowest."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     if hasattr(module, "make_optimizers"):
@@ -262,6 +274,8 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     rng = np.random.default_rng(config["seed"])
     epochs, bs = int(config["epochs"]), int(config["batch_size"])
     schedulers = make_schedulers(config.get("schedule", "constant"), optimizers, epochs)
+    keep_best = config.get("keep", "last") == "best"
+    best = None  # (held-out loss, epoch, state_dict) of the best epoch so far
     history: dict[str, list] = {"train": [], "test": []}
     for epoch in range(1, epochs + 1):
         model.train()
@@ -306,6 +320,11 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
         bar.close()
         for sched in schedulers:
             sched.step()
+        if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
+            best = (t_loss, epoch, model.state_dict())
+    if best is not None:
+        model.load_state_dict(best[2])
+        history["kept_epoch"] = best[1]
     model.eval()
     return history
 
@@ -351,6 +370,7 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
         seed=config["seed"],
         device=device,
         epochs=len(history["train"]),
+        kept_epoch=history.get("kept_epoch", len(history["train"])),
         final_train_loss=history["train"][-1] if history["train"] else None,
         final_test_loss=history["test"][-1] if history["test"] else None,
         history=history,

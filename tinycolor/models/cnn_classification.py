@@ -63,6 +63,8 @@ DEFAULTS = {
     "batch_size": 16,
     "lr": None,
     "optimizer": "adam",
+    "schedule": "cosine",
+    "keep": "best",
 }
 
 LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "rmsprop": 1e-3, "adam": 1e-3}

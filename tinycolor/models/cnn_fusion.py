@@ -57,10 +57,12 @@ DEFAULTS = {
     "width": 0.125,
     "global_size": 64,
     "alpha": 1.0 / 300.0,
-    "epochs": 20,
+    "epochs": 30,
     "batch_size": 16,
     "lr": None,
     "optimizer": "adam",
+    "schedule": "cosine",
+    "keep": "best",
     "seed": 0,
 }
 

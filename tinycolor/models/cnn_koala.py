@@ -52,10 +52,12 @@ DEFAULTS = {
     "classifier": None,
     "classifier_epochs": 5,
     "classifier_config": None,  # filled in by load_data: the classifier's architecture
-    "epochs": 20,
+    "epochs": 30,
     "batch_size": 16,
     "lr": None,
     "optimizer": "adam",
+    "schedule": "cosine",
+    "keep": "best",
     "seed": 0,
 }
 

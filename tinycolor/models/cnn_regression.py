@@ -42,10 +42,12 @@ DEFAULTS = {
     "fc1": 256,
     "fc2": 512,
     "dropout": 0.2,
-    "epochs": 20,
+    "epochs": 30,
     "batch_size": 16,
     "lr": None,
     "optimizer": "adam",
+    "schedule": "cosine",
+    "keep": "best",
 }
 
 LEARNING_RATES = {"sgd": 0.05, "momentum": 0.01, "rmsprop": 1e-4, "adam": 3e-4}

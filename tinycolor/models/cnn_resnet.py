@@ -76,6 +76,8 @@ DEFAULTS = {
     "batch_size": 16,
     "lr": None,
     "optimizer": "adam",
+    "schedule": "cosine",
+    "keep": "best",
     "seed": 0,
 }
 
