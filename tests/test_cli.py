@@ -127,9 +127,14 @@ def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
     want = [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
     assert lrs("cosine") == pytest.approx(want) and lrs("cosine")[-1] == pytest.approx(0.0)
     out = tmp_path / "run"
-    assert _train(out, crop, "--schedule", "cosine", "--weight-decay", "0.01") == 0
-    config = json.loads((out / "metrics.json").read_text())["config"]
+    argv = ["--schedule", "cosine", "--weight-decay", "0.01", "--keep", "best", "--epochs", "2"]
+    assert _train(out, crop, *argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    config = metrics["config"]
     assert config["schedule"] == "cosine" and config["weight_decay"] == 0.01
+    test = metrics["history"]["test"]
+    assert config["keep"] == "best" and metrics["kept_epoch"] == 1 + int(np.argmin(test))
+    assert read_image(out / "loss.png").shape[0] > 100  # drawn with the kept-epoch line
 
 
 def test_keep_best_restores_the_epoch_with_the_lowest_held_out_loss():

@@ -361,6 +361,7 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
             run_dir / "loss.png",
             title=f"{name}: loss per epoch",
             ylabel=getattr(module, "LOSS_LABEL", "loss"),
+            kept_epoch=history.get("kept_epoch"),
         )
     ]
     figures += list(module.save_figures(model, data, config, run_dir, device=device) or [])

@@ -66,8 +66,11 @@ def image_grid(panels, path, ncols: int | None = None, title: str | None = None,
     return path
 
 
-def loss_curves(history: dict, path, title: str | None = None, ylabel: str = "loss"):
-    """Plot each series of ``history`` ({'train': [...], 'test': [...]}) against the epoch."""
+def loss_curves(
+    history: dict, path, title: str | None = None, ylabel: str = "loss", kept_epoch=None
+):
+    """Plot each series of ``history`` ({'train': [...], 'test': [...]}) against the epoch;
+    ``kept_epoch`` (the weights a ``--keep best`` run ended with) is marked by a dashed line."""
     fig = _figure((6, 4))
     ax = fig.subplots()
     drawn = 0
@@ -77,6 +80,9 @@ def loss_curves(history: dict, path, title: str | None = None, ylabel: str = "lo
             continue
         xs = np.arange(1, len(ys) + 1)
         ax.plot(xs, ys, marker="o" if len(ys) < 30 else None, label=name)
+        drawn += 1
+    if kept_epoch is not None:
+        ax.axvline(kept_epoch, color="0.4", linestyle="--", linewidth=1, label="kept")
         drawn += 1
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
