@@ -13,6 +13,7 @@ decay is L2 regularisation, ``g <- g + weight_decay * p``, added to the gradient
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -316,22 +317,62 @@ class Adam(Optimizer):
         st["step"] += 1
         t = st["step"]
         m, v = st["exp_avg"], st["exp_avg_sq"]
-        # in place, through one scratch array: no full-size temporaries per step (for a
-        # 4M-weight layer each would cost a fresh 16 MB allocation and its page faults)
+        # p -= lr/(1 - b1^t) m / (sqrt(v)/c + eps), c = sqrt(1 - b2^t), rewritten as
+        # p -= m / ((sqrt(v) + eps c) / (lr c / (1 - b1^t))): the same value in fewer passes
+        c = math.sqrt(1 - b2**t)
+        scale = self.lr * c / (1 - b1**t)
         tmp = self._scratch(p)
-        m *= b1
-        xp.multiply(g, 1 - b1, out=tmp)
-        m += tmp  # m = b1 m + (1 - b1) g
-        v *= b2
-        xp.multiply(g, 1 - b2, out=tmp)
-        tmp *= g
-        v += tmp  # v = b2 v + (1 - b2) g^2
-        xp.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - b2**t)
-        tmp += self.eps  # the denominator
-        xp.divide(m, tmp, out=tmp)
-        tmp *= self.lr / (1 - b1**t)
-        p.data -= tmp
+        _split(
+            xp,
+            (m, v, g, p.data, tmp),
+            lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, self.eps * c, scale),
+        )
+
+
+def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
+    """One Adam update of the arrays (views of the same shape), in place, through ``tmp``."""
+    m *= b1
+    xp.multiply(g, 1 - b1, out=tmp)
+    m += tmp  # m = b1 m + (1 - b1) g
+    v *= b2
+    xp.multiply(g, 1 - b2, out=tmp)
+    tmp *= g
+    v += tmp  # v = b2 v + (1 - b2) g^2
+    xp.sqrt(v, out=tmp)
+    tmp += eps_c
+    tmp *= 1.0 / scale
+    xp.divide(m, tmp, out=tmp)
+    d -= tmp
+
+
+#: Parameters with at least this many numbers are updated by two threads on the CPU (NumPy
+#: releases the GIL inside its loops, so the halves run at once).
+_SPLIT_SIZE = 1 << 20
+_split_pool = None
+
+
+def _split(xp, arrays, fn):
+    """fn(*arrays), or on the CPU for large contiguous arrays fn on each half of their flat
+    views in two threads at once."""
+    global _split_pool
+    first = arrays[0]
+    if (
+        xp is not np
+        or first.size < _SPLIT_SIZE
+        or not all(a.flags.c_contiguous for a in arrays)
+        or (os.cpu_count() or 1) < 2
+    ):
+        return fn(*arrays)
+    if _split_pool is None:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        _split_pool = ThreadPoolExecutor(1, thread_name_prefix="tinycolor-optim")
+    flat = [a.reshape(-1) for a in arrays]
+    half = first.size // 2
+    other = _split_pool.submit(fn, *(f[half:] for f in flat))
+    fn(*(f[:half] for f in flat))
+    other.result()
+    return None
 
 
 # --------------------------------------------------------------------------- schedules
