@@ -291,3 +291,54 @@ def test_lab_round_trip_sanity():
     rgb = np.random.default_rng(3).random((2, 3, 5, 5)).astype(np.float32)
     back = np.asarray(lab_to_rgb(rgb_to_lab(rgb, channel_axis=1), channel_axis=1))
     np.testing.assert_allclose(back, rgb, atol=1e-3)
+
+
+# --------------------------------------------------------------------------- start at the data
+
+START = {  # model: (tiny config, path of the output layer whose bias starts at the data)
+    "cnn_regression": (TINY["cnn_regression"], lambda m: m.head[-1]),
+    "cnn_classification": (TINY["cnn_classification"], lambda m: m.classifier),
+    "cnn_fusion": ({"size": 32, "width": 1 / 32, "global_size": 32}, lambda m: m.colorize[-1]),
+    "cnn_koala": ({"size": 32, "width": 1 / 32}, lambda m: m.decoder[-3]),
+    "cnn_resnet": (
+        {"size": 32, "encoder_width": 2, "stages": 1, "width": 1 / 32},
+        lambda m: m.head[-1],
+    ),
+    "cnn_resnet_l2": (
+        {"size": 32, "encoder_width": 2, "stages": 1, "width": 1 / 32, "loss": "l2"},
+        lambda m: m.head[-1],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(START))
+def test_untrained_network_predicts_the_training_statistics(name):
+    """With the output layer's weights zeroed, what is left is the bias build_model set: the
+    prediction must be the training set's mean ab (regression outputs) or the annealed mean
+    of its prior (distributions over the bins)."""
+    from tinycolor import models
+    from tinycolor.color import annealed_mean
+
+    tiny, layer_of = START[name]
+    module = models.get(name.replace("_l2", ""))
+    q = len(ab_bins())
+    prior = np.full(q, 0.2 / (q - 1))
+    prior[int(np.argmin(np.abs(ab_bins() - [20, 40]).sum(1)))] = 0.8  # mostly one orange bin
+    cfg = dict(module.DEFAULTS, lr=0.01, seed=0, class_names=["a", "b", "c"])
+    cfg.update(tiny, mean_ab=[6.0, 14.0], prior=list(prior))
+    tinycolor.manual_seed(0)
+    model = module.build_model(cfg)
+    layer = layer_of(model)
+    layer.weight.data[...] = 0
+    model.eval()
+    s = int(cfg["size"])
+    L = np.random.default_rng(1).uniform(-1, 1, (2, 1, s, s)).astype(np.float32)
+    ab = np.asarray(module.predict_ab(model, L, cfg))
+    if layer.bias.shape[0] == q:  # logits over the bins
+        logits = np.log(prior)[None, :, None, None].astype(np.float32)
+        want = np.asarray(annealed_mean(logits, ab_bins(), T=float(cfg["temperature"]), axis=1))
+        np.testing.assert_allclose(ab, np.broadcast_to(want, ab.shape), atol=1e-3)
+        assert abs(want[0, 0, 0, 0] - 20) < 5 and abs(want[0, 1, 0, 0] - 40) < 5
+    else:
+        np.testing.assert_allclose(ab[:, 0], 6.0, atol=1e-3)
+        np.testing.assert_allclose(ab[:, 1], 14.0, atol=1e-3)

@@ -189,7 +189,10 @@ class ZhangColorNet(nn.Module):
 
 
 def build_model(config) -> ZhangColorNet:
-    return ZhangColorNet(len(bins(config)), float(config["width"]))
+    """The network, its classifier's bias set so that it starts at the training set's prior."""
+    model = ZhangColorNet(len(bins(config)), float(config["width"]))
+    lab_common.start_at_the_data(model.classifier.bias, config, "log_prior")
+    return model
 
 
 # --------------------------------------------------------------------------- loss, decoding

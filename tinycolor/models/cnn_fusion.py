@@ -225,7 +225,10 @@ class FusionNet(nn.Module):
 
 
 def build_model(config) -> FusionNet:
-    return FusionNet(float(config["width"]), int(config["global_size"]), num_classes(config))
+    """The network, its last conv's bias set so that it starts at the training set's mean ab."""
+    model = FusionNet(float(config["width"]), int(config["global_size"]), num_classes(config))
+    lab_common.start_at_the_data(model.colorize[-1].bias, config, "sigmoid255")
+    return model
 
 
 def ab_to_target(ab):

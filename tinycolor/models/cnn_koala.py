@@ -190,14 +190,18 @@ class KoalaNet(nn.Module):
 
 def build_model(config) -> KoalaNet:
     """The network; the classifier's weights are read from ``config['classifier']`` when that
-    file exists (a checkpoint of this model then overwrites them with its own copy)."""
+    file exists (a checkpoint of this model then overwrites them with its own copy), and the
+    output starts at the training set's mean ab."""
     cc = config.get("classifier_config") or {
         **AUTO_CLASSIFIER,
         "class_names": config.get("class_names") or ["beach", "sunset", "forest"],
         "size": int(config["size"]),
     }
     clf = rebuild_classifier(cc, config.get("classifier"))
-    return KoalaNet(clf, int(cc["size"]), float(config["width"]))
+    model = KoalaNet(clf, int(cc["size"]), float(config["width"]))
+    # the last conv before the tanh starts at the training set's mean ab
+    lab_common.start_at_the_data(model.decoder[-3].bias, config, "tanh128")
+    return model
 
 
 def loss(model: KoalaNet, batch, config) -> Tensor:

@@ -134,7 +134,8 @@ class CNNRegression(nn.Module):
 
 
 def build_model(config) -> CNNRegression:
-    return CNNRegression(
+    """The network, its output bias set so that it starts at the training set's mean ab."""
+    model = CNNRegression(
         int(config["size"]),
         int(config["conv1"]),
         int(config["conv2"]),
@@ -142,6 +143,8 @@ def build_model(config) -> CNNRegression:
         int(config["fc2"]),
         float(config["dropout"]),
     )
+    lab_common.start_at_the_data(model.head[-1].bias, config, "sigmoid255")
+    return model
 
 
 def ab_to_target(ab):

@@ -243,7 +243,14 @@ def build_model(config) -> ResNetColorizer:
     clf = rebuild_classifier(cc, config.get("classifier"))
     out = len(bins(config)) if config["loss"] == "ce" else 2
     stride = 2 * clf.stride
-    return ResNetColorizer(clf.features, clf.embedding_dim, stride, float(config["width"]), out)
+    model = ResNetColorizer(clf.features, clf.embedding_dim, stride, float(config["width"]), out)
+    # the head starts at the training set's prior (ce) or mean ab (l1, l2)
+    bias = model.head[-1].bias
+    if config["loss"] == "ce":
+        lab_common.start_at_the_data(bias, config, "log_prior")
+    else:
+        lab_common.start_at_the_data(bias, config, "linear", scale=AB_SCALE)
+    return model
 
 
 def loss(model: ResNetColorizer, batch, config) -> Tensor:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import argtypes
+from .. import argtypes, backend
 from .. import metrics as M
 from ..autograd import Tensor, no_grad
 from ..color import empirical_prior, lab_to_rgb, rgb_to_lab
@@ -55,6 +55,7 @@ __all__ = [
     "image_metrics",
     "load_data",
     "predict_batches",
+    "start_at_the_data",
     "save_figures",
     "score",
     "tiles",
@@ -325,6 +326,50 @@ def load_data(config) -> LabData:
             f"{size}x{size} crops/tiles"
         ),
     )
+
+
+# --------------------------------------------------------------------------- initialisation
+
+
+def start_at_the_data(bias, config, output: str, scale: float = 1.0) -> bool:
+    """Set an output layer's ``bias`` (a Tensor, in place) so that the untrained network
+    predicts what the training images say before it has seen any of them: their mean ab, or
+    their ab prior. The weights stay random, so training starts from the mean-ab baseline
+    rather than from ab = 0 (the usual "initialise the last bias to the data" advice).
+
+    ``output`` names how the layer's outputs become colour:
+
+    - ``"sigmoid255"``: ab = 255 sigmoid(z) - 128; bias = logit((mean ab + 128) / 255), per
+      channel, repeated over the bias when it holds a whole plane per channel (a, then b);
+    - ``"tanh128"``: ab = 128 tanh(z); bias = atanh(mean ab / 128), per channel;
+    - ``"linear"``: ab = ``scale`` z; bias = mean ab / scale, per channel;
+    - ``"log_prior"``: z are logits over the ab bins; bias = log(prior) (softmax(z) = prior).
+
+    Returns False (and leaves the bias alone) when ``config`` has no statistics yet."""
+    xp = backend.array_module(bias.data)
+    if output == "log_prior":
+        prior = config.get("prior")
+        if prior is None or len(prior) != bias.shape[0]:
+            return False
+        p = np.asarray(prior, dtype=np.float64)
+        bias.data[...] = xp.asarray(np.log(np.maximum(p, 1e-8)), dtype=bias.dtype)
+        return True
+    mean_ab = config.get("mean_ab")
+    if mean_ab is None:
+        return False
+    m = np.asarray(mean_ab, dtype=np.float64)
+    if output == "sigmoid255":
+        y = np.clip((m + 128.0) / 255.0, 1e-4, 1 - 1e-4)
+        z = np.log(y / (1 - y))
+    elif output == "tanh128":
+        z = np.arctanh(np.clip(m / 128.0, -0.999, 0.999))
+    elif output == "linear":
+        z = m / float(scale)
+    else:
+        raise ValueError(f"start_at_the_data: unknown output {output!r}")
+    per_channel = np.repeat(z, bias.shape[0] // 2)
+    bias.data[...] = xp.asarray(per_channel, dtype=bias.dtype)
+    return True
 
 
 # --------------------------------------------------------------------------- prediction
