@@ -153,3 +153,13 @@ def test_var_without_degrees_of_freedom_is_rejected():
     x = tc.Tensor(np.ones((2, 1)))
     with pytest.raises(ValueError, match="no degrees of freedom"):
         F.var(x, axis=1, unbiased=True)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6, 7), (2, 5, 3, 1, 4)])
+def test_channel_sum_is_the_sum_over_every_axis_but_1(shape):
+    from tinycolor.functional.reduce import channel_sum
+
+    a = np.random.default_rng(0).standard_normal(shape)
+    axes = tuple(i for i in range(len(shape)) if i != 1)
+    np.testing.assert_allclose(channel_sum(a), a.sum(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(channel_sum(a[:, :, ::-1] if a.ndim > 2 else a), a.sum(axis=axes))

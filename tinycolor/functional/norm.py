@@ -6,6 +6,7 @@ import numbers
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .reduce import channel_sum
 
 __all__ = ["batch_norm"]
 
@@ -41,7 +42,7 @@ class BatchNorm(Function):
         beta = params.pop(0).reshape(bshape) if affine[1] else None
         if training:
             m = x.size // c
-            mu = _channel_sum(x) / m
+            mu = channel_sum(x) / m
             xhat = x - mu.reshape(bshape)
             var = _channel_dot(xhat, xhat) / m  # biased
             inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(bshape)
@@ -75,7 +76,7 @@ class BatchNorm(Function):
         need_x = self.needs_input_grad[0]
         need_gamma = self.affine[0] and self.needs_input_grad[1]
         need_beta = self.affine[1] and self.needs_input_grad[-1]
-        sum_g = _channel_sum(g) if (need_beta or (need_x and self.training)) else None
+        sum_g = channel_sum(g) if (need_beta or (need_x and self.training)) else None
         sum_g_xhat = _channel_dot(g, xhat) if (need_gamma or (need_x and self.training)) else None
         gx = None
         if need_x:
@@ -94,13 +95,6 @@ class BatchNorm(Function):
         if self.affine[1]:
             grads.append(sum_g if need_beta else None)
         return tuple(grads)
-
-
-def _channel_sum(a):
-    """The sum over every axis but 1 of an (N, C, ...) array, as (C,): each (n, c) row summed
-    along its contiguous tail first (one fast pass, no strided reduction)."""
-    n, c = a.shape[:2]
-    return a.reshape(n, c, -1).sum(axis=2).sum(axis=0)
 
 
 def _channel_dot(a, b):
