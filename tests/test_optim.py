@@ -257,3 +257,26 @@ def test_scheduler_resume():
         optim.CosineAnnealingLR(opt, T_max=0)
     with pytest.raises(TypeError, match="needs an Optimizer"):
         optim.StepLR(object(), step_size=2)
+
+
+def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
+    """A parameter of 2^20 numbers or more is updated in two halves at once; the result must
+    be the one-pass update, bit for bit."""
+    from tinycolor import optim as optim_module
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(optim_module._SPLIT_SIZE + 3).astype(np.float32)
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
+
+    def run():
+        p = tc.Tensor(start.copy(), requires_grad=True)
+        opt = optim_module.Adam([p], lr=1e-2)
+        for g in grads:
+            p.grad = g
+            opt.step()
+        return p.data
+
+    split = run()
+    monkeypatch.setattr(optim_module, "_SPLIT_SIZE", 1 << 40)
+    np.testing.assert_array_equal(split, run())
+    assert not np.array_equal(split, start)

@@ -124,6 +124,23 @@ def to_numpy(x) -> np.ndarray:
     return x.get() if is_cupy_array(x) else np.asarray(x)
 
 
+# --------------------------------------------------------------------------- CPU threads
+
+_pools: dict = {}
+
+
+def thread_pool(workers: int):
+    """A shared ``ThreadPoolExecutor`` of ``workers`` threads for CPU work that NumPy runs
+    without the GIL (the convolutions' chunks, the optimizers' halves), made on first use and
+    kept; per process, so that a forked child gets threads of its own."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    key = (os.getpid(), int(workers))
+    if key not in _pools:
+        _pools[key] = ThreadPoolExecutor(int(workers), thread_name_prefix="tinycolor")
+    return _pools[key]
+
+
 # --------------------------------------------------------------------------- random numbers
 
 

@@ -348,13 +348,11 @@ def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
 #: Parameters with at least this many numbers are updated by two threads on the CPU (NumPy
 #: releases the GIL inside its loops, so the halves run at once).
 _SPLIT_SIZE = 1 << 20
-_split_pool = None
 
 
 def _split(xp, arrays, fn):
     """fn(*arrays), or on the CPU for large contiguous arrays fn on each half of their flat
     views in two threads at once."""
-    global _split_pool
     first = arrays[0]
     if (
         xp is not np
@@ -363,13 +361,9 @@ def _split(xp, arrays, fn):
         or (os.cpu_count() or 1) < 2
     ):
         return fn(*arrays)
-    if _split_pool is None:
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
-        _split_pool = ThreadPoolExecutor(1, thread_name_prefix="tinycolor-optim")
     flat = [a.reshape(-1) for a in arrays]
     half = first.size // 2
-    other = _split_pool.submit(fn, *(f[half:] for f in flat))
+    other = backend.thread_pool(2).submit(fn, *(f[half:] for f in flat))
     fn(*(f[:half] for f in flat))
     other.result()
     return None

@@ -51,13 +51,12 @@ import glob
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
 from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..backend import array_module, thread_pool
 from .reduce import channel_sum
 
 __all__ = ["col2im", "conv2d", "conv_transpose2d", "im2col"]
@@ -183,7 +182,6 @@ def _find_openblas():
 
 
 _blas = _BlasThreads()
-_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _cpu_workers() -> int:
@@ -215,13 +213,6 @@ def _macs(x_shape, w_shape, stride=(1, 1)) -> int:
     input and stride 1 (every input pixel meets every weight once)."""
     n, _, h, w = x_shape
     return n * h * w * int(np.prod(w_shape)) // (stride[0] * stride[1])
-
-
-def _pool(workers):
-    key = (os.getpid(), workers)  # a forked child needs threads of its own
-    if key not in _pools:
-        _pools[key] = ThreadPoolExecutor(workers, thread_name_prefix="tinycolor-conv")
-    return _pools[key]
 
 
 # --------------------------------------------------------------------------- geometry
@@ -612,7 +603,7 @@ def _run_chunks(xp, n, chunk, work):
     if workers < 2 or len(ranges) < 2:
         return [work(n0, n1) for n0, n1 in ranges]
     with _blas.single_threaded():
-        return list(_pool(workers).map(lambda r: work(*r), ranges))
+        return list(thread_pool(workers).map(lambda r: work(*r), ranges))
 
 
 def _plan(xp, shape, geo, dtype):
