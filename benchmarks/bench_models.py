@@ -295,21 +295,14 @@ def _torch_conv_bn_relu(c_in, c_out, stride=1):
     )
 
 
-def _classifier_config(name: str, config, size: int) -> dict:
+def _classifier_config(name: str, config) -> dict:
     """The classifier architecture ``build_model`` of cnn_koala / cnn_resnet builds in the
     bench: ``config['classifier_config']`` when given, else the model's automatic one."""
-    from tinycolor.models import cnn_koala
+    from tinycolor.models import cnn_koala, cnn_resnet
+    from tinycolor.models.classifier import embedded_classifier_config
 
-    if config.get("classifier_config"):
-        return config["classifier_config"]
-    if name == "cnn_koala":
-        auto = dict(cnn_koala.AUTO_CLASSIFIER)
-    else:
-        auto = {"arch": "resnet", "width": int(config["encoder_width"])}
-        auto["blocks"] = int(config["stages"])
-    auto["class_names"] = config.get("class_names") or ["beach", "sunset", "forest"]
-    auto["size"] = size
-    return auto
+    auto = cnn_koala.AUTO_CLASSIFIER if name == "cnn_koala" else cnn_resnet._auto_classifier(config)
+    return embedded_classifier_config(config, auto)
 
 
 def _torch_classifier(cc: dict):
@@ -476,7 +469,7 @@ def torch_koala(config, size):
     def c(n):
         return channels(n, float(config["width"]))
 
-    cc = _classifier_config("cnn_koala", config, size)
+    cc = _classifier_config("cnn_koala", config)
     s = int(cc["size"])
     cbr = _torch_conv_bn_relu
 
@@ -547,7 +540,7 @@ def torch_resnet(config, size):
     def c(n):
         return channels(n, float(config["width"]))
 
-    clf = _torch_classifier(_classifier_config("cnn_resnet", config, size))
+    clf = _torch_classifier(_classifier_config("cnn_resnet", config))
     stride = 2 * clf.stride
     kind = config["loss"]
     out = len(bins(config)) if kind == "ce" else 2

@@ -441,6 +441,17 @@ def classifier_config(ccfg: dict) -> dict:
     }
 
 
+def embedded_classifier_config(config, auto: dict) -> dict:
+    """The :func:`classifier_config` of the classifier a model embeds: the stored one
+    (``config['classifier_config']``, set once a classifier is resolved), or before that the
+    model's automatic architecture ``auto`` with the data's class names and crop size."""
+    return config.get("classifier_config") or {
+        **auto,
+        "class_names": config.get("class_names") or ["beach", "sunset", "forest"],
+        "size": int(config["size"]),
+    }
+
+
 def rebuild_classifier(cc: dict, path=None) -> GrayClassifier:
     """A classifier network as ``cc`` (a :func:`classifier_config`) describes it, with the
     weights of checkpoint ``path`` when that file exists (else freshly initialised: a model

@@ -36,6 +36,7 @@ from .classifier import (
     LABELLED_DEFAULTS,
     GrayClassifier,
     add_labelled_data_arguments,
+    embedded_classifier_config,
     load_labelled_data,
     rebuild_classifier,
     resolve_classifier,
@@ -192,11 +193,7 @@ def build_model(config) -> KoalaNet:
     """The network; the classifier's weights are read from ``config['classifier']`` when that
     file exists (a checkpoint of this model then overwrites them with its own copy), and the
     output starts at the training set's mean ab."""
-    cc = config.get("classifier_config") or {
-        **AUTO_CLASSIFIER,
-        "class_names": config.get("class_names") or ["beach", "sunset", "forest"],
-        "size": int(config["size"]),
-    }
+    cc = embedded_classifier_config(config, AUTO_CLASSIFIER)
     clf = rebuild_classifier(cc, config.get("classifier"))
     model = KoalaNet(clf, int(cc["size"]), float(config["width"]))
     # the last conv before the tanh starts at the training set's mean ab

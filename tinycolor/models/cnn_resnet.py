@@ -44,6 +44,7 @@ from . import InputError, lab_common
 from .classifier import (
     LABELLED_DEFAULTS,
     add_labelled_data_arguments,
+    embedded_classifier_config,
     load_labelled_data,
     rebuild_classifier,
     resolve_classifier,
@@ -235,11 +236,7 @@ class ResNetColorizer(nn.Module):
 def build_model(config) -> ResNetColorizer:
     """The network, its encoder initialised from ``config['classifier']`` when that file
     exists (a checkpoint of this model then loads its own weights over them)."""
-    cc = config.get("classifier_config") or {
-        **_auto_classifier(config),
-        "class_names": config.get("class_names") or ["beach", "sunset", "forest"],
-        "size": int(config["size"]),
-    }
+    cc = embedded_classifier_config(config, _auto_classifier(config))
     clf = rebuild_classifier(cc, config.get("classifier"))
     out = len(bins(config)) if config["loss"] == "ce" else 2
     stride = 2 * clf.stride
