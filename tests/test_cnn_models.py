@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinycolor
-from tinycolor import optim
+from tinycolor import optim, train
 from tinycolor.autograd import Tensor
 from tinycolor.color import ab_bins, lab_to_rgb, rgb_to_lab
 from tinycolor.models import cnn_classification, cnn_regression, lab_common
@@ -342,3 +342,12 @@ def test_untrained_network_predicts_the_training_statistics(name):
     else:
         np.testing.assert_allclose(ab[:, 0], 6.0, atol=1e-3)
         np.testing.assert_allclose(ab[:, 1], 14.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["cnn_classification", "cnn_resnet"])
+def test_temperature_zero_means_the_mode_and_negative_is_refused(name, capsys):
+    _, config, _ = train.parse_config(name, ["--temperature", "0"])
+    assert config["temperature"] == 0.0
+    with pytest.raises(SystemExit):
+        train.parse_config(name, ["--temperature", "-0.1"])
+    assert "--temperature" in capsys.readouterr().err

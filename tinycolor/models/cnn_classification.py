@@ -77,6 +77,16 @@ DOWNSAMPLE = 4  # the logits are at 1/4 of the input resolution
 GRAY_THRESHOLD = 5.0  # images with no |a| or |b| above this get no loss
 
 
+def add_temperature_argument(group, default: float, note: str = "") -> None:
+    """``--temperature``: the annealed-mean T, shared by every model that decodes bins."""
+    group.add_argument(
+        "--temperature",
+        type=argtypes.nonnegative_float,
+        default=default,
+        help=f"annealed-mean temperature T (1: the mean, 0: the mode){note}",
+    )
+
+
 def add_arguments(parser) -> None:
     lab_common.add_data_arguments(parser, DEFAULTS)
     g = parser.add_argument_group("cnn_classification")
@@ -86,12 +96,7 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["width"],
         help="channel multiplier (1: the paper's 64, 128, 256, 512, ..., 256)",
     )
-    g.add_argument(
-        "--temperature",
-        type=argtypes.nonnegative_float,
-        default=DEFAULTS["temperature"],
-        help="annealed-mean temperature T (1: the mean, 0: the mode)",
-    )
+    add_temperature_argument(g, DEFAULTS["temperature"])
     g.add_argument(
         "--no-rebalance",
         dest="rebalance",

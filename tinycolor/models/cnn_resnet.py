@@ -49,7 +49,7 @@ from .classifier import (
     rebuild_classifier,
     resolve_classifier,
 )
-from .cnn_classification import bins, downsample_ab, pixel_weights
+from .cnn_classification import add_temperature_argument, bins, downsample_ab, pixel_weights
 from .cnn_fusion import _width, channels, conv_bn_relu
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
 
@@ -129,12 +129,7 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["classifier_epochs"],
         help="epochs of the classifier pretrained when --classifier is not given",
     )
-    g.add_argument(
-        "--temperature",
-        type=argtypes.positive_float,
-        default=DEFAULTS["temperature"],
-        help="annealed-mean temperature (--loss ce)",
-    )
+    add_temperature_argument(g, DEFAULTS["temperature"], note="; --loss ce")
     g.add_argument(
         "--rebalance",
         action=argparse.BooleanOptionalAction,
