@@ -111,6 +111,35 @@ def test_random_crop_is_a_crop_and_seeded():
     assert len(corners) > 10
 
 
+def test_random_zoom_crop_scales_and_reduces_to_a_crop():
+    rng = np.random.default_rng(3)
+    img = rng.random((40, 60, 3)).astype(np.float32)
+    # zoom (1, 1) is random_crop itself, for the same generator state
+    np.testing.assert_array_equal(
+        T.random_zoom_crop(img, 8, (1, 1), np.random.default_rng(9)),
+        T.random_crop(img, 8, np.random.default_rng(9)),
+    )
+    # zoom 2: a 16x16 window shrunk to 8x8, which keeps a smooth ramp's values in range and
+    # doubles its step per pixel
+    ramp = np.broadcast_to(np.arange(60, dtype=np.float32)[None, :, None], (40, 60, 3)).copy()
+    c = T.random_zoom_crop(ramp, 8, (2, 2), np.random.default_rng(0))
+    assert c.shape == (8, 8, 3) and c.dtype == np.float32
+    np.testing.assert_allclose(np.diff(c[4, 2:6, 0]), 2.0, atol=0.05)
+    # zoom 1/2: a 4x4 window enlarged: steps of half a pixel
+    c = T.random_zoom_crop(ramp, 8, (0.5, 0.5), np.random.default_rng(0))
+    np.testing.assert_allclose(np.diff(c[4, 2:6, 0]), 0.5, atol=0.05)
+    # a range draws several scales; a window larger than the image is held to its short side
+    steps = {
+        round(float(np.median(np.diff(T.random_zoom_crop(ramp, 8, (0.5, 2), rng)[4, :, 0]))), 1)
+        for _ in range(40)
+    }
+    assert len(steps) > 5 and min(steps) >= 0.4 and max(steps) <= 2.1
+    big = T.random_zoom_crop(ramp, 8, (10, 10), np.random.default_rng(0))
+    assert big.shape == (8, 8, 3) and float(np.ptp(big[..., 0])) > 30  # most of the 40 rows
+    with pytest.raises(ValueError, match="zoom"):
+        T.random_zoom_crop(img, 8, (2, 1), rng)
+
+
 def test_crop_upsizes_small_images():
     img = np.random.default_rng(2).random((10, 20, 3)).astype(np.float32)
     c = T.random_crop(img, 16, np.random.default_rng(0))

@@ -25,6 +25,7 @@ __all__ = [
     "is_gray",
     "random_crop",
     "random_hflip",
+    "random_zoom_crop",
     "resize",
     "to_float_rgb",
     "to_lab",
@@ -116,6 +117,21 @@ def random_crop(image, size, rng: np.random.Generator) -> np.ndarray:
     top = int(rng.integers(0, h - ch + 1))
     left = int(rng.integers(0, w - cw + 1))
     return img[top : top + ch, left : left + cw]
+
+
+def random_zoom_crop(image, size: int, zoom, rng: np.random.Generator) -> np.ndarray:
+    """A ``size`` x ``size`` crop seen at a random scale: a square of side ``z * size`` at a
+    uniformly drawn position, resized to ``size``, with z drawn log-uniformly from
+    ``zoom = (lo, hi)`` (z > 1 shows more of the image, shrunk; z < 1 less of it, enlarged).
+    The side is kept within the image's short side; ``(1, 1)`` is :func:`random_crop`."""
+    img = _check_hwc(image, "random_zoom_crop")
+    lo, hi = (float(z) for z in zoom)
+    if not 0 < lo <= hi:
+        raise ValueError(f"random_zoom_crop: expected 0 < lo <= hi, got zoom {zoom!r}")
+    z = lo if lo == hi else float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    side = max(1, min(int(round(size * z)), max(size, min(img.shape[:2]))))
+    crop = random_crop(img, side, rng)
+    return crop if side == size else resize(crop, (size, size))
 
 
 def center_crop(image, size) -> np.ndarray:

@@ -50,6 +50,7 @@ LABELLED_DEFAULTS = {
     "size": 64,
     "image_size": None,  # None: lab_common.PHOTO_SIZE, or SYNTHETIC_SIZE for the scenes
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
+    "zoom": (1.0, 1.0),
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "class_names": None,
@@ -130,8 +131,8 @@ class LabelledCrops(lab_common.CropBatches):
     """Every epoch, ``crops`` random ``size`` crops of each training image (mirrored
     left-right with probability 1/2), shuffled, in batches ``(L_net, ab, labels)``."""
 
-    def __init__(self, images: list, labels: np.ndarray, size: int, crops: int = 1):
-        super().__init__(images, size, crops, labels=labels)
+    def __init__(self, images: list, labels: np.ndarray, size: int, crops: int = 1, zoom=(1, 1)):
+        super().__init__(images, size, crops, labels=labels, zoom=zoom)
 
 
 @dataclass
@@ -264,6 +265,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
             labels[train_idx],
             size,
             lab_common.crops_per_image(config, len(train_images)),
+            zoom=config.get("zoom", (1.0, 1.0)),
         ),
         test=(L, ab, test_labels.astype(np.int64)),
         test_images=test_images,

@@ -70,6 +70,7 @@ DATA_DEFAULTS = {
     "size": 64,
     "image_size": None,  # None: PHOTO_SIZE, or SYNTHETIC_SIZE for the synthetic scenes
     "crops": None,  # None: CROPS_PER_EPOCH in all, shared out over the training images
+    "zoom": (1.0, 1.0),  # the scales random crops are seen at (see transforms.random_zoom_crop)
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "mean_ab": None,
@@ -127,6 +128,15 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         default=defaults["crops"],
         help="random crops drawn from each training image per epoch (default: about "
         f"{CROPS_PER_EPOCH} crops per epoch in all, at least 1 per image)",
+    )
+    g.add_argument(
+        "--zoom",
+        nargs=2,
+        type=argtypes.positive_float,
+        metavar=("LO", "HI"),
+        default=defaults.get("zoom", (1.0, 1.0)),
+        help="each training crop covers z times its side of the image, resized to --size, z "
+        "drawn log-uniformly in [LO, HI] (1 1: plain crops)",
     )
     g.add_argument(
         "--test-fraction",
@@ -224,11 +234,12 @@ class CropBatches:
     ``(L_net, ab, labels)`` when the images have class ``labels``: the
     ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates."""
 
-    def __init__(self, images: list[np.ndarray], size: int, crops: int, labels=None):
+    def __init__(self, images: list[np.ndarray], size: int, crops: int, labels=None, zoom=(1, 1)):
         self.images = images  # Lab (H, W, 3) float32, each at least size x size
         self.size = int(size)
         self.crops = int(crops)
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self.zoom = tuple(float(z) for z in zoom)
 
     def __len__(self) -> int:
         return len(self.images) * self.crops
@@ -247,14 +258,14 @@ class CropBatches:
             idx = order[s : s + batch_size]
             crops = []
             for i in idx:
-                lab = transforms.random_crop(self.images[int(i)], self.size, rng)
+                lab = transforms.random_zoom_crop(self.images[int(i)], self.size, self.zoom, rng)
                 crops.append(transforms.random_hflip(lab, rng))
             L, ab = _split_planes(np.stack(crops))
             yield (L, ab) if self.labels is None else (L, ab, self.labels[idx].copy())
 
     def without_labels(self) -> CropBatches:
         """The same crops (for the same generator) as ``(L_net, ab)`` batches."""
-        return CropBatches(self.images, self.size, self.crops)
+        return CropBatches(self.images, self.size, self.crops, zoom=self.zoom)
 
 
 @dataclass
@@ -315,7 +326,12 @@ def load_data(config) -> LabData:
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
     source = "the scikit-image photos" if data in (None, "default", "skimage") else str(data)
     return LabData(
-        train=CropBatches(train_images, size, crops_per_image(config, len(train_images))),
+        train=CropBatches(
+            train_images,
+            size,
+            crops_per_image(config, len(train_images)),
+            zoom=config.get("zoom", (1.0, 1.0)),
+        ),
         test=_split_planes(test_tiles),
         test_images=test_images,
         train_names=[names[i] for i in train_idx],
