@@ -172,6 +172,53 @@ def test_keep_best_restores_the_epoch_with_the_lowest_held_out_loss():
     assert held_out == pytest.approx(h_best["test"][0], rel=1e-5)
 
 
+def test_ema_holds_out_keeps_and_ends_with_the_averaged_weights():
+    """With --ema the held-out loss of each epoch is that of the averaged weights, and the
+    model ends with the average (--keep last) or the best epoch's average (--keep best)."""
+    from types import SimpleNamespace
+
+    from tinycolor import functional as F
+    from tinycolor import nn, optim
+    from tinycolor.autograd import Tensor
+
+    x = np.linspace(-1, 1, 32, dtype=np.float32)[:, None]
+    data = SimpleNamespace(train=(x, 3 * x), test=(x, 3 * x))
+
+    def loss(model, batch, config):
+        target = batch[1] if isinstance(batch[1], Tensor) else Tensor(batch[1])
+        return F.mse_loss(model(batch[0]), target)
+
+    module = SimpleNamespace(loss=loss)
+    config = {"optimizer": "sgd", "lr": 0.2, "seed": 0, "epochs": 3, "batch_size": 8}
+    config.update(schedule="constant", keep="last", ema=0.8)
+    tinycolor.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    history = train.fit(module, model, data, config, quiet=True)
+    # the same run by hand: SGD steps, the average after each, held out at each epoch's end
+    tinycolor.manual_seed(0)
+    twin = nn.Linear(1, 1, bias=False)
+    opt = optim.SGD(twin.parameters(), lr=0.2)
+    ema = optim.ExponentialMovingAverage(twin, 0.8)
+    rng = np.random.default_rng(0)
+    held_out = []
+    for _ in range(3):
+        for xb, yb in train.iterate_batches(data.train, 8, rng, shuffle=True):
+            opt.zero_grad()
+            loss(twin, (Tensor(xb), Tensor(yb)), config).backward()
+            opt.step()
+            ema.update()
+        w = float(ema.state_dict()["weight"].item())
+        held_out.append(float(np.mean((w * x - 3 * x) ** 2)))
+    assert history["test"] == pytest.approx(held_out, rel=1e-5)
+    assert float(model.weight.data.item()) == pytest.approx(w, rel=1e-6)
+    assert float(twin.weight.data.item()) != pytest.approx(w, rel=1e-3)  # not the last step's
+    config["keep"] = "best"
+    tinycolor.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    history = train.fit(module, model, data, config, quiet=True)
+    assert history["kept_epoch"] == 1 + int(np.argmin(history["test"]))
+
+
 @pytest.mark.parametrize("name", train.OPTIMIZERS)
 def test_make_optimizer_passes_weight_decay(name):
     from tinycolor.autograd import Tensor

@@ -280,3 +280,40 @@ def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
     monkeypatch.setattr(optim_module, "_SPLIT_SIZE", 1 << 40)
     np.testing.assert_array_equal(split, run())
     assert not np.array_equal(split, start)
+
+
+def test_exponential_moving_average_follows_its_formula():
+    """avg_t = d_t avg_{t-1} + (1 - d_t) w_t with d_t = min(decay, (1 + t) / (10 + t)), for the
+    parameters and BatchNorm's running statistics; integer buffers are copied."""
+    from tinycolor import nn
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    ema = optim.ExponentialMovingAverage(model, decay=0.9)
+    start = model.state_dict()
+    want = {k: v.astype(np.float64) for k, v in start.items()}
+    rng = np.random.default_rng(1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    target = tc.Tensor(rng.standard_normal((4, 2, 4, 4)).astype(np.float32))
+    for t in range(1, 30):
+        y = model(tc.Tensor(rng.standard_normal((4, 1, 6, 6)).astype(np.float32)))
+        (y * target).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        ema.update()
+        d = min(0.9, (1 + t) / (10 + t))
+        for k, v in model.state_dict().items():
+            want[k] = d * want[k] + (1 - d) * v if np.issubdtype(v.dtype, np.floating) else v
+    got = ema.state_dict()
+    assert set(got) == set(start) and ema.updates == 29
+    for k, v in got.items():
+        assert v.dtype == start[k].dtype
+        np.testing.assert_allclose(v, want[k], rtol=1e-5, atol=1e-6)
+    # the average lags behind the weights it follows, and loads back as a state_dict
+    assert not np.allclose(got["0.weight"], model.state_dict()["0.weight"])
+    model.load_state_dict(got)
+    np.testing.assert_array_equal(model.state_dict()["1.running_mean"], got["1.running_mean"])
+    got["0.weight"][...] = 7  # state_dict() returns copies
+    assert not np.any(ema.state_dict()["0.weight"] == 7)
+    with pytest.raises(ValueError, match="decay"):
+        optim.ExponentialMovingAverage(model, decay=1.0)

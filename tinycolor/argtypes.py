@@ -60,3 +60,11 @@ def unit_float(text: str) -> float:
     if not 0 <= x <= 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {x:g}")
     return x
+
+
+def decay(text: str) -> float:
+    """A number in [0, 1): a decay rate, 0 meaning none."""
+    x = number(text)
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {x:g}")
+    return x

@@ -437,4 +437,59 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + (self.base_lr - self.eta_min) * cos
 
 
-__all__ = ["SGD", "Adam", "CosineAnnealingLR", "LRScheduler", "Optimizer", "RMSprop", "StepLR"]
+# --------------------------------------------------------------------------- weight averaging
+
+
+class ExponentialMovingAverage:
+    """An exponential moving average of a model's weights (Polyak averaging), for evaluation.
+
+    After every optimizer step ``update()`` moves each average towards the model's value:
+
+        avg <- d avg + (1 - d) w,    d = min(decay, (1 + t) / (10 + t))
+
+    with t the number of updates so far (the warm-up of d, as TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``, keeps the first averages from holding
+    on to the initial weights). Floating-point buffers (BatchNorm's running statistics) are
+    averaged the same way, integer ones copied. The average of the last 1 / (1 - decay) or so
+    steps is a smoother model than the weights of any one step: what SGD's noise moved back
+    and forth cancels, which matters most when a few images make every step's gradient noisy.
+
+    ``state_dict()`` is the averaged weights in the model's own format:
+    ``model.load_state_dict(ema.state_dict())`` puts them in (as PyTorch's
+    ``torch.optim.swa_utils.AveragedModel`` with an EMA update does in a copy of the model).
+    """
+
+    def __init__(self, model, decay: float = 0.99):
+        if not 0.0 <= float(decay) < 1.0:
+            raise ValueError(f"ExponentialMovingAverage: decay must be in [0, 1), got {decay}")
+        self.decay = float(decay)
+        self.updates = 0
+        self._tensors = model._state_tensors()  # the live parameters and buffers
+        self.average = {k: t.data.copy() for k, t in self._tensors.items()}
+
+    def update(self) -> None:
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        for k, t in self._tensors.items():
+            avg = self.average[k]
+            if np.issubdtype(avg.dtype, np.floating):
+                avg *= avg.dtype.type(d)
+                avg += t.data * avg.dtype.type(1.0 - d)
+            else:
+                avg[...] = t.data
+
+    def state_dict(self) -> dict:
+        """The averaged parameters and buffers (copies), as ``model.state_dict()`` names them."""
+        return {k: v.copy() for k, v in self.average.items()}
+
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "CosineAnnealingLR",
+    "ExponentialMovingAverage",
+    "LRScheduler",
+    "Optimizer",
+    "RMSprop",
+    "StepLR",
+]

@@ -116,6 +116,13 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         "with the lowest held-out loss (early stopping)",
     )
     g.add_argument(
+        "--ema",
+        type=argtypes.decay,
+        default=d.get("ema", 0.0),
+        help="keep an exponential moving average of the weights with this decay (e.g. 0.99) "
+        "and hold out, keep and save it instead of the last step's weights (0: off)",
+    )
+    g.add_argument(
         "--seed",
         type=int,
         default=d.get("seed", 0),
@@ -151,6 +158,7 @@ def resolve_config(module, overrides: dict | None = None) -> dict:
     config.setdefault("schedule", "constant")
     config.setdefault("weight_decay", 0.0)
     config.setdefault("keep", "last")
+    config.setdefault("ema", 0.0)
     config["seed"] = int(config.get("seed") or 0)
     if config.get("lr") is None:
         rates = getattr(module, "LEARNING_RATES", {}) or {}
@@ -276,6 +284,11 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     schedulers = make_schedulers(config.get("schedule", "constant"), optimizers, epochs)
     keep_best = config.get("keep", "last") == "best"
     best = None  # (held-out loss, epoch, state_dict) of the best epoch so far
+    ema = None
+    if float(config.get("ema", 0.0)) > 0:
+        from .optim import ExponentialMovingAverage  # noqa: PLC0415 - as make_optimizer
+
+        ema = ExponentialMovingAverage(model, float(config["ema"]))
     history: dict[str, list] = {"train": [], "test": []}
     for epoch in range(1, epochs + 1):
         model.train()
@@ -303,6 +316,8 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
                     f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
                     f"try a smaller --lr than {config['lr']:g}"
                 )
+            if ema is not None:
+                ema.update()
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * n
             seen += n
@@ -313,6 +328,10 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
         history["train"].append(epoch_means.pop("loss"))
         for k, v in epoch_means.items():
             history.setdefault(k, []).append(v)
+        training_state = None
+        if ema is not None:  # the averaged weights are the ones held out, kept and saved
+            training_state = model.state_dict()
+            model.load_state_dict(ema.state_dict())
         t_loss = test_loss(module, model, data.test, config, device)
         history["test"].append(t_loss)
         tail = f", test {t_loss:.4f}" if t_loss is not None else ""
@@ -322,6 +341,8 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             sched.step()
         if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
             best = (t_loss, epoch, model.state_dict())
+        if training_state is not None and epoch < epochs:
+            model.load_state_dict(training_state)
     if best is not None:
         model.load_state_dict(best[2])
         history["kept_epoch"] = best[1]
