@@ -87,6 +87,19 @@ def add_temperature_argument(group, default: float, note: str = "") -> None:
     )
 
 
+def add_rebalance_lambda_argument(group, default: float) -> None:
+    """``--rebalance-lambda``: the lambda of the class-rebalancing weights, shared by every
+    model that rebalances its bins."""
+    group.add_argument(
+        "--rebalance-lambda",
+        dest="rebalance_lambda",
+        type=argtypes.unit_float,
+        default=default,
+        help="lambda mixing the prior with the uniform distribution in the rebalancing weights "
+        "(1: every bin weighs the same; Zhang et al.: 0.5)",
+    )
+
+
 def add_arguments(parser) -> None:
     lab_common.add_data_arguments(parser, DEFAULTS)
     g = parser.add_argument_group("cnn_classification")
@@ -104,13 +117,7 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["rebalance"],
         help="give every pixel weight 1 instead of the class-rebalancing weight",
     )
-    g.add_argument(
-        "--rebalance-lambda",
-        dest="rebalance_lambda",
-        type=argtypes.unit_float,
-        default=DEFAULTS["rebalance_lambda"],
-        help="lambda mixing the prior with the uniform distribution in the weights",
-    )
+    add_rebalance_lambda_argument(g, DEFAULTS["rebalance_lambda"])
     g.add_argument(
         "--k",
         type=argtypes.positive_int,

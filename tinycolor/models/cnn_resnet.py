@@ -49,7 +49,13 @@ from .classifier import (
     rebuild_classifier,
     resolve_classifier,
 )
-from .cnn_classification import add_temperature_argument, bins, downsample_ab, pixel_weights
+from .cnn_classification import (
+    add_rebalance_lambda_argument,
+    add_temperature_argument,
+    bins,
+    downsample_ab,
+    pixel_weights,
+)
 from .cnn_fusion import _width, channels, conv_bn_relu
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
 
@@ -136,6 +142,7 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["rebalance"],
         help="weight the cross-entropy by Zhang's class-rebalancing weights (--loss ce)",
     )
+    add_rebalance_lambda_argument(g, DEFAULTS["rebalance_lambda"])
 
 
 def _stages(text: str) -> int:
