@@ -1,0 +1,179 @@
+"""The README's results tables: every CNN colorizer trained on Kodak, scored on photos it never saw.
+
+    python benchmarks/colorizer_results.py                         # all five, both tables
+    python benchmarks/colorizer_results.py --models cnn_regression --folds 0
+    python benchmarks/colorizer_results.py --train-args "--epochs 5"   # a quick look
+
+Two measurements, each beside the gray (ab = 0) and mean-ab baselines on the same pixels:
+
+1. **skimage**: each model trained with its defaults on the whole Kodak folder (``--kodak``,
+   16 photos), then ``python -m tinycolor.evaluate --data skimage``: scikit-image's bundled
+   colour photos, whole images at short side 256.
+2. **Kodak k-fold** (``--folds``, 4 by default): the 16 photos split into k groups (a fixed
+   shuffle); for each group a model is trained on the other photos and evaluated on that
+   group's whole images. Every photo is a test photo once, seen by a model that never trained
+   on it. The scores of the k evaluations are pooled per image (PSNR, SSIM, colourfulness
+   averaged over all test photos; acc10 and the AuC weighted by pixels, as ``evaluate``).
+
+Each training and evaluation is its own ``python -m tinycolor.train`` / ``evaluate`` process
+(``--jobs`` at a time, one BLAS thread each, which uses two cores better than one job with
+two), writing into ``--out`` (default ``runs/results/``); a finished one (its ``eval.json``
+exists) is not run again, so an interrupted run resumes. The fold folders hold links to the
+photos, not copies. Prints the two markdown tables and writes them with the raw numbers to
+``--out/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ("cnn_regression", "cnn_classification", "cnn_fusion", "cnn_koala", "cnn_resnet")
+KEYS = ("psnr", "ssim", "acc10", "auc", "auc_rebalanced", "colorfulness")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def fold_folders(kodak: Path, k: int, out: Path, seed: int = 7) -> list[tuple[Path, Path]]:
+    """k (train, test) folders of links to the photos of ``kodak``: a fixed shuffle cut into
+    k groups, each group the test folder of one fold."""
+    photos = sorted(p for p in kodak.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    if len(photos) < 2 * k:
+        raise SystemExit(f"{kodak}: {len(photos)} photos are too few for {k} folds")
+    order = [photos[i] for i in np.random.default_rng(seed).permutation(len(photos))]
+    groups = [order[i::k] for i in range(k)]
+    folders = []
+    for i, test in enumerate(groups):
+        pair = (out / f"fold{i}" / "train", out / f"fold{i}" / "test")
+        for folder, members in zip(pair, ([p for p in photos if p not in test], test)):
+            folder.mkdir(parents=True, exist_ok=True)
+            for p in members:
+                link = folder / p.name
+                if not link.exists():
+                    try:
+                        link.symlink_to(p.resolve())
+                    except OSError:  # no symlinks here (some Windows setups): copy
+                        shutil.copyfile(p, link)
+        folders.append(pair)
+    return folders
+
+
+def run_job(job: dict) -> dict:
+    """Train one model and evaluate it (skipped when its eval.json exists)."""
+    run_dir, py = Path(job["dir"]), sys.executable
+    result = run_dir / "eval.json"
+    if not result.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+        train = [py, "-m", "tinycolor.train", job["model"], "--data", job["train"], "--out",
+                 str(run_dir), "--quiet", *job["args"]]  # fmt: skip
+        evaluate = [py, "-m", "tinycolor.evaluate", "--checkpoint", str(run_dir / "model.npz"),
+                    "--data", job["test"], "--json", str(result)]  # fmt: skip
+        t0 = time.time()
+        for cmd, log in ((train, "train.log"), (evaluate, "eval.log")):
+            with open(run_dir / log, "w") as f:
+                done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+            if done.returncode:
+                raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
+        print(f"  {job['model']} {job['name']}: {time.time() - t0:.0f} s", file=sys.stderr)
+    return json.loads(result.read_text())
+
+
+def pooled(evals: list[dict], who: str) -> dict:
+    """Scores of several evaluations pooled as one: image averages weighted by image count,
+    pixel-pooled ones by pixel count (``evaluate`` pools its own images the same way)."""
+    out = {}
+    for key in KEYS:
+        pairs = []
+        for e in evals:
+            if e.get(who) is None or e[who].get(key) is None:
+                continue
+            per_pixel = key in ("acc10", "auc", "auc_rebalanced")
+            pixels = sum(a * b for a, b in (im["shape"] for im in e["per_image"]))
+            pairs.append((e[who][key], pixels if per_pixel else e["images"]))
+        if pairs:
+            v, w = np.array(pairs, dtype=np.float64).T
+            out[key] = float(np.sum(v * w) / np.sum(w))
+    return out
+
+
+def table(rows: dict, baselines: dict, truth: float, title: str) -> str:
+    head = ["", "PSNR", "SSIM", "acc10", "AuC", "AuC rebalanced", "colorfulness"]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+
+    def fmt(scores):
+        return [f"{scores[k]:.2f}" if k in ("psnr", "colorfulness") else f"{scores[k]:.3f}"
+                if scores.get(k) is not None else "" for k in KEYS]  # fmt: skip
+
+    for name, scores in rows.items():
+        lines.append("| " + " | ".join([f"`{name}`", *fmt(scores)]) + " |")
+    for name, scores in baselines.items():
+        lines.append("| " + " | ".join([name, *fmt(scores)]) + " |")
+    lines.append("| truth |" + " |" * 5 + f" {truth:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kodak", default=str(ROOT.parent / "shared" / "datasets" / "kodak"))
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--folds", type=int, default=4, help="k of the Kodak k-fold (0: none)")
+    p.add_argument("--no-skimage", action="store_true", help="skip the skimage table")
+    p.add_argument("--train-args", default="", help="extra options for every training run")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--out", default=str(ROOT / "runs" / "results"))
+    args = p.parse_args(argv)
+    kodak, out = Path(args.kodak), Path(args.out)
+    if not kodak.is_dir():
+        print(f"--kodak {kodak}: no such folder (the Kodak photos are not part of the project)")
+        return 2
+    extra = shlex.split(args.train_args)
+    jobs = []
+    for model in args.models:
+        if not args.no_skimage:
+            jobs.append(dict(model=model, name="skimage", dir=out / model / "all",
+                             train=str(kodak), test="skimage", args=extra))  # fmt: skip
+        for i, (train, test) in enumerate(fold_folders(kodak, args.folds, out)):
+            jobs.append(dict(model=model, name=f"fold {i}", dir=out / model / f"fold{i}",
+                             train=str(train), test=str(test), args=extra))  # fmt: skip
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        evals = list(pool.map(run_job, jobs))
+    results, tables = {}, []
+    for what in (["skimage"] if not args.no_skimage else []) + (["kodak"] if args.folds else []):
+        picked = [
+            (j, e) for j, e in zip(jobs, evals) if (j["name"] == "skimage") == (what == "skimage")
+        ]
+        rows = {m: pooled([e for j, e in picked if j["model"] == m], "model") for m in args.models}
+        every = [e for _, e in picked]
+        base = {"gray baseline (ab = 0)": pooled(every, "gray")}
+        # the mean-ab baseline is each model's own training set's; the models' agree when they
+        # train on the same photos, so the first model's stands for all
+        first = [e for j, e in picked if j["model"] == args.models[0]]
+        base["mean-ab baseline"] = pooled(first, "mean_ab")
+        truth = float(np.mean([e["truth"]["colorfulness"] for e in first]))
+        title = (
+            "scikit-image's photos (trained on all of Kodak)"
+            if what == "skimage"
+            else f"Kodak, {args.folds}-fold (each photo scored by a model that never saw it)"
+        )
+        tables.append(table(rows, base, truth, title))
+        results[what] = {"models": rows, "baselines": base, "truth_colorfulness": truth}
+    text = "\n\n".join(tables)
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({**results, "tables": text}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
