@@ -33,7 +33,7 @@ loads into them (``strict=False``: only torch's ``num_batches_tracked`` is extra
 * cnn_resnet: the ResNet classifier's ``features`` as the encoder, trained with seed 001's
   conv head (as tinycolor fine-tunes it); the default ``--loss ce``: soft-encoded
   cross-entropy over the ab bins of the head's grid (block means at the output stride), with
-  cnn_classification's pixel weights (all 1 in colourful images without ``--rebalance``).
+  cnn_classification's pixel weights (the rebalancing weights, as ``--rebalance`` by default).
 
 No classifier is trained or loaded for cnn_koala and cnn_resnet: the bench passes no
 ``--classifier`` and skips ``load_data``, so ``build_model`` builds the classifier network its

@@ -15,6 +15,10 @@ Two measurements, each beside the gray (ab = 0) and mean-ab baselines on the sam
    on it. The scores of the k evaluations are pooled per image (PSNR, SSIM, colourfulness
    averaged over all test photos; acc10 and the AuC weighted by pixels, as ``evaluate``).
 
+With several ``--seeds`` every run is repeated per seed (which also changes the photos a run
+holds out for ``--keep best``) and the tables pool all of them: on a dozen photos the seed
+alone moves a model's colourfulness by a factor of several, and one seed says little.
+
 Each training and evaluation is its own ``python -m tinycolor.train`` / ``evaluate`` process
 (``--jobs`` at a time, one BLAS thread each, which uses two cores better than one job with
 two), writing into ``--out`` (default ``runs/results/``); a finished one (its ``eval.json``
@@ -85,7 +89,7 @@ def run_job(job: dict) -> dict:
                 done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
             if done.returncode:
                 raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
-        print(f"  {job['model']} {job['name']}: {time.time() - t0:.0f} s", file=sys.stderr)
+        print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
     return json.loads(result.read_text())
 
 
@@ -130,6 +134,14 @@ def main(argv=None) -> int:
     p.add_argument("--folds", type=int, default=4, help="k of the Kodak k-fold (0: none)")
     p.add_argument("--no-skimage", action="store_true", help="skip the skimage table")
     p.add_argument("--train-args", default="", help="extra options for every training run")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="train each model once per seed (--seed; it also picks the held-out photos); the "
+        "tables average over the seeds",
+    )
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "runs" / "results"))
     args = p.parse_args(argv)
@@ -139,13 +151,16 @@ def main(argv=None) -> int:
         return 2
     extra = shlex.split(args.train_args)
     jobs = []
+    folds = fold_folders(kodak, args.folds, out) if args.folds else []
     for model in args.models:
-        if not args.no_skimage:
-            jobs.append(dict(model=model, name="skimage", dir=out / model / "all",
-                             train=str(kodak), test="skimage", args=extra))  # fmt: skip
-        for i, (train, test) in enumerate(fold_folders(kodak, args.folds, out)):
-            jobs.append(dict(model=model, name=f"fold {i}", dir=out / model / f"fold{i}",
-                             train=str(train), test=str(test), args=extra))  # fmt: skip
+        for seed in args.seeds:
+            where, opts = out / model / f"seed{seed}", [*extra, "--seed", str(seed)]
+            if not args.no_skimage:
+                jobs.append(dict(model=model, name="skimage", dir=where / "all",
+                                 train=str(kodak), test="skimage", args=opts))  # fmt: skip
+            for i, (train, test) in enumerate(folds):
+                jobs.append(dict(model=model, name=f"fold {i}", dir=where / f"fold{i}",
+                                 train=str(train), test=str(test), args=opts))  # fmt: skip
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         evals = list(pool.map(run_job, jobs))
     results, tables = {}, []

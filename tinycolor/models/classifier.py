@@ -50,7 +50,7 @@ LABELLED_DEFAULTS = {
     "size": 64,
     "image_size": None,  # None: lab_common.PHOTO_SIZE, or SYNTHETIC_SIZE for the scenes
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
-    "zoom": (1.0, 1.0),
+    "zoom": (0.5, 2.0),  # as lab_common.DATA_DEFAULTS
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "class_names": None,
@@ -61,6 +61,7 @@ LABELLED_DEFAULTS = {
 DEFAULTS = {
     **LABELLED_DEFAULTS,
     "image_size": 64,  # the whole scene is the crop: what a classifier should see
+    "zoom": (1.0, 1.0),
     "arch": "plain",
     "width": 16,
     "blocks": 4,

@@ -65,6 +65,7 @@ DEFAULTS = {
     "optimizer": "adam",
     "schedule": "cosine",
     "keep": "best",
+    "ema": 0.99,
 }
 
 LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "rmsprop": 1e-3, "adam": 1e-3}

@@ -63,6 +63,7 @@ DEFAULTS = {
     "optimizer": "adam",
     "schedule": "cosine",
     "keep": "best",
+    "ema": 0.99,
     "seed": 0,
 }
 

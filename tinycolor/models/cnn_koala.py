@@ -59,6 +59,7 @@ DEFAULTS = {
     "optimizer": "adam",
     "schedule": "cosine",
     "keep": "best",
+    "ema": 0.99,
     "seed": 0,
 }
 

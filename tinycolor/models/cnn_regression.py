@@ -48,6 +48,7 @@ DEFAULTS = {
     "optimizer": "adam",
     "schedule": "cosine",
     "keep": "best",
+    "ema": 0.99,
 }
 
 LEARNING_RATES = {"sgd": 0.05, "momentum": 0.01, "rmsprop": 1e-4, "adam": 3e-4}

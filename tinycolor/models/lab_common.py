@@ -70,7 +70,7 @@ DATA_DEFAULTS = {
     "size": 64,
     "image_size": None,  # None: PHOTO_SIZE, or SYNTHETIC_SIZE for the synthetic scenes
     "crops": None,  # None: CROPS_PER_EPOCH in all, shared out over the training images
-    "zoom": (1.0, 1.0),  # the scales random crops are seen at (see transforms.random_zoom_crop)
+    "zoom": (0.5, 2.0),  # the scales random crops are seen at (see transforms.random_zoom_crop)
     "test_fraction": 0.2,
     "n_synthetic": 300,
     "mean_ab": None,
