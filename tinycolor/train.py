@@ -5,14 +5,15 @@ One loop for every model. The model's file (``tinycolor/models/<name>.py``, see
 defaults are; this file does the rest:
 
 1. parse the common options (``--epochs --batch-size --lr --optimizer --weight-decay
-   --schedule --keep --seed --device --out --quiet``, defaults from the model) and the
+   --schedule --keep --ema --seed --device --out --quiet``, defaults from the model) and the
    model's own (``add_arguments``);
 2. seed every generator (``tinycolor.manual_seed``; a NumPy generator for shuffling), load
    the data, build the network and its optimizer;
 3. for each epoch: shuffle, batch, step (``loss -> backward -> step``, or the model's own
    ``train_step``), with a progress bar showing the running loss; then the test loss and,
    with ``--schedule cosine``, the next learning rate (``--keep best``: the weights of the
-   epoch with the lowest held-out loss are what the run keeps);
+   epoch with the lowest held-out loss are what the run keeps; with ``--ema`` the weights
+   held out and kept are an exponential moving average of the steps' weights);
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
@@ -264,7 +265,10 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     """Train ``model`` for ``config['epochs']`` epochs; returns the per-epoch history
     ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``, plus
     ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
-    statistics) of the epoch whose held-out loss was lowest."""
+    statistics) of the epoch whose held-out loss was lowest. With ``config['ema']`` > 0 those
+    weights are the moving average (``optim.ExponentialMovingAverage``) at each epoch's end,
+    which is also what the held-out loss is computed with and what a ``--keep last`` run ends
+    with."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     if hasattr(module, "make_optimizers"):
