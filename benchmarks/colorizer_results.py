@@ -177,7 +177,7 @@ def main(argv=None) -> int:
         base["mean-ab baseline"] = pooled(first, "mean_ab")
         truth = float(np.mean([e["truth"]["colorfulness"] for e in first]))
         title = (
-            "scikit-image's photos (trained on all of Kodak)"
+            "scikit-image's photos (models given all of Kodak)"
             if what == "skimage"
             else f"Kodak, {args.folds}-fold (each photo scored by a model that never saw it)"
         )
