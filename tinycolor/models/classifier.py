@@ -129,8 +129,9 @@ def _blocks(text: str) -> int:
 
 
 class LabelledCrops(lab_common.CropBatches):
-    """Every epoch, ``crops`` random ``size`` crops of each training image (mirrored
-    left-right with probability 1/2), shuffled, in batches ``(L_net, ab, labels)``."""
+    """Every epoch, ``crops`` random ``size`` crops of each training image (at the scales of
+    ``zoom``, mirrored left-right with probability 1/2), shuffled, in batches
+    ``(L_net, ab, labels)``."""
 
     def __init__(self, images: list, labels: np.ndarray, size: int, crops: int = 1, zoom=(1, 1)):
         super().__init__(images, size, crops, labels=labels, zoom=zoom)

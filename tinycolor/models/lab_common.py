@@ -10,7 +10,9 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
   side is ``--image-size`` (256 for photos by default, the scale ``evaluate`` scores at); a
   held-out test split of whole images (``--test-fraction``, at least one image); every
   training epoch draws ``--crops`` random ``--size`` crops of each training image (by
-  default about 256 crops per epoch in all), each flipped left-right with probability 1/2.
+  default about 256 crops per epoch in all), each covering z times its side of the image
+  (z log-uniform in ``--zoom``, 0.5 to 2 by default) resized to ``--size``, and flipped
+  left-right with probability 1/2.
   The test set is the non-overlapping ``size x size`` tiles of the test images. The
   network's input is ``L / 50 - 1`` (in [-1, 1]); targets are ab in Lab units (about [-110, 110]).
   Two statistics of the training images ride along in the config (and so in the checkpoint):
@@ -229,8 +231,9 @@ def _split_planes(lab_nhwc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CropBatches:
-    """Every epoch, ``crops`` random ``size`` crops of each training image (each mirrored
-    left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``, or
+    """Every epoch, ``crops`` random ``size`` crops of each training image (each seen at a
+    scale drawn from ``zoom``, see :func:`tinycolor.data.transforms.random_zoom_crop`, and
+    mirrored left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``, or
     ``(L_net, ab, labels)`` when the images have class ``labels``: the
     ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates."""
 
