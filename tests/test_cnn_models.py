@@ -289,13 +289,12 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["cnn_regression", "cnn_fusion"])
 def test_zoom_reaches_the_training_crops(name):
     """--zoom LO HI (lab_common's and the labelled models' data option) is stored in the config
-    and draws the crops at those scales; the default is plain crops."""
+    and reaches the crop source; without it the model's DEFAULTS apply."""
     from tinycolor.train import parse_config
 
     module, config, _ = parse_config(name, ["--zoom", "0.5", "2", "--image-size", "64"])
     assert tuple(config["zoom"]) == (0.5, 2.0)
-    data = module.load_data(config)
-    train = data.train
+    train = module.load_data(config).train
     assert train.zoom == (0.5, 2.0)
     batch = next(train.batches(4, np.random.default_rng(0)))
     assert batch[0].shape == (4, 1, 64, 64) and batch[1].shape == (4, 2, 64, 64)
