@@ -69,15 +69,22 @@ def conv_transpose2d_loops(x, w, b, stride, padding, output_padding, dilation):
 # --------------------------------------------------------------------------- drawing cases
 
 
-_SWITCHES = ("_FLAT_STRIDE1", "_PARALLEL", "_BLOCK_BYTES", "_MIN_BLOCK_POSITIONS")
+_SWITCHES = (
+    "_FLAT_STRIDE1", "_BLOCK_BYTES", "_MIN_BLOCK_POSITIONS", "_SMALL_GEMM_MACS",
+    "_MIN_SUB_POSITIONS", "_sub_rows",
+)  # fmt: skip
 
 
 @contextlib.contextmanager
-def code_path(flat=True, parallel=True, row_blocks=False):
-    """Force the stride-1 path (flat or general), the threads (shared chunks or in turn) and
-    the blocking (one image and one output row a block, or the defaults) for the duration."""
+def code_path(flat=True, split=False, row_blocks=False):
+    """Force the stride-1 path (flat or general), the products (one a block, or one per output
+    row as small products are cut) and the blocking (one image and one output row a block, or
+    the defaults) for the duration."""
     saved = [getattr(conv_module, name) for name in _SWITCHES]
-    conv_module._FLAT_STRIDE1, conv_module._PARALLEL = flat, parallel
+    conv_module._FLAT_STRIDE1 = flat
+    if split:
+        conv_module._MIN_SUB_POSITIONS = 1
+        conv_module._sub_rows = lambda xp, o, k, width: 1 if xp is np else None
     if row_blocks:
         conv_module._BLOCK_BYTES = conv_module._MIN_BLOCK_POSITIONS = 1
     try:
@@ -121,9 +128,7 @@ def conv_cases(draw, transposed=False, max_batch=3, max_channels=3, max_kernel=5
     bias = rng.standard_normal(cout) if draw(st.booleans()) else None
     if draw(st.booleans()):
         x = _noncontiguous(x)
-    path = dict(
-        flat=draw(st.booleans()), parallel=draw(st.booleans()), row_blocks=draw(st.booleans())
-    )
+    path = dict(flat=draw(st.booleans()), split=draw(st.booleans()), row_blocks=draw(st.booleans()))
     return x, weight, bias, case, path
 
 
@@ -217,7 +222,8 @@ def test_matches_torch_forward_and_gradients(device, transposed, data):
 
 
 def test_float32_training_shape_matches_torch(device):
-    """float32 in, float32 out and float32 gradients, over uneven chunks and blocks of rows."""
+    """float32 in, float32 out and float32 gradients, over uneven chunks and blocks of rows,
+    with each block's product cut into products of one row."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     x = rng.standard_normal((5, 16, 20, 20), dtype=np.float32)
@@ -227,7 +233,8 @@ def test_float32_training_shape_matches_torch(device):
     bt = rng.standard_normal(16, dtype=np.float32)
     with code_path():
         conv_module._BLOCK_BYTES = 16 * 9 * 22 * 3 * 4  # about 3 output rows a block
-        conv_module._MIN_BLOCK_POSITIONS = 1
+        conv_module._MIN_BLOCK_POSITIONS = conv_module._MIN_SUB_POSITIONS = 1
+        conv_module._SMALL_GEMM_MACS = 30_000  # one row of 22 positions, 8 x 144 or 16 x 72
         for stride in (1, 2):
             xs = [tc.Tensor(a, requires_grad=True, device=device) for a in (x, w, b, wt, bt)]
             y = conv2d(xs[0], xs[1], xs[2], stride=stride, padding=1)
@@ -444,19 +451,6 @@ def test_empty_batch(device):
     )
     z = conv_transpose2d(x, tensor(np.ones((3, 2, 3, 3)), device), stride=2)
     assert z.shape == (0, 2, 13, 13)
-
-
-def test_blas_threads_are_restored_after_a_threaded_conv():
-    """The CPU path runs BLAS one-threaded inside its worker threads, and only meanwhile."""
-    before = conv_module._blas.workers()
-    x = tc.Tensor(np.random.default_rng(4).standard_normal((4, 2, 9, 9)), requires_grad=True)
-    w = tc.Tensor(np.ones((3, 2, 3, 3)), requires_grad=True)
-    with code_path(row_blocks=True):
-        conv2d(x, w, stride=2).sum().backward()
-        assert conv_module._blas.workers() == before
-        api = conv_module._blas._lookup()
-        if api:
-            assert api[0]() == before
 
 
 def test_mixing_devices_is_an_error():

@@ -18,11 +18,12 @@ three formulas are written once each (``_conv_loop``, ``_conv_input_grad``) and 
 ops.
 
 Speed on the CPU (the NumPy path). The products run on BLAS; what costs besides is memory
-traffic around them, and cores left idle. So:
+traffic around them, and the Python between NumPy calls. So:
 
 * the batch goes through in chunks of images and, within a chunk, blocks of output rows whose
-  columns (about 1 MB) stay in the core's L2 cache from their copy to their product; the
-  buffers are kept between calls (fresh arrays would be paid for again in page faults);
+  columns take about 4 MB (``_BLOCK_BYTES``): few enough NumPy calls a layer, products large
+  enough for BLAS's own threads; the buffers are kept between calls (fresh arrays would be
+  paid for again in page faults);
 * the columns are rebuilt in the backward pass from the saved input rather than kept (cheaper
   than the memory: about 300 MB per layer at N=32, 64 channels, 64x64);
 * with stride 1 the columns come from a flat trick: lay the padded image out as Hp*Wp values
@@ -31,13 +32,13 @@ traffic around them, and cores left idle. So:
   call), and outputs are computed on the Ho x Wp grid and cropped. Strided convolutions copy
   from the ``sliding_window_view`` instead, and fold back with col2im as kh*kw strided
   slice-adds;
-* the chunks are shared among as many threads as BLAS would use, each running one-threaded
-  BLAS (``_run_chunks``): copies run in parallel too, and no product waits on another thread,
-  which matters most when other processes share the cores;
-* a small convolution (under ``_SMALL_MACS`` multiply-adds, as in the scaled-down models'
-  narrow layers) runs on the calling thread alone, BLAS included: waking other threads
-  costs more than they would save (a 32->16 channel 3x3 layer on 8x8 maps at batch 32:
-  forward + backward 3.8 ms on one thread, 5.1 ms on two).
+* the thin products of narrow layers are cut into pieces of whole rows that OpenBLAS runs on
+  its small-matrix kernels (``_SMALL_GEMM_MACS``), all in one batched ``matmul`` call;
+* there are no Python threads: measured on a 2-core virtual machine, two threads that each
+  ran their own chunks of a layer were no faster than one, and often slower, because every
+  NumPy call that gives up the GIL must win it back from the other thread (two threads that
+  each copy 200,000 floats and then run 100 trivial Python loop steps took as long as one
+  thread doing both shares). BLAS's own threads, which never return to Python, do scale.
 
 On CuPy the whole batch goes through at once, and col2im is one ``ElementwiseKernel`` (each
 thread gathers its own pixel's contributions, so no atomics are needed).
@@ -45,37 +46,35 @@ thread gathers its own pixel's contributions, so no atomics are needed).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import glob
 import math
-import os
 import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from ..autograd import Function, Tensor
-from ..backend import array_module, thread_pool
+from ..backend import array_module
 from .reduce import channel_sum
 
 __all__ = ["col2im", "conv2d", "conv_transpose2d", "im2col"]
 
 # The columns of one block (a chunk of images, a range of output rows) take about this much.
-_BLOCK_BYTES = 2**20
+_BLOCK_BYTES = 4 * 2**20
 # ... but at least this many output positions a block, for the product's sake.
 _MIN_BLOCK_POSITIONS = 256
 # Scratch buffers up to this many bytes are kept between calls (per thread, per dtype, per role).
 _WORKSPACE_MAX_BYTES = 64 * 2**20
 # The stride-1 flat-shift columns on the CPU; tests switch it off to check the general path.
 _FLAT_STRIDE1 = True
-# Chunks shared among threads on the CPU (see ``_run_chunks``); False runs them in turn.
-_PARALLEL = True
-# Convolutions of fewer multiply-adds than this run on one thread (see ``_one_thread_if_small``).
-_SMALL_MACS = 1 << 24
+# OpenBLAS multiplies matrices of at most this many multiply-adds (M N K) with its small-matrix
+# kernels, which skip packing: about 110 GFLOP/s on one core of the machine it was measured on,
+# against 40 to 90 on the packed path for the thin products of narrow layers (16 outputs from
+# 72 or 144 column rows). So a block's product is cut into products of whole output rows
+# within that size (``_sub_rows``), when those have at least _MIN_SUB_POSITIONS positions.
+_SMALL_GEMM_MACS = 1_000_000
+_MIN_SUB_POSITIONS = 128
 
 _workspace_local = threading.local()
-_serial = threading.local()  # .on: the current call runs on this thread alone
 
 
 def _workspace(xp, role, shape, dtype):
@@ -91,128 +90,6 @@ def _workspace(xp, role, shape, dtype):
         if buf.nbytes <= _WORKSPACE_MAX_BYTES:
             cache[key] = buf
     return buf[:n].reshape(shape)
-
-
-# --------------------------------------------------------------------------- CPU threads
-
-
-class _BlasThreads:
-    """The thread count of NumPy's BLAS (OpenBLAS), read and set through its C API.
-
-    Where no OpenBLAS with that API is found (MKL, Accelerate, another OS), ``workers()`` is 1
-    and the convolutions run their chunks one after another on the BLAS's own threads.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._api = None  # (get, set) once looked up, or () when there is none
-        self._depth = 0
-        self._saved = 1
-
-    def _lookup(self):
-        if self._api is None:
-            self._api = _find_openblas() or ()
-        return self._api
-
-    def workers(self) -> int:
-        with self._lock:
-            api = self._lookup()
-            if not api:
-                return 1
-            return self._saved if self._depth else max(1, api[0]())
-
-    @contextlib.contextmanager
-    def single_threaded(self):
-        """BLAS on one thread inside the block (re-entrant; restored when the last one exits)."""
-        with self._lock:
-            api = self._lookup()
-            if api and self._depth == 0:
-                self._saved = api[0]()
-                api[1](1)
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if api and self._depth == 0:
-                    api[1](self._saved)
-
-
-def _find_openblas():
-    """(get_num_threads, set_num_threads) of the pthreads OpenBLAS that NumPy uses, or None.
-
-    NumPy's wheels carry it in numpy.libs (or numpy/.dylibs); a NumPy built against the
-    system's OpenBLAS shows it in /proc/self/maps (SciPy's own copy is skipped). An OpenMP
-    build is left alone: its thread count is per calling thread.
-    """
-    here = os.path.dirname(np.__file__)
-    paths = []
-    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
-        paths += sorted(glob.glob(os.path.join(here, pattern)))
-    if not paths:
-        try:
-            with open("/proc/self/maps") as maps:
-                for line in maps:
-                    path = line.rsplit(None, 1)[-1]
-                    name = os.path.basename(path).lower()
-                    if "openblas" in name and "scipy.libs" not in path and path not in paths:
-                        paths.append(path)
-        except OSError:
-            pass
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("openblas", "")):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is None or set_ is None:
-                continue
-            parallel = getattr(lib, f"{prefix}_get_parallel{suffix}", None)
-            if parallel is not None:
-                parallel.restype, parallel.argtypes = ctypes.c_int, []
-                if parallel() != 1:  # 0: no threads, 2: OpenMP
-                    return None
-            get.restype, get.argtypes = ctypes.c_int, []
-            set_.restype, set_.argtypes = None, [ctypes.c_int]
-            return get, set_
-    return None
-
-
-_blas = _BlasThreads()
-
-
-def _cpu_workers() -> int:
-    """Threads a CPU convolution shares its chunks among: BLAS's count, or 1 (in a small
-    convolution, with ``_PARALLEL`` off, or without an OpenBLAS to steer)."""
-    if not _PARALLEL or getattr(_serial, "on", False):
-        return 1
-    return _blas.workers()
-
-
-@contextlib.contextmanager
-def _one_thread_if_small(xp, macs: int):
-    """Inside the block, a CPU convolution of fewer than ``_SMALL_MACS`` multiply-adds runs
-    on the calling thread with one-threaded BLAS."""
-    if xp is not np or macs >= _SMALL_MACS or getattr(_serial, "on", False):
-        yield
-        return
-    _serial.on = True
-    try:
-        with _blas.single_threaded():
-            yield
-    finally:
-        _serial.on = False
-
-
-def _macs(x_shape, w_shape, stride=(1, 1)) -> int:
-    """The multiply-adds of a convolution of x (N, C, H, W) with w (all its weights meet each
-    output position once): N H W / (sh sw) * w.size. For a transposed convolution, pass its
-    input and stride 1 (every input pixel meets every weight once)."""
-    n, _, h, w = x_shape
-    return n * h * w * int(np.prod(w_shape)) // (stride[0] * stride[1])
 
 
 # --------------------------------------------------------------------------- geometry
@@ -448,12 +325,24 @@ class _Plan:
 
     width: int
 
-    def __init__(self, xp, shape, geo, dtype):
+    def __init__(self, xp, shape, geo, dtype, o):
         n, c, h, w = shape
         self.xp, self.geo, self.dtype = xp, geo, np.dtype(dtype)
         self.c, self.ho, self.wo = c, *geo.out_size(h, w)
         self.k = geo.kh * geo.kw * c
-        self.chunk, self.rows = _blocking(xp, n, self.ho, self.k, self.width, self.dtype)
+        self.sub_rows = _sub_rows(xp, o, self.k, self.width)
+        self.chunk, self.rows = _blocking(
+            xp, n, self.ho, self.k, self.width, self.dtype, self.sub_rows
+        )
+
+    def parts(self, rows):
+        """Into how many products of whole rows a block of ``rows`` output rows is cut: as
+        many as make each at most ``sub_rows`` rows long (see ``_sub_rows``), 1 if none."""
+        most = self.sub_rows
+        if most is None or rows <= most:
+            return 1
+        size = next(d for d in range(most, 0, -1) if rows % d == 0)
+        return 1 if size * self.width < _MIN_SUB_POSITIONS else rows // size
 
     def run(self, xc, wm=None, out=None, bias=None, g=None):
         """For a chunk xc (B, C, H, W): out (B, O, Ho, Wo) <- wm (O, K) @ columns (+ bias) when
@@ -464,13 +353,15 @@ class _Plan:
         dwt = None
         for r0 in range(0, self.ho, self.rows):
             r1 = min(self.ho, r0 + self.rows)
-            cols = self.block_columns(src, b, r0, r1)  # (B, K, L)
+            parts = self.parts(r1 - r0)
+            cols = self.block_columns(src, b, r0, r1, parts)  # (B, parts, K, L / parts)
             if out is not None:
                 self.block_product(wm, cols, out, r0, r1, bias)
             if grid is not None:
-                gb = grid[:, :, r0:r1].reshape(b, grid.shape[1], cols.shape[2])
-                part = xp.matmul(cols, gb.transpose(0, 2, 1))  # (B, K, O)
-                part = part[0] if b == 1 else part.sum(axis=0)
+                o = grid.shape[1]
+                gb = grid[:, :, r0:r1].reshape(b, o, parts, cols.shape[3]).transpose(0, 2, 3, 1)
+                part = xp.matmul(cols, gb)  # (B, parts, K, O)
+                part = part[0, 0] if b * parts == 1 else part.sum(axis=(0, 1))
                 if dwt is None:
                     dwt = part
                 else:
@@ -479,8 +370,8 @@ class _Plan:
 
     def block_product(self, wm, cols, out, r0, r1, bias):
         b, o = out.shape[:2]
-        rows = r1 - r0
-        if self.width == self.wo and (rows == self.ho or self.xp is np):
+        rows, parts = r1 - r0, cols.shape[1]
+        if parts == 1 and self.width == self.wo and (rows == self.ho or self.xp is np):
             # Straight into out: its rows r0..r1 are (B, O, rows * Wo) with strides to spare.
             block = out[:, :, r0:r1]
             if rows == self.ho:
@@ -488,25 +379,27 @@ class _Plan:
             else:
                 strides = (*block.strides[:2], block.strides[3])
                 target = np.lib.stride_tricks.as_strided(block, (b, o, rows * self.wo), strides)
-            self.xp.matmul(wm, cols, out=target)
+            self.xp.matmul(wm, cols[:, 0], out=target)
             if bias is not None:
                 block += bias
             return
-        prod = _workspace(self.xp, "conv.product", (b, o, cols.shape[2]), self.dtype)
+        prod = _workspace(self.xp, "conv.product", (b, parts, o, cols.shape[3]), self.dtype)
         self.xp.matmul(wm, cols, out=prod)
-        valid = prod.reshape(b, o, rows, self.width)[..., : self.wo]
+        shape = (b, o, parts, rows // parts)
+        valid = prod.reshape(b, parts, o, rows // parts, self.width).transpose(0, 2, 1, 3, 4)
+        target = out[:, :, r0:r1].reshape(*shape, self.wo)
         if bias is None:
-            out[:, :, r0:r1] = valid
+            target[...] = valid[..., : self.wo]
         else:
-            self.xp.add(valid, bias, out=out[:, :, r0:r1])
+            self.xp.add(valid[..., : self.wo], bias[..., None], out=target)
 
 
 class _WindowPlan(_Plan):
     """Columns copied from the sliding-window view of the padded chunk: any stride."""
 
-    def __init__(self, xp, shape, geo, dtype):
+    def __init__(self, xp, shape, geo, dtype, o):
         self.width = geo.out_size(*shape[2:])[1]
-        super().__init__(xp, shape, geo, dtype)
+        super().__init__(xp, shape, geo, dtype, o)
 
     def prepare(self, xc):
         pads = self.geo[6:]
@@ -515,12 +408,13 @@ class _WindowPlan(_Plan):
             xc = _pad_into(_workspace(self.xp, "conv.pad", shape, self.dtype), xc, pads)
         return _windows(xc, self.geo)  # (B, C, Ho, Wo, kh, kw)
 
-    def block_columns(self, view, b, r0, r1):
-        geo = self.geo
-        shape = (b, geo.kh, geo.kw, self.c, r1 - r0, self.wo)
+    def block_columns(self, view, b, r0, r1, parts):
+        geo, size = self.geo, (r1 - r0) // parts
+        shape = (b, parts, geo.kh, geo.kw, self.c, size, self.wo)
         cols = _workspace(self.xp, "conv.cols", shape, self.dtype)
-        cols[...] = view[:, :, r0:r1].transpose(0, 4, 5, 1, 2, 3)
-        return cols.reshape(b, self.k, (r1 - r0) * self.wo)
+        rows = view[:, :, r0:r1].reshape(b, self.c, parts, size, self.wo, geo.kh, geo.kw)
+        cols[...] = rows.transpose(0, 2, 5, 6, 1, 3, 4)
+        return cols.reshape(b, parts, self.k, size * self.wo)
 
     def grad_grid(self, g):
         return g
@@ -536,13 +430,13 @@ class _FlatPlan(_Plan):
     neighbouring values, are never used, and get zero gradient.
     """
 
-    def __init__(self, xp, shape, geo, dtype):
+    def __init__(self, xp, shape, geo, dtype, o):
         self.hp, self.wp = shape[2] + geo.pt + geo.pb, shape[3] + geo.pl + geo.pr
         self.width, self.r = self.wp, self.hp * self.wp
         self.offsets = [
             i * geo.dh * self.wp + j * geo.dw for i in range(geo.kh) for j in range(geo.kw)
         ]
-        super().__init__(xp, shape, geo, dtype)
+        super().__init__(xp, shape, geo, dtype, o)
 
     def prepare(self, xc):
         """The padded chunk, flat, seen as taps[i, j, b, c, r] = flat[o_ij + b C R + c R + r]."""
@@ -557,12 +451,13 @@ class _FlatPlan(_Plan):
         strides = (geo.dh * self.wp * size, geo.dw * size, cr * size, self.r * size, size)
         return np.lib.stride_tricks.as_strided(flat, shape, strides, writeable=False)
 
-    def block_columns(self, taps, b, r0, r1):
-        length = (r1 - r0) * self.wp
-        shape = (b, self.geo.kh, self.geo.kw, self.c, length)
+    def block_columns(self, taps, b, r0, r1, parts):
+        geo, size = self.geo, (r1 - r0) * self.wp // parts
+        shape = (b, parts, geo.kh, geo.kw, self.c, size)
         cols = _workspace(np, "conv.cols", shape, self.dtype)
-        cols[...] = taps[..., r0 * self.wp : r1 * self.wp].transpose(2, 0, 1, 3, 4)
-        return cols.reshape(b, self.k, length)
+        rows = taps[..., r0 * self.wp : r1 * self.wp]
+        cols[...] = rows.reshape(geo.kh, geo.kw, b, self.c, parts, size).transpose(2, 4, 0, 1, 3, 5)
+        return cols.reshape(b, parts, self.k, size)
 
     def grad_grid(self, g):
         b, o = g.shape[:2]
@@ -570,46 +465,45 @@ class _FlatPlan(_Plan):
         return _pad_into(grid, g, (0, 0, 0, self.wp - self.wo))
 
 
-def _blocking(xp, n, ho, k, width, dtype):
+def _sub_rows(xp, o, k, width):
+    """The most output rows one product of an (o, k) weight matrix may take to stay within
+    ``_SMALL_GEMM_MACS``; None where blocks need not be cut (on the GPU, or where so few rows
+    would make products shorter than ``_MIN_SUB_POSITIONS``)."""
+    if xp is not np:
+        return None
+    rows = _SMALL_GEMM_MACS // (o * k * width)
+    return rows if rows * width >= _MIN_SUB_POSITIONS else None
+
+
+def _blocking(xp, n, ho, k, width, dtype, sub_rows=None):
     """(images per chunk, output rows per block) for k-row columns, ``width`` of them a row.
 
     The whole batch at once on the GPU. On the CPU a block holds about ``_BLOCK_BYTES`` of
     columns (but at least _MIN_BLOCK_POSITIONS positions), several small images at a
-    time if need be, with at least two chunks per worker thread to share out.
+    time if need be; a block longer than ``sub_rows`` rows is a whole number of them.
     """
     if xp is not np:
         return n, ho
     budget, per_row = max(1, _BLOCK_BYTES // dtype.itemsize), max(1, k * width)
-    chunk = budget // (per_row * ho)
-    workers = _cpu_workers()
-    if workers > 1:
-        chunk = min(chunk, -(-n // (2 * workers)))
-    chunk = max(1, min(n, chunk))
+    chunk = max(1, min(n, budget // (per_row * ho)))
     rows = max(1, budget // (chunk * per_row), -(-_MIN_BLOCK_POSITIONS // width))
     blocks = -(-ho // rows)
-    return chunk, -(-ho // blocks)  # blocks of even size: no small last one
+    rows = -(-ho // blocks)  # blocks of even size: no small last one
+    if sub_rows is not None and rows > sub_rows:
+        rows = min(ho, -(-rows // sub_rows) * sub_rows)
+    return chunk, rows
 
 
-def _run_chunks(xp, n, chunk, work):
-    """[work(n0, n1) for each chunk of the batch], in order.
-
-    On the CPU the chunks are shared among as many threads as BLAS would use, each running
-    single-threaded BLAS: one chunk's copies and products per thread at a time, with no
-    synchronisation inside a product. (Two-threaded products called one after another keep
-    a core idle during every copy, and spin-wait badly when other processes share the cores.)
-    """
-    ranges = [(n0, min(n, n0 + chunk)) for n0 in range(0, n, chunk)]
-    workers = _cpu_workers() if xp is np else 1
-    if workers < 2 or len(ranges) < 2:
-        return [work(n0, n1) for n0, n1 in ranges]
-    with _blas.single_threaded():
-        return list(thread_pool(workers).map(lambda r: work(*r), ranges))
+def _run_chunks(n, chunk, work):
+    """[work(n0, n1) for each chunk of the batch], in order."""
+    return [work(n0, min(n, n0 + chunk)) for n0 in range(0, n, chunk)]
 
 
-def _plan(xp, shape, geo, dtype):
+def _plan(xp, shape, geo, dtype, o):
+    """The column plan for x of ``shape`` and a weight of ``o`` output channels."""
     if xp is np and _FLAT_STRIDE1 and geo.sh == 1 and geo.sw == 1:
-        return _FlatPlan(xp, shape, geo, dtype)
-    return _WindowPlan(xp, shape, geo, dtype)
+        return _FlatPlan(xp, shape, geo, dtype, o)
+    return _WindowPlan(xp, shape, geo, dtype, o)
 
 
 # --------------------------------------------------------------------------- the three formulas
@@ -628,7 +522,7 @@ def _conv_loop(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
     xp = array_module(x)
     n, c = x.shape[:2]
     o = w.shape[0]
-    plan = _plan(xp, x.shape, geo, x.dtype)
+    plan = _plan(xp, x.shape, geo, x.dtype, o)
     out = xp.empty((n, o, plan.ho, plan.wo), dtype=x.dtype) if want_out else None
     wm = _weight_matrix(w) if want_out else None
     bias = None if bias is None else bias.reshape(o, 1, 1)
@@ -643,7 +537,7 @@ def _conv_loop(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
             None if g is None else g[n0:n1],
         )
 
-    partials = _run_chunks(xp, n, plan.chunk, work)
+    partials = _run_chunks(n, plan.chunk, work)
     dw = None
     if g is not None:
         dwt = partials[0] if partials else xp.zeros((plan.k, o), dtype=x.dtype)
@@ -688,7 +582,7 @@ def _conv_input_grad(g, w, geo, in_hw, bias=None):
         if bias is not None:
             dx[n0:n1] += bias.reshape(c, 1, 1)
 
-    _run_chunks(xp, n, chunk, work)
+    _run_chunks(n, chunk, work)
     return dx
 
 
@@ -708,21 +602,18 @@ class Conv2d(Function):
         b = None if b is None else b.astype(x.dtype, copy=False)
         self.geo = geometry
         self.save_for_backward(x, w)
-        macs = _macs(x.shape, w.shape, (geometry.sh, geometry.sw))
-        with _one_thread_if_small(array_module(x), macs):
-            return _conv_loop(x, w, geometry, bias=b)[0]
+        return _conv_loop(x, w, geometry, bias=b)[0]
 
     def backward(self, g):
         x, w = self.saved
         need = self.needs_input_grad
         xp = array_module(g)
         g = xp.ascontiguousarray(g, dtype=x.dtype)
-        with _one_thread_if_small(xp, _macs(x.shape, w.shape, (self.geo.sh, self.geo.sw))):
-            dx = _conv_input_grad(g, w, self.geo, x.shape[2:]) if need[0] else None
-            if need[1]:
-                dw = _conv_loop(x, w, self.geo, want_out=False, weight_grad_of=g)[1]
-            else:
-                dw = None
+        dx = _conv_input_grad(g, w, self.geo, x.shape[2:]) if need[0] else None
+        if need[1]:
+            dw = _conv_loop(x, w, self.geo, want_out=False, weight_grad_of=g)[1]
+        else:
+            dw = None
         if len(need) == 2:
             return dx, dw
         return dx, dw, (channel_sum(g) if need[2] else None)
@@ -741,18 +632,14 @@ class ConvTranspose2d(Function):
         b = None if b is None else b.astype(x.dtype, copy=False)
         self.geo = geometry
         self.save_for_backward(x, w)
-        with _one_thread_if_small(array_module(x), _macs(x.shape, w.shape)):
-            return _conv_input_grad(x, w, geometry, out_hw, bias=b)
+        return _conv_input_grad(x, w, geometry, out_hw, bias=b)
 
     def backward(self, g):
         x, w = self.saved
         need = self.needs_input_grad
         xp = array_module(g)
         g = xp.ascontiguousarray(g, dtype=x.dtype)
-        with _one_thread_if_small(xp, _macs(x.shape, w.shape)):
-            dx, dw = _conv_loop(
-                g, w, self.geo, want_out=need[0], weight_grad_of=x if need[1] else None
-            )
+        dx, dw = _conv_loop(g, w, self.geo, want_out=need[0], weight_grad_of=x if need[1] else None)
         if len(need) == 2:
             return dx, dw
         return dx, dw, (channel_sum(g) if need[2] else None)
