@@ -71,20 +71,20 @@ def conv_transpose2d_loops(x, w, b, stride, padding, output_padding, dilation):
 
 _SWITCHES = (
     "_FLAT_STRIDE1", "_BLOCK_BYTES", "_MIN_BLOCK_POSITIONS", "_SMALL_GEMM_MACS",
-    "_MIN_SUB_POSITIONS", "_sub_rows",
+    "_MIN_SUB_POSITIONS", "_piece_positions",
 )  # fmt: skip
 
 
 @contextlib.contextmanager
-def code_path(flat=True, split=False, row_blocks=False):
-    """Force the stride-1 path (flat or general), the products (one a block, or one per output
-    row as small products are cut) and the blocking (one image and one output row a block, or
-    the defaults) for the duration."""
+def code_path(flat=True, piece=None, row_blocks=False):
+    """Force the stride-1 path (flat or general), the products (at most ``piece`` positions
+    each: whole images together, or an image's rows in parts; None, the defaults) and the
+    blocking (one image and one output row a block, or the defaults) for the duration."""
     saved = [getattr(conv_module, name) for name in _SWITCHES]
     conv_module._FLAT_STRIDE1 = flat
-    if split:
+    if piece is not None:
         conv_module._MIN_SUB_POSITIONS = 1
-        conv_module._sub_rows = lambda xp, o, k, width: 1 if xp is np else None
+        conv_module._piece_positions = lambda xp, o, k: piece if xp is np else None
     if row_blocks:
         conv_module._BLOCK_BYTES = conv_module._MIN_BLOCK_POSITIONS = 1
     try:
@@ -128,7 +128,11 @@ def conv_cases(draw, transposed=False, max_batch=3, max_channels=3, max_kernel=5
     bias = rng.standard_normal(cout) if draw(st.booleans()) else None
     if draw(st.booleans()):
         x = _noncontiguous(x)
-    path = dict(flat=draw(st.booleans()), split=draw(st.booleans()), row_blocks=draw(st.booleans()))
+    path = dict(
+        flat=draw(st.booleans()),
+        piece=draw(st.none() | st.integers(1, 40)),
+        row_blocks=draw(st.booleans()),
+    )
     return x, weight, bias, case, path
 
 
@@ -180,6 +184,23 @@ def test_gradcheck(device, transposed, data):
         assert tc.gradcheck(
             lambda *t: _call(transposed, t[0], t[1], t[2] if len(t) > 2 else None, case), inputs
         )
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "windows"])
+@pytest.mark.parametrize("piece", [45, 65], ids=["2-images", "3-images"])
+def test_products_of_several_whole_images(flat, piece):
+    """Products that take 2 or 3 of the 6 images of a block at a time (4 output rows of 5
+    positions on the flat grid, 4 on the windows) give the loops' outputs and gradients."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((6, 2, 3, 3)), rng.standard_normal((3, 2, 2, 2)), np.ones(3)
+    inputs = [tc.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    with code_path(flat=flat, piece=piece):
+        np.testing.assert_allclose(
+            conv2d(*inputs, padding=1).numpy(),
+            conv2d_loops(x, w, b, (1, 1), (1, 1), (1, 1)),
+            atol=1e-12,
+        )
+        assert tc.gradcheck(lambda *t: conv2d(*t, padding=1), inputs)
 
 
 def test_gradcheck_only_some_inputs_need_gradients(device):

@@ -32,8 +32,14 @@ traffic around them, and the Python between NumPy calls. So:
   call), and outputs are computed on the Ho x Wp grid and cropped. Strided convolutions copy
   from the ``sliding_window_view`` instead, and fold back with col2im as kh*kw strided
   slice-adds;
-* the thin products of narrow layers are cut into pieces of whole rows that OpenBLAS runs on
-  its small-matrix kernels (``_SMALL_GEMM_MACS``), all in one batched ``matmul`` call;
+* a block's columns are laid out as the products will take them (``_Pieces``): the thin
+  products of narrow layers in pieces that OpenBLAS runs on its small-matrix kernels
+  (``_SMALL_GEMM_MACS``), several whole images or a part of one image's rows each, all in
+  one batched ``matmul`` call; wider layers in one product for the whole block, so that the
+  small maps of the deep layers still make a product big enough for BLAS's threads;
+* a stride-1 input gradient with many more output channels than inputs is folded back with
+  col2im rather than computed as a convolution of g, whose columns would be bigger
+  (``_fold_input_grad``);
 * there are no Python threads: measured on a 2-core virtual machine, two threads that each
   ran their own chunks of a layer were no faster than one, and often slower, because every
   NumPy call that gives up the GIL must win it back from the other thread (two threads that
@@ -69,8 +75,8 @@ _FLAT_STRIDE1 = True
 # OpenBLAS multiplies matrices of at most this many multiply-adds (M N K) with its small-matrix
 # kernels, which skip packing: about 110 GFLOP/s on one core of the machine it was measured on,
 # against 40 to 90 on the packed path for the thin products of narrow layers (16 outputs from
-# 72 or 144 column rows). So a block's product is cut into products of whole output rows
-# within that size (``_sub_rows``), when those have at least _MIN_SUB_POSITIONS positions.
+# 72 or 144 column rows). So a block's product is cut into products within that size
+# (``_piece_positions``), when those have at least _MIN_SUB_POSITIONS positions.
 _SMALL_GEMM_MACS = 1_000_000
 _MIN_SUB_POSITIONS = 128
 
@@ -315,10 +321,23 @@ def _col2im_cuda(cols, shape, geo):
 # --------------------------------------------------------------------------- column plans
 
 
+class _Pieces(NamedTuple):
+    """How the positions of one block (b images, ``rows`` output rows of ``width`` each) are
+    cut into products: each product covers ``m`` whole images, or one image's rows in ``q``
+    parts (m == 1 or q == 1); there are b / m * q of them, of p = m * rows / q * width
+    positions each, laid out one after another in the block's columns (S, K, p)."""
+
+    m: int
+    q: int
+
+    def split(self, b, rows, width):
+        """(S, p): the number of products and the positions in each."""
+        return b // self.m * self.q, self.m * rows // self.q * width
+
+
 class _Plan:
     """How the columns of one convolution are built and used, on one chunk of images at a time
-    and, within it, one block of output rows at a time (on the CPU a block's columns, about
-    ``_BLOCK_BYTES``, stay in the core's L2 cache between their copy and their product).
+    and, within it, one block of output rows at a time.
 
     ``width`` is the number of columns per output row: Wo, or Wp on the flat grid.
     """
@@ -327,71 +346,68 @@ class _Plan:
 
     def __init__(self, xp, shape, geo, dtype, o):
         n, c, h, w = shape
-        self.xp, self.geo, self.dtype = xp, geo, np.dtype(dtype)
+        self.xp, self.geo, self.dtype, self.o = xp, geo, np.dtype(dtype), o
         self.c, self.ho, self.wo = c, *geo.out_size(h, w)
         self.k = geo.kh * geo.kw * c
-        self.sub_rows = _sub_rows(xp, o, self.k, self.width)
-        self.chunk, self.rows = _blocking(
-            xp, n, self.ho, self.k, self.width, self.dtype, self.sub_rows
-        )
+        self.chunk, self.rows = _blocking(xp, n, self.ho, self.k, self.width, self.dtype)
+        self.piece = _piece_positions(xp, o, self.k)
 
-    def parts(self, rows):
-        """Into how many products of whole rows a block of ``rows`` output rows is cut: as
-        many as make each at most ``sub_rows`` rows long (see ``_sub_rows``), 1 if none."""
-        most = self.sub_rows
-        if most is None or rows <= most:
-            return 1
-        size = next(d for d in range(most, 0, -1) if rows % d == 0)
-        return 1 if size * self.width < _MIN_SUB_POSITIONS else rows // size
+    def pieces(self, b, rows):
+        """The products of a block of ``b`` images and ``rows`` rows: one for the whole block
+        when the products need not be small (``piece`` None); else whole images, as many as
+        fit in ``piece`` positions, or an image's rows in as many parts as make each fit."""
+        length = rows * self.width
+        if self.piece is None:
+            return _Pieces(b, 1)
+        if length <= self.piece:
+            most = max(1, self.piece // length)
+            return _Pieces(next(d for d in range(min(b, most), 0, -1) if b % d == 0), 1)
+        size = next(d for d in range(max(1, self.piece // self.width), 0, -1) if rows % d == 0)
+        return _Pieces(1, 1 if size * self.width < _MIN_SUB_POSITIONS else rows // size)
 
     def run(self, xc, wm=None, out=None, bias=None, g=None):
         """For a chunk xc (B, C, H, W): out (B, O, Ho, Wo) <- wm (O, K) @ columns (+ bias) when
         out is given; returns dW^T = sum columns @ G^T (K, O) for g (B, O, Ho, Wo) when given."""
         xp, b = self.xp, xc.shape[0]
         src = self.prepare(xc)
-        grid = None if g is None else self.grad_grid(g)
         dwt = None
         for r0 in range(0, self.ho, self.rows):
             r1 = min(self.ho, r0 + self.rows)
-            parts = self.parts(r1 - r0)
-            cols = self.block_columns(src, b, r0, r1, parts)  # (B, parts, K, L / parts)
+            pieces = self.pieces(b, r1 - r0)
+            cols = self.block_columns(src, b, r0, r1, pieces)  # (S, K, p)
             if out is not None:
-                self.block_product(wm, cols, out, r0, r1, bias)
-            if grid is not None:
-                o = grid.shape[1]
-                gb = grid[:, :, r0:r1].reshape(b, o, parts, cols.shape[3]).transpose(0, 2, 3, 1)
-                part = xp.matmul(cols, gb)  # (B, parts, K, O)
-                part = part[0, 0] if b * parts == 1 else part.sum(axis=(0, 1))
+                prod = _workspace(xp, "conv.product", (cols.shape[0], self.o, cols.shape[2]),
+                                  self.dtype)  # fmt: skip
+                xp.matmul(wm, cols, out=prod)
+                target, valid = self.image_order(out[:, :, r0:r1], prod, pieces)
+                if bias is None:
+                    target[...] = valid
+                else:
+                    xp.add(valid, bias.reshape(1, 1, -1, 1, 1, 1), out=target)
+            if g is not None:
+                gp = _workspace(xp, "conv.grad", (cols.shape[0], self.o, cols.shape[2]),
+                                self.dtype)  # fmt: skip
+                target, valid = self.image_order(g[:, :, r0:r1], gp, pieces, pad=True)
+                valid[...] = target
+                part = xp.matmul(cols, gp.transpose(0, 2, 1))  # (S, K, O)
+                part = part[0] if part.shape[0] == 1 else part.sum(axis=0)
                 if dwt is None:
                     dwt = part
                 else:
                     dwt += part
         return dwt
 
-    def block_product(self, wm, cols, out, r0, r1, bias):
-        b, o = out.shape[:2]
-        rows, parts = r1 - r0, cols.shape[1]
-        if parts == 1 and self.width == self.wo and (rows == self.ho or self.xp is np):
-            # Straight into out: its rows r0..r1 are (B, O, rows * Wo) with strides to spare.
-            block = out[:, :, r0:r1]
-            if rows == self.ho:
-                target = block.reshape(b, o, rows * self.wo)
-            else:
-                strides = (*block.strides[:2], block.strides[3])
-                target = np.lib.stride_tricks.as_strided(block, (b, o, rows * self.wo), strides)
-            self.xp.matmul(wm, cols[:, 0], out=target)
-            if bias is not None:
-                block += bias
-            return
-        prod = _workspace(self.xp, "conv.product", (b, parts, o, cols.shape[3]), self.dtype)
-        self.xp.matmul(wm, cols, out=prod)
-        shape = (b, o, parts, rows // parts)
-        valid = prod.reshape(b, parts, o, rows // parts, self.width).transpose(0, 2, 1, 3, 4)
-        target = out[:, :, r0:r1].reshape(*shape, self.wo)
-        if bias is None:
-            target[...] = valid[..., : self.wo]
-        else:
-            self.xp.add(valid[..., : self.wo], bias[..., None], out=target)
+    def image_order(self, images, by_piece, pieces, pad=False):
+        """Two views of one block: ``images`` (B, O, rows, Wo) and ``by_piece`` (S, O, p),
+        both as (B/m, m, O, q, rows/q, Wo), the positions matched; with ``pad`` the columns of
+        by_piece past Wo (on the flat grid) are zeroed."""
+        b, o, rows = images.shape[:3]
+        m, q = pieces
+        shape = (b // m, q, o, m, rows // q, self.width)
+        piece = by_piece.reshape(shape).transpose(0, 3, 2, 1, 4, 5)
+        if pad and self.width > self.wo:
+            piece[..., self.wo :] = 0
+        return images.reshape(b // m, m, o, q, rows // q, self.wo), piece[..., : self.wo]
 
 
 class _WindowPlan(_Plan):
@@ -408,16 +424,14 @@ class _WindowPlan(_Plan):
             xc = _pad_into(_workspace(self.xp, "conv.pad", shape, self.dtype), xc, pads)
         return _windows(xc, self.geo)  # (B, C, Ho, Wo, kh, kw)
 
-    def block_columns(self, view, b, r0, r1, parts):
-        geo, size = self.geo, (r1 - r0) // parts
-        shape = (b, parts, geo.kh, geo.kw, self.c, size, self.wo)
+    def block_columns(self, view, b, r0, r1, pieces):
+        geo, (m, q), rows = self.geo, pieces, r1 - r0
+        s, p = pieces.split(b, rows, self.width)
+        shape = (b // m, q, geo.kh, geo.kw, self.c, m, rows // q, self.wo)
         cols = _workspace(self.xp, "conv.cols", shape, self.dtype)
-        rows = view[:, :, r0:r1].reshape(b, self.c, parts, size, self.wo, geo.kh, geo.kw)
-        cols[...] = rows.transpose(0, 2, 5, 6, 1, 3, 4)
-        return cols.reshape(b, parts, self.k, size * self.wo)
-
-    def grad_grid(self, g):
-        return g
+        block = view[:, :, r0:r1].reshape(b // m, m, self.c, q, rows // q, self.wo, *geo[:2])
+        cols[...] = block.transpose(0, 3, 6, 7, 2, 1, 4, 5)
+        return cols.reshape(s, self.k, p)
 
 
 class _FlatPlan(_Plan):
@@ -433,9 +447,6 @@ class _FlatPlan(_Plan):
     def __init__(self, xp, shape, geo, dtype, o):
         self.hp, self.wp = shape[2] + geo.pt + geo.pb, shape[3] + geo.pl + geo.pr
         self.width, self.r = self.wp, self.hp * self.wp
-        self.offsets = [
-            i * geo.dh * self.wp + j * geo.dw for i in range(geo.kh) for j in range(geo.kw)
-        ]
         super().__init__(xp, shape, geo, dtype, o)
 
     def prepare(self, xc):
@@ -451,36 +462,33 @@ class _FlatPlan(_Plan):
         strides = (geo.dh * self.wp * size, geo.dw * size, cr * size, self.r * size, size)
         return np.lib.stride_tricks.as_strided(flat, shape, strides, writeable=False)
 
-    def block_columns(self, taps, b, r0, r1, parts):
-        geo, size = self.geo, (r1 - r0) * self.wp // parts
-        shape = (b, parts, geo.kh, geo.kw, self.c, size)
+    def block_columns(self, taps, b, r0, r1, pieces):
+        geo, (m, q) = self.geo, pieces
+        s, p = pieces.split(b, r1 - r0, self.wp)
+        shape = (b // m, q, geo.kh, geo.kw, self.c, m, p // m)
         cols = _workspace(np, "conv.cols", shape, self.dtype)
-        rows = taps[..., r0 * self.wp : r1 * self.wp]
-        cols[...] = rows.reshape(geo.kh, geo.kw, b, self.c, parts, size).transpose(2, 4, 0, 1, 3, 5)
-        return cols.reshape(b, parts, self.k, size)
-
-    def grad_grid(self, g):
-        b, o = g.shape[:2]
-        grid = _workspace(np, "conv.grid", (b, o, self.ho, self.wp), self.dtype)
-        return _pad_into(grid, g, (0, 0, 0, self.wp - self.wo))
+        block = taps[..., r0 * self.wp : r1 * self.wp]
+        block = block.reshape(*geo[:2], b // m, m, self.c, q, p // m)
+        cols[...] = block.transpose(2, 5, 0, 1, 4, 3, 6)
+        return cols.reshape(s, self.k, p)
 
 
-def _sub_rows(xp, o, k, width):
-    """The most output rows one product of an (o, k) weight matrix may take to stay within
-    ``_SMALL_GEMM_MACS``; None where blocks need not be cut (on the GPU, or where so few rows
-    would make products shorter than ``_MIN_SUB_POSITIONS``)."""
+def _piece_positions(xp, o, k):
+    """The most positions one product with an (o, k) weight matrix may take to stay within
+    ``_SMALL_GEMM_MACS``; None where products need not be cut (on the GPU, or where so few
+    positions would make them shorter than ``_MIN_SUB_POSITIONS``)."""
     if xp is not np:
         return None
-    rows = _SMALL_GEMM_MACS // (o * k * width)
-    return rows if rows * width >= _MIN_SUB_POSITIONS else None
+    positions = _SMALL_GEMM_MACS // (o * k)
+    return positions if positions >= _MIN_SUB_POSITIONS else None
 
 
-def _blocking(xp, n, ho, k, width, dtype, sub_rows=None):
+def _blocking(xp, n, ho, k, width, dtype):
     """(images per chunk, output rows per block) for k-row columns, ``width`` of them a row.
 
     The whole batch at once on the GPU. On the CPU a block holds about ``_BLOCK_BYTES`` of
     columns (but at least _MIN_BLOCK_POSITIONS positions), several small images at a
-    time if need be; a block longer than ``sub_rows`` rows is a whole number of them.
+    time if need be.
     """
     if xp is not np:
         return n, ho
@@ -488,10 +496,7 @@ def _blocking(xp, n, ho, k, width, dtype, sub_rows=None):
     chunk = max(1, min(n, budget // (per_row * ho)))
     rows = max(1, budget // (chunk * per_row), -(-_MIN_BLOCK_POSITIONS // width))
     blocks = -(-ho // rows)
-    rows = -(-ho // blocks)  # blocks of even size: no small last one
-    if sub_rows is not None and rows > sub_rows:
-        rows = min(ho, -(-rows // sub_rows) * sub_rows)
-    return chunk, rows
+    return chunk, -(-ho // blocks)  # blocks of even size: no small last one
 
 
 def _run_chunks(n, chunk, work):
@@ -547,17 +552,28 @@ def _conv_loop(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
     return out, dw
 
 
+def _fold_input_grad(xp, o, c, positions):
+    """Whether a stride-1 input gradient from o channels to c, on maps of ``positions`` pixels,
+    goes through col2im rather than a convolution of g: on the CPU, where the columns of g
+    (o kh kw rows) would be much bigger than the folded ones (c kh kw rows). Measured on
+    2 cores, fwd + bwd of 3x3 layers at batch 32: 8 -> 229 channels on 4x4 maps 2.8 -> 1.7 ms,
+    16 -> 64 on 16x16 8.6 -> 7.0, 32 -> 64 on 8x8 4.8 -> 3.9, but 16 -> 32 on 16x16
+    4.7 -> 5.4 and 8 -> 16 on 32x32 5.5 -> 7.3 (the k*k slice-adds cost more there)."""
+    return xp is np and (o >= 4 * c or (o >= 2 * c and positions <= 64))
+
+
 def _conv_input_grad(g, w, geo, in_hw, bias=None):
     """dx = d<g, conv2d(x, w)>/dx for x of spatial size in_hw (the transposed convolution).
 
     Stride 1: dx is the convolution of g, padded by d (k - 1) - p (crop where negative), with
-    the kernel flipped and its two channel axes swapped. Otherwise: dX = Wm^T @ G by blocks of
-    rows, folded back with col2im.
+    the kernel flipped and its two channel axes swapped. Otherwise, or where g has many more
+    channels than x (``_fold_input_grad``): dX = Wm^T @ G by blocks of rows, folded back with
+    col2im.
     """
     xp = array_module(g)
     n, o, ho, wo = g.shape
     c, h, wd = w.shape[1], *in_hw
-    if geo.sh == 1 and geo.sw == 1:
+    if geo.sh == 1 and geo.sw == 1 and not _fold_input_grad(xp, o, c, ho * wo):
         flipped = w[:, :, ::-1, ::-1].swapaxes(0, 1)
         gradient_geo = _Geometry(
             geo.kh, geo.kw, 1, 1, geo.dh, geo.dw,
@@ -574,10 +590,12 @@ def _conv_input_grad(g, w, geo, in_hw, bias=None):
         b = n1 - n0
         for r0 in range(0, ho, rows):
             r1 = min(ho, r0 + rows)
-            gb = g[n0:n1, :, r0:r1].reshape(b, o, (r1 - r0) * wo)
-            dcols = _workspace(xp, "col2im.cols", (b, k, (r1 - r0) * wo), g.dtype)
-            xp.matmul(wm_t, gb, out=dcols)
-            dcols = dcols.reshape(b, geo.kh, geo.kw, c, r1 - r0, wo).transpose(0, 3, 4, 5, 1, 2)
+            # G of the block as (O, B, rows, Wo), so that one product covers all its images
+            gm = _workspace(xp, "col2im.grad", (o, b, r1 - r0, wo), g.dtype)
+            gm[...] = g[n0:n1, :, r0:r1].transpose(1, 0, 2, 3)
+            dcols = _workspace(xp, "col2im.cols", (k, b * (r1 - r0) * wo), g.dtype)
+            xp.matmul(wm_t, gm.reshape(o, -1), out=dcols)
+            dcols = dcols.reshape(geo.kh, geo.kw, c, b, r1 - r0, wo).transpose(3, 2, 4, 5, 0, 1)
             _col2im_into(dx[n0:n1], dcols, geo, r0)
         if bias is not None:
             dx[n0:n1] += bias.reshape(c, 1, 1)
