@@ -1,7 +1,8 @@
 """Training speed and memory of each colorizer, against the same network in PyTorch, same run.
 
-    python benchmarks/bench_models.py                  # batch 32, 64x64, 3 warm-up + 10 steps
-    python benchmarks/bench_models.py --quick          # 1 warm-up + 2 steps: a smoke run
+    python benchmarks/bench_models.py                  # batch 32, 64x64, 3 warm-up + 10 steps,
+                                                       # 3 rounds
+    python benchmarks/bench_models.py --quick          # 1 warm-up + 2 steps, 1 round: a smoke run
     python benchmarks/bench_models.py --models cnn_regression --steps 20
 
 For each colorizer (cnn_regression, cnn_classification, cnn_fusion, cnn_koala, cnn_resnet; one
@@ -10,6 +11,10 @@ the model's own: ``loss(model, batch, config)``, ``backward``, the optimizer's `
 (``train.default_train_step``), on batches made by the model's own data format (lab_common's
 ``CropBatches`` or the labelled models' ``LabelledCrops``) from random crops of synthetic
 scenes. Images/s is the batch size over the median time of the timed steps, after warm-up.
+
+A shared or virtual machine's speed drifts by 10 to 20 % from one minute to the next, so each
+model is measured in ``--rounds`` rounds, each a tinycolor run followed at once by the torch
+run, and the ratio printed is the median of the rounds' ratios (the range beside it).
 
 The PyTorch rows are the same networks written in PyTorch below (``TORCH_NETS``, one per
 colorizer), with the same layers, the same loss, the same targets (computed by tinycolor.color
@@ -687,11 +692,19 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=None, help="untimed steps (default 3)")
     p.add_argument("--steps", type=int, default=None, help="timed steps (default 10)")
     p.add_argument("--no-torch", action="store_true", help="tinycolor only")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="measurements of each model, tinycolor then torch each time (default 3; 1 with "
+        "--quick); the table gives medians, and the ratios' range in brackets",
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--child-framework", default="tinycolor", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
     args.steps = args.steps if args.steps is not None else (2 if args.quick else 10)
+    args.rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 3))
     if args.child:
         return _child(args)
 
@@ -705,7 +718,7 @@ def main(argv=None) -> int:
     print(
         f"training step (loss, backward, Adam step), batch {args.batch_size}, "
         f"{args.size}x{args.size}, {args.warmup} warm-up + {args.steps} timed steps (median), "
-        f"{_cores()} cores; numpy {np.__version__}"
+        f"{_cores()} cores, {args.rounds} round(s); numpy {np.__version__}"
         + (f", torch {torch_version}" if have_torch else ", torch not measured")
     )
     print(
@@ -720,28 +733,41 @@ def main(argv=None) -> int:
         if why is not None:
             rows.append([name, f"skipped ({why[:60]})", *[""] * (len(header) - 2)])
             continue
-        tc_res = _measure(name, "tinycolor", args)
-        if isinstance(tc_res, str):
-            rows.append([name, tc_res, *[""] * (len(header) - 2)])
-            print(f"  {name}: tinycolor {tc_res}", file=sys.stderr)
+        with_torch = have_torch and name in TORCH_NETS
+        tc_runs, th_runs, failed = [], [], None
+        for _ in range(args.rounds):  # each round: tinycolor, then torch right after it
+            tc_res = _measure(name, "tinycolor", args)
+            if isinstance(tc_res, str):
+                failed = tc_res
+                break
+            tc_runs.append(tc_res)
+            if with_torch:
+                th = _measure(name, "torch", args)
+                if isinstance(th, str):
+                    failed = th
+                    break
+                th_runs.append(th)
+        if not tc_runs:
+            rows.append([name, failed, *[""] * (len(header) - 2)])
+            print(f"  {name}: tinycolor {failed}", file=sys.stderr)
             continue
         row = [
             name,
-            f"{tc_res['params']:,}",
-            f"{tc_res['images_per_s']:.1f}",
-            f"{tc_res['peak_mb']:.0f}",
+            f"{tc_runs[0]['params']:,}",
+            f"{statistics.median(r['images_per_s'] for r in tc_runs):.1f}",
+            f"{max(r['peak_mb'] for r in tc_runs):.0f}",
         ]
-        if have_torch and name in TORCH_NETS:
-            th = _measure(name, "torch", args)
-            if isinstance(th, str):
-                row += [th, "", "", ""]
-            else:
-                row += [
-                    f"{th['params']:,}",
-                    f"{th['images_per_s']:.1f}",
-                    f"{th['peak_mb']:.0f}",
-                    f"{tc_res['images_per_s'] / th['images_per_s']:.2f}",
-                ]
+        if with_torch and failed is not None:
+            row += [failed, "", "", ""]
+        elif with_torch:
+            ratios = sorted(a["images_per_s"] / b["images_per_s"] for a, b in zip(tc_runs, th_runs))
+            spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
+            row += [
+                f"{th_runs[0]['params']:,}",
+                f"{statistics.median(r['images_per_s'] for r in th_runs):.1f}",
+                f"{max(r['peak_mb'] for r in th_runs):.0f}",
+                f"{statistics.median(ratios):.2f}{spread}",
+            ]
         else:
             row += ["n/a"] * 4
         rows.append(row)
@@ -751,7 +777,11 @@ def main(argv=None) -> int:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
-    print("tinycolor/torch: images/s ratio (1.00 = as fast as PyTorch; below 1 = slower)")
+    print(
+        "tinycolor/torch: images/s ratio (1.00 = as fast as PyTorch; below 1 = slower), the "
+        "median over rounds of each round's ratio, its range in brackets; images/s: medians, "
+        "peak MB: the largest"
+    )
     return 0
 
 
