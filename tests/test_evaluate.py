@@ -185,3 +185,13 @@ def test_bench_models_quick_smoke():
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stdout.splitlines() if line.startswith("cnn_regression"))
     assert float(row.split()[2]) > 0  # images/s
+
+
+def test_bench_threads_smoke():
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_threads.py"
+    argv = [sys.executable, str(bench), "--floats", "1000", "--python-steps", "0", "--calls", "2"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("copy", "prod"))]
+    assert [r[0] for r in rows] == ["copy", "product"]
+    assert all(float(r[-1]) > 0 for r in rows)  # speedups

@@ -131,8 +131,8 @@ _pools: dict = {}
 
 def thread_pool(workers: int):
     """A shared ``ThreadPoolExecutor`` of ``workers`` threads for CPU work that NumPy runs
-    without the GIL (the convolutions' chunks, the optimizers' halves), made on first use and
-    kept; per process, so that a forked child gets threads of its own."""
+    without the GIL (the optimizers' halves of large parameters), made on first use and kept;
+    per process, so that a forked child gets threads of its own."""
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     key = (os.getpid(), int(workers))
