@@ -41,10 +41,12 @@ traffic around them, and the Python between NumPy calls. So:
   col2im rather than computed as a convolution of g, whose columns would be bigger
   (``_fold_input_grad``);
 * there are no Python threads: measured on a 2-core virtual machine, two threads that each
-  ran their own chunks of a layer were no faster than one, and often slower, because every
-  NumPy call that gives up the GIL must win it back from the other thread (two threads that
-  each copy 200,000 floats and then run 100 trivial Python loop steps took as long as one
-  thread doing both shares). BLAS's own threads, which never return to Python, do scale.
+  ran their own chunks of a layer were no faster than one, and often slower (each thread
+  was busy 1.8 times as long as the same chunks took alone). A chunk is a dozen NumPy calls
+  of tens of microseconds with Python in between, and after each call a thread must win the
+  GIL back from the other; ``benchmarks/bench_threads.py`` shows two threads gaining 0.9 to
+  1.5 times on such calls, against 1.9 on calls of a million values. BLAS's own threads,
+  which never return to Python, do scale.
 
 On CuPy the whole batch goes through at once, and col2im is one ``ElementwiseKernel`` (each
 thread gathers its own pixel's contributions, so no atomics are needed).
