@@ -71,7 +71,7 @@ def conv_transpose2d_loops(x, w, b, stride, padding, output_padding, dilation):
 
 _SWITCHES = (
     "_FLAT_STRIDE1", "_BLOCK_BYTES", "_MIN_BLOCK_POSITIONS", "_SMALL_GEMM_MACS",
-    "_MIN_SUB_POSITIONS", "_piece_positions",
+    "_MIN_PIECE_POSITIONS", "_piece_positions",
 )  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def code_path(flat=True, piece=None, row_blocks=False):
     saved = [getattr(conv_module, name) for name in _SWITCHES]
     conv_module._FLAT_STRIDE1 = flat
     if piece is not None:
-        conv_module._MIN_SUB_POSITIONS = 1
+        conv_module._MIN_PIECE_POSITIONS = 1
         conv_module._piece_positions = lambda xp, o, k: piece if xp is np else None
     if row_blocks:
         conv_module._BLOCK_BYTES = conv_module._MIN_BLOCK_POSITIONS = 1
@@ -254,7 +254,7 @@ def test_float32_training_shape_matches_torch(device):
     bt = rng.standard_normal(16, dtype=np.float32)
     with code_path():
         conv_module._BLOCK_BYTES = 16 * 9 * 22 * 3 * 4  # about 3 output rows a block
-        conv_module._MIN_BLOCK_POSITIONS = conv_module._MIN_SUB_POSITIONS = 1
+        conv_module._MIN_BLOCK_POSITIONS = conv_module._MIN_PIECE_POSITIONS = 1
         conv_module._SMALL_GEMM_MACS = 30_000  # one row of 22 positions, 8 x 144 or 16 x 72
         for stride in (1, 2):
             xs = [tc.Tensor(a, requires_grad=True, device=device) for a in (x, w, b, wt, bt)]

@@ -78,9 +78,9 @@ _FLAT_STRIDE1 = True
 # kernels, which skip packing: about 110 GFLOP/s on one core of the machine it was measured on,
 # against 40 to 90 on the packed path for the thin products of narrow layers (16 outputs from
 # 72 or 144 column rows). So a block's product is cut into products within that size
-# (``_piece_positions``), when those have at least _MIN_SUB_POSITIONS positions.
+# (``_piece_positions``), when those have at least _MIN_PIECE_POSITIONS positions.
 _SMALL_GEMM_MACS = 1_000_000
-_MIN_SUB_POSITIONS = 128
+_MIN_PIECE_POSITIONS = 128
 
 _workspace_local = threading.local()
 
@@ -365,7 +365,7 @@ class _Plan:
             most = max(1, self.piece // length)
             return _Pieces(next(d for d in range(min(b, most), 0, -1) if b % d == 0), 1)
         size = next(d for d in range(max(1, self.piece // self.width), 0, -1) if rows % d == 0)
-        return _Pieces(1, 1 if size * self.width < _MIN_SUB_POSITIONS else rows // size)
+        return _Pieces(1, 1 if size * self.width < _MIN_PIECE_POSITIONS else rows // size)
 
     def run(self, xc, wm=None, out=None, bias=None, g=None):
         """For a chunk xc (B, C, H, W): out (B, O, Ho, Wo) <- wm (O, K) @ columns (+ bias) when
@@ -491,11 +491,11 @@ class _FlatPlan(_Plan):
 def _piece_positions(xp, o, k):
     """The most positions one product with an (o, k) weight matrix may take to stay within
     ``_SMALL_GEMM_MACS``; None where products need not be cut (on the GPU, or where so few
-    positions would make them shorter than ``_MIN_SUB_POSITIONS``)."""
+    positions would make them shorter than ``_MIN_PIECE_POSITIONS``)."""
     if xp is not np:
         return None
     positions = _SMALL_GEMM_MACS // (o * k)
-    return positions if positions >= _MIN_SUB_POSITIONS else None
+    return positions if positions >= _MIN_PIECE_POSITIONS else None
 
 
 def _blocking(xp, n, ho, k, width, dtype):
