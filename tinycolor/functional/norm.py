@@ -43,10 +43,9 @@ class BatchNorm(Function):
         if training:
             m = x.size // c
             mu = channel_sum(x) / m
-            xhat = x - mu.reshape(bshape)
-            var = _channel_dot(xhat, xhat) / m  # biased
+            xc = x - mu.reshape(bshape)
+            var = _channel_dot(xc, xc) / m  # biased
             inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(bshape)
-            xhat *= inv_std
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mu
@@ -57,19 +56,18 @@ class BatchNorm(Function):
             mu = running_mean.reshape(bshape).astype(x.dtype, copy=False)
             var = running_var.reshape(bshape).astype(x.dtype, copy=False)
             inv_std = 1.0 / xp.sqrt(var + eps)
-            xhat = (x - mu) * inv_std
-        if gamma is not None:
-            y = xhat * gamma
-            if beta is not None:
-                y += beta
-        else:
-            y = xhat + beta if beta is not None else xhat.copy()
+            xc = x - mu
+        # y = gamma xhat + beta = xc (gamma / sqrt(var + eps)) + beta: xhat itself is never
+        # formed (one pass fewer); the backward pass reads it as xc * inv_std.
+        y = xc * (inv_std if gamma is None else gamma * inv_std)
+        if beta is not None:
+            y += beta
         self.affine, self.training = affine, training
-        self.save_for_backward(xhat, inv_std, gamma)
+        self.save_for_backward(xc, inv_std, gamma)
         return y
 
     def backward(self, g):
-        xhat, inv_std, gamma = self.saved
+        xc, inv_std, gamma = self.saved  # xhat = xc * inv_std
         c = g.shape[1]
         bshape = (1, c) + (1,) * (g.ndim - 2)
         m = g.size // c
@@ -77,13 +75,15 @@ class BatchNorm(Function):
         need_gamma = self.affine[0] and self.needs_input_grad[1]
         need_beta = self.affine[1] and self.needs_input_grad[-1]
         sum_g = channel_sum(g) if (need_beta or (need_x and self.training)) else None
-        sum_g_xhat = _channel_dot(g, xhat) if (need_gamma or (need_x and self.training)) else None
+        sum_g_xhat = None
+        if need_gamma or (need_x and self.training):
+            sum_g_xhat = _channel_dot(g, xc) * inv_std.reshape(c)
         gx = None
         if need_x:
             scale = inv_std if gamma is None else gamma * inv_std
             if self.training:
                 # g - mean g - xhat mean(g xhat), with one full-size array
-                gx = xhat * (sum_g_xhat / m).reshape(bshape)
+                gx = xc * (inv_std * (sum_g_xhat / m).reshape(bshape))
                 backend.array_module(g).subtract(g, gx, out=gx)
                 gx -= (sum_g / m).reshape(bshape)
                 gx *= scale
