@@ -87,18 +87,26 @@ class CrossEntropy(Function):
       gradients           dl/dx = p sum_q(w_q t_q) - w t,   dl/dt = -w log p;
       'mean' divides the sum by the number of elements.
 
-    Only log p (the size of the logits) is saved; p = exp(log p) is recomputed in backward.
+    Only p (the size of the logits) is saved, and log p besides only for soft targets that
+    need a gradient.
     """
 
     def forward(self, x, target, axis=1, weight=None, reduction="mean", soft=False):
         xp = array_module(x)
-        shifted = x - x.max(axis=axis, keepdims=True)
-        logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        logp = x - x.max(axis=axis, keepdims=True)
+        p = xp.exp(logp)
+        total = p.sum(axis=axis, keepdims=True)
+        logp -= xp.log(total)
+        p /= total
         self.axis, self.reduction, self.soft, self.weight = axis, reduction, soft, weight
         if soft:
             t = target.astype(x.dtype, copy=False)
             wt = t if weight is None else t * _along(self.weight, axis, t.ndim)
-            loss = -(wt * logp).sum(axis=axis)
+            # log p is kept only for a target that needs a gradient; else its array is reused
+            keep = len(self.needs_input_grad) > 1 and self.needs_input_grad[1]
+            self.logp = logp if keep else None
+            wt_logp = wt * logp if keep else xp.multiply(wt, logp, out=logp)
+            loss = -wt_logp.sum(axis=axis)
             self.denom = loss.size
         else:
             index = xp.expand_dims(target, axis)
@@ -109,28 +117,29 @@ class CrossEntropy(Function):
                 w_t = weight[target]
                 loss = loss * w_t
                 self.denom = w_t.sum()  # PyTorch's weighted mean: divide by the weights used
-        self.save_for_backward(logp, target)
+        self.save_for_backward(p, target)
         return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
 
     def backward(self, g):
-        logp, target = self.saved
-        xp = array_module(logp)
+        p, target = self.saved
+        xp = array_module(p)
         axis = self.axis
-        c = xp.asarray(_reduced_grad(g, self.reduction, self.denom), dtype=logp.dtype)
+        c = xp.asarray(_reduced_grad(g, self.reduction, self.denom), dtype=p.dtype)
         if self.reduction == "none":  # one gradient per element: give it back the class axis
             c = xp.expand_dims(c, axis)
-        p = xp.exp(logp)
         if self.soft:
-            t = target.astype(logp.dtype, copy=False)
+            t = target.astype(p.dtype, copy=False)
             wt = t if self.weight is None else t * _along(self.weight, axis, t.ndim)
-            gx = (p * wt.sum(axis=axis, keepdims=True) - wt) * c
+            gx = p * wt.sum(axis=axis, keepdims=True)
+            gx -= wt
+            gx *= c
             gt = None
             if self.needs_input_grad[1]:
                 w = 1 if self.weight is None else _along(self.weight, axis, t.ndim)
-                gt = -w * logp * c
+                gt = -w * self.logp * c
             return gx, gt
         index = xp.expand_dims(target, axis)
-        onehot = _along(xp.arange(logp.shape[axis]), axis, logp.ndim) == index
+        onehot = _along(xp.arange(p.shape[axis]), axis, p.ndim) == index
         if self.weight is not None:
             c = c * xp.expand_dims(self.weight[target], axis)
         return (p - onehot) * c, None
