@@ -472,6 +472,9 @@ def test_empty_batch(device):
     )
     z = conv_transpose2d(x, tensor(np.ones((3, 2, 3, 3)), device), stride=2)
     assert z.shape == (0, 2, 13, 13)
+    b = tensor(np.ones(2), device)  # the bias gradient sums over no images: zeros
+    conv2d(x, w, b, padding=1).sum().backward()
+    assert not tc.backend.to_numpy(b.grad).any() and b.grad.shape == (2,)
 
 
 def test_mixing_devices_is_an_error():

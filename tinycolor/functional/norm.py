@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from .. import backend
@@ -103,11 +104,11 @@ def _channel_dot(a, b):
     fast as einsum from 256 values a row, slower below 64)."""
     n, c = a.shape[:2]
     xp = backend.array_module(a)
-    length = a.size // max(1, n * c)
+    length = math.prod(a.shape[2:])
     if length >= 64:
         dots = xp.matmul(a.reshape(n, c, 1, length), b.reshape(n, c, length, 1))
         return dots.reshape(n, c).sum(axis=0)
-    return xp.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    return xp.einsum("ncl,ncl->c", a.reshape(n, c, length), b.reshape(n, c, length))
 
 
 def _stat_array(v, name, c, x, op="batch_norm"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 from ..autograd import Function, Tensor
 from ..backend import array_module
@@ -16,8 +17,9 @@ def channel_sum(a):
     batch_norm and the conv bias gradient."""
     xp = array_module(a)
     n, c = a.shape[:2]
-    rows = a.reshape(n * c, -1)
-    return (rows @ xp.ones(rows.shape[1], dtype=a.dtype)).reshape(n, c).sum(axis=0)
+    length = math.prod(a.shape[2:])  # not -1: an empty batch must reshape too
+    rows = a.reshape(n * c, length)
+    return (rows @ xp.ones(length, dtype=a.dtype)).reshape(n, c).sum(axis=0)
 
 
 def _axes(axis, ndim):
