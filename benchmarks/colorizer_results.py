@@ -24,13 +24,15 @@ Each training and evaluation is its own ``python -m tinycolor.train`` / ``evalua
 two), writing into ``--out`` (default ``runs/results/``); a finished one (its ``eval.json``
 exists) is not run again, so an interrupted run resumes. The fold folders hold links to the
 photos, not copies. Prints the two markdown tables and writes them with the raw numbers to
-``--out/results.json``.
+``--out/results.json``, and the skimage table as a picture, ``--out/skimage.jpg``: each photo
+gray, as every model of the first seed coloured it (titled with its PSNR there), and true.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import shutil
@@ -127,6 +129,35 @@ def table(rows: dict, baselines: dict, truth: float, title: str) -> str:
     return "\n".join(lines)
 
 
+def results_figure(checkpoints: dict, data, path, size: int = 256) -> dict:
+    """One row per image of ``data`` (short side ``size``): gray | each checkpoint's
+    colorization, titled with its PSNR on that image | truth. ``checkpoints`` maps column
+    titles to model.npz files. Every image is first centre-cropped to a multiple of all the
+    models' strides, so a row's panels show the same pixels. Returns {title: [PSNR per image]}."""
+    from tinycolor import viz
+    from tinycolor.evaluate import input_mode, load_images, predict_image_ab, prepare_lab
+    from tinycolor.models.lab_common import _lab_to_rgb_batch, score
+    from tinycolor.runs import load_model
+
+    loaded = {title: load_model(ckpt) for title, ckpt in checkpoints.items()}
+    modes = {title: input_mode(module, model) for title, (module, model, _, _) in loaded.items()}
+    multiple = math.lcm(*(n for kind, n in modes.values() if kind == "stride"))
+    names, labs, _ = load_images(data, size)
+    labs = [prepare_lab(lab, ("stride", multiple)) for lab in labs]
+    panels, psnrs = [], {title: [] for title in loaded}
+    for name, lab in zip(names, labs):
+        L = lab[None, None, :, :, 0]
+        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:])
+        row = [(f"{name}: gray", lab[..., 0] / 100.0)]
+        for title, (module, model, config, _) in loaded.items():
+            ab = predict_image_ab(module, model, lab, config, modes[title])[None]
+            psnrs[title].append(score(L, ab, ab_true)["psnr"])
+            row.append((f"{title}: {psnrs[title][-1]:.2f} dB", _lab_to_rgb_batch(L, ab)[0]))
+        panels += [*row, ("truth", _lab_to_rgb_batch(L, ab_true)[0])]
+    viz.image_grid(panels, path, ncols=len(loaded) + 2, panel_inches=2.4)
+    return psnrs
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--kodak", default=str(ROOT.parent / "shared" / "datasets" / "kodak"))
@@ -187,6 +218,12 @@ def main(argv=None) -> int:
     print(text)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({**results, "tables": text}, indent=1))
+    if not args.no_skimage:
+        seed = args.seeds[0]
+        ckpts = {m: out / m / f"seed{seed}" / "all" / "model.npz" for m in args.models}
+        figure = out / "skimage.jpg"
+        results_figure(ckpts, "skimage", figure)
+        print(f"\nwrote {figure} (seed {seed}'s models on the skimage photos)", file=sys.stderr)
     return 0
 
 

@@ -195,3 +195,19 @@ def test_bench_threads_smoke():
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("copy", "prod"))]
     assert [r[0] for r in rows] == ["copy", "product"]
     assert all(float(r[-1]) > 0 for r in rows)  # speedups
+
+
+def test_results_figure_titles_carry_evaluates_per_image_psnr(trained, result, tmp_path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "colorizer_results.py"
+    spec = importlib.util.spec_from_file_location("colorizer_results", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    _, data, ckpt = trained
+    figure = tmp_path / "figure.png"
+    psnrs = bench.results_figure({"a": ckpt, "b": ckpt}, str(data), figure, size=SIZE)
+    want = [im["psnr"] for im in result["per_image"]]
+    np.testing.assert_allclose(psnrs["a"], want, rtol=1e-6)
+    assert psnrs["b"] == psnrs["a"]
+    assert figure.stat().st_size > 0
