@@ -213,6 +213,20 @@ def test_max_pool_padding_is_minus_infinity(device):
     assert y.numpy().max() == -1.0
 
 
+@pytest.mark.parametrize("stride", [3, 2])  # tiling windows, then overlapping ones
+def test_max_pool_drops_the_gradient_of_a_window_whose_maximum_is_padding(device, stride):
+    # all -inf: a window starting in the padding keeps that padding as its first maximum; its
+    # gradient must vanish, not land on another pixel or channel
+    a = np.full((2, 2, 3, 3), -np.inf)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.max_pool2d(x, 3, stride=stride, padding=1)
+    y.backward(tc.Tensor(np.ones(y.shape), device=device))
+    want = np.zeros(a.shape)
+    if stride == 2:  # only the window at (1, 1) starts on a pixel
+        want[:, :, 1, 1] = 1.0
+    np.testing.assert_array_equal(to_numpy(x.grad), want)
+
+
 def test_avg_pool_counts_the_padding(device):
     y = F.avg_pool2d(tc.Tensor(np.ones((1, 1, 2, 2)), device=device), 2, stride=1, padding=1)
     np.testing.assert_allclose(

@@ -167,10 +167,7 @@ class MaxPool2d(Function):
 
     The max is taken along the width first, then along the height: max is separable, and a
     strict ">" in both passes keeps the row-major first maximum, as PyTorch does. The
-    backward pass routes the gradient back through both passes, height first; when windows
-    overlap (stride < kernel) it instead finds each window's maximum in the input and adds the
-    gradients there with one ``bincount`` (a 3x3 stride-2 pool's backward pass in half the
-    time of three masked slice-adds per axis; tiling windows are faster the first way).
+    backward pass routes the gradient back through both passes, height first.
     """
 
     def forward(self, x, kernel_size, stride, padding):
@@ -188,31 +185,9 @@ class MaxPool2d(Function):
     def backward(self, g):
         arg_h, arg_w = self.saved
         shape, (kh, kw), (sh, sw), padding, hu, wu = self.geometry
-        if sh < kh or sw < kw:
-            return self._scatter(g)
         g_rows = _spread(g, 2, kh, sh, hu, weight=lambda i: arg_h == i)
         g_pad = _spread(g_rows, 3, kw, sw, wu, weight=lambda i: arg_w == i)
         return _unpad_hw(g_pad, shape, padding)
-
-    def _scatter(self, g):
-        """dx by one scatter-add: the flat input index of each window's maximum (its row from
-        ``arg_h``, its column from ``arg_w`` on that row) takes that window's gradient. A
-        maximum is never in the padding (-inf), which is at most half a window."""
-        arg_h, arg_w = self.saved
-        shape, (kh, kw), (sh, sw), (ph, pw), hu, wu = self.geometry
-        xp = array_module(g)
-        n, c, h, w = shape
-        ho, wo = g.shape[2:]
-        row = arg_h.astype(np.intp)
-        row += (xp.arange(ho, dtype=np.intp) * sh)[:, None]  # row in the padded input
-        col = xp.take_along_axis(arg_w, row, axis=2).astype(np.intp)
-        col += xp.arange(wo, dtype=np.intp) * sw - pw
-        row -= ph
-        row *= w
-        row += col
-        row += (xp.arange(n * c, dtype=np.intp) * (h * w)).reshape(n, c, 1, 1)
-        dx = xp.bincount(row.ravel(), weights=g.ravel(), minlength=n * c * h * w)
-        return dx.astype(g.dtype, copy=False).reshape(shape)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
