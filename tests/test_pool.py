@@ -215,8 +215,8 @@ def test_max_pool_padding_is_minus_infinity(device):
 
 @pytest.mark.parametrize("stride", [3, 2])  # tiling windows, then overlapping ones
 def test_max_pool_drops_the_gradient_of_a_window_whose_maximum_is_padding(device, stride):
-    # all -inf: a window starting in the padding keeps that padding as its first maximum; its
-    # gradient must vanish, not land on another pixel or channel
+    # all -inf: a window starting in the padding (-inf too) keeps that padding as its first
+    # maximum, row-major, as the docstring says; its gradient goes nowhere, not to a pixel
     a = np.full((2, 2, 3, 3), -np.inf)
     x = tc.Tensor(a, requires_grad=True, device=device)
     y = F.max_pool2d(x, 3, stride=stride, padding=1)
