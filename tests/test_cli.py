@@ -98,6 +98,29 @@ def test_same_seed_same_run_other_seed_other_run(run_dir, crop, tmp_path):
         assert ma[key] == mb[key]
 
 
+def test_zero_epochs_saves_and_scores_the_network_as_built(run_dir, crop, tmp_path):
+    """--epochs 0 (with the options that act at epoch ends) leaves the network as built:
+    the weights a one-epoch run with the same seed starts from, scored like any run."""
+    extra = ["--seed", "7", "--epochs", "0", "--schedule", "cosine", "--keep", "best"]
+    assert _train(tmp_path / "zero", crop, *extra, "--ema", "0.9") == 0
+    zero = tinycolor.load(tmp_path / "zero" / "model.npz")
+    meta = zero.pop("__meta__")
+    backend.manual_seed(7)
+    module = ann_window
+    config = train.resolve_config(module, meta["config"])
+    module.load_data(config)
+    built = module.build_model(config).state_dict()
+    assert set(built) == set(zero)
+    for k in built:
+        np.testing.assert_array_equal(zero[k], built[k])
+    trained = tinycolor.load(run_dir / "model.npz")  # the same seed, one epoch
+    assert any(not np.array_equal(zero[k], trained[k]) for k in built)
+    m = json.loads((tmp_path / "zero" / "metrics.json").read_text())
+    assert m["epochs"] == 0 and m["kept_epoch"] == 0 and m["final_train_loss"] is None
+    assert m["history"]["train"] == [] and 0 <= m["difference"] <= 9
+    assert read_image(tmp_path / "zero" / "loss.png").shape[0] > 100
+
+
 def test_train_on_one_image_test_on_another(crop, tmp_path):
     other = str(write_png(tmp_path / "b.png", read_image("skimage:astronaut")[:24, :30]))
     out = tmp_path / "run"

@@ -75,7 +75,11 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
     )
     g = parser.add_argument_group("training")
     g.add_argument(
-        "--epochs", type=argtypes.positive_int, default=d["epochs"], help="passes over the data"
+        "--epochs",
+        type=argtypes.nonnegative_int,
+        default=d["epochs"],
+        help="passes over the data (0: none; the run scores and saves the network as built, "
+        "a baseline for what training adds)",
     )
     g.add_argument(
         "--batch-size",
@@ -251,10 +255,12 @@ def test_loss(module, model, source, config, device: str) -> float | None:
 
 def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
     """The per-epoch learning-rate schedulers of ``--schedule`` for every optimizer: none for
-    "constant", a CosineAnnealingLR over ``epochs`` each for "cosine"."""
+    "constant", a CosineAnnealingLR over ``epochs`` each for "cosine" (none for 0 epochs)."""
     if schedule == "constant":
         return []
     if schedule == "cosine":
+        if epochs < 1:
+            return []
         from .optim import CosineAnnealingLR  # noqa: PLC0415 - as make_optimizer
 
         return [CosineAnnealingLR(opt, T_max=epochs) for opt in optimizers.values()]
@@ -262,9 +268,9 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
 
 
 def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
-    """Train ``model`` for ``config['epochs']`` epochs; returns the per-epoch history
-    ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``, plus
-    ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
+    """Train ``model`` for ``config['epochs']`` epochs (0: leave it as built); returns the
+    per-epoch history ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``,
+    plus ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
     statistics) of the epoch whose held-out loss was lowest. With ``config['ema']`` > 0 those
     weights are the moving average (``optim.ExponentialMovingAverage``) at each epoch's end,
     which is also what the held-out loss is computed with and what a ``--keep last`` run ends

@@ -90,6 +90,8 @@ def loss_curves(
         ax.set_title(title)
     if drawn:
         ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no epochs trained", ha="center", va="center", transform=ax.transAxes)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)
