@@ -3,6 +3,7 @@
     python benchmarks/colorizer_results.py                         # all five, both tables
     python benchmarks/colorizer_results.py --models cnn_regression --folds 0
     python benchmarks/colorizer_results.py --train-args "--epochs 5"   # a quick look
+    python benchmarks/colorizer_results.py --train-args "--epochs 0"   # the networks untrained
 
 Two measurements, each beside the gray (ab = 0) and mean-ab baselines on the same pixels:
 
