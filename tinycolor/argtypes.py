@@ -19,26 +19,24 @@ def number(text: str) -> float:
     return x
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
+def _integer(text: str, minimum: int, expected: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if n < minimum:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {n}")
     return n
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    return _integer(text, 1, "a positive integer")
 
 
 def nonnegative_int(text: str) -> int:
     """An integer >= 0."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {n}")
-    return n
+    return _integer(text, 0, "an integer >= 0")
 
 
 def positive_float(text: str) -> float:
