@@ -211,3 +211,77 @@ def test_results_figure_titles_carry_evaluates_per_image_psnr(trained, result, t
     np.testing.assert_allclose(psnrs["a"], want, rtol=1e-6)
     assert psnrs["b"] == psnrs["a"]
     assert figure.stat().st_size > 0
+
+
+# --------------------------------------------------------------------------- --temperature
+
+
+@pytest.fixture(scope="module")
+def bins_checkpoints(tmp_path_factory):
+    """Two checkpoints of one untrained tiny cnn_classification, with the same weights: one
+    decoding at the default T = 0.38, one as if trained with --temperature 1."""
+    import tinycolor
+    from tinycolor.color import ab_bins
+    from tinycolor.models import cnn_classification
+    from tinycolor.runs import checkpoint_meta
+
+    root = tmp_path_factory.mktemp("temperature")
+    q = len(ab_bins())
+    prior = np.random.default_rng(0).dirichlet(np.ones(q))
+    config = dict(cnn_classification.DEFAULTS, size=16, width=1 / 32, mean_ab=[3.0, 9.0])
+    config["prior"] = [float(p) for p in prior]
+    tinycolor.manual_seed(0)
+    model = cnn_classification.build_model(config)
+    paths = {}
+    for t in (0.38, 1.0):
+        paths[t] = root / f"t{t}.npz"
+        meta = checkpoint_meta("cnn_classification", dict(config, temperature=t))
+        tinycolor.save(model, paths[t], meta=meta)
+    return paths
+
+
+def _evaluate_json(tmp_path, ckpt, data, *extra):
+    out = tmp_path / f"{Path(ckpt).stem}{'-'.join(extra)}.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE), "--quiet"]
+    assert main([*argv, "--json", str(out), "--out", str(tmp_path / "samples"), *extra]) == 0
+    return json.loads(out.read_text())
+
+
+def test_temperature_decodes_as_a_model_trained_with_it(trained, bins_checkpoints, tmp_path):
+    _, data, _ = trained
+    default = _evaluate_json(tmp_path, bins_checkpoints[0.38], data)
+    as_if = _evaluate_json(tmp_path, bins_checkpoints[0.38], data, "--temperature", "1")
+    stored = _evaluate_json(tmp_path, bins_checkpoints[1.0], data)
+    assert default["temperature"] == 0.38 and as_if["temperature"] == stored["temperature"] == 1
+    assert as_if["model"] == stored["model"]
+    assert as_if["model"]["colorfulness"] != default["model"]["colorfulness"]
+    assert as_if["gray"] == default["gray"]  # the baselines do not depend on T
+
+
+def test_colorize_takes_the_temperature_too(bins_checkpoints, tmp_path):
+    from tinycolor.colorize import main as colorize
+    from tinycolor.imageio import read_image
+
+    def colour(ckpt, name, *extra):
+        out = tmp_path / f"{name}.png"
+        argv = ["--checkpoint", str(ckpt), "skimage:chelsea", "-o", str(out), "--quiet"]
+        assert colorize([*argv, *extra]) == 0
+        return read_image(out)
+
+    default = colour(bins_checkpoints[0.38], "default")
+    as_if = colour(bins_checkpoints[0.38], "as_if", "--temperature", "1")
+    np.testing.assert_array_equal(as_if, colour(bins_checkpoints[1.0], "stored"))
+    assert not np.array_equal(as_if, default)
+
+
+def test_temperature_is_refused_for_a_model_that_regresses_ab(trained, tmp_path, capsys):
+    from tinycolor.colorize import main as colorize
+
+    _, data, ckpt = trained
+    _fails(["--checkpoint", str(ckpt), "--data", str(data), "--temperature", "1"], capsys,
+           "a cnn_regression checkpoint does not decode")  # fmt: skip
+    argv = ["--checkpoint", str(ckpt), "skimage:chelsea", "-o", str(tmp_path / "c.png")]
+    assert colorize([*argv, "--temperature", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--temperature" in err, err
+    assert not (tmp_path / "c.png").exists()

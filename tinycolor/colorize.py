@@ -6,7 +6,8 @@ the architecture. ``INPUT`` is any image file (8- or 16-bit, gray, RGB or RGBA; 
 is made gray first) or ``skimage:NAME``; the result is a PNG, by default
 ``<input name>-colorized.png`` in the current folder. With ``--compare`` and a colour input,
 a side-by-side figure (gray input | colorization | original) is written beside it, and the
-model's metrics on that image are printed.
+model's metrics on that image are printed. ``--temperature T`` decodes a model of ab bins
+(cnn_classification, cnn_resnet ``--loss ce``) with that annealed-mean T instead of its own.
 
 Any bad input (missing or unreadable file, not an image, an image smaller than the model's
 window, a corrupt or foreign checkpoint, a checkpoint of another model than ``--model``) ends
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from . import argtypes
 
 PROG = "python -m tinycolor.colorize"
 
@@ -55,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default=None, help="refuse a checkpoint of any other model than this one"
     )
+    p.add_argument(
+        "--temperature",
+        type=argtypes.nonnegative_float,
+        default=None,
+        metavar="T",
+        help="annealed-mean temperature for a model that decodes ab bins (cnn_classification, "
+        "cnn_resnet --loss ce) instead of the one it was trained with (1: the mean, 0: the mode)",
+    )
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -76,16 +87,25 @@ def _output_path(input_name: str, output) -> Path:
 
 
 def colorize_file(
-    checkpoint, input_path, output=None, compare=False, model_name=None, device="cpu", quiet=False
+    checkpoint,
+    input_path,
+    output=None,
+    compare=False,
+    model_name=None,
+    device="cpu",
+    quiet=False,
+    temperature=None,
 ):
     """What the command does; returns the paths written. Raises the tools' one-line errors."""
     from . import backend, viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
-    from .models import InputError  # noqa: PLC0415
+    from .models import InputError, set_temperature  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
 
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
+    if temperature is not None:
+        set_temperature(module, config, temperature)
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
     try:
@@ -142,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             args.model,
             args.device,
             args.quiet,
+            args.temperature,
         )
     except (
         LoadError,

@@ -22,6 +22,11 @@ pools its test tiles. The rebalanced AuC weighs a pixel by 1 / prior of its true
 the prior is the training set's (``prior`` in the checkpoint) when stored, else the evaluated
 images' own, and ``prior_source`` in the output says which.
 
+``--temperature T`` decodes a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``)
+with the annealed-mean T instead of the one it was trained with, to see its trade between
+vivid and accurate colour without training again; the output's ``temperature`` is the T used
+(null for the models that regress ab).
+
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
 ``{"model": {...}, "gray": {...}, "mean_ab": {...}, "truth": {"colorfulness"}, "images": N,
@@ -187,14 +192,17 @@ def evaluate_checkpoint(
     device: str = "cpu",
     quiet: bool = False,
     samples: int = SAMPLE_ROWS,
+    temperature: float | None = None,
 ) -> dict:
     """What the command does: the metrics dict (see the module docstring); writes
     ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
-    ``out=False``: no figure)."""
+    ``out=False``: no figure). ``temperature``: decode a model of ab bins with this
+    annealed-mean T instead of its own (``models.set_temperature``)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from . import backend  # noqa: PLC0415
     from .color import empirical_prior  # noqa: PLC0415
+    from .models import set_temperature  # noqa: PLC0415
     from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
 
@@ -206,6 +214,9 @@ def evaluate_checkpoint(
             f"{checkpoint}: is a checkpoint of {name!r}, which is not a colorizer; "
             "evaluate a colorizer's model.npz (cnn_regression, cnn_classification, ...)"
         )
+    if temperature is not None:
+        set_temperature(module, config, temperature)
+    decodes_bins = getattr(module, "decodes_bins", lambda c: False)(config)
     mode = input_mode(module, model)
     names, labs, ds = load_images(data, size)
     labs = [prepare_lab(lab, mode) for lab in labs]
@@ -262,6 +273,7 @@ def evaluate_checkpoint(
         "data": "the scikit-image photos" if _dataset_name(data) == "skimage" else str(data),
         "size": int(size),
         "input": describe_mode(mode),
+        "temperature": float(config["temperature"]) if decodes_bins else None,
         "prior_source": prior_source,
         "mean_ab_value": mean_ab,
         "per_image": [
@@ -323,9 +335,11 @@ def format_result(result: dict) -> str:
         else:
             rows.append([label, *(_fmt(m.get(k)) for k in METRIC_KEYS)])
     rows.append(["truth", *(["-"] * (len(METRIC_KEYS) - 1)), _fmt(result["truth"]["colorfulness"])])
+    t = result.get("temperature")
+    decoding = "" if t is None else f", annealed mean T = {t:g}"
     lines = [
         f"{result['model_name']} on {result['images']} images of {result['data']}, "
-        f"short side {result['size']} ({result['input']})",
+        f"short side {result['size']} ({result['input']}{decoding})",
         format_table(header, rows),
         f"rebalanced AuC prior: {result['prior_source']}",
     ]
@@ -363,6 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--samples", type=argtypes.positive_int, default=SAMPLE_ROWS, help="rows in samples.png"
     )
+    p.add_argument(
+        "--temperature",
+        type=argtypes.nonnegative_float,
+        default=None,
+        metavar="T",
+        help="annealed-mean temperature for a model that decodes ab bins (cnn_classification, "
+        "cnn_resnet --loss ce) instead of the one it was trained with (1: the mean, 0: the mode)",
+    )
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
     return p
@@ -388,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             args.device,
             args.quiet,
             args.samples,
+            args.temperature,
         )
         if args.json:
             write_json(args.json, result)

@@ -47,6 +47,10 @@ Optional:
     what a colorization of ``rgb`` should be compared with (default: ``rgb`` itself).
 ``image_metrics(pred, rgb, config) -> dict``
     the model's metrics for one colorized image against its colour original.
+``decodes_bins(config) -> bool``
+    whether the model's ab is the annealed mean of a distribution over the ab bins, with
+    ``config["temperature"]`` as its T (which ``evaluate`` and ``colorize`` can then set
+    with ``--temperature``, see ``set_temperature``).
 
 To add a model, write the file and add one line to ``_REGISTRY`` below.
 """
@@ -56,7 +60,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["InputError", "UnknownModelError", "available", "describe", "get"]
+__all__ = ["InputError", "UnknownModelError", "available", "describe", "get", "set_temperature"]
 
 # name -> (module path, one-line description). Descriptions live here too so that `--list`
 # need not import every model.
@@ -125,3 +129,21 @@ def _entry(name: str) -> tuple[str, str]:
 def get(name: str) -> ModuleType:
     """The module that declares model ``name`` (imported on first use)."""
     return importlib.import_module(_entry(name)[0])
+
+
+def set_temperature(module: ModuleType, config: dict, temperature: float) -> None:
+    """Decode with the annealed-mean temperature ``temperature`` instead of the one the model
+    was trained with (``--temperature`` of ``evaluate`` and ``colorize``; T is used only to turn
+    the predicted distribution into ab, so the weights stay valid). Raises InputError for a
+    model whose ab does not come from a distribution over the ab bins."""
+    decodes = getattr(module, "decodes_bins", None)
+    if decodes is None or not decodes(config):
+        how = f" --loss {config['loss']}" if "loss" in config else ""
+        raise InputError(
+            f"--temperature: a {module.NAME}{how} checkpoint does not decode a distribution "
+            "over the ab bins, so it has no temperature to set (cnn_classification does, and "
+            "cnn_resnet with --loss ce)"
+        )
+    if not temperature >= 0:
+        raise InputError(f"--temperature: expected a number >= 0, got {temperature}")
+    config["temperature"] = float(temperature)

@@ -245,6 +245,11 @@ def loss(model: ZhangColorNet, batch, config) -> Tensor:
     return F.mean(per_pixel * Tensor(pixel_weights(ab_small, config)))
 
 
+def decodes_bins(config) -> bool:
+    """Always: ab is the annealed mean of the predicted distribution (``--temperature``)."""
+    return True
+
+
 def predict_ab(model: ZhangColorNet, L_net: np.ndarray, config, device: str = "cpu"):
     """ab (N, 2, H, W): the annealed mean (T = ``temperature``) of the predicted distribution,
     upsampled x4 bilinearly."""

@@ -277,6 +277,11 @@ def loss(model: ResNetColorizer, batch, config) -> Tensor:
     return F.mean(per_pixel * Tensor(pixel_weights(ab_small, config), device=out.device))
 
 
+def decodes_bins(config) -> bool:
+    """With ``--loss ce``: ab is the annealed mean of the predicted distribution."""
+    return config["loss"] == "ce"
+
+
 def predict_ab(model: ResNetColorizer, L_net: np.ndarray, config, device: str = "cpu"):
     """ab (N, 2, H, W): the head's output (ab / 110, or the annealed mean of its
     distribution), upsampled bilinearly to the input size."""
