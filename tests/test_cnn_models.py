@@ -271,6 +271,12 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     assert metrics["images"] >= 1
     assert len(metrics["config"]["mean_ab"]) == 2
     assert len(metrics["config"]["prior"]) == len(ab_bins())
+    # the held-out photos by name: some of the default photos, as many as the test images
+    from tinycolor.data import load_dataset
+
+    held_out = metrics["held_out"]
+    assert held_out and set(held_out) <= set(load_dataset("skimage", size=24).names)
+    assert f"{len(held_out)} test images ({', '.join(held_out)})" in metrics["data"]
     for f in ("model.npz", "loss.png", "comparison.png"):
         assert (out / f).stat().st_size > 0
     # the checkpoint colours an image through the colorize command

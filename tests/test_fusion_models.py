@@ -205,6 +205,8 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     assert main([*argv, "--out", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["class_names"] == ["beach", "sunset", "forest"]
+    # the stratified split holds out a fifth of each class's 4 scenes: one each, by name
+    assert sorted(n.split("_")[0] for n in metrics["held_out"]) == ["beach", "forest", "sunset"]
     for f in ("model.npz", "loss.png", "comparison.png"):
         assert (out / f).stat().st_size > 0
     if name == "classifier":

@@ -410,6 +410,9 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
         train_time_s=round(train_time, 3),
         wall_time_s=round(time.perf_counter() - start, 3),
     )
+    if getattr(data, "test_names", None):
+        # the whole images held out (for --keep best and the test metrics), by name
+        metrics["held_out"] = [str(n) for n in data.test_names]
     write_json(run_dir / "metrics.json", metrics)
     if quiet:
         print(run_dir)
