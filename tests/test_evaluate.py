@@ -285,3 +285,49 @@ def test_temperature_is_refused_for_a_model_that_regresses_ab(trained, tmp_path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--temperature" in err, err
     assert not (tmp_path / "c.png").exists()
+
+
+def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
+    trained, bins_checkpoints, tmp_path, capsys
+):
+    """benchmarks/temperature_sweep.py on a results folder laid out as colorizer_results.py
+    leaves it: one Kodak-fold run (the untrained checkpoint) whose training folder is the
+    test images' folder, one of them held out."""
+    import importlib.util
+    import shutil
+
+    _, data, _ = trained
+    results = tmp_path / "results"
+    (results / "fold0").mkdir(parents=True)
+    shutil.copytree(data, results / "fold0" / "test")
+    run = results / "cnn_classification" / "seed0" / "fold0"
+    run.mkdir(parents=True)
+    shutil.copy(bins_checkpoints[0.38], run / "model.npz")
+    (run / "metrics.json").write_text(
+        json.dumps({"held_out": ["img1.png"], "config": {"data": str(data)}})
+    )
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "temperature_sweep.py"
+    spec = importlib.util.spec_from_file_location("temperature_sweep", path)
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    argv = ["--results", str(results), "--models", "cnn_classification", "--size", str(SIZE)]
+    assert sweep.main([*argv, "--temperatures", "1", "0.38", "--jobs", "1"]) == 0
+    table = capsys.readouterr().out
+    kept = {
+        (t, where): json.loads((run / f"T{t}-{where}.json").read_text())
+        for t in ("0.38", "1")
+        for where in ("test", "held-out")
+    }
+    assert kept["1", "test"]["temperature"] == 1 and kept["1", "held-out"]["images"] == 1
+    assert kept["1", "test"]["images"] == len(SHAPES)
+
+    def row(label):
+        line = next(x for x in table.splitlines() if x.startswith(f"| {label} |"))
+        return [float(v) for v in line.split("|")[2:-1]]
+
+    for t in ("0.38", "1"):
+        assert row(t)[0] == pytest.approx(kept[t, "test"]["model"]["psnr"], abs=0.005)
+    best = max(("0.38", "1"), key=lambda t: kept[t, "held-out"]["model"]["psnr"])
+    assert row("chosen on held-out photos") == row(best)
+    assert row("gray baseline")[0] == pytest.approx(kept["1", "test"]["gray"]["psnr"], abs=0.005)
+    assert (results / "temperature.png").stat().st_size > 0
