@@ -131,6 +131,10 @@ def table(model_runs: dict, temperatures, what: str) -> tuple[str, dict]:
         rows = {t: pooled([r["scores"]["test"][t] for r in runs], "model") for t in temperatures}
         rows["held-out"] = pooled([r["scores"]["test"][chosen(r)] for r in runs], "model")
         rows["chosen"] = [chosen(r) for r in runs]
+        rows["held-out psnr"] = {
+            t: pooled([r["scores"]["held-out"][t] for r in runs], "model")["psnr"]
+            for t in temperatures
+        }
         every = [r["scores"]["test"][temperatures[0]] for r in runs]
         rows["gray"], rows["mean_ab"] = pooled(every, "gray"), pooled(every, "mean_ab")
         rows["half_truth"] = float(np.mean([e["truth"]["colorfulness"] for e in every])) / 2
@@ -153,9 +157,14 @@ def table(model_runs: dict, temperatures, what: str) -> tuple[str, dict]:
     picked = " / ".join(
         f"{m}: " + ", ".join(f"{t:g}" for t in n["chosen"]) for m, n in numbers.items()
     )
+    on_held_out = " / ".join(
+        f"{m}: " + ", ".join(f"{t:g} {v:.2f}" for t, v in n["held-out psnr"].items())
+        for m, n in numbers.items()
+    )
     lines.append(
         f"\nHalf the truth's colourfulness: {first['half_truth']:.1f}. Temperatures chosen on "
-        f"the held-out photos, run by run: {picked}."
+        f"the held-out photos, run by run: {picked}. PSNR on the held-out photos of all these "
+        f"runs, pooled, at each T: {on_held_out}."
     )
     return "\n".join(lines), numbers
 
