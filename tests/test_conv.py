@@ -71,17 +71,19 @@ def conv_transpose2d_loops(x, w, b, stride, padding, output_padding, dilation):
 
 _SWITCHES = (
     "_FLAT_STRIDE1", "_BLOCK_BYTES", "_MIN_BLOCK_POSITIONS", "_SMALL_GEMM_MACS",
-    "_MIN_PIECE_POSITIONS", "_piece_positions",
+    "_MIN_PIECE_POSITIONS", "_piece_positions", "_PHASE_INPUT_GRAD",
 )  # fmt: skip
 
 
 @contextlib.contextmanager
-def code_path(flat=True, piece=None, row_blocks=False):
+def code_path(flat=True, piece=None, row_blocks=False, phases=True):
     """Force the stride-1 path (flat or general), the products (at most ``piece`` positions
-    each: whole images together, or an image's rows in parts; None, the defaults) and the
-    blocking (one image and one output row a block, or the defaults) for the duration."""
+    each: whole images together, or an image's rows in parts; None, the defaults), the
+    blocking (one image and one output row a block, or the defaults) and the strided input
+    gradient (through the phase images, where it pays, or folded back) for the duration."""
     saved = [getattr(conv_module, name) for name in _SWITCHES]
     conv_module._FLAT_STRIDE1 = flat
+    conv_module._PHASE_INPUT_GRAD = phases
     if piece is not None:
         conv_module._MIN_PIECE_POSITIONS = 1
         conv_module._piece_positions = lambda xp, o, k: piece if xp is np else None
@@ -132,6 +134,7 @@ def conv_cases(draw, transposed=False, max_batch=3, max_channels=3, max_kernel=5
         flat=draw(st.booleans()),
         piece=draw(st.none() | st.integers(1, 40)),
         row_blocks=draw(st.booleans()),
+        phases=draw(st.booleans()),
     )
     return x, weight, bias, case, path
 
@@ -201,6 +204,34 @@ def test_products_of_several_whole_images(flat, piece):
             atol=1e-12,
         )
         assert tc.gradcheck(lambda *t: conv2d(*t, padding=1), inputs)
+
+
+@pytest.mark.parametrize(
+    "kernel, stride, padding, phases",
+    [
+        ((4, 4), (2, 2), (1, 1, 1, 1), True),  # the phase kernels hold exactly the taps
+        ((3, 3), (2, 2), (1, 1, 1, 1), True),  # 16 taps for 9
+        ((3, 2), (2, 3), (1, 0, 2, 1), True),  # uneven strides and padding
+        ((4, 4), (3, 2), (0, 2, 1, 0), True),
+        ((1, 1), (2, 2), (0, 0, 0, 0), False),  # 4 taps for 1: folded back
+        ((2, 2), (3, 3), (0, 0, 0, 0), False),  # 9 taps for 4
+    ],
+)
+def test_strided_input_gradient_through_the_phase_images(kernel, stride, padding, phases):
+    """Where the phase kernels hold at most twice the taps, a strided input gradient is the
+    stride-1 one of the phase images; it equals the columns folded back with slice-adds."""
+    rng = np.random.default_rng(3)
+    geo = conv_module._Geometry(*kernel, *stride, 1, 1, *padding)
+    h, w = 11, 9
+    ho, wo = geo.out_size(h, w)
+    g, weight = rng.standard_normal((2, 4, ho, wo)), rng.standard_normal((4, 3, *kernel))
+    assert conv_module._phase_input_grad_pays(np, geo) == phases
+    with code_path(phases=False):
+        folded = conv_module._conv_input_grad(g, weight, geo, (h, w))
+    through_phases = conv_module._phase_input_grad(g, weight, geo, (h, w))
+    np.testing.assert_allclose(through_phases, folded, rtol=1e-12, atol=1e-12)
+    dilated = geo._replace(dh=2)
+    assert not conv_module._phase_input_grad_pays(np, dilated)
 
 
 def test_gradcheck_only_some_inputs_need_gradients(device):
