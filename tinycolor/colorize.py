@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import argtypes
+from .models import add_temperature_option
 
 PROG = "python -m tinycolor.colorize"
 
@@ -58,14 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default=None, help="refuse a checkpoint of any other model than this one"
     )
-    p.add_argument(
-        "--temperature",
-        type=argtypes.nonnegative_float,
-        default=None,
-        metavar="T",
-        help="annealed-mean temperature for a model that decodes ab bins (cnn_classification, "
-        "cnn_resnet --loss ce) instead of the one it was trained with (1: the mean, 0: the mode)",
-    )
+    add_temperature_option(p)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p

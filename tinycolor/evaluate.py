@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from . import argtypes
+from .models import add_temperature_option
 
 PROG = "python -m tinycolor.evaluate"
 SAMPLE_ROWS = 6  # images shown in samples.png
@@ -377,14 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--samples", type=argtypes.positive_int, default=SAMPLE_ROWS, help="rows in samples.png"
     )
-    p.add_argument(
-        "--temperature",
-        type=argtypes.nonnegative_float,
-        default=None,
-        metavar="T",
-        help="annealed-mean temperature for a model that decodes ab bins (cnn_classification, "
-        "cnn_resnet --loss ce) instead of the one it was trained with (1: the mean, 0: the mode)",
-    )
+    add_temperature_option(p)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
     return p

@@ -60,7 +60,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["InputError", "UnknownModelError", "available", "describe", "get", "set_temperature"]
+__all__ = [
+    "InputError",
+    "UnknownModelError",
+    "add_temperature_option",
+    "available",
+    "describe",
+    "get",
+    "set_temperature",
+]
 
 # name -> (module path, one-line description). Descriptions live here too so that `--list`
 # need not import every model.
@@ -129,6 +137,21 @@ def _entry(name: str) -> tuple[str, str]:
 def get(name: str) -> ModuleType:
     """The module that declares model ``name`` (imported on first use)."""
     return importlib.import_module(_entry(name)[0])
+
+
+def add_temperature_option(parser) -> None:
+    """``--temperature T`` of the commands that load a trained colorizer (``evaluate``,
+    ``colorize``): decode with T instead of the stored one (``set_temperature``)."""
+    from ..argtypes import nonnegative_float  # noqa: PLC0415
+
+    parser.add_argument(
+        "--temperature",
+        type=nonnegative_float,
+        default=None,
+        metavar="T",
+        help="annealed-mean temperature for a model that decodes ab bins (cnn_classification, "
+        "cnn_resnet --loss ce) instead of the one it was trained with (1: the mean, 0: the mode)",
+    )
 
 
 def set_temperature(module: ModuleType, config: dict, temperature: float) -> None:
