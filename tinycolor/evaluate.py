@@ -203,7 +203,7 @@ def evaluate_checkpoint(
 
     from . import backend  # noqa: PLC0415
     from .color import empirical_prior  # noqa: PLC0415
-    from .models import set_temperature  # noqa: PLC0415
+    from .models import set_temperature, takes_temperature  # noqa: PLC0415
     from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
 
@@ -217,7 +217,6 @@ def evaluate_checkpoint(
         )
     if temperature is not None:
         set_temperature(module, config, temperature)
-    decodes_bins = getattr(module, "decodes_bins", lambda c: False)(config)
     mode = input_mode(module, model)
     names, labs, ds = load_images(data, size)
     labs = [prepare_lab(lab, mode) for lab in labs]
@@ -274,7 +273,7 @@ def evaluate_checkpoint(
         "data": "the scikit-image photos" if _dataset_name(data) == "skimage" else str(data),
         "size": int(size),
         "input": describe_mode(mode),
-        "temperature": float(config["temperature"]) if decodes_bins else None,
+        "temperature": float(config["temperature"]) if takes_temperature(module, config) else None,
         "prior_source": prior_source,
         "mean_ab_value": mean_ab,
         "per_image": [

@@ -630,8 +630,9 @@ def _phase_input_grad_pays(xp, geo):
     """Whether a strided input gradient goes through the phase images (``_phase_input_grad``):
     on the CPU, undilated, padded (not cropped), where the phase kernels hold at most twice
     the taps of the kernel (4x4 and 3x3 with stride 2; not 1x1, 4 times). Measured on 2 cores,
-    batch 32, stride 2: 4x4 from 32 to 32 channels at 8x8 1.00 -> 0.37 ms, 3x3 from 16 to 32
-    at 16x16 0.79 -> 0.50 ms, against the columns folded back with strided slice-adds."""
+    batch 32, stride 2: 4x4 from 32 to 32 channels at 8x8 1.07 -> 0.51 ms, 3x3 from 16 to 32
+    at 16x16 0.75 -> 0.62 ms, 4x4 from 64 to 32 at 16x16 5.1 -> 1.7 ms, against the columns
+    folded back with strided slice-adds."""
     if not _PHASE_INPUT_GRAD or xp is not np or (geo.sh == 1 and geo.sw == 1):
         return False
     if geo.dh != 1 or geo.dw != 1:

@@ -68,6 +68,7 @@ __all__ = [
     "describe",
     "get",
     "set_temperature",
+    "takes_temperature",
 ]
 
 # name -> (module path, one-line description). Descriptions live here too so that `--list`
@@ -154,13 +155,19 @@ def add_temperature_option(parser) -> None:
     )
 
 
+def takes_temperature(module: ModuleType, config: dict) -> bool:
+    """Whether the model decodes ab from a distribution over the ab bins with the annealed
+    mean, T = ``config["temperature"]`` (its ``decodes_bins``)."""
+    decodes = getattr(module, "decodes_bins", None)
+    return decodes is not None and bool(decodes(config))
+
+
 def set_temperature(module: ModuleType, config: dict, temperature: float) -> None:
     """Decode with the annealed-mean temperature ``temperature`` instead of the one the model
     was trained with (``--temperature`` of ``evaluate`` and ``colorize``; T is used only to turn
     the predicted distribution into ab, so the weights stay valid). Raises InputError for a
     model whose ab does not come from a distribution over the ab bins."""
-    decodes = getattr(module, "decodes_bins", None)
-    if decodes is None or not decodes(config):
+    if not takes_temperature(module, config):
         how = f" --loss {config['loss']}" if "loss" in config else ""
         raise InputError(
             f"--temperature: a {module.NAME}{how} checkpoint does not decode a distribution "
