@@ -225,13 +225,16 @@ def test_strided_input_gradient_through_the_phase_images(kernel, stride, padding
     h, w = 11, 9
     ho, wo = geo.out_size(h, w)
     g, weight = rng.standard_normal((2, 4, ho, wo)), rng.standard_normal((4, 3, *kernel))
-    assert conv_module._phase_input_grad_pays(np, geo) == phases
+    assert conv_module._phase_input_grad_pays(np, geo, (h, w), (ho, wo)) == phases
     with code_path(phases=False):
         folded = conv_module._conv_input_grad(g, weight, geo, (h, w))
     through_phases = conv_module._phase_input_grad(g, weight, geo, (h, w))
     np.testing.assert_allclose(through_phases, folded, rtol=1e-12, atol=1e-12)
     dilated = geo._replace(dh=2)
-    assert not conv_module._phase_input_grad_pays(np, dilated)
+    assert not conv_module._phase_input_grad_pays(np, dilated, (h, w), dilated.out_size(h, w))
+    # 3x3, stride 2 on a 4x4 map: 2x2 outputs, but 3x3 positions on the phase grid
+    small = conv_module._Geometry(3, 3, 2, 2, 1, 1, 1, 1, 1, 1)
+    assert not conv_module._phase_input_grad_pays(np, small, (4, 4), (2, 2))
 
 
 def test_gradcheck_only_some_inputs_need_gradients(device):

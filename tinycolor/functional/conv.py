@@ -593,7 +593,7 @@ def _conv_input_grad(g, w, geo, in_hw, bias=None):
     xp = array_module(g)
     n, o, ho, wo = g.shape
     c, h, wd = w.shape[1], *in_hw
-    if _phase_input_grad_pays(xp, geo):
+    if _phase_input_grad_pays(xp, geo, in_hw, (ho, wo)):
         return _phase_input_grad(g, w, geo, in_hw, bias)
     if geo.sh == 1 and geo.sw == 1 and not _fold_input_grad(xp, o, c, ho * wo):
         flipped = w[:, :, ::-1, ::-1].swapaxes(0, 1)
@@ -626,21 +626,24 @@ def _conv_input_grad(g, w, geo, in_hw, bias=None):
     return dx
 
 
-def _phase_input_grad_pays(xp, geo):
+def _phase_input_grad_pays(xp, geo, in_hw, out_hw):
     """Whether a strided input gradient goes through the phase images (``_phase_input_grad``):
     on the CPU, undilated, padded (not cropped), where the phase kernels hold at most twice
-    the taps of the kernel (4x4 and 3x3 with stride 2; not 1x1, 4 times). Measured on 2 cores,
-    batch 32, stride 2: 4x4 from 32 to 32 channels at 8x8 1.07 -> 0.51 ms, 3x3 from 16 to 32
-    at 16x16 0.75 -> 0.62 ms, 4x4 from 64 to 32 at 16x16 5.1 -> 1.7 ms, against the columns
-    folded back with strided slice-adds."""
+    the taps of the kernel (4x4 and 3x3 with stride 2; not 1x1, 4 times) and the product
+    then has at most 2.5 times the multiply-adds of the folded one (the phase images' grid
+    is a little larger than the output's: on small maps too large to pay). Measured on 2
+    cores, batch 32, stride 2, against the columns folded back with strided slice-adds:
+    4x4 from 32 to 32 channels at 8x8 1.04 -> 0.44 ms (1.6 times the multiply-adds), 3x3
+    from 16 to 16 at 32x32 2.12 -> 1.32 (2.0), from 16 to 32 at 16x16 0.78 -> 0.57 (2.25),
+    from 64 to 64 at 8x8 1.23 -> 1.28 (2.8), at 4x4 0.42 -> 0.85 (4)."""
     if not _PHASE_INPUT_GRAD or xp is not np or (geo.sh == 1 and geo.sw == 1):
         return False
-    if geo.dh != 1 or geo.dw != 1:
+    if geo.dh != 1 or geo.dw != 1 or min(geo[6:]) < 0:
         return False
-    if min(geo[6:]) < 0:
-        return False
-    taps = -(-geo.kh // geo.sh) * geo.sh * -(-geo.kw // geo.sw) * geo.sw
-    return taps <= 2 * geo.kh * geo.kw
+    taps = -(-geo.kh // geo.sh) * geo.sh * -(-geo.kw // geo.sw) * geo.sw / (geo.kh * geo.kw)
+    h2, w2 = -(-(in_hw[0] + geo.pt + geo.pb) // geo.sh), -(-(in_hw[1] + geo.pl + geo.pr) // geo.sw)
+    grid = h2 * w2 / (out_hw[0] * out_hw[1])
+    return taps <= 2 and taps * grid <= 2.5
 
 
 def _phase_input_grad(g, w, geo, in_hw, bias=None):
