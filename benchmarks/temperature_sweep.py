@@ -41,7 +41,6 @@ from colorizer_results import pooled  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn_classification", "cnn_resnet")
 TEMPERATURES = (0.1, 0.2, 0.38, 0.5, 0.7, 1.0)
-SHOWN = ("psnr", "auc", "colorfulness")
 
 
 def runs_of(results: Path, model: str, seeds) -> list[dict]:
@@ -95,7 +94,8 @@ def evaluate(job: dict) -> dict:
 
 
 def sweep(runs: list[dict], temperatures, jobs: int, size: int = 256) -> None:
-    """Fills run["test"][t] and run["held_out"][t] with evaluate's numbers."""
+    """Fills run["scores"]["test"][t] and run["scores"]["held-out"][t] with evaluate's
+    numbers for every run and T."""
     todo = []
     for run in runs:
         held = str(held_out_folder(run["dir"]))
@@ -129,8 +129,9 @@ def table(model_runs: dict, temperatures, what: str) -> tuple[str, dict]:
     for model, runs in model_runs.items():
         runs = [r for r in runs if r["what"] == what]
         rows = {t: pooled([r["scores"]["test"][t] for r in runs], "model") for t in temperatures}
-        rows["held-out"] = pooled([r["scores"]["test"][chosen(r)] for r in runs], "model")
         rows["chosen"] = [chosen(r) for r in runs]
+        picked = [r["scores"]["test"][t] for r, t in zip(runs, rows["chosen"])]
+        rows["held-out"] = pooled(picked, "model")
         rows["held-out psnr"] = {
             t: pooled([r["scores"]["held-out"][t] for r in runs], "model")["psnr"]
             for t in temperatures

@@ -640,10 +640,19 @@ def _phase_input_grad_pays(xp, geo, in_hw, out_hw):
         return False
     if geo.dh != 1 or geo.dw != 1 or min(geo[6:]) < 0:
         return False
-    taps = -(-geo.kh // geo.sh) * geo.sh * -(-geo.kw // geo.sw) * geo.sw / (geo.kh * geo.kw)
-    h2, w2 = -(-(in_hw[0] + geo.pt + geo.pb) // geo.sh), -(-(in_hw[1] + geo.pl + geo.pr) // geo.sw)
+    (kh2, kw2), (h2, w2) = _phase_sizes(geo, in_hw)
+    taps = kh2 * geo.sh * kw2 * geo.sw / (geo.kh * geo.kw)
     grid = h2 * w2 / (out_hw[0] * out_hw[1])
     return taps <= 2 and taps * grid <= 2.5
+
+
+def _phase_sizes(geo, in_hw):
+    """((kh2, kw2), (h2, w2)): the taps of a phase kernel, and the size of a phase image of
+    the padded input (rounded up to whole phases), for strides (sh, sw)."""
+    kh2, kw2 = -(-geo.kh // geo.sh), -(-geo.kw // geo.sw)
+    h2 = -(-(in_hw[0] + geo.pt + geo.pb) // geo.sh)
+    w2 = -(-(in_hw[1] + geo.pl + geo.pr) // geo.sw)
+    return (kh2, kw2), (h2, w2)
 
 
 def _phase_input_grad(g, w, geo, in_hw, bias=None):
@@ -661,18 +670,17 @@ def _phase_input_grad(g, w, geo, in_hw, bias=None):
     o, c, kh, kw = w.shape
     sh, sw = geo.sh, geo.sw
     h, wd = in_hw
-    kh2, kw2 = -(-kh // sh), -(-kw // sw)
+    (kh2, kw2), (h2, w2d) = _phase_sizes(geo, in_hw)
+    phases = [(py, px) for py in range(sh) for px in range(sw)]
     wpad = xp.zeros((o, c, kh2 * sh, kw2 * sw), dtype=w.dtype)
     wpad[:, :, :kh, :kw] = w
-    phases = [wpad[:, :, py::sh, px::sw] for py in range(sh) for px in range(sw)]
-    w2 = xp.stack(phases, axis=1).reshape(o, sh * sw * c, kh2, kw2)
-    # the phase images cover the padded input, rounded up to whole phases
-    h2, w2d = -(-(h + geo.pt + geo.pb) // sh), -(-(wd + geo.pl + geo.pr) // sw)
+    w2 = xp.stack([wpad[:, :, py::sh, px::sw] for py, px in phases], axis=1)
+    w2 = w2.reshape(o, sh * sw * c, kh2, kw2)
     stride1 = _Geometry(kh2, kw2, 1, 1, 1, 1, 0, 0, 0, 0)
     dphase = _conv_input_grad(g, w2, stride1, (h2, w2d))  # (N, sh sw C, h2, w2d)
     # pixel (r, q) of x is (r + pt, q + pl) of x_pad: phase ((r + pt) % sh, (q + pl) % sw)
     dx = xp.empty((g.shape[0], c, h, wd), dtype=g.dtype)
-    for k, (py, px) in enumerate((py, px) for py in range(sh) for px in range(sw)):
+    for k, (py, px) in enumerate(phases):
         r0, q0 = (py - geo.pt) % sh, (px - geo.pl) % sw
         if r0 >= h or q0 >= wd:
             continue
