@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,7 +48,16 @@ from .models import add_temperature_option
 
 PROG = "python -m tinycolor.evaluate"
 SAMPLE_ROWS = 6  # images shown in samples.png
-__all__ = ["EvaluationError", "aggregate", "evaluate_checkpoint", "image_scores", "main"]
+__all__ = [
+    "EvaluationError",
+    "Predictions",
+    "aggregate",
+    "evaluate_checkpoint",
+    "image_scores",
+    "main",
+    "predict_images",
+    "score_predictions",
+]
 
 
 class EvaluationError(ValueError):
@@ -185,6 +195,113 @@ def load_images(data, size: int):
     return names, [np.asarray(ds.lab(i), dtype=np.float32) for i in range(len(ds))], ds
 
 
+class Predictions(NamedTuple):
+    """What a checkpoint predicts for each image of a dataset (``predict_images``)."""
+
+    model_name: str
+    config: dict
+    input: str  # how whole images reach the network (``describe_mode``)
+    temperature: float | None  # the annealed-mean T of a model of ab bins, else None
+    names: list
+    labs: list  # the scored (H, W, 3) Lab images
+    preds: list  # the model's (2, H, W) ab for each
+    prior: np.ndarray  # the ab prior the rebalanced AuC weighs pixels by
+    prior_source: str
+
+
+def predict_images(
+    checkpoint,
+    data=None,
+    size: int = 256,
+    device: str = "cpu",
+    quiet: bool = False,
+    temperature: float | None = None,
+) -> Predictions:
+    """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
+    short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
+    instead of its own (``models.set_temperature``)."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from . import backend  # noqa: PLC0415
+    from .color import empirical_prior  # noqa: PLC0415
+    from .models import set_temperature, takes_temperature  # noqa: PLC0415
+    from .runs import load_model  # noqa: PLC0415
+
+    backend.set_device(device)
+    module, model, config, meta = load_model(checkpoint, device=device)
+    name = meta["model"]
+    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
+        raise EvaluationError(
+            f"{checkpoint}: is a checkpoint of {name!r}, which is not a colorizer; "
+            "evaluate a colorizer's model.npz (cnn_regression, cnn_classification, ...)"
+        )
+    if temperature is not None:
+        set_temperature(module, config, temperature)
+    mode = input_mode(module, model)
+    names, labs, _ = load_images(data, size)
+    labs = [prepare_lab(lab, mode) for lab in labs]
+    min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
+    for nm, lab in zip(names, labs):
+        if min(lab.shape[:2]) < min_side:
+            raise EvaluationError(
+                f"{nm}: {lab.shape[1]}x{lab.shape[0]} is smaller than the model's minimum "
+                f"size {min_side}; use a larger --size"
+            )
+    if config.get("prior") is not None:
+        prior = np.asarray(config["prior"], dtype=np.float32)
+        prior_source = "checkpoint (the training set's prior)"
+    else:
+        prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
+        prior_source = "the evaluated images' own prior (the checkpoint stores none)"
+    bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    preds = [
+        predict_image_ab(module, model, lab, config, mode, device)
+        for lab in tqdm(labs, desc=f"evaluating {name}", **bar)
+    ]
+    t = float(config["temperature"]) if takes_temperature(module, config) else None
+    return Predictions(
+        name, config, describe_mode(mode), t, names, labs, preds, prior, prior_source
+    )
+
+
+def score_predictions(names, labs, preds, prior, mean_ab=None) -> dict:
+    """The scores of predicted ab ``preds`` ((2, H, W) each) of the Lab images ``labs``, and
+    those of the gray and (when ``mean_ab`` is given) mean-ab baselines on the same pixels:
+    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``."""
+    from .metrics import colorfulness  # noqa: PLC0415
+    from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+
+    rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
+    truth_cf = []
+    for nm, lab, pred in zip(names, labs, preds):
+        L = lab[None, None, :, :, 0].astype(np.float32)
+        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
+        ab_pred = np.asarray(pred, dtype=np.float32)[None]
+        rows["model"].append({"name": nm, **image_scores(L, ab_pred, ab_true, prior)})
+        rows["gray"].append(image_scores(L, np.zeros_like(ab_true), ab_true, prior))
+        if mean_ab is not None:
+            const = np.broadcast_to(
+                np.asarray(mean_ab, np.float32).reshape(1, 2, 1, 1), ab_true.shape
+            )
+            rows["mean_ab"].append(image_scores(L, np.ascontiguousarray(const), ab_true, prior))
+        truth_cf.append(float(np.mean(colorfulness(_lab_to_rgb_batch(L, ab_true)))))
+    return {
+        "model": aggregate(rows["model"]),
+        "gray": aggregate(rows["gray"]),
+        "mean_ab": aggregate(rows["mean_ab"]) if mean_ab is not None else None,
+        "truth": {"colorfulness": float(np.mean(truth_cf))},
+        "images": len(labs),
+        "per_image": [
+            {
+                "name": r["name"],
+                "shape": [int(lab.shape[0]), int(lab.shape[1])],
+                **{k: r[k] for k in ("psnr", "ssim", "acc10", "auc", "colorfulness")},
+            }
+            for r, lab in zip(rows["model"], labs)
+        ],
+    }
+
+
 def evaluate_checkpoint(
     checkpoint,
     data=None,
@@ -199,91 +316,21 @@ def evaluate_checkpoint(
     ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
     ``out=False``: no figure). ``temperature``: decode a model of ab bins with this
     annealed-mean T instead of its own (``models.set_temperature``)."""
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    from . import backend  # noqa: PLC0415
-    from .color import empirical_prior  # noqa: PLC0415
-    from .models import set_temperature, takes_temperature  # noqa: PLC0415
-    from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
-    from .runs import load_model  # noqa: PLC0415
-
-    backend.set_device(device)
-    module, model, config, meta = load_model(checkpoint, device=device)
-    name = meta["model"]
-    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
-        raise EvaluationError(
-            f"{checkpoint}: is a checkpoint of {name!r}, which is not a colorizer; "
-            "evaluate a colorizer's model.npz (cnn_regression, cnn_classification, ...)"
-        )
-    if temperature is not None:
-        set_temperature(module, config, temperature)
-    mode = input_mode(module, model)
-    names, labs, ds = load_images(data, size)
-    labs = [prepare_lab(lab, mode) for lab in labs]
-    min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
-    for nm, lab in zip(names, labs):
-        if min(lab.shape[:2]) < min_side:
-            raise EvaluationError(
-                f"{nm}: {lab.shape[1]}x{lab.shape[0]} is smaller than the model's minimum "
-                f"size {min_side}; use a larger --size"
-            )
-
-    if config.get("prior") is not None:
-        prior = np.asarray(config["prior"], dtype=np.float32)
-        prior_source = "checkpoint (the training set's prior)"
-    else:
-        prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
-        prior_source = "the evaluated images' own prior (the checkpoint stores none)"
-    mean_ab = config.get("mean_ab")
-
-    rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
-    truth_cf, preds = [], []
-    for nm, lab in tqdm(
-        list(zip(names, labs)),
-        desc=f"evaluating {name}",
-        unit="image",
-        disable=quiet,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    ):
-        L = lab[None, None, :, :, 0].astype(np.float32)
-        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
-        ab_pred = predict_image_ab(module, model, lab, config, mode, device)[None]
-        preds.append(ab_pred[0])
-        rows["model"].append({"name": nm, **image_scores(L, ab_pred, ab_true, prior)})
-        rows["gray"].append(image_scores(L, np.zeros_like(ab_true), ab_true, prior))
-        if mean_ab is not None:
-            const = np.broadcast_to(
-                np.asarray(mean_ab, np.float32).reshape(1, 2, 1, 1), ab_true.shape
-            )
-            rows["mean_ab"].append(image_scores(L, np.ascontiguousarray(const), ab_true, prior))
-        truth_rgb = _lab_to_rgb_batch(L, ab_true)
-        from .metrics import colorfulness  # noqa: PLC0415
-
-        truth_cf.append(float(np.mean(colorfulness(truth_rgb))))
-
+    p = predict_images(checkpoint, data, size, device, quiet, temperature)
+    mean_ab = p.config.get("mean_ab")
+    scores = score_predictions(p.names, p.labs, p.preds, p.prior, mean_ab)
+    per_image = scores.pop("per_image")
     result = {
-        "model": aggregate(rows["model"]),
-        "gray": aggregate(rows["gray"]),
-        "mean_ab": aggregate(rows["mean_ab"]) if mean_ab is not None else None,
-        "truth": {"colorfulness": float(np.mean(truth_cf))},
-        "images": len(labs),
+        **scores,
         "checkpoint": str(checkpoint),
-        "model_name": name,
+        "model_name": p.model_name,
         "data": "the scikit-image photos" if _dataset_name(data) == "skimage" else str(data),
         "size": int(size),
-        "input": describe_mode(mode),
-        "temperature": float(config["temperature"]) if takes_temperature(module, config) else None,
-        "prior_source": prior_source,
+        "input": p.input,
+        "temperature": p.temperature,
+        "prior_source": p.prior_source,
         "mean_ab_value": mean_ab,
-        "per_image": [
-            {
-                "name": r["name"],
-                "shape": [int(lab.shape[0]), int(lab.shape[1])],
-                **{k: r[k] for k in ("psnr", "ssim", "acc10", "auc", "colorfulness")},
-            }
-            for r, lab in zip(rows["model"], labs)
-        ],
+        "per_image": per_image,
     }
     if out is not False:
         out_dir = (
@@ -291,7 +338,9 @@ def evaluate_checkpoint(
             if out is not None
             else Path(checkpoint).resolve().parent / f"eval-{_dataset_name(data)}"
         )
-        result["samples"] = str(write_samples(out_dir, name, names, labs, preds, samples))
+        result["samples"] = str(
+            write_samples(out_dir, p.model_name, p.names, p.labs, p.preds, samples)
+        )
     return result
 
 
