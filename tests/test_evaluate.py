@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,17 @@ def _colour_image(h, w, seed):
         chans.append(0.5 + 0.4 * np.sin(3 * (a * x + b * y) + c))
     img = np.stack(chans, -1) + rng.normal(0, 0.03, (h, w, 3))
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def _benchmark(name):
+    """The script benchmarks/<name>.py, imported as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -198,12 +210,7 @@ def test_bench_threads_smoke():
 
 
 def test_results_figure_titles_carry_evaluates_per_image_psnr(trained, result, tmp_path):
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "colorizer_results.py"
-    spec = importlib.util.spec_from_file_location("colorizer_results", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _benchmark("colorizer_results")
     _, data, ckpt = trained
     figure = tmp_path / "figure.png"
     psnrs = bench.results_figure({"a": ckpt, "b": ckpt}, str(data), figure, size=SIZE)
@@ -290,26 +297,11 @@ def test_temperature_is_refused_for_a_model_that_regresses_ab(trained, tmp_path,
 def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
     trained, bins_checkpoints, tmp_path, capsys
 ):
-    """benchmarks/temperature_sweep.py on a results folder laid out as colorizer_results.py
-    leaves it: one Kodak-fold run (the untrained checkpoint) whose training folder is the
-    test images' folder, one of them held out."""
-    import importlib.util
-    import shutil
-
-    _, data, _ = trained
+    """benchmarks/temperature_sweep.py on one Kodak-fold run (the untrained checkpoint) whose
+    training folder is the test images' folder, one of them held out."""
     results = tmp_path / "results"
-    (results / "fold0").mkdir(parents=True)
-    shutil.copytree(data, results / "fold0" / "test")
-    run = results / "cnn_classification" / "seed0" / "fold0"
-    run.mkdir(parents=True)
-    shutil.copy(bins_checkpoints[0.38], run / "model.npz")
-    (run / "metrics.json").write_text(
-        json.dumps({"held_out": ["img1.png"], "config": {"data": str(data)}})
-    )
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "temperature_sweep.py"
-    spec = importlib.util.spec_from_file_location("temperature_sweep", path)
-    sweep = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sweep)
+    run = _fold_run(trained, results, "cnn_classification", bins_checkpoints[0.38])
+    sweep = _benchmark("temperature_sweep")
     argv = ["--results", str(results), "--models", "cnn_classification", "--size", str(SIZE)]
     assert sweep.main([*argv, "--temperatures", "1", "0.38", "--jobs", "1"]) == 0
     table = capsys.readouterr().out
@@ -320,14 +312,60 @@ def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
     }
     assert kept["1", "test"]["temperature"] == 1 and kept["1", "held-out"]["images"] == 1
     assert kept["1", "test"]["images"] == len(SHAPES)
-
-    def row(label):
-        line = next(x for x in table.splitlines() if x.startswith(f"| {label} |"))
-        return [float(v) for v in line.split("|")[2:-1]]
-
     for t in ("0.38", "1"):
-        assert row(t)[0] == pytest.approx(kept[t, "test"]["model"]["psnr"], abs=0.005)
+        want = kept[t, "test"]["model"]["psnr"]
+        assert _table_row(table, t)[0] == pytest.approx(want, abs=0.005)
     best = max(("0.38", "1"), key=lambda t: kept[t, "held-out"]["model"]["psnr"])
-    assert row("chosen on held-out photos") == row(best)
-    assert row("gray baseline")[0] == pytest.approx(kept["1", "test"]["gray"]["psnr"], abs=0.005)
+    assert _table_row(table, "chosen on held-out photos") == _table_row(table, best)
+    gray = kept["1", "test"]["gray"]["psnr"]
+    assert _table_row(table, "gray baseline")[0] == pytest.approx(gray, abs=0.005)
     assert (results / "temperature.png").stat().st_size > 0
+
+
+def _fold_run(trained, results, model, checkpoint):
+    """A results folder laid out as colorizer_results.py leaves it, with one Kodak-fold run of
+    ``model`` (``checkpoint``) whose training folder is the test images' folder, img1.png of
+    it held out; returns the run folder."""
+    import shutil
+
+    _, data, _ = trained
+    if not (results / "fold0").exists():
+        (results / "fold0").mkdir(parents=True)
+        shutil.copytree(data, results / "fold0" / "test")
+    run = results / model / "seed0" / "fold0"
+    run.mkdir(parents=True)
+    shutil.copy(checkpoint, run / "model.npz")
+    (run / "metrics.json").write_text(
+        json.dumps({"held_out": ["img1.png"], "config": {"data": str(data)}})
+    )
+    return run
+
+
+def _table_row(table, label):
+    line = next(x for x in table.splitlines() if x.startswith(f"| {label} |"))
+    return [float(v) for v in line.split("|")[2:-1]]
+
+
+def test_shrink_sweep_scales_the_colour_between_mean_ab_and_the_network(
+    trained, result, tmp_path, capsys
+):
+    """benchmarks/shrink_sweep.py: s = 1 scores as evaluate scores the network, s = 0 as its
+    mean-ab baseline, and the held-out row is the s best on the held-out photo."""
+    _, _, ckpt = trained
+    results = tmp_path / "results"
+    _fold_run(trained, results, "cnn_regression", ckpt)
+    sweep = _benchmark("shrink_sweep")
+    argv = ["--results", str(results), "--models", "cnn_regression", "--size", str(SIZE)]
+    assert sweep.main([*argv, "--scales", "0", "1", "0.5"]) == 0
+    table = capsys.readouterr().out
+    psnr = {s: _table_row(table, s)[0] for s in ("0", "0.5", "1")}
+    assert psnr["1"] == pytest.approx(result["model"]["psnr"], abs=0.005)
+    assert psnr["0"] == pytest.approx(result["mean_ab"]["psnr"], abs=0.005)
+    assert _table_row(table, "mean-ab baseline")[0] == pytest.approx(psnr["0"], abs=0.005)
+    footer = table.split("PSNR on the held-out photos of all these runs, pooled, at each s:")[1]
+    held = dict(re.findall(r"(\d+(?:\.\d+)?) (\d+\.\d+)", footer))
+    assert set(held) == set(psnr)
+    best = max(held, key=lambda s: float(held[s]))
+    assert _table_row(table, "chosen on held-out photos") == _table_row(table, best)
+    assert (results / "shrink.png").stat().st_size > 0
+    assert sweep.main([*argv, "--seeds", "3"]) == 2  # no runs of that seed: one line, exit 2

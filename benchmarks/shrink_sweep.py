@@ -1,0 +1,110 @@
+"""How much of what the regression colorizers learned carries over: their colour, scaled.
+
+    python benchmarks/colorizer_results.py --seeds 0 1 2 3 4    # first: train the runs
+    python benchmarks/shrink_sweep.py --seeds 0 1 2 3 4
+
+Every network that regresses ab (``cnn_regression``, ``cnn_fusion``, ``cnn_koala``) starts
+at the training set's mean ab m, the mean-ab baseline. What training adds is the deviation
+from it, so this scores, for each run ``colorizer_results.py`` left in ``--results``, the
+colour m + s (ab - m) for each s of ``--scales``: s = 0 is the mean-ab baseline, 1 the
+network as trained, s between them its colour shrunk toward the mean, s > 1 exaggerated.
+If what the network learned holds for the test photos, PSNR rises from s = 0 to some s near
+1; if it does not, s = 0 scores best.
+
+As ``temperature_sweep.py`` does for T, each run is scored on its test photos (pooled over
+the seeds as the results tables are) and on its own held-out photos (``held_out`` in its
+``metrics.json``), and the last row of each table decodes every run at the s that scored
+best on its own held-out photos, a choice no test photo has a say in. The network predicts
+each set of photos once (``tinycolor.evaluate.predict_images``); the scaled colour is scored
+by ``tinycolor.evaluate.score_predictions``, the numbers ``evaluate`` gives. Prints a
+markdown table per test set and draws ``--results/shrink.png``: PSNR and colourfulness
+against s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweeps import Setting, figure, held_out_folder, runs_of, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+MODELS = ("cnn_regression", "cnn_fusion", "cnn_koala")
+SCALE = Setting("s", "Scales", "s: colour = mean ab + s (network's ab - mean ab)", 1.0)
+SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
+
+
+def scaled_scores(checkpoint: Path, data, scales, size: int) -> dict:
+    """{s: evaluate's numbers for mean ab + s (ab - mean ab)} of one run on one set of photos."""
+    from tinycolor.evaluate import predict_images, score_predictions
+
+    p = predict_images(checkpoint, data, size, quiet=True)
+    mean_ab = p.config.get("mean_ab")
+    if mean_ab is None:
+        raise SystemExit(f"{checkpoint}: stores no mean_ab, so its colour cannot be scaled")
+    m = np.asarray(mean_ab, np.float32).reshape(2, 1, 1)
+    scaled = {s: [m + s * (ab - m) for ab in p.preds] for s in scales}
+    return {
+        s: score_predictions(p.names, p.labs, abs_, p.prior, mean_ab) for s, abs_ in scaled.items()
+    }
+
+
+def sweep(runs: list[dict], scales, size: int = 256) -> None:
+    """Fills run["scores"]["test"][s] and run["scores"]["held-out"][s] for every run and s."""
+    from tqdm.auto import tqdm
+
+    t0 = time.time()
+    for run in tqdm(runs, desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True):
+        checkpoint = run["dir"] / "model.npz"
+        run["scores"] = {
+            "test": scaled_scores(checkpoint, run["test"], scales, size),
+            "held-out": scaled_scores(checkpoint, str(held_out_folder(run["dir"])), scales, size),
+        }
+    print(f"{len(runs)} runs in {time.time() - t0:.0f} s", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--results",
+        default=str(ROOT / "runs" / "results"),
+        help="the --out folder of colorizer_results.py",
+    )
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--scales", type=float, nargs="+", default=list(SCALES))
+    p.add_argument("--size", type=int, default=256, help="evaluate's --size (short side)")
+    args = p.parse_args(argv)
+    results = Path(args.results)
+    scales = sorted(set(args.scales))
+    model_runs = {m: runs_of(results, m, args.seeds) for m in args.models}
+    missing = [m for m, runs in model_runs.items() if not runs]
+    if missing:
+        print(
+            f"{results}: no trained runs of {', '.join(missing)} for seeds {args.seeds}; "
+            "run benchmarks/colorizer_results.py first",
+            file=sys.stderr,
+        )
+        return 2
+    sweep([r for runs in model_runs.values() for r in runs], scales, args.size)
+    texts, numbers = [], {}
+    for what in ("skimage", "kodak"):
+        if any(r["what"] == what for runs in model_runs.values() for r in runs):
+            text, numbers[what] = table(model_runs, scales, what, SCALE)
+            title = "scikit-image's photos" if what == "skimage" else "Kodak folds"
+            texts.append(f"**{title}**\n\n{text}")
+    print("\n\n".join(texts))
+    path = results / "shrink.png"
+    figure(numbers, scales, path, SCALE)
+    print(f"\nwrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
