@@ -23,7 +23,6 @@ against s.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -31,9 +30,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweeps import Setting, figure, held_out_folder, runs_of, table  # noqa: E402
+from sweeps import (  # noqa: E402
+    ROOT,
+    Setting,
+    argument_parser,
+    held_out_folder,
+    model_runs_of,
+    report,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MODELS = ("cnn_regression", "cnn_fusion", "cnn_koala")
 SCALE = Setting("s", "Scales", "s: colour = mean ab + s (network's ab - mean ab)", 1.0)
@@ -70,39 +75,15 @@ def sweep(runs: list[dict], scales, size: int = 256) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--results",
-        default=str(ROOT / "runs" / "results"),
-        help="the --out folder of colorizer_results.py",
-    )
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--scales", type=float, nargs="+", default=list(SCALES))
-    p.add_argument("--size", type=int, default=256, help="evaluate's --size (short side)")
+    p = argument_parser(__doc__, MODELS, "--scales", SCALES)
     args = p.parse_args(argv)
     results = Path(args.results)
     scales = sorted(set(args.scales))
-    model_runs = {m: runs_of(results, m, args.seeds) for m in args.models}
-    missing = [m for m, runs in model_runs.items() if not runs]
-    if missing:
-        print(
-            f"{results}: no trained runs of {', '.join(missing)} for seeds {args.seeds}; "
-            "run benchmarks/colorizer_results.py first",
-            file=sys.stderr,
-        )
+    model_runs = model_runs_of(results, args.models, args.seeds)
+    if model_runs is None:
         return 2
     sweep([r for runs in model_runs.values() for r in runs], scales, args.size)
-    texts, numbers = [], {}
-    for what in ("skimage", "kodak"):
-        if any(r["what"] == what for runs in model_runs.values() for r in runs):
-            text, numbers[what] = table(model_runs, scales, what, SCALE)
-            title = "scikit-image's photos" if what == "skimage" else "Kodak folds"
-            texts.append(f"**{title}**\n\n{text}")
-    print("\n\n".join(texts))
-    path = results / "shrink.png"
-    figure(numbers, scales, path, SCALE)
-    print(f"\nwrote {path}", file=sys.stderr)
+    report(model_runs, scales, SCALE, results / "shrink.png")
     return 0
 
 

@@ -9,6 +9,7 @@ setting, on its test photos or on its own held-out photos.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from colorizer_results import pooled  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def argument_parser(doc: str, models, flag: str, values) -> argparse.ArgumentParser:
+    """The options every sweep takes: --results, --models, --seeds, --size, and ``flag`` (the
+    swept values, default ``values``)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument(
+        "--results",
+        default=str(ROOT / "runs" / "results"),
+        help="the --out folder of colorizer_results.py",
+    )
+    p.add_argument("--models", nargs="+", default=list(models), choices=models)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument(flag, type=float, nargs="+", default=list(values))
+    p.add_argument("--size", type=int, default=256, help="evaluate's --size (short side)")
+    return p
 
 
 def runs_of(results: Path, model: str, seeds) -> list[dict]:
@@ -32,6 +51,20 @@ def runs_of(results: Path, model: str, seeds) -> list[dict]:
                 test = results / run_dir.name / "test"
                 runs.append(dict(dir=run_dir, test=str(test), what="kodak"))
     return runs
+
+
+def model_runs_of(results: Path, models, seeds) -> dict | None:
+    """{model: its runs} for ``runs_of``; None, after a line on stderr, if a model has none."""
+    model_runs = {m: runs_of(results, m, seeds) for m in models}
+    missing = [m for m, runs in model_runs.items() if not runs]
+    if missing:
+        print(
+            f"{results}: no trained runs of {', '.join(missing)} for seeds {list(seeds)}; "
+            "run benchmarks/colorizer_results.py first",
+            file=sys.stderr,
+        )
+        return None
+    return model_runs
 
 
 def held_out_folder(run_dir: Path) -> Path:
@@ -146,3 +179,16 @@ def figure(numbers: dict, values, path: Path, setting: Setting) -> None:
             ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def report(model_runs: dict, values, setting: Setting, path: Path) -> None:
+    """Prints the markdown table of each test set the runs have, and draws the figure."""
+    texts, numbers = [], {}
+    for what in ("skimage", "kodak"):
+        if any(r["what"] == what for runs in model_runs.values() for r in runs):
+            text, numbers[what] = table(model_runs, values, what, setting)
+            title = "scikit-image's photos" if what == "skimage" else "Kodak folds"
+            texts.append(f"**{title}**\n\n{text}")
+    print("\n\n".join(texts))
+    figure(numbers, values, path, setting)
+    print(f"\nwrote {path}", file=sys.stderr)

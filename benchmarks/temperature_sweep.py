@@ -24,7 +24,6 @@ in its run folder, so an interrupted sweep resumes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -34,9 +33,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweeps import Setting, figure, held_out_folder, runs_of, table  # noqa: E402
+from sweeps import (  # noqa: E402
+    ROOT,
+    Setting,
+    argument_parser,
+    held_out_folder,
+    model_runs_of,
+    report,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn_classification", "cnn_resnet")
 TEMPERATURE = Setting("T", "Temperatures", "annealed-mean temperature T (0.38: the default)", 0.38)
 TEMPERATURES = (0.1, 0.2, 0.38, 0.5, 0.7, 1.0)
@@ -82,42 +87,18 @@ def sweep(runs: list[dict], temperatures, jobs: int, size: int = 256) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--results",
-        default=str(ROOT / "runs" / "results"),
-        help="the --out folder of colorizer_results.py",
-    )
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
-    p.add_argument("--size", type=int, default=256, help="evaluate's --size (short side)")
+    p = argument_parser(__doc__, MODELS, "--temperatures", TEMPERATURES)
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args(argv)
     results = Path(args.results)
     temperatures = sorted(set(args.temperatures))
     if min(temperatures) < 0:
         p.error("--temperatures must be >= 0")
-    model_runs = {m: runs_of(results, m, args.seeds) for m in args.models}
-    missing = [m for m, runs in model_runs.items() if not runs]
-    if missing:
-        print(
-            f"{results}: no trained runs of {', '.join(missing)} for seeds {args.seeds}; "
-            "run benchmarks/colorizer_results.py first",
-            file=sys.stderr,
-        )
+    model_runs = model_runs_of(results, args.models, args.seeds)
+    if model_runs is None:
         return 2
     sweep([r for runs in model_runs.values() for r in runs], temperatures, args.jobs, args.size)
-    texts, numbers = [], {}
-    for what in ("skimage", "kodak"):
-        if any(r["what"] == what for runs in model_runs.values() for r in runs):
-            text, numbers[what] = table(model_runs, temperatures, what, TEMPERATURE)
-            title = "scikit-image's photos" if what == "skimage" else "Kodak folds"
-            texts.append(f"**{title}**\n\n{text}")
-    print("\n\n".join(texts))
-    path = results / "temperature.png"
-    figure(numbers, temperatures, path, TEMPERATURE)
-    print(f"\nwrote {path}", file=sys.stderr)
+    report(model_runs, temperatures, TEMPERATURE, results / "temperature.png")
     return 0
 
 
