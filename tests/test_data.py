@@ -222,6 +222,9 @@ def messy_folder(tmp_path):
     rgba = np.concatenate([_colour(18, 18, 6), np.full((18, 18, 1), 255, np.uint8)], -1)
     rgba[:4, :4, 3] = 0
     _save(root / "alpha.png", rgba)
+    from PIL import Image
+
+    Image.fromarray(_colour(16, 20, 10)).convert("CMYK").save(root / "cmyk.tif")  # 4 channels
     gray = _colour(20, 20, 7)[..., 0]
     _save(root / "gray2d.png", gray)
     _save(root / "nested/gray3.png", np.stack([gray] * 3, -1))
@@ -241,12 +244,12 @@ def test_image_folder_skips_and_counts(messy_folder):
         ds = data.ImageFolder(root)
     msg = str(rec[0].message)
     assert "text.png" in msg and "truncated.png" in msg
-    expected = sorted(list(good) + ["sixteen.png", "sixteen.tif", "alpha.png"])
+    expected = sorted(list(good) + ["sixteen.png", "sixteen.tif", "alpha.png", "cmyk.tif"])
     assert sorted(ds.names) == expected
-    assert len(ds) == 8
+    assert len(ds) == 9
     assert ds.n_gray == 2 and ds.n_unreadable == 2
     assert ds.labels is None and ds.class_names is None
-    assert ds.n_found == 12  # the .txt and the hidden folder are not candidates
+    assert ds.n_found == 13  # the .txt and the hidden folder are not candidates
     for i in range(len(ds)):
         rgb = ds[i]
         assert rgb.dtype == np.float32 and rgb.ndim == 3 and rgb.shape[-1] == 3
@@ -262,6 +265,8 @@ def test_image_folder_skips_and_counts(messy_folder):
     k = ds.names.index("alpha.png")
     np.testing.assert_allclose(ds[k][:4, :4], 1.0)
     np.testing.assert_allclose(ds[k][5:, 5:], rgba[5:, 5:, :3] / 255.0, atol=1e-6)
+    # a CMYK file is converted back to its RGB colours, not read as RGB + alpha
+    np.testing.assert_allclose(ds[ds.names.index("cmyk.tif")], _colour(16, 20, 10) / 255.0)
     assert "2 gray, 2 unreadable" in ds.summary()
 
 

@@ -114,6 +114,45 @@ def test_jpeg_and_skimage_sample(tmp_path, rgb8):
     assert coffee.shape == (400, 600, 3) and coffee.dtype == np.uint8
 
 
+def _smooth_rgb(h=24, w=40):
+    """Smooth colour ramps (JPEG keeps them within a few levels), one corner marked red."""
+    y, x = np.mgrid[0:h, 0:w]
+    a = np.stack([40 + 4 * x, 60 + 5 * y, 200 - 3 * x], axis=-1).astype(np.uint8)
+    a[:6, :6] = (250, 10, 10)
+    return a
+
+
+def test_cmyk_jpeg_and_tiff_read_as_their_rgb_colours(tmp_path):
+    """A CMYK file (4 channels, no alpha) is converted to RGB, not read as RGB + alpha."""
+    rgb = _smooth_rgb()
+    cmyk = Image.fromarray(rgb).convert("CMYK")
+    cmyk.save(tmp_path / "c.jpg", quality=95)
+    cmyk.save(tmp_path / "c.tif")
+    for name in ("c.jpg", "c.tif"):
+        got = read_image(tmp_path / name, dtype="uint8").astype(int)
+        assert got.shape == rgb.shape
+        assert np.abs(got - rgb).mean() < 4, name  # JPEG's error; the TIFF is exact
+    np.testing.assert_array_equal(read_image(tmp_path / "c.tif", dtype="uint8"), rgb)
+
+
+@pytest.mark.parametrize(
+    "orientation, upright",
+    [(3, lambda a: np.rot90(a, 2)), (6, lambda a: np.rot90(a, -1)), (8, np.rot90)],
+)
+def test_exif_orientation_turns_the_photo_upright(tmp_path, orientation, upright):
+    """A photo stored turned, with the EXIF tag that says so, reads as a viewer shows it."""
+    rgb = _smooth_rgb()
+    im = Image.fromarray(rgb)
+    exif = im.getexif()
+    exif[0x0112] = orientation
+    im.save(tmp_path / "p.jpg", quality=95, exif=exif.tobytes())
+    got = read_image(tmp_path / "p.jpg", dtype="uint8").astype(int)
+    want = upright(rgb)
+    assert got.shape == want.shape
+    assert np.abs(got - want).mean() < 4
+    assert got[..., 0].max() > 200 and got[..., 0][want[..., 0] > 240].mean() > 200  # red corner
+
+
 def test_write_png_float_gray_and_rounding(tmp_path):
     f = np.array([[0.0, 0.5, 1.0], [0.2, 1.5, -1.0]], dtype=np.float32)
     path = write_png(tmp_path / "sub" / "f.png", f)  # parent folder created

@@ -1,15 +1,17 @@
 """Reading and writing image files for the command-line tools.
 
 ``read_image`` turns any image file a user is likely to have (PNG, JPEG, TIFF, BMP, GIF; 8- or
-16-bit; grayscale, grayscale + alpha, RGB, RGBA, palette) into one thing: an ``(H, W, 3)`` RGB
+16-bit; grayscale, grayscale + alpha, RGB, RGBA, palette, CMYK) into one thing: an ``(H, W, 3)`` RGB
 array, float32 in [0, 1] or uint8 in [0, 255]. ``write_png`` writes such an array back.
 Everything that can go wrong with a user's file (missing, a folder, unreadable, not an image,
 an image with a shape we cannot interpret) raises ``ImageReadError`` with a one-line message
 that names the file and what was wrong, so that the command-line tools can print it as is.
 
 Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, float
-clipped to [0, 1]). Alpha is composited over a white background (as ``skimage.color.rgba2rgb``
-does), so transparent areas read as white, not as whatever colour they happen to store.
+clipped to [0, 1]). CMYK files are converted to RGB, and photos stored turned (their EXIF
+orientation) are turned upright, as image viewers show them. Alpha is composited over a
+white background (as ``skimage.color.rgba2rgb`` does), so transparent areas read as white,
+not as whatever colour they happen to store.
 Pillow reads 16-bit *colour* PNGs at 8-bit precision; 16-bit grayscale PNGs and 16-bit TIFFs
 keep their full precision.
 """
@@ -31,12 +33,36 @@ class ImageReadError(ValueError):
     """A file could not be read as an image; the message says which file and why."""
 
 
-def _decode(path: str) -> np.ndarray:
+# EXIF's Orientation tag: 1 is upright; 2 to 8 say how the stored pixels are turned or mirrored
+_EXIF_ORIENTATION = 0x0112
+
+
+def _pillow_mode_and_orientation(path: str) -> tuple[str | None, int]:
+    """Pillow's mode of the file ("RGB", "CMYK", ...) and its EXIF orientation (1: upright);
+    (None, 1) for a file Pillow cannot open."""
+    try:
+        from PIL import Image  # noqa: PLC0415  (imageio's own reader)
+
+        with Image.open(path) as im:
+            return im.mode, int(im.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+    except Exception:
+        return None, 1
+
+
+def read_pixels(path: str) -> np.ndarray:
+    """The pixels of the file's first frame, as the file's viewer would show them: a CMYK
+    image (a print-ready JPEG or TIFF) converted to RGB rather than read as RGB + alpha, and a
+    photo whose EXIF orientation says it is stored turned (as cameras and phones store them)
+    turned upright."""
     import imageio.v3 as iio  # noqa: PLC0415  (a scikit-image dependency; imported when needed)
 
     try:
         with warnings.catch_warnings():  # imageio's plugin-deprecation chatter is not ours to show
             warnings.simplefilter("ignore")
+            mode, orientation = _pillow_mode_and_orientation(path)
+            if mode == "CMYK" or orientation != 1:
+                rgb = "RGB" if mode == "CMYK" else None
+                return np.asarray(iio.imread(path, index=0, plugin="pillow", mode=rgb, rotate=True))
             return np.asarray(iio.imread(path, index=0))
     except Exception as exc:  # imageio raises OSError, ValueError, SyntaxError... per plugin
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -131,7 +157,7 @@ def read_image(path, dtype: str = "float32") -> np.ndarray:
             raise ImageReadError(f"{spath}: permission denied (the file is not readable)")
         if p.stat().st_size == 0:
             raise ImageReadError(f"{spath}: the file is empty, expected an image")
-        raw = _decode(spath)
+        raw = read_pixels(spath)
     rgb = _as_rgb(raw, spath)
     return to_uint8(rgb) if dtype == "uint8" else rgb
 

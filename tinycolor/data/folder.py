@@ -193,18 +193,16 @@ def find_images(root, extensions=IMAGE_EXTENSIONS) -> list[Path]:
 
 
 def read_image(path) -> np.ndarray:
-    """Read ``path`` with ``skimage.io`` as float32 RGB in [0, 1], or 2-D if it is gray.
+    """Read ``path`` as float32 RGB in [0, 1], or 2-D if it is gray.
 
-    8- and 16-bit, gray, RGB and RGBA files are accepted (see
-    :func:`~tinycolor.data.transforms.to_float_rgb`). Raises whatever the decoder raises for a
+    Decoded as the command-line tools decode a user's file (``tinycolor.imageio``: CMYK turned
+    into RGB, EXIF orientation applied); 8- and 16-bit, gray, RGB and RGBA files are accepted
+    (see :func:`~tinycolor.data.transforms.to_float_rgb`). Raises ``ImageReadError`` for a
     damaged or non-image file.
     """
-    from skimage import io
+    from ..imageio import read_pixels  # noqa: PLC0415
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # decoders' chatter (low contrast, EXIF) is not ours
-        img = io.imread(str(path))
-    return to_float_rgb(img)
+    return to_float_rgb(read_pixels(str(path)))
 
 
 class ImageFolder(ImageDataset):
