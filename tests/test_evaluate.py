@@ -189,6 +189,18 @@ def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
     _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
 
 
+def test_an_image_smaller_than_the_stride_is_named(bins_checkpoints, tmp_path, capsys):
+    """A fully convolutional model sees whole images cropped to a multiple of its stride; at a
+    --size below it the command ends naming the first image too small and the option."""
+    small = tmp_path / "small"
+    write_png(small / "a.png", _colour_image(40, 48, 0))
+    write_png(small / "b.png", _colour_image(30, 48, 1))
+    ckpt = str(bins_checkpoints[0.38])
+    _fails(["--checkpoint", ckpt, "--data", str(small), "--size", "3"], capsys, "a.png: ")
+    assert main(["--checkpoint", ckpt, "--data", str(small), "--size", "3"]) == 2
+    assert "use a larger --size" in capsys.readouterr().err
+
+
 def test_bench_models_quick_smoke():
     bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_models.py"
     argv = [sys.executable, str(bench), "--quick", "--no-torch", "--models", "cnn_regression"]

@@ -224,7 +224,7 @@ def predict_images(
 
     from . import backend  # noqa: PLC0415
     from .color import empirical_prior  # noqa: PLC0415
-    from .models import set_temperature, takes_temperature  # noqa: PLC0415
+    from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
 
     backend.set_device(device)
@@ -239,7 +239,11 @@ def predict_images(
         set_temperature(module, config, temperature)
     mode = input_mode(module, model)
     names, labs, _ = load_images(data, size)
-    labs = [prepare_lab(lab, mode) for lab in labs]
+    try:
+        labs = [prepare_lab(lab, mode) for lab in labs]
+    except InputError as exc:  # name the image that is too small
+        small = next(n for n, lab in zip(names, labs) if min(lab.shape[:2]) < mode[1])
+        raise EvaluationError(f"{small}: {exc}; use a larger --size") from None
     min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
     for nm, lab in zip(names, labs):
         if min(lab.shape[:2]) < min_side:
