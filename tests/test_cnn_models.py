@@ -292,6 +292,26 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     assert read_image(png).shape == read_image("skimage:chelsea").shape
 
 
+def test_training_on_a_folder_reports_skipped_files_in_one_line(tmp_path, capsys):
+    """Files a --data folder cannot use are skipped and named in one warning line, in the
+    command's own voice (no source file and line of the library)."""
+    from tinycolor.imageio import read_image, write_png
+    from tinycolor.train import main
+
+    photos = tmp_path / "photos"
+    for k, name in enumerate(("coffee", "chelsea", "astronaut")):
+        write_png(photos / f"{name}.png", read_image(f"skimage:{name}")[:64, 40 * k : 40 * k + 96])
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    argv = ["cnn_regression", "--epochs", "1", "--size", "16", "--image-size", "24"]
+    argv += ["--crops", "1", *CLI_TINY["cnn_regression"], "--data", str(photos)]
+    assert main([*argv, "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert len(warning) == 1, err
+    assert warning[0].startswith("python -m tinycolor.train: warning: ")
+    assert "broken.jpg" in warning[0] and ".py:" not in err
+
+
 @pytest.mark.parametrize("name", ["cnn_regression", "cnn_fusion"])
 def test_zoom_reaches_the_training_crops(name):
     """--zoom LO HI (lab_common's and the labelled models' data option) is stored in the config

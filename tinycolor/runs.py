@@ -14,16 +14,20 @@ told the architecture.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
+import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 __all__ = [
+    "command_warnings",
     "CHECKPOINT_FORMAT",
     "LoadError",
     "checkpoint_meta",
@@ -44,6 +48,19 @@ class LoadError(ValueError):
 
 
 # --------------------------------------------------------------------------- run folder
+
+
+@contextlib.contextmanager
+def command_warnings(prog: str):
+    """Within it, a warning prints as one line, ``<prog>: warning: <message>``, as the
+    commands print their errors, rather than with the file and source line that raised it."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {message}", file=sys.stderr if file is None else file)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def make_run_dir(model_name: str, out=None, root="runs") -> Path:

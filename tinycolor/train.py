@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
     from .backend import DeviceError  # noqa: PLC0415
     from .imageio import ImageReadError  # noqa: PLC0415
-    from .runs import LoadError  # noqa: PLC0415
+    from .runs import LoadError, command_warnings  # noqa: PLC0415
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -487,8 +487,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, rest = argv[0], argv[1:]
     try:
-        _, config, runtime = parse_config(name, rest)
-        run(name, config, **runtime)
+        with command_warnings(PROG):
+            _, config, runtime = parse_config(name, rest)
+            run(name, config, **runtime)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
         return int(exc.code or 0)
     except (
