@@ -57,6 +57,19 @@ def _seeded():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_in_a_temporary_folder(tmp_path_factory):
+    """The prepared-Lab cache of the dataset folders the tests train on goes to a temporary
+    folder, not the user's ~/.cache/tinycolor (tests that check the cache set their own)."""
+    old = os.environ.get("TINYCOLOR_CACHE")
+    os.environ["TINYCOLOR_CACHE"] = str(tmp_path_factory.mktemp("tinycolor-cache"))
+    yield
+    if old is None:
+        os.environ.pop("TINYCOLOR_CACHE", None)
+    else:
+        os.environ["TINYCOLOR_CACHE"] = old
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: the case runs on CuPy and skips without a GPU")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
