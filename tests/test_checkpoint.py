@@ -201,3 +201,21 @@ def test_device_round_trip(tmp_path, device):
     for p, q in zip(model.parameters(), other.parameters()):
         assert q.device == device
         np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_write_json_is_atomic_strict_and_leaves_nothing_behind(tmp_path):
+    """runs.write_json, of the metrics and evaluation files: NumPy values as JSON, NaN as null;
+    a folder or a value JSON cannot hold is refused, the old file kept, no temporary left."""
+    from tinycolor.runs import write_json
+
+    path = write_json(tmp_path / "m.json", {"psnr": np.float32(20.5), "shape": np.array([2, 3])})
+    assert json.loads(path.read_text()) == {"psnr": 20.5, "shape": [2, 3]}
+    assert json.loads(write_json(tmp_path / "n.json", {"auc": float("nan")}).read_text()) == {
+        "auc": None
+    }
+    with pytest.raises(TypeError):
+        write_json(path, {"psnr": object()})
+    assert json.loads(path.read_text())["psnr"] == 20.5
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        write_json(tmp_path, {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "n.json"]

@@ -328,6 +328,14 @@ def test_zoom_reaches_the_training_crops(name):
     assert tuple(config["zoom"]) == tuple(module.DEFAULTS["zoom"])
 
 
+def test_zoom_out_of_order_is_a_usage_error(capsys):
+    from tinycolor.train import main
+
+    assert main(["cnn_regression", "--zoom", "2", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("error: argument --zoom: expected LO <= HI, got 2 1")
+
+
 def test_lab_round_trip_sanity():
     """lab_common relies on lab_to_rgb(rgb_to_lab(x)) being x (NCHW, channel_axis=1)."""
     rgb = np.random.default_rng(3).random((2, 3, 5, 5)).astype(np.float32)

@@ -175,6 +175,11 @@ def test_bad_inputs_exit_2_with_one_line(trained, tmp_path, capsys):
     _fails(["--checkpoint", str(ckpt), "--data", str(tmp_path / "empty")], capsys, "empty")
     (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
     _fails(["--checkpoint", str(tmp_path / "junk.npz"), "--data", str(data)], capsys, "junk.npz")
+    # where the results go, checked before the evaluation runs
+    ok = ["--checkpoint", str(ckpt), "--data", str(data)]
+    _fails([*ok, "--json", str(tmp_path)], capsys, "--json")
+    _fails([*ok, "--out", str(tmp_path / "junk.npz")], capsys, "expected a folder")
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):

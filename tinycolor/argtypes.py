@@ -77,3 +77,14 @@ def decay(text: str) -> float:
     if not 0 <= x < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {x:g}")
     return x
+
+
+class OrderedPair(argparse.Action):
+    """``action=`` for an option of two numbers LO HI (``nargs=2``): refuses LO > HI with a
+    usage error and stores the pair as a tuple."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        lo, hi = values
+        if lo > hi:
+            parser.error(f"argument {option_string}: expected LO <= HI, got {lo:g} {hi:g}")
+        setattr(namespace, self.dest, (lo, hi))

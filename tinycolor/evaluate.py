@@ -447,6 +447,15 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    # before the slow part: where the results go must be usable
+    wrong = None
+    if args.json is not None and Path(args.json).is_dir():
+        wrong = f"--json {args.json}: is a folder; expected a file name"
+    elif args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        wrong = f"--out {args.out}: is a file; expected a folder"
+    if wrong:
+        print(f"{PROG}: error: {wrong}", file=sys.stderr)
+        return 2
     try:
         result = evaluate_checkpoint(
             args.checkpoint,

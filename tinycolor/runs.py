@@ -104,9 +104,15 @@ def to_jsonable(obj):
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented JSON (strict: no NaN), atomically."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder; expected a file name for the JSON")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
 
 

@@ -135,6 +135,7 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         "--zoom",
         nargs=2,
         type=argtypes.positive_float,
+        action=argtypes.OrderedPair,
         metavar=("LO", "HI"),
         default=defaults.get("zoom", (1.0, 1.0)),
         help="each training crop covers z times its side of the image, resized to --size, z "
