@@ -268,16 +268,20 @@ def predict_images(
     )
 
 
-def score_predictions(names, labs, preds, prior, mean_ab=None) -> dict:
+def score_predictions(names, labs, preds, prior, mean_ab=None, quiet: bool = True) -> dict:
     """The scores of predicted ab ``preds`` ((2, H, W) each) of the Lab images ``labs``, and
     those of the gray and (when ``mean_ab`` is given) mean-ab baselines on the same pixels:
-    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``."""
+    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``; with
+    ``quiet`` False, a progress bar."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
     from .metrics import colorfulness  # noqa: PLC0415
     from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
 
     rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
     truth_cf = []
-    for nm, lab, pred in zip(names, labs, preds):
+    bar = dict(desc="scoring", total=len(labs), unit="image", disable=quiet, file=sys.stderr)
+    for nm, lab, pred in tqdm(zip(names, labs, preds), dynamic_ncols=True, **bar):
         L = lab[None, None, :, :, 0].astype(np.float32)
         ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
         ab_pred = np.asarray(pred, dtype=np.float32)[None]
@@ -322,7 +326,7 @@ def evaluate_checkpoint(
     annealed-mean T instead of its own (``models.set_temperature``)."""
     p = predict_images(checkpoint, data, size, device, quiet, temperature)
     mean_ab = p.config.get("mean_ab")
-    scores = score_predictions(p.names, p.labs, p.preds, p.prior, mean_ab)
+    scores = score_predictions(p.names, p.labs, p.preds, p.prior, mean_ab, quiet)
     per_image = scores.pop("per_image")
     result = {
         **scores,
