@@ -30,18 +30,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweeps import (  # noqa: E402
-    ROOT,
-    Setting,
-    argument_parser,
-    held_out_folder,
-    model_runs_of,
-    report,
-)
+import sweeps  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(sweeps.ROOT))
 MODELS = ("cnn_regression", "cnn_fusion", "cnn_koala")
-SCALE = Setting("s", "Scales", "s: colour = mean ab + s (network's ab - mean ab)", 1.0)
+SCALE = sweeps.Setting("s", "Scales", "s: colour = mean ab + s (network's ab - mean ab)", 1.0)
 SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
 
 
@@ -66,24 +59,24 @@ def sweep(runs: list[dict], scales, size: int = 256) -> None:
 
     t0 = time.time()
     for run in tqdm(runs, desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True):
-        checkpoint = run["dir"] / "model.npz"
+        checkpoint, held_out = run["dir"] / "model.npz", str(sweeps.held_out_folder(run["dir"]))
         run["scores"] = {
             "test": scaled_scores(checkpoint, run["test"], scales, size),
-            "held-out": scaled_scores(checkpoint, str(held_out_folder(run["dir"])), scales, size),
+            "held-out": scaled_scores(checkpoint, held_out, scales, size),
         }
     print(f"{len(runs)} runs in {time.time() - t0:.0f} s", file=sys.stderr)
 
 
 def main(argv=None) -> int:
-    p = argument_parser(__doc__, MODELS, "--scales", SCALES)
+    p = sweeps.argument_parser(__doc__, MODELS, "--scales", SCALES)
     args = p.parse_args(argv)
     results = Path(args.results)
     scales = sorted(set(args.scales))
-    model_runs = model_runs_of(results, args.models, args.seeds)
+    model_runs = sweeps.model_runs_of(results, args.models, args.seeds)
     if model_runs is None:
         return 2
     sweep([r for runs in model_runs.values() for r in runs], scales, args.size)
-    report(model_runs, scales, SCALE, results / "shrink.png")
+    sweeps.report(model_runs, scales, SCALE, results / "shrink.png")
     return 0
 
 

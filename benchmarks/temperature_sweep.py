@@ -33,17 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweeps import (  # noqa: E402
-    ROOT,
-    Setting,
-    argument_parser,
-    held_out_folder,
-    model_runs_of,
-    report,
-)
+import sweeps  # noqa: E402
 
 MODELS = ("cnn_classification", "cnn_resnet")
-TEMPERATURE = Setting("T", "Temperatures", "annealed-mean temperature T (0.38: the default)", 0.38)
+TEMPERATURE = sweeps.Setting(
+    "T", "Temperatures", "annealed-mean temperature T (0.38: the default)", 0.38
+)
 TEMPERATURES = (0.1, 0.2, 0.38, 0.5, 0.7, 1.0)
 
 
@@ -56,7 +51,7 @@ def evaluate(job: dict) -> dict:
         cmd += ["--temperature", str(job["t"]), "--json", str(out)]
         cmd += ["--out", str(out.with_suffix("")), "--samples", "1"]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(cmd, cwd=sweeps.ROOT, env=env, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr}")
     return json.loads(out.read_text())
@@ -67,7 +62,7 @@ def sweep(runs: list[dict], temperatures, jobs: int, size: int = 256) -> None:
     numbers for every run and T."""
     todo = []
     for run in runs:
-        held = str(held_out_folder(run["dir"]))
+        held = str(sweeps.held_out_folder(run["dir"]))
         run["scores"] = {"test": {}, "held-out": {}}
         for t in temperatures:
             for where, data in (("test", run["test"]), ("held-out", held)):
@@ -87,18 +82,18 @@ def sweep(runs: list[dict], temperatures, jobs: int, size: int = 256) -> None:
 
 
 def main(argv=None) -> int:
-    p = argument_parser(__doc__, MODELS, "--temperatures", TEMPERATURES)
+    p = sweeps.argument_parser(__doc__, MODELS, "--temperatures", TEMPERATURES)
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args(argv)
     results = Path(args.results)
     temperatures = sorted(set(args.temperatures))
     if min(temperatures) < 0:
         p.error("--temperatures must be >= 0")
-    model_runs = model_runs_of(results, args.models, args.seeds)
+    model_runs = sweeps.model_runs_of(results, args.models, args.seeds)
     if model_runs is None:
         return 2
     sweep([r for runs in model_runs.values() for r in runs], temperatures, args.jobs, args.size)
-    report(model_runs, temperatures, TEMPERATURE, results / "temperature.png")
+    sweeps.report(model_runs, temperatures, TEMPERATURE, results / "temperature.png")
     return 0
 
 
