@@ -47,10 +47,12 @@ def scaled_scores(checkpoint: Path, data, scales, size: int) -> dict:
     if mean_ab is None:
         raise SystemExit(f"{checkpoint}: stores no mean_ab, so its colour cannot be scaled")
     m = np.asarray(mean_ab, np.float32).reshape(2, 1, 1)
-    scaled = {s: [m + s * (ab - m) for ab in p.preds] for s in scales}
-    return {
-        s: score_predictions(p.names, p.labs, abs_, p.prior, mean_ab) for s, abs_ in scaled.items()
-    }
+    scores = {}
+    for s in scales:  # the baselines scored with the first s, and shared by the others
+        scaled = [m + s * (ab - m) for ab in p.preds]
+        one = score_predictions(p.names, p.labs, scaled, p.prior, mean_ab, baselines=not scores)
+        scores[s] = {**next(iter(scores.values()), {}), **one}
+    return scores
 
 
 def sweep(runs: list[dict], scales, size: int = 256) -> None:

@@ -268,11 +268,14 @@ def predict_images(
     )
 
 
-def score_predictions(names, labs, preds, prior, mean_ab=None, quiet: bool = True) -> dict:
+def score_predictions(
+    names, labs, preds, prior, mean_ab=None, quiet: bool = True, baselines: bool = True
+) -> dict:
     """The scores of predicted ab ``preds`` ((2, H, W) each) of the Lab images ``labs``, and
     those of the gray and (when ``mean_ab`` is given) mean-ab baselines on the same pixels:
-    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``; with
-    ``quiet`` False, a progress bar."""
+    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``;
+    without ``baselines``, only ``{"model", "images", "per_image"}`` (to score other
+    predictions of images whose baselines are known). With ``quiet`` False, a progress bar."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from .metrics import colorfulness  # noqa: PLC0415
@@ -286,6 +289,8 @@ def score_predictions(names, labs, preds, prior, mean_ab=None, quiet: bool = Tru
         ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
         ab_pred = np.asarray(pred, dtype=np.float32)[None]
         rows["model"].append({"name": nm, **image_scores(L, ab_pred, ab_true, prior)})
+        if not baselines:
+            continue
         rows["gray"].append(image_scores(L, np.zeros_like(ab_true), ab_true, prior))
         if mean_ab is not None:
             const = np.broadcast_to(
@@ -293,11 +298,13 @@ def score_predictions(names, labs, preds, prior, mean_ab=None, quiet: bool = Tru
             )
             rows["mean_ab"].append(image_scores(L, np.ascontiguousarray(const), ab_true, prior))
         truth_cf.append(float(np.mean(colorfulness(_lab_to_rgb_batch(L, ab_true)))))
+    scores = {"model": aggregate(rows["model"])}
+    if baselines:
+        scores["gray"] = aggregate(rows["gray"])
+        scores["mean_ab"] = aggregate(rows["mean_ab"]) if mean_ab is not None else None
+        scores["truth"] = {"colorfulness": float(np.mean(truth_cf))}
     return {
-        "model": aggregate(rows["model"]),
-        "gray": aggregate(rows["gray"]),
-        "mean_ab": aggregate(rows["mean_ab"]) if mean_ab is not None else None,
-        "truth": {"colorfulness": float(np.mean(truth_cf))},
+        **scores,
         "images": len(labs),
         "per_image": [
             {
