@@ -235,6 +235,31 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     assert read_image(png).shape == read_image("skimage:chelsea").shape
 
 
+def test_the_end_of_a_run_suggests_what_to_do_with_its_checkpoint(tmp_path, capsys):
+    """A colorizer's run suggests colouring an image; the classifier's, which colours
+    nothing, suggests the colorizers built on it."""
+    from tinycolor.train import main
+
+    for name in ("classifier", "cnn_fusion"):
+        argv = [name, "--epochs", "1", "--n-synthetic", "6", *CLI_TINY[name]]
+        assert main([*argv, "--out", str(tmp_path / name)]) == 0
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        checkpoint = str(tmp_path / name / "model.npz")
+        if name == "classifier":
+            assert f"train cnn_koala --classifier {checkpoint}" in last
+        else:
+            assert f"tinycolor.colorize --checkpoint {checkpoint} IMAGE" in last
+
+
+def test_too_few_synthetic_scenes_names_the_option(capsys):
+    from tinycolor.train import main
+
+    assert main(["cnn_fusion", "--n-synthetic", "1", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("python -m tinycolor.train: error: --n-synthetic 1: too few scenes")
+    assert len(err.splitlines()) == 1
+
+
 # --------------------------------------------------------------------------- labelled data
 
 

@@ -423,10 +423,13 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
         print(f"run folder: {run_dir}")
         for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
             print(f"  {run_dir / f}")
-        print(
-            f"colorize an image: python -m tinycolor.colorize --checkpoint "
-            f"{run_dir / 'model.npz'} IMAGE"
-        )
+        checkpoint = run_dir / "model.npz"
+        next_step = getattr(module, "next_step", None)
+        if next_step is not None:
+            print(next_step(checkpoint))
+        else:
+            colorize = f"python -m tinycolor.colorize --checkpoint {checkpoint} IMAGE"
+            print(f"colorize an image: {colorize}")
     return run_dir, metrics
 
 

@@ -47,6 +47,9 @@ Optional:
     what a colorization of ``rgb`` should be compared with (default: ``rgb`` itself).
 ``image_metrics(pred, rgb, config) -> dict``
     the model's metrics for one colorized image against its colour original.
+``next_step(checkpoint) -> str``
+    the command the end of a training run suggests for its checkpoint (default: colour an
+    image with it, ``python -m tinycolor.colorize``).
 ``decodes_bins(config) -> bool``
     whether the model's ab is the annealed mean of a distribution over the ab bins, with
     ``config["temperature"]`` as its T (which ``evaluate`` and ``colorize`` can then set

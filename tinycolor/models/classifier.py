@@ -221,6 +221,8 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
         labels = None if ds.labels is None else np.asarray(ds.labels, dtype=np.int64)
         class_names = [str(c) for c in (ds.class_names or [])]
     n = len(ds)
+    if synthetic and n < 2:
+        raise InputError(f"--n-synthetic {n}: too few scenes; at least 2 (one to hold out)")
     if labels is None or n < 2:
         raise InputError(
             f"--data {data}: found {n} labelled image(s); put the images of each class in their "
@@ -632,5 +634,13 @@ def colorize(model, rgb, config, device: str = "cpu"):
     raise InputError(
         "classifier is not a colorizer: it predicts an image's class "
         f"({', '.join(config.get('class_names') or ['...'])}); use its checkpoint with "
-        "`--classifier` of cnn_koala, or colour with a colorizer's checkpoint"
+        "`--classifier` of cnn_koala or cnn_resnet, or colour with a colorizer's checkpoint"
+    )
+
+
+def next_step(checkpoint) -> str:
+    """What the end of a run suggests: a classifier is used by the colorizers built on it."""
+    return (
+        "use its features in a colorizer: python -m tinycolor.train cnn_koala --classifier "
+        f"{checkpoint} (or cnn_resnet)"
     )
