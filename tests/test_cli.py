@@ -131,6 +131,17 @@ def test_train_on_one_image_test_on_another(crop, tmp_path):
     assert m["test_pixels"] == 24 * 30
 
 
+def test_training_on_a_gray_image_warns(crop, tmp_path, capsys):
+    """A gray image has no colour to learn: the run goes on, with a one-line warning."""
+    gray = read_image(crop, dtype="uint8")[..., 1]
+    path = str(write_png(tmp_path / "gray.png", gray))
+    assert _train(tmp_path / "run", path) == 0
+    err = capsys.readouterr().err
+    assert f"python -m tinycolor.train: warning: the left half of {path} is gray" in err
+    assert _train(tmp_path / "colour", crop) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
     from tinycolor import optim
     from tinycolor.autograd import Tensor

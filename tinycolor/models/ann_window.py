@@ -201,7 +201,7 @@ def _examples(gray: np.ndarray, labels: np.ndarray, window: int) -> tuple:
 
 def load_data(config) -> WindowData:
     """Read the image(s), make them gray, quantise the colours and cut the windows."""
-    from ..imageio import read_image  # noqa: PLC0415
+    from ..imageio import is_grayscale, read_image  # noqa: PLC0415
 
     levels, window = int(config["levels"]), int(config["window"])
     train_path, test_path = config.get("train_image"), config.get("test_image")
@@ -224,6 +224,15 @@ def load_data(config) -> WindowData:
             )
         train_rgb, test_rgb = full[:, : w // 2], full[:, w // 2 :]
         split, desc = "halves", f"{config['image']}: train on the left half, test on the right"
+    if is_grayscale(train_rgb):
+        import warnings  # noqa: PLC0415
+
+        where = train_path if train_path is not None else f"the left half of {config['image']}"
+        warnings.warn(
+            f"{where} is gray: the networks can only learn to give back gray; train on a colour "
+            "image",
+            stacklevel=2,
+        )
     train_gray, test_gray = to_gray(train_rgb), to_gray(test_rgb)
     train_labels, test_labels = rgb_levels(train_rgb, levels), rgb_levels(test_rgb, levels)
     return WindowData(
