@@ -495,6 +495,15 @@ def test_errors_name_what_was_wrong(call, message):
         call()
 
 
+@pytest.mark.parametrize("op", [conv2d, conv_transpose2d])
+def test_an_integer_input_is_refused_by_name(op):
+    """An 8-bit image fed as is: refused with what to do, as PyTorch refuses it."""
+    x = tc.Tensor(np.zeros((1, 3, 8, 8), np.uint8))
+    w = _t(3, 3, 3, 3)
+    with pytest.raises(TypeError, match=r"expected a floating-point input .* got uint8"):
+        op(x, w)
+
+
 def test_empty_batch(device):
     x = tensor(np.zeros((0, 3, 6, 6)), device)
     w = tensor(np.ones((2, 3, 3, 3)), device)

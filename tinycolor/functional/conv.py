@@ -791,6 +791,11 @@ def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups):
         raise ValueError(f"{name}: groups={groups!r} is not supported, only groups=1")
     if x.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: expected a floating-point input (float32 or float64), got {x.dtype}; "
+            "convert it first (an 8-bit image: x.astype(np.float32) / 255)"
+        )
     channels = weight.shape[channel_axis]
     if x.shape[1] != channels:
         raise ValueError(
