@@ -51,6 +51,14 @@ def test_requires_grad_on_integer_tensors_is_rejected(data):
         tc.Tensor(data).requires_grad_()
 
 
+@pytest.mark.parametrize(
+    "data", [["a", "b"], np.array([None, 1.0], dtype=object), np.array(["2026-11-30"], "M8[D]")]
+)
+def test_a_tensor_of_non_numbers_is_refused(data):
+    with pytest.raises(TypeError, match="expected numbers"):
+        tc.Tensor(data)
+
+
 def test_importing_tinycolor_does_not_import_cupy():
     code = "import sys, tinycolor, tinycolor.functional; assert 'cupy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -86,7 +86,10 @@ def test_save_errors(tmp_path):
         tc.save({"bad": [object()]}, tmp_path / "a.npz")
     with pytest.raises(TypeError, match="Module or a dict"):
         tc.save([np.zeros(1)], tmp_path / "a.npz")
-    assert os.listdir(tmp_path) == []
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder; expected a file name"):
+        tc.save({"a": np.zeros(1)}, tmp_path / "folder")
+    assert os.listdir(tmp_path) == ["folder"] and os.listdir(tmp_path / "folder") == []
 
 
 @pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])

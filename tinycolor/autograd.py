@@ -173,6 +173,11 @@ class Tensor:
             )
             if backend._check_name(target) == "cuda":
                 arr = backend.to_device(arr, "cuda")
+        if not _internal and arr.dtype.kind not in "biufc":
+            raise TypeError(
+                f"Tensor: expected numbers (bool, integer or floating point), got an array of "
+                f"{arr.dtype} (shape {arr.shape})"
+            )
         if requires_grad and not _is_float(arr.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got {arr.dtype}")
         self.data = arr

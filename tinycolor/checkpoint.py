@@ -88,6 +88,8 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         arrays[META_KEY] = np.array(text)
 
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path} is a folder; expected a file name (model.npz)")
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
