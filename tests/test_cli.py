@@ -142,6 +142,38 @@ def test_training_on_a_gray_image_warns(crop, tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("keep", ["last", "best"])
+def test_ctrl_c_ends_training_early_and_keeps_the_run(crop, tmp_path, monkeypatch, capsys, keep):
+    """Ctrl-C in the third of five epochs: the finished epochs are kept, scored and saved,
+    the run is marked interrupted, and the command exits 130."""
+    steps = {"n": 0}
+    real_step = train.default_train_step
+    per_epoch = None
+
+    def step(module, model, optimizers, batch, config):
+        steps["n"] += 1
+        if steps["n"] == 2 * per_epoch + 1:
+            raise KeyboardInterrupt
+        return real_step(module, model, optimizers, batch, config)
+
+    module = ann_window
+    config = train.resolve_config(module, {"image": crop, "batch_size": 256})
+    data = module.load_data(config)
+    per_epoch = train.num_batches(data.train, 256)
+    monkeypatch.setattr(train, "default_train_step", step)
+    out = tmp_path / keep
+    argv = ["--epochs", "5", "--batch-size", "256", "--keep", keep, "--ema", "0.9"]
+    assert _train(out, crop, *argv) == 130
+    assert "interrupted after 2 of 5 epochs" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["interrupted"] is True and metrics["epochs"] == 2
+    assert len(metrics["history"]["train"]) == len(metrics["history"]["test"]) == 2
+    test = metrics["history"]["test"]
+    assert metrics["kept_epoch"] == (1 + int(np.argmin(test)) if keep == "best" else 2)
+    _, _, _, meta = runs.load_model(out / "model.npz")
+    assert meta["model"] == "ann_window" and (out / "loss.png").stat().st_size > 0
+
+
 def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):
     from tinycolor import optim
     from tinycolor.autograd import Tensor

@@ -274,7 +274,12 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     statistics) of the epoch whose held-out loss was lowest. With ``config['ema']`` > 0 those
     weights are the moving average (``optim.ExponentialMovingAverage``) at each epoch's end,
     which is also what the held-out loss is computed with and what a ``--keep last`` run ends
-    with."""
+    with.
+
+    Ctrl-C (KeyboardInterrupt) ends the training early rather than losing it: the history
+    keeps the finished epochs and says ``"interrupted": True``, and the model ends with the
+    best kept epoch's weights (``--keep best``), the moving average (``--ema``), or else its
+    weights when the key was pressed."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     if hasattr(module, "make_optimizers"):
@@ -300,59 +305,69 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
 
         ema = ExponentialMovingAverage(model, float(config["ema"]))
     history: dict[str, list] = {"train": [], "test": []}
-    for epoch in range(1, epochs + 1):
-        model.train()
-        sums: dict[str, float] = {}
-        seen = 0
-        bar = tqdm(
-            total=num_batches(data.train, bs),
-            desc=f"epoch {epoch}/{epochs}",
-            unit="batch",
-            disable=quiet,
-            file=sys.stderr,
-            dynamic_ncols=True,
-            mininterval=0.25,
-        )
-        for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
-            batch = to_tensors(arrays, device)
-            if custom_step is not None:
-                out = custom_step(model, optimizers, batch, config)
-            else:
-                out = default_train_step(module, model, optimizers, batch, config)
-            n = len(arrays[0])
-            if not math.isfinite(out["loss"]):
-                bar.close()
-                raise TrainingDiverged(
-                    f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
-                    f"try a smaller --lr than {config['lr']:g}"
-                )
-            if ema is not None:
-                ema.update()
-            for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + float(v) * n
-            seen += n
-            bar.update(1)
-            if i % 16 == 0:
-                bar.set_postfix_str(f"loss {sums['loss'] / seen:.4f}", refresh=False)
-        epoch_means = {k: v / max(seen, 1) for k, v in sums.items()}
-        history["train"].append(epoch_means.pop("loss"))
-        for k, v in epoch_means.items():
-            history.setdefault(k, []).append(v)
-        training_state = None
-        if ema is not None:  # the averaged weights are the ones held out, kept and saved
-            training_state = model.state_dict()
+    bar = None
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            sums: dict[str, float] = {}
+            seen = 0
+            bar = tqdm(
+                total=num_batches(data.train, bs),
+                desc=f"epoch {epoch}/{epochs}",
+                unit="batch",
+                disable=quiet,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                mininterval=0.25,
+            )
+            for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
+                batch = to_tensors(arrays, device)
+                if custom_step is not None:
+                    out = custom_step(model, optimizers, batch, config)
+                else:
+                    out = default_train_step(module, model, optimizers, batch, config)
+                n = len(arrays[0])
+                if not math.isfinite(out["loss"]):
+                    bar.close()
+                    raise TrainingDiverged(
+                        f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
+                        f"try a smaller --lr than {config['lr']:g}"
+                    )
+                if ema is not None:
+                    ema.update()
+                for k, v in out.items():
+                    sums[k] = sums.get(k, 0.0) + float(v) * n
+                seen += n
+                bar.update(1)
+                if i % 16 == 0:
+                    bar.set_postfix_str(f"loss {sums['loss'] / seen:.4f}", refresh=False)
+            epoch_means = {k: v / max(seen, 1) for k, v in sums.items()}
+            history["train"].append(epoch_means.pop("loss"))
+            for k, v in epoch_means.items():
+                history.setdefault(k, []).append(v)
+            training_state = None
+            if ema is not None:  # the averaged weights are the ones held out, kept and saved
+                training_state = model.state_dict()
+                model.load_state_dict(ema.state_dict())
+            t_loss = test_loss(module, model, data.test, config, device)
+            history["test"].append(t_loss)
+            tail = f", test {t_loss:.4f}" if t_loss is not None else ""
+            bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
+            bar.close()
+            for sched in schedulers:
+                sched.step()
+            if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
+                best = (t_loss, epoch, model.state_dict())
+            if training_state is not None and epoch < epochs:
+                model.load_state_dict(training_state)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        done = len(history["test"])  # the epochs whose held-out loss was measured
+        history = {k: v[:done] for k, v in history.items()}
+        history["interrupted"] = True
+        if best is None and ema is not None:
             model.load_state_dict(ema.state_dict())
-        t_loss = test_loss(module, model, data.test, config, device)
-        history["test"].append(t_loss)
-        tail = f", test {t_loss:.4f}" if t_loss is not None else ""
-        bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
-        bar.close()
-        for sched in schedulers:
-            sched.step()
-        if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
-            best = (t_loss, epoch, model.state_dict())
-        if training_state is not None and epoch < epochs:
-            model.load_state_dict(training_state)
     if best is not None:
         model.load_state_dict(best[2])
         history["kept_epoch"] = best[1]
@@ -383,6 +398,13 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     t0 = time.perf_counter()
     history = fit(module, model, data, config, device, quiet)
     train_time = time.perf_counter() - t0
+    interrupted = bool(history.pop("interrupted", False))
+    if interrupted:
+        print(
+            f"\n{PROG}: interrupted after {len(history['train'])} of {config['epochs']} epochs; "
+            f"scoring and saving the model as it is into {run_dir} (Ctrl-C again to abandon it)",
+            file=sys.stderr,
+        )
     metrics = module.evaluate(model, data, config, device=device)
     header, rows = summary_rows(metrics)
     save(model, run_dir / "model.npz", meta=checkpoint_meta(name, config, _headline(metrics)))
@@ -402,6 +424,7 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
         seed=config["seed"],
         device=device,
         epochs=len(history["train"]),
+        interrupted=interrupted,
         kept_epoch=history.get("kept_epoch", len(history["train"])),
         final_train_loss=history["train"][-1] if history["train"] else None,
         final_test_loss=history["test"][-1] if history["test"] else None,
@@ -492,7 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with command_warnings(PROG):
             _, config, runtime = parse_config(name, rest)
-            run(name, config, **runtime)
+            _, metrics = run(name, config, **runtime)
+        if metrics.get("interrupted"):
+            return 130  # the run folder is complete, but not with the epochs asked for
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
         return int(exc.code or 0)
     except (
