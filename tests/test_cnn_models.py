@@ -328,6 +328,31 @@ def test_zoom_reaches_the_training_crops(name):
     assert tuple(config["zoom"]) == tuple(module.DEFAULTS["zoom"])
 
 
+def test_a_diverging_run_is_stopped_and_leaves_no_empty_folder(tmp_path, capsys):
+    """A learning rate far too large: the run stops at the first non-finite loss (of a step,
+    or held out after an epoch) with one error line naming --lr and no NumPy warnings; the
+    run folder it made is removed, a folder the user made is kept."""
+    from tinycolor.train import main
+
+    argv = ["cnn_regression", "--epochs", "3", "--size", "16", "--image-size", "24"]
+    argv += [*CLI_TINY["cnn_regression"], "--lr", "1e9", "--quiet"]
+    cases = {  # two crops: one step an epoch, caught held out; eight in steps of 2: in a step
+        "held-out": (["--crops", "2"], "the held-out loss became nan after epoch 1"),
+        "step": (["--crops", "8", "--batch-size", "2"], "the loss became nan at epoch 1, step"),
+    }
+    for name, (extra, message) in cases.items():
+        out = tmp_path / name
+        assert main([*argv, *extra, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert message in err and "try a smaller --lr than 1e+09" in err
+        assert not out.exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert main([*argv, "--crops", "2", "--out", str(mine)]) == 2
+    assert mine.is_dir() and not any(mine.iterdir())
+
+
 def test_zoom_out_of_order_is_a_usage_error(capsys):
     from tinycolor.train import main
 

@@ -28,6 +28,7 @@ import numpy as np
 
 __all__ = [
     "command_warnings",
+    "removed_if_left_empty",
     "CHECKPOINT_FORMAT",
     "LoadError",
     "checkpoint_meta",
@@ -82,6 +83,18 @@ def make_run_dir(model_name: str, out=None, root="runs") -> Path:
         except FileExistsError:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
+
+
+@contextlib.contextmanager
+def removed_if_left_empty(path: Path, created: bool = True):
+    """Within it, a failure (an error, Ctrl-C) removes the folder ``path`` if this run
+    ``created`` it and nothing was written into it yet; it never removes a user's files."""
+    try:
+        yield path
+    except BaseException:
+        if created and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+        raise
 
 
 def to_jsonable(obj):

@@ -322,10 +322,12 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             )
             for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
                 batch = to_tensors(arrays, device)
-                if custom_step is not None:
-                    out = custom_step(model, optimizers, batch, config)
-                else:
-                    out = default_train_step(module, model, optimizers, batch, config)
+                # NumPy's overflow/NaN warnings say less than the divergence check below does
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    if custom_step is not None:
+                        out = custom_step(model, optimizers, batch, config)
+                    else:
+                        out = default_train_step(module, model, optimizers, batch, config)
                 n = len(arrays[0])
                 if not math.isfinite(out["loss"]):
                     bar.close()
@@ -349,7 +351,14 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             if ema is not None:  # the averaged weights are the ones held out, kept and saved
                 training_state = model.state_dict()
                 model.load_state_dict(ema.state_dict())
-            t_loss = test_loss(module, model, data.test, config, device)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                t_loss = test_loss(module, model, data.test, config, device)
+            if t_loss is not None and not math.isfinite(t_loss):
+                bar.close()
+                raise TrainingDiverged(
+                    f"the held-out loss became {t_loss} after epoch {epoch}; "
+                    f"try a smaller --lr than {config['lr']:g}"
+                )
             history["test"].append(t_loss)
             tail = f", test {t_loss:.4f}" if t_loss is not None else ""
             bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
@@ -384,7 +393,14 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     """
     from . import backend, viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
-    from .runs import checkpoint_meta, format_table, make_run_dir, summary_rows, write_json  # noqa: PLC0415
+    from .runs import (  # noqa: PLC0415
+        checkpoint_meta,
+        format_table,
+        make_run_dir,
+        removed_if_left_empty,
+        summary_rows,
+        write_json,
+    )
 
     start = time.perf_counter()
     module = models.get(name)
@@ -394,65 +410,68 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     data = module.load_data(config)
     model = module.build_model(config)
     model.to(device)
+    created = out is None or not Path(out).exists()
     run_dir = make_run_dir(name, out)
-    t0 = time.perf_counter()
-    history = fit(module, model, data, config, device, quiet)
-    train_time = time.perf_counter() - t0
-    interrupted = bool(history.pop("interrupted", False))
-    if interrupted:
-        print(
-            f"\n{PROG}: interrupted after {len(history['train'])} of {config['epochs']} epochs; "
-            f"scoring and saving the model as it is into {run_dir} (Ctrl-C again to abandon it)",
-            file=sys.stderr,
+    with removed_if_left_empty(run_dir, created):  # a failed run leaves no empty folder
+        t0 = time.perf_counter()
+        history = fit(module, model, data, config, device, quiet)
+        train_time = time.perf_counter() - t0
+        interrupted = bool(history.pop("interrupted", False))
+        if interrupted:
+            done = f"{len(history['train'])} of {config['epochs']} epochs"
+            print(
+                f"\n{PROG}: interrupted after {done}; scoring and saving the model as it is "
+                f"into {run_dir} (Ctrl-C again to abandon it)",
+                file=sys.stderr,
+            )
+        metrics = module.evaluate(model, data, config, device=device)
+        header, rows = summary_rows(metrics)
+        save(model, run_dir / "model.npz", meta=checkpoint_meta(name, config, _headline(metrics)))
+        figures = [
+            viz.loss_curves(
+                {"train": history["train"], "test": history["test"]},
+                run_dir / "loss.png",
+                title=f"{name}: loss per epoch",
+                ylabel=getattr(module, "LOSS_LABEL", "loss"),
+                kept_epoch=history.get("kept_epoch"),
+            )
+        ]
+        figures += list(module.save_figures(model, data, config, run_dir, device=device) or [])
+        metrics.update(
+            model=name,
+            config=config,
+            seed=config["seed"],
+            device=device,
+            epochs=len(history["train"]),
+            interrupted=interrupted,
+            kept_epoch=history.get("kept_epoch", len(history["train"])),
+            final_train_loss=history["train"][-1] if history["train"] else None,
+            final_test_loss=history["test"][-1] if history["test"] else None,
+            history=history,
+            parameters=int(sum(p.size for p in model.parameters())),
+            train_time_s=round(train_time, 3),
+            wall_time_s=round(time.perf_counter() - start, 3),
         )
-    metrics = module.evaluate(model, data, config, device=device)
-    header, rows = summary_rows(metrics)
-    save(model, run_dir / "model.npz", meta=checkpoint_meta(name, config, _headline(metrics)))
-    figures = [
-        viz.loss_curves(
-            {"train": history["train"], "test": history["test"]},
-            run_dir / "loss.png",
-            title=f"{name}: loss per epoch",
-            ylabel=getattr(module, "LOSS_LABEL", "loss"),
-            kept_epoch=history.get("kept_epoch"),
-        )
-    ]
-    figures += list(module.save_figures(model, data, config, run_dir, device=device) or [])
-    metrics.update(
-        model=name,
-        config=config,
-        seed=config["seed"],
-        device=device,
-        epochs=len(history["train"]),
-        interrupted=interrupted,
-        kept_epoch=history.get("kept_epoch", len(history["train"])),
-        final_train_loss=history["train"][-1] if history["train"] else None,
-        final_test_loss=history["test"][-1] if history["test"] else None,
-        history=history,
-        parameters=int(sum(p.size for p in model.parameters())),
-        train_time_s=round(train_time, 3),
-        wall_time_s=round(time.perf_counter() - start, 3),
-    )
-    if getattr(data, "test_names", None):
-        # the whole images held out (for --keep best and the test metrics), by name
-        metrics["held_out"] = [str(n) for n in data.test_names]
-    write_json(run_dir / "metrics.json", metrics)
-    if quiet:
-        print(run_dir)
-    else:
-        print()
-        print(format_table(header, rows))
-        print(f"\ntrained in {train_time:.1f} s ({metrics['wall_time_s']:.1f} s in all)")
-        print(f"run folder: {run_dir}")
-        for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
-            print(f"  {run_dir / f}")
-        checkpoint = run_dir / "model.npz"
-        next_step = getattr(module, "next_step", None)
-        if next_step is not None:
-            print(next_step(checkpoint))
+        if getattr(data, "test_names", None):
+            # the whole images held out (for --keep best and the test metrics), by name
+            metrics["held_out"] = [str(n) for n in data.test_names]
+        write_json(run_dir / "metrics.json", metrics)
+        if quiet:
+            print(run_dir)
         else:
-            colorize = f"python -m tinycolor.colorize --checkpoint {checkpoint} IMAGE"
-            print(f"colorize an image: {colorize}")
+            print()
+            print(format_table(header, rows))
+            print(f"\ntrained in {train_time:.1f} s ({metrics['wall_time_s']:.1f} s in all)")
+            print(f"run folder: {run_dir}")
+            for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
+                print(f"  {run_dir / f}")
+            checkpoint = run_dir / "model.npz"
+            next_step = getattr(module, "next_step", None)
+            if next_step is not None:
+                print(next_step(checkpoint))
+            else:
+                colorize = f"python -m tinycolor.colorize --checkpoint {checkpoint} IMAGE"
+                print(f"colorize an image: {colorize}")
     return run_dir, metrics
 
 
