@@ -253,6 +253,31 @@ def test_colorize_any_size_keeps_the_lightness(name, shape, capsys):
         assert "resized" not in err
 
 
+def test_colorize_predicts_a_big_photo_at_the_largest_scale_it_trained_at(capsys):
+    """Trained on photos of short side 16 seen at zoom 0.5 to 2, a fully convolutional model
+    sees them at most at short side 32: a 40x60 photo is predicted at 32x48, its ab resized
+    back onto its own lightness; a 30x45 one is predicted whole."""
+    from tinycolor.data import transforms
+
+    tinycolor.manual_seed(0)
+    cfg = _config("cnn_classification", image_size=16, zoom=(0.5, 2.0), mean_ab=[0.0, 0.0])
+    assert lab_common.largest_scale(cfg) == 32
+    model = cnn_classification.build_model(cfg)
+    rng = np.random.default_rng(4)
+    big = rng.random((40, 60, 3)).astype(np.float32)
+    out = cnn_classification.colorize(model, big, cfg)
+    assert "its colour was predicted at 48x32" in capsys.readouterr().err
+    L = np.asarray(rgb_to_lab(big))[..., 0]
+    small = lab_common.to_net_l(transforms.resize(L, (32, 48)))[None, None]
+    ab = lab_common.predict_batches(cnn_classification.predict_ab, model, small, cfg, "cpu")[0]
+    ab = transforms.resize(ab.transpose(1, 2, 0), (40, 60))
+    want = np.asarray(lab_to_rgb(np.concatenate([L[..., None], ab], axis=-1)))
+    np.testing.assert_array_equal(out, np.clip(np.rint(want * 255), 0, 255).astype(np.uint8))
+    cnn_classification.colorize(model, big[:30, :45], cfg)
+    assert "predicted at" not in capsys.readouterr().err
+    assert lab_common.largest_scale({"size": 16}) is None  # a checkpoint that does not say
+
+
 @pytest.mark.parametrize("name", list(MODULES))
 def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     from tinycolor.train import main

@@ -9,6 +9,12 @@ a side-by-side figure (gray input | colorization | original) is written beside i
 model's metrics on that image are printed. ``--temperature T`` decodes a model of ab bins
 (cnn_classification, cnn_resnet ``--loss ce``) with that annealed-mean T instead of its own.
 
+The fully convolutional models see the whole image, but no larger than the largest scale
+they trained at (``lab_common.largest_scale``: short side 512 for photos of 256 seen at zoom
+0.5 to 2): a bigger photo's colour is predicted at that size and resized back onto its own
+full-size lightness, which keeps a 24-megapixel photo within memory. Fixed-size models
+(cnn_regression) see the image resized to their input. Either is said on stderr.
+
 Any bad input (missing or unreadable file, not an image, an image smaller than the model's
 window, a corrupt or foreign checkpoint, a checkpoint of another model than ``--model``) ends
 with a one-line message on stderr and exit status 2.

@@ -526,6 +526,25 @@ def save_figures(
 # --------------------------------------------------------------------------- colorize
 
 
+def largest_scale(config) -> int | None:
+    """The largest short side at which a fully convolutional model saw its photos: they were
+    resized to short side ``image_size``, and a crop covering z times its side of one was
+    resized to the crop size, z in ``zoom``, so the smallest z magnified them to
+    ``image_size / z`` (512 for 256 and the default zoom 0.5 to 2). None for a checkpoint
+    that does not say (its photos' size unknown)."""
+    if config.get("image_size") is None:
+        return None
+    lo = float((config.get("zoom") or (1.0, 1.0))[0])
+    return int(round(int(config["image_size"]) / min(lo, 1.0)))
+
+
+def _short_side(hw, side: int) -> tuple[int, int]:
+    """(h, w) scaled so that the shorter is ``side``, the other rounded."""
+    h, w = hw
+    f = side / min(h, w)
+    return max(1, round(h * f)), max(1, round(w * f))
+
+
 def colorize(
     predict_ab,
     model,
@@ -541,8 +560,10 @@ def colorize(
 
     ``rgb`` float in [0, 1], (H, W, 3) (a colour image is made gray first: only its L is used)
     or (H, W). A fully convolutional model (``fixed_size`` None) sees the whole image,
-    edge-padded to a multiple of ``multiple``; a fixed-size model sees it resized to
-    ``fixed_size`` squared, and its ab is resized back (said on stderr unless ``quiet``).
+    edge-padded to a multiple of ``multiple``, at most at the largest scale it trained at
+    (``largest_scale``: a bigger photo is predicted smaller and its colour resized back); a
+    fixed-size model sees it resized to ``fixed_size`` squared, and its ab is resized back.
+    Either resizing is said on stderr unless ``quiet``.
     """
     from ..data import transforms  # noqa: PLC0415
 
@@ -567,11 +588,23 @@ def colorize(
                     file=sys.stderr,
                 )
     else:
+        cap = largest_scale(config)
+        hs, ws = (h, w) if cap is None or min(h, w) <= cap else _short_side((h, w), cap)
+        L_net = L if (hs, ws) == (h, w) else transforms.resize(L, (hs, ws))
         m = int(multiple)
-        ph, pw = -h % m, -w % m
-        L_in = np.pad(L, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L
+        ph, pw = -hs % m, -ws % m
+        L_in = np.pad(L_net, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L_net
         ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
-        ab = ab[:, :h, :w]
+        ab = ab[:, :hs, :ws]
+        if (hs, ws) != (h, w):
+            ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
+            if not quiet:
+                print(
+                    f"{name}: the {w}x{h} image is larger than the photos it trained on; its "
+                    f"colour was predicted at {ws}x{hs} (short side {cap}, the largest scale "
+                    "it saw) and resized back (the lightness is the original's)",
+                    file=sys.stderr,
+                )
     lab = np.concatenate([L[None], ab], axis=0)
     out = np.asarray(lab_to_rgb(lab, channel_axis=0)).transpose(1, 2, 0)
     return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
