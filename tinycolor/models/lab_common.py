@@ -576,35 +576,30 @@ def colorize(
     L = np.asarray(rgb_to_lab(img), dtype=np.float32)[..., 0]
     if fixed_size is not None:
         s = int(fixed_size)
-        L_in = L if (h, w) == (s, s) else transforms.resize(L, (s, s))
-        ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
-        if (h, w) != (s, s):
-            ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
-            if not quiet:
-                print(
-                    f"{name}: the network takes {s}x{s} inputs; the {w}x{h} image was resized "
-                    f"to {s}x{s} and the predicted colour resized back (the lightness is the "
-                    "original's)",
-                    file=sys.stderr,
-                )
+        net_hw, m = (s, s), 1
+        why = f"the network takes {s}x{s} inputs; the {w}x{h} image was resized to {s}x{s}"
     else:
         cap = largest_scale(config)
-        hs, ws = (h, w) if cap is None or min(h, w) <= cap else _short_side((h, w), cap)
-        L_net = L if (hs, ws) == (h, w) else transforms.resize(L, (hs, ws))
+        net_hw = (h, w) if cap is None or min(h, w) <= cap else _short_side((h, w), cap)
         m = int(multiple)
-        ph, pw = -hs % m, -ws % m
-        L_in = np.pad(L_net, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L_net
-        ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
-        ab = ab[:, :hs, :ws]
-        if (hs, ws) != (h, w):
-            ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
-            if not quiet:
-                print(
-                    f"{name}: the {w}x{h} image is larger than the photos it trained on; its "
-                    f"colour was predicted at {ws}x{hs} (short side {cap}, the largest scale "
-                    "it saw) and resized back (the lightness is the original's)",
-                    file=sys.stderr,
-                )
+        why = (
+            f"the {w}x{h} image is larger than the photos it trained on; its colour was "
+            f"predicted at {net_hw[1]}x{net_hw[0]} (short side {cap}, the largest scale it saw)"
+        )
+    hs, ws = net_hw
+    L_net = L if net_hw == (h, w) else transforms.resize(L, net_hw)
+    ph, pw = -hs % m, -ws % m  # a fully convolutional model: edge-padded to its stride
+    L_in = np.pad(L_net, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L_net
+    ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
+    ab = ab[:, :hs, :ws]
+    if net_hw != (h, w):
+        ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
+        if not quiet:
+            print(
+                f"{name}: {why}, and the predicted colour resized back (the lightness is the "
+                "original's)",
+                file=sys.stderr,
+            )
     lab = np.concatenate([L[None], ab], axis=0)
     out = np.asarray(lab_to_rgb(lab, channel_axis=0)).transpose(1, 2, 0)
     return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
