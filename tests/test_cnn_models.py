@@ -266,7 +266,7 @@ def test_colorize_predicts_a_big_photo_at_the_largest_scale_it_trained_at(capsys
     rng = np.random.default_rng(4)
     big = rng.random((40, 60, 3)).astype(np.float32)
     out = cnn_classification.colorize(model, big, cfg)
-    assert "its colour was predicted at 48x32" in capsys.readouterr().err
+    assert "it was seen at 48x32" in capsys.readouterr().err
     L = np.asarray(rgb_to_lab(big))[..., 0]
     small = lab_common.to_net_l(transforms.resize(L, (32, 48)))[None, None]
     ab = lab_common.predict_batches(cnn_classification.predict_ab, model, small, cfg, "cpu")[0]
@@ -274,7 +274,7 @@ def test_colorize_predicts_a_big_photo_at_the_largest_scale_it_trained_at(capsys
     want = np.asarray(lab_to_rgb(np.concatenate([L[..., None], ab], axis=-1)))
     np.testing.assert_array_equal(out, np.clip(np.rint(want * 255), 0, 255).astype(np.uint8))
     cnn_classification.colorize(model, big[:30, :45], cfg)
-    assert "predicted at" not in capsys.readouterr().err
+    assert "seen at" not in capsys.readouterr().err
     assert lab_common.largest_scale({"size": 16}) is None  # a checkpoint that does not say
 
 

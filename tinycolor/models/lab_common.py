@@ -583,8 +583,8 @@ def colorize(
         net_hw = (h, w) if cap is None or min(h, w) <= cap else _short_side((h, w), cap)
         m = int(multiple)
         why = (
-            f"the {w}x{h} image is larger than the photos it trained on; its colour was "
-            f"predicted at {net_hw[1]}x{net_hw[0]} (short side {cap}, the largest scale it saw)"
+            f"the {w}x{h} image is larger than the photos it trained on: it was seen at "
+            f"{net_hw[1]}x{net_hw[0]} (short side {cap}, the largest scale it trained at)"
         )
     hs, ws = net_hw
     L_net = L if net_hw == (h, w) else transforms.resize(L, net_hw)
