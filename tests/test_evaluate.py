@@ -196,6 +196,24 @@ def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
     _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
 
 
+def test_files_not_scored_are_named(trained, tmp_path, capsys):
+    """Gray and unreadable files of --data are left out of the scores, and said to be."""
+    import shutil
+
+    _, data, ckpt = trained
+    folder = tmp_path / "photos"
+    shutil.copytree(data, folder)
+    write_png(folder / "sub" / "gray.png", _colour_image(24, 24, 5)[..., 0])
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    out_json = tmp_path / "e.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(folder), "--size", str(SIZE)]
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval")]) == 0
+    result = json.loads(out_json.read_text())
+    assert result["images"] == len(SHAPES)
+    assert result["skipped"] == {"gray": ["sub/gray.png"], "unreadable": ["broken.jpg"]}
+    assert "not scored: 1 gray (sub/gray.png); 1 unreadable (broken.jpg)" in capsys.readouterr().out
+
+
 def test_an_image_smaller_than_the_stride_is_named(bins_checkpoints, tmp_path, capsys):
     """A fully convolutional model sees whole images cropped to a multiple of its stride; at a
     --size below it the command ends naming the first image too small and the option."""

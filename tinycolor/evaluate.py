@@ -30,8 +30,10 @@ vivid and accurate colour without training again; the output's ``temperature`` i
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
 ``{"model": {...}, "gray": {...}, "mean_ab": {...}, "truth": {"colorfulness"}, "images": N,
-...}``. A checkpoint that is not a colorizer's (the ``classifier``), a missing checkpoint or
-folder, or a folder without colour images ends with a one-line message and exit status 2.
+"skipped": {"gray": [...], "unreadable": [...]}, ...}``: the files of the folder that were
+not scored are named there and under the table. A checkpoint that is not a colorizer's (the
+``classifier``), a missing checkpoint or folder, or a folder without colour images ends
+with a one-line message and exit status 2.
 """
 
 from __future__ import annotations
@@ -207,6 +209,7 @@ class Predictions(NamedTuple):
     preds: list  # the model's (2, H, W) ab for each
     prior: np.ndarray  # the ab prior the rebalanced AuC weighs pixels by
     prior_source: str
+    skipped: dict  # files of the data folder not scored: {"gray": [...], "unreadable": [...]}
 
 
 def predict_images(
@@ -238,7 +241,15 @@ def predict_images(
     if temperature is not None:
         set_temperature(module, config, temperature)
     mode = input_mode(module, model)
-    names, labs, _ = load_images(data, size)
+    names, labs, ds = load_images(data, size)
+    root = getattr(ds, "root", None)
+    skipped = {
+        kind: [str(Path(f).relative_to(root)) if root else str(f) for f in files]
+        for kind, files in (
+            ("gray", getattr(ds, "gray_paths", [])),
+            ("unreadable", [f for f, _ in getattr(ds, "unreadable", [])]),
+        )
+    }
     try:
         labs = [prepare_lab(lab, mode) for lab in labs]
     except InputError as exc:  # name the image that is too small
@@ -264,7 +275,7 @@ def predict_images(
     ]
     t = float(config["temperature"]) if takes_temperature(module, config) else None
     return Predictions(
-        name, config, describe_mode(mode), t, names, labs, preds, prior, prior_source
+        name, config, describe_mode(mode), t, names, labs, preds, prior, prior_source, skipped
     )
 
 
@@ -344,6 +355,7 @@ def evaluate_checkpoint(
         "input": p.input,
         "temperature": p.temperature,
         "prior_source": p.prior_source,
+        "skipped": p.skipped,
         "mean_ab_value": mean_ab,
         "per_image": per_image,
     }
@@ -407,6 +419,13 @@ def format_result(result: dict) -> str:
         format_table(header, rows),
         f"rebalanced AuC prior: {result['prior_source']}",
     ]
+    skipped = [
+        f"{len(files)} {kind} ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''})"
+        for kind, files in (result.get("skipped") or {}).items()
+        if files
+    ]
+    if skipped:
+        lines.append(f"not scored: {'; '.join(skipped)}")
     if result.get("mean_ab") is None:
         lines.append("mean ab baseline: n/a (the checkpoint stores no mean_ab)")
     return "\n".join(lines)
