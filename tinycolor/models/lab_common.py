@@ -538,13 +538,6 @@ def largest_scale(config) -> int | None:
     return int(round(int(config["image_size"]) / min(lo, 1.0)))
 
 
-def _short_side(hw, side: int) -> tuple[int, int]:
-    """(h, w) scaled so that the shorter is ``side``, the other rounded."""
-    h, w = hw
-    f = side / min(h, w)
-    return max(1, round(h * f)), max(1, round(w * f))
-
-
 def colorize(
     predict_ab,
     model,
@@ -576,23 +569,23 @@ def colorize(
     L = np.asarray(rgb_to_lab(img), dtype=np.float32)[..., 0]
     if fixed_size is not None:
         s = int(fixed_size)
-        net_hw, m = (s, s), 1
+        L_net, m = transforms.resize(L, (s, s)), 1
         why = f"the network takes {s}x{s} inputs; the {w}x{h} image was resized to {s}x{s}"
     else:
         cap = largest_scale(config)
-        net_hw = (h, w) if cap is None or min(h, w) <= cap else _short_side((h, w), cap)
+        L_net = L if cap is None or min(h, w) <= cap else transforms.resize(L, cap)
         m = int(multiple)
         why = (
             f"the {w}x{h} image is larger than the photos it trained on: it was seen at "
-            f"{net_hw[1]}x{net_hw[0]} (short side {cap}, the largest scale it trained at)"
+            f"{L_net.shape[1]}x{L_net.shape[0]} (short side {cap}, the largest scale it "
+            "trained at)"
         )
-    hs, ws = net_hw
-    L_net = L if net_hw == (h, w) else transforms.resize(L, net_hw)
+    hs, ws = L_net.shape
     ph, pw = -hs % m, -ws % m  # a fully convolutional model: edge-padded to its stride
     L_in = np.pad(L_net, ((0, ph), (0, pw)), mode="edge") if (ph or pw) else L_net
     ab = predict_batches(predict_ab, model, to_net_l(L_in)[None, None], config, device)[0]
     ab = ab[:, :hs, :ws]
-    if net_hw != (h, w):
+    if (hs, ws) != (h, w):
         ab = transforms.resize(ab.transpose(1, 2, 0), (h, w)).transpose(2, 0, 1)
         if not quiet:
             print(
