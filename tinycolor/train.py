@@ -267,6 +267,11 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
     raise UsageError(f"unknown --schedule {schedule!r}: expected one of {', '.join(SCHEDULES)}")
 
 
+# NumPy's overflow and NaN warnings in a training step or the held-out loss: a diverging run
+# is reported by fit's check of the losses, which says more
+_QUIET_FLOATS = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
+
 def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs (0: leave it as built); returns the
     per-epoch history ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``,
@@ -322,15 +327,13 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             )
             for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
                 batch = to_tensors(arrays, device)
-                # NumPy's overflow/NaN warnings say less than the divergence check below does
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                with np.errstate(**_QUIET_FLOATS):
                     if custom_step is not None:
                         out = custom_step(model, optimizers, batch, config)
                     else:
                         out = default_train_step(module, model, optimizers, batch, config)
                 n = len(arrays[0])
                 if not math.isfinite(out["loss"]):
-                    bar.close()
                     raise TrainingDiverged(
                         f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
                         f"try a smaller --lr than {config['lr']:g}"
@@ -351,10 +354,9 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             if ema is not None:  # the averaged weights are the ones held out, kept and saved
                 training_state = model.state_dict()
                 model.load_state_dict(ema.state_dict())
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with np.errstate(**_QUIET_FLOATS):
                 t_loss = test_loss(module, model, data.test, config, device)
             if t_loss is not None and not math.isfinite(t_loss):
-                bar.close()
                 raise TrainingDiverged(
                     f"the held-out loss became {t_loss} after epoch {epoch}; "
                     f"try a smaller --lr than {config['lr']:g}"
@@ -370,13 +372,14 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
             if training_state is not None and epoch < epochs:
                 model.load_state_dict(training_state)
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
         done = len(history["test"])  # the epochs whose held-out loss was measured
         history = {k: v[:done] for k, v in history.items()}
         history["interrupted"] = True
         if best is None and ema is not None:
             model.load_state_dict(ema.state_dict())
+    finally:  # the bar of the epoch under way, when training stopped in it
+        if bar is not None:
+            bar.close()
     if best is not None:
         model.load_state_dict(best[2])
         history["kept_epoch"] = best[1]
