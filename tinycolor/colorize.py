@@ -13,8 +13,8 @@ The fully convolutional models see the whole image, but no larger than the large
 they trained at (``lab_common.largest_scale``: short side 512 for photos of 256 seen at zoom
 0.5 to 2): a bigger photo's colour is predicted at that size and resized back onto its own
 full-size lightness (a 6000x4000 photo through cnn_classification: 16 s, 2.7 GB at its
-peak, on 2 cores). Fixed-size models
-(cnn_regression) see the image resized to their input. Either is said on stderr.
+peak, on 2 cores). Fixed-size models (cnn_regression) see the image resized to their input.
+Either is said on stderr.
 
 Any bad input (missing or unreadable file, not an image, an image smaller than the model's
 window, a corrupt or foreign checkpoint, a checkpoint of another model than ``--model``) ends

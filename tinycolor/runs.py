@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "command_warnings",
-    "removed_if_left_empty",
     "CHECKPOINT_FORMAT",
     "LoadError",
     "checkpoint_meta",
+    "command_warnings",
     "format_table",
     "load_model",
     "make_run_dir",
+    "removed_if_left_empty",
     "summary_rows",
     "to_jsonable",
     "write_json",
