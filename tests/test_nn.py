@@ -539,6 +539,35 @@ def test_constructor_errors():
     assert nn.Conv2d(1, 1, 3, padding="valid")._padding == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # a flattened size computed from a map pooled down to nothing: was a ZeroDivisionError
+        (lambda: nn.Linear(0, 4), "Linear: in_features must be a positive whole number, got 0"),
+        (lambda: nn.Linear(3, -2), "Linear: out_features must be a positive whole number, got -2"),
+        (lambda: nn.Linear(3.5, 4), "Linear: in_features must be a positive whole number, got 3.5"),
+        (lambda: nn.Conv2d(0, 4, 3), "Conv2d: in_channels must be a positive whole number"),
+        (lambda: nn.Conv2d(3, 4.0, 3), "Conv2d: out_channels must be a positive whole number"),
+        (lambda: nn.ConvTranspose2d(3, 0, 2), "ConvTranspose2d: out_channels must be a positive"),
+        (lambda: nn.BatchNorm2d(0), "BatchNorm2d: num_features must be a positive whole number"),
+        (lambda: nn.BatchNorm1d(True), "BatchNorm1d: num_features must be a positive whole"),
+        # floats and bools were truncated (kernel 3.7 -> 3, True -> 1) or failed in the init
+        (lambda: nn.Conv2d(3, 4, 3.0), "Conv2d: kernel_size must be an int or a pair of ints"),
+        (lambda: nn.Conv2d(3, 4, True), "Conv2d: kernel_size must be an int or a pair of ints"),
+        (lambda: nn.Conv2d(3, 4, 3, stride=1.5), "Conv2d: stride must be an int or a pair"),
+        (
+            lambda: nn.Conv2d(3, 4, "3"),
+            r"Conv2d: kernel_size must be an int or a pair of ints, got '3'",
+        ),
+        (lambda: nn.Conv2d(3, 4, 3, padding="full"), "Conv2d: padding must be an int, a pair"),
+    ],
+)
+def test_sizes_must_be_positive_whole_numbers(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+    assert nn.Linear(np.int64(3), np.int32(2)).weight.shape == (2, 3)  # NumPy integers are fine
+
+
 # --------------------------------------------------------------------------- state dicts
 
 

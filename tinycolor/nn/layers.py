@@ -13,17 +13,18 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..autograd import Tensor
+from ..functional.conv import _pair
 from . import init
 from .module import Module, Parameter
 
 
-def _pair(v, name="value") -> tuple[int, int]:
-    if isinstance(v, int | np.integer):
-        return int(v), int(v)
-    v = tuple(int(i) for i in v)
-    if len(v) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
-    return v
+def _count(layer, name, v) -> int:
+    """A positive whole number of features or channels, or a clear error naming the layer:
+    a width of 0 (e.g. a flattened size computed from a map pooled down to nothing) or 2.5
+    is a mistake in the model, better met here than as a division by zero in the init."""
+    if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{layer}: {name} must be a positive whole number, got {v!r}")
+    return int(v)
 
 
 def _empty(*shape) -> Parameter:
@@ -49,7 +50,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _count("Linear", "in_features", in_features)
+        self.out_features = _count("Linear", "out_features", out_features)
         self.weight = _empty(self.out_features, self.in_features)
         self.register_parameter("bias", _empty(self.out_features) if bias else None)
         self.reset_parameters()
@@ -77,15 +79,16 @@ class Linear(Module):
 
 class _ConvNd(Module):
     def _settings(self, kernel_size, stride, padding, dilation):
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.dilation = _pair(dilation, "dilation")
+        label = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", label)
+        self.stride = _pair(stride, "stride", label)
+        self.dilation = _pair(dilation, "dilation", label)
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
             raise ValueError(
                 f"{type(self).__name__}: kernel_size, stride and dilation must be positive, got "
                 f"{self.kernel_size}, {self.stride}, {self.dilation}"
             )
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", label)
         self._padding = self._numeric_padding()
         if min(self._padding) < 0:
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
@@ -101,7 +104,10 @@ class _ConvNd(Module):
                     f"{type(self).__name__}: padding='same' needs stride 1, got {self.stride}"
                 )
             return tuple(d * (k - 1) // 2 for d, k in zip(self.dilation, self.kernel_size))
-        raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {self.padding!r}")
+        raise ValueError(
+            f"{type(self).__name__}: padding must be an int, a pair, 'same' or 'valid', "
+            f"got {self.padding!r}"
+        )
 
     @property
     def _label(self):
@@ -149,7 +155,8 @@ class Conv2d(_ConvNd):
         bias: bool = True,
     ):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
+        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
         self._settings(kernel_size, stride, padding, dilation)
         self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
         self.register_parameter("bias", _empty(self.out_channels) if bias else None)
@@ -191,11 +198,12 @@ class ConvTranspose2d(_ConvNd):
         dilation=1,
     ):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
+        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
         self._settings(kernel_size, stride, padding, dilation)
         if isinstance(self.padding, str):
             raise ValueError(f"{self._label}: padding must be an int or a pair, not {padding!r}")
-        self.output_padding = _pair(output_padding, "output_padding")
+        self.output_padding = _pair(output_padding, "output_padding", self._label)
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if not 0 <= op < max(s, d):
                 raise ValueError(
@@ -289,7 +297,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
     ):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.num_features = _count(type(self).__name__, "num_features", num_features)
+        self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         if self.affine:
             self.weight = _empty(self.num_features)
