@@ -318,6 +318,43 @@ def test_comparisons_give_constant_boolean_tensors(device):
         np.testing.assert_array_equal(got.numpy(), np.array(want, bool))
 
 
+def test_one_element_tensors_act_as_python_numbers(device):
+    x = tc.Tensor(np.array([[2.5]]), device=device)
+    assert float(x) == 2.5 and int(x) == 2 and bool(x) and not bool(x - 2.5)
+    assert (x > 2) and not (x > 3)  # `if loss > 0:` as in PyTorch
+    v = tc.Tensor([-1.0, 2.0], requires_grad=True, device=device)
+    y = abs(v)
+    y.sum().backward()
+    np.testing.assert_array_equal(to_numpy(y.data), [1.0, 2.0])
+    np.testing.assert_array_equal(to_numpy(v.grad), [-1.0, 1.0])
+
+
+def test_the_truth_of_a_tensor_with_many_elements_is_refused(device):
+    x = tc.Tensor([1.0, 2.0], device=device)
+    for convert in (bool, float, int):
+        with pytest.raises(ValueError, match=r"needs a single element, got shape \(2,\)"):
+            convert(x)
+    with pytest.raises(ValueError, match="single element"):
+        if x > 0:  # was True whatever the elements, as for any object
+            pass
+
+
+def test_numpy_takes_a_tensor_that_needs_no_gradient():
+    x = tc.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    a = np.asarray(x)  # was an array of one Python object
+    assert a.dtype == np.float32 and a.shape == (2, 3)
+    np.testing.assert_array_equal(np.exp(x), np.exp(x.numpy()))
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert not np.shares_memory(np.array(x, copy=True), x.data)
+
+
+def test_numpy_refuses_a_tensor_it_would_cut_from_the_graph():
+    x = tc.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="requires grad cannot become a NumPy array implicitly"):
+        np.exp(x)  # was an object array: the gradient of what followed silently never got to x
+    assert isinstance(np.ones(2) * x, tc.Tensor)  # the operators still defer to the tensor
+
+
 # --------------------------------------------------------------------------- devices
 
 
@@ -354,6 +391,15 @@ def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
 
 
 @pytest.mark.gpu
+def test_numpy_refuses_a_cuda_tensor_implicitly(device):
+    if device != "cuda":
+        pytest.skip("needs a GPU")
+    with pytest.raises(
+        TypeError, match=r"on cuda cannot become a NumPy array implicitly; use t.numpy\(\)"
+    ):
+        np.asarray(tc.Tensor([1.0, 2.0], device=device))
+
+
 def test_cuda_tensors_round_trip(device):
     if device != "cuda":
         pytest.skip("needs a GPU")

@@ -240,6 +240,47 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
+    def _one_element(self, what):
+        if self.data.size != 1:
+            raise ValueError(
+                f"{what} of a tensor needs a single element, got shape {self.shape}; reduce it "
+                f"first (.sum(), .max()) or compare its elements one by one"
+            )
+        return self.data.reshape(()).item()
+
+    def __bool__(self):
+        # as NumPy and PyTorch: `if loss > 0` is fine for one element, ambiguous for more
+        return bool(self._one_element("the truth value"))
+
+    def __float__(self):
+        return float(self._one_element("float()"))
+
+    def __int__(self):
+        return int(self._one_element("int()"))
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` (and matplotlib, which calls it): the data on the CPU, as
+        ``t.numpy()``. Refused, as in PyTorch, where NumPy would silently cut the tensor from
+        the graph (``np.exp(t)`` of a tensor that requires grad), and on the GPU, where it
+        would be a hidden copy."""
+        if self.requires_grad:
+            raise TypeError(
+                "a tensor that requires grad cannot become a NumPy array implicitly: NumPy would "
+                "drop it from the graph, so no gradient would reach it. Use the tensor's own "
+                "ops (t.exp(), tinycolor.functional), or t.numpy() for a copy of its values"
+            )
+        if self.device != "cpu":
+            raise TypeError(
+                f"a tensor on {self.device} cannot become a NumPy array implicitly; use t.numpy(), "
+                f"which copies it to the CPU"
+            )
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(
+                "np.asarray(t, dtype, copy=False): the dtype differs, a copy is needed"
+            )
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
     def detach(self) -> Tensor:
         """The same data, cut from the graph (no gradient flows through it)."""
         return Tensor(self.data, _internal=True)
@@ -368,6 +409,9 @@ class Tensor:
 
     def __neg__(self):
         return F().neg(self)
+
+    def __abs__(self):
+        return F().abs(self)
 
     def __getitem__(self, idx):
         return F().getitem(self, idx)
