@@ -105,6 +105,13 @@ def test_colour_conversions_reject_bad_input():
         C.lab_to_rgb(np.zeros((2, 4, 4, 3)), channel_axis=1)
     with pytest.raises(TypeError, match="uint8"):
         C.rgb_to_lab(np.zeros((4, 4, 3), dtype=np.int16))
+    # 0..255 values given as floats gave L in the thousands without a word
+    image = skdata.coffee()[:8, :8]
+    for convert in (C.rgb_to_lab, C.rgb_to_yuv):
+        with pytest.raises(ValueError, match=r"expected RGB floats in \[0, 1\], got values up to"):
+            convert(image.astype(np.float32))
+    np.testing.assert_allclose(C.rgb_to_lab(image), C.rgb_to_lab(image / 255.0), atol=1e-3)
+    C.rgb_to_lab(np.full((2, 2, 3), 1.2))  # a small overshoot (resampling) is let through
 
 
 # ------------------------------------------------------------------------------ the ab gamut

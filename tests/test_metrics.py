@@ -259,3 +259,20 @@ def test_colorfulness_of_real_images_reads_uint8_and_floats_alike(xp, name):
     lab = C.rgb_to_lab(image)
     lab[..., 1:] *= 0.5
     assert M.colorfulness(C.lab_to_rgb(lab)) < from_uint8
+
+
+def test_rgb_metrics_refuse_0_to_255_floats_unless_told_the_range():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 255, (2, 16, 16, 3))
+    for metric in (M.psnr, M.ssim):
+        name = metric.__name__
+        with pytest.raises(
+            ValueError, match=rf"{name}: expected RGB floats in \[0, 1\].*data_range=255"
+        ):
+            metric(a, b)  # psnr was ~0 dB, as if the images were 255 times further apart
+        assert metric(a, b, data_range=255) == pytest.approx(metric(a / 255, b / 255))
+    with pytest.raises(ValueError, match=r"colorfulness: expected RGB floats in \[0, 1\]"):
+        M.colorfulness(a)  # was 255 times too colourful
+    assert M.colorfulness(a.astype(np.uint8)) == pytest.approx(
+        M.colorfulness(a.astype(np.uint8) / 255.0)
+    )

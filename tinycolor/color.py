@@ -75,7 +75,24 @@ def _rgb_input(rgb, channel_axis: int, name: str):
         return x.astype(np.float32) / np.float32(255)
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: expected floats in [0, 1] or uint8, got dtype {x.dtype}")
+    check_unit_range(name, x)
     return x.astype(_float_dtype(x), copy=False)
+
+
+# Float RGB above this is taken for 0..255 values given as floats (an image read as uint8 and
+# converted with .astype(float)), which would otherwise give L of thousands without a word.
+# Not 1: resampling and colour conversions overshoot [0, 1] a little.
+_UNIT_RANGE_LIMIT = 1.5
+
+
+def check_unit_range(name, *arrays, fix="(or pass it as uint8)"):
+    """Refuse float RGB arrays that are clearly on a 0..255 scale where [0, 1] is expected."""
+    for x in arrays:
+        if x.dtype.kind == "f" and x.size and float(x.max()) > _UNIT_RANGE_LIMIT:
+            raise ValueError(
+                f"{name}: expected RGB floats in [0, 1], got values up to {float(x.max()):g}; "
+                f"divide a 0..255 image by 255 {fix}"
+            )
 
 
 def _matmul3(x, matrix):

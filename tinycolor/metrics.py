@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import array_module, to_numpy
-from .color import nearest_bin, rebalance_weights
+from .color import check_unit_range, nearest_bin, rebalance_weights
 
 
 def _pair(pred, true, name: str):
@@ -63,6 +63,8 @@ def psnr(pred, true, data_range: float = 1.0):
     identical images give inf. One image -> float; (N, H, W, C) -> (N,) array.
     """
     xp, p, t = _pair(pred, true, "psnr")
+    if data_range == 1.0:
+        check_unit_range("psnr", p, t, fix="(or pass data_range=255)")
     p, single = _as_batch(p, "psnr")
     t, _ = _as_batch(t, "psnr")
     mse = ((p - t) ** 2).mean(axis=(1, 2, 3))
@@ -115,6 +117,8 @@ def ssim(
     One image (H, W, C) or (H, W) -> float; (N, H, W, C) -> (N,) array. H, W >= the window.
     """
     xp, p, t = _pair(pred, true, "ssim")
+    if data_range == 1.0:
+        check_unit_range("ssim", p, t, fix="(or pass data_range=255)")
     p, single = _as_batch(p, "ssim")
     t, _ = _as_batch(t, "ssim")
     if gaussian_weights:
@@ -282,6 +286,7 @@ def colorfulness(rgb):
     xp = array_module(rgb)
     x = xp.asarray(rgb)
     scale = 1.0 if x.dtype == np.uint8 else 255.0
+    check_unit_range("colorfulness", x)
     x = x.astype(np.float64) * scale
     if x.ndim not in (3, 4) or x.shape[-1] != 3:
         raise ValueError(
