@@ -202,6 +202,15 @@ def test_constructor_errors():
         optim.Adam([p], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="more than once"):
         optim.SGD([p, p], lr=0.1)
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=r"Adam\(model.parameters\(\), ...\), not the Sequential"):
+        optim.Adam(model)  # was "parameter 0 is a Linear, not a Tensor"
+    with pytest.raises(
+        TypeError, match="iterable of tensors, such as model.parameters\\(\\), got float"
+    ):
+        optim.SGD(0.1, lr=0.1)
+    with pytest.raises(TypeError, match="lr must be a number, got '0.01'"):
+        optim.Adam([p], lr="0.01")  # was "'>=' not supported between instances of 'str' and 'int'"
 
 
 @pytest.mark.parametrize(

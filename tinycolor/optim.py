@@ -37,7 +37,19 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of tensors, such as "
                 "model.parameters(), not a single tensor; wrap it in a list"
             )
-        self.params = list(params)
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{type(self).__name__}: params must be the model's parameters, "
+                f"{type(self).__name__}(model.parameters(), ...), not the {type(params).__name__} "
+                "itself"
+            )
+        try:
+            self.params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors, such as "
+                f"model.parameters(), got {type(params).__name__}"
+            ) from None
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
         for i, p in enumerate(self.params):
@@ -164,6 +176,8 @@ def _scalar(v):
 
 
 def _check_nonneg(opt, name, value):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{type(opt).__name__}: {name} must be a number, got {value!r}")
     if not value >= 0:
         raise ValueError(f"{type(opt).__name__}: {name} must be >= 0, got {value}")
 
