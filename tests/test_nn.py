@@ -521,6 +521,10 @@ def test_input_shape_errors_name_the_layer():
         nn.BatchNorm2d(3)(tc.tensor(np.zeros((2, 4, 5, 5), np.float32)))
     with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): expected a 2-D or 3-D input"):
         nn.BatchNorm1d(3)(tc.tensor(np.zeros((2, 3, 4, 4), np.float32)))
+    with pytest.raises(TypeError, match=r"Linear\(3->2\): expected a Tensor or an array, got list"):
+        nn.Linear(3, 2)([[1.0, 2.0, 3.0]])  # was "'list' object has no attribute 'ndim'"
+    with pytest.raises(TypeError, match=r"Conv2d\(1->2\): expected a Tensor or an array, got list"):
+        nn.Conv2d(1, 2, 3)([[[[1.0]]]])
     with pytest.raises(ValueError, match=r"MaxPool2d: expected a 4-D input"):
         nn.MaxPool2d(2)(tc.tensor(np.zeros((4, 4), np.float32)))
 

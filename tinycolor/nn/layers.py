@@ -32,7 +32,16 @@ def _empty(*shape) -> Parameter:
     return Parameter(np.zeros(shape, dtype=backend.default_dtype))
 
 
+def _check_array(layer, x):
+    if not hasattr(x, "ndim"):  # a list: PyTorch refuses it too
+        raise TypeError(
+            f"{layer}: expected a Tensor or an array, got {type(x).__name__}; wrap it with "
+            "tinycolor.tensor(...)"
+        )
+
+
 def _check_4d(layer, x, channels, what="channels"):
+    _check_array(layer, x)
     if x.ndim != 4:
         raise ValueError(f"{layer}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
     if channels is not None and x.shape[1] != channels:
@@ -60,6 +69,7 @@ class Linear(Module):
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x):
+        _check_array(f"Linear({self.in_features}->{self.out_features})", x)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.in_features}->{self.out_features}): expected input with "
