@@ -347,6 +347,7 @@ def test_colorize_a_saved_model(run_dir, crop, tmp_path, capsys):
     module, model, config, _ = runs.load_model(run_dir / "model.npz")
     np.testing.assert_array_equal(got, module.colorize(model, read_image(crop), config))
     assert set(np.unique(got)) <= {0, 64, 128, 192}
+    assert "crop.png (64x40) ->" in capsys.readouterr().out  # width x height, as everywhere
 
 
 def test_colorize_compare_colour_and_gray_inputs(run_dir, crop, tmp_path, capsys):

@@ -114,7 +114,7 @@ def colorize_file(
         raise InputError(f"{input_path}: {exc}") from None
     written = [write_png(out, pred)]
     if not quiet:
-        print(f"{meta['model']}: colorized {input_path} ({rgb.shape[0]}x{rgb.shape[1]}) -> {out}")
+        print(f"{meta['model']}: colorized {input_path} ({rgb.shape[1]}x{rgb.shape[0]}) -> {out}")
     if compare:
         gray = module.to_gray(rgb) if hasattr(module, "to_gray") else rgb.mean(axis=-1)
         if is_grayscale(rgb):

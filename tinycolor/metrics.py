@@ -136,7 +136,7 @@ def ssim(
         raise ValueError(f"ssim: win_size must be odd, got {win}")
     if p.shape[1] < len(taps) or p.shape[2] < len(taps):
         raise ValueError(
-            f"ssim: images of {p.shape[1]}x{p.shape[2]} pixels are smaller than the "
+            f"ssim: images of {p.shape[2]}x{p.shape[1]} pixels are smaller than the "
             f"{len(taps)}x{len(taps)} window"
         )
     taps = [float(v) for v in taps]

@@ -183,13 +183,17 @@ def min_size(config) -> int:
     return int(config["window"])
 
 
+def _pixels(n: int) -> str:
+    return f"{n} pixel" if n == 1 else f"{n} pixels"
+
+
 def check_size(rgb: np.ndarray, config, what: str = "the image") -> None:
     """Raise InputError when ``rgb`` is smaller than the window in either direction."""
     w = min_size(config)
     h, wd = rgb.shape[:2]
     if h < w or wd < w:
         raise InputError(
-            f"{what} is {wd} pixels wide and {h} high, smaller than the {w}x{w} window; "
+            f"{what} is {_pixels(wd)} wide and {h} high, smaller than the {w}x{w} window; "
             f"use an image at least {w} pixels in each direction"
         )
 
@@ -218,7 +222,7 @@ def load_data(config) -> WindowData:
         h, w = full.shape[:2]
         if h < window or w // 2 < window:
             raise InputError(
-                f"{config['image']} is {w} pixels wide and {h} high: each half must cover the "
+                f"{config['image']} is {_pixels(w)} wide and {h} high: each half must cover the "
                 f"{window}x{window} window, so the image needs at least {2 * window} pixels "
                 f"across and {window} down"
             )
