@@ -466,3 +466,18 @@ def test_colorize_bad_input(run_dir, crop, tmp_path, capsys, ckpt, image, extra,
     argv += [a.format(**fill) for a in extra] + ["-o", str(tmp_path / "x.png")] * (not extra)
     assert colorize.main(argv) == 2
     _one_line_error(capsys, *needles)
+
+
+def test_python_dash_m_tinycolor_names_the_commands(capsys):
+    from tinycolor import __main__ as package_main
+
+    assert package_main.main([]) == 0
+    out = capsys.readouterr().out
+    for command in ("tinycolor.train MODEL", "tinycolor.evaluate", "tinycolor.colorize"):
+        assert command in out
+    assert package_main.main(["train", "ann_window", "--epochs", "1"]) == 2
+    assert (
+        "did you mean python -m tinycolor.train ann_window --epochs 1?" in capsys.readouterr().err
+    )
+    assert package_main.main(["cnn_resnet"]) == 2
+    assert "did you mean python -m tinycolor.train cnn_resnet?" in capsys.readouterr().err
