@@ -77,7 +77,12 @@ def test_to_float_rgb_types():
     np.testing.assert_allclose(T.to_float_rgb(rgba), [[[127 / 255] * 3, [1, 0, 0]]], atol=1e-6)
     assert T.to_float_rgb(np.zeros((4, 5, 2), np.uint8)).shape == (4, 5)  # gray + alpha
     assert T.to_float_rgb(np.zeros((4, 5), np.uint16)).shape == (4, 5)
-    np.testing.assert_array_equal(T.to_float_rgb(np.array([[2.0, -1.0]])), [[1.0, 0.0]])
+    np.testing.assert_array_equal(T.to_float_rgb(np.array([[1.2, -1.0]])), [[1.0, 0.0]])
+    # 0..255 as floats was clipped to a white image without a word
+    with pytest.raises(
+        ValueError, match=r"to_float_rgb: expected RGB floats in \[0, 1\], got values up to 255"
+    ):
+        T.to_float_rgb(np.array([[[0.0, 128.0, 255.0]]]))
 
 
 def test_is_gray():
@@ -604,3 +609,31 @@ def test_load_dataset_dispatch(tmp_path):
     train, val = data.random_split(scenes, (0.5, 0.5), seed=0)
     assert sorted(train.indices.tolist() + val.indices.tolist()) == list(range(6))
     np.testing.assert_array_equal(val.labels, scenes.labels[val.indices])
+
+
+def test_array_dataset_refuses_0_to_255_floats_and_non_integer_labels():
+    imgs = np.random.default_rng(0).random((4, 8, 8, 3))
+    # 0..255 as floats: every image was clipped to white on access
+    with pytest.raises(ValueError, match=r"ArrayDataset: expected RGB floats in \[0, 1\]"):
+        data.ArrayDataset(imgs * 255)
+    with pytest.raises(ValueError, match=r"ArrayDataset: image 1: expected RGB floats"):
+        data.ArrayDataset([imgs[0], imgs[1] * 255])
+    assert len(data.ArrayDataset((imgs * 255).astype(np.uint8))) == 4  # uint8 is scaled
+    # labels 0.0, 0.33, 0.67, 1.0 became classes 0, 0, 0, 1
+    with pytest.raises(ValueError, match="labels must be class indices"):
+        data.ArrayDataset(imgs, labels=np.linspace(0, 1, 4))
+    with pytest.raises(ValueError, match=r"labels must be class indices.*\[-1, 0, 1\]"):
+        data.ArrayDataset(imgs, labels=[-1, 0, 1, 2])
+    assert data.ArrayDataset(imgs, labels=np.array([0, 2, 1, 2], np.uint8)).class_names == [
+        "0",
+        "1",
+        "2",
+    ]
+
+
+def test_transform_and_scene_arguments_are_checked_when_made():
+    with pytest.raises(ValueError, match="Resize size: expected positive sizes, got -3"):
+        data.Resize(-3)  # was accepted, to fail at the first image
+    with pytest.raises(ValueError, match="SyntheticScenes: n must be a positive number"):
+        data.SyntheticScenes(0)  # was an empty dataset
+    assert data.Resize(np.int64(8)).size == 8 and data.Resize((4, 6)).size == (4, 6)

@@ -87,6 +87,26 @@ def test_rgb16_tiff_is_exact(tmp_path):
     np.testing.assert_allclose(read_image(tmp_path / "a.tif"), a / 65535.0, atol=1e-6)
 
 
+def test_float_tiffs_in_0_1_are_read_and_0_255_ones_are_refused(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    from tinycolor import data
+
+    a = np.random.default_rng(5).random((6, 5, 3)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "unit.tif", a, photometric="rgb")
+    tifffile.imwrite(tmp_path / "bytes.tif", a * 255, photometric="rgb")  # was clipped: white
+    np.testing.assert_array_equal(read_image(tmp_path / "unit.tif"), a)
+    np.testing.assert_array_equal(data.read_image(tmp_path / "unit.tif"), a)
+    for reader in (read_image, data.read_image):
+        with pytest.raises(
+            ImageReadError,
+            match=r"bytes.tif: expected RGB floats in \[0, 1\], got values up to 2\d\d.*8-bit",
+        ):
+            reader(tmp_path / "bytes.tif")
+    with pytest.warns(UserWarning, match="bytes.tif"):
+        folder = data.ImageFolder(tmp_path, cache=False)
+    assert folder.names == ["unit.tif"] and folder.n_unreadable == 1
+
+
 def test_rgba_alpha_is_composited_over_white(tmp_path):
     a = np.zeros((1, 3, 4), dtype=np.uint8)
     a[0, 0] = (200, 100, 0, 255)  # opaque: the colour itself

@@ -85,13 +85,14 @@ def _rgb_input(rgb, channel_axis: int, name: str):
 _UNIT_RANGE_LIMIT = 1.5
 
 
-def check_unit_range(name, *arrays, fix="(or pass it as uint8)"):
-    """Refuse float RGB arrays that are clearly on a 0..255 scale where [0, 1] is expected."""
+def check_unit_range(name, *arrays, fix=None):
+    """Refuse float RGB arrays that are clearly on a 0..255 scale where [0, 1] is expected;
+    ``fix`` says what to do about it (by default: divide by 255, or pass uint8)."""
+    fix = fix or "divide a 0..255 image by 255 (or pass it as uint8)"
     for x in arrays:
         if x.dtype.kind == "f" and x.size and float(x.max()) > _UNIT_RANGE_LIMIT:
             raise ValueError(
-                f"{name}: expected RGB floats in [0, 1], got values up to {float(x.max()):g}; "
-                f"divide a 0..255 image by 255 {fix}"
+                f"{name}: expected RGB floats in [0, 1], got values up to {float(x.max()):g}; {fix}"
             )
 
 

@@ -24,6 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .color import check_unit_range
+
+# What to do about a float image file on a 0..255 scale (see check_unit_range).
+FLOAT_FILE_FIX = "it holds 0..255 as floats: save it as 8-bit, or with values in [0, 1]"
+
 __all__ = ["ImageReadError", "read_image", "write_png", "is_grayscale", "to_float", "to_uint8"]
 
 SKIMAGE_PREFIX = "skimage:"
@@ -86,7 +91,7 @@ def _load_skimage_sample(name: str) -> np.ndarray:
         raise ImageReadError(f"{SKIMAGE_PREFIX}{name}: could not be loaded ({exc})") from None
 
 
-def to_float(img: np.ndarray, name: str = "image") -> np.ndarray:
+def to_float(img: np.ndarray, name: str = "image", fix: str | None = None) -> np.ndarray:
     """Pixel values scaled to float32 in [0, 1] by the range of their dtype."""
     a = np.asarray(img)
     if a.dtype == np.bool_:
@@ -99,6 +104,10 @@ def to_float(img: np.ndarray, name: str = "image") -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating):
         if not np.all(np.isfinite(a)):
             raise ImageReadError(f"{name}: contains NaN or infinite pixel values")
+        try:  # a 0..255 image stored as floats would otherwise be clipped to white
+            check_unit_range(name, a, fix=fix)
+        except ValueError as exc:
+            raise ImageReadError(str(exc)) from None
         return np.clip(a, 0.0, 1.0).astype(np.float32)
     raise ImageReadError(f"{name}: unsupported pixel type {a.dtype}")
 
@@ -121,7 +130,7 @@ def _as_rgb(a: np.ndarray, name: str) -> np.ndarray:
         raise ImageReadError(
             f"{name}: expected a 2-D image with 1 to 4 channels, got an array of shape {a.shape}"
         )
-    f = to_float(a, name)
+    f = to_float(a, name, FLOAT_FILE_FIX)
     if channels == 0:
         f = f[..., None]
     if channels in (2, 4):  # composite over white: c * alpha + 1 * (1 - alpha)

@@ -64,7 +64,7 @@ def psnr(pred, true, data_range: float = 1.0):
     """
     xp, p, t = _pair(pred, true, "psnr")
     if data_range == 1.0:
-        check_unit_range("psnr", p, t, fix="(or pass data_range=255)")
+        check_unit_range("psnr", p, t, fix="divide a 0..255 image by 255 (or pass data_range=255)")
     p, single = _as_batch(p, "psnr")
     t, _ = _as_batch(t, "psnr")
     mse = ((p - t) ** 2).mean(axis=(1, 2, 3))
@@ -118,7 +118,7 @@ def ssim(
     """
     xp, p, t = _pair(pred, true, "ssim")
     if data_range == 1.0:
-        check_unit_range("ssim", p, t, fix="(or pass data_range=255)")
+        check_unit_range("ssim", p, t, fix="divide a 0..255 image by 255 (or pass data_range=255)")
     p, single = _as_batch(p, "ssim")
     t, _ = _as_batch(t, "ssim")
     if gaussian_weights:

@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["ArrayCache", "cache_dir", "file_key"]
 
 #: Bump when the way entries are prepared changes, so old entries stop matching.
-CACHE_VERSION = 2  # 2: CMYK files converted to RGB and EXIF orientation applied
+CACHE_VERSION = 3  # 2: CMYK converted to RGB, EXIF orientation; 3: 0..255 float files refused
 
 
 def cache_dir() -> Path:

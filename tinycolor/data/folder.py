@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..color import check_unit_range
 from .cache import ArrayCache, file_key
 from .transforms import GRAY_TOLERANCE, is_gray, resize, rgb_to_lab_hwc, to_float_rgb
 
@@ -100,6 +101,7 @@ class ArrayDataset(ImageDataset):
                 raise ValueError(
                     f"ArrayDataset: expected images of shape (N, H, W, 3), got {images.shape}"
                 )
+            check_unit_range("ArrayDataset", images)  # not clipped to white on access
             self.images = images
         else:
             self.images = list(images)
@@ -109,9 +111,17 @@ class ArrayDataset(ImageDataset):
                     raise ValueError(
                         f"ArrayDataset: image {k}: expected shape (H, W, 3), got {shape}"
                     )
+                check_unit_range(f"ArrayDataset: image {k}", np.asarray(img))
         n = len(self.images)
         if labels is not None:
-            labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+            labels = np.asarray(labels).reshape(-1)
+            # float labels were truncated to classes (0.3 -> 0) without a word
+            if labels.size and (labels.dtype.kind not in "iub" or labels.min() < 0):
+                raise ValueError(
+                    f"ArrayDataset: labels must be class indices (integers >= 0), got "
+                    f"{labels.dtype} values such as {labels[:3].tolist()}"
+                )
+            labels = labels.astype(np.int64)
             if labels.shape[0] != n:
                 raise ValueError(f"ArrayDataset: {n} images but {labels.shape[0]} labels")
             if class_names is None and n:
@@ -200,9 +210,14 @@ def read_image(path) -> np.ndarray:
     (see :func:`~tinycolor.data.transforms.to_float_rgb`). Raises ``ImageReadError`` for a
     damaged or non-image file.
     """
-    from ..imageio import read_pixels  # noqa: PLC0415
+    from ..imageio import FLOAT_FILE_FIX, ImageReadError, read_pixels  # noqa: PLC0415
 
-    return to_float_rgb(read_pixels(str(path)))
+    pixels = read_pixels(str(path))
+    try:
+        check_unit_range(str(path), pixels, fix=FLOAT_FILE_FIX)
+    except ValueError as exc:
+        raise ImageReadError(str(exc)) from None
+    return to_float_rgb(pixels)
 
 
 class ImageFolder(ImageDataset):

@@ -310,6 +310,8 @@ class SyntheticScenes(ArrayDataset):
     """``n`` synthetic scenes with labels 0 beach, 1 sunset, 2 forest (see the module doc)."""
 
     def __init__(self, n: int = 300, size=64, seed: int = 0):
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"SyntheticScenes: n must be a positive number of scenes, got {n!r}")
         images, labels = render_scenes(n, size, seed)
         names = [f"{CLASS_NAMES[c]}_{i:05d}" for i, c in enumerate(labels)]
         super().__init__(images, labels=labels, class_names=CLASS_NAMES, names=names)

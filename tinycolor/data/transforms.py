@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..color import check_unit_range
+
 __all__ = [
     "CenterCrop",
     "Compose",
@@ -74,6 +76,7 @@ def to_float_rgb(image) -> np.ndarray:
         info = np.iinfo(img.dtype)
         img = np.clip(img.astype(np.float32) / float(info.max), 0.0, 1.0)
     elif np.issubdtype(img.dtype, np.floating):
+        check_unit_range("to_float_rgb", img)  # 0..255 as floats would be clipped to white
         img = np.clip(img.astype(np.float32), 0.0, 1.0)
     else:
         raise ValueError(f"to_float_rgb: unsupported image dtype {img.dtype}")
@@ -285,7 +288,11 @@ class Resize:
     """:func:`resize` as a transform (ignores the generator)."""
 
     def __init__(self, size):
-        self.size = size if isinstance(size, (int, np.integer)) else _size2(size, "Resize size")
+        if isinstance(size, (int, np.integer)):
+            _size2(size, "Resize size")  # a positive short side, refused here rather than per call
+            self.size = int(size)
+        else:
+            self.size = _size2(size, "Resize size")
 
     def __call__(self, image, rng: np.random.Generator | None = None):
         return resize(image, self.size)
