@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import tinycolor
-from tinycolor import backend, colorize, runs, train
+from tinycolor import backend, colorize, evaluate, runs, train
 from tinycolor.imageio import read_image, write_png
 from tinycolor.models import ann_window
 
@@ -317,6 +317,10 @@ def test_list_and_help(capsys):
     for option in ("--window", "--hidden", "--levels", "--optimizer", "--train-image", "--device"):
         assert option in text
     assert "(default: 3)" in text and "adam 0.01" in text
+    for parser in (colorize.build_parser(), evaluate.build_parser()):
+        text = parser.format_help()
+        assert "(default: cpu)" in text  # shown where there is one...
+        assert "(default: None)" not in text and "(default: False)" not in text  # ...not else
 
 
 def _run_module(*args, cwd):

@@ -8,6 +8,18 @@ import argparse
 import math
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """The commands' --help: "(default: X)" after each option, except where there is no
+    default worth showing (None, a flag's False)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is argparse.SUPPRESS:
+            return action.help
+        if isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def number(text: str) -> float:
     """A finite number."""
     try:

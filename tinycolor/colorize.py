@@ -27,6 +27,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import argtypes
 from .models import add_temperature_option
 
 PROG = "python -m tinycolor.colorize"
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Colour a grayscale (or colour, made gray first) image with a trained model.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=argtypes.HelpFormatter,
     )
     p.add_argument("input", metavar="INPUT", help="image file to colour, or skimage:NAME")
     p.add_argument(

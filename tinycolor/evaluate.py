@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Score a trained colorizer on whole images, beside the gray and mean-ab "
         "baselines.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=argtypes.HelpFormatter,
     )
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a colorizer's model.npz")
     p.add_argument(

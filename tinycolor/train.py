@@ -54,24 +54,13 @@ class TrainingDiverged(RuntimeError):
 # --------------------------------------------------------------------------- options
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows "(default: X)" except where there is no default worth showing."""
-
-    def _get_help_string(self, action):
-        if action.default is None or action.default is argparse.SUPPRESS:
-            return action.help
-        if isinstance(action.default, bool):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def build_parser(name: str, module) -> argparse.ArgumentParser:
     """The argument parser of ``python -m tinycolor.train NAME``."""
     d = module.DEFAULTS
     parser = argparse.ArgumentParser(
         prog=f"{PROG} {name}",
         description=f"{name}: {module.DESCRIPTION}",
-        formatter_class=_HelpFormatter,
+        formatter_class=argtypes.HelpFormatter,
     )
     g = parser.add_argument_group("training")
     g.add_argument(
