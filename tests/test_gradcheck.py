@@ -127,6 +127,20 @@ def test_non_contiguous_inputs(device):
     assert tc.gradcheck(lambda t: t * tc.Tensor(a.T.copy(), device=device), [x])
 
 
+def test_one_input_may_be_given_alone(device):
+    x = tensor(np.array([0.5, -1.0, 2.0]), device)
+    assert tc.gradcheck(lambda t: t * t, x)  # was iterated over: fn got the 3 elements
+    assert tc.gradcheck(lambda t: t * t, np.array([0.5, 2.0]))
+    with pytest.raises(tc.GradcheckError, match="input 0"):
+        tc.gradcheck(lambda t: Square.apply(t, bad_at=(1,)), x)
+
+
+def test_nothing_to_check_is_an_error_not_a_pass(device):
+    k = tensor(np.array([0.5, -1.0]), device, requires_grad=False)
+    with pytest.raises(ValueError, match="no input requires grad, so there is nothing to check"):
+        tc.gradcheck(lambda t: t * 3, [k])  # returned True, having compared nothing
+
+
 def test_fn_must_return_a_tensor():
     with pytest.raises(TypeError, match="fn must return a Tensor"):
         tc.gradcheck(lambda t: t.numpy(), [np.ones(2)])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import Tensor, no_grad
-from .backend import array_module, to_numpy
+from .backend import array_module, is_cupy_array, to_numpy
 
 
 class GradcheckError(AssertionError):
@@ -24,6 +24,8 @@ class GradcheckError(AssertionError):
 
 
 def _as_tensors(inputs):
+    if isinstance(inputs, Tensor | np.ndarray) or is_cupy_array(inputs):  # one input, as PyTorch
+        inputs = [inputs]
     out = []
     for x in inputs:
         if not isinstance(x, Tensor):
@@ -58,11 +60,17 @@ def numerical_grad(fn, inputs, cotangent, eps=1e-6):
 def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0) -> bool:
     """Check ``fn``'s autograd gradients against central differences.
 
-    ``inputs`` is a list of tensors (float64; those with ``requires_grad`` are checked) or
-    arrays (wrapped as float64 tensors that require grad). ``fn(*inputs)`` returns a Tensor of
-    any shape. Returns True, or raises GradcheckError naming the worst element.
+    ``inputs`` is a list of tensors (float64; those with ``requires_grad`` are checked, at
+    least one) or arrays (wrapped as float64 tensors that require grad), or a single one.
+    ``fn(*inputs)`` returns a Tensor of any shape. Returns True, or raises GradcheckError
+    naming the worst element.
     """
     inputs = _as_tensors(inputs)
+    if not any(x.requires_grad for x in inputs):  # else it would pass having checked nothing
+        raise ValueError(
+            "gradcheck: no input requires grad, so there is nothing to check; make the inputs "
+            "to check with requires_grad=True (or pass plain arrays)"
+        )
     for i, x in enumerate(inputs):
         if x.requires_grad and x.dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} is {x.dtype}; use float64 (rounding swamps eps)")
