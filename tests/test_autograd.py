@@ -339,6 +339,14 @@ def test_the_truth_of_a_tensor_with_many_elements_is_refused(device):
             pass
 
 
+def test_item_assignment_says_what_to_do_instead():
+    x = tc.Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="not changed in place.*functional.where"):
+        x[0] = 5.0
+    x.data[0] = 5.0  # the way for a constant
+    assert x.tolist() == [5.0, 2.0]
+
+
 def test_numpy_takes_a_tensor_that_needs_no_gradient():
     x = tc.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     a = np.asarray(x)  # was an array of one Python object

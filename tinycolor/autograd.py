@@ -416,6 +416,15 @@ class Tensor:
     def __getitem__(self, idx):
         return F().getitem(self, idx)
 
+    def __setitem__(self, idx, value):
+        # PyTorch allows it (and tracks versions to catch what it breaks); here ops never
+        # change their inputs, so a saved input stays what the backward pass needs
+        raise TypeError(
+            "tinycolor tensors are not changed in place: build the new values with ops "
+            "(tinycolor.functional.where, cat, pad), or assign to t.data for a tensor outside "
+            "any graph"
+        )
+
     def _compare(self, o, op):
         other = o.data if isinstance(o, Tensor) else o
         return Tensor(op(self.data, other), _internal=True)
