@@ -318,6 +318,24 @@ def test_comparisons_give_constant_boolean_tensors(device):
         np.testing.assert_array_equal(got.numpy(), np.array(want, bool))
 
 
+def test_equality_is_elementwise_like_the_other_comparisons(device):
+    x = tc.Tensor([0.0, 1.0, 0.0], device=device)
+    np.testing.assert_array_equal(to_numpy((x == 0).data), [True, False, True])  # was False
+    np.testing.assert_array_equal(to_numpy((x != 0).data), [False, True, False])
+    np.testing.assert_array_equal(to_numpy(F.where(x == 0, 5.0, x).data), [5.0, 1.0, 5.0])
+    assert len({x, tc.Tensor([0.0], device=device)}) == 2  # still hashable, by identity
+
+
+def test_constants_beside_a_float32_tensor_keep_it_float32(device):
+    t = tc.Tensor(np.ones(3, np.float32), requires_grad=True, device=device)
+    # NumPy's rules made these float64; PyTorch keeps float32 (a float array keeps its dtype)
+    for y in (t * np.array([1, 2, 3]), t + np.int64(2), t * np.array(2.0), np.arange(3) * t):
+        assert y.dtype == np.float32
+    assert (t * np.ones(3)).dtype == np.float64
+    assert F.mse_loss(t, np.zeros(3)).dtype == np.float32  # as cross_entropy's target
+    assert F.l1_loss(t, np.zeros(3)).dtype == np.float32
+
+
 def test_one_element_tensors_act_as_python_numbers(device):
     x = tc.Tensor(np.array([[2.5]]), device=device)
     assert float(x) == 2.5 and int(x) == 2 and bool(x) and not bool(x - 2.5)

@@ -360,7 +360,8 @@ def test_a_diverging_run_is_stopped_and_leaves_no_empty_folder(tmp_path, capsys)
     from tinycolor.train import main
 
     argv = ["cnn_regression", "--epochs", "3", "--size", "16", "--image-size", "24"]
-    argv += [*CLI_TINY["cnn_regression"], "--lr", "1e9", "--quiet"]
+    # (at 1e9 the weights grow huge but the saturated output keeps the loss finite)
+    argv += [*CLI_TINY["cnn_regression"], "--lr", "1e20", "--quiet"]
     cases = {  # two crops: one step an epoch, caught held out; eight in steps of 2: in a step
         "held-out": (["--crops", "2"], "the held-out loss became nan after epoch 1"),
         "step": (["--crops", "8", "--batch-size", "2"], "the loss became nan at epoch 1, step"),
@@ -370,12 +371,22 @@ def test_a_diverging_run_is_stopped_and_leaves_no_empty_folder(tmp_path, capsys)
         assert main([*argv, *extra, "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1, err
-        assert message in err and "try a smaller --lr than 1e+09" in err
+        assert message in err and "try a smaller --lr than 1e+20" in err
         assert not out.exists()
     mine = tmp_path / "mine"
     mine.mkdir()
     assert main([*argv, "--crops", "2", "--out", str(mine)]) == 2
     assert mine.is_dir() and not any(mine.iterdir())
+
+
+def test_weights_that_became_infinite_are_named():
+    from tinycolor import nn
+    from tinycolor.train import _non_finite_parameter
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    assert _non_finite_parameter(model) is None
+    model[1].bias.data[0] = np.inf
+    assert _non_finite_parameter(model) == "1.bias"
 
 
 def test_zoom_out_of_order_is_a_usage_error(capsys):

@@ -305,3 +305,54 @@ def test_forward_and_backward_stay_float32(cls, arity):
     grads = fn.backward(np.ones_like(out))
     for g in grads if isinstance(grads, tuple) else (grads,):
         assert g.dtype == np.float32, f"{cls.__name__}.backward returned {g.dtype}"
+
+
+# --------------------------------------------------------------------------- edge values
+
+
+def _grads(fn, *values):
+    xs = [tc.Tensor(np.array(v, dtype=np.float64), requires_grad=True) for v in values]
+    fn(*xs).sum().backward()
+    return [x.grad for x in xs]
+
+
+def test_pow_gradients_at_a_zero_base_are_zero_not_nan():
+    # the formulas read 0 * inf there: b a^(b-1) at a = b = 0, and a^b log a at a = 0, b >= 0
+    (g,) = _grads(lambda x: x**0, [0.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 0.0])  # was [nan, 0]
+    ga, gb = _grads(lambda a, b: a**b, [0.0, 0.0, 3.0], [2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(ga, [0.0, 0.0, 6.0])  # was [0, nan, 6]
+    np.testing.assert_allclose(gb, [0.0, 0.0, 9 * np.log(3.0)])  # was [nan, -inf, ...]
+    (g,) = _grads(lambda y: 0.0**y, [1.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 0.0])  # was [nan, nan]
+
+
+def test_pow_gradients_at_a_zero_base_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a_np, b_np = np.array([0.0, 0.0, 0.0, 1.5]), np.array([0.0, 1.0, 2.5, 0.0])
+    ga, gb = _grads(lambda a, b: a**b, a_np, b_np)
+    a, b = (torch.tensor(v, requires_grad=True) for v in (a_np, b_np))
+    (a**b).sum().backward()
+    np.testing.assert_allclose(ga, a.grad.numpy())
+    np.testing.assert_allclose(gb, b.grad.numpy())
+
+
+def test_relu_of_minus_infinity_is_zero():
+    x = tc.Tensor(np.array([-np.inf, -1.0, 0.0, 2.0, np.inf]))
+    np.testing.assert_array_equal(F.relu(x).numpy(), [0.0, 0.0, 0.0, 2.0, np.inf])  # was nan
+
+
+def test_integer_inputs_are_not_truncated():
+    i = tc.Tensor(np.array([-1, 2, 3]))
+    np.testing.assert_allclose(F.sigmoid(i).numpy(), 1 / (1 + np.exp([1.0, -2.0, -3.0])))
+    np.testing.assert_array_equal(F.clip(i, 0.5, 2.5).numpy(), [0.5, 2.0, 2.5])  # was [0, 2, 2]
+    np.testing.assert_array_equal(F.leaky_relu(i, 0.5).numpy(), [-0.5, 2.0, 3.0])  # slope 0
+    f = tc.Tensor(np.array([-1.0, 2.0], np.float32))
+    for out in (F.sigmoid(f), F.clip(f, 0.5, 1.5), F.leaky_relu(f, 0.5)):
+        assert out.dtype == np.float32
+
+
+def test_clip_with_tensor_bounds_points_to_maximum_and_minimum():
+    x = tc.Tensor(np.array([-2.0, 0.5, 3.0]))
+    with pytest.raises(TypeError, match=r"F.maximum\(F.minimum\(x, hi\), lo\)"):
+        F.clamp(x, tc.Tensor(np.array(-1.0)), tc.Tensor(np.array(1.0)))

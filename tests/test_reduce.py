@@ -163,3 +163,10 @@ def test_channel_sum_is_the_sum_over_every_axis_but_1(shape):
     axes = tuple(i for i in range(len(shape)) if i != 1)
     np.testing.assert_allclose(channel_sum(a), a.sum(axis=axes), rtol=1e-12)
     np.testing.assert_allclose(channel_sum(a[:, :, ::-1] if a.ndim > 2 else a), a.sum(axis=axes))
+
+
+def test_numpy_integer_axes_are_accepted():
+    x = tc.Tensor(np.arange(6.0).reshape(2, 3))
+    for op in (F.sum, F.mean, F.max, F.var):
+        np.testing.assert_array_equal(op(x, np.int64(1)).numpy(), op(x, 1).numpy())  # TypeError
+    np.testing.assert_array_equal(F.sum(x, (np.int32(0), 1)).numpy(), 15.0)

@@ -129,17 +129,25 @@ def _check_same_device(opname, tensors):
         )
 
 
-def as_tensor_like(x, others=()) -> Tensor:
-    """Wrap a constant (scalar or array) as a Tensor on the device of the tensors in ``others``."""
+def as_tensor_like(x, others=(), promote=True) -> Tensor:
+    """Wrap a constant (scalar or array) as a Tensor on the device of the tensors in ``others``.
+
+    With ``promote``, a constant beside a floating tensor takes that tensor's dtype when it is
+    a scalar (Python or NumPy, or a 0-d array) or holds integers or booleans, as PyTorch
+    promotes: float32 * 2, * np.int64(2) and * np.arange(3) all stay float32 (NumPy alone would
+    make the last two float64). A float array keeps its own dtype.
+    """
     if isinstance(x, Tensor):
         return x
     tensors = [o for o in others if isinstance(o, Tensor)]
     device = tensors[0].device if tensors else "cpu"
     # the dtype of the first floating tensor, so that where(mask, x, 0.0) stays float32
-    dtype = next((o.dtype for o in tensors if _is_float(o.dtype)), None)
+    dtype = next((o.dtype for o in tensors if _is_float(o.dtype)), None) if promote else None
     if isinstance(x, int | float | bool) and dtype is not None:
         return Tensor(backend.xp_for(device).asarray(x, dtype=dtype), _internal=True)
     data = x if backend.is_cupy_array(x) else backend.to_device(x, device)
+    if dtype is not None and (data.ndim == 0 or data.dtype.kind in "biu"):
+        data = data.astype(dtype)
     return Tensor(data, _internal=True)
 
 
@@ -429,6 +437,12 @@ class Tensor:
         other = o.data if isinstance(o, Tensor) else o
         return Tensor(op(self.data, other), _internal=True)
 
+    def __eq__(self, o):  # elementwise, as the other comparisons (x == 0 is a mask)
+        return self._compare(o, lambda a, b: a == b)
+
+    def __ne__(self, o):
+        return self._compare(o, lambda a, b: a != b)
+
     def __lt__(self, o):
         return self._compare(o, lambda a, b: a < b)
 
@@ -441,7 +455,7 @@ class Tensor:
     def __ge__(self, o):
         return self._compare(o, lambda a, b: a >= b)
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
 
     # ------------------------------------------------------------------ methods
     def sum(self, axis=None, keepdims=False):

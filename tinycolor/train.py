@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import argtypes, models
+from . import argtypes, backend, models
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 SCHEDULES = ("constant", "cosine")
@@ -45,6 +45,14 @@ PROG = "python -m tinycolor.train"
 
 class UsageError(Exception):
     """A mistake on the command line or in the inputs: printed as one line, exit status 2."""
+
+
+def _non_finite_parameter(model) -> str | None:
+    """The name of the first parameter holding an infinite or NaN value, if any."""
+    for name, p in model.named_parameters():
+        if not bool(backend.array_module(p.data).isfinite(p.data).all()):
+            return name
+    return None
 
 
 class TrainingDiverged(RuntimeError):
@@ -350,6 +358,12 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
                     f"the held-out loss became {t_loss} after epoch {epoch}; "
                     f"try a smaller --lr than {config['lr']:g}"
                 )
+            broken = _non_finite_parameter(model)
+            if broken is not None:  # a loss can stay finite on saturated outputs
+                raise TrainingDiverged(
+                    f"the weights ({broken}) became infinite or NaN in epoch {epoch}; "
+                    f"try a smaller --lr than {config['lr']:g}"
+                )
             history["test"].append(t_loss)
             tail = f", test {t_loss:.4f}" if t_loss is not None else ""
             bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
@@ -383,7 +397,7 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     call ``run("ann_window", {"epochs": 2}, out="runs/try")``. What ``main`` does after
     parsing the command line.
     """
-    from . import backend, viz  # noqa: PLC0415
+    from . import viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
     from .runs import (  # noqa: PLC0415
         checkpoint_meta,

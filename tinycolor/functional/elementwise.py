@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
@@ -63,8 +65,14 @@ class Pow(Function):
     def backward(self, g):
         a, b, z = self.saved
         xp = array_module(a)
-        ga = g * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        gb = g * z * xp.log(a) if self.needs_input_grad[1] else None
+        ga = gb = None
+        # As PyTorch: 0 where the formula reads 0 * inf. For a = 0, b = 0 (x**0 has slope 0,
+        # not b a^(b-1) = 0 * inf), and for a = 0, b >= 0 (z log a = 0 * -inf: 0**y is flat).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                ga = g * xp.where(b == 0, 0, b * a ** (b - 1))
+            if self.needs_input_grad[1]:
+                gb = g * xp.where((a == 0) & (b >= 0), 0, z * xp.log(a))
         return ga, gb
 
 
@@ -139,7 +147,9 @@ class Clip(Function):
         if hi is not None:
             mask &= a <= hi
         self.save_for_backward(mask)
-        return xp.clip(a, lo, hi).astype(a.dtype, copy=False)
+        z = xp.clip(a, lo, hi)
+        # float32 stays float32; integers clipped to float bounds become floats, as in PyTorch
+        return z.astype(a.dtype, copy=False) if a.dtype.kind == "f" else z
 
     def backward(self, g):
         (mask,) = self.saved
@@ -206,7 +216,7 @@ class ReLU(Function):
     def forward(self, a):
         mask = a > 0
         self.save_for_backward(mask)
-        return a * mask
+        return array_module(a).maximum(a, 0)  # not a * mask: -inf * 0 is nan
 
     def backward(self, g):
         (mask,) = self.saved
@@ -218,7 +228,8 @@ class LeakyReLU(Function):
 
     def forward(self, a, slope=0.01):
         xp = array_module(a)
-        scale = xp.where(a > 0, a.dtype.type(1), a.dtype.type(slope))
+        ftype = a.dtype.type if a.dtype.kind == "f" else np.float64  # an int slope would be 0
+        scale = xp.where(a > 0, ftype(1), ftype(slope))
         self.save_for_backward(scale)
         return a * scale
 
@@ -238,7 +249,8 @@ class Sigmoid(Function):
         xp = array_module(a)
         e = xp.exp(-xp.abs(a))
         z = xp.where(a >= 0, 1, e) / (1 + e)
-        z = z.astype(a.dtype, copy=False)
+        if a.dtype.kind == "f":  # float32 stays float32; integers become floats, as for exp
+            z = z.astype(a.dtype, copy=False)
         self.save_for_backward(z)
         return z
 
@@ -338,7 +350,12 @@ def abs(a) -> Tensor:  # noqa: A001
 
 
 def clip(a, lo=None, hi=None) -> Tensor:
-    """Clamp to [lo, hi] (either may be None)."""
+    """Clamp to [lo, hi] (either may be None): numbers or arrays, constants of the op."""
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        raise TypeError(
+            "clip: lo and hi must be numbers or arrays; for tensor bounds use "
+            "F.maximum(F.minimum(x, hi), lo), which also gives them gradients"
+        )
     return Clip.apply(a, lo=lo, hi=hi)
 
 

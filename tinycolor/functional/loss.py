@@ -174,7 +174,7 @@ def cross_entropy(logits, target, axis=1, weight=None, reduction="mean") -> Tens
     axis %= logits.ndim
     n_classes = logits.shape[axis]
     index_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
-    target = as_tensor_like(target, (logits,))
+    target = as_tensor_like(target, (logits,), promote=False)  # class indices stay integers
     if target.device != logits.device:
         raise backend.DeviceError(
             f"cross_entropy: target is on {target.device} but the logits are on "
@@ -300,7 +300,12 @@ def _check_pair(name, input, target):
     """Wrap ``target`` like ``input`` and insist on equal shapes (a scalar target broadcasts)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+    constant = not isinstance(target, Tensor)
     target = as_tensor_like(target, (input,))
+    if constant and np.issubdtype(input.dtype, np.floating) and target.dtype != input.dtype:
+        # a NumPy target (float64 by default) is a constant in the input's dtype, as in
+        # cross_entropy: a float32 network's loss stays float32
+        target = Tensor(target.data.astype(input.dtype), _internal=True)
     if target.shape != input.shape and target.ndim > 0:
         raise ValueError(
             f"{name}: input {input.shape} and target {target.shape} must have the same shape "

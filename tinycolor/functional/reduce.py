@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
@@ -26,10 +28,10 @@ def _axes(axis, ndim):
     """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, int | np.integer):
         axis = (axis,)
     out = []
-    for a in axis:
+    for a in map(int, axis):
         if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % builtins.max(ndim, 1))
