@@ -21,7 +21,7 @@ colorizer), with the same layers, the same loss, the same targets (computed by t
 on NumPy, inside the step, as tinycolor's loss does) and Adam at the same lr; their parameter
 counts are printed beside tinycolor's so one can see they match. The twins of cnn_fusion,
 cnn_koala and cnn_resnet also use tinycolor's module names, so a tinycolor ``state_dict``
-loads into them (``strict=False``: only torch's ``num_batches_tracked`` is extra):
+loads into them as it is:
 
 * cnn_regression: conv/pool features, fully connected head, sigmoid; MSE of (ab + 128) / 255.
 * cnn_classification: Zhang et al.'s dilated net; soft-encoded cross-entropy over the ab bins

@@ -230,6 +230,14 @@ def test_save_load_gives_identical_predictions(name, tmp_path):
     assert mod2 is module and cfg2["prior"] == cfg["prior"]
     after = lab_common.predict_batches(module.predict_ab, model2, L, cfg2, "cpu")
     np.testing.assert_array_equal(before, after)
+    # a checkpoint written before BatchNorm counted its batches (no num_batches_tracked)
+    state = tinycolor.load(path)
+    meta = state.pop("__meta__")
+    old = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    tinycolor.save(old, tmp_path / "old.npz", meta=meta)
+    _, model3, cfg3, _ = load_model(tmp_path / "old.npz", expect_model=name)
+    after = lab_common.predict_batches(module.predict_ab, model3, L, cfg3, "cpu")
+    np.testing.assert_array_equal(before, after)
 
 
 @pytest.mark.parametrize("name", list(MODULES))

@@ -47,6 +47,7 @@ def test_registration_and_dotted_names():
         "scale",
         "features.1.running_mean",
         "features.1.running_var",
+        "features.1.num_batches_tracked",
     ]
     assert list(net.state_dict()) == [
         "scale",
@@ -56,6 +57,7 @@ def test_registration_and_dotted_names():
         "features.1.bias",
         "features.1.running_mean",
         "features.1.running_var",
+        "features.1.num_batches_tracked",
         "head.weight",
     ]
     assert [k for k, _ in net.named_modules()] == [
@@ -379,8 +381,7 @@ LAYERS = {
 def _copy_to_torch(torch, ours, ref):
     """Load our state dict into the PyTorch module: the names and shapes must match."""
     state = {k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()}
-    missing, unexpected = ref.load_state_dict(state, strict=False)
-    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing)
+    ref.load_state_dict(state)  # strict: the same keys, BatchNorm's num_batches_tracked too
 
 
 def _compare_with_torch(torch, ours, ref, x, rtol=1e-4, atol=1e-5):
@@ -443,6 +444,35 @@ def test_batchnorm_train_eval_against_pytorch(make):
     before = ours.running_mean.numpy().copy()
     _compare_with_torch(torch, ours, ref, _rand(*shape, seed=20))
     np.testing.assert_array_equal(ours.running_mean.numpy(), before)
+
+
+def test_batchnorm_state_dicts_load_both_ways_with_pytorch_and_count_batches():
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.BatchNorm2d(3)
+    ref(torch.randn(4, 3, 2, 2))
+    ours = nn.BatchNorm2d(3)
+    ours.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})  # strict
+    assert int(ours.num_batches_tracked.numpy()) == 1
+    ours(tc.tensor(_rand(4, 3, 2, 2)))
+    assert int(ours.num_batches_tracked.numpy()) == 2
+    ours.eval()
+    ours(tc.tensor(_rand(4, 3, 2, 2)))  # evaluation counts nothing
+    assert int(ours.num_batches_tracked.numpy()) == 2
+    # a checkpoint saved before the counter existed still loads, strictly
+    old = {k: v for k, v in nn.BatchNorm2d(3).state_dict().items() if "num_batches" not in k}
+    assert nn.BatchNorm2d(3).load_state_dict(old) == ([], [])
+
+
+def test_batchnorm_momentum_none_is_the_plain_average_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = nn.BatchNorm1d(2, momentum=None)  # accepted, then refused in every forward before
+    ref = torch.nn.BatchNorm1d(2, momentum=None)
+    for i in range(4):
+        x = _rand(5, 2, seed=30 + i) * (i + 1)
+        ours(tc.tensor(x))
+        ref(torch.from_numpy(x))
+    np.testing.assert_allclose(ours.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.running_var.numpy(), ref.running_var.numpy(), rtol=1e-5)
 
 
 def test_batchnorm_without_running_stats():
@@ -527,6 +557,25 @@ def test_input_shape_errors_name_the_layer():
         nn.Conv2d(1, 2, 3)([[[[1.0]]]])
     with pytest.raises(ValueError, match=r"MaxPool2d: expected a 4-D input"):
         nn.MaxPool2d(2)(tc.tensor(np.zeros((4, 4), np.float32)))
+
+
+def test_a_slice_of_a_sequential_keeps_the_childrens_names():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    tail = model[1:]
+    assert list(tail.state_dict()) == ["2.weight", "2.bias"]  # was renumbered '1.weight'
+    assert tail[1] is model[2] and len(tail) == 2
+
+
+def test_upsample_takes_its_arguments_in_pytorchs_order():
+    x = tc.Tensor(np.ones((1, 1, 2, 2), np.float32))
+    assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8
+    assert nn.Upsample(None, 2, "bilinear")(x).shape == (1, 1, 4, 4)
+
+
+def test_same_padding_with_an_even_kernel_on_a_one_pixel_map():
+    # the size check used the smaller side's padding (0 for a 2x2 kernel) and refused it
+    y = nn.Conv2d(1, 1, 2, padding="same")(tc.Tensor(np.ones((1, 1, 1, 5), np.float32)))
+    assert y.shape == (1, 1, 1, 5)
 
 
 def test_constructor_errors():

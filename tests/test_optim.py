@@ -326,3 +326,21 @@ def test_exponential_moving_average_follows_its_formula():
     assert not np.any(ema.state_dict()["0.weight"] == 7)
     with pytest.raises(ValueError, match="decay"):
         optim.ExponentialMovingAverage(model, decay=1.0)
+
+
+def test_adam_at_lr_zero_keeps_the_parameters_and_moves_its_moments():
+    # CosineAnnealingLR reaches lr 0 at T_max: Adam divided by it (ZeroDivisionError)
+    p = nn.Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=1e-3)
+    sched = optim.CosineAnnealingLR(opt, T_max=2)
+    for _ in range(2):
+        p.grad = np.ones(3)
+        opt.step()
+        sched.step()
+    assert opt.lr == 0
+    before, m = p.numpy().copy(), opt.state[0]["exp_avg"].copy()
+    p.grad = np.full(3, 2.0)
+    opt.step()
+    np.testing.assert_array_equal(p.numpy(), before)
+    np.testing.assert_allclose(opt.state[0]["exp_avg"], 0.9 * m + 0.1 * 2.0)
+    assert opt.state[0]["step"] == 3

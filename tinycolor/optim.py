@@ -352,6 +352,8 @@ def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
     xp.multiply(g, 1 - b2, out=tmp)
     tmp *= g
     v += tmp  # v = b2 v + (1 - b2) g^2
+    if scale == 0:  # lr 0 (a schedule at its end): the moments move, the parameter does not
+        return
     xp.sqrt(v, out=tmp)
     tmp += eps_c
     tmp *= 1.0 / scale

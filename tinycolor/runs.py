@@ -267,7 +267,8 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
 def _load_weights(model, state: dict) -> None:
     """``model.load_state_dict(state)`` after checking names and shapes, with a short message."""
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
+    optional = model.optional_state_keys()  # older checkpoints lack BatchNorm's batch counts
+    missing = [k for k in expected if k not in state and k not in optional]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         parts = []
@@ -277,6 +278,8 @@ def _load_weights(model, state: dict) -> None:
             parts.append(f"unexpected {_few(unexpected)}")
         raise LoadError("; ".join(parts))
     for k, v in expected.items():
+        if k not in state:
+            continue
         want = tuple(getattr(v, "shape", ()))
         got = tuple(np.shape(state[k]))
         if want != got:

@@ -174,7 +174,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, x):
         _check_4d(self._label, x, self.in_channels)
-        for axis in (0, 1):
+        for axis in () if self.padding == "same" else (0, 1):  # 'same' always fits
             span = self.dilation[axis] * (self.kernel_size[axis] - 1) + 1
             size = x.shape[2 + axis] + 2 * self._padding[axis]
             if size < span:
@@ -266,10 +266,11 @@ class AvgPool2d(MaxPool2d):
 
 
 class Upsample(Module):
-    """Enlarge an (N, C, H, W) input by ``scale_factor`` (or to ``size``), with ``mode``
-    'nearest' or 'bilinear' (``align_corners`` as in PyTorch, False by default)."""
+    """Enlarge an (N, C, H, W) input to ``size`` or by ``scale_factor``, with ``mode``
+    'nearest' or 'bilinear' (``align_corners`` as in PyTorch, False by default). The arguments
+    come in PyTorch's order, size first: ``Upsample(scale_factor=2)``, not ``Upsample(2)``."""
 
-    def __init__(self, scale_factor=None, mode: str = "nearest", size=None, align_corners=None):
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
         super().__init__()
         if (scale_factor is None) == (size is None):
             raise ValueError("Upsample: give exactly one of scale_factor and size")
@@ -296,6 +297,9 @@ class _BatchNorm(Module):
     In training mode mean and var are the batch's (biased variance), and the running
     statistics move towards them: running = (1 - momentum) running + momentum batch (with the
     unbiased variance, as PyTorch does). In evaluation mode the running statistics are used.
+    ``num_batches_tracked`` counts the training batches, as in PyTorch (so that a PyTorch
+    state_dict loads as it is); with ``momentum=None`` the running statistics are the plain
+    average over those batches (momentum 1 / count).
     """
 
     def __init__(
@@ -319,15 +323,21 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, np.float32)))
             self.register_buffer("running_var", Tensor(np.ones(self.num_features, np.float32)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+
+    # Checkpoints written before the counter existed load without it (it stays as it is).
+    _optional_buffers = ("num_batches_tracked",)
 
     def reset_running_stats(self):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
+            self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -341,16 +351,23 @@ class _BatchNorm(Module):
     def forward(self, x):
         self._check(x)
         use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(
+        tracking = self.training and self.track_running_stats
+        momentum = self.momentum
+        if momentum is None:  # the plain average of the batches so far (unused if not tracking)
+            momentum = 1.0 / (int(self.num_batches_tracked.data) + 1) if tracking else 0.0
+        y = F.batch_norm(
             x,
             self.running_mean,
             self.running_var,
             self.weight,
             self.bias,
             use_batch_stats,
-            self.momentum,
+            momentum,
             self.eps,
         )
+        if tracking:
+            self.num_batches_tracked.data += 1
+        return y
 
     def extra_repr(self):
         return (

@@ -292,6 +292,16 @@ class Module:
                         out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
 
+    def optional_state_keys(self) -> set[str]:
+        """The state_dict keys a saved state may lack: buffers that were added to a layer after
+        checkpoints had been written without them (BatchNorm's ``num_batches_tracked``), kept
+        as they are when missing."""
+        return {
+            f"{prefix}.{b}" if prefix else b
+            for prefix, m in self.named_modules()
+            for b in getattr(m, "_optional_buffers", ())
+        }
+
     def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of ``state`` (a ``state_dict``, or what ``tinycolor.load`` returns:
         its ``'__meta__'`` entry is ignored) into this module's parameters and buffers.
@@ -305,7 +315,8 @@ class Module:
             raise TypeError("load_state_dict expects a state dict; pass module.state_dict()")
         own = self._state_tensors()
         given = {k: v for k, v in state.items() if k != "__meta__"}
-        missing = [k for k in own if k not in given]
+        optional = self.optional_state_keys()
+        missing = [k for k in own if k not in given and k not in optional]
         unexpected = [k for k in given if k not in own]
         errors = []
         if strict and (missing or unexpected):
@@ -387,10 +398,9 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, idx):
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*mods[idx])
-        return mods[idx]
+        if isinstance(idx, slice):  # the children keep their names, as in PyTorch
+            return Sequential(dict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[idx]
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
