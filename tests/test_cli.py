@@ -485,3 +485,21 @@ def test_python_dash_m_tinycolor_names_the_commands(capsys):
     )
     assert package_main.main(["cnn_resnet"]) == 2
     assert "did you mean python -m tinycolor.train cnn_resnet?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [  # each was a traceback from inside the first step (or a message blaming --data)
+        (["cnn_regression", "--seed", "-5"], "argument --seed: expected an integer >= 0, got -5"),
+        (["classifier", "--n-synthetic", "4", "--size", "4"], "needs crops of at least 8 pixels"),
+        (
+            ["classifier", "--n-synthetic", "4", "--arch", "resnet", "--size", "16"],
+            "--size 16: a resnet classifier with --blocks 4 needs crops of at least 32 pixels",
+        ),
+        (["cnn_classification", "--k", "230"], "--k 230: a target can spread over at most"),
+    ],
+)
+def test_settings_a_model_cannot_train_with_are_named_before_training(argv, message, capsys):
+    assert train.main([*argv, "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

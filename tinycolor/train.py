@@ -126,7 +126,7 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--seed",
-        type=int,
+        type=argtypes.nonnegative_int,
         default=d.get("seed", 0),
         help="seeds initialisation and shuffling: same seed, same run",
     )

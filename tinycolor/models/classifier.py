@@ -317,8 +317,13 @@ class GrayClassifier(nn.Module):
         self.embedding_dim = c_in
         self.fc = nn.Linear(c_in, self.num_classes)
 
+    @property
+    def min_size(self) -> int:
+        """The smallest input side: one pixel left after the last pooling."""
+        return 2 ** (self.blocks - 1)
+
     def _check(self, x: Tensor) -> None:
-        m = 2 ** (self.blocks - 1)
+        m = self.min_size
         if x.ndim != 4 or x.shape[1] != 1 or min(x.shape[2:]) < m:
             raise ValueError(
                 f"GrayClassifier({self.blocks} blocks): expected L of shape (N, 1, H, W) with "
@@ -395,6 +400,11 @@ class ResNetClassifier(GrayClassifier):
         """How much smaller ``features``' grid is than the input."""
         return 2 ** (self.blocks + 1)
 
+    @property
+    def min_size(self) -> int:
+        """The smallest input side: one cell of the features' grid."""
+        return self.stride
+
     def _check(self, x: Tensor) -> None:
         if x.ndim != 4 or x.shape[1] != 1 or min(x.shape[2:]) < self.stride:
             raise ValueError(
@@ -421,12 +431,18 @@ def make_classifier(arch: str, n_classes: int, width: int, blocks: int) -> GrayC
 
 
 def build_model(config) -> GrayClassifier:
-    return make_classifier(
+    net = make_classifier(
         config.get("arch", "plain"),
         num_classes(config),
         int(config["width"]),
         int(config["blocks"]),
     )
+    if int(config["size"]) < net.min_size:  # refused here, not in the first step
+        raise InputError(
+            f"--size {config['size']}: a {config.get('arch', 'plain')} classifier with "
+            f"--blocks {config['blocks']} needs crops of at least {net.min_size} pixels"
+        )
+    return net
 
 
 def loss(model: GrayClassifier, batch, config) -> Tensor:

@@ -143,6 +143,9 @@ def load_data(config):
         raise InputError(
             f"--size must be a multiple of {STRIDE} (three stride-2 blocks), got {config['size']}"
         )
+    q = len(bins(config))
+    if int(config["k"]) > q:  # refused here, not in the first step
+        raise InputError(f"--k {config['k']}: a target can spread over at most the {q} bins")
     return lab_common.load_data(config)
 
 
