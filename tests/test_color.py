@@ -345,6 +345,8 @@ def test_annealed_mean_limits(xp):
     np.testing.assert_array_equal(mode, np.moveaxis(bins[logits.argmax(axis=1)], -1, 1))
     np.testing.assert_allclose(_np(C.annealed_mean(z, bins, T=0.02)), mode, atol=0.05)
     np.testing.assert_array_equal(_np(C.annealed_mean(z, bins, T=0)), mode)
+    for tiny in (1e-30, 1e-40):  # logits / T overflowed: NaN colours, a black picture
+        np.testing.assert_array_equal(_np(C.annealed_mean(z, bins, T=tiny)), mode)
     # lower temperatures give more saturated colours
     chroma = [np.hypot(*_np(C.annealed_mean(z, bins, T=t))[0]).mean() for t in (1.0, 0.38, 0.1)]
     assert chroma[0] < chroma[1] < chroma[2]

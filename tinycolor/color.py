@@ -453,8 +453,10 @@ def annealed_mean(z, bins=None, T: float = 0.38, axis: int = 1, from_logits: boo
         return mode_decode(z, c, axis=axis)
     zl = xp.moveaxis(z, axis, -1)
     logp = zl if from_logits else xp.log(xp.maximum(zl, np.finfo(z.dtype).tiny))
-    s = logp / T
-    e = xp.exp(s - s.max(axis=-1, keepdims=True))
+    # shifted before the division: logp / T itself overflows for a tiny T (1e-40); what
+    # overflows now goes to -inf, a weight of 0
+    with np.errstate(over="ignore"):
+        e = xp.exp((logp - logp.max(axis=-1, keepdims=True)) / T)
     ab = (e @ c) / e.sum(axis=-1, keepdims=True)
     return xp.ascontiguousarray(xp.moveaxis(ab, -1, axis))
 
