@@ -503,3 +503,34 @@ def test_settings_a_model_cannot_train_with_are_named_before_training(argv, mess
     assert train.main([*argv, "--epochs", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_colorize_output_names(run_dir, crop, tmp_path, capsys):
+    ckpt = str(run_dir / "model.npz")
+    victim = tmp_path / "victim.png"
+    victim.write_bytes(Path(crop).read_bytes())
+    before = victim.read_bytes()
+    # the input itself: it was overwritten with the colorized picture, without a word
+    assert colorize.main(["--checkpoint", ckpt, str(victim), "-o", str(victim)]) == 2
+    assert "that is the input image" in capsys.readouterr().err
+    assert victim.read_bytes() == before
+    # a folder that does not exist yet, written with a trailing slash: made
+    assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(tmp_path / "new") + "/"]) == 0
+    assert (tmp_path / "new" / "crop-colorized.png").exists()
+    # a file in the way of the folder: named, not "[Errno 17] File exists"
+    assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(victim / "x.png")]) == 2
+    assert "a file of that name is in the way" in capsys.readouterr().err
+
+
+def test_out_and_json_paths_that_cannot_be_made_are_named(run_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert train.main(["ann_window", "--epochs", "1", "--out", str(blocker / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {blocker / 'run'}: cannot make the folder (a file is in the way)" in err
+    # evaluate --json into a folder that does not exist yet: made, as --out and -o are
+    from tinycolor.runs import write_json
+
+    target = tmp_path / "new" / "deeper" / "x.json"
+    write_json(target, {"a": 1})
+    assert target.read_text().strip().endswith("}")

@@ -24,6 +24,7 @@ with a one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -80,10 +81,12 @@ def _output_path(input_name: str, output) -> Path:
     if output is None:
         return Path(default_name)
     out = Path(output)
-    if out.is_dir():
+    if out.is_dir() or str(output).endswith(("/", os.sep)):  # a folder, made if need be
         return out / default_name
     if out.suffix.lower() != ".png":
         raise UsageError(f"-o {output}: the output is written as PNG; give a name ending in .png")
+    if not input_name.startswith("skimage:") and out.resolve() == Path(input_name).resolve():
+        raise UsageError(f"-o {output}: that is the input image; give another name")
     return out
 
 

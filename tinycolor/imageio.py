@@ -195,12 +195,29 @@ def write_png(path, img: np.ndarray) -> Path:
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
     try:
         iio.imwrite(tmp, to_uint8(a), extension=".png")
         os.replace(tmp, out)
+    except OSError as exc:  # named for the file asked for, not the temporary one
+        raise OSError(f"{out}: cannot write it ({exc.strerror or exc})") from None
     finally:
         if tmp.exists():
             tmp.unlink()
     return out
+
+
+def make_parent(out: Path) -> None:
+    """Create the folder ``out`` goes in (and its parents), or raise an OSError naming ``out``
+    and why (a file in the way, no permission) rather than a bare errno."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OSError(
+            f"{out}: cannot make its folder {out.parent}: a file of that name is in the way"
+        ) from None
+    except OSError as exc:
+        raise OSError(
+            f"{out}: cannot make its folder {out.parent} ({exc.strerror or exc})"
+        ) from None

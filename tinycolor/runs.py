@@ -71,7 +71,12 @@ def make_run_dir(model_name: str, out=None, root="runs") -> Path:
         path = Path(out)
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"--out {out}: exists and is not a folder")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
+            why = "a file is in the way" if in_the_way else exc.strerror
+            raise OSError(f"--out {out}: cannot make the folder ({why or exc})") from None
         return path
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{model_name}-{stamp}"
@@ -116,13 +121,19 @@ def to_jsonable(obj):
 
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented JSON (strict: no NaN), atomically."""
+    from .imageio import make_parent  # noqa: PLC0415
+
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder; expected a file name for the JSON")
+    make_parent(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
     try:
-        tmp.write_text(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+        tmp.write_text(text)
         os.replace(tmp, path)
+    except OSError as exc:  # named for the file asked for, not the temporary one
+        raise OSError(f"{path}: cannot write it ({exc.strerror or exc})") from None
     finally:
         if tmp.exists():
             tmp.unlink()
