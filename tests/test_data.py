@@ -307,6 +307,23 @@ def test_image_folder_subfolder_labels(tmp_path):
     assert dict(zip(by_dir.names, by_dir.labels.tolist()))["zebra/deep/2.png"] == 2
 
 
+def test_image_folder_follows_links_to_folders_once(tmp_path):
+    store = tmp_path / "store"
+    _save(store / "cats" / "1.png", _colour(16, 16, 0))
+    _save(store / "cats" / "2.png", _colour(16, 16, 1))
+    _save(store / "dogs" / "3.png", _colour(16, 16, 2))
+    root = tmp_path / "classes"
+    root.mkdir()
+    for name in ("cats", "dogs"):
+        (root / name).symlink_to(store / name, target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)  # followed, it would never end
+    (store / "dogs" / "self").symlink_to(store / "dogs", target_is_directory=True)
+    # the links were not entered: "no usable colour image: 0 image file(s) found"
+    ds = data.ImageFolder(root, labels="subfolders", cache=False)
+    assert ds.class_names == ["cats", "dogs"]
+    assert sorted(ds.names) == ["cats/1.png", "cats/2.png", "dogs/3.png"]
+
+
 def test_image_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         data.ImageFolder(tmp_path / "nope")

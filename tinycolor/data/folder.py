@@ -189,12 +189,21 @@ class Subset(ImageDataset):
 def find_images(root, extensions=IMAGE_EXTENSIONS) -> list[Path]:
     """Image files under ``root`` (recursively, extensions matched case-insensitively), sorted.
 
-    Hidden files and folders (names starting with '.') are left out.
+    Hidden files and folders (names starting with '.') are left out. Links to folders are
+    followed (a class folder may be a link to where the photos are), but not a link back to
+    a folder the walk is already inside, which would never end.
     """
     root = Path(root)
     exts = tuple(e.lower() for e in extensions)
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    inside = {}  # each folder walked -> the real folders from the root down to it
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        above = inside.get(os.path.dirname(dirpath), frozenset())
+        if real in above:  # a loop
+            dirnames[:] = []
+            continue
+        inside[dirpath] = above | {real}
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if not name.startswith(".") and name.lower().endswith(exts):
