@@ -654,3 +654,20 @@ def test_transform_and_scene_arguments_are_checked_when_made():
     with pytest.raises(ValueError, match="SyntheticScenes: n must be a positive number"):
         data.SyntheticScenes(0)  # was an empty dataset
     assert data.Resize(np.int64(8)).size == 8 and data.Resize((4, 6)).size == (4, 6)
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_not_a_data_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cache = data.ArrayCache(blocker)  # TINYCOLOR_CACHE set to a file, say
+    with pytest.warns(UserWarning, match="cannot be written.*going on without it"):
+        cache.save_array("ab" * 32, np.zeros(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: the next writes are skipped quietly
+        cache.save_note("cd" * 32, {"gray": True})
+    assert cache.load_array("ab" * 32) is None
+    _save(tmp_path / "photos" / "a.png", _colour(16, 16, 0))
+    _save(tmp_path / "photos" / "b.png", _colour(16, 16, 1))
+    with pytest.warns(UserWarning, match="cannot be written"):  # was "--data ...: [Errno 20]"
+        ds = data.ImageFolder(tmp_path / "photos", cache=blocker)
+    assert len(ds) == 2 and ds[0].shape == (16, 16, 3)

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,22 @@ class ArrayCache:
 
     def __init__(self, root=None, namespace: str = "images"):
         self.root = (Path(root).expanduser() if root is not None else cache_dir()) / namespace
+        self.writable = True  # until a write fails: then the data is prepared without it
+
+    def _write(self, target: Path, write) -> None:
+        """Write an entry; a cache that cannot be written (a file in the way of its folder, no
+        permission, a full disk) is a warning, once, not an error about the data."""
+        if not self.writable:
+            return
+        try:
+            _atomic_write(target, write)
+        except OSError as exc:
+            self.writable = False
+            warnings.warn(
+                f"the dataset cache {self.root} cannot be written ({exc.strerror or exc}); "
+                "going on without it (set TINYCOLOR_CACHE to a folder you can write to)",
+                stacklevel=3,
+            )
 
     def _path(self, key: str, suffix: str) -> Path:
         return self.root / key[:2] / f"{key}{suffix}"
@@ -87,7 +104,7 @@ class ArrayCache:
             return None
 
     def save_array(self, key: str, array: np.ndarray) -> None:
-        _atomic_write(self._path(key, ".npy"), lambda f: np.save(f, np.ascontiguousarray(array)))
+        self._write(self._path(key, ".npy"), lambda f: np.save(f, np.ascontiguousarray(array)))
 
     def load_note(self, key: str) -> dict | None:
         """The JSON note stored under ``key``, or None."""
@@ -101,7 +118,7 @@ class ArrayCache:
 
     def save_note(self, key: str, note: dict) -> None:
         data = json.dumps(note, sort_keys=True).encode()
-        _atomic_write(self._path(key, ".json"), lambda f: f.write(data))
+        self._write(self._path(key, ".json"), lambda f: f.write(data))
 
     def has_array(self, key: str) -> bool:
         return self._path(key, ".npy").is_file()
