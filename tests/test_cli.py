@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -317,6 +318,11 @@ def test_list_and_help(capsys):
     for option in ("--window", "--hidden", "--levels", "--optimizer", "--train-image", "--device"):
         assert option in text
     assert "(default: 3)" in text and "adam 0.01" in text
+    from tinycolor import models
+
+    for name in models.available():  # one default per option (classifier's --image-size had two)
+        text = " ".join(train.build_parser(name, models.get(name)).format_help().split())
+        assert re.search(r"\(default: [^)]*\) \(default:", text) is None, name
     for parser in (colorize.build_parser(), evaluate.build_parser()):
         text = parser.format_help()
         assert "(default: cpu)" in text  # shown where there is one...

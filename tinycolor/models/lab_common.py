@@ -121,8 +121,12 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         dest="image_size",
         type=argtypes.positive_int,
         default=defaults["image_size"],
-        help="each image is first resized so that its short side is this many pixels "
-        f"(default: {PHOTO_SIZE}; synthetic scenes are drawn at {SYNTHETIC_SIZE})",
+        help="each image is first resized so that its short side is this many pixels"
+        + (  # the model's own default is shown by the formatter when it has one
+            f" (default: {PHOTO_SIZE}; synthetic scenes are drawn at {SYNTHETIC_SIZE})"
+            if defaults["image_size"] is None
+            else ""
+        ),
     )
     g.add_argument(
         "--crops",
