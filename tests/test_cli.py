@@ -540,3 +540,13 @@ def test_out_and_json_paths_that_cannot_be_made_are_named(run_dir, tmp_path, cap
     target = tmp_path / "new" / "deeper" / "x.json"
     write_json(target, {"a": 1})
     assert target.read_text().strip().endswith("}")
+
+
+def test_one_photo_is_named_as_too_few_not_as_missing_classes(crop, tmp_path, capsys):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(Path(crop).read_bytes())
+    assert train.main(["cnn_fusion", "--data", str(folder), "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "found 1 usable colour image(s); at least 2 are needed" in err
+    assert "subfolder" not in err.splitlines()[-1]  # was: put each class in its own subfolder

@@ -223,6 +223,11 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     n = len(ds)
     if synthetic and n < 2:
         raise InputError(f"--n-synthetic {n}: too few scenes; at least 2 (one to hold out)")
+    if unlabelled and n < 2:  # the classes are not what is missing
+        raise InputError(
+            f"--data {data}: found {n} usable colour image(s); at least 2 are needed (one to "
+            "hold out)"
+        )
     if labels is None or n < 2:
         raise InputError(
             f"--data {data}: found {n} labelled image(s); put the images of each class in their "
