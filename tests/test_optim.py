@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -289,6 +291,20 @@ def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
     monkeypatch.setattr(optim_module, "_SPLIT_SIZE", 1 << 40)
     np.testing.assert_array_equal(split, run())
     assert not np.array_equal(split, start)
+
+
+def test_the_split_update_keeps_the_callers_floating_point_error_handling():
+    from tinycolor import optim as optim_module
+
+    p = tc.Tensor(np.full(optim_module._SPLIT_SIZE + 2, 3e38, np.float32), requires_grad=True)
+    p.grad = np.full(p.shape, 3e38, np.float32)  # g^2 overflows in both halves
+    opt = optim_module.Adam([p], lr=1.0)
+    with np.errstate(over="raise"):  # the worker thread used to run under its own settings
+        with pytest.raises(FloatingPointError):
+            opt.step()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # train silences them: the loss checks speak instead
+        opt.step()
 
 
 def test_exponential_moving_average_follows_its_formula():

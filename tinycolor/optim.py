@@ -379,7 +379,13 @@ def _split(xp, arrays, fn):
         return fn(*arrays)
     flat = [a.reshape(-1) for a in arrays]
     half = first.size // 2
-    other = backend.thread_pool(2).submit(fn, *(f[half:] for f in flat))
+    errors = np.geterr()  # NumPy's error handling is per thread: the caller's holds in both
+
+    def in_caller_state(*parts):
+        with np.errstate(**errors):
+            return fn(*parts)
+
+    other = backend.thread_pool(2).submit(in_caller_state, *(f[half:] for f in flat))
     fn(*(f[:half] for f in flat))
     other.result()
     return None
