@@ -385,6 +385,9 @@ def test_a_diverging_run_is_stopped_and_leaves_no_empty_folder(tmp_path, capsys)
     mine.mkdir()
     assert main([*argv, "--crops", "2", "--out", str(mine)]) == 2
     assert mine.is_dir() and not any(mine.iterdir())
+    # --out a/b/run made three folders: all go (the empty a/b were left behind before)
+    assert main([*argv, "--crops", "2", "--out", str(mine / "a" / "b" / "run")]) == 2
+    assert mine.is_dir() and not any(mine.iterdir())
 
 
 def test_weights_that_became_infinite_are_named():

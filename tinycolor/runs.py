@@ -34,6 +34,7 @@ __all__ = [
     "format_table",
     "load_model",
     "make_run_dir",
+    "missing_levels",
     "removed_if_left_empty",
     "summary_rows",
     "to_jsonable",
@@ -90,15 +91,28 @@ def make_run_dir(model_name: str, out=None, root="runs") -> Path:
             path = base.with_name(f"{base.name}-{n}")
 
 
+def missing_levels(path) -> int:
+    """How many of ``path``, its parent, its grandparent... do not exist yet (0 if it does)."""
+    path, n = Path(path).absolute(), 0
+    while not path.exists() and path != path.parent:
+        path, n = path.parent, n + 1
+    return n
+
+
 @contextlib.contextmanager
-def removed_if_left_empty(path: Path, created: bool = True):
-    """Within it, a failure (an error, Ctrl-C) removes the folder ``path`` if this run
-    ``created`` it and nothing was written into it yet; it never removes a user's files."""
+def removed_if_left_empty(path: Path, created: int = 1):
+    """Within it, a failure (an error, Ctrl-C) removes the folder ``path`` and the ``created``
+    - 1 folders above it that this run created (``created`` levels in all, 0 for none), as long
+    as nothing was written into them; it never removes a user's files."""
     try:
         yield path
     except BaseException:
-        if created and path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        folder = Path(path)
+        for _ in range(int(created)):
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
+            folder = folder.parent
         raise
 
 

@@ -403,6 +403,7 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
         checkpoint_meta,
         format_table,
         make_run_dir,
+        missing_levels,
         removed_if_left_empty,
         summary_rows,
         write_json,
@@ -416,7 +417,8 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     data = module.load_data(config)
     model = module.build_model(config)
     model.to(device)
-    created = out is None or not Path(out).exists()
+    # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)
+    created = missing_levels(out) if out is not None else 1 + missing_levels("runs")
     run_dir = make_run_dir(name, out)
     with removed_if_left_empty(run_dir, created):  # a failed run leaves no empty folder
         t0 = time.perf_counter()
