@@ -221,10 +221,11 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
             assert key in metrics["baselines"][base]
     if name == "cnn_fusion":
         assert 0 <= metrics["classification"]["accuracy"] <= 1
-    else:  # a classifier was trained first, in its own run folder
+    else:  # a classifier was trained first, in its own run folder inside --out
         arch = "resnet" if name == "cnn_resnet" else "plain"
         assert metrics["config"]["classifier_config"]["arch"] == arch
-        assert (tmp_path / metrics["config"]["classifier"]).is_file()
+        assert metrics["config"]["classifier"] == str(out / "classifier" / "model.npz")
+        assert not (tmp_path / "runs").exists()  # was runs/classifier-TIME in the cwd
     # the checkpoint colours an image of another size through the colorize command
     from tinycolor.colorize import main as colorize_main
     from tinycolor.imageio import read_image

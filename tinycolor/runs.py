@@ -15,6 +15,7 @@ told the architecture.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import math
 import os
@@ -31,11 +32,13 @@ __all__ = [
     "LoadError",
     "checkpoint_meta",
     "command_warnings",
+    "current_run_out",
     "format_table",
     "load_model",
     "make_run_dir",
     "missing_levels",
     "removed_if_left_empty",
+    "run_out",
     "summary_rows",
     "to_jsonable",
     "write_json",
@@ -89,6 +92,27 @@ def make_run_dir(model_name: str, out=None, root="runs") -> Path:
         except FileExistsError:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
+
+
+# The --out of the training run under way: a model that trains a sub-model first (cnn_koala's
+# and cnn_resnet's classifier) puts it in a folder inside it, so that --out holds everything.
+# Here rather than in train, which runs as __main__ under `python -m tinycolor.train`.
+_RUN_OUT: contextvars.ContextVar = contextvars.ContextVar("run_out", default=None)
+
+
+@contextlib.contextmanager
+def run_out(out):
+    """Within it, ``current_run_out()`` is ``out``."""
+    token = _RUN_OUT.set(out)
+    try:
+        yield
+    finally:
+        _RUN_OUT.reset(token)
+
+
+def current_run_out():
+    """The ``out`` folder of the training run under way (None: the default runs/NAME-TIME)."""
+    return _RUN_OUT.get()
 
 
 def missing_levels(path) -> int:

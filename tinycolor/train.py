@@ -397,6 +397,13 @@ def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = Fa
     call ``run("ann_window", {"epochs": 2}, out="runs/try")``. What ``main`` does after
     parsing the command line.
     """
+    from .runs import run_out  # noqa: PLC0415
+
+    with run_out(out):  # where a sub-model trained on the way goes (runs.current_run_out)
+        return _run(name, config, device, out, quiet)
+
+
+def _run(name, config, device, out, quiet):
     from . import viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
     from .runs import (  # noqa: PLC0415

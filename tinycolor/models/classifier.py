@@ -502,7 +502,8 @@ def resolve_classifier(config, model_name: str, auto: dict) -> Path:
     """The classifier checkpoint a model builds on: ``config['classifier']`` if given, else
     one trained first with the settings ``auto`` (architecture, widths) and
     ``config['classifier_epochs']``, on the model's data (on the synthetic scenes when that
-    data has no classes), in its own run folder ``runs/classifier-<timestamp>/``. Checks it
+    data has no classes), in its own run folder: ``classifier/`` inside the calling run's
+    ``--out``, or ``runs/classifier-<timestamp>/`` when it has none. Checks it
     is a classifier checkpoint and stores its path and ``classifier_config`` in ``config``."""
     from ..runs import LoadError, load_model  # noqa: PLC0415
 
@@ -527,6 +528,7 @@ def resolve_classifier(config, model_name: str, auto: dict) -> Path:
 def _train_classifier(config, model_name: str, auto: dict) -> Path:
     import contextlib  # noqa: PLC0415
 
+    from ..runs import current_run_out  # noqa: PLC0415
     from ..train import run  # noqa: PLC0415 - training a sub-model is the loop's job
 
     ccfg = {k: config[k] for k in ("data", "size", "image_size", "crops", "test_fraction", "seed")}
@@ -541,8 +543,10 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
         f"({ccfg['epochs']} epochs)",
         file=sys.stderr,
     )
+    parent = current_run_out()  # inside the calling run's --out, else runs/classifier-TIME
+    out = None if parent is None else Path(parent) / "classifier"
     with contextlib.redirect_stdout(sys.stderr):  # stdout is the calling run's to print on
-        run_dir, metrics = run(NAME, ccfg, quiet=True)
+        run_dir, metrics = run(NAME, ccfg, quiet=True, out=out)
     print(
         f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): "
         f"{run_dir / 'model.npz'}",

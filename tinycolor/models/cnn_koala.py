@@ -15,10 +15,10 @@ The tanh output predicts ab / 128; the loss is the MSE on that scale; Adam, lr 1
 
 The classifier: ``--classifier CKPT`` (a ``model.npz`` of ``python -m tinycolor.train
 classifier``), or, without it, a small one is trained first on the same data
-(``--classifier-epochs``, written to its own run folder ``runs/classifier-<timestamp>/``,
-whose path is then stored as ``classifier`` in the config). Either way its weights become
-part of this model's checkpoint, so ``colorize`` needs only the koala checkpoint. The
-classifier sees the image resized to the size it was trained on.
+(``--classifier-epochs``, written to its own run folder, ``classifier/`` inside ``--out`` or
+``runs/classifier-<timestamp>/``, whose path is then stored as ``classifier`` in the config).
+Either way its weights become part of this model's checkpoint, so ``colorize`` needs only the
+koala checkpoint. The classifier sees the image resized to the size it was trained on.
 
 Full size is ``--width 1``; the default is 1/8 of every width on 64x64 crops. The network is
 fully convolutional: ``colorize`` colours an image of any size (edge-padded to a multiple of 8).
