@@ -357,3 +357,9 @@ def test_annealed_mean_limits(xp):
     )
     with pytest.raises(ValueError, match=f"expected {len(bins)} classes"):
         C.annealed_mean(z[:, :10], bins)
+
+
+def test_levels_to_rgb_clips_rather_than_wraps_small_integer_labels():
+    for dtype in (np.uint8, np.int64):
+        got = C.levels_to_rgb(np.array([0, 1, 2, 3], dtype), step=100)
+        np.testing.assert_array_equal(got, [0, 100, 200, 255])  # uint8 gave 44 for 3 * 100

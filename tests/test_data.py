@@ -671,3 +671,40 @@ def test_a_cache_that_cannot_be_written_is_a_warning_not_a_data_error(tmp_path):
     with pytest.warns(UserWarning, match="cannot be written"):  # was "--data ...: [Errno 20]"
         ds = data.ImageFolder(tmp_path / "photos", cache=blocker)
     assert len(ds) == 2 and ds[0].shape == (16, 16, 3)
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_a_damaged_cache_entry_is_a_miss_and_is_written_again(tmp_path, in_memory):
+    _save(tmp_path / "img" / "a.png", _colour(6, 8, 0))
+    want = data.ImageFolder(tmp_path / "img", cache=tmp_path / "c").lab(0)
+    (entry,) = (tmp_path / "c").rglob("*.npy")
+    entry.write_bytes(b"")  # what a power cut can leave: EOFError, or 'can no longer be read'
+    ds = data.ImageFolder(tmp_path / "img", cache=tmp_path / "c", in_memory=in_memory)
+    np.testing.assert_array_equal(ds.lab(0), want)
+    assert ds.cache_misses == 1 and entry.stat().st_size > 0
+
+
+def test_a_file_replaced_with_its_old_size_and_time_is_read_again(tmp_path):
+    path = tmp_path / "img" / "a.png"
+    a = _colour(8, 8, 0)
+    _save(path, a)
+    st = path.stat()
+    data.ImageFolder(tmp_path / "img", cache=tmp_path / "c")
+    _save(path, a[::-1])  # the same size on disk, and the old mtime put back (cp -p, rsync -a)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    ds = data.ImageFolder(tmp_path / "img", cache=tmp_path / "c")
+    np.testing.assert_allclose(ds.lab(0), T.rgb_to_lab_hwc(ds[0]), atol=1e-4)  # not stale
+    assert ds.cache_misses == 1
+
+
+def test_synthetic_scenes_of_tall_narrow_sizes():
+    for size in [(64, 30), (64, 5), (5, 64)]:  # the sun's position had no room: ValueError
+        scenes = data.synthetic_scenes(3, size=size)
+        assert scenes[0].shape == (*size, 3) and scenes[1].shape == (*size, 3)
+    a, b = data.synthetic_scenes(6, size=32), data.synthetic_scenes(6, size=32)
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_random_split_rounds_down_exactly():
+    ds = data.ArrayDataset(np.zeros((100, 2, 2, 3), np.float32))
+    assert [len(s) for s in data.random_split(ds, (0.71, 0.29))] == [71, 29]  # was [72, 28]

@@ -276,3 +276,10 @@ def test_rgb_metrics_refuse_0_to_255_floats_unless_told_the_range():
     assert M.colorfulness(a.astype(np.uint8)) == pytest.approx(
         M.colorfulness(a.astype(np.uint8) / 255.0)
     )
+
+
+def test_colorfulness_refuses_integer_types_other_than_uint8():
+    x = np.random.default_rng(0).integers(0, 256, (8, 8, 3))
+    with pytest.raises(TypeError, match="floats in \\[0, 1\\] or uint8, got dtype int64"):
+        M.colorfulness(x)  # was 255 times too colourful: 0..255 taken for [0, 1]
+    assert M.colorfulness(x.astype(np.uint8)) == pytest.approx(M.colorfulness(x / 255.0))

@@ -22,7 +22,8 @@ def quantize_levels(rgb, levels: int = 4, step: int = 64):
 def levels_to_rgb(labels, step: int = 64):
     """The 8-bit value of each level label: label * step, as uint8."""
     xp = array_module(labels)
-    return xp.clip(xp.asarray(labels) * step, 0, 255).astype(np.uint8)
+    # in int64: uint8 labels times the step would wrap around (3 * 100 -> 44) before the clip
+    return xp.clip(xp.asarray(labels).astype(np.int64) * step, 0, 255).astype(np.uint8)
 
 
 # =============================================================================== colour spaces

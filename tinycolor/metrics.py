@@ -285,6 +285,8 @@ def colorfulness(rgb):
     """
     xp = array_module(rgb)
     x = xp.asarray(rgb)
+    if x.dtype != np.uint8 and x.dtype.kind != "f":  # int64 0..255 was scaled by 255 again
+        raise TypeError(f"colorfulness: expected floats in [0, 1] or uint8, got dtype {x.dtype}")
     scale = 1.0 if x.dtype == np.uint8 else 255.0
     check_unit_range("colorfulness", x)
     x = x.astype(np.float64) * scale

@@ -211,7 +211,8 @@ def random_split(dataset: ImageDataset, fractions, seed: int = 0) -> list[Subset
     if any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"random_split: fractions must be >= 0 and sum to 1, got {fractions}")
     n = len(dataset)
-    sizes = [int(np.floor(f * n)) for f in fractions]
+    # rounded down after a nudge for binary floats: 0.29 * 100 is 28.999999999999996
+    sizes = [int(np.floor(f * n + 1e-9)) for f in fractions]
     sizes[0] += n - sum(sizes)
     order = np.random.default_rng([seed, 2]).permutation(n)
     bounds = np.cumsum([0] + sizes)

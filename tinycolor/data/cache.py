@@ -1,15 +1,17 @@
 """An on-disk cache of prepared arrays (the Lab images of a folder), so a second run starts fast.
 
-Each source file gets its own entry, keyed by a SHA-256 of its absolute path, size and
-modification time (nanoseconds) and of the preparation parameters (short side, dtype, the
-cache format version). Touching or replacing a file, or changing a parameter, changes the key,
-so a stale entry is never read; it is simply left behind (delete the folder to reclaim space).
+Each source file gets its own entry, keyed by a SHA-256 of its absolute path, size,
+modification and change times (nanoseconds) and inode, and of the preparation parameters
+(short side, dtype, the cache format version). Touching or replacing a file, or changing a
+parameter, changes the key, so a stale entry is never read; it is simply left behind (delete
+the folder to reclaim space).
 
 An entry is either an array (``<key>.npy``, loadable memory-mapped) or a small JSON note
 (``<key>.json``) recording why the file gave no array (gray, unreadable), so a second run does
 not decode those files again either. Files are written to a temporary name in the same folder
 and renamed into place (``os.replace``), so a crash or a concurrent run never leaves a
-half-written entry under a valid name.
+half-written entry under a valid name; an entry damaged all the same (a power cut before the
+disk caught up) reads as a miss and is written again.
 
 The cache lives in ``$TINYCOLOR_CACHE`` if set, else ``~/.cache/tinycolor``.
 """
@@ -38,13 +40,17 @@ def cache_dir() -> Path:
 
 
 def file_key(path, params: dict | None = None) -> str:
-    """Hex SHA-256 of a file's absolute path, size, mtime (ns) and the preparation ``params``."""
+    """Hex SHA-256 of a file's absolute path, size, mtime and ctime (ns), inode and the
+    preparation ``params``. The ctime and inode catch a file replaced by one of the same size
+    with its old mtime kept (``cp -p``, ``rsync -a``, tar), which no tool can set back."""
     p = Path(path).resolve()
     st = p.stat()
     record = {
         "path": str(p),
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "inode": st.st_ino,
         "params": params or {},
         "version": CACHE_VERSION,
     }
@@ -100,8 +106,8 @@ class ArrayCache:
             return None
         try:
             return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (OSError, ValueError):  # a damaged entry is a miss, and will be rewritten
-            return None
+        except (OSError, ValueError, EOFError):  # damaged (an empty file: EOFError): a miss,
+            return None  # and the entry is written again
 
     def save_array(self, key: str, array: np.ndarray) -> None:
         self._write(self._path(key, ".npy"), lambda f: np.save(f, np.ascontiguousarray(array)))

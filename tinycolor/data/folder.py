@@ -398,11 +398,12 @@ class ImageFolder(ImageDataset):
             if note is not None and note.get("status") in ("gray", "unreadable"):
                 self.cache_hits += 1
                 return note["status"], note.get("reason", ""), key, None
-            if self.cache.has_array(key):
-                lab = self.cache.load_array(key) if self.in_memory else None
-                if lab is not None or not self.in_memory:
-                    self.cache_hits += 1
-                    return "colour", "", key, lab
+            # loaded (mapped, when not kept in memory: the header is read) rather than just
+            # found, so that a damaged entry is a miss and is written again
+            lab = self.cache.load_array(key, mmap=not self.in_memory)
+            if lab is not None:
+                self.cache_hits += 1
+                return "colour", "", key, lab if self.in_memory else None
         if self.cache is not None:
             self.cache_misses += 1
         try:

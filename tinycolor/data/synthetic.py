@@ -105,6 +105,13 @@ def _shade(colour, factor):
 
 
 # ---------------------------------------------------------------------------- the three scenes
+def _across(rng, margin, width):
+    """A random x in [margin, width - margin], or the middle of a scene narrower than
+    2 margin (a tall portrait): the sun still fits."""
+    margin = min(margin, width / 2)
+    return rng.uniform(margin, width - margin)
+
+
 def _beach(rng, h, w):
     y, x = _grid(h, w)
     px = 1.0 / h
@@ -120,7 +127,7 @@ def _beach(rng, h, w):
     _paint(img, cmask.astype(np.float32), (0.97, 0.97, 0.98))
     # the sun, small and high, with a glow
     sx, sy, sr = (
-        rng.uniform(0.1, w / h - 0.1),
+        _across(rng, 0.1, w / h),
         rng.uniform(0.07, 0.6 * horizon),
         rng.uniform(0.035, 0.06),
     )
@@ -169,7 +176,7 @@ def _sunset(rng, h, w):
         ],
     )
     img = sky.copy()
-    sx = rng.uniform(0.25, w / h - 0.25)
+    sx = _across(rng, 0.25, w / h)
     sr = rng.uniform(0.08, 0.13)
     sy = horizon - sr * rng.uniform(0.1, 0.9)
     d = np.sqrt((x - sx) ** 2 + ((y - sy) * 1.1) ** 2)
