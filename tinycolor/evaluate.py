@@ -223,8 +223,6 @@ def predict_images(
     """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
     short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
     instead of its own (``models.set_temperature``)."""
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
     from . import backend  # noqa: PLC0415
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
@@ -268,6 +266,9 @@ def predict_images(
     else:
         prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
         prior_source = "the evaluated images' own prior (the checkpoint stores none)"
+    from .runs import progress_bar  # noqa: PLC0415
+
+    tqdm = progress_bar(quiet)
     bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
     preds = [
         predict_image_ab(module, model, lab, config, mode, device)
@@ -287,11 +288,11 @@ def score_predictions(
     ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``;
     without ``baselines``, only ``{"model", "images", "per_image"}`` (to score other
     predictions of images whose baselines are known). With ``quiet`` False, a progress bar."""
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
     from .metrics import colorfulness  # noqa: PLC0415
     from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+    from .runs import progress_bar  # noqa: PLC0415
 
+    tqdm = progress_bar(quiet)
     rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
     truth_cf = []
     bar = dict(desc="scoring", total=len(labs), unit="image", disable=quiet, file=sys.stderr)

@@ -37,6 +37,7 @@ __all__ = [
     "load_model",
     "make_run_dir",
     "missing_levels",
+    "progress_bar",
     "removed_if_left_empty",
     "run_out",
     "summary_rows",
@@ -113,6 +114,17 @@ def run_out(out):
 def current_run_out():
     """The ``out`` folder of the training run under way (None: the default runs/NAME-TIME)."""
     return _RUN_OUT.get()
+
+
+def progress_bar(quiet: bool):
+    """tqdm's bar class: a notebook widget where Jupyter can draw one, else a text bar; the
+    plain class when ``quiet`` (the bar is disabled then), so that a quiet run in a notebook
+    without ipywidgets does not warn that it could not have drawn one."""
+    if quiet:
+        from tqdm import tqdm  # noqa: PLC0415
+    else:
+        from tqdm.auto import tqdm  # noqa: PLC0415
+    return tqdm
 
 
 def missing_levels(path) -> int:

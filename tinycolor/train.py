@@ -282,8 +282,9 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     keeps the finished epochs and says ``"interrupted": True``, and the model ends with the
     best kept epoch's weights (``--keep best``), the moving average (``--ema``), or else its
     weights when the key was pressed."""
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from .runs import progress_bar  # noqa: PLC0415
 
+    tqdm = progress_bar(quiet)
     if hasattr(module, "make_optimizers"):
         optimizers = module.make_optimizers(model, config)
     else:
