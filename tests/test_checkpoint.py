@@ -91,6 +91,14 @@ def test_save_errors(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder; expected a file name"):
         tc.save({"a": np.zeros(1)}, tmp_path / "folder")
     assert os.listdir(tmp_path) == ["folder"] and os.listdir(tmp_path / "folder") == []
+    # "x.npy" and "x" became members "x.npy.npy" and "x.npy": both read back as x
+    with pytest.raises(ValueError, match="keys 'x' and 'x.npy' cannot both be saved"):
+        tc.save({"x.npy": np.ones(1), "x": np.zeros(1)}, tmp_path / "k.npz")
+    tc.save({"x.npy": np.ones(1)}, os.fsencode(tmp_path / "b.npz"))  # a bytes path, too
+    np.testing.assert_array_equal(tc.load(os.fsencode(tmp_path / "b.npz"))["x.npy"], [1.0])
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match=r"save: .*file/m.npz: cannot write it"):
+        tc.save({"a": np.zeros(1)}, tmp_path / "file" / "m.npz")  # named, not a temporary file
 
 
 @pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
@@ -113,7 +121,7 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, failure):
 
     monkeypatch.setattr(checkpoint, "_write_member", failing)
     new = _model()
-    with pytest.raises(type(failure)):
+    with pytest.raises(type(failure), match="disk full" if isinstance(failure, OSError) else None):
         tc.save(new, path, meta={"epoch": 2})
     assert written, "the failure should come after a first array was written"
     assert path.read_bytes() == before

@@ -559,6 +559,22 @@ def test_input_shape_errors_name_the_layer():
         nn.MaxPool2d(2)(tc.tensor(np.zeros((4, 4), np.float32)))
 
 
+def test_registering_a_name_already_taken_or_malformed_is_refused():
+    m = nn.Linear(2, 2)
+    # a buffer 'weight' replaced the weight in the saved state; the layer went on using its own
+    with pytest.raises(KeyError, match="Linear already has a parameter named 'weight'"):
+        m.register_buffer("weight", np.zeros(1))
+    m.note = 3
+    with pytest.raises(KeyError, match="already has an attribute named 'note'"):
+        m.register_parameter("note", nn.Parameter(np.ones(2)))
+    for bad in ("a.b", "", 5):
+        with pytest.raises(KeyError, match="non-empty string without dots"):
+            m.register_buffer(bad, np.zeros(1))
+    m.register_buffer("scale", np.ones(1))
+    m.register_buffer("scale", np.zeros(1))  # the same kind again: replaced, as in PyTorch
+    assert list(m.state_dict()) == ["weight", "bias", "scale"]
+
+
 def test_a_slice_of_a_sequential_keeps_the_childrens_names():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     tail = model[1:]

@@ -77,6 +77,8 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
             raise TypeError(f"save: keys must be strings, got {key!r}")
         if key == META_KEY:
             raise ValueError(f"save: the key {META_KEY!r} is reserved for the meta argument")
+        if key.endswith(".npy") and key[:-4] in state:  # both would read back as one member
+            raise ValueError(f"save: keys {key[:-4]!r} and {key!r} cannot both be saved in .npz")
         arrays[key] = _to_numpy(key, value)
     if meta is not None:
         if not isinstance(meta, dict):
@@ -87,14 +89,17 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
             raise TypeError(f"save: meta must be JSON-serialisable: {exc}") from None
         arrays[META_KEY] = np.array(text)
 
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # str, bytes or Path
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path} is a folder; expected a file name (model.npz)")
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
-    )
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
+        )
+    except OSError as exc:  # named for the file asked for, not the temporary one
+        raise OSError(f"save: {path}: cannot write it ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -106,18 +111,20 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # a full disk, say: the previous file is left as it was
+            raise OSError(f"save: {path}: cannot write it ({exc.strerror or exc})") from None
         raise
 
 
 def load(path) -> dict:
     """Read a checkpoint written by ``save``: ``{key: numpy array}`` plus ``'__meta__'`` (a dict)
     when it has one. Raises ``CheckpointError`` for a missing or damaged file."""
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path!r}: no such file")
     if os.path.isdir(path):

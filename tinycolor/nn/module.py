@@ -114,16 +114,39 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, how: str, name, own: dict) -> None:
+        """A new parameter, buffer or sub-module name: a non-empty string without dots (the
+        dots join the names of a state_dict), not taken by another kind of entry or by an
+        attribute (as PyTorch refuses them): a buffer named 'weight' would replace the weight
+        in the saved state while the layer went on using its parameter."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{how}: the name must be a non-empty string without dots, got {name!r}")
+        taken = [
+            what
+            for what, registry in (
+                ("a parameter", self._parameters),
+                ("a buffer", self._buffers),
+                ("a sub-module", self._modules),
+            )
+            if registry is not own and name in registry
+        ]
+        if not taken and name in self.__dict__:
+            taken = ["an attribute"]
+        if taken:
+            raise KeyError(f"{how}: {type(self).__name__} already has {taken[0]} named {name!r}")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, an empty slot such as ``bias=False``) under ``name``."""
         params, _, _ = self._registries()
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a Parameter or None")
+        self._check_name("register_parameter", name, params)
         params[name] = param
 
     def register_buffer(self, name: str, tensor) -> None:
         """Register state that is saved and moved with the module but not learned."""
         _, buffers, _ = self._registries()
+        self._check_name("register_buffer", name, buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
         buffers[name] = tensor
@@ -132,6 +155,7 @@ class Module:
         _, _, modules = self._registries()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
+        self._check_name("add_module", name, modules)
         modules[name] = module
 
     # ------------------------------------------------------------------ traversal
