@@ -325,7 +325,7 @@ def test_list_and_help(capsys):
         assert re.search(r"\(default: [^)]*\) \(default:", text) is None, name
     for parser in (colorize.build_parser(), evaluate.build_parser()):
         text = parser.format_help()
-        assert "(default: cpu)" in text  # shown where there is one...
+        assert "(default: $TINYCOLOR_DEVICE, else cpu)" in text  # a default shown in words...
         assert "(default: None)" not in text and "(default: False)" not in text  # ...not else
 
 
@@ -550,3 +550,31 @@ def test_one_photo_is_named_as_too_few_not_as_missing_classes(crop, tmp_path, ca
     err = capsys.readouterr().err
     assert "found 1 usable colour image(s); at least 2 are needed" in err
     assert "subfolder" not in err.splitlines()[-1]  # was: put each class in its own subfolder
+
+
+def test_the_commands_take_their_device_from_tinycolor_device(
+    run_dir, crop, tmp_path, monkeypatch, capsys
+):
+    # README: TINYCOLOR_DEVICE=cuda runs the commands on the GPU; they ignored it (--device cpu)
+    monkeypatch.chdir(tmp_path)  # colorize writes crop-colorized.png here
+    ckpt = str(run_dir / "model.npz")
+    monkeypatch.setenv("TINYCOLOR_DEVICE", "bogus")
+    assert train.main(["ann_window", "--epochs", "1", "--quiet"]) == 2
+    assert colorize.main(["--checkpoint", ckpt, crop, "--quiet"]) == 2
+    assert evaluate.main(["--checkpoint", ckpt, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all("TINYCOLOR_DEVICE='bogus': unknown device" in e for e in err)
+    monkeypatch.setenv("TINYCOLOR_DEVICE", "cuda")
+    if not backend.cuda_available():
+        assert colorize.main(["--checkpoint", ckpt, crop, "--quiet"]) == 2
+        assert "needs CuPy" in capsys.readouterr().err
+    assert colorize.main(["--checkpoint", ckpt, crop, "--quiet", "--device", "cpu"]) == 0
+
+
+def test_manual_seed_takes_any_integer_as_pytorch_does():
+    tinycolor.manual_seed(-1)  # NumPy refused it at the first random draw
+    a = tinycolor.nn.Linear(3, 2).weight.numpy()
+    tinycolor.manual_seed(2**64 - 1)
+    np.testing.assert_array_equal(tinycolor.nn.Linear(3, 2).weight.numpy(), a)
+    with pytest.raises(TypeError, match="expected an integer seed, got '7'"):
+        tinycolor.manual_seed("7")

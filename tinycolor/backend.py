@@ -71,11 +71,23 @@ def cuda_available() -> bool:
         return False
 
 
+def device_from_environment() -> str:
+    """The device the environment variable TINYCOLOR_DEVICE names ('cpu' when it is unset); the
+    commands' --device defaults to it."""
+    value = os.environ.get("TINYCOLOR_DEVICE", "").strip()
+    if not value:
+        return "cpu"
+    try:
+        return _check_name(value)
+    except DeviceError as exc:
+        raise DeviceError(f"TINYCOLOR_DEVICE={value!r}: {exc}") from None
+
+
 def get_device() -> str:
     """The default device for new tensors: 'cpu' unless set_device or TINYCOLOR_DEVICE says so."""
     global _device
     if _device is None:
-        _device = _check_name(os.environ.get("TINYCOLOR_DEVICE", "cpu") or "cpu")
+        _device = device_from_environment()
         if _device == "cuda":
             cupy()
     return _device
@@ -147,10 +159,14 @@ def thread_pool(workers: int):
 def manual_seed(seed: int) -> None:
     """Seed every random number generator tinycolor uses (initialisation, dropout, data).
 
-    Two runs that call ``manual_seed(n)`` first draw the same numbers on the same device.
+    Two runs that call ``manual_seed(n)`` first draw the same numbers on the same device. Any
+    integer will do; a negative one is taken modulo 2^64, as PyTorch takes it (NumPy's
+    generators only take seeds >= 0, and failed at the first random draw).
     """
     global _seed
-    _seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"manual_seed: expected an integer seed, got {seed!r}")
+    _seed = int(seed) % 2**64
     _rngs.clear()
 
 

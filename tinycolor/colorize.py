@@ -28,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import argtypes
+from . import argtypes, backend
 from .models import add_temperature_option
 
 PROG = "python -m tinycolor.colorize"
@@ -68,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=None, help="refuse a checkpoint of any other model than this one"
     )
     add_temperature_option(p)
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
+    p.add_argument(
+        "--device",
+        default=None,
+        choices=("cpu", "cuda"),
+        help="where to run (default: $TINYCOLOR_DEVICE, else cpu)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
@@ -101,7 +106,7 @@ def colorize_file(
     temperature=None,
 ):
     """What the command does; returns the paths written. Raises the tools' one-line errors."""
-    from . import backend, viz  # noqa: PLC0415
+    from . import viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
     from .models import InputError, set_temperature  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
@@ -158,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
+        args.device = args.device or backend.device_from_environment()
         colorize_file(
             args.checkpoint,
             args.input,

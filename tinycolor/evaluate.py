@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import argtypes
+from . import argtypes, backend
 from .models import add_temperature_option
 
 PROG = "python -m tinycolor.evaluate"
@@ -223,7 +223,6 @@ def predict_images(
     """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
     short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
     instead of its own (``models.set_temperature``)."""
-    from . import backend  # noqa: PLC0415
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
@@ -462,7 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--samples", type=argtypes.positive_int, default=SAMPLE_ROWS, help="rows in samples.png"
     )
     add_temperature_option(p)
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run")
+    p.add_argument(
+        "--device",
+        default=None,
+        choices=("cpu", "cuda"),
+        help="where to run (default: $TINYCOLOR_DEVICE, else cpu)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
     return p
 
@@ -488,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {wrong}", file=sys.stderr)
         return 2
     try:
+        args.device = args.device or backend.device_from_environment()
         result = evaluate_checkpoint(
             args.checkpoint,
             args.data,

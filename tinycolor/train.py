@@ -131,7 +131,12 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         help="seeds initialisation and shuffling: same seed, same run",
     )
     r = parser.add_argument_group("run")
-    r.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to train")
+    r.add_argument(
+        "--device",
+        default=None,
+        choices=("cpu", "cuda"),
+        help="where to train (default: $TINYCOLOR_DEVICE, else cpu)",
+    )
     r.add_argument("--out", default=None, help=f"run folder (default: runs/{name}-<timestamp>/)")
     r.add_argument(
         "--quiet", action="store_true", help="no progress bar or table; print only the run folder"
@@ -149,6 +154,7 @@ def parse_config(name: str, argv: list[str]):
     module = models.get(name)
     args = vars(build_parser(name, module).parse_args(argv))
     runtime = {k: args.pop(k) for k in RUNTIME_KEYS}
+    runtime["device"] = runtime["device"] or backend.device_from_environment()
     return module, resolve_config(module, args), runtime
 
 
