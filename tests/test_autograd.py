@@ -450,3 +450,37 @@ def test_the_environment_variable_picks_the_default_device():
         env["TINYCOLOR_DEVICE"] = "cuda"
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         assert out.returncode != 0 and "device 'cuda'" in out.stderr
+
+
+# --------------------------------------------------------------------------- CuPy-only paths
+# (found by running the suite against a strict NumPy stand-in for CuPy: these failed there)
+
+
+def test_numpy_constants_meet_a_cuda_tensor_on_its_device(device):
+    x = tc.Tensor([0.5, -1.0, 2.0], requires_grad=True, device=device)
+    v = np.array([1.0, 2.0, 3.0])
+    for y in (x @ v, v @ x, F.matmul(x, v)):  # a NumPy vector became a CPU tensor first
+        assert y.device == device and float(y.numpy()) == pytest.approx(4.5)
+    lo, hi = np.zeros(3), np.ones(3)  # clip's array bounds
+    np.testing.assert_array_equal(to_numpy(F.clip(x, lo, hi).data), [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(to_numpy((x > v).data), [False, False, False])  # comparisons
+    np.testing.assert_array_equal(to_numpy((x == np.array(2.0)).data), [False, False, True])
+
+
+def test_a_comparison_across_devices_is_a_device_error(device):
+    if device != "cuda":
+        pytest.skip("needs a GPU")
+    with pytest.raises(tc.DeviceError, match="comparison: all inputs must be on one device"):
+        _ = tc.Tensor([1.0], device="cuda") < tc.Tensor([2.0], device="cpu")
+
+
+def test_a_cupy_array_made_before_tinycolor_loaded_cupy_is_one(device, monkeypatch):
+    if device != "cuda":
+        pytest.skip("needs a GPU")
+    import cupy
+
+    a = cupy.ones(3, dtype=cupy.float32)
+    monkeypatch.setattr(backend, "_cupy", None)  # as before tinycolor's first cupy()
+    t = tc.Tensor(a)  # was np.asarray(a): "Implicit conversion to a NumPy array"
+    assert t.device == "cuda" and backend.array_module(a) is cupy
+    assert tc.gradcheck(lambda z: z * z, cupy.array([0.5, 2.0]))  # a raw CuPy array input

@@ -434,8 +434,11 @@ class Tensor:
         )
 
     def _compare(self, o, op):
-        other = o.data if isinstance(o, Tensor) else o
-        return Tensor(op(self.data, other), _internal=True)
+        # the other side on this tensor's device, as for arithmetic (a NumPy array beside a
+        # CUDA tensor is moved; a tensor on another device is a DeviceError)
+        other = as_tensor_like(o, (self,), promote=False)
+        _check_same_device("comparison", [self, other])
+        return Tensor(op(self.data, other.data), _internal=True)
 
     def __eq__(self, o):  # elementwise, as the other comparisons (x == 0 is a mask)
         return self._compare(o, lambda a, b: a == b)

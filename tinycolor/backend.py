@@ -11,6 +11,7 @@ path runs on both devices.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -107,13 +108,20 @@ def xp_for(device: str):
     return cupy() if _check_name(device) == "cuda" else np
 
 
+def _loaded_cupy():
+    """CuPy when it is loaded, by tinycolor or by the user's own ``import cupy``, without
+    importing it: a CuPy array made before tinycolor first needed CuPy is still one."""
+    return _cupy if _cupy is not None else sys.modules.get("cupy")
+
+
 def is_cupy_array(x) -> bool:
-    return _cupy is not None and isinstance(x, _cupy.ndarray)
+    cp = _loaded_cupy()
+    return cp is not None and isinstance(x, getattr(cp, "ndarray", ()))
 
 
 def array_module(x):
     """numpy or cupy, whichever owns the array ``x`` (NumPy for scalars and lists)."""
-    return _cupy if is_cupy_array(x) else np
+    return _loaded_cupy() if is_cupy_array(x) else np
 
 
 def device_of(x) -> str:

@@ -28,8 +28,8 @@ def _as_tensors(inputs):
         inputs = [inputs]
     out = []
     for x in inputs:
-        if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+        if not isinstance(x, Tensor):  # a NumPy or CuPy array, on its own device
+            x = Tensor(array_module(x).asarray(x, dtype=np.float64), requires_grad=True)
         out.append(x)
     return out
 

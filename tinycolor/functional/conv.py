@@ -511,7 +511,7 @@ def _blocking(xp, n, ho, k, width, dtype):
     time if need be.
     """
     if xp is not np:
-        return n, ho
+        return max(n, 1), ho  # an empty batch still needs a chunk size above 0
     budget, per_row = max(1, _BLOCK_BYTES // dtype.itemsize), max(1, k * width)
     chunk = max(1, min(n, budget // (per_row * ho)))
     rows = max(1, budget // (chunk * per_row), -(-_MIN_BLOCK_POSITIONS // width))

@@ -141,6 +141,9 @@ class Clip(Function):
 
     def forward(self, a, lo=None, hi=None):
         xp = array_module(a)
+        # array bounds go where a is (CuPy refuses to mix a NumPy array in)
+        lo = lo if lo is None or isinstance(lo, int | float) else xp.asarray(lo)
+        hi = hi if hi is None or isinstance(hi, int | float) else xp.asarray(hi)
         mask = xp.ones(a.shape, dtype=bool)
         if lo is not None:
             mask &= a >= lo

@@ -47,8 +47,12 @@ class Linear(Function):
 
 def matmul(a, b) -> Tensor:
     """Matrix product with NumPy's rules; 1-D operands are promoted and the axis removed."""
+    from ..autograd import as_tensor_like  # noqa: PLC0415
     from .shape import reshape  # noqa: PLC0415
 
+    # wrapped first, on the other operand's device: a NumPy vector beside a CUDA tensor was
+    # reshaped into a CPU tensor, and the product refused the mix
+    a, b = as_tensor_like(a, (b,)), as_tensor_like(b, (a,))
     a_vec, b_vec = a.ndim == 1, b.ndim == 1
     if a_vec:
         a = reshape(a, (1, a.shape[0]))
