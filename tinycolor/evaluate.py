@@ -225,7 +225,7 @@ def predict_images(
     instead of its own (``models.set_temperature``)."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
-    from .runs import load_model  # noqa: PLC0415
+    from .runs import load_model, progress_bar  # noqa: PLC0415
 
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, device=device)
@@ -265,8 +265,6 @@ def predict_images(
     else:
         prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
         prior_source = "the evaluated images' own prior (the checkpoint stores none)"
-    from .runs import progress_bar  # noqa: PLC0415
-
     tqdm = progress_bar(quiet)
     bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
     preds = [
