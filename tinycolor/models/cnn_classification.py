@@ -32,7 +32,8 @@ upsampled x4 bilinearly and put beside the input's L. Fully convolutional: ``col
 a whole image of any size (edge-padded to a multiple of 8).
 
 Reference training: Adam, betas (0.9, 0.99), weight decay 1e-3, lr about 3e-5, batch 40; here
-Adam with lr 1e-3 (the short CPU budget), no weight decay.
+Adam with lr 1e-3 (the short CPU budget), no weight decay, and the project's one set of Adam
+betas, PyTorch's (0.9, 0.999).
 """
 
 from __future__ import annotations

@@ -22,10 +22,11 @@ alpha = 1/300, so the network needs labelled images: the synthetic beach/sunset/
 by default, or the class subfolders of ``--data``.
 
 Full size (``--width 1``, ``--global-size 224`` and ``--size 224``) is the paper's network
-(about 60 M weights at 224, where FC 1024 reads 7 x 7 x 512). The default is 1/8 of every
-width on 64x64 inputs with a 64x64 global copy (a 2 x 2 x 64 global grid), so it trains on a
-2-core CPU in minutes. The local path is fully convolutional: ``colorize`` colours an image of
-any size (edge-padded to a multiple of 8), while the global path sees it resized to G x G.
+(42 M weights at 224, 26 M of them in the FC 1024 that reads 7 x 7 x 512). The default is 1/8
+of every width on 64x64 inputs with a 64x64 global copy (a 2 x 2 x 64 global grid), so it
+trains on a 2-core CPU in minutes. The local path is fully convolutional: ``colorize``
+colours an image of any size (edge-padded to a multiple of 8), while the global path sees it
+resized to G x G.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Table 1 and an upsampling:
               s2, then ``--stages`` stages of two basic blocks (64, 128, 256, 512 channels;
               stride 2 from the second stage on)                  (1 / 2^(stages + 1))
     head      conv 4x4 s2 128, conv 3x3 128, conv 3x3 64, conv 3x3 64, conv 3x3 32, each with
-              BatchNorm and ReLU, then conv 3x3 to the output     (half the encoder's grid)
+              BatchNorm (our addition: Table 1 lists none) and ReLU, then conv 3x3 to the
+              output                                              (half the encoder's grid)
     upsample  bilinear, to the input size.
 
 The seed tried three losses (``--loss``): ``l1`` and ``l2`` regress ab / 110 (2 output
