@@ -73,6 +73,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tinycolor import argtypes  # noqa: E402 - after the path is set
+
 MODELS = ("cnn_regression", "cnn_classification", "cnn_fusion", "cnn_koala", "cnn_resnet")
 
 
@@ -686,11 +688,17 @@ def _importable(name: str) -> str | None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="1 warm-up + 2 timed steps")
-    p.add_argument("--models", nargs="+", default=list(MODELS), help="models to measure")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--warmup", type=int, default=None, help="untimed steps (default 3)")
-    p.add_argument("--steps", type=int, default=None, help="timed steps (default 10)")
+    p.add_argument(
+        "--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="models to measure"
+    )
+    p.add_argument("--batch-size", type=argtypes.positive_int, default=32)
+    p.add_argument("--size", type=argtypes.positive_int, default=64)
+    p.add_argument(
+        "--warmup", type=argtypes.nonnegative_int, default=None, help="untimed steps (default 3)"
+    )
+    p.add_argument(
+        "--steps", type=argtypes.positive_int, default=None, help="timed steps (default 10)"
+    )
     p.add_argument("--no-torch", action="store_true", help="tinycolor only")
     p.add_argument(
         "--rounds",

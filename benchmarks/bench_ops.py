@@ -30,7 +30,7 @@ except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import tinycolor as tc
 
-from tinycolor import backend
+from tinycolor import argtypes, backend
 
 
 def _cores() -> int:
@@ -264,13 +264,19 @@ def time_interleaved(runners, repeat, warmup):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="N=8 and 3 repeats: a smoke run")
-    parser.add_argument("--repeat", type=int, default=None, help="timed repeats (default 7)")
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--repeat", type=argtypes.positive_int, default=None, help="timed repeats (default 7)"
+    )
+    parser.add_argument("--warmup", type=argtypes.nonnegative_int, default=2)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--batch", type=int, default=None, help="N (default 32, 8 with --quick)")
-    parser.add_argument("--size", type=int, default=64, help="image side (default 64)")
-    parser.add_argument("--channels", type=int, default=64)
-    parser.add_argument("--kernel", type=int, default=3)
+    parser.add_argument(
+        "--batch", type=argtypes.positive_int, default=None, help="N (default 32, 8 with --quick)"
+    )
+    parser.add_argument(
+        "--size", type=argtypes.positive_int, default=64, help="image side (default 64)"
+    )
+    parser.add_argument("--channels", type=argtypes.positive_int, default=64)
+    parser.add_argument("--kernel", type=argtypes.positive_int, default=3)
     parser.add_argument("--ops", nargs="*", default=[], help="only ops whose name has a word")
     parser.add_argument("--no-torch", action="store_true", help="time tinycolor alone")
     args = parser.parse_args(argv)

@@ -28,8 +28,12 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, too
+from tinycolor import argtypes  # noqa: E402
 
 
 def _best(fn, repeats=5):
@@ -116,9 +120,13 @@ def blas_threads() -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--floats", type=int, nargs="+", default=[50_000, 200_000, 1_000_000])
-    p.add_argument("--python-steps", type=int, nargs="+", default=[0, 100])
-    p.add_argument("--calls", type=int, default=200, help="calls per half (default 200)")
+    p.add_argument(
+        "--floats", type=argtypes.positive_int, nargs="+", default=[50_000, 200_000, 1_000_000]
+    )
+    p.add_argument("--python-steps", type=argtypes.nonnegative_int, nargs="+", default=[0, 100])
+    p.add_argument(
+        "--calls", type=argtypes.positive_int, default=200, help="calls per half (default 200)"
+    )
     args = p.parse_args(argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{cores} cores; numpy {np.__version__}; speedup of two Python threads over one")

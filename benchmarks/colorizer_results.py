@@ -57,6 +57,18 @@ def fold_folders(kodak: Path, k: int, out: Path, seed: int = 7) -> list[tuple[Pa
     photos = sorted(p for p in kodak.iterdir() if p.suffix.lower() in IMAGE_EXTS)
     if len(photos) < 2 * k:
         raise SystemExit(f"{kodak}: {len(photos)} photos are too few for {k} folds")
+    # the folds of an --out folder are fixed once made: other folds into the same folder would
+    # add links to the old ones (photos in both train and test) and reuse the old runs
+    split = {"kodak": str(kodak.resolve()), "folds": k, "seed": seed}
+    marker = out / "folds.json"
+    if marker.exists() and json.loads(marker.read_text()) != split:
+        old = json.loads(marker.read_text())
+        raise SystemExit(
+            f"{out} holds the runs of a {old.get('folds')}-fold split of {old.get('kodak')}; "
+            f"give another --out for {k} folds of {kodak}"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(split) + "\n")
     order = [photos[i] for i in np.random.default_rng(seed).permutation(len(photos))]
     groups = [order[i::k] for i in range(k)]
     folders = []
@@ -79,7 +91,7 @@ def run_job(job: dict) -> dict:
     """Train one model and evaluate it (skipped when its eval.json exists)."""
     run_dir, py = Path(job["dir"]), sys.executable
     result = run_dir / "eval.json"
-    if not result.exists():
+    if not result.exists() or not (run_dir / "model.npz").exists():  # done, or train again
         run_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
         train = [py, "-m", "tinycolor.train", job["model"], "--data", job["train"], "--out",
@@ -177,6 +189,9 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "runs" / "results"))
     args = p.parse_args(argv)
+    if args.folds < 0 or args.folds == 1:
+        p.error(f"--folds {args.folds}: k must be 0 (no folds) or at least 2")
+    args.seeds = list(dict.fromkeys(args.seeds))  # a seed given twice: one run, not two at once
     kodak, out = Path(args.kodak), Path(args.out)
     if not kodak.is_dir():
         print(f"--kodak {kodak}: no such folder (the Kodak photos are not part of the project)")

@@ -43,7 +43,8 @@ def runs_of(results: Path, model: str, seeds) -> list[dict]:
     runs = []
     for seed in seeds:
         for run_dir in sorted((results / model / f"seed{seed}").glob("*")):
-            if not (run_dir / "model.npz").is_file():
+            # a complete run: train writes metrics.json after model.npz (a killed run has one)
+            if not (run_dir / "model.npz").is_file() or not (run_dir / "metrics.json").is_file():
                 continue
             if run_dir.name == "all":
                 runs.append(dict(dir=run_dir, test="skimage", what="skimage"))

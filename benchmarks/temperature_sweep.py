@@ -71,14 +71,20 @@ def sweep(runs: list[dict], temperatures, jobs: int, size: int = 256) -> None:
                     "data": data,
                     "t": t,
                     "size": size,
-                    "json": str(run["dir"] / f"T{t:g}-{where}.json"),
+                    # kept per T and size: a sweep at another --size must not reuse these
+                    "json": str(run["dir"] / f"T{t:g}-{where}-{size}px.json"),
                 }
                 todo.append((run, where, t, job))
     t0 = time.time()
+    new = sum(not Path(job["json"]).exists() for *_, job in todo)
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         for (run, where, t, _), result in zip(todo, pool.map(evaluate, [j for *_, j in todo])):
             run["scores"][where][t] = result
-    print(f"{len(todo)} evaluations in {time.time() - t0:.0f} s", file=sys.stderr)
+    print(
+        f"{len(todo)} evaluations ({new} run now, the rest kept from before) in "
+        f"{time.time() - t0:.0f} s",
+        file=sys.stderr,
+    )
 
 
 def main(argv=None) -> int:

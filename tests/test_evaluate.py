@@ -342,7 +342,7 @@ def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
     assert sweep.main([*argv, "--temperatures", "1", "0.38", "--jobs", "1"]) == 0
     table = capsys.readouterr().out
     kept = {
-        (t, where): json.loads((run / f"T{t}-{where}.json").read_text())
+        (t, where): json.loads((run / f"T{t}-{where}-{SIZE}px.json").read_text())
         for t in ("0.38", "1")
         for where in ("test", "held-out")
     }
@@ -356,6 +356,28 @@ def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
     gray = kept["1", "test"]["gray"]["psnr"]
     assert _table_row(table, "gray baseline")[0] == pytest.approx(gray, abs=0.005)
     assert (results / "temperature.png").stat().st_size > 0
+
+
+def test_colorizer_results_keeps_the_folds_an_out_folder_was_made_with(tmp_path):
+    """k-fold folders of links, each photo in one test folder; the same --out with another k
+    is refused (it added links to the old folds: photos in train and test at once)."""
+    bench = _benchmark("colorizer_results")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(8):
+        (photos / f"p{i}.png").write_bytes(b"")
+    out = tmp_path / "results"
+    folds = bench.fold_folders(photos, 2, out)
+    tests = [sorted(p.name for p in test.iterdir()) for _, test in folds]
+    assert sorted(sum(tests, [])) == sorted(p.name for p in photos.iterdir())
+    for train, test in folds:
+        assert not {p.name for p in train.iterdir()} & {p.name for p in test.iterdir()}
+    assert len(bench.fold_folders(photos, 2, out)) == 2  # the same split again: fine
+    with pytest.raises(SystemExit, match="holds the runs of a 2-fold split"):
+        bench.fold_folders(photos, 4, out)
+    with pytest.raises(SystemExit) as exit_info:  # k = 1 tested nothing (no test folder)
+        bench.main(["--kodak", str(photos), "--folds", "1", "--out", str(out)])
+    assert exit_info.value.code == 2
 
 
 def _fold_run(trained, results, model, checkpoint):

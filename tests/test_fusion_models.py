@@ -536,3 +536,18 @@ def test_resnet_l1_loss_is_the_mean_absolute_error():
     pred = cnn_resnet.predict_ab(model, L, cfg)
     got = cnn_resnet.loss(model, (Tensor(L), Tensor(ab), labels), cfg).item()
     assert got == pytest.approx(np.abs(pred - ab).mean() / 110, rel=1e-4)
+
+
+def test_cnn_resnets_loss_axis_names_the_loss_the_run_used():
+    from tinycolor import models
+
+    label = {  # was one long label naming all three, cut off at both ends of the axis
+        loss: models.loss_label(cnn_resnet, dict(cnn_resnet.DEFAULTS, loss=loss))
+        for loss in ("l1", "l2", "ce")
+    }
+    assert label == {
+        "l1": "L1 of ab / 110",
+        "l2": "MSE of ab / 110",
+        "ce": "rebalanced cross-entropy, ab bins",
+    }
+    assert models.loss_label(cnn_koala, cnn_koala.DEFAULTS) == cnn_koala.LOSS_LABEL

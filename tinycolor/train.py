@@ -454,7 +454,7 @@ def _run(name, config, device, out, quiet):
                 {"train": history["train"], "test": history["test"]},
                 run_dir / "loss.png",
                 title=f"{name}: loss per epoch",
-                ylabel=getattr(module, "LOSS_LABEL", "loss"),
+                ylabel=models.loss_label(module, config),
                 kept_epoch=history.get("kept_epoch"),
             )
         ]

@@ -76,7 +76,7 @@ def loss_curves(
     drawn = 0
     for name, values in history.items():
         ys = [float("nan") if v is None else float(v) for v in values]
-        if not ys:
+        if not ys or all(v is None for v in values):  # nothing to draw: no legend entry either
             continue
         xs = np.arange(1, len(ys) + 1)
         ax.plot(xs, ys, marker="o" if len(ys) < 30 else None, label=name)
@@ -85,6 +85,14 @@ def loss_curves(
         ax.axvline(kept_epoch, color="0.4", linestyle="--", linewidth=1, label="kept")
         drawn += 1
     ax.set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
+    epochs = max((len(v) for v in history.values()), default=0)
+    if 0 < epochs <= 12:  # epochs 1, 2, 3; not 1.25, or 0.96 to 1.04 around a single one
+        ax.set_xticks(range(1, epochs + 1))
+        ax.set_xlim(0.5, epochs + 0.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)

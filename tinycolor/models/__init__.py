@@ -39,8 +39,8 @@ Optional:
     returned dict's ``"loss"`` entry is the number the progress bar and ``loss.png`` show.
 ``EVAL_BATCH_SIZE``
     examples per forward pass when measuring the test loss (default: the training batch size).
-``LOSS_LABEL``
-    the y-axis label of ``loss.png`` (default "loss").
+``LOSS_LABEL``, or ``loss_label(config) -> str`` where it depends on the settings
+    the y-axis label of ``loss.png`` (default "loss"; see ``loss_label`` below).
 ``min_size(config) -> int``
     the smallest height/width of an image the model can colour.
 ``reference(rgb, config) -> uint8 (H, W, 3)``
@@ -70,6 +70,7 @@ __all__ = [
     "available",
     "describe",
     "get",
+    "loss_label",
     "set_temperature",
     "takes_temperature",
 ]
@@ -117,6 +118,14 @@ class UnknownModelError(KeyError):
 
     def __str__(self):  # KeyError would print the message quoted
         return str(self.args[0])
+
+
+def loss_label(module, config) -> str:
+    """The y-axis label of a run's ``loss.png``: the model's ``loss_label(config)`` if it has
+    one (the loss depends on a setting), else its ``LOSS_LABEL``, else "loss"."""
+    if hasattr(module, "loss_label"):
+        return module.loss_label(config)
+    return getattr(module, "LOSS_LABEL", "loss")
 
 
 def available() -> list[str]:

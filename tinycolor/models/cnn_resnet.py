@@ -93,7 +93,15 @@ DEFAULTS = {
 }
 
 LEARNING_RATES = {"sgd": 0.05, "momentum": 0.01, "rmsprop": 1e-3, "adam": 1e-3}
-LOSS_LABEL = "loss (--loss: L1 / L2 of ab / 110, or cross-entropy over the ab bins)"
+
+
+def loss_label(config) -> str:
+    """The y-axis label of loss.png: the loss this run used (``--loss``)."""
+    if config["loss"] == "ce":
+        return ("rebalanced " if config.get("rebalance", True) else "") + "cross-entropy, ab bins"
+    return {"l1": "L1 of ab / 110", "l2": "MSE of ab / 110"}[config["loss"]]
+
+
 AB_SCALE = 110.0
 
 
