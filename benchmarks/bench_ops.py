@@ -102,6 +102,7 @@ def build_cases(n, size, channels, kernel, which):
         Case(
             f"conv_transpose2d {k}x{k} s2 {c}->{o} @{half}->{size}",
             None if conv_t is None else (lambda F, x, w, b: conv_t(x, w, b, 2, k // 2, 1)),
+            # stride 2, padding k // 2, output_padding 1
             lambda F, x, w, b: F.conv_transpose2d(x, w, b, 2, k // 2, 1),
             inputs_t,
             flops,

@@ -427,3 +427,32 @@ def test_shrink_sweep_scales_the_colour_between_mean_ab_and_the_network(
     assert _table_row(table, "chosen on held-out photos") == _table_row(table, best)
     assert (results / "shrink.png").stat().st_size > 0
     assert sweep.main([*argv, "--seeds", "3"]) == 2  # no runs of that seed: one line, exit 2
+
+
+def test_a_cifar_folder_trains_and_scores_at_its_own_size(trained, tmp_path):
+    """CIFAR-10's 32x32 images were scaled up to 256 by default (39 GB for the 50,000 of
+    them), and evaluate scored the training batches; now 32, and the test batch."""
+    from tinycolor.models import lab_common
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    for name, n in (("data_batch_1.bin", 6), ("test_batch.bin", 3)):
+        records = bytearray()
+        for _ in range(n):
+            records += (
+                bytes([int(rng.integers(10))])
+                + rng.integers(0, 256, 3072).astype(np.uint8).tobytes()
+            )
+        (folder / name).write_bytes(bytes(records))
+    config = {"size": 32, "data": str(folder)}
+    assert lab_common.resolve_image_size(config, synthetic=False) == 32
+    assert lab_common.resolve_image_size({"size": 16, "data": "skimage"}, False) == 256
+    _, _, ckpt = trained
+    out = tmp_path / "e.json"
+    assert (
+        main(["--checkpoint", str(ckpt), "--data", str(tmp_path), "--json", str(out), "--quiet"])
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert result["images"] == 3 and result["size"] == 32  # the test batch, at 32

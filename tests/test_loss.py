@@ -246,7 +246,9 @@ def test_regression_gradcheck_and_forward(device, name, reduction, shape, data):
     fn = getattr(F, name)
     per = REGRESSION[name](a - b)
     expected = {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](per)
-    np.testing.assert_allclose(fn(x, y, reduction).numpy(), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        fn(x, y, reduction=reduction).numpy(), expected, rtol=1e-12, atol=1e-14
+    )
     assert tc.gradcheck(lambda p, q: fn(p, q, reduction=reduction), [x, y])
 
 
@@ -336,7 +338,7 @@ def test_bce_with_logits_against_torch(device, shape, wshape, reduction):
     pw = None if wshape is None else rng.uniform(0.2, 3, wshape)
     a = tc.Tensor(x, requires_grad=True, device=device)
     b = tc.Tensor(t, requires_grad=True, device=device)
-    loss = F.binary_cross_entropy_with_logits(a, b, w, reduction, pw)
+    loss = F.binary_cross_entropy_with_logits(a, b, w, reduction=reduction, pos_weight=pw)
     g = rng.standard_normal(loss.shape)
     loss.backward(g)
     ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)

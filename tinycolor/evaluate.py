@@ -188,7 +188,10 @@ def load_images(data, size: int):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # skipped files are reported in the summary
-            ds = load_dataset("skimage" if data in (None, "default") else data, size=size)
+            # train=False: of a CIFAR-10 folder, the test batch (images no model trained on)
+            ds = load_dataset(
+                "skimage" if data in (None, "default") else data, size=size, train=False
+            )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
         raise EvaluationError(f"--data {data}: {_first_line(exc)}") from None
     if len(ds) == 0:
@@ -445,8 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--size",
         type=argtypes.positive_int,
-        default=256,
-        help="short side the images are resized to",
+        default=None,
+        help="short side the images are resized to (default: 256; for a CIFAR-10 folder its "
+        "own 32)",
     )
     p.add_argument("--json", default=None, metavar="OUT", help="write the numbers to this file")
     p.add_argument(
@@ -489,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     if wrong:
         print(f"{PROG}: error: {wrong}", file=sys.stderr)
         return 2
+    if args.size is None:  # CIFAR-10's 10,000 test images at 256 would take 8 GB
+        from .data import find_cifar10_dir  # noqa: PLC0415
+
+        cifar = args.data not in (None, "skimage") and find_cifar10_dir(args.data) is not None
+        args.size = 32 if cifar else 256
     try:
         args.device = args.device or backend.device_from_environment()
         result = evaluate_checkpoint(

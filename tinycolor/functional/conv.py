@@ -854,10 +854,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> T
 
 
 def conv_transpose2d(
-    x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1, *, groups=1
+    x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ) -> Tensor:
-    """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d`` (groups=1 only;
-    unlike PyTorch, whose 7th positional argument is groups, dilation comes 7th here).
+    """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d``, with its
+    argument order (groups before dilation; groups=1 only).
 
     The gradient of ``conv2d`` with respect to its input: x (N, Cin, H, W) or (Cin, H, W);
     weight (Cin, Cout, kh, kw), the same tensor a conv2d from Cout to Cin channels would use;

@@ -145,7 +145,7 @@ class CrossEntropy(Function):
         return (p - onehot) * c, None
 
 
-def cross_entropy(logits, target, axis=1, weight=None, reduction="mean") -> Tensor:
+def cross_entropy(logits, target, weight=None, *, reduction="mean", axis=1) -> Tensor:
     """Softmax cross-entropy between ``logits`` and ``target``, as ``F.cross_entropy``.
 
     ``logits`` holds scores for Q classes along ``axis`` (default 1, as NCHW: (N, Q) or
@@ -158,7 +158,9 @@ def cross_entropy(logits, target, axis=1, weight=None, reduction="mean") -> Tens
 
     ``weight`` (length Q) rescales each class. ``reduction``: 'mean' (for class indices the
     weighted mean, dividing by the sum of the weights of the targets; for soft targets the
-    mean over the N*H*W elements), 'sum' or 'none' (the loss of each element).
+    mean over the N*H*W elements), 'sum' or 'none' (the loss of each element). The arguments
+    come in PyTorch's order (weight third); ``reduction`` and ``axis`` (an addition) are
+    keywords.
     """
     _check_reduction("cross_entropy", reduction)
     if not isinstance(logits, Tensor):
@@ -316,14 +318,14 @@ def _check_pair(name, input, target):
     return target
 
 
-def mse_loss(input, target, reduction="mean") -> Tensor:  # noqa: A002 - PyTorch's name
+def mse_loss(input, target, *, reduction="mean") -> Tensor:  # noqa: A002 - PyTorch's name
     """Mean squared error, mean((input - target)^2) by default, as ``F.mse_loss``."""
     _check_reduction("mse_loss", reduction)
     target = _check_pair("mse_loss", input, target)
     return MSELoss.apply(input, target, reduction=reduction)
 
 
-def l1_loss(input, target, reduction="mean") -> Tensor:  # noqa: A002
+def l1_loss(input, target, *, reduction="mean") -> Tensor:  # noqa: A002
     """Mean absolute error, mean(|input - target|) by default, as ``F.l1_loss``."""
     _check_reduction("l1_loss", reduction)
     target = _check_pair("l1_loss", input, target)
@@ -334,6 +336,7 @@ def binary_cross_entropy_with_logits(
     input,  # noqa: A002
     target,
     weight=None,
+    *,
     reduction="mean",
     pos_weight=None,
 ) -> Tensor:

@@ -233,7 +233,7 @@ class ConvTranspose2d(_ConvNd):
             self.stride,
             self._padding,
             self.output_padding,
-            self.dilation,
+            dilation=self.dilation,
         )
 
 
