@@ -194,13 +194,21 @@ def write_png(path, img: np.ndarray) -> Path:
         raise ValueError(f"write_png: expected (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
+    pixels = to_uint8(a)
+    return write_atomically(path, lambda tmp: iio.imwrite(tmp, pixels, extension=".png"), ".png")
+
+
+def write_atomically(path, write, suffix: str = "") -> Path:
+    """``write(tmp)`` to a temporary file beside ``path`` (its folder made if need be), then
+    renamed onto ``path``: a reader never sees half a file. An error names ``path`` (not the
+    temporary file) and leaves no temporary file behind. Returns ``path`` as a Path."""
     out = Path(path)
     make_parent(out)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.png")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
     try:
-        iio.imwrite(tmp, to_uint8(a), extension=".png")
+        write(tmp)
         os.replace(tmp, out)
-    except OSError as exc:  # named for the file asked for, not the temporary one
+    except OSError as exc:
         raise OSError(f"{out}: cannot write it ({exc.strerror or exc})") from None
     finally:
         if tmp.exists():

@@ -171,23 +171,13 @@ def to_jsonable(obj):
 
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented JSON (strict: no NaN), atomically."""
-    from .imageio import make_parent  # noqa: PLC0415
+    from .imageio import write_atomically  # noqa: PLC0415
 
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder; expected a file name for the JSON")
-    make_parent(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except OSError as exc:  # named for the file asked for, not the temporary one
-        raise OSError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 # --------------------------------------------------------------------------- summary table
