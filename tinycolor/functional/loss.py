@@ -205,15 +205,14 @@ def cross_entropy(logits, target, weight=None, *, reduction="mean", axis=1) -> T
                 f"cross_entropy: class-index target must have the logits' shape without axis "
                 f"{axis}, {index_shape} for logits {logits.shape}, got {target.shape}"
             )
-        # one test (one GPU sync per call, not two); the bounds only when it fails
+        # one test (one GPU sync per call, not two); the offending index only when it fails
         if target.size and bool(((target.data < 0) | (target.data >= n_classes)).any()):
-            lo, hi = int(target.data.min()), int(target.data.max())
-            if lo < 0 or hi >= n_classes:
-                bad = lo if lo < 0 else hi
-                raise ValueError(
-                    f"cross_entropy: class index {bad} is out of range for {n_classes} classes "
-                    f"(logits {logits.shape}, class axis {axis}); expected 0 <= index < {n_classes}"
-                )
+            lo = int(target.data.min())
+            bad = lo if lo < 0 else int(target.data.max())
+            raise ValueError(
+                f"cross_entropy: class index {bad} is out of range for {n_classes} classes "
+                f"(logits {logits.shape}, class axis {axis}); expected 0 <= index < {n_classes}"
+            )
     if weight is not None:
         weight = _constant(weight, logits, "cross_entropy", "weight")
         if weight.shape != (n_classes,):
