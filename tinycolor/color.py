@@ -91,9 +91,10 @@ def check_unit_range(name, *arrays, fix=None):
     ``fix`` says what to do about it (by default: divide by 255, or pass uint8)."""
     fix = fix or "divide a 0..255 image by 255 (or pass it as uint8)"
     for x in arrays:
-        if x.dtype.kind == "f" and x.size and float(x.max()) > _UNIT_RANGE_LIMIT:
+        top = float(x.max()) if x.dtype.kind == "f" and x.size else 0.0
+        if top > _UNIT_RANGE_LIMIT:
             raise ValueError(
-                f"{name}: expected RGB floats in [0, 1], got values up to {float(x.max()):g}; {fix}"
+                f"{name}: expected RGB floats in [0, 1], got values up to {top:g}; {fix}"
             )
 
 

@@ -19,6 +19,9 @@ import numpy as np
 from .backend import array_module, to_numpy
 from .color import check_unit_range, nearest_bin, rebalance_weights
 
+# What psnr and ssim suggest for 0..255 floats given with the default data_range of 1.
+_RANGE_FIX = "divide a 0..255 image by 255 (or pass data_range=255)"
+
 
 def _pair(pred, true, name: str):
     """Both arrays as float64 xp arrays of one shape."""
@@ -64,7 +67,7 @@ def psnr(pred, true, data_range: float = 1.0):
     """
     xp, p, t = _pair(pred, true, "psnr")
     if data_range == 1.0:
-        check_unit_range("psnr", p, t, fix="divide a 0..255 image by 255 (or pass data_range=255)")
+        check_unit_range("psnr", p, t, fix=_RANGE_FIX)
     p, single = _as_batch(p, "psnr")
     t, _ = _as_batch(t, "psnr")
     mse = ((p - t) ** 2).mean(axis=(1, 2, 3))
@@ -118,7 +121,7 @@ def ssim(
     """
     xp, p, t = _pair(pred, true, "ssim")
     if data_range == 1.0:
-        check_unit_range("ssim", p, t, fix="divide a 0..255 image by 255 (or pass data_range=255)")
+        check_unit_range("ssim", p, t, fix=_RANGE_FIX)
     p, single = _as_batch(p, "ssim")
     t, _ = _as_batch(t, "ssim")
     if gaussian_weights:
