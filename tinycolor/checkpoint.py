@@ -93,14 +93,12 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path} is a folder; expected a file name (model.npz)")
     directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
     try:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
             prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
         )
-    except OSError as exc:  # named for the file asked for, not the temporary one
-        raise OSError(f"save: {path}: cannot write it ({exc.strerror or exc})") from None
-    try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for key, arr in arrays.items():
@@ -112,11 +110,13 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):  # a full disk, say: the previous file is left as it was
+        if tmp is not None:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):  # named for the file asked for, not the temporary one;
+            # the previous file (a full disk, say) is left as it was
             raise OSError(f"save: {path}: cannot write it ({exc.strerror or exc})") from None
         raise
 
