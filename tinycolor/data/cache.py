@@ -126,8 +126,5 @@ class ArrayCache:
         data = json.dumps(note, sort_keys=True).encode()
         self._write(self._path(key, ".json"), lambda f: f.write(data))
 
-    def has_array(self, key: str) -> bool:
-        return self._path(key, ".npy").is_file()
-
     def __repr__(self) -> str:
         return f"ArrayCache({str(self.root)!r})"
