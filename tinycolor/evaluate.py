@@ -494,10 +494,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {wrong}", file=sys.stderr)
         return 2
     if args.size is None:  # CIFAR-10's 10,000 test images at 256 would take 8 GB
-        from .data import find_cifar10_dir  # noqa: PLC0415
+        from .data import is_cifar10  # noqa: PLC0415
+        from .models.lab_common import CIFAR_SIZE  # noqa: PLC0415
 
-        cifar = args.data not in (None, "skimage") and find_cifar10_dir(args.data) is not None
-        args.size = 32 if cifar else 256
+        args.size = CIFAR_SIZE if is_cifar10(args.data) else 256
     try:
         args.device = args.device or backend.device_from_environment()
         result = evaluate_checkpoint(

@@ -76,6 +76,7 @@ __all__ = [
     "draw_scene",
     "file_key",
     "find_cifar10_dir",
+    "is_cifar10",
     "find_images",
     "hflip",
     "load_cifar10",
@@ -217,6 +218,15 @@ def random_split(dataset: ImageDataset, fractions, seed: int = 0) -> list[Subset
     order = np.random.default_rng([seed, 2]).permutation(n)
     bounds = np.cumsum([0] + sizes)
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def is_cifar10(data) -> bool:
+    """Whether a ``--data`` value names a CIFAR-10 folder (not a name such as 'skimage')."""
+    return (
+        isinstance(data, str | Path)
+        and str(data) not in ("default", "skimage", "synthetic", "scenes")
+        and find_cifar10_dir(data) is not None
+    )
 
 
 def load_dataset(

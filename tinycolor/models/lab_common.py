@@ -207,12 +207,11 @@ def resolve_image_size(config, synthetic: bool) -> int:
     CIFAR-10's own 32 for a CIFAR-10 folder (scaled up to 256, its 50,000 images would take
     39 GB) and ``PHOTO_SIZE`` for anything else; at least ``--size``; stored back in
     ``config``."""
-    from ..data import find_cifar10_dir  # noqa: PLC0415
+    from ..data import is_cifar10  # noqa: PLC0415
 
     size, image_size = int(config["size"]), config.get("image_size")
     if image_size is None:
-        data = config.get("data")
-        cifar = isinstance(data, str) and find_cifar10_dir(data) is not None
+        cifar = is_cifar10(config.get("data"))
         native = SYNTHETIC_SIZE if synthetic else CIFAR_SIZE if cifar else PHOTO_SIZE
         image_size = max(size, native)
     image_size = int(image_size)
