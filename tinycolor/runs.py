@@ -30,6 +30,7 @@ import numpy as np
 __all__ = [
     "CHECKPOINT_FORMAT",
     "LoadError",
+    "RUNS_ROOT",
     "checkpoint_meta",
     "command_warnings",
     "current_run_out",
@@ -69,7 +70,11 @@ def command_warnings(prog: str):
         yield
 
 
-def make_run_dir(model_name: str, out=None, root="runs") -> Path:
+#: Where run folders go without --out: RUNS_ROOT/<model>-<timestamp>/.
+RUNS_ROOT = "runs"
+
+
+def make_run_dir(model_name: str, out=None, root=RUNS_ROOT) -> Path:
     """Create and return the run folder: ``out`` if given (it may exist), else
     ``root/<model_name>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``... if that exists)."""
     if out is not None:

@@ -414,6 +414,7 @@ def _run(name, config, device, out, quiet):
     from . import viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
     from .runs import (  # noqa: PLC0415
+        RUNS_ROOT,
         checkpoint_meta,
         format_table,
         make_run_dir,
@@ -432,7 +433,7 @@ def _run(name, config, device, out, quiet):
     model = module.build_model(config)
     model.to(device)
     # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)
-    created = missing_levels(out) if out is not None else 1 + missing_levels("runs")
+    created = missing_levels(out) if out is not None else 1 + missing_levels(RUNS_ROOT)
     run_dir = make_run_dir(name, out)
     with removed_if_left_empty(run_dir, created):  # a failed run leaves no empty folder
         t0 = time.perf_counter()
