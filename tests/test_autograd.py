@@ -211,6 +211,57 @@ def test_a_chain_of_ten_thousand_ops(device):
     np.testing.assert_allclose(to_numpy(x.grad), [1.0001**5_000] * 2, rtol=1e-9)
 
 
+def test_backward_refuses_saved_inputs_an_optimizer_step_changed(device):
+    """The GAN mistake: a loss through D, then D's step, then that loss's backward. The graph
+    saved D's old weights, now overwritten in place: the gradient would mix the two."""
+    d = tc.nn.Linear(2, 1).to(device)
+    opt = tc.optim.SGD(d.parameters(), lr=0.5)
+    z = tc.Tensor([[1.0, -1.0]], requires_grad=True, device=device)
+    g_loss = (d(z) ** 2).sum()
+    (d(z.detach()) ** 2).sum().backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"Linear.backward needs input 1, a Parameter of sha"):
+        g_loss.backward()
+    # a view of a changed tensor is changed too: x @ w.T saves the transpose, a view of w
+    w = tc.Tensor([[1.0, 2.0]], requires_grad=True, device=device)
+    with tc.no_grad():
+        w_t = w.T
+    out = (z @ w_t).sum()
+    w.grad = w.data * 0 + 1
+    tc.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match=r"MatMul.backward needs input 1.*changed in place"):
+        out.backward()
+    # what no op saved may change: a sum, or the bias of a linear layer
+    b = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    s = (z + b).sum()
+    b.grad = b.data * 0 + 1
+    tc.optim.SGD([b], lr=0.1).step()
+    z.grad = None
+    s.backward()
+    np.testing.assert_array_equal(to_numpy(z.grad), [[1.0, 1.0]])
+
+
+def test_backward_refuses_saved_inputs_an_init_function_changed():
+    w = tc.Tensor([[1.0, 2.0]], requires_grad=True)
+    x = tc.Tensor([[3.0, 4.0]], requires_grad=True)
+    y = F.linear(x, w).sum()
+    tc.nn.init.zeros_(w)
+    with pytest.raises(RuntimeError, match="changed in place since"):
+        y.backward()
+
+
+def test_the_usual_training_step_is_not_refused(device):
+    model = tc.nn.Sequential(tc.nn.Linear(3, 4), tc.nn.ReLU(), tc.nn.Linear(4, 1)).to(device)
+    opt = tc.optim.Adam(model.parameters(), lr=0.1)
+    x = tc.Tensor(np.ones((2, 3), np.float32), device=device)
+    for _ in range(3):  # the loss of the last step is still alive during the next one
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+    assert all(p._version >= 3 for p in model.parameters())
+
+
 def test_wrong_number_of_gradients_is_reported():
     class Broken(Function):
         def forward(self, a, b):

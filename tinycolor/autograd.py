@@ -18,6 +18,9 @@ The engine, not the op, does the bookkeeping common to every op:
 * gradients **accumulate** into leaves: calling ``backward`` twice adds the second gradient to
   ``.grad``, as in PyTorch. Call ``zero_grad()`` on the tensor, the module or the optimizer
   to clear them between steps. Intermediate tensors do not keep their gradient.
+* it refuses to compute a gradient from an input that was changed in place after the forward
+  pass saved it (``Tensor._version``, as in PyTorch): an optimizer step or an ``init_``
+  function counts as a change; a write through ``t.data`` does not (it bypasses the graph).
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class Function:
         self.saved = ()
         self.inputs = ()
         self.needs_input_grad = ()
+        self.saved_versions = ()  # each input's _version when the forward pass ran
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -112,12 +116,48 @@ class Function:
         fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
         out = fn.forward(*[t.data for t in tensors], **options)
         result = Tensor(out, requires_grad=record, _internal=True)
+        _share_version_with_base(result, tensors)
         if record:
             fn.inputs = tuple(tensors)
+            fn.saved_versions = [t._version_counter[0] for t in tensors]
             result._ctx = fn
         else:
             fn.saved = ()
         return result
+
+
+def _memory_owner(arr):
+    """The array that owns ``arr``'s memory (NumPy and CuPy point a view's ``base`` at it)."""
+    base = getattr(arr, "base", None)
+    return arr if base is None else base
+
+
+def _share_version_with_base(result, tensors):
+    """A result that is a view of an input (reshape, transpose, basic indexing) shares that
+    input's version counter: a change to one is a change to the other, as in PyTorch."""
+    owner = _memory_owner(result.data)
+    for t in tensors:
+        if _memory_owner(t.data) is owner:
+            result._version_counter = t._version_counter
+            return
+
+
+def _check_saved_versions(fn):
+    """Refuse a backward step whose op saved an input that was changed in place since."""
+    for i, (t, version) in enumerate(zip(fn.inputs, fn.saved_versions)):
+        if t._version_counter[0] == version:
+            continue
+        owner = _memory_owner(t.data)
+        if not any(_memory_owner(a) is owner for a in fn.saved):
+            continue  # not saved (the bias of a linear layer): its new values do not matter
+        raise RuntimeError(
+            f"{fn.name}.backward needs input {i}, a {type(t).__name__} of shape {t.shape}, "
+            f"as the forward pass saw it, but it was changed in place since (version "
+            f"{version} then, {t._version} now: an optimizer step or an init_ function), so "
+            f"the gradient would be computed from values the forward pass did not use. Call "
+            f"backward before the change, or run the forward pass again after it (in a GAN: "
+            f"the generator's loss through the discriminator after the discriminator's step)"
+        )
 
 
 def _check_same_device(opname, tensors):
@@ -192,6 +232,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Function | None = None
+        self._version_counter = [0]  # shared with the views of this tensor's memory
         self.name = None
 
     # ------------------------------------------------------------------ properties
@@ -218,6 +259,16 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None
+
+    @property
+    def _version(self) -> int:
+        """How many times the library changed this tensor's memory in place (optimizer steps,
+        ``init_`` functions); ``backward`` checks it for the inputs each op saved."""
+        return self._version_counter[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place change of ``.data``: call it after writing into the array."""
+        self._version_counter[0] += 1
 
     @property
     def T(self):
@@ -291,7 +342,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (no gradient flows through it)."""
-        return Tensor(self.data, _internal=True)
+        out = Tensor(self.data, _internal=True)
+        out._version_counter = self._version_counter  # the same memory: the same changes
+        return out
 
     def to(self, device) -> Tensor:
         """This tensor on ``device`` ('cpu' or 'cuda'); a differentiable copy if it moved."""
@@ -358,6 +411,7 @@ class Tensor:
                 if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
                     node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
                 continue
+            _check_saved_versions(ctx)
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)

@@ -4,7 +4,9 @@ An optimizer holds a list of parameters and, per parameter, the state its rule n
 velocity, running averages). ``step()`` reads each parameter's ``.grad`` and updates its
 ``.data`` in place with array ops: no graph is recorded, and the Parameter objects a model
 holds stay the same. The update rules are PyTorch's, written out in each docstring; weight
-decay is L2 regularisation, ``g <- g + weight_decay * p``, added to the gradient first.
+decay is L2 regularisation, ``g <- g + weight_decay * p``, added to the gradient first. A
+step counts as a change of each parameter it moves (``p._version``): ``backward`` through a
+graph built before the step, which saved the old values, is refused, as in PyTorch.
 
 ``state_dict()`` is flat (``{'lr': ..., 'state.0.momentum_buffer': array, ...}``) so that
 ``tinycolor.save(opt.state_dict(), path)`` writes it to an ``.npz`` file like a model's.
@@ -86,6 +88,7 @@ class Optimizer:
                     f"{backend.device_of(g)}; move the model before building the optimizer"
                 )
             self._update(i, p, g)
+            p._bump_version()
 
     def _update(self, i: int, p: Tensor, g):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -65,6 +65,7 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write CPU ``values`` into ``tensor`` on its device, in its dtype, outside the graph."""
     with no_grad():
         tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    tensor._bump_version()  # a graph that saved the old values can no longer backward
     return tensor
 
 
