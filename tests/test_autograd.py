@@ -76,6 +76,16 @@ def test_graph_is_recorded_only_when_an_input_requires_grad(device):
     assert "grad_fn=Mul" in repr(c)
 
 
+def test_an_integer_result_of_a_tensor_that_requires_grad_is_a_constant(device):
+    x = tc.Tensor([1.5, -2.0], requires_grad=True, device=device)
+    for dtype in (np.int64, np.int32, bool):
+        y = x.astype(dtype)  # was refused: "only floating-point tensors can require gradients"
+        assert y.dtype == dtype and not y.requires_grad and y.is_leaf
+    np.testing.assert_array_equal(to_numpy(x.astype(np.int64).data), [1, -2])
+    ((x * 2).astype(np.float64) * x.astype(np.int64)).sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [2.0, -4.0])
+
+
 def test_no_grad_records_no_graph_as_context_and_as_decorator(device):
     x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
     with tc.no_grad():

@@ -115,6 +115,8 @@ class Function:
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
         out = fn.forward(*[t.data for t in tensors], **options)
+        # an integer or boolean result (x.astype(int)) carries no gradient, as in PyTorch
+        record = record and out.dtype.kind == "f"
         result = Tensor(out, requires_grad=record, _internal=True)
         _share_version_with_base(result, tensors)
         if record:
