@@ -4,6 +4,7 @@ accumulation, no_grad, detach, errors, devices."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -141,6 +142,18 @@ def test_backward_errors(device):
         (x * 2).backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         tc.Tensor([1.0, 2.0], device=device).sum().backward()
+
+
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (2, 1), (), (1,), (3, 2), (2, 3, 1)])
+def test_a_gradient_of_another_shape_is_refused_not_broadcast(device, shape):
+    """(3,) or (2, 1) for a (2, 3) output is a mistake that broadcasting would hide (PyTorch
+    refuses it too); (3, 2) and (2, 3, 1) gave NumPy's broadcasting errors."""
+    x = tc.Tensor(np.ones((2, 3), np.float32), requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match=rf"shape \(2, 3\), got {re.escape(str(shape))}"):
+        (x * 2).backward(np.ones(shape, np.float32))
+    s = (x * 2).sum()  # a single element takes its gradient in any single-element shape
+    s.backward(np.array([3.0]))
+    np.testing.assert_array_equal(to_numpy(x.grad), np.full((2, 3), 6.0))
 
 
 def test_backward_with_a_gradient_and_on_a_leaf(device):
@@ -475,6 +488,16 @@ def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
         on_cpu + on_gpu
     with pytest.raises(tc.DeviceError, match="MatMul: all inputs must be on one device"):
         on_gpu @ on_cpu.T
+
+
+def test_a_cuda_gradient_for_a_cpu_tensor_is_a_device_error(monkeypatch):
+    class FakeGpuArray(np.ndarray):
+        """Stands in for cupy.ndarray, which NumPy refuses to convert implicitly."""
+
+    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=FakeGpuArray))
+    x = tc.Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(tc.DeviceError, match=r"gradient is on cuda but this tensor \(3,\) is on"):
+        (x * 2).backward(np.ones(3).view(FakeGpuArray))
 
 
 @pytest.mark.gpu

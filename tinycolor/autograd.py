@@ -381,7 +381,8 @@ class Tensor:
     def backward(self, grad=None):
         """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
 
-        ``grad`` is dL/dself; it may be omitted only for a single-element tensor (then 1).
+        ``grad`` is dL/dself, of this tensor's shape (as in PyTorch, it is not broadcast); it
+        may be omitted only for a single-element tensor (then 1).
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -398,9 +399,19 @@ class Tensor:
             grad = xp.ones_like(self.data)
         else:
             grad = grad.data if isinstance(grad, Tensor) else grad
+            if backend.is_cupy_array(grad) and self.device == "cpu":
+                raise backend.DeviceError(
+                    f"backward(grad): the gradient is on cuda but this tensor {self.shape} is on "
+                    f"cpu; move it with .to('cpu')"
+                )
             grad = xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
-                grad = xp.broadcast_to(grad, self.data.shape)
+                if grad.size != 1 or self.data.size != 1:  # broadcasting would hide a mistake
+                    raise RuntimeError(
+                        f"backward(grad): the gradient must have this tensor's shape "
+                        f"{self.shape}, got {grad.shape}"
+                    )
+                grad = grad.reshape(self.data.shape)
 
         order = _topological_order(self)
         grads = {id(self): grad}
