@@ -109,6 +109,33 @@ def test_no_grad_records_no_graph_as_context_and_as_decorator(device):
         w.sum().backward()
 
 
+def test_no_grad_decorates_a_generator_and_works_without_parentheses():
+    x = tc.Tensor([1.0, 2.0], requires_grad=True)
+
+    @tc.no_grad()
+    def predictions(n):  # the body ran with grad on: the decorator had exited already
+        for i in range(n):
+            yield x * i, tc.is_grad_enabled()
+
+    seen = []
+    for y, enabled in predictions(2):
+        assert not y.requires_grad and not enabled
+        seen.append(tc.is_grad_enabled())  # the caller's mode between items
+    assert seen == [True, True]
+    with tc.no_grad():
+        gen = tc.enable_grad()(predictions.__wrapped__)(1)
+        y, enabled = next(gen)
+        assert y.requires_grad and enabled and not tc.is_grad_enabled()
+
+    @tc.no_grad
+    def doubled(t):
+        return t * 2
+
+    assert not doubled(x).requires_grad and tc.is_grad_enabled()
+    with pytest.raises(TypeError, match="no_grad.. takes no arguments, got 3"):
+        tc.no_grad(3)
+
+
 def test_no_grad_is_per_thread():
     seen = []
     with tc.no_grad():

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
 
 import numpy as np
@@ -40,36 +41,72 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Context manager (and decorator) that records no graph: for evaluation and updates."""
+class _GradMode(contextlib.ContextDecorator):
+    """Sets grad mode to ``enabled`` inside a ``with`` block or a decorated function, and puts
+    the previous mode back after. As in PyTorch, ``@no_grad`` works without parentheses too, and
+    a decorated generator runs under the mode while it computes each item, not while its
+    caller works between items."""
+
+    enabled = True
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
+        return cls()(func)  # @no_grad without parentheses
 
     def _recreate_cm(self):  # a fresh instance per decorated call: safe under recursion
         return type(self)()
 
     def __enter__(self):
         self._prev = is_grad_enabled()
-        _state.enabled = False
+        _state.enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
         _state.enabled = self._prev
         return False
 
+    def __call__(self, func):
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
 
-class enable_grad(contextlib.ContextDecorator):
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with self._recreate_cm():
+                    item = gen.send(None)
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        with self._recreate_cm():
+                            gen.close()
+                        raise
+                    except BaseException as exc:  # thrown in by the caller: pass it on
+                        with self._recreate_cm():
+                            item = gen.throw(exc)
+                    else:
+                        with self._recreate_cm():
+                            item = gen.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
+
+
+class no_grad(_GradMode):
+    """Context manager (and decorator) that records no graph: for evaluation and updates."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
     """Turn graph recording back on inside a ``no_grad`` block."""
 
-    def _recreate_cm(self):
-        return type(self)()
-
-    def __enter__(self):
-        self._prev = is_grad_enabled()
-        _state.enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        _state.enabled = self._prev
-        return False
+    enabled = True
 
 
 def unbroadcast(grad, shape):
