@@ -221,6 +221,20 @@ def test_gradients_of_non_leaves_are_not_kept(device):
     np.testing.assert_array_equal(to_numpy(x.grad), 8 * x.numpy())
 
 
+def test_retain_grad_keeps_and_accumulates_an_intermediate_gradient(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    mid = x * 2
+    mid.retain_grad()
+    out = (mid * mid).sum()
+    out.backward()
+    np.testing.assert_array_equal(to_numpy(mid.grad), 2 * mid.numpy())
+    out.backward()  # accumulates, as a leaf's gradient does
+    np.testing.assert_array_equal(to_numpy(mid.grad), 4 * mid.numpy())
+    np.testing.assert_array_equal(to_numpy(x.grad), 16 * x.numpy())  # still flows through
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tc.Tensor([1.0], device=device).retain_grad()
+
+
 class Counted(Function):
     """z = 2a, counting how often backward runs (the engine must visit each node once)."""
 

@@ -17,7 +17,8 @@ The engine, not the op, does the bookkeeping common to every op:
   so a chain of 10,000 ops works) and visits each node once, after all its consumers;
 * gradients **accumulate** into leaves: calling ``backward`` twice adds the second gradient to
   ``.grad``, as in PyTorch. Call ``zero_grad()`` on the tensor, the module or the optimizer
-  to clear them between steps. Intermediate tensors do not keep their gradient.
+  to clear them between steps. Intermediate tensors do not keep their gradient, unless
+  ``retain_grad()`` asked for it (then it accumulates in their ``.grad`` the same way).
 * it refuses to compute a gradient from an input that was changed in place after the forward
   pass saved it (``Tensor._version``, as in PyTorch): an optimizer step or an ``init_``
   function counts as a change; a write through ``t.data`` does not (it bypasses the graph).
@@ -414,6 +415,17 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    _retains_grad = False
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's gradient in ``.grad`` at each ``backward`` (only the
+        leaves' are kept, to save memory), as in PyTorch: to look at dL/dh of a hidden layer."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad() on a tensor that does not require grad: no gradient will reach it"
+            )
+        self._retains_grad = True
+
     # ------------------------------------------------------------------ backward
     def backward(self, grad=None):
         """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
@@ -457,10 +469,11 @@ class Tensor:
             if g is None:
                 continue
             ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate
+            if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
                 if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
                     node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
-                continue
+                if ctx is None:
+                    continue
             _check_saved_versions(ctx)
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):
