@@ -68,6 +68,19 @@ def test_importing_tinycolor_does_not_import_cupy():
 # --------------------------------------------------------------------------- graph recording
 
 
+def test_requires_grad_cannot_be_switched_off_on_a_tensor_an_op_made():
+    x = tc.Tensor([1.0, 2.0], requires_grad=True)
+    mid = x * 2
+    out = (mid * 3).sum()
+    with pytest.raises(RuntimeError, match=r"made by Mul: only a leaf's flag.*t.detach\(\)"):
+        mid.requires_grad_(False)  # out's graph would silently stop at mid: x.grad None
+    out.backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    assert mid.requires_grad_() is mid  # on, it already is: nothing to refuse
+    x.requires_grad_(False)  # a leaf may switch
+    assert not x.requires_grad
+
+
 def test_graph_is_recorded_only_when_an_input_requires_grad(device):
     a = tc.Tensor([1.0, 2.0], device=device)
     b = tc.Tensor([3.0, 4.0], requires_grad=True, device=device)

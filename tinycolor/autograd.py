@@ -409,6 +409,13 @@ class Tensor:
     def requires_grad_(self, flag=True) -> Tensor:
         if flag and not _is_float(self.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+        if not flag and self._ctx is not None:
+            # the ops already recorded on it would stop passing gradient to its inputs
+            raise RuntimeError(
+                f"requires_grad_(False) on a tensor made by {self._ctx.name}: only a leaf's "
+                f"flag can change (as in PyTorch); use t.detach() for the same values cut from "
+                f"the graph"
+            )
         self.requires_grad = bool(flag)
         return self
 
