@@ -485,6 +485,46 @@ def test_the_truth_of_a_tensor_with_many_elements_is_refused(device):
             pass
 
 
+def test_a_parameter_update_under_no_grad_changes_the_parameter_in_place(device):
+    """The PyTorch idiom ``with no_grad(): p -= lr * p.grad``: Python rebinds p to what -=
+    returns, so a new tensor left the model's parameter as it was, and training learned
+    nothing, without an error."""
+    model = tc.nn.Linear(3, 2).to(device)
+    x = tc.Tensor(np.ones((4, 3), np.float32), device=device)
+    before = [p.numpy().copy() for p in model.parameters()]
+    out = (model(x) ** 2).sum()
+    out.backward()
+    with tc.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_allclose(p.numpy(), b - 0.1 * to_numpy(p.grad), rtol=1e-6)
+        assert p.is_leaf and p.requires_grad
+    with pytest.raises(RuntimeError, match="changed in place since"):
+        out.backward()  # the graph saved the old weight
+    w = model.weight
+    with pytest.raises(RuntimeError, match=r"t -= ... on a leaf tensor \(2, 3\) that requires"):
+        w -= 1.0  # recorded, it would make w a new non-leaf tensor
+    with (
+        pytest.raises(ValueError, match=r"v of shape \(4, 2, 3\) does not fit t's shape"),
+        tc.no_grad(),
+    ):
+        w += np.ones((4, 2, 3), np.float32)
+
+
+def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    h = x * 2
+    h += x  # in a forward pass: h = h + x, recorded
+    h.sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [3.0, 3.0])
+    arr = np.array([2.0, 4.0], np.float32)
+    c = tc.Tensor(arr)  # shares arr's memory: dividing in place would change the caller's data
+    c /= 2
+    np.testing.assert_array_equal(to_numpy(c.data), [1.0, 2.0])
+    np.testing.assert_array_equal(arr, [2.0, 4.0])
+
+
 def test_item_assignment_says_what_to_do_instead():
     x = tc.Tensor([1.0, 2.0])
     with pytest.raises(TypeError, match="not changed in place.*functional.where"):

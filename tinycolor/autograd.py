@@ -20,8 +20,9 @@ The engine, not the op, does the bookkeeping common to every op:
   to clear them between steps. Intermediate tensors do not keep their gradient, unless
   ``retain_grad()`` asked for it (then it accumulates in their ``.grad`` the same way).
 * it refuses to compute a gradient from an input that was changed in place after the forward
-  pass saved it (``Tensor._version``, as in PyTorch): an optimizer step or an ``init_``
-  function counts as a change; a write through ``t.data`` does not (it bypasses the graph).
+  pass saved it (``Tensor._version``, as in PyTorch): an optimizer step, an ``init_``
+  function or ``p -= lr * p.grad`` under ``no_grad`` counts as a change; a write through
+  ``t.data`` does not (it bypasses the graph).
 """
 
 from __future__ import annotations
@@ -193,10 +194,11 @@ def _check_saved_versions(fn):
         raise RuntimeError(
             f"{fn.name}.backward needs input {i}, a {type(t).__name__} of shape {t.shape}, "
             f"as the forward pass saw it, but it was changed in place since (version "
-            f"{version} then, {t._version} now: an optimizer step or an init_ function), so "
-            f"the gradient would be computed from values the forward pass did not use. Call "
-            f"backward before the change, or run the forward pass again after it (in a GAN: "
-            f"the generator's loss through the discriminator after the discriminator's step)"
+            f"{version} then, {t._version} now: an optimizer step, an init_ function or an "
+            f"update such as p -= lr * p.grad), so the gradient would be computed from values "
+            f"the forward pass did not use. Call backward before the change, or run the forward "
+            f"pass again after it (in a GAN: the generator's loss through the discriminator "
+            f"after the discriminator's step)"
         )
 
 
@@ -302,8 +304,9 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        """How many times the library changed this tensor's memory in place (optimizer steps,
-        ``init_`` functions); ``backward`` checks it for the inputs each op saved."""
+        """How many times this tensor's memory was changed in place (optimizer steps, ``init_``
+        functions, ``p -= ...`` under ``no_grad``); ``backward`` checks it for what each op
+        saved. Writes through ``.data`` are not counted."""
         return self._version_counter[0]
 
     def _bump_version(self) -> None:
@@ -547,6 +550,45 @@ class Tensor:
 
     def __getitem__(self, idx):
         return F().getitem(self, idx)
+
+    # ------------------------------------------------------------------ augmented assignment
+    def __iadd__(self, o):
+        return self._augmented(o, "add", "+")
+
+    def __isub__(self, o):
+        return self._augmented(o, "sub", "-")
+
+    def __imul__(self, o):
+        return self._augmented(o, "mul", "*")
+
+    def __itruediv__(self, o):
+        return self._augmented(o, "div", "/")
+
+    def _augmented(self, o, op, sign):
+        """``t -= v``: Python binds the name to what this returns. For most tensors that is a
+        new tensor (``h += b`` in a forward pass records an Add, as ``h = h + b`` does). A leaf
+        that requires grad (a parameter) changes in place under ``no_grad``, as in PyTorch:
+        a new tensor would leave the model's own one as it was, so ``for p in
+        model.parameters(): p -= lr * p.grad`` would have updated nothing."""
+        if self._ctx is not None or not self.requires_grad:
+            return getattr(F(), op)(self, o)
+        if is_grad_enabled():
+            raise RuntimeError(
+                f"t {sign}= ... on a leaf tensor {self.shape} that requires grad, with grad mode "
+                f"on: an update of a parameter must not be recorded; do it under tc.no_grad() "
+                f"(or let an optimizer do it)"
+            )
+        other = as_tensor_like(o, (self,))
+        _check_same_device(f"{sign}=", [self, other])
+        if np.broadcast_shapes(self.shape, other.shape) != self.shape:
+            raise ValueError(
+                f"t {sign}= v: v of shape {other.shape} does not fit t's shape {self.shape}"
+            )
+        xp = backend.array_module(self.data)
+        ufunc = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
+        ufunc[op](self.data, other.data, out=self.data)
+        self._bump_version()  # a graph that saved the old values can no longer backward
+        return self
 
     def __setitem__(self, idx, value):
         # PyTorch allows it (and tracks versions to catch what it breaks); here ops never
