@@ -318,6 +318,16 @@ def test_backward_refuses_saved_inputs_an_optimizer_step_changed(device):
     np.testing.assert_array_equal(to_numpy(z.grad), [[1.0, 1.0]])
 
 
+def test_backward_refuses_a_saved_result_changed_through_a_detached_copy():
+    x = tc.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # Exp saves its result, for dy/dx = y
+    z = y.detach().requires_grad_()  # the same memory: an optimizer over z writes into y
+    z.grad = np.ones(2, np.float32)
+    tc.optim.SGD([z], lr=1.0).step()
+    with pytest.raises(RuntimeError, match=r"Exp.backward needs its result of shape \(2,\)"):
+        y.sum().backward()
+
+
 def test_backward_refuses_saved_inputs_an_init_function_changed():
     w = tc.Tensor([[1.0, 2.0]], requires_grad=True)
     x = tc.Tensor([[3.0, 4.0]], requires_grad=True)

@@ -132,6 +132,7 @@ class Function:
         self.inputs = ()
         self.needs_input_grad = ()
         self.saved_versions = ()  # each input's _version when the forward pass ran
+        self.output_version = 0  # and its result's (Exp saves its result)
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -161,6 +162,7 @@ class Function:
         if record:
             fn.inputs = tuple(tensors)
             fn.saved_versions = [t._version_counter[0] for t in tensors]
+            fn.output_version = result._version_counter[0]
             result._ctx = fn
         else:
             fn.saved = ()
@@ -183,16 +185,19 @@ def _share_version_with_base(result, tensors):
             return
 
 
-def _check_saved_versions(fn):
-    """Refuse a backward step whose op saved an input that was changed in place since."""
-    for i, (t, version) in enumerate(zip(fn.inputs, fn.saved_versions)):
+def _check_saved_versions(fn, result):
+    """Refuse a backward step whose op saved an input, or its result, that was changed in place
+    since (the result through a tensor sharing its memory: detach())."""
+    pairs = [*zip(fn.inputs, fn.saved_versions), (result, fn.output_version)]
+    for i, (t, version) in enumerate(pairs):
         if t._version_counter[0] == version:
             continue
         owner = _memory_owner(t.data)
         if not any(_memory_owner(a) is owner for a in fn.saved):
             continue  # not saved (the bias of a linear layer): its new values do not matter
+        what = f"input {i}, a {type(t).__name__}" if t is not result else "its result"
         raise RuntimeError(
-            f"{fn.name}.backward needs input {i}, a {type(t).__name__} of shape {t.shape}, "
+            f"{fn.name}.backward needs {what} of shape {t.shape}, "
             f"as the forward pass saw it, but it was changed in place since (version "
             f"{version} then, {t._version} now: an optimizer step, an init_ function or an "
             f"update such as p -= lr * p.grad), so the gradient would be computed from values "
@@ -484,7 +489,7 @@ class Tensor:
                     node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
                 if ctx is None:
                     continue
-            _check_saved_versions(ctx)
+            _check_saved_versions(ctx, node)
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
