@@ -178,9 +178,10 @@ def _memory_owner(arr):
 def _share_version_with_base(result, tensors):
     """A result that is a view of an input (reshape, transpose, basic indexing) shares that
     input's version counter: a change to one is a change to the other, as in PyTorch."""
-    owner = _memory_owner(result.data)
-    for t in tensors:
-        if _memory_owner(t.data) is owner:
+    out = result.data
+    base = getattr(out, "base", None)
+    for t in tensors:  # (an op's result is mostly a new array: then only identity matters)
+        if t.data is out or (base is not None and _memory_owner(t.data) is base):
             result._version_counter = t._version_counter
             return
 
@@ -489,7 +490,10 @@ class Tensor:
                     node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
                 if ctx is None:
                     continue
-            _check_saved_versions(ctx, node)
+            if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
+                t._version_counter[0] for t in ctx.inputs
+            ]:
+                _check_saved_versions(ctx, node)
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
