@@ -205,6 +205,19 @@ def test_backward_with_a_gradient_and_on_a_leaf(device):
     np.testing.assert_array_equal(to_numpy(x.grad), [1.0, 1.0, 1.0])
 
 
+def test_backward_takes_pytorchs_keywords(device):
+    """gradient=, retain_graph= (the graph is always kept) and create_graph= as PyTorch
+    names them, so that PyTorch code runs or says clearly what it cannot do."""
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x * x
+    y.backward(gradient=np.array([1.0, 3.0]), retain_graph=True)
+    y.backward(np.array([1.0, 3.0]), retain_graph=False)  # kept all the same: adds again
+    np.testing.assert_array_equal(to_numpy(x.grad), [4.0, 24.0])
+    with pytest.raises(NotImplementedError, match="second derivatives are not available"):
+        y.sum().backward(create_graph=True)
+    np.testing.assert_array_equal(to_numpy(x.grad), [4.0, 24.0])  # nothing was added
+
+
 def test_gradients_accumulate_over_two_backward_calls_until_zero_grad(device):
     x = tc.Tensor([1.0, -2.0], requires_grad=True, device=device)
     y = (x * x).sum()

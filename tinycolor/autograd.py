@@ -443,12 +443,21 @@ class Tensor:
         self._retains_grad = True
 
     # ------------------------------------------------------------------ backward
-    def backward(self, grad=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
 
-        ``grad`` is dL/dself, of this tensor's shape (as in PyTorch, it is not broadcast); it
-        may be omitted only for a single-element tensor (then 1).
+        ``gradient`` is dL/dself, of this tensor's shape (as in PyTorch, it is not broadcast);
+        it may be omitted only for a single-element tensor (then 1). The graph is always kept,
+        so a second ``backward`` adds to ``.grad`` again: ``retain_graph`` is accepted, so that
+        PyTorch code runs, and changes nothing. ``create_graph=True`` (a graph of the backward
+        pass, for second derivatives) is not supported: the backward formulas work on arrays.
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): tinycolor's backward formulas work on arrays and "
+                "record no graph, so second derivatives are not available"
+            )
+        grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -459,21 +468,21 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a single-element output, got shape "
-                    f"{self.shape}; pass grad= of that shape"
+                    f"{self.shape}; pass gradient= of that shape"
                 )
             grad = xp.ones_like(self.data)
         else:
             grad = grad.data if isinstance(grad, Tensor) else grad
             if backend.is_cupy_array(grad) and self.device == "cpu":
                 raise backend.DeviceError(
-                    f"backward(grad): the gradient is on cuda but this tensor {self.shape} is on "
-                    f"cpu; move it with .to('cpu')"
+                    f"backward(gradient): the gradient is on cuda but this tensor {self.shape} "
+                    f"is on cpu; move it with .to('cpu')"
                 )
             grad = xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 if grad.size != 1 or self.data.size != 1:  # broadcasting would hide a mistake
                     raise RuntimeError(
-                        f"backward(grad): the gradient must have this tensor's shape "
+                        f"backward(gradient): the gradient must have this tensor's shape "
                         f"{self.shape}, got {grad.shape}"
                     )
                 grad = grad.reshape(self.data.shape)
