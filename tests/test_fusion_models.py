@@ -252,6 +252,37 @@ def test_the_end_of_a_run_suggests_what_to_do_with_its_checkpoint(tmp_path, caps
             assert f"tinycolor.colorize --checkpoint {checkpoint} IMAGE" in last
 
 
+def test_ctrl_c_while_the_classifier_trains_first_stops_the_whole_run(
+    tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C in the classifier trained before cnn_koala: that classifier is saved, as any
+    interrupted run, and the command stops there (exit 130) rather than going on to train
+    cnn_koala as if the key had not been pressed; it says how to start from the classifier."""
+    from tinycolor import train
+
+    real_step = train.default_train_step
+    steps = {"n": 0}
+
+    def step(module, model, optimizers, batch, config):
+        steps["n"] += 1
+        if module is classifier and steps["n"] == 2:
+            raise KeyboardInterrupt
+        return real_step(module, model, optimizers, batch, config)
+
+    monkeypatch.setattr(train, "default_train_step", step)
+    out = tmp_path / "run"
+    argv = ["cnn_koala", "--epochs", "1", "--n-synthetic", "12", *CLI_TINY["cnn_koala"]]
+    argv[argv.index("--classifier-epochs") + 1] = "3"
+    assert train.main([*argv, "--batch-size", "4", "--out", str(out), "--quiet"]) == 130
+    kept = out / "classifier" / "model.npz"
+    assert json.loads((out / "classifier" / "metrics.json").read_text())["interrupted"] is True
+    assert not (out / "model.npz").exists()  # cnn_koala never started
+    assert steps["n"] == 2
+    err = capsys.readouterr().err
+    assert f"pass --classifier {kept} to train cnn_koala on it" in err
+    load_model(kept, expect_model="classifier")
+
+
 def test_too_few_synthetic_scenes_names_the_option(capsys):
     from tinycolor.train import main
 

@@ -547,12 +547,22 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
     out = None if parent is None else Path(parent) / "classifier"
     with contextlib.redirect_stdout(sys.stderr):  # stdout is the calling run's to print on
         run_dir, metrics = run(NAME, ccfg, quiet=True, out=out)
+    checkpoint = run_dir / "model.npz"
+    if metrics.get("interrupted"):
+        # Ctrl-C stops the whole run, not just its first part: the classifier is kept, and
+        # --classifier starts the colorizer from it
+        print(
+            f"{model_name}: stopped before training {model_name}; the classifier "
+            f"({metrics['epochs']} of {ccfg['epochs']} epochs) is saved in {checkpoint}: "
+            f"pass --classifier {checkpoint} to train {model_name} on it",
+            file=sys.stderr,
+        )
+        raise KeyboardInterrupt
     print(
-        f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): "
-        f"{run_dir / 'model.npz'}",
+        f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): {checkpoint}",
         file=sys.stderr,
     )
-    return run_dir / "model.npz"
+    return checkpoint
 
 
 def load_classifier(path, device: str = "cpu"):
