@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,62 @@ def test_ctrl_c_ends_training_early_and_keeps_the_run(crop, tmp_path, monkeypatc
     assert metrics["kept_epoch"] == (1 + int(np.argmin(test)) if keep == "best" else 2)
     _, _, _, meta = runs.load_model(out / "model.npz")
     assert meta["model"] == "ann_window" and (out / "loss.png").stat().st_size > 0
+
+
+class _DefaultSigterm(Exception):
+    """What SIGTERM raises in these tests outside the commands, instead of ending pytest."""
+
+
+@pytest.fixture
+def sigterm_outside(monkeypatch):
+    def outside(signum, frame):
+        raise _DefaultSigterm
+
+    previous = signal.signal(signal.SIGTERM, outside)
+    yield outside
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_stops_training_as_ctrl_c_does(crop, tmp_path, monkeypatch, sigterm_outside):
+    """SIGTERM (kill, timeout) in the second of four epochs: the run keeps the first epoch,
+    scored and saved, and exits 130, rather than dying with an empty run folder; the
+    handler the command found is put back."""
+    real_step = train.default_train_step
+    steps = {"n": 0}
+
+    def step(module, model, optimizers, batch, config):
+        steps["n"] += 1
+        if steps["n"] == 2:
+            signal.raise_signal(signal.SIGTERM)
+        return real_step(module, model, optimizers, batch, config)
+
+    monkeypatch.setattr(train, "default_train_step", step)
+    out = tmp_path / "run"
+    assert _train(out, crop, "--epochs", "4", "--batch-size", "100000") == 130
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["interrupted"] is True and metrics["epochs"] == 1
+    runs.load_model(out / "model.npz")
+    assert signal.getsignal(signal.SIGTERM) is sigterm_outside
+
+
+def test_sigterm_while_colorize_writes_leaves_no_file(
+    run_dir, crop, tmp_path, monkeypatch, capsys, sigterm_outside
+):
+    import imageio.v3 as iio
+
+    real_imwrite = iio.imwrite
+
+    def imwrite(path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG half")
+        signal.raise_signal(signal.SIGTERM)
+        return real_imwrite(path, *args, **kwargs)
+
+    monkeypatch.setattr(iio, "imwrite", imwrite)
+    out = tmp_path / "out"
+    argv = ["--checkpoint", str(run_dir / "model.npz"), crop, "-o", str(out / "c.png")]
+    assert colorize.main(argv) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # neither c.png nor a temporary file
 
 
 def test_cosine_schedule_ends_at_zero_and_constant_stays(crop, tmp_path):

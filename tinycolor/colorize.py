@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import models  # noqa: PLC0415
     from .backend import DeviceError  # noqa: PLC0415
     from .imageio import ImageReadError  # noqa: PLC0415
-    from .runs import LoadError  # noqa: PLC0415
+    from .runs import LoadError, sigterm_as_ctrl_c  # noqa: PLC0415
 
     parser = build_parser()
     try:
@@ -164,16 +164,17 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         args.device = args.device or backend.device_from_environment()
-        colorize_file(
-            args.checkpoint,
-            args.input,
-            args.output,
-            args.compare,
-            args.model,
-            args.device,
-            args.quiet,
-            args.temperature,
-        )
+        with sigterm_as_ctrl_c():
+            colorize_file(
+                args.checkpoint,
+                args.input,
+                args.output,
+                args.compare,
+                args.model,
+                args.device,
+                args.quiet,
+                args.temperature,
+            )
     except (
         LoadError,
         ImageReadError,

@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad input)."""
     from . import models  # noqa: PLC0415
     from .backend import DeviceError  # noqa: PLC0415
-    from .runs import LoadError, write_json  # noqa: PLC0415
+    from .runs import LoadError, sigterm_as_ctrl_c, write_json  # noqa: PLC0415
 
     parser = build_parser()
     try:
@@ -500,18 +500,19 @@ def main(argv: list[str] | None = None) -> int:
         args.size = CIFAR_SIZE if is_cifar10(args.data) else 256
     try:
         args.device = args.device or backend.device_from_environment()
-        result = evaluate_checkpoint(
-            args.checkpoint,
-            args.data,
-            args.size,
-            args.out,
-            args.device,
-            args.quiet,
-            args.samples,
-            args.temperature,
-        )
-        if args.json:
-            write_json(args.json, result)
+        with sigterm_as_ctrl_c():
+            result = evaluate_checkpoint(
+                args.checkpoint,
+                args.data,
+                args.size,
+                args.out,
+                args.device,
+                args.quiet,
+                args.samples,
+                args.temperature,
+            )
+            if args.json:
+                write_json(args.json, result)
     except (
         EvaluationError,
         LoadError,

@@ -20,7 +20,9 @@ import json
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = [
     "progress_bar",
     "removed_if_left_empty",
     "run_out",
+    "sigterm_as_ctrl_c",
     "summary_rows",
     "to_jsonable",
     "write_json",
@@ -68,6 +71,28 @@ def command_warnings(prog: str):
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """Within it, SIGTERM (``kill PID``, ``timeout``, a batch scheduler's or a container's
+    stop) raises KeyboardInterrupt, as Ctrl-C does, so that a command ends as it does on
+    Ctrl-C: a training run scores and saves the epochs it finished, and a file being written
+    leaves no temporary file behind, where Python's default would end the process on the
+    spot. Only in the main thread, the one Python runs signal handlers in; elsewhere it
+    changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which Python cannot put back
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 #: Where run folders go without --out: RUNS_ROOT/<model>-<timestamp>/.

@@ -530,10 +530,11 @@ def _model_list() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    """The command line; returns the exit status (0 ok, 2 bad input, 130 interrupted: Ctrl-C,
+    or SIGTERM, which stops a run as Ctrl-C does)."""
     from .backend import DeviceError  # noqa: PLC0415
     from .imageio import ImageReadError  # noqa: PLC0415
-    from .runs import LoadError, command_warnings  # noqa: PLC0415
+    from .runs import LoadError, command_warnings, sigterm_as_ctrl_c  # noqa: PLC0415
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -555,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, rest = argv[0], argv[1:]
     try:
-        with command_warnings(PROG):
+        with command_warnings(PROG), sigterm_as_ctrl_c():
             _, config, runtime = parse_config(name, rest)
             _, metrics = run(name, config, **runtime)
         if metrics.get("interrupted"):
