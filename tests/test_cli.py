@@ -599,6 +599,42 @@ def test_out_and_json_paths_that_cannot_be_made_are_named(run_dir, tmp_path, cap
     assert target.read_text().strip().endswith("}")
 
 
+def test_folders_the_results_cannot_be_written_in_are_named_before_the_work(
+    run_dir, crop, tmp_path, monkeypatch, capsys
+):
+    """An existing folder without write permission (or on a read-only disk): train --out,
+    evaluate --out, --json and its default folder beside the checkpoint are refused before
+    training or scoring, where the run used to fail only when it came to save."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    ckpt = locked / "model.npz"
+    ckpt.write_bytes((run_dir / "model.npz").read_bytes())
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):  # as for a user other than root, after chmod a-w
+        if Path(path) == locked and mode & os.W_OK:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    def slow_part(*args, **kwargs):
+        raise AssertionError("the slow part ran before the output folder was checked")
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(train, "fit", slow_part)
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", slow_part)
+    why = f"(no permission to write in {locked})"
+    assert train.main(["ann_window", "--image", crop, "--out", str(locked)]) == 2
+    assert f"--out {locked}: cannot write in the folder {why}" in capsys.readouterr().err
+    assert evaluate.main(["--checkpoint", str(ckpt)]) == 2
+    err = capsys.readouterr().err
+    assert f"in {locked / 'eval-skimage'} {why}; give another folder with --out DIR" in err
+    assert evaluate.main(["--checkpoint", str(ckpt), "--out", str(locked / "new")]) == 2
+    assert f"--out {locked / 'new'}: cannot write in it {why}" in capsys.readouterr().err
+    argv = ["--checkpoint", str(ckpt), "--out", str(tmp_path), "--json", str(locked / "m.json")]
+    assert evaluate.main(argv) == 2
+    assert f"--json {locked / 'm.json'}: cannot be written {why}" in capsys.readouterr().err
+
+
 def test_one_photo_is_named_as_too_few_not_as_missing_classes(crop, tmp_path, capsys):
     folder = tmp_path / "one"
     folder.mkdir()

@@ -361,15 +361,16 @@ def evaluate_checkpoint(
         "per_image": per_image,
     }
     if out is not False:
-        out_dir = (
-            Path(out)
-            if out is not None
-            else Path(checkpoint).resolve().parent / f"eval-{_dataset_name(data)}"
-        )
+        out_dir = Path(out) if out is not None else default_out(checkpoint, data)
         result["samples"] = str(
             write_samples(out_dir, p.model_name, p.names, p.labs, p.preds, samples)
         )
     return result
+
+
+def default_out(checkpoint, data) -> Path:
+    """Where ``samples.png`` goes without ``--out``: ``eval-<dataset>/`` beside the checkpoint."""
+    return Path(checkpoint).resolve().parent / f"eval-{_dataset_name(data)}"
 
 
 def write_samples(out_dir, model_name, names, labs, preds, k=SAMPLE_ROWS) -> Path:
@@ -473,6 +474,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _where_results_cannot_go(args) -> str | None:
+    """What stops --json, --out or the default folder of samples.png from being written,
+    checked before the slow part rather than found after it; None when nothing does."""
+    from .runs import unwritable  # noqa: PLC0415
+
+    if args.json is not None:
+        if Path(args.json).is_dir():
+            return f"--json {args.json}: is a folder; expected a file name"
+        why = unwritable(Path(args.json).parent)
+        if why:
+            return f"--json {args.json}: cannot be written ({why})"
+    if args.out is not None:
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            return f"--out {args.out}: is a file; expected a folder"
+        why = unwritable(args.out)
+        if why:
+            return f"--out {args.out}: cannot write in it ({why})"
+    elif Path(args.checkpoint).is_file():  # a missing one is load_model's to name
+        samples = default_out(args.checkpoint, args.data)
+        why = unwritable(samples)
+        if why:
+            return (
+                f"samples.png cannot be written beside the checkpoint, in {samples} ({why}); "
+                "give another folder with --out DIR"
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad input)."""
     from . import models  # noqa: PLC0415
@@ -484,12 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    # before the slow part: where the results go must be usable
-    wrong = None
-    if args.json is not None and Path(args.json).is_dir():
-        wrong = f"--json {args.json}: is a folder; expected a file name"
-    elif args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        wrong = f"--out {args.out}: is a file; expected a folder"
+    wrong = _where_results_cannot_go(args)  # before the slow part
     if wrong:
         print(f"{PROG}: error: {wrong}", file=sys.stderr)
         return 2

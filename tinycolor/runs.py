@@ -46,6 +46,7 @@ __all__ = [
     "sigterm_as_ctrl_c",
     "summary_rows",
     "to_jsonable",
+    "unwritable",
     "write_json",
 ]
 
@@ -112,6 +113,9 @@ def make_run_dir(model_name: str, out=None, root=RUNS_ROOT) -> Path:
             in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
             why = "a file is in the way" if in_the_way else exc.strerror
             raise OSError(f"--out {out}: cannot make the folder ({why or exc})") from None
+        why = unwritable(path)  # an existing folder: said now, not when the run is over
+        if why:
+            raise OSError(f"--out {out}: cannot write in the folder ({why})")
         return path
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{model_name}-{stamp}"
@@ -123,6 +127,26 @@ def make_run_dir(model_name: str, out=None, root=RUNS_ROOT) -> Path:
         except FileExistsError:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
+
+
+def unwritable(folder) -> str | None:
+    """Why files cannot be written into ``folder``, or None when they can, as far as its
+    permissions and file system say: checked on ``folder`` or, when it does not exist yet, on
+    the nearest folder above it, which it would be made in. Makes and writes nothing, so that
+    a command can check where its results go before its slow part."""
+    path = Path(folder).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if os.access(path, os.W_OK | os.X_OK):
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return f"{path} is on a read-only file system"
+    except (OSError, AttributeError):  # no statvfs on Windows
+        pass
+    return f"no permission to write in {path}"
 
 
 # The --out of the training run under way: a model that trains a sub-model first (cnn_koala's
