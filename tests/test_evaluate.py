@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -212,6 +213,23 @@ def test_files_not_scored_are_named(trained, tmp_path, capsys):
     assert result["images"] == len(SHAPES)
     assert result["skipped"] == {"gray": ["sub/gray.png"], "unreadable": ["broken.jpg"]}
     assert "not scored: 1 gray (sub/gray.png); 1 unreadable (broken.jpg)" in capsys.readouterr().out
+
+
+def test_a_file_name_that_is_not_utf8_is_drawn_not_a_crash(trained, tmp_path):
+    """A photo named in Latin-1 (from an old zip, say): Python holds the byte that is not
+    UTF-8 as a lone surrogate, which matplotlib refused with a TypeError (a traceback) when
+    samples.png titled the photo; it is drawn as U+FFFD."""
+    _, _, ckpt = trained
+    folder = tmp_path / "photos"
+    try:
+        write_png(os.fsdecode(bytes(folder) + b"/caf\xe9.png"), _colour_image(24, 32, 0))
+    except OSError:
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    out_json = tmp_path / "e.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(folder), "--size", str(SIZE)]
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval"), "--quiet"]) == 0
+    assert json.loads(out_json.read_text())["images"] == 1
+    assert (tmp_path / "eval" / "samples.png").stat().st_size > 0
 
 
 def test_an_image_smaller_than_the_stride_is_named(bins_checkpoints, tmp_path, capsys):

@@ -24,6 +24,13 @@ def _figure(figsize):
     return fig
 
 
+def _text(s) -> str:
+    """``s`` as matplotlib can draw it: a file name that is not valid UTF-8 (its bytes kept by
+    Python as lone surrogates, ``os.fsdecode``) shows them as U+FFFD, as a terminal does,
+    where the surrogates would make matplotlib raise a TypeError."""
+    return str(s).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _show(ax, img) -> None:
     a = np.asarray(img)
     if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] == 1):
@@ -56,9 +63,9 @@ def image_grid(panels, path, ncols: int | None = None, title: str | None = None,
         ax.set_axis_off()
     for ax, (name, img) in zip(axes.ravel(), panels):
         _show(ax, img)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(_text(name), fontsize=9)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(_text(title), fontsize=11)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +86,7 @@ def loss_curves(
         if not ys or all(v is None for v in values):  # nothing to draw: no legend entry either
             continue
         xs = np.arange(1, len(ys) + 1)
-        ax.plot(xs, ys, marker="o" if len(ys) < 30 else None, label=name)
+        ax.plot(xs, ys, marker="o" if len(ys) < 30 else None, label=_text(name))
         drawn += 1
     if kept_epoch is not None:
         ax.axvline(kept_epoch, color="0.4", linestyle="--", linewidth=1, label="kept")
@@ -95,7 +102,7 @@ def loss_curves(
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(title)
+        ax.set_title(_text(title))
     if drawn:
         ax.legend()
     else:
