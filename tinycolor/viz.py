@@ -31,6 +31,14 @@ def _text(s) -> str:
     return str(s).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def _save(fig, path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` atomically (``imageio.write_atomically``): an error or
+    Ctrl-C while it is written leaves no half a picture."""
+    from .imageio import write_atomically  # noqa: PLC0415
+
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), ".png")
+
+
 def _show(ax, img) -> None:
     a = np.asarray(img)
     if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] == 1):
@@ -67,10 +75,7 @@ def image_grid(panels, path, ncols: int | None = None, title: str | None = None,
     if title:
         fig.suptitle(_text(title), fontsize=11)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def loss_curves(
@@ -109,7 +114,4 @@ def loss_curves(
         ax.text(0.5, 0.5, "no epochs trained", ha="center", va="center", transform=ax.transAxes)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
