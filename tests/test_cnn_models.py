@@ -286,6 +286,30 @@ def test_colorize_predicts_a_big_photo_at_the_largest_scale_it_trained_at(capsys
     assert lab_common.largest_scale({"size": 16}) is None  # a checkpoint that does not say
 
 
+def test_colorize_converts_a_photo_a_band_of_rows_at_a_time(monkeypatch, capsys):
+    """The RGB <-> Lab conversions of a whole photo made several float copies of it at once
+    (2.2 GB for a 6000x4000 photo, beyond its own 0.3 GB); colorize converts CONVERT_ROWS
+    rows at a time, to the very same pixels, in a fraction of that memory."""
+    import tracemalloc
+
+    tinycolor.manual_seed(0)
+    cfg = _config("cnn_regression", mean_ab=[0.0, 0.0])  # a 16x16 network: the photo dominates
+    model = cnn_regression.build_model(cfg)
+    rgb = np.random.default_rng(5).random((300, 200, 3)).astype(np.float32)
+    monkeypatch.setattr(lab_common, "CONVERT_ROWS", 10**6)
+    whole = cnn_regression.colorize(model, rgb, cfg)
+    monkeypatch.setattr(lab_common, "CONVERT_ROWS", 16)
+    tracemalloc.start()
+    try:
+        out = cnn_regression.colorize(model, rgb, cfg)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(out, whole)
+    assert peak < 3 * rgb.nbytes  # the whole photo at once: about 8 times
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("name", list(MODULES))
 def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     from tinycolor.train import main

@@ -12,7 +12,7 @@ model's metrics on that image are printed. ``--temperature T`` decodes a model o
 The fully convolutional models see the whole image, but no larger than the largest scale
 they trained at (``lab_common.largest_scale``: short side 512 for photos of 256 seen at zoom
 0.5 to 2): a bigger photo's colour is predicted at that size and resized back onto its own
-full-size lightness (a 6000x4000 photo through cnn_classification: 16 s, 2.7 GB at its
+full-size lightness (a 6000x4000 photo through cnn_classification: 15 s, 0.9 GB at its
 peak, on 2 cores). Fixed-size models (cnn_regression) see the image resized to their input.
 Either is said on stderr.
 

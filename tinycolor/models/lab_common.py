@@ -576,7 +576,7 @@ def colorize(
     if img.ndim != 3 or img.shape[-1] != 3 or min(img.shape[:2]) < 1:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {img.shape}")
     h, w = img.shape[:2]
-    L = np.asarray(rgb_to_lab(img), dtype=np.float32)[..., 0]
+    L = _by_rows(lambda rows: np.asarray(rgb_to_lab(img[rows]), dtype=np.float32)[..., 0], h)
     if fixed_size is not None:
         s = int(fixed_size)
         L_net, m = transforms.resize(L, (s, s)), 1
@@ -603,9 +603,26 @@ def colorize(
                 "original's)",
                 file=sys.stderr,
             )
-    lab = np.concatenate([L[None], ab], axis=0)
-    out = np.asarray(lab_to_rgb(lab, channel_axis=0)).transpose(1, 2, 0)
-    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+
+    def to_uint8(rows: slice) -> np.ndarray:
+        lab = np.concatenate([L[None, rows], ab[:, rows]], axis=0)
+        out = np.asarray(lab_to_rgb(lab, channel_axis=0)).transpose(1, 2, 0)
+        return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+
+    return _by_rows(to_uint8, h)
+
+
+# Rows of a photo converted between RGB and Lab at a time by ``colorize``: the conversions make
+# several float temporaries of their input's size, which for a whole 6000x4000 photo came to
+# 2.2 GB at once. Each pixel converts on its own, so the result is the same.
+CONVERT_ROWS = 256
+
+
+def _by_rows(convert, h: int) -> np.ndarray:
+    """``convert(rows)`` for the slices of ``CONVERT_ROWS`` rows of an image ``h`` rows high,
+    joined along the first axis."""
+    blocks = [convert(slice(r, r + CONVERT_ROWS)) for r in range(0, h, CONVERT_ROWS)]
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 def image_metrics(pred: np.ndarray, rgb: np.ndarray, config) -> dict:
