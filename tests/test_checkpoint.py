@@ -135,6 +135,15 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, failure):
     assert tc.load(path)["__meta__"] == {"epoch": 2}
 
 
+def test_a_name_near_the_file_systems_limit_is_saved(tmp_path):
+    """250 characters is a valid name (the limit is 255 bytes), but the temporary file it
+    was written to first, the name with 14 more around it, was not: save failed."""
+    path = tmp_path / ("m" * 246 + ".npz")
+    tc.save({"a": np.arange(3)}, path)
+    np.testing.assert_array_equal(tc.load(path)["a"], np.arange(3))
+    assert os.listdir(tmp_path) == [path.name]
+
+
 def _good(tmp_path):
     path = tmp_path / "good.npz"
     tc.save(_model(), path, meta={"epoch": 1})

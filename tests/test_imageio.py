@@ -209,6 +209,13 @@ def test_8_and_16_bit_pixels_become_float32_without_a_float64_copy(dtype):
     assert peak < 1.5 * photo.size * 4  # the float32 result, and little more
 
 
+def test_write_png_to_a_name_near_the_file_systems_limit(tmp_path):
+    """As checkpoints: a valid 250-character name, whose temporary name was not."""
+    path = write_png(tmp_path / ("p" * 246 + ".png"), np.zeros((2, 3), np.uint8))
+    assert read_image(path).shape == (2, 3, 3)
+    assert os.listdir(tmp_path) == [path.name]
+
+
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path

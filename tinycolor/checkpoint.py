@@ -26,6 +26,7 @@ import numpy as np
 
 from . import backend
 from .autograd import Tensor
+from .imageio import temporary_prefix
 
 META_KEY = "__meta__"
 
@@ -97,7 +98,7 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
     try:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
-            prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
+            prefix=temporary_prefix(os.path.basename(path)), suffix=".tmp", dir=directory
         )
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:

@@ -211,7 +211,7 @@ def write_atomically(path, write, suffix: str = "") -> Path:
     temporary file) and leaves no temporary file behind. Returns ``path`` as a Path."""
     out = Path(path)
     make_parent(out)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
+    tmp = out.with_name(f"{temporary_prefix(out.name)}{os.getpid()}.tmp{suffix}")
     try:
         write(tmp)
         os.replace(tmp, out)
@@ -221,6 +221,13 @@ def write_atomically(path, write, suffix: str = "") -> Path:
         if tmp.exists():
             tmp.unlink()
     return out
+
+
+def temporary_prefix(name: str) -> str:
+    """``.<name>.``, the start of the temporary file written before it is renamed to ``name``,
+    with ``name`` cut to 100 bytes: a name near the file system's limit (255 bytes) is valid,
+    the temporary one made longer from it would not be."""
+    return "." + name.encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore") + "."
 
 
 def make_parent(out: Path) -> None:
