@@ -138,8 +138,8 @@ def test_ab_bins_centre_rule_matches_a_per_bin_reference():
     kept = {(float(a), float(b)) for a, b in bins}
     ref = {
         (float(a), float(b))
-        for a in range(-130, 131, 10)
-        for b in range(-130, 131, 10)
+        for a in range(-150, 151, 10)
+        for b in range(-150, 151, 10)
         if _ref_in_gamut(a, b)
     }
     assert kept == ref
@@ -147,6 +147,17 @@ def test_ab_bins_centre_rule_matches_a_per_bin_reference():
     assert (0.0, 0.0) in kept
     keys = bins[:, 0] * 1000 + bins[:, 1]
     assert np.all(np.diff(keys) > 0)  # sorted by a, then b
+
+
+def test_ab_bins_centre_rule_of_another_grid_reaches_the_edge_of_the_gamut():
+    # --grid is an option: on a grid of 6, sRGB blue's bin lies at b = -102, beyond the
+    # candidates a range cut for grid 10 would try (only grid 10 was checked)
+    bins = C.ab_bins(6)
+    kept = {(float(a), float(b)) for a, b in bins}
+    steps = np.arange(-25, 26) * 6.0
+    ref = {(a, b) for a in steps for b in steps if _ref_in_gamut(a, b)}
+    assert kept == ref
+    assert min(b for _, b in kept) == -102.0
 
 
 def test_ab_bins_cell_rule_holds_every_srgb_colours_bin():
@@ -290,6 +301,8 @@ def test_rebalance_weights_match_the_formula(xp):
     order = np.argsort(p)
     assert np.all(np.diff(w[order]) <= 1e-6)  # rarer colours weigh more
     assert _np(C.rebalance_weights(xp.asarray(p), lam=0.0))[3] == 0.0
+    # the default lambda is the paper's 0.5
+    np.testing.assert_array_equal(_np(C.rebalance_weights(xp.asarray(p))), w)
     with pytest.raises(ValueError, match="lam must be in"):
         C.rebalance_weights(p, lam=1.5)
 
@@ -326,6 +339,8 @@ def test_annealed_mean_matches_loop_reference(xp, T):
     ab = C.annealed_mean(xp.asarray(logits), bins, T=T)
     assert ab.shape == (2, 2, 3, 2) and ab.dtype == np.float64
     np.testing.assert_allclose(_np(ab), _ref_annealed_mean(logits, bins, T), rtol=1e-9, atol=1e-9)
+    if T == 0.38:  # the paper's temperature is the default
+        np.testing.assert_array_equal(_np(C.annealed_mean(xp.asarray(logits), bins)), _np(ab))
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     from_probs = C.annealed_mean(xp.asarray(probs), bins, T=T, from_logits=False)
     np.testing.assert_allclose(_np(from_probs), _np(ab), rtol=1e-7, atol=1e-7)
