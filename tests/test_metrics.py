@@ -53,6 +53,11 @@ def test_psnr_and_ssim_match_skimage_on_real_images(xp, name):
         pred, true, channel_axis=-1, data_range=1.0, gaussian_weights=True
     )
     assert M.ssim(p, t, gaussian_weights=True) == pytest.approx(ref, abs=1e-9)
+    # another sigma: the window's radius follows it, int(3.5 sigma + 0.5) (7 for sigma 2)
+    ref = skmetrics.structural_similarity(
+        pred, true, channel_axis=-1, data_range=1.0, gaussian_weights=True, sigma=2.0
+    )
+    assert M.ssim(p, t, gaussian_weights=True, sigma=2.0) == pytest.approx(ref, abs=1e-9)
 
 
 @given(
@@ -177,6 +182,10 @@ def test_auc_ab_matches_loop_reference(seed, spread, max_t):
     got = M.auc_ab(pred, true, max_threshold=max_t, weights=weights)
     assert got == pytest.approx(ref_w, abs=1e-12)
     np.testing.assert_allclose(M.ab_error_curve(pred, true, max_t, weights)[1], curve_w, atol=1e-12)
+    # per image, each image's pixels weighted among themselves
+    per = M.auc_ab(pred, true, max_threshold=max_t, weights=weights, per_image=True)
+    for i in range(3):
+        assert per[i] == pytest.approx(_ref_auc(pred[i], true[i], max_t, weights[i])[0], abs=1e-12)
 
 
 def test_auc_ab_properties(xp):
@@ -215,6 +224,14 @@ def test_rebalanced_pixel_weights_are_inverse_prior_of_the_true_bin(xp):
     pred = xp.asarray(true + rng.normal(0, 10, true.shape))
     rebalanced = M.auc_ab(pred, xp.asarray(true), weights=xp.asarray(w))
     assert 0.0 < rebalanced < 1.0
+    # other bins (a coarser grid): the prior and the pixels' bins are both over them
+    coarse = C.ab_bins(20)
+    prior20 = C.empirical_prior(xp.asarray(train), coarse)
+    w20 = _np(M.rebalanced_pixel_weights(xp.asarray(true), prior20, coarse))
+    per_bin = _np(C.rebalance_weights(prior20, lam=0.0, dtype=np.float64))
+    for idx in np.ndindex(2, 5, 5):
+        q = int(np.argmin(((true[idx] - coarse) ** 2).sum(axis=1)))
+        assert w20[idx] == per_bin[q]
 
 
 # ------------------------------------------------------------------------------ colourfulness
