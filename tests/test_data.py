@@ -92,6 +92,13 @@ def test_is_gray():
     rgb = np.stack([g, g, g], -1)
     rgb[3, 4, 0] += 0.1
     assert not T.is_gray(rgb)
+    # the tolerance is 2 levels of 8 bits, at every level: in float32, a spread of exactly
+    # 2 levels measured above 2/255 at 10 of the 254 levels, so a gray JPEG's chroma noise
+    # made it a colour image or not by the levels it fell on
+    v = np.arange(254)
+    for spread, gray in ((1, True), (2, True), (3, False)):
+        pixels = np.stack([v, v + spread, v], -1).astype(np.uint8)[:, None, None]
+        assert [T.is_gray(T.to_float_rgb(px)) for px in pixels] == [gray] * len(v), spread
 
 
 def test_random_crop_is_a_crop_and_seeded():

@@ -36,6 +36,7 @@ __all__ = [
 #: Largest per-pixel channel spread (on the [0, 1] scale) that still counts as gray: a gray
 #: picture saved as RGB JPEG can carry a level or so of chroma noise.
 GRAY_TOLERANCE = 2.0 / 255.0
+_ROUNDING_SLACK = 1e-6  # float32 rounding of a [0, 1] value, far below a 16-bit level
 
 
 def _size2(size, name: str = "size") -> tuple[int, int]:
@@ -104,7 +105,10 @@ def is_gray(image, tol: float = GRAY_TOLERANCE) -> bool:
     if img.ndim == 2:
         return True
     spread = img.max(axis=-1) - img.min(axis=-1)
-    return bool(spread.max() <= tol)
+    # with a little slack: in float32, a spread of exactly 2 levels (v + 2) / 255 - v / 255
+    # rounds above 2 / 255 at some levels and not at others, so a gray JPEG's chroma noise
+    # was gray or colour by the levels it fell on
+    return bool(spread.max() <= tol + _ROUNDING_SLACK)
 
 
 def random_crop(image, size, rng: np.random.Generator) -> np.ndarray:
