@@ -15,6 +15,7 @@ from skimage import color as skcolor
 from skimage import io as skio
 
 from tinycolor import data
+from tinycolor.data import cache as cache_mod
 from tinycolor.data import folder as folder_mod
 from tinycolor.data import transforms as T
 
@@ -123,6 +124,16 @@ def test_random_crop_is_a_crop_and_seeded():
     assert len(corners) > 10
 
 
+def test_random_crop_reaches_every_position_edges_included():
+    img = np.arange(10 * 11, dtype=np.float32).reshape(10, 11, 1)  # a pixel's value: 11 t + l
+    seen = set()
+    for s in range(200):
+        corner = int(T.random_crop(img, 8, np.random.default_rng(s))[0, 0, 0])
+        seen.add(divmod(corner, 11))
+    assert seen == {(t, l) for t in range(3) for l in range(4)}
+    np.testing.assert_array_equal(T.random_crop(img, (10, 11), np.random.default_rng(0)), img)
+
+
 def test_random_zoom_crop_scales_and_reduces_to_a_crop():
     rng = np.random.default_rng(3)
     img = rng.random((40, 60, 3)).astype(np.float32)
@@ -146,6 +157,17 @@ def test_random_zoom_crop_scales_and_reduces_to_a_crop():
         for _ in range(40)
     }
     assert len(steps) > 5 and min(steps) >= 0.4 and max(steps) <= 2.1
+    # z is log-uniform: zooming in (z < 1) as often as out (z > 1) over (1/2, 2); uniform
+    # z would zoom out twice as often (2/3 of the range lies above 1)
+    square = np.broadcast_to(np.arange(64, dtype=np.float32)[None, :, None], (64, 64, 3))
+    rng = np.random.default_rng(4)
+    steps = np.array(
+        [
+            np.median(np.diff(T.random_zoom_crop(square, 16, (0.5, 2), rng)[8, :, 0]))
+            for _ in range(600)
+        ]
+    )
+    assert abs(np.mean(steps < 0.99) - np.mean(steps > 1.01)) < 0.12
     big = T.random_zoom_crop(ramp, 8, (10, 10), np.random.default_rng(0))
     assert big.shape == (8, 8, 3) and float(np.ptp(big[..., 0])) > 30  # most of the 40 rows
     with pytest.raises(ValueError, match="zoom"):
@@ -158,6 +180,10 @@ def test_crop_upsizes_small_images():
     assert c.shape == (16, 16, 3)
     c = T.center_crop(img, (12, 30))
     assert c.shape == (12, 30, 3)
+    # the aspect ratio is kept: a 10x20 ramp grows to 16x32, a step of 20/32 per pixel
+    ramp = np.broadcast_to(np.arange(20, dtype=np.float32)[None, :, None], (10, 20, 3))
+    c = T.random_crop(ramp, 16, np.random.default_rng(0))
+    np.testing.assert_allclose(np.diff(c[8, 2:14, 0]), 20 / 32, atol=1e-4)
     # a constant image stays constant through the upsizing
     const = np.full((5, 7, 3), 0.25, np.float32)
     np.testing.assert_allclose(T.random_crop(const, 9, np.random.default_rng(0)), 0.25, atol=1e-6)
@@ -184,8 +210,9 @@ def test_resize_shapes_and_values():
     assert T.resize(img, 20).dtype == np.float32
     # anti-aliasing: a 1-pixel checkerboard shrunk 4x averages to gray, not to an alias
     checker = (np.indices((64, 64)).sum(0) % 2).astype(np.float32)[..., None].repeat(3, -1)
-    small = T.resize(checker, 16)
-    assert abs(float(small.mean()) - 0.5) < 0.02 and float(small.std()) < 0.05
+    for side in (16, 20):  # 4x happens to sample between pixels; 3.2x shows the alias
+        small = T.resize(checker, side)
+        assert abs(float(small.mean()) - 0.5) < 0.02 and float(small.std()) < 0.05
     # Lab ranges are kept (preserve_range)
     lab = np.full((10, 10, 3), [50.0, -30.0, 60.0], np.float32)
     np.testing.assert_allclose(T.resize(lab, 5), lab[:5, :5], atol=1e-4)
@@ -404,14 +431,33 @@ def test_cache_default_location_and_float16(tmp_path, monkeypatch):
     ref = _ref_lab(ds[0])
     np.testing.assert_allclose(again.lab(0), ref, atol=0.1)
     assert again.lab(0).dtype == np.float32
+    # a float32 dataset does not read the float16 entry
+    exact = data.ImageFolder(root)
+    assert exact.cache_misses == 1
+    np.testing.assert_array_equal(exact.lab(0), data.ImageFolder(root, cache=False).lab(0))
 
 
-def test_file_key_depends_on_params_and_stat(tmp_path):
+def test_the_gray_tolerance_decides_and_is_part_of_the_cache_key(tmp_path):
+    root = tmp_path / "imgs"
+    tinted = np.full((8, 8, 3), 120, np.uint8)
+    tinted[..., 0] += 6  # 6 levels of red: colour by default, gray for a tolerance of 10
+    _save(root / "tinted.png", tinted)
+    _save(root / "colour.png", _colour(8, 8, 0))
+    lenient = data.ImageFolder(root, cache=tmp_path / "c", gray_tolerance=10 / 255)
+    assert lenient.names == ["colour.png"] and lenient.n_gray == 1
+    strict = data.ImageFolder(root, cache=tmp_path / "c")  # not the cached "gray" note
+    assert strict.names == ["colour.png", "tinted.png"] and strict.n_gray == 0
+
+
+def test_file_key_depends_on_params_and_stat(tmp_path, monkeypatch):
     f = tmp_path / "x.png"
     f.write_bytes(b"abc")
     k = data.file_key(f, {"size": 64})
     assert k == data.file_key(f, {"size": 64})
     assert k != data.file_key(f, {"size": 32})
+    with monkeypatch.context() as m:  # a new way of preparing entries stops old ones matching
+        m.setattr(cache_mod, "CACHE_VERSION", cache_mod.CACHE_VERSION + 1)
+        assert k != data.file_key(f, {"size": 64})
     f.write_bytes(b"abcd")
     assert k != data.file_key(f, {"size": 64})
 
@@ -496,6 +542,21 @@ def test_loader_draws_new_crops_each_epoch():
     assert batch.labels is None
 
 
+def test_loader_flips_about_half_the_crops_left_right():
+    img = np.broadcast_to(np.linspace(0.1, 0.9, 12, dtype=np.float32)[None, :, None], (6, 12, 3))
+    ds = data.ArrayDataset([np.ascontiguousarray(img * [1.0, 0.6, 0.3])])
+    L = ds.lab(0)[..., 0]
+    for flip, want in ((True, {"as is", "mirrored"}), (False, {"as is"})):
+        loader = data.DataLoader(ds, batch_size=1, crop=None, flip=flip)
+        seen = []
+        for _ in range(20):
+            (batch,) = list(loader)
+            seen.append("as is" if np.array_equal(batch.L[0, 0], L) else "mirrored")
+            if seen[-1] == "mirrored":
+                np.testing.assert_array_equal(batch.L[0, 0], L[:, ::-1])
+        assert set(seen) == want
+
+
 def test_loader_no_shuffle_center_crop_and_errors():
     ds = _marked_dataset(labels=False)
     loader = data.DataLoader(
@@ -520,6 +581,7 @@ def test_synthetic_scenes_deterministic_and_balanced():
     imgs_b = np.stack([b[i] for i in range(len(b))])
     np.testing.assert_array_equal(imgs_a, imgs_b)
     np.testing.assert_array_equal(a.labels, b.labels)
+    assert [n.split("_")[0] for n in a.names] == [a.class_names[c] for c in a.labels]
     assert not np.allclose(imgs_a, np.stack([c[i] for i in range(len(c))]))
     assert imgs_a.shape == (12, 32, 32, 3) and imgs_a.dtype == np.float32
     assert imgs_a.min() >= 0 and imgs_a.max() <= 1
@@ -715,3 +777,5 @@ def test_synthetic_scenes_of_tall_narrow_sizes():
 def test_random_split_rounds_down_exactly():
     ds = data.ArrayDataset(np.zeros((100, 2, 2, 3), np.float32))
     assert [len(s) for s in data.random_split(ds, (0.71, 0.29))] == [71, 29]  # was [72, 28]
+    # the remainder of the rounding goes to the first subset
+    assert [len(s) for s in data.random_split(ds, (0.335, 0.335, 0.33))] == [34, 33, 33]
