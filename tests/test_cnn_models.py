@@ -107,6 +107,92 @@ def test_score_of_the_truth_is_perfect_and_gray_baseline_is_direct():
     assert gray["colorfulness"] < 1.0 < perfect["colorfulness"]
 
 
+def test_load_data_splits_whole_images_and_takes_its_statistics_from_the_training_set():
+    from tinycolor.color import empirical_prior
+
+    cfg = {**lab_common.DATA_DEFAULTS, "data": "synthetic", "n_synthetic": 10, "size": 16}
+    cfg.update(image_size=16, test_fraction=0.3, seed=3)
+    data = lab_common.load_data(cfg)
+    assert len(data.test_names) == 3 and len(data.train_names) == 7
+    assert sorted(data.train_names + data.test_names) == sorted(
+        set(data.train_names + data.test_names)
+    )
+    ab = np.concatenate([im[..., 1:].reshape(-1, 2) for im in data.train.images]).astype(np.float64)
+    np.testing.assert_allclose(cfg["mean_ab"], ab.mean(axis=0), atol=1e-4)
+    test_ab = np.concatenate([im[..., 1:].reshape(-1, 2) for im in data.test_images])
+    assert np.abs(test_ab.mean(axis=0) - ab.mean(axis=0)).max() > 0.1  # the test set differs
+    np.testing.assert_allclose(cfg["prior"], empirical_prior(ab), rtol=1e-5, atol=1e-9)
+
+
+def test_evaluate_scores_the_baselines_on_the_test_tiles():
+    """lab_common.evaluate (a training run's metrics.json): the gray and mean-ab baselines and
+    the truth's colourfulness, against direct computations on the same tiles."""
+    from tinycolor import metrics as M
+
+    cfg = {**lab_common.DATA_DEFAULTS, "data": "synthetic", "n_synthetic": 6, "size": 16}
+    cfg.update(image_size=32, seed=0)
+    data = lab_common.load_data(cfg)
+
+    class Model:  # predicts ab = (3, -4) everywhere
+        training = False
+
+        def eval(self):
+            return self
+
+        def train(self, mode=True):
+            return self
+
+    def predict_ab(model, L_net, config, device):
+        return np.broadcast_to(np.float32([3, -4])[:, None, None], (len(L_net), 2, 16, 16))
+
+    metrics = lab_common.evaluate(predict_ab, Model(), data, cfg)
+    L_net, ab = data.test
+    flat = ab.transpose(1, 0, 2, 3).reshape(2, -1)
+    for who, const in (("model", [3, -4]), ("gray", [0, 0]), ("mean_ab", cfg["mean_ab"])):
+        scores = metrics if who == "model" else metrics["baselines"][who]
+        guess = np.broadcast_to(np.float32(const)[:, None], flat.shape)
+        assert scores["acc10"] == pytest.approx(M.acc_within(guess, flat, channel_axis=0)), who
+        assert scores["auc"] == pytest.approx(M.auc_ab(guess, flat, channel_axis=0)), who
+    assert abs(metrics["baselines"]["gray"]["colorfulness"]) < 0.05
+    truth = np.asarray(lab_to_rgb(np.concatenate([lab_common.from_net_l(L_net), ab], 1), 1))
+    truth_cf = np.mean(M.colorfulness(truth.transpose(0, 2, 3, 1)))
+    assert metrics["truth"]["colorfulness"] == pytest.approx(truth_cf, rel=1e-5)
+
+
+def test_crop_batches_mirror_about_half_the_crops():
+    ramp = np.broadcast_to(np.linspace(-40, 40, 8, dtype=np.float32)[None, :, None], (8, 8, 3))
+    lab = np.ascontiguousarray(ramp + np.float32([50, 0, 0]))
+    crops = lab_common.CropBatches([lab], size=8, crops=40)
+    (batch,) = list(crops.batches(40, np.random.default_rng(0)))
+    a = batch[1][:, 0]  # the a plane of each crop: the whole image, or its mirror
+    mirrored = np.array([np.array_equal(x, lab[:, ::-1, 1]) for x in a])
+    assert all(m or np.array_equal(x, lab[..., 1]) for m, x in zip(mirrored, a))
+    assert 10 < mirrored.sum() < 30
+
+
+def test_image_metrics_are_the_metrics_of_the_colorization():
+    from tinycolor import metrics as M
+
+    rgb = np.random.default_rng(0).uniform(0.2, 0.8, (12, 10, 3)).astype(np.float32)
+    pred = np.clip(
+        np.rint((rgb + np.random.default_rng(1).normal(0, 0.06, rgb.shape)) * 255), 0, 255
+    )
+    pred = pred.astype(np.uint8)
+    got = lab_common.image_metrics(pred, rgb, {})
+    pred_f = pred.astype(np.float32) / 255
+    ab_p, ab_t = np.asarray(rgb_to_lab(pred_f))[..., 1:], np.asarray(rgb_to_lab(rgb))[..., 1:]
+    want = {
+        "psnr": M.psnr(pred_f, rgb),
+        "ssim": M.ssim(pred_f, rgb),
+        "acc10": M.acc_within(ab_p, ab_t, 10.0),
+        "auc": M.auc_ab(ab_p, ab_t),
+        "colorfulness": M.colorfulness(pred_f),
+        "truth_colorfulness": M.colorfulness(rgb),
+    }
+    assert 0.1 < want["acc10"] < 0.95  # errors on both sides of the threshold
+    assert got == pytest.approx(want, rel=1e-9)
+
+
 def test_regression_target_scale_matches_the_seed():
     ab = np.array([-128.0, 0.0, 127.0], dtype=np.float32)
     np.testing.assert_allclose(cnn_regression.ab_to_target(ab), [0.0, 128 / 255, 1.0])
@@ -117,6 +203,57 @@ def test_downsample_ab_is_the_block_mean():
     got = cnn_classification.downsample_ab(ab)
     assert got.shape == (2, 2, 2, 3)
     np.testing.assert_allclose(got[1, 0, 1, 2], ab[1, 0, 4:8, 8:12].mean(), rtol=1e-5)
+
+
+def test_classification_defaults_are_the_papers():
+    """Zhang et al. (MODELS.md): soft-encoding over the 5 nearest bins with sigma 5, grid 10,
+    rebalancing lambda 0.5, annealed-mean T 0.38."""
+    d = cnn_classification.DEFAULTS
+    assert (d["k"], d["sigma"], d["grid"]) == (5, 5.0, 10.0)
+    assert (d["rebalance"], d["rebalance_lambda"], d["temperature"]) == (True, 0.5, 0.38)
+
+
+def test_pixel_weights_are_the_rebalancing_weight_of_the_nearest_bin():
+    from tinycolor.color import nearest_bin, rebalance_weights
+
+    _, ab = _fixed_batch(n=4)
+    cfg = _prior_config("cnn_classification", ab)
+    ab_small = cnn_classification.downsample_ab(ab)
+    ab_small[2] = 0.0
+    ab_small[2, 0, 1, 1] = 6.0  # one pixel beyond 5: the image has colour, and a loss
+    ab_small[3] = 0.0
+    ab_small[3, 1, 2, 3] = -4.9  # nothing beyond 5: gray, no loss
+    for lam in (0.5, 0.2):
+        w = cnn_classification.pixel_weights(ab_small, {**cfg, "rebalance_lambda": lam})
+        per_bin = rebalance_weights(np.float32(cfg["prior"]), lam)
+        want = per_bin[nearest_bin(ab_small, ab_bins(), channel_axis=1)]
+        want[3] = 0.0
+        np.testing.assert_array_equal(w, want)
+
+
+def test_classification_loss_is_the_rebalanced_cross_entropy_of_the_soft_encoding():
+    """Zhang eq. 2 computed here: soft-encode the 4x4 block means over k bins with sigma,
+    -sum_q Z log softmax(logits), weighted per pixel, averaged; k and sigma from the config."""
+    from tinycolor.color import nearest_bin, rebalance_weights, soft_encode
+
+    tinycolor.manual_seed(0)
+    L, ab = _fixed_batch(n=3)
+    cfg = _prior_config("cnn_classification", ab)
+    cfg.update(k=3, sigma=8.0, rebalance_lambda=0.3)
+    model = cnn_classification.build_model(cfg)
+    model.eval()
+    got = cnn_classification.loss(model, (Tensor(L), Tensor(ab)), cfg).item()
+    logits = model(Tensor(L)).numpy().astype(np.float64)
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    small = ab.reshape(3, 2, 4, 4, 4, 4).mean(axis=(3, 5))
+    z = np.asarray(soft_encode(small.astype(np.float64), ab_bins(), k=3, sigma=8.0, channel_axis=1))
+    w = rebalance_weights(np.float32(cfg["prior"]), 0.3)[
+        nearest_bin(small, ab_bins(), channel_axis=1)
+    ]
+    want = (-(z * logp).sum(axis=1) * w).mean()
+    assert got == pytest.approx(want, rel=1e-4)
+    assert np.ptp(w) > 0.1  # the weights matter
 
 
 def test_pixel_weights_rebalance_and_skip_gray_images():
@@ -158,6 +295,21 @@ def test_classification_predicts_the_bin_it_is_certain_of():
     )
     assert ab.shape == (1, 2, 16, 16)
     np.testing.assert_allclose(ab[0, :, 5, 7], bins[q], atol=1e-3)
+
+    class TwoBins(OneBin):  # bin q on the left half of the 4x4 logits, bin r on the right
+        def __call__(self, x):
+            z = super().__call__(x).data
+            z[:, :, :, 2:] = -50.0
+            z[:, r, :, 2:] = 50.0
+            return Tensor(z)
+
+    r = 200
+    ab = lab_common.predict_batches(
+        cnn_classification.predict_ab, TwoBins(), np.zeros((1, 1, 16, 16), np.float32), cfg, "cpu"
+    )
+    row = ab[0, 0, 5]  # upsampled bilinearly: a ramp from one bin's a to the other's
+    np.testing.assert_allclose(row[[0, -1]], [bins[q, 0], bins[r, 0]], atol=1e-3)
+    assert len(np.unique(np.round(row, 3))) > 4
 
 
 # --------------------------------------------------------------------------- every model
