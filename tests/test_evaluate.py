@@ -21,7 +21,7 @@ import pytest
 from tinycolor import metrics as M
 from tinycolor.color import lab_to_rgb
 from tinycolor.data import ImageFolder, transforms
-from tinycolor.evaluate import main
+from tinycolor.evaluate import main, prepare_lab
 from tinycolor.imageio import write_png
 from tinycolor.models import lab_common
 from tinycolor.runs import load_model
@@ -159,6 +159,14 @@ def test_numbers_match_a_direct_recomputation(trained, result):
         for lb, *_ in images.values()
     ]
     np.testing.assert_allclose(result["gray"]["psnr"], np.mean(gray_psnr), rtol=1e-5)
+    truth_cf = [M.colorfulness(lab_to_rgb(lb)) for lb, *_ in images.values()]
+    np.testing.assert_allclose(result["truth"]["colorfulness"], np.mean(truth_cf), rtol=1e-5)
+
+
+def test_a_fully_convolutional_model_scores_the_centre_of_each_image():
+    lab = np.arange(15 * 10 * 3, dtype=np.float32).reshape(15, 10, 3)
+    np.testing.assert_array_equal(prepare_lab(lab, ("stride", 4)), lab[1:13, 1:9])
+    assert prepare_lab(lab, ("fixed", 16)) is lab
 
 
 def _fails(argv, capsys, match) -> str:
