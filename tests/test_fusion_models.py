@@ -569,6 +569,56 @@ def test_resnet_l1_loss_is_the_mean_absolute_error():
     assert got == pytest.approx(np.abs(pred - ab).mean() / 110, rel=1e-4)
 
 
+@pytest.mark.parametrize(
+    "name, scale", [("cnn_fusion", 255.0), ("cnn_koala", 128.0), ("cnn_resnet_l2", 110.0)]
+)
+def test_regression_losses_are_the_mse_of_the_prediction_on_their_scale(name, scale):
+    """The loss's target scale is the one predict_ab decodes with: MSE(pred, ab) / scale^2
+    ((ab + 128) / 255 for fusion, ab / 128 for koala, ab / 110 for resnet)."""
+    tinycolor.manual_seed(0)
+    cfg = _config(name, alpha=0.0)
+    model = MODULES[name].build_model(cfg).eval()
+    L, ab, labels = _fixed_batch(32)
+    pred = MODULES[name].predict_ab(model, L, cfg)
+    got = MODULES[name].loss(model, (Tensor(L), Tensor(ab), labels), cfg).item()
+    assert got == pytest.approx(((pred - ab) ** 2).mean() / scale**2, rel=1e-4)
+
+
+def test_resnet_ce_loss_is_rebalanced_and_decodes_with_the_configured_temperature():
+    from tinycolor import functional as F
+    from tinycolor.color import (
+        ab_bins,
+        annealed_mean,
+        empirical_prior,
+        nearest_bin,
+        rebalance_weights,
+        soft_encode,
+    )
+
+    tinycolor.manual_seed(0)
+    L, ab, labels = _fixed_batch(32)
+    cfg = _config("cnn_resnet", k=4, sigma=6.0, rebalance_lambda=0.3)
+    cfg["prior"] = [float(p) for p in empirical_prior(ab, channel_axis=1)]
+    model = cnn_resnet.build_model(cfg).eval()
+    logits = model(Tensor(L)).numpy().astype(np.float64)
+    n, _, h, w = logits.shape
+    s = model.stride
+    small = ab.reshape(n, 2, h, s, w, s).mean(axis=(3, 5))
+    z = np.asarray(soft_encode(small.astype(np.float64), ab_bins(), k=4, sigma=6.0, channel_axis=1))
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    weight = rebalance_weights(np.float32(cfg["prior"]), 0.3)
+    weight = weight[nearest_bin(small, ab_bins(), channel_axis=1)]
+    assert np.ptp(weight) > 0.1  # the weights matter
+    got = cnn_resnet.loss(model, (Tensor(L), Tensor(ab), labels), cfg).item()
+    assert got == pytest.approx((-(z * logp).sum(axis=1) * weight).mean(), rel=1e-4)
+    for T in (1.0, 0.1):
+        small_ab = annealed_mean(logits.astype(np.float32), ab_bins(), T=T, axis=1)
+        want = F.interpolate(Tensor(small_ab), size=(32, 32), mode="bilinear").numpy()
+        got = cnn_resnet.predict_ab(model, L, {**cfg, "temperature": T})
+        np.testing.assert_allclose(got, want, atol=1e-3)
+
+
 def test_cnn_resnets_loss_axis_names_the_loss_the_run_used():
     from tinycolor import models
 
