@@ -57,6 +57,18 @@ def test_gray8_becomes_three_equal_channels(tmp_path, rgb8):
     assert is_grayscale(got) and not is_grayscale(rgb8)
 
 
+def test_is_grayscale_allows_one_level_at_every_level():
+    """One 8-bit level of spread is gray wherever it falls (in float32, (v + 1) / 255 - v / 255
+    measured above 1 / 255 at 6 of the 255 levels), two are not; alpha is not a colour."""
+    v = np.arange(254)
+    for spread, gray in ((1, True), (2, False)):
+        pixels = np.stack([v, v + spread, v], -1).astype(np.uint8)[:, None, None]
+        assert [is_grayscale(px) for px in pixels] == [gray] * len(v), spread
+    rgba = np.full((2, 2, 4), 100, np.uint8)
+    rgba[..., 3] = 7
+    assert is_grayscale(rgba)
+
+
 def test_gray16_png_keeps_full_precision(tmp_path):
     a = np.random.default_rng(2).integers(0, 65536, (6, 5), dtype=np.uint16)
     iio.imwrite(tmp_path / "g16.png", a)

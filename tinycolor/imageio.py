@@ -179,13 +179,15 @@ def read_image(path, dtype: str = "float32") -> np.ndarray:
 
 
 def is_grayscale(rgb: np.ndarray, tol: float = 1.0 / 255) -> bool:
-    """True when the R, G and B channels agree everywhere (within ``tol`` in [0, 1] units)."""
+    """True when the R, G and B channels agree everywhere: each pixel's spread (largest minus
+    smallest) within ``tol`` in [0, 1] units, by the rule (and float32 rounding slack) of
+    ``data.transforms.is_gray``, which decides which training photos are gray."""
+    from .data.transforms import is_gray  # noqa: PLC0415 - data imports this module
+
     f = to_float(rgb)
     if f.ndim == 2 or f.shape[-1] == 1:
         return True
-    return bool(
-        np.abs(f[..., 0] - f[..., 1]).max() <= tol and np.abs(f[..., 0] - f[..., 2]).max() <= tol
-    )
+    return is_gray(f[..., :3], tol)
 
 
 def write_png(path, img: np.ndarray) -> Path:
