@@ -122,6 +122,11 @@ def test_load_data_splits_whole_images_and_takes_its_statistics_from_the_trainin
     test_ab = np.concatenate([im[..., 1:].reshape(-1, 2) for im in data.test_images])
     assert np.abs(test_ab.mean(axis=0) - ab.mean(axis=0)).max() > 0.1  # the test set differs
     np.testing.assert_allclose(cfg["prior"], empirical_prior(ab), rtol=1e-5, atol=1e-9)
+    # the prior is smoothed with the soft-encoding's Gaussian (MODELS.md), --sigma included
+    cfg.update(sigma=2.0)
+    lab_common.load_data(cfg)
+    np.testing.assert_allclose(cfg["prior"], empirical_prior(ab, sigma=2.0), rtol=1e-5, atol=1e-9)
+    assert np.abs(np.subtract(cfg["prior"], empirical_prior(ab))).max() > 1e-4
 
 
 def test_evaluate_scores_the_baselines_on_the_test_tiles():

@@ -187,7 +187,6 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     Without ``require_labels`` (the colorizers), images without classes (a flat folder, or
     'skimage') are read as one class ``all``, said on stderr: a classification loss on them
     is zero."""
-    from ..color import empirical_prior  # noqa: PLC0415
     from ..data import load_dataset  # noqa: PLC0415
 
     data = config.get("data")
@@ -255,11 +254,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
 
     train_images = [prepared(i) for i in train_idx]
     test_images = [prepared(i) for i in test_idx]
-    ab_pixels = [im[..., 1:] for im in train_images]
-    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
-    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
-    config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
-    config["prior"] = [float(f"{p:.6g}") for p in empirical_prior(ab_pixels)]
+    lab_common.set_training_statistics(config, train_images)
     config["class_names"] = class_names
     # the test set: the non-overlapping size x size tiles of each held-out image
     test_tiles = [lab_common.tiles(im, size) for im in test_images]

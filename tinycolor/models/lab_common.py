@@ -331,11 +331,7 @@ def load_data(config) -> LabData:
 
     train_images = [prepared(i) for i in train_idx]
     test_images = [prepared(i) for i in test_idx]
-    ab_pixels = [im[..., 1:] for im in train_images]
-    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
-    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
-    config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
-    config["prior"] = [float(f"{p:.6g}") for p in empirical_prior(ab_pixels)]
+    set_training_statistics(config, train_images)
     test_tiles = np.concatenate([tiles(im, size) for im in test_images])
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
     source = "the scikit-image photos" if data in (None, "default", "skimage") else str(data)
@@ -623,6 +619,19 @@ def _by_rows(convert, h: int) -> np.ndarray:
     joined along the first axis."""
     blocks = [convert(slice(r, r + CONVERT_ROWS)) for r in range(0, h, CONVERT_ROWS)]
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def set_training_statistics(config, train_images) -> None:
+    """config["mean_ab"] and config["prior"] from the training images (H, W, 3 Lab): the
+    mean-ab baseline and the regression models' starting output; the empirical ab prior,
+    smoothed with the soft-encoding's Gaussian (``--sigma``; 5 where a model has none), for
+    the rebalancing weights and the classification models' starting output."""
+    ab_pixels = [im[..., 1:] for im in train_images]
+    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
+    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
+    config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
+    prior = empirical_prior(ab_pixels, sigma=float(config.get("sigma", 5.0)))
+    config["prior"] = [float(f"{p:.6g}") for p in prior]
 
 
 def image_metrics(pred: np.ndarray, rgb: np.ndarray, config) -> dict:
