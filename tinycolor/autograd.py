@@ -170,18 +170,21 @@ class Function:
 
 
 def _memory_owner(arr):
-    """The array that owns ``arr``'s memory (NumPy and CuPy point a view's ``base`` at it)."""
+    """The object that owns ``arr``'s memory: the end of its chain of ``base``s (NumPy and
+    CuPy point a view's ``base`` at the owner itself; the loop does not rely on it)."""
     base = getattr(arr, "base", None)
-    return arr if base is None else base
+    while base is not None:
+        arr, base = base, getattr(base, "base", None)
+    return arr
 
 
 def _share_version_with_base(result, tensors):
     """A result that is a view of an input (reshape, transpose, basic indexing) shares that
     input's version counter: a change to one is a change to the other, as in PyTorch."""
     out = result.data
-    base = getattr(out, "base", None)
+    owner = None if getattr(out, "base", None) is None else _memory_owner(out)
     for t in tensors:  # (an op's result is mostly a new array: then only identity matters)
-        if t.data is out or (base is not None and _memory_owner(t.data) is base):
+        if t.data is out or (owner is not None and _memory_owner(t.data) is owner):
             result._version_counter = t._version_counter
             return
 
