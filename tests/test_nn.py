@@ -283,6 +283,18 @@ def test_batchnorm_init():
     assert bn.weight.dtype == bn.running_var.dtype == np.float32
 
 
+def test_batchnorm_reset_running_stats_forgets_the_batches():
+    bn = nn.BatchNorm2d(2)
+    for seed in range(3):
+        bn(tc.tensor(_rand(4, 2, 3, 3, seed=seed) * 3 + 1))
+    assert int(bn.num_batches_tracked.numpy()) == 3
+    bn.reset_running_stats()
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(2))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(2))
+    assert int(bn.num_batches_tracked.numpy()) == 0  # else momentum=None averages on from 3
+    assert bn.num_batches_tracked.dtype == np.int64
+
+
 @pytest.mark.parametrize(
     "scheme, kwargs, expected_std",
     [
@@ -464,12 +476,18 @@ def test_batchnorm_state_dicts_load_both_ways_with_pytorch_and_count_batches():
 
 
 def test_batchnorm_momentum_none_is_the_plain_average_as_in_pytorch():
-    torch = pytest.importorskip("torch")
     ours = nn.BatchNorm1d(2, momentum=None)  # accepted, then refused in every forward before
-    ref = torch.nn.BatchNorm1d(2, momentum=None)
-    for i in range(4):
-        x = _rand(5, 2, seed=30 + i) * (i + 1)
+    xs = [_rand(5, 2, seed=30 + i) * (i + 1) for i in range(4)]
+    for x in xs:
         ours(tc.tensor(x))
+    # the running statistics started at 0 and 1 are then the averages of the four batches'
+    want_mean = np.mean([x.mean(0) for x in xs], 0)
+    want_var = np.mean([x.var(0, ddof=1) for x in xs], 0)
+    np.testing.assert_allclose(ours.running_mean.numpy(), want_mean, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours.running_var.numpy(), want_var, rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.BatchNorm1d(2, momentum=None)
+    for x in xs:
         ref(torch.from_numpy(x))
     np.testing.assert_allclose(ours.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-5)
     np.testing.assert_allclose(ours.running_var.numpy(), ref.running_var.numpy(), rtol=1e-5)

@@ -85,6 +85,18 @@ def test_batch_norm_gradcheck_and_forward(device, training, shape, affine, seed)
     np.testing.assert_array_equal(to_numpy(rv), rv0)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck_on_long_rows(device, training):
+    """From 64 values a row (an 8x8 map) the per-channel sums of the backward pass go through
+    matmul rather than einsum (the shapes drawn above stay below): the gradients still check."""
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((2, 2, 8, 9)) * 2 + 1
+    inputs = [tensor(a, device), tensor(rng.uniform(0.5, 2, 2), device), tensor(np.ones(2), device)]
+    xp = xp_for(device)
+    stats = (None, None) if training else (xp.asarray([0.5, -1.0]), xp.asarray([2.0, 0.5]))
+    assert tc.gradcheck(lambda x, w, b: F.batch_norm(x, *stats, w, b, training=training), inputs)
+
+
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5, 6)])
 def test_running_statistics_update_in_place(device, shape):
     rng = np.random.default_rng(1)
