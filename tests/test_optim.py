@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -96,6 +97,102 @@ def test_steps_match_torch(case):
                 p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=f"step {step}: {name}"
             )
     assert p.dtype == np.float64
+
+
+def _reference_step(name, hp, state, p, g):
+    """One step of each rule as its docstring writes it (the textbook form, no rewriting)."""
+    g = g + hp.get("weight_decay", 0.0) * p
+    if name == "SGD":
+        m, d = hp.get("momentum", 0.0), hp.get("dampening", 0.0)
+        if m:
+            state["v"] = g.copy() if "v" not in state else m * state["v"] + (1 - d) * g
+            g = g + m * state["v"] if hp.get("nesterov") else state["v"]
+        return p - hp["lr"] * g
+    if name == "RMSprop":
+        a, m = hp.get("alpha", 0.99), hp.get("momentum", 0.0)
+        state["s"] = a * state.get("s", 0.0) + (1 - a) * g * g
+        mean_sq = 0.0
+        if hp.get("centered"):
+            state["avg"] = a * state.get("avg", 0.0) + (1 - a) * g
+            mean_sq = state["avg"] ** 2
+        step = g / (np.sqrt(state["s"] - mean_sq) + hp.get("eps", 1e-8))
+        if m:
+            state["b"] = m * state.get("b", 0.0) + step
+            step = state["b"]
+        return p - hp["lr"] * step
+    (b1, b2), eps = hp.get("betas", (0.9, 0.999)), hp.get("eps", 1e-8)
+    t = state["t"] = state.get("t", 0) + 1
+    state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+    state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+    m_hat, v_hat = state["m"] / (1 - b1**t), state["v"] / (1 - b2**t)
+    return p - hp["lr"] * m_hat / (np.sqrt(v_hat) + eps)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_steps_follow_the_update_rules(case):
+    """Fifteen steps, each equal to the rule of the docstring applied to the parameters and
+    gradients before it (float64), lr halved midway; no PyTorch needed."""
+    make, name, kwargs = CASES[case]
+    x, y, model = _problem()
+    params = list(model.parameters())
+    opt = make(params)
+    hp, states = dict(kwargs), [{} for _ in params]
+    tx, ty = tc.tensor(x), tc.tensor(y)
+    for step in range(15):
+        if step == 8:
+            opt.lr *= 0.5
+            hp["lr"] *= 0.5
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        want = [
+            _reference_step(name, hp, st, p.numpy().copy(), p.grad.copy())
+            for p, st in zip(params, states)
+        ]
+        opt.step()
+        for i, (p, w) in enumerate(zip(params, want)):
+            np.testing.assert_allclose(p.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=f"{step}: {i}")
+
+
+def test_the_momentum_buffer_is_a_copy_of_the_first_gradient():
+    """Two steps on a gradient set by hand: the first step's buffer is the optimizer's own, so
+    the second scales the buffer, not the gradient (which stays as it was set)."""
+    p = nn.Parameter(np.zeros(3))
+    g = np.array([1.0, -2.0, 0.5])
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.2)
+    p.grad = g.copy()
+    opt.step()
+    opt.step()
+    np.testing.assert_array_equal(p.grad, g)
+    np.testing.assert_allclose(p.numpy(), -0.1 * g - 0.1 * (0.9 * g + 0.8 * g), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum-dampening", "adam-wd"])
+def test_state_dicts_are_snapshots_and_loading_copies(case):
+    """The arrays of state_dict() are copies, and load_state_dict copies what it is given: the
+    steps after either leave the dict as it was, so it can resume a second optimizer alike."""
+    make = CASES[case][0]
+    x, y, model = _problem()
+    opt = make(model.parameters())
+    _train(model, opt, x, y, 3)
+    state = opt.state_dict()
+    frozen = {k: np.copy(v) for k, v in state.items() if isinstance(v, np.ndarray)}
+    assert frozen
+    _train(model, opt, x, y, 2)
+    for key, value in frozen.items():
+        np.testing.assert_array_equal(state[key], value, err_msg=f"state_dict()[{key!r}]")
+    start = model.state_dict()
+    runs = []
+    for _ in range(2):
+        _, _, twin = _problem()
+        twin.load_state_dict(start)
+        opt2 = make(twin.parameters())
+        opt2.load_state_dict(state)
+        _train(twin, opt2, x, y, 2)
+        runs.append([p.numpy() for p in twin.parameters()])
+        for key, value in frozen.items():
+            np.testing.assert_array_equal(state[key], value, err_msg=f"loaded {key!r}")
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd"])
@@ -249,6 +346,22 @@ def test_schedulers_match_torch(ours, theirs):
         ref_opt.step()
         sched.step()
         ref.step()
+
+
+def test_schedulers_follow_their_formulas():
+    """The lr of each epoch is the docstring's formula, the cosine past T_max too (it climbs
+    back); no PyTorch needed."""
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=0.3)
+    sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+    for epoch in range(10):
+        assert opt.lr == pytest.approx(0.3 * 0.5 ** (epoch // 3), rel=1e-12), epoch
+        sched.step()
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=0.3)
+    sched = optim.CosineAnnealingLR(opt, T_max=4, eta_min=0.01)
+    for epoch in range(10):
+        want = 0.01 + 0.29 * (1 + math.cos(math.pi * epoch / 4)) / 2
+        assert opt.lr == pytest.approx(want, rel=1e-12, abs=1e-15), epoch
+        sched.step()
 
 
 def test_scheduler_resume():
