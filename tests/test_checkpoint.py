@@ -101,6 +101,20 @@ def test_save_errors(tmp_path):
         tc.save({"a": np.zeros(1)}, tmp_path / "file" / "m.npz")  # named, not a temporary file
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX's")
+def test_a_checkpoint_has_the_mode_of_a_plain_file(tmp_path):
+    """The temporary file is private (0600, as mkstemp makes it); the checkpoint renamed from it
+    gets the mode open() would give, so whoever may read the folder may read the weights."""
+    old = os.umask(0o022)
+    try:
+        tc.save(_model(), tmp_path / "model.npz")
+        (tmp_path / "plain").write_bytes(b"")
+    finally:
+        os.umask(old)
+    mode = os.stat(tmp_path / "model.npz").st_mode & 0o777
+    assert mode == os.stat(tmp_path / "plain").st_mode & 0o777 == 0o644
+
+
 @pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
 def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, failure):
     """A write that dies midway (after one array is already in the file) leaves the previous
