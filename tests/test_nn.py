@@ -82,6 +82,11 @@ def test_shared_parameters_are_listed_once():
     model = nn.Sequential(lin, nn.Tanh(), lin)
     assert len(list(model.parameters())) == 2
     assert list(model.state_dict()) == ["0.weight", "0.bias"]
+    # one parameter in two modules (tied weights): listed once, so an optimizer takes it
+    tied = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    tied[2].weight = tied[0].weight
+    assert [k for k, _ in tied.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
+    tc.optim.SGD(tied.parameters(), lr=0.1)
 
 
 def test_assignment_errors():
@@ -99,6 +104,24 @@ def test_assignment_errors():
         Forgetful()
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'wieght'"):
         lin.wieght  # noqa: B018
+
+
+def test_a_module_assigned_over_a_plain_attribute_replaces_it():
+    class Optional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = None  # a plain attribute until the part is built
+            self.head = nn.Linear(2, 2)
+
+    m = Optional()
+    assert isinstance(m.head, nn.Linear) and "head.weight" in m.state_dict()
+
+
+def test_apply_visits_the_children_first_as_pytorch():
+    net = Net()
+    order = []
+    net.apply(order.append)
+    assert order == [*net.features, net.features, net.head, net]
 
 
 def test_sequential_and_module_list():
@@ -176,10 +199,12 @@ def test_zero_grad_and_requires_grad():
 
 def test_to_dtype_keeps_the_parameter_objects():
     net = Net()
+    net(tc.tensor(_rand(2, 1, 4, 4))).sum().backward()
     params = list(net.parameters())
     assert net.double() is net
-    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in net.parameters())
     assert net.features[1].running_var.dtype == np.float64
+    assert net.features[1].num_batches_tracked.dtype == np.int64  # integers stay integers
     assert all(a is b for a, b in zip(params, net.parameters()))
     net.to(np.float32)
     assert all(p.dtype == np.float32 for p in net.parameters())
@@ -356,18 +381,27 @@ LAYERS = {
         (1, 2, 5, 5),
     ),
     "conv-transpose-dilated": (lambda m: m.ConvTranspose2d(2, 2, 3, dilation=2), (1, 2, 4, 4)),
+    "conv-transpose-dilated-output-padding": (
+        lambda m: m.ConvTranspose2d(2, 2, 3, dilation=2, output_padding=1),
+        (1, 2, 4, 4),
+    ),
     "maxpool": (lambda m: m.MaxPool2d(2), (2, 3, 6, 7)),
     "maxpool-overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (1, 2, 7, 6)),
     "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
     "avgpool-pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 5)),
     "upsample-nearest": (lambda m: m.Upsample(scale_factor=2), (1, 2, 3, 4)),
     "upsample-bilinear": (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
+    "upsample-bilinear-aligned": (
+        lambda m: m.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+        (1, 2, 3, 4),
+    ),
     "batchnorm1d": (lambda m: m.BatchNorm1d(3), (8, 3)),
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
     "relu": (lambda m: m.ReLU(), (3, 4)),
     "leaky-relu": (lambda m: m.LeakyReLU(0.2), (3, 4)),
+    "leaky-relu-default": (lambda m: m.LeakyReLU(), (3, 4)),
     "sigmoid": (lambda m: m.Sigmoid(), (3, 4)),
     "tanh": (lambda m: m.Tanh(), (3, 4)),
     "softmax": (lambda m: m.Softmax(dim=1), (3, 4, 2)),
@@ -459,6 +493,9 @@ def test_batchnorm_train_eval_against_pytorch(make):
 
 
 def test_batchnorm_state_dicts_load_both_ways_with_pytorch_and_count_batches():
+    # a checkpoint saved before the counter existed still loads, strictly
+    old = {k: v for k, v in nn.BatchNorm2d(3).state_dict().items() if "num_batches" not in k}
+    assert nn.BatchNorm2d(3).load_state_dict(old) == ([], [])
     torch = pytest.importorskip("torch")
     ref = torch.nn.BatchNorm2d(3)
     ref(torch.randn(4, 3, 2, 2))
@@ -470,9 +507,6 @@ def test_batchnorm_state_dicts_load_both_ways_with_pytorch_and_count_batches():
     ours.eval()
     ours(tc.tensor(_rand(4, 3, 2, 2)))  # evaluation counts nothing
     assert int(ours.num_batches_tracked.numpy()) == 2
-    # a checkpoint saved before the counter existed still loads, strictly
-    old = {k: v for k, v in nn.BatchNorm2d(3).state_dict().items() if "num_batches" not in k}
-    assert nn.BatchNorm2d(3).load_state_dict(old) == ([], [])
 
 
 def test_batchnorm_momentum_none_is_the_plain_average_as_in_pytorch():
@@ -604,6 +638,17 @@ def test_upsample_takes_its_arguments_in_pytorchs_order():
     x = tc.Tensor(np.ones((1, 1, 2, 2), np.float32))
     assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8
     assert nn.Upsample(None, 2, "bilinear")(x).shape == (1, 1, 4, 4)
+    x = tc.Tensor(_rand(1, 2, 3, 4))
+    for align in (False, True):
+        layer = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align)
+        want = tc.functional.interpolate(x, None, 2, "bilinear", align_corners=align)
+        np.testing.assert_array_equal(layer(x).numpy(), want.numpy())
+
+
+def test_an_input_the_kernel_just_covers_is_accepted():
+    assert nn.Conv2d(1, 2, 3)(tc.Tensor(np.ones((1, 1, 3, 3), np.float32))).shape == (1, 2, 1, 1)
+    conv = nn.Conv2d(1, 1, (2, 3), padding=(1, 0), dilation=2)
+    assert conv(tc.Tensor(np.ones((1, 1, 1, 5), np.float32))).shape == (1, 1, 1, 1)
 
 
 def test_same_padding_with_an_even_kernel_on_a_one_pixel_map():
@@ -619,6 +664,8 @@ def test_constructor_errors():
         nn.Conv2d(1, 1, 3, padding="full")
     with pytest.raises(ValueError, match="output_padding"):
         nn.ConvTranspose2d(1, 1, 3, stride=2, output_padding=2)
+    # smaller than the dilation is enough, as in PyTorch
+    assert nn.ConvTranspose2d(1, 1, 3, dilation=2, output_padding=1).output_padding == (1, 1)
     with pytest.raises(ValueError, match="kernel_size must be an int or a pair"):
         nn.Conv2d(1, 1, (3, 3, 3))
     with pytest.raises(ValueError, match="must be positive"):
@@ -703,6 +750,19 @@ def test_load_state_dict_errors_name_the_keys():
         net.load_state_dict(bad, strict=False)
     with pytest.raises(TypeError, match=r"pass module.state_dict\(\)"):
         net.load_state_dict(Net())
+
+
+def test_load_state_dict_copies_the_arrays():
+    """Two models loaded from one state dict are independent: an in-place update of one (an
+    optimizer's step) changes neither the other nor the dict."""
+    state = Net().state_dict()
+    a, b = Net(), Net()
+    a.load_state_dict(state)
+    b.load_state_dict(state)
+    want = state["head.weight"].copy()
+    a.head.weight.data -= 1
+    np.testing.assert_array_equal(state["head.weight"], want)
+    np.testing.assert_array_equal(b.head.weight.numpy(), want)
 
 
 def test_load_state_dict_casts_and_accepts_meta():
