@@ -110,6 +110,10 @@ def test_no_grad_records_no_graph_as_context_and_as_decorator(device):
     assert tc.is_grad_enabled()
     assert not y.requires_grad and y._ctx is None
     assert z.requires_grad and z._ctx is not None
+    with tc.no_grad():
+        with tc.no_grad():
+            pass
+        assert not tc.is_grad_enabled(), "an inner no_grad must restore the outer one's mode"
 
     @tc.no_grad()
     def evaluate(t, depth):
@@ -203,6 +207,27 @@ def test_backward_with_a_gradient_and_on_a_leaf(device):
     x.zero_grad()
     x.backward(tc.Tensor([1.0, 1.0, 1.0], device=device))
     np.testing.assert_array_equal(to_numpy(x.grad), [1.0, 1.0, 1.0])
+    x.zero_grad()
+    x.backward(np.ones(3))  # a float64 gradient for a float32 leaf
+    assert x.grad.dtype == np.float32
+
+
+def test_leaf_gradients_are_arrays_of_their_own(device):
+    """Two leaves given one gradient array (a + b), and a leaf given the caller's array, each
+    get a copy: scaling one gradient in place (clipping, say) changes nothing else."""
+    xp = backend.xp_for(device)
+    a = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = tc.Tensor([3.0, 4.0], requires_grad=True, device=device)
+    g = xp.asarray([1.0, -1.0], dtype=np.float32)
+    (a + b).backward(g)
+    a.backward(g)
+    b.grad *= 2
+    np.testing.assert_array_equal(to_numpy(a.grad), [2.0, -2.0])
+    np.testing.assert_array_equal(to_numpy(g), [1.0, -1.0])
+    c = tc.Tensor([5.0, 6.0], requires_grad=True, device=device)
+    c.backward(g)
+    c.grad *= 3
+    np.testing.assert_array_equal(to_numpy(g), [1.0, -1.0])
 
 
 def test_backward_takes_pytorchs_keywords(device):
@@ -480,7 +505,13 @@ def test_equality_is_elementwise_like_the_other_comparisons(device):
 def test_constants_beside_a_float32_tensor_keep_it_float32(device):
     t = tc.Tensor(np.ones(3, np.float32), requires_grad=True, device=device)
     # NumPy's rules made these float64; PyTorch keeps float32 (a float array keeps its dtype)
-    for y in (t * np.array([1, 2, 3]), t + np.int64(2), t * np.array(2.0), np.arange(3) * t):
+    for y in (
+        t * np.array([1, 2, 3]),
+        t + np.int64(2),
+        t * np.array(2.0),
+        np.arange(3) * t,
+        t * np.arange(3, dtype=np.uint32),  # float32 * uint32 is float64 in NumPy
+    ):
         assert y.dtype == np.float32
     assert (t * np.ones(3)).dtype == np.float64
     assert F.mse_loss(t, np.zeros(3)).dtype == np.float32  # as cross_entropy's target

@@ -337,6 +337,20 @@ def test_pow_gradients_at_a_zero_base_match_pytorch():
     np.testing.assert_allclose(gb, b.grad.numpy())
 
 
+def test_gradients_at_the_kinks_are_pytorchs(device):
+    """At the kink itself: relu'(0) = 0, leaky_relu'(0) = the slope (both take x > 0), and
+    clip passes the gradient at its bounds (lo <= x <= hi), as PyTorch's backward passes do."""
+    cases = [
+        (F.relu, [0.0], [0.0]),
+        (lambda t: F.leaky_relu(t, 0.2), [0.0], [0.2]),
+        (lambda t: F.clip(t, -1.0, 1.0), [-1.0, 1.0, 2.0], [1.0, 1.0, 0.0]),
+    ]
+    for fn, values, want in cases:
+        x = tc.Tensor(np.array(values), requires_grad=True, device=device)
+        fn(x).sum().backward()
+        np.testing.assert_allclose(to_numpy(x.grad), want, rtol=1e-7)
+
+
 def test_relu_of_minus_infinity_is_zero():
     x = tc.Tensor(np.array([-np.inf, -1.0, 0.0, 2.0, np.inf]))
     np.testing.assert_array_equal(F.relu(x).numpy(), [0.0, 0.0, 0.0, 2.0, np.inf])  # was nan
