@@ -308,6 +308,20 @@ def test_batchnorm_init():
     assert bn.weight.dtype == bn.running_var.dtype == np.float32
 
 
+def test_layers_pass_their_settings_on():
+    """What the PyTorch comparisons check, without PyTorch: eps reaches batch_norm, the
+    dilation reaches conv_transpose2d, bias=False leaves no bias."""
+    x = tc.tensor(_rand(2, 2, 3, 3))
+    bn = nn.BatchNorm2d(2, eps=0.5).eval()  # running statistics 0 and 1
+    np.testing.assert_allclose(bn(x).numpy(), x.numpy() / np.sqrt(1.5), rtol=1e-6)
+    up = nn.ConvTranspose2d(2, 1, 3, dilation=2, bias=False)
+    want = tc.functional.conv_transpose2d(x, up.weight, dilation=2)
+    assert up.bias is None and want.shape == (2, 1, 7, 7)
+    np.testing.assert_array_equal(up(x).numpy(), want.numpy())
+    conv = nn.Conv2d(2, 1, 3, bias=False)
+    assert conv.bias is None and list(conv.state_dict()) == ["weight"]
+
+
 def test_batchnorm_reset_running_stats_forgets_the_batches():
     bn = nn.BatchNorm2d(2)
     for seed in range(3):
