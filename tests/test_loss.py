@@ -218,6 +218,25 @@ def test_cross_entropy_validation():
         F.cross_entropy(tc.Tensor(np.zeros((2, 3), np.int64)), [0, 1])
 
 
+@pytest.mark.parametrize("soft", [False, True], ids=["indices", "probabilities"])
+def test_cross_entropy_per_pixel_losses_gradcheck(soft):
+    """reduction='none' on (N, Q, H, W) logits: one loss per pixel, each with its own gradient
+    given back along the class axis 1 (not the last axis, which here has another length)."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 3, 4, 2))
+    if soft:
+        t = tc.Tensor(np.moveaxis(rng.dirichlet(np.ones(3), size=(2, 4, 2)), -1, 1))
+    else:
+        t = tc.Tensor(rng.integers(0, 3, size=(2, 4, 2)))
+    weight = np.array([0.5, 2.0, 1.0])
+
+    def fn(a):
+        return F.cross_entropy(a, t, weight=weight, reduction="none")
+
+    assert fn(tensor(x)).shape == (2, 4, 2)
+    assert tc.gradcheck(fn, [tensor(x)])
+
+
 def test_cross_entropy_weighted_mean_divides_by_the_weights_of_the_targets():
     x = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.0, 0.0, 0.0]])
     t = np.array([0, 2, 2])
