@@ -456,7 +456,10 @@ def annealed_mean(z, bins=None, T: float = 0.38, axis: int = 1, from_logits: boo
     zl = xp.moveaxis(z, axis, -1)
     logp = zl if from_logits else xp.log(xp.maximum(zl, np.finfo(z.dtype).tiny))
     # shifted before the division: logp / T itself overflows for a tiny T (1e-40); what
-    # overflows now goes to -inf, a weight of 0
+    # overflows now goes to -inf, a weight of 0. T no smaller than the dtype's smallest normal
+    # number: the GPU flushes a subnormal T to 0 (or divides by multiplying with 1 / T, which
+    # overflows), and 0 / 0 gave NaN at the mode itself; below that T the result is the same.
+    T = max(float(T), float(np.finfo(z.dtype).tiny))
     with np.errstate(over="ignore"):
         e = xp.exp((logp - logp.max(axis=-1, keepdims=True)) / T)
     ab = (e @ c) / e.sum(axis=-1, keepdims=True)
