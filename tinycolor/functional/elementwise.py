@@ -144,11 +144,12 @@ class Clip(Function):
         # array bounds go where a is (CuPy refuses to mix a NumPy array in)
         lo = lo if lo is None or isinstance(lo, int | float) else xp.asarray(lo)
         hi = hi if hi is None or isinstance(hi, int | float) else xp.asarray(hi)
+        # not in place: an array bound may broadcast a to a larger shape, which z then has
         mask = xp.ones(a.shape, dtype=bool)
         if lo is not None:
-            mask &= a >= lo
+            mask = mask & (a >= lo)
         if hi is not None:
-            mask &= a <= hi
+            mask = mask & (a <= hi)
         self.save_for_backward(mask)
         z = xp.clip(a, lo, hi)
         # float32 stays float32; integers clipped to float bounds become floats, as in PyTorch
