@@ -13,6 +13,7 @@ from strategies import arrays, broadcastable_pair, shapes, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
+from tinycolor.backend import to_numpy
 
 given_settings = settings(
     suppress_health_check=[
@@ -142,3 +143,20 @@ def test_tensor_methods_and_operators_route_to_the_ops(device, rows, data):
         x = tensor(a, device)
         np.testing.assert_array_equal(method(x).numpy(), functional(x).numpy(), err_msg=name)
         assert tc.gradcheck(method, [x]), name
+
+
+def test_sigmoid_keeps_relative_accuracy_in_the_tails_float32(device):
+    """sigmoid(-20) = 2.06e-9: a float32 formula through 1 + tanh(a/2) rounds it to 0. The
+    reference is the closed form e^a / (1 + e^a) in float64."""
+    a = np.array([-80.0, -20.0, -5.0, 0.0, 5.0, 20.0, 80.0], np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.sigmoid(x)
+    a64 = a.astype(np.float64)
+    want = np.exp(a64) / (1 + np.exp(a64))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-6)
+    y.backward(np.ones(7, np.float32))
+    # z (1 - z): relative accuracy where z is small; where z rounds to 1, as in PyTorch, 0
+    grad, want_grad = to_numpy(x.grad), want * (1 - want)
+    np.testing.assert_allclose(grad[a <= 0], want_grad[a <= 0], rtol=1e-5, atol=1e-30)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-8)
