@@ -232,6 +232,9 @@ def test_getitem_advanced_with_repeats_and_masks(device, shape, data):
     if a.ndim > 1:
         cols = np.array(data.draw(st.lists(st.integers(0, shape[1] - 1), min_size=1, max_size=4)))
         check(lambda t: t[:, cols], a, a[:, cols], device)
+        # index tensors inside a tuple (rows x cols, broadcast), repeats included
+        trows, tcols = tc.Tensor(rows[:, None], device=device), tc.Tensor(cols, device=device)
+        check(lambda t: t[trows, tcols], a, a[rows[:, None], cols], device)
 
 
 def test_getitem_against_torch(device):
