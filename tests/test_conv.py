@@ -27,18 +27,20 @@ SUPPRESS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthChe
 
 
 def conv2d_loops(x, w, b, stride, padding, dilation):
-    """The definition, one output pixel and one kernel tap at a time."""
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    """The definition, one output pixel and one kernel tap at a time; padding (ph, pw) on both
+    sides, or (top, bottom, left, right) each on its own."""
+    (sh, sw), (dh, dw) = stride, dilation
+    pt, pb, pl, pr = padding if len(padding) == 4 else (padding[0],) * 2 + (padding[1],) * 2
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
-    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    ho = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, o, ho, wo))
     for oy in range(ho):
         for ox in range(wo):
             for i in range(kh):
                 for j in range(kw):
-                    y, xx = oy * sh + i * dh - ph, ox * sw + j * dw - pw
+                    y, xx = oy * sh + i * dh - pt, ox * sw + j * dw - pl
                     if 0 <= y < h and 0 <= xx < wd:
                         out[:, :, oy, ox] += x[:, :, y, xx] @ w[:, :, i, j].T
     if b is not None:

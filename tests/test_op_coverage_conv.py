@@ -10,69 +10,17 @@ channels (up to 4 times the inputs) to reach the folded stride-1 input gradient.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import tensor
+from test_conv import code_path, conv2d_loops, conv_transpose2d_loops
 
 import tinycolor as tc
-from tinycolor.functional import conv as conv_module
 from tinycolor.functional import conv2d, conv_transpose2d
 
 SUPPRESS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
-
-
-def conv2d_loops(x, w, b, stride, pads, dilation):
-    """The definition, one output pixel and one tap at a time; pads = (top, bottom, left,
-    right), each side on its own."""
-    (sh, sw), (pt, pb, pl, pr), (dh, dw) = stride, pads, dilation
-    n, _, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    ho = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    wo = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((n, o, ho, wo))
-    for oy in range(ho):
-        for ox in range(wo):
-            for i in range(kh):
-                for j in range(kw):
-                    y, xx = oy * sh + i * dh - pt, ox * sw + j * dw - pl
-                    if 0 <= y < h and 0 <= xx < wd:
-                        out[:, :, oy, ox] += x[:, :, y, xx] @ w[:, :, i, j].T
-    if b is not None:
-        out += b[None, :, None, None]
-    return out
-
-
-def conv_transpose2d_loops(x, w, stride, padding, output_padding, dilation):
-    """Each input pixel scatters its kernel-weighted copy onto the output."""
-    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = stride, padding, output_padding, dilation
-    n, _, h, wd = x.shape
-    _, cout, kh, kw = w.shape
-    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
-    out = np.zeros((n, cout, ho, wo))
-    for y in range(h):
-        for xx in range(wd):
-            for i in range(kh):
-                for j in range(kw):
-                    oy, ox = y * sh + i * dh - ph, xx * sw + j * dw - pw
-                    if 0 <= oy < ho and 0 <= ox < wo:
-                        out[:, :, oy, ox] += x[:, :, y, xx] @ w[:, :, i, j]
-    return out
-
-
-@contextlib.contextmanager
-def flat_columns(flat):
-    """The stride-1 flat-shift columns (the default on the CPU) or the sliding windows."""
-    saved = conv_module._FLAT_STRIDE1
-    conv_module._FLAT_STRIDE1 = flat
-    try:
-        yield
-    finally:
-        conv_module._FLAT_STRIDE1 = saved
 
 
 @st.composite
@@ -108,7 +56,7 @@ def test_string_padding_gradcheck_and_loop_forward(device, case):
     def fn(*t):
         return conv2d(t[0], t[1], t[2] if len(t) > 2 else None, padding=padding, dilation=dilation)
 
-    with flat_columns(flat):
+    with code_path(flat=flat):
         y = fn(*inputs)
         want = conv2d_loops(x, w, b, (1, 1), pads, dilation)
         assert y.shape == want.shape
@@ -148,7 +96,7 @@ def test_unbatched_image_gradcheck_and_loop_forward(device, transposed, data):
         def fn(a, b):
             return conv_transpose2d(a, b, stride=s, padding=p, output_padding=op, dilation=d)
 
-        want = conv_transpose2d_loops(x[None], w, (s, s), (p, p), (op, op), (d, d))[0]
+        want = conv_transpose2d_loops(x[None], w, None, (s, s), (p, p), (op, op), (d, d))[0]
     else:
 
         def fn(a, b):
