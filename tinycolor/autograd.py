@@ -19,6 +19,9 @@ The engine, not the op, does the bookkeeping common to every op:
   ``.grad``, as in PyTorch. Call ``zero_grad()`` on the tensor, the module or the optimizer
   to clear them between steps. Intermediate tensors do not keep their gradient, unless
   ``retain_grad()`` asked for it (then it accumulates in their ``.grad`` the same way).
+  Unlike PyTorch, ``backward`` frees nothing (that is what lets it run twice): a result kept
+  alive keeps its whole graph and every array the ops saved, so keep ``loss.item()`` in a
+  list of losses, never ``loss`` (which costs each step's activations);
 * it refuses to compute a gradient from an input that was changed in place after the forward
   pass saved it (``Tensor._version``, as in PyTorch): an optimizer step, an ``init_``
   function or ``p -= lr * p.grad`` under ``no_grad`` counts as a change; a write through
