@@ -125,6 +125,36 @@ def test_reshape_permute_concat_stack_against_torch(device):
     )
 
 
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_transpose_of_two_axes_swaps_them_as_torch(device, shape, data):
+    """t.transpose(dim0, dim1) is PyTorch's swap of two axes (a matrix's t.transpose(0, 1) is
+    its transpose, not the identity permutation NumPy would read), forward and backward; a
+    tuple is still a whole permutation."""
+    a = data.draw(arrays(shape))
+    d0, d1 = (data.draw(st.integers(-a.ndim, a.ndim - 1)) for _ in range(2))
+    swapped = np.swapaxes(a, d0, d1)
+    check(lambda t: t.transpose(d0, d1), a, swapped, device)
+    check(lambda t: F.transpose(t, d0, d1), a, swapped, device)
+    perm = tuple(data.draw(st.permutations(range(a.ndim))))
+    check(lambda t: t.transpose(perm), a, a.transpose(perm), device)
+    check(lambda t: t.permute(*perm), a, a.transpose(perm), device)
+
+
+def test_transpose_against_torch(device):
+    m = np.random.default_rng(0).standard_normal((2, 3))
+    b = np.random.default_rng(1).standard_normal((2, 3, 4))
+    against_torch(lambda t: t.transpose(0, 1), lambda torch, t: t.transpose(0, 1), m, device)
+    against_torch(lambda t: t.transpose(-1, -2), lambda torch, t: t.transpose(-1, -2), b, device)
+    against_torch(
+        lambda t: F.transpose(t, 2, 0), lambda torch, t: torch.transpose(t, 2, 0), b, device
+    )
+    with pytest.raises(ValueError, match="axis 3 is out of range for 3 dimensions"):
+        tc.Tensor(b).transpose(0, 3)
+    with pytest.raises(TypeError, match="two axes to swap or axes=, not both"):
+        F.transpose(tc.Tensor(b), 0, 1, axes=(1, 0, 2))
+
+
 # --------------------------------------------------------------------------- padding
 
 

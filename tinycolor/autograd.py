@@ -675,12 +675,16 @@ class Tensor:
         return self.reshape(*shape)
 
     def transpose(self, *axes):
+        """``t.transpose(0, 1)`` swaps two axes, as in PyTorch; ``t.transpose()`` reverses them
+        and ``t.transpose((2, 0, 1))`` permutes them, as in NumPy."""
         if len(axes) == 1 and isinstance(axes[0], tuple | list):
-            axes = tuple(axes[0])
+            return F().transpose(self, tuple(axes[0]))
+        if len(axes) == 2:
+            return F().transpose(self, *axes)
         return F().transpose(self, axes or None)
 
     def permute(self, *axes):
-        return self.transpose(*axes)
+        return F().permute(self, *axes)
 
     def flatten(self, start_dim=0, end_dim=-1):
         return F().flatten(self, start_dim, end_dim)

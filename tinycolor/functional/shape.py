@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor, as_tensor_like
 from ..backend import array_module
@@ -167,8 +169,32 @@ def reshape(x, shape) -> Tensor:
     return Reshape.apply(x, shape=tuple(shape))
 
 
-def transpose(x, axes=None) -> Tensor:
-    """Permute the axes (reverse them when ``axes`` is None), as ``ndarray.transpose``."""
+def transpose(x, *dims, axes=None) -> Tensor:
+    """Permute the axes, as ``ndarray.transpose``: ``transpose(x, (2, 0, 1))`` (or
+    ``axes=(2, 0, 1)``), and ``transpose(x)`` reverses them. Two separate axes swap those two,
+    as ``torch.transpose(x, dim0, dim1)``: ``transpose(x, 0, 1)`` of a matrix is its transpose,
+    ``transpose(x, -1, -2)`` swaps the last two axes of a batch."""
+    if len(dims) == 2 and all(isinstance(d, int | np.integer) for d in dims):
+        if axes is not None:
+            raise TypeError("transpose: give either two axes to swap or axes=, not both")
+        ndim = as_tensor_like(x).ndim
+        for d in dims:
+            if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+                raise ValueError(f"transpose: axis {d} is out of range for {ndim} dimensions")
+        order = list(range(ndim))
+        i, j = (int(d) % builtins.max(ndim, 1) for d in dims)
+        if ndim:
+            order[i], order[j] = order[j], order[i]
+        return Transpose.apply(x, axes=tuple(order))
+    if len(dims) > 1:
+        raise TypeError(
+            f"transpose: expected a tuple of axes or two axes to swap, got {len(dims)} arguments "
+            f"{dims}; for a permutation of every axis use permute(x, {', '.join(map(str, dims))})"
+        )
+    if dims:
+        if axes is not None:
+            raise TypeError("transpose: axes given twice, as an argument and as axes=")
+        axes = dims[0]
     return Transpose.apply(x, axes=axes)
 
 
