@@ -258,6 +258,20 @@ def test_softmax_against_torch_and_large_logits(device, op):
     np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_takes_pytorchs_dim(device, op):
+    """F.softmax(x, dim=1) and x.softmax(dim=1), as written for PyTorch, along the same axis
+    as PyTorch's (not refused, and not the default last axis)."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(5).standard_normal((2, 3, 4))
+    x = tc.Tensor(a, device=device)
+    want = getattr(torch.nn.functional, op)(torch.tensor(a), dim=1).numpy()
+    np.testing.assert_allclose(getattr(F, op)(x, dim=1).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(getattr(x, op)(dim=1).numpy(), want, rtol=1e-12)
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        getattr(F, op)(x, 0, dim=1)
+
+
 # --------------------------------------------------------------------------- dtypes and details
 
 

@@ -170,3 +170,52 @@ def test_numpy_integer_axes_are_accepted():
     for op in (F.sum, F.mean, F.max, F.var):
         np.testing.assert_array_equal(op(x, np.int64(1)).numpy(), op(x, 1).numpy())  # TypeError
     np.testing.assert_array_equal(F.sum(x, (np.int32(0), 1)).numpy(), 15.0)
+
+
+def test_pytorch_spellings_dim_and_keepdim(device):
+    """Code written for PyTorch runs: x.sum(dim=1, keepdim=True), x.argmax(dim=1), ...; the
+    results are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((3, 4, 5))
+    x, tx = tc.Tensor(a, device=device), torch.tensor(a)
+    for dim, keepdim in ((1, False), ((0, 2), True), (-1, True)):
+        for op in ("sum", "mean"):
+            out = getattr(x, op)(dim=dim, keepdim=keepdim)
+            np.testing.assert_allclose(
+                out.numpy(), getattr(tx, op)(dim=dim, keepdim=keepdim).numpy(), rtol=1e-12
+            )
+            np.testing.assert_array_equal(
+                getattr(F, op)(x, dim=dim, keepdim=keepdim).numpy(), out.numpy()
+            )
+        want = torch.var(tx, dim=dim, keepdim=keepdim, unbiased=False).numpy()
+        np.testing.assert_allclose(x.var(dim=dim, keepdim=keepdim).numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(F.var(x, dim=dim, keepdim=keepdim).numpy(), want, rtol=1e-12)
+        want = torch.amax(tx, dim=dim, keepdim=keepdim).numpy()
+        np.testing.assert_array_equal(x.max(axis=dim, keepdim=keepdim).numpy(), want)
+    for dim, keepdim in ((1, False), (-1, True), (None, True), (None, False)):
+        np.testing.assert_array_equal(
+            x.argmax(dim=dim, keepdim=keepdim).numpy(), tx.argmax(dim=dim, keepdim=keepdim).numpy()
+        )
+        np.testing.assert_array_equal(
+            x.argmax(dim, keepdim).numpy(), tx.argmax(dim=dim, keepdim=keepdim).numpy()
+        )
+
+
+def test_max_refuses_dim_because_torch_returns_values_and_indices():
+    # PyTorch's x.max(dim=1) is a (values, indices) pair; reading dim as axis would make
+    # x.max(dim=1)[1] the second row's maximum instead of the indices, silently
+    x = tc.Tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(TypeError, match=r"x.max\(axis=1\) for the values and x.argmax\(axis=1\)"):
+        x.max(dim=1)
+    with pytest.raises(TypeError, match="returns the values only"):
+        F.max(x, dim=1)
+
+
+def test_both_spellings_at_once_are_refused():
+    x = tc.Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="sum: got both axis=0 and dim=1; dim is PyTorch's name"):
+        x.sum(0, dim=1)
+    with pytest.raises(TypeError, match="got both keepdims=True and keepdim=False"):
+        F.mean(x, 1, True, keepdim=False)
+    with pytest.raises(TypeError, match="argmax: got both axis=0 and dim=1"):
+        x.argmax(0, dim=1)

@@ -123,6 +123,20 @@ def test_reshape_permute_concat_stack_against_torch(device):
         a,
         device,
     )
+    against_torch(  # PyTorch's own spelling, dim=
+        lambda t: F.cat([t, t * 2], dim=-1) + F.concat([t, t], dim=-1),
+        lambda torch, t: torch.cat([t, t * 2], dim=-1) + torch.cat([t, t], dim=-1),
+        a,
+        device,
+    )
+    against_torch(
+        lambda t: F.stack([t, t * 3], dim=1),
+        lambda torch, t: torch.stack([t, t * 3], dim=1),
+        a,
+        device,
+    )
+    with pytest.raises(TypeError, match="stack: got both axis=1 and dim=2"):
+        F.stack([tc.Tensor(a)], 1, dim=2)
 
 
 @given_settings

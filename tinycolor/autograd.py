@@ -245,6 +245,20 @@ def as_tensor_like(x, others=(), promote=True) -> Tensor:
     return Tensor(data, _internal=True)
 
 
+def torch_spelling(op, name, value, torch_name, torch_value, default):
+    """The value of an argument that PyTorch spells differently (``dim`` for ``axis``,
+    ``keepdim`` for ``keepdims``), so that code written for PyTorch runs: either spelling, but
+    not both (``torch_value`` None means PyTorch's was not given)."""
+    if torch_value is None:
+        return value
+    if value is not None and value != default:
+        raise TypeError(
+            f"{op}: got both {name}={value!r} and {torch_name}={torch_value!r}; {torch_name} is "
+            f"PyTorch's name for {name}, give one of them"
+        )
+    return torch_value
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for ``backward``.
 
@@ -651,20 +665,26 @@ class Tensor:
     __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
 
     # ------------------------------------------------------------------ methods
-    def sum(self, axis=None, keepdims=False):
-        return F().sum(self, axis, keepdims)
+    # The reductions take NumPy's axis= and keepdims= and PyTorch's dim= and keepdim=.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F().sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis=None, keepdims=False):
-        return F().mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F().mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        return F().max(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, unbiased=False):
-        return F().var(self, axis, keepdims, unbiased)
+    def var(self, axis=None, keepdims=False, unbiased=False, *, dim=None, keepdim=None):
+        return F().var(self, axis, keepdims, unbiased, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis=None):
-        return Tensor(self.data.argmax(axis=axis), _internal=True)
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The index of the largest element (of the flattened tensor when ``axis`` is None),
+        an integer tensor outside the graph."""
+        axis = torch_spelling("argmax", "axis", axis, "dim", dim, None)
+        keepdims = torch_spelling("argmax", "keepdims", keepdims, "keepdim", keepdim, False)
+        out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
+        return Tensor(out, _internal=True)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
@@ -713,11 +733,11 @@ class Tensor:
     def clip(self, lo=None, hi=None):
         return F().clip(self, lo, hi)
 
-    def softmax(self, axis=-1):
-        return F().softmax(self, axis)
+    def softmax(self, axis=-1, *, dim=None):
+        return F().softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis=-1):
-        return F().log_softmax(self, axis)
+    def log_softmax(self, axis=-1, *, dim=None):
+        return F().log_softmax(self, axis, dim=dim)
 
 
 def _is_float(dtype) -> bool:

@@ -1,7 +1,9 @@
 """The ops: each a ``Function`` with a hand-derived backward, plus the function that applies it.
 
 Names and argument orders follow ``torch.nn.functional`` and ``torch`` where an equivalent
-exists; images are NCHW.
+exists; images are NCHW. An axis is ``axis=`` (and ``keepdims=``), as in NumPy, or ``dim=``
+(and ``keepdim=``), as in PyTorch: ``softmax(x, dim=1)``, ``cat(ts, dim=1)``, ``sum(x, dim=0,
+keepdim=True)``. ``max`` is ``torch.amax`` (the values; ``Tensor.argmax`` gives the indices).
 """
 
 import sys

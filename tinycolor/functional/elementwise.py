@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, torch_spelling
 from ..backend import array_module
 
 
@@ -394,9 +394,12 @@ def tanh(x) -> Tensor:
     return Tanh.apply(x)
 
 
-def softmax(x, axis=-1) -> Tensor:
-    return Softmax.apply(x, axis=axis)
+def softmax(x, axis=-1, *, dim=None) -> Tensor:
+    """e^x_i / sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+    return Softmax.apply(x, axis=torch_spelling("softmax", "axis", axis, "dim", dim, -1))
 
 
-def log_softmax(x, axis=-1) -> Tensor:
+def log_softmax(x, axis=-1, *, dim=None) -> Tensor:
+    """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+    axis = torch_spelling("log_softmax", "axis", axis, "dim", dim, -1)
     return LogSoftmax.apply(x, axis=axis)

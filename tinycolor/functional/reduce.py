@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, torch_spelling
 from ..backend import array_module
 
 
@@ -115,18 +115,42 @@ class Var(Function):
         return _expand(g, centred.shape, self.axes, self.keepdims) * centred * (2 / self.denom)
 
 
-def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001
+# NumPy's axis= and keepdims=, or PyTorch's dim= and keepdim=, in either's order (x, axis,
+# keepdims). max is torch.amax: the values only.
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    axis, keepdims = _torch_names("sum", axis, keepdims, dim, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False) -> Tensor:
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axis, keepdims = _torch_names("mean", axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
-def max(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """The largest values along ``axis`` (all axes when None), as ``torch.amax``: a tensor of
+    values, not PyTorch's ``(values, indices)`` pair of ``x.max(dim)``; ``argmax`` gives the
+    indices. For that reason ``dim=`` is refused here rather than read as ``axis``."""
+    if dim is not None:
+        raise TypeError(
+            f"max(dim={dim!r}): tinycolor's max returns the values only (as torch.amax), not "
+            f"PyTorch's (values, indices) pair; use x.max(axis={dim!r}) for the values and "
+            f"x.argmax(axis={dim!r}) for the indices"
+        )
+    axis, keepdims = _torch_names("max", axis, keepdims, None, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
-def var(x, axis=None, keepdims=False, unbiased=False) -> Tensor:
+def var(x, axis=None, keepdims=False, unbiased=False, *, dim=None, keepdim=None) -> Tensor:
     """Variance; biased (divide by n) unless ``unbiased`` (divide by n - 1)."""
+    axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
     return Var.apply(x, axis=axis, keepdims=keepdims, ddof=1 if unbiased else 0)
+
+
+def _torch_names(op, axis, keepdims, dim, keepdim):
+    return (
+        torch_spelling(op, "axis", axis, "dim", dim, None),
+        torch_spelling(op, "keepdims", keepdims, "keepdim", keepdim, False),
+    )

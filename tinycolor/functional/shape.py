@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, as_tensor_like
+from ..autograd import Function, Tensor, as_tensor_like, torch_spelling
 from ..backend import array_module
 
 
@@ -214,7 +214,9 @@ def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
     return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
 
 
-def concat(tensors, axis=0) -> Tensor:
+def concat(tensors, axis=0, *, dim=None) -> Tensor:
+    """Join tensors along an existing ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+    axis = torch_spelling("cat", "axis", axis, "dim", dim, 0)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concat needs at least one tensor")
@@ -224,7 +226,9 @@ def concat(tensors, axis=0) -> Tensor:
 cat = concat
 
 
-def stack(tensors, axis=0) -> Tensor:
+def stack(tensors, axis=0, *, dim=None) -> Tensor:
+    """Join tensors of one shape along a new ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+    axis = torch_spelling("stack", "axis", axis, "dim", dim, 0)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack needs at least one tensor")
