@@ -187,7 +187,7 @@ def test_pytorch_spellings_dim_and_keepdim(device):
             np.testing.assert_array_equal(
                 getattr(F, op)(x, dim=dim, keepdim=keepdim).numpy(), out.numpy()
             )
-        want = torch.var(tx, dim=dim, keepdim=keepdim, unbiased=False).numpy()
+        want = torch.var(tx, dim=dim, keepdim=keepdim).numpy()
         np.testing.assert_allclose(x.var(dim=dim, keepdim=keepdim).numpy(), want, rtol=1e-12)
         np.testing.assert_allclose(F.var(x, dim=dim, keepdim=keepdim).numpy(), want, rtol=1e-12)
         want = torch.amax(tx, dim=dim, keepdim=keepdim).numpy()
@@ -219,3 +219,23 @@ def test_both_spellings_at_once_are_refused():
         F.mean(x, 1, True, keepdim=False)
     with pytest.raises(TypeError, match="argmax: got both axis=0 and dim=1"):
         x.argmax(0, dim=1)
+
+
+def test_var_is_unbiased_by_default_as_in_pytorch(device):
+    """x.var() divides by n - 1, as torch's x.var() does (NumPy's default divides by n):
+    the same call gives the same number."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(2).standard_normal((3, 4))
+    x, tx = tc.Tensor(a, device=device), torch.tensor(a)
+    np.testing.assert_allclose(x.var().item(), tx.var().item(), rtol=1e-12)
+    np.testing.assert_allclose(F.var(x, 1).numpy(), torch.var(tx, 1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.var(dim=0).numpy(), tx.var(dim=0).numpy(), rtol=1e-12)
+    for correction in (0, 1, 2):
+        np.testing.assert_allclose(
+            x.var(dim=1, correction=correction).numpy(),
+            tx.var(dim=1, correction=correction).numpy(),
+            rtol=1e-12,
+        )
+    np.testing.assert_allclose(x.var(unbiased=False).item(), a.var(), rtol=1e-12)
+    with pytest.raises(TypeError, match="both unbiased=False and correction=1"):
+        x.var(unbiased=False, correction=1)

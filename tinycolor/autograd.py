@@ -675,8 +675,12 @@ class Tensor:
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return F().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, unbiased=False, *, dim=None, keepdim=None):
-        return F().var(self, axis, keepdims, unbiased, dim=dim, keepdim=keepdim)
+    def var(
+        self, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+    ):
+        return F().var(
+            self, axis, keepdims, unbiased, dim=dim, keepdim=keepdim, correction=correction
+        )
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),

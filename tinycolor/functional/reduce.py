@@ -143,10 +143,20 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
-def var(x, axis=None, keepdims=False, unbiased=False, *, dim=None, keepdim=None) -> Tensor:
-    """Variance; biased (divide by n) unless ``unbiased`` (divide by n - 1)."""
+def var(
+    x, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+) -> Tensor:
+    """Variance, unbiased by default as in PyTorch (divide by n - 1; ``unbiased=False``
+    divides by n, as NumPy's default). ``correction`` is PyTorch's newer spelling: divide by
+    n - correction (1 unbiased, 0 biased)."""
     axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
-    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=1 if unbiased else 0)
+    if correction is None:
+        ddof = 1 if unbiased else 0
+    elif unbiased is not True:
+        raise TypeError(f"var: got both unbiased={unbiased!r} and correction={correction!r}")
+    else:
+        ddof = correction
+    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def _torch_names(op, axis, keepdims, dim, keepdim):
