@@ -4,6 +4,7 @@ accumulation, no_grad, detach, errors, devices."""
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -527,6 +528,23 @@ def test_one_element_tensors_act_as_python_numbers(device):
     y.sum().backward()
     np.testing.assert_array_equal(to_numpy(y.data), [1.0, 2.0])
     np.testing.assert_array_equal(to_numpy(v.grad), [-1.0, 1.0])
+
+
+def test_size_numel_and_dim_answer_pytorchs_calls_and_numpys_attribute():
+    """batch = x.size(0), x.size(), x.numel() and x.dim() as written for PyTorch; x.size is
+    still NumPy's number of elements wherever a number is used."""
+    torch = pytest.importorskip("torch")
+    a = np.zeros((2, 3, 4), np.float32)
+    x, tx = tc.Tensor(a), torch.tensor(a)
+    assert x.size() == tuple(tx.size()) == (2, 3, 4)
+    assert [x.size(d) for d in (0, 1, -1)] == [tx.size(d) for d in (0, 1, -1)] == [2, 3, 4]
+    assert x.numel() == tx.numel() == 24 and x.dim() == tx.dim() == 3
+    assert x.size == 24 and x.size * 2 == 48 and np.zeros(x.size).shape == (24,)
+    assert pickle.loads(pickle.dumps(x.size)) == 24
+    model = tc.nn.Linear(3, 2)
+    assert sum(p.size for p in model.parameters()) == sum(p.numel() for p in model.parameters())
+    with pytest.raises(IndexError, match=r"size\(3\): expected an axis in \[-3, 3\)"):
+        x.size(3)
 
 
 def test_the_truth_of_a_tensor_with_many_elements_is_refused(device):

@@ -259,6 +259,30 @@ def torch_spelling(op, name, value, torch_name, torch_value, default):
     return torch_value
 
 
+class _Size(int):
+    """``Tensor.size``: NumPy's number of elements, and PyTorch's ``size()`` method in one.
+    An int in every use (``t.size * 2``, ``sum(p.size for p in model.parameters())``);
+    calling it gives the shape, or the length of one axis: ``t.size()``, ``t.size(-1)``."""
+
+    def __new__(cls, n, shape):
+        obj = super().__new__(cls, n)
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if not isinstance(dim, int | np.integer) or not -ndim <= dim < ndim:
+            raise IndexError(
+                f"size({dim!r}): expected an axis in [{-ndim}, {ndim}) of {self.shape}"
+            )
+        return self.shape[dim]
+
+    def __reduce__(self):  # pickles as the plain number it stands for
+        return int, (int(self),)
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for ``backward``.
 
@@ -317,8 +341,18 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> _Size:
+        """The number of elements, an int (as NumPy's ``a.size``) that can also be called as
+        PyTorch's method: ``t.size()`` is the shape, ``t.size(0)`` the length of axis 0."""
+        return _Size(self.data.size, self.shape)
+
+    def numel(self) -> int:
+        """The number of elements, as PyTorch's ``t.numel()`` (``t.size`` here)."""
         return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of axes, as PyTorch's ``t.dim()`` (``t.ndim``)."""
+        return self.data.ndim
 
     @property
     def device(self) -> str:
