@@ -384,3 +384,21 @@ def test_clip_with_tensor_bounds_points_to_maximum_and_minimum():
     x = tc.Tensor(np.array([-2.0, 0.5, 3.0]))
     with pytest.raises(TypeError, match=r"F.maximum\(F.minimum\(x, hi\), lo\)"):
         F.clamp(x, tc.Tensor(np.array(-1.0)), tc.Tensor(np.array(1.0)))
+
+
+def test_clamp_takes_pytorchs_min_and_max(device):
+    """torch.clamp(x, min=0), x.clamp(0, 1), x.clip(max=1): PyTorch's spellings of clip."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(6).standard_normal((3, 4))
+    x, tx = tc.Tensor(a, device=device), torch.tensor(a)
+    for got, want in (
+        (F.clamp(x, min=0), torch.clamp(tx, min=0)),
+        (F.clamp(x, max=0.5), torch.clamp(tx, max=0.5)),
+        (F.clamp(x, -0.5, 0.5), torch.clamp(tx, -0.5, 0.5)),
+        (x.clamp(min=-0.1, max=0.2), tx.clamp(min=-0.1, max=0.2)),
+        (x.clamp(0, 1), tx.clamp(0, 1)),
+        (x.clip(max=1), tx.clip(max=1)),
+    ):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(TypeError, match="clamp: got both lo=0 and min=1"):
+        x.clamp(0, min=1)

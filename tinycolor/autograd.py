@@ -768,8 +768,10 @@ class Tensor:
     def tanh(self):
         return F().tanh(self)
 
-    def clip(self, lo=None, hi=None):
-        return F().clip(self, lo, hi)
+    def clip(self, lo=None, hi=None, *, min=None, max=None):  # noqa: A002
+        return F().clip(self, lo, hi, min=min, max=max)
+
+    clamp = clip  # PyTorch's name: x.clamp(min=0), x.clamp(0, 1)
 
     def softmax(self, axis=-1, *, dim=None):
         return F().softmax(self, axis, dim=dim)

@@ -353,8 +353,11 @@ def abs(a) -> Tensor:  # noqa: A001
     return Abs.apply(a)
 
 
-def clip(a, lo=None, hi=None) -> Tensor:
-    """Clamp to [lo, hi] (either may be None): numbers or arrays, constants of the op."""
+def clip(a, lo=None, hi=None, *, min=None, max=None) -> Tensor:  # noqa: A002
+    """Clamp to [lo, hi] (either may be None): numbers or arrays, constants of the op.
+    PyTorch's keywords ``min=`` and ``max=`` name the same bounds: ``clamp(x, min=0)``."""
+    lo = torch_spelling("clamp", "lo", lo, "min", min, None)
+    hi = torch_spelling("clamp", "hi", hi, "max", max, None)
     if isinstance(lo, Tensor) or isinstance(hi, Tensor):
         raise TypeError(
             "clip: lo and hi must be numbers or arrays; for tensor bounds use "
