@@ -11,6 +11,7 @@ import pytest
 
 import tinycolor as tc
 from tinycolor import backend, nn
+from tinycolor import functional as F
 from tinycolor.nn import init
 
 
@@ -569,6 +570,46 @@ def test_dropout_train_and_eval():
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         nn.Dropout(1.5)
     assert repr(nn.Dropout(0.1)) == "Dropout(p=0.1)"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.ReLU(inplace=True),
+        lambda m: m.ReLU(inplace=False),
+        lambda m: m.LeakyReLU(0.2, inplace=True),
+        lambda m: m.LeakyReLU(negative_slope=0.2, inplace=False),
+        lambda m: m.Dropout(0.3, inplace=True).eval(),
+        lambda m: m.Dropout(p=0.3, inplace=False).eval(),
+    ],
+)
+def test_pytorchs_inplace_flag_is_accepted_and_leaves_the_input_alone(make):
+    """nn.ReLU(inplace=True), as PyTorch models write it, runs and gives PyTorch's output;
+    tinycolor never overwrites the input, so its values and its gradient stay."""
+    torch = pytest.importorskip("torch")
+    a = _rand(3, 4)
+    x = tc.tensor(a.copy(), requires_grad=True)
+    y = make(nn)(x)
+    np.testing.assert_array_equal(y.numpy(), make(torch.nn)(torch.tensor(a.copy())).numpy())
+    np.testing.assert_array_equal(x.numpy(), a)
+    y.sum().backward()
+    assert x.grad is not None
+    assert repr(make(nn)) == repr(make(torch.nn)) or isinstance(make(nn), nn.Dropout)
+
+
+def test_functional_activations_and_dropout_accept_inplace():
+    torch = pytest.importorskip("torch")
+    a = _rand(3, 4)
+    x, tx = tc.tensor(a), torch.tensor(a)
+    tF = torch.nn.functional
+    np.testing.assert_array_equal(
+        F.relu(x, inplace=True).numpy(), tF.relu(tx.clone(), True).numpy()
+    )
+    np.testing.assert_array_equal(
+        F.leaky_relu(x, 0.2, True).numpy(), tF.leaky_relu(tx.clone(), 0.2, True).numpy()
+    )
+    np.testing.assert_array_equal(F.dropout(x, 0.5, False, True).numpy(), a)
+    np.testing.assert_array_equal(x.numpy(), a)
 
 
 def test_gradcheck_through_layers():

@@ -35,10 +35,11 @@ class Dropout(Function):
         return g * mask
 
 
-def dropout(x, p=0.5, training=True) -> Tensor:
+def dropout(x, p=0.5, training=True, inplace=False) -> Tensor:
     """Zero each element of ``x`` with probability ``p`` and scale the rest by 1 / (1 - p)
     when ``training``; return ``x`` unchanged otherwise, or when p = 0. As
-    ``torch.nn.functional.dropout`` (p must lie in [0, 1))."""
+    ``torch.nn.functional.dropout`` (p must lie in [0, 1)); ``inplace`` is accepted for its
+    signature, and the input is never overwritten."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r}")
     if not isinstance(x, Tensor):

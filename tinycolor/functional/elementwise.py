@@ -381,11 +381,15 @@ def where(cond, a, b) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def relu(x) -> Tensor:
+# ``inplace`` (relu, leaky_relu; dropout too) is PyTorch's flag, accepted so that code written
+# for PyTorch runs: the result is the same, but the input is never overwritten here.
+
+
+def relu(x, inplace=False) -> Tensor:
     return ReLU.apply(x)
 
 
-def leaky_relu(x, negative_slope=0.01) -> Tensor:
+def leaky_relu(x, negative_slope=0.01, inplace=False) -> Tensor:
     return LeakyReLU.apply(x, slope=negative_slope)
 
 

@@ -404,13 +404,15 @@ class BatchNorm2d(_BatchNorm):
 
 class Dropout(Module):
     """In training mode, zero each element with probability p and scale the rest by 1/(1-p)
-    (inverted dropout, so evaluation needs no rescaling); the identity in evaluation mode."""
+    (inverted dropout, so evaluation needs no rescaling); the identity in evaluation mode.
+    ``inplace`` is accepted for PyTorch's signature (see ``ReLU``)."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
         self.p = p
+        self.inplace = bool(inplace)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -422,25 +424,38 @@ class Dropout(Module):
 # --------------------------------------------------------------------------- activations
 
 
-class ReLU(Module):
+class _Activation(Module):
+    """An activation with PyTorch's ``inplace`` flag, accepted so that ``ReLU(inplace=True)``
+    runs as written: the output is the same, but tinycolor never overwrites a tensor, so the
+    input is left as it was (and no gradient is lost by the overwrite)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Activation):
     """max(x, 0)."""
 
     def forward(self, x):
         return F.relu(x)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """x if x > 0 else negative_slope * x."""
 
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__(inplace)
         self.negative_slope = negative_slope
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
