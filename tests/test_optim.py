@@ -239,6 +239,25 @@ def test_zero_grad_clears_all_gradients():
     assert all(p.grad is None for p in model.parameters())
 
 
+def test_zero_grad_takes_pytorchs_set_to_none():
+    """opt.zero_grad(set_to_none=True) and model.zero_grad(set_to_none=False), as written for
+    PyTorch: None, or zeros of the gradient's shape (a parameter with no gradient keeps None)."""
+    x, y, model = _problem()
+    unused = nn.Linear(2, 2).double()
+    params = list(model.parameters()) + list(unused.parameters())
+    opt = optim.SGD(params, lr=0.1)
+    for zero in (opt.zero_grad, model.zero_grad):
+        _loss(model, tc.tensor(x), tc.tensor(y)).backward()
+        zero(set_to_none=False)
+        for p in model.parameters():
+            assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and not p.grad.any()
+        assert all(p.grad is None for p in unused.parameters())
+        _loss(model, tc.tensor(x), tc.tensor(y)).backward()  # adds to the zeros
+        assert all(p.grad.any() for p in model.parameters())
+        zero(set_to_none=True)
+        assert all(p.grad is None for p in params)
+
+
 @pytest.mark.parametrize("case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd"])
 def test_state_dict_resumes_exactly(case, tmp_path):
     """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)

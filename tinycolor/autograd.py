@@ -482,8 +482,13 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def zero_grad(self):
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradient: None (as PyTorch's ``zero_grad`` does by default), or zeros of
+        its shape with ``set_to_none=False`` (a gradient that is None stays None)."""
+        if set_to_none or self.grad is None:
+            self.grad = None
+        else:
+            self.grad = backend.array_module(self.grad).zeros_like(self.grad)
 
     _retains_grad = False
 

@@ -71,10 +71,11 @@ class Optimizer:
         self.state: list[dict] = [{} for _ in self.params]
         self._buffers: dict = {}  # scratch arrays by (device, dtype): see _scratch
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters (set them to None)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of all parameters: set them to None, as PyTorch does (or, with
+        ``set_to_none=False``, to zeros of their shape)."""
         for p in self.params:
-            p.grad = None
+            p.zero_grad(set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient; the others are left untouched."""

@@ -239,10 +239,11 @@ class Module:
             p.requires_grad_(flag)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters (set them to None, as PyTorch does)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of all parameters: set them to None, as PyTorch does (or, with
+        ``set_to_none=False``, to zeros of their shape)."""
         for p in self.parameters():
-            p.grad = None
+            p.zero_grad(set_to_none)
 
     def to(self, device=None, dtype=None) -> Module:
         """Move every parameter and buffer to ``device`` and/or cast floating ones to ``dtype``,
