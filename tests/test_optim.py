@@ -367,6 +367,22 @@ def test_schedulers_match_torch(ours, theirs):
         ref.step()
 
 
+def test_schedulers_live_under_pytorchs_module_name_too():
+    """torch.optim.lr_scheduler.StepLR translates name for name: the same classes."""
+    from tinycolor.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+
+    assert (StepLR, CosineAnnealingLR, LRScheduler) == (
+        optim.StepLR,
+        optim.CosineAnnealingLR,
+        optim.LRScheduler,
+    )
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=1.0)
+    sched = tc.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(4):
+        sched.step()
+    assert opt.lr == sched.get_last_lr()[0] == 0.25
+
+
 def test_schedulers_follow_their_formulas():
     """The lr of each epoch is the docstring's formula, the cosine past T_max too (it climbs
     back); no PyTorch needed."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import types
 
 import numpy as np
 
@@ -509,6 +511,16 @@ class ExponentialMovingAverage:
         return {k: v.copy() for k, v in self.average.items()}
 
 
+# ``torch.optim.lr_scheduler.StepLR`` is spelled ``tinycolor.optim.lr_scheduler.StepLR`` too
+# (the same classes as ``tinycolor.optim.StepLR``), so that PyTorch code translates name for
+# name, ``from tinycolor.optim.lr_scheduler import CosineAnnealingLR`` included.
+lr_scheduler = types.ModuleType(
+    f"{__name__}.lr_scheduler", "Learning-rate schedules: the ones in tinycolor.optim."
+)
+for _schedule in (LRScheduler, StepLR, CosineAnnealingLR):
+    setattr(lr_scheduler, _schedule.__name__, _schedule)
+sys.modules[lr_scheduler.__name__] = lr_scheduler
+
 __all__ = [
     "SGD",
     "Adam",
@@ -518,4 +530,5 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "StepLR",
+    "lr_scheduler",
 ]
