@@ -689,6 +689,34 @@ def test_a_slice_of_a_sequential_keeps_the_childrens_names():
     assert tail[1] is model[2] and len(tail) == 2
 
 
+@pytest.mark.parametrize(
+    "make",
+    [  # PyTorch's positional order: groups before bias; torchvision's conv3x3 keywords
+        lambda m: m.Conv2d(2, 3, 3, 2, 1, 1, 1, False),
+        lambda m: m.Conv2d(2, 3, kernel_size=3, padding=1, groups=1, bias=False, dilation=1),
+        lambda m: m.Conv2d(2, 3, 3, padding=1, padding_mode="zeros"),
+        lambda m: m.ConvTranspose2d(2, 3, 4, 2, 1, 0, 1, False, 1),
+        lambda m: m.ConvTranspose2d(2, 3, 3, stride=2, groups=1, padding_mode="zeros"),
+    ],
+)
+def test_convolutions_take_pytorchs_groups_and_padding_mode(make):
+    torch = pytest.importorskip("torch")
+    ours, ref = make(nn), make(torch.nn)
+    assert (ours.groups, ours.padding_mode) == (ref.groups, ref.padding_mode)
+    assert (ours.bias is None) == (ref.bias is None)
+    _copy_to_torch(torch, ours, ref)
+    _compare_with_torch(torch, ours, ref, _rand(2, 2, 5, 5))
+
+
+def test_convolutions_refuse_groups_and_padding_modes_they_lack():
+    with pytest.raises(ValueError, match=r"Conv2d\(4->4\): groups=2 is not supported"):
+        nn.Conv2d(4, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="padding_mode='reflect' is not supported, only 'zeros'"):
+        nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"ConvTranspose2d\(4->2\): groups=2"):
+        nn.ConvTranspose2d(4, 2, 3, groups=2)
+
+
 def test_upsample_takes_its_arguments_in_pytorchs_order():
     x = tc.Tensor(np.ones((1, 1, 2, 2), np.float32))
     assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8

@@ -103,6 +103,19 @@ class _ConvNd(Module):
         if min(self._padding) < 0:
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
 
+    def _unsupported(self, groups, padding_mode):
+        """PyTorch's groups and padding_mode, at their defaults only (what F.conv2d computes),
+        kept as attributes as PyTorch's layers keep them."""
+        if groups != 1:
+            raise ValueError(f"{self._label}: groups={groups!r} is not supported, only groups=1")
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros'; "
+                f"for another border pad the input with F.pad(x, pad, mode='reflect') and "
+                f"give the layer padding=0"
+            )
+        self.groups, self.padding_mode = 1, "zeros"
+
     def _numeric_padding(self):
         if not isinstance(self.padding, str):
             return self.padding
@@ -151,7 +164,9 @@ class Conv2d(_ConvNd):
 
     ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1; the output has
     the input's size, an odd total padding putting the extra row/column at the bottom/right).
-    Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in kh kw.
+    The arguments are PyTorch's, in its order; ``groups`` must be 1 and ``padding_mode``
+    'zeros'. Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = C_in kh kw.
     """
 
     def __init__(
@@ -162,11 +177,14 @@ class Conv2d(_ConvNd):
         stride=1,
         padding=0,
         dilation=1,
+        groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
     ):
         super().__init__()
         self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
         self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
+        self._unsupported(groups, padding_mode)
         self._settings(kernel_size, stride, padding, dilation)
         self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
         self.register_parameter("bias", _empty(self.out_channels) if bias else None)
@@ -192,6 +210,7 @@ class ConvTranspose2d(_ConvNd):
     upsample: weight of shape (C_in, C_out, kh, kw); output size
     (H - 1) s - 2p + d (k - 1) + output_padding + 1.
 
+    The arguments are PyTorch's, in its order (``groups`` 1, ``padding_mode`` 'zeros').
     Default init as PyTorch's, whose fan_in is computed from ``weight.shape[1] * kh * kw``
     (i.e. from C_out, because of the transposed layout).
     """
@@ -204,12 +223,15 @@ class ConvTranspose2d(_ConvNd):
         stride=1,
         padding=0,
         output_padding=0,
+        groups: int = 1,
         bias: bool = True,
         dilation=1,
+        padding_mode: str = "zeros",
     ):
         super().__init__()
         self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
         self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
+        self._unsupported(groups, padding_mode)
         self._settings(kernel_size, stride, padding, dilation)
         if isinstance(self.padding, str):
             raise ValueError(f"{self._label}: padding must be an int or a pair, not {padding!r}")
