@@ -99,6 +99,46 @@ def test_steps_match_torch(case):
     assert p.dtype == np.float64
 
 
+@pytest.mark.parametrize("case", ["sgd-nesterov-wd", "adam-wd"])
+def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
+    """The PyTorch way of logging and changing the learning rate, the same lines for both:
+    param_groups[0]['lr'], and `for g in opt.param_groups: g['lr'] *= 0.5` mid-run."""
+    torch = pytest.importorskip("torch")
+    make, torch_name, kwargs = CASES[case]
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    opt = make(list(model.parameters()))
+    ref_opt = getattr(torch.optim, torch_name)(ref.parameters(), **kwargs)
+    ours, theirs = opt.param_groups[0], ref_opt.param_groups[0]
+    assert len(ours["params"]) == len(theirs["params"]) == 4
+    for key in ours:
+        if key != "params":
+            assert ours[key] == theirs[key], key
+    tx, ty, rx, ry = tc.tensor(x), tc.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+    for step in range(6):
+        if step == 3:
+            for o in (opt, ref_opt):
+                for group in o.param_groups:
+                    group["lr"] *= 0.5
+        assert opt.param_groups[0]["lr"] == ref_opt.param_groups[0]["lr"]
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        ((ref(rx) - ry) ** 2).mean().backward()
+        ref_opt.step()
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert opt.lr == kwargs["lr"] / 2
+    with pytest.raises(KeyError, match="SGD's param group has no 'amsgrad'|Adam's param group"):
+        opt.param_groups[0]["amsgrad"]
+    with pytest.raises(TypeError, match="per-group options .* are not supported"):
+        type(opt)([{"params": list(model.parameters()), "lr": 0.1}])
+
+
 def _reference_step(name, hp, state, p, g):
     """One step of each rule as its docstring writes it (the textbook form, no rewriting)."""
     g = g + hp.get("weight_decay", 0.0) * p

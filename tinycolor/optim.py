@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import types
+from collections.abc import MutableMapping
 
 import numpy as np
 
@@ -57,6 +58,12 @@ class Optimizer:
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
         for i, p in enumerate(self.params):
+            if isinstance(p, dict):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} is a dict: per-group options (PyTorch's "
+                    "list of {'params': ..., 'lr': ...}) are not supported; a tinycolor optimizer "
+                    "holds one group, so build one optimizer per group"
+                )
             if not isinstance(p, Tensor):
                 raise TypeError(
                     f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Tensor"
@@ -72,6 +79,13 @@ class Optimizer:
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
         self._buffers: dict = {}  # scratch arrays by (device, dtype): see _scratch
+
+    @property
+    def param_groups(self) -> list[_ParamGroup]:
+        """PyTorch's view of the settings: one group, ``param_groups[0]['lr']`` being
+        ``self.lr``, so that code which reads or sets the learning rate the PyTorch way
+        (``for g in opt.param_groups: g['lr'] = lr``) runs."""
+        return [_ParamGroup(self)]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters: set them to None, as PyTorch does (or, with
@@ -170,6 +184,43 @@ class Optimizer:
     def __repr__(self):
         hp = ", ".join(f"{k}={getattr(self, k)}" for k in self.hyperparameters)
         return f"{type(self).__name__}({len(self.params)} parameters, {hp})"
+
+
+class _ParamGroup(MutableMapping):
+    """An optimizer's one parameter group as PyTorch's dict: ``'params'`` (the parameters)
+    and the hyperparameters, read from and written to the optimizer's attributes."""
+
+    def __init__(self, optimizer: Optimizer):
+        self.optimizer = optimizer
+
+    def _check(self, key):
+        if key != "params" and key not in self.optimizer.hyperparameters:
+            raise KeyError(
+                f"{type(self.optimizer).__name__}'s param group has no {key!r}; its keys are "
+                f"{['params', *self.optimizer.hyperparameters]}"
+            )
+
+    def __getitem__(self, key):
+        self._check(key)
+        return self.optimizer.params if key == "params" else getattr(self.optimizer, key)
+
+    def __setitem__(self, key, value):
+        self._check(key)
+        if key == "params":
+            raise TypeError("param_groups[0]['params'] cannot be replaced: build a new optimizer")
+        setattr(self.optimizer, key, value)
+
+    def __delitem__(self, key):
+        raise TypeError(f"a param group's {key!r} cannot be deleted")
+
+    def __iter__(self):
+        return iter(("params", *self.optimizer.hyperparameters))
+
+    def __len__(self):
+        return 1 + len(self.optimizer.hyperparameters)
+
+    def __repr__(self):
+        return repr({k: self[k] for k in self if k != "params"} | {"params": "..."})
 
 
 def _scalar(v):
