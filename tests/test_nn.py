@@ -717,6 +717,29 @@ def test_convolutions_refuse_groups_and_padding_modes_they_lack():
         nn.ConvTranspose2d(4, 2, 3, groups=2)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.MaxPool2d(3, 2, 1, 1, False, False),
+        lambda m: m.MaxPool2d(kernel_size=2, stride=2, dilation=1, ceil_mode=False),
+        lambda m: m.AvgPool2d(3, 2, 1, False, True, None),
+        lambda m: m.AvgPool2d(2, ceil_mode=False, count_include_pad=True),
+    ],
+)
+def test_pooling_layers_take_pytorchs_other_options_at_their_defaults(make):
+    torch = pytest.importorskip("torch")
+    ours, ref = make(nn), make(torch.nn)
+    _compare_with_torch(torch, ours, ref, _rand(2, 3, 7, 6))
+    assert ours.ceil_mode is ref.ceil_mode is False
+
+
+def test_pooling_layers_refuse_the_options_they_lack():
+    with pytest.raises(ValueError, match="MaxPool2d: ceil_mode=True is not supported"):
+        nn.MaxPool2d(3, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="AvgPool2d: count_include_pad=False is not supported"):
+        nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+
+
 def test_upsample_takes_its_arguments_in_pytorchs_order():
     x = tc.Tensor(np.ones((1, 1, 2, 2), np.float32))
     assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8

@@ -284,12 +284,42 @@ def test_pool_matches_pytorch(device, op, case, seed, ties):
         (lambda x: F.max_pool2d(x, 0), r"kernel_size must be >= 1"),
         (lambda x: F.avg_pool2d(x, 2, stride=(1, 0)), r"stride must be >= 1"),
         (lambda x: F.avg_pool2d(x, 2, padding=-1), r"padding must be >= 0"),
+        (lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True), r"ceil_mode=True is not supported"),
+        (lambda x: F.max_pool2d(x, 2, dilation=2), r"dilation=2 is not supported, only dilation=1"),
+        (lambda x: F.max_pool2d(x, 2, return_indices=True), r"return_indices=True is not supp"),
+        (
+            lambda x: F.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
+            r"avg_pool2d: count_include_pad=False is not supported, only count_include_pad=True",
+        ),
+        (lambda x: F.avg_pool2d(x, 2, divisor_override=3), r"divisor_override=3 is not supp"),
     ],
 )
 def test_pool_errors(call, message):
     x = tc.Tensor(np.zeros((1, 3, 8, 8)))
     with pytest.raises(ValueError, match=message):
         call(x)
+
+
+def test_pool_takes_pytorchs_other_options_at_their_defaults():
+    """F.max_pool2d(x, 3, 2, 1, 1, False, False) and F.avg_pool2d(x, 3, 2, 1, False, True,
+    None), PyTorch's full positional signatures, compute PyTorch's results."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(3).standard_normal((2, 3, 7, 6))
+    x, tx = tc.Tensor(a), torch.tensor(a)
+    tF = torch.nn.functional
+    for ours, theirs in (
+        (F.max_pool2d(x, 3, 2, 1, 1, False, False), tF.max_pool2d(tx, 3, 2, 1, 1, False, False)),
+        (
+            F.max_pool2d(x, 2, dilation=(1, 1), ceil_mode=False),
+            tF.max_pool2d(tx, 2, ceil_mode=False),
+        ),
+        (
+            F.avg_pool2d(x, 3, 2, 1, False, True, None),
+            tF.avg_pool2d(tx, 3, 2, 1, False, True, None),
+        ),
+        (F.avg_pool2d(x, 2, count_include_pad=True), tF.avg_pool2d(tx, 2, count_include_pad=True)),
+    ):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("bad", [(2, 2, 2), 2.0, "2", True])

@@ -190,14 +190,33 @@ class MaxPool2d(Function):
         return _unpad_hw(g_pad, shape, padding)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+def _only_defaults(op, **settings):
+    """PyTorch's other pooling options, each ``name=(value, default)``: accepted at their
+    defaults (what these ops compute), so that code written for PyTorch runs as it is, and
+    refused by name otherwise."""
+    for name, (value, default) in settings.items():
+        if value == default or (name == "dilation" and value in ((1, 1), [1, 1])):
+            continue
+        raise ValueError(f"{op}: {name}={value!r} is not supported, only {name}={default!r}")
+
+
+def max_pool2d(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> Tensor:
     """2-d max pooling of an NCHW tensor, as ``torch.nn.functional.max_pool2d``.
 
     ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints or
     (height, width) pairs; padding adds -inf and may be at most half the kernel; the output
     has floor((H + 2p - k) / s) + 1 rows (and likewise columns). The gradient goes to the first
-    maximum of each window.
+    maximum of each window. PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices`` are
+    accepted at their defaults only.
     """
+    _only_defaults(
+        "max_pool2d",
+        dilation=(dilation, 1),
+        ceil_mode=(ceil_mode, False),
+        return_indices=(return_indices, False),
+    )
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
@@ -242,9 +261,25 @@ class AvgPool2d(Function):
         return _unpad_hw(g_pad, shape, padding)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+def avg_pool2d(
+    x,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+) -> Tensor:
     """2-d average pooling of an NCHW tensor, as ``torch.nn.functional.avg_pool2d`` with its
-    defaults (zero padding counted in the mean, floor output size). Arguments as max_pool2d."""
+    defaults (zero padding counted in the mean, floor output size), which are the only values
+    of ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` accepted. Arguments as
+    max_pool2d."""
+    _only_defaults(
+        "avg_pool2d",
+        ceil_mode=(ceil_mode, False),
+        count_include_pad=(count_include_pad, True),
+        divisor_override=(divisor_override, None),
+    )
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)

@@ -14,6 +14,7 @@ from .. import backend
 from .. import functional as F
 from ..autograd import Tensor
 from ..functional.conv import _pair
+from ..functional.pool import _only_defaults
 from . import init
 from .module import Module, Parameter
 
@@ -263,13 +264,23 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """The maximum over each kh x kw window (stride defaults to the kernel size)."""
+    """The maximum over each kh x kw window (stride defaults to the kernel size). PyTorch's
+    ``dilation``, ``return_indices`` and ``ceil_mode`` are accepted at their defaults only."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
         super().__init__()
+        _only_defaults(
+            "MaxPool2d",
+            dilation=(dilation, 1),
+            return_indices=(return_indices, False),
+            ceil_mode=(ceil_mode, False),
+        )
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
 
     def forward(self, x):
         _check_4d(type(self).__name__, x, None)
@@ -280,7 +291,28 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(MaxPool2d):
-    """The mean over each kh x kw window (stride defaults to the kernel size)."""
+    """The mean over each kh x kw window (stride defaults to the kernel size), the zero
+    padding counted in it. PyTorch's ``ceil_mode``, ``count_include_pad`` and
+    ``divisor_override`` are accepted at their defaults only."""
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        _only_defaults(
+            "AvgPool2d",
+            ceil_mode=(ceil_mode, False),
+            count_include_pad=(count_include_pad, True),
+            divisor_override=(divisor_override, None),
+        )
+        super().__init__(kernel_size, stride, padding)
+        del self.dilation, self.return_indices
+        self.count_include_pad, self.divisor_override = True, None
 
     def forward(self, x):
         _check_4d(type(self).__name__, x, None)
