@@ -239,3 +239,16 @@ def test_var_is_unbiased_by_default_as_in_pytorch(device):
     np.testing.assert_allclose(x.var(unbiased=False).item(), a.var(), rtol=1e-12)
     with pytest.raises(TypeError, match="both unbiased=False and correction=1"):
         x.var(unbiased=False, correction=1)
+
+
+@pytest.mark.parametrize("other", [(4,), (), (3, 4)])
+def test_a_tensor_is_not_taken_for_an_axis(other):
+    """torch.max(a, b), the elementwise maximum, translated to F.max(a, b) took b's values for
+    axes: b of shape (4,) (zeros) silently gave the maximum over axis 0."""
+    x = tc.Tensor(np.arange(12.0).reshape(3, 4))
+    b = tc.Tensor(np.zeros(other, dtype=np.int64))
+    for op in (F.max, F.sum, F.mean, F.var):
+        with pytest.raises(TypeError, match=r"use F.maximum\(a, b\)"):
+            op(x, b)
+    with pytest.raises(TypeError, match="got a ndarray of shape"):
+        x.sum(np.array([0, 1]))

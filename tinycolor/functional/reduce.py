@@ -28,6 +28,12 @@ def _axes(axis, ndim):
     """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, Tensor) or (hasattr(axis, "shape") and not isinstance(axis, np.integer)):
+        raise TypeError(
+            f"axis must be None, an int or a tuple of ints, got a {type(axis).__name__} of shape "
+            f"{tuple(axis.shape)}; for the elementwise maximum of two tensors (torch.max(a, b)) "
+            f"use F.maximum(a, b)"
+        )
     if isinstance(axis, int | np.integer):
         axis = (axis,)
     out = []
