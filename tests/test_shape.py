@@ -313,6 +313,16 @@ def test_to_same_device_is_identity(device):
         x.to("tpu")
 
 
+def test_to_takes_a_dtype_as_pytorch_and_module_to_do(device):
+    x = tc.Tensor([1.5, 2.0], device=device, requires_grad=True)
+    for y in (x.to(np.float64), x.to(dtype=np.float64), x.to(device, np.float64)):
+        assert y.dtype == np.float64 and y.device == device
+        y.sum().backward()
+    assert x.grad.dtype == np.float32 and to_numpy(x.grad).tolist() == [3.0, 3.0]
+    assert x.to(np.float32) is x and x.to(device, "float32") is x
+    np.testing.assert_array_equal(x.to(np.int64).numpy(), [1, 2])
+
+
 @pytest.mark.gpu
 def test_to_device_round_trip_carries_the_gradient(device):
     if device != "cuda":

@@ -449,14 +449,25 @@ class Tensor:
         out._version_counter = self._version_counter  # the same memory: the same changes
         return out
 
-    def to(self, device) -> Tensor:
-        """This tensor on ``device`` ('cpu' or 'cuda'); a differentiable copy if it moved."""
+    def to(self, device=None, dtype=None) -> Tensor:
+        """This tensor on ``device`` ('cpu' or 'cuda') and/or in ``dtype``, as PyTorch's
+        ``t.to('cuda')``, ``t.to(np.float64)``, ``t.to(device, dtype)`` (and as
+        ``Module.to``): a differentiable copy if anything changed, else the tensor itself."""
+        if device is not None and not isinstance(device, str):
+            if dtype is not None:
+                raise TypeError(f"Tensor.to: expected a device name, got {device!r}")
+            device, dtype = None, device
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = out.astype(dtype)
+        if device is None:
+            return out
         name = backend._check_name(device)
-        if name == self.device:
-            return self
+        if name == out.device:
+            return out
         from .functional.shape import ToDevice  # noqa: PLC0415
 
-        return ToDevice.apply(self, device=name)
+        return ToDevice.apply(out, device=name)
 
     def astype(self, dtype) -> Tensor:
         from .functional.elementwise import Cast  # noqa: PLC0415
