@@ -283,6 +283,26 @@ def test_ctrl_c_while_the_classifier_trains_first_stops_the_whole_run(
     load_model(kept, expect_model="classifier")
 
 
+def test_the_classifier_trained_first_trains_on_the_runs_device(monkeypatch):
+    """cnn_koala and cnn_resnet --device cuda trained their classifier on the CPU (the device
+    train.run defaults to), which also left the CPU the default device of the rest of the
+    run; it trains on the device the run that needs it is on."""
+    from tinycolor import backend, train
+
+    devices = []
+
+    def run(name, config, device="cpu", out=None, quiet=False):
+        devices.append(device)
+        raise KeyboardInterrupt  # the call is what this test is about
+
+    monkeypatch.setattr(train, "run", run)
+    monkeypatch.setattr(backend, "_device", "cuda")  # what train's run sets for --device cuda
+    cfg = _config("cnn_koala", classifier=None, n_synthetic=6, image_size=32)
+    with pytest.raises(KeyboardInterrupt):
+        cnn_koala.load_data(cfg)
+    assert devices == ["cuda"]
+
+
 def test_too_few_synthetic_scenes_names_the_option(capsys):
     from tinycolor.train import main
 

@@ -523,6 +523,7 @@ def resolve_classifier(config, model_name: str, auto: dict) -> Path:
 def _train_classifier(config, model_name: str, auto: dict) -> Path:
     import contextlib  # noqa: PLC0415
 
+    from ..backend import get_device  # noqa: PLC0415
     from ..runs import current_run_out  # noqa: PLC0415
     from ..train import run  # noqa: PLC0415 - training a sub-model is the loop's job
 
@@ -540,8 +541,10 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
     )
     parent = current_run_out()  # inside the calling run's --out, else runs/classifier-TIME
     out = None if parent is None else Path(parent) / "classifier"
+    # on the calling run's device, which its train.run made the default (run's own default,
+    # cpu, trained it there under --device cuda, and left cpu the default for the rest)
     with contextlib.redirect_stdout(sys.stderr):  # stdout is the calling run's to print on
-        run_dir, metrics = run(NAME, ccfg, quiet=True, out=out)
+        run_dir, metrics = run(NAME, ccfg, device=get_device(), quiet=True, out=out)
     checkpoint = run_dir / "model.npz"
     if metrics.get("interrupted"):
         # Ctrl-C stops the whole run, not just its first part: the classifier is kept, and
