@@ -20,7 +20,7 @@ import pytest
 
 import tinycolor
 from tinycolor import backend, colorize, evaluate, runs, train
-from tinycolor.imageio import read_image, write_png
+from tinycolor.imageio import read_image, to_float, write_png
 from tinycolor.models import ann_window
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,9 +62,15 @@ def test_train_writes_the_run_folder(run_dir):
     assert set(gray) >= {"difference", "accuracy_per_channel", "mae_levels"}
     assert m["wall_time_s"] > 0 and len(m["history"]["train"]) == 1
     assert all(math.isfinite(v) for v in m["history"]["train"] + m["history"]["test"])
+    h = m["history"]
+    assert m["final_train_loss"] == h["train"][-1] and m["final_test_loss"] == h["test"][-1]
+    assert (m["epochs"], m["kept_epoch"], m["interrupted"]) == (1, 1, False)
+    assert 0 < m["train_time_s"] <= m["wall_time_s"]
     ckpt = tinycolor.load(run_dir / "model.npz")
-    meta = ckpt["__meta__"]
+    meta = ckpt.pop("__meta__")
     assert meta["model"] == "ann_window" and meta["config"]["levels"] == 4
+    assert m["parameters"] == sum(w.size for w in ckpt.values())  # ann_window has no buffers
+    assert meta["metrics"]["difference"] == m["difference"]  # the headline numbers ride along
 
 
 def test_metrics_agree_with_the_saved_model(run_dir, crop):
@@ -172,6 +178,8 @@ def test_ctrl_c_ends_training_early_and_keeps_the_run(crop, tmp_path, monkeypatc
     assert len(metrics["history"]["train"]) == len(metrics["history"]["test"]) == 2
     test = metrics["history"]["test"]
     assert metrics["kept_epoch"] == (1 + int(np.argmin(test)) if keep == "best" else 2)
+    assert metrics["final_train_loss"] == metrics["history"]["train"][-1]
+    assert metrics["final_test_loss"] == test[-1]
     _, _, _, meta = runs.load_model(out / "model.npz")
     assert meta["model"] == "ann_window" and (out / "loss.png").stat().st_size > 0
 
@@ -286,6 +294,7 @@ def test_keep_best_restores_the_epoch_with_the_lowest_held_out_loss():
         config = {"optimizer": "sgd", "lr": 0.1, "seed": 0, "epochs": 4, "batch_size": 8}
         config.update(schedule="constant", keep=keep)
         history = train.fit(module, model, data, config, quiet=True)
+        assert not model.training  # ready to predict, as the lessons use it
         results[keep] = (float(model.weight.data.item()), history)
     w_last, h_last = results["last"]
     w_best, h_best = results["best"]
@@ -324,7 +333,7 @@ def test_ema_holds_out_keeps_and_ends_with_the_averaged_weights():
     opt = optim.SGD(twin.parameters(), lr=0.2)
     ema = optim.ExponentialMovingAverage(twin, 0.8)
     rng = np.random.default_rng(0)
-    held_out = []
+    held_out, averages = [], []
     for _ in range(3):
         for xb, yb in train.iterate_batches(data.train, 8, rng, shuffle=True):
             opt.zero_grad()
@@ -332,6 +341,7 @@ def test_ema_holds_out_keeps_and_ends_with_the_averaged_weights():
             opt.step()
             ema.update()
         w = float(ema.state_dict()["weight"].item())
+        averages.append(w)
         held_out.append(float(np.mean((w * x - 3 * x) ** 2)))
     assert history["test"] == pytest.approx(held_out, rel=1e-5)
     assert float(model.weight.data.item()) == pytest.approx(w, rel=1e-6)
@@ -341,6 +351,196 @@ def test_ema_holds_out_keeps_and_ends_with_the_averaged_weights():
     model = nn.Linear(1, 1, bias=False)
     history = train.fit(module, model, data, config, quiet=True)
     assert history["kept_epoch"] == 1 + int(np.argmin(history["test"]))
+    # the kept epoch's average, not the weights of that epoch's last step
+    kept = averages[history["kept_epoch"] - 1]
+    assert float(model.weight.data.item()) == pytest.approx(kept, rel=1e-6)
+
+
+def _line_fit_problem(n=32, slope=3.0):
+    """A 1-weight linear model and its data (y = slope x), for fit's plumbing."""
+    from types import SimpleNamespace
+
+    from tinycolor import functional as F
+    from tinycolor.autograd import Tensor
+
+    x = np.linspace(-1, 1, n, dtype=np.float32)[:, None]
+    data = SimpleNamespace(train=(x, slope * x), test=(x, slope * x))
+
+    def loss(model, batch, config):
+        target = batch[1] if isinstance(batch[1], Tensor) else Tensor(batch[1])
+        return F.mse_loss(model(batch[0]), target)
+
+    return SimpleNamespace(loss=loss), data
+
+
+@pytest.mark.parametrize("name", train.OPTIMIZERS)
+def test_fit_steps_with_the_options_asked_and_the_cosine_schedule_once_an_epoch(name, monkeypatch):
+    """fit's optimizer is --optimizer with --lr and --weight-decay; with --schedule cosine
+    every step of epoch e (from 0) of E runs at lr (1 + cos(pi e / E)) / 2: the schedule
+    steps once an epoch, after it, and never reaches 0 while training."""
+    from tinycolor import nn
+
+    module, data = _line_fit_problem(n=12)
+    seen = []
+    real_step = train.default_train_step
+
+    def step(module, model, optimizers, batch, config):
+        opt = optimizers["main"]
+        seen.append((type(opt).__name__, getattr(opt, "momentum", 0), opt.weight_decay, opt.lr))
+        return real_step(module, model, optimizers, batch, config)
+
+    monkeypatch.setattr(train, "default_train_step", step)
+    config = {"optimizer": name, "lr": 0.05, "seed": 0, "epochs": 3, "batch_size": 6}
+    config.update(schedule="cosine", keep="last", weight_decay=0.25)
+    tinycolor.manual_seed(0)
+    train.fit(module, nn.Linear(1, 1), data, config, quiet=True)
+    kind = {"sgd": "SGD", "momentum": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[name]
+    momentum = train.MOMENTUM if name == "momentum" else 0
+    assert [s[:3] for s in seen] == [(kind, momentum, 0.25)] * 6
+    rates = [0.05 * (1 + math.cos(math.pi * e / 3)) / 2 for e in (0, 0, 1, 1, 2, 2)]
+    assert [s[3] for s in seen] == pytest.approx(rates)
+
+
+def test_ctrl_c_with_ema_ends_with_the_average_and_whole_epochs(monkeypatch):
+    """Ctrl-C with --ema --keep last: the model ends with the moving average of the steps
+    taken (not the last step's weights); pressed while an epoch's held-out loss is being
+    measured, that epoch is dropped from every history, so that they stay the same length."""
+    from tinycolor import nn, optim
+    from tinycolor.autograd import Tensor
+
+    module, data = _line_fit_problem()
+    config = {"optimizer": "sgd", "lr": 0.2, "seed": 0, "epochs": 3, "batch_size": 8}
+    config.update(schedule="constant", keep="last", ema=0.8)
+
+    def averages(steps):
+        """The moving average after each of ``steps`` SGD steps taken by hand, as fit takes them."""
+        tinycolor.manual_seed(0)
+        twin = nn.Linear(1, 1, bias=False)
+        opt = optim.SGD(twin.parameters(), lr=0.2)
+        ema = optim.ExponentialMovingAverage(twin, 0.8)
+        rng = np.random.default_rng(0)
+        out = []
+        while len(out) < steps:
+            for xb, yb in train.iterate_batches(data.train, 8, rng, shuffle=True):
+                opt.zero_grad()
+                module.loss(twin, (Tensor(xb), Tensor(yb)), config).backward()
+                opt.step()
+                ema.update()
+                out.append(float(ema.state_dict()["weight"].item()))
+        return out, float(twin.weight.data.item())
+
+    real_step = train.default_train_step
+    calls = {"steps": 0}
+
+    def step(module, model, optimizers, batch, config):  # Ctrl-C in epoch 2's second step
+        calls["steps"] += 1
+        if calls["steps"] == 6:
+            raise KeyboardInterrupt
+        return real_step(module, model, optimizers, batch, config)
+
+    monkeypatch.setattr(train, "default_train_step", step)
+    tinycolor.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    history = train.fit(module, model, data, config, quiet=True)
+    assert history["interrupted"] is True and len(history["train"]) == len(history["test"]) == 1
+    avg, last_step = averages(5)
+    assert float(model.weight.data.item()) == pytest.approx(avg[4], rel=1e-6)
+    assert avg[4] != pytest.approx(last_step, rel=1e-3)  # the two differ
+
+    monkeypatch.setattr(train, "default_train_step", real_step)
+    real_loss, held_out = module.loss, {"n": 0}
+
+    def loss(model, batch, config):  # Ctrl-C while epoch 2's held-out loss is measured
+        if not model.training:  # four batches of 8 each time
+            held_out["n"] += 1
+            if held_out["n"] == 6:
+                raise KeyboardInterrupt
+        return real_loss(model, batch, config)
+
+    module.loss = loss
+    tinycolor.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    history = train.fit(module, model, data, config, quiet=True)
+    assert history["interrupted"] is True and len(history["train"]) == len(history["test"]) == 1
+    assert float(model.weight.data.item()) == pytest.approx(averages(8)[0][7], rel=1e-6)
+
+
+def test_held_out_loss_is_the_eval_mode_mean_over_every_example():
+    """The held-out loss is measured in eval mode (no dropout), as the mean over examples of
+    batches of unequal size, and leaves the model training."""
+    from types import SimpleNamespace
+
+    from tinycolor import functional as F
+    from tinycolor import nn
+
+    x = np.linspace(-1, 1, 10, dtype=np.float32)[:, None]
+    y = (x**2).astype(np.float32)
+
+    def loss(model, batch, config):
+        return F.mse_loss(model(batch[0]), batch[1])
+
+    tinycolor.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 1), nn.Dropout(0.5))
+    module = SimpleNamespace(loss=loss)
+    got = train.test_loss(module, model, (x, y), {"batch_size": 4}, "cpu")  # 4 + 4 + 2
+    w, b = float(model[0].weight.data.item()), float(model[0].bias.data.item())
+    assert got == pytest.approx(float(np.mean((w * x + b - y) ** 2)), rel=1e-5)
+    assert model.training
+    assert train.test_loss(SimpleNamespace(), model, (x, y), {"batch_size": 4}, "cpu") is None
+
+
+def test_a_models_own_step_and_optimizers_are_used_and_its_numbers_kept(monkeypatch):
+    """A model with make_optimizers and train_step (a GAN's two networks): fit steps with them,
+    shuffles with --seed, averages each number the step returns over examples (batches of 8,
+    8 and 4) into the history, and stops on a loss or weight that is no longer finite."""
+    from types import SimpleNamespace
+
+    from tinycolor import nn, optim
+
+    x = np.arange(20, dtype=np.float32)[:, None]
+    data = SimpleNamespace(train=(x, x), test=(x, x))
+    calls = []
+
+    def two_nets():
+        return nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1))
+
+    def make_optimizers(model, config):
+        g, d = (optim.SGD(model[i].parameters(), lr=0.1) for i in (0, 1))
+        return {"g": g, "d": d}
+
+    def train_step(model, optimizers, batch, config):
+        calls.append((sorted(optimizers), batch[0].numpy()[:, 0].astype(int).tolist()))
+        n = len(batch[0])
+        return {"loss": float(n), "d_loss": float(n) / 2}
+
+    module = SimpleNamespace(make_optimizers=make_optimizers, train_step=train_step)
+    config = {"optimizer": "sgd", "lr": 0.1, "seed": 5, "epochs": 2, "batch_size": 8}
+    history = train.fit(module, two_nets(), data, config, quiet=True)
+    assert [c[0] for c in calls] == [["d", "g"]] * 6
+    rng, batches = np.random.default_rng(5), []  # shuffled by --seed, every epoch anew
+    for _ in range(2):
+        order = rng.permutation(20).tolist()
+        batches += [order[:8], order[8:16], order[16:]]
+    assert [c[1] for c in calls] == batches
+    mean = (8 * 8 + 8 * 8 + 4 * 4) / 20  # per example, not (8 + 8 + 4) / 3 per batch
+    assert history["train"] == pytest.approx([mean, mean])
+    assert history["d_loss"] == pytest.approx([mean / 2, mean / 2])
+    assert history["test"] == [None, None]  # the module has no loss
+
+    def infinite_loss(model, optimizers, batch, config):
+        return {"loss": math.inf}
+
+    module.train_step = infinite_loss
+    with pytest.raises(train.TrainingDiverged, match="the loss became inf at epoch 1, step 1"):
+        train.fit(module, two_nets(), data, config, quiet=True)
+
+    def infinite_weight(model, optimizers, batch, config):  # the loss stays finite
+        model[1].weight.data[...] = np.inf
+        return {"loss": 1.0}
+
+    module.train_step = infinite_weight
+    with pytest.raises(train.TrainingDiverged, match=r"the weights \(1.weight\) became infinite"):
+        train.fit(module, two_nets(), data, config, quiet=True)
 
 
 @pytest.mark.parametrize("name", train.OPTIMIZERS)
@@ -365,6 +565,88 @@ def test_default_run_folder_and_summary(crop, tmp_path, monkeypatch, capsys):
     assert "gray baseline" in captured.out and "difference" in captured.out
     assert "run folder" in captured.out
     assert "epoch 1/1" in captured.err and "loss" in captured.err  # the progress bar
+
+
+def test_summary_rows_put_each_baselines_own_numbers_under_the_models():
+    metrics = {"psnr": 20.0, "acc": [0.5, 0.25], "done": True, "data": "photos", "n": 3}
+    metrics["baselines"] = {"gray": {"psnr": 18.0, "acc": [0.1, 0.2]}, "chance": {"psnr": 9.0}}
+    header, rows = runs.summary_rows(metrics)
+    assert header == ["", "psnr", "acc"]  # the numbers a baseline has too, in their order
+    assert rows == [
+        ["model", "20.000", "0.500/0.250"],
+        ["gray baseline", "18.000", "0.100/0.200"],
+        ["chance baseline", "9.000", "-"],
+    ]
+
+
+def test_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs.time, "strftime", lambda fmt: "20250101-120000")
+    made = [runs.make_run_dir("m", root=tmp_path) for _ in range(3)]
+    stamp = "m-20250101-120000"
+    assert [p.name for p in made] == [stamp, f"{stamp}-2", f"{stamp}-3"]
+    assert all(p.is_dir() for p in made)
+
+
+def test_a_failed_run_removes_only_the_empty_folders_it_made(tmp_path):
+    """A run that fails after writing a file keeps it (and the error is the run's own, not
+    one from removing a folder that is not empty); one that wrote nothing leaves nothing."""
+    run = tmp_path / "a" / "run"
+    run.mkdir(parents=True)
+    with pytest.raises(ValueError, match="boom"):
+        with runs.removed_if_left_empty(run, created=2):
+            (run / "model.npz").write_bytes(b"")
+            raise ValueError("boom")
+    assert (run / "model.npz").exists()
+    (run / "model.npz").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        with runs.removed_if_left_empty(run, created=2):
+            raise KeyboardInterrupt
+    assert not (tmp_path / "a").exists() and tmp_path.is_dir()
+
+
+def test_a_checkpoint_without_a_newer_option_loads_with_its_default(run_dir, tmp_path):
+    """A checkpoint written before an option existed lacks it in its config: the model's
+    default fills it in, and the model comes back in eval mode, ready to predict."""
+    state = tinycolor.load(run_dir / "model.npz")
+    meta = state.pop("__meta__")
+    config = {k: v for k, v in meta["config"].items() if k != "hidden"}
+    tinycolor.save(state, tmp_path / "older.npz", meta=dict(meta, config=config))
+    _, model, config, _ = runs.load_model(tmp_path / "older.npz")
+    assert config["hidden"] == ann_window.DEFAULTS["hidden"] == model.hidden
+    assert not model.training
+
+
+@pytest.mark.parametrize(
+    "argv, ok",
+    [
+        (["--ema", "0"], True),
+        (["--ema", "1"], False),  # a decay of 1: the average never moves
+        (["--test-fraction", "0"], False),
+        (["--test-fraction", "1"], False),
+        (["--batch-size", "0"], False),
+        (["--lr", "0"], False),
+        (["--lr", "inf"], False),
+        (["--lr", "nan"], False),
+        (["--weight-decay", "0"], True),
+        (["--rebalance-lambda", "0"], True),
+        (["--rebalance-lambda", "1"], True),
+        (["--rebalance-lambda", "1.5"], False),
+        (["--zoom", "1", "1"], True),  # plain crops
+    ],
+)
+def test_option_values_at_their_bounds(argv, ok, capsys):
+    """The bounds of the options' types: each value inside is taken, each outside refused
+    with a usage error naming the option."""
+    if ok:
+        _, config, _ = train.parse_config("cnn_classification", argv)
+        key = argv[0][2:].replace("-", "_")
+        want = tuple(float(v) for v in argv[1:]) if len(argv) > 2 else float(argv[1])
+        assert config[key] == want
+    else:
+        with pytest.raises(SystemExit) as exit_info:
+            train.parse_config("cnn_classification", argv)
+        assert exit_info.value.code == 2
+        assert f"argument {argv[0]}: expected" in capsys.readouterr().err
 
 
 def test_list_and_help(capsys):
@@ -415,13 +697,28 @@ def test_colorize_a_saved_model(run_dir, crop, tmp_path, capsys):
     np.testing.assert_array_equal(got, module.colorize(model, read_image(crop), config))
     assert set(np.unique(got)) <= {0, 64, 128, 192}
     assert "crop.png (64x40) ->" in capsys.readouterr().out  # width x height, as everywhere
+    argv = ["--checkpoint", str(run_dir / "model.npz"), crop, "-o", str(out), "--compare"]
+    assert colorize.main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().out == ""  # nothing but errors
 
 
-def test_colorize_compare_colour_and_gray_inputs(run_dir, crop, tmp_path, capsys):
+def test_colorize_compare_colour_and_gray_inputs(run_dir, crop, tmp_path, capsys, monkeypatch):
     ckpt = str(run_dir / "model.npz")
     assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(tmp_path), "--compare"]) == 0
     assert (tmp_path / "crop-colorized-compare.png").exists()
     assert "difference" in capsys.readouterr().out  # the metrics on a colour input
+    # ann_window's colours are 4 levels a channel: the original is shown quantised alike
+    from tinycolor import viz
+
+    panels = []
+    monkeypatch.setattr(viz, "image_grid", lambda p, path, **kw: panels.extend(p) or path)
+    argv = ["--checkpoint", ckpt, crop, "-o", str(tmp_path / "q.png"), "--compare"]
+    assert colorize.main(argv) == 0
+    monkeypatch.undo()
+    config = runs.load_model(ckpt)[2]
+    want = to_float(ann_window.reference(read_image(crop), config))
+    assert panels[2][0] == "original, quantised"
+    np.testing.assert_array_equal(panels[2][1], want)
     gray16 = (read_image(crop)[..., 1] * 65535).astype(np.uint16)
     import imageio.v3 as iio
 
@@ -490,6 +787,9 @@ def _checkpoint_variants(d, good: Path):
     tinycolor.save(state, d / "unknown.npz", meta=unknown)
     misfit = dict(meta, config=dict(meta["config"], window=5))  # weights are 3x3 ones
     tinycolor.save(state, d / "misfit.npz", meta=misfit)
+    tinycolor.save(dict(state, extra=np.zeros(2)), d / "extra.npz", meta=meta)
+    tinycolor.save(state, d / "newer.npz", meta=dict(meta, format_version=2))
+    tinycolor.save(state, d / "format.npz", meta=dict(meta, format="other-model"))
     _make_foreign(d)
 
 
@@ -506,6 +806,9 @@ def _checkpoint_variants(d, good: Path):
         ("{d}/foreign.npz", "{crop}", [], ["foreign.npz", "not a tinycolor model checkpoint"]),
         ("{d}/unknown.npz", "{crop}", [], ["no_such_model", "ann_window"]),
         ("{d}/misfit.npz", "{crop}", [], ["do not fit", "shape"]),
+        ("{d}/extra.npz", "{crop}", [], ["do not fit", "unexpected extra"]),
+        ("{d}/newer.npz", "{crop}", [], ["version 2 is newer than this tinycolor understands"]),
+        ("{d}/format.npz", "{crop}", [], ["unknown checkpoint format 'other-model'"]),
         ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
         ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
     ],
@@ -520,6 +823,9 @@ def _checkpoint_variants(d, good: Path):
         "foreign-ckpt",
         "unknown-model-ckpt",
         "misfit-ckpt",
+        "extra-ckpt",
+        "newer-ckpt",
+        "other-format-ckpt",
         "other-model",
         "not-png-output",
     ],
