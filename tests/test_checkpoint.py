@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -245,6 +246,10 @@ def test_write_json_is_atomic_strict_and_leaves_nothing_behind(tmp_path):
 
     path = write_json(tmp_path / "m.json", {"psnr": np.float32(20.5), "shape": np.array([2, 3])})
     assert json.loads(path.read_text()) == {"psnr": 20.5, "shape": [2, 3]}
+    other = {"zoom": (np.float32(0.5), 2.0), "out": Path("runs") / "x"}  # a config's values
+    other = json.loads(write_json(tmp_path / "o.json", other).read_text())
+    assert other == {"zoom": [0.5, 2.0], "out": str(Path("runs") / "x")}
+    (tmp_path / "o.json").unlink()
     assert json.loads(write_json(tmp_path / "n.json", {"auc": float("nan")}).read_text()) == {
         "auc": None
     }

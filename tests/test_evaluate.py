@@ -161,6 +161,11 @@ def test_numbers_match_a_direct_recomputation(trained, result):
     np.testing.assert_allclose(result["gray"]["psnr"], np.mean(gray_psnr), rtol=1e-5)
     truth_cf = [M.colorfulness(lab_to_rgb(lb)) for lb, *_ in images.values()]
     np.testing.assert_allclose(result["truth"]["colorfulness"], np.mean(truth_cf), rtol=1e-5)
+    # PSNR, SSIM and colourfulness: the mean of the images' own (not weighted by their sizes)
+    assert len({tuple(r["shape"]) for r in result["per_image"]}) > 1
+    for key in ("psnr", "ssim", "colorfulness"):
+        per_image = [r[key] for r in result["per_image"]]
+        np.testing.assert_allclose(result["model"][key], np.mean(per_image), rtol=1e-12)
 
 
 def test_a_fully_convolutional_model_scores_the_centre_of_each_image():
@@ -249,6 +254,36 @@ def test_an_image_smaller_than_the_stride_is_named(bins_checkpoints, tmp_path, c
     ckpt = str(bins_checkpoints[0.38])
     err = _fails(["--checkpoint", ckpt, "--data", str(small), "--size", "3"], capsys, "a.png: ")
     assert err.endswith("use a larger --size")
+
+
+def test_samples_sets_the_rows_of_samples_png(trained, tmp_path):
+    from tinycolor.imageio import read_image
+
+    _, data, ckpt = trained
+    heights = []
+    for rows in ("1", "3"):
+        argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE), "--quiet"]
+        assert main([*argv, "--samples", rows, "--out", str(tmp_path / rows)]) == 0
+        heights.append(read_image(tmp_path / rows / "samples.png").shape[0])
+    assert heights[0] < heights[1]
+
+
+def test_a_network_with_its_own_stride_scores_its_centre_crops(trained, tmp_path):
+    """cnn_resnet declares no STRIDE: its network's (8 with one stage) decides how whole
+    images are cropped, as STRIDE does for the others."""
+    import tinycolor
+    from tinycolor.models import cnn_resnet
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    config = dict(cnn_resnet.DEFAULTS, size=32, encoder_width=2, stages=1, width=1 / 32)
+    config.update(loss="l2", mean_ab=[3.0, 9.0], class_names=["a", "b", "c"])
+    tinycolor.manual_seed(0)
+    path = tmp_path / "resnet.npz"
+    tinycolor.save(cnn_resnet.build_model(config), path, meta=checkpoint_meta("cnn_resnet", config))
+    result = _evaluate_json(tmp_path, path, data)
+    assert "multiple of 8" in result["input"] and result["temperature"] is None
+    assert [r["shape"] for r in result["per_image"]] == [[24, 32], [24, 24], [24, 24]]
 
 
 def test_bench_models_quick_smoke():
@@ -354,6 +389,16 @@ def test_temperature_is_refused_for_a_model_that_regresses_ab(trained, tmp_path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--temperature" in err, err
     assert not (tmp_path / "c.png").exists()
+    # a model that can decode bins, trained to regress ab (cnn_resnet --loss l2), neither
+    from tinycolor.models import InputError, cnn_classification, cnn_resnet, set_temperature
+
+    with pytest.raises(InputError, match="a cnn_resnet --loss l2 checkpoint does not decode"):
+        set_temperature(cnn_resnet, dict(cnn_resnet.DEFAULTS, loss="l2"), 1.0)
+    config = dict(cnn_classification.DEFAULTS)
+    with pytest.raises(InputError, match="expected a number >= 0, got -1"):
+        set_temperature(cnn_classification, config, -1.0)  # the API, without argparse
+    set_temperature(cnn_classification, config, 0.0)
+    assert config["temperature"] == 0.0
 
 
 def test_temperature_sweep_scores_each_t_and_picks_on_held_out_photos(
