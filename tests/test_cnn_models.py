@@ -129,6 +129,18 @@ def test_load_data_splits_whole_images_and_takes_its_statistics_from_the_trainin
     assert np.abs(np.subtract(cfg["prior"], empirical_prior(ab))).max() > 1e-4
 
 
+def test_the_seed_picks_the_held_out_photos(tmp_path):
+    """README: the five seeds of the results hold out five different sets of photos."""
+    from tinycolor.imageio import write_png
+
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        write_png(tmp_path / f"p{k}.png", rng.random((16, 16, 3)))
+    cfg = {**lab_common.DATA_DEFAULTS, "data": str(tmp_path), "size": 16, "image_size": 16}
+    held_out = {tuple(lab_common.load_data(dict(cfg, seed=s)).test_names) for s in range(4)}
+    assert len(held_out) > 1
+
+
 def test_evaluate_scores_the_baselines_on_the_test_tiles():
     """lab_common.evaluate (a training run's metrics.json): the gray and mean-ab baselines and
     the truth's colourfulness, against direct computations on the same tiles."""
@@ -540,6 +552,46 @@ def test_zoom_reaches_the_training_crops(name):
     assert batch[0].shape == (4, 1, 64, 64) and batch[1].shape == (4, 2, 64, 64)
     _, config, _ = parse_config(name, [])
     assert tuple(config["zoom"]) == tuple(module.DEFAULTS["zoom"])
+
+
+def test_a_models_training_defaults_reach_its_config():
+    """Without options a model trains with its own DEFAULTS' --schedule, --keep, --ema and
+    --weight-decay (the Lab CNNs: cosine, best, 0.99), not train.py's fallbacks."""
+    from tinycolor import models
+
+    fallbacks = {"schedule": "constant", "keep": "last", "ema": 0.0, "weight_decay": 0.0}
+    for name in models.available():
+        module, config, _ = train.parse_config(name, [])
+        for key, fallback in fallbacks.items():
+            assert config[key] == module.DEFAULTS.get(key, fallback), (name, key)
+    _, config, _ = train.parse_config("cnn_regression", [])
+    assert (config["schedule"], config["keep"], config["ema"]) == ("cosine", "best", 0.99)
+
+
+def test_network_options_reach_the_network():
+    """The options that size a network, parsed from the command line, are those it is built
+    with (each different, so that two swapped would show)."""
+    from tinycolor.models import ann_window
+
+    def built(name, *argv):
+        module, config, _ = train.parse_config(name, list(argv))
+        return config, module.build_model(config)
+
+    argv = ["--size", "16", "--conv1", "3", "--conv2", "5", "--fc1", "7", "--fc2", "11"]
+    _, net = built("cnn_regression", *argv, "--dropout", "0.3")
+    assert net.features[0].weight.shape == (3, 1, 5, 5)
+    assert net.features[3].weight.shape == (5, 3, 5, 5)
+    assert net.head[0].weight.shape == (7, 5 * 4 * 4) and net.head[2].weight.shape == (11, 7)
+    assert net.head[4].p == 0.3
+    _, net = built("cnn_classification", "--width", "0.0625")
+    assert net.channels == [max(1, round(c / 16)) for c in cnn_classification.CHANNELS]
+    assert net.block1[0].weight.shape[0] == 4
+    _, net = built("ann_window", "--window", "5", "--hidden", "6", "--levels", "8")
+    assert isinstance(net, ann_window.ANNWindow)
+    assert net.r[0].weight.shape == (6, 25) and net.b[2].weight.shape == (8, 6)
+    config, _ = built("cnn_classification", "--no-rebalance", "--k", "3", "--sigma", "2")
+    assert (config["rebalance"], config["k"], config["sigma"]) == (False, 3, 2.0)
+    assert train.parse_config("cnn_classification", [])[1]["rebalance"] is True
 
 
 def test_a_diverging_run_is_stopped_and_leaves_no_empty_folder(tmp_path, capsys):

@@ -236,6 +236,21 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     assert read_image(png).shape == read_image("skimage:chelsea").shape
 
 
+@pytest.mark.parametrize(
+    "name, layer", [("cnn_fusion", "low"), ("cnn_koala", "encoder"), ("cnn_resnet", "head")]
+)
+def test_width_reaches_the_network(name, layer):
+    """--width, parsed from the command line, scales the channels of the network built."""
+    from tinycolor.models.cnn_fusion import channels
+    from tinycolor.train import parse_config
+
+    module, config, _ = parse_config(name, ["--width", "0.0625"])
+    model = module.build_model(config)
+    first = getattr(model, layer)[0][0]  # the first conv of the first block
+    want = channels(128 if name == "cnn_resnet" else 64, 0.0625)
+    assert model.width == 0.0625 and first.weight.shape[0] == want
+
+
 def test_the_end_of_a_run_suggests_what_to_do_with_its_checkpoint(tmp_path, capsys):
     """A colorizer's run suggests colouring an image; the classifier's, which colours
     nothing, suggests the colorizers built on it."""
@@ -330,6 +345,19 @@ def test_labelled_split_is_stratified_and_disjoint():
     assert -1 <= Lb.min() and Lb.max() <= 1
     view = data.lab_view()
     assert len(next(view.train.batches(4))) == 2 and len(view.test) == 2
+
+
+def test_the_seed_picks_the_held_out_images_of_each_class(tmp_path):
+    from tinycolor.imageio import write_png
+
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        for k in range(4):
+            write_png(tmp_path / label / f"{label}{k}.png", rng.random((16, 16, 3)))
+    cfg = _config("classifier", data=str(tmp_path), image_size=16, test_fraction=0.25)
+    splits = [classifier.load_labelled_data(dict(cfg, seed=s)).test_names for s in range(4)]
+    assert all(sorted(n[0] for n in names) == ["a", "b"] for names in splits)  # one of each
+    assert len({tuple(names) for names in splits}) > 1
 
 
 def test_unlabelled_images_are_one_class_for_colorizers_and_refused_by_the_classifier(
