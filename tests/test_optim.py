@@ -64,12 +64,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_steps_match_torch(case):
-    """Fifteen steps on the same problem from the same weights: the parameters after every
-    step equal torch.optim's (float64, so any difference in the rule would show), and a
-    change of ``lr`` mid-run acts as changing torch's param_groups[0]['lr']."""
-    torch = pytest.importorskip("torch")
+def _with_torch_twin(torch, case):
+    """The problem, its model with CASES[case]'s optimizer, and the same network and optimizer
+    in torch from the same weights."""
     make, torch_name, kwargs = CASES[case]
     x, y, model = _problem()
     ref = torch.nn.Sequential(
@@ -78,6 +75,16 @@ def test_steps_match_torch(case):
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     opt = make(list(model.parameters()))
     ref_opt = getattr(torch.optim, torch_name)(ref.parameters(), **kwargs)
+    return x, y, model, opt, ref, ref_opt
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_steps_match_torch(case):
+    """Fifteen steps on the same problem from the same weights: the parameters after every
+    step equal torch.optim's (float64, so any difference in the rule would show), and a
+    change of ``lr`` mid-run acts as changing torch's param_groups[0]['lr']."""
+    torch = pytest.importorskip("torch")
+    x, y, model, opt, ref, ref_opt = _with_torch_twin(torch, case)
     tx, ty, rx, ry = tc.tensor(x), tc.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
     for step in range(15):
         if step == 8:
@@ -104,14 +111,7 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
     """The PyTorch way of logging and changing the learning rate, the same lines for both:
     param_groups[0]['lr'], and `for g in opt.param_groups: g['lr'] *= 0.5` mid-run."""
     torch = pytest.importorskip("torch")
-    make, torch_name, kwargs = CASES[case]
-    x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-    opt = make(list(model.parameters()))
-    ref_opt = getattr(torch.optim, torch_name)(ref.parameters(), **kwargs)
+    x, y, model, opt, ref, ref_opt = _with_torch_twin(torch, case)
     ours, theirs = opt.param_groups[0], ref_opt.param_groups[0]
     assert len(ours["params"]) == len(theirs["params"]) == 4
     for key in ours:
@@ -132,7 +132,7 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
         ref_opt.step()
     for p, q in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
-    assert opt.lr == kwargs["lr"] / 2
+    assert opt.lr == CASES[case][2]["lr"] / 2
     with pytest.raises(KeyError, match="SGD's param group has no 'amsgrad'|Adam's param group"):
         opt.param_groups[0]["amsgrad"]
     with pytest.raises(TypeError, match="per-group options .* are not supported"):
