@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinycolor as tc
+
+#: The settings of the op tests' @given: their fixtures (the device) are function-scoped, and
+#: gradchecks of drawn arrays may be slow or large.
+given_settings = settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ]
+)
 
 
 def shapes(min_dims=1, max_dims=4, min_side=1, max_side=5):

@@ -13,24 +13,15 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcastable_pair, tensor
+from strategies import arrays, broadcastable_pair, given_settings, tensor
 
 import tinycolor as tc
 from tinycolor import backend
 from tinycolor import functional as F
 from tinycolor.autograd import Function, unbroadcast
 from tinycolor.backend import to_numpy
-
-given_settings = settings(
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ]
-)
-
 
 # --------------------------------------------------------------------------- construction
 

@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import shapes, tensor
+from strategies import given_settings, shapes, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
 from tinycolor.backend import to_numpy
-
-given_settings = settings(
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ]
-)
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])

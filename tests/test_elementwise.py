@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcastable_pair, shapes, tensor
+from strategies import arrays, broadcastable_pair, given_settings, shapes, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
@@ -15,13 +15,6 @@ from tinycolor.backend import to_numpy
 from tinycolor.functional import elementwise as E
 
 # The `device` fixture is function-scoped but holds only a name: safe to share across examples.
-given_settings = settings(
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ]
-)
 
 
 def _np_sigmoid(x):

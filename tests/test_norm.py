@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import tensor
+from strategies import given_settings, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
 from tinycolor.backend import to_numpy, xp_for
-
-given_settings = settings(
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ]
-)
 
 
 def np_batch_norm(x, mean, var, gamma, beta, eps=1e-5):

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcastable_pair, tensor
+from strategies import arrays, broadcastable_pair, given_settings, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
 from tinycolor.backend import to_numpy
-
-given_settings = settings(
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ]
-)
 
 REDUCE = {"mean": np.mean, "sum": np.sum, "none": np.asarray}
 
