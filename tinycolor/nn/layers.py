@@ -263,37 +263,51 @@ class ConvTranspose2d(_ConvNd):
 # --------------------------------------------------------------------------- pooling, resizing
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """A window of ``kernel_size`` moved by ``stride`` (default: the kernel size) over the
+    input padded by ``padding``, reduced by ``pool`` (F.max_pool2d or F.avg_pool2d)."""
+
+    pool = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return self.pool(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
     """The maximum over each kh x kw window (stride defaults to the kernel size). PyTorch's
     ``dilation``, ``return_indices`` and ``ceil_mode`` are accepted at their defaults only."""
+
+    pool = staticmethod(F.max_pool2d)
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
-        super().__init__()
         _only_defaults(
             "MaxPool2d",
             dilation=(dilation, 1),
             return_indices=(return_indices, False),
             ceil_mode=(ceil_mode, False),
         )
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
 
-    def forward(self, x):
-        _check_4d(type(self).__name__, x, None)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class AvgPool2d(MaxPool2d):
+class AvgPool2d(_Pool2d):
     """The mean over each kh x kw window (stride defaults to the kernel size), the zero
     padding counted in it. PyTorch's ``ceil_mode``, ``count_include_pad`` and
     ``divisor_override`` are accepted at their defaults only."""
+
+    pool = staticmethod(F.avg_pool2d)
 
     def __init__(
         self,
@@ -311,12 +325,7 @@ class AvgPool2d(MaxPool2d):
             divisor_override=(divisor_override, None),
         )
         super().__init__(kernel_size, stride, padding)
-        del self.dilation, self.return_indices
-        self.count_include_pad, self.divisor_override = True, None
-
-    def forward(self, x):
-        _check_4d(type(self).__name__, x, None)
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        self.ceil_mode, self.count_include_pad, self.divisor_override = False, True, None
 
 
 class Upsample(Module):
