@@ -259,6 +259,14 @@ def torch_spelling(op, name, value, torch_name, torch_value, default):
     return torch_value
 
 
+def torch_axis_names(op, axis, keepdims, dim, keepdim):
+    """(axis, keepdims) of a reduction from NumPy's names or PyTorch's (``dim``, ``keepdim``)."""
+    return (
+        torch_spelling(op, "axis", axis, "dim", dim, None),
+        torch_spelling(op, "keepdims", keepdims, "keepdim", keepdim, False),
+    )
+
+
 class _Size(int):
     """``Tensor.size``: NumPy's number of elements, and PyTorch's ``size()`` method in one.
     An int in every use (``t.size * 2``, ``sum(p.size for p in model.parameters())``);
@@ -735,8 +743,7 @@ class Tensor:
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""
-        axis = torch_spelling("argmax", "axis", axis, "dim", dim, None)
-        keepdims = torch_spelling("argmax", "keepdims", keepdims, "keepdim", keepdim, False)
+        axis, keepdims = torch_axis_names("argmax", axis, keepdims, dim, keepdim)
         out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 

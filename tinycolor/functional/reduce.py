@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, Tensor, torch_spelling
+from ..autograd import Function, Tensor, torch_axis_names
 from ..backend import array_module
 
 
@@ -126,12 +126,12 @@ class Var(Function):
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
-    axis, keepdims = _torch_names("sum", axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_axis_names("sum", axis, keepdims, dim, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-    axis, keepdims = _torch_names("mean", axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_axis_names("mean", axis, keepdims, dim, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
@@ -145,7 +145,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
             f"PyTorch's (values, indices) pair; use x.max(axis={dim!r}) for the values and "
             f"x.argmax(axis={dim!r}) for the indices"
         )
-    axis, keepdims = _torch_names("max", axis, keepdims, None, keepdim)
+    axis, keepdims = torch_axis_names("max", axis, keepdims, None, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
@@ -155,7 +155,7 @@ def var(
     """Variance, unbiased by default as in PyTorch (divide by n - 1; ``unbiased=False``
     divides by n, as NumPy's default). ``correction`` is PyTorch's newer spelling: divide by
     n - correction (1 unbiased, 0 biased)."""
-    axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_axis_names("var", axis, keepdims, dim, keepdim)
     if correction is None:
         ddof = 1 if unbiased else 0
     elif unbiased is not True:
@@ -163,10 +163,3 @@ def var(
     else:
         ddof = correction
     return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def _torch_names(op, axis, keepdims, dim, keepdim):
-    return (
-        torch_spelling(op, "axis", axis, "dim", dim, None),
-        torch_spelling(op, "keepdims", keepdims, "keepdim", keepdim, False),
-    )
