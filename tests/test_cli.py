@@ -150,6 +150,21 @@ def test_training_on_a_gray_image_warns(crop, tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("keep, kept", [("best", 2), ("last", 4)])
+def test_final_test_loss_is_the_last_epochs_and_ties_keep_the_first(
+    crop, tmp_path, monkeypatch, keep, kept
+):
+    """With held-out losses scripted to fall, rise and tie, ``--keep best`` keeps the first
+    of the lowest epochs, and ``final_test_loss`` is the last epoch's whichever was kept."""
+    losses = iter([0.9, 0.4, 0.4, 0.7])
+    monkeypatch.setattr(train, "test_loss", lambda *args: next(losses))
+    out = tmp_path / keep
+    assert _train(out, crop, "--epochs", "4", "--keep", keep) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["history"]["test"] == [0.9, 0.4, 0.4, 0.7]
+    assert (m["kept_epoch"], m["final_test_loss"]) == (kept, 0.7)
+
+
 @pytest.mark.parametrize("keep", ["last", "best"])
 def test_ctrl_c_ends_training_early_and_keeps_the_run(crop, tmp_path, monkeypatch, capsys, keep):
     """Ctrl-C in the third of five epochs: the finished epochs are kept, scored and saved,
