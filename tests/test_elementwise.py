@@ -307,7 +307,7 @@ def test_forward_and_backward_stay_float32(cls, arity):
     arrays_ = [rng.uniform(0.5, 2, size=(3, 4)).astype(np.float32) for _ in range(arity)]
     fn = cls()
     fn.needs_input_grad = (True,) * arity
-    out = fn.forward(*arrays_)
+    out = fn.forward(*arrays_, **({"lo": 0.75, "hi": 1.5} if cls is E.Clip else {}))
     assert out.dtype == np.float32
     grads = fn.backward(np.ones_like(out))
     for g in grads if isinstance(grads, tuple) else (grads,):
@@ -377,6 +377,14 @@ def test_clip_with_tensor_bounds_points_to_maximum_and_minimum():
     x = tc.Tensor(np.array([-2.0, 0.5, 3.0]))
     with pytest.raises(TypeError, match=r"F.maximum\(F.minimum\(x, hi\), lo\)"):
         F.clamp(x, tc.Tensor(np.array(-1.0)), tc.Tensor(np.array(1.0)))
+
+
+def test_clip_without_bounds_is_refused_as_in_pytorch():
+    """torch.clamp(x) raises; NumPy's clip raised its own error in 1.x and returns x in 2.x."""
+    x = tc.Tensor(np.array([-2.0, 0.5, 3.0]))
+    for call in (lambda: F.clip(x), lambda: x.clamp(), lambda: F.clamp(x, None, max=None)):
+        with pytest.raises(ValueError, match=r"clip: give lo or hi \(min= or max=\)"):
+            call()
 
 
 def test_clamp_takes_pytorchs_min_and_max(device):

@@ -358,6 +358,8 @@ def clip(a, lo=None, hi=None, *, min=None, max=None) -> Tensor:  # noqa: A002
     PyTorch's keywords ``min=`` and ``max=`` name the same bounds: ``clamp(x, min=0)``."""
     lo = torch_spelling("clamp", "lo", lo, "min", min, None)
     hi = torch_spelling("clamp", "hi", hi, "max", max, None)
+    if lo is None and hi is None:  # older NumPy raises its own error, NumPy 2 returns x
+        raise ValueError("clip: give lo or hi (min= or max=), or both; neither was given")
     if isinstance(lo, Tensor) or isinstance(hi, Tensor):
         raise TypeError(
             "clip: lo and hi must be numbers or arrays; for tensor bounds use "
