@@ -480,7 +480,7 @@ def test_colorize_converts_a_photo_a_band_of_rows_at_a_time(monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("name", list(MODULES))
-def test_training_command_end_to_end(name, tmp_path, monkeypatch):
+def test_training_command_end_to_end(name, tmp_path, monkeypatch, capsys):
     from tinycolor.train import main
 
     monkeypatch.chdir(tmp_path)
@@ -516,6 +516,11 @@ def test_training_command_end_to_end(name, tmp_path, monkeypatch):
     from tinycolor.imageio import read_image
 
     assert read_image(png).shape == read_image("skimage:chelsea").shape
+    # chelsea is larger than the 16x16 crops: the command says it was resized, but not quiet
+    assert "resized back" in capsys.readouterr().err
+    argv = ["--checkpoint", str(out / "model.npz"), "skimage:chelsea", "-o", str(png), "--quiet"]
+    assert colorize_main(argv) == 0
+    assert capsys.readouterr() == ("", "")
 
 
 def test_training_on_a_folder_reports_skipped_files_in_one_line(tmp_path, capsys):

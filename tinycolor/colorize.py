@@ -24,6 +24,8 @@ with a one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -118,7 +120,10 @@ def colorize_file(
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
     try:
-        pred = module.colorize(model, rgb, config, device=device)
+        # A model says on stderr when it resized the image; --quiet prints nothing but errors,
+        # which are raised, not printed, inside.
+        with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
+            pred = module.colorize(model, rgb, config, device=device)
     except InputError as exc:
         raise InputError(f"{input_path}: {exc}") from None
     written = [write_png(out, pred)]
