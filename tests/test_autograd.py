@@ -619,8 +619,11 @@ def test_to_cuda_without_cupy_raises_a_clear_device_error(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", None)
     monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` now fails, GPU or not
     x = tc.Tensor([1.0, 2.0])
-    with pytest.raises(tc.DeviceError, match=r"device 'cuda' needs CuPy.*pip install"):
+    with pytest.raises(tc.DeviceError, match=r"device 'cuda' needs CuPy.*pip install") as err:
         x.to("cuda")
+    # the repository's extra: "tinycolor" on PyPI is an unrelated package, without a gpu extra
+    assert "pip install -e '.[gpu]'" in str(err.value) and "cupy-cuda13x" in str(err.value)
+    assert "'tinycolor[gpu]'" not in str(err.value)
     with pytest.raises(tc.DeviceError, match="needs CuPy"):
         tc.set_device("cuda")
     assert tc.get_device() == "cpu"

@@ -48,8 +48,9 @@ def cupy():
         except Exception as exc:  # ImportError, or a broken CUDA install
             raise DeviceError(
                 "device 'cuda' needs CuPy, which could not be imported "
-                f"({type(exc).__name__}: {exc}); install it with "
-                "`pip install 'tinycolor[gpu]'` on a machine with an NVIDIA GPU"
+                f"({type(exc).__name__}: {exc}); on a machine with an NVIDIA GPU install "
+                "it with `pip install -e '.[gpu]'` in the tinycolor repository (CuPy for "
+                "CUDA 12; `pip install cupy-cuda13x` for CUDA 13)"
             ) from None
         try:
             n = cp.cuda.runtime.getDeviceCount()
