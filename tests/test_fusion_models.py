@@ -347,6 +347,31 @@ def test_labelled_split_is_stratified_and_disjoint():
     assert len(next(view.train.batches(4))) == 2 and len(view.test) == 2
 
 
+def test_the_classifier_sees_whole_images_at_their_own_size_by_default(tmp_path):
+    """Its images were resized to 64 whatever the data: CIFAR-10's 32x32 ones were scaled up,
+    so that the --size 32 crops datasets/README.md advises showed a quarter of each."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    records = bytearray()
+    for k in range(6):  # two of each of three classes
+        records += bytes([k % 3]) + rng.integers(0, 256, 3072).astype(np.uint8).tobytes()
+    (folder / "data_batch_1.bin").write_bytes(bytes(records))
+
+    def loaded(**kw):
+        cfg = {**classifier.DEFAULTS, "test_fraction": 0.5, **kw}
+        return cfg, classifier.load_data(cfg)
+
+    cfg, data = loaded(data=str(folder), size=32)
+    assert cfg["image_size"] == 32  # each held-out image is one test tile, the whole of it
+    assert data.test[0].shape == (3, 1, 32, 32)
+    assert all(im.shape == (32, 32, 3) for im in data.test_images)
+    assert loaded(data=str(folder))[0]["image_size"] == 64  # the default crop: scaled up
+    cfg, _ = loaded(n_synthetic=6)
+    assert cfg["image_size"] == classifier.IMAGE_SIZE == 64  # the scenes: as before
+    assert loaded(data=str(folder), size=32, image_size=48)[0]["image_size"] == 48  # as given
+
+
 def test_the_seed_picks_the_held_out_images_of_each_class(tmp_path):
     from tinycolor.imageio import write_png
 

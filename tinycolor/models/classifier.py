@@ -60,7 +60,7 @@ LABELLED_DEFAULTS = {
 
 DEFAULTS = {
     **LABELLED_DEFAULTS,
-    "image_size": 64,  # the whole scene is the crop: what a classifier should see
+    "image_size": None,  # None: IMAGE_SIZE, or a CIFAR-10 folder's own 32 (see load_data)
     "zoom": (1.0, 1.0),
     "arch": "plain",
     "width": 16,
@@ -73,6 +73,11 @@ DEFAULTS = {
 }
 
 LEARNING_RATES = {"sgd": 0.05, "momentum": 0.01, "rmsprop": 1e-3, "adam": 3e-3}
+
+#: The short side a classifier's images are resized to when ``--image-size`` is not given:
+#: that of the default crop, so that the whole scene is the crop (what a classifier should
+#: see). A CIFAR-10 folder's images stay at their own 32, as for the colorizers.
+IMAGE_SIZE = 64
 LOSS_LABEL = "cross-entropy over the classes"
 FIGURE_IMAGES = 12
 ARCHS = ("plain", "resnet")
@@ -81,20 +86,26 @@ ARCHS = ("plain", "resnet")
 # --------------------------------------------------------------------------- options
 
 
-def add_labelled_data_arguments(parser, defaults: dict) -> None:
+def add_labelled_data_arguments(parser, defaults: dict, image_size_default=None) -> None:
     """``--data --size --image-size --crops --test-fraction --n-synthetic`` for every model
-    that trains on labelled images (defaults from the model's ``DEFAULTS``)."""
+    that trains on labelled images (defaults from the model's ``DEFAULTS``;
+    ``image_size_default`` as in ``lab_common.add_data_arguments``)."""
     lab_common.add_data_arguments(
         parser,
         defaults,
         title="labelled data",
         data_help="a folder whose subfolders are the classes (png/jpg/tif inside, recursive), a "
         "CIFAR-10 binary folder, or 'synthetic' (default: synthetic beach/sunset/forest scenes)",
+        image_size_default=image_size_default,
     )
 
 
 def add_arguments(parser) -> None:
-    add_labelled_data_arguments(parser, DEFAULTS)
+    add_labelled_data_arguments(
+        parser,
+        DEFAULTS,
+        image_size_default=f"{IMAGE_SIZE}, {lab_common.CIFAR_SIZE} for a CIFAR-10 folder",
+    )
     g = parser.add_argument_group("classifier")
     g.add_argument(
         "--arch",
@@ -285,6 +296,11 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
 
 
 def load_data(config) -> LabelledData:
+    if config.get("image_size") is None:
+        from ..data import is_cifar10  # noqa: PLC0415
+
+        native = lab_common.CIFAR_SIZE if is_cifar10(config.get("data")) else IMAGE_SIZE
+        config["image_size"] = max(int(config["size"]), native)
     return load_labelled_data(config)
 
 

@@ -99,10 +99,23 @@ FIGURE_TILES = 4  # test tiles shown in comparison.png (plus one whole test imag
 # --------------------------------------------------------------------------- options
 
 
-def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: str | None = None):
+def add_data_arguments(
+    parser,
+    defaults: dict,
+    title: str = "data",
+    data_help: str | None = None,
+    image_size_default: str | None = None,
+):
     """The data options every Lab model shares (``--data --size --image-size --crops
     --test-fraction``, and ``--n-synthetic`` when the model's ``DEFAULTS`` has
-    ``n_synthetic``), defaults from those ``DEFAULTS``."""
+    ``n_synthetic``), defaults from those ``DEFAULTS``; ``image_size_default`` is what the
+    help says ``--image-size`` defaults to when ``DEFAULTS`` leaves it None (by default what
+    :func:`resolve_image_size` picks)."""
+    if image_size_default is None:
+        image_size_default = (
+            f"{PHOTO_SIZE} for photos, {SYNTHETIC_SIZE} for the synthetic scenes, "
+            f"{CIFAR_SIZE} for a CIFAR-10 folder"
+        )
     g = parser.add_argument_group(title)
     g.add_argument(
         "--data",
@@ -124,7 +137,7 @@ def add_data_arguments(parser, defaults: dict, title: str = "data", data_help: s
         default=defaults["image_size"],
         help="each image is first resized so that its short side is this many pixels"
         + (  # the model's own default is shown by the formatter when it has one
-            f" (default: {PHOTO_SIZE}; synthetic scenes are drawn at {SYNTHETIC_SIZE})"
+            f" (default: {image_size_default}; or --size if larger)"
             if defaults["image_size"] is None
             else ""
         ),
