@@ -6,6 +6,7 @@ to check the ``python -m`` entry points themselves.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 import tinycolor
-from tinycolor import backend, colorize, evaluate, runs, train
+from tinycolor import argtypes, backend, colorize, evaluate, runs, train
 from tinycolor.imageio import read_image, to_float, write_png
 from tinycolor.models import ann_window
 
@@ -681,6 +682,20 @@ def test_list_and_help(capsys):
         text = parser.format_help()
         assert "(default: $TINYCOLOR_DEVICE, else cpu)" in text  # a default shown in words...
         assert "(default: None)" not in text and "(default: False)" not in text  # ...not else
+
+
+def test_help_shows_which_of_an_on_off_pair_is_the_default():
+    """cnn_resnet's --rebalance/--no-rebalance showed no default, so its help left unsaid that
+    rebalancing is on unless switched off."""
+    from tinycolor import models
+
+    text = " ".join(
+        train.build_parser("cnn_resnet", models.get("cnn_resnet")).format_help().split()
+    )
+    assert "class-rebalancing weights (--loss ce) (default: --rebalance)" in text
+    parser = argparse.ArgumentParser(formatter_class=argtypes.HelpFormatter)
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False, help="m")
+    assert "m (default: --no-mirror)" in " ".join(parser.format_help().split())
 
 
 def _run_module(*args, cwd):

@@ -10,11 +10,16 @@ import math
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """The commands' --help: "(default: X)" after each option, except where there is no
-    default worth showing (None, a flag's False)."""
+    default worth showing (None, a flag's False). A ``--x/--no-x`` pair
+    (``argparse.BooleanOptionalAction``) shows the one that is in effect by default."""
 
     def _get_help_string(self, action):
         if action.default is None or action.default is argparse.SUPPRESS:
             return action.help
+        if isinstance(action, argparse.BooleanOptionalAction):
+            help = (action.help or "").replace(" (default: %(default)s)", "")  # Python 3.10
+            on, off = action.option_strings[:2]
+            return f"{help} (default: {on if action.default else off})"
         if isinstance(action.default, bool):
             return action.help
         return super()._get_help_string(action)
