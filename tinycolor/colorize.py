@@ -4,10 +4,11 @@ Colour an image with a trained model. The checkpoint (the ``model.npz`` of a run
 names its model and stores its configuration, so the network is rebuilt without being told
 the architecture. ``INPUT`` is any image file (8- or 16-bit, gray, RGB or RGBA; a colour image
 is made gray first) or ``skimage:NAME``; the result is a PNG, by default
-``<input name>-colorized.png`` in the current folder. With ``--compare`` and a colour input,
-a side-by-side figure (gray input | colorization | original) is written beside it, and the
-model's metrics on that image are printed. ``--temperature T`` decodes a model of ab bins
-(cnn_classification, cnn_resnet ``--loss ce``) with that annealed-mean T instead of its own.
+``<input name>-colorized.png`` in the current folder. With ``--compare`` a side-by-side
+figure (gray input | colorization) is written beside it; for a colour input it shows the
+original too, and the model's metrics on that image are printed. ``--temperature T`` decodes
+a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``) with that annealed-mean T
+instead of its own.
 
 The fully convolutional models see the whole image, but no larger than the largest scale
 they trained at (``lab_common.largest_scale``: short side 512 for photos of 256 seen at zoom
@@ -63,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compare",
         action="store_true",
-        help="also write <output>-compare.png (gray | colorized | original) when the "
-        "input is in colour, and print the model's metrics on it",
+        help="also write <output>-compare.png: gray | colorized, and for a colour input "
+        "| original, with the model's metrics on it printed",
     )
     p.add_argument(
         "--model", default=None, help="refuse a checkpoint of any other model than this one"

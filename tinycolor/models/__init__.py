@@ -8,7 +8,8 @@ NAME`` runs every model the same way (see ``tinycolor/train.py``). A model modul
 ``DEFAULTS``
     a dict of every configuration key with its default value. The training keys that
     ``train.py`` turns into common options are ``epochs``, ``batch_size``, ``lr`` and
-    ``optimizer`` (and ``seed``); the rest belong to the model.
+    ``optimizer`` (and, optional, ``seed``, ``weight_decay``, ``schedule``, ``keep`` and
+    ``ema``: 0, 0.0, "constant", "last" and 0.0 when absent); the rest belong to the model.
 ``add_arguments(parser)``
     adds the model's own command-line options (``--window``, ``--data``, ...) to an argparse
     parser; ``dest`` must be the config key, default ``DEFAULTS[key]``.
