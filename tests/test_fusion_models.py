@@ -267,6 +267,24 @@ def test_the_end_of_a_run_suggests_what_to_do_with_its_checkpoint(tmp_path, caps
             assert f"tinycolor.colorize --checkpoint {checkpoint} IMAGE" in last
 
 
+def test_a_classifier_run_suggests_the_colorizer_that_takes_its_architecture(tmp_path, capsys):
+    """A plain classifier's run suggested cnn_koala "(or cnn_resnet)", and cnn_resnet refuses a
+    plain classifier; a ResNet's suggested cnn_koala, which refuses a ResNet. Each now names
+    the one colorizer that takes it, and the command it prints runs."""
+    from tinycolor.train import main
+
+    tiny = ["--epochs", "0", "--n-synthetic", "6", "--size", "32", "--image-size", "32"]
+    for arch, colorizer in (("plain", "cnn_koala"), ("resnet", "cnn_resnet")):
+        argv = ["classifier", "--arch", arch, *tiny, "--width", "2", "--blocks", "1"]
+        assert main([*argv, "--out", str(tmp_path / arch)]) == 0
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        command = last.split("python -m tinycolor.train ", 1)[1].split()
+        assert command == [colorizer, "--classifier", str(tmp_path / arch / "model.npz")]
+        out = tmp_path / colorizer
+        assert main([*command, *tiny, "--width", "0.03125", "--out", str(out), "--quiet"]) == 0
+        assert json.loads((out / "metrics.json").read_text())["config"]["classifier"] == command[2]
+
+
 def test_ctrl_c_while_the_classifier_trains_first_stops_the_whole_run(
     tmp_path, monkeypatch, capsys
 ):

@@ -491,7 +491,7 @@ def _run(name, config, device, out, quiet):
             checkpoint = run_dir / "model.npz"
             next_step = getattr(module, "next_step", None)
             if next_step is not None:
-                print(next_step(checkpoint))
+                print(next_step(checkpoint, config))
             else:
                 colorize = f"python -m tinycolor.colorize --checkpoint {checkpoint} IMAGE"
                 print(f"colorize an image: {colorize}")

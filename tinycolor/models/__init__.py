@@ -48,7 +48,7 @@ Optional:
     what a colorization of ``rgb`` should be compared with (default: ``rgb`` itself).
 ``image_metrics(pred, rgb, config) -> dict``
     the model's metrics for one colorized image against its colour original.
-``next_step(checkpoint) -> str``
+``next_step(checkpoint, config) -> str``
     the command the end of a training run suggests for its checkpoint (default: colour an
     image with it, ``python -m tinycolor.colorize``).
 ``decodes_bins(config) -> bool``

@@ -678,18 +678,24 @@ def save_figures(model: GrayClassifier, data: LabelledData, config, run_dir, dev
     return [path]
 
 
+def colorizer_for(config) -> str:
+    """The colorizer that takes a classifier of this configuration as its ``--classifier``:
+    cnn_koala a plain one, cnn_resnet a ResNet (each refuses the other)."""
+    return "cnn_resnet" if config.get("arch", "plain") == "resnet" else "cnn_koala"
+
+
 def colorize(model, rgb, config, device: str = "cpu"):
     """The classifier does not colour images: always raises :class:`InputError`."""
     raise InputError(
         "classifier is not a colorizer: it predicts an image's class "
         f"({', '.join(config.get('class_names') or ['...'])}); use its checkpoint with "
-        "`--classifier` of cnn_koala or cnn_resnet, or colour with a colorizer's checkpoint"
+        f"`--classifier` of {colorizer_for(config)}, or colour with a colorizer's checkpoint"
     )
 
 
-def next_step(checkpoint) -> str:
-    """What the end of a run suggests: a classifier is used by the colorizers built on it."""
+def next_step(checkpoint, config) -> str:
+    """What the end of a run suggests: a classifier is used by the colorizer built on it."""
     return (
-        "use its features in a colorizer: python -m tinycolor.train cnn_koala --classifier "
-        f"{checkpoint} (or cnn_resnet)"
+        f"use its features in a colorizer: python -m tinycolor.train {colorizer_for(config)} "
+        f"--classifier {checkpoint}"
     )
