@@ -107,8 +107,9 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         "--schedule",
         choices=SCHEDULES,
         default=d.get("schedule", "constant"),
-        help="learning rate over the epochs: constant, or cosine (from --lr down to 0 at the "
-        "last epoch, Loshchilov and Hutter 2017)",
+        help="learning rate over the epochs: constant, or cosine (from --lr toward 0 along a half "
+        "cosine, one step an epoch: PyTorch's CosineAnnealingLR with T_max = --epochs; "
+        "Loshchilov and Hutter 2017)",
     )
     g.add_argument(
         "--keep",
