@@ -711,3 +711,31 @@ def test_temperature_zero_means_the_mode_and_negative_is_refused(name, capsys):
     with pytest.raises(SystemExit):
         train.parse_config(name, ["--temperature", "-0.1"])
     assert "--temperature" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(START) if not n.endswith("_l2")])
+def test_a_model_on_a_device_is_used_there_when_no_device_is_given(name, device):
+    """The Python API a lesson calls (``fit``, ``predict_ab``, ``colorize``), left
+    without ``device=``: the inputs go where the model is (built on, or moved with .to())."""
+    from types import SimpleNamespace
+
+    from tinycolor import models, train
+    from tinycolor.color import empirical_prior
+
+    module = models.get(name)
+    s = START[name][0]["size"]
+    L, ab = _fixed_batch(size=s)
+    cfg = dict(module.DEFAULTS, lr=0.01, seed=0, class_names=["a", "b", "c"])
+    cfg.update(START[name][0], epochs=1, batch_size=4, schedule="constant", keep="last")
+    cfg["prior"] = [float(p) for p in empirical_prior(ab, channel_axis=1)]
+    cfg["mean_ab"] = [float(v) for v in ab.mean(axis=(0, 2, 3))]
+    tinycolor.manual_seed(0)
+    model = module.build_model(cfg).to(device)
+    if name == "cnn_regression":  # the one whose batches are plain (L, ab) arrays
+        data = SimpleNamespace(train=(L, ab), test=(L, ab))
+        history = train.fit(module, model, data, cfg, quiet=True)
+        assert np.isfinite(history["train"][0]) and np.isfinite(history["test"][0])
+    assert module.predict_ab(model, L, cfg).shape == (4, 2, s, s)
+    rgb = np.random.default_rng(0).uniform(0, 1, (40, 48, 3)).astype(np.float32)
+    assert module.colorize(model, rgb, cfg).shape == (40, 48, 3)
+    assert model.device == device

@@ -104,7 +104,7 @@ def colorize_file(
     output=None,
     compare=False,
     model_name=None,
-    device="cpu",
+    device=None,
     quiet=False,
     temperature=None,
 ):
@@ -114,6 +114,7 @@ def colorize_file(
     from .models import InputError, set_temperature  # noqa: PLC0415
     from .runs import load_model  # noqa: PLC0415
 
+    device = device or backend.get_device()
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
     if temperature is not None:

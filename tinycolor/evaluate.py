@@ -108,7 +108,7 @@ def prepare_lab(lab: np.ndarray, mode: tuple[str, int | None]) -> np.ndarray:
     return lab[top : top + hh, left : left + ww]
 
 
-def predict_image_ab(module, model, lab: np.ndarray, config, mode, device="cpu") -> np.ndarray:
+def predict_image_ab(module, model, lab: np.ndarray, config, mode, device=None) -> np.ndarray:
     """The model's ab (2, H, W) float32 for one (H, W, 3) Lab image (already prepared)."""
     from .color import lab_to_rgb, rgb_to_lab  # noqa: PLC0415
     from .data import transforms  # noqa: PLC0415
@@ -219,17 +219,18 @@ def predict_images(
     checkpoint,
     data=None,
     size: int = 256,
-    device: str = "cpu",
+    device: str | None = None,
     quiet: bool = False,
     temperature: float | None = None,
 ) -> Predictions:
     """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
     short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
-    instead of its own (``models.set_temperature``)."""
+    instead of its own (``models.set_temperature``); ``device`` None: the default device."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
     from .runs import load_model, progress_bar  # noqa: PLC0415
 
+    device = device or backend.get_device()
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, device=device)
     name = meta["model"]
@@ -334,7 +335,7 @@ def evaluate_checkpoint(
     data=None,
     size: int = 256,
     out=None,
-    device: str = "cpu",
+    device: str | None = None,
     quiet: bool = False,
     samples: int = SAMPLE_ROWS,
     temperature: float | None = None,

@@ -276,7 +276,7 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
 _QUIET_FLOATS = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
-def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -> dict:
+def fit(module, model, data, config, device: str | None = None, quiet: bool = False) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs (0: leave it as built); returns the
     per-epoch history ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``,
     plus ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
@@ -288,9 +288,12 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     Ctrl-C (KeyboardInterrupt) ends the training early rather than losing it: the history
     keeps the finished epochs and says ``"interrupted": True``, and the model ends with the
     best kept epoch's weights (``--keep best``), the moving average (``--ema``), or else its
-    weights when the key was pressed."""
+    weights when the key was pressed.
+
+    The batches go to ``device``, by default the model's (``model.device``)."""
     from .runs import progress_bar  # noqa: PLC0415
 
+    device = device or model.device
     tqdm = progress_bar(quiet)
     if hasattr(module, "make_optimizers"):
         optimizers = module.make_optimizers(model, config)
@@ -398,15 +401,16 @@ def fit(module, model, data, config, device: str = "cpu", quiet: bool = False) -
     return history
 
 
-def run(name: str, config: dict, device: str = "cpu", out=None, quiet: bool = False):
+def run(name: str, config: dict, device: str | None = None, out=None, quiet: bool = False):
     """Train model ``name`` and write its run folder; returns ``(run_dir, metrics)``.
 
     ``config`` may be partial: the model's ``DEFAULTS`` fill in the rest, so a notebook can
-    call ``run("ann_window", {"epochs": 2}, out="runs/try")``. What ``main`` does after
-    parsing the command line.
+    call ``run("ann_window", {"epochs": 2}, out="runs/try")``. ``device`` None: the default
+    device (``tinycolor.get_device()``). What ``main`` does after parsing the command line.
     """
     from .runs import run_out  # noqa: PLC0415
 
+    device = device or backend.get_device()
     with run_out(out):  # where a sub-model trained on the way goes (runs.current_run_out)
         return _run(name, config, device, out, quiet)
 

@@ -30,6 +30,9 @@ NAME`` runs every model the same way (see ``tinycolor/train.py``). A model modul
 ``colorize(model, rgb, config, device) -> uint8 (H, W, 3)``
     colour an image of any size (``rgb`` float in [0, 1]; a colour input is made gray first).
 
+In these, ``device`` may be left out (None): the inputs then go where the model's parameters
+are (``model.device``), so a model built or moved onto the GPU is used there.
+
 Optional:
 
 ``LEARNING_RATES``

@@ -304,7 +304,9 @@ def loss(model: ANNWindow, batch, config) -> Tensor:
 # --------------------------------------------------------------------------- prediction
 
 
-def predict_levels(model: ANNWindow, gray: np.ndarray, device: str = "cpu", chunk: int = 1 << 17):
+def predict_levels(
+    model: ANNWindow, gray: np.ndarray, device: str | None = None, chunk: int = 1 << 17
+):
     """The predicted level labels (H, W, 3) int64 of a gray image of any size.
 
     Windows are cut a band of rows at a time (about ``chunk`` pixels), so a large photo does
@@ -323,7 +325,7 @@ def predict_levels(model: ANNWindow, gray: np.ndarray, device: str = "cpu", chun
             band = padded[r0 : r1 + 2 * p]
             win = sliding_window_view(band, (model.window, model.window))
             x = network_input(win.reshape(-1, model.window * model.window))
-            logits = model(Tensor(x, device=device))
+            logits = model(Tensor(x, device=device or model.device))
             out[r0:r1] = logits.numpy().argmax(axis=1).reshape(r1 - r0, w, 3)
     model.train(was_training)
     return out
@@ -364,7 +366,7 @@ def score(pred_labels: np.ndarray, true_labels: np.ndarray) -> dict:
     }
 
 
-def evaluate(model: ANNWindow, data: WindowData, config, device: str = "cpu") -> dict:
+def evaluate(model: ANNWindow, data: WindowData, config, device: str | None = None) -> dict:
     """Scores on the test image/half (and the training one), beside the gray baseline."""
     levels = int(config["levels"])
     test_pred = predict_levels(model, data.test_gray, device)
@@ -381,7 +383,7 @@ def evaluate(model: ANNWindow, data: WindowData, config, device: str = "cpu") ->
 # --------------------------------------------------------------------------- figures, colorize
 
 
-def save_figures(model: ANNWindow, data: WindowData, config, run_dir, device: str = "cpu"):
+def save_figures(model: ANNWindow, data: WindowData, config, run_dir, device: str | None = None):
     """``comparison.png``, the seed's figure: quantised original and grayscale above, the
     truth for the test part and the prediction beside it below."""
     from .. import viz  # noqa: PLC0415
@@ -417,7 +419,7 @@ def save_figures(model: ANNWindow, data: WindowData, config, run_dir, device: st
     return [path]
 
 
-def colorize(model: ANNWindow, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model: ANNWindow, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour an image of any size (a colour input is made gray first): uint8 (H, W, 3)."""
     check_size(rgb, config)
     labels = predict_levels(model, to_gray(rgb), device)

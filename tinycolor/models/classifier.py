@@ -592,7 +592,7 @@ def load_classifier(path, device: str = "cpu"):
 # --------------------------------------------------------------------------- evaluation
 
 
-def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str = "cpu", batch=64):
+def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str | None = None, batch=64):
     """Class probabilities (N, num_classes) of network inputs (N, 1, H, W), in eval mode."""
     was_training = model.training
     model.eval()
@@ -600,7 +600,9 @@ def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str = "cpu
     try:
         with no_grad():
             for s in range(0, len(L_net), batch):
-                x = Tensor(np.ascontiguousarray(L_net[s : s + batch]), device=device)
+                x = Tensor(
+                    np.ascontiguousarray(L_net[s : s + batch]), device=device or model.device
+                )
                 out.append(F.softmax(model(x), axis=1).numpy())
     finally:
         model.train(was_training)
@@ -626,7 +628,7 @@ def classification_scores(proba: np.ndarray, labels: np.ndarray, k: int) -> dict
     }
 
 
-def evaluate(model: GrayClassifier, data: LabelledData, config, device: str = "cpu") -> dict:
+def evaluate(model: GrayClassifier, data: LabelledData, config, device: str | None = None) -> dict:
     """Test accuracy beside two baselines: always the training set's most frequent class
     (``majority``) and uniform guessing (``chance``)."""
     L, _, labels = data.test
@@ -648,7 +650,7 @@ def evaluate(model: GrayClassifier, data: LabelledData, config, device: str = "c
     return metrics
 
 
-def save_figures(model: GrayClassifier, data: LabelledData, config, run_dir, device="cpu"):
+def save_figures(model: GrayClassifier, data: LabelledData, config, run_dir, device=None):
     """``comparison.png``: a grid of test images (the gray input) titled with the predicted
     and the true class, and the confusion matrix in the title."""
     from .. import viz  # noqa: PLC0415
@@ -684,7 +686,7 @@ def colorizer_for(config) -> str:
     return "cnn_resnet" if config.get("arch", "plain") == "resnet" else "cnn_koala"
 
 
-def colorize(model, rgb, config, device: str = "cpu"):
+def colorize(model, rgb, config, device: str | None = None):
     """The classifier does not colour images: always raises :class:`InputError`."""
     raise InputError(
         "classifier is not a colorizer: it predicts an image's class "

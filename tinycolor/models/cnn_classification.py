@@ -254,10 +254,10 @@ def decodes_bins(config) -> bool:
     return True
 
 
-def predict_ab(model: ZhangColorNet, L_net: np.ndarray, config, device: str = "cpu"):
+def predict_ab(model: ZhangColorNet, L_net: np.ndarray, config, device: str | None = None):
     """ab (N, 2, H, W): the annealed mean (T = ``temperature``) of the predicted distribution,
     upsampled x4 bilinearly."""
-    logits = model(Tensor(L_net, device=device))
+    logits = model(Tensor(L_net, device=device or model.device))
     ab = annealed_mean(logits.data, bins(config), T=float(config["temperature"]), axis=1)
     ab = F.interpolate(Tensor(ab.astype(np.float32)), scale_factor=DOWNSAMPLE, mode="bilinear")
     return ab.numpy()
@@ -266,23 +266,23 @@ def predict_ab(model: ZhangColorNet, L_net: np.ndarray, config, device: str = "c
 # --------------------------------------------------------------------------- the contract
 
 
-def evaluate(model, data, config, device: str = "cpu") -> dict:
+def evaluate(model, data, config, device: str | None = None) -> dict:
     return lab_common.evaluate(predict_ab, model, data, config, device)
 
 
-def save_figures(model, data, config, run_dir, device: str = "cpu"):
+def save_figures(model, data, config, run_dir, device: str | None = None):
     return lab_common.save_figures(
         predict_ab, model, data, config, run_dir, device, NAME, colorize_fn=_colorize
     )
 
 
-def _colorize(model, rgb, config, device="cpu", quiet=False):
+def _colorize(model, rgb, config, device=None, quiet=False):
     return lab_common.colorize(
         predict_ab, model, rgb, config, device, multiple=STRIDE, name=NAME, quiet=quiet
     )
 
 
-def colorize(model, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour a whole image of any size (fully convolutional; edge-padded to a multiple of 8)."""
     return _colorize(model, rgb, config, device)
 

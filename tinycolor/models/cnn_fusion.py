@@ -251,13 +251,15 @@ def loss(model: FusionNet, batch, config) -> Tensor:
     return total
 
 
-def predict_ab(model: FusionNet, L_net: np.ndarray, config, device: str = "cpu"):
+def predict_ab(model: FusionNet, L_net: np.ndarray, config, device: str | None = None):
     """ab (N, 2, H, W) of network inputs L_net (N, 1, H, W): 255 y - 128."""
-    y, _ = model(Tensor(L_net, device=device))
+    y, _ = model(Tensor(L_net, device=device or model.device))
     return y.numpy() * AB_SCALE - AB_SHIFT
 
 
-def predict_classes(model: FusionNet, L_net: np.ndarray, device: str = "cpu", batch: int = 32):
+def predict_classes(
+    model: FusionNet, L_net: np.ndarray, device: str | None = None, batch: int = 32
+):
     """Class probabilities (N, num_classes) from the classification head, in eval mode."""
     from ..autograd import no_grad  # noqa: PLC0415
 
@@ -267,7 +269,11 @@ def predict_classes(model: FusionNet, L_net: np.ndarray, device: str = "cpu", ba
     try:
         with no_grad():
             for s in range(0, len(L_net), batch):
-                _, logits = model(Tensor(np.ascontiguousarray(L_net[s : s + batch]), device=device))
+                _, logits = model(
+                    Tensor(
+                        np.ascontiguousarray(L_net[s : s + batch]), device=device or model.device
+                    )
+                )
                 out.append(F.softmax(logits, axis=1).numpy())
     finally:
         model.train(was_training)
@@ -277,7 +283,7 @@ def predict_classes(model: FusionNet, L_net: np.ndarray, device: str = "cpu", ba
 # --------------------------------------------------------------------------- the contract
 
 
-def evaluate(model, data, config, device: str = "cpu") -> dict:
+def evaluate(model, data, config, device: str | None = None) -> dict:
     """lab_common's colour metrics beside the gray and mean-ab baselines, plus the class
     head's accuracy on the same test images (``classification``)."""
     view = data.lab_view()
@@ -290,19 +296,19 @@ def evaluate(model, data, config, device: str = "cpu") -> dict:
     return metrics
 
 
-def save_figures(model, data, config, run_dir, device: str = "cpu"):
+def save_figures(model, data, config, run_dir, device: str | None = None):
     return lab_common.save_figures(
         predict_ab, model, data.lab_view(), config, run_dir, device, NAME, colorize_fn=_colorize
     )
 
 
-def _colorize(model, rgb, config, device="cpu", quiet=False):
+def _colorize(model, rgb, config, device=None, quiet=False):
     return lab_common.colorize(
         predict_ab, model, rgb, config, device, multiple=STRIDE, name=NAME, quiet=quiet
     )
 
 
-def colorize(model, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour an image of any size: the local path sees the whole image (edge-padded to a
     multiple of 8), the global path a ``global_size`` squared copy of it."""
     return _colorize(model, rgb, config, device)

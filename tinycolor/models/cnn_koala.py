@@ -210,15 +210,15 @@ def loss(model: KoalaNet, batch, config) -> Tensor:
     return F.mse_loss(out, Tensor(target / AB_SCALE, device=out.device))
 
 
-def predict_ab(model: KoalaNet, L_net: np.ndarray, config, device: str = "cpu"):
+def predict_ab(model: KoalaNet, L_net: np.ndarray, config, device: str | None = None):
     """ab (N, 2, H, W) of network inputs L_net (N, 1, H, W): 128 * tanh output."""
-    return model(Tensor(L_net, device=device)).numpy() * AB_SCALE
+    return model(Tensor(L_net, device=device or model.device)).numpy() * AB_SCALE
 
 
 # --------------------------------------------------------------------------- the contract
 
 
-def evaluate(model, data, config, device: str = "cpu") -> dict:
+def evaluate(model, data, config, device: str | None = None) -> dict:
     view = data.lab_view()
     metrics = lab_common.evaluate(predict_ab, model, view, config, device)
     data.test_pred = view.test_pred
@@ -226,19 +226,19 @@ def evaluate(model, data, config, device: str = "cpu") -> dict:
     return metrics
 
 
-def save_figures(model, data, config, run_dir, device: str = "cpu"):
+def save_figures(model, data, config, run_dir, device: str | None = None):
     return lab_common.save_figures(
         predict_ab, model, data.lab_view(), config, run_dir, device, NAME, colorize_fn=_colorize
     )
 
 
-def _colorize(model, rgb, config, device="cpu", quiet=False):
+def _colorize(model, rgb, config, device=None, quiet=False):
     return lab_common.colorize(
         predict_ab, model, rgb, config, device, multiple=STRIDE, name=NAME, quiet=quiet
     )
 
 
-def colorize(model, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour an image of any size (edge-padded to a multiple of 8); the classifier sees it
     resized to its training size."""
     return _colorize(model, rgb, config, device)

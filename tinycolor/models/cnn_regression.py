@@ -165,26 +165,26 @@ def loss(model: CNNRegression, batch, config) -> Tensor:
     return F.mse_loss(model(L), Tensor(ab_to_target(target)))
 
 
-def predict_ab(model: CNNRegression, L_net: np.ndarray, config, device: str = "cpu"):
+def predict_ab(model: CNNRegression, L_net: np.ndarray, config, device: str | None = None):
     """ab (N, 2, s, s) of network inputs L_net (N, 1, s, s): 255 y - 128."""
-    y = model(Tensor(L_net, device=device)).numpy()
+    y = model(Tensor(L_net, device=device or model.device)).numpy()
     return y * AB_SCALE - AB_SHIFT
 
 
 # --------------------------------------------------------------------------- the contract
 
 
-def evaluate(model, data, config, device: str = "cpu") -> dict:
+def evaluate(model, data, config, device: str | None = None) -> dict:
     return lab_common.evaluate(predict_ab, model, data, config, device)
 
 
-def save_figures(model, data, config, run_dir, device: str = "cpu"):
+def save_figures(model, data, config, run_dir, device: str | None = None):
     return lab_common.save_figures(
         predict_ab, model, data, config, run_dir, device, NAME, colorize_fn=_colorize
     )
 
 
-def _colorize(model, rgb, config, device="cpu", quiet=False):
+def _colorize(model, rgb, config, device=None, quiet=False):
     return lab_common.colorize(
         predict_ab,
         model,
@@ -197,7 +197,7 @@ def _colorize(model, rgb, config, device="cpu", quiet=False):
     )
 
 
-def colorize(model, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour an image of any size: resized to ``size`` squared for the network (said on
     stderr), the predicted ab resized back onto the image's own lightness."""
     return _colorize(model, rgb, config, device)

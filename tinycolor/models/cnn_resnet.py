@@ -291,13 +291,13 @@ def decodes_bins(config) -> bool:
     return config["loss"] == "ce"
 
 
-def predict_ab(model: ResNetColorizer, L_net: np.ndarray, config, device: str = "cpu"):
+def predict_ab(model: ResNetColorizer, L_net: np.ndarray, config, device: str | None = None):
     """ab (N, 2, H, W): the head's output (ab / 110, or the annealed mean of its
     distribution), upsampled bilinearly to the input size."""
-    out = model(Tensor(L_net, device=device))
+    out = model(Tensor(L_net, device=device or model.device))
     if config["loss"] == "ce":
         ab = annealed_mean(out.data, bins(config), T=float(config["temperature"]), axis=1)
-        small = Tensor(ab.astype(np.float32), device=device)
+        small = Tensor(ab.astype(np.float32), device=device or model.device)
     else:
         small = out * AB_SCALE
     return F.interpolate(small, size=tuple(L_net.shape[2:]), mode="bilinear").numpy()
@@ -306,7 +306,7 @@ def predict_ab(model: ResNetColorizer, L_net: np.ndarray, config, device: str = 
 # --------------------------------------------------------------------------- the contract
 
 
-def evaluate(model, data, config, device: str = "cpu") -> dict:
+def evaluate(model, data, config, device: str | None = None) -> dict:
     view = data.lab_view()
     metrics = lab_common.evaluate(predict_ab, model, view, config, device)
     data.test_pred = view.test_pred
@@ -314,19 +314,19 @@ def evaluate(model, data, config, device: str = "cpu") -> dict:
     return metrics
 
 
-def save_figures(model, data, config, run_dir, device: str = "cpu"):
+def save_figures(model, data, config, run_dir, device: str | None = None):
     return lab_common.save_figures(
         predict_ab, model, data.lab_view(), config, run_dir, device, NAME, colorize_fn=_colorize
     )
 
 
-def _colorize(model, rgb, config, device="cpu", quiet=False):
+def _colorize(model, rgb, config, device=None, quiet=False):
     return lab_common.colorize(
         predict_ab, model, rgb, config, device, multiple=model.stride, name=NAME, quiet=quiet
     )
 
 
-def colorize(model, rgb: np.ndarray, config, device: str = "cpu") -> np.ndarray:
+def colorize(model, rgb: np.ndarray, config, device: str | None = None) -> np.ndarray:
     """Colour a whole image of any size (edge-padded to a multiple of the output stride)."""
     return _colorize(model, rgb, config, device)
 

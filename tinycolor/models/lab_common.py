@@ -470,7 +470,7 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
     return out
 
 
-def evaluate(predict_ab, model, data: LabData, config, device: str = "cpu") -> dict:
+def evaluate(predict_ab, model, data: LabData, config, device: str | None = None) -> dict:
     """The model's metrics on the test tiles (top level), the ``gray`` and ``mean_ab``
     baselines' on the same tiles (under ``baselines``), the truth's colourfulness, the number
     of tiles (``images``) and the training-set metrics (``train``, on one epoch's worth of
@@ -501,7 +501,7 @@ def evaluate(predict_ab, model, data: LabData, config, device: str = "cpu") -> d
 
 
 def save_figures(
-    predict_ab, model, data: LabData, config, run_dir, device="cpu", name="", colorize_fn=None
+    predict_ab, model, data: LabData, config, run_dir, device=None, name="", colorize_fn=None
 ):
     """``comparison.png``: rows of gray input | prediction | truth, for a few test tiles and
     (with ``colorize_fn``) the first whole test image."""
@@ -562,7 +562,7 @@ def colorize(
     model,
     rgb: np.ndarray,
     config,
-    device: str = "cpu",
+    device: str | None = None,
     fixed_size: int | None = None,
     multiple: int = 1,
     name: str = "",
