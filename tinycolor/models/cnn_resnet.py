@@ -27,10 +27,13 @@ The encoder comes from a ``classifier`` checkpoint trained with ``--arch resnet`
 by default; on them also when ``--data`` has no class subfolders). Its weights are copied
 into the encoder and then fine-tuned with the head.
 
-Full size: ``--encoder-width 64 --stages 2 --width 1`` (ResNet-18's first two stages, as the
-usual colorization recipe, with the seed's head; ``--stages 4`` is the whole ResNet-18). The
-default is 1/4 of those widths on 64x64 crops. Fully convolutional: ``colorize`` colours an
-image of any size (edge-padded to a multiple of the output stride).
+Full size: ``--encoder-width 64 --stages 4 --width 1``, the whole ResNet-18 the seed names, with
+its head (12.6 M weights with ``--loss ce``); the head's grid is then 1/64 of the input (4 x 4
+for a 256 x 256 Places image). ``--stages 2`` keeps ResNet-18's first two stages, as the usual
+colorization recipe does (a 1/16 grid, 1.3 M weights): the finer alternative, and the one the
+default scales down (1/4 of its widths, on 64x64 crops). The seed's Table 1 does not say how
+much of the ResNet it keeps, and its Figure 5 is not in the text. Fully convolutional:
+``colorize`` colours an image of any size (edge-padded to a multiple of the output stride).
 """
 
 from __future__ import annotations
