@@ -16,10 +16,14 @@ distribution Z_hat over them (sec. 2.1):
 
 every conv 3x3 followed by a ReLU, no pooling. Block 8 goes straight into the 1x1 classifier,
 without a BatchNorm, as in the authors' released network. ``--width`` multiplies every channel
-count (1 is the paper's; the default 1/8 trains on a 2-core CPU in minutes).
+count (1 is the paper's; the default 1/8 trains on a 2-core CPU in minutes). At ``--width 1``
+it has 32.2 M weights: the released network's 32,235,385 (its PyTorch port's count), less 257
+for each bin fewer (Q = 229 here against its 313, see ``ab_bins``).
 
 Loss (eq. 2): the target distribution Z is the soft encoding of the true ab (downsampled x4 by
-averaging) over its k = 5 nearest bins with a Gaussian of sigma 5; the loss is the
+averaging each 4 x 4 block; the released training code takes every fourth pixel instead,
+which aliases fine colour detail) over its k = 5 nearest bins with a Gaussian of sigma 5
+(10 bins in the released code); the loss is the
 cross-entropy -sum_q Z_q log Z_hat_q per pixel, weighted by v(Z) = w_{argmax_q Z_q}, the class
 rebalancing weights w = ((1 - lambda) p + lambda / Q)^-1 normalised so E_p[w] = 1, lambda 0.5,
 p the empirical prior of the training images' ab smoothed with a Gaussian (eq. 3-4); then

@@ -20,7 +20,10 @@ classifier``), or, without it, a small one is trained first on the same data
 Either way its weights become part of this model's checkpoint, so ``colorize`` needs only the
 koala checkpoint. The classifier sees the image resized to the size it was trained on.
 
-Full size is ``--width 1``; the default is 1/8 of every width on 64x64 crops. The network is
+Full size is ``--width 1 --size 224`` (6.3 M weights besides the classifier); the default is
+1/8 of every width on 64x64 crops. Either way the fusion reads the classifier's D numbers: 64
+from the automatic one (plain, width 8, 4 blocks, whatever this model's ``--width``), where the
+paper's Inception-ResNet-v2 gives 1001; a larger ``--classifier`` gives more. The network is
 fully convolutional: ``colorize`` colours an image of any size (edge-padded to a multiple of 8).
 """
 
