@@ -63,11 +63,12 @@ def test_lessons_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
-def test_lesson_runs(path, tmp_path):
+def test_lesson_runs(path, tmp_path, device):
+    """On the CPU, and on a GPU with TINYCOLOR_DEVICE=cuda (a learner's setting there)."""
     nbformat, nbclient = _kernel_tools()
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ)
-    env.update(TINYCOLOR_FAST="1", MPLBACKEND="Agg", TINYCOLOR_DEVICE="cpu")
+    env.update(TINYCOLOR_FAST="1", MPLBACKEND="Agg", TINYCOLOR_DEVICE=device)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     client = nbclient.NotebookClient(
         nb,

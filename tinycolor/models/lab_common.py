@@ -414,9 +414,9 @@ def start_at_the_data(bias, config, output: str, scale: float = 1.0) -> bool:
 # --------------------------------------------------------------------------- prediction
 
 
-def predict_batches(predict_ab, model, L_net: np.ndarray, config, device, batch: int = 32):
+def predict_batches(predict_ab, model, L_net: np.ndarray, config, device=None, batch: int = 32):
     """``predict_ab`` over ``L_net`` (N, 1, H, W) in chunks, in eval mode without gradients:
-    NumPy ab (N, 2, H, W) float32."""
+    NumPy ab (N, 2, H, W) float32, the inputs on ``device`` (None: the model's)."""
     was_training = model.training
     model.eval()
     out = []
