@@ -309,6 +309,31 @@ def test_image_folder_skips_and_counts(messy_folder):
     assert "2 gray, 2 unreadable" in ds.summary()
 
 
+def test_image_folder_skips_float_files_holding_nan_or_inf(tmp_path):
+    """A float TIFF with NaN pixels went into the Lab arrays as NaN: evaluate reported NaN and
+    inf for every metric, and training stopped with "try a smaller --lr"; one holding -inf was
+    clipped to black without a word. Such a file is unreadable, and said to be."""
+    import tifffile
+
+    good = _colour(12, 12, 0) / 255.0
+    for name, bad in (("nan.tif", np.nan), ("inf.tif", np.inf), ("neg_inf.tif", -np.inf)):
+        img = good.astype(np.float32)
+        img[3, 4, 1] = bad
+        tifffile.imwrite(tmp_path / name, img, photometric="rgb")
+    tifffile.imwrite(tmp_path / "ok.tif", good.astype(np.float32), photometric="rgb")
+    with pytest.warns(UserWarning, match="skipped 3 unreadable") as caught:
+        ds = data.ImageFolder(tmp_path, cache=False)
+    assert ds.names == ["ok.tif"]
+    reasons = dict((p.name, why) for p, why in ds.unreadable)
+    assert set(reasons) == {"nan.tif", "inf.tif", "neg_inf.tif"}
+    assert all("NaN or infinite" in why for why in reasons.values()), reasons
+    assert "values up to inf" not in str(caught[0].message)  # not taken for 0..255 floats
+    with pytest.raises(ValueError, match="to_float_rgb: .*NaN or infinite"):
+        T.to_float_rgb(np.full((2, 2, 3), np.nan))
+    with pytest.raises(ValueError, match="ArrayDataset: image 1: .*NaN or infinite"):
+        data.ArrayDataset([good, np.full((4, 4, 3), -np.inf)])
+
+
 def test_image_folder_resizes_short_side(messy_folder):
     root = messy_folder[0]
     with pytest.warns(UserWarning):

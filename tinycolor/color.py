@@ -80,6 +80,14 @@ def _rgb_input(rgb, channel_axis: int, name: str):
     return x.astype(_float_dtype(x), copy=False)
 
 
+def check_finite(name, *arrays):
+    """Refuse float images holding NaN or infinite values: clipped to [0, 1] they would pass as
+    black or white pixels, or, left as they are, turn every Lab value and metric into NaN."""
+    for x in arrays:
+        if x.dtype.kind == "f" and not bool(array_module(x).isfinite(x).all()):
+            raise ValueError(f"{name}: contains NaN or infinite pixel values")
+
+
 # Float RGB above this is taken for 0..255 values given as floats (an image read as uint8 and
 # converted with .astype(float)), which would otherwise give L of thousands without a word.
 # Not 1: resampling and colour conversions overshoot [0, 1] a little.

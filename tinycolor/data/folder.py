@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..color import check_unit_range
+from ..color import check_finite, check_unit_range
 from .cache import ArrayCache, file_key
 from .transforms import GRAY_TOLERANCE, is_gray, resize, rgb_to_lab_hwc, to_float_rgb
 
@@ -101,6 +101,7 @@ class ArrayDataset(ImageDataset):
                 raise ValueError(
                     f"ArrayDataset: expected images of shape (N, H, W, 3), got {images.shape}"
                 )
+            check_finite("ArrayDataset", images)
             check_unit_range("ArrayDataset", images)  # not clipped to white on access
             self.images = images
         else:
@@ -111,6 +112,7 @@ class ArrayDataset(ImageDataset):
                     raise ValueError(
                         f"ArrayDataset: image {k}: expected shape (H, W, 3), got {shape}"
                     )
+                check_finite(f"ArrayDataset: image {k}", np.asarray(img))
                 check_unit_range(f"ArrayDataset: image {k}", np.asarray(img))
         n = len(self.images)
         if labels is not None:
@@ -223,6 +225,7 @@ def read_image(path) -> np.ndarray:
 
     pixels = read_pixels(str(path))
     try:
+        check_finite(str(path), pixels)  # before the range: inf is not a 0..255 image
         check_unit_range(str(path), pixels, fix=FLOAT_FILE_FIX)
     except ValueError as exc:
         raise ImageReadError(str(exc)) from None

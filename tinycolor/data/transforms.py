@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..color import check_unit_range
+from ..color import check_finite, check_unit_range
 
 __all__ = [
     "CenterCrop",
@@ -77,6 +77,7 @@ def to_float_rgb(image) -> np.ndarray:
         info = np.iinfo(img.dtype)
         img = np.clip(img.astype(np.float32) / float(info.max), 0.0, 1.0)
     elif np.issubdtype(img.dtype, np.floating):
+        check_finite("to_float_rgb", img)
         check_unit_range("to_float_rgb", img)  # 0..255 as floats would be clipped to white
         img = np.clip(img.astype(np.float32), 0.0, 1.0)
     else:
