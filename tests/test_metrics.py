@@ -103,6 +103,17 @@ def test_psnr_and_ssim_of_identical_images(xp):
     assert M.psnr(image * 255, image * 255, data_range=255) == math.inf
 
 
+def test_psnr_of_a_nan_prediction_is_nan_not_inf(xp):
+    """A prediction holding NaN (a diverged network's) scored inf, the score of a perfect
+    one: its MSE is NaN, and NaN > 0 is false. It is NaN, as skimage's is."""
+    true = np.random.default_rng(3).uniform(0, 1, (2, 6, 5, 3))
+    pred = true.copy()
+    pred[0, 2, 3, 1] = np.nan
+    got = M.psnr(xp.asarray(pred), xp.asarray(true))
+    assert math.isnan(got[0]) and got[1] == math.inf
+    assert math.isnan(M.psnr(xp.asarray(pred[0]), xp.asarray(true[0])))
+
+
 def test_psnr_matches_the_formula():
     rng = np.random.default_rng(2)
     a, b = rng.uniform(0, 1, (5, 6, 3)), rng.uniform(0, 1, (5, 6, 3))

@@ -63,7 +63,8 @@ def psnr(pred, true, data_range: float = 1.0):
     """Peak signal-to-noise ratio, 10 log10(data_range^2 / MSE), in dB.
 
     As skimage.metrics.peak_signal_noise_ratio(true, pred, data_range=data_range) per image;
-    identical images give inf. One image -> float; (N, H, W, C) -> (N,) array.
+    identical images give inf, a pair holding NaN gives NaN. One image -> float; (N, H, W, C)
+    -> (N,) array.
     """
     xp, p, t = _pair(pred, true, "psnr")
     if data_range == 1.0:
@@ -71,8 +72,9 @@ def psnr(pred, true, data_range: float = 1.0):
     p, single = _as_batch(p, "psnr")
     t, _ = _as_batch(t, "psnr")
     mse = ((p - t) ** 2).mean(axis=(1, 2, 3))
-    safe = xp.where(mse > 0, mse, 1.0)
-    value = xp.where(mse > 0, 10.0 * xp.log10(data_range**2 / safe), xp.inf)
+    # inf only where the images are identical: a NaN error (NaN > 0 is false) stays NaN
+    safe = xp.where(mse == 0, 1.0, mse)
+    value = xp.where(mse == 0, xp.inf, 10.0 * xp.log10(data_range**2 / safe))
     return _result(value, single)
 
 
