@@ -216,6 +216,21 @@ def test_auc_ab_properties(xp):
     assert M.auc_ab(gray, t) > M.auc_ab(gray + 50.0, t)
 
 
+def test_ab_error_curve_of_a_nan_prediction_is_nan_as_its_auc(xp):
+    """A NaN in the predicted ab made ab_error_curve fail inside bincount ("'list' argument
+    must have no negative elements": NaN cast to int64); its AuC, the curve's mean, is NaN,
+    and so is the curve now. An infinite error counts in no threshold, as in the AuC."""
+    pred, true = _ab_pair(6, spread=40.0)
+    pred[1, 2, 0] = np.nan
+    _, curve = M.ab_error_curve(xp.asarray(pred), xp.asarray(true))
+    assert curve.shape == (151,) and np.isnan(curve).all()
+    assert math.isnan(M.auc_ab(xp.asarray(pred), xp.asarray(true)))
+    pred[1, 2, 0] = np.inf
+    _, curve = M.ab_error_curve(xp.asarray(pred), xp.asarray(true))
+    auc = M.auc_ab(xp.asarray(pred), xp.asarray(true))
+    assert curve[-1] < 1 and np.mean(curve) == pytest.approx(auc, abs=1e-12)
+
+
 def test_rebalanced_pixel_weights_are_inverse_prior_of_the_true_bin(xp):
     bins = C.ab_bins()
     rng = np.random.default_rng(5)

@@ -219,7 +219,8 @@ def ab_error_curve(
     """The cumulative distribution of the ab L2 error, for plotting (Zhang et al. 2016, fig. 4).
 
     curve[t] = sum_i w_i [|ab_i - ab*_i|_2 <= t] / sum_i w_i for t = 0, 1, ..., max_threshold,
-    pooled over all pixels (w_i = 1 without ``weights``). Returns NumPy (thresholds, curve).
+    pooled over all pixels (w_i = 1 without ``weights``); NaN where any error is NaN, as the
+    AuC is. Returns NumPy (thresholds, curve).
     """
     xp, err = _ab_error(ab_pred, ab_true, channel_axis, "ab_error_curve")
     w = xp.ones_like(err) if weights is None else xp.asarray(weights, dtype=np.float64)
@@ -228,10 +229,16 @@ def ab_error_curve(
             f"ab_error_curve: expected weights of the pixel shape {tuple(err.shape)}, "
             f"got {tuple(w.shape)}"
         )
-    # a pixel counts from threshold ceil(err) on; those beyond max_threshold never do
-    first = xp.minimum(xp.ceil(err), max_threshold + 1).astype(np.int64).ravel()
-    hist = xp.bincount(first, weights=w.ravel(), minlength=max_threshold + 2)
+    # a pixel counts from threshold ceil(err) on; those beyond max_threshold never do. A NaN
+    # error counts nowhere (cast to int64 it would be negative) and makes the curve NaN, as it
+    # makes the AuC, the curve's mean.
+    nan = xp.isnan(err)
+    first = xp.minimum(xp.ceil(xp.where(nan, xp.inf, err)), max_threshold + 1)
+    hist = xp.bincount(
+        first.astype(np.int64).ravel(), weights=w.ravel(), minlength=max_threshold + 2
+    )
     curve = xp.cumsum(hist)[: max_threshold + 1] / w.sum()
+    curve = xp.where(nan.any(), xp.nan, curve)
     return np.arange(max_threshold + 1), to_numpy(curve)
 
 
