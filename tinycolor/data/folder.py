@@ -24,7 +24,14 @@ import numpy as np
 
 from ..color import check_finite, check_unit_range
 from .cache import ArrayCache, file_key
-from .transforms import GRAY_TOLERANCE, is_gray, resize, rgb_to_lab_hwc, to_float_rgb
+from .transforms import (
+    GRAY_TOLERANCE,
+    is_gray,
+    resize,
+    rgb_to_lab_hwc,
+    short_side_shape,
+    to_float_rgb,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -37,6 +44,10 @@ __all__ = [
 ]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+#: Longest side, in short sides, of an image an ImageFolder resizes to a short side: a thinner
+#: one (a 1x1000 separator line) would grow to 256x256000 and take gigabytes. Photos, even
+#: panoramas, are well under it.
+MAX_ASPECT = 32
 
 
 class ImageDataset:
@@ -246,8 +257,9 @@ class ImageFolder(ImageDataset):
         names, sorted. Images lying directly in ``root`` then have no class and are skipped
         (counted in ``n_unlabelled``).
     size:
-        None keeps each image's size; an int resizes so the short side is ``size``; (h, w)
-        resizes exactly. Done once, before the Lab conversion that is cached.
+        None keeps each image's size; an int resizes so the short side is ``size`` (and skips,
+        as unreadable, an image more than ``MAX_ASPECT`` times as long as its short side);
+        (h, w) resizes exactly. Done once, before the Lab conversion that is cached.
     cache:
         True for the default cache folder (``$TINYCOLOR_CACHE`` or ``~/.cache/tinycolor``), a
         path for another, False to read and convert every file on every run.
@@ -418,6 +430,16 @@ class ImageFolder(ImageDataset):
         if is_gray(rgb, self.gray_tolerance):
             self._note(key, "gray", "")
             return "gray", "", key, None
+        h, w = rgb.shape[:2]
+        if isinstance(self.size, int | np.integer) and max(h, w) > MAX_ASPECT * min(h, w):
+            new_h, new_w = short_side_shape(h, w, self.size)
+            reason = (
+                f"{w}x{h} pixels, more than {MAX_ASPECT} times as long as its "
+                f"short side; resized to a short side of {self.size} it would be "
+                f"{new_w}x{new_h}"
+            )
+            self._note(key, "unreadable", reason)
+            return "unreadable", reason, key, None
         if self.size is not None:
             rgb = resize(rgb, self.size)
         lab = rgb_to_lab_hwc(rgb).astype(self.cache_dtype)

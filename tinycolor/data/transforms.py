@@ -171,6 +171,15 @@ def random_hflip(image, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
     return hflip(image) if rng.random() < p else _check_hwc(image, "random_hflip")
 
 
+def short_side_shape(h: int, w: int, size: int) -> tuple[int, int]:
+    """(height, width) of an h x w image resized so that its short side is ``size``, the
+    aspect ratio kept and the long side rounded."""
+    scale = int(size) / min(h, w)
+    if h <= w:
+        return int(size), max(1, round(w * scale))
+    return max(1, round(h * scale)), int(size)
+
+
 def resize(image, size) -> np.ndarray:
     """Resize with ``skimage.transform.resize`` (bilinear, Gaussian anti-aliasing when shrinking).
 
@@ -187,11 +196,7 @@ def resize(image, size) -> np.ndarray:
     if isinstance(size, (int, np.integer)):
         if size <= 0:
             raise ValueError(f"resize: expected a positive short side, got {size}")
-        scale = int(size) / min(h, w)
-        if h <= w:
-            new_h, new_w = int(size), max(1, round(w * scale))
-        else:
-            new_h, new_w = max(1, round(h * scale)), int(size)
+        new_h, new_w = short_side_shape(h, w, size)
     else:
         new_h, new_w = _size2(size, "resize size")
     if (new_h, new_w) == (h, w):
