@@ -820,6 +820,8 @@ def _checkpoint_variants(d, good: Path):
     tinycolor.save(dict(state, extra=np.zeros(2)), d / "extra.npz", meta=meta)
     tinycolor.save(state, d / "newer.npz", meta=dict(meta, format_version=2))
     tinycolor.save(state, d / "format.npz", meta=dict(meta, format="other-model"))
+    tinycolor.save(state, d / "version.npz", meta=dict(meta, format_version="2.0b"))
+    tinycolor.save(state, d / "config.npz", meta=dict(meta, config=[["window", 3]]))
     _make_foreign(d)
 
 
@@ -839,6 +841,8 @@ def _checkpoint_variants(d, good: Path):
         ("{d}/extra.npz", "{crop}", [], ["do not fit", "unexpected extra"]),
         ("{d}/newer.npz", "{crop}", [], ["version 2 is newer than this tinycolor understands"]),
         ("{d}/format.npz", "{crop}", [], ["unknown checkpoint format 'other-model'"]),
+        ("{d}/version.npz", "{crop}", [], ["format version '2.0b' is not a whole number"]),
+        ("{d}/config.npz", "{crop}", [], ["its config is not a JSON object (a list)"]),
         ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
         ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
     ],
@@ -856,6 +860,8 @@ def _checkpoint_variants(d, good: Path):
         "extra-ckpt",
         "newer-ckpt",
         "other-format-ckpt",
+        "bad-version-ckpt",
+        "bad-config-ckpt",
         "other-model",
         "not-png-output",
     ],

@@ -340,10 +340,23 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     name = meta["model"]
     if meta.get("format") not in (None, CHECKPOINT_FORMAT):
         raise LoadError(f"{spath}: unknown checkpoint format {meta.get('format')!r}")
-    if int(meta.get("format_version", 1)) > CHECKPOINT_VERSION:
+    version = meta.get("format_version", 1)
+    try:
+        newer = int(version) > CHECKPOINT_VERSION
+    except (TypeError, ValueError):  # a hand-edited meta: a traceback before
         raise LoadError(
-            f"{spath}: checkpoint format version {meta['format_version']} is newer than this "
+            f"{spath}: checkpoint format version {version!r} is not a whole number"
+        ) from None
+    if newer:
+        raise LoadError(
+            f"{spath}: checkpoint format version {version} is newer than this "
             f"tinycolor understands ({CHECKPOINT_VERSION}); upgrade tinycolor"
+        )
+    stored = meta.get("config") or {}
+    if not isinstance(stored, dict):
+        raise LoadError(
+            f"{spath}: its config is not a JSON object (a {type(stored).__name__}); "
+            "use the model.npz that `python -m tinycolor.train` wrote"
         )
     if expect_model is not None and name != expect_model:
         raise LoadError(f"{spath}: is a checkpoint of model {name!r}, not {expect_model!r}")
@@ -354,7 +367,7 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
             f"{spath}: stores model {name!r}, which is not known here ({exc})"
         ) from None
     config = dict(module.DEFAULTS)
-    config.update(meta.get("config") or {})
+    config.update(stored)
     try:
         model = module.build_model(config)
         _load_weights(model, state)
