@@ -858,6 +858,26 @@ def test_load_state_dict_errors_name_the_keys():
         net.load_state_dict(Net())
 
 
+def test_load_state_dict_refuses_values_that_are_not_numbers_before_changing_anything():
+    """A value of the right shape but not numbers (strings, Python objects) failed in the
+    cast, after the keys before it had been loaded: the model was left half loaded, against
+    the promise that nothing changes unless every check passes."""
+    net = Net()
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    bad = {k: np.zeros_like(v) for k, v in before.items()}
+    bad["scale"] = np.array(["a"])  # the last key: every other one was loaded before
+    with pytest.raises(RuntimeError, match=r"'scale': expected numbers, got dtype <U1"):
+        net.load_state_dict(bad)
+    bad["scale"] = [None]
+    with pytest.raises(RuntimeError, match=r"'scale': expected numbers, got dtype object"):
+        net.load_state_dict(bad)
+    for k, v in net.state_dict().items():  # nothing was half loaded
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    bad["scale"] = [True]  # lists of numbers and booleans are numbers
+    net.load_state_dict(bad)
+    assert net.scale.numpy().tolist() == [1.0] and net.scale.dtype == np.float32
+
+
 def test_load_state_dict_copies_the_arrays():
     """Two models loaded from one state dict are independent: an in-place update of one (an
     optimizer's step) changes neither the other nor the dict."""
@@ -885,6 +905,8 @@ def test_load_pytorch_state_dict():
     ref = LAYERS["small-cnn"][0](torch.nn)
     ours = LAYERS["small-cnn"][0](nn)
     state = {k: v.numpy() for k, v in ref.state_dict().items() if "num_batches" not in k}
+    ours.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})  # tensors too
+    np.testing.assert_array_equal(ours.state_dict()["0.weight"], state["0.weight"])
     ours.load_state_dict(state)
     ours.eval()
     ref.eval()

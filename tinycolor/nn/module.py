@@ -359,6 +359,10 @@ class Module:
                     f"size mismatch for {key!r}: the state dict has shape {shape}, "
                     f"the model has {t.shape}"
                 )
+            dtype = getattr(value, "dtype", None)  # NumPy's or CuPy's; a list or a torch
+            dtype = dtype if isinstance(dtype, np.dtype) else np.asarray(value).dtype  # tensor
+            if dtype.kind not in "biufc":  # the cast below would fail with some keys loaded
+                errors.append(f"{key!r}: expected numbers, got dtype {dtype}")
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading the state dict into {type(self).__name__}:\n  "
