@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -190,6 +191,16 @@ def test_empty_and_foreign_files(tmp_path):
     with zipfile.ZipFile(plain_zip, "w") as zf:
         zf.writestr("readme.txt", "text, not an array")
     _expect_error(plain_zip, "'readme.txt' is not a .npy array")
+
+
+def test_a_pytorch_file_is_named_as_one(tmp_path):
+    """torch.save writes a zip archive too; it was refused as "member 'weights/data.pkl' is
+    not a .npy array", which does not tell a learner with PyTorch weights what to do."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "weights.pt"
+    torch.save(torch.nn.Linear(2, 3).state_dict(), path)
+    _expect_error(path, re.escape("a PyTorch file (torch.save), not an .npz of arrays"))
+    _expect_error(path, re.escape("{k: v.numpy() for k, v in torch.load(path).items()}"))
 
 
 def test_truncated_file(tmp_path):

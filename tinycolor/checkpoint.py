@@ -139,9 +139,12 @@ def load(path) -> dict:
         what = "empty" if not magic else "not an .npz archive (it does not start like a zip file)"
         raise CheckpointError(f"checkpoint {path!r}: {what}")
     out = {}
+    pytorch = False
     try:
         with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
+            # torch.save's zip layout, told before reading members that may weigh gigabytes
+            pytorch = any(k == "data.pkl" or k.endswith("/data.pkl") for k in npz.files)
+            for key in [] if pytorch else npz.files:
                 out[key] = npz[key]
     except ValueError as exc:
         if "pickle" in str(exc).lower():
@@ -154,6 +157,11 @@ def load(path) -> dict:
         raise CheckpointError(
             f"checkpoint {path!r}: truncated or corrupt .npz archive ({type(exc).__name__}: {exc})"
         ) from None
+    if pytorch:
+        raise CheckpointError(
+            f"checkpoint {path!r}: a PyTorch file (torch.save), not an .npz of arrays; give "
+            "load_state_dict {k: v.numpy() for k, v in torch.load(path).items()}"
+        )
     for key, value in out.items():
         if not isinstance(value, np.ndarray):
             raise CheckpointError(f"checkpoint {path!r}: member {key!r} is not a .npy array")
