@@ -119,6 +119,24 @@ def test_float_tiffs_in_0_1_are_read_and_0_255_ones_are_refused(tmp_path):
     assert folder.names == ["unit.tif"] and folder.n_unreadable == 1
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32, np.int16, np.int8])
+def test_the_dataset_reader_scales_integer_files_as_the_commands_do(tmp_path, dtype):
+    """train/evaluate --data divided a 32-bit file holding 16-bit values by 2^32 - 1: the
+    photo read as black and was skipped as gray, while colorize showed it in colour; signed
+    8- and 16-bit files came out twice as bright as colorize read them."""
+    tifffile = pytest.importorskip("tifffile")
+    from tinycolor import data
+
+    top = 65535 if np.dtype(dtype).itemsize > 2 else np.iinfo(dtype).max
+    a = (np.random.default_rng(6).random((6, 5, 3)) * top).astype(dtype)
+    tifffile.imwrite(tmp_path / "wide.tif", a, photometric="rgb")
+    np.testing.assert_array_equal(
+        data.read_image(tmp_path / "wide.tif"), read_image(tmp_path / "wide.tif")
+    )
+    folder = data.ImageFolder(tmp_path, cache=False)
+    assert folder.names == ["wide.tif"] and folder.n_gray == 0
+
+
 def test_rgba_alpha_is_composited_over_white(tmp_path):
     a = np.zeros((1, 3, 4), dtype=np.uint8)
     a[0, 0] = (200, 100, 0, 255)  # opaque: the colour itself

@@ -63,7 +63,8 @@ def _check_hwc(image, what: str) -> np.ndarray:
 def to_float_rgb(image) -> np.ndarray:
     """Any decoded image as a float32 (H, W, 3) RGB array in [0, 1], or a 2-D gray array.
 
-    Integer images are scaled by their type's maximum (8-bit by 255, 16-bit by 65535), floats
+    Integer images are scaled as ``tinycolor.imageio.to_float`` scales them (8-bit by 255,
+    16-bit by 65535, wider ones holding 16-bit data by 65535, negatives clipped to 0), floats
     are clipped to [0, 1], booleans become 0/1. RGBA is composited onto white (the colour under
     a transparent pixel is meaningless); gray+alpha and single-channel images come back 2-D so
     the caller can recognise them as gray. Stacks of pages (N, H, W, 3/4) keep the first page.
@@ -74,8 +75,9 @@ def to_float_rgb(image) -> np.ndarray:
     if img.dtype == np.bool_:
         img = img.astype(np.float32)
     elif np.issubdtype(img.dtype, np.integer):
-        info = np.iinfo(img.dtype)
-        img = np.clip(img.astype(np.float32) / float(info.max), 0.0, 1.0)
+        from ..imageio import to_float  # noqa: PLC0415 - imageio's rule, as colorize reads files
+
+        img = to_float(img)
     elif np.issubdtype(img.dtype, np.floating):
         check_finite("to_float_rgb", img)
         check_unit_range("to_float_rgb", img)  # 0..255 as floats would be clipped to white
