@@ -632,6 +632,16 @@ def test_to_cuda_without_cupy_raises_a_clear_device_error(monkeypatch):
         x.to("tpu")
 
 
+def test_device_names_with_an_index_as_pytorch_writes_them():
+    """'cpu:0' is the CPU; 'cuda:1' is refused (one GPU, CuPy's current one), not quietly
+    taken for GPU 0."""
+    assert tc.tensor([1.0]).to("cpu:0").device == "cpu"
+    with pytest.raises(tc.DeviceError, match="CUDA_VISIBLE_DEVICES=1"):
+        tc.tensor([1.0]).to("cuda:1")
+    with pytest.raises(tc.DeviceError, match="expected 'cpu' or 'cpu:0'"):
+        tc.set_device("cpu:1")
+
+
 def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
     class FakeGpuArray(np.ndarray):
         """Stands in for cupy.ndarray: the engine only asks which module owns an array."""

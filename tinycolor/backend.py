@@ -29,9 +29,20 @@ class DeviceError(RuntimeError):
 
 
 def _check_name(device: str) -> str:
+    """'cpu' or 'cuda' for a device name: PyTorch's 'cpu:0' and 'cuda:0' too, 'gpu' for cuda.
+    tinycolor uses one GPU, CuPy's current one, so another index is refused, not ignored."""
     name = str(device).lower()
-    if name.startswith("cuda:"):
-        name = "cuda"
+    base, colon, index = name.partition(":")
+    if colon and base in ("cpu", "cuda"):
+        if index != "0":
+            where = (
+                "tinycolor uses one GPU, CuPy's current one: choose it with "
+                f"CUDA_VISIBLE_DEVICES={index} and ask for 'cuda'"
+                if base == "cuda" and index.isdigit()
+                else f"expected '{base}' or '{base}:0'"
+            )
+            raise DeviceError(f"unknown device {device!r}: {where}")
+        name = base
     if name == "gpu":
         name = "cuda"
     if name not in DEVICES:
