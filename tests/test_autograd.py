@@ -392,6 +392,101 @@ def test_wrong_number_of_gradients_is_reported():
         Broken.apply(x, x).sum().backward()
 
 
+def _op(forward, backward):
+    """A Function subclass from a forward and a backward, as a learner writes one."""
+    return type("MyOp", (Function,), {"forward": forward, "backward": backward})
+
+
+@pytest.mark.parametrize(
+    ("result", "says"),
+    [
+        (lambda a: tc.Tensor(a * 2), "returned Tensor.*raw arrays"),
+        (lambda a: float(a.sum()), "returned float.*xp.asarray"),
+        (lambda a: (a, a), "returned tuple.*one output"),
+        (lambda a: [a, a], "returned list.*one output"),
+    ],
+)
+def test_a_forward_that_does_not_return_one_array_is_named(result, says):
+    """NumPy's AttributeError ('float' object has no attribute 'dtype') deep in apply said
+    nothing of the op, and a Tensor was taken silently."""
+    op = _op(lambda self, a: result(a), lambda self, g: g)
+    with pytest.raises(TypeError, match=f"MyOp.forward {says}"):
+        op.apply(tc.Tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_a_tensor_passed_as_an_option_is_refused_not_left_without_gradient():
+    """forward(x, target=t) got the Tensor itself: its ops made a Tensor result, and t, though
+    it required grad, silently got no gradient."""
+
+    class SquaredError(Function):
+        def forward(self, a, target=None):
+            return (a - target) ** 2
+
+        def backward(self, g):
+            return g
+
+    x, t = tc.Tensor([1.0, 2.0], requires_grad=True), tc.Tensor([0.0, 3.0], requires_grad=True)
+    with pytest.raises(
+        TypeError,
+        match=r"SquaredError.apply: option target= is a Tensor.*"
+        r"SquaredError.apply\(\.\.\., target\)",
+    ):
+        SquaredError.apply(x, target=t)
+    out = SquaredError.apply(x, target=np.array([0.0, 3.0]))  # an array option is fine
+    np.testing.assert_array_equal(out.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("grad", "says"),
+    [
+        (lambda g: g.T, r"shape \(4, 3\) for input 0 of shape \(3, 4\)"),  # was reshaped
+        (lambda g: g.reshape(-1), r"shape \(12,\) for input 0 of shape \(3, 4\)"),  # reshaped
+        (lambda g: g.sum(axis=0), r"shape \(4,\) for input 0"),  # a NumPy reshape error
+        (lambda g: g.sum(axis=1, keepdims=True), r"shape \(3, 1\) for input 0"),
+        (lambda g: np.stack([g, g]), r"shape \(2, 3, 4\) for input 0"),  # was summed
+    ],
+)
+def test_a_gradient_of_the_wrong_shape_is_named_not_reshaped(grad, says):
+    """unbroadcast reshaped a transposed or flattened gradient into the input's shape (wrong
+    values, no error), summed away an extra axis, or failed with NumPy's reshape error."""
+    op = _op(lambda self, a: a * 2, lambda self, g: grad(g) * 2)
+    x = tc.Tensor(np.ones((3, 4)), requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"MyOp.backward returned a gradient of {says}"):
+        op.apply(x).sum().backward()
+
+
+def test_a_gradient_of_the_broadcast_output_shape_is_still_summed_back():
+    op = _op(lambda self, a, b: a * b, lambda self, g: (g, g))
+    x, y = tc.Tensor(np.ones((3, 1)), requires_grad=True), tc.Tensor(np.ones(4), requires_grad=True)
+    op.apply(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full((3, 1), 4.0))
+    np.testing.assert_array_equal(y.grad, np.full(4, 3.0))
+
+
+@pytest.mark.parametrize(
+    ("grad", "says"),
+    [
+        (lambda g: tc.Tensor(g * 2), "returned Tensor as the gradient of input 0.*t.data"),
+        (lambda g: 2.0, "returned float as the gradient of input 0"),
+    ],
+)
+def test_a_gradient_that_is_not_an_array_is_named(grad, says):
+    """A Tensor went on down the graph into the next op's backward (and into .grad through
+    NumPy); a Python float failed with "'float' object has no attribute 'shape'"."""
+    op = _op(lambda self, a: a * 2, lambda self, g: grad(g))
+    x = tc.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=f"MyOp.backward {says}"):
+        (op.apply(x) * 3).sum().backward()
+
+
+def test_a_list_of_gradients_counts_as_a_tuple():
+    """It was taken as one gradient: "returned 1 gradients for 2 inputs"."""
+    op = _op(lambda self, a, b: a * b, lambda self, g: [g * 2.0, g * 3.0])
+    x, y = tc.Tensor([1.0], requires_grad=True), tc.Tensor([1.0], requires_grad=True)
+    op.apply(x, y).sum().backward()
+    assert (x.grad.item(), y.grad.item()) == (2.0, 3.0)
+
+
 def test_needs_input_grad_tells_which_inputs_need_a_gradient():
     seen = []
 

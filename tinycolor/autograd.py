@@ -4,9 +4,11 @@ A ``Tensor`` wraps an array (``.data``, NumPy or CuPy) and, when it was made by 
 ``Function`` instance that made it (``._ctx``). Each Function subclass implements
 
 * ``forward(*arrays, **options) -> array``: computes the result on raw arrays and saves what the
-  backward pass needs with ``self.save_for_backward(...)``;
+  backward pass needs with ``self.save_for_backward(...)`` (read back as ``self.saved``);
 * ``backward(grad) -> grad or tuple of grads``: given dL/d(output), returns dL/d(input) for each
-  array input, in order (``None`` for an input that needs no gradient).
+  positional input of ``apply``, in order (``None`` for one whose ``self.needs_input_grad[i]``
+  is False). ``Function``'s docstring has the details; the engine names a gradient that is
+  missing, extra, not an array or of the wrong shape.
 
 The engine, not the op, does the bookkeeping common to every op:
 
@@ -128,7 +130,28 @@ def unbroadcast(grad, shape):
 
 
 class Function:
-    """One differentiable operation. Subclass it; call it with ``MyOp.apply(*inputs, **opts)``."""
+    """One differentiable operation. Subclass it; call it with ``MyOp.apply(*inputs, **opts)``.
+
+    Each positional input (a Tensor, an array or a number) is an input of the graph; a keyword
+    option (an axis, a flag, a constant array; never a Tensor, which would get no gradient)
+    reaches ``forward`` as it is.
+
+    * ``forward(self, *arrays, **opts)`` gets the inputs' raw arrays (NumPy or CuPy: use
+      ``xp = tinycolor.backend.array_module(a)``) and returns ONE array, the result. It must not
+      change its inputs in place (they are the tensors' own memory). What ``backward`` needs
+      it keeps with ``self.save_for_backward(a, ...)``, read back as the tuple ``self.saved``
+      (the engine then refuses a backward after an input was changed in place), or as
+      attributes of ``self``.
+    * ``backward(self, grad)`` gets dL/d(result), an array of the result's shape, and returns
+      one gradient per positional input, in order (a tuple when there are several): an array
+      of that input's shape, or of the shape it was broadcast to in the forward pass (the
+      engine sums it back), or None where ``self.needs_input_grad[i]`` is False (a constant;
+      None for an input that needs a gradient gives it none, as in PyTorch: gradcheck says so).
+    * ``self.needs_input_grad``: one bool per input, whether it requires a gradient; set
+      before ``forward`` runs, so either may skip work for constants.
+
+    Check a new backward with ``tinycolor.gradcheck(lambda x: MyOp.apply(x), [x64])``.
+    """
 
     def __init__(self):
         self.saved = ()
@@ -154,10 +177,20 @@ class Function:
     def apply(cls, *inputs, **options) -> Tensor:
         tensors = [as_tensor_like(x, inputs) for x in inputs]
         _check_same_device(cls.__name__, tensors)
+        for key, value in options.items():
+            if isinstance(value, Tensor):  # forward would get the Tensor, backward no slot
+                raise TypeError(
+                    f"{cls.__name__}.apply: option {key}= is a Tensor; a keyword option goes to "
+                    f"forward as it is and gets no gradient. Pass a tensor positionally, "
+                    f"{cls.__name__}.apply(..., {key}) (forward then gets its array and "
+                    f"backward returns its gradient), or {key}.data for a constant array"
+                )
         fn = cls()
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
         out = fn.forward(*[t.data for t in tensors], **options)
+        if isinstance(out, Tensor) or not hasattr(out, "dtype") or not hasattr(out, "shape"):
+            raise TypeError(_not_an_array(f"{cls.__name__}.forward returned", out))
         # an integer or boolean result (x.astype(int)) carries no gradient, as in PyTorch
         record = record and out.dtype.kind == "f"
         result = Tensor(out, requires_grad=record, _internal=True)
@@ -170,6 +203,49 @@ class Function:
         else:
             fn.saved = ()
         return result
+
+
+def _not_an_array(what, value) -> str:
+    """The message for a forward result or a gradient that is not one array."""
+    kind = type(value).__name__
+    if isinstance(value, Tensor):
+        hint = (
+            "Function.forward and backward work on raw arrays (xp = "
+            "tinycolor.backend.array_module(a); xp.exp(a), a * b, ...): return t.data, or "
+            "better compute the array without Tensor ops"
+        )
+    elif isinstance(value, tuple | list):
+        hint = "a Function has one output: write one Function per output (or stack them)"
+    else:
+        hint = "make a number an array with xp.asarray(value, dtype=a.dtype)"
+    return f"{what} {kind}; expected an array (NumPy or CuPy): {hint}"
+
+
+def _input_grad(fn, i, inp, grad, out):
+    """The gradient ``fn.backward`` returned for input ``i``, checked and summed back to the
+    input's shape. It may have the input's shape, or a shape the input broadcast to in the
+    forward pass (with no more axes than the output or the widest input); a transposed or
+    flattened gradient would otherwise be reshaped into the input silently."""
+    if isinstance(grad, Tensor) or not hasattr(grad, "dtype") or not hasattr(grad, "shape"):
+        raise TypeError(
+            _not_an_array(f"{fn.name}.backward returned", grad).replace(
+                "; expected", f" as the gradient of input {i}; expected", 1
+            )
+        )
+    shape = inp.data.shape
+    if grad.shape != shape:
+        try:
+            fits = np.broadcast_shapes(shape, grad.shape) == grad.shape
+        except ValueError:
+            fits = False
+        if not fits or grad.ndim > max(out.ndim, *(t.ndim for t in fn.inputs)):
+            raise RuntimeError(
+                f"{fn.name}.backward returned a gradient of shape {grad.shape} for input {i} of "
+                f"shape {shape} (the output's shape is {out.shape}); a gradient has its "
+                f"input's shape, or the output's where the forward pass broadcast the input"
+            )
+        grad = unbroadcast(grad, shape)
+    return grad
 
 
 def _memory_owner(arr):
@@ -582,17 +658,20 @@ class Tensor:
             ]:
                 _check_saved_versions(ctx, node)
             in_grads = ctx.backward(g)
-            if not isinstance(in_grads, tuple):
+            if isinstance(in_grads, list):
+                in_grads = tuple(in_grads)
+            elif not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if len(in_grads) != len(ctx.inputs):
                 raise RuntimeError(
                     f"{ctx.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.inputs)} inputs"
+                    f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
+                    f"apply, numbers included, in order (None for one that needs no gradient)"
                 )
-            for inp, ig in zip(ctx.inputs, in_grads):
+            for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
                 if ig is None or not inp.requires_grad:
                     continue
-                ig = unbroadcast(ig, inp.data.shape)
+                ig = _input_grad(ctx, i, inp, ig, node)
                 if ig.dtype != inp.dtype:
                     ig = ig.astype(inp.dtype)
                 key = id(inp)

@@ -24,16 +24,22 @@ def channel_sum(a):
     return (rows @ xp.ones(length, dtype=a.dtype)).reshape(n, c).sum(axis=0)
 
 
-def _axes(axis, ndim):
-    """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
+def _check_axis(axis):
+    """Refuse an array or a Tensor for ``axis`` (torch.max(a, b) translated to F.max(a, b))."""
     if isinstance(axis, Tensor) or (hasattr(axis, "shape") and not isinstance(axis, np.integer)):
         raise TypeError(
             f"axis must be None, an int or a tuple of ints, got a {type(axis).__name__} of shape "
             f"{tuple(axis.shape)}; for the elementwise maximum of two tensors (torch.max(a, b)) "
             f"use F.maximum(a, b)"
         )
+    return axis
+
+
+def _axes(axis, ndim):
+    """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    _check_axis(axis)
     if isinstance(axis, int | np.integer):
         axis = (axis,)
     out = []
@@ -127,12 +133,12 @@ class Var(Function):
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
     axis, keepdims = torch_axis_names("sum", axis, keepdims, dim, keepdim)
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+    return Sum.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     axis, keepdims = torch_axis_names("mean", axis, keepdims, dim, keepdim)
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+    return Mean.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
@@ -146,7 +152,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
             f"x.argmax(axis={dim!r}) for the indices"
         )
     axis, keepdims = torch_axis_names("max", axis, keepdims, None, keepdim)
-    return Max.apply(x, axis=axis, keepdims=keepdims)
+    return Max.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
 def var(
@@ -162,4 +168,4 @@ def var(
         raise TypeError(f"var: got both unbiased={unbiased!r} and correction={correction!r}")
     else:
         ddof = correction
-    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
+    return Var.apply(x, axis=_check_axis(axis), keepdims=keepdims, ddof=ddof)
