@@ -142,6 +142,48 @@ def test_sequential_and_module_list():
     assert x.shape == (1, 2)
 
 
+def test_module_dict_registers_its_modules_by_name_as_pytorchs(tmp_path):
+    """A plain dict of modules registers nothing (as in PyTorch): its parameters are missed by
+    the optimizer and the checkpoint. nn.ModuleDict is what PyTorch offers for it."""
+
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = nn.ModuleDict({"ab": nn.Linear(4, 2), "cls": nn.Linear(4, 3)})
+            self.heads["extra"] = nn.BatchNorm1d(4)
+
+        def forward(self, x, task):
+            return self.heads[task](x)
+
+    m = Heads()
+    assert list(m.heads) == ["ab", "cls", "extra"] and len(m.heads) == 3 and "cls" in m.heads
+    assert list(m.heads.keys()) == ["ab", "cls", "extra"]
+    assert [k for k, _ in m.heads.items()] == ["ab", "cls", "extra"]
+    assert m.heads["cls"] is list(m.heads.values())[1]
+    assert [k for k, _ in m.named_parameters()] == [
+        *(f"heads.{h}.{p}" for h in ("ab", "cls", "extra") for p in ("weight", "bias"))
+    ]
+    assert "heads.extra.running_mean" in m.state_dict()
+    assert m(tc.tensor(_rand(5, 4)), "cls").shape == (5, 3)
+    m.eval()
+    assert not m.heads["ab"].training
+    m.to(np.float64)
+    assert m.heads["cls"].weight.dtype == np.float64
+    tc.save(m, tmp_path / "heads.npz")
+    twin = Heads()
+    twin.load_state_dict(tc.load(tmp_path / "heads.npz"))
+    np.testing.assert_array_equal(twin.heads["ab"].weight.numpy(), m.heads["ab"].weight.numpy())
+    m.heads.update({"ab": nn.Linear(4, 5)})
+    assert m.heads["ab"].out_features == 5 and list(m.heads) == ["ab", "cls", "extra"]
+    del m.heads["extra"]
+    assert "heads.extra.weight" not in m.state_dict() and len(m.heads) == 2
+    with pytest.raises(KeyError, match="'nope'"):
+        m.heads["nope"]  # noqa: B018
+    with pytest.raises(TypeError, match="expected a Module"):
+        m.heads["bad"] = nn.Parameter(tc.zeros(1))
+    assert "ModuleDict(\n  (ab): Linear" in repr(m.heads)
+
+
 def test_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)

@@ -25,7 +25,7 @@ from .layers import (
     Tanh,
     Upsample,
 )
-from .module import Module, ModuleList, Parameter, Sequential
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
@@ -43,6 +43,7 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
     "ReLU",

@@ -7,6 +7,10 @@ A module keeps three ordered registries, filled by plain attribute assignment as
   running mean and variance; they are saved in ``state_dict`` and moved by ``to``;
 * ``_modules``: child modules (``self.conv1 = Conv2d(...)``), which makes the tree that
   ``named_parameters`` and ``state_dict`` walk to build dotted names such as ``'layer.0.weight'``.
+
+A plain list or dict of modules is an ordinary attribute, as in PyTorch: its parameters are not
+registered (no optimizer or checkpoint sees them). Hold several modules in ``ModuleList``,
+``ModuleDict`` or ``Sequential``.
 """
 
 from __future__ import annotations
@@ -465,3 +469,48 @@ class ModuleList(Module):
         if isinstance(idx, slice):
             return ModuleList(mods[idx])
         return mods[idx]
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys (``'heads.ab.weight'``),
+    as PyTorch's: a plain dict (or list) of modules registers nothing, so an optimizer and a
+    checkpoint would miss its parameters. It has no forward: the owner picks what to call,
+    ``self.heads[task](x)``. Keys keep their insertion order."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a dict or (key, module) pairs, as ``dict.update``."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
