@@ -210,6 +210,29 @@ def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
     _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
 
 
+def test_a_colorizer_with_only_the_required_hooks_is_trained_coloured_and_evaluated(
+    trained, tmp_path, capsys, monkeypatch
+):
+    """A new model written to the protocol of tinycolor/models/__init__.py (no predict_ab,
+    which the protocol does not list, nor the optional image_metrics) trained and coloured,
+    but evaluate refused it as "not a colorizer"; it now goes through the model's colorize."""
+    from tinycolor import colorize, models, train
+
+    monkeypatch.setitem(models._REGISTRY, "minimal_colorizer", ("minimal_colorizer", "test"))
+    _, data, _ = trained
+    run = tmp_path / "run"
+    assert train.main(["minimal_colorizer", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    ckpt = run / "model.npz"
+    out = tmp_path / "coloured.png"
+    argv = ["--checkpoint", str(ckpt), str(data / "img0.png"), "--output", str(out), "--quiet"]
+    assert colorize.main(argv) == 0 and out.exists()
+    out_json = tmp_path / "eval.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE), "--quiet"]
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval")]) == 0
+    scores = json.loads(out_json.read_text())
+    assert scores["images"] == len(SHAPES) and math.isfinite(scores["model"]["psnr"])
+
+
 def test_files_not_scored_are_named(trained, tmp_path, capsys):
     """Gray and unreadable files of --data are left out of the scores, and said to be."""
     import shutil

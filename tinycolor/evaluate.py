@@ -234,11 +234,6 @@ def predict_images(
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, device=device)
     name = meta["model"]
-    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
-        raise EvaluationError(
-            f"{checkpoint}: is a checkpoint of {name!r}, which is not a colorizer; "
-            "evaluate a colorizer's model.npz (cnn_regression, cnn_classification, ...)"
-        )
     if temperature is not None:
         set_temperature(module, config, temperature)
     mode = input_mode(module, model)
@@ -271,10 +266,18 @@ def predict_images(
         prior_source = "the evaluated images' own prior (the checkpoint stores none)"
     tqdm = progress_bar(quiet)
     bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-    preds = [
-        predict_image_ab(module, model, lab, config, mode, device)
-        for lab in tqdm(labs, desc=f"evaluating {name}", **bar)
-    ]
+
+    def predict(nm, lab):
+        try:
+            return predict_image_ab(module, model, lab, config, mode, device)
+        except InputError as exc:  # a colorize that refuses the image, or every image (classifier)
+            raise EvaluationError(f"{checkpoint} ({name}) on {nm}: {exc}") from None
+
+    # the first image before the progress bar, so that a model that is not a colorizer (its
+    # colorize refuses every image: the classifier) ends with its one-line message alone
+    preds = [predict(names[0], labs[0])]
+    rest = tqdm(labs[1:], desc=f"evaluating {name}", initial=1, total=len(labs), **bar)
+    preds += [predict(nm, lab) for nm, lab in zip(names[1:], rest)]
     t = float(config["temperature"]) if takes_temperature(module, config) else None
     return Predictions(
         name, config, describe_mode(mode), t, names, labs, preds, prior, prior_source, skipped

@@ -47,6 +47,15 @@ Optional:
     the y-axis label of ``loss.png`` (default "loss"; see ``loss_label`` below).
 ``min_size(config) -> int``
     the smallest height/width of an image the model can colour.
+``predict_ab(model, L_net, config, device) -> ab (N, 2, H, W)``
+    for a Lab model: the ab of a batch of lightness planes (N, 1, H, W), as
+    ``lab_common.to_net_l`` scales them; ``evaluate`` then scores whole images in Lab directly
+    (without it, through ``colorize``, its uint8 picture read back as Lab). Beside it,
+    ``STRIDE`` (or the network's ``stride`` attribute): the sides must be a multiple of it
+    (``evaluate`` centre-crops to it); or the network's ``size`` attribute: its fixed input
+    size (``evaluate`` resizes each image to it and the ab back).
+``to_gray(rgb) -> (H, W) float``
+    the gray input that ``colorize --compare`` shows (default: the mean of R, G and B).
 ``reference(rgb, config) -> uint8 (H, W, 3)``
     what a colorization of ``rgb`` should be compared with (default: ``rgb`` itself).
 ``image_metrics(pred, rgb, config) -> dict``
