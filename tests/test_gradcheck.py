@@ -86,6 +86,15 @@ def test_catches_a_forgotten_gradient_and_names_the_input(device):
         tc.gradcheck(lambda a, b: ScaledProduct.apply(a, b, forget_b=True), [x, y])
 
 
+def test_says_when_no_gradient_reached_an_input(device):
+    """A backward that returns None for an input that needs a gradient leaves it without one
+    (as PyTorch does); the message said only "autograd 0", as if a zero had been computed."""
+    x = tensor(np.array([1.0, 2.0]), device)
+    y = tensor(np.array([3.0, -4.0]), device)
+    with pytest.raises(tc.GradcheckError, match=r"input 1 .*differ; no gradient reached it.*None"):
+        tc.gradcheck(lambda a, b: ScaledProduct.apply(a, b, forget_b=True), [x, y])
+
+
 def test_rejects_float32_inputs(device):
     x = tc.Tensor(np.ones(3, np.float32), requires_grad=True, device=device)
     with pytest.raises(TypeError, match="input 0 is float32; use float64"):

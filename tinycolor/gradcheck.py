@@ -103,9 +103,15 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0) -> bool:
         bad = err > atol + rtol * np.abs(num)
         if bad.any():
             j = np.unravel_index(np.argmax(err - rtol * np.abs(num)), x.shape)
+            none = (
+                "; no gradient reached it (its .grad is None: did a backward return None for it?)"
+                if x.grad is None
+                else ""
+            )
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {x.shape}): {int(bad.sum())} of {x.size} elements "
-                f"differ; worst at index {tuple(int(k) for k in j)}: autograd {ana[j]:.8g}, "
-                f"numerical {num[j]:.8g} (|diff| {err[j]:.3g} > atol {atol} + rtol {rtol} * |num|)"
+                f"differ{none}; worst at index {tuple(int(k) for k in j)}: autograd "
+                f"{ana[j]:.8g}, numerical {num[j]:.8g} (|diff| {err[j]:.3g} > atol {atol} + "
+                f"rtol {rtol} * |num|)"
             )
     return True
