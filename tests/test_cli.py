@@ -665,6 +665,101 @@ def test_option_values_at_their_bounds(argv, ok, capsys):
         assert f"argument {argv[0]}: expected" in capsys.readouterr().err
 
 
+def _unused_warnings(name, argv) -> list[str]:
+    """The warnings ``parse_config`` gives for ``python -m tinycolor.train NAME *argv``."""
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train.parse_config(name, argv)
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize(
+    "name, setting, option, said",
+    [
+        ("cnn_resnet", ["--loss", "l2"], ["--temperature", "0.5"], "--temperature"),
+        ("cnn_resnet", ["--loss", "l1"], ["--no-rebalance"], "--no-rebalance"),
+        ("cnn_resnet", ["--loss", "l2"], ["--rebalance"], "--rebalance"),
+        ("cnn_resnet", ["--loss", "l2"], ["--rebalance-lambda", "0.3"], "--rebalance-lambda"),
+        ("cnn_resnet", ["--no-rebalance"], ["--rebalance-lambda", "0.3"], "--rebalance-lambda"),
+        ("cnn_resnet", ["--classifier", "c.npz"], ["--classifier-epochs", "2"], "--classifier-"),
+        ("cnn_resnet", ["--classifier", "c.npz"], ["--stages", "3"], "--stages"),
+        ("cnn_resnet", ["--classifier", "c.npz"], ["--encoder-width", "8"], "--encoder-width"),
+        ("cnn_resnet", ["--classifier", "c.npz", "--data", "skimage"], ["--n-synthetic", "5"], ""),
+        ("cnn_koala", ["--classifier", "c.npz"], ["--classifier-epochs", "2"], "--classifier-"),
+        ("cnn_classification", ["--no-rebalance"], ["--rebalance-lambda", "0"], "--rebalance-"),
+        ("cnn_classification", [], ["--n-synthetic", "5"], "--n-synthetic"),
+        ("cnn_regression", ["--data", "skimage"], ["--n-synthetic", "5"], "--n-synthetic"),
+        ("classifier", ["--data", "."], ["--n-synthetic", "5"], "--n-synthetic"),
+        ("cnn_fusion", ["--data", "skimage"], ["--alpha", "0.1"], "--alpha"),
+        ("ann_window", ["--train-image", "a", "--test-image", "b"], ["--image", "c"], "--image"),
+        ("ann_window", ["--epochs", "0"], ["--lr", "0.1"], "--lr"),
+        ("cnn_fusion", ["--epochs", "0"], ["--optimizer", "sgd"], "--optimizer"),
+        ("cnn_koala", ["--epochs", "0"], ["--ema", "0.5"], "--ema"),
+        ("classifier", ["--epochs", "0"], ["--batch-size", "8"], "--batch-size"),
+        ("classifier", ["--epochs", "0"], ["--weight-decay", "0.1"], "--weight-decay"),
+        ("cnn_regression", ["--epochs", "1"], ["--schedule", "cosine"], "--schedule"),
+        ("cnn_regression", ["--epochs", "1"], ["--keep", "best"], "--keep"),
+    ],
+)
+def test_an_option_given_where_it_has_no_effect_is_warned_about(name, setting, option, said):
+    """An option that the settings make pointless is said in a warning when it was given,
+    even at its default value; left out, the same settings warn about nothing."""
+    got = _unused_warnings(name, setting + option)
+    assert len(got) == 1, got
+    assert got[0].startswith(f"{said or option[0]}") and " has no effect with " in got[0]
+    assert _unused_warnings(name, setting) == []
+
+
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("cnn_resnet", ["--temperature", "0.5", "--rebalance-lambda", "0.3", "--rebalance"]),
+        ("cnn_resnet", ["--classifier-epochs", "2", "--stages", "3", "--encoder-width", "8"]),
+        ("cnn_resnet", ["--data", "skimage", "--n-synthetic", "5"]),  # its classifier's scenes
+        ("cnn_koala", ["--data", "skimage", "--n-synthetic", "5", "--classifier-epochs", "2"]),
+        ("cnn_classification", ["--rebalance-lambda", "0.3", "--temperature", "0.1"]),
+        ("cnn_regression", ["--data", "synthetic", "--n-synthetic", "5"]),
+        ("classifier", ["--n-synthetic", "5"]),
+        ("cnn_fusion", ["--alpha", "0.1", "--data", "synthetic"]),
+        ("ann_window", ["--image", "c", "--epochs", "1", "--lr", "0.1", "--ema", "0.5"]),
+        (
+            "cnn_regression",
+            ["--epochs", "2", "--keep", "best", "--schedule", "cosine", "--batch-size", "8"],
+        ),
+    ],
+)
+def test_an_option_that_has_an_effect_is_not_warned_about(name, argv):
+    assert _unused_warnings(name, argv) == []
+
+
+def test_the_warning_is_one_line_in_the_commands_voice_and_the_run_goes_on(crop, tmp_path, capsys):
+    assert _train(tmp_path / "run", crop, "--keep", "best") == 0
+    err = capsys.readouterr().err
+    assert (
+        "python -m tinycolor.train: warning: --keep has no effect with --epochs 1: the best "
+        "epoch is the last\n" in err
+    )
+    assert (tmp_path / "run" / "model.npz").is_file()
+
+
+@pytest.mark.parametrize("name", tinycolor.models.available())
+def test_the_warnings_name_each_option_as_it_is_spelled(name):
+    """``_flag`` spells every option of every model as its parser does (a switch as the
+    spelling that gives its value), so that a warning names the option the user typed."""
+    parser = train.build_parser(name, tinycolor.models.get(name))
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        if isinstance(action, argparse.BooleanOptionalAction):
+            values = [True, False]
+        else:
+            values = [action.const] if isinstance(action.const, bool) else [1.0]
+        for value in values:
+            assert train._flag(action.dest, value) in action.option_strings
+
+
 def test_list_and_help(capsys):
     assert train.main(["--list"]) == 0
     assert "ann_window" in capsys.readouterr().out

@@ -20,7 +20,9 @@ defaults are; this file does the rest:
 
 ``python -m tinycolor.train --list`` lists the models; ``MODEL --help`` shows its options with
 their defaults. Any mistake in the input (unknown model, unreadable image, image smaller than
-the window, unusable device...) ends with a one-line message on stderr and exit status 2.
+the window, unusable device...) ends with a one-line message on stderr and exit status 2. An
+option given where it has no effect (``--temperature`` with ``--loss l2``, ``--lr`` with
+``--epochs 0``...) gets a one-line warning, and the run goes on (``unused_options``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -153,10 +156,52 @@ def parse_config(name: str, argv: list[str]):
     checkpoint and metrics.json); ``runtime`` holds ``device``, ``out`` and ``quiet``.
     """
     module = models.get(name)
-    args = vars(build_parser(name, module).parse_args(argv))
+    parser = build_parser(name, module)
+    args = vars(parser.parse_args(argv))
+    given = given_options(parser, argv, args)
     runtime = {k: args.pop(k) for k in RUNTIME_KEYS}
     runtime["device"] = runtime["device"] or backend.device_from_environment()
-    return module, resolve_config(module, args), runtime
+    config = resolve_config(module, args)
+    for key, why in unused_options(module, config).items():
+        if key in given:
+            warnings.warn(f"{_flag(key, config[key])} has no effect {why}", stacklevel=2)
+    return module, config, runtime
+
+
+def given_options(parser: argparse.ArgumentParser, argv: list[str], args: dict) -> set[str]:
+    """The ``dest`` of each option given in ``argv`` (even at its default value), of those in
+    ``args`` (the parse of ``argv``): ``argv`` parsed again into a namespace holding a marker
+    for each, which argparse then leaves where no option sets it."""
+    marker = object()
+    ns = parser.parse_args(argv, namespace=argparse.Namespace(**dict.fromkeys(args, marker)))
+    return {k for k, v in vars(ns).items() if v is not marker}
+
+
+def _flag(key: str, value) -> str:
+    """The command-line option of config key ``key``: ``--batch-size`` for ``batch_size``, and
+    for a switch the spelling its value was given with (``--no-rebalance`` for False)."""
+    flag = key.replace("_", "-")
+    return f"--{flag}" if value is not False else f"--no-{flag}"
+
+
+def unused_options(module, config: dict) -> dict[str, str]:
+    """The options that have no effect on a run with ``config``, by config key, each with why
+    (what follows "--OPTION has no effect "): the training options' (all of them with
+    ``--epochs 0``; ``--schedule`` and ``--keep`` with one epoch) and the model's own
+    (its ``unused_options(config)``). ``parse_config`` warns about those given on the
+    command line: the run goes on, but the user should not believe they changed something."""
+    out = {}
+    epochs = int(config["epochs"])
+    if epochs == 0:
+        for key in ("batch_size", "lr", "optimizer", "weight_decay", "schedule", "keep", "ema"):
+            out[key] = "with --epochs 0: nothing is trained"
+    elif epochs == 1:
+        out["schedule"] = "with --epochs 1: the learning rate changes only between epochs"
+        out["keep"] = "with --epochs 1: the best epoch is the last"
+    hook = getattr(module, "unused_options", None)
+    if hook is not None:
+        out.update(hook(config))
+    return out
 
 
 def resolve_config(module, overrides: dict | None = None) -> dict:

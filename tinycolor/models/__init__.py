@@ -67,6 +67,11 @@ Optional:
     whether the model's ab is the annealed mean of a distribution over the ab bins, with
     ``config["temperature"]`` as its T (which ``evaluate`` and ``colorize`` can then set
     with ``--temperature``, see ``set_temperature``).
+``unused_options(config) -> dict[str, str]``
+    the model's options that have no effect with these settings, by config key, each with
+    why, worded to follow "--OPTION has no effect " (``{"temperature": "with --loss l2: ..."}``
+    for ``cnn_resnet``); ``train`` warns about those given on the command line (its own
+    options' cases are in ``train.unused_options``).
 
 To add a model, write the file and add one line to ``_REGISTRY`` below.
 """

@@ -109,6 +109,13 @@ def add_arguments(parser) -> None:
     )
 
 
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    if config.get("train_image") is not None and config.get("test_image") is not None:
+        return {"image": "with --train-image and --test-image: the run uses those images"}
+    return {}
+
+
 def _levels(text: str) -> int:
     n = argtypes.positive_int(text)
     if not 2 <= n <= 16:

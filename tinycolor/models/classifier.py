@@ -190,6 +190,22 @@ def _unlabelled_source(data) -> bool:
     return not any(p.is_dir() for p in path.iterdir())
 
 
+def unused_labelled_data_options(config, pretrains: bool = False) -> dict[str, str]:
+    """``lab_common.unused_data_options`` of the labelled data, whose default is the synthetic
+    scenes; for a model that ``pretrains`` a classifier when ``--classifier`` is not given,
+    ``--n-synthetic`` also counts the scenes it trains on when ``--data`` has no classes."""
+    data = config.get("data")
+    synthetic = data in (None, "default", *lab_common.SYNTHETIC_DATA)
+    if pretrains and config.get("classifier") is None and _unlabelled_source(data):
+        synthetic = True  # _train_classifier's scenes
+    return lab_common.unused_data_options(config, synthetic)
+
+
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    return unused_labelled_data_options(config)
+
+
 def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     """Read the labelled images ``--data`` names (synthetic scenes by default, or a folder's
     class subfolders), split them (stratified by class, seeded), and put the class names, the
@@ -202,7 +218,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
 
     data = config.get("data")
     size = int(config["size"])
-    synthetic = data in (None, "default", "synthetic", "scenes")
+    synthetic = data in (None, "default", *lab_common.SYNTHETIC_DATA)
     image_size = lab_common.resolve_image_size(config, synthetic)
     unlabelled = _unlabelled_source(data)
     if unlabelled and require_labels:

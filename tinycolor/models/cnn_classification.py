@@ -138,6 +138,14 @@ def add_arguments(parser) -> None:
     )
 
 
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    out = lab_common.unused_data_options(config)
+    if not config["rebalance"]:
+        out["rebalance_lambda"] = "with --no-rebalance: every pixel weighs 1"
+    return out
+
+
 def bins(config) -> np.ndarray:
     """The (Q, 2) ab bin centres this model classifies into."""
     return ab_bins(float(config.get("grid", 10.0)))

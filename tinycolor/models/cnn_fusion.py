@@ -48,10 +48,12 @@ from ..autograd import Tensor
 from . import InputError, lab_common
 from .classifier import (
     LABELLED_DEFAULTS,
+    _unlabelled_source,
     add_labelled_data_arguments,
     classification_scores,
     load_labelled_data,
     num_classes,
+    unused_labelled_data_options,
 )
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
 
@@ -106,6 +108,17 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["alpha"],
         help="weight of the classification loss (paper: 1/300; 0 switches it off)",
     )
+
+
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    out = unused_labelled_data_options(config)
+    if _unlabelled_source(config.get("data")):
+        out["alpha"] = (
+            f"with --data {config['data']}: its images have no class subfolders, so they are "
+            "one class, whose cross-entropy is 0"
+        )
+    return out
 
 
 def _width(text: str) -> float:

@@ -43,6 +43,7 @@ from .classifier import (
     load_labelled_data,
     rebuild_classifier,
     resolve_classifier,
+    unused_labelled_data_options,
 )
 from .cnn_fusion import STRIDE, _width, channels, conv_bn_relu
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
@@ -97,6 +98,14 @@ def add_arguments(parser) -> None:
         default=DEFAULTS["classifier_epochs"],
         help="epochs of the classifier trained first when --classifier is not given",
     )
+
+
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    out = unused_labelled_data_options(config, pretrains=True)
+    if config.get("classifier") is not None:
+        out["classifier_epochs"] = "with --classifier: no classifier is trained first"
+    return out
 
 
 # --------------------------------------------------------------------------- data

@@ -78,6 +78,11 @@ def add_arguments(parser) -> None:
     )
 
 
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    return lab_common.unused_data_options(config)
+
+
 def _probability(text: str) -> float:
     try:
         p = float(text)

@@ -54,6 +54,7 @@ from .classifier import (
     load_labelled_data,
     rebuild_classifier,
     resolve_classifier,
+    unused_labelled_data_options,
 )
 from .cnn_classification import (
     add_rebalance_lambda_argument,
@@ -158,6 +159,21 @@ def add_arguments(parser) -> None:
         help="weight the cross-entropy by Zhang's class-rebalancing weights (--loss ce)",
     )
     add_rebalance_lambda_argument(g, DEFAULTS["rebalance_lambda"])
+
+
+def unused_options(config) -> dict[str, str]:
+    """The options that have no effect with ``config`` (see ``tinycolor.models``)."""
+    out = unused_labelled_data_options(config, pretrains=True)
+    if config["loss"] != "ce":
+        why = f"with --loss {config['loss']}: it regresses ab; only --loss ce uses the ab bins"
+        out.update(temperature=why, rebalance=why, rebalance_lambda=why)
+    elif not config["rebalance"]:
+        out["rebalance_lambda"] = "with --no-rebalance: every pixel weighs 1"
+    if config.get("classifier") is not None:
+        out["classifier_epochs"] = "with --classifier: no classifier is trained first"
+        shape = "with --classifier: the encoder takes that classifier's width and stages"
+        out.update(encoder_width=shape, stages=shape)
+    return out
 
 
 def _stages(text: str) -> int:

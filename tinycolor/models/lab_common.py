@@ -47,6 +47,7 @@ __all__ = [
     "METRIC_KEYS",
     "CROPS_PER_EPOCH",
     "PHOTO_SIZE",
+    "SYNTHETIC_DATA",
     "SYNTHETIC_SIZE",
     "CropBatches",
     "LabData",
@@ -63,6 +64,7 @@ __all__ = [
     "tiles",
     "to_gray",
     "to_net_l",
+    "unused_data_options",
 ]
 
 #: The data keys every Lab model's ``DEFAULTS`` starts from. ``mean_ab`` and ``prior`` are
@@ -78,6 +80,9 @@ DATA_DEFAULTS = {
     "mean_ab": None,
     "prior": None,
 }
+
+#: The ``--data`` values that name the synthetic scenes.
+SYNTHETIC_DATA = ("synthetic", "scenes")
 
 #: The short side images are resized to when ``--image-size`` is not given: photos at 256, the
 #: scale ``evaluate`` scores at (a crop then shows the textures the network will be asked
@@ -174,6 +179,20 @@ def add_data_arguments(
             default=defaults["n_synthetic"],
             help="number of synthetic scenes when --data is synthetic",
         )
+
+
+def unused_data_options(config, synthetic: bool | None = None) -> dict[str, str]:
+    """The data options that have no effect on a run with ``config`` (see ``unused_options``
+    in :mod:`tinycolor.models`): ``--n-synthetic`` unless the images are the synthetic scenes
+    (``synthetic``: whether they are; None: whether ``--data`` names them, as for
+    :func:`load_data`)."""
+    if synthetic is None:
+        synthetic = config.get("data") in SYNTHETIC_DATA
+    if synthetic:
+        return {}
+    data = config.get("data")
+    where = f"--data {data}" if data is not None else "the default --data (the scikit-image photos)"
+    return {"n_synthetic": f"with {where}: it counts the scenes of --data synthetic"}
 
 
 # --------------------------------------------------------------------------- data
@@ -315,7 +334,7 @@ def load_data(config) -> LabData:
 
     data = config.get("data")
     size = int(config["size"])
-    image_size = resolve_image_size(config, synthetic=data in ("synthetic", "scenes"))
+    image_size = resolve_image_size(config, synthetic=data in SYNTHETIC_DATA)
     try:
         ds = load_dataset(
             data,
