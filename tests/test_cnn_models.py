@@ -739,3 +739,36 @@ def test_a_model_on_a_device_is_used_there_when_no_device_is_given(name, device)
     rgb = np.random.default_rng(0).uniform(0, 1, (40, 48, 3)).astype(np.float32)
     assert module.colorize(model, rgb, cfg).shape == (40, 48, 3)
     assert model.device == device
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_the_loss_makes_its_targets_where_the_batch_is_not_on_the_default_device(name, monkeypatch):
+    """A CPU model trained with the GPU the default device (TINYCOLOR_DEVICE=cuda, the model
+    moved with .to('cpu')): fit sends the batches where the model is, but the loss made its
+    target tensors on the default device, and stopped with "all inputs must be on one device".
+    A NumPy subclass stands in for the GPU's arrays, so this runs without one."""
+    import types
+
+    from tinycolor import backend
+    from tinycolor.color import empirical_prior
+
+    class FakeGpuArray(np.ndarray):
+        """Stands in for cupy.ndarray: the engine only asks which module owns an array."""
+
+    module = MODULES[name]
+    L, ab = _fixed_batch()
+    cfg = dict(module.DEFAULTS, **TINY[name], mean_ab=[0.0, 0.0])
+    cfg["prior"] = [float(p) for p in empirical_prior(ab, channel_axis=1)]
+    model = module.build_model(cfg)  # on the CPU
+    batch = (Tensor(L, device="cpu"), Tensor(ab, device="cpu"))
+    to_device = backend.to_device
+    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=FakeGpuArray))
+    monkeypatch.setattr(
+        backend,
+        "to_device",
+        lambda x, d: np.asarray(x).view(FakeGpuArray) if d == "cuda" else to_device(x, d),
+    )
+    monkeypatch.setattr(backend, "get_device", lambda: "cuda")
+    assert Tensor(np.zeros(2)).device == "cuda"  # the stand-in is the default device
+    loss = module.loss(model, batch, cfg)
+    assert loss.device == "cpu" and np.isfinite(loss.item())

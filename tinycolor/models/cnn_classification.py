@@ -257,8 +257,9 @@ def loss(model: ZhangColorNet, batch, config) -> Tensor:
     target = soft_encode(
         ab_small, bins(config), k=int(config["k"]), sigma=float(config["sigma"]), channel_axis=1
     )
-    per_pixel = F.cross_entropy(model(L), Tensor(target), axis=1, reduction="none")
-    return F.mean(per_pixel * Tensor(pixel_weights(ab_small, config)))
+    out = model(L)
+    per_pixel = F.cross_entropy(out, Tensor(target, device=out.device), axis=1, reduction="none")
+    return F.mean(per_pixel * Tensor(pixel_weights(ab_small, config), device=out.device))
 
 
 def decodes_bins(config) -> bool:

@@ -167,7 +167,8 @@ def loss(model: CNNRegression, batch, config) -> Tensor:
     """MSE between the sigmoid output and (ab + 128) / 255, over pixels and both planes."""
     L, ab = batch
     target = ab.data if isinstance(ab, Tensor) else ab
-    return F.mse_loss(model(L), Tensor(ab_to_target(target)))
+    y = model(L)
+    return F.mse_loss(y, Tensor(ab_to_target(target), device=y.device))
 
 
 def predict_ab(model: CNNRegression, L_net: np.ndarray, config, device: str | None = None):
