@@ -824,3 +824,11 @@ def test_random_split_rounds_down_exactly():
     assert [len(s) for s in data.random_split(ds, (0.71, 0.29))] == [71, 29]  # was [72, 28]
     # the remainder of the rounding goes to the first subset
     assert [len(s) for s in data.random_split(ds, (0.335, 0.335, 0.33))] == [34, 33, 33]
+
+
+def test_image_folder_takes_a_numpy_integer_size(tmp_path):
+    """size=np.int64(16) (a size computed with NumPy) failed with "'numpy.int64' object is
+    not iterable" when the cache was on; resize itself takes one."""
+    _save(tmp_path / "a.png", _colour(24, 32, 0))
+    ds = data.ImageFolder(tmp_path, size=np.int64(16), cache=tmp_path / "cache")
+    assert ds.lab(0).shape == (16, 21, 3)

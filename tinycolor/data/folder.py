@@ -50,6 +50,13 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 MAX_ASPECT = 32
 
 
+def _size_param(size):
+    """``size`` as the cache key's JSON holds it (NumPy integers included)."""
+    if size is None or isinstance(size, int | np.integer):
+        return None if size is None else int(size)
+    return [int(v) for v in size]
+
+
 class ImageDataset:
     """The interface every dataset follows; subclasses implement ``__len__``, ``rgb``, ``lab``."""
 
@@ -309,7 +316,7 @@ class ImageFolder(ImageDataset):
         else:
             self.cache = ArrayCache(cache)
         self._params = {
-            "size": size if size is None or isinstance(size, int) else list(size),
+            "size": _size_param(size),
             "dtype": cache_dtype.name,
             "gray_tolerance": self.gray_tolerance,
         }
