@@ -198,7 +198,7 @@ def test_bad_inputs_exit_2_with_one_line(trained, tmp_path, capsys):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
+def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys, monkeypatch):
     import tinycolor
     from tinycolor.models import classifier
     from tinycolor.runs import checkpoint_meta
@@ -207,6 +207,14 @@ def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys):
     config = dict(classifier.DEFAULTS, class_names=["a", "b", "c"])
     path = tmp_path / "clf.npz"
     tinycolor.save(classifier.build_model(config), path, meta=checkpoint_meta("classifier", config))
+    _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
+    # at once: before a (possibly large) --data folder is read
+    from tinycolor import evaluate
+
+    def read(*args):
+        raise AssertionError("--data was read for a checkpoint that colours nothing")
+
+    monkeypatch.setattr(evaluate, "load_images", read)
     _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
 
 

@@ -234,6 +234,14 @@ def predict_images(
     backend.set_device(device)
     module, model, config, meta = load_model(checkpoint, device=device)
     name = meta["model"]
+    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
+        # a model with only the protocol's colorize: one small gray image, before --data is
+        # read, so that one that colours nothing (the classifier) is refused at once
+        side = int(module.min_size(config)) if hasattr(module, "min_size") else 16
+        try:
+            module.colorize(model, np.full((side, side, 3), 0.5, np.float32), config, device=device)
+        except InputError as exc:
+            raise EvaluationError(f"{checkpoint} ({name}): {exc}") from None
     if temperature is not None:
         set_temperature(module, config, temperature)
     mode = input_mode(module, model)
