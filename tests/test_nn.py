@@ -956,3 +956,64 @@ def test_load_pytorch_state_dict():
     np.testing.assert_allclose(
         ours(tc.tensor(x)).numpy(), ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5
     )
+
+
+# --------------------------------------------------------------------------- loss modules
+
+_LOSS_CASES = {  # module name: (its options, the functional loss, input and target makers)
+    "MSELoss": ({}, F.mse_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
+    "L1Loss": ({}, F.l1_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
+    "CrossEntropyLoss": (
+        {"weight": np.array([0.5, 2.0, 1.0])},
+        lambda x, t, *, reduction, weight: F.cross_entropy(x, t, weight, reduction=reduction),
+        lambda r: r.standard_normal((5, 3, 2, 2)),
+        lambda r: r.integers(0, 3, (5, 2, 2)),
+    ),
+    "BCEWithLogitsLoss": (
+        {"weight": np.array([1.0, 0.5, 2.0]), "pos_weight": np.array([3.0, 1.0, 0.5])},
+        lambda x, t, *, reduction, weight, pos_weight: F.binary_cross_entropy_with_logits(
+            x, t, weight, reduction=reduction, pos_weight=pos_weight
+        ),
+        lambda r: r.standard_normal((4, 3)),
+        lambda r: r.random((4, 3)),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOSS_CASES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_modules_are_their_functional_losses(name, reduction):
+    """criterion = nn.XLoss(options); criterion(x, t) is F.x_loss(x, t, options): the same
+    values and the same gradient, whatever the reduction; a weight is a buffer, saved."""
+    options, functional, make_x, make_t = _LOSS_CASES[name]
+    rng = np.random.default_rng(0)
+    x0, t = make_x(rng), make_t(rng)
+    criterion = getattr(nn, name)(**options, reduction=reduction)
+    assert repr(criterion) == f"{name}(reduction={reduction!r})"
+    assert set(criterion.state_dict()) == set(options)
+    got, want = tc.tensor(x0, requires_grad=True), tc.tensor(x0, requires_grad=True)
+    a, b = criterion(got, t), functional(want, t, reduction=reduction, **options)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_array_equal(got.grad, want.grad)
+
+
+def test_loss_modules_refuse_a_bad_reduction_and_keep_it_a_keyword():
+    with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be one of"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(TypeError):
+        nn.MSELoss("sum")  # PyTorch's first positional slot is the deprecated size_average
+
+
+@pytest.mark.parametrize("name", sorted(_LOSS_CASES))
+def test_loss_modules_against_pytorch(name):
+    torch = pytest.importorskip("torch")
+    options, _, make_x, make_t = _LOSS_CASES[name]
+    rng = np.random.default_rng(1)
+    x0, t = make_x(rng), make_t(rng)
+    ours = getattr(nn, name)(**options)(tc.tensor(x0, requires_grad=True), t)
+    theirs = getattr(torch.nn, name)(**{k: torch.tensor(v) for k, v in options.items()})(
+        torch.tensor(x0), torch.tensor(t)
+    )
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)

@@ -1,4 +1,5 @@
-"""Layers and models: ``Module``, ``Parameter``, the layers and the init schemes.
+"""Layers and models: ``Module``, ``Parameter``, the layers, the losses as modules and the init
+schemes.
 
 ``tinycolor.nn.functional`` is ``tinycolor.functional`` (the ops), as in PyTorch."""
 
@@ -25,22 +26,27 @@ from .layers import (
     Tanh,
     Upsample,
 )
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
 __all__ = [
     "AvgPool2d",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
     "ConvTranspose2d",
+    "CrossEntropyLoss",
     "Dropout",
     "Flatten",
     "Identity",
+    "L1Loss",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MSELoss",
     "MaxPool2d",
     "Module",
     "ModuleDict",
