@@ -68,6 +68,31 @@ def test_transpose_and_permute(device, shape, data):
 
 
 @given_settings
+@given(shape=shapes(0, 4, 1, 3), data=st.data())
+def test_unsqueeze_and_squeeze(device, shape, data):
+    """Against np.expand_dims / np.squeeze; squeeze(dim) of an axis longer than 1 keeps x,
+    as torch.squeeze does."""
+    a = data.draw(arrays(shape))
+    d = data.draw(st.integers(-a.ndim - 1, a.ndim))
+    check(lambda t: t.unsqueeze(d), a, np.expand_dims(a, d), device)
+    ones = np.expand_dims(a, d)  # a length-1 axis to remove again
+    check(lambda t: F.squeeze(t), ones, np.squeeze(ones), device)
+    check(lambda t: t.squeeze(d), ones, a, device)
+    if a.ndim:
+        k = data.draw(st.integers(-a.ndim, a.ndim - 1))
+        want = np.squeeze(a, k) if a.shape[k] == 1 else a
+        check(lambda t: F.squeeze(t, dim=k), a, want, device)
+
+
+def test_unsqueeze_and_squeeze_refuse_an_axis_out_of_range():
+    x = tc.zeros(2, 3)
+    with pytest.raises(ValueError, match="unsqueeze: dim 3 is out of range .* -3 to 2"):
+        x.unsqueeze(3)
+    with pytest.raises(ValueError, match="squeeze: dim -3 is out of range"):
+        x.squeeze(-3)
+
+
+@given_settings
 @given(shape=shapes(1, 4, 1, 4), data=st.data())
 def test_flatten(device, shape, data):
     a = data.draw(arrays(shape))
@@ -103,6 +128,9 @@ def test_reshape_permute_concat_stack_against_torch(device):
     against_torch(lambda t: t.reshape(4, -1), lambda torch, t: t.reshape(4, -1), a, device)
     against_torch(lambda t: t.permute(2, 0, 1), lambda torch, t: t.permute(2, 0, 1), a, device)
     against_torch(lambda t: t.flatten(1), lambda torch, t: t.flatten(1), a, device)
+    against_torch(
+        lambda t: t.unsqueeze(1).squeeze(), lambda torch, t: t.unsqueeze(1).squeeze(), a, device
+    )
     against_torch(
         lambda t: F.cat([t, t * 2, t[:, :1]], axis=1),
         lambda torch, t: torch.cat([t, t * 2, t[:, :1]], dim=1),

@@ -849,6 +849,12 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         return F().flatten(self, start_dim, end_dim)
 
+    def unsqueeze(self, dim):
+        return F().unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return F().squeeze(self, dim)
+
     def exp(self):
         return F().exp(self)
 

@@ -38,7 +38,19 @@ from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .reduce import max, mean, sum, var
-from .shape import cat, concat, flatten, getitem, pad, permute, reshape, stack, transpose
+from .shape import (
+    cat,
+    concat,
+    flatten,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
 
 _STAR = ("conv", "dropout", "loss", "norm", "pool")
 
@@ -77,8 +89,10 @@ __all__ = [  # the names above, star-imported ones included
     "pad",
     "permute",
     "reshape",
+    "squeeze",
     "stack",
     "transpose",
+    "unsqueeze",
     # the star-imported families (sys.modules: `dropout` is also a function name here)
     *(n for m in _STAR for n in sys.modules[f"{__name__}.{m}"].__all__),
 ]

@@ -214,6 +214,32 @@ def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
     return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
 
 
+def unsqueeze(x, dim) -> Tensor:
+    """A new axis of length 1 at ``dim`` (-ndim-1 <= dim <= ndim), as ``torch.unsqueeze``."""
+    x = as_tensor_like(x)
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise ValueError(
+            f"unsqueeze: dim {dim} is out of range for {x.ndim} dimensions "
+            f"(expected {-x.ndim - 1} to {x.ndim})"
+        )
+    d = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(x, dim=None) -> Tensor:
+    """Without ``dim``, every axis of length 1 removed; with it, that axis if its length is 1
+    (else x unchanged), as ``torch.squeeze``."""
+    x = as_tensor_like(x)
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    if not -builtins.max(x.ndim, 1) <= dim < builtins.max(x.ndim, 1):
+        raise ValueError(f"squeeze: dim {dim} is out of range for {x.ndim} dimensions")
+    d = dim % builtins.max(x.ndim, 1)
+    if x.ndim == 0 or x.shape[d] != 1:
+        return reshape(x, x.shape)
+    return reshape(x, x.shape[:d] + x.shape[d + 1 :])
+
+
 def concat(tensors, axis=0, *, dim=None) -> Tensor:
     """Join tensors along an existing ``axis`` (PyTorch's ``dim=`` is accepted too)."""
     axis = torch_spelling("cat", "axis", axis, "dim", dim, 0)
