@@ -61,6 +61,12 @@ CASES = {
         "Adam",
         {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 1e-2},
     ),
+    "adamw": (lambda p: optim.AdamW(p, lr=0.02), "AdamW", {"lr": 0.02}),
+    "adamw-wd": (
+        lambda p: optim.AdamW(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+        "AdamW",
+        {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
+    ),
 }
 
 
@@ -141,7 +147,10 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
 
 def _reference_step(name, hp, state, p, g):
     """One step of each rule as its docstring writes it (the textbook form, no rewriting)."""
-    g = g + hp.get("weight_decay", 0.0) * p
+    if name == "AdamW":  # decoupled: the parameters shrink, the gradient stays
+        p = p * (1 - hp["lr"] * hp.get("weight_decay", 1e-2))
+    else:
+        g = g + hp.get("weight_decay", 0.0) * p
     if name == "SGD":
         m, d = hp.get("momentum", 0.0), hp.get("dampening", 0.0)
         if m:

@@ -358,6 +358,7 @@ class Adam(Optimizer):
 
     hyperparameters = ("lr", "betas", "eps", "weight_decay")
     state_names = ("step", "exp_avg", "exp_avg_sq")
+    decoupled = False  # AdamW: the weight decay shrinks the parameters, outside the gradient
 
     def __init__(
         self,
@@ -379,7 +380,9 @@ class Adam(Optimizer):
         xp = backend.array_module(p.data)
         st = self.state[i]
         b1, b2 = self.betas
-        if self.weight_decay:
+        if self.weight_decay and self.decoupled:
+            p.data *= 1 - self.lr * self.weight_decay
+        elif self.weight_decay:
             g = g + self.weight_decay * p.data
         if "exp_avg" not in st:
             st["step"] = 0
@@ -398,6 +401,27 @@ class Adam(Optimizer):
             (m, v, g, p.data, tmp),
             lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, self.eps * c, scale),
         )
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): the parameters shrink by
+    lr * weight_decay at each step, outside the adaptive scaling, instead of weight_decay * p
+    joining the gradient (which Adam's scaling then undoes for parameters with large gradients):
+
+    p <- p (1 - lr weight_decay);   then Adam's step with the gradient as it is
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    decoupled = True
 
 
 def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
@@ -575,6 +599,7 @@ sys.modules[lr_scheduler.__name__] = lr_scheduler
 __all__ = [
     "SGD",
     "Adam",
+    "AdamW",
     "CosineAnnealingLR",
     "ExponentialMovingAverage",
     "LRScheduler",
