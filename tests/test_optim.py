@@ -10,6 +10,7 @@ import pytest
 
 import tinycolor as tc
 from tinycolor import nn, optim
+from tinycolor.backend import to_numpy
 
 
 def _problem():
@@ -557,3 +558,54 @@ def test_adam_at_lr_zero_keeps_the_parameters_and_moves_its_moments():
     np.testing.assert_array_equal(p.numpy(), before)
     np.testing.assert_allclose(opt.state[0]["exp_avg"], 0.9 * m + 0.1 * 2.0)
     assert opt.state[0]["step"] == 3
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+def test_clip_grad_norm_scales_all_gradients_together(norm_type):
+    """The joint norm of every gradient as one vector, returned; above max_norm every gradient
+    is scaled by max_norm / (norm + 1e-6), at or under it they stay; parameters without a
+    gradient are skipped."""
+    rng = np.random.default_rng(0)
+    params = [tc.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 4), (5,), (2,)]]
+    grads = [rng.standard_normal(p.shape) for p in params[:2]]
+    for p, g in zip(params, grads):
+        p.grad = g.copy()
+    flat = np.concatenate([g.ravel() for g in grads])
+    want = np.abs(flat).max() if norm_type == math.inf else np.linalg.norm(flat, ord=norm_type)
+    total = nn.utils.clip_grad_norm_(params, 0.5, norm_type)
+    assert isinstance(total, tc.Tensor)
+    np.testing.assert_allclose(total.item(), want, rtol=1e-12)
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(p.grad, g * 0.5 / (want + 1e-6), rtol=1e-12)
+    assert params[2].grad is None
+    before = [p.grad.copy() for p in params[:2]]
+    nn.utils.clip_grad_norm_(params, 10.0, norm_type)  # now under it: unchanged
+    for p, g in zip(params, before):
+        np.testing.assert_array_equal(p.grad, g)
+    with pytest.raises(ValueError, match="norm_type must be positive"):
+        nn.utils.clip_grad_norm_(params, 1.0, 0)
+
+
+def test_clip_grad_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
+    (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
+    ours = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+    theirs = torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.1)
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10)
+
+
+def test_clip_grad_norm_on_the_device_keeps_dtype_and_device(device):
+    model = nn.Linear(3, 2).to(device)
+    (model(tc.randn(4, 3, device=device)).sum() * 10).backward()
+    total = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    assert (total.device, total.dtype) == (device, np.float32)
+    grads = [to_numpy(p.grad) for p in model.parameters()]
+    assert abs(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads)) - 1) < 1e-5

@@ -6,7 +6,7 @@ schemes.
 import sys
 
 from .. import functional
-from . import init
+from . import init, utils
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -60,4 +60,5 @@ __all__ = [
     "Upsample",
     "functional",
     "init",
+    "utils",
 ]
