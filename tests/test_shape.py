@@ -84,6 +84,18 @@ def test_unsqueeze_and_squeeze(device, shape, data):
         check(lambda t: F.squeeze(t, dim=k), a, want, device)
 
 
+@given_settings
+@given(shape=shapes(0, 4, 1, 4), data=st.data())
+def test_clone_copies_and_passes_the_gradient(device, shape, data):
+    """A copy with memory of its own (changing it leaves x), the identity's gradient."""
+    a = data.draw(arrays(shape))
+    check(lambda t: t.clone(), a, a, device)
+    x = tensor(a, device)
+    y = F.clone(x)
+    y.data[...] = 7.0
+    np.testing.assert_array_equal(x.numpy(), a)
+
+
 def test_unsqueeze_and_squeeze_refuse_an_axis_out_of_range():
     x = tc.zeros(2, 3)
     with pytest.raises(ValueError, match="unsqueeze: dim 3 is out of range .* -3 to 2"):
@@ -131,6 +143,7 @@ def test_reshape_permute_concat_stack_against_torch(device):
     against_torch(
         lambda t: t.unsqueeze(1).squeeze(), lambda torch, t: t.unsqueeze(1).squeeze(), a, device
     )
+    against_torch(lambda t: t.clone() * t, lambda torch, t: t.clone() * t, a, device)
     against_torch(
         lambda t: F.cat([t, t * 2, t[:, :1]], axis=1),
         lambda torch, t: torch.cat([t, t * 2, t[:, :1]], dim=1),

@@ -849,6 +849,9 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         return F().flatten(self, start_dim, end_dim)
 
+    def clone(self):
+        return F().clone(self)
+
     def unsqueeze(self, dim):
         return F().unsqueeze(self, dim)
 

@@ -40,6 +40,7 @@ from .pool import *  # noqa: F403
 from .reduce import max, mean, sum, var
 from .shape import (
     cat,
+    clone,
     concat,
     flatten,
     getitem,
@@ -59,6 +60,7 @@ __all__ = [  # the names above, star-imported ones included
     "add",
     "clamp",
     "clip",
+    "clone",
     "div",
     "exp",
     "leaky_relu",

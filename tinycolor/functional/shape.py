@@ -149,6 +149,16 @@ class GetItem(Function):
         return out
 
 
+class Clone(Function):
+    """z = a copy of a, in memory of its own;  dz/da = 1."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
 class ToDevice(Function):
     """z = a copied to another device;  the gradient is copied back."""
 
@@ -161,6 +171,12 @@ class ToDevice(Function):
 
 
 # --------------------------------------------------------------------------- the functions
+
+
+def clone(x) -> Tensor:
+    """A copy of ``x`` in memory of its own, still in the graph, as ``torch.clone``: changing
+    one in place leaves the other, and gradients flow back through the copy."""
+    return Clone.apply(x)
 
 
 def reshape(x, shape) -> Tensor:
