@@ -14,6 +14,8 @@ import re
 import signal
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +236,138 @@ def test_sigterm_stops_training_as_ctrl_c_does(crop, tmp_path, monkeypatch, sigt
     assert metrics["interrupted"] is True and metrics["epochs"] == 1
     runs.load_model(out / "model.npz")
     assert signal.getsignal(signal.SIGTERM) is sigterm_outside
+
+
+def _crashing_step(fail_at: int, how: str):
+    """A training step that fails at its ``fail_at``-th call: an unexpected exception
+    (``how`` "raise"), or a non-finite loss (``how`` "diverge"); it counts from 1."""
+    real_step = train.default_train_step
+    calls = {"n": 0}
+
+    def step(module, model, optimizers, batch, config):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            if how == "raise":
+                raise RuntimeError("boom: a bug in epoch 3")
+            return {"loss": math.nan}
+        return real_step(module, model, optimizers, batch, config)
+
+    return step
+
+
+def _weights(path) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", runs.PartialCheckpointWarning)
+        return runs.load_model(path)[1].state_dict()
+
+
+@pytest.mark.parametrize("how", ["raise", "diverge"])
+@pytest.mark.parametrize("keep, ema", [("last", 0.0), ("best", 0.0), ("last", 0.9)])
+def test_a_crash_in_epoch_3_leaves_the_finished_epochs_saved(
+    crop, tmp_path, monkeypatch, capsys, keep, ema, how
+):
+    """A run that fails in epoch 3 of 5 (an unexpected exception, or the loss diverging)
+    leaves model.npz holding the weights it would have ended with after epoch 2, the best
+    epoch's (--keep best), the average (--ema) or the last, marked partial: the same run of
+    2 epochs ends with those weights, and its final checkpoint is not marked partial."""
+    config = {"image": crop, "batch_size": 256, "keep": keep, "ema": ema, "seed": 3}
+    per_epoch = train.num_batches(
+        ann_window.load_data(train.resolve_config(ann_window, config)).train, 256
+    )
+    held_out = {"n": 0}
+
+    def test_loss(*args):  # falls then rises: --keep best keeps epoch 1, not the last
+        held_out["n"] += 1
+        return [0.5, 0.9, 0.7, 0.6, 0.4][held_out["n"] - 1]
+
+    monkeypatch.setattr(train, "test_loss", test_loss)
+    two = {}
+    for k, e in {(keep, ema), ("last", 0.0)}:  # the same run stopped after 2 epochs
+        held_out["n"] = 0
+        train.run(
+            "ann_window",
+            {**config, "keep": k, "ema": e, "epochs": 2},
+            out=tmp_path / "2",
+            quiet=True,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", runs.PartialCheckpointWarning)
+            _, _, _, meta = runs.load_model(tmp_path / "2" / "model.npz")
+        assert "epochs_done" not in meta and "epochs" not in meta and "metrics" in meta
+        two[k, e] = _weights(tmp_path / "2" / "model.npz")
+    held_out["n"] = 0
+    monkeypatch.setattr(train, "default_train_step", _crashing_step(2 * per_epoch + 1, how))
+    out = tmp_path / "crashed"
+    argv = ["ann_window", "--image", crop, "--epochs", "5", "--batch-size", "256", "--quiet"]
+    argv += ["--keep", keep, "--ema", str(ema), "--seed", "3", "--out", str(out)]
+    if how == "raise":
+        with pytest.raises(RuntimeError, match="boom"):
+            train.main(argv)
+    else:
+        assert train.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "the loss became nan at epoch 3" in err
+        assert f"the checkpoint saved after epoch 2 of 5 is kept: {out / 'model.npz'}" in err
+    assert not (out / "metrics.json").exists()
+    with pytest.warns(runs.PartialCheckpointWarning, match="saved after epoch 2 of 5; the run"):
+        _, _, config, meta = runs.load_model(out / "model.npz")
+    assert (meta["epochs_done"], meta["epochs"], config["epochs"]) == (2, 5, 5)
+    assert "metrics" not in meta  # none measured yet
+    got = _weights(out / "model.npz")
+    assert got.keys() == two[keep, ema].keys()
+    for name, value in got.items():
+        np.testing.assert_array_equal(value, two[keep, ema][name], err_msg=name)
+    if (keep, ema) != ("last", 0.0):  # not simply the weights after epoch 2
+        assert any(not np.array_equal(got[n], two["last", 0.0][n]) for n in got)
+
+
+def test_a_run_killed_after_an_epoch_leaves_a_checkpoint_colorize_takes(crop, tmp_path, capsys):
+    """SIGKILL (the OOM killer, a power cut: nothing Python can catch) after the first epoch:
+    the run folder holds the epochs finished, which colorize and evaluate use, saying (but not
+    with --quiet) that the run did not finish."""
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    argv = ["ann_window", "--image", crop, "--epochs", "100000", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinycolor.train", *argv],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(1200):  # up to two minutes for the interpreter and the first epoch
+            if (out / "model.npz").exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the run ended before it was killed"
+        assert (out / "model.npz").exists(), "no checkpoint after two minutes"
+    finally:
+        proc.kill()  # SIGKILL
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL and not (out / "metrics.json").exists()
+    ckpt = str(out / "model.npz")
+    assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(tmp_path / "c.png")]) == 0
+    err = capsys.readouterr().err
+    assert re.fullmatch(
+        rf"python -m tinycolor.colorize: warning: {re.escape(ckpt)}: saved after epoch \d+ of "
+        r"100000; the run did not finish\n",
+        err,
+    ), err
+    assert read_image(tmp_path / "c.png").shape == (40, 64, 3)
+    assert (
+        colorize.main(["--checkpoint", ckpt, crop, "-o", str(tmp_path / "q.png"), "--quiet"]) == 0
+    )
+    assert capsys.readouterr().err == ""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write_png(folder / "a.png", read_image(crop))
+    argv = ["--checkpoint", ckpt, "--data", str(folder), "--size", "40", "--out", str(tmp_path)]
+    assert evaluate.main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert evaluate.main(argv) == 0
+    assert "saved after epoch" in capsys.readouterr().err
 
 
 def test_sigterm_while_colorize_writes_leaves_no_file(

@@ -29,6 +29,7 @@ import contextlib
 import io
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import argtypes, backend
@@ -112,11 +113,14 @@ def colorize_file(
     from . import viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
     from .models import InputError, set_temperature  # noqa: PLC0415
-    from .runs import load_model  # noqa: PLC0415
+    from .runs import PartialCheckpointWarning, load_model  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
+    with warnings.catch_warnings():
+        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
+            warnings.simplefilter("ignore", PartialCheckpointWarning)
+        module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
     if temperature is not None:
         set_temperature(module, config, temperature)
     rgb = read_image(input_path)
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import models  # noqa: PLC0415
     from .backend import DeviceError  # noqa: PLC0415
     from .imageio import ImageReadError  # noqa: PLC0415
-    from .runs import LoadError, sigterm_as_ctrl_c  # noqa: PLC0415
+    from .runs import LoadError, command_warnings, sigterm_as_ctrl_c  # noqa: PLC0415
 
     parser = build_parser()
     try:
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         args.device = args.device or backend.device_from_environment()
-        with sigterm_as_ctrl_c():
+        with command_warnings(PROG), sigterm_as_ctrl_c():
             colorize_file(
                 args.checkpoint,
                 args.input,

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -181,8 +182,6 @@ def _dataset_name(data) -> str:
 
 def load_images(data, size: int):
     """(names, Lab images) of ``--data``, short side ``size``."""
-    import warnings  # noqa: PLC0415
-
     from .data import load_dataset  # noqa: PLC0415
 
     try:
@@ -228,11 +227,14 @@ def predict_images(
     instead of its own (``models.set_temperature``); ``device`` None: the default device."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
-    from .runs import load_model, progress_bar  # noqa: PLC0415
+    from .runs import PartialCheckpointWarning, load_model, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    module, model, config, meta = load_model(checkpoint, device=device)
+    with warnings.catch_warnings():
+        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
+            warnings.simplefilter("ignore", PartialCheckpointWarning)
+        module, model, config, meta = load_model(checkpoint, device=device)
     name = meta["model"]
     if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
         # a model with only the protocol's colorize: one small gray image, before --data is
@@ -518,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad input)."""
     from . import models  # noqa: PLC0415
     from .backend import DeviceError  # noqa: PLC0415
-    from .runs import LoadError, sigterm_as_ctrl_c, write_json  # noqa: PLC0415
+    from .runs import LoadError, command_warnings, sigterm_as_ctrl_c, write_json  # noqa: PLC0415
 
     parser = build_parser()
     try:
@@ -536,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         args.size = CIFAR_SIZE if is_cifar10(args.data) else 256
     try:
         args.device = args.device or backend.device_from_environment()
-        with sigterm_as_ctrl_c():
+        with command_warnings(PROG), sigterm_as_ctrl_c():
             result = evaluate_checkpoint(
                 args.checkpoint,
                 args.data,

@@ -9,7 +9,10 @@ Checkpoint format: ``tinycolor.save(model, path, meta=...)`` with ``meta`` =
 ``{"format": "tinycolor-model", "format_version": 1, "model": NAME, "config": {...},
 "tinycolor_version": ..., "metrics": {...}}``: the weights under their ``state_dict`` names,
 and enough to rebuild the network (``models.get(NAME).build_model(config)``) without being
-told the architecture.
+told the architecture. A training run also saves one after each epoch, with
+``"epochs_done": k`` and ``"epochs": n`` in place of the metrics (a partial checkpoint, which
+the final one replaces): a run killed midway leaves its finished epochs loadable, and
+``load_model`` warns that it did not finish (``PartialCheckpointWarning``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 __all__ = [
     "CHECKPOINT_FORMAT",
     "LoadError",
+    "PartialCheckpointWarning",
     "RUNS_ROOT",
     "checkpoint_meta",
     "command_warnings",
@@ -56,6 +60,10 @@ CHECKPOINT_VERSION = 1
 
 class LoadError(ValueError):
     """A checkpoint that cannot be turned into a model; the message says which file and why."""
+
+
+class PartialCheckpointWarning(UserWarning):
+    """``load_model`` read a checkpoint saved after an epoch of a run that did not finish."""
 
 
 # --------------------------------------------------------------------------- run folder
@@ -312,7 +320,8 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     with its weights, in eval mode, on ``device``. Raises ``LoadError`` (one line) for a missing
     or corrupt file, an ``.npz`` that is not a tinycolor model checkpoint, a model this version
     does not know, weights that do not fit the stored configuration, or, with
-    ``expect_model``, a checkpoint of a different model.
+    ``expect_model``, a checkpoint of a different model. A partial checkpoint (saved after an
+    epoch of a run that did not finish) loads with a ``PartialCheckpointWarning`` saying so.
     """
     from . import models  # noqa: PLC0415
     from .checkpoint import CheckpointError, load  # noqa: PLC0415
@@ -379,6 +388,13 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
         ) from None
     model.to(device)
     model.eval()
+    if "epochs_done" in meta:
+        warnings.warn(
+            f"{spath}: saved after epoch {meta['epochs_done']} of "
+            f"{meta.get('epochs', config.get('epochs', '?'))}; the run did not finish",
+            PartialCheckpointWarning,
+            stacklevel=2,
+        )
     return module, model, config, meta
 
 

@@ -13,7 +13,10 @@ defaults are; this file does the rest:
    ``train_step``), with a progress bar showing the running loss; then the test loss and,
    with ``--schedule cosine``, the next learning rate (``--keep best``: the weights of the
    epoch with the lowest held-out loss are what the run keeps; with ``--ema`` the weights
-   held out and kept are an exponential moving average of the steps' weights);
+   held out and kept are an exponential moving average of the steps' weights); after it,
+   ``model.npz`` saved (atomically) with the weights the run would end with then, marked
+   partial (``"epochs_done"``, no metrics): a crash Python cannot catch (SIGKILL, the OOM
+   killer) or an error midway loses no finished epoch;
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
@@ -321,7 +324,15 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
 _QUIET_FLOATS = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
-def fit(module, model, data, config, device: str | None = None, quiet: bool = False) -> dict:
+def fit(
+    module,
+    model,
+    data,
+    config,
+    device: str | None = None,
+    quiet: bool = False,
+    on_epoch_end=None,
+) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs (0: leave it as built); returns the
     per-epoch history ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``,
     plus ``"kept_epoch"`` with ``--keep best``: the model ends with the weights (and BatchNorm
@@ -334,6 +345,13 @@ def fit(module, model, data, config, device: str | None = None, quiet: bool = Fa
     keeps the finished epochs and says ``"interrupted": True``, and the model ends with the
     best kept epoch's weights (``--keep best``), the moving average (``--ema``), or else its
     weights when the key was pressed.
+
+    ``on_epoch_end(epoch, state)``, if given, is called after each finished epoch (its
+    held-out loss measured and found finite) with the state dict the model would end with if
+    training stopped there: the best epoch's so far (``--keep best``), the moving average
+    (``--ema``), else the current weights. ``train.run`` saves it as a partial checkpoint, so
+    that a crash Python cannot catch (SIGKILL, the OOM killer, a power cut) loses no finished
+    epoch.
 
     The batches go to ``device``, by default the model's (``model.device``)."""
     from .runs import progress_bar  # noqa: PLC0415
@@ -428,6 +446,8 @@ def fit(module, model, data, config, device: str | None = None, quiet: bool = Fa
                 sched.step()
             if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
                 best = (t_loss, epoch, model.state_dict())
+            if on_epoch_end is not None:  # the weights the run would end with if it ended now
+                on_epoch_end(epoch, best[2] if best is not None else model.state_dict())
             if training_state is not None and epoch < epochs:
                 model.load_state_dict(training_state)
     except KeyboardInterrupt:
@@ -485,9 +505,29 @@ def _run(name, config, device, out, quiet):
     # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)
     created = missing_levels(out) if out is not None else 1 + missing_levels(RUNS_ROOT)
     run_dir = make_run_dir(name, out)
+    checkpoint = run_dir / "model.npz"
+    saved = []  # the epochs saved so far
+
+    def save_partial(epoch, state):
+        """After each epoch, the weights the run would end with, marked as partial (no
+        metrics yet): a crash Python cannot catch loses no finished epoch. The final save
+        below replaces it."""
+        meta = checkpoint_meta(name, config)
+        meta.update(epochs_done=epoch, epochs=int(config["epochs"]))
+        save(state, checkpoint, meta=meta)
+        saved.append(epoch)
+
     with removed_if_left_empty(run_dir, created):  # a failed run leaves no empty folder
         t0 = time.perf_counter()
-        history = fit(module, model, data, config, device, quiet)
+        try:
+            history = fit(module, model, data, config, device, quiet, on_epoch_end=save_partial)
+        except TrainingDiverged as exc:
+            if not saved:
+                raise
+            raise TrainingDiverged(
+                f"{exc}; the checkpoint saved after epoch {saved[-1]} of {config['epochs']} "
+                f"is kept: {checkpoint}"
+            ) from None
         train_time = time.perf_counter() - t0
         interrupted = bool(history.pop("interrupted", False))
         if interrupted:
@@ -499,7 +539,7 @@ def _run(name, config, device, out, quiet):
             )
         metrics = module.evaluate(model, data, config, device=device)
         header, rows = summary_rows(metrics)
-        save(model, run_dir / "model.npz", meta=checkpoint_meta(name, config, _headline(metrics)))
+        save(model, checkpoint, meta=checkpoint_meta(name, config, _headline(metrics)))
         figures = [
             viz.loss_curves(
                 {"train": history["train"], "test": history["test"]},
@@ -538,7 +578,6 @@ def _run(name, config, device, out, quiet):
             print(f"run folder: {run_dir}")
             for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
                 print(f"  {run_dir / f}")
-            checkpoint = run_dir / "model.npz"
             next_step = getattr(module, "next_step", None)
             if next_step is not None:
                 print(next_step(checkpoint, config))
