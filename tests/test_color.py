@@ -253,6 +253,34 @@ def test_nearest_bin_matches_loop_reference(xp):
         assert got[idx] == int(np.argmin(d2))
 
 
+def test_nearest_bin_on_the_grid_equals_the_full_search(xp):
+    # the usual bins lie on a grid: most pixels are looked up, the rest searched; the two
+    # agree everywhere, half-way points (ties: the lower index), NaN and far pixels included
+    rng = np.random.default_rng(9)
+    for bins in (C.ab_bins(), C.ab_bins(rule="cell"), C.ab_bins(grid=7.5)):
+        ab = rng.uniform(-140, 140, (3000, 2)).astype(np.float32)
+        grid = float(np.diff(np.unique(bins)).min())
+        ab[:500] = bins[rng.integers(0, len(bins), 500)] + grid / 2 * rng.choice(
+            [-1, 0, 1], (500, 2)
+        )
+        ab[500:505] = np.nan
+        ab[505:510] = [[1e30, 0], [-1e30, 5], [0, np.inf], [500, -500], [-3, 1e12]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            full = np.argmin(C._sq_dists(ab, np.asarray(bins, np.float32)), axis=1)
+        np.testing.assert_array_equal(_np(C.nearest_bin(xp.asarray(ab), bins)), full)
+
+
+def test_nearest_bin_on_the_grid_searches_only_the_undecided_pixels(monkeypatch):
+    # the full search costs pixels x bins (a minute for a thousand photos' prior); on the
+    # usual grid of bins it is left to the few pixels a lookup cannot decide
+    searched = []
+    full = C._sq_dists
+    monkeypatch.setattr(C, "_sq_dists", lambda x, c: searched.append(len(x)) or full(x, c))
+    ab = np.random.default_rng(10).uniform(-30, 30, (100_000, 2)).astype(np.float32)
+    C.nearest_bin(ab)
+    assert sum(searched) < 0.01 * len(ab)
+
+
 def test_empirical_prior_matches_loop_reference(xp):
     bins = _small_bins()
     rng = np.random.default_rng(8)

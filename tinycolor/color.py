@@ -327,11 +327,62 @@ def nearest_bin(ab, bins=None, channel_axis: int = -1):
     x = x.astype(_float_dtype(x), copy=False)
     c = _bins_on(bins, xp, x.dtype, "nearest_bin")
     flat = x.reshape(-1, 2)
-    out = xp.empty(flat.shape[0], dtype=np.int64)
+    out = xp.full(flat.shape[0], -1, dtype=np.int64)
+    lattice = _lattice(c)
+    if lattice is not None:  # most pixels: the bin at their nearest grid point, by lookup
+        out[...] = _lattice_lookup(flat, *lattice)
+    rest = xp.flatnonzero(out < 0)
     step = _pixel_chunk(c.shape[0])
-    for s in range(0, flat.shape[0], step):
-        out[s : s + step] = xp.argmin(_sq_dists(flat[s : s + step], c), axis=1)
+    for s in range(0, rest.shape[0], step):
+        part = rest[s : s + step]
+        out[part] = xp.argmin(_sq_dists(flat[part], c), axis=1)
     return out.reshape(x.shape[:-1])
+
+
+#: How close (in grid steps) to half-way between two grid points a pixel goes to the full
+#: search, where the rounding of its distances decides (and ties go to the lower index).
+_HALFWAY_MARGIN = 1e-3
+
+
+def _lattice(c):
+    """(grid, lowest (a, b) step, table of bin indices) when every bin centre is a point of
+    one square grid (the usual ab bins), else None. ``table[i, j]`` is the bin at grid point
+    ``lowest + (i, j)``, or -1 where there is none."""
+    xp = array_module(c)
+    cn = np.asarray(c.get() if hasattr(c, "get") else c, dtype=np.float64)
+    steps = np.diff(np.unique(cn))
+    steps = steps[steps > 0]
+    if cn.shape[0] < 2 or steps.size == 0:
+        return None
+    grid = float(steps.min())
+    k = np.rint(cn / grid)
+    if not np.allclose(k * grid, cn, rtol=0, atol=1e-6 * grid):
+        return None
+    k = k.astype(np.int64)
+    low = k.min(axis=0)
+    span = k.max(axis=0) - low + 1
+    if int(span[0]) * int(span[1]) > 1 << 22:  # too sparse for a table
+        return None
+    table = np.full((int(span[0]), int(span[1])), -1, dtype=np.int64)
+    for q in range(cn.shape[0] - 1, -1, -1):  # a repeated centre keeps its lowest index
+        table[k[q, 0] - low[0], k[q, 1] - low[1]] = q
+    return grid, xp.asarray(low), xp.asarray(table)
+
+
+def _lattice_lookup(flat, grid: float, low, table):
+    """The bin of each (P, 2) pixel's nearest grid point when that point is a bin and the
+    pixel is not (nearly) half-way between grid points; -1 where the full search must decide."""
+    xp = array_module(flat)
+    u = flat.astype(np.float64) / grid
+    with np.errstate(invalid="ignore"):  # inf - inf: not clear, searched in full
+        frac = u - xp.floor(u)
+    clear = xp.all(xp.isfinite(u) & (xp.abs(frac - 0.5) > _HALFWAY_MARGIN), axis=1)
+    k = xp.floor(xp.clip(xp.where(xp.isfinite(u), u, 0.0), -1e9, 1e9) + 0.5).astype(np.int64) - low
+    inside = xp.all((k >= 0) & (k < xp.asarray(table.shape)), axis=1)
+    ok = clear & inside
+    out = xp.full(flat.shape[0], -1, dtype=np.int64)
+    out[ok] = table[k[ok, 0], k[ok, 1]]
+    return out
 
 
 def soft_encode(ab, bins=None, k: int = 5, sigma: float = 5.0, channel_axis: int = -1):
