@@ -253,9 +253,12 @@ def test_nearest_bin_matches_loop_reference(xp):
         assert got[idx] == int(np.argmin(d2))
 
 
-def test_nearest_bin_on_the_grid_equals_the_full_search(xp):
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_nearest_bin_on_the_grid_equals_the_full_search(xp, chunk, monkeypatch):
     # the usual bins lie on a grid: most pixels are looked up, the rest searched; the two
     # agree everywhere, half-way points (ties: the lower index), NaN and far pixels included
+    if chunk is not None:  # looked up a few pixels at a time: the same answer
+        monkeypatch.setattr(C, "_LOOKUP_CHUNK", chunk)
     rng = np.random.default_rng(9)
     for bins in (C.ab_bins(), C.ab_bins(rule="cell"), C.ab_bins(grid=7.5)):
         ab = rng.uniform(-140, 140, (3000, 2)).astype(np.float32)
@@ -265,9 +268,10 @@ def test_nearest_bin_on_the_grid_equals_the_full_search(xp):
         )
         ab[500:505] = np.nan
         ab[505:510] = [[1e30, 0], [-1e30, 5], [0, np.inf], [500, -500], [-3, 1e12]]
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e30 squared in float32
             full = np.argmin(C._sq_dists(ab, np.asarray(bins, np.float32)), axis=1)
-        np.testing.assert_array_equal(_np(C.nearest_bin(xp.asarray(ab), bins)), full)
+            got = _np(C.nearest_bin(xp.asarray(ab), bins))
+        np.testing.assert_array_equal(got, full)
 
 
 def test_nearest_bin_on_the_grid_searches_only_the_undecided_pixels(monkeypatch):

@@ -330,7 +330,8 @@ def nearest_bin(ab, bins=None, channel_axis: int = -1):
     out = xp.full(flat.shape[0], -1, dtype=np.int64)
     lattice = _lattice(c)
     if lattice is not None:  # most pixels: the bin at their nearest grid point, by lookup
-        out[...] = _lattice_lookup(flat, *lattice)
+        for s in range(0, flat.shape[0], _LOOKUP_CHUNK):  # its float64 copies stay small
+            out[s : s + _LOOKUP_CHUNK] = _lattice_lookup(flat[s : s + _LOOKUP_CHUNK], *lattice)
     rest = xp.flatnonzero(out < 0)
     step = _pixel_chunk(c.shape[0])
     for s in range(0, rest.shape[0], step):
@@ -338,6 +339,9 @@ def nearest_bin(ab, bins=None, channel_axis: int = -1):
         out[part] = xp.argmin(_sq_dists(flat[part], c), axis=1)
     return out.reshape(x.shape[:-1])
 
+
+#: Pixels looked up at a time (the lookup holds a few float64 and int64 copies of them).
+_LOOKUP_CHUNK = 1 << 20
 
 #: How close (in grid steps) to half-way between two grid points a pixel goes to the full
 #: search, where the rounding of its distances decides (and ties go to the lower index).
