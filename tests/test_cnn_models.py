@@ -772,3 +772,20 @@ def test_the_loss_makes_its_targets_where_the_batch_is_not_on_the_default_device
     assert Tensor(np.zeros(2)).device == "cuda"  # the stand-in is the default device
     loss = module.loss(model, batch, cfg)
     assert loss.device == "cpu" and np.isfinite(loss.item())
+
+
+def test_score_in_chunks_equals_score_in_one_piece(monkeypatch):
+    """score() goes SCORE_CHUNK images at a time (its intermediates would grow with the test
+    set): per-image means and pixel-pooled fractions come out as from one piece."""
+    from tinycolor.color import empirical_prior
+
+    L, ab = _fixed_batch(size=16, n=7, seed=3)
+    L = lab_common.from_net_l(L)
+    pred = ab * 0.5 + np.random.default_rng(4).normal(0, 8, ab.shape).astype(np.float32)
+    prior = empirical_prior(ab, channel_axis=1)
+    whole = lab_common.score(L, pred, ab, prior)
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 3)  # 3 + 3 + 1 images
+    chunked = lab_common.score(L, pred, ab, prior)
+    assert set(chunked) == set(whole) and all(v is not None for v in whole.values())
+    for key in whole:
+        np.testing.assert_allclose(chunked[key], whole[key], rtol=1e-12, err_msg=key)

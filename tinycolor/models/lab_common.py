@@ -466,27 +466,51 @@ def _lab_to_rgb_batch(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- evaluation
 
 
+#: Images scored at a time by ``score``: its float64 sRGB and SSIM intermediates grow with the
+#: batch (8 GB for the 4,000 held-out tiles of 200 photos, in one piece).
+SCORE_CHUNK = 256
+
+
 def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -> dict:
     """The metrics of one prediction of a batch, ``METRIC_KEYS``.
 
     L (N, 1, H, W) in [0, 100], ab (N, 2, H, W). PSNR, SSIM and colourfulness are computed on
     the sRGB images and averaged over images; acc10 and the AuCs pool every pixel;
-    ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang)."""
-    rgb_pred = _lab_to_rgb_batch(L, ab_pred)
-    rgb_true = _lab_to_rgb_batch(L, ab_true)
-    out = {
-        "psnr": float(np.mean(M.psnr(rgb_pred, rgb_true))),
-        "ssim": float(np.mean(M.ssim(rgb_pred, rgb_true))) if min(L.shape[2:]) >= 7 else None,
-        "acc10": M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1),
-        "auc": M.auc_ab(ab_pred, ab_true, channel_axis=1),
-        "auc_rebalanced": None,
-        "colorfulness": float(np.mean(M.colorfulness(rgb_pred))),
+    ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang).
+    Computed ``SCORE_CHUNK`` images at a time, so memory does not grow with N."""
+    per_image = {"psnr": [], "ssim": [], "colorfulness": []}
+    pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) of each chunk
+    has_ssim = min(L.shape[2:]) >= 7
+    w_prior = None if prior is None else np.asarray(prior, np.float32)
+    for s in range(0, len(L), SCORE_CHUNK):
+        l, pred, true = (a[s : s + SCORE_CHUNK] for a in (L, ab_pred, ab_true))
+        rgb_pred, rgb_true = _lab_to_rgb_batch(l, pred), _lab_to_rgb_batch(l, true)
+        per_image["psnr"].append(np.atleast_1d(M.psnr(rgb_pred, rgb_true)))
+        if has_ssim:
+            per_image["ssim"].append(np.atleast_1d(M.ssim(rgb_pred, rgb_true)))
+        per_image["colorfulness"].append(np.atleast_1d(M.colorfulness(rgb_pred)))
+        pixels = float(pred[:, 0].size)
+        pooled["acc10"].append((M.acc_within(pred, true, 10.0, channel_axis=1), pixels))
+        pooled["auc"].append((M.auc_ab(pred, true, channel_axis=1), pixels))
+        if w_prior is not None:
+            w = M.rebalanced_pixel_weights(true, w_prior, channel_axis=1)
+            total = float(np.sum(w))
+            if total > 0:
+                auc = M.auc_ab(pred, true, weights=w, channel_axis=1)
+                pooled["auc_rebalanced"].append((auc, total))
+
+    def pool(parts):
+        weight = sum(wt for _, wt in parts)
+        return float(sum(v * wt for v, wt in parts) / weight) if parts else None
+
+    return {
+        "psnr": float(np.mean(np.concatenate(per_image["psnr"]))),
+        "ssim": float(np.mean(np.concatenate(per_image["ssim"]))) if has_ssim else None,
+        "acc10": pool(pooled["acc10"]),
+        "auc": pool(pooled["auc"]),
+        "auc_rebalanced": pool(pooled["auc_rebalanced"]),
+        "colorfulness": float(np.mean(np.concatenate(per_image["colorfulness"]))),
     }
-    if prior is not None:
-        w = M.rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
-        if float(np.sum(w)) > 0:
-            out["auc_rebalanced"] = M.auc_ab(ab_pred, ab_true, weights=w, channel_axis=1)
-    return out
 
 
 def evaluate(predict_ab, model, data: LabData, config, device: str | None = None) -> dict:
