@@ -832,3 +832,35 @@ def test_image_folder_takes_a_numpy_integer_size(tmp_path):
     _save(tmp_path / "a.png", _colour(24, 32, 0))
     ds = data.ImageFolder(tmp_path, size=np.int64(16), cache=tmp_path / "cache")
     assert ds.lab(0).shape == (16, 21, 3)
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, for tqdm's rule (bars on terminals only)."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_image_folder_shows_a_bar_while_reading_on_a_terminal_unless_quiet(tmp_path, monkeypatch):
+    """A first read of a big folder takes minutes: a bar on a terminal, none inside
+    ``progress_bars(False)`` (a command's --quiet), none where stderr is not a terminal."""
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        skio.imsave(tmp_path / f"p{k}.png", rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
+    term = _Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    data.ImageFolder(tmp_path, cache=False)
+    assert f"reading {tmp_path}" in term.text and "0/3" in term.text
+    term.text = ""
+    with data.progress_bars(False):
+        data.ImageFolder(tmp_path, cache=False)
+    assert term.text == ""

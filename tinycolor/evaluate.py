@@ -247,7 +247,10 @@ def predict_images(
     if temperature is not None:
         set_temperature(module, config, temperature)
     mode = input_mode(module, model)
-    names, labs, ds = load_images(data, size)
+    from .data import progress_bars  # noqa: PLC0415
+
+    with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
+        names, labs, ds = load_images(data, size)
     root = getattr(ds, "root", None)
     skipped = {
         kind: [str(Path(f).relative_to(root)) if root else str(f) for f in files]

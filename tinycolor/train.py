@@ -483,6 +483,7 @@ def run(name: str, config: dict, device: str | None = None, out=None, quiet: boo
 def _run(name, config, device, out, quiet):
     from . import viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
+    from .data import progress_bars  # noqa: PLC0415
     from .runs import (  # noqa: PLC0415
         RUNS_ROOT,
         checkpoint_meta,
@@ -499,7 +500,8 @@ def _run(name, config, device, out, quiet):
     config = resolve_config(module, config)
     backend.set_device(device)
     backend.manual_seed(config["seed"])
-    data = module.load_data(config)
+    with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
+        data = module.load_data(config)
     model = module.build_model(config)
     model.to(device)
     # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)

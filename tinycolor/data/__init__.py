@@ -32,6 +32,7 @@ from .folder import (
     ImageFolder,
     Subset,
     find_images,
+    progress_bars,
     read_image,
 )
 from .samples import PHOTO_NAMES, skimage_photos
@@ -78,6 +79,7 @@ __all__ = [
     "find_cifar10_dir",
     "is_cifar10",
     "find_images",
+    "progress_bars",
     "hflip",
     "load_cifar10",
     "load_dataset",

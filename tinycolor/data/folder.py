@@ -15,7 +15,10 @@ cache (:mod:`tinycolor.data.cache`) so a second run does not decode and convert 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +43,7 @@ __all__ = [
     "ImageFolder",
     "Subset",
     "find_images",
+    "progress_bars",
     "read_image",
 ]
 
@@ -250,6 +254,20 @@ def read_image(path) -> np.ndarray:
     return to_float_rgb(pixels)
 
 
+_BARS = contextvars.ContextVar("tinycolor_data_progress_bars", default=True)
+
+
+@contextlib.contextmanager
+def progress_bars(enabled: bool):
+    """Within it, ``ImageFolder`` shows (True, the default: on a terminal only, as tqdm
+    decides) or never shows (False: a command's ``--quiet``) its bar while it reads files."""
+    token = _BARS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _BARS.reset(token)
+
+
 class ImageFolder(ImageDataset):
     """The colour images under a folder, recursively, of any size.
 
@@ -332,7 +350,19 @@ class ImageFolder(ImageDataset):
         self._keys: list[str | None] = []
         self._memo: dict[int, np.ndarray] = {}
         class_of: list[str] = []
-        for path in candidates:
+        from tqdm import tqdm  # noqa: PLC0415
+
+        # a first read of a big folder takes minutes (decoding, Lab): a bar on a terminal
+        bar = tqdm(
+            candidates,
+            desc=f"reading {self.root}",
+            unit="image",
+            file=sys.stderr,
+            leave=False,
+            dynamic_ncols=True,
+            disable=None if _BARS.get() else True,
+        )
+        for path in bar:
             rel = path.relative_to(self.root)
             if labels is not None and len(rel.parts) < 2:
                 self.n_unlabelled += 1
