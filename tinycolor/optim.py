@@ -411,7 +411,9 @@ class AdamW(Adam):
     p <- p (1 - lr weight_decay);   then Adam's step with the gradient as it is
     """
 
-    def __init__(
+    decoupled = True
+
+    def __init__(  # Adam's, but for weight_decay's default, as in PyTorch
         self,
         params,
         lr: float = 1e-3,
@@ -420,8 +422,6 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ):
         super().__init__(params, lr, betas, eps, weight_decay)
-
-    decoupled = True
 
 
 def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
