@@ -189,7 +189,9 @@ class Function:
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
         out = fn.forward(*[t.data for t in tensors], **options)
-        if isinstance(out, Tensor) or not hasattr(out, "dtype") or not hasattr(out, "shape"):
+        if not (tensors and out.__class__ is tensors[0].data.__class__) and (
+            isinstance(out, Tensor) or not hasattr(out, "dtype") or not hasattr(out, "shape")
+        ):
             raise TypeError(_not_an_array(f"{cls.__name__}.forward returned", out))
         # an integer or boolean result (x.astype(int)) carries no gradient, as in PyTorch
         record = record and out.dtype.kind == "f"
@@ -671,7 +673,8 @@ class Tensor:
             for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
                 if ig is None or not inp.requires_grad:
                     continue
-                ig = _input_grad(ctx, i, inp, ig, node)
+                if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
+                    ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
                 if ig.dtype != inp.dtype:
                     ig = ig.astype(inp.dtype)
                 key = id(inp)
