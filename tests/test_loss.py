@@ -5,6 +5,7 @@ stability for logits of 1e4, and the validation messages."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -236,6 +237,269 @@ def test_cross_entropy_weighted_mean_divides_by_the_weights_of_the_targets():
     per = F.cross_entropy(tc.Tensor(x), t, weight=w, reduction="none").numpy()
     mean = F.cross_entropy(tc.Tensor(x), t, weight=w).item()
     np.testing.assert_allclose(mean, per.sum() / (3.0 + 0.5 + 0.5), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- ignore_index,
+# label smoothing and nll_loss
+
+
+def ref_smoothed_cross_entropy(x, t, axis, weight, reduction, ignore_index, eps):
+    """PyTorch's formula written as a loop: per element of class index t (skipped when it is
+    ignore_index) l = -(1 - e) w_t log p_t - (e / Q) sum_q w_q log p_q; 'mean' divides by the
+    sum of w_t over the elements kept. Probability targets: t <- (1 - e) t + e / Q, 'mean'
+    over all elements."""
+    xm = np.moveaxis(x, axis, -1)
+    q = xm.shape[-1]
+    soft = np.issubdtype(t.dtype, np.floating)
+    targets = np.moveaxis(t, axis, -1).reshape(-1, q) if soft else t.reshape(-1)
+    w = np.ones(q) if weight is None else weight
+    losses, used = [], []
+    for row, tgt in zip(xm.reshape(-1, q), targets):
+        m = max(row)
+        logp = [v - m - math.log(sum(math.exp(u - m) for u in row)) for v in row]
+        if soft:
+            losses.append(-sum(w[c] * ((1 - eps) * tgt[c] + eps / q) * logp[c] for c in range(q)))
+            used.append(1.0)
+        elif tgt == ignore_index:
+            losses.append(0.0)
+        else:
+            smooth = -sum(w[c] * logp[c] for c in range(q))
+            losses.append(-(1 - eps) * w[tgt] * logp[tgt] + eps / q * smooth)
+            used.append(w[tgt])
+    losses = np.array(losses)
+    if reduction == "none":
+        return losses.reshape(xm.shape[:-1])
+    return losses.sum() if reduction == "sum" else losses.sum() / sum(used)
+
+
+def ref_nll(x, t, axis, weight, reduction, ignore_index):
+    """-w_t x_t per element of class index t (0 for ignore_index); 'mean' over sum(w_t)."""
+    xm = np.moveaxis(x, axis, -1)
+    q = xm.shape[-1]
+    w = np.ones(q) if weight is None else weight
+    losses, used = [], []
+    for row, tgt in zip(xm.reshape(-1, q), t.reshape(-1)):
+        keep = tgt != ignore_index
+        losses.append(-w[tgt] * row[tgt] if keep else 0.0)
+        used += [w[tgt]] if keep else []
+    losses = np.array(losses)
+    if reduction == "none":
+        return losses.reshape(xm.shape[:-1])
+    return losses.sum() if reduction == "sum" else losses.sum() / sum(used)
+
+
+@st.composite
+def ignored_targets(draw, t, q):
+    """``t`` with some elements set to an ignore_index: PyTorch's -100, a class (here 0) or
+    an index past the classes (255, as segmentation masks mark their borders); at least one
+    element is kept, so that 'mean' is a number."""
+    ignore_index = draw(st.sampled_from([-100, 0, 255]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    t = np.where(rng.random(np.shape(t)) < 0.3, ignore_index, t)
+    if np.all(t == ignore_index):  # keep one element, of a class other than the ignored one
+        t = np.where(np.arange(t.size).reshape(np.shape(t)) == 0, q - 1 if q > 1 else 0, t)
+        if q == 1 and ignore_index == 0:
+            ignore_index = -100
+    return np.asarray(t), ignore_index
+
+
+@pytest.mark.parametrize("soft", [False, True], ids=["indices", "probabilities"])
+@given_settings
+@given(data=st.data())
+def test_cross_entropy_with_ignore_index_and_label_smoothing_gradcheck_and_forward(
+    device, soft, data
+):
+    x, t, axis, weight, reduction = data.draw(ce_case(soft))
+    ax = 0 if x.ndim == 1 else axis % x.ndim
+    q = x.shape[ax]
+    eps = data.draw(st.sampled_from([0.0, 0.1, 0.55, 1.0]))
+    ignore_index = -100
+    if not soft:
+        t, ignore_index = data.draw(ignored_targets(t, q))
+    logits = tensor(x, device)
+    target = tensor(t, device) if soft else tc.Tensor(t, device=device)
+
+    def fn(a, b):
+        return F.cross_entropy(
+            a,
+            b,
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=eps,
+            axis=axis,
+        )
+
+    loss = fn(logits, target)
+    expected = ref_smoothed_cross_entropy(x, t, ax, weight, reduction, ignore_index, eps)
+    assert loss.shape == np.shape(expected)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-10, atol=1e-12)
+    assert tc.gradcheck(fn, [logits, target])
+
+
+@given_settings
+@given(data=st.data())
+def test_nll_loss_gradcheck_and_forward(device, data):
+    """Any real numbers as the input (nll_loss is linear in it), (N, Q, *spatial), the class
+    axis last, or (Q,); class weights, ignored elements and every reduction drawn."""
+    x, t, axis, weight, reduction = data.draw(ce_case(soft=False))
+    ax = 0 if x.ndim == 1 else axis % x.ndim
+    t, ignore_index = data.draw(ignored_targets(t, x.shape[ax]))
+    inp = tensor(x, device)
+
+    def fn(a):
+        return F.nll_loss(
+            a,
+            tc.Tensor(t, device=device),
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            axis=axis,
+        )
+
+    loss = fn(inp)
+    expected = ref_nll(x, t, ax, weight, reduction, ignore_index)
+    assert loss.shape == np.shape(expected)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(fn, [inp])
+
+
+def test_nll_loss_of_log_softmax_is_cross_entropy(device):
+    rng = np.random.default_rng(3)
+    x = tc.Tensor(rng.standard_normal((4, 5, 3, 2)), requires_grad=True, device=device)
+    y = tc.Tensor(x.numpy(), requires_grad=True, device=device)
+    t = rng.integers(0, 5, (4, 3, 2))
+    t[0, 0, 0] = -100
+    w = rng.uniform(0.2, 2.0, 5)
+    a = F.nll_loss(F.log_softmax(x, 1), t, w)
+    b = F.cross_entropy(y, t, w)
+    np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
+    a.backward()
+    b.backward()
+    np.testing.assert_allclose(to_numpy(x.grad), to_numpy(y.grad), rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("shape", CE_SHAPES, ids=["NQ", "NQHW", "Q"])
+@pytest.mark.parametrize(
+    "case",
+    ["smooth", "ignore-class", "ignore-255+smooth", "probabilities+smooth", "nll", "nll-ignore"],
+)
+def test_ignore_index_label_smoothing_and_nll_against_torch(
+    device, case, shape, weighted, reduction
+):
+    """Values and gradients equal PyTorch's, the weighted label smoothing with 'mean' (divided
+    by the sum of the weights of the targets kept) included."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(case) + sum(shape))
+    q = shape[1] if len(shape) > 1 else shape[0]
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    x = rng.standard_normal(shape) * 3
+    options = {}
+    if case.startswith("probabilities"):
+        t = np.moveaxis(rng.dirichlet(np.ones(q), size=tshape), -1, min(1, len(shape) - 1))
+    else:
+        t = rng.integers(0, q, size=tshape)
+    if "ignore" in case:
+        options["ignore_index"] = 255 if "255" in case else 1
+        t = np.where(rng.random(tshape) < 0.4, options["ignore_index"], t)
+        t.flat[0] = 2  # one element kept
+    if "smooth" in case:
+        options["label_smoothing"] = 0.3
+    weight = rng.uniform(0.2, 2.0, q) if weighted else None
+    soft = case.startswith("probabilities")
+    logits = tc.Tensor(x, requires_grad=True, device=device)
+    target = tc.Tensor(t, requires_grad=soft, device=device)
+    tx, tt = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=soft)
+    tw = None if weight is None else torch.tensor(weight)
+    if case.startswith("nll"):
+        loss = F.nll_loss(logits, target, weight, reduction=reduction, **options)
+        tloss = torch.nn.functional.nll_loss(tx, tt, tw, reduction=reduction, **options)
+    else:
+        loss = F.cross_entropy(logits, target, weight, reduction=reduction, **options)
+        tloss = torch.nn.functional.cross_entropy(tx, tt, tw, reduction=reduction, **options)
+    g = rng.standard_normal(loss.shape)
+    loss.backward(g)
+    tloss.backward(torch.tensor(g))
+    np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(logits.grad), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    if soft:
+        np.testing.assert_allclose(to_numpy(target.grad), tt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_weighted_label_smoothing_follows_pytorchs_formula():
+    """By hand, one example of each of three classes, weights w and e = 0.3: the uniform part
+    is weighted by each w_q and 'mean' divides by w_t summed over the targets, not by N."""
+    x = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.0, 0.0, 0.0]])
+    t, w, e = np.array([0, 2, 1]), np.array([3.0, 1.0, 0.5]), 0.3
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    per = -(1 - e) * w[t] * logp[np.arange(3), t] - e / 3 * (w * logp).sum(1)
+    got = F.cross_entropy(tc.Tensor(x), t, w, label_smoothing=e).item()
+    np.testing.assert_allclose(got, per.sum() / (3.0 + 0.5 + 1.0), rtol=1e-12)
+    got = F.cross_entropy(tc.Tensor(x), t, w, label_smoothing=e, reduction="none").numpy()
+    np.testing.assert_allclose(got, per, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_ignored_elements_count_for_nothing(device, name):
+    """PyTorch's default ignore_index -100 is ignored (it was an out-of-range error): the loss
+    and gradient of an ignored element are 0 and 'mean' divides by the others; a 'mean' over
+    nothing but ignored elements is nan with a zero gradient, 'sum' is 0, as PyTorch's."""
+    fn = getattr(F, name)
+    x = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.0, 4.0, 0.0]])
+    a = tc.Tensor(x, requires_grad=True, device=device)
+    per = fn(a, [0, -100, 1], reduction="none")
+    assert per.numpy()[1] == 0
+    full = fn(tc.Tensor(x, device=device), [0, 2, 1], reduction="none").numpy()
+    mean = fn(a, [0, -100, 1])
+    np.testing.assert_allclose(mean.item(), (full[0] + full[2]) / 2, rtol=1e-12)
+    mean.backward()
+    assert not to_numpy(a.grad)[1].any() and to_numpy(a.grad)[0].any()
+    for options in ({}, {"weight": np.ones(3)}, {"label_smoothing": 0.2}):
+        if name == "nll_loss" and "label_smoothing" in options:
+            continue
+        a = tc.Tensor(x, requires_grad=True, device=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nan as PyTorch's, without a warning
+            loss = fn(a, [2, 2, 2], ignore_index=2, **options)
+            loss.backward()
+            assert fn(a, [2, 2, 2], ignore_index=2, reduction="sum", **options).item() == 0
+        assert np.isnan(loss.item()), options
+        np.testing.assert_array_equal(to_numpy(a.grad), 0)
+
+
+def test_ignore_index_and_label_smoothing_validation():
+    logits = tc.Tensor(np.zeros((2, 3, 4, 4)))
+    good = np.zeros((2, 4, 4), np.int64)
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r"label_smoothing must be between 0.0 and 1.0, got"):
+            F.cross_entropy(logits, good, label_smoothing=bad)
+        with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing must be between"):
+            tc.nn.CrossEntropyLoss(label_smoothing=bad)
+    with pytest.raises(TypeError, match=r"label_smoothing must be a number, got '0.1'"):
+        F.cross_entropy(logits, good, label_smoothing="0.1")
+    with pytest.raises(TypeError, match=r"ignore_index must be an integer, got 1.0"):
+        F.cross_entropy(logits, good, ignore_index=1.0)
+    bad = good.copy()
+    bad[0, 0, 0] = 255
+    with pytest.raises(ValueError, match=r"class index 255 is out of range .* or ignore_index"):
+        F.cross_entropy(logits, bad)  # 255 is not the ignore_index (-100)
+    F.cross_entropy(logits, bad, ignore_index=255)
+    bad[0, 0, 1] = -3
+    with pytest.raises(ValueError, match=r"nll_loss: class index -3 is out of range"):
+        F.nll_loss(logits, bad, ignore_index=255)
+    soft = tc.Tensor(np.full((2, 3, 4, 4), 1 / 3))
+    with pytest.raises(ValueError, match=r"ignore_index=0 cannot apply to a probability target"):
+        F.cross_entropy(logits, soft, ignore_index=0)
+    with pytest.raises(TypeError, match=r"nll_loss: target must hold integer class indices, got"):
+        F.nll_loss(logits, soft)
+    with pytest.raises(TypeError, match=r"integer class indices, got bool"):
+        F.nll_loss(logits, good.astype(bool))
+    with pytest.raises(ValueError, match=r"nll_loss: weight must have one entry per class"):
+        F.nll_loss(logits, good, np.ones(2))
+    with pytest.raises(ValueError, match=r"nll_loss: class-index target must have the input"):
+        F.nll_loss(logits, good[0])
 
 
 # --------------------------------------------------------------------------- regression losses

@@ -969,6 +969,12 @@ _LOSS_CASES = {  # module name: (its options, the functional loss, input and tar
         lambda r: r.standard_normal((5, 3, 2, 2)),
         lambda r: r.integers(0, 3, (5, 2, 2)),
     ),
+    "NLLLoss": (
+        {"weight": np.array([0.5, 2.0, 1.0])},
+        lambda x, t, *, reduction, weight: F.nll_loss(x, t, weight, reduction=reduction),
+        lambda r: r.standard_normal((5, 3, 2, 2)),
+        lambda r: np.where(r.random((5, 2, 2)) < 0.2, -100, r.integers(0, 3, (5, 2, 2))),
+    ),
     "BCEWithLogitsLoss": (
         {"weight": np.array([1.0, 0.5, 2.0]), "pos_weight": np.array([3.0, 1.0, 0.5])},
         lambda x, t, *, reduction, weight, pos_weight: F.binary_cross_entropy_with_logits(
@@ -997,6 +1003,36 @@ def test_loss_modules_are_their_functional_losses(name, reduction):
     a.sum().backward()
     b.sum().backward()
     np.testing.assert_array_equal(got.grad, want.grad)
+
+
+def test_cross_entropy_and_nll_loss_modules_take_ignore_index_and_label_smoothing():
+    """nn.CrossEntropyLoss(weight, ignore_index=..., label_smoothing=...) and nn.NLLLoss(weight,
+    ignore_index=...) are their functional losses with those options (and PyTorch's modules),
+    and show the options that are not the defaults."""
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((5, 3, 2, 2))
+    t = np.where(rng.random((5, 2, 2)) < 0.3, 255, rng.integers(0, 3, (5, 2, 2)))
+    w = np.array([0.5, 2.0, 1.0])
+    ce = nn.CrossEntropyLoss(w, ignore_index=255, label_smoothing=0.2)
+    nll = nn.NLLLoss(w, ignore_index=255, reduction="sum")
+    assert repr(ce) == "CrossEntropyLoss(reduction='mean', ignore_index=255, label_smoothing=0.2)"
+    assert repr(nll) == "NLLLoss(reduction='sum', ignore_index=255)"
+    x = tc.tensor(x0)
+    np.testing.assert_array_equal(
+        ce(x, t).numpy(),
+        F.cross_entropy(x, t, w, ignore_index=255, label_smoothing=0.2).numpy(),
+    )
+    np.testing.assert_array_equal(
+        nll(x, t).numpy(), F.nll_loss(x, t, w, ignore_index=255, reduction="sum").numpy()
+    )
+    with pytest.raises(TypeError):
+        nn.CrossEntropyLoss(w, 255)  # keywords, as in the functional losses
+    torch = pytest.importorskip("torch")
+    tx, tt, tw = torch.tensor(x0), torch.tensor(t), torch.tensor(w)
+    ref = torch.nn.CrossEntropyLoss(tw, ignore_index=255, label_smoothing=0.2)(tx, tt)
+    np.testing.assert_allclose(ce(x, t).item(), ref.item(), rtol=1e-12)
+    ref = torch.nn.NLLLoss(tw, ignore_index=255, reduction="sum")(tx, tt)
+    np.testing.assert_allclose(nll(x, t).item(), ref.item(), rtol=1e-12)
 
 
 def test_loss_modules_refuse_a_bad_reduction_and_keep_it_a_keyword():

@@ -142,8 +142,6 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
     assert opt.lr == CASES[case][2]["lr"] / 2
     with pytest.raises(KeyError, match="SGD's param group has no 'amsgrad'|Adam's param group"):
         opt.param_groups[0]["amsgrad"]
-    with pytest.raises(TypeError, match="per-group options .* are not supported"):
-        type(opt)([{"params": list(model.parameters()), "lr": 0.1}])
 
 
 def _reference_step(name, hp, state, p, g):
@@ -609,3 +607,360 @@ def test_clip_grad_norm_on_the_device_keeps_dtype_and_device(device):
     assert (total.device, total.dtype) == (device, np.float32)
     grads = [to_numpy(p.grad) for p in model.parameters()]
     assert abs(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads)) - 1) < 1e-5
+
+
+# --------------------------------------------------------------------------- param groups
+
+GROUP_CASES = {  # name: (defaults, options of the first Linear's group, of the second's)
+    "SGD": (
+        {"lr": 0.05, "momentum": 0.9},
+        {"lr": 0.2, "momentum": 0.5, "nesterov": True},
+        {"weight_decay": 1e-2, "dampening": 0.3},
+    ),
+    "RMSprop": (
+        {"lr": 0.01, "weight_decay": 1e-3},
+        {"lr": 0.02, "centered": True},
+        {"alpha": 0.9, "momentum": 0.5},
+    ),
+    "Adam": (
+        {"lr": 0.01},
+        {"lr": 0.05, "betas": (0.8, 0.99)},
+        {"weight_decay": 1e-2, "eps": 1e-6},
+    ),
+    "AdamW": (
+        {"lr": 0.01},
+        {"weight_decay": 0.1},
+        {"lr": 0.03, "betas": (0.85, 0.95)},
+    ),
+}
+
+
+def _grouped(module, name, model):
+    """CASES-like: GROUP_CASES[name]'s optimizer from ``module`` (optim or torch.optim) over
+    ``model``, a group per Linear."""
+    defaults, first, second = GROUP_CASES[name]
+    layers = [m for m in model if hasattr(m, "weight")]
+    groups = [
+        {"params": list(layers[0].parameters()), **first},
+        {"params": list(layers[1].parameters()), **second},
+    ]
+    return getattr(module, name)(groups, **defaults)
+
+
+def _expected_options(name, k):
+    """The options of group k: its own over the defaults over the constructor's defaults."""
+    defaults, *groups = GROUP_CASES[name]
+    signature = {
+        "SGD": {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0},
+        "RMSprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
+        "Adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+        "AdamW": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2},
+    }[name]
+    return {**signature, **defaults, **groups[k]}
+
+
+@pytest.mark.parametrize("name", list(GROUP_CASES))
+def test_param_groups_follow_the_update_rules(name):
+    """Two groups, each with options of its own over shared defaults: twelve steps, each
+    equal to the docstring's rule with the group's options, the first group's lr halved
+    midway through param_groups; no PyTorch needed."""
+    x, y, model = _problem()
+    opt = _grouped(optim, name, model)
+    params = list(model.parameters())
+    assert [len(g["params"]) for g in opt.param_groups] == [2, 2]
+    hps = [_expected_options(name, 0), _expected_options(name, 1)]
+    for k, group in enumerate(opt.param_groups):
+        for key, value in hps[k].items():
+            assert group[key] == value, (k, key)
+    states = [{} for _ in params]
+    tx, ty = tc.tensor(x), tc.tensor(y)
+    for step in range(12):
+        if step == 6:
+            opt.param_groups[0]["lr"] *= 0.5
+            hps[0]["lr"] *= 0.5
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        want = [
+            _reference_step(name, hps[i // 2], st, p.numpy().copy(), p.grad.copy())
+            for i, (p, st) in enumerate(zip(params, states))
+        ]
+        opt.step()
+        for i, (p, w) in enumerate(zip(params, want)):
+            np.testing.assert_allclose(p.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=f"{step}: {i}")
+
+
+@pytest.mark.parametrize("name", list(GROUP_CASES))
+def test_param_groups_match_torch(name):
+    """The same two groups in torch.optim: the same options in each group, and the same
+    parameters after each of twelve steps, with a per-group lr change midway."""
+    torch = pytest.importorskip("torch")
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    opt, ref_opt = _grouped(optim, name, model), _grouped(torch.optim, name, ref)
+    for ours, theirs in zip(opt.param_groups, ref_opt.param_groups, strict=True):
+        assert len(ours["params"]) == len(theirs["params"])
+        for key in ours:
+            if key != "params":
+                assert ours[key] == theirs[key], key
+    tx, ty, rx, ry = tc.tensor(x), tc.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+    for step in range(12):
+        if step == 6:
+            for o in (opt, ref_opt):
+                o.param_groups[1]["lr"] *= 0.3
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        ((ref(rx) - ry) ** 2).mean().backward()
+        ref_opt.step()
+        for (pname, p), q in zip(model.named_parameters(), ref.parameters()):
+            np.testing.assert_allclose(
+                p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=f"{step}: {pname}"
+            )
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_add_param_group_trains_more_of_the_model_later(name):
+    """The second Linear joins after three steps with add_param_group and its own lr (the
+    others from the defaults); it is trained from then on by its group's rule, as torch's."""
+    x, y, model = _problem()
+    params = list(model.parameters())
+    defaults = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.02}
+    opt = getattr(optim, name)(params[:2], **defaults)
+    tx, ty = tc.tensor(x), tc.tensor(y)
+    hps = [defaults, defaults | {"lr": 0.1}]  # _reference_step knows the other defaults
+    states = [{} for _ in params]
+    frozen = [p.numpy().copy() for p in params[2:]]
+    for step in range(8):
+        if step == 3:
+            for p, f in zip(params[2:], frozen):
+                np.testing.assert_array_equal(p.numpy(), f)  # not in the optimizer yet
+            opt.add_param_group({"params": params[2:], "lr": 0.1})
+            assert opt.param_groups[1]["lr"] == 0.1 and len(opt.state) == 4
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        n = 2 if step < 3 else 4
+        want = [
+            _reference_step(name, hps[i // 2], st, p.numpy().copy(), p.grad.copy())
+            for i, (p, st) in enumerate(zip(params[:n], states))
+        ]
+        opt.step()
+        for i, (p, w) in enumerate(zip(params, want)):
+            np.testing.assert_allclose(p.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=f"{step}: {i}")
+    torch = pytest.importorskip("torch")  # and torch's add_param_group gives the same
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ours, theirs = list(model.parameters()), list(ref.parameters())
+    opt = getattr(optim, name)(ours[:2], **defaults)
+    ref_opt = getattr(torch.optim, name)(theirs[:2], **defaults)
+    rx, ry = torch.from_numpy(x), torch.from_numpy(y)
+    for step in range(8):
+        if step == 3:
+            opt.add_param_group({"params": ours[2:], "lr": 0.1})
+            ref_opt.add_param_group({"params": theirs[2:], "lr": 0.1})
+        opt.zero_grad()
+        _loss(model, tx, ty).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        ((ref(rx) - ry) ** 2).mean().backward()
+        ref_opt.step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _two_group_sgd(lrs=(0.3, 0.02)):
+    a, b = nn.Linear(1, 1).weight, nn.Linear(1, 1).weight
+    return optim.SGD([{"params": [a], "lr": lrs[0]}, {"params": [b]}], lr=lrs[1])
+
+
+def test_schedulers_scale_each_groups_own_base_lr():
+    """StepLR and CosineAnnealingLR set each group's lr from that group's base lr by the
+    docstring's formula; get_last_lr() lists them in group order."""
+    opt = _two_group_sgd()
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    assert sched.base_lrs == [0.3, 0.02]
+    for epoch in range(7):
+        want = [0.3 * 0.5 ** (epoch // 2), 0.02 * 0.5 ** (epoch // 2)]
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(want, rel=1e-12)
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12)
+        sched.step()
+    opt = _two_group_sgd()
+    sched = optim.CosineAnnealingLR(opt, T_max=5, eta_min=0.001)
+    for epoch in range(8):
+        cos = (1 + math.cos(math.pi * epoch / 5)) / 2
+        want = [0.001 + (base - 0.001) * cos for base in (0.3, 0.02)]
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12), epoch
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+        sched.step()
+
+
+@pytest.mark.parametrize("kind", ["step", "cosine"])
+def test_schedulers_of_param_groups_match_torch(kind):
+    torch = pytest.importorskip("torch")
+    opt = _two_group_sgd()
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 0.3}, {"params": [b]}], lr=0.02)
+    if kind == "step":
+        sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+        ref = torch.optim.lr_scheduler.StepLR(ref_opt, step_size=3, gamma=0.5)
+    else:
+        sched = optim.CosineAnnealingLR(opt, T_max=7, eta_min=0.01)
+        ref = torch.optim.lr_scheduler.CosineAnnealingLR(ref_opt, T_max=7, eta_min=0.01)
+    for _ in range(12):
+        np.testing.assert_allclose(sched.get_last_lr(), ref.get_last_lr(), rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(
+            [g["lr"] for g in opt.param_groups], [g["lr"] for g in ref_opt.param_groups]
+        )
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        ref.step()
+
+
+def test_scheduler_state_of_param_groups_resumes():
+    opt = _two_group_sgd()
+    sched = optim.CosineAnnealingLR(opt, T_max=10)
+    for _ in range(4):
+        sched.step()
+    state = sched.state_dict()
+    opt2 = _two_group_sgd((1.0, 1.0))
+    sched2 = optim.CosineAnnealingLR(opt2, T_max=10)
+    sched2.load_state_dict(state)
+    assert sched2.base_lrs == [0.3, 0.02] and sched2.get_last_lr() == sched.get_last_lr()
+    assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+    # a state written before param groups ({'base_lr': ..., 'last_epoch': ...}) still loads
+    one = optim.SGD([nn.Linear(1, 1).weight], lr=1.0)
+    sched3 = optim.StepLR(one, step_size=2, gamma=0.5)
+    sched3.load_state_dict({"base_lr": np.array(0.4), "last_epoch": np.array(4)})
+    assert one.lr == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="the state has 2 base lrs, one per param group"):
+        sched3.load_state_dict(state)
+
+
+def test_state_dict_of_param_groups_resumes_exactly(tmp_path):
+    """Ten steps in one go equal five, a save to disk, a fresh optimizer of the same groups
+    loaded from the file (their options as they were then, a changed lr included), five more."""
+    x, y, straight = _problem()
+    start = straight.state_dict()
+
+    def run(model, steps, opt=None):
+        opt = opt or _grouped(optim, "Adam", model)
+        if opt.param_groups[1]["lr"] == GROUP_CASES["Adam"][0]["lr"]:
+            opt.param_groups[1]["lr"] = 0.004  # changed after construction: part of the state
+        _train(model, opt, x, y, steps)
+        return opt
+
+    run(straight, 10)
+    _, _, first = _problem()
+    first.load_state_dict(start)
+    opt1 = run(first, 5)
+    tc.save(first, tmp_path / "model.npz")
+    tc.save(opt1, tmp_path / "opt.npz")
+    state = tc.load(tmp_path / "opt.npz")
+    assert int(state["n_groups"]) == 2 and list(state["group.1.params"]) == [2, 3]
+    _, _, resumed = _problem()
+    resumed.load_state_dict(tc.load(tmp_path / "model.npz"))
+    x_, y_, plain = _problem()
+    opt2 = optim.Adam(
+        [{"params": list(resumed.parameters())[:2]}, {"params": list(resumed.parameters())[2:]}]
+    )
+    opt2.load_state_dict(state)
+    for ours, theirs in zip(opt2.param_groups, opt1.param_groups, strict=True):
+        assert {k: ours[k] for k in ours if k != "params"} == {
+            k: theirs[k] for k in theirs if k != "params"
+        }
+    assert opt2.param_groups[1]["lr"] == 0.004
+    _train(resumed, opt2, x, y, 5)
+    for (name, a), b in zip(straight.named_parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    params = list(plain.parameters())
+    with pytest.raises(ValueError, match="the state has 2 param groups, this optimizer has 1"):
+        optim.Adam(params).load_state_dict(state)
+    mismatched = optim.Adam([{"params": params[:1]}, {"params": params[1:]}])
+    before = mismatched.state_dict()
+    with pytest.raises(ValueError, match="param group 0 of the state has 2 parameters, .* has 1"):
+        mismatched.load_state_dict(state)
+    assert mismatched.param_groups[0]["lr"] == before["group.0.lr"]  # nothing half loaded
+    with pytest.raises(ValueError, match=r"param group 1: betas must be in \[0, 1\)"):
+        opt2.load_state_dict({**state, "group.1.betas": np.array([0.9, 1.5])})
+
+
+def test_a_state_dict_saved_before_param_groups_still_loads():
+    """{'lr': ..., 'momentum': ..., 'state.0.momentum_buffer': ...}, the one-group format of
+    earlier versions, loads into a one-group optimizer."""
+    p = nn.Parameter(np.zeros(3))
+    opt = optim.SGD([p], lr=0.5, momentum=0.9)
+    old = {
+        "optimizer": "SGD",
+        "n_params": 1,
+        "lr": np.array(0.25),
+        "momentum": np.array(0.8),
+        "dampening": np.array(0.0),
+        "weight_decay": np.array(0.0),
+        "nesterov": np.array(False),
+        "state.0.momentum_buffer": np.ones(3),
+    }
+    opt.load_state_dict(old)
+    assert (opt.lr, opt.momentum) == (0.25, 0.8)
+    p.grad = np.ones(3)
+    opt.step()
+    np.testing.assert_allclose(p.numpy(), -0.25 * (0.8 + 1.0))
+
+
+def test_one_value_for_all_groups_through_the_optimizers_attributes():
+    """opt.lr reads the lr every group shares and sets every group's; with groups that differ
+    reading it is an error that names param_groups."""
+    opt = _two_group_sgd((0.1, 0.1))
+    assert opt.lr == 0.1
+    opt.lr = 0.05
+    assert [g["lr"] for g in opt.param_groups] == [0.05, 0.05]
+    opt.param_groups[0]["lr"] = 0.2
+    with pytest.raises(ValueError, match=r"SGD.lr: its 2 param groups have different values"):
+        opt.lr  # noqa: B018
+    assert opt.momentum == 0.0
+    assert "group 0: 1 parameters, lr=0.2" in repr(opt)
+    assert opt.defaults["lr"] == 0.1
+
+
+def test_param_group_errors():
+    a, b = nn.Linear(2, 2).weight, nn.Linear(2, 2).bias
+    with pytest.raises(ValueError, match=r"parameter 1 of param group 1 .* is in param group 0"):
+        optim.SGD([{"params": [a]}, {"params": [b, a]}], lr=0.1)
+    with pytest.raises(ValueError, match="appears more than once of param group 0"):
+        optim.SGD([{"params": [a, a]}], lr=0.1)
+    opt = optim.SGD([{"params": [a]}], lr=0.1)
+    with pytest.raises(ValueError, match=r"parameter 0 of param group 1 .* is in param group 0"):
+        opt.add_param_group({"params": a})
+    with pytest.raises(
+        ValueError, match="SGD param group 1: unknown option 'learning_rate'; SGD's options are lr"
+    ):
+        optim.SGD([{"params": [a]}, {"params": [b], "learning_rate": 0.1}], lr=0.1)
+    with pytest.raises(ValueError, match="Adam param group 0: unknown option 'momentum'"):
+        optim.Adam([{"params": [a], "momentum": 0.9}])
+    with pytest.raises(ValueError, match="SGD param group 1: lr must be >= 0, got -1"):
+        optim.SGD([{"params": [a]}, {"params": [b], "lr": -1}], lr=0.1)
+    with pytest.raises(ValueError, match=r"AdamW param group 0: betas must be in \[0, 1\)"):
+        optim.AdamW([{"params": [a], "betas": (0.9, 1.0)}])
+    with pytest.raises(ValueError, match="SGD param group 0: nesterov momentum needs"):
+        optim.SGD([{"params": [a], "nesterov": True}], lr=0.1)
+    with pytest.raises(ValueError, match="param group 0: has no 'params'"):
+        optim.SGD([{"lr": 0.1}], lr=0.1)
+    with pytest.raises(TypeError, match="holds param groups .* and a Parameter"):
+        optim.SGD([{"params": [a]}, b], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 1 is a dict: param groups go in a list"):
+        optim.SGD([a, {"params": [b]}], lr=0.1)
+    with pytest.raises(TypeError, match="must be in order .a list., not a set"):
+        optim.SGD([{"params": {a}}], lr=0.1)
+    with pytest.raises(TypeError, match=r"a param group is a dict .* got Parameter"):
+        opt.add_param_group(b)
+    with pytest.raises(ValueError, match="does not require grad"):
+        opt.add_param_group({"params": [tc.tensor([1.0])]})
+    with pytest.raises(TypeError, match="'params' cannot be replaced: add parameters with"):
+        opt.param_groups[0]["params"] = [b]
+    assert len(opt.param_groups) == 1 and opt.params == [a]  # nothing was half added

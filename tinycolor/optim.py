@@ -1,15 +1,19 @@
-"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam) and learning-rate schedules.
+"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam, AdamW) and learning-rate schedules.
 
-An optimizer holds a list of parameters and, per parameter, the state its rule needs (a
-velocity, running averages). ``step()`` reads each parameter's ``.grad`` and updates its
-``.data`` in place with array ops: no graph is recorded, and the Parameter objects a model
-holds stay the same. The update rules are PyTorch's, written out in each docstring; weight
-decay is L2 regularisation, ``g <- g + weight_decay * p``, added to the gradient first. A
-step counts as a change of each parameter it moves (``p._version``): ``backward`` through a
-graph built before the step, which saved the old values, is refused, as in PyTorch.
+An optimizer holds its parameters in groups, each with its own settings, as PyTorch's:
+``optim.SGD([{"params": head, "lr": 0.1}, {"params": body}], lr=0.01, momentum=0.9)`` gives
+the head lr 0.1 and the body the default 0.01, both momentum 0.9 (a plain list of parameters
+is one group). Per parameter it keeps the state its rule needs (a velocity, running
+averages). ``step()`` reads each parameter's ``.grad`` and updates its ``.data`` in place with
+array ops: no graph is recorded, and the Parameter objects a model holds stay the same. The
+update rules are PyTorch's, written out in each docstring; weight decay is L2
+regularisation, ``g <- g + weight_decay * p``, added to the gradient first (AdamW's is
+decoupled). A step counts as a change of each parameter it moves (``p._version``):
+``backward`` through a graph built before the step, which saved the old values, is refused,
+as in PyTorch.
 
-``state_dict()`` is flat (``{'lr': ..., 'state.0.momentum_buffer': array, ...}``) so that
-``tinycolor.save(opt.state_dict(), path)`` writes it to an ``.npz`` file like a model's.
+``state_dict()`` is flat (``{'group.0.lr': ..., 'state.0.momentum_buffer': array, ...}``) so
+that ``tinycolor.save(opt.state_dict(), path)`` writes it to an ``.npz`` file like a model's.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import os
 import sys
 import types
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
@@ -26,66 +30,173 @@ from . import backend
 from .autograd import Tensor
 
 
-class Optimizer:
-    """Base class: ``params`` (an iterable of tensors that require grad) and ``lr``.
+class _SharedOption:
+    """``opt.lr`` (and each hyperparameter): the value all param groups share, so that code
+    written for one group (``opt.lr *= 0.5``) keeps working; setting it sets every group's.
+    Groups with different values make reading it an error that says where to look."""
 
-    Subclasses list their hyperparameters in ``hyperparameters`` and their per-parameter
-    state arrays in ``state_names``, and implement ``_update(i, p, g)``.
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, opt, owner=None):
+        if opt is None:
+            return self
+        values = [group[self.name] for group in opt.param_groups]
+        if any(v != values[0] for v in values[1:]):
+            raise ValueError(
+                f"{type(opt).__name__}.{self.name}: its {len(values)} param groups have different "
+                f"values, {values}; read or set param_groups[i][{self.name!r}]"
+            )
+        return values[0]
+
+    def __set__(self, opt, value):
+        for group in opt.param_groups:
+            group[self.name] = value
+
+
+class Optimizer:
+    """Base class: ``params`` (an iterable of tensors that require grad, or of dicts, one per
+    parameter group: ``{'params': tensors, option: value, ...}``) and ``defaults`` (every
+    option's value for the groups that do not set it).
+
+    ``param_groups`` is the list of groups (dict-like: ``'params'`` and the options),
+    ``params`` all the parameters in order, ``state[i]`` the state of ``params[i]``; reading
+    ``opt.lr`` (or another option) gives the value when every group has the same. Subclasses
+    list their options in ``hyperparameters`` and their per-parameter state arrays in
+    ``state_names``, check an option set in ``_check(options, who)``, and implement
+    ``_update(i, p, g, options)``.
     """
 
     hyperparameters: tuple[str, ...] = ("lr",)
     state_names: tuple[str, ...] = ()
+    lr = _SharedOption("lr")
 
-    def __init__(self, params, lr: float):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.hyperparameters:
+            if not isinstance(getattr(cls, name, None), _SharedOption):
+                setattr(cls, name, _SharedOption(name))
+
+    def __init__(self, params, defaults: Mapping):
+        name = type(self).__name__
+        self.defaults = dict(defaults)
+        self._check(self.defaults, name)
         if isinstance(params, Tensor):
             raise TypeError(
-                f"{type(self).__name__}: params must be an iterable of tensors, such as "
-                "model.parameters(), not a single tensor; wrap it in a list"
+                f"{name}: params must be an iterable of tensors, such as model.parameters(), not "
+                "a single tensor; wrap it in a list"
             )
         if callable(getattr(params, "parameters", None)):
             raise TypeError(
-                f"{type(self).__name__}: params must be the model's parameters, "
-                f"{type(self).__name__}(model.parameters(), ...), not the {type(params).__name__} "
-                "itself"
+                f"{name}: params must be the model's parameters, {name}(model.parameters(), "
+                f"...), not the {type(params).__name__} itself"
             )
+        if isinstance(params, set | frozenset):
+            raise TypeError(f"{name}: params must be in order (a list), not a set")
         try:
-            self.params = list(params)
+            items = list(params)
         except TypeError:
             raise TypeError(
-                f"{type(self).__name__}: params must be an iterable of tensors, such as "
-                f"model.parameters(), got {type(params).__name__}"
+                f"{name}: params must be an iterable of tensors, such as model.parameters(), "
+                f"got {type(params).__name__}"
             ) from None
+        if not items:
+            raise ValueError(f"{name}: got an empty list of parameters")
+        self.params: list[Tensor] = []
+        self.state: list[dict] = []
+        self.param_groups: list[_ParamGroup] = []
+        self._buffers: dict = {}  # scratch arrays by (device, dtype): see _scratch
+        if isinstance(items[0], Mapping):
+            for k, group in enumerate(items):
+                if not isinstance(group, Mapping):
+                    raise TypeError(
+                        f"{name}: params holds param groups (dicts) and a "
+                        f"{type(group).__name__} (item {k}): give every group as a dict"
+                    )
+                self._add_group(group, plain=False)
+        else:
+            self._add_group({"params": items}, plain=True)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
-        for i, p in enumerate(self.params):
-            if isinstance(p, dict):
+            raise ValueError(f"{name}: got an empty list of parameters")
+
+    def add_param_group(self, param_group: Mapping) -> None:
+        """Add a group, ``{'params': tensors, option: value, ...}``, as PyTorch's: options it
+        does not set take the optimizer's defaults. Useful to train more of a model later
+        (unfreezing a pretrained encoder with its own lr). A parameter already in a group, an
+        option this optimizer does not have, or a bad value is refused."""
+        self._add_group(param_group, plain=False)
+
+    def _add_group(self, param_group, plain: bool) -> None:
+        """add_param_group; ``plain``: the optimizer was given a list of tensors, one group,
+        whose messages name parameter i alone."""
+        name = type(self).__name__
+        k = len(self.param_groups)
+        if not isinstance(param_group, Mapping):
+            raise TypeError(
+                f"{name}.add_param_group: a param group is a dict {{'params': tensors, option: "
+                f"value, ...}}, got {type(param_group).__name__}"
+            )
+        who = f"{name} param group {k}"
+        if "params" not in param_group:
+            raise ValueError(f"{who}: has no 'params' (the tensors it updates)")
+        unknown = [key for key in param_group if key != "params" and key not in self.defaults]
+        if unknown:
+            raise ValueError(
+                f"{who}: unknown option {unknown[0]!r}; {name}'s options are "
+                f"{', '.join(self.hyperparameters)}"
+            )
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{who}: 'params' must be the parameters, {{'params': "
+                f"module.parameters(), ...}}, not the {type(params).__name__} itself"
+            )
+        elif isinstance(params, set | frozenset):
+            raise TypeError(f"{who}: 'params' must be in order (a list), not a set")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{who}: 'params' must be a tensor or an iterable of tensors, got "
+                f"{type(params).__name__}"
+            ) from None
+        where = "" if plain else f" of param group {k}"
+        seen = {id(p): j for j, group in enumerate(self.param_groups) for p in group._params}
+        for i, p in enumerate(params):
+            if isinstance(p, Mapping):
                 raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is a dict: per-group options (PyTorch's "
-                    "list of {'params': ..., 'lr': ...}) are not supported; a tinycolor optimizer "
-                    "holds one group, so build one optimizer per group"
+                    f"{name}: parameter {i}{where} is a dict: param groups go in a list of "
+                    "dicts, [{'params': ...}, {'params': ...}], each with tensors as 'params'"
                 )
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Tensor"
+                    f"{name}: parameter {i}{where} is a {type(p).__name__}, not a Tensor"
                 )
             if not p.requires_grad:
                 raise ValueError(
-                    f"{type(self).__name__}: parameter {i} {p.shape} does not require grad, so it "
-                    "would never be updated"
+                    f"{name}: parameter {i}{where} {p.shape} does not require grad, so it would "
+                    "never be updated"
                 )
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError(f"{type(self).__name__}: a parameter appears more than once")
-        _check_nonneg(self, "lr", lr)
-        self.lr = lr
-        self.state: list[dict] = [{} for _ in self.params]
-        self._buffers: dict = {}  # scratch arrays by (device, dtype): see _scratch
+            if id(p) in seen:
+                j = seen[id(p)]
+                raise ValueError(
+                    f"{name}: parameter {i}{where} {p.shape} is in param group {j} already; "
+                    "a parameter belongs to one group"
+                    if j < k
+                    else f"{name}: a parameter appears more than once{where}"
+                )
+            seen[id(p)] = k
+        options = {**self.defaults, **{key: v for key, v in param_group.items() if key != "params"}}
+        self._check(options, who)
+        self.param_groups.append(_ParamGroup(self, params, options))
+        self.params.extend(params)
+        self.state.extend({} for _ in params)
 
-    @property
-    def param_groups(self) -> list[_ParamGroup]:
-        """PyTorch's view of the settings: one group, ``param_groups[0]['lr']`` being
-        ``self.lr``, so that code which reads or sets the learning rate the PyTorch way
-        (``for g in opt.param_groups: g['lr'] = lr``) runs."""
-        return [_ParamGroup(self)]
+    def _check(self, options: dict, who: str) -> None:
+        """Check (and normalise, in place) a group's options; ``who`` begins each message."""
+        _check_nonneg(who, "lr", options["lr"])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters: set them to None, as PyTorch does (or, with
@@ -94,20 +205,25 @@ class Optimizer:
             p.zero_grad(set_to_none)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient; the others are left untouched."""
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if backend.device_of(g) != p.device:
-                raise backend.DeviceError(
-                    f"{type(self).__name__}: parameter {i} is on {p.device} but its gradient on "
-                    f"{backend.device_of(g)}; move the model before building the optimizer"
-                )
-            self._update(i, p, g)
-            p._bump_version()
+        """Update every parameter that has a gradient, with its group's options; the others are
+        left untouched."""
+        i = 0
+        for group in self.param_groups:
+            options = group._options
+            for p in group._params:
+                g = p.grad
+                if g is not None:
+                    if backend.device_of(g) != p.device:
+                        raise backend.DeviceError(
+                            f"{type(self).__name__}: parameter {i} is on {p.device} but its "
+                            f"gradient on {backend.device_of(g)}; move the model before building "
+                            "the optimizer"
+                        )
+                    self._update(i, p, g, options)
+                    p._bump_version()
+                i += 1
 
-    def _update(self, i: int, p: Tensor, g):  # pragma: no cover - abstract
+    def _update(self, i: int, p: Tensor, g, options: dict):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _scratch(self, p: Tensor):
@@ -123,41 +239,84 @@ class Optimizer:
 
     # ------------------------------------------------------------------ saving and resuming
     def state_dict(self) -> dict:
-        """Hyperparameters and per-parameter state, flat: ``{'lr': 0.01, 'state.3.exp_avg':
-        array, ...}``, plus ``'optimizer'`` (the class name) and ``'n_params'``. Arrays are
-        copies, on the parameters' device."""
-        out = {"optimizer": type(self).__name__, "n_params": len(self.params)}
-        for name in self.hyperparameters:
-            out[name] = getattr(self, name)
+        """The groups' options and each parameter's state, flat: ``{'group.0.lr': 0.01,
+        'group.0.params': array([0, 1, 2]), 'state.3.exp_avg': array, ...}`` (parameters by
+        their index in ``params``, as PyTorch numbers them), plus ``'optimizer'`` (the class
+        name), ``'n_params'`` and ``'n_groups'``. Arrays are copies, on the parameters'
+        device."""
+        out = {
+            "optimizer": type(self).__name__,
+            "n_params": len(self.params),
+            "n_groups": len(self.param_groups),
+        }
+        start = 0
+        for k, group in enumerate(self.param_groups):
+            n = len(group._params)
+            out[f"group.{k}.params"] = np.arange(start, start + n, dtype=np.int64)
+            start += n
+            for name in self.hyperparameters:
+                out[f"group.{k}.{name}"] = group._options[name]
         for i, st in enumerate(self.state):
             for key, value in st.items():
                 out[f"state.{i}.{key}"] = value.copy() if hasattr(value, "copy") else value
         return out
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume from ``state_dict()`` (or what ``tinycolor.load`` read from its file)."""
+        """Resume from ``state_dict()`` (or what ``tinycolor.load`` read from its file): each
+        group's options and each parameter's state. The groups must hold as many parameters
+        as the state's, in the same order; nothing changes when anything is refused."""
+        name = f"{type(self).__name__}.load_state_dict"
         state = {k: v for k, v in state.items() if k != "__meta__"}
-        name = _scalar(state.get("optimizer", type(self).__name__))
-        if str(name) != type(self).__name__:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state is from {name}")
+        saved_by = _scalar(state.get("optimizer", type(self).__name__))
+        if str(saved_by) != type(self).__name__:
+            raise ValueError(f"{name}: the state is from {saved_by}")
         n = int(_scalar(state.get("n_params", len(self.params))))
         if n != len(self.params):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the state is for {n} parameters, this "
-                f"optimizer has {len(self.params)}"
+                f"{name}: the state is for {n} parameters, this optimizer has {len(self.params)}"
             )
+        if "n_groups" in state:
+            n_groups = int(_scalar(state["n_groups"]))
+        else:  # saved before groups: one group, its options at the top level
+            n_groups = 1
+            state = {
+                (f"group.0.{k}" if k in self.hyperparameters else k): v for k, v in state.items()
+            }
+            state["group.0.params"] = np.arange(n)
+        if n_groups != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the state has {n_groups} param groups, this optimizer has "
+                f"{len(self.param_groups)}"
+            )
+        new_options = [dict(group._options) for group in self.param_groups]
         new_state: list[dict] = [{} for _ in self.params]
         for key, value in state.items():
-            if not key.startswith("state."):
-                if key not in self.hyperparameters and key not in ("optimizer", "n_params"):
-                    raise ValueError(
-                        f"{type(self).__name__}.load_state_dict: unexpected key {key!r}"
-                    )
+            if key in ("optimizer", "n_params", "n_groups"):
                 continue
-            _, idx, sname = key.split(".", 2)
+            kind, idx, sname = (key.split(".", 2) + ["", ""])[:3]
+            if kind not in ("group", "state") or not idx.isdigit():
+                raise ValueError(f"{name}: unexpected key {key!r}")
             i = int(idx)
-            if not 0 <= i < n or sname not in self.state_names:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected key {key!r}")
+            if kind == "group":
+                if i >= n_groups or (sname != "params" and sname not in self.hyperparameters):
+                    raise ValueError(f"{name}: unexpected key {key!r}")
+                if sname == "params":
+                    have = len(self.param_groups[i]._params)
+                    if np.size(backend.to_numpy(value)) != have:
+                        raise ValueError(
+                            f"{name}: param group {i} of the state has "
+                            f"{np.size(backend.to_numpy(value))} parameters, this optimizer's "
+                            f"has {have}"
+                        )
+                    continue
+                new_options[i][sname] = (
+                    tuple(float(v) for v in np.asarray(backend.to_numpy(value)))
+                    if np.ndim(value)
+                    else _scalar(value)
+                )
+                continue
+            if not i < n or sname not in self.state_names:
+                raise ValueError(f"{name}: unexpected key {key!r}")
             p = self.params[i]
             if sname == "step":
                 new_state[i][sname] = int(_scalar(value))
@@ -165,62 +324,72 @@ class Optimizer:
             arr = value.data if isinstance(value, Tensor) else value
             if tuple(arr.shape) != p.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: size mismatch for {key!r}: the state "
-                    f"has shape {tuple(arr.shape)}, parameter {i} has {p.shape}"
+                    f"{name}: size mismatch for {key!r}: the state has shape "
+                    f"{tuple(arr.shape)}, parameter {i} has {p.shape}"
                 )
             new_state[i][sname] = backend.to_device(arr, p.device).astype(p.dtype, copy=True)
-        for hp in self.hyperparameters:
-            if hp in state:
-                value = state[hp]
-                setattr(
-                    self,
-                    hp,
-                    tuple(float(v) for v in np.asarray(backend.to_numpy(value)))
-                    if np.ndim(value)
-                    else _scalar(value),
-                )
+        for k, options in enumerate(new_options):
+            self._check(options, f"{name}: param group {k}")
+        for group, options in zip(self.param_groups, new_options, strict=True):
+            group._options = options
         self.state = new_state
 
     def __repr__(self):
-        hp = ", ".join(f"{k}={getattr(self, k)}" for k in self.hyperparameters)
-        return f"{type(self).__name__}({len(self.params)} parameters, {hp})"
+        def options(group):
+            return ", ".join(f"{k}={group[k]}" for k in self.hyperparameters)
+
+        if len(self.param_groups) == 1:
+            only = self.param_groups[0]
+            return f"{type(self).__name__}({len(self.params)} parameters, {options(only)})"
+        groups = "; ".join(
+            f"group {k}: {len(g._params)} parameters, {options(g)}"
+            for k, g in enumerate(self.param_groups)
+        )
+        return f"{type(self).__name__}({groups})"
 
 
 class _ParamGroup(MutableMapping):
-    """An optimizer's one parameter group as PyTorch's dict: ``'params'`` (the parameters)
-    and the hyperparameters, read from and written to the optimizer's attributes."""
+    """One parameter group as PyTorch's dict: ``'params'`` (its parameters, a tuple) and its
+    own value of each of the optimizer's options. ``group['lr'] = 0.01`` changes the group's
+    lr (a schedule does it so); an option the optimizer does not have is refused."""
 
-    def __init__(self, optimizer: Optimizer):
-        self.optimizer = optimizer
+    def __init__(self, optimizer: Optimizer, params: list, options: dict):
+        self._optimizer_name = type(optimizer).__name__
+        self._names = optimizer.hyperparameters
+        self._params = params
+        self._options = options
 
     def _check(self, key):
-        if key != "params" and key not in self.optimizer.hyperparameters:
+        if key != "params" and key not in self._names:
             raise KeyError(
-                f"{type(self.optimizer).__name__}'s param group has no {key!r}; its keys are "
-                f"{['params', *self.optimizer.hyperparameters]}"
+                f"{self._optimizer_name}'s param group has no {key!r}; its keys are "
+                f"{['params', *self._names]}"
             )
 
     def __getitem__(self, key):
         self._check(key)
-        return self.optimizer.params if key == "params" else getattr(self.optimizer, key)
+        return tuple(self._params) if key == "params" else self._options[key]
 
     def __setitem__(self, key, value):
         self._check(key)
         if key == "params":
-            raise TypeError("param_groups[0]['params'] cannot be replaced: build a new optimizer")
-        setattr(self.optimizer, key, value)
+            raise TypeError(
+                "a param group's 'params' cannot be replaced: add parameters with "
+                "optimizer.add_param_group({'params': ...}), or build a new optimizer"
+            )
+        self._options[key] = value
 
     def __delitem__(self, key):
         raise TypeError(f"a param group's {key!r} cannot be deleted")
 
     def __iter__(self):
-        return iter(("params", *self.optimizer.hyperparameters))
+        return iter(("params", *self._names))
 
     def __len__(self):
-        return 1 + len(self.optimizer.hyperparameters)
+        return 1 + len(self._names)
 
     def __repr__(self):
-        return repr({k: self[k] for k in self if k != "params"} | {"params": "..."})
+        return repr(dict(self._options) | {"params": f"<{len(self._params)} tensors>"})
 
 
 def _scalar(v):
@@ -232,11 +401,11 @@ def _scalar(v):
     return v
 
 
-def _check_nonneg(opt, name, value):
+def _check_nonneg(who, name, value):
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{type(opt).__name__}: {name} must be a number, got {value!r}")
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
     if not value >= 0:
-        raise ValueError(f"{type(opt).__name__}: {name} must be >= 0, got {value}")
+        raise ValueError(f"{who}: {name} must be >= 0, got {value}")
 
 
 class SGD(Optimizer):
@@ -246,6 +415,9 @@ class SGD(Optimizer):
     v <- g (first step),  v <- momentum * v + (1 - dampening) * g (after)
     g <- g + momentum * v   (nesterov)   or   g <- v   (classical momentum)
     p <- p - lr * g
+
+    Each option may differ between param groups: ``SGD([{'params': head, 'lr': 0.1},
+    {'params': body}], lr=0.01, momentum=0.9)``.
     """
 
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
@@ -260,27 +432,37 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ):
-        super().__init__(params, lr)
-        _check_nonneg(self, "momentum", momentum)
-        _check_nonneg(self, "weight_decay", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
-        self.momentum, self.dampening = momentum, dampening
-        self.weight_decay, self.nesterov = weight_decay, bool(nesterov)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+        }
+        super().__init__(params, defaults)
 
-    def _update(self, i, p, g):
-        if self.weight_decay:
-            g = g + self.weight_decay * p.data
-        if self.momentum:
+    def _check(self, options, who):
+        super()._check(options, who)
+        _check_nonneg(who, "momentum", options["momentum"])
+        _check_nonneg(who, "weight_decay", options["weight_decay"])
+        options["nesterov"] = bool(options["nesterov"])
+        if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
+            raise ValueError(f"{who}: nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _update(self, i, p, g, options):
+        momentum, weight_decay = options["momentum"], options["weight_decay"]
+        if weight_decay:
+            g = g + weight_decay * p.data
+        if momentum:
             st = self.state[i]
             v = st.get("momentum_buffer")
             if v is None:
                 v = st["momentum_buffer"] = g.copy()
             else:
-                v *= self.momentum
-                v += (1 - self.dampening) * g
-            g = g + self.momentum * v if self.nesterov else v
-        p.data -= self.lr * g
+                v *= momentum
+                v += (1 - options["dampening"]) * g
+            g = g + momentum * v if options["nesterov"] else v
+        p.data -= options["lr"] * g
 
 
 class RMSprop(Optimizer):
@@ -291,6 +473,8 @@ class RMSprop(Optimizer):
     d <- sqrt(s) + eps   (centered: sqrt(s - m^2) + eps, m <- alpha m + (1 - alpha) g)
     b <- momentum * b + g / d,  p <- p - lr * b   (momentum > 0)
     p <- p - lr * g / d                           (otherwise)
+
+    Each option may differ between param groups, as SGD's.
     """
 
     hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
@@ -306,46 +490,52 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ):
-        super().__init__(params, lr)
-        for name, v in (
-            ("alpha", alpha),
-            ("eps", eps),
-            ("weight_decay", weight_decay),
-            ("momentum", momentum),
-        ):
-            _check_nonneg(self, name, v)
-        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
-        self.momentum, self.centered = momentum, bool(centered)
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+        }
+        super().__init__(params, defaults)
 
-    def _update(self, i, p, g):
+    def _check(self, options, who):
+        super()._check(options, who)
+        for name in ("alpha", "eps", "weight_decay", "momentum"):
+            _check_nonneg(who, name, options[name])
+        options["centered"] = bool(options["centered"])
+
+    def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
         st = self.state[i]
-        if self.weight_decay:
-            g = g + self.weight_decay * p.data
+        alpha, momentum, centered = options["alpha"], options["momentum"], options["centered"]
+        if options["weight_decay"]:
+            g = g + options["weight_decay"] * p.data
         for name, used in (
             ("square_avg", True),
-            ("momentum_buffer", self.momentum),
-            ("grad_avg", self.centered),
+            ("momentum_buffer", momentum),
+            ("grad_avg", centered),
         ):
             if used and name not in st:
                 st[name] = xp.zeros(p.shape, dtype=p.dtype)
         s = st["square_avg"]
-        s *= self.alpha
-        s += (1 - self.alpha) * g * g
-        if self.centered:
+        s *= alpha
+        s += (1 - alpha) * g * g
+        if centered:
             m = st["grad_avg"]
-            m *= self.alpha
-            m += (1 - self.alpha) * g
-            denom = xp.sqrt(s - m * m) + self.eps
+            m *= alpha
+            m += (1 - alpha) * g
+            denom = xp.sqrt(s - m * m) + options["eps"]
         else:
-            denom = xp.sqrt(s) + self.eps
-        if self.momentum:
+            denom = xp.sqrt(s) + options["eps"]
+        if momentum:
             b = st["momentum_buffer"]
-            b *= self.momentum
+            b *= momentum
             b += g / denom
-            p.data -= self.lr * b
+            p.data -= options["lr"] * b
         else:
-            p.data -= self.lr * (g / denom)
+            p.data -= options["lr"] * (g / denom)
 
 
 class Adam(Optimizer):
@@ -354,6 +544,8 @@ class Adam(Optimizer):
     g <- g + weight_decay * p;   t <- t + 1
     m <- beta1 m + (1 - beta1) g,   v <- beta2 v + (1 - beta2) g^2
     p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    Each option may differ between param groups, as SGD's (``'betas'`` a pair).
     """
 
     hyperparameters = ("lr", "betas", "eps", "weight_decay")
@@ -368,22 +560,31 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
-        _check_nonneg(self, "eps", eps)
-        _check_nonneg(self, "weight_decay", weight_decay)
-        self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), eps, weight_decay
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
 
-    def _update(self, i, p, g):
+    def _check(self, options, who):
+        super()._check(options, who)
+        betas = options["betas"]
+        try:
+            b1, b2 = (float(b) for b in betas)
+        except (TypeError, ValueError):
+            raise ValueError(f"{who}: betas must be a pair of numbers, got {betas!r}") from None
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"{who}: betas must be in [0, 1), got {betas}")
+        options["betas"] = (b1, b2)
+        _check_nonneg(who, "eps", options["eps"])
+        _check_nonneg(who, "weight_decay", options["weight_decay"])
+
+    def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
         st = self.state[i]
-        b1, b2 = self.betas
-        if self.weight_decay and self.decoupled:
-            p.data *= 1 - self.lr * self.weight_decay
-        elif self.weight_decay:
-            g = g + self.weight_decay * p.data
+        b1, b2 = options["betas"]
+        lr, eps, weight_decay = options["lr"], options["eps"], options["weight_decay"]
+        if weight_decay and self.decoupled:
+            p.data *= 1 - lr * weight_decay
+        elif weight_decay:
+            g = g + weight_decay * p.data
         if "exp_avg" not in st:
             st["step"] = 0
             st["exp_avg"] = xp.zeros(p.shape, dtype=p.dtype)
@@ -394,12 +595,12 @@ class Adam(Optimizer):
         # p -= lr/(1 - b1^t) m / (sqrt(v)/c + eps), c = sqrt(1 - b2^t), rewritten as
         # p -= m / ((sqrt(v) + eps c) / (lr c / (1 - b1^t))): the same value in fewer passes
         c = math.sqrt(1 - b2**t)
-        scale = self.lr * c / (1 - b1**t)
+        scale = lr * c / (1 - b1**t)
         tmp = self._scratch(p)
         _split(
             xp,
             (m, v, g, p.data, tmp),
-            lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, self.eps * c, scale),
+            lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps * c, scale),
         )
 
 
@@ -476,8 +677,11 @@ def _split(xp, arrays, fn):
 
 
 class LRScheduler:
-    """Sets ``optimizer.lr`` from the epoch count; call ``step()`` once per epoch, after the
-    optimizer's steps. ``get_last_lr()`` is a one-element list, as in PyTorch."""
+    """Sets the lr of each of the optimizer's param groups from the epoch count and that
+    group's base lr (its lr when the schedule began), as PyTorch's: a head at 0.1 and a body
+    at 0.01 keep their ratio. Call ``step()`` once per epoch, after the optimizer's steps;
+    ``get_last_lr()`` is a list, one lr per group. A subclass implements
+    ``lr_at(epoch, base_lr)``."""
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
@@ -485,16 +689,19 @@ class LRScheduler:
                 f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
         self._set()
 
-    def lr_at(self, epoch: int) -> float:  # pragma: no cover - abstract
+    def lr_at(self, epoch: int, base_lr: float) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _set(self):
-        self.optimizer.lr = self.lr_at(self.last_epoch)
-        self._last_lr = [self.optimizer.lr]
+        # a group added after the schedule began is not scheduled, as in PyTorch
+        groups = self.optimizer.param_groups
+        self._last_lr = [self.lr_at(self.last_epoch, base) for base in self.base_lrs]
+        for group, lr in zip(groups, self._last_lr, strict=False):
+            group["lr"] = lr
 
     def step(self) -> None:
         self.last_epoch += 1
@@ -504,16 +711,25 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
+        return {"base_lrs": list(self.base_lrs), "last_epoch": self.last_epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.base_lr = float(_scalar(state["base_lr"]))
+        if "base_lrs" in state:
+            base_lrs = [float(v) for v in np.ravel(backend.to_numpy(state["base_lrs"]))]
+        else:  # saved before param groups: one base lr
+            base_lrs = [float(_scalar(state["base_lr"]))]
+        if len(base_lrs) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state has {len(base_lrs)} base "
+                f"lrs, one per param group; this schedule has {len(self.base_lrs)}"
+            )
+        self.base_lrs = base_lrs
         self.last_epoch = int(_scalar(state["last_epoch"]))
         self._set()
 
 
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
+    """lr = base_lr * gamma ** (epoch // step_size), for each param group's base lr."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         if step_size < 1:
@@ -521,13 +737,14 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer)
 
-    def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def lr_at(self, epoch, base_lr):
+        return base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2  (Loshchilov &
-    Hutter, 2017, without restarts; past T_max it climbs back, as PyTorch's does)."""
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, for each param
+    group's base lr (Loshchilov & Hutter, 2017, without restarts; past T_max it climbs back,
+    as PyTorch's does)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):  # noqa: N803
         if T_max < 1:
@@ -535,9 +752,9 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = int(T_max), eta_min
         super().__init__(optimizer)
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch, base_lr):
         cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
-        return self.eta_min + (self.base_lr - self.eta_min) * cos
+        return self.eta_min + (base_lr - self.eta_min) * cos
 
 
 # --------------------------------------------------------------------------- weight averaging

@@ -17,7 +17,13 @@ from .. import backend
 from ..autograd import Function, Tensor, as_tensor_like
 from ..backend import array_module
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss"]
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -75,6 +81,31 @@ def _along(vector, axis, ndim):
     return vector.reshape([-1 if i == axis else 1 for i in range(ndim)])
 
 
+def _picked(xp, target, weight, ignored, dtype):
+    """For class indices ``target``: the index of each element (0 where ``ignored``), its weight
+    w_t (``weight[t]``, 0 where ignored; None when every weight is 1) and the denominator of
+    'mean', the sum of w_t (the count of elements not ignored when unweighted): PyTorch's
+    weighted mean."""
+    if ignored is not None:
+        target = xp.where(ignored, 0, target)
+    w_t = None if weight is None else weight[target]
+    if ignored is not None:
+        w_t = (~ignored).astype(dtype) if w_t is None else xp.where(ignored, 0, w_t)
+    return target, w_t, (target.size if w_t is None else w_t.sum())
+
+
+def _scaled_by_weights(xp, c, w_t, ignored):
+    """The gradient's scale c times each element's weight w_t, and exactly 0 where ``ignored``
+    (not 0 * inf = nan when every element is ignored and 'mean' divided by their sum, 0)."""
+    if w_t is None:
+        return c
+    with np.errstate(invalid="ignore"):
+        scaled = c * w_t
+    return (
+        scaled if ignored is None else xp.where(ignored, 0, scaled).astype(scaled.dtype, copy=False)
+    )
+
+
 class CrossEntropy(Function):
     """Softmax cross-entropy over the class axis ``axis`` (Q classes), weights w_q (or 1).
 
@@ -83,15 +114,23 @@ class CrossEntropy(Function):
     * class indices t:     l = -w_t log p_t,
       gradient            dl/dx = w_t (p - onehot(t));
       'mean' divides the sum by sum(w_t) over the elements (their count when unweighted);
+      with label smoothing e the target is (1 - e) onehot(t) + e / Q:
+                          l = -(1 - e) w_t log p_t - (e / Q) sum_q w_q log p_q,
+                          dl/dx = (1 - e) w_t (p - onehot(t)) + (e / Q) (p sum_q w_q - w),
+      and 'mean' still divides by sum(w_t) (PyTorch's formula); an element whose index is
+      ``ignore_index`` (``ignored``) has l = 0, no gradient, and no part in sum(w_t);
     * probabilities t_q:  l = -sum_q w_q t_q log p_q,
       gradients           dl/dx = p sum_q(w_q t_q) - w t,   dl/dt = -w log p;
-      'mean' divides the sum by the number of elements.
+      'mean' divides the sum by the number of elements; label smoothing e replaces t by
+      (1 - e) t + e / Q (so dl/dt gains a factor 1 - e).
 
     Only p (the size of the logits) is saved, and log p besides only for soft targets that
     need a gradient.
     """
 
-    def forward(self, x, target, axis=1, weight=None, reduction="mean", soft=False):
+    def forward(
+        self, x, target, axis=1, weight=None, reduction="mean", soft=False, ignored=None, eps=0.0
+    ):
         xp = array_module(x)
         logp = x - x.max(axis=axis, keepdims=True)
         p = xp.exp(logp)
@@ -99,8 +138,9 @@ class CrossEntropy(Function):
         logp -= xp.log(total)
         p /= total
         self.axis, self.reduction, self.soft, self.weight = axis, reduction, soft, weight
+        self.eps, self.ignored = eps, ignored
         if soft:
-            t = target.astype(x.dtype, copy=False)
+            t = self._smoothed(target, x.dtype)
             wt = t if weight is None else t * _along(self.weight, axis, t.ndim)
             # log p is kept only for a target that needs a gradient; else its array is reused
             keep = len(self.needs_input_grad) > 1 and self.needs_input_grad[1]
@@ -108,27 +148,43 @@ class CrossEntropy(Function):
             wt_logp = wt * logp if keep else xp.multiply(wt, logp, out=logp)
             loss = -wt_logp.sum(axis=axis)
             self.denom = loss.size
+            self.save_for_backward(p, target)
         else:
+            target, self.w_t, self.denom = _picked(xp, target, weight, ignored, x.dtype)
             index = xp.expand_dims(target, axis)
             loss = -xp.take_along_axis(logp, index, axis=axis).squeeze(axis)
-            if weight is None:
-                self.denom = loss.size
-            else:
-                w_t = weight[target]
-                loss = loss * w_t
-                self.denom = w_t.sum()  # PyTorch's weighted mean: divide by the weights used
-        self.save_for_backward(p, target)
-        return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
+            if eps:  # PyTorch's label smoothing: the uniform part, weighted by w_q
+                w = 1 if weight is None else _along(weight, axis, logp.ndim)
+                smooth = -(logp * w).sum(axis=axis)
+                loss *= 1 - eps
+                if self.w_t is not None:
+                    loss *= self.w_t
+                if ignored is not None:
+                    smooth = xp.where(ignored, 0, smooth)
+                loss += (eps / logp.shape[axis]) * smooth
+            elif self.w_t is not None:
+                loss = loss * self.w_t
+            self.save_for_backward(p, target)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
+
+    def _smoothed(self, target, dtype):
+        """A probability target in the logits' dtype, with label smoothing applied."""
+        t = target.astype(dtype, copy=False)
+        if self.eps:
+            t = t * (1 - self.eps) + self.eps / t.shape[self.axis]
+        return t
 
     def backward(self, g):
         p, target = self.saved
         xp = array_module(p)
         axis = self.axis
-        c = xp.asarray(_reduced_grad(g, self.reduction, self.denom), dtype=p.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = xp.asarray(_reduced_grad(g, self.reduction, self.denom), dtype=p.dtype)
         if self.reduction == "none":  # one gradient per element: give it back the class axis
             c = xp.expand_dims(c, axis)
         if self.soft:
-            t = target.astype(p.dtype, copy=False)
+            t = self._smoothed(target, p.dtype)
             wt = t if self.weight is None else t * _along(self.weight, axis, t.ndim)
             gx = p * wt.sum(axis=axis, keepdims=True)
             gx -= wt
@@ -136,46 +192,176 @@ class CrossEntropy(Function):
             gt = None
             if self.needs_input_grad[1]:
                 w = 1 if self.weight is None else _along(self.weight, axis, t.ndim)
-                gt = -w * self.logp * c
+                gt = -w * self.logp * ((1 - self.eps) * c)
             return gx, gt
         index = xp.expand_dims(target, axis)
         onehot = _along(xp.arange(p.shape[axis]), axis, p.ndim) == index
-        if self.weight is not None:
-            c = c * xp.expand_dims(self.weight[target], axis)
-        return (p - onehot) * c, None
+        ignored = None if self.ignored is None else xp.expand_dims(self.ignored, axis)
+        w_t = None if self.w_t is None else xp.expand_dims(self.w_t, axis)
+        c_t = _scaled_by_weights(xp, c, w_t, ignored)
+        if not self.eps:
+            return (p - onehot) * c_t, None
+        gx = (p - onehot) * ((1 - self.eps) * c_t)
+        q = p.shape[axis]
+        if self.weight is None:
+            uniform = p - 1 / q  # (e / Q) (Q p - 1)
+            smooth_c = self.eps * c
+        else:
+            uniform = p * self.weight.sum() - _along(self.weight, axis, p.ndim)
+            smooth_c = (self.eps / q) * c
+        if ignored is not None:
+            smooth_c = xp.where(ignored, 0, smooth_c)
+        gx += uniform * smooth_c
+        return gx, None
 
 
-def cross_entropy(logits, target, weight=None, *, reduction="mean", axis=1) -> Tensor:
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities x (Q classes along ``axis``) and class
+    indices t, weights w_q (or 1):  l = -w_t x_t per element,  dl/dx = -w_t onehot(t);
+    'mean' divides the sum by sum(w_t) over the elements not ignored (their count when
+    unweighted); an element whose index is ``ignore_index`` has l = 0 and no gradient."""
+
+    def forward(self, x, target, axis=1, weight=None, reduction="mean", ignored=None):
+        xp = array_module(x)
+        target, self.w_t, self.denom = _picked(xp, target, weight, ignored, x.dtype)
+        loss = -xp.take_along_axis(x, xp.expand_dims(target, axis), axis=axis).squeeze(axis)
+        if ignored is not None:  # 0 even where the ignored element's x_0 is -inf
+            loss = xp.where(ignored, 0, loss).astype(x.dtype, copy=False)
+        if self.w_t is not None:
+            loss = loss * self.w_t
+        self.axis, self.reduction, self.ignored, self.shape = axis, reduction, ignored, x.shape
+        self.save_for_backward(target)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
+
+    def backward(self, g):
+        (target,) = self.saved
+        xp = array_module(target)
+        axis = self.axis
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = xp.asarray(-_reduced_grad(g, self.reduction, self.denom), dtype=g.dtype)
+        c = _scaled_by_weights(xp, c, self.w_t, self.ignored)
+        index = xp.expand_dims(target, axis)
+        onehot = _along(xp.arange(self.shape[axis]), axis, len(self.shape)) == index
+        return onehot * xp.expand_dims(xp.broadcast_to(c, target.shape), axis), None
+
+
+def _check_logits(name, logits, axis, what="logits"):
+    """``axis`` (normalised) and the number of classes of ``logits``, after checking it."""
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"{name}: {what} must be a Tensor, got {type(logits).__name__}")
+    if logits.ndim == 0:
+        raise ValueError(f"{name}: {what} must have a class axis, got a 0-d tensor")
+    if not np.issubdtype(logits.dtype, np.floating):
+        raise TypeError(f"{name}: {what} must be floating point, got {logits.dtype}")
+    if logits.ndim == 1 and axis == 1:
+        axis = 0
+    if not -logits.ndim <= axis < logits.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for {what} {logits.shape}")
+    return axis % logits.ndim, logits.shape[axis]
+
+
+def _check_ignore_index(name, ignore_index):
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+        raise TypeError(f"{name}: ignore_index must be an integer, got {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _check_class_target(name, logits, target, axis, n_classes, ignore_index, what="logits"):
+    """The boolean mask of the elements whose index is ``ignore_index`` (None when it cannot
+    occur), after checking the shape and range of integer ``target``: each index in
+    [0, n_classes) or equal to ``ignore_index``."""
+    index_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
+    if not np.issubdtype(target.dtype, np.integer):
+        probabilities = " or float probabilities" if name == "cross_entropy" else ""
+        raise TypeError(
+            f"{name}: target must hold integer class indices{probabilities}, got {target.dtype}"
+        )
+    if target.shape != index_shape:
+        raise ValueError(
+            f"{name}: class-index target must have the {what}' shape without axis "
+            f"{axis}, {index_shape} for {what} {logits.shape}, got {target.shape}"
+        )
+    data = target.data
+    ignored = data == ignore_index if 0 <= ignore_index < n_classes else None
+    # one test (one GPU sync per call, not two); the offending index only when it fails
+    if target.size and bool(((data < 0) | (data >= n_classes)).any()):
+        outside = (data < 0) | (data >= n_classes)
+        bad = data[outside & (data != ignore_index)]
+        if bad.size:
+            lo = int(bad.min())
+            raise ValueError(
+                f"{name}: class index {lo if lo < 0 else int(bad.max())} is out of range for "
+                f"{n_classes} classes ({what} {logits.shape}, class axis {axis}); expected "
+                f"0 <= index < {n_classes}, or ignore_index ({ignore_index})"
+            )
+        ignored = outside  # every index outside the classes is ignore_index
+    return ignored
+
+
+def _class_weight(name, weight, logits, n_classes):
+    if weight is None:
+        return None
+    weight = _constant(weight, logits, name, "weight")
+    if weight.shape != (n_classes,):
+        raise ValueError(
+            f"{name}: weight must have one entry per class, shape ({n_classes},), "
+            f"got {tuple(weight.shape)}"
+        )
+    return weight
+
+
+def _check_label_smoothing(name, label_smoothing):
+    """``label_smoothing`` as a float, after checking it is a number in [0, 1]."""
+    if isinstance(label_smoothing, bool) or not isinstance(
+        label_smoothing, int | float | np.integer | np.floating
+    ):
+        raise TypeError(f"{name}: label_smoothing must be a number, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    return float(label_smoothing)
+
+
+def cross_entropy(
+    logits,
+    target,
+    weight=None,
+    *,
+    ignore_index=-100,
+    reduction="mean",
+    label_smoothing=0.0,
+    axis=1,
+) -> Tensor:
     """Softmax cross-entropy between ``logits`` and ``target``, as ``F.cross_entropy``.
 
     ``logits`` holds scores for Q classes along ``axis`` (default 1, as NCHW: (N, Q) or
     (N, Q, H, W); a single example (Q,) uses axis 0). ``target`` is either
 
     * integer class indices in [0, Q) with the logits' shape without ``axis``: (N,) for (N, Q),
-      (N, H, W) for per-pixel classes (N, Q, H, W); or
+      (N, H, W) for per-pixel classes (N, Q, H, W); an index equal to ``ignore_index``
+      (default -100, as PyTorch's) contributes nothing, to the loss, its gradient or the
+      denominator of 'mean' (a 'mean' over nothing but ignored elements is nan, as PyTorch's);
     * a probability distribution (floats) with the logits' own shape (soft targets, as in
       Zhang et al.'s soft-encoded ab bins); it receives a gradient if it requires one.
+      ``ignore_index`` must then be negative, as in PyTorch.
 
     ``weight`` (length Q) rescales each class. ``reduction``: 'mean' (for class indices the
     weighted mean, dividing by the sum of the weights of the targets; for soft targets the
-    mean over the N*H*W elements), 'sum' or 'none' (the loss of each element). The arguments
-    come in PyTorch's order (weight third); ``reduction`` and ``axis`` (an addition) are
-    keywords.
+    mean over the N*H*W elements), 'sum' or 'none' (the loss of each element).
+    ``label_smoothing`` e in [0, 1] mixes the target with the uniform distribution,
+    (1 - e) target + e / Q (Szegedy et al., 2016); with class indices and weights the uniform
+    part is weighted by each w_q and, with 'mean', divided by the sum of the targets' weights,
+    as PyTorch's formula:  l = -(1 - e) w_t log p_t - (e / Q) sum_q w_q log p_q.
+
+    The arguments come in PyTorch's order (weight third); the others are keywords
+    (``axis`` an addition).
     """
     _check_reduction("cross_entropy", reduction)
-    if not isinstance(logits, Tensor):
-        raise TypeError(f"cross_entropy: logits must be a Tensor, got {type(logits).__name__}")
-    if logits.ndim == 0:
-        raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
-    if not np.issubdtype(logits.dtype, np.floating):
-        raise TypeError(f"cross_entropy: logits must be floating point, got {logits.dtype}")
-    if logits.ndim == 1 and axis == 1:
-        axis = 0
-    if not -logits.ndim <= axis < logits.ndim:
-        raise ValueError(f"cross_entropy: axis {axis} is out of range for logits {logits.shape}")
-    axis %= logits.ndim
-    n_classes = logits.shape[axis]
-    index_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
+    ignore_index = _check_ignore_index("cross_entropy", ignore_index)
+    eps = _check_label_smoothing("cross_entropy", label_smoothing)
+    axis, n_classes = _check_logits("cross_entropy", logits, axis)
     target = as_tensor_like(target, (logits,), promote=False)  # class indices stay integers
     if target.device != logits.device:
         raise backend.DeviceError(
@@ -183,8 +369,10 @@ def cross_entropy(logits, target, weight=None, *, reduction="mean", axis=1) -> T
             f"{logits.device}; move it with .to(device)"
         )
     soft = bool(np.issubdtype(target.dtype, np.floating))
+    ignored = None
     if soft:
         if target.shape != logits.shape:
+            index_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
             hint = (
                 "; class indices must be integers (use .astype('int64'))"
                 if target.shape == index_shape
@@ -194,34 +382,69 @@ def cross_entropy(logits, target, weight=None, *, reduction="mean", axis=1) -> T
                 f"cross_entropy: a probability target must have the logits' shape {logits.shape}, "
                 f"got {target.shape}{hint}"
             )
+        if ignore_index >= 0:
+            raise ValueError(
+                f"cross_entropy: ignore_index={ignore_index} cannot apply to a probability "
+                "target (it names a class index); leave it at its default, -100"
+            )
     else:
-        if not np.issubdtype(target.dtype, np.integer):
-            raise TypeError(
-                f"cross_entropy: target must hold integer class indices or float probabilities, "
-                f"got {target.dtype}"
-            )
-        if target.shape != index_shape:
-            raise ValueError(
-                f"cross_entropy: class-index target must have the logits' shape without axis "
-                f"{axis}, {index_shape} for logits {logits.shape}, got {target.shape}"
-            )
-        # one test (one GPU sync per call, not two); the offending index only when it fails
-        if target.size and bool(((target.data < 0) | (target.data >= n_classes)).any()):
-            lo = int(target.data.min())
-            bad = lo if lo < 0 else int(target.data.max())
-            raise ValueError(
-                f"cross_entropy: class index {bad} is out of range for {n_classes} classes "
-                f"(logits {logits.shape}, class axis {axis}); expected 0 <= index < {n_classes}"
-            )
-    if weight is not None:
-        weight = _constant(weight, logits, "cross_entropy", "weight")
-        if weight.shape != (n_classes,):
-            raise ValueError(
-                f"cross_entropy: weight must have one entry per class, shape ({n_classes},), "
-                f"got {tuple(weight.shape)}"
-            )
+        ignored = _check_class_target(
+            "cross_entropy", logits, target, axis, n_classes, ignore_index
+        )
+    weight = _class_weight("cross_entropy", weight, logits, n_classes)
     return CrossEntropy.apply(
-        logits, target, axis=axis, weight=weight, reduction=reduction, soft=soft
+        logits,
+        target,
+        axis=axis,
+        weight=weight,
+        reduction=reduction,
+        soft=soft,
+        ignored=ignored,
+        eps=eps,
+    )
+
+
+def nll_loss(
+    input,  # noqa: A002 - PyTorch's name
+    target,
+    weight=None,
+    *,
+    ignore_index=-100,
+    reduction="mean",
+    axis=1,
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` and class indices ``target``,
+    as ``F.nll_loss``: l = -weight[t] input[t] per element, so that
+    ``nll_loss(log_softmax(x, 1), t)`` is ``cross_entropy(x, t)``.
+
+    ``input`` is (N, Q) or (N, Q, H, W) (Q classes along ``axis``, default 1; a single example
+    (Q,) uses axis 0); ``target`` holds integer class indices in [0, Q) with the input's shape
+    without ``axis``; an index equal to ``ignore_index`` (default -100) contributes nothing.
+    ``weight`` (length Q) rescales each class; ``reduction`` 'mean' is PyTorch's weighted mean,
+    the sum of w_t l divided by the sum of w_t over the elements not ignored (nan when every
+    element is ignored), or 'sum', or 'none' (the loss of each element). For probability
+    targets use ``cross_entropy`` on the logits.
+    """
+    _check_reduction("nll_loss", reduction)
+    ignore_index = _check_ignore_index("nll_loss", ignore_index)
+    axis, n_classes = _check_logits("nll_loss", input, axis, what="input")
+    target = as_tensor_like(target, (input,), promote=False)
+    if target.device != input.device:
+        raise backend.DeviceError(
+            f"nll_loss: target is on {target.device} but the input is on {input.device}; "
+            "move it with .to(device)"
+        )
+    if np.issubdtype(target.dtype, np.floating):
+        raise TypeError(
+            f"nll_loss: target must hold integer class indices, got {target.dtype}; for "
+            "probability targets use cross_entropy on the logits"
+        )
+    ignored = _check_class_target(
+        "nll_loss", input, target, axis, n_classes, ignore_index, what="input"
+    )
+    weight = _class_weight("nll_loss", weight, input, n_classes)
+    return NLLLoss.apply(
+        input, target, axis=axis, weight=weight, reduction=reduction, ignored=ignored
     )
 
 

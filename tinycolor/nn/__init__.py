@@ -26,7 +26,7 @@ from .layers import (
     Tanh,
     Upsample,
 )
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
@@ -51,6 +51,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",

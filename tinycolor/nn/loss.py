@@ -9,10 +9,10 @@ ones. A class or element ``weight`` is a buffer: it moves with ``.to(device)``, 
 from __future__ import annotations
 
 from .. import functional as F
-from ..functional.loss import _check_reduction
+from ..functional.loss import _check_ignore_index, _check_label_smoothing, _check_reduction
 from .module import Module
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss"]
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
 
 
 class _Loss(Module):
@@ -47,14 +47,60 @@ class L1Loss(_Loss):
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits (N, Q) or (N, Q, H, W) against class indices or
-    probabilities (``F.cross_entropy``); ``weight`` (Q,) rescales each class."""
+    probabilities (``F.cross_entropy``); ``weight`` (Q,) rescales each class, a class index
+    equal to ``ignore_index`` counts for nothing, and ``label_smoothing`` e in [0, 1] mixes the
+    target with the uniform distribution, (1 - e) target + e / Q."""
 
-    def __init__(self, weight=None, *, reduction: str = "mean"):
+    def __init__(
+        self,
+        weight=None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ):
         super().__init__(reduction)
         self.register_buffer("weight", weight)
+        self.ignore_index = _check_ignore_index(type(self).__name__, ignore_index)
+        self.label_smoothing = _check_label_smoothing(type(self).__name__, label_smoothing)
 
     def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, self.weight, reduction=self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self):
+        out = super().extra_repr()
+        if self.ignore_index != -100:
+            out += f", ignore_index={self.ignore_index}"
+        if self.label_smoothing:
+            out += f", label_smoothing={self.label_smoothing}"
+        return out
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, Q) or (N, Q, H, W), such as
+    ``nn.LogSoftmax(dim=1)``'s, against class indices (``F.nll_loss``); ``weight`` (Q,)
+    rescales each class and a class index equal to ``ignore_index`` counts for nothing."""
+
+    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.ignore_index = _check_ignore_index(type(self).__name__, ignore_index)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+    def extra_repr(self):
+        out = super().extra_repr()
+        return out if self.ignore_index == -100 else f"{out}, ignore_index={self.ignore_index}"
 
 
 class BCEWithLogitsLoss(_Loss):
