@@ -873,6 +873,60 @@ def test_state_dict_round_trip_and_snapshot():
     assert not np.shares_memory(state["head.weight"], a.head.weight.data)
 
 
+class Blur(nn.Module):
+    """A fixed filter (a non-persistent buffer, remade by __init__) and a learned gain."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = nn.Parameter(np.ones(1, np.float32))
+        self.register_buffer("kernel", np.full((1, 1, 3, 3), 1 / 9, np.float32), persistent=False)
+        self.register_buffer("calls", tc.tensor(np.array(0, np.int64)))
+
+    def forward(self, x):
+        return F.conv2d(x, self.kernel, padding=1) * self.gain
+
+
+def test_a_non_persistent_buffer_is_moved_but_not_saved(tmp_path, device):
+    net = nn.Sequential(Blur())
+    assert [k for k, _ in net.named_buffers()] == ["0.kernel", "0.calls"]
+    assert list(net.state_dict()) == ["0.gain", "0.calls"]
+    net.to(device).double()  # moved and cast with the rest
+    assert net[0].kernel.device == device and net[0].kernel.dtype == np.float64
+    tc.save(net, tmp_path / "blur.npz")  # the file holds no kernel, and loads strictly back
+    state = tc.load(tmp_path / "blur.npz")
+    assert sorted(k for k in state if k != "__meta__") == ["0.calls", "0.gain"]
+    other = nn.Sequential(Blur())
+    other[0].gain.data[:] = 3.0
+    assert other.load_state_dict(state) == ([], [])
+    assert other[0].gain.numpy().tolist() == [1.0]
+    with pytest.raises(RuntimeError, match=r"unexpected key\(s\): '0.kernel'"):
+        other.load_state_dict({**state, "0.kernel": np.zeros((1, 1, 3, 3))})
+    ema = tc.optim.ExponentialMovingAverage(net)  # its average is the model's state dict
+    other.load_state_dict(ema.state_dict())
+    # registered again as persistent (or replaced by a parameter), it is saved again
+    net[0].register_buffer("kernel", net[0].kernel)
+    assert list(net.state_dict()) == ["0.gain", "0.kernel", "0.calls"]
+    net[0].register_buffer("kernel", net[0].kernel, persistent=False)
+    del net[0].kernel
+    net[0].kernel = nn.Parameter(np.zeros(1))
+    assert list(net.state_dict()) == ["0.gain", "0.kernel", "0.calls"]
+
+
+def test_non_persistent_buffers_leave_the_same_state_dict_keys_as_pytorchs():
+    torch = pytest.importorskip("torch")
+
+    class TorchBlur(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gain = torch.nn.Parameter(torch.ones(1))
+            self.register_buffer("kernel", torch.full((1, 1, 3, 3), 1 / 9), persistent=False)
+            self.register_buffer("calls", torch.tensor(0))
+
+    ours, theirs = nn.Sequential(Blur(), Blur()), torch.nn.Sequential(TorchBlur(), TorchBlur())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [k for k, _ in ours.named_buffers()] == [k for k, _ in theirs.named_buffers()]
+
+
 def test_load_state_dict_errors_name_the_keys():
     net = Net()
     state = net.state_dict()

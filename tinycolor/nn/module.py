@@ -4,7 +4,8 @@ A module keeps three ordered registries, filled by plain attribute assignment as
 
 * ``_parameters``: ``Parameter`` tensors (``self.weight = Parameter(...)``), what optimizers update;
 * ``_buffers``: tensors that are state but not learned (``register_buffer``), e.g. BatchNorm's
-  running mean and variance; they are saved in ``state_dict`` and moved by ``to``;
+  running mean and variance; they are saved in ``state_dict`` and moved by ``to`` (a buffer
+  registered with ``persistent=False``, a constant the module can remake, is only moved);
 * ``_modules``: child modules (``self.conv1 = Conv2d(...)``), which makes the tree that
   ``named_parameters`` and ``state_dict`` walk to build dotted names such as ``'layer.0.weight'``.
 
@@ -55,6 +56,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -81,6 +83,7 @@ class Module:
                 )
             for registry in (params, buffers, modules):
                 registry.pop(name, None)
+            self._non_persistent_buffers.discard(name)
             self.__dict__.pop(name, None)
             if isinstance(value, Module):
                 modules[name] = value
@@ -115,6 +118,7 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]
+                self._non_persistent_buffers.discard(name)
                 return
         object.__delattr__(self, name)
 
@@ -147,13 +151,21 @@ class Module:
         self._check_name("register_parameter", name, params)
         params[name] = param
 
-    def register_buffer(self, name: str, tensor) -> None:
-        """Register state that is saved and moved with the module but not learned."""
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register state that is moved with the module (``to``) but not learned, such as
+        BatchNorm's running statistics; ``self.name`` reads it. A persistent buffer (the
+        default) is also part of ``state_dict``, so checkpoints save and load it; one
+        registered with ``persistent=False`` (a constant the module makes again in its
+        ``__init__``, such as a fixed filter) is not, as in PyTorch."""
         _, buffers, _ = self._registries()
         self._check_name("register_buffer", name, buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
         buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         _, _, modules = self._registries()
@@ -299,25 +311,21 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
-        """Every parameter and buffer as ``{'layer.0.weight': array, ...}``.
+        """Every parameter and persistent buffer as ``{'layer.0.weight': array, ...}``.
 
         The arrays are copies (NumPy, or CuPy for a module on the GPU): a snapshot that later
         training does not change. ``tinycolor.save`` writes it to an ``.npz`` file.
         """
-        out = OrderedDict()
-        for mod_name, mod in self.named_modules():
-            for registry in (mod._parameters, mod._buffers):
-                for name, t in registry.items():
-                    if t is not None:
-                        out[f"{mod_name}.{name}" if mod_name else name] = t.data.copy()
-        return out
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
 
     def _state_tensors(self) -> OrderedDict:
+        """The live tensors behind ``state_dict``, under the same names."""
         out = OrderedDict()
         for mod_name, mod in self.named_modules():
+            skip = mod._non_persistent_buffers
             for registry in (mod._parameters, mod._buffers):
                 for name, t in registry.items():
-                    if t is not None:
+                    if t is not None and not (registry is mod._buffers and name in skip):
                         out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
 
