@@ -12,6 +12,7 @@ import pytest
 import tinycolor as tc
 from tinycolor import backend, nn
 from tinycolor import functional as F
+from tinycolor.backend import to_numpy
 from tinycolor.nn import init
 
 
@@ -182,6 +183,103 @@ def test_module_dict_registers_its_modules_by_name_as_pytorchs(tmp_path):
     with pytest.raises(TypeError, match="expected a Module"):
         m.heads["bad"] = nn.Parameter(tc.zeros(1))
     assert "ModuleDict(\n  (ab): Linear" in repr(m.heads)
+
+
+class Mixer(nn.Module):
+    """y = sum_i scales[i] * x + offsets[task]: parameters held in a list and a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.scales = nn.ParameterList([nn.Parameter(np.ones(3, np.float32)), tc.zeros(3)])
+        self.offsets = nn.ParameterDict({"ab": nn.Parameter(np.zeros(3, np.float32))})
+        self.offsets["l"] = tc.ones(3)  # a plain Tensor becomes a Parameter
+
+    def forward(self, x, task):
+        return sum(s * x for s in self.scales) + self.offsets[task]
+
+
+def test_parameter_list_and_dict_register_their_parameters_as_pytorchs(tmp_path, device):
+    """A plain list or dict of Parameters registers nothing: the optimizer and the checkpoint
+    miss them. nn.ParameterList and nn.ParameterDict are what PyTorch offers for it."""
+    m = Mixer()
+    names = ["scales.0", "scales.1", "offsets.ab", "offsets.l"]
+    assert [k for k, _ in m.named_parameters()] == names and list(m.state_dict()) == names
+    assert all(type(p) is nn.Parameter and p.requires_grad for p in m.parameters())
+    m.to(device).double()  # moved and cast in place
+    assert {(p.device, p.dtype) for p in m.parameters()} == {(device, np.dtype(np.float64))}
+    x = tc.tensor(np.array([1.0, 2.0, 3.0]), device=device)
+    opt = tc.optim.SGD(m.parameters(), lr=0.5)
+    m(x, "ab").sum().backward()  # d/d scales[i] = x, d/d offsets['ab'] = 1, offsets['l'] unused
+    opt.step()
+    np.testing.assert_allclose(to_numpy(m.scales[0].data), 1 - 0.5 * np.array([1, 2, 3]))
+    np.testing.assert_allclose(to_numpy(m.scales[-1].data), -0.5 * np.array([1, 2, 3]))
+    np.testing.assert_allclose(to_numpy(m.offsets["ab"].data), [-0.5] * 3)
+    np.testing.assert_allclose(to_numpy(m.offsets["l"].data), [1.0] * 3)
+    tc.save(m, tmp_path / "mixer.npz")
+    twin = Mixer()
+    twin.load_state_dict(tc.load(tmp_path / "mixer.npz"))
+    for (k, a), b in zip(m.named_parameters(), twin.parameters()):
+        np.testing.assert_array_equal(to_numpy(a.data), b.numpy(), err_msg=k)
+
+
+def test_parameter_list_and_dict_behave_as_a_list_and_a_dict():
+    plist = nn.ParameterList()
+    first = nn.Parameter(np.zeros(2))
+    plist.append(first).extend([tc.ones(3), tc.ones(4)])
+    assert len(plist) == 3 and plist[0] is first and plist[-1].shape == (4,)
+    head = plist[:2]
+    assert isinstance(head, nn.ParameterList) and head[0] is first and len(head) == 2
+    assert [p.shape for p in plist] == [(2,), (3,), (4,)]
+    plist[-2] = nn.Parameter(np.zeros(5))  # replaced in its place
+    assert [k for k, p in plist.named_parameters()] == ["0", "1", "2"] and plist[1].shape == (5,)
+    with pytest.raises(IndexError, match="ParameterList index 3 is out of range for 3"):
+        plist[3]  # noqa: B018
+    with pytest.raises(TypeError, match="ParameterList: expected a Parameter or a Tensor, got"):
+        plist.append(np.zeros(2))
+    pdict = nn.ParameterDict([("a", tc.zeros(1)), ("b", tc.zeros(2))])
+    pdict.update({"a": tc.ones(3)})
+    assert list(pdict) == ["a", "b"] and pdict["a"].shape == (3,) and "b" in pdict
+    assert list(pdict.keys()) == ["a", "b"] and [p.shape for p in pdict.values()] == [(3,), (2,)]
+    assert pdict.get("c") is None and pdict.get("b") is pdict["b"]
+    del pdict["a"]
+    assert [k for k, _ in pdict.items()] == ["b"] and len(pdict) == 1
+    with pytest.raises(KeyError, match="non-empty string without dots"):
+        pdict["x.y"] = tc.zeros(1)
+    with pytest.raises(TypeError, match="ParameterDict: expected a Parameter or a Tensor, got"):
+        pdict["c"] = 1.0
+    assert repr(Mixer()) == (
+        "Mixer(\n"
+        "  (scales): ParameterList(\n"
+        "    (0): Parameter containing: [float32 of size 3]\n"
+        "    (1): Parameter containing: [float32 of size 3]\n"
+        "  )\n"
+        "  (offsets): ParameterDict(\n"
+        "    (ab): Parameter containing: [float32 of size 3]\n"
+        "    (l): Parameter containing: [float32 of size 3]\n"
+        "  )\n"
+        ")"
+    )
+
+
+def test_parameter_containers_load_a_pytorch_state_dict():
+    torch = pytest.importorskip("torch")
+
+    class TorchMixer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = torch.nn.ParameterList([torch.randn(3), torch.randn(3)])
+            self.offsets = torch.nn.ParameterDict({"ab": torch.randn(3), "l": torch.randn(3)})
+
+        def forward(self, x, task):
+            return sum(s * x for s in self.scales) + self.offsets[task]
+
+    theirs, ours = TorchMixer(), Mixer()
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    assert list(state) == list(ours.state_dict())
+    ours.load_state_dict(state)
+    x = _rand(3)
+    want = theirs(torch.tensor(x), "l").detach().numpy()
+    np.testing.assert_allclose(ours(tc.tensor(x), "l").numpy(), want, rtol=1e-6)
 
 
 def test_deepcopy_is_independent():

@@ -1,5 +1,5 @@
-"""Layers and models: ``Module``, ``Parameter``, the layers, the losses as modules and the init
-schemes.
+"""Layers and models: ``Module``, ``Parameter`` (and their containers), the layers, the losses
+as modules and the init schemes.
 
 ``tinycolor.nn.functional`` is ``tinycolor.functional`` (the ops), as in PyTorch."""
 
@@ -27,7 +27,15 @@ from .layers import (
     Upsample,
 )
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
@@ -52,6 +60,8 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",

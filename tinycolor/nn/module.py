@@ -11,7 +11,8 @@ A module keeps three ordered registries, filled by plain attribute assignment as
 
 A plain list or dict of modules is an ordinary attribute, as in PyTorch: its parameters are not
 registered (no optimizer or checkpoint sees them). Hold several modules in ``ModuleList``,
-``ModuleDict`` or ``Sequential``.
+``ModuleDict`` or ``Sequential``, and several parameters in ``ParameterList`` or
+``ParameterDict``.
 """
 
 from __future__ import annotations
@@ -403,7 +404,7 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         extra = self.extra_repr()
-        if not lines:
+        if not lines and "\n" not in extra:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}("
         if extra:
@@ -522,3 +523,116 @@ class ModuleDict(Module):
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(container: str, value) -> Parameter:
+    """A Parameter as it is; another Tensor made a Parameter sharing its data, as PyTorch's
+    ParameterList and ParameterDict do."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{container}: expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _parameter_line(key, p: Parameter) -> str:
+    """``(key): Parameter containing: [float32 of size 3x4]``, as PyTorch prints a container."""
+    where = "" if p.device == "cpu" else f" ({p.device})"
+    size = "x".join(str(n) for n in p.shape)
+    return f"({key}): Parameter containing: [{p.dtype} of size {size}]{where}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``'0'``, ``'1'``, ... (``'weights.0'`` in the
+    owner's ``state_dict``), as PyTorch's: a plain list of parameters registers nothing, so an
+    optimizer and a checkpoint would miss them. A Tensor that is not a Parameter is made one.
+    It has no forward: the owner decides how to use them."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx) -> str:
+        n = len(self._parameters)
+        if not isinstance(idx, int | np.integer) or isinstance(idx, bool):
+            raise TypeError(f"ParameterList indices must be integers or slices, not {idx!r}")
+        if not -n <= idx < n:
+            raise IndexError(f"ParameterList index {idx} is out of range for {n} parameters")
+        return str(int(idx) % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self)[idx])
+        return self._parameters[self._key(idx)]
+
+    def __setitem__(self, idx, value) -> None:
+        self.register_parameter(self._key(idx), _as_parameter("ParameterList", value))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value) -> ParameterList:
+        self.register_parameter(str(len(self)), _as_parameter("ParameterList", value))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their keys (``'scales.ab'`` in the owner's
+    ``state_dict``), as PyTorch's; a Tensor that is not a Parameter is made one. Keys are
+    strings without dots and keep their insertion order."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        self.register_parameter(key, _as_parameter("ParameterDict", value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key: str, default=None):
+        return self._parameters.get(key, default)
+
+    def update(self, parameters) -> None:
+        """Add or replace parameters from a dict or (key, tensor) pairs, as ``dict.update``."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
