@@ -282,6 +282,109 @@ def test_parameter_containers_load_a_pytorch_state_dict():
     np.testing.assert_allclose(ours(tc.tensor(x), "l").numpy(), want, rtol=1e-6)
 
 
+# --------------------------------------------------------------------------- forward hooks
+
+
+def test_forward_hooks_see_and_may_replace_inputs_and_outputs():
+    lin = nn.Linear(2, 1, bias=False)
+    lin.weight.data[:] = [[1.0, 2.0]]
+    calls = []
+
+    def record(module, args, output):
+        calls.append(("post", module, args, output.numpy().tolist()))
+
+    def double_input(module, args):
+        calls.append(("pre", args[0].numpy().tolist()))
+        return args[0] * 2  # one value: the new only argument
+
+    def add_one(module, args, output):
+        return output + 1
+
+    h_post = lin.register_forward_hook(record)
+    h_pre = lin.register_forward_pre_hook(double_input)
+    h_add = lin.register_forward_hook(add_one)
+    x = tc.tensor(np.array([[1.0, 1.0]]), requires_grad=True)
+    y = lin(x)
+    # the pre-hook ran first; the forward saw 2x; `record` saw the forward's own output and the
+    # replaced args; `add_one`'s result is what the caller gets, with its gradient
+    assert calls[0] == ("pre", [[1.0, 1.0]])
+    assert calls[1][:2] == ("post", lin) and calls[1][3] == [[6.0]]
+    assert calls[1][2][0].numpy().tolist() == [[2.0, 2.0]]
+    assert y.numpy().tolist() == [[7.0]]
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [[2.0, 4.0]])  # d/dx of (2x) W^T + 1
+    h_pre.remove()
+    h_pre.remove()  # a second remove does nothing
+    assert lin(x).numpy().tolist() == [[4.0]]
+    with h_add:  # leaving the block removes it
+        pass
+    h_post.remove()
+    calls.clear()
+    assert lin(x).numpy().tolist() == [[3.0]] and calls == []
+
+
+def test_forward_pre_hook_tuple_replaces_all_args_and_keywords_pass_through():
+    class Affine(nn.Module):
+        def forward(self, x, scale, *, shift=0.0):
+            return x * scale + shift
+
+    m = Affine()
+    seen = []
+    m.register_forward_pre_hook(lambda mod, args: seen.append(len(args)))  # None: unchanged
+    m.register_forward_pre_hook(lambda mod, args: (args[0], args[1] * 10))
+    out = m(tc.tensor([1.0]), 2.0, shift=0.5)
+    assert out.numpy().tolist() == [20.5] and seen == [2]
+
+
+def test_a_hook_may_remove_itself_and_must_be_callable():
+    m = nn.Identity()
+    runs = []
+
+    def once(module, args, output):
+        runs.append(1)
+        handle.remove()
+
+    handle = m.register_forward_hook(once)
+    m(tc.zeros(1))
+    m(tc.zeros(1))
+    assert runs == [1]
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable, got"):
+        m.register_forward_hook("print")
+
+
+def test_calling_a_module_whose_init_skipped_super_init_says_so():
+    class Forgetful(nn.Module):
+        def __init__(self):
+            self.scale = 2.0
+
+        def forward(self, x):
+            return x * self.scale
+
+    with pytest.raises(AttributeError, match=r"must call super\(\).__init__\(\)"):
+        Forgetful()(tc.ones(1))
+
+
+def test_forward_hooks_record_the_same_activations_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    tc.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x = _rand(5, 3)
+    got, want, outputs = {}, {}, []
+    for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
+        for name, layer in model.named_children():
+            layer.register_forward_hook(
+                lambda m, a, out, name=name, store=store: store.__setitem__(name, out)
+            )
+        model[1].register_forward_pre_hook(lambda m, args: -args[0])  # flips the ReLU's input
+        outputs.append(model(wrap(x)))
+    assert list(got) == list(want) == ["0", "1", "2"] and outputs[0] is got["2"]
+    for name in got:
+        np.testing.assert_allclose(got[name].numpy(), want[name].detach().numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(got["1"].numpy(), np.maximum(-got["0"].numpy(), 0))
+
+
 def test_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)

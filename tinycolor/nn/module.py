@@ -13,10 +13,15 @@ A plain list or dict of modules is an ordinary attribute, as in PyTorch: its par
 registered (no optimizer or checkpoint sees them). Hold several modules in ``ModuleList``,
 ``ModuleDict`` or ``Sequential``, and several parameters in ``ParameterList`` or
 ``ParameterDict``.
+
+Calling a module runs its ``forward``, with the forward hooks around it when it has any
+(``register_forward_pre_hook``, ``register_forward_hook``): a way to look at or change what goes
+in and out of a layer (its activations, say) without editing its code.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
@@ -58,6 +63,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())  # id -> ("pre"|"post", hook)
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -113,6 +119,11 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
+        if "_parameters" not in d:  # e.g. _forward_hooks, asked for by __call__
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}': its __init__ must "
+                "call super().__init__() first"
+            )
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
@@ -392,7 +403,47 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_hooks:  # empty in the common case: one check, no slower call
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        hooks = list(self._forward_hooks.values())  # a hook may remove itself as it runs
+        for when, hook in hooks:
+            if when == "pre":
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for when, hook in hooks:
+            if when == "post":
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        return output
+
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``, ``args`` being the tuple of
+        positional inputs (keyword arguments go to ``forward`` unseen), as PyTorch does. A hook
+        that returns something other than None replaces the inputs: a tuple as the new
+        ``args``, any other value as the only one. Hooks run in the order they were
+        registered; ``handle.remove()`` on what this returns takes the hook off again."""
+        return self._add_hook("register_forward_pre_hook", "pre", hook)
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (``args`` as the pre-hooks
+        left them), as PyTorch does: to record a layer's activations, for example. A hook that
+        returns something other than None replaces the output, for the hooks after it and the
+        caller. ``handle.remove()`` on what this returns takes the hook off again."""
+        return self._add_hook("register_forward_hook", "post", hook)
+
+    def _add_hook(self, how: str, when: str, hook) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{how}: the hook must be callable, got {type(hook).__name__}")
+        self._registries()  # a clear error if super().__init__() was not called
+        handle = RemovableHandle(self._forward_hooks)
+        handle.hooks[handle.id] = (when, hook)
+        return handle
 
     def extra_repr(self) -> str:
         """The layer's settings, shown between the parentheses of its repr."""
@@ -410,6 +461,27 @@ class Module:
         if extra:
             lines = extra.split("\n") + lines
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
+    takes the hook off (a second call does nothing), as does leaving a ``with handle:`` block,
+    as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, next(_hook_ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 class Sequential(Module):
