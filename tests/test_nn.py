@@ -406,6 +406,8 @@ def test_repr_matches_pytorch():
             m.Conv2d(4, 4, 3, padding="same"),
             m.LeakyReLU(0.2),
             m.AvgPool2d(2),
+            m.AdaptiveAvgPool2d((4, None)),
+            m.AdaptiveAvgPool2d(4),
             m.Upsample(scale_factor=2, mode="bilinear"),
             m.Sequential(m.Flatten(), m.Linear(64, 10)),
             m.ReLU(),
@@ -647,6 +649,8 @@ LAYERS = {
     "maxpool-overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (1, 2, 7, 6)),
     "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
     "avgpool-pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 5)),
+    "adaptive-avgpool": (lambda m: m.AdaptiveAvgPool2d((3, None)), (2, 3, 7, 5)),
+    "adaptive-avgpool-global": (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 6, 6)),
     "upsample-nearest": (lambda m: m.Upsample(scale_factor=2), (1, 2, 3, 4)),
     "upsample-bilinear": (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
     "upsample-bilinear-aligned": (
@@ -1020,6 +1024,11 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="must be positive"):
         nn.Conv2d(1, 1, 0)
     assert nn.Conv2d(1, 1, 3, padding="valid")._padding == (0, 0)
+    with pytest.raises(
+        ValueError, match=r"AdaptiveAvgPool2d: output_size must be >= 1, got \(0, 2\)"
+    ):
+        nn.AdaptiveAvgPool2d((0, 2))  # at construction, not at the first call
+    assert nn.AdaptiveAvgPool2d((None, 2)).output_size == (None, 2)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import sys
 from .. import functional
 from . import init, utils
 from .layers import (
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -40,6 +41,7 @@ from .module import (
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
 __all__ = [
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
