@@ -833,3 +833,48 @@ def test_a_cupy_array_made_before_tinycolor_loaded_cupy_is_one(device, monkeypat
     t = tc.Tensor(a)  # was np.asarray(a): "Implicit conversion to a NumPy array"
     assert t.device == "cuda" and backend.array_module(a) is cupy
     assert tc.gradcheck(lambda z: z * z, cupy.array([0.5, 2.0]))  # a raw CuPy array input
+
+
+# --------------------------------------------------------------------------- top-level names
+
+# (name, call on tinycolor/torch, the same computed with NumPy)
+_TOP_LEVEL_OPS = {
+    "cat": (lambda m, a, b: m.cat([a, b]), lambda a, b: np.concatenate([a, b])),
+    "stack": (lambda m, a, b: m.stack([a, b], dim=1), lambda a, b: np.stack([a, b], axis=1)),
+    "exp": (lambda m, a, b: m.exp(a), lambda a, b: np.exp(a)),
+    "log": (lambda m, a, b: m.log(b), lambda a, b: np.log(b)),
+    "relu": (lambda m, a, b: m.relu(a), lambda a, b: np.maximum(a, 0)),
+    "sigmoid": (lambda m, a, b: m.sigmoid(a), lambda a, b: 1 / (1 + np.exp(-a))),
+    "tanh": (lambda m, a, b: m.tanh(a), lambda a, b: np.tanh(a)),
+    "matmul": (lambda m, a, b: m.matmul(a, b.T), lambda a, b: a @ b.T),
+    "flatten": (lambda m, a, b: m.flatten(a), lambda a, b: a.reshape(-1)),
+    "where": (lambda m, a, b: m.where(a > 0, a, b), lambda a, b: np.where(a > 0, a, b)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TOP_LEVEL_OPS))
+def test_top_level_ops_are_torchs_spellings_of_the_functional_ones(name):
+    """tc.cat, tc.exp, ... are the ops of tinycolor.functional under the names a learner
+    types from PyTorch (torch.cat, torch.exp, ...), with PyTorch's defaults (cat along dim 0,
+    flatten all axes)."""
+    call, numpy_call = _TOP_LEVEL_OPS[name]
+    assert getattr(tc, name) is getattr(F, name) and name in tc.__all__
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (2, 3))
+    got = call(tc, tc.tensor(a), tc.tensor(b)).numpy()
+    np.testing.assert_allclose(got, numpy_call(a, b), rtol=1e-12)
+    torch = pytest.importorskip("torch")
+    want = call(torch, torch.tensor(a), torch.tensor(b)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
+    assert (tc.float32, tc.float64, tc.int64) == (np.float32, np.float64, np.int64)
+    x = tc.tensor([1.0, 2.0], dtype=tc.float64)
+    assert x.dtype == tc.float64 and x.to(tc.float32).dtype == tc.float32
+    assert x.astype(tc.float32).dtype == np.float32 and x.float().dtype == tc.float32
+    assert tc.zeros(2, dtype=tc.int64).dtype == np.int64
+    assert tc.ones(2, dtype=tc.float64).dtype == tc.randn(2, dtype=tc.float64).dtype == np.float64
+    assert tc.Tensor(np.arange(3), dtype=tc.float32).dtype == np.float32
+    model = tc.nn.Linear(2, 3).to(tc.float64)
+    assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64

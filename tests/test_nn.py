@@ -12,6 +12,7 @@ import pytest
 import tinycolor as tc
 from tinycolor import backend, nn
 from tinycolor import functional as F
+from tinycolor.backend import to_numpy
 from tinycolor.nn import init
 
 
@@ -184,6 +185,206 @@ def test_module_dict_registers_its_modules_by_name_as_pytorchs(tmp_path):
     assert "ModuleDict(\n  (ab): Linear" in repr(m.heads)
 
 
+class Mixer(nn.Module):
+    """y = sum_i scales[i] * x + offsets[task]: parameters held in a list and a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.scales = nn.ParameterList([nn.Parameter(np.ones(3, np.float32)), tc.zeros(3)])
+        self.offsets = nn.ParameterDict({"ab": nn.Parameter(np.zeros(3, np.float32))})
+        self.offsets["l"] = tc.ones(3)  # a plain Tensor becomes a Parameter
+
+    def forward(self, x, task):
+        return sum(s * x for s in self.scales) + self.offsets[task]
+
+
+def test_parameter_list_and_dict_register_their_parameters_as_pytorchs(tmp_path, device):
+    """A plain list or dict of Parameters registers nothing: the optimizer and the checkpoint
+    miss them. nn.ParameterList and nn.ParameterDict are what PyTorch offers for it."""
+    m = Mixer()
+    names = ["scales.0", "scales.1", "offsets.ab", "offsets.l"]
+    assert [k for k, _ in m.named_parameters()] == names and list(m.state_dict()) == names
+    assert all(type(p) is nn.Parameter and p.requires_grad for p in m.parameters())
+    m.to(device).double()  # moved and cast in place
+    assert {(p.device, p.dtype) for p in m.parameters()} == {(device, np.dtype(np.float64))}
+    x = tc.tensor(np.array([1.0, 2.0, 3.0]), device=device)
+    opt = tc.optim.SGD(m.parameters(), lr=0.5)
+    m(x, "ab").sum().backward()  # d/d scales[i] = x, d/d offsets['ab'] = 1, offsets['l'] unused
+    opt.step()
+    np.testing.assert_allclose(to_numpy(m.scales[0].data), 1 - 0.5 * np.array([1, 2, 3]))
+    np.testing.assert_allclose(to_numpy(m.scales[-1].data), -0.5 * np.array([1, 2, 3]))
+    np.testing.assert_allclose(to_numpy(m.offsets["ab"].data), [-0.5] * 3)
+    np.testing.assert_allclose(to_numpy(m.offsets["l"].data), [1.0] * 3)
+    tc.save(m, tmp_path / "mixer.npz")
+    twin = Mixer()
+    twin.load_state_dict(tc.load(tmp_path / "mixer.npz"))
+    for (k, a), b in zip(m.named_parameters(), twin.parameters()):
+        np.testing.assert_array_equal(to_numpy(a.data), b.numpy(), err_msg=k)
+
+
+def test_parameter_list_and_dict_behave_as_a_list_and_a_dict():
+    plist = nn.ParameterList()
+    first = nn.Parameter(np.zeros(2))
+    plist.append(first).extend([tc.ones(3), tc.ones(4)])
+    assert len(plist) == 3 and plist[0] is first and plist[-1].shape == (4,)
+    head = plist[:2]
+    assert isinstance(head, nn.ParameterList) and head[0] is first and len(head) == 2
+    assert [p.shape for p in plist] == [(2,), (3,), (4,)]
+    plist[-2] = nn.Parameter(np.zeros(5))  # replaced in its place
+    assert [k for k, p in plist.named_parameters()] == ["0", "1", "2"] and plist[1].shape == (5,)
+    with pytest.raises(IndexError, match="ParameterList index 3 is out of range for 3"):
+        plist[3]  # noqa: B018
+    with pytest.raises(TypeError, match="ParameterList: expected a Parameter or a Tensor, got"):
+        plist.append(np.zeros(2))
+    pdict = nn.ParameterDict([("a", tc.zeros(1)), ("b", tc.zeros(2))])
+    pdict.update({"a": tc.ones(3)})
+    assert list(pdict) == ["a", "b"] and pdict["a"].shape == (3,) and "b" in pdict
+    assert list(pdict.keys()) == ["a", "b"] and [p.shape for p in pdict.values()] == [(3,), (2,)]
+    assert pdict.get("c") is None and pdict.get("b") is pdict["b"]
+    del pdict["a"]
+    assert [k for k, _ in pdict.items()] == ["b"] and len(pdict) == 1
+    with pytest.raises(KeyError, match="non-empty string without dots"):
+        pdict["x.y"] = tc.zeros(1)
+    with pytest.raises(TypeError, match="ParameterDict: expected a Parameter or a Tensor, got"):
+        pdict["c"] = 1.0
+    assert repr(Mixer()) == (
+        "Mixer(\n"
+        "  (scales): ParameterList(\n"
+        "    (0): Parameter containing: [float32 of size 3]\n"
+        "    (1): Parameter containing: [float32 of size 3]\n"
+        "  )\n"
+        "  (offsets): ParameterDict(\n"
+        "    (ab): Parameter containing: [float32 of size 3]\n"
+        "    (l): Parameter containing: [float32 of size 3]\n"
+        "  )\n"
+        ")"
+    )
+
+
+def test_parameter_containers_load_a_pytorch_state_dict():
+    torch = pytest.importorskip("torch")
+
+    class TorchMixer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = torch.nn.ParameterList([torch.randn(3), torch.randn(3)])
+            self.offsets = torch.nn.ParameterDict({"ab": torch.randn(3), "l": torch.randn(3)})
+
+        def forward(self, x, task):
+            return sum(s * x for s in self.scales) + self.offsets[task]
+
+    theirs, ours = TorchMixer(), Mixer()
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    assert list(state) == list(ours.state_dict())
+    ours.load_state_dict(state)
+    x = _rand(3)
+    want = theirs(torch.tensor(x), "l").detach().numpy()
+    np.testing.assert_allclose(ours(tc.tensor(x), "l").numpy(), want, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- forward hooks
+
+
+def test_forward_hooks_see_and_may_replace_inputs_and_outputs():
+    lin = nn.Linear(2, 1, bias=False)
+    lin.weight.data[:] = [[1.0, 2.0]]
+    calls = []
+
+    def record(module, args, output):
+        calls.append(("post", module, args, output.numpy().tolist()))
+
+    def double_input(module, args):
+        calls.append(("pre", args[0].numpy().tolist()))
+        return args[0] * 2  # one value: the new only argument
+
+    def add_one(module, args, output):
+        return output + 1
+
+    h_post = lin.register_forward_hook(record)
+    h_pre = lin.register_forward_pre_hook(double_input)
+    h_add = lin.register_forward_hook(add_one)
+    x = tc.tensor(np.array([[1.0, 1.0]]), requires_grad=True)
+    y = lin(x)
+    # the pre-hook ran first; the forward saw 2x; `record` saw the forward's own output and the
+    # replaced args; `add_one`'s result is what the caller gets, with its gradient
+    assert calls[0] == ("pre", [[1.0, 1.0]])
+    assert calls[1][:2] == ("post", lin) and calls[1][3] == [[6.0]]
+    assert calls[1][2][0].numpy().tolist() == [[2.0, 2.0]]
+    assert y.numpy().tolist() == [[7.0]]
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [[2.0, 4.0]])  # d/dx of (2x) W^T + 1
+    h_pre.remove()
+    h_pre.remove()  # a second remove does nothing
+    assert lin(x).numpy().tolist() == [[4.0]]
+    with h_add:  # leaving the block removes it
+        pass
+    h_post.remove()
+    calls.clear()
+    assert lin(x).numpy().tolist() == [[3.0]] and calls == []
+
+
+def test_forward_pre_hook_tuple_replaces_all_args_and_keywords_pass_through():
+    class Affine(nn.Module):
+        def forward(self, x, scale, *, shift=0.0):
+            return x * scale + shift
+
+    m = Affine()
+    seen = []
+    m.register_forward_pre_hook(lambda mod, args: seen.append(len(args)))  # None: unchanged
+    m.register_forward_pre_hook(lambda mod, args: (args[0], args[1] * 10))
+    out = m(tc.tensor([1.0]), 2.0, shift=0.5)
+    assert out.numpy().tolist() == [20.5] and seen == [2]
+
+
+def test_a_hook_may_remove_itself_and_must_be_callable():
+    m = nn.Identity()
+    runs = []
+
+    def once(module, args, output):
+        runs.append(1)
+        handle.remove()
+
+    handle = m.register_forward_hook(once)
+    m(tc.zeros(1))
+    m(tc.zeros(1))
+    assert runs == [1]
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable, got"):
+        m.register_forward_hook("print")
+
+
+def test_calling_a_module_whose_init_skipped_super_init_says_so():
+    class Forgetful(nn.Module):
+        def __init__(self):
+            self.scale = 2.0
+
+        def forward(self, x):
+            return x * self.scale
+
+    with pytest.raises(AttributeError, match=r"must call super\(\).__init__\(\)"):
+        Forgetful()(tc.ones(1))
+
+
+def test_forward_hooks_record_the_same_activations_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    tc.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x = _rand(5, 3)
+    got, want, outputs = {}, {}, []
+    for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
+        for name, layer in model.named_children():
+            layer.register_forward_hook(
+                lambda m, a, out, name=name, store=store: store.__setitem__(name, out)
+            )
+        model[1].register_forward_pre_hook(lambda m, args: -args[0])  # flips the ReLU's input
+        outputs.append(model(wrap(x)))
+    assert list(got) == list(want) == ["0", "1", "2"] and outputs[0] is got["2"]
+    for name in got:
+        np.testing.assert_allclose(got[name].numpy(), want[name].detach().numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(got["1"].numpy(), np.maximum(-got["0"].numpy(), 0))
+
+
 def test_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)
@@ -205,6 +406,8 @@ def test_repr_matches_pytorch():
             m.Conv2d(4, 4, 3, padding="same"),
             m.LeakyReLU(0.2),
             m.AvgPool2d(2),
+            m.AdaptiveAvgPool2d((4, None)),
+            m.AdaptiveAvgPool2d(4),
             m.Upsample(scale_factor=2, mode="bilinear"),
             m.Sequential(m.Flatten(), m.Linear(64, 10)),
             m.ReLU(),
@@ -446,6 +649,8 @@ LAYERS = {
     "maxpool-overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (1, 2, 7, 6)),
     "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
     "avgpool-pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 5)),
+    "adaptive-avgpool": (lambda m: m.AdaptiveAvgPool2d((3, None)), (2, 3, 7, 5)),
+    "adaptive-avgpool-global": (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 6, 6)),
     "upsample-nearest": (lambda m: m.Upsample(scale_factor=2), (1, 2, 3, 4)),
     "upsample-bilinear": (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
     "upsample-bilinear-aligned": (
@@ -819,6 +1024,11 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="must be positive"):
         nn.Conv2d(1, 1, 0)
     assert nn.Conv2d(1, 1, 3, padding="valid")._padding == (0, 0)
+    with pytest.raises(
+        ValueError, match=r"AdaptiveAvgPool2d: output_size must be >= 1, got \(0, 2\)"
+    ):
+        nn.AdaptiveAvgPool2d((0, 2))  # at construction, not at the first call
+    assert nn.AdaptiveAvgPool2d((None, 2)).output_size == (None, 2)
 
 
 @pytest.mark.parametrize(
@@ -871,6 +1081,60 @@ def test_state_dict_round_trip_and_snapshot():
     a.head.weight.data += 1
     np.testing.assert_array_equal(state["head.weight"], b.head.weight.numpy())
     assert not np.shares_memory(state["head.weight"], a.head.weight.data)
+
+
+class Blur(nn.Module):
+    """A fixed filter (a non-persistent buffer, remade by __init__) and a learned gain."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = nn.Parameter(np.ones(1, np.float32))
+        self.register_buffer("kernel", np.full((1, 1, 3, 3), 1 / 9, np.float32), persistent=False)
+        self.register_buffer("calls", tc.tensor(np.array(0, np.int64)))
+
+    def forward(self, x):
+        return F.conv2d(x, self.kernel, padding=1) * self.gain
+
+
+def test_a_non_persistent_buffer_is_moved_but_not_saved(tmp_path, device):
+    net = nn.Sequential(Blur())
+    assert [k for k, _ in net.named_buffers()] == ["0.kernel", "0.calls"]
+    assert list(net.state_dict()) == ["0.gain", "0.calls"]
+    net.to(device).double()  # moved and cast with the rest
+    assert net[0].kernel.device == device and net[0].kernel.dtype == np.float64
+    tc.save(net, tmp_path / "blur.npz")  # the file holds no kernel, and loads strictly back
+    state = tc.load(tmp_path / "blur.npz")
+    assert sorted(k for k in state if k != "__meta__") == ["0.calls", "0.gain"]
+    other = nn.Sequential(Blur())
+    other[0].gain.data[:] = 3.0
+    assert other.load_state_dict(state) == ([], [])
+    assert other[0].gain.numpy().tolist() == [1.0]
+    with pytest.raises(RuntimeError, match=r"unexpected key\(s\): '0.kernel'"):
+        other.load_state_dict({**state, "0.kernel": np.zeros((1, 1, 3, 3))})
+    ema = tc.optim.ExponentialMovingAverage(net)  # its average is the model's state dict
+    other.load_state_dict(ema.state_dict())
+    # registered again as persistent (or replaced by a parameter), it is saved again
+    net[0].register_buffer("kernel", net[0].kernel)
+    assert list(net.state_dict()) == ["0.gain", "0.kernel", "0.calls"]
+    net[0].register_buffer("kernel", net[0].kernel, persistent=False)
+    del net[0].kernel
+    net[0].kernel = nn.Parameter(np.zeros(1))
+    assert list(net.state_dict()) == ["0.gain", "0.kernel", "0.calls"]
+
+
+def test_non_persistent_buffers_leave_the_same_state_dict_keys_as_pytorchs():
+    torch = pytest.importorskip("torch")
+
+    class TorchBlur(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gain = torch.nn.Parameter(torch.ones(1))
+            self.register_buffer("kernel", torch.full((1, 1, 3, 3), 1 / 9), persistent=False)
+            self.register_buffer("calls", torch.tensor(0))
+
+    ours, theirs = nn.Sequential(Blur(), Blur()), torch.nn.Sequential(TorchBlur(), TorchBlur())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [k for k, _ in ours.named_buffers()] == [k for k, _ in theirs.named_buffers()]
 
 
 def test_load_state_dict_errors_name_the_keys():

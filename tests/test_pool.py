@@ -49,6 +49,24 @@ def naive_pool(x, g, kernel, stride, padding, op):
     return out, gx
 
 
+def naive_adaptive_avg_pool(x, g, size):
+    """Loop over every output pixel, averaging PyTorch's window: rows floor(i H / Ho) ..
+    ceil((i + 1) H / Ho) - 1, columns likewise; (output, input gradient for the output
+    gradient g)."""
+    n, c, h, w = x.shape
+    ho, wo = size
+    out = np.zeros((n, c, ho, wo))
+    gx = np.zeros(x.shape)
+    for i in range(ho):
+        r0, r1 = math.floor(i * h / ho), math.ceil((i + 1) * h / ho)
+        for j in range(wo):
+            c0, c1 = math.floor(j * w / wo), math.ceil((j + 1) * w / wo)
+            count = (r1 - r0) * (c1 - c0)
+            out[:, :, i, j] = x[:, :, r0:r1, c0:c1].sum(axis=(2, 3)) / count
+            gx[:, :, r0:r1, c0:c1] += g[:, :, i, j, None, None] / count
+    return out, gx
+
+
 def naive_source_1d(o, n_in, n_out, scale, mode, align_corners):
     """PyTorch's documented source of output sample o along one axis, as [(index, weight)]."""
     if n_out == n_in:
@@ -107,6 +125,19 @@ def pool_cases(draw):
 
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
+
+
+@st.composite
+def adaptive_cases(draw):
+    """(shape, output_size, (Ho, Wo)): input sides that the output sides divide, or not, or
+    are smaller than; output_size an int or a pair with None for "the input's size"."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    shape += (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    if draw(st.booleans()):
+        k = draw(st.integers(1, 9))
+        return shape, k, (k, k)
+    arg = tuple(draw(st.one_of(st.none(), st.integers(1, 9))) for _ in range(2))
+    return shape, arg, tuple(n if v is None else v for n, v in zip(shape[2:], arg))
 
 
 @st.composite
@@ -317,6 +348,96 @@ def test_pool_takes_pytorchs_other_options_at_their_defaults():
 def test_pool_rejects_bad_kernel_types(bad):
     with pytest.raises(TypeError, match="kernel_size must be an int or a pair of ints"):
         F.max_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4))), bad)
+
+
+# --------------------------------------------------------------------------- adaptive pooling
+
+
+@given_settings
+@given(case=adaptive_cases(), seed=st.integers(0, 2**16))
+def test_adaptive_avg_pool_gradcheck_and_naive_forward(device, case, seed):
+    shape, output_size, size = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape)
+    x = tensor(a, device)
+    y = F.adaptive_avg_pool2d(x, output_size)
+    assert y.shape == shape[:2] + size
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    want, want_grad = naive_adaptive_avg_pool(a, g, size)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda t: F.adaptive_avg_pool2d(t, output_size), [tensor(a, device)])
+
+
+@pytest.mark.parametrize(
+    "shape, output_size",
+    [
+        ((2, 3, 8, 12), (4, 6)),  # windows of 2x2 tile the input: strided slices
+        ((2, 3, 7, 7), 1),  # global average pooling: a product with a 1x7 matrix
+        ((1, 2, 10, 9), (4, 5)),  # windows of 3 or 4 rows that overlap, 2 or 3 columns
+        ((1, 2, 3, 5), (7, 2)),  # more rows out than in: each row is in two or three windows
+        ((1, 2, 6, 6), (None, 6)),  # the same size: a copy
+    ],
+)
+def test_adaptive_avg_pool_geometries_match_naive_float32(device, shape, output_size):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal(shape).astype(np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.adaptive_avg_pool2d(x, output_size)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tc.Tensor(g, device=device))
+    size = tuple(n if v is None else v for n, v in zip(shape[2:], _pair(output_size)))
+    want, want_grad = naive_adaptive_avg_pool(a, g, size)
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+    assert y.data is not x.data
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_adaptive_avg_pool_of_a_multiple_is_avg_pool(device):
+    a = np.random.default_rng(9).standard_normal((2, 3, 12, 8))
+    x = tc.Tensor(a, device=device)
+    np.testing.assert_allclose(
+        F.adaptive_avg_pool2d(x, (4, 2)).numpy(), F.avg_pool2d(x, (3, 4)).numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        F.adaptive_avg_pool2d(x, 1).numpy(), a.mean(axis=(2, 3), keepdims=True), rtol=1e-12
+    )
+
+
+@given_settings
+@given(case=adaptive_cases(), seed=st.integers(0, 2**16))
+def test_adaptive_avg_pool_matches_pytorch(device, case, seed):
+    torch = pytest.importorskip("torch")
+    shape, output_size, _ = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.adaptive_avg_pool2d(x, output_size)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.adaptive_avg_pool2d(tx, output_size)
+    ty.backward(torch.tensor(g))
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x, output_size, error, message",
+    [
+        (np.zeros((3, 8, 8)), 2, ValueError, r"expected a 4-d NCHW input, got shape \(3, 8, 8\)"),
+        (np.zeros((1, 1, 8, 8)), 0, ValueError, "output_size must be >= 1, got 0"),
+        (np.zeros((1, 1, 8, 8)), (2, 0), ValueError, r"output_size must be >= 1, got \(2, 0\)"),
+        (np.zeros((1, 1, 8, 8)), 2.0, TypeError, "output_size must be an int or a pair of ints"),
+        (np.zeros((1, 1, 4, 4), np.int64), 2, TypeError, "expected a floating-point input, got"),
+    ],
+)
+def test_adaptive_avg_pool_errors(x, output_size, error, message):
+    with pytest.raises(error, match="adaptive_avg_pool2d: " + message):
+        F.adaptive_avg_pool2d(tc.Tensor(x), output_size)
 
 
 # --------------------------------------------------------------------------- upsampling

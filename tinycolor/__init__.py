@@ -1,6 +1,8 @@
 """tinycolor: a from-scratch NumPy/CuPy neural-network library for teaching, and the image
 colorizers of the literature built on it."""
 
+import numpy as _np
+
 from . import backend, functional, nn, optim
 from .autograd import (
     Function,
@@ -15,8 +17,15 @@ from .autograd import (
 )
 from .backend import DeviceError, cuda_available, get_device, manual_seed, set_device
 from .checkpoint import load, save
+from .functional import cat, exp, flatten, log, matmul, relu, sigmoid, stack, tanh, where
 from .gradcheck import GradcheckError, gradcheck
 from .graph import graph
+
+# The dtypes, spelled as ``torch.float32`` is: NumPy's types (what every ``dtype=`` here takes,
+# and what ``t.dtype`` compares equal to: ``t.dtype == tc.float32``).
+float32 = _np.float32
+float64 = _np.float64
+int64 = _np.int64
 
 __version__ = "0.1.0"
 
@@ -44,4 +53,18 @@ __all__ = [
     "save",
     "load",
     "graph",
+    # the ops a learner writes as torch.cat(...), torch.exp(...): the functional ones
+    "cat",
+    "exp",
+    "flatten",
+    "log",
+    "matmul",
+    "relu",
+    "sigmoid",
+    "stack",
+    "tanh",
+    "where",
+    "float32",
+    "float64",
+    "int64",
 ]

@@ -1,4 +1,5 @@
-"""Pooling and upsampling of NCHW images: max_pool2d, avg_pool2d, upsample / interpolate.
+"""Pooling and upsampling of NCHW images: max_pool2d, avg_pool2d, adaptive_avg_pool2d,
+upsample / interpolate.
 
 Every op here is separable, so it works one spatial axis at a time, and along one axis a
 window of k samples taken every s samples is just k strided slices of the input:
@@ -28,7 +29,7 @@ import numpy as np
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
-__all__ = ["avg_pool2d", "interpolate", "max_pool2d", "upsample"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool2d", "upsample"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -284,6 +285,94 @@ def avg_pool2d(
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
     return AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding)
+
+
+# --------------------------------------------------------------------------- adaptive pooling
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_plan(n_in, n_out):
+    """How to average one axis of n_in samples down (or up) to n_out: ("copy",), ("window", k)
+    for windows of k samples every k (k <= n_out: k strided slices are cheaper than a matrix
+    product, which costs n_out multiply-adds a sample), or ("matrix", A), A of shape
+    (n_out, n_in) with 1 / (end - start) over each window, built once per size."""
+    if n_out == n_in:
+        return ("copy",)
+    k = n_in // n_out
+    if n_in % n_out == 0 and k <= n_out:
+        return ("window", k)
+    i = np.arange(n_out)
+    start = i * n_in // n_out  # floor(i n_in / n_out)
+    end = -(-(i + 1) * n_in // n_out)  # ceil((i + 1) n_in / n_out)
+    j = np.arange(n_in)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return ("matrix", inside / (end - start)[:, None])
+
+
+def _average_axis(x, axis, plan):
+    """y = A x along ``axis`` (2 or 3) for the plan's averaging matrix A."""
+    if plan[0] == "copy":
+        return x
+    if plan[0] == "window":
+        k = plan[1]
+        y = _sum_along(x, axis, k, k, x.shape[axis] // k)
+        y *= 1.0 / k
+        return y
+    return _matmul_axis(x, _on(array_module(x), plan[1], x.dtype), axis)
+
+
+def _average_axis_grad(g, axis, plan, n_in):
+    """dL/dx = A^T g along ``axis``, for the plan that made y = A x."""
+    if plan[0] == "copy":
+        return g
+    if plan[0] == "window":
+        k = plan[1]
+        return _spread(g * (1.0 / k), axis, k, k, n_in)
+    return _matmul_axis(g, _on(array_module(g), plan[1], g.dtype).T, axis)
+
+
+class AdaptiveAvgPool2d(Function):
+    """y[n, c, i, j] = the mean of x[n, c, h0(i):h1(i), w0(j):w1(j)] over PyTorch's windows
+    h0(i) = floor(i H / Ho), h1(i) = ceil((i + 1) H / Ho) (likewise along the width), which
+    tile the input when Ho divides H and otherwise differ in size by one and may overlap.
+
+    Averaging is separable: y = A_h x A_w^T per channel, A[i, h0(i):h1(i)] = 1 / (h1(i) - h0(i)),
+    and dL/dx = A_h^T g A_w: each input sample gets the gradient of every window it is in,
+    divided by that window's size. Done along the height, then the width (see _adaptive_plan).
+    """
+
+    def forward(self, x, size):
+        self.in_hw = x.shape[2:]
+        self.plans = (_adaptive_plan(x.shape[2], size[0]), _adaptive_plan(x.shape[3], size[1]))
+        y = _average_axis(_average_axis(x, 2, self.plans[0]), 3, self.plans[1])
+        return y.copy() if y is x else y
+
+    def backward(self, g):
+        h, w = self.in_hw
+        gw = _average_axis_grad(g, 3, self.plans[1], w)
+        return _average_axis_grad(gw, 2, self.plans[0], h)
+
+
+def _output_size(output_size, hw, op):
+    """``output_size`` (an int, or a pair of ints and Nones) as a pair of ints, a None taking
+    the input's size from ``hw``."""
+    if isinstance(output_size, tuple | list) and len(output_size) == 2:
+        output_size = tuple(n if v is None else v for n, v in zip(hw, output_size))
+    return _pair(output_size, "output_size", op, 1)
+
+
+def adaptive_avg_pool2d(x, output_size) -> Tensor:
+    """Average an NCHW tensor down to ``output_size`` (an int, or a pair whose None entries
+    keep the input's size), as ``torch.nn.functional.adaptive_avg_pool2d``: output pixel
+    (i, j) is the mean of the input rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the
+    columns likewise. ``adaptive_avg_pool2d(x, 1)`` is global average pooling; an input
+    whose size is a multiple of the output's is avg_pool2d with kernel = stride = H / Ho."""
+    op = "adaptive_avg_pool2d"
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(x.shape)}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
+    return AdaptiveAvgPool2d.apply(x, size=_output_size(output_size, x.shape[2:], op))
 
 
 # --------------------------------------------------------------------------- upsampling

@@ -1,5 +1,5 @@
-"""Layers and models: ``Module``, ``Parameter``, the layers, the losses as modules and the init
-schemes.
+"""Layers and models: ``Module``, ``Parameter`` (and their containers), the layers, the losses
+as modules and the init schemes.
 
 ``tinycolor.nn.functional`` is ``tinycolor.functional`` (the ops), as in PyTorch."""
 
@@ -8,6 +8,7 @@ import sys
 from .. import functional
 from . import init, utils
 from .layers import (
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -27,11 +28,20 @@ from .layers import (
     Upsample,
 )
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
 __all__ = [
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -53,6 +63,8 @@ __all__ = [
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -14,7 +14,7 @@ from .. import backend
 from .. import functional as F
 from ..autograd import Tensor
 from ..functional.conv import _pair
-from ..functional.pool import _only_defaults
+from ..functional.pool import _only_defaults, _output_size
 from . import init
 from .module import Module, Parameter
 
@@ -326,6 +326,25 @@ class AvgPool2d(_Pool2d):
         )
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode, self.count_include_pad, self.divisor_override = False, True, None
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over windows sized to give an output of ``output_size`` whatever the input's
+    size (an int, or a pair whose None entries keep the input's size), as PyTorch's:
+    ``AdaptiveAvgPool2d(1)`` is global average pooling, ``AdaptiveAvgPool2d((7, 7))`` hands a
+    classifier head a 7x7 map from any image size. See ``F.adaptive_avg_pool2d``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        _output_size(output_size, (1, 1), type(self).__name__)  # refused now, not at the call
+        self.output_size = output_size
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class Upsample(Module):

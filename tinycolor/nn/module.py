@@ -4,17 +4,24 @@ A module keeps three ordered registries, filled by plain attribute assignment as
 
 * ``_parameters``: ``Parameter`` tensors (``self.weight = Parameter(...)``), what optimizers update;
 * ``_buffers``: tensors that are state but not learned (``register_buffer``), e.g. BatchNorm's
-  running mean and variance; they are saved in ``state_dict`` and moved by ``to``;
+  running mean and variance; they are saved in ``state_dict`` and moved by ``to`` (a buffer
+  registered with ``persistent=False``, a constant the module can remake, is only moved);
 * ``_modules``: child modules (``self.conv1 = Conv2d(...)``), which makes the tree that
   ``named_parameters`` and ``state_dict`` walk to build dotted names such as ``'layer.0.weight'``.
 
 A plain list or dict of modules is an ordinary attribute, as in PyTorch: its parameters are not
 registered (no optimizer or checkpoint sees them). Hold several modules in ``ModuleList``,
-``ModuleDict`` or ``Sequential``.
+``ModuleDict`` or ``Sequential``, and several parameters in ``ParameterList`` or
+``ParameterDict``.
+
+Calling a module runs its ``forward``, with the forward hooks around it when it has any
+(``register_forward_pre_hook``, ``register_forward_hook``): a way to look at or change what goes
+in and out of a layer (its activations, say) without editing its code.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
@@ -55,6 +62,8 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())  # id -> ("pre"|"post", hook)
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -81,6 +90,7 @@ class Module:
                 )
             for registry in (params, buffers, modules):
                 registry.pop(name, None)
+            self._non_persistent_buffers.discard(name)
             self.__dict__.pop(name, None)
             if isinstance(value, Module):
                 modules[name] = value
@@ -109,12 +119,18 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
+        if "_parameters" not in d:  # e.g. _forward_hooks, asked for by __call__
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}': its __init__ must "
+                "call super().__init__() first"
+            )
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]
+                self._non_persistent_buffers.discard(name)
                 return
         object.__delattr__(self, name)
 
@@ -147,13 +163,21 @@ class Module:
         self._check_name("register_parameter", name, params)
         params[name] = param
 
-    def register_buffer(self, name: str, tensor) -> None:
-        """Register state that is saved and moved with the module but not learned."""
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register state that is moved with the module (``to``) but not learned, such as
+        BatchNorm's running statistics; ``self.name`` reads it. A persistent buffer (the
+        default) is also part of ``state_dict``, so checkpoints save and load it; one
+        registered with ``persistent=False`` (a constant the module makes again in its
+        ``__init__``, such as a fixed filter) is not, as in PyTorch."""
         _, buffers, _ = self._registries()
         self._check_name("register_buffer", name, buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
         buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         _, _, modules = self._registries()
@@ -299,25 +323,21 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
-        """Every parameter and buffer as ``{'layer.0.weight': array, ...}``.
+        """Every parameter and persistent buffer as ``{'layer.0.weight': array, ...}``.
 
         The arrays are copies (NumPy, or CuPy for a module on the GPU): a snapshot that later
         training does not change. ``tinycolor.save`` writes it to an ``.npz`` file.
         """
-        out = OrderedDict()
-        for mod_name, mod in self.named_modules():
-            for registry in (mod._parameters, mod._buffers):
-                for name, t in registry.items():
-                    if t is not None:
-                        out[f"{mod_name}.{name}" if mod_name else name] = t.data.copy()
-        return out
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
 
     def _state_tensors(self) -> OrderedDict:
+        """The live tensors behind ``state_dict``, under the same names."""
         out = OrderedDict()
         for mod_name, mod in self.named_modules():
+            skip = mod._non_persistent_buffers
             for registry in (mod._parameters, mod._buffers):
                 for name, t in registry.items():
-                    if t is not None:
+                    if t is not None and not (registry is mod._buffers and name in skip):
                         out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
 
@@ -383,7 +403,47 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_hooks:  # empty in the common case: one check, no slower call
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        hooks = list(self._forward_hooks.values())  # a hook may remove itself as it runs
+        for when, hook in hooks:
+            if when == "pre":
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for when, hook in hooks:
+            if when == "post":
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        return output
+
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``, ``args`` being the tuple of
+        positional inputs (keyword arguments go to ``forward`` unseen), as PyTorch does. A hook
+        that returns something other than None replaces the inputs: a tuple as the new
+        ``args``, any other value as the only one. Hooks run in the order they were
+        registered; ``handle.remove()`` on what this returns takes the hook off again."""
+        return self._add_hook("register_forward_pre_hook", "pre", hook)
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (``args`` as the pre-hooks
+        left them), as PyTorch does: to record a layer's activations, for example. A hook that
+        returns something other than None replaces the output, for the hooks after it and the
+        caller. ``handle.remove()`` on what this returns takes the hook off again."""
+        return self._add_hook("register_forward_hook", "post", hook)
+
+    def _add_hook(self, how: str, when: str, hook) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{how}: the hook must be callable, got {type(hook).__name__}")
+        self._registries()  # a clear error if super().__init__() was not called
+        handle = RemovableHandle(self._forward_hooks)
+        handle.hooks[handle.id] = (when, hook)
+        return handle
 
     def extra_repr(self) -> str:
         """The layer's settings, shown between the parentheses of its repr."""
@@ -395,12 +455,33 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         extra = self.extra_repr()
-        if not lines:
+        if not lines and "\n" not in extra:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}("
         if extra:
             lines = extra.split("\n") + lines
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
+    takes the hook off (a second call does nothing), as does leaving a ``with handle:`` block,
+    as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, next(_hook_ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 class Sequential(Module):
@@ -514,3 +595,116 @@ class ModuleDict(Module):
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(container: str, value) -> Parameter:
+    """A Parameter as it is; another Tensor made a Parameter sharing its data, as PyTorch's
+    ParameterList and ParameterDict do."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{container}: expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _parameter_line(key, p: Parameter) -> str:
+    """``(key): Parameter containing: [float32 of size 3x4]``, as PyTorch prints a container."""
+    where = "" if p.device == "cpu" else f" ({p.device})"
+    size = "x".join(str(n) for n in p.shape)
+    return f"({key}): Parameter containing: [{p.dtype} of size {size}]{where}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``'0'``, ``'1'``, ... (``'weights.0'`` in the
+    owner's ``state_dict``), as PyTorch's: a plain list of parameters registers nothing, so an
+    optimizer and a checkpoint would miss them. A Tensor that is not a Parameter is made one.
+    It has no forward: the owner decides how to use them."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx) -> str:
+        n = len(self._parameters)
+        if not isinstance(idx, int | np.integer) or isinstance(idx, bool):
+            raise TypeError(f"ParameterList indices must be integers or slices, not {idx!r}")
+        if not -n <= idx < n:
+            raise IndexError(f"ParameterList index {idx} is out of range for {n} parameters")
+        return str(int(idx) % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self)[idx])
+        return self._parameters[self._key(idx)]
+
+    def __setitem__(self, idx, value) -> None:
+        self.register_parameter(self._key(idx), _as_parameter("ParameterList", value))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value) -> ParameterList:
+        self.register_parameter(str(len(self)), _as_parameter("ParameterList", value))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their keys (``'scales.ab'`` in the owner's
+    ``state_dict``), as PyTorch's; a Tensor that is not a Parameter is made one. Keys are
+    strings without dots and keep their insertion order."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        self.register_parameter(key, _as_parameter("ParameterDict", value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key: str, default=None):
+        return self._parameters.get(key, default)
+
+    def update(self, parameters) -> None:
+        """Add or replace parameters from a dict or (key, tensor) pairs, as ``dict.update``."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
