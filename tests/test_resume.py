@@ -20,6 +20,7 @@ import pytest
 import tinycolor
 from tinycolor import train
 from tinycolor.imageio import read_image, write_png
+from tinycolor.models import classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = train.TRAINING_STATE
@@ -213,3 +214,245 @@ def test_each_piece_of_the_training_state_is_needed(
             assert train.main(["--resume", str(out), "--quiet"]) == 0
         with pytest.raises(AssertionError):
             _assert_same_run(tmp_path / "straight", out, resumed_after=[1])
+
+
+# --------------------------------------------------------------------------- what cannot be
+
+
+@pytest.fixture(scope="module")
+def stopped(crop, tmp_path_factory):
+    """An ann_window run of 3 epochs that failed in its second: its folder holds the
+    checkpoint and the training state after epoch 1 (copy it before changing it)."""
+    out = tmp_path_factory.mktemp("stopped") / "run"
+    argv = ["ann_window", "--image", crop, "--epochs", "3", "--out", str(out), "--quiet"]
+    real, calls = train.default_train_step, {"n": 0}
+
+    def step(*args):
+        calls["n"] += 1
+        if calls["n"] == _steps_per_epoch(argv) + 1:
+            raise RuntimeError("boom")
+        return real(*args)
+
+    train.default_train_step = step
+    try:
+        with pytest.raises(RuntimeError):
+            train.main(argv)
+    finally:
+        train.default_train_step = real
+    return out
+
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("python -m tinycolor.train: error: "), err
+    for n in needles:
+        assert n in err, err
+
+
+def _edited(stopped, d, meta=None, config=None, drop=None) -> Path:
+    """A copy of the run folder ``stopped`` whose training state has ``meta`` and ``config``
+    entries changed (``drop``: a config key taken out)."""
+    out = d / "edited"
+    shutil.copytree(stopped, out)
+    state = tinycolor.load(out / STATE)
+    m = state.pop("__meta__")
+    m.update(meta or {})
+    m["config"] = {**m["config"], **(config or {})}
+    m["config"].pop(drop, None)
+    tinycolor.save(state, out / STATE, meta=m)
+    return out
+
+
+@pytest.mark.parametrize(
+    "case, needles",
+    [
+        ("missing", ["--resume {d}/nowhere: no such folder"]),
+        ("file", ["--resume {d}/run/model.npz: is a file; give the run folder that holds"]),
+        ("empty", ["no training_state.npz: the run stopped before it finished an epoch"]),
+        ("finished", ["the run finished (1 of 1 epochs, metrics.json written): nothing to"]),
+        ("corrupt", ["training_state.npz", "truncated or corrupt"]),
+        ("not-a-state", ["training_state.npz is not a training state that tinycolor wrote"]),
+        ("newer", ["format version 2 (written by tinycolor 9.0)", "reads version 1 only"]),
+        ("gone-model", ["the run trains model 'ann_retired', which this tinycolor does not"]),
+        ("unknown-key", ["configuration does not fit ann_window's options", "unknown colours"]),
+        ("missing-key", ["configuration does not fit ann_window's options", "without levels"]),
+        ("weights-misfit", ["the training state does not fit ann_window", "size mismatch"]),
+    ],
+)
+def test_what_cannot_be_resumed_is_said_in_one_line(stopped, crop, tmp_path, capsys, case, needles):
+    """A folder without a training state (none, a file, an empty folder, a finished run), a
+    damaged or foreign state, one from a newer tinycolor, of a model that no longer exists,
+    or whose configuration or weights no longer fit the model: exit 2 and one line."""
+    run = tmp_path / "run"
+    target = {"missing": tmp_path / "nowhere", "file": run / "model.npz", "empty": run}
+    run.mkdir()
+    if case == "file":
+        shutil.copy(stopped / "model.npz", run / "model.npz")
+    elif case == "finished":
+        assert train.main(["ann_window", "--image", crop, "--epochs", "1", "--out", str(run)]) == 0
+        capsys.readouterr()
+    elif case == "corrupt":
+        shutil.copytree(stopped, run, dirs_exist_ok=True)
+        data = (run / STATE).read_bytes()
+        (run / STATE).write_bytes(data[: len(data) // 2])
+    else:
+        edits = {
+            "not-a-state": {"meta": {"format": "tinycolor-model"}},
+            "newer": {"meta": {"format_version": 2, "tinycolor_version": "9.0"}},
+            "gone-model": {"meta": {"model": "ann_retired"}},
+            "unknown-key": {"config": {"colours": 3}},
+            "missing-key": {"drop": "levels"},
+            "weights-misfit": {"config": {"hidden": 5}},
+        }
+        run = _edited(stopped, tmp_path, **edits.get(case, {}))
+    assert train.main(["--resume", str(target.get(case, run)), "--quiet"]) == 2
+    _one_line_error(capsys, *(n.format(d=tmp_path) for n in needles))
+
+
+def test_options_beside_resume_are_refused(stopped, capsys):
+    """The model, its options and the device are the run's own: --resume takes the run
+    folder and --quiet only, and comes first."""
+    assert train.main(["--resume", str(stopped), "--epochs", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--resume takes the run folder and --quiet only, got --epochs 9" in err
+    assert train.main(["ann_window", "--resume", str(stopped)]) == 2
+    _one_line_error(capsys, "--resume comes first and takes only the run folder")
+    with pytest.raises(SystemExit):
+        train.build_resume_parser().parse_args(["--help"])
+    assert "--resume RUN_DIR" in capsys.readouterr().out
+    assert train.main(["--help"]) == 0
+    assert "--resume RUN_DIR" in capsys.readouterr().out
+
+
+def test_a_run_whose_data_changed_is_not_resumed(tmp_path, capsys, monkeypatch):
+    """The training images' statistics (cnn_regression's mean ab and ab prior) come out
+    otherwise than when the run started: their files changed, and the run cannot go on as it
+    began."""
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(CNN) + 1, OSError()))
+        assert train.main([*CNN, "--out", str(out)]) == 2
+    state = tinycolor.load(out / STATE)
+    meta = state.pop("__meta__")
+    meta["config"]["mean_ab"] = [1.0, 2.0]  # what other images would have given
+    tinycolor.save(state, out / STATE, meta=meta)
+    capsys.readouterr()
+    assert train.main(["--resume", str(out)]) == 2
+    _one_line_error(capsys, "the run's data gives another configuration", "mean_ab differ")
+
+
+def test_relative_paths_are_said_to_be_read_from_where_the_run_started(
+    crop, tmp_path, capsys, monkeypatch
+):
+    """A run started with a relative --image, resumed from another folder: the error says
+    where the run started, which its relative paths are read from; resumed from there, it
+    goes on."""
+    start = tmp_path / "start"
+    start.mkdir()
+    shutil.copy(crop, start / "crop.png")
+    monkeypatch.chdir(start)
+    argv = ["ann_window", "--image", "crop.png", "--epochs", "2", "--out", str(tmp_path / "run")]
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(argv) + 1, OSError()))
+        assert train.main([*argv, "--quiet"]) == 2
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert train.main(["--resume", "run"]) == 2
+    _one_line_error(capsys, "crop.png", f"(the run was started in {start}, which the relative")
+    monkeypatch.chdir(start)
+    assert train.main(["--resume", str(tmp_path / "run"), "--quiet"]) == 0
+
+
+# --------------------------------------------------------------------------- a sub-model first
+
+KOALA = ["cnn_koala", "--size", "32", "--image-size", "32", "--width", "0.03125", "--crops", "2"]
+KOALA += ["--classifier-epochs", "2", "--n-synthetic", "12", "--batch-size", "4", "--epochs", "2"]
+KOALA += ["--quiet"]
+
+
+def _counting_step(counts: dict, fail=None):
+    """A training step that counts its calls by model name, and raises RuntimeError at the
+    call ``fail`` = (name, n) if given."""
+    real = train.default_train_step
+
+    def step(module, *args):
+        counts[module.NAME] = counts.get(module.NAME, 0) + 1
+        if fail == (module.NAME, counts[module.NAME]):
+            raise RuntimeError("boom")
+        return real(module, *args)
+
+    return step
+
+
+def test_cnn_koala_resumes_on_the_classifier_it_trained_first(tmp_path, monkeypatch, capsys):
+    """cnn_koala trains a classifier first, into its run folder; stopped in its own second
+    epoch and resumed, it builds on that classifier, not training one again, and ends as the
+    run never stopped."""
+    counts = {}
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _counting_step(counts))
+        assert train.main([*KOALA, "--out", str(tmp_path / "straight")]) == 0
+    out = tmp_path / "stopped"
+    fail = ("cnn_koala", counts["cnn_koala"] // 2 + 1)  # the first step of its second epoch
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _counting_step({}, fail))
+        with pytest.raises(RuntimeError, match="boom"):
+            train.main([*KOALA, "--out", str(out)])
+    kept = out / "classifier" / "model.npz"
+    assert tinycolor.load(out / STATE)["__meta__"]["config"]["classifier"] == str(kept)
+    before = kept.stat().st_mtime_ns
+
+    def no_retraining(*args):
+        raise AssertionError("the classifier was trained again")
+
+    monkeypatch.setattr(classifier, "_train_classifier", no_retraining)
+    capsys.readouterr()
+    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    assert "training a classifier first" not in capsys.readouterr().err
+    assert kept.stat().st_mtime_ns == before
+    a = tinycolor.load(tmp_path / "straight" / "model.npz")
+    b = tinycolor.load(out / "model.npz")
+    for k in a.keys() - {"__meta__"}:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    history = [
+        json.loads((d / "metrics.json").read_text())["history"]
+        for d in (tmp_path / "straight", out)
+    ]
+    assert history[0] == history[1]
+
+
+def test_a_run_stopped_in_the_classifier_it_trains_first_says_how_to_go_on(
+    tmp_path, monkeypatch, capsys
+):
+    """cnn_koala stopped while its classifier trains: its folder has no training state of its
+    own; --resume says so, and that the classifier's run can be resumed, and then given to
+    cnn_koala with --classifier. Followed, it does."""
+    counts = {}
+    with monkeypatch.context() as m:  # the classifier's steps in an epoch
+        m.setattr(train, "default_train_step", _counting_step(counts))
+        argv = [*KOALA, "--classifier-epochs", "1", "--epochs", "0", "--out", str(tmp_path / "c")]
+        assert train.main(argv) == 0
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(
+            train,
+            "default_train_step",
+            _counting_step({}, ("classifier", counts["classifier"] + 1)),
+        )
+        with pytest.raises(RuntimeError, match="boom"):
+            train.main([*KOALA, "--out", str(out)])
+    sub = out / "classifier"
+    assert (sub / STATE).exists() and not (out / STATE).exists()
+    capsys.readouterr()
+    assert train.main(["--resume", str(out)]) == 2
+    _one_line_error(
+        capsys,
+        f"finish that with `python -m tinycolor.train --resume {sub}`, then train the model "
+        f"again with --classifier {sub / 'model.npz'}",
+    )
+    assert train.main(["--resume", str(sub), "--quiet"]) == 0
+    assert not (sub / STATE).exists()
+    assert train.main(["--resume", str(out)]) == 2
+    _one_line_error(capsys, f"train the model again with --classifier {sub / 'model.npz'}")

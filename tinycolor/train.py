@@ -498,10 +498,13 @@ def fit(
                 resume, model, optimizers, schedulers, ema, rng, device
             )
         except (ValueError, RuntimeError, KeyError, TypeError) as exc:
-            detail = " ".join(str(exc).split())
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or ["?"]
+            if len(lines) > 1 and lines[0].endswith(":"):  # "Error(s) in loading...:" heading
+                lines = lines[1:]
+            more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
             raise UsageError(
                 f"the training state does not fit {module.NAME} as this tinycolor builds it "
-                f"from the run's configuration ({detail[:300]})"
+                f"from the run's configuration ({lines[0]}{more})"
             ) from None
         if first > epochs and ema is not None:  # every epoch done: it ends with the average
             model.load_state_dict(ema.state_dict())
@@ -807,8 +810,8 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
         saved: one line first that says what is kept and how to go on from it."""
         try:
             yield
-        except TrainingDiverged:  # its message says what was kept; resuming would diverge again
-            raise
+        except (TrainingDiverged, UsageError):  # said in one line (a divergence, with what
+            raise  # was kept: resuming would diverge again)
         except Exception:
             if saved and state_path.exists():
                 epochs, kept = int(config["epochs"]), saved[-1]
