@@ -16,14 +16,17 @@ defaults are; this file does the rest:
    held out and kept are an exponential moving average of the steps' weights); after it,
    ``model.npz`` saved (atomically) with the weights the run would end with then, marked
    partial (``"epochs_done"``, no metrics): a crash Python cannot catch (SIGKILL, the OOM
-   killer) or an error midway loses no finished epoch;
+   killer) or an error midway loses no finished epoch; and beside it ``training_state.npz``,
+   the whole training state, which ``--resume RUN_DIR`` goes on from (``resume``);
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
 
 ``python -m tinycolor.train --list`` lists the models; ``MODEL --help`` shows its options with
-their defaults. Any mistake in the input (unknown model, unreadable image, image smaller than
-the window, unusable device...) ends with a one-line message on stderr and exit status 2. An
+their defaults; ``--resume RUN_DIR`` goes on with a run that stopped, to the same end. Any
+mistake in the input (unknown model, unreadable image, image smaller than the window,
+unusable device, a run folder that cannot be resumed...) ends with a one-line message on
+stderr and exit status 2. An
 option given where it has no effect (``--temperature`` with ``--loss l2``, ``--lr`` with
 ``--epochs 0``...) gets a one-line warning, and the run goes on (``unused_options``).
 """
