@@ -456,3 +456,72 @@ def test_a_run_stopped_in_the_classifier_it_trains_first_says_how_to_go_on(
     assert not (sub / STATE).exists()
     assert train.main(["--resume", str(out)]) == 2
     _one_line_error(capsys, f"train the model again with --classifier {sub / 'model.npz'}")
+
+
+def test_fit_resumes_a_models_own_optimizers_and_numbers(tmp_path):
+    """A model with make_optimizers and train_step (a GAN's two networks: SGD with momentum
+    and Adam) and a number of its own in the history: fit resumed from the state written
+    after epoch 2 (through its file) ends with the weights and history of fit run straight
+    through 4 epochs."""
+    from types import SimpleNamespace
+
+    from tinycolor import nn, optim
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 1)).astype(np.float32)
+    data = SimpleNamespace(train=(x, 3 * x + 1), test=(x, 3 * x + 1))
+
+    def loss(model, batch, config):
+        return ((model(batch[0]) - batch[1]) ** 2).mean()
+
+    def make_optimizers(model, config):
+        g = optim.SGD(model[0].parameters(), lr=0.05, momentum=0.9)
+        return {"g": g, "d": optim.Adam(model[1].parameters(), lr=0.05)}
+
+    def train_step(model, optimizers, batch, config):
+        for opt in optimizers.values():
+            opt.zero_grad()
+        value = loss(model, batch, config)
+        value.backward()
+        for opt in optimizers.values():
+            opt.step()
+        return {"loss": float(value.item()), "d_loss": float(value.item()) / 2}
+
+    module = SimpleNamespace(
+        NAME="gan", loss=loss, make_optimizers=make_optimizers, train_step=train_step
+    )
+    config = {"optimizer": "sgd", "lr": 0.1, "seed": 5, "epochs": 4, "batch_size": 8}
+
+    def two_nets():
+        tinycolor.manual_seed(0)
+        return nn.Sequential(nn.Linear(1, 4), nn.Linear(4, 1))
+
+    def save_after_2(epoch, state):
+        if epoch == 2:
+            meta = state.pop("__meta__")
+            tinycolor.save(state, tmp_path / STATE, meta=meta)
+
+    straight = two_nets()
+    history = train.fit(module, straight, data, config, quiet=True, on_state=save_after_2)
+    assert set(history) == {"train", "test", "d_loss"}
+    resumed = two_nets()
+    state = tinycolor.load(tmp_path / STATE)
+    assert history == train.fit(module, resumed, data, config, quiet=True, resume=state)
+    for k, v in straight.state_dict().items():
+        np.testing.assert_array_equal(v, resumed.state_dict()[k], err_msg=k)
+
+
+def test_a_new_run_in_the_folder_of_a_stopped_one_takes_its_place(
+    stopped, crop, tmp_path, monkeypatch, capsys
+):
+    """A new run started with --out in a stopped run's folder removes that run's training
+    state at once: failing before its own first epoch, it leaves nothing that --resume would
+    take for its own."""
+    out = tmp_path / "run"
+    shutil.copytree(stopped, out)
+    monkeypatch.setattr(train, "default_train_step", _failing_step(1, RuntimeError("boom")))
+    with pytest.raises(RuntimeError, match="boom"):
+        train.main(["ann_window", "--image", crop, "--hidden", "5", "--out", str(out), "--quiet"])
+    assert not (out / STATE).exists()
+    assert train.main(["--resume", str(out)]) == 2
+    _one_line_error(capsys, f"holds model.npz but no {STATE}")

@@ -461,7 +461,8 @@ def fit(
     (``training_state``): the weights being trained, every optimizer's and scheduler's state,
     the moving average, the best epoch's weights, the generators' states and the history, as
     a flat dict of arrays with a ``"__meta__"`` dict (what ``tinycolor.load`` reads back from
-    the file ``tinycolor.save`` writes it to). ``resume``, such a state, puts all of it back
+    the file ``tinycolor.save`` writes it to; some arrays are the live ones, which the next
+    epoch changes: write it out then and there). ``resume``, such a state, puts all of it back
     before the first epoch, and training goes on from the epoch after the one it was taken
     at: the model ends with the same weights, bit for bit, and the history is the same, as
     had the run never stopped (on the CPU; on a GPU as far as its own ops are deterministic).
@@ -506,7 +507,8 @@ def fit(
                 lines = lines[1:]
             more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
             raise UsageError(
-                f"the training state does not fit {module.NAME} as this tinycolor builds it "
+                f"the training state does not fit {getattr(module, 'NAME', 'the model')} as "
+                "this tinycolor builds it "
                 f"from the run's configuration ({lines[0]}{more})"
             ) from None
         if first > epochs and ema is not None:  # every epoch done: it ends with the average
@@ -582,7 +584,7 @@ def fit(
                 on_state(
                     epoch,
                     training_state(
-                        module.NAME,
+                        getattr(module, "NAME", None),
                         config,
                         epoch,
                         trained_weights if trained_weights is not None else model,
@@ -713,7 +715,10 @@ def _why_no_state(folder: Path) -> str:
             return f"the run finished ({done} epochs, metrics.json written): nothing to resume"
         return f"the run was interrupted after {done} epochs, but left no {TRAINING_STATE}"
     if (folder / "model.npz").exists():
-        why = f"holds model.npz but no {TRAINING_STATE} (written by a tinycolor before --resume?)"
+        why = (
+            f"holds model.npz but no {TRAINING_STATE}: the run stopped before it finished an "
+            "epoch, or a tinycolor older than --resume ran it"
+        )
     else:
         why = f"no {TRAINING_STATE}: the run stopped before it finished an epoch, or this is not"
         why += " a run folder"
