@@ -195,6 +195,12 @@ def test_each_piece_of_the_training_state_is_needed(
     """The resumed run above ends as the uninterrupted one only with every piece put back:
     leaving out any one (the weights, Adam's moments, the schedule, the moving average, the
     best epoch, the crops' generator, dropout's, the history) makes the comparison fail."""
+    from tinycolor import viz
+    from tinycolor.models import cnn_regression
+
+    # no pictures (half of these runs' time): the weights and metrics are what is compared
+    monkeypatch.setattr(cnn_regression, "save_figures", lambda *args, **kwargs: [])
+    monkeypatch.setattr(viz, "loss_curves", lambda history, path, **kwargs: path)
     assert train.main([*CNN, "--out", str(tmp_path / "straight")]) == 0
     stopped = tmp_path / "stopped"
     step = _failing_step(_steps_per_epoch(CNN) + 2, RuntimeError("boom"))
