@@ -361,7 +361,10 @@ def training_state(
         state.update({f"best.{k}": v for k, v in best[2].items()})
     rngs = {"shuffle": rng.bit_generator.state, "cpu": backend.get_rng_state("cpu")}
     if device == "cuda":
-        state["rng.cuda"] = backend.get_rng_state("cuda")
+        try:
+            state["rng.cuda"] = backend.get_rng_state("cuda")
+        except backend.DeviceError:  # a CuPy that hides it: resuming is then not bit for bit
+            pass
     state["__meta__"] = {
         "format": STATE_FORMAT,
         "format_version": STATE_VERSION,
@@ -415,8 +418,16 @@ def restore_training_state(state, model, optimizers, schedulers, ema, rng, devic
         best = (loss, best_epoch, weights)
     rng.bit_generator.state = meta["rng"]["shuffle"]
     backend.set_rng_state(meta["rng"]["cpu"], "cpu")
-    if "rng.cuda" in state and device == "cuda":
-        backend.set_rng_state(state["rng.cuda"], "cuda")
+    if device == "cuda":
+        try:
+            backend.set_rng_state(state["rng.cuda"], "cuda")
+        except (KeyError, ValueError, backend.DeviceError) as exc:  # not saved, another GPU
+            why = "it was not saved" if isinstance(exc, KeyError) else str(exc)
+            warnings.warn(
+                f"the GPU's random generator cannot be put back ({why}): dropout draws other "
+                "masks than the run would have, so it will not end bit for bit as it would have",
+                stacklevel=2,
+            )
     history = {k: list(v) for k, v in meta["history"].items()}
     return epoch + 1, best, history
 
