@@ -531,3 +531,23 @@ def test_a_new_run_in_the_folder_of_a_stopped_one_takes_its_place(
     assert not (out / STATE).exists()
     assert train.main(["--resume", str(out)]) == 2
     _one_line_error(capsys, f"holds model.npz but no {STATE}")
+
+
+def test_a_gpu_generator_state_that_cannot_be_had_warns_instead_of_failing():
+    """A GPU run whose CuPy does not give its generator's state (here: no CuPy at all) saves
+    the rest of its state all the same, and resuming it warns that dropout will not draw the
+    masks it would have, instead of failing the run."""
+    if tinycolor.cuda_available():
+        pytest.skip("needs a machine where the cuda generator cannot be read")
+    from tinycolor import nn, optim
+
+    model = nn.Linear(2, 2)
+    opts = {"main": optim.SGD(model.parameters(), lr=0.1)}
+    history = {"train": [1.0], "test": [0.5]}
+    rng = np.random.default_rng(0)
+    config = {"epochs": 3}
+    state = train.training_state("m", config, 1, model, opts, [], None, None, rng, history, "cuda")
+    assert "rng.cuda" not in state and state["__meta__"]["epochs_done"] == 1
+    with pytest.warns(UserWarning, match="the GPU's random generator cannot be put back"):
+        first, best, got = train.restore_training_state(state, model, opts, [], None, rng, "cuda")
+    assert (first, best, got) == (2, None, history)
