@@ -278,6 +278,7 @@ def _edited(stopped, d, meta=None, config=None, drop=None) -> Path:
         ("file", ["--resume {d}/run/model.npz: is a file; give the run folder that holds"]),
         ("empty", ["no training_state.npz: the run stopped before it finished an epoch"]),
         ("finished", ["the run finished (1 of 1 epochs, metrics.json written): nothing to"]),
+        ("ctrl-c-at-once", ["the run was interrupted before it finished an epoch: start it"]),
         ("corrupt", ["training_state.npz", "truncated or corrupt"]),
         ("not-a-state", ["training_state.npz is not a training state that tinycolor wrote"]),
         ("newer", ["format version 2 (written by tinycolor 9.0)", "reads version 1 only"]),
@@ -296,8 +297,12 @@ def test_what_cannot_be_resumed_is_said_in_one_line(stopped, crop, tmp_path, cap
     run.mkdir()
     if case == "file":
         shutil.copy(stopped / "model.npz", run / "model.npz")
-    elif case == "finished":
-        assert train.main(["ann_window", "--image", crop, "--epochs", "1", "--out", str(run)]) == 0
+    elif case in ("finished", "ctrl-c-at-once"):
+        argv = ["ann_window", "--image", crop, "--epochs", "1", "--out", str(run)]
+        with pytest.MonkeyPatch.context() as m:
+            if case == "ctrl-c-at-once":  # scored and written, with no epoch and no state
+                m.setattr(train, "default_train_step", _failing_step(1, KeyboardInterrupt()))
+            assert train.main(argv) == (0 if case == "finished" else 130)
         capsys.readouterr()
     elif case == "corrupt":
         shutil.copytree(stopped, run, dirs_exist_ok=True)

@@ -702,7 +702,7 @@ def read_training_state(run_dir) -> dict:
     known = set(module.DEFAULTS) | {"schedule", "weight_decay", "keep", "ema", "seed", "lr"}
     unknown, missing = sorted(set(config) - known), sorted(known - set(config))
     if unknown or missing:
-        diff = [f"{what} {', '.join(keys)}" for what, keys in (("unknown", unknown),) if keys]
+        diff = [f"unknown {', '.join(unknown)}"] if unknown else []
         diff += [f"without {', '.join(missing)}"] if missing else []
         raise UsageError(
             f"{where}: the run's configuration does not fit {name}'s options in this tinycolor "
@@ -724,7 +724,12 @@ def _why_no_state(folder: Path) -> str:
         done = f"{metrics.get('epochs', '?')} of {(metrics.get('config') or {}).get('epochs', '?')}"
         if not metrics.get("interrupted"):
             return f"the run finished ({done} epochs, metrics.json written): nothing to resume"
-        return f"the run was interrupted after {done} epochs, but left no {TRAINING_STATE}"
+        if not metrics.get("epochs"):
+            return "the run was interrupted before it finished an epoch: start it again"
+        return (
+            f"the run was interrupted after {done} epochs, but left no {TRAINING_STATE} (a "
+            "tinycolor older than --resume ran it)"
+        )
     if (folder / "model.npz").exists():
         why = (
             f"holds model.npz but no {TRAINING_STATE}: the run stopped before it finished an "
