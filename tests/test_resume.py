@@ -556,3 +556,16 @@ def test_a_gpu_generator_state_that_cannot_be_had_warns_instead_of_failing():
     with pytest.warns(UserWarning, match="the GPU's random generator cannot be put back"):
         first, best, got = train.restore_training_state(state, model, opts, [], None, rng, "cuda")
     assert (first, best, got) == (2, None, history)
+
+
+def test_a_gpu_run_goes_on_on_the_gpu(stopped, tmp_path, capsys):
+    """The device is the run's own: a run that trained on cuda, resumed where there is no GPU,
+    is refused in one line that says so."""
+    if tinycolor.cuda_available():
+        pytest.skip("a GPU is present")
+    run = _edited(stopped, tmp_path, meta={"device": "cuda"})
+    try:
+        assert train.main(["--resume", str(run)]) == 2
+    finally:
+        tinycolor.set_device("cpu")
+    _one_line_error(capsys, "the run trained on cuda, and goes on there: device 'cuda' needs")

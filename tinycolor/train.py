@@ -653,6 +653,12 @@ def resume(run_dir, quiet: bool = False):
 
     state = read_training_state(run_dir)
     meta = state["__meta__"]
+    try:
+        backend.set_device(meta["device"])
+    except backend.DeviceError as exc:
+        raise backend.DeviceError(
+            f"the run trained on {meta['device']}, and goes on there: {exc}"
+        ) from None
     with run_out(run_dir):
         return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
 
