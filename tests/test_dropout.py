@@ -54,6 +54,30 @@ def test_reproducible_under_manual_seed(device):
     assert not np.array_equal(a, b) and not np.array_equal(a, e)  # fresh masks otherwise
 
 
+def test_rng_state_saved_and_set_gives_the_same_masks_again(device):
+    """get_rng_state / set_rng_state (a resumed training run's dropout): the masks drawn after
+    the state was taken are drawn again once it is put back, in a fresh process's generator
+    too (the CPU state goes through JSON, as a training state stores it)."""
+    import json
+
+    x = tc.Tensor(np.ones((64, 64)), device=device)
+    tc.manual_seed(3)
+    F.dropout(x, 0.5)
+    state = tc.get_rng_state(device)
+    if device == "cpu":
+        state = json.loads(json.dumps(state))
+    else:
+        state = np.array(state)  # what an .npz file reads back
+    a, b = F.dropout(x, 0.5).numpy(), F.dropout(x, 0.5).numpy()
+    tc.manual_seed(99)  # another stream altogether, as a new process seeded afresh
+    F.dropout(x, 0.5)
+    tc.set_rng_state(state, device)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), a)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), b)
+    with pytest.raises(ValueError, match="set_rng_state"):
+        tc.set_rng_state(np.zeros(3, np.uint8) if device == "cuda" else {"x": 1}, device)
+
+
 @given_settings
 @given(shape=shapes(1, 4, 1, 6), p=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
 def test_gradient_is_the_scaled_mask(device, shape, p, seed):

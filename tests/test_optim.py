@@ -540,6 +540,47 @@ def test_exponential_moving_average_follows_its_formula():
         optim.ExponentialMovingAverage(model, decay=1.0)
 
 
+def test_exponential_moving_average_resumes_exactly(tmp_path):
+    """Twenty updates in one go equal ten, the averages saved to disk with the count, a fresh
+    model and average loaded from them, and ten more: bit for bit. Without the count the
+    warm-up of d restarts, and the average differs."""
+    from tinycolor import nn
+
+    def make():
+        tc.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+
+    def steps(model, ema, n, seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(n):
+            for p in model.parameters():
+                p.data += rng.standard_normal(p.shape).astype(np.float32)
+            ema.update()
+
+    straight = make()
+    ema = optim.ExponentialMovingAverage(straight, decay=0.99)
+    steps(straight, ema, 10, 1)
+    tc.save(straight, tmp_path / "model.npz")
+    tc.save(ema.state_dict(), tmp_path / "ema.npz", meta={"updates": ema.updates})
+    steps(straight, ema, 10, 2)
+    for with_count in (True, False):
+        resumed = make()
+        resumed.load_state_dict(tc.load(tmp_path / "model.npz"))
+        ema2 = optim.ExponentialMovingAverage(resumed, decay=0.99)
+        saved = tc.load(tmp_path / "ema.npz")
+        ema2.load_state_dict(saved, updates=saved["__meta__"]["updates"] if with_count else None)
+        steps(resumed, ema2, 10, 2)
+        same = [np.array_equal(v, ema2.state_dict()[k]) for k, v in ema.state_dict().items()]
+        assert all(same) if with_count else not all(same)
+    assert ema2.average["0.weight"] is not saved["0.weight"]  # copied in
+    with pytest.raises(ValueError, match="missing keys \\['1.running_var'\\]"):
+        ema2.load_state_dict({k: v for k, v in saved.items() if k != "1.running_var"})
+    with pytest.raises(ValueError, match="size mismatch for '0.weight'"):
+        ema2.load_state_dict({**saved, "0.weight": np.zeros((2, 1, 5, 5), np.float32)})
+    with pytest.raises(ValueError, match="updates must be an integer"):
+        ema2.load_state_dict(saved, updates=-1)
+
+
 def test_adam_at_lr_zero_keeps_the_parameters_and_moves_its_moments():
     # CosineAnnealingLR reaches lr 0 at T_max: Adam divided by it (ZeroDivisionError)
     p = nn.Parameter(np.ones(3))

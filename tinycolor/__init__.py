@@ -15,7 +15,15 @@ from .autograd import (
     tensor,
     zeros,
 )
-from .backend import DeviceError, cuda_available, get_device, manual_seed, set_device
+from .backend import (
+    DeviceError,
+    cuda_available,
+    get_device,
+    get_rng_state,
+    manual_seed,
+    set_device,
+    set_rng_state,
+)
 from .checkpoint import load, save
 from .functional import cat, exp, flatten, log, matmul, relu, sigmoid, stack, tanh, where
 from .gradcheck import GradcheckError, gradcheck
@@ -39,6 +47,7 @@ __all__ = [
     "enable_grad",
     "functional",
     "get_device",
+    "get_rng_state",
     "gradcheck",
     "is_grad_enabled",
     "manual_seed",
@@ -46,6 +55,7 @@ __all__ = [
     "ones",
     "randn",
     "set_device",
+    "set_rng_state",
     "tensor",
     "zeros",
     "nn",

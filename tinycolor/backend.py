@@ -200,3 +200,46 @@ def rng(device: str = "cpu"):
         else:
             _rngs[name] = np.random.default_rng(_seed)
     return _rngs[name]
+
+
+def get_rng_state(device: str = "cpu"):
+    """The state of ``rng(device)``, which ``set_rng_state`` puts back: after it the generator
+    draws the same numbers again (dropout's masks, say), as ``torch.get_rng_state`` and
+    ``torch.cuda.get_rng_state`` in PyTorch. On 'cpu' NumPy's bit-generator state, a dict of
+    strings and integers (``json.dumps`` writes it as it is); on 'cuda' a NumPy uint8 array,
+    the bytes of the cuRAND states of CuPy's generator (valid on the same kind of GPU)."""
+    gen = rng(device)
+    if _check_name(device) == "cpu":
+        return gen.bit_generator.state
+    return to_numpy(_curand_states(gen)).view(np.uint8).copy()
+
+
+def set_rng_state(state, device: str = "cpu") -> None:
+    """Make ``rng(device)`` continue from ``state``, what ``get_rng_state(device)`` returned."""
+    gen = rng(device)
+    if _check_name(device) == "cpu":
+        try:
+            gen.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"set_rng_state: not a state of NumPy's generator ({exc})") from None
+        return
+    states = _curand_states(gen)
+    raw = np.asarray(state)
+    if raw.dtype != np.uint8 or raw.nbytes != states.nbytes:
+        raise ValueError(
+            f"set_rng_state: the cuda generator's state is {states.nbytes} bytes, got "
+            f"{raw.nbytes} bytes of {raw.dtype} (a state saved on another kind of GPU?)"
+        )
+    states[...] = cupy().asarray(raw.view(states.dtype))
+
+
+def _curand_states(gen):
+    """The device array holding a CuPy generator's cuRAND states (CuPy keeps it as the bit
+    generator's ``_state``, and offers no public way to read or set it)."""
+    states = getattr(gen.bit_generator, "_state", None)
+    if states is None or not is_cupy_array(states):
+        raise DeviceError(
+            "the cuda generator's state cannot be read or set with this CuPy "
+            f"({getattr(cupy(), '__version__', '?')})"
+        )
+    return states

@@ -802,6 +802,38 @@ class ExponentialMovingAverage:
         """The averaged parameters and buffers (copies), as ``model.state_dict()`` names them."""
         return {k: v.copy() for k, v in self.average.items()}
 
+    def load_state_dict(self, state: dict, updates: int | None = None) -> None:
+        """Continue from averages that ``state_dict()`` returned (or ``tinycolor.load`` read
+        back), copied onto the model's device and dtypes, and ``updates``, the number of
+        ``update()`` calls they average (``state_dict`` leaves it out, being in the model's
+        format; the warm-up of d depends on it; None keeps the count as it is). A resumed
+        training run puts back its average so."""
+        given = {k: v for k, v in state.items() if k != "__meta__"}
+        missing = [k for k in self.average if k not in given]
+        unexpected = [k for k in given if k not in self.average]
+        if missing or unexpected:
+            raise ValueError(
+                f"ExponentialMovingAverage.load_state_dict: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        average = {}
+        for k, t in self._tensors.items():
+            value = given[k].data if isinstance(given[k], Tensor) else given[k]
+            if tuple(value.shape) != t.shape:
+                raise ValueError(
+                    f"ExponentialMovingAverage.load_state_dict: size mismatch for {k!r}: the "
+                    f"state has shape {tuple(value.shape)}, the model has {t.shape}"
+                )
+            average[k] = backend.to_device(value, t.device).astype(t.dtype, copy=True)
+        if updates is not None:
+            if isinstance(updates, bool) or int(updates) != updates or updates < 0:
+                raise ValueError(
+                    f"ExponentialMovingAverage.load_state_dict: updates must be an integer "
+                    f">= 0, got {updates!r}"
+                )
+            self.updates = int(updates)
+        self.average = average
+
 
 # ``torch.optim.lr_scheduler.StepLR`` is spelled ``tinycolor.optim.lr_scheduler.StepLR`` too
 # (the same classes as ``tinycolor.optim.StepLR``), so that PyTorch code translates name for

@@ -16,14 +16,17 @@ defaults are; this file does the rest:
    held out and kept are an exponential moving average of the steps' weights); after it,
    ``model.npz`` saved (atomically) with the weights the run would end with then, marked
    partial (``"epochs_done"``, no metrics): a crash Python cannot catch (SIGKILL, the OOM
-   killer) or an error midway loses no finished epoch;
+   killer) or an error midway loses no finished epoch; and beside it ``training_state.npz``,
+   the whole training state, which ``--resume RUN_DIR`` goes on from (``resume``);
 4. evaluate (the model's metrics beside its baselines), write the run folder
    (``model.npz``, ``metrics.json``, ``loss.png`` and the model's figures) and print a
    summary table.
 
 ``python -m tinycolor.train --list`` lists the models; ``MODEL --help`` shows its options with
-their defaults. Any mistake in the input (unknown model, unreadable image, image smaller than
-the window, unusable device...) ends with a one-line message on stderr and exit status 2. An
+their defaults; ``--resume RUN_DIR`` goes on with a run that stopped, to the same end. Any
+mistake in the input (unknown model, unreadable image, image smaller than the window,
+unusable device, a run folder that cannot be resumed...) ends with a one-line message on
+stderr and exit status 2. An
 option given where it has no effect (``--temperature`` with ``--loss l2``, ``--lr`` with
 ``--epochs 0``...) gets a one-line warning, and the run goes on (``unused_options``).
 """
@@ -31,7 +34,9 @@ option given where it has no effect (``--temperature`` with ``--loss l2``, ``--l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
 import time
 import warnings
@@ -319,6 +324,114 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
     raise UsageError(f"unknown --schedule {schedule!r}: expected one of {', '.join(SCHEDULES)}")
 
 
+# --------------------------------------------------------------------------- resuming
+
+#: The file beside model.npz that holds a run's whole training state after each epoch
+#: (``training_state``), which ``--resume`` goes on from; removed when the run finishes.
+TRAINING_STATE = "training_state.npz"
+STATE_FORMAT = "tinycolor-training-state"
+STATE_VERSION = 1
+
+
+def training_state(
+    name, config, epoch, weights, optimizers, schedulers, ema, best, rng, history, device
+) -> dict:
+    """Everything ``fit`` needs to go on after ``epoch`` as if it had not stopped, as a flat
+    dict of arrays plus ``"__meta__"`` (JSON): ``model.*`` the weights being trained
+    (``weights``, a Module or a state dict: not the moving average), ``optimizer.<name>.*``
+    each optimizer's ``state_dict``, ``scheduler.<i>.*`` each scheduler's, ``ema.*`` the
+    moving average, ``best.*`` the best epoch's weights (left out when that epoch is this
+    one: they are then the weights held out, the average or the model's), and in the meta
+    the history, the best epoch and its loss, the average's count, and the states of the
+    generators: fit's (the order of the examples and the data's random crops and flips) and
+    tinycolor's (``backend.rng``: dropout), the CPU's as JSON, the GPU's as an array."""
+    from . import __version__  # noqa: PLC0415
+    from .runs import to_jsonable  # noqa: PLC0415
+
+    if hasattr(weights, "_state_tensors"):  # the live arrays: written out before they move
+        weights = {k: t.data for k, t in weights._state_tensors().items()}
+    state = {f"model.{k}": v for k, v in weights.items()}
+    for key, opt in optimizers.items():
+        state.update({f"optimizer.{key}.{k}": v for k, v in opt.state_dict().items()})
+    for i, sched in enumerate(schedulers):
+        state.update({f"scheduler.{i}.{k}": v for k, v in sched.state_dict().items()})
+    if ema is not None:
+        state.update({f"ema.{k}": v for k, v in ema.average.items()})
+    if best is not None and best[1] != epoch:
+        state.update({f"best.{k}": v for k, v in best[2].items()})
+    rngs = {"shuffle": rng.bit_generator.state, "cpu": backend.get_rng_state("cpu")}
+    if device == "cuda":
+        try:
+            state["rng.cuda"] = backend.get_rng_state("cuda")
+        except backend.DeviceError:  # a CuPy that hides it: resuming is then not bit for bit
+            pass
+    state["__meta__"] = {
+        "format": STATE_FORMAT,
+        "format_version": STATE_VERSION,
+        "model": name,
+        "config": to_jsonable(config),
+        "epochs_done": int(epoch),
+        "epochs": int(config["epochs"]),
+        "device": device,
+        "optimizers": list(optimizers),
+        "schedulers": len(schedulers),
+        "ema_updates": None if ema is None else ema.updates,
+        "best": None if best is None else [float(best[0]), int(best[1])],
+        "rng": rngs,
+        "history": history,
+        "tinycolor_version": __version__,
+    }
+    return state
+
+
+def restore_training_state(state, model, optimizers, schedulers, ema, rng, device):
+    """Put back what ``training_state`` saved into the model, optimizers, schedulers, moving
+    average and generators ``fit`` made afresh; returns ``(first epoch to train, best,
+    history)``. Raises ValueError when the state does not fit them (another configuration)."""
+    meta = state["__meta__"]
+
+    def part(prefix):
+        return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+    if sorted(meta["optimizers"]) != sorted(optimizers):
+        raise ValueError(
+            f"the state holds the optimizers {meta['optimizers']}, the model makes "
+            f"{list(optimizers)}"
+        )
+    if int(meta["schedulers"]) != len(schedulers) or (meta["ema_updates"] is None) != (ema is None):
+        raise ValueError("the state's learning-rate schedule or moving average is not the run's")
+    model.load_state_dict(part("model."))
+    for key, opt in optimizers.items():
+        opt.load_state_dict(part(f"optimizer.{key}."))
+    for i, sched in enumerate(schedulers):
+        sched.load_state_dict(part(f"scheduler.{i}."))
+    if ema is not None:
+        ema.load_state_dict(part("ema."), updates=int(meta["ema_updates"]))
+    epoch = int(meta["epochs_done"])
+    best = None
+    if meta["best"] is not None:
+        loss, best_epoch = float(meta["best"][0]), int(meta["best"][1])
+        if best_epoch == epoch:  # the weights held out after that epoch
+            weights = ema.state_dict() if ema is not None else model.state_dict()
+        else:
+            weights = {k: backend.to_device(v, device) for k, v in part("best.").items()}
+        best = (loss, best_epoch, weights)
+    rng.bit_generator.state = meta["rng"]["shuffle"]
+    backend.set_rng_state(meta["rng"]["cpu"], "cpu")
+    if device == "cuda":
+        try:
+            backend.set_rng_state(state["rng.cuda"], "cuda")
+        except (KeyError, ValueError, backend.DeviceError) as exc:  # not saved, another GPU
+            why = "it was not saved" if isinstance(exc, KeyError) else str(exc)
+            warnings.warn(
+                f"the GPU's random generator cannot be put back ({why}): dropout draws other "
+                "masks than the run would have, so it will not end bit for bit as it would have",
+                stacklevel=2,
+            )
+    history = {k: list(v) for k, v in meta["history"].items()}
+    return epoch + 1, best, history
+
+
 # NumPy's overflow and NaN warnings in a training step or the held-out loss: a diverging run
 # is reported by fit's check of the losses, which says more
 _QUIET_FLOATS = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
@@ -332,6 +445,8 @@ def fit(
     device: str | None = None,
     quiet: bool = False,
     on_epoch_end=None,
+    on_state=None,
+    resume: dict | None = None,
 ) -> dict:
     """Train ``model`` for ``config['epochs']`` epochs (0: leave it as built); returns the
     per-epoch history ``{"train": [...], "test": [...], <other train_step outputs>: [...]}``,
@@ -352,6 +467,16 @@ def fit(
     (``--ema``), else the current weights. ``train.run`` saves it as a partial checkpoint, so
     that a crash Python cannot catch (SIGKILL, the OOM killer, a power cut) loses no finished
     epoch.
+
+    ``on_state(epoch, state)``, if given, is called after it with the whole training state
+    (``training_state``): the weights being trained, every optimizer's and scheduler's state,
+    the moving average, the best epoch's weights, the generators' states and the history, as
+    a flat dict of arrays with a ``"__meta__"`` dict (what ``tinycolor.load`` reads back from
+    the file ``tinycolor.save`` writes it to; some arrays are the live ones, which the next
+    epoch changes: write it out then and there). ``resume``, such a state, puts all of it back
+    before the first epoch, and training goes on from the epoch after the one it was taken
+    at: the model ends with the same weights, bit for bit, and the history is the same, as
+    had the run never stopped (on the CPU; on a GPU as far as its own ops are deterministic).
 
     The batches go to ``device``, by default the model's (``model.device``)."""
     from .runs import progress_bar  # noqa: PLC0415
@@ -381,9 +506,27 @@ def fit(
 
         ema = ExponentialMovingAverage(model, float(config["ema"]))
     history: dict[str, list] = {"train": [], "test": []}
+    first = 1
+    if resume is not None:
+        try:
+            first, best, history = restore_training_state(
+                resume, model, optimizers, schedulers, ema, rng, device
+            )
+        except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or ["?"]
+            if len(lines) > 1 and lines[0].endswith(":"):  # "Error(s) in loading...:" heading
+                lines = lines[1:]
+            more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
+            raise UsageError(
+                f"the training state does not fit {getattr(module, 'NAME', 'the model')} as "
+                "this tinycolor builds it "
+                f"from the run's configuration ({lines[0]}{more})"
+            ) from None
+        if first > epochs and ema is not None:  # every epoch done: it ends with the average
+            model.load_state_dict(ema.state_dict())
     bar = None
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first, epochs + 1):
             model.train()
             sums: dict[str, float] = {}
             seen = 0
@@ -421,9 +564,9 @@ def fit(
             history["train"].append(epoch_means.pop("loss"))
             for k, v in epoch_means.items():
                 history.setdefault(k, []).append(v)
-            training_state = None
+            trained_weights = None
             if ema is not None:  # the averaged weights are the ones held out, kept and saved
-                training_state = model.state_dict()
+                trained_weights = model.state_dict()
                 model.load_state_dict(ema.state_dict())
             with np.errstate(**_QUIET_FLOATS):
                 t_loss = test_loss(module, model, data.test, config, device)
@@ -448,8 +591,25 @@ def fit(
                 best = (t_loss, epoch, model.state_dict())
             if on_epoch_end is not None:  # the weights the run would end with if it ended now
                 on_epoch_end(epoch, best[2] if best is not None else model.state_dict())
-            if training_state is not None and epoch < epochs:
-                model.load_state_dict(training_state)
+            if on_state is not None:
+                on_state(
+                    epoch,
+                    training_state(
+                        getattr(module, "NAME", None),
+                        config,
+                        epoch,
+                        trained_weights if trained_weights is not None else model,
+                        optimizers,
+                        schedulers,
+                        ema,
+                        best,
+                        rng,
+                        history,
+                        device,
+                    ),
+                )
+            if trained_weights is not None and epoch < epochs:
+                model.load_state_dict(trained_weights)
     except KeyboardInterrupt:
         done = len(history["test"])  # the epochs whose held-out loss was measured
         history = {k: v[:done] for k, v in history.items()}
@@ -480,10 +640,130 @@ def run(name: str, config: dict, device: str | None = None, out=None, quiet: boo
         return _run(name, config, device, out, quiet)
 
 
-def _run(name, config, device, out, quiet):
+def resume(run_dir, quiet: bool = False):
+    """Go on with the run whose folder is ``run_dir`` from its last finished epoch, to the end
+    it was started for, and write its run folder as ``run`` would have; returns ``(run_dir,
+    metrics)``. The model, its configuration and the device are the run's own, read from its
+    ``training_state.npz`` (``read_training_state``); the weights, the optimizers, the
+    schedule, the moving average, the best epoch, the generators and the history are put back
+    (see ``fit``), so that the run ends as if it had not stopped. A sub-model it trained on
+    the way (cnn_koala's classifier) is not trained again: the configuration names its
+    checkpoint. What ``python -m tinycolor.train --resume RUN_DIR`` does."""
+    from .runs import run_out  # noqa: PLC0415
+
+    state = read_training_state(run_dir)
+    meta = state["__meta__"]
+    try:
+        backend.set_device(meta["device"])
+    except backend.DeviceError as exc:
+        raise backend.DeviceError(
+            f"the run trained on {meta['device']}, and goes on there: {exc}"
+        ) from None
+    with run_out(run_dir):
+        return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
+
+
+def read_training_state(run_dir) -> dict:
+    """The training state a run left in its folder ``run_dir`` (``TRAINING_STATE``), checked:
+    UsageError, saying why, for a folder that holds none (a run that finished, one that
+    stopped before its first epoch, not a run folder), a file that is not one or comes from a
+    newer tinycolor, a model this tinycolor no longer has, or a configuration that does not
+    match the model's options any more."""
+    from .checkpoint import CheckpointError, load  # noqa: PLC0415
+
+    where = f"--resume {run_dir}"
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        what = (
+            "is a file; give the run folder that holds it" if folder.exists() else "no such folder"
+        )
+        raise UsageError(f"{where}: {what}")
+    path = folder / TRAINING_STATE
+    if not path.exists():
+        raise UsageError(f"{where}: {_why_no_state(folder)}")
+    try:
+        state = load(path)
+    except CheckpointError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    meta = state.get("__meta__")
+    if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
+        raise UsageError(f"{where}: {path} is not a training state that tinycolor wrote")
+    version = meta.get("format_version")
+    if version != STATE_VERSION:
+        raise UsageError(
+            f"{where}: {path} is in format version {version!r} (written by tinycolor "
+            f"{meta.get('tinycolor_version', '?')}); this tinycolor reads version "
+            f"{STATE_VERSION} only: finish the run with the tinycolor that started it, or start "
+            "it again"
+        )
+    name = meta.get("model")
+    try:
+        module = models.get(name)
+    except models.UnknownModelError:
+        raise UsageError(
+            f"{where}: the run trains model {name!r}, which this tinycolor does not have; known "
+            f"models: {', '.join(models.available())}"
+        ) from None
+    config = meta.get("config") or {}
+    known = set(module.DEFAULTS) | {"schedule", "weight_decay", "keep", "ema", "seed", "lr"}
+    unknown, missing = sorted(set(config) - known), sorted(known - set(config))
+    if unknown or missing:
+        diff = [f"unknown {', '.join(unknown)}"] if unknown else []
+        diff += [f"without {', '.join(missing)}"] if missing else []
+        raise UsageError(
+            f"{where}: the run's configuration does not fit {name}'s options in this tinycolor "
+            f"({'; '.join(diff)}; written by tinycolor {meta.get('tinycolor_version', '?')}): "
+            "start the run again"
+        )
+    return state
+
+
+def _why_no_state(folder: Path) -> str:
+    """Why the run folder ``folder`` cannot be resumed, having no training state."""
+    import json  # noqa: PLC0415
+
+    if (folder / "metrics.json").exists():
+        try:
+            metrics = json.loads((folder / "metrics.json").read_text())
+        except (OSError, ValueError):
+            metrics = {}
+        done = f"{metrics.get('epochs', '?')} of {(metrics.get('config') or {}).get('epochs', '?')}"
+        if not metrics.get("interrupted"):
+            return f"the run finished ({done} epochs, metrics.json written): nothing to resume"
+        if not metrics.get("epochs"):
+            return "the run was interrupted before it finished an epoch: start it again"
+        return (
+            f"the run was interrupted after {done} epochs, but left no {TRAINING_STATE} (a "
+            "tinycolor older than --resume ran it)"
+        )
+    if (folder / "model.npz").exists():
+        why = (
+            f"holds model.npz but no {TRAINING_STATE}: the run stopped before it finished an "
+            "epoch, or a tinycolor older than --resume ran it"
+        )
+    else:
+        why = f"no {TRAINING_STATE}: the run stopped before it finished an epoch, or this is not"
+        why += " a run folder"
+    sub = folder / "classifier"
+    if (sub / TRAINING_STATE).exists():  # cnn_koala's or cnn_resnet's classifier, trained first
+        why += (
+            f"; it stopped while training the classifier it builds on: finish that with "
+            f"`{PROG} --resume {sub}`, then train the model again with --classifier "
+            f"{sub / 'model.npz'}"
+        )
+    elif (sub / "model.npz").exists() and not (folder / "model.npz").exists():
+        why += (
+            f"; the classifier it builds on is trained: train the model again with --classifier "
+            f"{sub / 'model.npz'}"
+        )
+    return why
+
+
+def _run(name, config, device, out, quiet, resumed: dict | None = None):
     from . import viz  # noqa: PLC0415
     from .checkpoint import save  # noqa: PLC0415
     from .data import progress_bars  # noqa: PLC0415
+    from .imageio import ImageReadError  # noqa: PLC0415
     from .runs import (  # noqa: PLC0415
         RUNS_ROOT,
         checkpoint_meta,
@@ -492,6 +772,7 @@ def _run(name, config, device, out, quiet):
         missing_levels,
         removed_if_left_empty,
         summary_rows,
+        to_jsonable,
         write_json,
     )
 
@@ -500,15 +781,38 @@ def _run(name, config, device, out, quiet):
     config = resolve_config(module, config)
     backend.set_device(device)
     backend.manual_seed(config["seed"])
+    before = (resumed or {}).get("__meta__", {})  # what the sessions before this one did
     with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
-        data = module.load_data(config)
+        try:
+            data = module.load_data(config)
+        except (models.InputError, ImageReadError) as exc:
+            started_in = before.get("cwd")
+            if started_in is None or Path(started_in) == Path.cwd():
+                raise
+            raise type(exc)(
+                f"{exc} (the run was started in {started_in}, which the relative paths of its "
+                "options are read from: resume it from there)"
+            ) from None
+    if resumed is not None and to_jsonable(config) != before["config"]:
+        changed = [k for k in config if to_jsonable(config[k]) != before["config"].get(k)]
+        raise UsageError(
+            f"--resume {out}: the run's data gives another configuration than it did "
+            f"({', '.join(changed)} differ): its files changed since the run started, so it "
+            "cannot go on as it began"
+        )
     model = module.build_model(config)
     model.to(device)
     # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)
     created = missing_levels(out) if out is not None else 1 + missing_levels(RUNS_ROOT)
     run_dir = make_run_dir(name, out)
     checkpoint = run_dir / "model.npz"
-    saved = []  # the epochs saved so far
+    state_path = run_dir / TRAINING_STATE
+    if resumed is None:  # another run's, left in this --out: not this run's to go on from
+        state_path.unlink(missing_ok=True)
+    saved = [before["epochs_done"]] if resumed is not None else []  # the epochs saved so far
+    resumed_after = [*before.get("resumed_after", []), *saved]  # each resume's epochs done
+    time_before = float(before.get("train_time_s", 0.0))  # the training time of earlier sessions
+    started_in = before.get("cwd", os.getcwd())
 
     def save_partial(epoch, state):
         """After each epoch, the weights the run would end with, marked as partial (no
@@ -519,10 +823,55 @@ def _run(name, config, device, out, quiet):
         save(state, checkpoint, meta=meta)
         saved.append(epoch)
 
-    with removed_if_left_empty(run_dir, created):  # a failed run leaves no empty folder
+    def save_state(epoch, state):
+        """After each epoch, beside it, everything ``fit`` needs to go on from there
+        (``--resume``); removed when the run finishes."""
+        meta = state.pop("__meta__")
+        meta.update(
+            train_time_s=time_before + time.perf_counter() - t0,
+            resumed_after=resumed_after,
+            cwd=started_in,
+        )
+        save(state, state_path, meta=meta)
+
+    @contextlib.contextmanager
+    def kept_on_error():
+        """An unexpected error (a bug, most likely: its traceback follows) after an epoch was
+        saved: one line first that says what is kept and how to go on from it."""
+        try:
+            yield
+        except (TrainingDiverged, UsageError):  # said in one line (a divergence, with what
+            raise  # was kept: resuming would diverge again)
+        except Exception:
+            if saved and state_path.exists():
+                epochs, kept = int(config["epochs"]), saved[-1]
+                where = (
+                    f"after training, with all {epochs} epochs done"
+                    if kept == epochs
+                    else f"in epoch {kept + 1} of {epochs}"
+                )
+                print(
+                    f"{PROG}: the run failed {where}; the checkpoint saved after epoch {kept} "
+                    f"is kept ({checkpoint}), and `{PROG} --resume {run_dir}` goes on from it",
+                    file=sys.stderr,
+                )
+            raise
+
+    # a failed run leaves no empty folder, and says what it kept
+    with removed_if_left_empty(run_dir, created), kept_on_error():
         t0 = time.perf_counter()
         try:
-            history = fit(module, model, data, config, device, quiet, on_epoch_end=save_partial)
+            history = fit(
+                module,
+                model,
+                data,
+                config,
+                device,
+                quiet,
+                on_epoch_end=save_partial,
+                on_state=save_state,
+                resume=resumed,
+            )
         except TrainingDiverged as exc:
             if not saved:
                 raise
@@ -530,13 +879,14 @@ def _run(name, config, device, out, quiet):
                 f"{exc}; the checkpoint saved after epoch {saved[-1]} of {config['epochs']} "
                 f"is kept: {checkpoint}"
             ) from None
-        train_time = time.perf_counter() - t0
+        train_time = time_before + time.perf_counter() - t0
         interrupted = bool(history.pop("interrupted", False))
         if interrupted:
             done = f"{len(history['train'])} of {config['epochs']} epochs"
+            later = f"; `{PROG} --resume {run_dir}` trains the rest" if saved else ""
             print(
                 f"\n{PROG}: interrupted after {done}; scoring and saving the model as it is "
-                f"into {run_dir} (Ctrl-C again to abandon it)",
+                f"into {run_dir} (Ctrl-C again to abandon it){later}",
                 file=sys.stderr,
             )
         metrics = module.evaluate(model, data, config, device=device)
@@ -567,10 +917,14 @@ def _run(name, config, device, out, quiet):
             train_time_s=round(train_time, 3),
             wall_time_s=round(time.perf_counter() - start, 3),
         )
+        if resumed_after:  # train_time_s counts every session's, wall_time_s this one's
+            metrics["resumed_after"] = resumed_after
         if getattr(data, "test_names", None):
             # the whole images held out (for --keep best and the test metrics), by name
             metrics["held_out"] = [str(n) for n in data.test_names]
         write_json(run_dir / "metrics.json", metrics)
+        if not interrupted:  # the run is over: nothing is left to go on with
+            state_path.unlink(missing_ok=True)
         if quiet:
             print(run_dir)
         else:
@@ -600,6 +954,7 @@ def _headline(metrics: dict) -> dict:
 def _top_help() -> str:
     lines = [
         f"usage: {PROG} MODEL [options]",
+        f"       {PROG} --resume RUN_DIR [--quiet]",
         f"       {PROG} --list",
         "",
         "Train a colorizer and write its run folder (model.npz, metrics.json, loss.png, ",
@@ -610,8 +965,48 @@ def _top_help() -> str:
         _model_list(),
         "",
         f"`{PROG} MODEL --help` shows a model's options and their defaults.",
+        "",
+        RESUME_HELP,
     ]
     return "\n".join(lines)
+
+
+RESUME_HELP = f"""\
+A run saves, after each epoch, the weights it would end with (model.npz, usable at once)
+and its whole training state ({TRAINING_STATE}: weights, optimizers, schedule, moving
+average, best epoch, random generators, history). A run that stopped (a crash, the OOM
+killer, Ctrl-C) goes on from its last finished epoch with --resume RUN_DIR, to the end it was
+started for, and ends as it would have without stopping (bit for bit on the CPU). The model,
+its options and the device are the run's own: only --quiet may be added (to train longer,
+start a new run). A run that finishes removes {TRAINING_STATE}; one interrupted keeps it."""
+
+
+def build_resume_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m tinycolor.train --resume RUN_DIR``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} --resume",
+        description=RESUME_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "run_dir", metavar="RUN_DIR", help="the folder of the run to go on with (its --out)"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar or table; print only the run folder"
+    )
+    return parser
+
+
+def _parse_resume(argv: list[str]) -> dict:
+    """``{"run_dir": ..., "quiet": ...}`` from the arguments after ``--resume``."""
+    parser = build_resume_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.error(
+            f"--resume takes the run folder and --quiet only, got {' '.join(extra)}: the model, "
+            "its options and the device are the run's own"
+        )
+    return vars(args)
 
 
 def _model_list() -> str:
@@ -638,7 +1033,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "--list":
         print(_model_list())
         return 0
-    if argv[0].startswith("-"):
+    if "--resume" in argv[1:] or any(a.startswith("--resume=") for a in argv):
+        print(
+            f"{PROG}: error: --resume comes first and takes only the run folder: "
+            f"{PROG} --resume RUN_DIR [--quiet] (the model and its options are the run's own)",
+            file=sys.stderr,
+        )
+        return 2
+    if argv[0].startswith("-") and argv[0] != "--resume":
         print(
             f"{PROG}: error: the first argument must be a model name (or --list), got "
             f"{argv[0]!r}; known models: {', '.join(models.available())}",
@@ -648,8 +1050,11 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     try:
         with command_warnings(PROG), sigterm_as_ctrl_c():
-            _, config, runtime = parse_config(name, rest)
-            _, metrics = run(name, config, **runtime)
+            if name == "--resume":
+                _, metrics = resume(**_parse_resume(rest))
+            else:
+                _, config, runtime = parse_config(name, rest)
+                _, metrics = run(name, config, **runtime)
         if metrics.get("interrupted"):
             return 130  # the run folder is complete, but not with the epochs asked for
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
