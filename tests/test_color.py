@@ -308,6 +308,11 @@ def test_empirical_prior_matches_loop_reference(xp):
     np.testing.assert_allclose(prior, smooth / smooth.sum(), rtol=1e-5, atol=1e-7)
     raw = _np(C.empirical_prior([xp.asarray(im) for im in images], bins, sigma=0))
     np.testing.assert_allclose(raw, hist, rtol=1e-6)
+    # a generator (evaluate reads a big folder's images one at a time): the same prior
+    streamed = C.empirical_prior((xp.asarray(im) for im in images), bins, sigma=5.0)
+    np.testing.assert_array_equal(_np(streamed), prior)
+    with pytest.raises(ValueError, match="at least one ab array"):
+        C.empirical_prior(iter([]), bins)
     # one NCHW batch gives the histogram of its pixels
     batch = np.moveaxis(np.stack([images[0], images[0]]), -1, 1)
     one = _np(C.empirical_prior(xp.asarray(batch), bins, channel_axis=1))

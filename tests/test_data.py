@@ -742,6 +742,22 @@ def test_load_dataset_dispatch(tmp_path):
     np.testing.assert_array_equal(val.labels, scenes.labels[val.indices])
 
 
+@pytest.mark.parametrize("kind", ["folder", "skimage", "synthetic"])
+def test_load_dataset_not_in_memory_keeps_no_image(tmp_path, kind):
+    """in_memory=False (evaluate's one pass over a folder of any size): each image's Lab is
+    read again (a folder's from its cache) or converted again when asked for, never kept;
+    by default the dataset keeps it and gives the same array back."""
+    if kind == "folder":
+        for k in range(2):
+            _save(tmp_path / "f" / f"{k}.png", _colour(12, 16, k))
+    where = {"folder": tmp_path / "f", "skimage": "skimage", "synthetic": "synthetic"}[kind]
+    kept = data.load_dataset(where, size=16, n_synthetic=3)
+    streamed = data.load_dataset(where, size=16, n_synthetic=3, in_memory=False)
+    assert kept.lab(1) is kept.lab(1)
+    assert streamed.lab(1) is not streamed.lab(1)
+    np.testing.assert_array_equal(streamed.lab(1), kept.lab(1))
+
+
 def test_array_dataset_refuses_0_to_255_floats_and_non_integer_labels():
     imgs = np.random.default_rng(0).random((4, 8, 8, 3))
     # 0..255 as floats: every image was clipped to white on access

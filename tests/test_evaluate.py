@@ -214,7 +214,7 @@ def test_a_classifier_checkpoint_is_refused(trained, tmp_path, capsys, monkeypat
     def read(*args):
         raise AssertionError("--data was read for a checkpoint that colours nothing")
 
-    monkeypatch.setattr(evaluate, "load_images", read)
+    monkeypatch.setattr(evaluate, "open_dataset", read)
     _fails(["--checkpoint", str(path), "--data", str(data)], capsys, "not a colorizer")
 
 
@@ -558,3 +558,107 @@ def test_a_cifar_folder_trains_and_scores_at_its_own_size(trained, tmp_path):
     )
     result = json.loads(out.read_text())
     assert result["images"] == 3 and result["size"] == 32  # the test batch, at 32
+
+
+def test_memory_does_not_grow_with_the_number_of_images(trained, tmp_path):
+    """evaluate kept every image's Lab and prediction in memory at once (1.6 MB a photo at
+    short side 256: 60 GB for Places365's 36,500 validation photos); it now reads, predicts
+    and scores them one at a time, keeping a few numbers of each and samples.png's rows."""
+    import tracemalloc
+
+    from tinycolor.evaluate import evaluate_checkpoint
+
+    _, _, ckpt = trained
+    peaks = {}
+    for n in (15, 60):
+        folder = tmp_path / f"photos{n}"
+        for k in range(n):
+            write_png(folder / f"img{k:02d}.png", _colour_image(64, 80, k))
+        for run in ("first", "second"):  # reading the folder into the cache, then from it
+            tracemalloc.start()
+            try:
+                # out=False: no samples.png, whose drawing alone takes 17 MB
+                result = evaluate_checkpoint(ckpt, folder, 64, out=False, quiet=True)
+                peaks[n, run] = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert result["images"] == n
+    for run in ("first", "second"):
+        assert peaks[60, run] < 1.5 * peaks[15, run], peaks
+
+
+def _pooled_at_once(per_image):
+    """How evaluate pooled the scores of every image when it held them all: verbatim."""
+
+    def mean(key, weight=None):
+        pairs = [
+            (s[key], 1.0 if weight is None else s[weight])
+            for s in per_image
+            if s.get(key) is not None and (weight is None or s[weight] > 0)
+        ]
+        total = sum(w for _, w in pairs)
+        return float(sum(v * w for v, w in pairs) / total) if pairs and total > 0 else None
+
+    return {
+        "psnr": mean("psnr"),
+        "ssim": mean("ssim"),
+        "acc10": mean("acc10", "pixels"),
+        "auc": mean("auc", "pixels"),
+        "auc_rebalanced": mean("auc_rebalanced", "weight"),
+        "colorfulness": mean("colorfulness"),
+    }
+
+
+@pytest.mark.parametrize("prior", ["stored", "own"])
+def test_images_scored_one_at_a_time_give_the_numbers_of_all_at_once(
+    trained, bins_checkpoints, tmp_path, prior
+):
+    """Read, predicted and scored one image at a time, evaluate's numbers are to the last digit
+    those of every image's scores pooled at the end, as it computed them before: a regression
+    model (prior in its checkpoint) and a model of ab bins (stride-cropped images) without a
+    prior (the images' own, counted in a first pass)."""
+    import tinycolor
+    from tinycolor.color import empirical_prior
+    from tinycolor.evaluate import evaluate_checkpoint, image_scores, predict_images
+    from tinycolor.models.lab_common import _lab_to_rgb_batch
+
+    folder = tmp_path / "photos"
+    for k in range(12):
+        write_png(folder / f"img{k:02d}.png", _colour_image(24 + 4 * (k % 3), 32 + k, k))
+    ckpt = trained[2]
+    if prior == "own":
+        module, model, config, meta = load_model(bins_checkpoints[0.38])
+        del config["prior"]
+        ckpt = tmp_path / "own.npz"
+        tinycolor.save(model, ckpt, meta=dict(meta, config=config))
+    result = evaluate_checkpoint(ckpt, folder, SIZE, out=tmp_path / "eval", quiet=True)
+    assert result["prior_source"].startswith("checkpoint" if prior == "stored" else "the eval")
+
+    p = predict_images(ckpt, folder, SIZE, quiet=True)  # every image and prediction at once
+    weights = np.asarray(empirical_prior([lab[..., 1:] for lab in p.labs]), np.float32)
+    weights = p.prior if prior == "stored" else weights
+    rows = {"model": [], "gray": [], "mean_ab": []}
+    truth_cf = []
+    mean_ab = np.asarray(p.config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
+    for lab, pred in zip(p.labs, p.preds):
+        L = lab[None, None, :, :, 0]
+        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:])
+        for who, ab in (("model", pred[None]), ("gray", np.zeros_like(ab_true))):
+            rows[who].append(image_scores(L, ab, ab_true, weights))
+        const = np.broadcast_to(mean_ab, ab_true.shape).copy()
+        rows["mean_ab"].append(image_scores(L, const, ab_true, weights))
+        truth_cf.append(float(np.mean(M.colorfulness(_lab_to_rgb_batch(L, ab_true)))))
+    assert result["images"] == len(rows["model"]) == 12
+    for who, per_image in rows.items():
+        assert result[who] == _pooled_at_once(per_image), who
+    assert result["truth"]["colorfulness"] == float(np.mean(truth_cf))
+    assert [r["psnr"] for r in result["per_image"]] == [s["psnr"] for s in rows["model"]]
+    assert [r["shape"] for r in result["per_image"]] == [list(x.shape[:2]) for x in p.labs]
+
+
+def test_the_progress_bar_counts_every_image(trained, tmp_path, capsys):
+    _, data, ckpt = trained
+    argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE)]
+    assert main([*argv, "--out", str(tmp_path / "eval")]) == 0
+    bars = [x for x in re.split(r"[\r\n]", capsys.readouterr().err) if x.startswith("evaluating")]
+    assert f"{len(SHAPES)}/{len(SHAPES)} " in bars[-1], bars

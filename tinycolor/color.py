@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .backend import array_module
@@ -452,16 +454,18 @@ def empirical_prior(ab_images, bins=None, sigma: float = 5.0, channel_axis: int 
     Each pixel counts once for its nearest bin; the normalised histogram is smoothed with a
     Gaussian of std ``sigma`` (ab units) over the ab plane (sigma=0: no smoothing) and
     normalised again. ``ab_images`` is one array with the ab channels on ``channel_axis``
-    ((..., 2) by default; 1 for (N, 2, H, W)) or a list of such arrays (images of any sizes).
+    ((..., 2) by default; 1 for (N, 2, H, W)) or a list of such arrays (images of any sizes),
+    or any iterable of them (a generator reading one image at a time: only one is held).
     Returns a (Q,) float32 array on the data's device, summing to 1.
     """
-    arrays = list(ab_images) if isinstance(ab_images, (list, tuple)) else [ab_images]
-    if not arrays:
+    arrays = iter([ab_images]) if hasattr(ab_images, "shape") else iter(ab_images)
+    first = next(arrays, None)
+    if first is None:
         raise ValueError("empirical_prior: expected at least one ab array, got an empty list")
-    xp = array_module(arrays[0])
+    xp = array_module(first)
     c = _bins_on(bins, xp, np.float64, "empirical_prior")
     counts = xp.zeros(c.shape[0], dtype=np.float64)
-    for arr in arrays:
+    for arr in itertools.chain([first], arrays):
         idx = nearest_bin(arr, c, channel_axis=channel_axis).ravel()
         counts += xp.bincount(idx, minlength=c.shape[0])
     total = float(counts.sum())

@@ -22,6 +22,10 @@ pools its test tiles. The rebalanced AuC weighs a pixel by 1 / prior of its true
 the prior is the training set's (``prior`` in the checkpoint) when stored, else the evaluated
 images' own, and ``prior_source`` in the output says which.
 
+The images are read (a folder's from its cache after a first run), predicted and scored one
+at a time, so a folder of any number of photos takes the memory of a few: of each image only
+its row of ``per_image`` and a few numbers to pool are kept.
+
 ``--temperature T`` decodes a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``)
 with the annealed-mean T instead of the one it was trained with, to see its trade between
 vivid and accurate colour without training again; the output's ``temperature`` is the T used
@@ -41,6 +45,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -147,27 +153,95 @@ def image_scores(L, ab_pred, ab_true, prior) -> dict:
     return out
 
 
+#: How ``aggregate`` pools each metric over images: None averages the images' values; a key
+#: weighs each image's value by that number of its scores.
+_POOLED = {
+    "psnr": None,
+    "ssim": None,
+    "acc10": "pixels",
+    "auc": "pixels",
+    "auc_rebalanced": "weight",
+    "colorfulness": None,
+}
+
+
+class _Pool:
+    """``aggregate``'s means, gathered one image's scores at a time: of each metric only its
+    (value, weight) pairs are kept (16 bytes an image), and summed, in the images' order, when
+    the result is asked for."""
+
+    def __init__(self):
+        self.pairs = {key: (array("d"), array("d")) for key in _POOLED}
+
+    def add(self, s: dict) -> None:
+        for key, weight in _POOLED.items():
+            if s.get(key) is not None and (weight is None or s[weight] > 0):
+                values, weights = self.pairs[key]
+                values.append(s[key])
+                weights.append(1.0 if weight is None else s[weight])
+
+    def result(self) -> dict:
+        out = {}
+        for key, (values, weights) in self.pairs.items():
+            total = sum(weights)
+            pooled = sum(v * w for v, w in zip(values, weights))
+            out[key] = float(pooled / total) if values and total > 0 else None
+        return out
+
+
 def aggregate(per_image: list[dict]) -> dict:
     """Pool per-image scores: PSNR, SSIM, colourfulness averaged over images; acc10 and AuC
     weighted by pixel count; the rebalanced AuC by each image's total pixel weight."""
+    pool = _Pool()
+    for s in per_image:
+        pool.add(s)
+    return pool.result()
 
-    def mean(key, weight=None):
-        pairs = [
-            (s[key], 1.0 if weight is None else s[weight])
-            for s in per_image
-            if s.get(key) is not None and (weight is None or s[weight] > 0)
-        ]
-        total = sum(w for _, w in pairs)
-        return float(sum(v * w for v, w in pairs) / total) if pairs and total > 0 else None
 
-    return {
-        "psnr": mean("psnr"),
-        "ssim": mean("ssim"),
-        "acc10": mean("acc10", "pixels"),
-        "auc": mean("auc", "pixels"),
-        "auc_rebalanced": mean("auc_rebalanced", "weight"),
-        "colorfulness": mean("colorfulness"),
-    }
+class _Scores:
+    """What ``score_predictions`` returns, gathered one image at a time (``add``), so that
+    scoring a folder keeps a few numbers of each image rather than the image."""
+
+    def __init__(self, prior, mean_ab=None, baselines: bool = True):
+        self.prior, self.baselines = prior, baselines
+        self.mean_ab = None if mean_ab is None else np.asarray(mean_ab, np.float32)
+        self.pools = {"model": _Pool(), "gray": _Pool(), "mean_ab": _Pool()}
+        self.truth_cf = array("d")
+        self.per_image: list[dict] = []
+
+    def add(self, name, lab, pred) -> None:
+        """Score the prediction ``pred`` (2, H, W) of the Lab image ``lab`` (H, W, 3)."""
+        from .metrics import colorfulness  # noqa: PLC0415
+        from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+
+        L = lab[None, None, :, :, 0].astype(np.float32)
+        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
+        ab_pred = np.asarray(pred, dtype=np.float32)[None]
+        s = image_scores(L, ab_pred, ab_true, self.prior)
+        self.pools["model"].add(s)
+        self.per_image.append(
+            {
+                "name": name,
+                "shape": [int(lab.shape[0]), int(lab.shape[1])],
+                **{k: s[k] for k in ("psnr", "ssim", "acc10", "auc", "colorfulness")},
+            }
+        )
+        if not self.baselines:
+            return
+        self.pools["gray"].add(image_scores(L, np.zeros_like(ab_true), ab_true, self.prior))
+        if self.mean_ab is not None:
+            const = np.broadcast_to(self.mean_ab.reshape(1, 2, 1, 1), ab_true.shape)
+            scores = image_scores(L, np.ascontiguousarray(const), ab_true, self.prior)
+            self.pools["mean_ab"].add(scores)
+        self.truth_cf.append(float(np.mean(colorfulness(_lab_to_rgb_batch(L, ab_true)))))
+
+    def result(self) -> dict:
+        scores = {"model": self.pools["model"].result()}
+        if self.baselines:
+            scores["gray"] = self.pools["gray"].result()
+            scores["mean_ab"] = None if self.mean_ab is None else self.pools["mean_ab"].result()
+            scores["truth"] = {"colorfulness": float(np.mean(self.truth_cf))}
+        return {**scores, "images": len(self.per_image), "per_image": self.per_image}
 
 
 # --------------------------------------------------------------------------- the evaluation
@@ -180,8 +254,10 @@ def _dataset_name(data) -> str:
     return name or "data"
 
 
-def load_images(data, size: int):
-    """(names, Lab images) of ``--data``, short side ``size``."""
+def open_dataset(data, size: int, in_memory: bool = True):
+    """(names, dataset) of ``--data``, short side ``size``. ``in_memory`` False: the dataset
+    keeps no image's Lab once given out (a folder's is read from its on-disk cache each time
+    it is asked for), for one pass over more images than memory holds."""
     from .data import load_dataset  # noqa: PLC0415
 
     try:
@@ -189,13 +265,23 @@ def load_images(data, size: int):
             warnings.simplefilter("ignore")  # skipped files are reported in the summary
             # train=False: of a CIFAR-10 folder, the test batch (images no model trained on)
             ds = load_dataset(
-                "skimage" if data in (None, "default") else data, size=size, train=False
+                "skimage" if data in (None, "default") else data,
+                size=size,
+                train=False,
+                in_memory=in_memory,
             )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
         raise EvaluationError(f"--data {data}: {_first_line(exc)}") from None
     if len(ds) == 0:
         raise EvaluationError(f"--data {data}: no colour images")
     names = list(getattr(ds, "names", None) or [f"image_{k}" for k in range(len(ds))])
+    return names, ds
+
+
+def load_images(data, size: int):
+    """(names, Lab images, dataset) of ``--data``, short side ``size``: every image in memory
+    at once (``open_dataset`` gives them one at a time)."""
+    names, ds = open_dataset(data, size)
     return names, [np.asarray(ds.lab(i), dtype=np.float32) for i in range(len(ds))], ds
 
 
@@ -214,6 +300,20 @@ class Predictions(NamedTuple):
     skipped: dict  # files of the data folder not scored: {"gray": [...], "unreadable": [...]}
 
 
+class _Stream(NamedTuple):
+    """``Predictions`` whose images are read and predicted as ``images`` is iterated."""
+
+    model_name: str
+    config: dict
+    input: str
+    temperature: float | None
+    names: list
+    images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
+    prior: np.ndarray
+    prior_source: str
+    skipped: dict
+
+
 def predict_images(
     checkpoint,
     data=None,
@@ -224,7 +324,25 @@ def predict_images(
 ) -> Predictions:
     """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
     short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
-    instead of its own (``models.set_temperature``); ``device`` None: the default device."""
+    instead of its own (``models.set_temperature``); ``device`` None: the default device.
+    Every image and prediction is held at once (``evaluate_checkpoint`` holds one)."""
+    s = _stream_predictions(checkpoint, data, size, device, quiet, temperature)
+    labs, preds = [], []
+    for _, lab, pred in s.images:
+        labs.append(lab)
+        preds.append(pred)
+    fields = s._asdict()
+    del fields["images"]
+    return Predictions(**fields, labs=labs, preds=preds)
+
+
+def _stream_predictions(
+    checkpoint, data, size, device, quiet, temperature, in_memory: bool = True
+) -> _Stream:
+    """``predict_images`` one image at a time: the checkpoint and the dataset are opened (and
+    the prior, when the checkpoint stores none, counted over the images) before it returns;
+    each image is read from the dataset and predicted as ``images`` is iterated, under a
+    progress bar."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
     from .runs import PartialCheckpointWarning, load_model, progress_bar  # noqa: PLC0415
@@ -250,7 +368,7 @@ def predict_images(
     from .data import progress_bars  # noqa: PLC0415
 
     with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
-        names, labs, ds = load_images(data, size)
+        names, ds = open_dataset(data, size, in_memory)
     root = getattr(ds, "root", None)
     skipped = {
         kind: [str(Path(f).relative_to(root)) if root else str(f) for f in files]
@@ -259,26 +377,29 @@ def predict_images(
             ("unreadable", [f for f, _ in getattr(ds, "unreadable", [])]),
         )
     }
-    try:
-        labs = [prepare_lab(lab, mode) for lab in labs]
-    except InputError as exc:  # name the image that is too small
-        small = next(n for n, lab in zip(names, labs) if min(lab.shape[:2]) < mode[1])
-        raise EvaluationError(f"{small}: {exc}; use a larger --size") from None
     min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
-    for nm, lab in zip(names, labs):
-        if min(lab.shape[:2]) < min_side:
-            raise EvaluationError(
-                f"{nm}: {lab.shape[1]}x{lab.shape[0]} is smaller than the model's minimum "
-                f"size {min_side}; use a larger --size"
-            )
+
+    def scored_labs():
+        """(name, Lab as it is scored) of each image, read when it is needed; one too small
+        for the model is named."""
+        for i, nm in enumerate(names):
+            try:
+                lab = prepare_lab(np.asarray(ds.lab(i), dtype=np.float32), mode)
+            except InputError as exc:
+                raise EvaluationError(f"{nm}: {exc}; use a larger --size") from None
+            if min(lab.shape[:2]) < min_side:
+                raise EvaluationError(
+                    f"{nm}: {lab.shape[1]}x{lab.shape[0]} is smaller than the model's minimum "
+                    f"size {min_side}; use a larger --size"
+                )
+            yield nm, lab
+
     if config.get("prior") is not None:
         prior = np.asarray(config["prior"], dtype=np.float32)
         prior_source = "checkpoint (the training set's prior)"
-    else:
-        prior = np.asarray(empirical_prior([lab[..., 1:] for lab in labs]), dtype=np.float32)
+    else:  # a first pass over the images
+        prior = np.asarray(empirical_prior(lab[..., 1:] for _, lab in scored_labs()), np.float32)
         prior_source = "the evaluated images' own prior (the checkpoint stores none)"
-    tqdm = progress_bar(quiet)
-    bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
     def predict(nm, lab):
         try:
@@ -286,14 +407,23 @@ def predict_images(
         except InputError as exc:  # a colorize that refuses the image, or every image (classifier)
             raise EvaluationError(f"{checkpoint} ({name}) on {nm}: {exc}") from None
 
-    # the first image before the progress bar, so that a model that is not a colorizer (its
-    # colorize refuses every image: the classifier) ends with its one-line message alone
-    preds = [predict(names[0], labs[0])]
-    rest = tqdm(labs[1:], desc=f"evaluating {name}", initial=1, total=len(labs), **bar)
-    preds += [predict(nm, lab) for nm, lab in zip(names[1:], rest)]
+    def images():
+        labs = scored_labs()
+        # the first image before the progress bar, so that a model that is not a colorizer
+        # (its colorize refuses every image: the classifier) ends with its one-line message
+        # alone; the bar then counts what is done with each image (evaluate scores it)
+        nm, lab = next(labs)
+        yield nm, lab, predict(nm, lab)
+        bar = dict(unit="image", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+        rest = progress_bar(quiet)(
+            labs, desc=f"evaluating {name}", initial=1, total=len(names), **bar
+        )
+        for nm, lab in rest:
+            yield nm, lab, predict(nm, lab)
+
     t = float(config["temperature"]) if takes_temperature(module, config) else None
-    return Predictions(
-        name, config, describe_mode(mode), t, names, labs, preds, prior, prior_source, skipped
+    return _Stream(
+        name, config, describe_mode(mode), t, names, images(), prior, prior_source, skipped
     )
 
 
@@ -305,45 +435,14 @@ def score_predictions(
     ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``;
     without ``baselines``, only ``{"model", "images", "per_image"}`` (to score other
     predictions of images whose baselines are known). With ``quiet`` False, a progress bar."""
-    from .metrics import colorfulness  # noqa: PLC0415
-    from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
     from .runs import progress_bar  # noqa: PLC0415
 
     tqdm = progress_bar(quiet)
-    rows: dict[str, list] = {"model": [], "gray": [], "mean_ab": []}
-    truth_cf = []
+    scores = _Scores(prior, mean_ab, baselines)
     bar = dict(desc="scoring", total=len(labs), unit="image", disable=quiet, file=sys.stderr)
     for nm, lab, pred in tqdm(zip(names, labs, preds), dynamic_ncols=True, **bar):
-        L = lab[None, None, :, :, 0].astype(np.float32)
-        ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
-        ab_pred = np.asarray(pred, dtype=np.float32)[None]
-        rows["model"].append({"name": nm, **image_scores(L, ab_pred, ab_true, prior)})
-        if not baselines:
-            continue
-        rows["gray"].append(image_scores(L, np.zeros_like(ab_true), ab_true, prior))
-        if mean_ab is not None:
-            const = np.broadcast_to(
-                np.asarray(mean_ab, np.float32).reshape(1, 2, 1, 1), ab_true.shape
-            )
-            rows["mean_ab"].append(image_scores(L, np.ascontiguousarray(const), ab_true, prior))
-        truth_cf.append(float(np.mean(colorfulness(_lab_to_rgb_batch(L, ab_true)))))
-    scores = {"model": aggregate(rows["model"])}
-    if baselines:
-        scores["gray"] = aggregate(rows["gray"])
-        scores["mean_ab"] = aggregate(rows["mean_ab"]) if mean_ab is not None else None
-        scores["truth"] = {"colorfulness": float(np.mean(truth_cf))}
-    return {
-        **scores,
-        "images": len(labs),
-        "per_image": [
-            {
-                "name": r["name"],
-                "shape": [int(lab.shape[0]), int(lab.shape[1])],
-                **{k: r[k] for k in ("psnr", "ssim", "acc10", "auc", "colorfulness")},
-            }
-            for r, lab in zip(rows["model"], labs)
-        ],
-    }
+        scores.add(nm, lab, pred)
+    return scores.result()
 
 
 def evaluate_checkpoint(
@@ -359,10 +458,18 @@ def evaluate_checkpoint(
     """What the command does: the metrics dict (see the module docstring); writes
     ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
     ``out=False``: no figure). ``temperature``: decode a model of ab bins with this
-    annealed-mean T instead of its own (``models.set_temperature``)."""
-    p = predict_images(checkpoint, data, size, device, quiet, temperature)
+    annealed-mean T instead of its own (``models.set_temperature``). The images are read,
+    predicted and scored one at a time, so memory does not grow with their number: of each,
+    a few numbers are kept, and the first ``samples`` whole for samples.png."""
+    p = _stream_predictions(checkpoint, data, size, device, quiet, temperature, in_memory=False)
     mean_ab = p.config.get("mean_ab")
-    scores = score_predictions(p.names, p.labs, p.preds, p.prior, mean_ab, quiet)
+    scoring = _Scores(p.prior, mean_ab)
+    shown = []  # samples.png's rows: (name, Lab, ab)
+    for nm, lab, pred in p.images:
+        scoring.add(nm, lab, pred)
+        if out is not False and len(shown) < max(1, int(samples)):
+            shown.append((nm, lab, pred))
+    scores = scoring.result()
     per_image = scores.pop("per_image")
     result = {
         **scores,
@@ -379,9 +486,8 @@ def evaluate_checkpoint(
     }
     if out is not False:
         out_dir = Path(out) if out is not None else default_out(checkpoint, data)
-        result["samples"] = str(
-            write_samples(out_dir, p.model_name, p.names, p.labs, p.preds, samples)
-        )
+        rows = [list(column) for column in zip(*shown)]
+        result["samples"] = str(write_samples(out_dir, p.model_name, *rows, samples))
     return result
 
 

@@ -239,6 +239,7 @@ def load_dataset(
     train: bool = True,
     n_synthetic: int = 300,
     seed: int = 0,
+    in_memory: bool = True,
 ) -> ImageDataset:
     """The dataset a ``--data`` argument names.
 
@@ -251,16 +252,20 @@ def load_dataset(
       ``'directories'``, see :class:`ImageFolder`) from its subfolders.
 
     ``size`` resizes images to that short side (int) or exact (h, w) once, when loading.
+    ``in_memory`` False keeps no image's Lab array once it has been given out (for one pass
+    over a dataset too big for memory): an image folder reads each from its cache,
+    memory-mapped, when it is asked for; the datasets held in memory (CIFAR-10, the skimage
+    photos, the synthetic scenes) convert it again.
     """
     if data is None or str(data) == "default":
         data = "synthetic" if labels else "skimage"
     if str(data) == "skimage":
         if labels:
             raise ValueError("load_dataset: the skimage photos have no class labels")
-        return skimage_photos(size=size)
+        return _lab_memo(skimage_photos(size=size), in_memory)
     if str(data) in ("synthetic", "scenes"):
         side = 64 if size is None else size
-        return synthetic_scenes(n_synthetic, size=side, seed=seed)
+        return _lab_memo(synthetic_scenes(n_synthetic, size=side, seed=seed), in_memory)
     path = Path(data).expanduser()
     if not path.exists():
         raise FileNotFoundError(
@@ -268,6 +273,12 @@ def load_dataset(
             "'synthetic'"
         )
     if find_cifar10_dir(path) is not None:
-        return CIFAR10(path, train=train, size=size)
+        return _lab_memo(CIFAR10(path, train=train, size=size), in_memory)
     mode = labels if isinstance(labels, str) else ("subfolders" if labels else None)
-    return ImageFolder(path, labels=mode, size=size, cache=cache)
+    return ImageFolder(path, labels=mode, size=size, cache=cache, in_memory=in_memory)
+
+
+def _lab_memo(ds: ArrayDataset, in_memory: bool) -> ArrayDataset:
+    if not in_memory:
+        ds.lab_memo_bytes = 0  # its Lab conversions are not remembered
+    return ds
