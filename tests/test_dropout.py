@@ -63,7 +63,10 @@ def test_rng_state_saved_and_set_gives_the_same_masks_again(device):
     x = tc.Tensor(np.ones((64, 64)), device=device)
     tc.manual_seed(3)
     F.dropout(x, 0.5)
-    state = tc.get_rng_state(device)
+    try:
+        state = tc.get_rng_state(device)
+    except tc.backend.DeviceError as exc:  # a CuPy (or the tests' stand-in) that hides it
+        pytest.skip(str(exc))
     if device == "cpu":
         state = json.loads(json.dumps(state))
     else:

@@ -236,7 +236,7 @@ def set_rng_state(state, device: str = "cpu") -> None:
 def _curand_states(gen):
     """The device array holding a CuPy generator's cuRAND states (CuPy keeps it as the bit
     generator's ``_state``, and offers no public way to read or set it)."""
-    states = getattr(gen.bit_generator, "_state", None)
+    states = getattr(getattr(gen, "bit_generator", None), "_state", None)
     if states is None or not is_cupy_array(states):
         raise DeviceError(
             "the cuda generator's state cannot be read or set with this CuPy "
