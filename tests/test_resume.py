@@ -154,7 +154,10 @@ def test_an_ann_window_run_killed_midway_resumes_to_the_same_end(crop, tmp_path,
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     assert tinycolor.load(out / STATE)["__meta__"]["epochs_done"] == 2
     assert not (out / "metrics.json").exists()
-    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert train.main(["--resume", str(out)]) == 0
+    said = capsys.readouterr().err
+    assert f"resuming ann_window in {out} after epoch 2 of 4" in said
     _assert_same_run(tmp_path / "straight", out, resumed_after=[2])
 
 
@@ -534,6 +537,9 @@ def test_a_new_run_in_the_folder_of_a_stopped_one_takes_its_place(
     with pytest.raises(RuntimeError, match="boom"):
         train.main(["ann_window", "--image", crop, "--hidden", "5", "--out", str(out), "--quiet"])
     assert not (out / STATE).exists()
+    said = capsys.readouterr().err
+    assert f"held a stopped run's {STATE}; this new run replaces it" in said
+    assert f"--resume {out}` would have gone on with that run" in said
     assert train.main(["--resume", str(out)]) == 2
     _one_line_error(capsys, f"holds model.npz but no {STATE}")
 

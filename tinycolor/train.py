@@ -800,6 +800,12 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
             f"({', '.join(changed)} differ): its files changed since the run started, so it "
             "cannot go on as it began"
         )
+    if resumed is not None and not quiet:
+        print(
+            f"{PROG}: resuming {name} in {out} after epoch {before['epochs_done']} of "
+            f"{before['epochs']}",
+            file=sys.stderr,
+        )
     model = module.build_model(config)
     model.to(device)
     # the folders this run makes (--out a/b/run: up to three; runs/NAME-TIME: one or two)
@@ -807,8 +813,14 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
     run_dir = make_run_dir(name, out)
     checkpoint = run_dir / "model.npz"
     state_path = run_dir / TRAINING_STATE
-    if resumed is None:  # another run's, left in this --out: not this run's to go on from
-        state_path.unlink(missing_ok=True)
+    if resumed is None and state_path.exists():  # another run's, left in this --out: not
+        # this run's to go on from
+        print(
+            f"{PROG}: --out {run_dir} held a stopped run's {TRAINING_STATE}; this new run "
+            f"replaces it (`{PROG} --resume {run_dir}` would have gone on with that run)",
+            file=sys.stderr,
+        )
+        state_path.unlink()
     saved = [before["epochs_done"]] if resumed is not None else []  # the epochs saved so far
     resumed_after = [*before.get("resumed_after", []), *saved]  # each resume's epochs done
     time_before = float(before.get("train_time_s", 0.0))  # the training time of earlier sessions
