@@ -506,6 +506,63 @@ def test_needs_input_grad_tells_which_inputs_need_a_gradient():
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
 
 
+class LegendreP3(Function):
+    """PyTorch's own example of a custom Function ("Learning PyTorch with examples"), as its
+    tutorial writes it: static methods taking ctx."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x**3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x**2 - 1)
+
+
+class ScaledByConstant(Function):
+    """z = a * s with s a number passed positionally (its gradient None, as in PyTorch), kept
+    on ctx; the second input's gradient computed only when ctx.needs_input_grad says so."""
+
+    @staticmethod
+    def forward(ctx, a, s):
+        ctx.s = s
+        return a * s
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.s, (None if not ctx.needs_input_grad[1] else g)
+
+
+def test_a_function_written_with_pytorchs_static_methods_and_ctx_runs():
+    """forward(ctx, x) was called as an instance method, x missing: "forward() missing 1
+    required positional argument"; and ctx.saved_tensors did not exist."""
+    a = np.array([-0.9, -0.2, 0.4, 1.3])
+    x = tc.Tensor(a, requires_grad=True)
+    y = LegendreP3.apply(x)
+    np.testing.assert_allclose(y.numpy(), 0.5 * (5 * a**3 - 3 * a), rtol=1e-15)
+    ScaledByConstant.apply(y, 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, 3.0 * 1.5 * (5 * a**2 - 1), rtol=1e-15)
+    assert tc.gradcheck(lambda t: ScaledByConstant.apply(LegendreP3.apply(t), 2.0), [a])
+    torch = pytest.importorskip("torch")
+
+    class TorchLegendreP3(torch.autograd.Function):  # the same source in PyTorch's class
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x**3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * x**2 - 1)
+
+    tx = torch.tensor(a, requires_grad=True)
+    (TorchLegendreP3.apply(tx) * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
+
+
 # --------------------------------------------------------------------------- un-broadcasting
 
 

@@ -151,7 +151,30 @@ class Function:
       before ``forward`` runs, so either may skip work for constants.
 
     Check a new backward with ``tinycolor.gradcheck(lambda x: MyOp.apply(x), [x64])``.
+
+    PyTorch's way of writing one runs as it is: ``forward`` and ``backward`` as static methods
+    whose first argument ``ctx`` is the instance here (``ctx.save_for_backward(a)``, read back
+    as ``ctx.saved_tensors``, the same tuple as ``self.saved``; ``ctx.needs_input_grad``;
+    ``ctx.scale = s``). They still get and return raw arrays, not tensors::
+
+        class LegendreP3(tinycolor.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return 0.5 * (5 * x**3 - 3 * x)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (x,) = ctx.saved_tensors
+                return grad_output * 1.5 * (5 * x**2 - 1)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):  # PyTorch's static methods, ctx = the instance
+            method = cls.__dict__.get(name)
+            if isinstance(method, staticmethod):
+                setattr(cls, name, _ctx_method(method.__func__))
 
     def __init__(self):
         self.saved = ()
@@ -162,6 +185,11 @@ class Function:
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept, under PyTorch's name (``self.saved``): arrays."""
+        return self.saved
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -205,6 +233,17 @@ class Function:
         else:
             fn.saved = ()
         return result
+
+
+def _ctx_method(fn):
+    """A PyTorch-style static ``forward(ctx, ...)`` or ``backward(ctx, grad)`` as a method: the
+    instance (one per call of ``apply``) is the ``ctx``."""
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    return method
 
 
 def _not_an_array(what, value) -> str:
