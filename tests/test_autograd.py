@@ -906,6 +906,32 @@ _TOP_LEVEL_OPS = {
     "matmul": (lambda m, a, b: m.matmul(a, b.T), lambda a, b: a @ b.T),
     "flatten": (lambda m, a, b: m.flatten(a), lambda a, b: a.reshape(-1)),
     "where": (lambda m, a, b: m.where(a > 0, a, b), lambda a, b: np.where(a > 0, a, b)),
+    "abs": (lambda m, a, b: m.abs(a), lambda a, b: np.abs(a)),
+    "sqrt": (lambda m, a, b: m.sqrt(b), lambda a, b: np.sqrt(b)),
+    "pow": (lambda m, a, b: m.pow(a, 2), lambda a, b: a**2),
+    "add": (lambda m, a, b: m.add(a, b), lambda a, b: a + b),
+    "sub": (lambda m, a, b: m.sub(a, b), lambda a, b: a - b),
+    "mul": (lambda m, a, b: m.mul(a, 2.5), lambda a, b: a * 2.5),
+    "div": (lambda m, a, b: m.div(a, b), lambda a, b: a / b),
+    "clamp": (lambda m, a, b: m.clamp(a, min=-0.5), lambda a, b: np.maximum(a, -0.5)),
+    "clip": (lambda m, a, b: m.clip(a, -0.5, 0.5), lambda a, b: np.clip(a, -0.5, 0.5)),
+    "maximum": (lambda m, a, b: m.maximum(a, b), lambda a, b: np.maximum(a, b)),
+    "minimum": (lambda m, a, b: m.minimum(a, b), lambda a, b: np.minimum(a, b)),
+    "sum": (lambda m, a, b: m.sum(a, 1, True), lambda a, b: a.sum(axis=1, keepdims=True)),
+    "mean": (lambda m, a, b: m.mean(a, dim=0), lambda a, b: a.mean(axis=0)),
+    "softmax": (
+        lambda m, a, b: m.softmax(a, dim=1),
+        lambda a, b: np.exp(a) / np.exp(a).sum(axis=1, keepdims=True),
+    ),
+    "log_softmax": (
+        lambda m, a, b: m.log_softmax(a, dim=1),
+        lambda a, b: a - np.log(np.exp(a).sum(axis=1, keepdims=True)),
+    ),
+    "reshape": (lambda m, a, b: m.reshape(a, (3, -1)), lambda a, b: a.reshape(3, -1)),
+    "squeeze": (lambda m, a, b: m.squeeze(a[:1], 0), lambda a, b: a[0]),
+    "unsqueeze": (lambda m, a, b: m.unsqueeze(a, 1), lambda a, b: a[:, None]),
+    "permute": (lambda m, a, b: m.permute(a, (1, 0)), lambda a, b: a.T),
+    "transpose": (lambda m, a, b: m.transpose(a, 0, 1), lambda a, b: a.T),
 }
 
 
@@ -923,6 +949,57 @@ def test_top_level_ops_are_torchs_spellings_of_the_functional_ones(name):
     torch = pytest.importorskip("torch")
     want = call(torch, torch.tensor(a), torch.tensor(b)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_creation_functions_as_pytorchs():
+    """zeros_like, ones_like, full, arange, from_numpy, rand, randn_like, randperm: what a
+    learner types from PyTorch (a GAN's torch.ones_like(d_fake) labels, a shuffle with
+    torch.randperm) was an AttributeError. Their dtypes are PyTorch's."""
+    x = tc.tensor(np.arange(6.0).reshape(2, 3))  # float64
+    for like, value in ((tc.zeros_like, 0.0), (tc.ones_like, 1.0)):
+        out = like(x)
+        assert out.dtype == np.float64 and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), np.full((2, 3), value))
+        assert like(x, dtype=tc.float32).dtype == np.float32
+        assert like(x, requires_grad=True).requires_grad
+    assert tc.randn_like(x).shape == (2, 3) and tc.randn_like(x).dtype == np.float64
+    np.testing.assert_array_equal(tc.full((2, 3), 7.0).numpy(), np.full((2, 3), 7.0))
+    assert tc.full((2,), 7.0).dtype == np.float32 and tc.full([2], 3).dtype == np.int64
+    assert (
+        tc.full((1,), True).dtype == np.bool_
+        and tc.full((1,), 2, dtype=tc.float64).dtype == np.float64
+    )
+    np.testing.assert_array_equal(tc.arange(4).numpy(), [0, 1, 2, 3])
+    assert tc.arange(4).dtype == np.int64 and tc.arange(2, 9, 3).numpy().tolist() == [2, 5, 8]
+    assert (
+        tc.arange(0, 1, 0.25).dtype == np.float32
+        and tc.arange(3, dtype=tc.float64).dtype == np.float64
+    )
+    np.testing.assert_array_equal(tc.arange(0, 1, 0.25).numpy(), [0, 0.25, 0.5, 0.75])
+    a = np.zeros(3)
+    t = tc.from_numpy(a)
+    a[0] = 5.0  # the same memory, as torch.from_numpy's
+    assert t.dtype == np.float64 and t.numpy().tolist() == [5.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="from_numpy: expected a NumPy array, got list"):
+        tc.from_numpy([1.0])
+    tc.manual_seed(0)
+    u, perm = tc.rand(1000), tc.randperm(10)
+    assert u.dtype == np.float32 and 0 <= u.numpy().min() and u.numpy().max() < 1
+    assert abs(u.numpy().mean() - 0.5) < 0.05 and tc.rand(2, 3).shape == tc.rand((2, 3)).shape
+    assert perm.dtype == np.int64 and sorted(perm.numpy().tolist()) == list(range(10))
+    tc.manual_seed(0)
+    tc.rand(1000)
+    assert tc.randperm(10).numpy().tolist() == perm.numpy().tolist()  # seeded
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(np.arange(6.0).reshape(2, 3))
+    for name in ("zeros_like", "ones_like", "randn_like"):
+        assert str(getattr(tc, name)(x).dtype) in str(getattr(torch, name)(tx).dtype)
+    for args in ((10,), (0, 1, 0.25), (2, 9, 3), (5.0,), (-1, 1, 0.5)):
+        want = torch.arange(*args)
+        np.testing.assert_array_equal(tc.arange(*args).numpy(), want.numpy())
+        assert str(tc.arange(*args).dtype) in str(want.dtype)
+    for args in (((2, 3), 7.0), ([2], 3), ((1,), True)):
+        assert str(tc.full(*args).dtype).replace("bool_", "bool") in str(torch.full(*args).dtype)
 
 
 def test_top_level_dtypes_are_taken_wherever_a_dtype_is():

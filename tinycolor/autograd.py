@@ -984,9 +984,78 @@ zeros = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
 ones = _creation(lambda xp, s, d: xp.ones(s, dtype=d))
 
 
+def _shape_of(shape) -> tuple:
+    """``f(2, 3)`` or ``f((2, 3))``, as PyTorch's creation functions take a shape."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+
+
 def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples from the seeded generator (see ``manual_seed``)."""
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        shape = tuple(shape[0])
-    arr = backend.rng("cpu").standard_normal(shape).astype(dtype or backend.default_dtype)
+    arr = backend.rng("cpu").standard_normal(_shape_of(shape))
+    return Tensor(
+        arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
+    )
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of U(0, 1) from the seeded generator, as ``torch.rand``."""
+    arr = backend.rng("cpu").random(_shape_of(shape))
+    return Tensor(
+        arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
+    )
+
+
+def randperm(n: int, dtype=np.int64, device=None) -> Tensor:
+    """A random permutation of 0 .. n-1 from the seeded generator, as ``torch.randperm``: to
+    shuffle a dataset, ``idx = randperm(len(x))`` then ``x[idx[i : i + batch]]``."""
+    return Tensor(backend.rng("cpu").permutation(int(n)).astype(dtype), device=device)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``, as ``torch.full``: float32 for a float
+    value, int64 for an int, bool for a bool (unless ``dtype`` says)."""
+    if dtype is None:
+        dtype = np.asarray(fill_value).dtype
+        dtype = backend.default_dtype if dtype.kind == "f" else dtype
+    arr = np.full(_shape_of((size,)), fill_value, dtype=dtype)
     return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``start, start + step, ...`` below ``end`` (``arange(n)``: 0 .. n-1), as
+    ``torch.arange``: int64 when every bound is an integer, float32 otherwise."""
+    if end is None:
+        start, end = 0, start
+    arr = np.arange(start, end, step)
+    if dtype is None and arr.dtype.kind == "f":
+        dtype = backend.default_dtype
+    arr = arr.astype(np.int64 if dtype is None else dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def from_numpy(a) -> Tensor:
+    """A CPU tensor over the NumPy array ``a`` itself, sharing its memory and dtype, as
+    ``torch.from_numpy`` (a float64 array stays float64)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(a).__name__}")
+    return Tensor(a, device="cpu")
+
+
+def _like(fill):
+    def make(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+        return fill(
+            input.shape,
+            dtype=input.dtype if dtype is None else dtype,
+            device=input.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    return make
+
+
+zeros_like = _like(zeros)
+zeros_like.__doc__ = "Zeros of ``input``'s shape, dtype and device, as ``torch.zeros_like``."
+ones_like = _like(ones)
+ones_like.__doc__ = "Ones of ``input``'s shape, dtype and device, as ``torch.ones_like``."
+randn_like = _like(randn)
+randn_like.__doc__ = "``randn`` of ``input``'s shape, dtype and device, as ``torch.randn_like``."
