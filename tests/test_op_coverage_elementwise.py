@@ -99,7 +99,7 @@ METHODS = {
     "sum": (lambda t: t.sum(axis=1, keepdims=True), lambda t: F.sum(t, 1, True)),
     "mean": (lambda t: t.mean(axis=0), lambda t: F.mean(t, 0)),
     "max": (lambda t: t.max(axis=-1), lambda t: F.max(t, -1)),
-    "var": (lambda t: t.var(axis=1, unbiased=True), lambda t: F.var(t, 1, False, True)),
+    "var": (lambda t: t.var(axis=1, unbiased=True), lambda t: F.var(t, 1, True, False)),
     "reshape": (lambda t: t.reshape(-1, 2), lambda t: F.reshape(t, (-1, 2))),
     "view": (lambda t: t.view((2, -1)), lambda t: F.reshape(t, (2, -1))),
     "transpose": (lambda t: t.transpose(1, 0), lambda t: F.transpose(t, (1, 0))),

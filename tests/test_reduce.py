@@ -59,7 +59,7 @@ def test_reduce_gradcheck_and_forward(device, op, shape, data):
         unbiased = op == "var_unbiased"
 
         def fn(t):
-            return F.var(t, axis, keepdims, unbiased)
+            return F.var(t, axis, unbiased, keepdims)
 
         expected = np_var(a, axis, keepdims, unbiased)
     else:
@@ -94,7 +94,7 @@ def test_reduce_against_torch(device, op, axis, keepdims):
         out, tout = x.max(axis, keepdims), torch.amax(tx, dim=dim, keepdim=keepdims)
     else:
         unbiased = op == "var_unbiased"
-        out = x.var(axis, keepdims, unbiased=unbiased)
+        out = x.var(axis, unbiased, keepdims)
         tout = torch.var(tx, dim=dim, keepdim=keepdims, correction=int(unbiased))
     v = rng.standard_normal(out.shape)
     out.backward(v)
@@ -139,6 +139,24 @@ def test_axis_out_of_range_is_rejected(axis):
     x = tc.Tensor(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match="out of range for a tensor with 3 dimensions"):
         F.sum(x, axis)
+
+
+def test_var_takes_its_arguments_in_pytorchs_order():
+    """torch.var(x, 0, False) is the biased variance; read as (axis, keepdims), it silently
+    gave the unbiased one, and x.var(1, True) kept the reduced axis PyTorch removes."""
+    a = np.arange(12.0).reshape(3, 4) ** 2
+    x = tc.Tensor(a)
+    np.testing.assert_allclose(x.var(0, False).numpy(), np.var(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(F.var(x, 0, False).numpy(), np.var(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(x.var(1, True).numpy(), np.var(a, axis=1, ddof=1), rtol=1e-14)
+    out = x.var(1, False, True)
+    assert out.shape == (3, 1)
+    np.testing.assert_allclose(out.numpy(), np.var(a, axis=1, keepdims=True), rtol=1e-14)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a)
+    for args in ((0, False), (1, True), (1, False, True), (None, False)):
+        want = (tx.var(*args) if args[0] is not None else tx.var(unbiased=False)).numpy()
+        np.testing.assert_allclose(x.var(*args).numpy(), want, rtol=1e-14)
 
 
 def test_var_without_degrees_of_freedom_is_rejected():

@@ -855,10 +855,11 @@ class Tensor:
         return F().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def var(
-        self, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
     ):
+        """PyTorch's positional order: ``x.var(0, False)`` is the biased variance over axis 0."""
         return F().var(
-            self, axis, keepdims, unbiased, dim=dim, keepdim=keepdim, correction=correction
+            self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
         )
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):

@@ -156,11 +156,12 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
 
 
 def var(
-    x, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+    x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
 ) -> Tensor:
     """Variance, unbiased by default as in PyTorch (divide by n - 1; ``unbiased=False``
     divides by n, as NumPy's default). ``correction`` is PyTorch's newer spelling: divide by
-    n - correction (1 unbiased, 0 biased)."""
+    n - correction (1 unbiased, 0 biased). The arguments come in PyTorch's order, ``unbiased``
+    before ``keepdims`` (``torch.var(x, 0, False)`` is the biased variance)."""
     axis, keepdims = torch_axis_names("var", axis, keepdims, dim, keepdim)
     if correction is None:
         ddof = 1 if unbiased else 0
