@@ -951,6 +951,48 @@ def test_top_level_ops_are_torchs_spellings_of_the_functional_ones(name):
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def test_pytorchs_tensor_methods_as_a_training_loop_calls_them():
+    """t(), mm, pow, long, cpu, eq, view_as, min, argmin, std, grad_fn, contiguous: each was an
+    AttributeError in code translated from PyTorch (its MNIST example counts the right
+    answers with pred.eq(target.view_as(pred)).sum().item())."""
+    a = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    x = tc.Tensor(a, requires_grad=True)
+    pred = x.argmax(dim=1, keepdim=True)
+    target = tc.tensor([2, 1])
+    assert pred.eq(target.view_as(pred)).sum().item() == 1
+    assert x.ne(0.5).sum().item() == 5 and x.gt(0).sum().item() == 4
+    assert (x.lt(0).sum().item(), x.le(0.5).sum().item(), x.ge(3).sum().item()) == (2, 4, 1)
+    assert x.t().shape == (3, 2) and x[0].t().shape == (3,)
+    np.testing.assert_array_equal(x.mm(x.t()).numpy(), a @ a.T)
+    np.testing.assert_array_equal(x.pow(2).numpy(), a**2)
+    assert x.long().dtype == np.int64 and x.int().dtype == np.int32
+    np.testing.assert_array_equal(x.bool().numpy(), a != 0)
+    np.testing.assert_array_equal(x.long().numpy(), a.astype(np.int64))  # toward 0
+    assert x.cpu() is x and x.contiguous() is x
+    np.testing.assert_array_equal(x.argmin(dim=1).numpy(), [1, 2])
+    assert x.min().item() == -2.0
+    np.testing.assert_array_equal(x.min(axis=0, keepdim=True).numpy(), [[0.5, -1.0, -2.0]])
+    np.testing.assert_allclose(x.std().item(), np.std(a, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(x.std(1, False).numpy(), np.std(a, axis=1), rtol=1e-14)
+    assert x.grad_fn is None and (x * 2).grad_fn.name == "Mul"
+    with pytest.raises(ValueError, match=r"t\(\) expects .* at most 2 dimensions"):
+        x.reshape(1, 2, 3).t()
+    with pytest.raises(ValueError, match="mm expects two matrices"):
+        x.mm(np.ones(3))
+    with pytest.raises(TypeError, match="min returns the values only"):
+        x.min(dim=1)
+    ties = tc.Tensor([1.0, -1.0, -1.0, 2.0], requires_grad=True)
+    ties.min().backward()
+    np.testing.assert_array_equal(ties.grad, [0.0, 0.5, 0.5, 0.0])  # shared, as max's
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(x.std(0).numpy(), tx.std(0).detach().numpy(), rtol=1e-14)
+    tt = torch.tensor([1.0, -1.0, -1.0, 2.0], requires_grad=True)
+    torch.amin(tt).backward()
+    np.testing.assert_array_equal(ties.grad, tt.grad.numpy())
+    np.testing.assert_array_equal(x.long().numpy(), tx.long().numpy())
+
+
 def test_creation_functions_as_pytorchs():
     """zeros_like, ones_like, full, arange, from_numpy, rand, randn_like, randperm: what a
     learner types from PyTorch (a GAN's torch.ones_like(d_fake) labels, a shuffle with

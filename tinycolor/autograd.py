@@ -488,6 +488,12 @@ class Tensor:
         return self._ctx is None
 
     @property
+    def grad_fn(self):
+        """The ``Function`` that made this tensor (None for a leaf or outside the graph), as
+        PyTorch's ``t.grad_fn``."""
+        return self._ctx
+
+    @property
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place (optimizer steps, ``init_``
         functions, ``p -= ...`` under ``no_grad``); ``backward`` checks it for what each op
@@ -604,6 +610,23 @@ class Tensor:
 
     def double(self):
         return self.astype(np.float64)
+
+    def long(self):
+        """int64, as PyTorch's ``t.long()`` (class indices); outside the graph."""
+        return self.astype(np.int64)
+
+    def int(self):
+        return self.astype(np.int32)
+
+    def bool(self):
+        return self.astype(np.bool_)
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if it is there), as ``t.to('cpu')``."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
 
     def requires_grad_(self, flag=True) -> Tensor:
         if flag and not _is_float(self.dtype):
@@ -843,6 +866,25 @@ class Tensor:
 
     __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
 
+    # PyTorch's names for the comparisons: pred.eq(target).sum()
+    def eq(self, o):
+        return self == o
+
+    def ne(self, o):
+        return self != o
+
+    def lt(self, o):
+        return self < o
+
+    def le(self, o):
+        return self <= o
+
+    def gt(self, o):
+        return self > o
+
+    def ge(self, o):
+        return self >= o
+
     # ------------------------------------------------------------------ methods
     # The reductions take NumPy's axis= and keepdims= and PyTorch's dim= and keepdim=.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -869,6 +911,32 @@ class Tensor:
         out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The index of the smallest element, as ``argmax``."""
+        axis, keepdims = torch_axis_names("argmin", axis, keepdims, dim, keepdim)
+        out = self.data.argmin(axis=axis, keepdims=bool(keepdims))
+        return Tensor(out, _internal=True)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The smallest values along ``axis`` (all axes when None), as ``torch.amin``:
+        -max(-x), the gradient shared between ties as ``max`` shares it. ``dim=`` is refused
+        for ``max``'s reason (PyTorch's ``x.min(dim)`` is a (values, indices) pair)."""
+        if dim is not None:
+            raise TypeError(
+                f"min(dim={dim!r}): tinycolor's min returns the values only (as torch.amin), not "
+                f"PyTorch's (values, indices) pair; use x.min(axis={dim!r}) for the values and "
+                f"x.argmin(axis={dim!r}) for the indices"
+            )
+        return -F().max(-self, axis, keepdims, keepdim=keepdim)
+
+    def std(
+        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
+    ):
+        """The square root of ``var`` (unbiased by default), PyTorch's arguments in its order."""
+        return self.var(
+            axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        ).sqrt()
+
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
@@ -876,6 +944,26 @@ class Tensor:
 
     def view(self, *shape):
         return self.reshape(*shape)
+
+    def view_as(self, other):
+        """Reshaped to ``other``'s shape, as PyTorch's (``target.view_as(pred)``)."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def contiguous(self):
+        """Itself: ``view`` and ``reshape`` copy whatever needs copying, so PyTorch's
+        ``t.transpose(1, 2).contiguous().view(n, -1)`` runs as written."""
+        return self
+
+    def t(self):
+        """A matrix's transpose (a 0-D or 1-D tensor as it is), as PyTorch's ``t.t()``."""
+        if self.ndim > 2:
+            raise ValueError(
+                f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                f"use transpose(dim0, dim1) or permute"
+            )
+        return F().transpose(self) if self.ndim == 2 else self
 
     def transpose(self, *axes):
         """``t.transpose(0, 1)`` swaps two axes, as in PyTorch; ``t.transpose()`` reverses them
@@ -932,6 +1020,25 @@ class Tensor:
 
     def log_softmax(self, axis=-1, *, dim=None):
         return F().log_softmax(self, axis, dim=dim)
+
+    def pow(self, exponent):
+        return F().pow(self, exponent)
+
+    def neg(self):
+        return F().neg(self)
+
+    def matmul(self, other):
+        return F().matmul(self, other)
+
+    def mm(self, other):
+        """The product of two matrices, as PyTorch's ``mm`` (``matmul`` or ``@`` for others)."""
+        other = as_tensor_like(other, (self,))
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(
+                f"mm expects two matrices (2-D), got shapes {self.shape} and {other.shape}; "
+                f"use matmul (@) for batches and vectors"
+            )
+        return F().matmul(self, other)
 
 
 def _is_float(dtype) -> bool:
