@@ -993,6 +993,26 @@ def test_pytorchs_tensor_methods_as_a_training_loop_calls_them():
     np.testing.assert_array_equal(x.long().numpy(), tx.long().numpy())
 
 
+def test_tensor_copies_its_data_as_torch_tensor_does(device):
+    """w = tc.tensor(w0, requires_grad=True) trained with w -= lr * w.grad changed the
+    caller's w0 too: tensor() shared the array, where torch.tensor copies it."""
+    w0 = np.array([1.0, 2.0])
+    w = tc.tensor(w0, requires_grad=True, device=device)
+    (w * w).sum().backward()
+    with tc.no_grad():
+        w -= 0.5 * w.grad
+    np.testing.assert_array_equal(w0, [1.0, 2.0])
+    np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])
+    x = tc.tensor(w)  # from a tensor, too
+    with tc.no_grad():
+        w += 1.0
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+    a = backend.to_device(np.ones(2), device)
+    t = tc.tensor(a)
+    a[0] = 5.0
+    assert t.device == device and t.numpy().tolist() == [1.0, 1.0]
+
+
 def test_creation_functions_as_pytorchs():
     """zeros_like, ones_like, full, arange, from_numpy, rand, randn_like, randperm: what a
     learner types from PyTorch (a GAN's torch.ones_like(d_fake) labels, a shuffle with

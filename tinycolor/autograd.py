@@ -1074,6 +1074,14 @@ def F():
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
+    """A tensor holding a copy of ``data`` (a number, a list, a NumPy or CuPy array, a Tensor),
+    as ``torch.tensor``: training it in place (``w -= lr * w.grad``, an optimizer step) leaves
+    the caller's array as it was. ``from_numpy`` shares the array instead; so does the
+    ``Tensor(data)`` constructor, which the library uses to wrap arrays it made itself."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) or backend.is_cupy_array(data):
+        data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
