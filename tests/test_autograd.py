@@ -727,6 +727,55 @@ def test_a_parameter_update_under_no_grad_changes_the_parameter_in_place(device)
         w += np.ones((4, 2, 3), np.float32)
 
 
+def _in_place_program(m, a):
+    """An exponential moving average, a manual SGD step, weight clipping and label filling,
+    written with PyTorch's in-place methods; m is tinycolor or torch."""
+    w = m.tensor(a, requires_grad=True)
+    avg = m.tensor(a)
+    (w * w * w).sum().backward()
+    with m.no_grad():
+        w.sub_(w.grad, alpha=0.1)  # w -= 0.1 * grad
+        w.mul_(0.5).add_(1.0).div_(2.0)  # chained: each returns the tensor
+        avg.mul_(0.9).add_(w, alpha=0.1)
+        w.clamp_(-0.6, 0.6)
+    labels = m.full((3,), 1.0)
+    labels.fill_(0.0)
+    ones = m.zeros(2, 3).copy_(m.tensor([1.0, 2.0, 3.0]))  # broadcast
+    return w, avg, labels, ones
+
+
+def test_in_place_methods_on_leaves_under_no_grad_and_on_tensors_outside_the_graph(device):
+    """w.add_, w.mul_, labels.fill_, p.clamp_, p.copy_, x.zero_: PyTorch's in-place methods
+    (an update under no_grad, an EMA, a GAN's label.fill_, WGAN clipping) were
+    AttributeErrors; t -= v worked but not its method form."""
+    a = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    w, avg, labels, ones = _in_place_program(tc, a)
+    want_w = np.clip(((a - 0.1 * 3 * a**2) * 0.5 + 1.0) / 2.0, -0.6, 0.6)
+    want_avg = 0.9 * a + 0.1 * ((a - 0.1 * 3 * a**2) * 0.5 + 1.0) / 2.0
+    np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-15)
+    np.testing.assert_allclose(avg.numpy(), want_avg, rtol=1e-15)
+    assert w.is_leaf and w.requires_grad and labels.numpy().tolist() == [0.0] * 3
+    np.testing.assert_array_equal(ones.numpy(), [[1.0, 2.0, 3.0]] * 2)
+    assert ones.dtype == np.float32 and tc.ones(2).zero_().numpy().tolist() == [0.0, 0.0]
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    h = x * 2
+    for call, name in ((lambda: h.add_(1.0), "add_"), (lambda: h.zero_(), "fill_")):
+        with pytest.raises(RuntimeError, match=f"{name} on a tensor made by Mul"):
+            call()
+    with pytest.raises(RuntimeError, match=r"clamp_ on a leaf tensor \(2,\) that requires grad"):
+        x.clamp_(0, 1)
+    y = x * x
+    with tc.no_grad():
+        x.mul_(3.0)  # y's graph saved the old x
+    with pytest.raises(RuntimeError, match="changed in place since"):
+        y.sum().backward()
+    with pytest.raises(ValueError, match=r"copy_: src of shape \(3,\) does not fit"):
+        tc.zeros(2).copy_(np.ones(3))
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip((w, avg, labels, ones), _in_place_program(torch, a)):
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
+
+
 def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
     x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
     h = x * 2

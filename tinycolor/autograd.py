@@ -812,22 +812,88 @@ class Tensor:
         model.parameters(): p -= lr * p.grad`` would have updated nothing."""
         if self._ctx is not None or not self.requires_grad:
             return getattr(F(), op)(self, o)
-        if is_grad_enabled():
+        return self._update(o, op, f"t {sign}= ...")
+
+    def _check_in_place(self, what):
+        """The rules of an in-place change: never of a tensor an op made (its backward may need
+        its values; tinycolor's ops never change a tensor of the graph), and of a leaf that
+        requires grad only under no_grad, as in PyTorch."""
+        if self._ctx is not None:
             raise RuntimeError(
-                f"t {sign}= ... on a leaf tensor {self.shape} that requires grad, with grad mode "
+                f"{what} on a tensor made by {self._ctx.name}: tinycolor changes no tensor of "
+                f"a graph in place; compute a new one instead (t = t + v, t = t.clamp(0, 1))"
+            )
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what} on a leaf tensor {self.shape} that requires grad, with grad mode "
                 f"on: an update of a parameter must not be recorded; do it under tc.no_grad() "
                 f"(or let an optimizer do it)"
             )
+
+    def _update(self, o, op, what):
+        """``self op= o`` in place, by the rules of ``_check_in_place``."""
+        self._check_in_place(what)
         other = as_tensor_like(o, (self,))
-        _check_same_device(f"{sign}=", [self, other])
-        if np.broadcast_shapes(self.shape, other.shape) != self.shape:
+        _check_same_device(what, [self, other])
+        if not _fits(other.shape, self.shape):
             raise ValueError(
-                f"t {sign}= v: v of shape {other.shape} does not fit t's shape {self.shape}"
+                f"{what}: v of shape {other.shape} does not fit t's shape {self.shape}"
             )
         xp = backend.array_module(self.data)
         ufunc = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
         ufunc[op](self.data, other.data, out=self.data)
         self._bump_version()  # a graph that saved the old values can no longer backward
+        return self
+
+    # PyTorch's in-place methods (the trailing _), for a tensor outside any graph (a buffer, a
+    # label) or for a parameter under no_grad (an update, an EMA, weight clipping). Each
+    # returns the tensor, so they chain: avg.mul_(d).add_(p, alpha=1 - d).
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``, in place."""
+        return self._update(_times(other, alpha), "add", "add_")
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``, in place."""
+        return self._update(_times(other, alpha), "sub", "sub_")
+
+    def mul_(self, other):
+        return self._update(other, "mul", "mul_")
+
+    def div_(self, other):
+        return self._update(other, "div", "div_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Every element set to ``value``, in place."""
+        self._check_in_place("fill_")
+        self.data[...] = value.item() if isinstance(value, Tensor) else value
+        self._bump_version()
+        return self
+
+    def copy_(self, src):
+        """The values of ``src`` (broadcast to this shape, cast to this dtype, moved to this
+        device), in place: ``p.copy_(pretrained)``."""
+        self._check_in_place("copy_")
+        data = backend.to_device(src.data if isinstance(src, Tensor) else src, self.device)
+        xp = backend.array_module(self.data)
+        data = xp.asarray(data)
+        if not _fits(data.shape, self.shape):
+            raise ValueError(
+                f"copy_: src of shape {data.shape} does not fit t's shape {self.shape}"
+            )
+        self.data[...] = data
+        self._bump_version()
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Each element clipped to [min, max] (either may be None), in place."""
+        self._check_in_place("clamp_")
+        if min is None and max is None:
+            raise ValueError("clamp_: give min, max or both")
+        backend.array_module(self.data).clip(self.data, min, max, out=self.data)
+        self._bump_version()
         return self
 
     def __setitem__(self, idx, value):
@@ -1039,6 +1105,21 @@ class Tensor:
                 f"use matmul (@) for batches and vectors"
             )
         return F().matmul(self, other)
+
+
+def _fits(shape, into) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
+    try:
+        return np.broadcast_shapes(shape, into) == tuple(into)
+    except ValueError:
+        return False
+
+
+def _times(other, alpha):
+    """``alpha * other`` on raw arrays (no graph), for add_ and sub_."""
+    if alpha == 1:
+        return other
+    return (other.data if isinstance(other, Tensor) else other) * alpha
 
 
 def _is_float(dtype) -> bool:
