@@ -57,6 +57,8 @@ from .functional import (
     unsqueeze,
     where,
 )
+from .functional.reduce import torch_max as max  # noqa: A004 - torch.max, pairs included
+from .functional.reduce import torch_min as min  # noqa: A004
 from .gradcheck import GradcheckError, gradcheck
 from .graph import graph
 
@@ -113,8 +115,10 @@ __all__ = [
     "log",
     "log_softmax",
     "matmul",
+    "max",
     "maximum",
     "mean",
+    "min",
     "minimum",
     "mul",
     "permute",
