@@ -1115,6 +1115,14 @@ def test_creation_functions_as_pytorchs():
 
 def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert (tc.float32, tc.float64, tc.int64) == (np.float32, np.float64, np.int64)
+    # PyTorch's other names: torch.tensor(y, dtype=torch.long) was an AttributeError
+    assert (tc.float, tc.double, tc.long, tc.int, tc.half) == (
+        np.float32, np.float64, np.int64, np.int32, np.float16
+    )  # fmt: skip
+    assert (tc.int32, tc.uint8, tc.float16, tc.bool) == (np.int32, np.uint8, np.float16, np.bool_)
+    assert tc.tensor([1, 0], dtype=tc.long).dtype == np.int64
+    assert tc.tensor([1, 0], dtype=tc.bool).dtype == np.bool_
+    assert tc.zeros(2, dtype=tc.float).dtype == np.float32 and tc.float(2.5) == 2.5
     x = tc.tensor([1.0, 2.0], dtype=tc.float64)
     assert x.dtype == tc.float64 and x.to(tc.float32).dtype == tc.float32
     assert x.astype(tc.float32).dtype == np.float32 and x.float().dtype == tc.float32

@@ -67,6 +67,16 @@ from .graph import graph
 float32 = _np.float32
 float64 = _np.float64
 int64 = _np.int64
+int32 = _np.int32
+uint8 = _np.uint8
+float16 = _np.float16
+# and PyTorch's other names for them: dtype=torch.long for class indices, torch.float, ...
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+half = float16
+bool = _np.bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -139,4 +149,13 @@ __all__ = [
     "float32",
     "float64",
     "int64",
+    "int32",
+    "uint8",
+    "float16",
+    "float",
+    "double",
+    "long",
+    "int",
+    "half",
+    "bool",
 ]
