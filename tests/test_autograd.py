@@ -506,6 +506,63 @@ def test_needs_input_grad_tells_which_inputs_need_a_gradient():
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
 
 
+class LegendreP3(Function):
+    """PyTorch's own example of a custom Function ("Learning PyTorch with examples"), as its
+    tutorial writes it: static methods taking ctx."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x**3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x**2 - 1)
+
+
+class ScaledByConstant(Function):
+    """z = a * s with s a number passed positionally (its gradient None, as in PyTorch), kept
+    on ctx; the second input's gradient computed only when ctx.needs_input_grad says so."""
+
+    @staticmethod
+    def forward(ctx, a, s):
+        ctx.s = s
+        return a * s
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.s, (None if not ctx.needs_input_grad[1] else g)
+
+
+def test_a_function_written_with_pytorchs_static_methods_and_ctx_runs():
+    """forward(ctx, x) was called as an instance method, x missing: "forward() missing 1
+    required positional argument"; and ctx.saved_tensors did not exist."""
+    a = np.array([-0.9, -0.2, 0.4, 1.3])
+    x = tc.Tensor(a, requires_grad=True)
+    y = LegendreP3.apply(x)
+    np.testing.assert_allclose(y.numpy(), 0.5 * (5 * a**3 - 3 * a), rtol=1e-15)
+    ScaledByConstant.apply(y, 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, 3.0 * 1.5 * (5 * a**2 - 1), rtol=1e-15)
+    assert tc.gradcheck(lambda t: ScaledByConstant.apply(LegendreP3.apply(t), 2.0), [a])
+    torch = pytest.importorskip("torch")
+
+    class TorchLegendreP3(torch.autograd.Function):  # the same source in PyTorch's class
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x**3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * x**2 - 1)
+
+    tx = torch.tensor(a, requires_grad=True)
+    (TorchLegendreP3.apply(tx) * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
+
+
 # --------------------------------------------------------------------------- un-broadcasting
 
 
@@ -668,6 +725,55 @@ def test_a_parameter_update_under_no_grad_changes_the_parameter_in_place(device)
         tc.no_grad(),
     ):
         w += np.ones((4, 2, 3), np.float32)
+
+
+def _in_place_program(m, a):
+    """An exponential moving average, a manual SGD step, weight clipping and label filling,
+    written with PyTorch's in-place methods; m is tinycolor or torch."""
+    w = m.tensor(a, requires_grad=True)
+    avg = m.tensor(a)
+    (w * w * w).sum().backward()
+    with m.no_grad():
+        w.sub_(w.grad, alpha=0.1)  # w -= 0.1 * grad
+        w.mul_(0.5).add_(1.0).div_(2.0)  # chained: each returns the tensor
+        avg.mul_(0.9).add_(w, alpha=0.1)
+        w.clamp_(-0.6, 0.6)
+    labels = m.full((3,), 1.0)
+    labels.fill_(0.0)
+    ones = m.zeros(2, 3).copy_(m.tensor([1.0, 2.0, 3.0]))  # broadcast
+    return w, avg, labels, ones
+
+
+def test_in_place_methods_on_leaves_under_no_grad_and_on_tensors_outside_the_graph(device):
+    """w.add_, w.mul_, labels.fill_, p.clamp_, p.copy_, x.zero_: PyTorch's in-place methods
+    (an update under no_grad, an EMA, a GAN's label.fill_, WGAN clipping) were
+    AttributeErrors; t -= v worked but not its method form."""
+    a = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    w, avg, labels, ones = _in_place_program(tc, a)
+    want_w = np.clip(((a - 0.1 * 3 * a**2) * 0.5 + 1.0) / 2.0, -0.6, 0.6)
+    want_avg = 0.9 * a + 0.1 * ((a - 0.1 * 3 * a**2) * 0.5 + 1.0) / 2.0
+    np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-15)
+    np.testing.assert_allclose(avg.numpy(), want_avg, rtol=1e-15)
+    assert w.is_leaf and w.requires_grad and labels.numpy().tolist() == [0.0] * 3
+    np.testing.assert_array_equal(ones.numpy(), [[1.0, 2.0, 3.0]] * 2)
+    assert ones.dtype == np.float32 and tc.ones(2).zero_().numpy().tolist() == [0.0, 0.0]
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    h = x * 2
+    for call, name in ((lambda: h.add_(1.0), "add_"), (lambda: h.zero_(), "fill_")):
+        with pytest.raises(RuntimeError, match=f"{name} on a tensor made by Mul"):
+            call()
+    with pytest.raises(RuntimeError, match=r"clamp_ on a leaf tensor \(2,\) that requires grad"):
+        x.clamp_(0, 1)
+    y = x * x
+    with tc.no_grad():
+        x.mul_(3.0)  # y's graph saved the old x
+    with pytest.raises(RuntimeError, match="changed in place since"):
+        y.sum().backward()
+    with pytest.raises(ValueError, match=r"copy_: src of shape \(3,\) does not fit"):
+        tc.zeros(2).copy_(np.ones(3))
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip((w, avg, labels, ones), _in_place_program(torch, a)):
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
 
 
 def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
@@ -849,6 +955,32 @@ _TOP_LEVEL_OPS = {
     "matmul": (lambda m, a, b: m.matmul(a, b.T), lambda a, b: a @ b.T),
     "flatten": (lambda m, a, b: m.flatten(a), lambda a, b: a.reshape(-1)),
     "where": (lambda m, a, b: m.where(a > 0, a, b), lambda a, b: np.where(a > 0, a, b)),
+    "abs": (lambda m, a, b: m.abs(a), lambda a, b: np.abs(a)),
+    "sqrt": (lambda m, a, b: m.sqrt(b), lambda a, b: np.sqrt(b)),
+    "pow": (lambda m, a, b: m.pow(a, 2), lambda a, b: a**2),
+    "add": (lambda m, a, b: m.add(a, b), lambda a, b: a + b),
+    "sub": (lambda m, a, b: m.sub(a, b), lambda a, b: a - b),
+    "mul": (lambda m, a, b: m.mul(a, 2.5), lambda a, b: a * 2.5),
+    "div": (lambda m, a, b: m.div(a, b), lambda a, b: a / b),
+    "clamp": (lambda m, a, b: m.clamp(a, min=-0.5), lambda a, b: np.maximum(a, -0.5)),
+    "clip": (lambda m, a, b: m.clip(a, -0.5, 0.5), lambda a, b: np.clip(a, -0.5, 0.5)),
+    "maximum": (lambda m, a, b: m.maximum(a, b), lambda a, b: np.maximum(a, b)),
+    "minimum": (lambda m, a, b: m.minimum(a, b), lambda a, b: np.minimum(a, b)),
+    "sum": (lambda m, a, b: m.sum(a, 1, True), lambda a, b: a.sum(axis=1, keepdims=True)),
+    "mean": (lambda m, a, b: m.mean(a, dim=0), lambda a, b: a.mean(axis=0)),
+    "softmax": (
+        lambda m, a, b: m.softmax(a, dim=1),
+        lambda a, b: np.exp(a) / np.exp(a).sum(axis=1, keepdims=True),
+    ),
+    "log_softmax": (
+        lambda m, a, b: m.log_softmax(a, dim=1),
+        lambda a, b: a - np.log(np.exp(a).sum(axis=1, keepdims=True)),
+    ),
+    "reshape": (lambda m, a, b: m.reshape(a, (3, -1)), lambda a, b: a.reshape(3, -1)),
+    "squeeze": (lambda m, a, b: m.squeeze(a[:1], 0), lambda a, b: a[0]),
+    "unsqueeze": (lambda m, a, b: m.unsqueeze(a, 1), lambda a, b: a[:, None]),
+    "permute": (lambda m, a, b: m.permute(a, (1, 0)), lambda a, b: a.T),
+    "transpose": (lambda m, a, b: m.transpose(a, 0, 1), lambda a, b: a.T),
 }
 
 
@@ -868,8 +1000,129 @@ def test_top_level_ops_are_torchs_spellings_of_the_functional_ones(name):
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def test_pytorchs_tensor_methods_as_a_training_loop_calls_them():
+    """t(), mm, pow, long, cpu, eq, view_as, min, argmin, std, grad_fn, contiguous: each was an
+    AttributeError in code translated from PyTorch (its MNIST example counts the right
+    answers with pred.eq(target.view_as(pred)).sum().item())."""
+    a = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    x = tc.Tensor(a, requires_grad=True)
+    pred = x.argmax(dim=1, keepdim=True)
+    target = tc.tensor([2, 1])
+    assert pred.eq(target.view_as(pred)).sum().item() == 1
+    assert x.ne(0.5).sum().item() == 5 and x.gt(0).sum().item() == 4
+    assert (x.lt(0).sum().item(), x.le(0.5).sum().item(), x.ge(3).sum().item()) == (2, 4, 1)
+    assert x.t().shape == (3, 2) and x[0].t().shape == (3,)
+    np.testing.assert_array_equal(x.mm(x.t()).numpy(), a @ a.T)
+    np.testing.assert_array_equal(x.pow(2).numpy(), a**2)
+    assert x.long().dtype == np.int64 and x.int().dtype == np.int32
+    np.testing.assert_array_equal(x.bool().numpy(), a != 0)
+    np.testing.assert_array_equal(x.long().numpy(), a.astype(np.int64))  # toward 0
+    assert x.cpu() is x and x.contiguous() is x
+    np.testing.assert_array_equal(x.argmin(dim=1).numpy(), [1, 2])
+    assert x.min().item() == -2.0
+    np.testing.assert_array_equal(x.min(axis=0, keepdim=True).numpy(), [[0.5, -1.0, -2.0]])
+    np.testing.assert_allclose(x.std().item(), np.std(a, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(x.std(1, False).numpy(), np.std(a, axis=1), rtol=1e-14)
+    assert x.grad_fn is None and (x * 2).grad_fn.name == "Mul"
+    with pytest.raises(ValueError, match=r"t\(\) expects .* at most 2 dimensions"):
+        x.reshape(1, 2, 3).t()
+    with pytest.raises(ValueError, match="mm expects two matrices"):
+        x.mm(np.ones(3))
+    with pytest.raises(TypeError, match="min returns the values only"):
+        x.min(dim=1)
+    ties = tc.Tensor([1.0, -1.0, -1.0, 2.0], requires_grad=True)
+    ties.min().backward()
+    np.testing.assert_array_equal(ties.grad, [0.0, 0.5, 0.5, 0.0])  # shared, as max's
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(x.std(0).numpy(), tx.std(0).detach().numpy(), rtol=1e-14)
+    tt = torch.tensor([1.0, -1.0, -1.0, 2.0], requires_grad=True)
+    torch.amin(tt).backward()
+    np.testing.assert_array_equal(ties.grad, tt.grad.numpy())
+    np.testing.assert_array_equal(x.long().numpy(), tx.long().numpy())
+
+
+def test_tensor_copies_its_data_as_torch_tensor_does(device):
+    """w = tc.tensor(w0, requires_grad=True) trained with w -= lr * w.grad changed the
+    caller's w0 too: tensor() shared the array, where torch.tensor copies it."""
+    w0 = np.array([1.0, 2.0])
+    w = tc.tensor(w0, requires_grad=True, device=device)
+    (w * w).sum().backward()
+    with tc.no_grad():
+        w -= 0.5 * w.grad
+    np.testing.assert_array_equal(w0, [1.0, 2.0])
+    np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])
+    x = tc.tensor(w)  # from a tensor, too
+    with tc.no_grad():
+        w += 1.0
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+    a = backend.to_device(np.ones(2), device)
+    t = tc.tensor(a)
+    a[0] = 5.0
+    assert t.device == device and t.numpy().tolist() == [1.0, 1.0]
+
+
+def test_creation_functions_as_pytorchs():
+    """zeros_like, ones_like, full, arange, from_numpy, rand, randn_like, randperm: what a
+    learner types from PyTorch (a GAN's torch.ones_like(d_fake) labels, a shuffle with
+    torch.randperm) was an AttributeError. Their dtypes are PyTorch's."""
+    x = tc.tensor(np.arange(6.0).reshape(2, 3))  # float64
+    for like, value in ((tc.zeros_like, 0.0), (tc.ones_like, 1.0)):
+        out = like(x)
+        assert out.dtype == np.float64 and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), np.full((2, 3), value))
+        assert like(x, dtype=tc.float32).dtype == np.float32
+        assert like(x, requires_grad=True).requires_grad
+    assert tc.randn_like(x).shape == (2, 3) and tc.randn_like(x).dtype == np.float64
+    np.testing.assert_array_equal(tc.full((2, 3), 7.0).numpy(), np.full((2, 3), 7.0))
+    assert tc.full((2,), 7.0).dtype == np.float32 and tc.full([2], 3).dtype == np.int64
+    assert (
+        tc.full((1,), True).dtype == np.bool_
+        and tc.full((1,), 2, dtype=tc.float64).dtype == np.float64
+    )
+    np.testing.assert_array_equal(tc.arange(4).numpy(), [0, 1, 2, 3])
+    assert tc.arange(4).dtype == np.int64 and tc.arange(2, 9, 3).numpy().tolist() == [2, 5, 8]
+    assert (
+        tc.arange(0, 1, 0.25).dtype == np.float32
+        and tc.arange(3, dtype=tc.float64).dtype == np.float64
+    )
+    np.testing.assert_array_equal(tc.arange(0, 1, 0.25).numpy(), [0, 0.25, 0.5, 0.75])
+    a = np.zeros(3)
+    t = tc.from_numpy(a)
+    a[0] = 5.0  # the same memory, as torch.from_numpy's
+    assert t.dtype == np.float64 and t.numpy().tolist() == [5.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="from_numpy: expected a NumPy array, got list"):
+        tc.from_numpy([1.0])
+    tc.manual_seed(0)
+    u, perm = tc.rand(1000), tc.randperm(10)
+    assert u.dtype == np.float32 and 0 <= u.numpy().min() and u.numpy().max() < 1
+    assert abs(u.numpy().mean() - 0.5) < 0.05 and tc.rand(2, 3).shape == tc.rand((2, 3)).shape
+    assert perm.dtype == np.int64 and sorted(perm.numpy().tolist()) == list(range(10))
+    tc.manual_seed(0)
+    tc.rand(1000)
+    assert tc.randperm(10).numpy().tolist() == perm.numpy().tolist()  # seeded
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(np.arange(6.0).reshape(2, 3))
+    for name in ("zeros_like", "ones_like", "randn_like"):
+        assert str(getattr(tc, name)(x).dtype) in str(getattr(torch, name)(tx).dtype)
+    for args in ((10,), (0, 1, 0.25), (2, 9, 3), (5.0,), (-1, 1, 0.5)):
+        want = torch.arange(*args)
+        np.testing.assert_array_equal(tc.arange(*args).numpy(), want.numpy())
+        assert str(tc.arange(*args).dtype) in str(want.dtype)
+    for args in (((2, 3), 7.0), ([2], 3), ((1,), True)):
+        assert str(tc.full(*args).dtype).replace("bool_", "bool") in str(torch.full(*args).dtype)
+
+
 def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert (tc.float32, tc.float64, tc.int64) == (np.float32, np.float64, np.int64)
+    # PyTorch's other names: torch.tensor(y, dtype=torch.long) was an AttributeError
+    assert (tc.float, tc.double, tc.long, tc.int, tc.half) == (
+        np.float32, np.float64, np.int64, np.int32, np.float16
+    )  # fmt: skip
+    assert (tc.int32, tc.uint8, tc.float16, tc.bool) == (np.int32, np.uint8, np.float16, np.bool_)
+    assert tc.tensor([1, 0], dtype=tc.long).dtype == np.int64
+    assert tc.tensor([1, 0], dtype=tc.bool).dtype == np.bool_
+    assert tc.zeros(2, dtype=tc.float).dtype == np.float32 and tc.float(2.5) == 2.5
     x = tc.tensor([1.0, 2.0], dtype=tc.float64)
     assert x.dtype == tc.float64 and x.to(tc.float32).dtype == tc.float32
     assert x.astype(tc.float32).dtype == np.float32 and x.float().dtype == tc.float32

@@ -67,6 +67,80 @@ def test_dict_round_trip_exact_path(tmp_path):
     )
 
 
+def test_a_nested_checkpoint_as_pytorchs_tutorials_save_it_resumes_training(tmp_path):
+    """torch.save({'model': ..., 'optimizer': ..., 'epoch': ...}, path), translated name for
+    name, failed: "entry 'model' is not an array of numbers or strings (OrderedDict)". The
+    resumed run takes the same steps as one that never stopped."""
+    rng = np.random.default_rng(0)
+    x, y = tc.tensor(rng.standard_normal((8, 3))), tc.tensor(rng.integers(0, 2, 8))
+
+    def build():
+        tc.manual_seed(0)
+        model = _model().double()
+        opt = tc.optim.Adam(model.parameters(), lr=0.01)
+        return model, opt, tc.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    def epoch(model, opt, sched):
+        opt.zero_grad()
+        loss = tc.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+    model, opt, sched = build()
+    for _ in range(3):
+        loss = epoch(model, opt, sched)
+    path = tmp_path / "ckpt.pt"
+    tc.save(
+        {
+            "epoch": 3,
+            "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "loss": loss,
+        },
+        path,
+    )
+    uninterrupted = [epoch(model, opt, sched).item() for _ in range(3)]
+
+    checkpoint = tc.load(path)
+    assert list(checkpoint) == [
+        "epoch", "model_state_dict", "optimizer_state_dict", "scheduler", "loss"
+    ]  # fmt: skip
+    model, opt, sched = build()
+    model.load_state_dict(checkpoint["model_state_dict"])
+    opt.load_state_dict(checkpoint["optimizer_state_dict"])
+    sched.load_state_dict(checkpoint["scheduler"])
+    assert checkpoint["epoch"] == 3 and checkpoint["loss"] == loss.item()
+    resumed = [epoch(model, opt, sched).item() for _ in range(3)]
+    assert resumed == uninterrupted
+
+
+def test_only_the_inner_dicts_saved_are_rebuilt(tmp_path):
+    state = {
+        "a/b": np.ones(1),  # a key with a slash in the top level: stays one key
+        "outer": {"inner": {"x": np.zeros(2)}, "c/d": np.ones(3), "empty": {}},
+        "n": 4,
+    }
+    tc.save(state, tmp_path / "n.npz", meta={"run": 1})
+    out = tc.load(tmp_path / "n.npz")
+    assert set(out) == {"a/b", "outer", "n", "__meta__"} and out["__meta__"] == {"run": 1}
+    assert set(out["outer"]) == {"inner", "c/d", "empty"} and out["outer"]["empty"] == {}
+    np.testing.assert_array_equal(out["outer"]["inner"]["x"], np.zeros(2))
+    np.testing.assert_array_equal(out["outer"]["c/d"], np.ones(3))
+    with pytest.raises(ValueError, match="'m/w' is both a key and a key of an inner dict"):
+        tc.save({"m": {"w": np.ones(1)}, "m/w": np.ones(1)}, tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="'__nested__' is reserved"):
+        tc.save({"__nested__": np.ones(1)}, tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="keys 'm/x' and 'm/x.npy' cannot both be saved"):
+        tc.save({"m": {"x": np.ones(1), "x.npy": np.ones(1)}}, tmp_path / "bad.npz")
+    assert sorted(os.listdir(tmp_path)) == ["n.npz"]
+    np.savez(tmp_path / "odd.npz", __nested__=np.arange(2), x=np.ones(1))
+    with pytest.raises(CheckpointError, match="its '__nested__' entry is not names"):
+        tc.load(tmp_path / "odd.npz")
+
+
 def test_meta_numpy_values_become_json(tmp_path):
     tc.save(
         {"a": np.zeros(1)},

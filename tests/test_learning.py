@@ -4,6 +4,7 @@ seed makes training exactly reproducible."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import tinycolor as tc
 import tinycolor.functional as F
@@ -98,3 +99,76 @@ def test_cnn_learns_bar_orientation():
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     _, again = _train_cnn(0, epochs=2)  # the same seed, the same first two epochs, bit for bit
     assert again == losses[: len(again)]
+
+
+def _encoder_decoder(torch, nn):
+    """A small U-Net-style classifier, written once for PyTorch and translated by renaming the
+    import alone (torch, nn are tinycolor and tinycolor.nn, or PyTorch's)."""
+    F = nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Sequential(
+                nn.Conv2d(2, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6), nn.ReLU()
+            )
+            self.pool = nn.MaxPool2d(2)
+            self.mid = nn.Sequential(nn.Conv2d(6, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU())
+            self.up = nn.ConvTranspose2d(6, 6, kernel_size=2, stride=2)
+            self.head = nn.Sequential(
+                nn.Conv2d(12, 4, 3, padding="same"),
+                nn.LeakyReLU(0.1),
+                nn.AdaptiveAvgPool2d((1, 1)),
+                nn.Flatten(),
+                nn.Linear(4, 3),
+            )
+
+        def forward(self, x):
+            skip = self.down(x)
+            h = self.up(self.mid(self.pool(skip)))
+            h = h + F.interpolate(self.pool(skip), scale_factor=2, mode="bilinear")
+            return self.head(torch.cat([h, skip], dim=1))
+
+    return Net().double()
+
+
+def test_a_small_cnn_trains_step_for_step_as_pytorchs():
+    """Conv2d, BatchNorm2d (training then evaluation), pooling, ConvTranspose2d, a skip joined
+    by cat, interpolate, AdaptiveAvgPool2d, cross-entropy, Adam with parameter groups and a
+    cosine schedule, the program written once for both libraries: from the same weights, the
+    same losses, weights and running statistics after every step (float64), and the same
+    predictions in evaluation mode."""
+    torch = pytest.importorskip("torch")
+    tc.manual_seed(0)
+    model, ref = _encoder_decoder(tc, nn), _encoder_decoder(torch, torch.nn)
+    assert list(model.state_dict()) == list(ref.state_dict())
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((5, 8, 2, 6, 6)), rng.integers(0, 3, (5, 8))
+
+    def run(m, net):
+        opt = m.optim.Adam(
+            [{"params": net.head.parameters(), "lr": 0.05}, {"params": net.down.parameters()}]
+            + [{"params": list(net.mid.parameters()) + list(net.up.parameters())}],
+            lr=0.02,
+            weight_decay=1e-3,
+        )
+        sched = m.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        losses = []
+        for xb, yb in zip(x, y):
+            opt.zero_grad()
+            loss = m.nn.functional.cross_entropy(net(m.tensor(xb)), m.tensor(yb))
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        net.eval()
+        with m.no_grad():
+            return losses, net(m.tensor(x[0])).numpy()
+
+    losses, out = run(tc, model)
+    ref_losses, ref_out = run(torch, ref)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-9, atol=1e-12)
+    for name, value in ref.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[name], value.numpy(), rtol=1e-9, atol=1e-12)

@@ -620,6 +620,31 @@ def test_init_constants_and_gains():
         init.calculate_gain("swish")
 
 
+def test_init_fills_the_array_behind_a_parameter_as_pytorch_code_passes_it():
+    """PyTorch's DCGAN tutorial initialises with nn.init.normal_(m.weight.data, 0.0, 0.02);
+    here .data is the NumPy array, and the init failed with "memoryview: invalid slice key"."""
+
+    def weights_init(m):  # the tutorial's function, name for name
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+    tc.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(20, 30, 4), nn.BatchNorm2d(30)).apply(weights_init)
+    w = net[0].weight.numpy()
+    assert w.dtype == np.float32 and abs(w.std() / 0.02 - 1) < 0.05 and abs(w.mean()) < 0.002
+    assert abs(net[1].weight.numpy().mean() - 1) < 0.02 and (net[1].bias.numpy() == 0).all()
+    tc.manual_seed(1)  # the same numbers as through the Parameter itself
+    raw = init.xavier_uniform_(np.zeros((3, 4), np.float32))
+    tc.manual_seed(1)
+    np.testing.assert_array_equal(
+        raw, init.xavier_uniform_(nn.Parameter(np.zeros((3, 4), np.float32))).data
+    )
+
+
 # --------------------------------------------------------------------------- layers vs PyTorch
 
 LAYERS = {

@@ -99,7 +99,7 @@ METHODS = {
     "sum": (lambda t: t.sum(axis=1, keepdims=True), lambda t: F.sum(t, 1, True)),
     "mean": (lambda t: t.mean(axis=0), lambda t: F.mean(t, 0)),
     "max": (lambda t: t.max(axis=-1), lambda t: F.max(t, -1)),
-    "var": (lambda t: t.var(axis=1, unbiased=True), lambda t: F.var(t, 1, False, True)),
+    "var": (lambda t: t.var(axis=1, unbiased=True), lambda t: F.var(t, 1, True, False)),
     "reshape": (lambda t: t.reshape(-1, 2), lambda t: F.reshape(t, (-1, 2))),
     "view": (lambda t: t.view((2, -1)), lambda t: F.reshape(t, (2, -1))),
     "transpose": (lambda t: t.transpose(1, 0), lambda t: F.transpose(t, (1, 0))),
@@ -124,6 +124,16 @@ METHODS = {
     "rpow": (lambda t: 1.5**t, lambda t: F.pow(1.5, t)),
     "matmul": (lambda t: t @ t.T, lambda t: F.matmul(t, F.transpose(t))),
     "getitem": (lambda t: t[::-1, 1:], lambda t: F.getitem(t, np.s_[::-1, 1:])),
+    # PyTorch's method names
+    "pow": (lambda t: t.pow(3), lambda t: F.pow(t, 3)),
+    "neg_method": (lambda t: t.neg(), F.neg),
+    "matmul_method": (lambda t: t.matmul(t.T), lambda t: F.matmul(t, F.transpose(t))),
+    "mm": (lambda t: t.mm(t.t()), lambda t: F.matmul(t, F.transpose(t))),
+    "t": (lambda t: t.t(), F.transpose),
+    "view_as": (lambda t: t.view_as(t.T), lambda t: F.reshape(t, t.shape[::-1])),
+    "contiguous": (lambda t: t.T.contiguous(), F.transpose),
+    "min": (lambda t: t.min(axis=1), lambda t: F.neg(F.max(F.neg(t), 1))),
+    "std": (lambda t: t.std(1, False), lambda t: F.sqrt(F.var(t, 1, False))),
 }  # fmt: skip
 
 

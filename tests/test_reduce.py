@@ -59,7 +59,7 @@ def test_reduce_gradcheck_and_forward(device, op, shape, data):
         unbiased = op == "var_unbiased"
 
         def fn(t):
-            return F.var(t, axis, keepdims, unbiased)
+            return F.var(t, axis, unbiased, keepdims)
 
         expected = np_var(a, axis, keepdims, unbiased)
     else:
@@ -94,7 +94,7 @@ def test_reduce_against_torch(device, op, axis, keepdims):
         out, tout = x.max(axis, keepdims), torch.amax(tx, dim=dim, keepdim=keepdims)
     else:
         unbiased = op == "var_unbiased"
-        out = x.var(axis, keepdims, unbiased=unbiased)
+        out = x.var(axis, unbiased, keepdims)
         tout = torch.var(tx, dim=dim, keepdim=keepdims, correction=int(unbiased))
     v = rng.standard_normal(out.shape)
     out.backward(v)
@@ -139,6 +139,24 @@ def test_axis_out_of_range_is_rejected(axis):
     x = tc.Tensor(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match="out of range for a tensor with 3 dimensions"):
         F.sum(x, axis)
+
+
+def test_var_takes_its_arguments_in_pytorchs_order():
+    """torch.var(x, 0, False) is the biased variance; read as (axis, keepdims), it silently
+    gave the unbiased one, and x.var(1, True) kept the reduced axis PyTorch removes."""
+    a = np.arange(12.0).reshape(3, 4) ** 2
+    x = tc.Tensor(a)
+    np.testing.assert_allclose(x.var(0, False).numpy(), np.var(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(F.var(x, 0, False).numpy(), np.var(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(x.var(1, True).numpy(), np.var(a, axis=1, ddof=1), rtol=1e-14)
+    out = x.var(1, False, True)
+    assert out.shape == (3, 1)
+    np.testing.assert_allclose(out.numpy(), np.var(a, axis=1, keepdims=True), rtol=1e-14)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a)
+    for args in ((0, False), (1, True), (1, False, True), (None, False)):
+        want = (tx.var(*args) if args[0] is not None else tx.var(unbiased=False)).numpy()
+        np.testing.assert_allclose(x.var(*args).numpy(), want, rtol=1e-14)
 
 
 def test_var_without_degrees_of_freedom_is_rejected():
@@ -201,6 +219,46 @@ def test_max_refuses_dim_because_torch_returns_values_and_indices():
         x.max(dim=1)
     with pytest.raises(TypeError, match="returns the values only"):
         F.max(x, dim=1)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_top_level_max_and_min_are_torchs_with_their_three_forms(name, device):
+    """_, predicted = torch.max(outputs, 1), the PyTorch tutorials' accuracy line, was an
+    AttributeError (tc.max did not exist). Along a dim the gradient of each value goes to the
+    one element its index names (the first of a tie), as PyTorch's; the full reduction
+    shares a tie's, as amax does."""
+    a = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0], [1.0, 1.0, 1.0]])
+    pick, arg = (np.max, np.argmax) if name == "max" else (np.min, np.argmin)
+    top = getattr(tc, name)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    _, predicted = top(x, 1)
+    np.testing.assert_array_equal(predicted.numpy(), arg(a, axis=1))
+    values, indices = top(x, dim=0, keepdim=True)
+    np.testing.assert_array_equal(values.numpy(), pick(a, axis=0, keepdims=True))
+    assert indices.dtype == np.int64 and indices.shape == (1, 3)
+    out = top(x, -1)
+    assert out.values is out[0] and out.indices is out[1]
+    w = np.array([1.0, 2.0, 3.0])
+    (out.values * tc.Tensor(w, device=device)).sum().backward()
+    want = np.zeros_like(a)
+    for row, col in enumerate(arg(a, axis=1)):  # the first of a tie: [1, 1, 1] -> column 0
+        want[row, col] = w[row]
+    np.testing.assert_array_equal(to_numpy(x.grad), want)
+    assert top(x).item() == pick(a)
+    elementwise = np.maximum if name == "max" else np.minimum
+    ones = tc.Tensor(np.ones(3), device=device)
+    np.testing.assert_array_equal(top(x, ones).numpy(), elementwise(a, 1.0))  # torch.max(a, b)
+    _, predicted = top(x.data, 1)  # outputs.data, as the tutorial writes it: here an array
+    np.testing.assert_array_equal(predicted.numpy(), arg(a, axis=1))
+    with pytest.raises(TypeError, match=r"dim must be one axis \(an int\), got \(0, 1\)"):
+        top(x, (0, 1))
+    assert tc.gradcheck(lambda t: top(t, 1).values, [np.array([[0.3, -1.0], [2.0, 0.5]])])
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    tv, ti = getattr(torch, name)(tx, -1)
+    (tv * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
+    np.testing.assert_array_equal(out.indices.numpy(), ti.numpy())
 
 
 def test_both_spellings_at_once_are_refused():

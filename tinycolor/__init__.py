@@ -7,13 +7,21 @@ from . import backend, functional, nn, optim
 from .autograd import (
     Function,
     Tensor,
+    arange,
     enable_grad,
+    from_numpy,
+    full,
     is_grad_enabled,
     no_grad,
     ones,
+    ones_like,
+    rand,
     randn,
+    randn_like,
+    randperm,
     tensor,
     zeros,
+    zeros_like,
 )
 from .backend import (
     DeviceError,
@@ -25,7 +33,40 @@ from .backend import (
     set_rng_state,
 )
 from .checkpoint import load, save
-from .functional import cat, exp, flatten, log, matmul, relu, sigmoid, stack, tanh, where
+from .functional import (
+    abs,
+    add,
+    cat,
+    clamp,
+    clip,
+    div,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    mul,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
+)
+from .functional.reduce import torch_max as max  # noqa: A004 - torch.max, pairs included
+from .functional.reduce import torch_min as min  # noqa: A004
 from .gradcheck import GradcheckError, gradcheck
 from .graph import graph
 
@@ -34,6 +75,16 @@ from .graph import graph
 float32 = _np.float32
 float64 = _np.float64
 int64 = _np.int64
+int32 = _np.int32
+uint8 = _np.uint8
+float16 = _np.float16
+# and PyTorch's other names for them: dtype=torch.long for class indices, torch.float, ...
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+half = float16
+bool = _np.bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -58,23 +109,63 @@ __all__ = [
     "set_rng_state",
     "tensor",
     "zeros",
+    # the other creation functions, as PyTorch's
+    "arange",
+    "from_numpy",
+    "full",
+    "ones_like",
+    "rand",
+    "randn_like",
+    "randperm",
+    "zeros_like",
     "nn",
     "optim",
     "save",
     "load",
     "graph",
     # the ops a learner writes as torch.cat(...), torch.exp(...): the functional ones
+    "abs",
+    "add",
     "cat",
+    "clamp",
+    "clip",
+    "div",
     "exp",
     "flatten",
     "log",
+    "log_softmax",
     "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "permute",
+    "pow",
     "relu",
+    "reshape",
     "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
     "stack",
+    "sub",
+    "sum",
     "tanh",
+    "transpose",
+    "unsqueeze",
     "where",
     "float32",
     "float64",
     "int64",
+    "int32",
+    "uint8",
+    "float16",
+    "float",
+    "double",
+    "long",
+    "int",
+    "half",
+    "bool",
 ]

@@ -151,7 +151,30 @@ class Function:
       before ``forward`` runs, so either may skip work for constants.
 
     Check a new backward with ``tinycolor.gradcheck(lambda x: MyOp.apply(x), [x64])``.
+
+    PyTorch's way of writing one runs as it is: ``forward`` and ``backward`` as static methods
+    whose first argument ``ctx`` is the instance here (``ctx.save_for_backward(a)``, read back
+    as ``ctx.saved_tensors``, the same tuple as ``self.saved``; ``ctx.needs_input_grad``;
+    ``ctx.scale = s``). They still get and return raw arrays, not tensors::
+
+        class LegendreP3(tinycolor.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return 0.5 * (5 * x**3 - 3 * x)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (x,) = ctx.saved_tensors
+                return grad_output * 1.5 * (5 * x**2 - 1)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):  # PyTorch's static methods, ctx = the instance
+            method = cls.__dict__.get(name)
+            if isinstance(method, staticmethod):
+                setattr(cls, name, _ctx_method(method.__func__))
 
     def __init__(self):
         self.saved = ()
@@ -162,6 +185,11 @@ class Function:
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept, under PyTorch's name (``self.saved``): arrays."""
+        return self.saved
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -205,6 +233,17 @@ class Function:
         else:
             fn.saved = ()
         return result
+
+
+def _ctx_method(fn):
+    """A PyTorch-style static ``forward(ctx, ...)`` or ``backward(ctx, grad)`` as a method: the
+    instance (one per call of ``apply``) is the ``ctx``."""
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    return method
 
 
 def _not_an_array(what, value) -> str:
@@ -449,6 +488,12 @@ class Tensor:
         return self._ctx is None
 
     @property
+    def grad_fn(self):
+        """The ``Function`` that made this tensor (None for a leaf or outside the graph), as
+        PyTorch's ``t.grad_fn``."""
+        return self._ctx
+
+    @property
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place (optimizer steps, ``init_``
         functions, ``p -= ...`` under ``no_grad``); ``backward`` checks it for what each op
@@ -565,6 +610,23 @@ class Tensor:
 
     def double(self):
         return self.astype(np.float64)
+
+    def long(self):
+        """int64, as PyTorch's ``t.long()`` (class indices); outside the graph."""
+        return self.astype(np.int64)
+
+    def int(self):
+        return self.astype(np.int32)
+
+    def bool(self):
+        return self.astype(np.bool_)
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if it is there), as ``t.to('cpu')``."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
 
     def requires_grad_(self, flag=True) -> Tensor:
         if flag and not _is_float(self.dtype):
@@ -750,22 +812,88 @@ class Tensor:
         model.parameters(): p -= lr * p.grad`` would have updated nothing."""
         if self._ctx is not None or not self.requires_grad:
             return getattr(F(), op)(self, o)
-        if is_grad_enabled():
+        return self._update(o, op, f"t {sign}= ...")
+
+    def _check_in_place(self, what):
+        """The rules of an in-place change: never of a tensor an op made (its backward may need
+        its values; tinycolor's ops never change a tensor of the graph), and of a leaf that
+        requires grad only under no_grad, as in PyTorch."""
+        if self._ctx is not None:
             raise RuntimeError(
-                f"t {sign}= ... on a leaf tensor {self.shape} that requires grad, with grad mode "
+                f"{what} on a tensor made by {self._ctx.name}: tinycolor changes no tensor of "
+                f"a graph in place; compute a new one instead (t = t + v, t = t.clamp(0, 1))"
+            )
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what} on a leaf tensor {self.shape} that requires grad, with grad mode "
                 f"on: an update of a parameter must not be recorded; do it under tc.no_grad() "
                 f"(or let an optimizer do it)"
             )
+
+    def _update(self, o, op, what):
+        """``self op= o`` in place, by the rules of ``_check_in_place``."""
+        self._check_in_place(what)
         other = as_tensor_like(o, (self,))
-        _check_same_device(f"{sign}=", [self, other])
-        if np.broadcast_shapes(self.shape, other.shape) != self.shape:
+        _check_same_device(what, [self, other])
+        if not _fits(other.shape, self.shape):
             raise ValueError(
-                f"t {sign}= v: v of shape {other.shape} does not fit t's shape {self.shape}"
+                f"{what}: v of shape {other.shape} does not fit t's shape {self.shape}"
             )
         xp = backend.array_module(self.data)
         ufunc = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
         ufunc[op](self.data, other.data, out=self.data)
         self._bump_version()  # a graph that saved the old values can no longer backward
+        return self
+
+    # PyTorch's in-place methods (the trailing _), for a tensor outside any graph (a buffer, a
+    # label) or for a parameter under no_grad (an update, an EMA, weight clipping). Each
+    # returns the tensor, so they chain: avg.mul_(d).add_(p, alpha=1 - d).
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``, in place."""
+        return self._update(_times(other, alpha), "add", "add_")
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``, in place."""
+        return self._update(_times(other, alpha), "sub", "sub_")
+
+    def mul_(self, other):
+        return self._update(other, "mul", "mul_")
+
+    def div_(self, other):
+        return self._update(other, "div", "div_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Every element set to ``value``, in place."""
+        self._check_in_place("fill_")
+        self.data[...] = value.item() if isinstance(value, Tensor) else value
+        self._bump_version()
+        return self
+
+    def copy_(self, src):
+        """The values of ``src`` (broadcast to this shape, cast to this dtype, moved to this
+        device), in place: ``p.copy_(pretrained)``."""
+        self._check_in_place("copy_")
+        data = backend.to_device(src.data if isinstance(src, Tensor) else src, self.device)
+        xp = backend.array_module(self.data)
+        data = xp.asarray(data)
+        if not _fits(data.shape, self.shape):
+            raise ValueError(
+                f"copy_: src of shape {data.shape} does not fit t's shape {self.shape}"
+            )
+        self.data[...] = data
+        self._bump_version()
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Each element clipped to [min, max] (either may be None), in place."""
+        self._check_in_place("clamp_")
+        if min is None and max is None:
+            raise ValueError("clamp_: give min, max or both")
+        backend.array_module(self.data).clip(self.data, min, max, out=self.data)
+        self._bump_version()
         return self
 
     def __setitem__(self, idx, value):
@@ -804,6 +932,25 @@ class Tensor:
 
     __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
 
+    # PyTorch's names for the comparisons: pred.eq(target).sum()
+    def eq(self, o):
+        return self == o
+
+    def ne(self, o):
+        return self != o
+
+    def lt(self, o):
+        return self < o
+
+    def le(self, o):
+        return self <= o
+
+    def gt(self, o):
+        return self > o
+
+    def ge(self, o):
+        return self >= o
+
     # ------------------------------------------------------------------ methods
     # The reductions take NumPy's axis= and keepdims= and PyTorch's dim= and keepdim=.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -816,10 +963,11 @@ class Tensor:
         return F().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def var(
-        self, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
     ):
+        """PyTorch's positional order: ``x.var(0, False)`` is the biased variance over axis 0."""
         return F().var(
-            self, axis, keepdims, unbiased, dim=dim, keepdim=keepdim, correction=correction
+            self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
         )
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -829,6 +977,32 @@ class Tensor:
         out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The index of the smallest element, as ``argmax``."""
+        axis, keepdims = torch_axis_names("argmin", axis, keepdims, dim, keepdim)
+        out = self.data.argmin(axis=axis, keepdims=bool(keepdims))
+        return Tensor(out, _internal=True)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The smallest values along ``axis`` (all axes when None), as ``torch.amin``:
+        -max(-x), the gradient shared between ties as ``max`` shares it. ``dim=`` is refused
+        for ``max``'s reason (PyTorch's ``x.min(dim)`` is a (values, indices) pair)."""
+        if dim is not None:
+            raise TypeError(
+                f"min(dim={dim!r}): tinycolor's min returns the values only (as torch.amin), not "
+                f"PyTorch's (values, indices) pair; use x.min(axis={dim!r}) for the values and "
+                f"x.argmin(axis={dim!r}) for the indices"
+            )
+        return -F().max(-self, axis, keepdims, keepdim=keepdim)
+
+    def std(
+        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
+    ):
+        """The square root of ``var`` (unbiased by default), PyTorch's arguments in its order."""
+        return self.var(
+            axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        ).sqrt()
+
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
@@ -836,6 +1010,26 @@ class Tensor:
 
     def view(self, *shape):
         return self.reshape(*shape)
+
+    def view_as(self, other):
+        """Reshaped to ``other``'s shape, as PyTorch's (``target.view_as(pred)``)."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def contiguous(self):
+        """Itself: ``view`` and ``reshape`` copy whatever needs copying, so PyTorch's
+        ``t.transpose(1, 2).contiguous().view(n, -1)`` runs as written."""
+        return self
+
+    def t(self):
+        """A matrix's transpose (a 0-D or 1-D tensor as it is), as PyTorch's ``t.t()``."""
+        if self.ndim > 2:
+            raise ValueError(
+                f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                f"use transpose(dim0, dim1) or permute"
+            )
+        return F().transpose(self) if self.ndim == 2 else self
 
     def transpose(self, *axes):
         """``t.transpose(0, 1)`` swaps two axes, as in PyTorch; ``t.transpose()`` reverses them
@@ -893,6 +1087,40 @@ class Tensor:
     def log_softmax(self, axis=-1, *, dim=None):
         return F().log_softmax(self, axis, dim=dim)
 
+    def pow(self, exponent):
+        return F().pow(self, exponent)
+
+    def neg(self):
+        return F().neg(self)
+
+    def matmul(self, other):
+        return F().matmul(self, other)
+
+    def mm(self, other):
+        """The product of two matrices, as PyTorch's ``mm`` (``matmul`` or ``@`` for others)."""
+        other = as_tensor_like(other, (self,))
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(
+                f"mm expects two matrices (2-D), got shapes {self.shape} and {other.shape}; "
+                f"use matmul (@) for batches and vectors"
+            )
+        return F().matmul(self, other)
+
+
+def _fits(shape, into) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
+    try:
+        return np.broadcast_shapes(shape, into) == tuple(into)
+    except ValueError:
+        return False
+
+
+def _times(other, alpha):
+    """``alpha * other`` on raw arrays (no graph), for add_ and sub_."""
+    if alpha == 1:
+        return other
+    return (other.data if isinstance(other, Tensor) else other) * alpha
+
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
@@ -927,6 +1155,14 @@ def F():
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
+    """A tensor holding a copy of ``data`` (a number, a list, a NumPy or CuPy array, a Tensor),
+    as ``torch.tensor``: training it in place (``w -= lr * w.grad``, an optimizer step) leaves
+    the caller's array as it was. ``from_numpy`` shares the array instead; so does the
+    ``Tensor(data)`` constructor, which the library uses to wrap arrays it made itself."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) or backend.is_cupy_array(data):
+        data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
@@ -945,9 +1181,78 @@ zeros = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
 ones = _creation(lambda xp, s, d: xp.ones(s, dtype=d))
 
 
+def _shape_of(shape) -> tuple:
+    """``f(2, 3)`` or ``f((2, 3))``, as PyTorch's creation functions take a shape."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+
+
 def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples from the seeded generator (see ``manual_seed``)."""
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        shape = tuple(shape[0])
-    arr = backend.rng("cpu").standard_normal(shape).astype(dtype or backend.default_dtype)
+    arr = backend.rng("cpu").standard_normal(_shape_of(shape))
+    return Tensor(
+        arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
+    )
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of U(0, 1) from the seeded generator, as ``torch.rand``."""
+    arr = backend.rng("cpu").random(_shape_of(shape))
+    return Tensor(
+        arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
+    )
+
+
+def randperm(n: int, dtype=np.int64, device=None) -> Tensor:
+    """A random permutation of 0 .. n-1 from the seeded generator, as ``torch.randperm``: to
+    shuffle a dataset, ``idx = randperm(len(x))`` then ``x[idx[i : i + batch]]``."""
+    return Tensor(backend.rng("cpu").permutation(int(n)).astype(dtype), device=device)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``, as ``torch.full``: float32 for a float
+    value, int64 for an int, bool for a bool (unless ``dtype`` says)."""
+    if dtype is None:
+        dtype = np.asarray(fill_value).dtype
+        dtype = backend.default_dtype if dtype.kind == "f" else dtype
+    arr = np.full(_shape_of((size,)), fill_value, dtype=dtype)
     return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``start, start + step, ...`` below ``end`` (``arange(n)``: 0 .. n-1), as
+    ``torch.arange``: int64 when every bound is an integer, float32 otherwise."""
+    if end is None:
+        start, end = 0, start
+    arr = np.arange(start, end, step)
+    if dtype is None and arr.dtype.kind == "f":
+        dtype = backend.default_dtype
+    arr = arr.astype(np.int64 if dtype is None else dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def from_numpy(a) -> Tensor:
+    """A CPU tensor over the NumPy array ``a`` itself, sharing its memory and dtype, as
+    ``torch.from_numpy`` (a float64 array stays float64)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(a).__name__}")
+    return Tensor(a, device="cpu")
+
+
+def _like(fill):
+    def make(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+        return fill(
+            input.shape,
+            dtype=input.dtype if dtype is None else dtype,
+            device=input.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    return make
+
+
+zeros_like = _like(zeros)
+zeros_like.__doc__ = "Zeros of ``input``'s shape, dtype and device, as ``torch.zeros_like``."
+ones_like = _like(ones)
+ones_like.__doc__ = "Ones of ``input``'s shape, dtype and device, as ``torch.ones_like``."
+randn_like = _like(randn)
+randn_like.__doc__ = "``randn`` of ``input``'s shape, dtype and device, as ``torch.randn_like``."

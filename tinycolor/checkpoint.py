@@ -10,6 +10,11 @@
   objects could run code when loaded; ours never holds any) and returns a dict of NumPy
   arrays plus, if present, ``'__meta__'`` decoded to a dict. ``Module.load_state_dict``
   accepts that dict as it is.
+* A dict of dicts, the checkpoint PyTorch's tutorials save (``{'model': model.state_dict(),
+  'optimizer': optimizer.state_dict(), 'epoch': 5}``), is saved and read back as the same
+  nesting: each inner array is the member ``'model/0.weight'``, and the reserved member
+  ``'__nested__'`` lists the inner dicts, so that ``load`` rebuilds exactly those (a key
+  with a ``/`` in a flat dict stays one key).
 
 Anything wrong with the file (missing, not an ``.npz`` archive, truncated, corrupt, holding
 pickled objects) raises ``CheckpointError``, naming the path and the problem.
@@ -21,6 +26,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -29,6 +35,7 @@ from .autograd import Tensor
 from .imageio import temporary_prefix
 
 META_KEY = "__meta__"
+NESTED_KEY = "__nested__"  # the names of the inner dicts of a nested checkpoint
 
 
 class CheckpointError(Exception):
@@ -60,6 +67,53 @@ def _write_member(zf: zipfile.ZipFile, key: str, arr: np.ndarray) -> None:
         np.lib.format.write_array(fh, arr, allow_pickle=False)
 
 
+def _flatten(state: Mapping, prefix: str, arrays: dict, nested: list) -> None:
+    """The arrays of ``state`` into ``arrays`` under ``prefix + key``; an inner dict's under
+    ``prefix + key + '/'``, its name added to ``nested``."""
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: keys must be strings, got {key!r}")
+        name = prefix + key
+        if isinstance(value, Mapping):
+            nested.append(name)
+            _flatten(value, name + "/", arrays, nested)
+            continue
+        if name in arrays:
+            raise ValueError(f"save: {name!r} is both a key and a key of an inner dict")
+        arrays[name] = _to_numpy(name, value)
+    for name in arrays:  # "x.npy" and "x" became members "x.npy.npy" and "x.npy": one key
+        if name.endswith(".npy") and name[:-4] in arrays:
+            raise ValueError(f"save: keys {name[:-4]!r} and {name!r} cannot both be saved in .npz")
+
+
+def _unflatten(flat: dict, nested: list) -> dict:
+    """The dict of dicts ``_flatten`` made: each member goes into the innermost inner dict
+    listed in ``nested`` whose name and ``'/'`` begin its own (a ``/`` elsewhere is part of a
+    key), under the rest of its name."""
+
+    def outer(name):  # that inner dict's name, or None for the top level
+        return max((p for p in nested if name.startswith(p + "/")), key=len, default=None)
+
+    root: dict = {}
+    containers: dict = {}
+
+    def container(path):  # the inner dict ``path`` (and those around it), made if new
+        if path is None:
+            return root
+        if path not in containers:
+            around = outer(path)
+            key = path if around is None else path[len(around) + 1 :]
+            containers[path] = container(around).setdefault(key, {})
+        return containers[path]
+
+    for name, value in flat.items():
+        around = outer(name)
+        container(around)[name if around is None else name[len(around) + 1 :]] = value
+    for path in nested:  # the empty ones too
+        container(path)
+    return root
+
+
 def save(module_or_dict, path, meta: dict | None = None) -> None:
     """Write ``module_or_dict`` (a Module, an Optimizer, anything with ``state_dict()``, or a
     dict of arrays/tensors/scalars) and ``meta`` to the ``.npz`` file ``path``, atomically.
@@ -72,15 +126,13 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         raise TypeError(
             f"save: expected a Module or a dict of arrays, got {type(module_or_dict).__name__}"
         )
-    arrays = {}
-    for key, value in state.items():
-        if not isinstance(key, str):
-            raise TypeError(f"save: keys must be strings, got {key!r}")
-        if key == META_KEY:
-            raise ValueError(f"save: the key {META_KEY!r} is reserved for the meta argument")
-        if key.endswith(".npy") and key[:-4] in state:  # both would read back as one member
-            raise ValueError(f"save: keys {key[:-4]!r} and {key!r} cannot both be saved in .npz")
-        arrays[key] = _to_numpy(key, value)
+    for key in (META_KEY, NESTED_KEY):
+        if key in state:
+            raise ValueError(f"save: the key {key!r} is reserved (meta= takes the metadata)")
+    arrays, nested = {}, []
+    _flatten(state, "", arrays, nested)
+    if nested:
+        arrays[NESTED_KEY] = np.array(nested)
     if meta is not None:
         if not isinstance(meta, dict):
             raise TypeError(f"save: meta must be a dict, got {type(meta).__name__}")
@@ -165,6 +217,11 @@ def load(path) -> dict:
     for key, value in out.items():
         if not isinstance(value, np.ndarray):
             raise CheckpointError(f"checkpoint {path!r}: member {key!r} is not a .npy array")
+    if NESTED_KEY in out:
+        nested = out.pop(NESTED_KEY)
+        if nested.ndim != 1 or nested.dtype.kind != "U":
+            raise CheckpointError(f"checkpoint {path!r}: its {NESTED_KEY!r} entry is not names")
+        out = _unflatten(out, [str(n) for n in nested])
     if META_KEY in out:
         try:
             meta = json.loads(str(out[META_KEY][()]))

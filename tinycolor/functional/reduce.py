@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -156,11 +157,12 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
 
 
 def var(
-    x, axis=None, keepdims=False, unbiased=True, *, dim=None, keepdim=None, correction=None
+    x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
 ) -> Tensor:
     """Variance, unbiased by default as in PyTorch (divide by n - 1; ``unbiased=False``
     divides by n, as NumPy's default). ``correction`` is PyTorch's newer spelling: divide by
-    n - correction (1 unbiased, 0 biased)."""
+    n - correction (1 unbiased, 0 biased). The arguments come in PyTorch's order, ``unbiased``
+    before ``keepdims`` (``torch.var(x, 0, False)`` is the biased variance)."""
     axis, keepdims = torch_axis_names("var", axis, keepdims, dim, keepdim)
     if correction is None:
         ddof = 1 if unbiased else 0
@@ -169,3 +171,52 @@ def var(
     else:
         ddof = correction
     return Var.apply(x, axis=_check_axis(axis), keepdims=keepdims, ddof=ddof)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``torch.max(x, dim)`` returns: the values (in the graph) and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _torch_extreme(name, x, dim, keepdim, other):
+    from .elementwise import maximum, minimum  # noqa: PLC0415
+
+    if other is not None or isinstance(dim, Tensor) or hasattr(dim, "shape"):
+        b = other if other is not None else dim
+        return (maximum if name == "max" else minimum)(x, b)  # torch.max(a, b)
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if dim is None:
+        return getattr(x, name)()
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"{name}(x, dim): dim must be one axis (an int), got {dim!r}")
+    d = _axes(dim, x.ndim)
+    if not d:  # a 0-d tensor: itself, at index 0
+        return ValuesIndices(x[()], Tensor(np.zeros((), np.int64), device=x.device))
+    d = d[0]
+    xp = array_module(x.data)
+    index = getattr(x.data, f"arg{name}")(axis=d, keepdims=True)
+    # the values picked by their indices, so that the gradient goes to that one element (a
+    # tie's first), as PyTorch's; amax shares it between ties
+    grid = [xp.arange(n).reshape([-1 if i == j else 1 for j in range(x.ndim)]) for i, n in
+            enumerate(x.shape)]  # fmt: skip
+    grid[d] = index
+    values, indices = x[tuple(grid)], Tensor(index, _internal=True)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return ValuesIndices(values, indices)
+
+
+def torch_max(input, dim=None, keepdim=False, *, other=None):  # noqa: A002 - PyTorch's name
+    """``torch.max`` (``tinycolor.max``) with its three forms: ``max(x)`` the largest element;
+    ``max(x, dim, keepdim=False)`` the pair ``(values, indices)`` along ``dim`` (the PyTorch
+    tutorials' ``_, predicted = torch.max(outputs, 1)``), the gradient of each value going to
+    the element its index names; ``max(a, b)`` the elementwise maximum. ``F.max`` and
+    ``x.max(axis)`` are ``torch.amax``: the values alone, a tie sharing the gradient."""
+    return _torch_extreme("max", input, dim, keepdim, other)
+
+
+def torch_min(input, dim=None, keepdim=False, *, other=None):  # noqa: A002
+    """``torch.min`` (``tinycolor.min``): ``torch_max``'s three forms, for the smallest."""
+    return _torch_extreme("min", input, dim, keepdim, other)

@@ -62,7 +62,14 @@ def _fan(tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    """Write CPU ``values`` into ``tensor`` on its device, in its dtype, outside the graph."""
+    """Write CPU ``values`` into ``tensor`` on its device, in its dtype, outside the graph.
+
+    ``tensor`` may also be the raw array behind one, as PyTorch code passes ``m.weight.data``
+    (its DCGAN tutorial's ``nn.init.normal_(m.weight.data, 0.0, 0.02)``): it is filled in
+    place, which fills the parameter (a write through ``.data``, uncounted by the engine)."""
+    if not isinstance(tensor, Tensor):
+        tensor[...] = backend.to_device(values.astype(tensor.dtype), backend.device_of(tensor))
+        return tensor
     with no_grad():
         tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
     tensor._bump_version()  # a graph that saved the old values can no longer backward
