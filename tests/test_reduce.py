@@ -91,7 +91,7 @@ def test_reduce_against_torch(device, op, axis, keepdims):
     elif op == "mean":
         out, tout = x.mean(axis, keepdims), torch.mean(tx, dim=dim, keepdim=keepdims)
     elif op == "max":
-        out, tout = x.max(axis, keepdims), torch.amax(tx, dim=dim, keepdim=keepdims)
+        out, tout = x.max(axis=axis, keepdims=keepdims), torch.amax(tx, dim=dim, keepdim=keepdims)
     else:
         unbiased = op == "var_unbiased"
         out = x.var(axis, unbiased, keepdims)
@@ -212,11 +212,21 @@ def test_pytorch_spellings_dim_and_keepdim(device):
 
 
 def test_max_refuses_dim_because_torch_returns_values_and_indices():
-    # PyTorch's x.max(dim=1) is a (values, indices) pair; reading dim as axis would make
-    # x.max(dim=1)[1] the second row's maximum instead of the indices, silently
+    # PyTorch's x.max(1) and x.max(dim=1) are a (values, indices) pair; reading the dim as the
+    # axis would make x.max(1)[1] the second row's maximum instead of the indices, silently
     x = tc.Tensor(np.arange(6.0).reshape(2, 3))
-    with pytest.raises(TypeError, match=r"x.max\(axis=1\) for the values and x.argmax\(axis=1\)"):
-        x.max(dim=1)
+    for name in ("max", "min"):
+        method = getattr(x, name)
+        for args, kwargs in (((1,), {}), ((), {"dim": 1})):
+            with pytest.raises(
+                TypeError,
+                match=rf"x.{name}\(axis=1\) for the values, x.arg{name}\(axis=1\) for the "
+                rf"indices, or tinycolor.{name}\(x, 1\) for PyTorch's pair",
+            ):
+                method(*args, **kwargs)
+        np.testing.assert_array_equal(
+            getattr(x, name)(axis=1, keepdim=True).numpy(), getattr(np, name)(x.data, 1)[:, None]
+        )
     with pytest.raises(TypeError, match="returns the values only"):
         F.max(x, dim=1)
 

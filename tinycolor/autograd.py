@@ -408,6 +408,21 @@ class _Size(int):
         return int, (int(self),)
 
 
+def _refuse_positional_extreme(name: str, args: tuple, dim) -> None:
+    """``x.max(1)`` / ``x.max(dim=1)`` (and min) are PyTorch's (values, indices) pair; tinycolor's
+    method gives the values (``torch.amax``), so the axis must be named ``axis=`` instead."""
+    if not args and dim is None:
+        return
+    given = f"dim={dim!r}" if dim is not None else ", ".join(repr(a) for a in args)
+    d = dim if dim is not None else args[0]
+    raise TypeError(
+        f"x.{name}({given}): tinycolor's x.{name} returns the values only (as torch.a{name}), "
+        f"where PyTorch's x.{name}({d!r}) is a (values, indices) pair; use x.{name}(axis={d!r}) "
+        f"for the values, x.arg{name}(axis={d!r}) for the indices, or tinycolor.{name}(x, {d!r}) "
+        "for PyTorch's pair"
+    )
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for ``backward``.
 
@@ -959,8 +974,14 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return F().mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return F().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def max(self, *args, axis=None, keepdims=False, dim=None, keepdim=None):
+        """The largest values along ``axis`` (all axes when None), as ``torch.amax``: the
+        gradient shared between ties. The axis is named (``x.max(axis=1)``): PyTorch's
+        ``x.max(1)`` and ``x.max(dim=1)`` are a (values, indices) pair, so either is refused
+        rather than read as the values (``x.max(1)[1]`` would silently be row 1's maximum);
+        ``tinycolor.max(x, 1)`` is PyTorch's pair."""
+        _refuse_positional_extreme("max", args, dim)
+        return F().max(self, axis, keepdims, keepdim=keepdim)
 
     def var(
         self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
@@ -983,16 +1004,11 @@ class Tensor:
         out = self.data.argmin(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def min(self, *args, axis=None, keepdims=False, dim=None, keepdim=None):
         """The smallest values along ``axis`` (all axes when None), as ``torch.amin``:
-        -max(-x), the gradient shared between ties as ``max`` shares it. ``dim=`` is refused
-        for ``max``'s reason (PyTorch's ``x.min(dim)`` is a (values, indices) pair)."""
-        if dim is not None:
-            raise TypeError(
-                f"min(dim={dim!r}): tinycolor's min returns the values only (as torch.amin), not "
-                f"PyTorch's (values, indices) pair; use x.min(axis={dim!r}) for the values and "
-                f"x.argmin(axis={dim!r}) for the indices"
-            )
+        -max(-x), the gradient shared between ties as ``max`` shares it. The axis is named,
+        for ``max``'s reason (PyTorch's ``x.min(1)`` is a (values, indices) pair)."""
+        _refuse_positional_extreme("min", args, dim)
         return -F().max(-self, axis, keepdims, keepdim=keepdim)
 
     def std(

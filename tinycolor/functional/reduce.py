@@ -213,7 +213,7 @@ def torch_max(input, dim=None, keepdim=False, *, other=None):  # noqa: A002 - Py
     ``max(x, dim, keepdim=False)`` the pair ``(values, indices)`` along ``dim`` (the PyTorch
     tutorials' ``_, predicted = torch.max(outputs, 1)``), the gradient of each value going to
     the element its index names; ``max(a, b)`` the elementwise maximum. ``F.max`` and
-    ``x.max(axis)`` are ``torch.amax``: the values alone, a tie sharing the gradient."""
+    ``x.max(axis=...)`` are ``torch.amax``: the values alone, a tie sharing the gradient."""
     return _torch_extreme("max", input, dim, keepdim, other)
 
 
