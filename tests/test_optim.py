@@ -1005,3 +1005,173 @@ def test_param_group_errors():
     with pytest.raises(TypeError, match="'params' cannot be replaced: add parameters with"):
         opt.param_groups[0]["params"] = [b]
     assert len(opt.param_groups) == 1 and opt.params == [a]  # nothing was half added
+
+
+def _schedule(name, opt, lib=None):
+    """The schedule ``name`` on ``opt``, tinycolor's or (``lib=torch``) PyTorch's."""
+    mod = optim if lib is None else lib.optim.lr_scheduler
+    return {
+        "multistep": lambda: mod.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
+        "multistep0": lambda: mod.MultiStepLR(opt, milestones=[4, 0], gamma=0.5),
+        "exponential": lambda: mod.ExponentialLR(opt, gamma=0.9),
+        "lambda": lambda: mod.LambdaLR(opt, lambda e: 1 / (e + 1)),
+        "lambdas": lambda: mod.LambdaLR(opt, [lambda e: 0.95**e, lambda e: min(1, (e + 1) / 4)]),
+    }[name]()
+
+
+@pytest.mark.parametrize("name", ["multistep", "multistep0", "exponential", "lambda", "lambdas"])
+def test_more_schedulers_match_torch_to_the_last_bit(name):
+    """MultiStepLR, ExponentialLR and LambdaLR of two param groups give PyTorch's lrs exactly,
+    for 15 epochs (MultiStepLR and ExponentialLR multiply as PyTorch's, epoch by epoch)."""
+    torch = pytest.importorskip("torch")
+    opt = _two_group_sgd()
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 0.3}, {"params": [b]}], lr=0.02)
+    sched, ref = _schedule(name, opt), _schedule(name, ref_opt, torch)
+    for epoch in range(15):
+        assert sched.get_last_lr() == ref.get_last_lr(), epoch
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        ref.step()
+
+
+def test_more_schedulers_follow_their_formulas():
+    """The lrs of each epoch by hand, no PyTorch needed: MultiStepLR multiplies by gamma at
+    each milestone (twice at one listed twice, at once for a milestone 0), ExponentialLR by
+    gamma each epoch, LambdaLR is each group's base lr times its own function."""
+    opt = _two_group_sgd()
+    sched = _schedule("multistep", opt)
+    counts = [0, 0, 1, 1, 1, 3, 3, 3, 3, 4, 4, 4]  # milestones 2, 5, 5, 9
+    for epoch, k in enumerate(counts):
+        assert sched.get_last_lr() == pytest.approx([0.3 * 0.3**k, 0.02 * 0.3**k]), epoch
+        sched.step()
+    opt = _two_group_sgd()
+    sched = _schedule("multistep0", opt)
+    for epoch in range(7):
+        assert opt.param_groups[0]["lr"] == 0.3 * 0.5 ** (1 + (epoch >= 4)), epoch
+        sched.step()
+    opt = _two_group_sgd()
+    sched = _schedule("exponential", opt)
+    for epoch in range(12):
+        assert sched.get_last_lr() == pytest.approx([0.3 * 0.9**epoch, 0.02 * 0.9**epoch])
+        sched.step()
+    opt = _two_group_sgd()
+    sched = _schedule("lambdas", opt)
+    for epoch in range(8):
+        want = [0.3 * 0.95**epoch, 0.02 * min(1, (epoch + 1) / 4)]
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12), epoch
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+        sched.step()
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas, one per param group, got 1"):
+        optim.LambdaLR(_two_group_sgd(), [lambda e: 1.0])
+    with pytest.raises(TypeError, match="lr_lambda must be a function of the epoch"):
+        optim.LambdaLR(_two_group_sgd(), 0.5)
+    with pytest.raises(TypeError, match="milestones must be a list of epochs"):
+        optim.MultiStepLR(_two_group_sgd(), milestones=5)
+    assert optim.lr_scheduler.MultiStepLR is optim.MultiStepLR
+    assert optim.lr_scheduler.ReduceLROnPlateau is optim.ReduceLROnPlateau
+
+
+@pytest.mark.parametrize("name", ["multistep", "exponential", "lambdas"])
+def test_more_schedulers_resume_from_a_file(name, tmp_path):
+    """A schedule saved after 6 epochs and loaded into a fresh one (of the same functions, for
+    LambdaLR: its state holds no function, as PyTorch's) goes on with the same lrs."""
+    opt = _two_group_sgd()
+    sched = _schedule(name, opt)
+    for _ in range(6):
+        sched.step()
+    state = sched.state_dict()
+    assert not any(callable(v) for v in state.values())
+    tc.save({"sched": state}, tmp_path / "s.npz")
+    opt2 = _two_group_sgd((1.0, 1.0))
+    sched2 = _schedule(name, opt2)
+    sched2.load_state_dict(tc.load(tmp_path / "s.npz")["sched"])
+    for _ in range(5):
+        assert sched2.get_last_lr() == sched.get_last_lr()
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+        sched.step()
+        sched2.step()
+
+
+def test_reduce_lr_on_plateau_follows_its_rule():
+    """By hand: patience 2 (the third bad epoch in a row reduces), a relative threshold of
+    10%, cooldown 1, factor 0.5, a min_lr for the first group; then eps and 'max' mode."""
+    opt = _two_group_sgd((1.0, 0.1))
+    sched = optim.ReduceLROnPlateau(
+        opt, factor=0.5, patience=2, threshold=0.1, cooldown=1, min_lr=[0.3, 0.0]
+    )
+    assert sched.get_last_lr() == [1.0, 0.1]
+    metrics = [10, 9.5, 9.2, 9.1, 5, 5, 5, 5, 5, 5, 5, 5]  # 9.5 is not under 10 * 0.9
+    wants = [[1.0, 0.1]] * 3 + [[0.5, 0.05]] * 4 + [[0.3, 0.025]] * 4 + [[0.3, 0.0125]]
+    for epoch, (metric, want) in enumerate(zip(metrics, wants, strict=True), 1):
+        sched.step(tc.tensor(metric))  # a loss Tensor as it comes
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12), epoch
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+    assert sched.best == 5 and sched.last_epoch == 12
+    # a reduction smaller than eps is not made; 'max' mode waits for the metric to rise
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=1e-8)
+    sched = optim.ReduceLROnPlateau(
+        opt, mode="max", patience=0, threshold=0.5, threshold_mode="abs"
+    )
+    for metric in [1.0, 1.4, 2.0]:
+        sched.step(metric)
+    assert opt.lr == 1e-8 and sched.best == 2.0
+    for bad, factor in [("factor", 1.0), ("mode", "low"), ("threshold_mode", "percent")]:
+        with pytest.raises(ValueError, match=bad):
+            optim.ReduceLROnPlateau(opt, **{bad: factor})
+    with pytest.raises(ValueError, match="expected 2 min_lrs, one per param group, got 1"):
+        optim.ReduceLROnPlateau(_two_group_sgd(), min_lr=[0.1])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"mode": "max", "factor": 0.5, "patience": 1, "threshold_mode": "abs", "threshold": 0.01},
+        {"factor": 0.3, "patience": 0, "cooldown": 2, "min_lr": [0.01, 0.001]},
+    ],
+)
+def test_reduce_lr_on_plateau_matches_torch(options):
+    torch = pytest.importorskip("torch")
+    opt = _two_group_sgd()
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 0.3}, {"params": [b]}], lr=0.02)
+    sched = optim.ReduceLROnPlateau(opt, **options)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(ref_opt, **options)
+    rng = np.random.default_rng(0)
+    metrics = np.concatenate([np.linspace(1, 0.5, 10), 0.5 + 0.01 * rng.standard_normal(50)])
+    for epoch, metric in enumerate(metrics):
+        sched.step(float(metric))
+        ref.step(float(metric))
+        assert sched.get_last_lr() == ref.get_last_lr(), epoch
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        assert (sched.best, sched.num_bad_epochs) == (ref.best, ref.num_bad_epochs)
+    assert min(sched.get_last_lr()) < 0.02  # it did reduce
+
+
+def test_reduce_lr_on_plateau_resumes_from_a_file(tmp_path):
+    """Its best metric, bad-epoch and cooldown counts come back from an .npz file: the
+    resumed schedule reduces at the same epochs as one that never stopped."""
+    opt = _two_group_sgd()
+    sched = optim.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2, cooldown=1)
+    metrics = [1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3]
+    for metric in metrics[:5]:
+        sched.step(metric)
+    tc.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "c.npz")
+    state = tc.load(tmp_path / "c.npz")
+    opt2 = _two_group_sgd((1.0, 1.0))
+    opt2.load_state_dict(state["opt"])
+    sched2 = optim.ReduceLROnPlateau(opt2)  # the saved options replace these
+    sched2.load_state_dict(state["sched"])
+    assert (sched2.mode, sched2.factor, sched2.patience, sched2.best) == ("max", 0.5, 2, 2.0)
+    assert sched2.get_last_lr() == sched.get_last_lr()
+    for metric in metrics[5:]:
+        sched.step(metric)
+        sched2.step(metric)
+        assert sched2.get_last_lr() == sched.get_last_lr()
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+    assert sched.get_last_lr() == [0.3 * 0.5**3, 0.02 * 0.5**3]
+    with pytest.raises(ValueError, match="the state has no"):
+        sched2.load_state_dict({"mode": "min"})
