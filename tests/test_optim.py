@@ -650,6 +650,51 @@ def test_clip_grad_norm_on_the_device_keeps_dtype_and_device(device):
     assert abs(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads)) - 1) < 1e-5
 
 
+def test_clip_grad_value_clamps_each_entry():
+    """Each gradient entry is clamped to [-clip_value, clip_value] in place on its own (a
+    NaN stays NaN); parameters without a gradient are skipped; a single Tensor is taken."""
+    params = [tc.tensor(np.zeros(s), requires_grad=True) for s in [(2, 3), (4,), (2,)]]
+    params[0].grad = np.array([[-3.0, -0.5, 0.2], [0.5, 1.5, np.nan]])
+    params[1].grad = np.array([0.1, -0.1, 7.0, -0.7])
+    buffer = params[0].grad
+    assert nn.utils.clip_grad_value_(params, 0.5) is None
+    assert params[0].grad is buffer  # in place
+    np.testing.assert_array_equal(params[0].grad, [[-0.5, -0.5, 0.2], [0.5, 0.5, np.nan]])
+    np.testing.assert_array_equal(params[1].grad, [0.1, -0.1, 0.5, -0.5])
+    assert params[2].grad is None
+    nn.utils.clip_grad_value_(params[1], 0.1)
+    np.testing.assert_array_equal(params[1].grad, [0.1, -0.1, 0.1, -0.1])
+    with pytest.raises(ValueError, match="clip_value must be >= 0, got -1.0"):
+        nn.utils.clip_grad_value_(params, -1)
+    with pytest.raises(TypeError, match="clip_value must be a number, got NoneType"):
+        nn.utils.clip_grad_value_(params, None)
+
+
+def test_clip_grad_value_matches_torch():
+    torch = pytest.importorskip("torch")
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
+    (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.3)
+    torch.nn.utils.clip_grad_value_(ref.parameters(), 0.3)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10)
+    assert any((np.abs(p.grad) == 0.3).any() for p in model.parameters())  # some were clipped
+
+
+def test_clip_grad_value_on_the_device_keeps_dtype_and_device(device):
+    model = nn.Linear(3, 2).to(device)
+    (model(tc.randn(4, 3, device=device)).sum() * 10).backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.25)
+    for p in model.parameters():
+        assert p.grad.dtype == np.float32 and tc.backend.device_of(p.grad) == device
+        assert np.abs(to_numpy(p.grad)).max() <= 0.25
+
+
 # --------------------------------------------------------------------------- param groups
 
 GROUP_CASES = {  # name: (defaults, options of the first Linear's group, of the second's)
