@@ -68,6 +68,17 @@ CASES = {
         "AdamW",
         {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
     ),
+    # beta2 0.6: v falls behind its largest value within the fifteen steps, so amsgrad's max acts
+    "adam-amsgrad": (
+        lambda p: optim.Adam(p, lr=0.02, betas=(0.8, 0.6), weight_decay=1e-2, amsgrad=True),
+        "Adam",
+        {"lr": 0.02, "betas": (0.8, 0.6), "weight_decay": 1e-2, "amsgrad": True},
+    ),
+    "adamw-amsgrad": (
+        lambda p: optim.AdamW(p, lr=0.02, betas=(0.8, 0.6), eps=1e-6, amsgrad=True),
+        "AdamW",
+        {"lr": 0.02, "betas": (0.8, 0.6), "eps": 1e-6, "amsgrad": True},
+    ),
 }
 
 
@@ -140,8 +151,8 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
     for p, q in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert opt.lr == CASES[case][2]["lr"] / 2
-    with pytest.raises(KeyError, match="SGD's param group has no 'amsgrad'|Adam's param group"):
-        opt.param_groups[0]["amsgrad"]
+    with pytest.raises(KeyError, match="param group has no 'maximize'"):
+        opt.param_groups[0]["maximize"]
 
 
 def _reference_step(name, hp, state, p, g):
@@ -172,7 +183,9 @@ def _reference_step(name, hp, state, p, g):
     t = state["t"] = state.get("t", 0) + 1
     state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
     state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
-    m_hat, v_hat = state["m"] / (1 - b1**t), state["v"] / (1 - b2**t)
+    if hp.get("amsgrad"):  # the largest v so far, with this step's bias correction
+        state["vmax"] = np.maximum(state.get("vmax", 0.0), state["v"])
+    m_hat, v_hat = state["m"] / (1 - b1**t), state.get("vmax", state["v"]) / (1 - b2**t)
     return p - hp["lr"] * m_hat / (np.sqrt(v_hat) + eps)
 
 
@@ -243,7 +256,9 @@ def test_state_dicts_are_snapshots_and_loading_copies(case):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd"])
+@pytest.mark.parametrize(
+    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+)
 def test_float32_on_device(case, device):
     """On each device the update keeps the parameters float32 and where they were, and it
     lowers the loss; the result matches the CPU run to float32 rounding."""
@@ -306,7 +321,9 @@ def test_zero_grad_takes_pytorchs_set_to_none():
         assert all(p.grad is None for p in params)
 
 
-@pytest.mark.parametrize("case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd"])
+@pytest.mark.parametrize(
+    "case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+)
 def test_state_dict_resumes_exactly(case, tmp_path):
     """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)
     loaded from the files, and five more steps: bit for bit."""
@@ -466,9 +483,10 @@ def test_scheduler_resume():
         optim.StepLR(object(), step_size=2)
 
 
-def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad):
     """A parameter of 2^20 numbers or more is updated in two halves at once; the result must
-    be the one-pass update, bit for bit."""
+    be the one-pass update, bit for bit (amsgrad's maximum too)."""
     from tinycolor import optim as optim_module
 
     rng = np.random.default_rng(0)
@@ -477,7 +495,7 @@ def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
 
     def run():
         p = tc.Tensor(start.copy(), requires_grad=True)
-        opt = optim_module.Adam([p], lr=1e-2)
+        opt = optim_module.Adam([p], lr=1e-2, betas=(0.9, 0.5), amsgrad=amsgrad)
         for g in grads:
             p.grad = g
             opt.step()
@@ -1220,3 +1238,53 @@ def test_reduce_lr_on_plateau_resumes_from_a_file(tmp_path):
     assert sched.get_last_lr() == [0.3 * 0.5**3, 0.02 * 0.5**3]
     with pytest.raises(ValueError, match="the state has no"):
         sched2.load_state_dict({"mode": "min"})
+
+
+def test_amsgrad_divides_by_the_largest_second_moment():
+    """A large gradient then small ones: plain Adam's v shrinks back and its steps grow again;
+    amsgrad keeps the largest v ('max_exp_avg_sq', saved with the state) and its step is the
+    docstring's, m_hat / (sqrt(vmax / (1 - beta2^t)) + eps) times lr."""
+    steps = {}
+    for amsgrad in (False, True):
+        p = tc.tensor(np.zeros(3), requires_grad=True)
+        opt = optim.Adam([p], lr=0.1, betas=(0.5, 0.5), amsgrad=amsgrad)
+        assert opt.param_groups[0]["amsgrad"] is amsgrad
+        m = v = vmax = 0.0
+        for t, g in enumerate([10.0, 0.1, 0.1, 0.1], 1):
+            before = p.numpy().copy()
+            p.grad = np.full(3, g)
+            opt.step()
+            m, v = 0.5 * m + 0.5 * g, 0.5 * v + 0.5 * g * g
+            vmax = max(vmax, v)
+            second = vmax if amsgrad else v
+            want = 0.1 * (m / (1 - 0.5**t)) / (math.sqrt(second / (1 - 0.5**t)) + 1e-8)
+            np.testing.assert_allclose(before - p.numpy(), want, rtol=1e-12)
+        steps[amsgrad] = want
+        state = opt.state_dict()
+        assert ("state.0.max_exp_avg_sq" in state) is amsgrad
+        if amsgrad:
+            np.testing.assert_allclose(state["state.0.max_exp_avg_sq"], 0.5 * 10.0**2)
+            assert state["group.0.amsgrad"] is True
+    assert steps[True] < steps[False] / 2  # vmax remembers the large gradient
+
+
+def test_amsgrad_turned_on_later_and_its_errors():
+    """amsgrad switched on through param_groups mid-run starts its maximum from then (PyTorch
+    has no state for it and fails); a state saved without amsgrad loads into one with it;
+    anything but True or False is refused."""
+    p = tc.tensor(np.zeros(2), requires_grad=True)
+    opt = optim.AdamW([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    opt.param_groups[0]["amsgrad"] = True
+    opt.step()
+    np.testing.assert_allclose(opt.state[0]["max_exp_avg_sq"], opt.state[0]["exp_avg_sq"])
+    fresh = optim.AdamW([tc.tensor(np.zeros(2), requires_grad=True)], amsgrad=True)
+    state = optim.AdamW([p], lr=0.1).state_dict()
+    del state["group.0.amsgrad"]  # as saved before amsgrad
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[0]["amsgrad"] is True
+    with pytest.raises(TypeError, match="Adam param group 0: amsgrad must be True or False"):
+        optim.Adam([{"params": [p], "amsgrad": "yes"}])
+    with pytest.raises(TypeError, match="amsgrad must be True or False, got 1"):
+        optim.Adam([p], amsgrad=1)

@@ -546,11 +546,16 @@ class Adam(Optimizer):
     m <- beta1 m + (1 - beta1) g,   v <- beta2 v + (1 - beta2) g^2
     p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
+    With ``amsgrad=True`` (Reddi et al., 2018), as PyTorch's: the step divides by the
+    largest v so far instead, vmax <- max(vmax, v), with the bias correction of step t,
+    sqrt(vmax) / sqrt(1 - beta2^t) + eps; so the step size never grows back when the gradients
+    shrink. vmax is kept as the state ``'max_exp_avg_sq'``.
+
     Each option may differ between param groups, as SGD's (``'betas'`` a pair).
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay")
-    state_names = ("step", "exp_avg", "exp_avg_sq")
+    hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+    state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False  # AdamW: the weight decay shrinks the parameters, outside the gradient
 
     def __init__(
@@ -560,8 +565,15 @@ class Adam(Optimizer):
         betas=(0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ):
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+        }
         super().__init__(params, defaults)
 
     def _check(self, options, who):
@@ -576,6 +588,10 @@ class Adam(Optimizer):
         options["betas"] = (b1, b2)
         _check_nonneg(who, "eps", options["eps"])
         _check_nonneg(who, "weight_decay", options["weight_decay"])
+        amsgrad = options["amsgrad"]
+        if not isinstance(amsgrad, bool | np.bool_):
+            raise TypeError(f"{who}: amsgrad must be True or False, got {amsgrad!r}")
+        options["amsgrad"] = bool(amsgrad)
 
     def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
@@ -590,19 +606,19 @@ class Adam(Optimizer):
             st["step"] = 0
             st["exp_avg"] = xp.zeros(p.shape, dtype=p.dtype)
             st["exp_avg_sq"] = xp.zeros(p.shape, dtype=p.dtype)
+        arrays = (st["exp_avg"], st["exp_avg_sq"], g, p.data, self._scratch(p))
+        if options["amsgrad"]:
+            if "max_exp_avg_sq" not in st:  # its first step (or amsgrad turned on later)
+                st["max_exp_avg_sq"] = xp.zeros(p.shape, dtype=p.dtype)
+            arrays += (st["max_exp_avg_sq"],)
         st["step"] += 1
         t = st["step"]
-        m, v = st["exp_avg"], st["exp_avg_sq"]
         # p -= lr/(1 - b1^t) m / (sqrt(v)/c + eps), c = sqrt(1 - b2^t), rewritten as
         # p -= m / ((sqrt(v) + eps c) / (lr c / (1 - b1^t))): the same value in fewer passes
         c = math.sqrt(1 - b2**t)
         scale = lr * c / (1 - b1**t)
-        tmp = self._scratch(p)
-        _split(
-            xp,
-            (m, v, g, p.data, tmp),
-            lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps * c, scale),
-        )
+        eps_c = eps * c
+        _split(xp, arrays, lambda *a: _adam_pass(xp, b1, b2, eps_c, scale, *a))
 
 
 class AdamW(Adam):
@@ -622,12 +638,14 @@ class AdamW(Adam):
         betas=(0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
-def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
-    """One Adam update of the arrays (views of the same shape), in place, through ``tmp``."""
+def _adam_pass(xp, b1, b2, eps_c, scale, m, v, g, d, tmp, vmax=None):
+    """One Adam update of the arrays (views of the same shape), in place, through ``tmp``;
+    with ``vmax`` (amsgrad), the step divides by the running maximum of v, kept there."""
     m *= b1
     xp.multiply(g, 1 - b1, out=tmp)
     m += tmp  # m = b1 m + (1 - b1) g
@@ -635,6 +653,9 @@ def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
     xp.multiply(g, 1 - b2, out=tmp)
     tmp *= g
     v += tmp  # v = b2 v + (1 - b2) g^2
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)  # vmax = max(vmax, v), before the lr 0 return as torch's
+        v = vmax
     if scale == 0:  # lr 0 (a schedule at its end): the moments move, the parameter does not
         return
     xp.sqrt(v, out=tmp)
