@@ -1120,6 +1120,10 @@ def test_more_schedulers_follow_their_formulas():
     for epoch in range(12):
         assert sched.get_last_lr() == pytest.approx([0.3 * 0.9**epoch, 0.02 * 0.9**epoch])
         sched.step()
+    sched.load_state_dict({"base_lrs": [0.3, 0.02], "last_epoch": 2})  # back: not from 12
+    assert sched.get_last_lr() == [0.3 * 0.9 * 0.9, 0.02 * 0.9 * 0.9]
+    sched.load_state_dict({"base_lrs": [0.5, 0.02], "last_epoch": 3})  # a new base lr
+    assert sched.get_last_lr() == [0.5 * 0.9 * 0.9 * 0.9, 0.02 * 0.9 * 0.9 * 0.9]
     opt = _two_group_sgd()
     sched = _schedule("lambdas", opt)
     for epoch in range(8):

@@ -812,12 +812,17 @@ class ExponentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, gamma: float):
         self.gamma = gamma
+        self._reached: dict = {}  # base lr: (epoch, lr) last computed, to go on from there
         super().__init__(optimizer)
 
     def lr_at(self, epoch, base_lr):
-        lr = base_lr
-        for _ in range(epoch):
+        # one multiplication a step when stepped once per batch, not one per epoch so far
+        start, lr = self._reached.get(base_lr, (0, base_lr))
+        if start > epoch:  # moved back (load_state_dict): from the start again
+            start, lr = 0, base_lr
+        for _ in range(epoch - start):
             lr *= self.gamma
+        self._reached[base_lr] = (epoch, lr)
         return lr
 
 
