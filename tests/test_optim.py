@@ -1190,6 +1190,18 @@ def test_reduce_lr_on_plateau_follows_its_rule():
             optim.ReduceLROnPlateau(opt, **{bad: factor})
     with pytest.raises(ValueError, match="expected 2 min_lrs, one per param group, got 1"):
         optim.ReduceLROnPlateau(_two_group_sgd(), min_lr=[0.1])
+    # a group added after the schedule began is reduced too (a min_lr list must grow first)
+    for min_lr in (0.0, [0.0, 0.0]):
+        opt = _two_group_sgd()
+        sched = optim.ReduceLROnPlateau(opt, patience=0, min_lr=min_lr)
+        opt.add_param_group({"params": [nn.Linear(1, 1).weight], "lr": 0.5})
+        sched.step(1.0)
+        if isinstance(min_lr, list):
+            with pytest.raises(RuntimeError, match="3 param groups, 2 when the schedule began"):
+                sched.step(2.0)
+            sched.min_lrs.append(0.0)
+        sched.step(2.0)
+        assert sched.get_last_lr() == pytest.approx([0.03, 0.002, 0.05])
 
 
 @pytest.mark.parametrize(

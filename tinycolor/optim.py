@@ -907,8 +907,10 @@ class ReduceLROnPlateau(LRScheduler):
                     f"got {len(min_lr)}"
                 )
             self.min_lrs = [float(v) for v in min_lr]
+            self._default_min_lr = None
         else:
             self.min_lrs = [float(min_lr)] * n
+            self._default_min_lr = float(min_lr)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, float(factor), int(patience)
         self.threshold, self.threshold_mode = float(threshold), threshold_mode
@@ -940,7 +942,16 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in the cooldown do not count
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=False):
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):  # add_param_group since: as PyTorch's
+                if self._default_min_lr is None:
+                    raise RuntimeError(
+                        f"ReduceLROnPlateau: the optimizer has {len(groups)} param groups, "
+                        f"{len(self.min_lrs)} when the schedule began (add_param_group): set "
+                        "its min_lrs to a list of one per group"
+                    )
+                self.min_lrs = [self._default_min_lr] * len(groups)
+            for group, min_lr in zip(groups, self.min_lrs, strict=True):
                 old = float(group["lr"])
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:
