@@ -68,6 +68,17 @@ CASES = {
         "AdamW",
         {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
     ),
+    # beta2 0.6: v falls behind its largest value within the fifteen steps, so amsgrad's max acts
+    "adam-amsgrad": (
+        lambda p: optim.Adam(p, lr=0.02, betas=(0.8, 0.6), weight_decay=1e-2, amsgrad=True),
+        "Adam",
+        {"lr": 0.02, "betas": (0.8, 0.6), "weight_decay": 1e-2, "amsgrad": True},
+    ),
+    "adamw-amsgrad": (
+        lambda p: optim.AdamW(p, lr=0.02, betas=(0.8, 0.6), eps=1e-6, amsgrad=True),
+        "AdamW",
+        {"lr": 0.02, "betas": (0.8, 0.6), "eps": 1e-6, "amsgrad": True},
+    ),
 }
 
 
@@ -140,8 +151,8 @@ def test_param_groups_read_and_set_the_settings_as_in_pytorch(case):
     for p, q in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert opt.lr == CASES[case][2]["lr"] / 2
-    with pytest.raises(KeyError, match="SGD's param group has no 'amsgrad'|Adam's param group"):
-        opt.param_groups[0]["amsgrad"]
+    with pytest.raises(KeyError, match="param group has no 'maximize'"):
+        opt.param_groups[0]["maximize"]
 
 
 def _reference_step(name, hp, state, p, g):
@@ -172,7 +183,9 @@ def _reference_step(name, hp, state, p, g):
     t = state["t"] = state.get("t", 0) + 1
     state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
     state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
-    m_hat, v_hat = state["m"] / (1 - b1**t), state["v"] / (1 - b2**t)
+    if hp.get("amsgrad"):  # the largest v so far, with this step's bias correction
+        state["vmax"] = np.maximum(state.get("vmax", 0.0), state["v"])
+    m_hat, v_hat = state["m"] / (1 - b1**t), state.get("vmax", state["v"]) / (1 - b2**t)
     return p - hp["lr"] * m_hat / (np.sqrt(v_hat) + eps)
 
 
@@ -243,7 +256,9 @@ def test_state_dicts_are_snapshots_and_loading_copies(case):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd"])
+@pytest.mark.parametrize(
+    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+)
 def test_float32_on_device(case, device):
     """On each device the update keeps the parameters float32 and where they were, and it
     lowers the loss; the result matches the CPU run to float32 rounding."""
@@ -306,7 +321,9 @@ def test_zero_grad_takes_pytorchs_set_to_none():
         assert all(p.grad is None for p in params)
 
 
-@pytest.mark.parametrize("case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd"])
+@pytest.mark.parametrize(
+    "case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+)
 def test_state_dict_resumes_exactly(case, tmp_path):
     """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)
     loaded from the files, and five more steps: bit for bit."""
@@ -466,9 +483,10 @@ def test_scheduler_resume():
         optim.StepLR(object(), step_size=2)
 
 
-def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad):
     """A parameter of 2^20 numbers or more is updated in two halves at once; the result must
-    be the one-pass update, bit for bit."""
+    be the one-pass update, bit for bit (amsgrad's maximum too)."""
     from tinycolor import optim as optim_module
 
     rng = np.random.default_rng(0)
@@ -477,7 +495,7 @@ def test_adam_split_over_two_threads_matches_one_pass(monkeypatch):
 
     def run():
         p = tc.Tensor(start.copy(), requires_grad=True)
-        opt = optim_module.Adam([p], lr=1e-2)
+        opt = optim_module.Adam([p], lr=1e-2, betas=(0.9, 0.5), amsgrad=amsgrad)
         for g in grads:
             p.grad = g
             opt.step()
@@ -648,6 +666,51 @@ def test_clip_grad_norm_on_the_device_keeps_dtype_and_device(device):
     assert (total.device, total.dtype) == (device, np.float32)
     grads = [to_numpy(p.grad) for p in model.parameters()]
     assert abs(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads)) - 1) < 1e-5
+
+
+def test_clip_grad_value_clamps_each_entry():
+    """Each gradient entry is clamped to [-clip_value, clip_value] in place on its own (a
+    NaN stays NaN); parameters without a gradient are skipped; a single Tensor is taken."""
+    params = [tc.tensor(np.zeros(s), requires_grad=True) for s in [(2, 3), (4,), (2,)]]
+    params[0].grad = np.array([[-3.0, -0.5, 0.2], [0.5, 1.5, np.nan]])
+    params[1].grad = np.array([0.1, -0.1, 7.0, -0.7])
+    buffer = params[0].grad
+    assert nn.utils.clip_grad_value_(params, 0.5) is None
+    assert params[0].grad is buffer  # in place
+    np.testing.assert_array_equal(params[0].grad, [[-0.5, -0.5, 0.2], [0.5, 0.5, np.nan]])
+    np.testing.assert_array_equal(params[1].grad, [0.1, -0.1, 0.5, -0.5])
+    assert params[2].grad is None
+    nn.utils.clip_grad_value_(params[1], 0.1)
+    np.testing.assert_array_equal(params[1].grad, [0.1, -0.1, 0.1, -0.1])
+    with pytest.raises(ValueError, match="clip_value must be >= 0, got -1.0"):
+        nn.utils.clip_grad_value_(params, -1)
+    with pytest.raises(TypeError, match="clip_value must be a number, got NoneType"):
+        nn.utils.clip_grad_value_(params, None)
+
+
+def test_clip_grad_value_matches_torch():
+    torch = pytest.importorskip("torch")
+    x, y, model = _problem()
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
+    (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.3)
+    torch.nn.utils.clip_grad_value_(ref.parameters(), 0.3)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10)
+    assert any((np.abs(p.grad) == 0.3).any() for p in model.parameters())  # some were clipped
+
+
+def test_clip_grad_value_on_the_device_keeps_dtype_and_device(device):
+    model = nn.Linear(3, 2).to(device)
+    (model(tc.randn(4, 3, device=device)).sum() * 10).backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.25)
+    for p in model.parameters():
+        assert p.grad.dtype == np.float32 and tc.backend.device_of(p.grad) == device
+        assert np.abs(to_numpy(p.grad)).max() <= 0.25
 
 
 # --------------------------------------------------------------------------- param groups
@@ -1005,3 +1068,239 @@ def test_param_group_errors():
     with pytest.raises(TypeError, match="'params' cannot be replaced: add parameters with"):
         opt.param_groups[0]["params"] = [b]
     assert len(opt.param_groups) == 1 and opt.params == [a]  # nothing was half added
+
+
+def _schedule(name, opt, lib=None):
+    """The schedule ``name`` on ``opt``, tinycolor's or (``lib=torch``) PyTorch's."""
+    mod = optim if lib is None else lib.optim.lr_scheduler
+    return {
+        "multistep": lambda: mod.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
+        "multistep0": lambda: mod.MultiStepLR(opt, milestones=[4, 0], gamma=0.5),
+        "exponential": lambda: mod.ExponentialLR(opt, gamma=0.9),
+        "lambda": lambda: mod.LambdaLR(opt, lambda e: 1 / (e + 1)),
+        "lambdas": lambda: mod.LambdaLR(opt, [lambda e: 0.95**e, lambda e: min(1, (e + 1) / 4)]),
+    }[name]()
+
+
+@pytest.mark.parametrize("name", ["multistep", "multistep0", "exponential", "lambda", "lambdas"])
+def test_more_schedulers_match_torch_to_the_last_bit(name):
+    """MultiStepLR, ExponentialLR and LambdaLR of two param groups give PyTorch's lrs exactly,
+    for 15 epochs (MultiStepLR and ExponentialLR multiply as PyTorch's, epoch by epoch)."""
+    torch = pytest.importorskip("torch")
+    opt = _two_group_sgd()
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 0.3}, {"params": [b]}], lr=0.02)
+    sched, ref = _schedule(name, opt), _schedule(name, ref_opt, torch)
+    for epoch in range(15):
+        assert sched.get_last_lr() == ref.get_last_lr(), epoch
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        ref.step()
+
+
+def test_more_schedulers_follow_their_formulas():
+    """The lrs of each epoch by hand, no PyTorch needed: MultiStepLR multiplies by gamma at
+    each milestone (twice at one listed twice, at once for a milestone 0), ExponentialLR by
+    gamma each epoch, LambdaLR is each group's base lr times its own function."""
+    opt = _two_group_sgd()
+    sched = _schedule("multistep", opt)
+    counts = [0, 0, 1, 1, 1, 3, 3, 3, 3, 4, 4, 4]  # milestones 2, 5, 5, 9
+    for epoch, k in enumerate(counts):
+        assert sched.get_last_lr() == pytest.approx([0.3 * 0.3**k, 0.02 * 0.3**k]), epoch
+        sched.step()
+    opt = _two_group_sgd()
+    sched = _schedule("multistep0", opt)
+    for epoch in range(7):
+        assert opt.param_groups[0]["lr"] == 0.3 * 0.5 ** (1 + (epoch >= 4)), epoch
+        sched.step()
+    opt = _two_group_sgd()
+    sched = _schedule("exponential", opt)
+    for epoch in range(12):
+        assert sched.get_last_lr() == pytest.approx([0.3 * 0.9**epoch, 0.02 * 0.9**epoch])
+        sched.step()
+    sched.load_state_dict({"base_lrs": [0.3, 0.02], "last_epoch": 2})  # back: not from 12
+    assert sched.get_last_lr() == [0.3 * 0.9 * 0.9, 0.02 * 0.9 * 0.9]
+    sched.load_state_dict({"base_lrs": [0.5, 0.02], "last_epoch": 3})  # a new base lr
+    assert sched.get_last_lr() == [0.5 * 0.9 * 0.9 * 0.9, 0.02 * 0.9 * 0.9 * 0.9]
+    opt = _two_group_sgd()
+    sched = _schedule("lambdas", opt)
+    for epoch in range(8):
+        want = [0.3 * 0.95**epoch, 0.02 * min(1, (epoch + 1) / 4)]
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12), epoch
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+        sched.step()
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas, one per param group, got 1"):
+        optim.LambdaLR(_two_group_sgd(), [lambda e: 1.0])
+    with pytest.raises(TypeError, match="lr_lambda must be a function of the epoch"):
+        optim.LambdaLR(_two_group_sgd(), 0.5)
+    with pytest.raises(TypeError, match="milestones must be a list of epochs"):
+        optim.MultiStepLR(_two_group_sgd(), milestones=5)
+    assert optim.lr_scheduler.MultiStepLR is optim.MultiStepLR
+    assert optim.lr_scheduler.ReduceLROnPlateau is optim.ReduceLROnPlateau
+
+
+@pytest.mark.parametrize("name", ["multistep", "exponential", "lambdas"])
+def test_more_schedulers_resume_from_a_file(name, tmp_path):
+    """A schedule saved after 6 epochs and loaded into a fresh one (of the same functions, for
+    LambdaLR: its state holds no function, as PyTorch's) goes on with the same lrs."""
+    opt = _two_group_sgd()
+    sched = _schedule(name, opt)
+    for _ in range(6):
+        sched.step()
+    state = sched.state_dict()
+    assert not any(callable(v) for v in state.values())
+    tc.save({"sched": state}, tmp_path / "s.npz")
+    opt2 = _two_group_sgd((1.0, 1.0))
+    sched2 = _schedule(name, opt2)
+    sched2.load_state_dict(tc.load(tmp_path / "s.npz")["sched"])
+    for _ in range(5):
+        assert sched2.get_last_lr() == sched.get_last_lr()
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+        sched.step()
+        sched2.step()
+
+
+def test_reduce_lr_on_plateau_follows_its_rule():
+    """By hand: patience 2 (the third bad epoch in a row reduces), a relative threshold of
+    10%, cooldown 1, factor 0.5, a min_lr for the first group; then eps and 'max' mode."""
+    opt = _two_group_sgd((1.0, 0.1))
+    sched = optim.ReduceLROnPlateau(
+        opt, factor=0.5, patience=2, threshold=0.1, cooldown=1, min_lr=[0.3, 0.0]
+    )
+    assert sched.get_last_lr() == [1.0, 0.1]
+    metrics = [10, 9.5, 9.2, 9.1, 5, 5, 5, 5, 5, 5, 5, 5]  # 9.5 is not under 10 * 0.9
+    wants = [[1.0, 0.1]] * 3 + [[0.5, 0.05]] * 4 + [[0.3, 0.025]] * 4 + [[0.3, 0.0125]]
+    for epoch, (metric, want) in enumerate(zip(metrics, wants, strict=True), 1):
+        sched.step(tc.tensor(metric))  # a loss Tensor as it comes
+        assert sched.get_last_lr() == pytest.approx(want, rel=1e-12), epoch
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+    assert sched.best == 5 and sched.last_epoch == 12
+    # a reduction smaller than eps is not made; 'max' mode waits for the metric to rise
+    opt = optim.SGD([nn.Linear(1, 1).weight], lr=1e-8)
+    sched = optim.ReduceLROnPlateau(
+        opt, mode="max", patience=0, threshold=0.5, threshold_mode="abs"
+    )
+    for metric in [1.0, 1.4, 2.0]:
+        sched.step(metric)
+    assert opt.lr == 1e-8 and sched.best == 2.0
+    for bad, factor in [("factor", 1.0), ("mode", "low"), ("threshold_mode", "percent")]:
+        with pytest.raises(ValueError, match=bad):
+            optim.ReduceLROnPlateau(opt, **{bad: factor})
+    with pytest.raises(ValueError, match="expected 2 min_lrs, one per param group, got 1"):
+        optim.ReduceLROnPlateau(_two_group_sgd(), min_lr=[0.1])
+    # a group added after the schedule began is reduced too (a min_lr list must grow first)
+    for min_lr in (0.0, [0.0, 0.0]):
+        opt = _two_group_sgd()
+        sched = optim.ReduceLROnPlateau(opt, patience=0, min_lr=min_lr)
+        opt.add_param_group({"params": [nn.Linear(1, 1).weight], "lr": 0.5})
+        sched.step(1.0)
+        if isinstance(min_lr, list):
+            with pytest.raises(RuntimeError, match="3 param groups, 2 when the schedule began"):
+                sched.step(2.0)
+            sched.min_lrs.append(0.0)
+        sched.step(2.0)
+        assert sched.get_last_lr() == pytest.approx([0.03, 0.002, 0.05])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"mode": "max", "factor": 0.5, "patience": 1, "threshold_mode": "abs", "threshold": 0.01},
+        {"factor": 0.3, "patience": 0, "cooldown": 2, "min_lr": [0.01, 0.001]},
+    ],
+)
+def test_reduce_lr_on_plateau_matches_torch(options):
+    torch = pytest.importorskip("torch")
+    opt = _two_group_sgd()
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 0.3}, {"params": [b]}], lr=0.02)
+    sched = optim.ReduceLROnPlateau(opt, **options)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(ref_opt, **options)
+    rng = np.random.default_rng(0)
+    metrics = np.concatenate([np.linspace(1, 0.5, 10), 0.5 + 0.01 * rng.standard_normal(50)])
+    for epoch, metric in enumerate(metrics):
+        sched.step(float(metric))
+        ref.step(float(metric))
+        assert sched.get_last_lr() == ref.get_last_lr(), epoch
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        assert (sched.best, sched.num_bad_epochs) == (ref.best, ref.num_bad_epochs)
+    assert min(sched.get_last_lr()) < 0.02  # it did reduce
+
+
+def test_reduce_lr_on_plateau_resumes_from_a_file(tmp_path):
+    """Its best metric, bad-epoch and cooldown counts come back from an .npz file: the
+    resumed schedule reduces at the same epochs as one that never stopped."""
+    opt = _two_group_sgd()
+    sched = optim.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2, cooldown=1)
+    metrics = [1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3]
+    for metric in metrics[:5]:
+        sched.step(metric)
+    tc.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "c.npz")
+    state = tc.load(tmp_path / "c.npz")
+    opt2 = _two_group_sgd((1.0, 1.0))
+    opt2.load_state_dict(state["opt"])
+    sched2 = optim.ReduceLROnPlateau(opt2)  # the saved options replace these
+    sched2.load_state_dict(state["sched"])
+    assert (sched2.mode, sched2.factor, sched2.patience, sched2.best) == ("max", 0.5, 2, 2.0)
+    assert sched2.get_last_lr() == sched.get_last_lr()
+    for metric in metrics[5:]:
+        sched.step(metric)
+        sched2.step(metric)
+        assert sched2.get_last_lr() == sched.get_last_lr()
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+    assert sched.get_last_lr() == [0.3 * 0.5**3, 0.02 * 0.5**3]
+    with pytest.raises(ValueError, match="the state has no"):
+        sched2.load_state_dict({"mode": "min"})
+
+
+def test_amsgrad_divides_by_the_largest_second_moment():
+    """A large gradient then small ones: plain Adam's v shrinks back and its steps grow again;
+    amsgrad keeps the largest v ('max_exp_avg_sq', saved with the state) and its step is the
+    docstring's, m_hat / (sqrt(vmax / (1 - beta2^t)) + eps) times lr."""
+    steps = {}
+    for amsgrad in (False, True):
+        p = tc.tensor(np.zeros(3), requires_grad=True)
+        opt = optim.Adam([p], lr=0.1, betas=(0.5, 0.5), amsgrad=amsgrad)
+        assert opt.param_groups[0]["amsgrad"] is amsgrad
+        m = v = vmax = 0.0
+        for t, g in enumerate([10.0, 0.1, 0.1, 0.1], 1):
+            before = p.numpy().copy()
+            p.grad = np.full(3, g)
+            opt.step()
+            m, v = 0.5 * m + 0.5 * g, 0.5 * v + 0.5 * g * g
+            vmax = max(vmax, v)
+            second = vmax if amsgrad else v
+            want = 0.1 * (m / (1 - 0.5**t)) / (math.sqrt(second / (1 - 0.5**t)) + 1e-8)
+            np.testing.assert_allclose(before - p.numpy(), want, rtol=1e-12)
+        steps[amsgrad] = want
+        state = opt.state_dict()
+        assert ("state.0.max_exp_avg_sq" in state) is amsgrad
+        if amsgrad:
+            np.testing.assert_allclose(state["state.0.max_exp_avg_sq"], 0.5 * 10.0**2)
+            assert state["group.0.amsgrad"] is True
+    assert steps[True] < steps[False] / 2  # vmax remembers the large gradient
+
+
+def test_amsgrad_turned_on_later_and_its_errors():
+    """amsgrad switched on through param_groups mid-run starts its maximum from then (PyTorch
+    has no state for it and fails); a state saved without amsgrad loads into one with it;
+    anything but True or False is refused."""
+    p = tc.tensor(np.zeros(2), requires_grad=True)
+    opt = optim.AdamW([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    opt.param_groups[0]["amsgrad"] = True
+    opt.step()
+    np.testing.assert_allclose(opt.state[0]["max_exp_avg_sq"], opt.state[0]["exp_avg_sq"])
+    fresh = optim.AdamW([tc.tensor(np.zeros(2), requires_grad=True)], amsgrad=True)
+    state = optim.AdamW([p], lr=0.1).state_dict()
+    del state["group.0.amsgrad"]  # as saved before amsgrad
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[0]["amsgrad"] is True
+    with pytest.raises(TypeError, match="Adam param group 0: amsgrad must be True or False"):
+        optim.Adam([{"params": [p], "amsgrad": "yes"}])
+    with pytest.raises(TypeError, match="amsgrad must be True or False, got 1"):
+        optim.Adam([p], amsgrad=1)

@@ -1,4 +1,5 @@
-"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam, AdamW) and learning-rate schedules.
+"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam, AdamW) and learning-rate schedules
+(StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau).
 
 An optimizer holds its parameters in groups, each with its own settings, as PyTorch's:
 ``optim.SGD([{"params": head, "lr": 0.1}, {"params": body}], lr=0.01, momentum=0.9)`` gives
@@ -545,11 +546,16 @@ class Adam(Optimizer):
     m <- beta1 m + (1 - beta1) g,   v <- beta2 v + (1 - beta2) g^2
     p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
+    With ``amsgrad=True`` (Reddi et al., 2018), as PyTorch's: the step divides by the
+    largest v so far instead, vmax <- max(vmax, v), with the bias correction of step t,
+    sqrt(vmax) / sqrt(1 - beta2^t) + eps; so the step size never grows back when the gradients
+    shrink. vmax is kept as the state ``'max_exp_avg_sq'``.
+
     Each option may differ between param groups, as SGD's (``'betas'`` a pair).
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay")
-    state_names = ("step", "exp_avg", "exp_avg_sq")
+    hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+    state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False  # AdamW: the weight decay shrinks the parameters, outside the gradient
 
     def __init__(
@@ -559,8 +565,15 @@ class Adam(Optimizer):
         betas=(0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ):
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+        }
         super().__init__(params, defaults)
 
     def _check(self, options, who):
@@ -575,6 +588,10 @@ class Adam(Optimizer):
         options["betas"] = (b1, b2)
         _check_nonneg(who, "eps", options["eps"])
         _check_nonneg(who, "weight_decay", options["weight_decay"])
+        amsgrad = options["amsgrad"]
+        if not isinstance(amsgrad, bool | np.bool_):
+            raise TypeError(f"{who}: amsgrad must be True or False, got {amsgrad!r}")
+        options["amsgrad"] = bool(amsgrad)
 
     def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
@@ -589,19 +606,19 @@ class Adam(Optimizer):
             st["step"] = 0
             st["exp_avg"] = xp.zeros(p.shape, dtype=p.dtype)
             st["exp_avg_sq"] = xp.zeros(p.shape, dtype=p.dtype)
+        arrays = (st["exp_avg"], st["exp_avg_sq"], g, p.data, self._scratch(p))
+        if options["amsgrad"]:
+            if "max_exp_avg_sq" not in st:  # its first step (or amsgrad turned on later)
+                st["max_exp_avg_sq"] = xp.zeros(p.shape, dtype=p.dtype)
+            arrays += (st["max_exp_avg_sq"],)
         st["step"] += 1
         t = st["step"]
-        m, v = st["exp_avg"], st["exp_avg_sq"]
         # p -= lr/(1 - b1^t) m / (sqrt(v)/c + eps), c = sqrt(1 - b2^t), rewritten as
         # p -= m / ((sqrt(v) + eps c) / (lr c / (1 - b1^t))): the same value in fewer passes
         c = math.sqrt(1 - b2**t)
         scale = lr * c / (1 - b1**t)
-        tmp = self._scratch(p)
-        _split(
-            xp,
-            (m, v, g, p.data, tmp),
-            lambda m, v, g, d, tmp: _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps * c, scale),
-        )
+        eps_c = eps * c
+        _split(xp, arrays, lambda *a: _adam_pass(xp, b1, b2, eps_c, scale, *a))
 
 
 class AdamW(Adam):
@@ -621,12 +638,14 @@ class AdamW(Adam):
         betas=(0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
-def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
-    """One Adam update of the arrays (views of the same shape), in place, through ``tmp``."""
+def _adam_pass(xp, b1, b2, eps_c, scale, m, v, g, d, tmp, vmax=None):
+    """One Adam update of the arrays (views of the same shape), in place, through ``tmp``;
+    with ``vmax`` (amsgrad), the step divides by the running maximum of v, kept there."""
     m *= b1
     xp.multiply(g, 1 - b1, out=tmp)
     m += tmp  # m = b1 m + (1 - b1) g
@@ -634,6 +653,9 @@ def _adam_pass(xp, m, v, g, d, tmp, b1, b2, eps_c, scale):
     xp.multiply(g, 1 - b2, out=tmp)
     tmp *= g
     v += tmp  # v = b2 v + (1 - b2) g^2
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)  # vmax = max(vmax, v), before the lr 0 return as torch's
+        v = vmax
     if scale == 0:  # lr 0 (a schedule at its end): the moments move, the parameter does not
         return
     xp.sqrt(v, out=tmp)
@@ -757,6 +779,213 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + (base_lr - self.eta_min) * cos
 
 
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma ** (the number of milestones <= epoch), for each param group's
+    base lr: ``MultiStepLR(opt, milestones=[30, 80], gamma=0.1)`` divides the lr by 10 at
+    epoch 30 and again at 80 (a milestone listed twice multiplies by gamma twice). Computed as
+    PyTorch's, one multiplication by gamma ** k at each milestone, so the lrs are PyTorch's to
+    the last bit."""
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1):
+        try:
+            steps = sorted(int(m) for m in milestones)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"MultiStepLR: milestones must be a list of epochs (integers), got {milestones!r}"
+            ) from None
+        self.milestones, self.gamma = steps, gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch, base_lr):
+        lr = base_lr
+        for m in sorted(set(self.milestones)):
+            if m > epoch:
+                break
+            if m >= 0:  # epoch 0 is a milestone too (as PyTorch's); a negative one never comes
+                lr *= self.gamma ** self.milestones.count(m)
+        return lr
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch, for each param group's base lr; computed as PyTorch's,
+    one multiplication by gamma an epoch, so the lrs are PyTorch's to the last bit."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float):
+        self.gamma = gamma
+        self._reached: dict = {}  # base lr: (epoch, lr) last computed, to go on from there
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch, base_lr):
+        # one multiplication a step when stepped once per batch, not one per epoch so far
+        start, lr = self._reached.get(base_lr, (0, base_lr))
+        if start > epoch:  # moved back (load_state_dict): from the start again
+            start, lr = 0, base_lr
+        for _ in range(epoch - start):
+            lr *= self.gamma
+        self._reached[base_lr] = (epoch, lr)
+        return lr
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch), for each param group's base lr: ``lr_lambda`` is a
+    function of the epoch count (``lambda epoch: 0.95 ** epoch``), or a list of them, one per
+    param group. As PyTorch's, ``state_dict()`` holds the epoch and base lrs, not the
+    functions: a schedule resumed from it uses the functions it was built with."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda):
+        groups = getattr(optimizer, "param_groups", None)
+        if isinstance(lr_lambda, (list, tuple)):
+            if groups is not None and len(lr_lambda) != len(groups):
+                raise ValueError(
+                    f"LambdaLR: expected {len(groups)} lr_lambdas, one per param group, "
+                    f"got {len(lr_lambda)}"
+                )
+            lambdas = list(lr_lambda)
+        else:
+            lambdas = [lr_lambda] * (len(groups) if groups is not None else 1)
+        for fn in lambdas:
+            if not callable(fn):
+                raise TypeError(
+                    f"LambdaLR: lr_lambda must be a function of the epoch (or a list of them, "
+                    f"one per param group), got {type(fn).__name__}"
+                )
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch, base_lr):  # pragma: no cover - _set passes each group's function
+        raise NotImplementedError
+
+    def _set(self):
+        groups = self.optimizer.param_groups
+        self._last_lr = [
+            base * fn(self.last_epoch)
+            for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
+        for group, lr in zip(groups, self._last_lr, strict=False):
+            group["lr"] = lr
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiplies each param group's lr by ``factor`` when a metric has stopped improving for
+    more than ``patience`` epochs, as PyTorch's: call ``step(metric)`` once per epoch with the
+    validation loss (``mode='min'``) or accuracy (``mode='max'``).
+
+    An epoch improves on the best metric so far when it is below best * (1 - threshold)
+    (``threshold_mode='rel'``) or best - threshold (``'abs'``); above best * (1 + threshold)
+    or best + threshold in ``'max'`` mode. After a reduction, ``cooldown`` epochs pass before
+    bad epochs count again. An lr never goes under ``min_lr`` (a number, or a list of one per
+    param group), and a reduction smaller than ``eps`` is not made.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr=0,
+        eps: float = 1e-8,
+    ):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau needs an Optimizer, got {type(optimizer).__name__}")
+        if not factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
+            )
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n:
+                raise ValueError(
+                    f"ReduceLROnPlateau: expected {n} min_lrs, one per param group, "
+                    f"got {len(min_lr)}"
+                )
+            self.min_lrs = [float(v) for v in min_lr]
+            self._default_min_lr = None
+        else:
+            self.min_lrs = [float(min_lr)] * n
+            self._default_min_lr = float(min_lr)
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, float(factor), int(patience)
+        self.threshold, self.threshold_mode = float(threshold), threshold_mode
+        self.cooldown, self.eps = int(cooldown), float(eps)
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def _is_better(self, a: float) -> bool:
+        best, threshold = self.best, self.threshold
+        if self.mode == "min":
+            return a < (
+                best * (1.0 - threshold) if self.threshold_mode == "rel" else best - threshold
+            )
+        return a > (best * (threshold + 1.0) if self.threshold_mode == "rel" else best + threshold)
+
+    def step(self, metrics) -> None:  # type: ignore[override]
+        """One epoch's end: ``metrics`` is the number the schedule watches (a float, or a
+        one-element Tensor such as the validation loss)."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in the cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):  # add_param_group since: as PyTorch's
+                if self._default_min_lr is None:
+                    raise RuntimeError(
+                        f"ReduceLROnPlateau: the optimizer has {len(groups)} param groups, "
+                        f"{len(self.min_lrs)} when the schedule began (add_param_group): set "
+                        "its min_lrs to a list of one per group"
+                    )
+                self.min_lrs = [self._default_min_lr] * len(groups)
+            for group, min_lr in zip(groups, self.min_lrs, strict=True):
+                old = float(group["lr"])
+                new = max(old * self.factor, min_lr)
+                if old - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    _state = (
+        "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps",
+        "min_lrs", "best", "num_bad_epochs", "cooldown_counter", "last_epoch", "_last_lr",
+    )  # fmt: skip
+
+    def state_dict(self) -> dict:
+        state = {k: getattr(self, k) for k in self._state}
+        state["min_lrs"], state["_last_lr"] = list(self.min_lrs), list(self._last_lr)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from ``state_dict()``'s dict, or that dict after ``tinycolor.save`` and
+        ``load`` (arrays for its numbers and strings). The param groups' lrs are the
+        optimizer's own state: load them with the optimizer's ``load_state_dict``."""
+        missing = [k for k in self._state if k not in state]
+        if missing:
+            raise ValueError(f"ReduceLROnPlateau.load_state_dict: the state has no {missing}")
+        for k in ("mode", "threshold_mode"):
+            setattr(self, k, str(np.asarray(state[k])))
+        for k in ("factor", "threshold", "eps", "best"):
+            setattr(self, k, float(_scalar(state[k])))
+        for k in ("patience", "cooldown", "num_bad_epochs", "cooldown_counter", "last_epoch"):
+            setattr(self, k, int(_scalar(state[k])))
+        for k in ("min_lrs", "_last_lr"):
+            setattr(self, k, [float(v) for v in np.ravel(backend.to_numpy(state[k]))])
+
+
 # --------------------------------------------------------------------------- weight averaging
 
 
@@ -841,7 +1070,15 @@ class ExponentialMovingAverage:
 lr_scheduler = types.ModuleType(
     f"{__name__}.lr_scheduler", "Learning-rate schedules: the ones in tinycolor.optim."
 )
-for _schedule in (LRScheduler, StepLR, CosineAnnealingLR):
+for _schedule in (
+    LRScheduler,
+    StepLR,
+    MultiStepLR,
+    ExponentialLR,
+    CosineAnnealingLR,
+    LambdaLR,
+    ReduceLROnPlateau,
+):
     setattr(lr_scheduler, _schedule.__name__, _schedule)
 sys.modules[lr_scheduler.__name__] = lr_scheduler
 
@@ -850,10 +1087,14 @@ __all__ = [
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
+    "ExponentialLR",
     "ExponentialMovingAverage",
     "LRScheduler",
+    "LambdaLR",
+    "MultiStepLR",
     "Optimizer",
     "RMSprop",
+    "ReduceLROnPlateau",
     "StepLR",
     "lr_scheduler",
 ]
