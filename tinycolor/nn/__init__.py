@@ -8,6 +8,7 @@ import sys
 from .. import functional
 from . import init, utils
 from .layers import (
+    GELU,
     AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
@@ -23,6 +24,7 @@ from .layers import (
     MaxPool2d,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Tanh,
     Upsample,
@@ -51,6 +53,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "GELU",
     "Identity",
     "L1Loss",
     "LeakyReLU",
@@ -67,6 +70,7 @@ __all__ = [
     "ParameterList",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Tanh",

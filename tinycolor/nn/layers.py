@@ -540,6 +540,29 @@ class LeakyReLU(_Activation):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
+class SiLU(_Activation):
+    """x * sigmoid(x) (swish)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF: exact, or ``approximate='tanh'``."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
 class Sigmoid(Module):
     """1 / (1 + e^-x)."""
 
@@ -604,12 +627,14 @@ __all__ = [
     "ConvTranspose2d",
     "Dropout",
     "Flatten",
+    "GELU",
     "Identity",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Tanh",
