@@ -1258,6 +1258,18 @@ def test_load_pytorch_state_dict():
 _LOSS_CASES = {  # module name: (its options, the functional loss, input and target makers)
     "MSELoss": ({}, F.mse_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
     "L1Loss": ({}, F.l1_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
+    "SmoothL1Loss": (
+        {},
+        F.smooth_l1_loss,
+        lambda r: r.standard_normal((4, 3)) * 2,
+        lambda r: r.random((4, 3)),
+    ),
+    "HuberLoss": (
+        {},
+        F.huber_loss,
+        lambda r: r.standard_normal((4, 3)) * 2,
+        lambda r: r.random((4, 3)),
+    ),
     "CrossEntropyLoss": (
         {"weight": np.array([0.5, 2.0, 1.0])},
         lambda x, t, *, reduction, weight: F.cross_entropy(x, t, weight, reduction=reduction),

@@ -29,7 +29,15 @@ from .layers import (
     Tanh,
     Upsample,
 )
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import (
     Module,
     ModuleDict,
@@ -54,6 +62,7 @@ __all__ = [
     "Dropout",
     "Flatten",
     "GELU",
+    "HuberLoss",
     "Identity",
     "L1Loss",
     "LeakyReLU",
@@ -72,6 +81,7 @@ __all__ = [
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Tanh",
     "Upsample",
