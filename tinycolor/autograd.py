@@ -976,6 +976,11 @@ class Tensor:
             self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
         )
 
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all when None), as PyTorch's: ``x.norm()``,
+        ``x.norm(dim=1)``, ``x.norm(1)``, ``x.norm(float('inf'))``."""
+        return F().norm(self, p, dim, keepdim, dtype)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""

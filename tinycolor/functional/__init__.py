@@ -39,7 +39,7 @@ from .linalg import linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import max, mean, sum, var
+from .reduce import max, mean, norm, sum, var
 from .shape import (
     cat,
     chunk,
@@ -92,6 +92,7 @@ __all__ = [  # the names above, star-imported ones included
     "matmul",
     "max",
     "mean",
+    "norm",
     "sum",
     "var",
     "cat",
