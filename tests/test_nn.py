@@ -419,6 +419,9 @@ def test_repr_matches_pytorch():
             m.Softmax(dim=1),
             m.LogSoftmax(dim=1),
             m.Identity(),
+            m.LayerNorm(4),
+            m.LayerNorm([3, 4], eps=1e-3, bias=False),
+            m.LayerNorm(4, elementwise_affine=False),
         )
 
     assert repr(build(nn)) == repr(build(torch.nn))
@@ -689,6 +692,10 @@ LAYERS = {
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
+    "layernorm": (lambda m: m.LayerNorm(5), (3, 5)),
+    "layernorm-2d": (lambda m: m.LayerNorm([3, 4], eps=1e-3), (2, 5, 3, 4)),
+    "layernorm-no-bias": (lambda m: m.LayerNorm((2, 3), bias=False), (4, 2, 3)),
+    "layernorm-no-affine": (lambda m: m.LayerNorm(4, elementwise_affine=False), (2, 3, 4)),
     "relu": (lambda m: m.ReLU(), (3, 4)),
     "leaky-relu": (lambda m: m.LeakyReLU(0.2), (3, 4)),
     "leaky-relu-default": (lambda m: m.LeakyReLU(), (3, 4)),
