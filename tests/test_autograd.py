@@ -945,6 +945,21 @@ def test_a_cupy_array_made_before_tinycolor_loaded_cupy_is_one(device, monkeypat
 
 # (name, call on tinycolor/torch, the same computed with NumPy)
 _TOP_LEVEL_OPS = {
+    "flip": (lambda m, a, b: m.flip(a, (1,)), lambda a, b: a[:, ::-1]),
+    "norm": (lambda m, a, b: m.norm(a, dim=1), lambda a, b: np.sqrt((a * a).sum(axis=1))),
+    "masked_fill": (
+        lambda m, a, b: m.masked_fill(a, a > 0, -1.0),
+        lambda a, b: np.where(a > 0, -1, a),
+    ),
+    "split": (
+        lambda m, a, b: m.cat(m.split(a, 2, 1)[::-1], 1),
+        lambda a, b: np.concatenate([a[:, 2:], a[:, :2]], axis=1),
+    ),
+    "chunk": (lambda m, a, b: m.cat(m.chunk(a, 2)[::-1]), lambda a, b: a[::-1]),
+    "layer_norm": (
+        lambda m, a, b: m.layer_norm(a, (3,)),
+        lambda a, b: (a - a.mean(1, keepdims=True)) / np.sqrt(a.var(1, keepdims=True) + 1e-5),
+    ),
     "cat": (lambda m, a, b: m.cat([a, b]), lambda a, b: np.concatenate([a, b])),
     "stack": (lambda m, a, b: m.stack([a, b], dim=1), lambda a, b: np.stack([a, b], axis=1)),
     "exp": (lambda m, a, b: m.exp(a), lambda a, b: np.exp(a)),

@@ -3,6 +3,8 @@ values kept off kinks), forward against NumPy, and forward + gradient against Py
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -26,6 +28,13 @@ def _np_softmax(x, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+_math_erf = np.vectorize(math.erf)  # a loop over Python's erf: independent of SciPy's
+
+
+def _np_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
 # name: (tinycolor op, NumPy reference, (lo, hi) of the drawn values, kinks to keep away from)
 UNARY = {
     "neg": (lambda x: -x, lambda x: -x, (-2, 2), ()),
@@ -42,6 +51,9 @@ UNARY = {
     ),
     "sigmoid": (F.sigmoid, _np_sigmoid, (-6, 6), ()),
     "tanh": (F.tanh, np.tanh, (-3, 3), ()),
+    "silu": (F.silu, lambda x: x * _np_sigmoid(x), (-6, 6), ()),
+    "gelu": (F.gelu, lambda x: x * (1 + _math_erf(x / np.sqrt(2))) / 2, (-5, 5), ()),
+    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), _np_gelu_tanh, (-5, 5), ()),
     "clip": (lambda x: F.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), (-2, 2), (-0.5, 0.7)),
     "clip_lo": (lambda x: F.clip(x, lo=-0.5), lambda x: np.maximum(x, -0.5), (-2, 2), (-0.5,)),
     "pow3": (lambda x: x**3, lambda x: x**3, (-2, 2), ()),
@@ -61,6 +73,9 @@ TORCH_UNARY = {
     "leaky_relu": lambda torch, x: torch.nn.functional.leaky_relu(x, 0.2),
     "sigmoid": lambda torch, x: torch.sigmoid(x),
     "tanh": lambda torch, x: torch.tanh(x),
+    "silu": lambda torch, x: torch.nn.functional.silu(x),
+    "gelu": lambda torch, x: torch.nn.functional.gelu(x),
+    "gelu_tanh": lambda torch, x: torch.nn.functional.gelu(x, approximate="tanh"),
     "clip": lambda torch, x: torch.clamp(x, -0.5, 0.7),
     "clip_lo": lambda torch, x: torch.clamp(x, min=-0.5),
     "pow3": lambda torch, x: x**3,

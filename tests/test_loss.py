@@ -565,6 +565,128 @@ def test_pair_losses_take_a_scalar_target_and_refuse_other_broadcasting(device, 
         fn(x, x, reduction="batchmean")
 
 
+def _ref_smooth_l1(d, beta):
+    """One element at a time, the two branches as Girshick writes them."""
+    out = np.empty_like(d)
+    for i, v in np.ndenumerate(d):
+        out[i] = 0.5 * v * v / beta if abs(v) < beta else abs(v) - 0.5 * beta
+    return out
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@given_settings
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple),
+    width=st.sampled_from([0.0, 0.3, 1.0, 2.5]),
+    data=st.data(),
+)
+def test_smooth_l1_and_huber_gradcheck_and_forward(device, name, reduction, shape, width, data):
+    """Each of beta (delta) 0 (smooth_l1 is then l1), small, 1, larger than every error; the
+    errors drawn on both sides of it. Huber is delta times smooth l1 of beta = delta."""
+    if name == "huber_loss" and width == 0:
+        width = 0.5  # delta must be positive
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape))
+    if width == 0:  # l1: keep input - target off the kink at 0
+        d = a - b
+        b = np.where(np.abs(d) < 0.05, a - np.where(d >= 0, 0.1, -0.1), b)
+    x, y = tensor(a, device), tensor(b, device)
+    if name == "smooth_l1_loss":
+        per = np.abs(a - b) if width == 0 else _ref_smooth_l1(a - b, width)
+
+        def fn(p, q):
+            return F.smooth_l1_loss(p, q, reduction=reduction, beta=width)
+    else:
+        per = width * _ref_smooth_l1(a - b, width)
+
+        def fn(p, q):
+            return F.huber_loss(p, q, reduction, width)
+
+    expected = {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](per)
+    np.testing.assert_allclose(fn(x, y).numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(fn, [x, y])
+
+
+@pytest.mark.parametrize("width", [0.0, 0.5, 1.0, 3.0])
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_l1_and_huber_against_torch(device, name, width):
+    torch = pytest.importorskip("torch")
+    if name == "huber_loss" and width == 0:
+        pytest.skip("huber_loss takes delta > 0 only")
+    key = "beta" if name == "smooth_l1_loss" else "delta"
+    rng = np.random.default_rng(0)
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        a, b = rng.standard_normal((2, 3, 4)).astype(dtype), rng.standard_normal((2, 3, 4))
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        y = tc.Tensor(b.astype(dtype), requires_grad=True, device=device)
+        loss = getattr(F, name)(x, y, **{key: width})
+        loss.backward()
+        assert loss.dtype == dtype and x.grad.dtype == dtype
+        tx, ty = (
+            torch.tensor(a, requires_grad=True),
+            torch.tensor(b.astype(dtype), requires_grad=True),
+        )
+        tloss = getattr(torch.nn.functional, name)(tx, ty, **{key: width})
+        tloss.backward()
+        np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=rtol)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=rtol, atol=1e-7)
+        np.testing.assert_allclose(to_numpy(y.grad), ty.grad.numpy(), rtol=rtol, atol=1e-7)
+
+
+def test_smooth_l1_and_huber_refuse_a_bad_beta_or_delta():
+    x = tc.tensor(np.zeros(3), requires_grad=True)
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: beta must be a number >= 0, got -1"):
+        F.smooth_l1_loss(x, x, beta=-1)
+    with pytest.raises(ValueError, match=r"huber_loss: delta must be a number > 0, got 0"):
+        F.huber_loss(x, x, delta=0)
+    with pytest.raises(ValueError, match=r"HuberLoss: delta must be a number > 0"):
+        tc.nn.HuberLoss(delta=-2.0)
+
+
+@given_settings
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple),
+    extra=st.integers(0, 3),
+    data=st.data(),
+)
+def test_one_hot_against_a_loop(device, shape, extra, data):
+    """F.one_hot(t, n): int64, shape (*t.shape, n), a 1 in column t[i] of row i (n the largest
+    index + 1 with -1); outside the graph."""
+    classes = data.draw(st.integers(1, 5))
+    idx = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1))).integers(0, classes, shape)
+    t = tc.Tensor(idx, device=device)
+    assert t.dtype == np.int64
+    n = classes + extra
+    out = F.one_hot(t, n)
+    want = np.zeros(shape + (n,), np.int64)
+    for i, c in np.ndenumerate(idx):
+        want[i + (c,)] = 1
+    assert out.dtype == np.int64 and not out.requires_grad and out.device == t.device
+    np.testing.assert_array_equal(out.numpy(), want)
+    if idx.size:
+        np.testing.assert_array_equal(F.one_hot(t).numpy(), want[..., : idx.max() + 1])
+
+
+def test_one_hot_against_torch_and_its_errors():
+    torch = pytest.importorskip("torch")
+    idx = np.array([[0, 3, 1], [2, 2, 0]])
+    np.testing.assert_array_equal(
+        F.one_hot(tc.tensor(idx)).numpy(), torch.nn.functional.one_hot(torch.tensor(idx)).numpy()
+    )
+    np.testing.assert_array_equal(
+        F.one_hot(tc.tensor(idx), 6).numpy(),
+        torch.nn.functional.one_hot(torch.tensor(idx), 6).numpy(),
+    )
+    with pytest.raises(TypeError, match="one_hot: expected integer class indices, got dtype float"):
+        F.one_hot(tc.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="class index 3 is too large for num_classes=3"):
+        F.one_hot(tc.tensor(idx), 3)
+    with pytest.raises(ValueError, match="class indices must be >= 0, got -1"):
+        F.one_hot(tc.tensor([0, -1]))
+    with pytest.raises(ValueError, match="cannot infer the number of classes of an empty"):
+        F.one_hot(tc.tensor(np.zeros(0, np.int64)))
+
+
 def test_l1_loss_gradient_is_zero_where_input_equals_target(device):
     x = tc.Tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
     F.l1_loss(x, tc.Tensor([1.0, 0.0, 4.0], device=device), reduction="sum").backward()

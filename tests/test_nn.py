@@ -413,9 +413,15 @@ def test_repr_matches_pytorch():
             m.ReLU(),
             m.Sigmoid(),
             m.Tanh(),
+            m.SiLU(),
+            m.GELU(),
+            m.GELU(approximate="tanh"),
             m.Softmax(dim=1),
             m.LogSoftmax(dim=1),
             m.Identity(),
+            m.LayerNorm(4),
+            m.LayerNorm([3, 4], eps=1e-3, bias=False),
+            m.LayerNorm(4, elementwise_affine=False),
         )
 
     assert repr(build(nn)) == repr(build(torch.nn))
@@ -686,11 +692,18 @@ LAYERS = {
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
+    "layernorm": (lambda m: m.LayerNorm(5), (3, 5)),
+    "layernorm-2d": (lambda m: m.LayerNorm([3, 4], eps=1e-3), (2, 5, 3, 4)),
+    "layernorm-no-bias": (lambda m: m.LayerNorm((2, 3), bias=False), (4, 2, 3)),
+    "layernorm-no-affine": (lambda m: m.LayerNorm(4, elementwise_affine=False), (2, 3, 4)),
     "relu": (lambda m: m.ReLU(), (3, 4)),
     "leaky-relu": (lambda m: m.LeakyReLU(0.2), (3, 4)),
     "leaky-relu-default": (lambda m: m.LeakyReLU(), (3, 4)),
     "sigmoid": (lambda m: m.Sigmoid(), (3, 4)),
     "tanh": (lambda m: m.Tanh(), (3, 4)),
+    "silu": (lambda m: m.SiLU(), (3, 4)),
+    "gelu": (lambda m: m.GELU(), (3, 4)),
+    "gelu-tanh": (lambda m: m.GELU(approximate="tanh"), (3, 4)),
     "softmax": (lambda m: m.Softmax(dim=1), (3, 4, 2)),
     "log-softmax": (lambda m: m.LogSoftmax(dim=-1), (3, 4)),
     "flatten": (lambda m: m.Flatten(), (2, 3, 4, 5)),
@@ -1252,6 +1265,18 @@ def test_load_pytorch_state_dict():
 _LOSS_CASES = {  # module name: (its options, the functional loss, input and target makers)
     "MSELoss": ({}, F.mse_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
     "L1Loss": ({}, F.l1_loss, lambda r: r.standard_normal((4, 3)), lambda r: r.random((4, 3))),
+    "SmoothL1Loss": (
+        {},
+        F.smooth_l1_loss,
+        lambda r: r.standard_normal((4, 3)) * 2,
+        lambda r: r.random((4, 3)),
+    ),
+    "HuberLoss": (
+        {},
+        F.huber_loss,
+        lambda r: r.standard_normal((4, 3)) * 2,
+        lambda r: r.random((4, 3)),
+    ),
     "CrossEntropyLoss": (
         {"weight": np.array([0.5, 2.0, 1.0])},
         lambda x, t, *, reduction, weight: F.cross_entropy(x, t, weight, reduction=reduction),

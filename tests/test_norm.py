@@ -247,3 +247,83 @@ def test_batch_norm_errors(call, error, message):
     x = tc.Tensor(np.zeros((2, 3, 2, 2)))
     with pytest.raises(error, match=message):
         call(x)
+
+
+# --------------------------------------------------------------------------- layer norm
+
+
+def loop_layer_norm(x, k, gamma, beta, eps):
+    """One position at a time: the mean and biased variance of its last k axes' values."""
+    lead = x.shape[: x.ndim - k]
+    y = np.empty_like(x)
+    for i in np.ndindex(*lead):
+        v = x[i]
+        mu = v.sum() / v.size
+        var = ((v - mu) ** 2).sum() / v.size
+        y[i] = (v - mu) / np.sqrt(var + eps)
+        if gamma is not None:
+            y[i] = y[i] * gamma
+        if beta is not None:
+            y[i] = y[i] + beta
+    return y
+
+
+@given_settings
+@given(
+    lead=st.lists(st.integers(1, 3), max_size=2).map(tuple),
+    norm=st.lists(st.integers(1, 4), min_size=1, max_size=2).map(tuple),
+    affine=st.sampled_from([(True, True), (True, False), (False, True), (False, False)]),
+    eps=st.sampled_from([1e-5, 1e-2]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_layer_norm_gradcheck_and_forward(device, lead, norm, affine, eps, seed):
+    if np.prod(norm) == 1:
+        norm = norm + (2,)  # one value alone normalises to 0 whatever it is: nothing to check
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(lead + norm) * 2 + 1
+    gamma = rng.uniform(0.5, 1.5, norm) if affine[0] else None
+    beta = rng.standard_normal(norm) if affine[1] else None
+    x = tensor(a, device)
+    params = [tensor(p, device) for p in (gamma, beta) if p is not None]
+
+    def fn(t, *ps):
+        ps = list(ps)
+        w = ps.pop(0) if affine[0] else None
+        b = ps.pop(0) if affine[1] else None
+        return F.layer_norm(t, norm, w, b, eps)
+
+    out = fn(x, *params)
+    np.testing.assert_allclose(
+        out.numpy(), loop_layer_norm(a, len(norm), gamma, beta, eps), rtol=1e-10, atol=1e-12
+    )
+    assert tc.gradcheck(fn, [x, *params])
+
+
+def test_layer_norm_against_torch(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, w, b = rng.standard_normal((2, 3, 4, 5)), rng.random((4, 5)) + 0.5, rng.random((4, 5))
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 1e-4)):
+        x, g, c = (tc.Tensor(v.astype(dtype), requires_grad=True, device=device) for v in (a, w, b))
+        out = tc.layer_norm(x, (4, 5), g, c, 1e-3)
+        v = rng.standard_normal(out.shape).astype(dtype)
+        out.backward(v)
+        assert out.dtype == dtype and x.grad.dtype == dtype and g.grad.dtype == dtype
+        tx, tg, tc_ = (torch.tensor(v_.astype(dtype), requires_grad=True) for v_ in (a, w, b))
+        tout = torch.layer_norm(tx, (4, 5), tg, tc_, 1e-3)
+        tout.backward(torch.tensor(v))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-5)
+        for ours, theirs in ((x, tx), (g, tg), (c, tc_)):
+            np.testing.assert_allclose(
+                to_numpy(ours.grad), theirs.grad.numpy(), rtol=rtol, atol=1e-5
+            )
+
+
+def test_layer_norm_errors():
+    x = tc.zeros((2, 3, 4))
+    with pytest.raises(ValueError, match=r"last dimensions are normalized_shape \(3,\), got"):
+        F.layer_norm(x, 3)
+    with pytest.raises(ValueError, match=r"layer_norm: weight must have normalized_shape \(4,\)"):
+        F.layer_norm(x, 4, tc.zeros(3))
+    with pytest.raises(ValueError, match=r"LayerNorm\(\(3,\)\): expected an input whose last"):
+        tc.nn.LayerNorm(3)(x)

@@ -312,3 +312,73 @@ def test_a_tensor_is_not_taken_for_an_axis(other):
             op(x, b)
     with pytest.raises(TypeError, match="got a ndarray of shape"):
         x.sum(np.array([0, 1]))
+
+
+# --------------------------------------------------------------------------- norm
+
+INF = float("inf")
+NORM_PS = ["fro", 1, 2, 3, 0.5, 1.5, INF, -INF, 0]
+
+
+def ref_norm(a, p, axis, keepdims):
+    """A loop: np.linalg.norm of each row of the reduced axes, one row at a time."""
+    axes = tuple(range(a.ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = tuple(sorted({ax % a.ndim for ax in axes}))
+    kept = [i for i in range(a.ndim) if i not in axes]
+    rows = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [-1])
+    out = np.empty(rows.shape[:-1])
+    for i in np.ndindex(*out.shape):
+        out[i] = np.linalg.norm(rows[i], ord=2 if p == "fro" else p)
+    if keepdims:
+        out = out.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+    return out
+
+
+@pytest.mark.parametrize("p", NORM_PS, ids=str)
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), keepdims=st.booleans(), data=st.data())
+def test_norm_gradcheck_and_forward(device, p, shape, keepdims, data):
+    axis = data.draw(axes_for(len(shape)))
+    if p in (INF, -INF):  # distinct magnitudes: no ties within the differences' step
+        magnitude = distinct(data.draw(arrays(shape))) + 1.1  # 0.1, 0.2, ... in some order
+        a = magnitude * np.where(data.draw(arrays(shape)) > 0, 1, -1)
+    else:  # off the kink of |x| at 0
+        a = data.draw(arrays(shape, away_from=(0.0,), margin=0.05))
+    x = tensor(a, device)
+    out = x.norm(p, axis, keepdims)
+    np.testing.assert_allclose(out.numpy(), ref_norm(a, p, axis, keepdims), rtol=1e-12)
+    assert tc.norm(x, p, dim=axis, keepdim=keepdims).shape == out.shape
+    if p != 0:  # the count of nonzeros is flat
+        assert tc.gradcheck(lambda t: F.norm(t, p, axis, keepdims), [x])
+
+
+@pytest.mark.parametrize("p", NORM_PS, ids=str)
+@pytest.mark.parametrize("dim", [None, 1, (0, 2), -1])
+def test_norm_against_torch(device, p, dim):
+    """With ties for inf (shared), zeros in x and whole rows of zeros (a gradient of 0, as
+    PyTorch's, where the formula reads 0 / 0), float32 kept float32."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[[3.0, -4.0, 0.0], [0.0, 0.0, 0.0]], [[2.0, -2.0, 1.0], [-1.0, 0.5, 2.0]]])
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-6)):
+        x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+        out = x.norm(p, dim)
+        out.sum().backward()
+        assert out.dtype == dtype and x.grad.dtype == dtype
+        tx = torch.tensor(a.astype(dtype), requires_grad=True)
+        tout = tx.norm(p, dim)
+        tout.sum().backward()
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol)
+        want = np.zeros_like(a) if tx.grad is None else tx.grad.numpy()  # p = 0: no gradient
+        np.testing.assert_allclose(to_numpy(x.grad), want, rtol=rtol, atol=1e-7)
+
+
+def test_norm_gradient_at_zero_is_zero_and_bad_p_is_refused(device):
+    x = tc.Tensor(np.zeros((2, 3)), requires_grad=True, device=device)
+    x.norm().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="norm: p='nuc' is not supported"):
+        x.norm("nuc")
+    with pytest.raises(ValueError, match="norm: p must be 'fro', a number >= 0, inf or -inf"):
+        x.norm(-1)
+    with pytest.raises(ValueError, match="norm: p=inf of an empty axis"):
+        tc.zeros((0, 2)).norm(INF, 0)

@@ -366,3 +366,224 @@ def test_to_device_round_trip_carries_the_gradient(device):
     (y * y).to("cpu").sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad, [0.0, 2.0, 4.0])
+
+
+# --------------------------------------------------------------------------- flip, repeat, expand
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 4), data=st.data())
+def test_flip(device, shape, data):
+    dims = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True))
+    neg = [d - len(shape) if data.draw(st.booleans()) else d for d in dims]
+    a = data.draw(arrays(shape))
+    want = a.copy()
+    for d in dims:  # one axis at a time, by indexing
+        want = want[(slice(None),) * d + (slice(None, None, -1),)]
+    check(lambda t: F.flip(t, tuple(neg)), a, want, device)
+    check(lambda t: t.flip(*neg), a, want, device)
+    x = tensor(a, device)
+    out = tc.flip(x, neg)
+    out.data[...] = 0  # a copy, not a view of x
+    np.testing.assert_array_equal(x.numpy(), a)
+
+
+@given_settings
+@given(shape=shapes(0, 3, 1, 3), data=st.data())
+def test_repeat(device, shape, data):
+    extra = data.draw(st.integers(0, 2))
+    reps = tuple(data.draw(st.integers(0, 3)) for _ in range(len(shape) + extra))
+    a = data.draw(arrays(shape))
+    check(lambda t: t.repeat(*reps), a, np.tile(a.reshape((1,) * extra + shape), reps), device)
+    check(lambda t: F.repeat(t, reps), a, np.tile(a, reps), device)
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 3), data=st.data())
+def test_expand(device, shape, data):
+    """Axes of length 1 grow, -1 keeps an axis, extra sizes are new leading axes; the gradient
+    sums over every copy."""
+    ones = [1 if data.draw(st.booleans()) else n for n in shape]
+    extra = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    sizes = extra + tuple(
+        data.draw(st.integers(1, 3)) if n == 1 else data.draw(st.sampled_from([n, -1]))
+        for n in ones
+    )
+    target = extra + tuple(n if s == -1 else s for n, s in zip(ones, sizes[len(extra) :]))
+    a = data.draw(arrays(tuple(ones)))
+    want = np.empty(target)
+    for i in np.ndindex(*target):  # a loop: each output element reads a's element
+        want[i] = a[tuple(0 if n == 1 else k for n, k in zip(ones, i[len(extra) :]))]
+    check(lambda t: t.expand(*sizes), a, want, device)
+    check(lambda t: F.expand(t, sizes), a, want, device)
+    check(lambda t: t.expand_as(tc.zeros(target)), a, want, device)
+
+
+def test_flip_repeat_expand_against_torch(device):
+    a = np.random.default_rng(0).standard_normal((2, 1, 3))
+    against_torch(lambda t: t.flip(0, 2), lambda torch, t: t.flip(0, 2), a, device)
+    against_torch(lambda t: tc.flip(t, (1, -1)), lambda torch, t: torch.flip(t, (1, -1)), a, device)
+    against_torch(lambda t: t.repeat(2, 1, 2, 3), lambda torch, t: t.repeat(2, 1, 2, 3), a, device)
+    against_torch(
+        lambda t: t.expand(4, -1, 5, 3), lambda torch, t: t.expand(4, -1, 5, 3), a, device
+    )
+
+
+def test_an_expanded_tensor_refuses_an_in_place_change(device):
+    """Its elements share memory (stride 0): NumPy would refuse the write as read-only, CuPy
+    would write through to the tensor it was expanded from. PyTorch refuses it; so does this."""
+    x = tc.Tensor(np.ones((1, 4)), device=device)
+    e = x.expand(3, 4)
+    for change in (lambda: e.add_(1), lambda: e.fill_(0), lambda: e.copy_(np.zeros((3, 4)))):
+        with pytest.raises(RuntimeError, match=r"add_|fill_|copy_ on a tensor \(3, 4\) whose"):
+            change()
+    np.testing.assert_array_equal(x.numpy(), np.ones((1, 4)))
+    e.clone().add_(1)  # a copy of its own may change
+
+
+def test_flip_repeat_expand_errors():
+    x = tc.zeros((2, 1, 3))
+    with pytest.raises(ValueError, match="flip: dim 3 is out of range for 3 dimensions"):
+        x.flip(3)
+    with pytest.raises(ValueError, match=r"flip: dims \(0, -3\) name an axis twice"):
+        x.flip(0, -3)
+    with pytest.raises(ValueError, match=r"repeat: expected at least 3 sizes.*got \(2, 2\)"):
+        x.repeat(2, 2)
+    with pytest.raises(ValueError, match=r"expand: cannot expand .* \(2, 1, 3\) to \(4, 1, 3\)"):
+        x.expand(4, 1, 3)
+    with pytest.raises(ValueError, match="-1 is not allowed for the new leading axis 0"):
+        x.expand(-1, 2, 1, 3)
+
+
+# --------------------------------------------------------------------------- split, chunk
+
+
+@given_settings
+@given(shape=shapes(1, 3, 0, 5), data=st.data())
+def test_split_and_chunk(device, shape, data):
+    """Pieces of one size (the last smaller), of listed sizes, or ``chunks`` of ceil(n /
+    chunks); each piece a slice of x in the graph: its gradient lands in its own slice."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    how = data.draw(st.sampled_from(["size", "sections", "chunk"]))
+    if how == "size":
+        arg = data.draw(st.integers(1, 6))
+        sizes = [min(arg, n - i) for i in range(0, n, arg)] or [0]
+    elif how == "sections":
+        cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=3)))
+        sizes = [b - a for a, b in zip([0, *cuts], [*cuts, n])]
+        arg = sizes
+    else:
+        arg = data.draw(st.integers(1, 6))
+        step = max(-(-n // arg), 1)
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    a = data.draw(arrays(shape))
+    want, start = [], 0
+    for k in sizes:  # the pieces by slicing, one at a time
+        want.append(np.take(a, range(start, start + k), axis=dim))
+        start += k
+
+    def pieces(t):
+        return F.chunk(t, arg, dim) if how == "chunk" else F.split(t, arg, dim)
+
+    x = tensor(a, device)
+    got = pieces(x)
+    method = x.chunk(arg, dim) if how == "chunk" else x.split(arg, dim)
+    top = tc.chunk(x, arg, dim) if how == "chunk" else tc.split(x, arg, dim)
+    assert isinstance(got, tuple) and len(got) == len(want) == len(method) == len(top)
+    for p, m, q, w in zip(got, method, top, want):
+        np.testing.assert_array_equal(p.numpy(), w)
+        np.testing.assert_array_equal(m.numpy(), w)
+        np.testing.assert_array_equal(q.numpy(), w)
+    for i in range(len(want)):
+        if want[i].size:
+            assert tc.gradcheck(lambda t, i=i: pieces(t)[i] * (i + 1), [x])
+    # every piece at once: each weight lands in its own slice
+    x = tensor(a, device)
+    F.cat([p * (i + 1) for i, p in enumerate(pieces(x))], dim).sum().backward()
+    np.testing.assert_array_equal(
+        to_numpy(x.grad),
+        np.concatenate([np.full(w.shape, i + 1.0) for i, w in enumerate(want)], axis=dim),
+    )
+
+
+def test_split_and_chunk_against_torch(device):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((3, 7))
+    for ours, theirs in (
+        (lambda t: t.split(3, 1), lambda t: t.split(3, 1)),
+        (lambda t: tc.split(t, [2, 0, 5], dim=1), lambda t: torch.split(t, [2, 0, 5], dim=1)),
+        (lambda t: t.chunk(4, 1), lambda t: t.chunk(4, 1)),
+        (lambda t: tc.chunk(t, 2), lambda t: torch.chunk(t, 2)),
+    ):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        tx = torch.tensor(a, requires_grad=True)
+        got, want = ours(x), theirs(tx)
+        assert [p.shape for p in got] == [tuple(p.shape) for p in want]
+        F.cat([p * (i + 1) for i, p in enumerate(got)], 1 if len(got) > 2 else 0).sum().backward()
+        torch.cat(
+            [p * (i + 1) for i, p in enumerate(want)], 1 if len(got) > 2 else 0
+        ).sum().backward()
+        for p, q in zip(got, want):
+            np.testing.assert_array_equal(p.numpy(), q.detach().numpy())
+        np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
+
+
+def test_split_and_chunk_errors():
+    x = tc.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"split: sections \[1, 1\] must be >= 0 and sum to the"):
+        x.split([1, 1])
+    with pytest.raises(ValueError, match="split: split_size must be a positive int, got 0"):
+        x.split(0)
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive int, got 0"):
+        x.chunk(0)
+    with pytest.raises(ValueError, match="split: dim 2 is out of range for 2 dimensions"):
+        x.split(1, 2)
+
+
+# --------------------------------------------------------------------------- masked_fill
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_masked_fill(device, shape, data):
+    """``value`` where the mask (of x's shape or broadcasting to it) is True; the gradient
+    reaches x where it is False, and a 0-D tensor value the sum where it is True."""
+    mshape = tuple(n if data.draw(st.booleans()) else 1 for n in shape)
+    mshape = mshape[data.draw(st.integers(0, len(mshape))) :]
+    seed = data.draw(st.integers(0, 2**31 - 1))
+    m = np.random.default_rng(seed).random(mshape) < 0.5
+    value = data.draw(st.floats(-3, 3))
+    a = data.draw(arrays(shape))
+    want = a.copy()
+    for i in np.ndindex(*shape):
+        if m[tuple(k if n > 1 else 0 for k, n in zip(i[len(shape) - len(mshape) :], mshape))]:
+            want[i] = value
+    mask = tc.Tensor(m, device=device)
+    check(lambda t: t.masked_fill(mask, value), a, want, device)
+    check(lambda t: tc.masked_fill(t, m, value), a, want, device)  # an array mask
+    x, v = tensor(a, device), tensor(np.array(value), device)
+    np.testing.assert_array_equal(F.masked_fill(x, mask, v).numpy(), want)
+    assert tc.gradcheck(lambda t, s: t.masked_fill(mask, s), [x, v])
+
+
+def test_masked_fill_against_torch_and_its_errors(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, m = rng.standard_normal((2, 3, 4)), rng.random((3, 1)) < 0.5
+    against_torch(
+        lambda t: t.masked_fill(tc.Tensor(m, device=device), -1e9),
+        lambda torch, t: t.masked_fill(torch.tensor(m), -1e9),
+        a,
+        device,
+    )
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    v = tc.Tensor(np.array(2.5), requires_grad=True, device=device)
+    x.masked_fill(tc.Tensor(m, device=device), v).sum().backward()
+    tx, tv = torch.tensor(a, requires_grad=True), torch.tensor(2.5, requires_grad=True)
+    tx.masked_fill(torch.tensor(m), tv).sum().backward()
+    np.testing.assert_array_equal(to_numpy(v.grad), tv.grad.numpy())
+    with pytest.raises(TypeError, match="masked_fill: mask must be boolean, got dtype float64"):
+        x.masked_fill(np.ones((3, 4)), 0.0)
+    with pytest.raises(ValueError, match=r"mask of shape \(5, 2, 3, 4\) does not broadcast"):
+        x.masked_fill(np.ones((5, 2, 3, 4), bool), 0.0)

@@ -838,6 +838,12 @@ class Tensor:
                 f"{what} on a tensor made by {self._ctx.name}: tinycolor changes no tensor of "
                 f"a graph in place; compute a new one instead (t = t + v, t = t.clamp(0, 1))"
             )
+        if any(st == 0 and n > 1 for st, n in zip(self.data.strides, self.shape)):
+            raise RuntimeError(
+                f"{what} on a tensor {self.shape} whose elements share memory (an expand: "
+                f"one value stands for a whole axis, so a write to one would change them all, "
+                f"and the tensor it was expanded from); .clone() it first"
+            )
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
                 f"{what} on a leaf tensor {self.shape} that requires grad, with grad mode "
@@ -991,6 +997,11 @@ class Tensor:
             self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
         )
 
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all when None), as PyTorch's: ``x.norm()``,
+        ``x.norm(dim=1)``, ``x.norm(1)``, ``x.norm(float('inf'))``."""
+        return F().norm(self, p, dim, keepdim, dtype)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""
@@ -1070,6 +1081,33 @@ class Tensor:
 
     def squeeze(self, dim=None):
         return F().squeeze(self, dim)
+
+    def flip(self, *dims):
+        """Reversed along ``dims``, a copy: ``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip((0, 1))``."""
+        return F().flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def repeat(self, *sizes):
+        """Tiled ``sizes[i]`` times along axis i, as PyTorch's: ``x.repeat(2, 1)``."""
+        return F().repeat(self, *sizes)
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` without copying (-1 keeps an axis): ``b.expand(n, -1)``."""
+        return F().expand(self, *sizes)
+
+    def expand_as(self, other):
+        return F().expand(self, other.shape)
+
+    def chunk(self, chunks, dim=0):
+        """A tuple of ``chunks`` pieces along ``dim``, as ``torch.chunk``."""
+        return F().chunk(self, chunks, dim)
+
+    def split(self, split_size_or_sections, dim=0):
+        """A tuple of pieces of the given size (or sizes) along ``dim``, as ``torch.split``."""
+        return F().split(self, split_size_or_sections, dim)
+
+    def masked_fill(self, mask, value):
+        """``value`` where the boolean ``mask`` is True, as ``torch.masked_fill``."""
+        return F().masked_fill(self, mask, value)
 
     def exp(self):
         return F().exp(self)

@@ -242,6 +242,26 @@ class LeakyReLU(Function):
         return g * scale
 
 
+def _sigmoid(a):
+    """1 / (1 + e^-a) from e = e^-|a| (never overflows), in a's float dtype (see Sigmoid)."""
+    xp = array_module(a)
+    e = xp.exp(-xp.abs(a))
+    z = xp.where(a >= 0, 1, e) / (1 + e)
+    if a.dtype.kind == "f":  # float32 stays float32; integers become floats, as for exp
+        z = z.astype(a.dtype, copy=False)
+    return z
+
+
+def _erf(a):
+    """The error function, elementwise: SciPy's on NumPy arrays (scikit-image brings SciPy),
+    CuPy's own on the GPU. NumPy has none."""
+    if array_module(a) is np:
+        from scipy.special import erf  # noqa: PLC0415 - only GELU needs SciPy
+    else:
+        from cupyx.scipy.special import erf  # noqa: PLC0415
+    return erf(a)
+
+
 class Sigmoid(Function):
     """z = 1 / (1 + e^-a);  dz/da = z (1 - z).
 
@@ -250,11 +270,7 @@ class Sigmoid(Function):
     where (1 + tanh(a/2)) / 2 rounds to 0)."""
 
     def forward(self, a):
-        xp = array_module(a)
-        e = xp.exp(-xp.abs(a))
-        z = xp.where(a >= 0, 1, e) / (1 + e)
-        if a.dtype.kind == "f":  # float32 stays float32; integers become floats, as for exp
-            z = z.astype(a.dtype, copy=False)
+        z = _sigmoid(a)
         self.save_for_backward(z)
         return z
 
@@ -274,6 +290,53 @@ class Tanh(Function):
     def backward(self, g):
         (z,) = self.saved
         return g * (1 - z * z)
+
+
+class SiLU(Function):
+    """z = a sigmoid(a) (swish);  dz/da = s (1 + a (1 - s)), s = sigmoid(a)."""
+
+    def forward(self, a):
+        s = _sigmoid(a)
+        self.save_for_backward(a, s)
+        return a * s
+
+    def backward(self, g):
+        a, s = self.saved
+        return g * (s * (1 + a * (1 - s)))
+
+
+class GELU(Function):
+    """z = a Phi(a), Phi the standard normal CDF (Hendrycks and Gimpel, 2016):
+
+    exact:  Phi(a) = (1 + erf(a / sqrt 2)) / 2,   dz/da = Phi(a) + a phi(a),
+            phi(a) = e^(-a^2/2) / sqrt(2 pi);
+    'tanh': z = a (1 + t) / 2,  t = tanh(u),  u = sqrt(2/pi) (a + 0.044715 a^3),
+            dz/da = (1 + t) / 2 + a (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 a^2) / 2.
+    """
+
+    def forward(self, a, approximate="none"):
+        xp = array_module(a)
+        ftype = a.dtype.type if a.dtype.kind == "f" else np.float64
+        self.approximate = approximate
+        if approximate == "tanh":
+            c = ftype(np.sqrt(2 / np.pi))
+            t = xp.tanh(c * (a + ftype(0.044715) * a * a * a))
+            self.save_for_backward(a, t)
+            return ftype(0.5) * a * (1 + t)
+        cdf = ftype(0.5) * (1 + _erf(a * ftype(1 / np.sqrt(2))))
+        self.save_for_backward(a, cdf)
+        return a * cdf
+
+    def backward(self, g):
+        a, s = self.saved
+        xp = array_module(a)
+        ftype = g.dtype.type
+        if self.approximate == "tanh":
+            c = ftype(np.sqrt(2 / np.pi))
+            du = c * (1 + ftype(3 * 0.044715) * a * a)
+            return g * (ftype(0.5) * (1 + s) + ftype(0.5) * a * (1 - s * s) * du)
+        pdf = xp.exp(ftype(-0.5) * a * a) * ftype(1 / np.sqrt(2 * np.pi))
+        return g * (s + a * pdf)
 
 
 class Softmax(Function):
@@ -401,6 +464,19 @@ def sigmoid(x) -> Tensor:
 
 def tanh(x) -> Tensor:
     return Tanh.apply(x)
+
+
+def silu(x, inplace=False) -> Tensor:
+    """x * sigmoid(x) (also called swish), as ``torch.nn.functional.silu``."""
+    return SiLU.apply(x)
+
+
+def gelu(x, approximate="none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF, as ``torch.nn.functional.gelu``: exact (through
+    erf) by default, or with ``approximate='tanh'`` the tanh formula of GPT-2 and BERT."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
 
 
 def softmax(x, axis=-1, *, dim=None) -> Tensor:

@@ -20,9 +20,12 @@ from ..backend import array_module
 __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "huber_loss",
     "l1_loss",
     "mse_loss",
     "nll_loss",
+    "one_hot",
+    "smooth_l1_loss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -482,6 +485,56 @@ class L1Loss(Function):
         return ga, (-ga if self.needs_input_grad[1] else None)
 
 
+class SmoothL1Loss(Function):
+    """With d = a - b and beta >= 0 (Girshick, Fast R-CNN, 2015, eq. 3, there beta = 1):
+
+    l = d^2 / (2 beta)  where |d| < beta,   |d| - beta / 2  elsewhere (l1 for beta = 0);
+    dl/da = clip(d / beta, -1, 1)  (sign(d) for beta = 0),   dl/db = -dl/da.
+    """
+
+    def forward(self, a, b, reduction="mean", beta=1.0):
+        xp = array_module(a)
+        d = a - b
+        ad = xp.abs(d)
+        self.reduction, self.n, self.beta = reduction, d.size, beta
+        self.save_for_backward(d)
+        if beta == 0:
+            loss = ad
+        else:
+            loss = xp.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
+        return xp.asarray(_reduce(loss, reduction), dtype=d.dtype)
+
+    def backward(self, g):
+        (d,) = self.saved
+        xp = array_module(d)
+        slope = xp.sign(d) if self.beta == 0 else xp.clip(d * (1 / self.beta), -1, 1)
+        ga = slope * _reduced_grad(g, self.reduction, self.n)
+        return ga, (-ga if self.needs_input_grad[1] else None)
+
+
+class HuberLoss(Function):
+    """With d = a - b and delta > 0 (Huber, 1964): delta times the smooth l1 loss of beta = delta,
+
+    l = d^2 / 2  where |d| < delta,   delta (|d| - delta / 2)  elsewhere;
+    dl/da = clip(d, -delta, delta),   dl/db = -dl/da.
+    """
+
+    def forward(self, a, b, reduction="mean", delta=1.0):
+        xp = array_module(a)
+        d = a - b
+        ad = xp.abs(d)
+        self.reduction, self.n, self.delta = reduction, d.size, delta
+        self.save_for_backward(d)
+        loss = xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+        return xp.asarray(_reduce(loss, reduction), dtype=d.dtype)
+
+    def backward(self, g):
+        (d,) = self.saved
+        xp = array_module(d)
+        ga = xp.clip(d, -self.delta, self.delta) * _reduced_grad(g, self.reduction, self.n)
+        return ga, (-ga if self.needs_input_grad[1] else None)
+
+
 class BCEWithLogits(Function):
     """Binary cross-entropy on logits x, targets t in [0, 1], weight w, positive weight q:
 
@@ -552,6 +605,77 @@ def l1_loss(input, target, *, reduction="mean") -> Tensor:  # noqa: A002
     _check_reduction("l1_loss", reduction)
     target = _check_pair("l1_loss", input, target)
     return L1Loss.apply(input, target, reduction=reduction)
+
+
+def _check_positive(name, what, value, allow_zero):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not (value >= 0 if allow_zero else value > 0)
+        or not np.isfinite(value)
+    ):
+        expected = "a number >= 0" if allow_zero else "a number > 0"
+        raise ValueError(f"{name}: {what} must be {expected}, got {value!r}")
+    return float(value)
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0) -> Tensor:  # noqa: A002
+    """Smooth l1 loss, as ``F.smooth_l1_loss``: quadratic, d^2 / (2 beta), where the error
+    d = input - target is smaller than ``beta`` in size, |d| - beta / 2 beyond (the l1 loss
+    for ``beta=0``): its gradient never exceeds 1 in size, so outliers pull no harder than
+    in l1, while small errors get l2's smooth minimum."""
+    name = "smooth_l1_loss"
+    _check_reduction(name, reduction)
+    beta = _check_positive(name, "beta", beta, allow_zero=True)
+    target = _check_pair(name, input, target)
+    return SmoothL1Loss.apply(input, target, reduction=reduction, beta=beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:  # noqa: A002
+    """Huber loss, as ``F.huber_loss``: d^2 / 2 where the error d = input - target is smaller
+    than ``delta`` in size, delta (|d| - delta / 2) beyond; ``delta`` times
+    ``smooth_l1_loss(..., beta=delta)``, so its gradient is d clipped to [-delta, delta]."""
+    name = "huber_loss"
+    _check_reduction(name, reduction)
+    delta = _check_positive(name, "delta", delta, allow_zero=False)
+    target = _check_pair(name, input, target)
+    return HuberLoss.apply(input, target, reduction=reduction, delta=delta)
+
+
+def one_hot(tensor, num_classes=-1) -> Tensor:
+    """Class indices (integers, any shape S) as one-hot rows: an int64 tensor of shape
+    (*S, num_classes) with a 1 in column ``tensor[i]`` of row i, as ``F.one_hot``. With
+    ``num_classes=-1`` the number of classes is the largest index + 1. Outside the graph
+    (indices have no gradient); ``.float()`` it to multiply it with probabilities."""
+    data = tensor.data if isinstance(tensor, Tensor) else tensor
+    xp = array_module(data)
+    data = xp.asarray(data)
+    if data.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: expected integer class indices, got dtype {data.dtype}; "
+            "convert them with .long()"
+        )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    lo = int(data.min()) if data.size else 0
+    hi = int(data.max()) if data.size else -1
+    if lo < 0:
+        raise ValueError(f"one_hot: class indices must be >= 0, got {lo}")
+    if num_classes == -1:
+        if not data.size:
+            raise ValueError(
+                "one_hot: cannot infer the number of classes of an empty tensor; give num_classes"
+            )
+        num_classes = hi + 1
+    elif num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be -1 or a positive int, got {num_classes}")
+    elif hi >= num_classes:
+        raise ValueError(
+            f"one_hot: class index {hi} is too large for num_classes={num_classes} "
+            f"(expected indices 0 to {num_classes - 1})"
+        )
+    out = data[..., None] == xp.arange(int(num_classes), dtype=data.dtype)
+    return Tensor(out.astype(np.int64), _internal=True)
 
 
 def binary_cross_entropy_with_logits(

@@ -1,4 +1,5 @@
-"""Batch normalisation (Ioffe and Szegedy, 2015), with a hand-derived backward pass."""
+"""Batch normalisation (Ioffe and Szegedy, 2015) and layer normalisation (Ba, Kiros and Hinton,
+2016), with hand-derived backward passes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from .reduce import channel_sum
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "layer_norm"]
 
 
 class BatchNorm(Function):
@@ -185,4 +186,88 @@ def batch_norm(
         training=bool(training),
         momentum=float(momentum),
         eps=float(eps),
+    )
+
+
+class LayerNorm(Function):
+    """Over the last k axes of x (``normalized_shape``), for each of the leading positions, with
+    the m values of those axes (Ba, Kiros and Hinton, 2016):
+
+        mu = mean x,   var = mean (x - mu)^2 (biased),   xhat = (x - mu) / sqrt(var + eps),
+        y = gamma xhat + beta   (gamma, beta of the normalized shape, broadcast).
+
+    The same closed form as batch norm's, the means taken over the normalized axes instead
+    of the batch: with h = g gamma (g = dL/dy),
+
+        dL/dx = (h - mean h - xhat mean(h xhat)) / sqrt(var + eps),
+        dL/dgamma = sum over the leading axes of g xhat,   dL/dbeta = the same sum of g.
+
+    The inputs are x, then gamma if ``affine[0]``, then beta if ``affine[1]``."""
+
+    def forward(self, x, *params, k, affine, eps):
+        xp = backend.array_module(x)
+        axes = tuple(range(x.ndim - k, x.ndim))
+        params = list(params)
+        gamma = params.pop(0) if affine[0] else None
+        beta = params.pop(0) if affine[1] else None
+        xc = x - x.mean(axis=axes, keepdims=True)
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat = xc * inv_std
+        y = xhat if gamma is None else xhat * gamma
+        if beta is not None:
+            y = y + beta
+        self.axes, self.affine = axes, affine
+        self.save_for_backward(xhat, inv_std, gamma)
+        return y
+
+    def backward(self, g):
+        xhat, inv_std, gamma = self.saved
+        lead = tuple(range(g.ndim - len(self.axes)))
+        gx = None
+        if self.needs_input_grad[0]:
+            h = g if gamma is None else g * gamma
+            gx = inv_std * (
+                h
+                - h.mean(axis=self.axes, keepdims=True)
+                - xhat * (h * xhat).mean(axis=self.axes, keepdims=True)
+            )
+        grads = [gx]
+        if self.affine[0]:
+            grads.append((g * xhat).sum(axis=lead) if self.needs_input_grad[1] else None)
+        if self.affine[1]:
+            grads.append(g.sum(axis=lead) if self.needs_input_grad[-1] else None)
+        return tuple(grads)
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
+    """Layer normalisation, as ``torch.nn.functional.layer_norm``: each position of ``x``
+    normalised over its last ``len(normalized_shape)`` axes, which must be ``normalized_shape``
+    (an int for one axis), by the mean and biased variance of those values alone (no running
+    statistics: training and evaluation are the same). ``weight`` (gamma) and ``bias`` (beta)
+    are tensors of ``normalized_shape`` or None (1 and 0)."""
+    op = "layer_norm"
+    if not isinstance(x, Tensor):
+        x = Tensor(x, _internal=True)
+    shape = (
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    )
+    shape = tuple(int(n) for n in shape)
+    k = len(shape)
+    if not k or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"{op}: expected an input whose last dimensions are normalized_shape {shape}, got "
+            f"shape {x.shape}"
+        )
+    params = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None:
+            arr = p.data if isinstance(p, Tensor) else p
+            if tuple(arr.shape) != shape:
+                raise ValueError(
+                    f"{op}: {name} must have normalized_shape {shape}, got {tuple(arr.shape)}"
+                )
+            params.append(p)
+    return LayerNorm.apply(
+        x, *params, k=k, affine=(weight is not None, bias is not None), eps=float(eps)
     )

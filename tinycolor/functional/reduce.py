@@ -128,6 +128,59 @@ class Var(Function):
         return _expand(g, centred.shape, self.axes, self.keepdims) * centred * (2 / self.denom)
 
 
+class Norm(Function):
+    """The vector p-norm over ``axis`` (all axes when None), as ``torch.linalg.vector_norm``:
+
+        z = (sum |a|^p)^(1/p),   dz/da = sign(a) |a|^(p-1) / z^(p-1)   (= a / z for p = 2,
+                                                                      sign(a) for p = 1);
+        p = inf: z = max |a|, the gradient sign(a) shared equally between the ties;
+        p = -inf: z = min |a|, likewise;   p = 0: z = the number of nonzeros, no gradient.
+
+    Where z = 0 (a = 0 throughout) the gradient is 0, as PyTorch's (the formula reads 0 / 0),
+    and so is it for 0 < p < 1 wherever a = 0 (there |a|^(p-1) is infinite)."""
+
+    def forward(self, a, p=2.0, axis=None, keepdims=False):
+        xp = array_module(a)
+        self.axes, self.keepdims, self.p = _axes(axis, a.ndim), keepdims, p
+        ax = self.axes
+        if p == math.inf or p == -math.inf:
+            if 0 in [a.shape[i] for i in ax]:
+                raise ValueError(
+                    f"norm: p={p} of an empty axis (the tensor is of shape {a.shape}) is undefined"
+                )
+            absa = xp.abs(a)
+            z = absa.max(axis=ax, keepdims=True) if p > 0 else absa.min(axis=ax, keepdims=True)
+        elif p == 0:
+            z = (a != 0).sum(axis=ax, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            z = xp.abs(a).sum(axis=ax, keepdims=True)
+        elif p == 2:
+            z = xp.sqrt((a * a).sum(axis=ax, keepdims=True))
+        else:
+            z = (xp.abs(a) ** p).sum(axis=ax, keepdims=True) ** (1 / p)
+        self.save_for_backward(a, z)
+        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in ax])
+
+    def backward(self, g):
+        a, z = self.saved
+        xp = array_module(a)
+        g, p = _expand(g, a.shape, self.axes, self.keepdims), self.p
+        if p == math.inf or p == -math.inf:
+            mask = xp.abs(a) == z
+            count = mask.sum(axis=self.axes, keepdims=True).astype(a.dtype)
+            return g * xp.sign(a) * mask / count
+        if p == 0:
+            return xp.zeros(a.shape, dtype=g.dtype)
+        if p == 1:
+            return g * xp.sign(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(z == 0, 0, g / (z if p == 2 else z ** (p - 1)))
+            if p == 2:
+                return a * scale
+            grad = xp.sign(a) * xp.abs(a) ** (p - 1) * scale
+            return xp.where(a == 0, 0, grad) if p < 1 else grad
+
+
 # NumPy's axis= and keepdims=, or PyTorch's dim= and keepdim=, in either's order (x, axis,
 # keepdims). max is torch.amax: the values only.
 
@@ -220,3 +273,28 @@ def torch_max(input, dim=None, keepdim=False, *, other=None):  # noqa: A002 - Py
 def torch_min(input, dim=None, keepdim=False, *, other=None):  # noqa: A002
     """``torch.min`` (``tinycolor.min``): ``torch_max``'s three forms, for the smallest."""
     return _torch_extreme("min", input, dim, keepdim, other)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's name
+    """The vector p-norm of ``input`` over ``dim`` (every element when None), as ``torch.norm``
+    and ``Tensor.norm`` compute it (``torch.linalg.vector_norm``): ``p`` is 'fro' (the 2-norm,
+    also over two axes: the Frobenius norm of a matrix), a number > 0 (2: sqrt(sum x^2),
+    1: sum |x|), ``float('inf')`` (max |x|), ``-inf`` (min |x|) or 0 (the count of nonzeros).
+    ``dtype`` casts the input first. The gradient at x = 0 is 0, as PyTorch's."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(
+                f"norm: p={p!r} is not supported; expected 'fro', a number >= 0, inf or -inf "
+                "(the nuclear norm needs an SVD, which tinycolor has not)"
+            )
+        p = 2.0
+    elif (
+        isinstance(p, bool)
+        or not isinstance(p, int | float | np.integer | np.floating)
+        or math.isnan(p)
+        or (p < 0 and p != -math.inf)
+    ):
+        raise ValueError(f"norm: p must be 'fro', a number >= 0, inf or -inf, got {p!r}")
+    if dtype is not None:
+        input = input.astype(dtype)  # noqa: A001
+    return Norm.apply(input, p=float(p), axis=_check_axis(dim), keepdims=bool(keepdim))

@@ -9,6 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor, as_tensor_like, torch_spelling
 from ..backend import array_module
+from .elementwise import where
 
 
 class Reshape(Function):
@@ -147,6 +148,46 @@ class GetItem(Function):
 
             cupyx.scatter_add(out, self.idx, g)
         return out
+
+
+class Flip(Function):
+    """z = a reversed along each axis in ``axes``;  the gradient is reversed back."""
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return array_module(a).flip(a, axes).copy()  # a copy, as torch.flip's
+
+    def backward(self, g):
+        return array_module(g).flip(g, self.axes)
+
+
+class Repeat(Function):
+    """z = a tiled ``reps`` times along each axis (a first viewed with len(reps) axes, new ones
+    of length 1 in front), as ``torch.Tensor.repeat``;  each element of a gets the sum of the
+    gradient over its copies: g viewed as (r_0, n_0, r_1, n_1, ...), summed over every r_i."""
+
+    def forward(self, a, reps):
+        xp = array_module(a)
+        self.in_shape = a.shape
+        self.shape = (1,) * (len(reps) - a.ndim) + a.shape
+        self.reps = reps
+        return xp.tile(a.reshape(self.shape), reps)
+
+    def backward(self, g):
+        split = tuple(n for pair in zip(self.reps, self.shape) for n in pair)
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(self.in_shape)
+
+
+class Expand(Function):
+    """z = a broadcast to ``shape`` (a read-only view: no copy), as ``torch.Tensor.expand``;
+    the engine sums the gradient back over the broadcast axes."""
+
+    def forward(self, a, shape):
+        return array_module(a).broadcast_to(a, shape)
+
+    def backward(self, g):
+        return g
 
 
 class Clone(Function):
@@ -290,6 +331,149 @@ def pad(x, pad, mode="constant", value=0.0) -> Tensor:
     if builtins.any(lo < 0 or hi < 0 for lo, hi in widths):
         raise ValueError(f"pad: widths must be non-negative, got {pad}")
     return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)
+
+
+def _dims(op, dims, ndim):
+    """``dims`` (an int, or a tuple or list of them) as distinct non-negative axes of ``ndim``."""
+    dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+    nd = builtins.max(ndim, 1)
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not -nd <= d < nd:
+            raise ValueError(f"{op}: dim {d!r} is out of range for {ndim} dimensions")
+    out = tuple(int(d) % nd for d in dims)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dims {dims} name an axis twice")
+    return out
+
+
+def _sizes(op, sizes):
+    """PyTorch's ``*sizes``: ``f(2, 3)`` or ``f((2, 3))``, as a tuple of ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = tuple(sizes[0])
+    if not builtins.all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in sizes):
+        raise TypeError(f"{op}: sizes must be ints, got {sizes}")
+    return tuple(int(n) for n in sizes)
+
+
+def flip(x, dims) -> Tensor:
+    """``x`` reversed along each axis in ``dims`` (an int or a tuple), a copy, as
+    ``torch.flip``: ``flip(img, 3)`` mirrors an NCHW batch left to right."""
+    x = as_tensor_like(x)
+    return Flip.apply(x, axes=_dims("flip", dims, x.ndim))
+
+
+def repeat(x, *sizes) -> Tensor:
+    """``x`` tiled ``sizes[i]`` times along axis i, as ``torch.Tensor.repeat`` (NumPy's
+    ``tile``): ``x.repeat(2, 1)`` of a (3, 4) tensor is (6, 4). More sizes than axes add new
+    leading axes; fewer are refused."""
+    x = as_tensor_like(x)
+    reps = _sizes("repeat", sizes)
+    if len(reps) < x.ndim:
+        raise ValueError(
+            f"repeat: expected at least {x.ndim} sizes, one per dimension of the tensor of "
+            f"shape {x.shape}, got {reps}"
+        )
+    if builtins.any(n < 0 for n in reps):
+        raise ValueError(f"repeat: sizes must be >= 0, got {reps}")
+    return Repeat.apply(x, reps=reps)
+
+
+def expand(x, *sizes) -> Tensor:
+    """``x`` broadcast to ``sizes`` without copying, as ``torch.Tensor.expand``: an axis of
+    length 1 may grow, -1 keeps an axis as it is, and extra sizes add leading axes. The result
+    is a read-only view: ``.clone()`` it to write into it."""
+    x = as_tensor_like(x)
+    sizes = _sizes("expand", sizes)
+    extra = len(sizes) - x.ndim
+    if extra < 0:
+        raise ValueError(
+            f"expand: expected at least {x.ndim} sizes for the tensor of shape {x.shape}, "
+            f"got {sizes}"
+        )
+    shape = []
+    for i, n in enumerate(sizes):
+        old = x.shape[i - extra] if i >= extra else None
+        if n == -1:
+            if old is None:
+                raise ValueError(f"expand: -1 is not allowed for the new leading axis {i}")
+            n = old
+        elif n < 0 or (old is not None and old != 1 and old != n):
+            raise ValueError(
+                f"expand: cannot expand the tensor of shape {x.shape} to {sizes}: only an axis "
+                f"of length 1 can grow (-1 keeps one)"
+            )
+        shape.append(n)
+    return Expand.apply(x, shape=tuple(shape))
+
+
+def split(x, split_size_or_sections, dim=0) -> tuple:
+    """``x`` cut along ``dim`` into pieces of ``split_size_or_sections`` (the last one smaller
+    if it does not divide the length), or of the sizes in a list summing to the length, as
+    ``torch.split``. A tuple of views of x, each in the graph."""
+    x = as_tensor_like(x)
+    if x.ndim == 0:
+        raise ValueError("split: cannot split a 0-D tensor")
+    (axis,) = _dims("split", dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int | np.integer):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise ValueError(f"split: split_size must be a positive int, got {size}")
+        sizes = [builtins.min(size, n - i) for i in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(k) for k in split_size_or_sections]
+        if builtins.any(k < 0 for k in sizes) or builtins.sum(sizes) != n:
+            raise ValueError(
+                f"split: sections {sizes} must be >= 0 and sum to the length {n} of dim {dim} "
+                f"of the tensor of shape {x.shape}"
+            )
+    pieces, start = [], 0
+    for k in sizes:
+        idx = (slice(None),) * axis + (slice(start, start + k),)
+        pieces.append(getitem(x, idx))
+        start += k
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0) -> tuple:
+    """``x`` cut along ``dim`` into ``chunks`` pieces of ceil(length / chunks) (the last
+    smaller; fewer pieces when the length runs out first), as ``torch.chunk``."""
+    x = as_tensor_like(x)
+    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if x.ndim == 0:
+        raise ValueError("chunk: cannot chunk a 0-D tensor")
+    (axis,) = _dims("chunk", dim, x.ndim)
+    n = x.shape[axis]
+    return split(x, builtins.max(-(-n // int(chunks)), 1) if n else 0, axis)
+
+
+def masked_fill(x, mask, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` (booleans broadcasting to x's shape) is True, as
+    ``torch.masked_fill``: ``scores.masked_fill(mask == 0, float("-inf"))`` before a
+    softmax. The gradient reaches x where mask is False (and a tensor ``value`` where True)."""
+    x = as_tensor_like(x)
+    m = mask.data if isinstance(mask, Tensor) else mask
+    m = m if hasattr(m, "dtype") else np.asarray(m)
+    if m.dtype != np.bool_:
+        raise TypeError(
+            f"masked_fill: mask must be boolean, got dtype {m.dtype}; compare to make one "
+            "(mask == 0)"
+        )
+    try:
+        fits = np.broadcast_shapes(m.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to the shape "
+            f"{x.shape} of the tensor"
+        )
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(
+            f"masked_fill: value must be a number or a 0-D tensor, got shape {value.shape}"
+        )
+    return where(mask if isinstance(mask, Tensor) else m, value, x)
 
 
 def getitem(x, idx) -> Tensor:

@@ -484,6 +484,63 @@ class BatchNorm2d(_BatchNorm):
 # --------------------------------------------------------------------------- regularisation
 
 
+class LayerNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimensions of x, which
+    must be ``normalized_shape`` (Ba, Kiros and Hinton, 2016): the statistics are each
+    position's own, the same in training and evaluation. ``weight`` (ones) and ``bias`` (zeros)
+    have ``normalized_shape``; ``elementwise_affine=False`` leaves both out, ``bias=False``
+    the bias alone."""
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, int | np.integer):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(
+            _count("LayerNorm", "normalized_shape", n) for n in normalized_shape
+        )
+        if not self.normalized_shape:
+            raise ValueError("LayerNorm: normalized_shape must name at least one dimension")
+        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = _empty(*self.normalized_shape)
+        else:
+            self.register_parameter("weight", None)
+        if self.elementwise_affine and bias:
+            self.bias = _empty(*self.normalized_shape)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        name = f"LayerNorm({self.normalized_shape})"
+        _check_array(name, x)
+        k = len(self.normalized_shape)
+        if x.ndim < k or tuple(x.shape[x.ndim - k :]) != self.normalized_shape:
+            raise ValueError(
+                f"{name}: expected an input whose last dimensions are {self.normalized_shape}, "
+                f"got shape {tuple(x.shape)}"
+            )
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
 class Dropout(Module):
     """In training mode, zero each element with probability p and scale the rest by 1/(1-p)
     (inverted dropout, so evaluation needs no rescaling); the identity in evaluation mode.
@@ -538,6 +595,29 @@ class LeakyReLU(_Activation):
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x) (swish)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF: exact, or ``approximate='tanh'``."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Sigmoid(Module):
@@ -604,12 +684,15 @@ __all__ = [
     "ConvTranspose2d",
     "Dropout",
     "Flatten",
+    "GELU",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Tanh",

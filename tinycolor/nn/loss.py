@@ -9,10 +9,23 @@ ones. A class or element ``weight`` is a buffer: it moves with ``.to(device)``, 
 from __future__ import annotations
 
 from .. import functional as F
-from ..functional.loss import _check_ignore_index, _check_label_smoothing, _check_reduction
+from ..functional.loss import (
+    _check_ignore_index,
+    _check_label_smoothing,
+    _check_positive,
+    _check_reduction,
+)
 from .module import Module
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
+__all__ = [
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HuberLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "SmoothL1Loss",
+]
 
 
 class _Loss(Module):
@@ -43,6 +56,36 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """d^2 / (2 beta) where |d| < beta, else |d| - beta / 2, d = input - target, reduced
+    (``F.smooth_l1_loss``)."""
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = _check_positive("SmoothL1Loss", "beta", beta, allow_zero=True)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self):
+        return super().extra_repr() + (f", beta={self.beta}" if self.beta != 1 else "")
+
+
+class HuberLoss(_Loss):
+    """d^2 / 2 where |d| < delta, else delta (|d| - delta / 2), d = input - target, reduced
+    (``F.huber_loss``)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = _check_positive("HuberLoss", "delta", delta, allow_zero=False)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+    def extra_repr(self):
+        return super().extra_repr() + (f", delta={self.delta}" if self.delta != 1 else "")
 
 
 class CrossEntropyLoss(_Loss):
