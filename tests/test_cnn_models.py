@@ -789,3 +789,163 @@ def test_score_in_chunks_equals_score_in_one_piece(monkeypatch):
     assert set(chunked) == set(whole) and all(v is not None for v in whole.values())
     for key in whole:
         np.testing.assert_allclose(chunked[key], whole[key], rtol=1e-12, err_msg=key)
+
+
+# --------------------------------------------------------------------------- a folder of any size
+
+# (model, its tiny settings): a Lab model, and a labelled one (the classifier's data, which the
+# fusion colorizers share)
+STREAMED = {
+    "cnn_regression": {**TINY["cnn_regression"], "lr": 0.01},
+    "classifier": {"size": 16, "image_size": 64, "width": 2, "blocks": 2},
+}
+
+
+def _photo_folder(root, n, side=64):
+    """``n`` smooth photos of side ``side`` in muted colours (whose ab bins the prior finds
+    by lookup, so that no image costs it a full search), half in class folder a/, half in b/."""
+    from tinycolor.imageio import write_png
+
+    rng = np.random.default_rng(n)
+    yy, xx = np.mgrid[0:side, 0:side] / side
+    for k in range(n):
+        a, b, c = rng.uniform(-1, 1, (3, 3))
+        img = np.stack([0.5 + 0.2 * np.sin(3 * (a[i] * xx + b[i] * yy) + c[i]) for i in range(3)])
+        img = img.transpose(1, 2, 0) + rng.uniform(0, 0.02, (side, side, 3))
+        write_png(root / "ab"[k % 2] / f"p{k:03d}.png", img)
+    return root
+
+
+def _run_config(name, folder, **kw):
+    return {**STREAMED[name], "data": str(folder), "epochs": 1, "crops": 1, "seed": 0, **kw}
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_training_memory_does_not_grow_with_the_number_of_images(tmp_path, monkeypatch, name):
+    """Training held every image's Lab array in memory (0.8 MB a photo at short side 256: 29
+    GB for Places365's 36,500 validation photos), a copy of the held-out ones cut in tiles,
+    and scored those all at once; now each image is read from the folder's cache
+    (memory-mapped) when a crop or a tile of it is cut, the statistics are counted one image
+    at a time and the held-out tiles scored a chunk at a time: the peak is that of a few
+    images, for 4x more of them too."""
+    import tracemalloc
+
+    from tinycolor import viz
+
+    # the figures' drawing (matplotlib, about 17 MB whatever the data) is left out; chunks of
+    # 32 test tiles and batches of 8 crops, and 16 crops of each image an epoch (the training
+    # metrics score 256 of them): every buffer is full with both folders
+    monkeypatch.setattr(viz, "image_grid", lambda panels, path, **kw: path)
+    monkeypatch.setattr(viz, "loss_curves", lambda curves, path, **kw: path)
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)
+    settings = {"crops": 16, "batch_size": 8}
+    warm_up = _photo_folder(tmp_path / "warm_up", 4)  # the imports of a first run
+    train.run(name, _run_config(name, warm_up, **settings), out=tmp_path / "warm", quiet=True)
+    peaks = {}
+    for n in (24, 96):
+        folder = _photo_folder(tmp_path / f"photos{n}", n)
+        for run in ("first", "second"):  # reading the folder into the cache, then from it
+            tracemalloc.start()
+            try:
+                config = _run_config(name, folder, **settings)
+                _, metrics = train.run(name, config, out=tmp_path / f"run{n}{run}", quiet=True)
+                peaks[n, run] = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert metrics["epochs"] == 1 and metrics["images"] >= n // 6 * 16
+    for run in ("first", "second"):
+        assert peaks[96, run] < 1.5 * peaks[24, run], peaks
+
+
+def _held_in_memory(module, data, size):
+    """``data`` as load_data made it before it read images as they are needed: every image in
+    a list, the held-out tiles cut into arrays (the tuple ``fit`` batches)."""
+    from tinycolor.models import classifier
+
+    train_images = [np.array(im) for im in data.train.images]
+    test_images = [np.array(im) for im in data.test_images]
+    cut = [lab_common.tiles(im, size) for im in test_images]
+    L, ab = lab_common._split_planes(np.concatenate(cut))
+    if module is classifier:
+        per_image = data.test.labels
+        labels = np.concatenate([np.full(len(t), c) for t, c in zip(cut, per_image)])
+        crops = classifier.LabelledCrops(
+            train_images, data.train.labels, size, data.train.crops, data.train.zoom
+        )
+        return classifier.LabelledData(
+            crops, (L, ab, labels), test_images, [], [], data.class_names, ""
+        )
+    crops = lab_common.CropBatches(train_images, size, data.train.crops, zoom=data.train.zoom)
+    return lab_common.LabData(crops, (L, ab), test_images, [], [], "")
+
+
+def _scored_at_once(module, model, held, config):
+    """The numbers evaluate computed when it held every held-out tile and its prediction at
+    once: verbatim."""
+    from tinycolor import metrics as M
+    from tinycolor.models import classifier
+
+    if module is classifier:
+        L, _, labels = held.test
+        proba = classifier.predict_classes(model, L)
+        out = classifier.classification_scores(proba, labels, len(held.class_names))
+        majority = np.bincount(held.train.labels, minlength=len(held.class_names)).argmax()
+        out["majority"] = float((labels == majority).mean())
+        return {**out, "images": len(labels)}
+    L_net, ab_true = held.test
+    L = lab_common.from_net_l(L_net)
+    prior = config["prior"]
+    pred = lab_common.predict_batches(module.predict_ab, model, L_net, config)
+    mean_ab = np.asarray(config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
+    out = lab_common.score(L, pred, ab_true, prior)
+    out["baselines"] = {
+        "gray": lab_common.score(L, np.zeros_like(ab_true), ab_true, prior),
+        "mean_ab": lab_common.score(
+            L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true, prior
+        ),
+    }
+    truth = lab_common._lab_to_rgb_batch(L, ab_true)
+    out["truth"] = {"colorfulness": float(np.mean(M.colorfulness(truth)))}
+    return {**out, "images": len(L_net)}
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_a_folder_read_as_needed_trains_and_scores_as_one_held_in_memory(
+    tmp_path, monkeypatch, name
+):
+    """A run that reads its images from the folder's cache as it needs them and scores the
+    held-out tiles a chunk at a time ends with the very weights, losses and metrics (to the
+    last bit) of one that holds every image, every held-out tile and every prediction in
+    memory at once, as training did before: the same crops, statistics, split and scores."""
+    from tinycolor.color import empirical_prior
+    from tinycolor.models import classifier
+
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: a chunk and a half
+    folder = _photo_folder(tmp_path / "photos", 16)
+    config = _run_config(name, folder, epochs=2, crops=3, batch_size=5, image_size=64)
+    run_dir, metrics = train.run(name, config, out=tmp_path / "run", quiet=True)
+    saved = tinycolor.load(run_dir / "model.npz")
+
+    module = MODULES.get(name, classifier)
+    config = train.resolve_config(module, config)
+    tinycolor.manual_seed(config["seed"])
+    data = module.load_data(config)
+    assert isinstance(data.train.images, lab_common.LabImages)  # read as needed
+    held = _held_in_memory(module, data, int(config["size"]))
+    # the statistics of the training images held at once, as load_data counted them
+    ab_planes = [im[..., 1:] for im in held.train.images]
+    total = sum(a.shape[0] * a.shape[1] for a in ab_planes)
+    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_planes) / total
+    assert config["mean_ab"] == [round(float(v), 4) for v in mean_ab]
+    assert config["prior"] == [float(f"{p:.6g}") for p in empirical_prior(ab_planes)]
+    model = module.build_model(config)
+    history = train.fit(module, model, held, config, quiet=True)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(saved[key], value, err_msg=key)
+    assert metrics["history"]["test"] == history["test"] and metrics["config"] == config
+    expected = _scored_at_once(module, model, held, config)
+    if module is classifier:
+        assert metrics["baselines"]["majority"]["accuracy"] == expected.pop("majority")
+    else:
+        assert metrics["images"] == 48
+    assert {k: metrics[k] for k in expected} == expected

@@ -362,7 +362,7 @@ def test_labelled_split_is_stratified_and_disjoint():
     assert Lb.shape == (7, 1, 16, 16) and abb.shape == (7, 2, 16, 16) and yb.shape == (7,)
     assert -1 <= Lb.min() and Lb.max() <= 1
     view = data.lab_view()
-    assert len(next(view.train.batches(4))) == 2 and len(view.test) == 2
+    assert len(next(view.train.batches(4))) == 2 and len(next(view.test.batches(4))) == 2
 
 
 def test_the_classifier_sees_whole_images_at_their_own_size_by_default(tmp_path):

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -153,20 +155,23 @@ class LabelledData:
     """Labelled training crops, the labelled test crops, and what figures need."""
 
     train: LabelledCrops
-    test: tuple  # tiles: (L_net (N, 1, s, s), ab (N, 2, s, s) float32, labels (N,) int64)
-    test_images: list  # Lab (H, W, 3) float32, the whole held-out images
+    # the tiles: (L_net (N, 1, s, s), ab (N, 2, s, s) float32, labels (N,) int64) batches
+    test: lab_common.HeldOutTiles
+    test_images: Sequence  # Lab (H, W, 3) float32, the whole held-out images: a list,
+    # or LabImages (a folder's, read as needed)
     train_names: list
     test_names: list
     class_names: list
     description: str
     test_pred: np.ndarray | None = field(default=None, repr=False)  # set by evaluate
+    test_accuracy: float | None = field(default=None, repr=False)  # set by evaluate
 
     def lab_view(self) -> lab_common.LabData:
         """The same images as :class:`lab_common.LabData` (no labels), for its evaluation and
         figures."""
         return lab_common.LabData(
             train=self.train.without_labels(),
-            test=self.test[:2],
+            test=self.test.without_labels(),
             test_images=self.test_images,
             train_names=self.train_names,
             test_names=self.test_names,
@@ -213,9 +218,8 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
 
     Without ``require_labels`` (the colorizers), images without classes (a flat folder, or
     'skimage') are read as one class ``all``, said on stderr: a classification loss on them
-    is zero."""
-    from ..data import load_dataset  # noqa: PLC0415
-
+    is zero. As in :func:`lab_common.load_data`, a folder's images are not held: each is read
+    when a crop or a tile of it is cut, and the statistics are counted one image at a time."""
     data = config.get("data")
     size = int(config["size"])
     synthetic = data in (None, "default", *lab_common.SYNTHETIC_DATA)
@@ -227,7 +231,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
             "in their own subfolder (DATA/beach/*.png, DATA/forest/*.png, ...)"
         )
     try:
-        ds = load_dataset(
+        ds = lab_common.open_dataset(
             data,
             labels=not unlabelled,
             size=image_size,
@@ -276,17 +280,12 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     test_idx = sorted(test_set)
     train_idx = [i for i in range(n) if i not in test_set]
 
-    def prepared(i):
-        return np.asarray(ds.lab(int(i)), dtype=np.float32)
-
-    train_images = [prepared(i) for i in train_idx]
-    test_images = [prepared(i) for i in test_idx]
+    train_images = lab_common.training_images(ds, train_idx)
+    test_images = lab_common.training_images(ds, test_idx)
     lab_common.set_training_statistics(config, train_images)
     config["class_names"] = class_names
     # the test set: the non-overlapping size x size tiles of each held-out image
-    test_tiles = [lab_common.tiles(im, size) for im in test_images]
-    test_labels = np.concatenate([np.full(len(t), labels[i]) for t, i in zip(test_tiles, test_idx)])
-    L, ab = lab_common._split_planes(np.concatenate(test_tiles))
+    test = lab_common.HeldOutTiles(test_images, size, labels[test_idx])
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
     source = "synthetic scenes" if synthetic else str(data)
     counts = ", ".join(f"{int((labels == c).sum())} {nm}" for c, nm in enumerate(class_names))
@@ -298,14 +297,14 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
             lab_common.crops_per_image(config, len(train_images)),
             zoom=config.get("zoom", (1.0, 1.0)),
         ),
-        test=(L, ab, test_labels.astype(np.int64)),
+        test=test,
         test_images=test_images,
         train_names=[names[i] for i in train_idx],
         test_names=[names[i] for i in test_idx],
         class_names=class_names,
         description=(
             f"{source}: {n} images ({counts}); {len(train_idx)} for training, "
-            f"{len(test_idx)} held out ({len(L)} test tiles); short side {image_size}, "
+            f"{len(test_idx)} held out ({test.num_tiles()} test tiles); short side {image_size}, "
             f"{size}x{size} crops"
         ),
     )
@@ -608,7 +607,13 @@ def load_classifier(path, device: str = "cpu"):
 # --------------------------------------------------------------------------- evaluation
 
 
-def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str | None = None, batch=64):
+#: Test tiles a classifier is shown at a time.
+PREDICT_BATCH = 64
+
+
+def predict_classes(
+    model: GrayClassifier, L_net: np.ndarray, device: str | None = None, batch=PREDICT_BATCH
+):
     """Class probabilities (N, num_classes) of network inputs (N, 1, H, W), in eval mode."""
     was_training = model.training
     model.eval()
@@ -628,14 +633,20 @@ def predict_classes(model: GrayClassifier, L_net: np.ndarray, device: str | None
 def classification_scores(proba: np.ndarray, labels: np.ndarray, k: int) -> dict:
     """Accuracy, per-class accuracy (recall), mean cross-entropy and the confusion matrix
     (rows: true class, columns: predicted)."""
-    pred = proba.argmax(axis=1)
+    proba = np.asarray(proba)
+    return _class_scores(proba.argmax(axis=1), proba[np.arange(len(labels)), labels], labels, k)
+
+
+def _class_scores(pred: np.ndarray, p_true: np.ndarray, labels: np.ndarray, k: int) -> dict:
+    """``classification_scores`` from each example's predicted class and the probability it
+    gave its true class."""
     confusion = np.zeros((k, k), dtype=np.int64)
     np.add.at(confusion, (labels, pred), 1)
     per_class = [
         float(confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None
         for c in range(k)
     ]
-    nll = -np.log(np.clip(proba[np.arange(len(labels)), labels], 1e-12, 1.0))
+    nll = -np.log(np.clip(p_true, 1e-12, 1.0))
     return {
         "accuracy": float((pred == labels).mean()),
         "per_class_accuracy": per_class,
@@ -644,14 +655,51 @@ def classification_scores(proba: np.ndarray, labels: np.ndarray, k: int) -> dict
     }
 
 
+class TileClasses(NamedTuple):
+    """What a model predicts of each held-out tile's class (``predict_tile_classes``)."""
+
+    pred: np.ndarray  # (N,) int64, the most probable class
+    p_true: np.ndarray  # (N,) the probability given to the true class
+    labels: np.ndarray  # (N,) int64, the true class
+    shown: np.ndarray  # the class probabilities of the tiles at ``pick``
+
+    def scores(self, k: int) -> dict:
+        """``classification_scores`` of these predictions over ``k`` classes."""
+        return _class_scores(self.pred, self.p_true, self.labels, k)
+
+
+def predict_tile_classes(predict, tiles, batch: int, pick=()) -> TileClasses:
+    """``predict(L_net) -> class probabilities`` over the held-out ``tiles``
+    (:class:`lab_common.HeldOutTiles` with labels) ``batch`` at a time: of each tile only its
+    predicted class, the probability of its true class and that class are kept (and the
+    probabilities of the tiles at positions ``pick``), so that a test split of any size takes
+    the memory of a batch."""
+    pick = np.asarray(pick, dtype=np.int64)
+    pred, p_true, labels, shown = [], [], [], []
+    seen = 0
+    for L, _, lab in tiles.batches(batch):
+        proba = predict(L)
+        pred.append(proba.argmax(axis=1))
+        p_true.append(proba[np.arange(len(lab)), lab])
+        labels.append(lab)
+        shown.append(proba[pick[(pick >= seen) & (pick < seen + len(L))] - seen])
+        seen += len(L)
+    return TileClasses(*(np.concatenate(parts) for parts in (pred, p_true, labels, shown)))
+
+
 def evaluate(model: GrayClassifier, data: LabelledData, config, device: str | None = None) -> dict:
     """Test accuracy beside two baselines: always the training set's most frequent class
-    (``majority``) and uniform guessing (``chance``)."""
-    L, _, labels = data.test
+    (``majority``) and uniform guessing (``chance``). The test tiles are read and predicted
+    a batch at a time."""
     k = len(data.class_names)
-    proba = predict_classes(model, L, device)
-    data.test_pred = proba
-    metrics = classification_scores(proba, labels, k)
+    pick = lab_common.figure_tiles(data.test.num_tiles(), FIGURE_IMAGES)
+    got = predict_tile_classes(
+        lambda L: predict_classes(model, L, device), data.test, PREDICT_BATCH, pick
+    )
+    labels = got.labels
+    data.test_pred = got.shown
+    metrics = got.scores(k)
+    data.test_accuracy = metrics["accuracy"]
     counts = np.bincount(data.train.labels, minlength=k)
     metrics["baselines"] = {
         "majority": {"accuracy": float((labels == counts.argmax()).mean())},
@@ -671,27 +719,31 @@ def save_figures(model: GrayClassifier, data: LabelledData, config, run_dir, dev
     and the true class, and the confusion matrix in the title."""
     from .. import viz  # noqa: PLC0415
 
-    L, _, labels = data.test
-    proba = data.test_pred
-    if proba is None or len(proba) != len(L):
-        proba = predict_classes(model, L, device)
-    k = min(FIGURE_IMAGES, len(L))
-    pick = np.linspace(0, len(L) - 1, k).round().astype(int)
+    pick = lab_common.figure_tiles(data.test.num_tiles(), FIGURE_IMAGES)
+    L, _, labels = data.test.tiles_at(pick)
+    proba, acc = data.test_pred, data.test_accuracy  # evaluate's, of these tiles
+    if proba is None or len(proba) != len(pick) or acc is None:
+        got = predict_tile_classes(
+            lambda x: predict_classes(model, x, device), data.test, PREDICT_BATCH, pick
+        )
+        proba, acc = got.shown, float((got.pred == got.labels).mean())
     names = data.class_names
     panels = []
-    for i in pick:
-        p = int(proba[i].argmax())
-        mark = "ok" if p == labels[i] else "WRONG"
+    for j in range(len(pick)):
+        p = int(proba[j].argmax())
+        mark = "ok" if p == labels[j] else "WRONG"
         panels.append(
             (
-                f"predicted {names[p]} ({proba[i, p]:.2f})\ntrue {names[labels[i]]}: {mark}",
-                lab_common.from_net_l(L[i, 0]) / 100.0,
+                f"predicted {names[p]} ({proba[j, p]:.2f})\ntrue {names[labels[j]]}: {mark}",
+                lab_common.from_net_l(L[j, 0]) / 100.0,
             )
         )
-    acc = float((proba.argmax(1) == labels).mean())
     path = Path(run_dir) / "comparison.png"
     viz.image_grid(
-        panels, path, ncols=min(4, k), title=f"classifier: held-out test images, accuracy {acc:.2f}"
+        panels,
+        path,
+        ncols=min(4, len(pick)),
+        title=f"classifier: held-out test images, accuracy {acc:.2f}",
     )
     return [path]
 

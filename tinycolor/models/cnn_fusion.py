@@ -50,9 +50,9 @@ from .classifier import (
     LABELLED_DEFAULTS,
     _unlabelled_source,
     add_labelled_data_arguments,
-    classification_scores,
     load_labelled_data,
     num_classes,
+    predict_tile_classes,
     unused_labelled_data_options,
 )
 from .lab_common import image_metrics, to_gray  # noqa: F401 - part of the model's interface
@@ -277,8 +277,12 @@ def predict_ab(model: FusionNet, L_net: np.ndarray, config, device: str | None =
     return y.numpy() * AB_SCALE - AB_SHIFT
 
 
+#: Test tiles the class head is shown at a time.
+PREDICT_BATCH = 32
+
+
 def predict_classes(
-    model: FusionNet, L_net: np.ndarray, device: str | None = None, batch: int = 32
+    model: FusionNet, L_net: np.ndarray, device: str | None = None, batch: int = PREDICT_BATCH
 ):
     """Class probabilities (N, num_classes) from the classification head, in eval mode."""
     from ..autograd import no_grad  # noqa: PLC0415
@@ -309,9 +313,10 @@ def evaluate(model, data, config, device: str | None = None) -> dict:
     view = data.lab_view()
     metrics = lab_common.evaluate(predict_ab, model, view, config, device)
     data.test_pred = view.test_pred
-    L, _, labels = data.test
-    proba = predict_classes(model, L, device)
-    metrics["classification"] = classification_scores(proba, labels, len(data.class_names))
+    got = predict_tile_classes(
+        lambda L: predict_classes(model, L, device), data.test, PREDICT_BATCH
+    )
+    metrics["classification"] = got.scores(len(data.class_names))
     metrics["class_names"] = data.class_names
     return metrics
 

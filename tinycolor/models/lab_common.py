@@ -18,6 +18,10 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
   Two statistics of the training images ride along in the config (and so in the checkpoint):
   their mean ab (the ``mean_ab`` baseline) and the empirical prior over the ab bins (the
   weights of the rebalanced AuC, and of the classification loss).
+  No image of a folder is held in memory: each is read from the folder's on-disk cache,
+  memory-mapped, when a crop or a tile of it is cut (:class:`LabImages`); the statistics are
+  counted one image at a time and the test tiles cut a batch at a time
+  (:class:`HeldOutTiles`), so a folder of 36,500 photos trains in the memory of a few.
 - **evaluation** (:func:`evaluate`): PSNR, SSIM, seed 004's within-10 accuracy ``acc10``,
   Zhang's AuC of the ab error (plain and rebalanced) and the colourfulness of the prediction,
   for the model at the top level and for two baselines on the same tiles: ``gray`` (ab = 0)
@@ -30,7 +34,9 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
 
 from __future__ import annotations
 
+import operator
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,14 +279,78 @@ def _split_planes(lab_nhwc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(to_net_l(chw[:, :1])), np.ascontiguousarray(chw[:, 1:])
 
 
+class LabImages(Sequence):
+    """The images of ``dataset`` at ``indices`` in Lab (H, W, 3) float32, each read when it is
+    asked for: an image folder's from its on-disk cache, memory-mapped (see
+    :func:`open_dataset`), so that a list of 36,500 photos holds none of them and training on
+    a folder takes the memory of a few of its images, whatever their number. With ``size``,
+    an image smaller than a ``size`` x ``size`` crop in either direction is resized up (the
+    aspect ratio kept) as it is read. Indexed, sliced (another ``LabImages``) and iterated as
+    a list; each access reads the image again."""
+
+    def __init__(self, dataset, indices, size: int | None = None):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.size = None if size is None else int(size)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return LabImages(self.dataset, self.indices[k], self.size)
+        n = len(self.indices)
+        k = operator.index(k)
+        if not -n <= k < n:
+            raise IndexError(f"LabImages: index {k} out of range for {n} images")
+        lab = np.asarray(self.dataset.lab(int(self.indices[k])), dtype=np.float32)
+        h, w = lab.shape[:2]
+        s = self.size
+        if s is not None and (h < s or w < s):  # at least one crop in each direction
+            from ..data import transforms  # noqa: PLC0415
+
+            scale = max(s / h, s / w)
+            lab = transforms.resize(lab, (max(s, round(h * scale)), max(s, round(w * scale))))
+        return lab
+
+    def __repr__(self) -> str:
+        return f"LabImages({len(self)} images of {self.dataset!r})"
+
+
+def open_dataset(data, **kwargs):
+    """``load_dataset(data, **kwargs)`` for training: an image folder keeps no Lab array in
+    memory (each is read from the folder's cache, memory-mapped, when a crop, a tile or a
+    statistic needs it: a folder of any size takes the memory of a few of its images); the
+    datasets held in memory anyway (the skimage photos, the synthetic scenes, CIFAR-10)
+    remember their Lab conversions as they always do."""
+    from ..data import is_cifar10, load_dataset  # noqa: PLC0415
+
+    named = data is None or str(data) in ("default", "skimage", *SYNTHETIC_DATA)
+    folder = not named and not is_cifar10(data)
+    return load_dataset(data, in_memory=not folder, **kwargs)
+
+
+def training_images(dataset, indices, size: int | None = None):
+    """The images of ``dataset`` at ``indices`` as :class:`LabImages` (each read when it is
+    asked for) when the dataset is a folder read from its cache; for a dataset held in memory
+    anyway (the skimage photos, the synthetic scenes, CIFAR-10), the list of their Lab arrays,
+    which then outlive the dataset and its RGB copy of the same images."""
+    from ..data import ImageFolder  # noqa: PLC0415
+
+    images = LabImages(dataset, indices, size)
+    return images if isinstance(dataset, ImageFolder) else list(images)
+
+
 class CropBatches:
     """Every epoch, ``crops`` random ``size`` crops of each training image (each seen at a
     scale drawn from ``zoom``, see :func:`tinycolor.data.transforms.random_zoom_crop`, and
     mirrored left-right with probability 1/2), shuffled, in batches ``(L_net, ab)``, or
     ``(L_net, ab, labels)`` when the images have class ``labels``: the
-    ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates."""
+    ``batches(batch_size, rng, shuffle)`` source that ``train.py`` iterates. ``images`` is a
+    list of Lab arrays or a :class:`LabImages` (each image read when one of its crops is
+    cut)."""
 
-    def __init__(self, images: list[np.ndarray], size: int, crops: int, labels=None, zoom=(1, 1)):
+    def __init__(self, images, size: int, crops: int, labels=None, zoom=(1, 1)):
         self.images = images  # Lab (H, W, 3) float32, each at least size x size
         self.size = int(size)
         self.crops = int(crops)
@@ -314,13 +384,121 @@ class CropBatches:
         return CropBatches(self.images, self.size, self.crops, zoom=self.zoom)
 
 
+def _n_tiles(h: int, w: int, size: int) -> int:
+    """How many tiles :func:`tiles` cuts from an h x w image."""
+    return 1 if h < size or w < size else (h // size) * (w // size)
+
+
+class HeldOutTiles:
+    """The test set: the non-overlapping ``size`` x ``size`` tiles of each held-out image
+    (:func:`tiles`), image after image, cut as they are asked for. ``batches(batch_size)``
+    gives them in that order as ``(L_net, ab)`` batches, or ``(L_net, ab, labels)`` when the
+    images have class ``labels`` (one an image): the same batches as slices of the arrays of
+    every tile would be, read one image at a time, so that the held-out loss and the
+    evaluation of a test split of thousands of photos take the memory of a few.
+
+    ``images`` is a list of Lab (H, W, 3) arrays or a :class:`LabImages`. Unpacked (``L_net,
+    ab = test``) or indexed (``test[0]``) it is the tuple of arrays of every tile at once,
+    (N, 1, s, s) and (N, 2, s, s) float32 (and the (N,) int64 labels): ``arrays()``, read
+    for a small set."""
+
+    def __init__(self, images, size: int, labels=None):
+        self.images = images
+        self.size = int(size)
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self._counts = None
+
+    @property
+    def counts(self) -> np.ndarray:
+        """The number of tiles of each image (their shapes read once)."""
+        if self._counts is None:
+            shapes = (self.images[k].shape for k in range(len(self.images)))
+            self._counts = np.array([_n_tiles(h, w, self.size) for h, w, _ in shapes], np.int64)
+        return self._counts
+
+    def num_tiles(self) -> int:
+        return int(self.counts.sum())
+
+    def num_batches(self, batch_size: int) -> int:
+        return -(-self.num_tiles() // int(batch_size))
+
+    def _pack(self, tiles_nhwc: np.ndarray, owner: np.ndarray) -> tuple:
+        """The batch of tiles (K, s, s, 3) cut from the images numbered ``owner`` (K,)."""
+        L, ab = _split_planes(tiles_nhwc)
+        return (L, ab) if self.labels is None else (L, ab, self.labels[owner])
+
+    def batches(self, batch_size: int, rng=None, shuffle: bool = False):
+        """The tiles in batches of ``batch_size`` (the last one smaller), in order: the tiles
+        ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ... of all of them (each image read
+        once); with ``shuffle``, in an order drawn from ``rng``."""
+        batch_size = int(batch_size)
+        if shuffle:
+            rng = np.random.default_rng(0) if rng is None else rng
+            order = rng.permutation(self.num_tiles())
+            for s in range(0, len(order), batch_size):
+                yield self.tiles_at(order[s : s + batch_size])
+            return
+        pending, have = [], 0  # (tiles, their image's number) cut but not yet given out
+        for k in range(len(self.images)):
+            cut = tiles(self.images[k], self.size)
+            pending.append((cut, np.full(len(cut), k)))
+            have += len(cut)
+            if have < batch_size:
+                continue
+            block = np.concatenate([t for t, _ in pending])
+            owner = np.concatenate([o for _, o in pending])
+            full = have - have % batch_size
+            for s in range(0, full, batch_size):
+                yield self._pack(block[s : s + batch_size], owner[s : s + batch_size])
+            pending = [(block[full:].copy(), owner[full:])] if full < have else []
+            have -= full
+        if have:
+            block = np.concatenate([t for t, _ in pending])
+            yield self._pack(block, np.concatenate([o for _, o in pending]))
+
+    def tiles_at(self, indices) -> tuple:
+        """The batch of the tiles at ``indices`` (positions in the order of ``batches``),
+        reading only the images they are cut from."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        starts = np.concatenate([[0], np.cumsum(self.counts)])
+        n = int(starts[-1])
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(f"HeldOutTiles: tile indices out of range for {n} tiles")
+        owner = np.searchsorted(starts, idx, side="right") - 1
+        out = np.empty((len(idx), self.size, self.size, 3), dtype=np.float32)
+        for k in np.unique(owner):
+            where = owner == k
+            out[where] = tiles(self.images[int(k)], self.size)[idx[where] - starts[k]]
+        return self._pack(out, owner)
+
+    def arrays(self) -> tuple:
+        """Every tile at once: ``(L_net, ab)`` or ``(L_net, ab, labels)``, as arrays."""
+        return next(self.batches(max(1, self.num_tiles())))
+
+    def __iter__(self):
+        return iter(self.arrays())
+
+    def __getitem__(self, k):
+        return self.arrays()[k]
+
+    def without_labels(self) -> HeldOutTiles:
+        """The same tiles as ``(L_net, ab)`` batches."""
+        out = HeldOutTiles(self.images, self.size)
+        out._counts = self._counts
+        return out
+
+    def __repr__(self) -> str:
+        return f"HeldOutTiles({len(self.images)} images, {self.size}x{self.size} tiles)"
+
+
 @dataclass
 class LabData:
     """The training crops, the test tiles, and what the figures and evaluation need."""
 
     train: CropBatches
-    test: tuple  # (L_net (N, 1, s, s), ab (N, 2, s, s)) float32
-    test_images: list  # Lab (H, W, 3) float32, the whole held-out images
+    test: HeldOutTiles  # (L_net (N, 1, s, s), ab (N, 2, s, s)) float32 when unpacked
+    test_images: Sequence  # Lab (H, W, 3) float32, the whole held-out images: a list,
+    # or LabImages (a folder's, read as needed)
     train_names: list
     test_names: list
     description: str
@@ -329,14 +507,14 @@ class LabData:
 
 def load_data(config) -> LabData:
     """Read the ``--data`` images, split them, and put the training set's mean ab and ab
-    prior into ``config`` (``config["mean_ab"]``, ``config["prior"]``)."""
-    from ..data import load_dataset, transforms  # noqa: PLC0415
-
+    prior into ``config`` (``config["mean_ab"]``, ``config["prior"]``). A folder's images
+    are not held: each is read from its cache, memory-mapped, when a crop or a tile of it is
+    cut (:func:`training_images`); the statistics are counted one image at a time."""
     data = config.get("data")
     size = int(config["size"])
     image_size = resolve_image_size(config, synthetic=data in SYNTHETIC_DATA)
     try:
-        ds = load_dataset(
+        ds = open_dataset(
             data,
             size=image_size,
             seed=int(config.get("seed", 0)),
@@ -352,19 +530,10 @@ def load_data(config) -> LabData:
     n_test = min(n - 1, max(1, round(float(config["test_fraction"]) * n)))
     order = np.random.default_rng([int(config.get("seed", 0)), 4]).permutation(n)
     test_idx, train_idx = sorted(order[:n_test]), sorted(order[n_test:])
-
-    def prepared(i):  # Lab, at least one crop in each direction
-        lab = np.asarray(ds.lab(int(i)), dtype=np.float32)
-        h, w = lab.shape[:2]
-        if h < size or w < size:
-            scale = max(size / h, size / w)
-            lab = transforms.resize(lab, (max(size, round(h * scale)), max(size, round(w * scale))))
-        return lab
-
-    train_images = [prepared(i) for i in train_idx]
-    test_images = [prepared(i) for i in test_idx]
+    # each at least one crop in each direction
+    train_images = training_images(ds, train_idx, size)
+    test_images = training_images(ds, test_idx, size)
     set_training_statistics(config, train_images)
-    test_tiles = np.concatenate([tiles(im, size) for im in test_images])
     names = list(getattr(ds, "names", [])) or [f"image_{k}" for k in range(n)]
     source = "the scikit-image photos" if data in (None, "default", "skimage") else str(data)
     return LabData(
@@ -374,7 +543,7 @@ def load_data(config) -> LabData:
             crops_per_image(config, len(train_images)),
             zoom=config.get("zoom", (1.0, 1.0)),
         ),
-        test=_split_planes(test_tiles),
+        test=HeldOutTiles(test_images, size),
         test_images=test_images,
         train_names=[names[i] for i in train_idx],
         test_names=[names[i] for i in test_idx],
@@ -467,8 +636,60 @@ def _lab_to_rgb_batch(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 
 
 #: Images scored at a time by ``score``: its float64 sRGB and SSIM intermediates grow with the
-#: batch (8 GB for the 4,000 held-out tiles of 200 photos, in one piece).
+#: batch (8 GB for the 4,000 held-out tiles of 200 photos, in one piece). ``evaluate`` reads
+#: and predicts the test tiles this many at a time too: a multiple of ``predict_batches``' 32,
+#: so that the network sees the batches it would see given every tile at once.
 SCORE_CHUNK = 256
+
+
+class Scores:
+    """``score``'s metrics gathered a chunk of at most ``SCORE_CHUNK`` images at a time
+    (``add``): of each image its PSNR, SSIM and colourfulness are kept, of each chunk its
+    pooled acc10 and AuCs and their weights; ``result()`` averages them as ``score`` does.
+    Chunks of ``SCORE_CHUNK`` images from the first on give ``score``'s numbers to the last
+    digit."""
+
+    def __init__(self, prior=None):
+        self.w_prior = None if prior is None else np.asarray(prior, np.float32)
+        self.per_image = {"psnr": [], "ssim": [], "colorfulness": []}
+        self.pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) pairs
+        self.has_ssim = None
+
+    def add(self, L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray) -> None:
+        """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK."""
+        per_image, pooled = self.per_image, self.pooled
+        self.has_ssim = min(L.shape[2:]) >= 7
+        rgb_pred, rgb_true = _lab_to_rgb_batch(L, ab_pred), _lab_to_rgb_batch(L, ab_true)
+        per_image["psnr"].append(np.atleast_1d(M.psnr(rgb_pred, rgb_true)))
+        if self.has_ssim:
+            per_image["ssim"].append(np.atleast_1d(M.ssim(rgb_pred, rgb_true)))
+        per_image["colorfulness"].append(np.atleast_1d(M.colorfulness(rgb_pred)))
+        pixels = float(ab_pred[:, 0].size)
+        pooled["acc10"].append((M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1), pixels))
+        pooled["auc"].append((M.auc_ab(ab_pred, ab_true, channel_axis=1), pixels))
+        if self.w_prior is not None:
+            w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
+            total = float(np.sum(w))
+            if total > 0:
+                auc = M.auc_ab(ab_pred, ab_true, weights=w, channel_axis=1)
+                pooled["auc_rebalanced"].append((auc, total))
+
+    def result(self) -> dict:
+        def pool(parts):
+            weight = sum(wt for _, wt in parts)
+            return float(sum(v * wt for v, wt in parts) / weight) if parts else None
+
+        def mean(key):
+            return float(np.mean(np.concatenate(self.per_image[key])))
+
+        return {
+            "psnr": mean("psnr"),
+            "ssim": mean("ssim") if self.has_ssim else None,
+            "acc10": pool(self.pooled["acc10"]),
+            "auc": pool(self.pooled["auc"]),
+            "auc_rebalanced": pool(self.pooled["auc_rebalanced"]),
+            "colorfulness": mean("colorfulness"),
+        }
 
 
 def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -> dict:
@@ -477,61 +698,50 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
     L (N, 1, H, W) in [0, 100], ab (N, 2, H, W). PSNR, SSIM and colourfulness are computed on
     the sRGB images and averaged over images; acc10 and the AuCs pool every pixel;
     ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang).
-    Computed ``SCORE_CHUNK`` images at a time, so memory does not grow with N."""
-    per_image = {"psnr": [], "ssim": [], "colorfulness": []}
-    pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) of each chunk
-    has_ssim = min(L.shape[2:]) >= 7
-    w_prior = None if prior is None else np.asarray(prior, np.float32)
+    Computed ``SCORE_CHUNK`` images at a time (:class:`Scores`), so memory does not grow with
+    N."""
+    scores = Scores(prior)
     for s in range(0, len(L), SCORE_CHUNK):
-        l, pred, true = (a[s : s + SCORE_CHUNK] for a in (L, ab_pred, ab_true))
-        rgb_pred, rgb_true = _lab_to_rgb_batch(l, pred), _lab_to_rgb_batch(l, true)
-        per_image["psnr"].append(np.atleast_1d(M.psnr(rgb_pred, rgb_true)))
-        if has_ssim:
-            per_image["ssim"].append(np.atleast_1d(M.ssim(rgb_pred, rgb_true)))
-        per_image["colorfulness"].append(np.atleast_1d(M.colorfulness(rgb_pred)))
-        pixels = float(pred[:, 0].size)
-        pooled["acc10"].append((M.acc_within(pred, true, 10.0, channel_axis=1), pixels))
-        pooled["auc"].append((M.auc_ab(pred, true, channel_axis=1), pixels))
-        if w_prior is not None:
-            w = M.rebalanced_pixel_weights(true, w_prior, channel_axis=1)
-            total = float(np.sum(w))
-            if total > 0:
-                auc = M.auc_ab(pred, true, weights=w, channel_axis=1)
-                pooled["auc_rebalanced"].append((auc, total))
+        scores.add(*(a[s : s + SCORE_CHUNK] for a in (L, ab_pred, ab_true)))
+    return scores.result()
 
-    def pool(parts):
-        weight = sum(wt for _, wt in parts)
-        return float(sum(v * wt for v, wt in parts) / weight) if parts else None
 
-    return {
-        "psnr": float(np.mean(np.concatenate(per_image["psnr"]))),
-        "ssim": float(np.mean(np.concatenate(per_image["ssim"]))) if has_ssim else None,
-        "acc10": pool(pooled["acc10"]),
-        "auc": pool(pooled["auc"]),
-        "auc_rebalanced": pool(pooled["auc_rebalanced"]),
-        "colorfulness": float(np.mean(np.concatenate(per_image["colorfulness"]))),
-    }
+def figure_tiles(n: int, k: int = FIGURE_TILES) -> np.ndarray:
+    """The positions of the test tiles ``comparison.png`` shows, spread over all ``n``."""
+    return np.linspace(0, n - 1, min(k, n)).round().astype(int)
 
 
 def evaluate(predict_ab, model, data: LabData, config, device: str | None = None) -> dict:
     """The model's metrics on the test tiles (top level), the ``gray`` and ``mean_ab``
     baselines' on the same tiles (under ``baselines``), the truth's colourfulness, the number
     of tiles (``images``) and the training-set metrics (``train``, on one epoch's worth of
-    fresh crops, for a look at overfitting)."""
-    L_net, ab_true = data.test
-    L = from_net_l(L_net)
+    fresh crops, for a look at overfitting).
+
+    The tiles are read, predicted and scored ``SCORE_CHUNK`` at a time (``data.test``'s
+    batches), so that a test split of any number of images takes the memory of a few;
+    ``data.test_pred`` keeps the predictions of the tiles ``save_figures`` shows."""
     prior = config.get("prior")
-    ab_pred = predict_batches(predict_ab, model, L_net, config, device)
-    data.test_pred = ab_pred
     mean_ab = np.asarray(config.get("mean_ab") or (0.0, 0.0), np.float32).reshape(1, 2, 1, 1)
-    metrics = score(L, ab_pred, ab_true, prior)
-    metrics["baselines"] = {
-        "gray": score(L, np.zeros_like(ab_true), ab_true, prior),
-        "mean_ab": score(L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true, prior),
-    }
-    truth = _lab_to_rgb_batch(L, ab_true)
-    metrics["truth"] = {"colorfulness": float(np.mean(M.colorfulness(truth)))}
-    metrics["images"] = int(len(L_net))
+    scores = {"model": Scores(prior), "gray": Scores(prior), "mean_ab": Scores(prior)}
+    truth_cf = []
+    pick = figure_tiles(data.test.num_tiles())
+    shown = []
+    seen = 0
+    for L_net, ab_true, *_ in data.test.batches(SCORE_CHUNK):
+        L = from_net_l(L_net)
+        ab_pred = predict_batches(predict_ab, model, L_net, config, device)
+        scores["model"].add(L, ab_pred, ab_true)
+        scores["gray"].add(L, np.zeros_like(ab_true), ab_true)
+        scores["mean_ab"].add(L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true)
+        truth_cf.append(np.atleast_1d(M.colorfulness(_lab_to_rgb_batch(L, ab_true))))
+        here = pick[(pick >= seen) & (pick < seen + len(L_net))] - seen
+        shown.append(ab_pred[here])
+        seen += len(L_net)
+    data.test_pred = np.concatenate(shown)
+    metrics = scores["model"].result()
+    metrics["baselines"] = {"gray": scores["gray"].result(), "mean_ab": scores["mean_ab"].result()}
+    metrics["truth"] = {"colorfulness": float(np.mean(np.concatenate(truth_cf)))}
+    metrics["images"] = int(seen)
     rng = np.random.default_rng([int(config.get("seed", 0)), 5])
     tl, tab = next(data.train.batches(min(len(data.train), 256), rng, shuffle=True))
     train_pred = predict_batches(predict_ab, model, tl, config, device)
@@ -550,20 +760,18 @@ def save_figures(
     (with ``colorize_fn``) the first whole test image."""
     from .. import viz  # noqa: PLC0415
 
-    L_net, ab_true = data.test
-    k = min(FIGURE_TILES, len(L_net))
-    pick = np.linspace(0, len(L_net) - 1, k).round().astype(int)
-    pred = data.test_pred
-    if pred is None or len(pred) != len(L_net):
-        pred = predict_batches(predict_ab, model, L_net[pick], config, device)
-    else:
-        pred = pred[pick]
-    L = from_net_l(L_net[pick])
+    pick = figure_tiles(data.test.num_tiles())
+    k = len(pick)
+    L_net, ab_true = data.test.tiles_at(pick)[:2]
+    pred = data.test_pred  # evaluate's predictions of these tiles
+    if pred is None or len(pred) != k:
+        pred = predict_batches(predict_ab, model, L_net, config, device)
+    L = from_net_l(L_net)
     rgb_pred = _lab_to_rgb_batch(L, pred)
-    rgb_true = _lab_to_rgb_batch(L, ab_true[pick])
+    rgb_true = _lab_to_rgb_batch(L, ab_true)
     panels = []
     for j in range(k):
-        acc = M.acc_within(pred[j], ab_true[pick[j]], 10.0, channel_axis=0)
+        acc = M.acc_within(pred[j], ab_true[j], 10.0, channel_axis=0)
         p = M.psnr(rgb_pred[j], rgb_true[j])
         panels += [
             (f"test tile {pick[j]}: gray input", L[j, 0] / 100.0),
@@ -681,12 +889,21 @@ def set_training_statistics(config, train_images) -> None:
     """config["mean_ab"] and config["prior"] from the training images (H, W, 3 Lab): the
     mean-ab baseline and the regression models' starting output; the empirical ab prior,
     smoothed with the soft-encoding's Gaussian (``--sigma``; 5 where a model has none), for
-    the rebalancing weights and the classification models' starting output."""
-    ab_pixels = [im[..., 1:] for im in train_images]
-    total = sum(a.shape[0] * a.shape[1] for a in ab_pixels)
-    mean_ab = sum(a.reshape(-1, 2).astype(np.float64).sum(0) for a in ab_pixels) / total
+    the rebalancing weights and the classification models' starting output. One pass, one
+    image at a time (``train_images`` may read each as it is asked for)."""
+    total, sums = 0, 0
+
+    def ab_planes():  # the sums of the mean counted on the way, in the images' order
+        nonlocal total, sums
+        for im in train_images:
+            ab = im[..., 1:]
+            total += ab.shape[0] * ab.shape[1]
+            sums = sums + ab.reshape(-1, 2).astype(np.float64).sum(0)
+            yield ab
+
+    prior = empirical_prior(ab_planes(), sigma=float(config.get("sigma", 5.0)))
+    mean_ab = sums / total
     config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
-    prior = empirical_prior(ab_pixels, sigma=float(config.get("sigma", 5.0)))
     config["prior"] = [float(f"{p:.6g}") for p in prior]
 
 
