@@ -1146,3 +1146,52 @@ def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert tc.Tensor(np.arange(3), dtype=tc.float32).dtype == np.float32
     model = tc.nn.Linear(2, 3).to(tc.float64)
     assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64
+
+
+def test_more_creation_functions_as_pytorchs(device):
+    """linspace, eye, randint, empty, empty_like, full_like, inference_mode and
+    tc.cuda.is_available(): each was an AttributeError for code translated from PyTorch."""
+    np.testing.assert_allclose(tc.linspace(-1, 1, 5).numpy(), np.linspace(-1, 1, 5))
+    assert tc.linspace(0, 1, 3).dtype == np.float32 and tc.linspace(0, 1, 0).shape == (0,)
+    with pytest.raises(ValueError, match="linspace: steps must be a non-negative integer"):
+        tc.linspace(0, 1, 2.5)
+    assert tc.eye(3, device=device).device == device
+    np.testing.assert_array_equal(tc.eye(2, 3).numpy(), [[1, 0, 0], [0, 1, 0]])
+    e = tc.empty(2, 3, dtype=tc.float64, device=device)
+    assert e.shape == tc.empty((2, 3)).shape == (2, 3) and e.dtype == np.float64
+    assert e.device == device and tc.empty_like(e).dtype == np.float64
+    f = tc.full_like(e, 2.5)
+    assert f.dtype == np.float64 and f.device == device and f.numpy().tolist() == [[2.5] * 3] * 2
+    assert tc.full_like(e, 1, dtype=tc.int64).dtype == np.int64
+    tc.manual_seed(0)
+    r = tc.randint(3, 7, (1000,), device=device)
+    assert r.dtype == np.int64 and r.device == device and set(r.numpy().tolist()) == {3, 4, 5, 6}
+    assert set(tc.randint(2, size=(100,)).numpy().tolist()) == {0, 1}
+    tc.manual_seed(0)
+    np.testing.assert_array_equal(tc.randint(3, 7, (1000,)).numpy(), r.numpy())  # seeded
+    with pytest.raises(TypeError, match=r"randint\(high, size\) or randint\(low, high, size\)"):
+        tc.randint(5)
+    with pytest.raises(ValueError, match="expected low < high, got low=3 and high=3"):
+        tc.randint(3, 3, (2,))
+    x = tc.ones(2, requires_grad=True, device=device)
+    with tc.inference_mode():
+        assert not (x * 2).requires_grad and not tc.is_grad_enabled()
+    assert tc.is_grad_enabled()
+
+    @tc.inference_mode()
+    def f1():
+        return x * 2
+
+    @tc.inference_mode
+    def f2():
+        return x * 2
+
+    assert not f1().requires_grad and not f2().requires_grad and tc.is_grad_enabled()
+    assert tc.cuda.is_available() == tc.cuda_available() and tc.cuda.device_count() in (0, 1)
+    torch = pytest.importorskip("torch")
+    for args in ((-1, 1, 5), (0, 3, 7), (2.0, -2.0, 4)):
+        np.testing.assert_allclose(
+            tc.linspace(*args).numpy(), torch.linspace(*args).numpy(), rtol=1e-6, atol=1e-7
+        )
+    np.testing.assert_array_equal(tc.eye(3, 2).numpy(), torch.eye(3, 2).numpy())
+    assert str(torch.randint(3, (2,)).dtype) == "torch.int64"

@@ -110,6 +110,12 @@ class no_grad(_GradMode):
     enabled = False
 
 
+class inference_mode(no_grad):
+    """PyTorch's ``torch.inference_mode()``: here ``no_grad`` under that name (a context manager
+    and a decorator, with or without parentheses). Its tensors are plain ones that later work
+    may use in a graph, and ``inference_mode(False)`` is not taken: use ``enable_grad``."""
+
+
 class enable_grad(_GradMode):
     """Turn graph recording back on inside a ``no_grad`` block."""
 
@@ -1233,6 +1239,43 @@ def _creation(fill):
 
 zeros = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
 ones = _creation(lambda xp, s, d: xp.ones(s, dtype=d))
+empty = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
+empty.__doc__ = (
+    "``torch.empty(*size)``: here zeros, so that a tensor left unfilled by mistake holds the "
+    "same values on every run rather than whatever memory held"
+)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, as
+    ``torch.linspace`` (float32 unless ``dtype`` says)."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
+    arr = np.linspace(start, end, int(steps)).astype(dtype or backend.default_dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``), as ``torch.eye``."""
+    arr = np.eye(int(n), None if m is None else int(m), dtype=dtype or backend.default_dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def randint(*args, size=None, dtype=np.int64, device=None, requires_grad=False) -> Tensor:
+    """Integers drawn uniformly from ``low`` (0 unless given) up to ``high``, excluded, from the
+    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``."""
+    if size is None and args and isinstance(args[-1], tuple | list):
+        *args, size = args
+    if size is None or not 1 <= len(args) <= 2:
+        raise TypeError(
+            "randint: expected randint(high, size) or randint(low, high, size), with size a "
+            f"tuple, got arguments {tuple(args)} and size={size!r}"
+        )
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if not low < high:
+        raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
+    arr = backend.rng("cpu").integers(low, high, size=tuple(size)).astype(dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
 
 
 def _shape_of(shape) -> tuple:
@@ -1310,3 +1353,16 @@ ones_like = _like(ones)
 ones_like.__doc__ = "Ones of ``input``'s shape, dtype and device, as ``torch.ones_like``."
 randn_like = _like(randn)
 randn_like.__doc__ = "``randn`` of ``input``'s shape, dtype and device, as ``torch.randn_like``."
+empty_like = _like(empty)
+empty_like.__doc__ = "``empty`` (zeros) of ``input``'s shape, dtype and device: torch.empty_like."
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """``fill_value`` in ``input``'s shape, dtype and device, as ``torch.full_like``."""
+    return full(
+        input.shape,
+        fill_value,
+        dtype=input.dtype if dtype is None else dtype,
+        device=input.device if device is None else device,
+        requires_grad=requires_grad,
+    )
