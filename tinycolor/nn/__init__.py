@@ -31,6 +31,7 @@ from .layers import (
     Upsample,
 )
 from .loss import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
@@ -54,6 +55,7 @@ sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.fu
 __all__ = [
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
