@@ -1195,3 +1195,57 @@ def test_more_creation_functions_as_pytorchs(device):
         )
     np.testing.assert_array_equal(tc.eye(3, 2).numpy(), torch.eye(3, 2).numpy())
     assert str(torch.randint(3, (2,)).dtype) == "torch.int64"
+
+
+def test_register_hook_sees_and_replaces_gradients_as_pytorchs(device):
+    """Tensor.register_hook (gradient clipping per tensor, printing dL/dh of a hidden layer, as
+    PyTorch's tutorials do) was an AttributeError. A hook sees the gradient summed over every
+    use, once per backward; what it returns replaces it for .grad and for the graph before it;
+    hooks chain in order; handle.remove() takes one off. Checked against PyTorch."""
+    a = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    x = tc.tensor(a, requires_grad=True, device=device)
+    seen = []
+    h_seen = x.register_hook(lambda g: seen.append(to_numpy(g).copy()))
+    mid = x * 2
+    mid.retain_grad()
+    h1 = mid.register_hook(lambda g: g * 10)
+    mid.register_hook(lambda g: tc.Tensor(g, device=device).clamp(-50, 50))  # a Tensor too
+    out = mid * mid + mid  # mid used twice: one call with the sum
+    out.register_hook(lambda g: None)  # looks only
+    out.sum().backward()
+    want_mid = np.clip((2 * (2 * a) + 1) * 10, -50, 50)
+    np.testing.assert_allclose(to_numpy(mid.grad), want_mid)
+    np.testing.assert_allclose(to_numpy(x.grad), 2 * want_mid)
+    assert len(seen) == 1 and np.allclose(seen[0], 2 * want_mid)
+    h1.remove()
+    h1.remove()  # a second remove does nothing
+    h_seen.remove()
+    x.grad = None
+    (x * 2).sum().backward()  # a new graph: mid's hooks are not in it
+    np.testing.assert_allclose(to_numpy(x.grad), np.full(a.shape, 2.0))
+    assert len(seen) == 1  # removed
+    x.grad = None
+    mid = x * 2
+    mid.register_hook(lambda g: g * 3)
+    mid.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), np.full(a.shape, 6.0))
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    tmid = tx * 2
+    tmid.retain_grad()
+    tmid.register_hook(lambda g: g * 10)
+    tmid.register_hook(lambda g: g.clamp(-50, 50))
+    (tmid * tmid + tmid).sum().backward()
+    np.testing.assert_allclose(tmid.grad.numpy(), want_mid)
+    np.testing.assert_allclose(tx.grad.numpy(), 2 * want_mid)
+
+
+def test_register_hook_refuses_what_it_cannot_use(device):
+    x = tc.tensor(np.ones((2, 3)), requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="register_hook\\(\\) on a tensor that does not"):
+        tc.tensor(np.ones(2), device=device).register_hook(lambda g: g)
+    with pytest.raises(TypeError, match="register_hook: expected a function hook\\(grad\\)"):
+        x.register_hook(3)
+    x.register_hook(lambda g: g.sum(axis=0))
+    with pytest.raises(RuntimeError, match=r"returned \(3,\) for the gradient of a tensor of "):
+        (x * 2).sum().backward()

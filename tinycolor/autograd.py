@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import threading
 
 import numpy as np
@@ -120,6 +121,27 @@ class enable_grad(_GradMode):
     """Turn graph recording back on inside a ``no_grad`` block."""
 
     enabled = True
+
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook``, ``register_forward_hook`` and ``register_forward_pre_hook``
+    return: ``remove()`` takes the hook off (a second call does nothing), as does leaving a
+    ``with handle:`` block, as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, next(_hook_ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 def unbroadcast(grad, shape):
@@ -681,6 +703,49 @@ class Tensor:
             )
         self._retains_grad = True
 
+    _grad_hooks = None  # id -> hook, made by the first register_hook
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time ``backward`` computes this tensor's gradient, as
+        PyTorch's ``register_hook``: to look at it (print, record) or to change it. ``grad`` is
+        an array, as ``.grad`` is; a hook that returns an array (or a Tensor) of its shape
+        replaces the gradient, for this tensor's ``.grad`` (a leaf's, or one kept by
+        ``retain_grad``) and for everything before it in the graph; one that returns None
+        leaves it. Hooks run in the order they were registered, each on what the one before
+        returned; ``handle.remove()`` takes one off."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook() on a tensor that does not require grad: no gradient will reach it"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a function hook(grad), got {hook!r}")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        handle = RemovableHandle(self._grad_hooks)
+        self._grad_hooks[handle.id] = hook
+        return handle
+
+    def _run_grad_hooks(self, g):
+        """``g`` after each hook of ``register_hook``, checked to be a gradient of this tensor."""
+        for hook in list(self._grad_hooks.values()):  # a hook may remove itself as it runs
+            out = hook(g)
+            if out is None:
+                continue
+            out = out.data if isinstance(out, Tensor) else out
+            if not hasattr(out, "shape") or tuple(out.shape) != self.shape:
+                raise RuntimeError(
+                    f"a hook registered with register_hook returned "
+                    f"{getattr(out, 'shape', type(out).__name__)} for the gradient of a tensor "
+                    f"of shape {self.shape}; a hook returns a gradient of that shape, or None"
+                )
+            if out.__class__ is not g.__class__:
+                raise backend.DeviceError(
+                    f"a hook registered with register_hook returned a gradient on "
+                    f"{backend.device_of(out)} for a tensor on {self.device}"
+                )
+            g = out.astype(self.dtype, copy=False)
+        return g
+
     # ------------------------------------------------------------------ backward
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
@@ -732,6 +797,8 @@ class Tensor:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            if node._grad_hooks:
+                g = node._run_grad_hooks(g)
             ctx = node._ctx
             if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
                 if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
