@@ -60,8 +60,9 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .sparse import *  # noqa: F403
 
-_STAR = ("conv", "dropout", "loss", "norm", "pool")
+_STAR = ("conv", "dropout", "loss", "norm", "pool", "sparse")
 
 __all__ = [  # the names above, star-imported ones included
     "abs",
