@@ -996,6 +996,8 @@ _TOP_LEVEL_OPS = {
     "unsqueeze": (lambda m, a, b: m.unsqueeze(a, 1), lambda a, b: a[:, None]),
     "permute": (lambda m, a, b: m.permute(a, (1, 0)), lambda a, b: a.T),
     "transpose": (lambda m, a, b: m.transpose(a, 0, 1), lambda a, b: a.T),
+    "cumsum": (lambda m, a, b: m.cumsum(a, 1), lambda a, b: np.cumsum(a, 1)),
+    "prod": (lambda m, a, b: m.prod(b, 0), lambda a, b: np.prod(b, 0)),
 }
 
 

@@ -1075,6 +1075,12 @@ class Tensor:
         ``x.norm(dim=1)``, ``x.norm(1)``, ``x.norm(float('inf'))``."""
         return F().norm(self, p, dim, keepdim, dtype)
 
+    def cumsum(self, dim, *, dtype=None):
+        return F().cumsum(self, dim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return F().prod(self, dim, keepdim, dtype=dtype)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""

@@ -39,7 +39,7 @@ from .linalg import linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import max, mean, norm, sum, var
+from .reduce import cumsum, max, mean, norm, prod, sum, var
 from .shape import (
     cat,
     chunk,
@@ -91,9 +91,11 @@ __all__ = [  # the names above, star-imported ones included
     "where",
     "linear",
     "matmul",
+    "cumsum",
     "max",
     "mean",
     "norm",
+    "prod",
     "sum",
     "var",
     "cat",
