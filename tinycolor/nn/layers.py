@@ -604,6 +604,19 @@ class Embedding(Module):
         return out if self.padding_idx is None else f"{out}, padding_idx={self.padding_idx}"
 
 
+class Dropout2d(Dropout):
+    """In training mode, zero whole channels of an (N, C, H, W) input, each with probability
+    p, and scale the rest by 1/(1-p) (``F.dropout2d``); the identity in evaluation mode."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1), got {p!r}")
+        super().__init__(p, inplace)
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+
 # --------------------------------------------------------------------------- activations
 
 
@@ -727,6 +740,7 @@ __all__ = [
     "Conv2d",
     "ConvTranspose2d",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "GELU",
