@@ -1251,3 +1251,23 @@ def test_register_hook_refuses_what_it_cannot_use(device):
     x.register_hook(lambda g: g.sum(axis=0))
     with pytest.raises(RuntimeError, match=r"returned \(3,\) for the gradient of a tensor of "):
         (x * 2).sum().backward()
+
+
+def test_device_is_the_checked_name_as_torch_device_is_used():
+    """device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'), in nearly every
+    PyTorch tutorial, was an AttributeError: tc.device is the checked name, a string that
+    .to(), device= and comparisons take, with PyTorch's .type and repr."""
+    name = "cuda" if tc.cuda.is_available() else "cpu"
+    d = tc.device(name)
+    assert d == name and d.type == name and repr(d) == f"device(type='{name}')"
+    assert tc.device("cpu", 0) == "cpu" and tc.device(tc.device("CPU:0")) == "cpu"
+    assert tc.device("cuda:0") == tc.device("gpu") == "cuda"  # checked, never imports CuPy
+    x = tc.ones(2).to(d)
+    model = tc.nn.Linear(2, 3).to(d)
+    assert x.device == d and model(x).device == d and tc.zeros(2, device=d).device == d
+    with pytest.raises(tc.DeviceError, match="unknown device 'cuda:1'"):
+        tc.device("cuda", 1)
+    with pytest.raises(tc.DeviceError, match="unknown device 'tpu'"):
+        tc.device("tpu")
+    torch = pytest.importorskip("torch")
+    assert repr(torch.device(name)) == repr(d) and torch.device(name).type == d.type

@@ -33,6 +33,7 @@ from .autograd import (
 from .backend import (
     DeviceError,
     cuda_available,
+    device,
     get_device,
     get_rng_state,
     manual_seed,
@@ -111,6 +112,7 @@ __all__ = [
     "backend",
     "cuda",
     "cuda_available",
+    "device",
     "enable_grad",
     "functional",
     "get_device",
