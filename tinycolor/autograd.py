@@ -712,7 +712,9 @@ class Tensor:
         replaces the gradient, for this tensor's ``.grad`` (a leaf's, or one kept by
         ``retain_grad``) and for everything before it in the graph; one that returns None
         leaves it. Hooks run in the order they were registered, each on what the one before
-        returned; ``handle.remove()`` takes one off."""
+        returned; ``handle.remove()`` takes one off. As in PyTorch, a hook must not change
+        ``grad`` in place (it may be read-only, or shared with another input's gradient):
+        return ``grad * 2``, not ``grad *= 2``."""
         if not self.requires_grad:
             raise RuntimeError(
                 "register_hook() on a tensor that does not require grad: no gradient will reach it"
