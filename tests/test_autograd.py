@@ -1169,6 +1169,8 @@ def test_more_creation_functions_as_pytorchs(device):
     r = tc.randint(3, 7, (1000,), device=device)
     assert r.dtype == np.int64 and r.device == device and set(r.numpy().tolist()) == {3, 4, 5, 6}
     assert set(tc.randint(2, size=(100,)).numpy().tolist()) == {0, 1}
+    assert set(tc.randint(low=5, high=7, size=(100,)).numpy().tolist()) == {5, 6}
+    assert set(tc.randint(high=2, size=[100]).numpy().tolist()) == {0, 1}
     tc.manual_seed(0)
     np.testing.assert_array_equal(tc.randint(3, 7, (1000,)).numpy(), r.numpy())  # seeded
     with pytest.raises(TypeError, match=r"randint\(high, size\) or randint\(low, high, size\)"):

@@ -1336,11 +1336,15 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return Tensor(arr, requires_grad=requires_grad, device=device)
 
 
-def randint(*args, size=None, dtype=np.int64, device=None, requires_grad=False) -> Tensor:
+def randint(
+    *args, low=None, high=None, size=None, dtype=np.int64, device=None, requires_grad=False
+) -> Tensor:
     """Integers drawn uniformly from ``low`` (0 unless given) up to ``high``, excluded, from the
-    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``."""
+    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``
+    (each also as a keyword)."""
     if size is None and args and isinstance(args[-1], tuple | list):
         *args, size = args
+    args = [*(() if low is None else (low,)), *args, *(() if high is None else (high,))]
     if size is None or not 1 <= len(args) <= 2:
         raise TypeError(
             "randint: expected randint(high, size) or randint(low, high, size), with size a "
