@@ -1162,6 +1162,9 @@ def test_more_creation_functions_as_pytorchs(device):
     e = tc.empty(2, 3, dtype=tc.float64, device=device)
     assert e.shape == tc.empty((2, 3)).shape == (2, 3) and e.dtype == np.float64
     assert e.device == device and tc.empty_like(e).dtype == np.float64
+    assert tc.zeros(size=(2, 3)).shape == tc.ones(size=[2]).shape + (3,) == (2, 3)
+    with pytest.raises(TypeError, match=r"got a shape \(2,\) and size=\(3,\): give one"):
+        tc.zeros(2, size=(3,))
     f = tc.full_like(e, 2.5)
     assert f.dtype == np.float64 and f.device == device and f.numpy().tolist() == [[2.5] * 3] * 2
     assert tc.full_like(e, 1, dtype=tc.int64).dtype == np.int64

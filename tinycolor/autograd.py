@@ -1302,7 +1302,11 @@ def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
 
 
 def _creation(fill):
-    def make(*shape, dtype=None, device=None, requires_grad=False):
+    def make(*shape, size=None, dtype=None, device=None, requires_grad=False):
+        if size is not None:  # torch.zeros(size=(2, 3))
+            if shape:
+                raise TypeError(f"got a shape {shape} and size={size!r}: give one of them")
+            shape = (size,)
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
         xp = backend.xp_for(device or backend.get_device())
