@@ -996,6 +996,8 @@ _TOP_LEVEL_OPS = {
     "unsqueeze": (lambda m, a, b: m.unsqueeze(a, 1), lambda a, b: a[:, None]),
     "permute": (lambda m, a, b: m.permute(a, (1, 0)), lambda a, b: a.T),
     "transpose": (lambda m, a, b: m.transpose(a, 0, 1), lambda a, b: a.T),
+    "cumsum": (lambda m, a, b: m.cumsum(a, 1), lambda a, b: np.cumsum(a, 1)),
+    "prod": (lambda m, a, b: m.prod(b, 0), lambda a, b: np.prod(b, 0)),
 }
 
 
@@ -1146,3 +1148,131 @@ def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert tc.Tensor(np.arange(3), dtype=tc.float32).dtype == np.float32
     model = tc.nn.Linear(2, 3).to(tc.float64)
     assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64
+
+
+def test_more_creation_functions_as_pytorchs(device):
+    """linspace, eye, randint, empty, empty_like, full_like, inference_mode and
+    tc.cuda.is_available(): each was an AttributeError for code translated from PyTorch."""
+    np.testing.assert_allclose(tc.linspace(-1, 1, 5).numpy(), np.linspace(-1, 1, 5))
+    assert tc.linspace(0, 1, 3).dtype == np.float32 and tc.linspace(0, 1, 0).shape == (0,)
+    with pytest.raises(ValueError, match="linspace: steps must be a non-negative integer"):
+        tc.linspace(0, 1, 2.5)
+    assert tc.eye(3, device=device).device == device
+    np.testing.assert_array_equal(tc.eye(2, 3).numpy(), [[1, 0, 0], [0, 1, 0]])
+    e = tc.empty(2, 3, dtype=tc.float64, device=device)
+    assert e.shape == tc.empty((2, 3)).shape == (2, 3) and e.dtype == np.float64
+    assert e.device == device and tc.empty_like(e).dtype == np.float64
+    assert tc.zeros(size=(2, 3)).shape == tc.ones(size=[2]).shape + (3,) == (2, 3)
+    with pytest.raises(TypeError, match=r"got a shape \(2,\) and size=\(3,\): give one"):
+        tc.zeros(2, size=(3,))
+    f = tc.full_like(e, 2.5)
+    assert f.dtype == np.float64 and f.device == device and f.numpy().tolist() == [[2.5] * 3] * 2
+    assert tc.full_like(e, 1, dtype=tc.int64).dtype == np.int64
+    tc.manual_seed(0)
+    r = tc.randint(3, 7, (1000,), device=device)
+    assert r.dtype == np.int64 and r.device == device and set(r.numpy().tolist()) == {3, 4, 5, 6}
+    assert set(tc.randint(2, size=(100,)).numpy().tolist()) == {0, 1}
+    assert set(tc.randint(low=5, high=7, size=(100,)).numpy().tolist()) == {5, 6}
+    assert set(tc.randint(high=2, size=[100]).numpy().tolist()) == {0, 1}
+    tc.manual_seed(0)
+    np.testing.assert_array_equal(tc.randint(3, 7, (1000,)).numpy(), r.numpy())  # seeded
+    with pytest.raises(TypeError, match=r"randint\(high, size\) or randint\(low, high, size\)"):
+        tc.randint(5)
+    with pytest.raises(ValueError, match="expected low < high, got low=3 and high=3"):
+        tc.randint(3, 3, (2,))
+    x = tc.ones(2, requires_grad=True, device=device)
+    with tc.inference_mode():
+        assert not (x * 2).requires_grad and not tc.is_grad_enabled()
+    assert tc.is_grad_enabled()
+
+    @tc.inference_mode()
+    def f1():
+        return x * 2
+
+    @tc.inference_mode
+    def f2():
+        return x * 2
+
+    assert not f1().requires_grad and not f2().requires_grad and tc.is_grad_enabled()
+    assert tc.cuda.is_available() == tc.cuda_available() and tc.cuda.device_count() in (0, 1)
+    torch = pytest.importorskip("torch")
+    for args in ((-1, 1, 5), (0, 3, 7), (2.0, -2.0, 4)):
+        np.testing.assert_allclose(
+            tc.linspace(*args).numpy(), torch.linspace(*args).numpy(), rtol=1e-6, atol=1e-7
+        )
+    np.testing.assert_array_equal(tc.eye(3, 2).numpy(), torch.eye(3, 2).numpy())
+    assert str(torch.randint(3, (2,)).dtype) == "torch.int64"
+
+
+def test_register_hook_sees_and_replaces_gradients_as_pytorchs(device):
+    """Tensor.register_hook (gradient clipping per tensor, printing dL/dh of a hidden layer, as
+    PyTorch's tutorials do) was an AttributeError. A hook sees the gradient summed over every
+    use, once per backward; what it returns replaces it for .grad and for the graph before it;
+    hooks chain in order; handle.remove() takes one off. Checked against PyTorch."""
+    a = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    x = tc.tensor(a, requires_grad=True, device=device)
+    seen = []
+    h_seen = x.register_hook(lambda g: seen.append(to_numpy(g).copy()))
+    mid = x * 2
+    mid.retain_grad()
+    h1 = mid.register_hook(lambda g: g * 10)
+    mid.register_hook(lambda g: tc.Tensor(g, device=device).clamp(-50, 50))  # a Tensor too
+    out = mid * mid + mid  # mid used twice: one call with the sum
+    out.register_hook(lambda g: None)  # looks only
+    out.sum().backward()
+    want_mid = np.clip((2 * (2 * a) + 1) * 10, -50, 50)
+    np.testing.assert_allclose(to_numpy(mid.grad), want_mid)
+    np.testing.assert_allclose(to_numpy(x.grad), 2 * want_mid)
+    assert len(seen) == 1 and np.allclose(seen[0], 2 * want_mid)
+    h1.remove()
+    h1.remove()  # a second remove does nothing
+    h_seen.remove()
+    x.grad = None
+    (x * 2).sum().backward()  # a new graph: mid's hooks are not in it
+    np.testing.assert_allclose(to_numpy(x.grad), np.full(a.shape, 2.0))
+    assert len(seen) == 1  # removed
+    x.grad = None
+    mid = x * 2
+    mid.register_hook(lambda g: g * 3)
+    mid.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), np.full(a.shape, 6.0))
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    tmid = tx * 2
+    tmid.retain_grad()
+    tmid.register_hook(lambda g: g * 10)
+    tmid.register_hook(lambda g: g.clamp(-50, 50))
+    (tmid * tmid + tmid).sum().backward()
+    np.testing.assert_allclose(tmid.grad.numpy(), want_mid)
+    np.testing.assert_allclose(tx.grad.numpy(), 2 * want_mid)
+
+
+def test_register_hook_refuses_what_it_cannot_use(device):
+    x = tc.tensor(np.ones((2, 3)), requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="register_hook\\(\\) on a tensor that does not"):
+        tc.tensor(np.ones(2), device=device).register_hook(lambda g: g)
+    with pytest.raises(TypeError, match="register_hook: expected a function hook\\(grad\\)"):
+        x.register_hook(3)
+    x.register_hook(lambda g: g.sum(axis=0))
+    with pytest.raises(RuntimeError, match=r"returned \(3,\) for the gradient of a tensor of "):
+        (x * 2).sum().backward()
+
+
+def test_device_is_the_checked_name_as_torch_device_is_used():
+    """device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'), in nearly every
+    PyTorch tutorial, was an AttributeError: tc.device is the checked name, a string that
+    .to(), device= and comparisons take, with PyTorch's .type and repr."""
+    name = "cuda" if tc.cuda.is_available() else "cpu"
+    d = tc.device(name)
+    assert d == name and d.type == name and repr(d) == f"device(type='{name}')"
+    assert tc.device("cpu", 0) == "cpu" and tc.device(tc.device("CPU:0")) == "cpu"
+    assert tc.device("cuda:0") == tc.device("gpu") == "cuda"  # checked, never imports CuPy
+    x = tc.ones(2).to(d)
+    model = tc.nn.Linear(2, 3).to(d)
+    assert x.device == d and model(x).device == d and tc.zeros(2, device=d).device == d
+    with pytest.raises(tc.DeviceError, match="unknown device 'cuda:1'"):
+        tc.device("cuda", 1)
+    with pytest.raises(tc.DeviceError, match="unknown device 'tpu'"):
+        tc.device("tpu")
+    torch = pytest.importorskip("torch")
+    assert repr(torch.device(name)) == repr(d) and torch.device(name).type == d.type

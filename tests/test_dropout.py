@@ -126,3 +126,45 @@ def test_p_must_be_a_probability(p):
 def test_integer_input_is_rejected():
     with pytest.raises(TypeError, match="dropout: expected a floating-point input, got int64"):
         F.dropout(tc.Tensor(np.arange(4)), 0.5)
+
+
+@given_settings
+@given(shape=shapes(4, 4, 1, 5), p=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
+def test_dropout2d_drops_whole_channels_and_its_gradient_is_the_mask(device, shape, p, seed):
+    """F.dropout2d and nn.Dropout2d (an AttributeError for translated PyTorch CNNs): each (n, c)
+    map is all zero or all scaled by 1 / (1 - p), the gradient the same mask; gradcheck with a
+    fixed mask; evaluation the identity."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 2.0, shape) * rng.choice([-1, 1], shape)  # never zero
+    tc.manual_seed(seed)
+    x = tensor(a, device)
+    y = F.dropout2d(x, p)
+    kept = (y.numpy() != 0).all(axis=(2, 3), keepdims=True)
+    assert np.array_equal(kept, (y.numpy() != 0).any(axis=(2, 3), keepdims=True))
+    np.testing.assert_allclose(y.numpy(), np.where(kept, a / (1 - p), 0), rtol=1e-12)
+    g = rng.standard_normal(shape)
+    y.backward(tc.Tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(x.grad), np.where(kept, g / (1 - p), 0), rtol=1e-12)
+
+    def fn(t):
+        tc.manual_seed(seed)
+        return F.dropout2d(t * t, p)
+
+    assert tc.gradcheck(fn, [tensor(a, device)])
+    layer = tc.nn.Dropout2d(p)
+    layer.eval()
+    assert layer(x) is x and repr(layer) == f"Dropout2d(p={p})"
+
+
+def test_dropout2d_rate_and_refusals(device):
+    tc.manual_seed(0)
+    x = tc.Tensor(np.ones((400, 50, 2, 3), np.float32), device=device)
+    y = tc.nn.Dropout2d(0.3)(x).numpy()
+    assert abs((y[:, :, 0, 0] == 0).mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / 20000)
+    assert y.dtype == np.float32
+    with pytest.raises(ValueError, match=r"dropout2d: expected a 4-D input \(N, C, H, W\), got"):
+        F.dropout2d(tc.Tensor(np.ones((3, 4, 4))), 0.5)
+    with pytest.raises(ValueError, match=r"dropout2d: p must be a probability in \[0, 1\)"):
+        F.dropout2d(x, 1.0)
+    with pytest.raises(ValueError, match=r"Dropout2d: p must be a probability"):
+        tc.nn.Dropout2d(-0.5)

@@ -774,3 +774,82 @@ def test_bce_with_logits_validation():
         F.binary_cross_entropy_with_logits(x, np.zeros((4, 3)), pos_weight=np.ones(4))
     with pytest.raises(ValueError, match=r"weight of shape \(2, 4, 3\) does not broadcast to"):
         F.binary_cross_entropy_with_logits(x, np.zeros((4, 3)), weight=np.ones((2, 4, 3)))
+
+
+def _ref_bce(x, t):
+    """One element at a time, each log clamped at -100 as PyTorch's."""
+    out = np.empty_like(x)
+    for i, v in np.ndenumerate(x):
+        log_v = max(math.log(v), -100) if v > 0 else -100.0
+        log_1mv = max(math.log(1 - v), -100) if v < 1 else -100.0
+        out[i] = -(t[i] * log_v + (1 - t[i]) * log_1mv)
+    return out
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given_settings
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple),
+    weighted=st.booleans(),
+    data=st.data(),
+)
+def test_binary_cross_entropy_gradcheck_and_forward(device, reduction, shape, weighted, data):
+    """F.binary_cross_entropy on probabilities (a GAN's sigmoid discriminator translated from
+    PyTorch met an AttributeError): input and target both get gradients; an element weight
+    broadcast over the last axis."""
+    a = data.draw(arrays(shape, lo=0.05, hi=0.95))
+    b = data.draw(arrays(shape, lo=0.0, hi=1.0))
+    w = data.draw(arrays(shape[-1:], lo=0.5, hi=2.0)) if weighted else None
+    x, y = tensor(a, device), tensor(b, device)
+    per = _ref_bce(a, b) * (1 if w is None else w)
+    expected = {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](per)
+
+    def fn(p, q):
+        weight = None if w is None else tc.Tensor(w, device=device)
+        return F.binary_cross_entropy(p, q, weight, reduction=reduction)
+
+    np.testing.assert_allclose(fn(x, y).numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(fn, [x, y])
+
+
+def test_binary_cross_entropy_against_torch(device):
+    """Values and gradients as PyTorch's, at 0 and 1 too (the log clamped at -100, the input's
+    gradient (x - t) / max(x (1 - x), 1e-12)), and nn.BCELoss with a weight."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 1, (4, 5))
+    a[0, :3] = [0.0, 1.0, 1e-50]
+    b = rng.uniform(0, 1, (4, 5))
+    w = rng.uniform(0.5, 2, (5,))
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 1e-5)):
+        for reduction in REDUCTIONS:
+            x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+            y = tc.Tensor(b.astype(dtype), device=device)
+            loss = tc.nn.BCELoss(tc.Tensor(w.astype(dtype)), reduction=reduction).to(device)(x, y)
+            (loss * 1).sum().backward()
+            tx = torch.tensor(a.astype(dtype), requires_grad=True)
+            tloss = torch.nn.BCELoss(torch.tensor(w.astype(dtype)), reduction=reduction)(
+                tx, torch.tensor(b.astype(dtype))
+            )
+            tloss.sum().backward()
+            assert loss.dtype == dtype and x.grad.dtype == dtype
+            np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=rtol)
+            np.testing.assert_allclose(
+                to_numpy(x.grad), tx.grad.numpy(), rtol=rtol * 100, atol=1e-7
+            )
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = tc.Tensor(b, requires_grad=True, device=device)
+    F.binary_cross_entropy(x, y, reduction="sum").backward()
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(tx, ty, reduction="sum").backward()
+    np.testing.assert_allclose(to_numpy(y.grad), ty.grad.numpy(), rtol=1e-10)  # inf at 0, 1
+
+
+def test_binary_cross_entropy_refuses_what_is_not_a_probability():
+    x = tc.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    with pytest.raises(ValueError, match=r"probability in \[0, 1\] \(got values from 0.5 to 1.5"):
+        F.binary_cross_entropy(x, np.ones(2))
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast to"):
+        F.binary_cross_entropy(x * 0.5, np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        tc.nn.BCELoss(reduction="batchmean")

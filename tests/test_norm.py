@@ -327,3 +327,55 @@ def test_layer_norm_errors():
         F.layer_norm(x, 4, tc.zeros(3))
     with pytest.raises(ValueError, match=r"LayerNorm\(\(3,\)\): expected an input whose last"):
         tc.nn.LayerNorm(3)(x)
+
+
+def loop_normalize(a, p, dim, eps):
+    """Each vector along ``dim`` divided by max(its p-norm, eps), one vector at a time."""
+    moved = np.moveaxis(a, dim, -1)
+    out = np.empty_like(moved)
+    for idx in np.ndindex(moved.shape[:-1]):
+        v = moved[idx]
+        n = np.max(np.abs(v)) if p == np.inf else sum(abs(e) ** p for e in v) ** (1 / p)
+        out[idx] = v / max(n, eps)
+    return np.moveaxis(out, -1, dim)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0])
+@given_settings
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
+    seed=st.integers(0, 2**31 - 1),
+    data=st.data(),
+)
+def test_normalize_gradcheck_and_forward(device, p, shape, seed, data):
+    """F.normalize (a translated embedding or cosine-similarity head met an AttributeError):
+    every dim, values kept off 0 (the kink of |x| for p = 1) and off ties."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.2, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    x = tensor(a, device)
+    out = F.normalize(x, p, dim)
+    np.testing.assert_allclose(
+        out.numpy(), loop_normalize(a, p, dim, 1e-12), rtol=1e-12, atol=1e-14
+    )
+    assert tc.gradcheck(lambda t: F.normalize(t, p=p, dim=dim), [x])
+
+
+def test_normalize_against_torch(device):
+    """Values and gradients, a vector of norm below eps included (divided by eps, as PyTorch's)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 2))
+    a[1, :, 0] = [1e-13, 0.0, 0.0, 0.0]
+    w = rng.standard_normal(a.shape)
+    for p, dim, eps in ((2.0, 1, 1e-12), (1, 0, 1e-12), (np.inf, -1, 1e-12), (2, 2, 0.5)):
+        for dtype, rtol in ((np.float64, 1e-10), (np.float32, 1e-5)):
+            x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+            out = F.normalize(x, p, dim, eps)
+            (out * tc.Tensor(w.astype(dtype), device=device)).sum().backward()
+            tx = torch.tensor(a.astype(dtype), requires_grad=True)
+            tout = torch.nn.functional.normalize(tx, p, dim, eps)
+            (tout * torch.tensor(w.astype(dtype))).sum().backward()
+            assert out.dtype == dtype and x.grad.dtype == dtype
+            np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-7)
+            np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=rtol, atol=1e-4)

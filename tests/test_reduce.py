@@ -382,3 +382,82 @@ def test_norm_gradient_at_zero_is_zero_and_bad_p_is_refused(device):
         x.norm(-1)
     with pytest.raises(ValueError, match="norm: p=inf of an empty axis"):
         tc.zeros((0, 2)).norm(INF, 0)
+
+
+def loop_prod_grad(a, axis):
+    """dz/da_i = the product of the other elements of a's slice, one element at a time."""
+    moved = np.moveaxis(a, axis, -1)
+    out = np.empty_like(moved)
+    for idx in np.ndindex(moved.shape):
+        row = moved[idx[:-1]]
+        out[idx] = np.prod(np.delete(row, idx[-1]))
+    return np.moveaxis(out, -1, axis)
+
+
+@pytest.mark.parametrize("op", ["cumsum", "prod"])
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), keepdim=st.booleans(), data=st.data())
+def test_cumsum_and_prod_gradcheck_and_forward(device, op, shape, keepdim, data):
+    """tc.cumsum and tc.prod (each an AttributeError for translated PyTorch code): every dim,
+    prod over all elements too; zeros placed in some slices (one, or two, per slice), where the
+    gradient is the product of the others without a division."""
+    a = data.draw(arrays(shape, lo=0.5, hi=1.5)) * data.draw(
+        arrays(shape, lo=-1, hi=1).map(np.sign)
+    )
+    dim = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    if op == "cumsum":
+        dim = 0 if dim is None else dim
+        x = tensor(a, device)
+        np.testing.assert_allclose(F.cumsum(x, dim).numpy(), np.cumsum(a, dim), rtol=1e-12)
+        assert tc.gradcheck(lambda t: F.cumsum(t, dim), [x])
+        return
+    flat = a.reshape(-1)
+    for i in data.draw(st.lists(st.integers(0, flat.size - 1), max_size=3, unique=True)):
+        flat[i] = 0.0
+    x = tensor(a, device)
+    out = F.prod(x, dim, keepdim)
+    want = np.prod(a, axis=dim, keepdims=keepdim and dim is not None)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-15)
+    assert tc.gradcheck(lambda t: F.prod(t, dim, keepdim), [x])
+    x.grad = None  # what gradcheck left
+    out.sum().backward()
+    expected = (
+        loop_prod_grad(a.reshape(-1), 0).reshape(a.shape)
+        if dim is None
+        else (loop_prod_grad(a, dim))
+    )
+    np.testing.assert_allclose(to_numpy(x.grad), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_cumsum_and_prod_against_torch(device):
+    """Values and gradients as PyTorch's, with zeros (one and two in a slice) for prod, and the
+    Tensor methods; integer inputs give int64 outside the graph, as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 0.0, 3.0, 1.5], [0.0, 0.0, 5.0, -1.0], [1.0, 2.0, -3.0, 0.5]])
+    w = np.random.default_rng(0).standard_normal(a.shape)
+    for dtype in (np.float64, np.float32):
+        calls = [
+            (lambda m, t: m.cumsum(t, 0), lambda t: t.cumsum(1)),
+            (lambda m, t: m.prod(t), lambda t: t.prod()),
+            (lambda m, t: m.prod(t, 1), lambda t: t.prod(0, True)),
+            (lambda m, t: m.prod(t, -1, True), lambda t: t.prod(dim=1)),
+        ]
+        for fn, method in calls:
+            for f in (fn, lambda m, t, method=method: method(t)):
+                x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+                tx = torch.tensor(a.astype(dtype), requires_grad=True)
+                out, tout = f(tc, x), f(torch, tx)
+                assert out.dtype == dtype and out.shape == tuple(tout.shape)
+                wt = w[: out.shape[0], : out.shape[1]] if out.ndim == 2 else w[0, : out.size]
+                wt = wt.reshape(out.shape).astype(dtype)
+                (out * tc.Tensor(wt, device=device)).sum().backward()
+                (tout * torch.tensor(wt)).sum().backward()
+                np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-6)
+                np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    ints = tc.tensor([[1, 2], [3, 4]], dtype=tc.int32, device=device)
+    assert tc.prod(ints).item() == 24 and tc.cumsum(ints, 1).dtype == np.int64
+    assert str(torch.cumsum(torch.tensor([1], dtype=torch.int32), 0).dtype) == "torch.int64"
+    with pytest.raises(ValueError, match="cumsum: dim 2 is out of range for a tensor with 2"):
+        tc.cumsum(ints, 2)
+    with pytest.raises(TypeError, match="prod: dim must be an int, got"):
+        tc.prod(ints, (0, 1))

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import threading
 
 import numpy as np
@@ -110,10 +111,37 @@ class no_grad(_GradMode):
     enabled = False
 
 
+class inference_mode(no_grad):
+    """PyTorch's ``torch.inference_mode()``: here ``no_grad`` under that name (a context manager
+    and a decorator, with or without parentheses). Its tensors are plain ones that later work
+    may use in a graph, and ``inference_mode(False)`` is not taken: use ``enable_grad``."""
+
+
 class enable_grad(_GradMode):
     """Turn graph recording back on inside a ``no_grad`` block."""
 
     enabled = True
+
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook``, ``register_forward_hook`` and ``register_forward_pre_hook``
+    return: ``remove()`` takes the hook off (a second call does nothing), as does leaving a
+    ``with handle:`` block, as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, next(_hook_ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 def unbroadcast(grad, shape):
@@ -675,6 +703,51 @@ class Tensor:
             )
         self._retains_grad = True
 
+    _grad_hooks = None  # id -> hook, made by the first register_hook
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time ``backward`` computes this tensor's gradient, as
+        PyTorch's ``register_hook``: to look at it (print, record) or to change it. ``grad`` is
+        an array, as ``.grad`` is; a hook that returns an array (or a Tensor) of its shape
+        replaces the gradient, for this tensor's ``.grad`` (a leaf's, or one kept by
+        ``retain_grad``) and for everything before it in the graph; one that returns None
+        leaves it. Hooks run in the order they were registered, each on what the one before
+        returned; ``handle.remove()`` takes one off. As in PyTorch, a hook must not change
+        ``grad`` in place (it may be read-only, or shared with another input's gradient):
+        return ``grad * 2``, not ``grad *= 2``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook() on a tensor that does not require grad: no gradient will reach it"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a function hook(grad), got {hook!r}")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        handle = RemovableHandle(self._grad_hooks)
+        self._grad_hooks[handle.id] = hook
+        return handle
+
+    def _run_grad_hooks(self, g):
+        """``g`` after each hook of ``register_hook``, checked to be a gradient of this tensor."""
+        for hook in list(self._grad_hooks.values()):  # a hook may remove itself as it runs
+            out = hook(g)
+            if out is None:
+                continue
+            out = out.data if isinstance(out, Tensor) else out
+            if not hasattr(out, "shape") or tuple(out.shape) != self.shape:
+                raise RuntimeError(
+                    f"a hook registered with register_hook returned "
+                    f"{getattr(out, 'shape', type(out).__name__)} for the gradient of a tensor "
+                    f"of shape {self.shape}; a hook returns a gradient of that shape, or None"
+                )
+            if out.__class__ is not g.__class__:
+                raise backend.DeviceError(
+                    f"a hook registered with register_hook returned a gradient on "
+                    f"{backend.device_of(out)} for a tensor on {self.device}"
+                )
+            g = out.astype(self.dtype, copy=False)
+        return g
+
     # ------------------------------------------------------------------ backward
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor: adds dself/dleaf to ``leaf.grad`` for every leaf.
@@ -726,6 +799,8 @@ class Tensor:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            if node._grad_hooks:
+                g = node._run_grad_hooks(g)
             ctx = node._ctx
             if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
                 if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
@@ -1002,6 +1077,12 @@ class Tensor:
         ``x.norm(dim=1)``, ``x.norm(1)``, ``x.norm(float('inf'))``."""
         return F().norm(self, p, dim, keepdim, dtype)
 
+    def cumsum(self, dim, *, dtype=None):
+        return F().cumsum(self, dim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return F().prod(self, dim, keepdim, dtype=dtype)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""
@@ -1221,7 +1302,11 @@ def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
 
 
 def _creation(fill):
-    def make(*shape, dtype=None, device=None, requires_grad=False):
+    def make(*shape, size=None, dtype=None, device=None, requires_grad=False):
+        if size is not None:  # torch.zeros(size=(2, 3))
+            if shape:
+                raise TypeError(f"got a shape {shape} and size={size!r}: give one of them")
+            shape = (size,)
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
         xp = backend.xp_for(device or backend.get_device())
@@ -1233,6 +1318,47 @@ def _creation(fill):
 
 zeros = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
 ones = _creation(lambda xp, s, d: xp.ones(s, dtype=d))
+empty = _creation(lambda xp, s, d: xp.zeros(s, dtype=d))
+empty.__doc__ = (
+    "``torch.empty(*size)``: here zeros, so that a tensor left unfilled by mistake holds the "
+    "same values on every run rather than whatever memory held"
+)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, as
+    ``torch.linspace`` (float32 unless ``dtype`` says)."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
+    arr = np.linspace(start, end, int(steps)).astype(dtype or backend.default_dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``), as ``torch.eye``."""
+    arr = np.eye(int(n), None if m is None else int(m), dtype=dtype or backend.default_dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
+
+
+def randint(
+    *args, low=None, high=None, size=None, dtype=np.int64, device=None, requires_grad=False
+) -> Tensor:
+    """Integers drawn uniformly from ``low`` (0 unless given) up to ``high``, excluded, from the
+    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``
+    (each also as a keyword)."""
+    if size is None and args and isinstance(args[-1], tuple | list):
+        *args, size = args
+    args = [*(() if low is None else (low,)), *args, *(() if high is None else (high,))]
+    if size is None or not 1 <= len(args) <= 2:
+        raise TypeError(
+            "randint: expected randint(high, size) or randint(low, high, size), with size a "
+            f"tuple, got arguments {tuple(args)} and size={size!r}"
+        )
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if not low < high:
+        raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
+    arr = backend.rng("cpu").integers(low, high, size=tuple(size)).astype(dtype)
+    return Tensor(arr, requires_grad=requires_grad, device=device)
 
 
 def _shape_of(shape) -> tuple:
@@ -1310,3 +1436,16 @@ ones_like = _like(ones)
 ones_like.__doc__ = "Ones of ``input``'s shape, dtype and device, as ``torch.ones_like``."
 randn_like = _like(randn)
 randn_like.__doc__ = "``randn`` of ``input``'s shape, dtype and device, as ``torch.randn_like``."
+empty_like = _like(empty)
+empty_like.__doc__ = "``empty`` (zeros) of ``input``'s shape, dtype and device: torch.empty_like."
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """``fill_value`` in ``input``'s shape, dtype and device, as ``torch.full_like``."""
+    return full(
+        input.shape,
+        fill_value,
+        dtype=input.dtype if dtype is None else dtype,
+        device=input.device if device is None else device,
+        requires_grad=requires_grad,
+    )

@@ -50,6 +50,23 @@ def _check_name(device: str) -> str:
     return name
 
 
+class device(str):  # noqa: N801 - PyTorch's name
+    """``torch.device``: here the checked device name itself, a string (``'cpu'`` or
+    ``'cuda'``; PyTorch's ``'cuda:0'`` and ``device('cuda', 0)`` give ``'cuda'``), so that
+    ``device = tc.device('cuda' if tc.cuda.is_available() else 'cpu')`` then ``x.to(device)``,
+    ``model.to(device)`` and ``x.device == device`` work as written. ``.type`` is the name."""
+
+    def __new__(cls, type: str, index: int | None = None):  # noqa: A002 - PyTorch's names
+        return super().__new__(cls, _check_name(type if index is None else f"{type}:{index}"))
+
+    @property
+    def type(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"device(type='{self}')"
+
+
 def cupy():
     """Import and return CuPy, or raise a DeviceError that says why it cannot be used."""
     global _cupy

@@ -39,7 +39,7 @@ from .linalg import linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import max, mean, norm, sum, var
+from .reduce import cumsum, max, mean, norm, prod, sum, var
 from .shape import (
     cat,
     chunk,
@@ -60,8 +60,9 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .sparse import *  # noqa: F403
 
-_STAR = ("conv", "dropout", "loss", "norm", "pool")
+_STAR = ("conv", "dropout", "loss", "norm", "pool", "sparse")
 
 __all__ = [  # the names above, star-imported ones included
     "abs",
@@ -90,9 +91,11 @@ __all__ = [  # the names above, star-imported ones included
     "where",
     "linear",
     "matmul",
+    "cumsum",
     "max",
     "mean",
     "norm",
+    "prod",
     "sum",
     "var",
     "cat",

@@ -18,6 +18,7 @@ from ..autograd import Function, Tensor, as_tensor_like
 from ..backend import array_module
 
 __all__ = [
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "huber_loss",
@@ -574,6 +575,42 @@ class BCEWithLogits(Function):
         return gx, gt
 
 
+class BCELoss(Function):
+    """Binary cross-entropy on probabilities x in [0, 1], targets t, weight w, as PyTorch's
+    (each log clamped at -100, so x = 0 or 1 gives a loss of at most 100, never inf):
+
+    l = -w [t max(log x, -100) + (1 - t) max(log(1 - x), -100)],
+    dl/dx = w (x - t) / max(x (1 - x), 1e-12)   (PyTorch's: the clamp keeps it finite),
+    dl/dt = w [log(1 - x) - log x]              (PyTorch's, unclamped: inf at x = 0 or 1).
+    """
+
+    def forward(self, x, t, weight=None, reduction="mean"):
+        xp = array_module(x)
+        t = t.astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.weight, self.reduction, self.n, self.shape = weight, reduction, loss.size, loss.shape
+        self.save_for_backward(x, t)
+        return xp.asarray(_reduce(loss, reduction), dtype=x.dtype)
+
+    def backward(self, g):
+        x, t = self.saved
+        xp = array_module(x)
+        c = xp.asarray(_reduced_grad(g, self.reduction, self.n), dtype=x.dtype)
+        if self.weight is not None:
+            c = c * self.weight
+        gx = xp.broadcast_to((x - t) / xp.maximum(x * (1 - x), 1e-12) * c, self.shape)
+        gt = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                gt = xp.broadcast_to((xp.log1p(-x) - xp.log(x)) * c, self.shape)
+        return gx, gt
+
+
 def _check_pair(name, input, target):
     """Wrap ``target`` like ``input`` and insist on equal shapes (a scalar target broadcasts)."""
     if not isinstance(input, Tensor):
@@ -676,6 +713,44 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
         )
     out = data[..., None] == xp.arange(int(num_classes), dtype=data.dtype)
     return Tensor(out.astype(np.int64), _internal=True)
+
+
+def _element_weight(name, weight, input):
+    """``weight`` as a raw array in the input's dtype and device, refused unless it broadcasts
+    to the input's shape."""
+    weight = _constant(weight, input, name, "weight")
+    try:
+        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{name}: weight of shape {tuple(weight.shape)} does not broadcast to the input's "
+            f"shape {input.shape}"
+        )
+    return weight
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean") -> Tensor:  # noqa: A002
+    """Binary cross-entropy of probabilities, as ``F.binary_cross_entropy``: ``input`` holds
+    probabilities in [0, 1] (a sigmoid's output), ``target`` probabilities of its shape (or a
+    scalar); ``weight`` rescales each element and broadcasts against ``input``. Each log is
+    clamped at -100 as PyTorch's, so a saturated sigmoid gives a loss of 100, not inf; on logits,
+    ``binary_cross_entropy_with_logits`` is the stable one."""
+    name = "binary_cross_entropy"
+    _check_reduction(name, reduction)
+    target = _check_pair(name, input, target)
+    x = input.data
+    xp = array_module(x)
+    if x.size and not bool(xp.all((x >= 0) & (x <= 1))):
+        raise ValueError(
+            f"{name}: every element of the input must be a probability in [0, 1] (got values "
+            f"from {float(xp.min(x))} to {float(xp.max(x))}); on logits use "
+            "binary_cross_entropy_with_logits"
+        )
+    if weight is not None:
+        weight = _element_weight(name, weight, input)
+    return BCELoss.apply(input, target, weight=weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(

@@ -8,9 +8,9 @@ import numbers
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .reduce import channel_sum
+from .reduce import channel_sum, norm
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "normalize"]
 
 
 class BatchNorm(Function):
@@ -271,3 +271,13 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     return LayerNorm.apply(
         x, *params, k=k, affine=(weight is not None, bias is not None), eps=float(eps)
     )
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input`` divided by its p-norm along ``dim``, as ``F.normalize``: x / max(||x||_p, eps),
+    unit vectors for cosine similarity and embeddings. Composed of ``norm``, ``clamp`` and a
+    division as PyTorch's is, so its gradient is PyTorch's too (a vector whose norm is below
+    ``eps`` is divided by ``eps``, and its gradient is that of x / eps)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"normalize: input must be a Tensor, got {type(input).__name__}")
+    return input / norm(input, p, dim=dim, keepdim=True).clamp(min=eps)

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max, var over an axis (or several, or all)."""
+"""Reductions: sum, mean, max, var, norm, prod over an axis (or several, or all), and the
+running sum cumsum."""
 
 from __future__ import annotations
 
@@ -179,6 +180,95 @@ class Norm(Function):
                 return a * scale
             grad = xp.sign(a) * xp.abs(a) ** (p - 1) * scale
             return xp.where(a == 0, 0, grad) if p < 1 else grad
+
+
+class Cumsum(Function):
+    """z_i = sum_{j <= i} a_j along ``axis``;  dL/da_j = sum_{i >= j} g_i, the running sum of g
+    taken from the other end."""
+
+    def forward(self, a, axis):
+        self.axis = axis
+        return array_module(a).cumsum(a, axis=axis)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.flip(xp.cumsum(xp.flip(g, self.axis), axis=self.axis), self.axis)
+
+
+def _exclusive_cumprod(xp, a):
+    """prod_{j < i} a_j along the last axis (1 at i = 0), by multiplication only."""
+    out = xp.ones_like(a)
+    if a.shape[-1] > 1:
+        out[..., 1:] = xp.cumprod(a[..., :-1], axis=-1)
+    return out
+
+
+class Prod(Function):
+    """z = prod_axis a;  dz/da_i = prod_{j != i} a_j.
+
+    The product of the others is taken as (prod_{j < i} a_j) (prod_{j > i} a_j), two running
+    products, never z / a_i: so a slice with one zero sends its gradient to that element alone
+    (the product of the others), and one with two or more zeros sends none, exactly as
+    PyTorch's gradient does, with no 0 / 0."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        xp = array_module(a)
+        self.axis, self.keepdims = axis, keepdims
+        self.save_for_backward(a)
+        return xp.asarray(a.prod(axis=axis, keepdims=keepdims))
+
+    def backward(self, g):
+        (a,) = self.saved
+        xp = array_module(a)
+        if self.axis is None:
+            moved = a.reshape(-1)
+        else:
+            moved = xp.moveaxis(a, self.axis, -1)
+            if not self.keepdims:
+                g = xp.expand_dims(g, self.axis)
+            g = xp.moveaxis(g, self.axis, -1)
+        others = _exclusive_cumprod(xp, moved) * xp.flip(
+            _exclusive_cumprod(xp, xp.flip(moved, -1)), -1
+        )
+        grad = others * g
+        if self.axis is None:
+            return grad.reshape(a.shape)
+        return xp.moveaxis(grad, -1, self.axis)
+
+
+def _one_axis(op, dim, ndim):
+    """``dim`` as an axis in range (a 0-d tensor takes 0 or -1, as PyTorch's), or a clear error."""
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise ValueError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return int(dim) % n
+
+
+def cumsum(input, dim, *, dtype=None) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The running sum of ``input`` along ``dim``, as ``torch.cumsum``: z_i = x_0 + ... + x_i.
+    ``dtype`` casts the input first."""
+    if dtype is not None:
+        input = input.astype(dtype)  # noqa: A001
+    axis = _one_axis("cumsum", dim, input.ndim)
+    if input.ndim == 0:
+        return Sum.apply(input, axis=None, keepdims=False)
+    return Cumsum.apply(input, axis=axis)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """The product of ``input``'s elements along ``dim`` (all of them when None), as
+    ``torch.prod``; its gradient is PyTorch's where elements are zero too (see ``Prod``).
+    ``dtype`` casts the input first."""
+    if dtype is not None:
+        input = input.astype(dtype)  # noqa: A001
+    if dim is None:
+        return Prod.apply(input, axis=None, keepdims=False)
+    axis = _one_axis("prod", dim, input.ndim)
+    if input.ndim == 0:
+        return Sum.apply(input, axis=None, keepdims=False)
+    return Prod.apply(input, axis=axis, keepdims=bool(keepdim))
 
 
 # NumPy's axis= and keepdims=, or PyTorch's dim= and keepdim=, in either's order (x, axis,

@@ -16,6 +16,8 @@ from .layers import (
     Conv2d,
     ConvTranspose2d,
     Dropout,
+    Dropout2d,
+    Embedding,
     Flatten,
     Identity,
     LayerNorm,
@@ -31,6 +33,7 @@ from .layers import (
     Upsample,
 )
 from .loss import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
@@ -54,6 +57,7 @@ sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.fu
 __all__ = [
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -61,6 +65,8 @@ __all__ = [
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
+    "Embedding",
     "Flatten",
     "GELU",
     "HuberLoss",

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend
 from .. import functional as F
-from ..autograd import Tensor
+from ..autograd import Tensor, no_grad
 from ..functional.conv import _pair
 from ..functional.pool import _only_defaults, _output_size
 from . import init
@@ -560,6 +560,63 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of ``embedding_dim`` looked up by integer index
+    (``F.embedding``): (N, L) indices -> (N, L, embedding_dim). Default init (PyTorch's):
+    N(0, 1), with the row ``padding_idx`` zeroed; that row gets no gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, _weight=None):
+        super().__init__()
+        self.num_embeddings = _count("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _count("Embedding", "embedding_dim", embedding_dim)
+        self.padding_idx = F.sparse._padding_index("Embedding", padding_idx, num_embeddings)
+        if _weight is None:
+            self.weight = _empty(self.num_embeddings, self.embedding_dim)
+            self.reset_parameters()
+        else:
+            self.weight = _weight
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight.data[self.padding_idx] = 0
+            self.weight._bump_version()
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None) -> Embedding:
+        """An Embedding over a copy of the 2-D ``embeddings``, trained only if not ``freeze``,
+        as PyTorch's ``nn.Embedding.from_pretrained``."""
+        data = embeddings.data if isinstance(embeddings, Tensor) else embeddings
+        if getattr(data, "ndim", None) != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: expected a 2-D table (num_embeddings, "
+                f"embedding_dim), got shape {getattr(data, 'shape', None)}"
+            )
+        weight = Parameter(data.copy(), requires_grad=not freeze)
+        return cls(*data.shape, padding_idx=padding_idx, _weight=weight)
+
+    def forward(self, input):  # noqa: A002 - PyTorch's name
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        out = f"{self.num_embeddings}, {self.embedding_dim}"
+        return out if self.padding_idx is None else f"{out}, padding_idx={self.padding_idx}"
+
+
+class Dropout2d(Dropout):
+    """In training mode, zero whole channels of an (N, C, H, W) input, each with probability
+    p, and scale the rest by 1/(1-p) (``F.dropout2d``); the identity in evaluation mode."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1), got {p!r}")
+        super().__init__(p, inplace)
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+
 # --------------------------------------------------------------------------- activations
 
 
@@ -683,6 +740,8 @@ __all__ = [
     "Conv2d",
     "ConvTranspose2d",
     "Dropout",
+    "Dropout2d",
+    "Embedding",
     "Flatten",
     "GELU",
     "Identity",

@@ -18,6 +18,7 @@ from ..functional.loss import (
 from .module import Module
 
 __all__ = [
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "HuberLoss",
@@ -144,6 +145,19 @@ class NLLLoss(_Loss):
     def extra_repr(self):
         out = super().extra_repr()
         return out if self.ignore_index == -100 else f"{out}, ignore_index={self.ignore_index}"
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1], a sigmoid's output
+    (``F.binary_cross_entropy``); ``weight`` rescales each element, broadcast against the
+    input. ``BCEWithLogitsLoss`` on logits is the stable one."""
+
+    def __init__(self, weight=None, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):

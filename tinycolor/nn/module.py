@@ -21,14 +21,13 @@ in and out of a layer (its activations, say) without editing its code.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import RemovableHandle, Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -461,27 +460,6 @@ class Module:
         if extra:
             lines = extra.split("\n") + lines
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-_hook_ids = itertools.count()
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
-    takes the hook off (a second call does nothing), as does leaving a ``with handle:`` block,
-    as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
-
-    def __init__(self, hooks: dict):
-        self.hooks, self.id = hooks, next(_hook_ids)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class Sequential(Module):
