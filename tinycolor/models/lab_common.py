@@ -655,11 +655,23 @@ class Scores:
         self.pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) pairs
         self.has_ssim = None
 
-    def add(self, L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray) -> None:
-        """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK."""
+    def add(
+        self,
+        L: np.ndarray,
+        ab_pred: np.ndarray,
+        ab_true: np.ndarray,
+        rgb_true: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK.
+        ``rgb_true`` (the truth in sRGB, ``_lab_to_rgb_batch(L, ab_true)``) and ``weights``
+        (its rebalancing weights for this prior) are computed here unless given: ``evaluate``
+        scores the model and two baselines against the same truth and computes them once."""
         per_image, pooled = self.per_image, self.pooled
         self.has_ssim = min(L.shape[2:]) >= 7
-        rgb_pred, rgb_true = _lab_to_rgb_batch(L, ab_pred), _lab_to_rgb_batch(L, ab_true)
+        rgb_pred = _lab_to_rgb_batch(L, ab_pred)
+        if rgb_true is None:
+            rgb_true = _lab_to_rgb_batch(L, ab_true)
         per_image["psnr"].append(np.atleast_1d(M.psnr(rgb_pred, rgb_true)))
         if self.has_ssim:
             per_image["ssim"].append(np.atleast_1d(M.ssim(rgb_pred, rgb_true)))
@@ -668,7 +680,9 @@ class Scores:
         pooled["acc10"].append((M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1), pixels))
         pooled["auc"].append((M.auc_ab(ab_pred, ab_true, channel_axis=1), pixels))
         if self.w_prior is not None:
-            w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
+            w = weights
+            if w is None:
+                w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
             total = float(np.sum(w))
             if total > 0:
                 auc = M.auc_ab(ab_pred, ab_true, weights=w, channel_axis=1)
@@ -730,10 +744,16 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     for L_net, ab_true, *_ in data.test.batches(SCORE_CHUNK):
         L = from_net_l(L_net)
         ab_pred = predict_batches(predict_ab, model, L_net, config, device)
-        scores["model"].add(L, ab_pred, ab_true)
-        scores["gray"].add(L, np.zeros_like(ab_true), ab_true)
-        scores["mean_ab"].add(L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true)
-        truth_cf.append(np.atleast_1d(M.colorfulness(_lab_to_rgb_batch(L, ab_true))))
+        # the truth in sRGB and its rebalancing weights, once for the three scores
+        rgb_true = _lab_to_rgb_batch(L, ab_true)
+        w = None
+        if prior is not None:
+            w = M.rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+        scores["model"].add(L, ab_pred, ab_true, rgb_true, w)
+        scores["gray"].add(L, np.zeros_like(ab_true), ab_true, rgb_true, w)
+        mean = np.broadcast_to(mean_ab, ab_true.shape).copy()
+        scores["mean_ab"].add(L, mean, ab_true, rgb_true, w)
+        truth_cf.append(np.atleast_1d(M.colorfulness(rgb_true)))
         here = pick[(pick >= seen) & (pick < seen + len(L_net))] - seen
         shown.append(ab_pred[here])
         seen += len(L_net)
