@@ -45,7 +45,7 @@ import numpy as np
 from .. import argtypes, backend
 from .. import metrics as M
 from ..autograd import Tensor, no_grad
-from ..color import empirical_prior, lab_to_rgb, rgb_to_lab
+from ..color import ab_bins, bin_counts, lab_to_rgb, prior_from_counts, rgb_to_lab
 from . import InputError
 
 __all__ = [
@@ -910,21 +910,65 @@ def set_training_statistics(config, train_images) -> None:
     mean-ab baseline and the regression models' starting output; the empirical ab prior,
     smoothed with the soft-encoding's Gaussian (``--sigma``; 5 where a model has none), for
     the rebalancing weights and the classification models' starting output. One pass, one
-    image at a time (``train_images`` may read each as it is asked for)."""
+    image at a time (``train_images`` may read each as it is asked for); the numbers counted
+    of a folder's image (its pixels, ab sums and bin counts) are kept in the folder's cache
+    beside its Lab array, so that a second run does not count them again."""
+    bins = np.asarray(ab_bins(), dtype=np.float64)
     total, sums = 0, 0
-
-    def ab_planes():  # the sums of the mean counted on the way, in the images' order
-        nonlocal total, sums
-        for im in train_images:
-            ab = im[..., 1:]
-            total += ab.shape[0] * ab.shape[1]
-            sums = sums + ab.reshape(-1, 2).astype(np.float64).sum(0)
-            yield ab
-
-    prior = empirical_prior(ab_planes(), sigma=float(config.get("sigma", 5.0)))
+    counts = np.zeros(len(bins), dtype=np.float64)
+    for stats in _image_statistics(train_images, bins):
+        total += int(stats[0])
+        sums = sums + stats[1:3]
+        counts += stats[3:]
+    prior = prior_from_counts(counts, bins, sigma=float(config.get("sigma", 5.0)))
     mean_ab = sums / total
     config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
     config["prior"] = [float(f"{p:.6g}") for p in prior]
+
+
+#: Bump when what ``_image_statistics`` counts of an image changes.
+STATISTICS_VERSION = 1
+
+
+def _image_statistics(images, bins):
+    """Of each image, in order, a float64 (3 + Q,) array: its number of pixels, the float64
+    sums of its a and of its b, and how many of its pixels have each bin as their nearest.
+    Those of a folder's image read from its cache (:class:`LabImages`) are kept in that
+    cache, under a key made of the image's own (its file, size, times and preparation), the
+    crop size it may be resized to, and the bins, and read back from there."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    cache, keys = None, None
+    if isinstance(images, LabImages):
+        cache = getattr(images.dataset, "cache", None)
+        keys = getattr(images.dataset, "_keys", None)
+    bins_id = hashlib.sha256(np.ascontiguousarray(bins).tobytes()).hexdigest()
+    for k in range(len(images)):
+        key = None
+        if cache is not None and keys is not None:
+            image_key = keys[int(images.indices[k])]
+            if image_key is not None:
+                record = {
+                    "image": image_key,
+                    "size": images.size,
+                    "bins": bins_id,
+                    "version": STATISTICS_VERSION,
+                }
+                blob = json.dumps(record, sort_keys=True).encode()
+                key = hashlib.sha256(blob).hexdigest()
+                stats = cache.load_array(key)
+                if stats is not None and stats.shape == (3 + len(bins),):
+                    yield stats
+                    continue
+        ab = images[k][..., 1:]
+        stats = np.empty(3 + len(bins), dtype=np.float64)
+        stats[0] = ab.shape[0] * ab.shape[1]
+        stats[1:3] = ab.reshape(-1, 2).astype(np.float64).sum(0)
+        stats[3:] = bin_counts(ab, bins)
+        if key is not None:
+            cache.save_array(key, stats)
+        yield stats
 
 
 def image_metrics(pred: np.ndarray, rgb: np.ndarray, config) -> dict:
