@@ -1018,3 +1018,41 @@ def test_a_second_run_reads_the_training_statistics_from_the_cache(tmp_path, mon
     photo = folder / first[2][0]  # a training photo
     os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
     assert statistics() == first and len(counted) == 1
+
+
+def test_the_held_out_loss_and_the_scoring_show_a_bar(tmp_path, monkeypatch, capsys):
+    """After an epoch's last step the held-out loss (9,600 tiles of 600 photos held out of
+    3,000: longer than the epoch itself) and then evaluate's scoring (minutes) ran with
+    nothing moving on the screen; each now has a bar: the held-out loss's shown as the
+    epoch's is (not with --quiet), evaluate's on a terminal as a folder's reading bar is."""
+    import tqdm as tqdm_module
+
+    from tinycolor.data import progress_bars
+
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
+    config = train.resolve_config(
+        cnn_regression,
+        _run_config("cnn_regression", _photo_folder(tmp_path / "photos", 16), image_size=64),
+    )
+    data = cnn_regression.load_data(config)
+    model = cnn_regression.build_model(config)
+    train.fit(cnn_regression, model, data, config, quiet=False)
+    assert "epoch 1/1: held-out loss" in capsys.readouterr().err
+    train.fit(cnn_regression, model, data, config, quiet=True)
+    assert capsys.readouterr().err == ""
+
+    bars = []
+
+    class Recorded(tqdm_module.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            bars.append((kwargs.get("desc"), kwargs.get("total"), kwargs.get("disable")))
+
+    monkeypatch.setattr(tqdm_module, "tqdm", Recorded)
+    for shown in (True, False):
+        with progress_bars(shown):
+            lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
+    assert bars == [
+        ("scoring the held-out tiles", 2, None),  # None: tqdm shows it on a terminal
+        ("scoring the held-out tiles", 2, True),
+    ]

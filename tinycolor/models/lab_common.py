@@ -741,7 +741,23 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     pick = figure_tiles(data.test.num_tiles())
     shown = []
     seen = 0
-    for L_net, ab_true, *_ in data.test.batches(SCORE_CHUNK):
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from ..data.folder import _BARS  # noqa: PLC0415
+
+    # minutes for the tiles of thousands of held-out photos: a bar, on a terminal (not with
+    # train's --quiet, see data.progress_bars)
+    chunks = tqdm(
+        data.test.batches(SCORE_CHUNK),
+        total=data.test.num_batches(SCORE_CHUNK),
+        desc="scoring the held-out tiles",
+        unit="chunk",
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+        disable=None if _BARS.get() else True,
+    )
+    for L_net, ab_true, *_ in chunks:
         L = from_net_l(L_net)
         ab_pred = predict_batches(predict_ab, model, L_net, config, device)
         # the truth in sRGB and its rebalancing weights, once for the three scores
