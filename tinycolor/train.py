@@ -576,6 +576,7 @@ def fit(
             # the held-out loss can take longer than the epoch (9,600 tiles held out of 3,000
             # photos, 2,400 crops trained on): a bar of its own, gone when it is done
             held_bar = tqdm(
+                total=num_batches(data.test, getattr(module, "EVAL_BATCH_SIZE", None) or bs),
                 desc=f"epoch {epoch}/{epochs}: held-out loss",
                 unit="batch",
                 disable=quiet,
