@@ -9,6 +9,7 @@ direct computation, colorize on odd sizes.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -949,3 +950,113 @@ def test_a_folder_read_as_needed_trains_and_scores_as_one_held_in_memory(
     else:
         assert metrics["images"] == 48
     assert {k: metrics[k] for k in expected} == expected
+
+
+def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypatch):
+    """evaluate scores the model and the two baselines against the same true tiles: it turned
+    the truth into sRGB four times a chunk (once per score and once for its colourfulness) and
+    counted its rebalancing weights three times, a fifth of evaluate's time on a big test
+    split; now once each, for the same numbers (see the test above)."""
+    from tinycolor import metrics as M
+
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
+    config = train.resolve_config(
+        cnn_regression,
+        _run_config("cnn_regression", _photo_folder(tmp_path / "photos", 16), image_size=64),
+    )
+    data = cnn_regression.load_data(config)
+    model = cnn_regression.build_model(config)
+    calls = {"rgb": 0, "weights": 0}
+    to_rgb, weigh = lab_common._lab_to_rgb_batch, M.rebalanced_pixel_weights
+
+    def counted_rgb(L, ab):
+        calls["rgb"] += 1
+        return to_rgb(L, ab)
+
+    def counted_weights(*args, **kwargs):
+        calls["weights"] += 1
+        return weigh(*args, **kwargs)
+
+    monkeypatch.setattr(lab_common, "_lab_to_rgb_batch", counted_rgb)
+    monkeypatch.setattr(M, "rebalanced_pixel_weights", counted_weights)
+    metrics = lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
+    assert metrics["images"] == 48
+    # a chunk: the truth once, the three predictions; then the training crops' score: 2
+    assert calls == {"rgb": 2 * 4 + 2, "weights": 2 * 1 + 1}
+
+
+def test_a_second_run_reads_the_training_statistics_from_the_cache(tmp_path, monkeypatch):
+    """The mean ab and the prior were counted again from every training image on every run
+    (15 s for 2,400 photos of 256x256, minutes for Places365's val_256, before the first
+    step, with nothing on the screen), though the images came from the cache; now what was
+    counted of each image is cached beside it: a second run counts nothing and finds the
+    same numbers, and a file changed since is counted again (it alone)."""
+    import os
+
+    from tinycolor import color
+
+    folder = _photo_folder(tmp_path / "photos", 12)
+    counted = []
+    nearest = color.nearest_bin
+
+    def counting(ab, *args, **kwargs):
+        counted.append(np.shape(ab))
+        return nearest(ab, *args, **kwargs)
+
+    monkeypatch.setattr(color, "nearest_bin", counting)
+
+    def statistics():
+        config = train.resolve_config(
+            cnn_regression, _run_config("cnn_regression", folder, image_size=64)
+        )
+        data = cnn_regression.load_data(config)
+        return config["mean_ab"], config["prior"], data.train_names
+
+    first = statistics()
+    assert len(counted) == 10  # 12 photos, 2 held out
+    counted.clear()
+    assert statistics() == first and counted == []
+    photo = folder / first[2][0]  # a training photo
+    os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
+    assert statistics() == first and len(counted) == 1
+
+
+def test_the_held_out_loss_and_the_scoring_show_a_bar(tmp_path, monkeypatch, capsys):
+    """After an epoch's last step the held-out loss (9,600 tiles of 600 photos held out of
+    3,000: longer than the epoch itself) and then evaluate's scoring (minutes) ran with
+    nothing moving on the screen; each now has a bar: the held-out loss's shown as the
+    epoch's is (not with --quiet), evaluate's on a terminal as a folder's reading bar is."""
+    import tqdm as tqdm_module
+
+    from tinycolor.data import progress_bars
+
+    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
+    config = train.resolve_config(
+        cnn_regression,
+        _run_config("cnn_regression", _photo_folder(tmp_path / "photos", 16), image_size=64),
+    )
+    data = cnn_regression.load_data(config)
+    model = cnn_regression.build_model(config)
+    train.fit(cnn_regression, model, data, config, quiet=False)
+    err = capsys.readouterr().err
+    held = [line for line in re.split(r"[\r\n]", err) if "held-out loss" in line]
+    n = data.test.num_batches(config["batch_size"])
+    assert held and all(f"/{n} [" in line for line in held), held  # its length from the start
+    train.fit(cnn_regression, model, data, config, quiet=True)
+    assert capsys.readouterr().err == ""
+
+    bars = []
+
+    class Recorded(tqdm_module.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            bars.append((kwargs.get("desc"), kwargs.get("total"), kwargs.get("disable")))
+
+    monkeypatch.setattr(tqdm_module, "tqdm", Recorded)
+    for shown in (True, False):
+        with progress_bars(shown):
+            lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
+    assert bars == [
+        ("scoring the held-out tiles", 2, None),  # None: tqdm shows it on a terminal
+        ("scoring the held-out tiles", 2, True),
+    ]

@@ -466,14 +466,26 @@ def empirical_prior(ab_images, bins=None, sigma: float = 5.0, channel_axis: int 
     c = _bins_on(bins, xp, np.float64, "empirical_prior")
     counts = xp.zeros(c.shape[0], dtype=np.float64)
     for arr in itertools.chain([first], arrays):
-        idx = nearest_bin(arr, c, channel_axis=channel_axis).ravel()
-        counts += xp.bincount(idx, minlength=c.shape[0])
+        counts += bin_counts(arr, c, channel_axis)
+    return prior_from_counts(counts, c, sigma)
+
+
+def bin_counts(ab, bins, channel_axis: int = -1):
+    """How many pixels of ``ab`` have each of the (Q, 2) float64 ``bins`` as their nearest:
+    (Q,) int64, what :func:`empirical_prior` adds up over a dataset's images."""
+    idx = nearest_bin(ab, bins, channel_axis=channel_axis).ravel()
+    return array_module(idx).bincount(idx, minlength=bins.shape[0])
+
+
+def prior_from_counts(counts, bins, sigma: float = 5.0):
+    """:func:`empirical_prior` from its (Q,) float64 histogram over the (Q, 2) float64
+    ``bins`` (the sum of :func:`bin_counts` over the images)."""
     total = float(counts.sum())
     if total == 0:
         raise ValueError("empirical_prior: the ab arrays hold no pixels")
     p = counts / total
     if sigma > 0:
-        p = _gaussian_smooth_bins(p, c, sigma)
+        p = _gaussian_smooth_bins(p, bins, sigma)
         p = p / p.sum()
     return p.astype(np.float32)
 

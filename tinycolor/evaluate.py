@@ -140,16 +140,21 @@ def predict_image_ab(module, model, lab: np.ndarray, config, mode, device=None) 
 # --------------------------------------------------------------------------- scoring
 
 
-def image_scores(L, ab_pred, ab_true, prior) -> dict:
+def image_scores(L, ab_pred, ab_true, prior, rgb_true=None, weights=None) -> dict:
     """lab_common.score of one image (L (1, 1, H, W), ab (1, 2, H, W)) plus the pooling weights:
-    ``pixels`` and ``weight`` (the sum of the rebalanced AuC's pixel weights)."""
+    ``pixels`` and ``weight`` (the sum of the rebalanced AuC's pixel weights). ``rgb_true``
+    (the truth in sRGB) and ``weights`` (its rebalanced AuC's pixel weights) are computed
+    here unless given, as when the model and the baselines are scored on the same image."""
     from .metrics import rebalanced_pixel_weights  # noqa: PLC0415
-    from .models.lab_common import score  # noqa: PLC0415
+    from .models.lab_common import Scores  # noqa: PLC0415
 
-    out = score(L, ab_pred, ab_true, prior)
+    if weights is None:
+        weights = rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+    scores = Scores(prior)  # lab_common.score of one image: one chunk
+    scores.add(L, ab_pred, ab_true, rgb_true, weights)
+    out = scores.result()
     out["pixels"] = int(L.shape[2] * L.shape[3])
-    w = rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
-    out["weight"] = float(np.sum(w))
+    out["weight"] = float(np.sum(weights))
     return out
 
 
@@ -211,13 +216,16 @@ class _Scores:
 
     def add(self, name, lab, pred) -> None:
         """Score the prediction ``pred`` (2, H, W) of the Lab image ``lab`` (H, W, 3)."""
-        from .metrics import colorfulness  # noqa: PLC0415
+        from .metrics import colorfulness, rebalanced_pixel_weights  # noqa: PLC0415
         from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
 
         L = lab[None, None, :, :, 0].astype(np.float32)
         ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
         ab_pred = np.asarray(pred, dtype=np.float32)[None]
-        s = image_scores(L, ab_pred, ab_true, self.prior)
+        # the truth in sRGB and its pixel weights, once for the model and the baselines
+        rgb_true = _lab_to_rgb_batch(L, ab_true)
+        w = rebalanced_pixel_weights(ab_true, np.asarray(self.prior, np.float32), channel_axis=1)
+        s = image_scores(L, ab_pred, ab_true, self.prior, rgb_true, w)
         self.pools["model"].add(s)
         self.per_image.append(
             {
@@ -228,12 +236,13 @@ class _Scores:
         )
         if not self.baselines:
             return
-        self.pools["gray"].add(image_scores(L, np.zeros_like(ab_true), ab_true, self.prior))
+        gray = image_scores(L, np.zeros_like(ab_true), ab_true, self.prior, rgb_true, w)
+        self.pools["gray"].add(gray)
         if self.mean_ab is not None:
             const = np.broadcast_to(self.mean_ab.reshape(1, 2, 1, 1), ab_true.shape)
-            scores = image_scores(L, np.ascontiguousarray(const), ab_true, self.prior)
+            scores = image_scores(L, np.ascontiguousarray(const), ab_true, self.prior, rgb_true, w)
             self.pools["mean_ab"].add(scores)
-        self.truth_cf.append(float(np.mean(colorfulness(_lab_to_rgb_batch(L, ab_true)))))
+        self.truth_cf.append(float(np.mean(colorfulness(rgb_true))))
 
     def result(self) -> dict:
         scores = {"model": self.pools["model"].result()}

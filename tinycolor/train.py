@@ -292,8 +292,9 @@ def default_train_step(module, model, optimizers, batch, config) -> dict:
     return {"loss": float(loss.item())}
 
 
-def test_loss(module, model, source, config, device: str) -> float | None:
-    """The mean loss over the test data, without gradients (None if the model has no loss)."""
+def test_loss(module, model, source, config, device: str, bar=None) -> float | None:
+    """The mean loss over the test data, without gradients (None if the model has no loss).
+    ``bar``, a tqdm bar, is reset to the number of batches and advanced by one a batch."""
     from .autograd import no_grad  # noqa: PLC0415
 
     if not hasattr(module, "loss"):
@@ -302,10 +303,14 @@ def test_loss(module, model, source, config, device: str) -> float | None:
     model.eval()
     with no_grad():
         bs = getattr(module, "EVAL_BATCH_SIZE", None) or int(config["batch_size"])
+        if bar is not None:
+            bar.reset(total=num_batches(source, bs))
         for batch in iterate_batches(source, bs):
             n = len(batch[0])
             total += float(module.loss(model, to_tensors(batch, device), config).item()) * n
             count += n
+            if bar is not None:
+                bar.update(1)
     model.train()
     return total / max(count, 1)
 
@@ -568,8 +573,23 @@ def fit(
             if ema is not None:  # the averaged weights are the ones held out, kept and saved
                 trained_weights = model.state_dict()
                 model.load_state_dict(ema.state_dict())
-            with np.errstate(**_QUIET_FLOATS):
-                t_loss = test_loss(module, model, data.test, config, device)
+            # the held-out loss can take longer than the epoch (9,600 tiles held out of 3,000
+            # photos, 2,400 crops trained on): a bar of its own, gone when it is done
+            held_bar = tqdm(
+                total=num_batches(data.test, getattr(module, "EVAL_BATCH_SIZE", None) or bs),
+                desc=f"epoch {epoch}/{epochs}: held-out loss",
+                unit="batch",
+                disable=quiet,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                mininterval=0.25,
+                leave=False,
+            )
+            try:
+                with np.errstate(**_QUIET_FLOATS):
+                    t_loss = test_loss(module, model, data.test, config, device, held_bar)
+            finally:
+                held_bar.close()
             if t_loss is not None and not math.isfinite(t_loss):
                 raise TrainingDiverged(
                     f"the held-out loss became {t_loss} after epoch {epoch}; "
@@ -901,7 +921,8 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
                 f"into {run_dir} (Ctrl-C again to abandon it){later}",
                 file=sys.stderr,
             )
-        metrics = module.evaluate(model, data, config, device=device)
+        with progress_bars(not quiet):  # scoring a big test split: a bar on a terminal
+            metrics = module.evaluate(model, data, config, device=device)
         header, rows = summary_rows(metrics)
         save(model, checkpoint, meta=checkpoint_meta(name, config, _headline(metrics)))
         figures = [

@@ -45,7 +45,7 @@ import numpy as np
 from .. import argtypes, backend
 from .. import metrics as M
 from ..autograd import Tensor, no_grad
-from ..color import empirical_prior, lab_to_rgb, rgb_to_lab
+from ..color import ab_bins, bin_counts, lab_to_rgb, prior_from_counts, rgb_to_lab
 from . import InputError
 
 __all__ = [
@@ -655,11 +655,23 @@ class Scores:
         self.pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) pairs
         self.has_ssim = None
 
-    def add(self, L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray) -> None:
-        """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK."""
+    def add(
+        self,
+        L: np.ndarray,
+        ab_pred: np.ndarray,
+        ab_true: np.ndarray,
+        rgb_true: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK.
+        ``rgb_true`` (the truth in sRGB, ``_lab_to_rgb_batch(L, ab_true)``) and ``weights``
+        (its rebalancing weights for this prior) are computed here unless given: ``evaluate``
+        scores the model and two baselines against the same truth and computes them once."""
         per_image, pooled = self.per_image, self.pooled
         self.has_ssim = min(L.shape[2:]) >= 7
-        rgb_pred, rgb_true = _lab_to_rgb_batch(L, ab_pred), _lab_to_rgb_batch(L, ab_true)
+        rgb_pred = _lab_to_rgb_batch(L, ab_pred)
+        if rgb_true is None:
+            rgb_true = _lab_to_rgb_batch(L, ab_true)
         per_image["psnr"].append(np.atleast_1d(M.psnr(rgb_pred, rgb_true)))
         if self.has_ssim:
             per_image["ssim"].append(np.atleast_1d(M.ssim(rgb_pred, rgb_true)))
@@ -668,7 +680,9 @@ class Scores:
         pooled["acc10"].append((M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1), pixels))
         pooled["auc"].append((M.auc_ab(ab_pred, ab_true, channel_axis=1), pixels))
         if self.w_prior is not None:
-            w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
+            w = weights
+            if w is None:
+                w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
             total = float(np.sum(w))
             if total > 0:
                 auc = M.auc_ab(ab_pred, ab_true, weights=w, channel_axis=1)
@@ -727,13 +741,35 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     pick = figure_tiles(data.test.num_tiles())
     shown = []
     seen = 0
-    for L_net, ab_true, *_ in data.test.batches(SCORE_CHUNK):
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from ..data.folder import _BARS  # noqa: PLC0415
+
+    # minutes for the tiles of thousands of held-out photos: a bar, on a terminal (not with
+    # train's --quiet, see data.progress_bars)
+    chunks = tqdm(
+        data.test.batches(SCORE_CHUNK),
+        total=data.test.num_batches(SCORE_CHUNK),
+        desc="scoring the held-out tiles",
+        unit="chunk",
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+        disable=None if _BARS.get() else True,
+    )
+    for L_net, ab_true, *_ in chunks:
         L = from_net_l(L_net)
         ab_pred = predict_batches(predict_ab, model, L_net, config, device)
-        scores["model"].add(L, ab_pred, ab_true)
-        scores["gray"].add(L, np.zeros_like(ab_true), ab_true)
-        scores["mean_ab"].add(L, np.broadcast_to(mean_ab, ab_true.shape).copy(), ab_true)
-        truth_cf.append(np.atleast_1d(M.colorfulness(_lab_to_rgb_batch(L, ab_true))))
+        # the truth in sRGB and its rebalancing weights, once for the three scores
+        rgb_true = _lab_to_rgb_batch(L, ab_true)
+        w = None
+        if prior is not None:
+            w = M.rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+        scores["model"].add(L, ab_pred, ab_true, rgb_true, w)
+        scores["gray"].add(L, np.zeros_like(ab_true), ab_true, rgb_true, w)
+        mean = np.broadcast_to(mean_ab, ab_true.shape).copy()
+        scores["mean_ab"].add(L, mean, ab_true, rgb_true, w)
+        truth_cf.append(np.atleast_1d(M.colorfulness(rgb_true)))
         here = pick[(pick >= seen) & (pick < seen + len(L_net))] - seen
         shown.append(ab_pred[here])
         seen += len(L_net)
@@ -890,21 +926,65 @@ def set_training_statistics(config, train_images) -> None:
     mean-ab baseline and the regression models' starting output; the empirical ab prior,
     smoothed with the soft-encoding's Gaussian (``--sigma``; 5 where a model has none), for
     the rebalancing weights and the classification models' starting output. One pass, one
-    image at a time (``train_images`` may read each as it is asked for)."""
+    image at a time (``train_images`` may read each as it is asked for); the numbers counted
+    of a folder's image (its pixels, ab sums and bin counts) are kept in the folder's cache
+    beside its Lab array, so that a second run does not count them again."""
+    bins = np.asarray(ab_bins(), dtype=np.float64)
     total, sums = 0, 0
-
-    def ab_planes():  # the sums of the mean counted on the way, in the images' order
-        nonlocal total, sums
-        for im in train_images:
-            ab = im[..., 1:]
-            total += ab.shape[0] * ab.shape[1]
-            sums = sums + ab.reshape(-1, 2).astype(np.float64).sum(0)
-            yield ab
-
-    prior = empirical_prior(ab_planes(), sigma=float(config.get("sigma", 5.0)))
+    counts = np.zeros(len(bins), dtype=np.float64)
+    for stats in _image_statistics(train_images, bins):
+        total += int(stats[0])
+        sums = sums + stats[1:3]
+        counts += stats[3:]
+    prior = prior_from_counts(counts, bins, sigma=float(config.get("sigma", 5.0)))
     mean_ab = sums / total
     config["mean_ab"] = [round(float(v), 4) for v in mean_ab]
     config["prior"] = [float(f"{p:.6g}") for p in prior]
+
+
+#: Bump when what ``_image_statistics`` counts of an image changes.
+STATISTICS_VERSION = 1
+
+
+def _image_statistics(images, bins):
+    """Of each image, in order, a float64 (3 + Q,) array: its number of pixels, the float64
+    sums of its a and of its b, and how many of its pixels have each bin as their nearest.
+    Those of a folder's image read from its cache (:class:`LabImages`) are kept in that
+    cache, under a key made of the image's own (its file, size, times and preparation), the
+    crop size it may be resized to, and the bins, and read back from there."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    cache, keys = None, None
+    if isinstance(images, LabImages):
+        cache = getattr(images.dataset, "cache", None)
+        keys = getattr(images.dataset, "_keys", None)
+    bins_id = hashlib.sha256(np.ascontiguousarray(bins).tobytes()).hexdigest()
+    for k in range(len(images)):
+        key = None
+        if cache is not None and keys is not None:
+            image_key = keys[int(images.indices[k])]
+            if image_key is not None:
+                record = {
+                    "image": image_key,
+                    "size": images.size,
+                    "bins": bins_id,
+                    "version": STATISTICS_VERSION,
+                }
+                blob = json.dumps(record, sort_keys=True).encode()
+                key = hashlib.sha256(blob).hexdigest()
+                stats = cache.load_array(key)
+                if stats is not None and stats.shape == (3 + len(bins),):
+                    yield stats
+                    continue
+        ab = images[k][..., 1:]
+        stats = np.empty(3 + len(bins), dtype=np.float64)
+        stats[0] = ab.shape[0] * ab.shape[1]
+        stats[1:3] = ab.reshape(-1, 2).astype(np.float64).sum(0)
+        stats[3:] = bin_counts(ab, bins)
+        if key is not None:
+            cache.save_array(key, stats)
+        yield stats
 
 
 def image_metrics(pred: np.ndarray, rgb: np.ndarray, config) -> dict:
