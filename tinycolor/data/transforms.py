@@ -12,6 +12,8 @@ The class forms (:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomHorizon
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..color import check_finite, check_unit_range
@@ -107,7 +109,10 @@ def is_gray(image, tol: float = GRAY_TOLERANCE) -> bool:
     img = np.asarray(image)
     if img.ndim == 2:
         return True
-    spread = img.max(axis=-1) - img.min(axis=-1)
+    # plane by plane: NumPy reduces over a short last axis 15 to 20 times slower (7 ms for a
+    # 256x256 photo, the costliest step of a first read of a folder), with the same answer
+    planes = [img[..., c] for c in range(img.shape[-1])]
+    spread = functools.reduce(np.maximum, planes) - functools.reduce(np.minimum, planes)
     # with a little slack: in float32, a spread of exactly 2 levels (v + 2) / 255 - v / 255
     # rounds above 2 / 255 at some levels and not at others, so a gray JPEG's chroma noise
     # was gray or colour by the levels it fell on
