@@ -73,3 +73,27 @@ def _cache_in_a_temporary_folder(tmp_path_factory):
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: the case runs on CuPy and skips without a GPU")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+@pytest.fixture
+def truth_work(monkeypatch):
+    """Counts of the scoring's work on the true colours: ``{"rgb": Lab -> sRGB conversions of a
+    batch, "weights": rebalancing-weight countings}``, so a test can check each truth is
+    converted and weighed once, not once per score."""
+    from tinycolor import metrics
+    from tinycolor.models import lab_common
+
+    calls = {"rgb": 0, "weights": 0}
+    to_rgb, weigh = lab_common._lab_to_rgb_batch, metrics.rebalanced_pixel_weights
+
+    def counted_rgb(L, ab):
+        calls["rgb"] += 1
+        return to_rgb(L, ab)
+
+    def counted_weights(*args, **kwargs):
+        calls["weights"] += 1
+        return weigh(*args, **kwargs)
+
+    monkeypatch.setattr(lab_common, "_lab_to_rgb_batch", counted_rgb)
+    monkeypatch.setattr(metrics, "rebalanced_pixel_weights", counted_weights)
+    return calls

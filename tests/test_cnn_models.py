@@ -952,13 +952,11 @@ def test_a_folder_read_as_needed_trains_and_scores_as_one_held_in_memory(
     assert {k: metrics[k] for k in expected} == expected
 
 
-def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypatch):
+def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypatch, truth_work):
     """evaluate scores the model and the two baselines against the same true tiles: it turned
     the truth into sRGB four times a chunk (once per score and once for its colourfulness) and
     counted its rebalancing weights three times, a fifth of evaluate's time on a big test
     split; now once each, for the same numbers (see the test above)."""
-    from tinycolor import metrics as M
-
     monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
     config = train.resolve_config(
         cnn_regression,
@@ -966,23 +964,10 @@ def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypat
     )
     data = cnn_regression.load_data(config)
     model = cnn_regression.build_model(config)
-    calls = {"rgb": 0, "weights": 0}
-    to_rgb, weigh = lab_common._lab_to_rgb_batch, M.rebalanced_pixel_weights
-
-    def counted_rgb(L, ab):
-        calls["rgb"] += 1
-        return to_rgb(L, ab)
-
-    def counted_weights(*args, **kwargs):
-        calls["weights"] += 1
-        return weigh(*args, **kwargs)
-
-    monkeypatch.setattr(lab_common, "_lab_to_rgb_batch", counted_rgb)
-    monkeypatch.setattr(M, "rebalanced_pixel_weights", counted_weights)
     metrics = lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
     assert metrics["images"] == 48
     # a chunk: the truth once, the three predictions; then the training crops' score: 2
-    assert calls == {"rgb": 2 * 4 + 2, "weights": 2 * 1 + 1}
+    assert truth_work == {"rgb": 2 * 4 + 2, "weights": 2 * 1 + 1}
 
 
 def test_a_second_run_reads_the_training_statistics_from_the_cache(tmp_path, monkeypatch):

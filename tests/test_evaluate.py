@@ -664,30 +664,15 @@ def test_the_progress_bar_counts_every_image(trained, tmp_path, capsys):
     assert f"{len(SHAPES)}/{len(SHAPES)} " in bars[-1], bars
 
 
-def test_each_images_truth_is_converted_and_weighed_once(trained, monkeypatch):
+def test_each_images_truth_is_converted_and_weighed_once(trained, truth_work):
     """Of each image, the truth was turned into sRGB four times (once for each of the three
     scores and once for its colourfulness) and its rebalancing weights counted six times (twice
     a score); now once each, for the same numbers (see the test above)."""
-    from tinycolor import metrics as M
     from tinycolor.evaluate import evaluate_checkpoint
-    from tinycolor.models import lab_common
 
     _, data, ckpt = trained
-    calls = {"rgb": 0, "weights": 0}
-    to_rgb, weigh = lab_common._lab_to_rgb_batch, M.rebalanced_pixel_weights
-
-    def counted_rgb(L, ab):
-        calls["rgb"] += 1
-        return to_rgb(L, ab)
-
-    def counted_weights(*args, **kwargs):
-        calls["weights"] += 1
-        return weigh(*args, **kwargs)
-
-    monkeypatch.setattr(lab_common, "_lab_to_rgb_batch", counted_rgb)
-    monkeypatch.setattr(M, "rebalanced_pixel_weights", counted_weights)
     result = evaluate_checkpoint(ckpt, data, SIZE, out=False, quiet=True)
     n = result["images"]
     assert n == len(SHAPES) and result["mean_ab"] is not None
     # an image: the truth once, the model's and the two baselines' predictions
-    assert calls == {"rgb": 4 * n, "weights": n}
+    assert truth_work == {"rgb": 4 * n, "weights": n}
