@@ -1056,6 +1056,8 @@ def _checkpoint_variants(d, good: Path):
     tinycolor.save(state, d / "format.npz", meta=dict(meta, format="other-model"))
     tinycolor.save(state, d / "version.npz", meta=dict(meta, format_version="2.0b"))
     tinycolor.save(state, d / "config.npz", meta=dict(meta, config=[["window", 3]]))
+    typed = dict(meta, config=dict(meta["config"], window="3"))  # hand-edited: text, not 3
+    tinycolor.save(state, d / "typed.npz", meta=typed)
     _make_foreign(d)
 
 
@@ -1077,6 +1079,7 @@ def _checkpoint_variants(d, good: Path):
         ("{d}/format.npz", "{crop}", [], ["unknown checkpoint format 'other-model'"]),
         ("{d}/version.npz", "{crop}", [], ["format version '2.0b' is not a whole number"]),
         ("{d}/config.npz", "{crop}", [], ["its config is not a JSON object (a list)"]),
+        ("{d}/typed.npz", "{crop}", [], ["window = '3', where a whole number is expected"]),
         ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
         ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
     ],
@@ -1096,6 +1099,7 @@ def _checkpoint_variants(d, good: Path):
         "other-format-ckpt",
         "bad-version-ckpt",
         "bad-config-ckpt",
+        "mistyped-config-ckpt",
         "other-model",
         "not-png-output",
     ],

@@ -375,6 +375,9 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
         raise LoadError(
             f"{spath}: stores model {name!r}, which is not known here ({exc})"
         ) from None
+    wrong = _wrongly_typed(stored, module.DEFAULTS)
+    if wrong:
+        raise LoadError(f"{spath}: its config holds {wrong}; was the checkpoint edited by hand?")
     config = dict(module.DEFAULTS)
     config.update(stored)
     try:
@@ -396,6 +399,29 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
             stacklevel=2,
         )
     return module, model, config, meta
+
+
+def _wrongly_typed(stored: dict, defaults: dict) -> str | None:
+    """The first value of a checkpoint's config whose type is not its option's (a number, a
+    whole number, true/false or a string, as the option's default is), said in words; None
+    when all fit. None stands for "not given" in any option. A wrong type would otherwise
+    surface as a traceback wherever the value is first used (a colorize's annealed mean)."""
+    kinds = ((bool, "true or false"), (int, "a whole number"), (float, "a number"), (str, "text"))
+    for key, value in stored.items():
+        default = defaults.get(key)
+        kind = next(((t, words) for t, words in kinds if isinstance(default, t)), None)
+        if kind is None or value is None:
+            continue
+        t, words = kind
+        if t is float:
+            fits = isinstance(value, int | float) and not isinstance(value, bool)
+        elif t is int:
+            fits = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            fits = isinstance(value, t)
+        if not fits:
+            return f"{key} = {value!r}, where {words} is expected"
+    return None
 
 
 def _load_weights(model, state: dict) -> None:
