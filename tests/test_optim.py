@@ -21,6 +21,15 @@ def _problem():
     return x, y, model
 
 
+def _torch_twin(torch, model):
+    """_problem's network in torch, with ``model``'s weights."""
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    return ref
+
+
 def _loss(model, x, y):
     return ((model(x) - y) ** 2).mean()
 
@@ -87,10 +96,7 @@ def _with_torch_twin(torch, case):
     in torch from the same weights."""
     make, torch_name, kwargs = CASES[case]
     x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ref = _torch_twin(torch, model)
     opt = make(list(model.parameters()))
     ref_opt = getattr(torch.optim, torch_name)(ref.parameters(), **kwargs)
     return x, y, model, opt, ref, ref_opt
@@ -646,10 +652,7 @@ def test_clip_grad_norm_scales_all_gradients_together(norm_type):
 def test_clip_grad_norm_matches_torch():
     torch = pytest.importorskip("torch")
     x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ref = _torch_twin(torch, model)
     (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
     (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
     ours = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
@@ -691,10 +694,7 @@ def test_clip_grad_value_clamps_each_entry():
 def test_clip_grad_value_matches_torch():
     torch = pytest.importorskip("torch")
     x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ref = _torch_twin(torch, model)
     (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
     (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
     nn.utils.clip_grad_value_(model.parameters(), 0.3)
@@ -799,10 +799,7 @@ def test_param_groups_match_torch(name):
     parameters after each of twelve steps, with a per-group lr change midway."""
     torch = pytest.importorskip("torch")
     x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ref = _torch_twin(torch, model)
     opt, ref_opt = _grouped(optim, name, model), _grouped(torch.optim, name, ref)
     for ours, theirs in zip(opt.param_groups, ref_opt.param_groups, strict=True):
         assert len(ours["params"]) == len(theirs["params"])
@@ -856,10 +853,7 @@ def test_add_param_group_trains_more_of_the_model_later(name):
             np.testing.assert_allclose(p.numpy(), w, rtol=1e-9, atol=1e-12, err_msg=f"{step}: {i}")
     torch = pytest.importorskip("torch")  # and torch's add_param_group gives the same
     x, y, model = _problem()
-    ref = torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
-    ).double()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    ref = _torch_twin(torch, model)
     ours, theirs = list(model.parameters()), list(ref.parameters())
     opt = getattr(optim, name)(ours[:2], **defaults)
     ref_opt = getattr(torch.optim, name)(theirs[:2], **defaults)
