@@ -715,17 +715,17 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
     return Tensor(out.astype(np.int64), _internal=True)
 
 
-def _element_weight(name, weight, input):
-    """``weight`` as a raw array in the input's dtype and device, refused unless it broadcasts
-    to the input's shape."""
-    weight = _constant(weight, input, name, "weight")
+def _element_weight(name, weight, input, key="weight"):
+    """``weight`` (the option ``key``) as a raw array in the input's dtype and device, refused
+    unless it broadcasts to the input's shape."""
+    weight = _constant(weight, input, name, key)
     try:
         fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
     except ValueError:
         fits = False
     if not fits:
         raise ValueError(
-            f"{name}: weight of shape {tuple(weight.shape)} does not broadcast to the input's "
+            f"{name}: {key} of shape {tuple(weight.shape)} does not broadcast to the input's "
             f"shape {input.shape}"
         )
     return weight
@@ -774,15 +774,6 @@ def binary_cross_entropy_with_logits(
     consts = {}
     for key, value in (("weight", weight), ("pos_weight", pos_weight)):
         if value is not None:
-            value = _constant(value, input, name, key)
-            try:
-                fits = np.broadcast_shapes(value.shape, input.shape) == input.shape
-            except ValueError:
-                fits = False
-            if not fits:
-                raise ValueError(
-                    f"{name}: {key} of shape {tuple(value.shape)} does not broadcast to "
-                    f"the input's shape {input.shape}"
-                )
+            value = _element_weight(name, value, input, key)
         consts[key] = value
     return BCEWithLogits.apply(input, target, reduction=reduction, **consts)
