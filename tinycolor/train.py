@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -488,6 +489,10 @@ def fit(
 
     device = device or model.device
     tqdm = progress_bar(quiet)
+    # an epoch's bar and its held-out loss's: batches, on stderr, off with --quiet
+    batch_bar = functools.partial(
+        tqdm, unit="batch", disable=quiet, file=sys.stderr, dynamic_ncols=True, mininterval=0.25
+    )
     if hasattr(module, "make_optimizers"):
         optimizers = module.make_optimizers(model, config)
     else:
@@ -535,15 +540,7 @@ def fit(
             model.train()
             sums: dict[str, float] = {}
             seen = 0
-            bar = tqdm(
-                total=num_batches(data.train, bs),
-                desc=f"epoch {epoch}/{epochs}",
-                unit="batch",
-                disable=quiet,
-                file=sys.stderr,
-                dynamic_ncols=True,
-                mininterval=0.25,
-            )
+            bar = batch_bar(total=num_batches(data.train, bs), desc=f"epoch {epoch}/{epochs}")
             for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
                 batch = to_tensors(arrays, device)
                 with np.errstate(**_QUIET_FLOATS):
@@ -575,14 +572,9 @@ def fit(
                 model.load_state_dict(ema.state_dict())
             # the held-out loss can take longer than the epoch (9,600 tiles held out of 3,000
             # photos, 2,400 crops trained on): a bar of its own, gone when it is done
-            held_bar = tqdm(
+            held_bar = batch_bar(
                 total=num_batches(data.test, getattr(module, "EVAL_BATCH_SIZE", None) or bs),
                 desc=f"epoch {epoch}/{epochs}: held-out loss",
-                unit="batch",
-                disable=quiet,
-                file=sys.stderr,
-                dynamic_ncols=True,
-                mininterval=0.25,
                 leave=False,
             )
             try:
