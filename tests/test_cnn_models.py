@@ -952,11 +952,9 @@ def test_a_folder_read_as_needed_trains_and_scores_as_one_held_in_memory(
     assert {k: metrics[k] for k in expected} == expected
 
 
-def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypatch, truth_work):
-    """evaluate scores the model and the two baselines against the same true tiles: it turned
-    the truth into sRGB four times a chunk (once per score and once for its colourfulness) and
-    counted its rebalancing weights three times, a fifth of evaluate's time on a big test
-    split; now once each, for the same numbers (see the test above)."""
+def _scored_in_two_chunks(tmp_path, monkeypatch):
+    """(config, data, model) of a cnn_regression on 16 photos whose 48 held-out tiles are
+    scored in two chunks."""
     monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
     config = train.resolve_config(
         cnn_regression,
@@ -964,6 +962,15 @@ def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypat
     )
     data = cnn_regression.load_data(config)
     model = cnn_regression.build_model(config)
+    return config, data, model
+
+
+def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypatch, truth_work):
+    """evaluate scores the model and the two baselines against the same true tiles: it turned
+    the truth into sRGB four times a chunk (once per score and once for its colourfulness) and
+    counted its rebalancing weights three times, a fifth of evaluate's time on a big test
+    split; now once each, for the same numbers (see the test above)."""
+    config, data, model = _scored_in_two_chunks(tmp_path, monkeypatch)
     metrics = lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
     assert metrics["images"] == 48
     # a chunk: the truth once, the three predictions; then the training crops' score: 2
@@ -1015,13 +1022,7 @@ def test_the_held_out_loss_and_the_scoring_show_a_bar(tmp_path, monkeypatch, cap
 
     from tinycolor.data import progress_bars
 
-    monkeypatch.setattr(lab_common, "SCORE_CHUNK", 32)  # 48 held-out tiles: two chunks
-    config = train.resolve_config(
-        cnn_regression,
-        _run_config("cnn_regression", _photo_folder(tmp_path / "photos", 16), image_size=64),
-    )
-    data = cnn_regression.load_data(config)
-    model = cnn_regression.build_model(config)
+    config, data, model = _scored_in_two_chunks(tmp_path, monkeypatch)
     train.fit(cnn_regression, model, data, config, quiet=False)
     err = capsys.readouterr().err
     held = [line for line in re.split(r"[\r\n]", err) if "held-out loss" in line]
