@@ -3,7 +3,7 @@ colorizers of the literature built on it."""
 
 import numpy as _np
 
-from . import backend, cuda, functional, nn, optim
+from . import backend, cuda, functional, nn, optim, utils
 from .autograd import (
     Function,
     Tensor,
@@ -145,6 +145,7 @@ __all__ = [
     "zeros_like",
     "nn",
     "optim",
+    "utils",
     "save",
     "load",
     "graph",
