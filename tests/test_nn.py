@@ -688,6 +688,11 @@ LAYERS = {
         lambda m: m.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
         (1, 2, 3, 4),
     ),
+    "upsample-bicubic": (lambda m: m.Upsample(size=(5, 3), mode="bicubic"), (1, 2, 3, 4)),
+    "upsample-bicubic-aligned": (
+        lambda m: m.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
+        (1, 2, 3, 4),
+    ),
     "batchnorm1d": (lambda m: m.BatchNorm1d(3), (8, 3)),
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
@@ -1030,10 +1035,11 @@ def test_upsample_takes_its_arguments_in_pytorchs_order():
     assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8
     assert nn.Upsample(None, 2, "bilinear")(x).shape == (1, 1, 4, 4)
     x = tc.Tensor(_rand(1, 2, 3, 4))
-    for align in (False, True):
-        layer = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align)
-        want = tc.functional.interpolate(x, None, 2, "bilinear", align_corners=align)
-        np.testing.assert_array_equal(layer(x).numpy(), want.numpy())
+    for mode in ("bilinear", "bicubic"):
+        for align in (False, True):
+            layer = nn.Upsample(scale_factor=2, mode=mode, align_corners=align)
+            want = tc.functional.interpolate(x, None, 2, mode, align_corners=align)
+            np.testing.assert_array_equal(layer(x).numpy(), want.numpy())
 
 
 def test_an_input_the_kernel_just_covers_is_accepted():

@@ -349,9 +349,9 @@ class AdaptiveAvgPool2d(Module):
 
 class Upsample(Module):
     """Enlarge an (N, C, H, W) input to ``size`` or by ``scale_factor``, with ``mode``
-    'nearest' or 'bilinear' (``align_corners`` as in PyTorch, False by default). The arguments
-    come in PyTorch's order, size first: ``Upsample(scale_factor=2)`` doubles the input, while
-    ``Upsample(2)`` resizes it to 2x2."""
+    'nearest', 'bilinear' or 'bicubic' (``align_corners`` as in PyTorch, False by default;
+    see ``F.interpolate``). The arguments come in PyTorch's order, size first:
+    ``Upsample(scale_factor=2)`` doubles the input, while ``Upsample(2)`` resizes it to 2x2."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
         super().__init__()
