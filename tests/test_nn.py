@@ -404,6 +404,10 @@ def test_repr_matches_pytorch():
             m.Conv2d(16, 8, (3, 5), stride=2, dilation=2, bias=False),
             m.ConvTranspose2d(8, 4, 4, stride=2, padding=1, output_padding=1),
             m.Conv2d(4, 4, 3, padding="same"),
+            m.Conv1d(4, 8, 3, padding=1),
+            m.Conv1d(8, 8, (5,), stride=2, dilation=2, bias=False),
+            m.Conv1d(8, 8, 4, padding="same"),
+            m.ConvTranspose1d(8, 4, 4, stride=2, padding=1, output_padding=1),
             m.LeakyReLU(0.2),
             m.AvgPool2d(2),
             m.AdaptiveAvgPool2d((4, None)),
@@ -527,6 +531,8 @@ DEFAULT_INITS = {
     "linear": (lambda m: m.Linear(400, 300), 400),
     "conv": (lambda m: m.Conv2d(16, 64, 3), 16 * 9),
     "conv-transpose": (lambda m: m.ConvTranspose2d(64, 16, 4), 16 * 16),  # fan_in from shape[1]
+    "conv1d": (lambda m: m.Conv1d(16, 64, 5), 16 * 5),
+    "conv-transpose1d": (lambda m: m.ConvTranspose1d(64, 16, 4), 16 * 4),
 }
 
 
@@ -676,6 +682,16 @@ LAYERS = {
         lambda m: m.ConvTranspose2d(2, 2, 3, dilation=2, output_padding=1),
         (1, 2, 4, 4),
     ),
+    "conv1d": (lambda m: m.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 9)),
+    "conv1d-same-dilated-nobias": (
+        lambda m: m.Conv1d(2, 3, 4, padding="same", dilation=2, bias=False),
+        (2, 2, 7),
+    ),
+    "conv-transpose1d": (
+        lambda m: m.ConvTranspose1d(3, 2, 4, stride=2, padding=1, output_padding=1),
+        (2, 3, 5),
+    ),
+    "conv-transpose1d-dilated": (lambda m: m.ConvTranspose1d(2, 2, 3, dilation=2), (1, 2, 4)),
     "maxpool": (lambda m: m.MaxPool2d(2), (2, 3, 6, 7)),
     "maxpool-overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (1, 2, 7, 6)),
     "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
@@ -686,6 +702,11 @@ LAYERS = {
     "upsample-bilinear": (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
     "upsample-bilinear-aligned": (
         lambda m: m.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+        (1, 2, 3, 4),
+    ),
+    "upsample-bicubic": (lambda m: m.Upsample(size=(5, 3), mode="bicubic"), (1, 2, 3, 4)),
+    "upsample-bicubic-aligned": (
+        lambda m: m.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
         (1, 2, 3, 4),
     ),
     "batchnorm1d": (lambda m: m.BatchNorm1d(3), (8, 3)),
@@ -1030,10 +1051,11 @@ def test_upsample_takes_its_arguments_in_pytorchs_order():
     assert nn.Upsample(4)(x).shape == (1, 1, 4, 4)  # size, as torch.nn.Upsample(4); was 8x8
     assert nn.Upsample(None, 2, "bilinear")(x).shape == (1, 1, 4, 4)
     x = tc.Tensor(_rand(1, 2, 3, 4))
-    for align in (False, True):
-        layer = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align)
-        want = tc.functional.interpolate(x, None, 2, "bilinear", align_corners=align)
-        np.testing.assert_array_equal(layer(x).numpy(), want.numpy())
+    for mode in ("bilinear", "bicubic"):
+        for align in (False, True):
+            layer = nn.Upsample(scale_factor=2, mode=mode, align_corners=align)
+            want = tc.functional.interpolate(x, None, 2, mode, align_corners=align)
+            np.testing.assert_array_equal(layer(x).numpy(), want.numpy())
 
 
 def test_an_input_the_kernel_just_covers_is_accepted():

@@ -1,4 +1,5 @@
-"""2-D convolution and transposed convolution, and the im2col / col2im helpers they are built on.
+"""2-D convolution and transposed convolution, and the im2col / col2im helpers they are built on;
+1-D convolution and transposed convolution as those of a height-1 image.
 
 Notation: x of shape (N, C, H, W), weight w of shape (O, C, kh, kw), stride s, dilation d,
 padding p (top/left; bottom/right may differ), output y of shape (N, O, Ho, Wo) with
@@ -52,6 +53,11 @@ traffic around them, and the Python between NumPy calls. So:
 
 On CuPy the whole batch goes through at once, and col2im is one ``ElementwiseKernel`` (each
 thread gathers its own pixel's contributions, so no atomics are needed).
+
+``conv1d`` and ``conv_transpose1d`` check their arguments in their own terms, then reshape x
+(N, C, L) to (N, C, 1, L) and the weight to (O, C, 1, k) and apply the same ``Conv2d`` and
+``ConvTranspose2d`` Functions with a 1-row kernel: the reshapes are views, and the forward and
+backward passes are the 2-D ones, tested once.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ from ..autograd import Function, Tensor
 from ..backend import array_module
 from .reduce import channel_sum
 
-__all__ = ["col2im", "conv2d", "conv_transpose2d", "im2col"]
+__all__ = ["col2im", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "im2col"]
 
 # The columns of one block (a chunk of images, a range of output rows) take about this much.
 _BLOCK_BYTES = 4 * 2**20
@@ -141,6 +147,15 @@ def _pair(value, name, op):
     if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (a, b)):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return int(a), int(b)
+
+
+def _single(value, name, op):
+    """``value`` as a 1-tuple of an int: an int, or PyTorch's 1-tuple ``(3,)``."""
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise ValueError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+    return (int(value),)
 
 
 def _pad_into(dst, src, pads):
@@ -756,7 +771,7 @@ class ConvTranspose2d(Function):
 
 def _describe(op, w, transposed=False):
     cin, cout = (w.shape[0], w.shape[1]) if transposed else (w.shape[1], w.shape[0])
-    return f"{op}({cin}->{cout}, kernel {w.shape[2]}x{w.shape[3]})"
+    return f"{op}({cin}->{cout}, kernel {'x'.join(str(k) for k in w.shape[2:])})"
 
 
 def _check_hyperparameters(op, geo):
@@ -781,16 +796,43 @@ def _check_geometry(op, geo, shape):
         )
 
 
-def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups):
+def _check_1d(op, k, s, d, pads, length):
+    """``_check_geometry`` in the terms of a 1-D convolution (kernel k, stride s, dilation d,
+    padding (left, right)) of an input of length ``length``."""
+    for what, v, least in (("kernel size", k, 1), ("stride", s, 1), ("dilation", d, 1)):
+        if v < least:
+            raise ValueError(f"{op}: {what} must be positive, got {v}")
+    if min(pads) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {pads[0]}")
+    span = d * (k - 1) + 1
+    if length is not None and length + sum(pads) < span:
+        raise ValueError(
+            f"{op}: input of length {length}, padded to {length + sum(pads)}, is smaller than "
+            f"the kernel ({span} with dilation {d})"
+        )
+
+
+_LAYOUTS = {
+    1: ("(N, C, L)", "(out, in, k)", "(in, out, k)"),
+    2: ("(N, C, H, W)", "(out, in, kh, kw)", "(in, out, kh, kw)"),
+}
+
+
+def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups, dims=2):
     """Check ndims, channel counts and the bias; return the op's name for messages."""
-    if weight.ndim != 4:
-        layout = "(in, out, kh, kw)" if transposed else "(out, in, kh, kw)"
-        raise ValueError(f"{op}: expected a 4-D weight {layout}, got shape {weight.shape}")
+    x_layout, w_layout, wt_layout = _LAYOUTS[dims]
+    if weight.ndim != dims + 2:
+        layout = wt_layout if transposed else w_layout
+        raise ValueError(
+            f"{op}: expected a {dims + 2}-D weight {layout}, got shape {tuple(weight.shape)}"
+        )
     name = _describe(op, weight, transposed)
     if groups != 1:
         raise ValueError(f"{name}: groups={groups!r} is not supported, only groups=1")
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if x.ndim != dims + 2:
+        raise ValueError(
+            f"{name}: expected a {dims + 2}-D input {x_layout}, got shape {tuple(x.shape)}"
+        )
     if x.dtype.kind != "f":
         raise TypeError(
             f"{name}: expected a floating-point input (float32 or float64), got {x.dtype}; "
@@ -808,9 +850,10 @@ def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups):
     return name
 
 
-def _unbatched(x):
-    """PyTorch accepts one image (C, H, W); add the batch axis (the caller removes it)."""
-    if isinstance(x, Tensor) and x.ndim == 3:
+def _unbatched(x, ndim=3):
+    """PyTorch accepts one image (C, H, W) (one signal (C, L): ``ndim=2``); add the batch axis
+    (the caller removes it)."""
+    if isinstance(x, Tensor) and x.ndim == ndim:
         return x.reshape(1, *x.shape), True
     return x, False
 
@@ -894,3 +937,79 @@ def conv_transpose2d(
     args = (x, weight) if bias is None else (x, weight, bias)
     y = ConvTranspose2d.apply(*args, geometry=geo, out_hw=(out_h, out_w))
     return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D convolution (cross-correlation), as ``torch.nn.functional.conv1d`` (groups=1 only).
+
+    x (N, C, L) or (C, L); weight (O, C, k); bias (O,) or None. ``stride``, ``padding`` and
+    ``dilation`` are ints (or 1-tuples); ``padding`` may also be 'valid' (0) or 'same'
+    (stride 1; an odd total is padded one more at the end, as in PyTorch). Output (N, O, Lo),
+    y[n, o, t] = b[o] + sum_{c, i} w[o, c, i] x_pad[n, c, t s + i d],
+    Lo = (L + 2p - d (k - 1) - 1) // s + 1. Computed as ``conv2d`` of a height-1 image.
+    """
+    x, unbatched = _unbatched(x, 2)
+    name = _check_inputs("conv1d", x, weight, bias, 1, False, groups, dims=1)
+    k = weight.shape[2]
+    (s,) = _single(stride, "stride", name)
+    (d,) = _single(dilation, "dilation", name)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0)
+        elif padding == "same":
+            if s != 1:
+                raise ValueError(f"{name}: padding='same' needs stride 1, got {s}")
+            total = d * (k - 1)
+            pads = (total // 2, total - total // 2)
+        else:
+            raise ValueError(
+                f"{name}: padding must be 'valid', 'same', an int or a 1-tuple, got {padding!r}"
+            )
+    else:
+        pads = _single(padding, "padding", name) * 2
+    _check_1d(name, k, s, d, pads, x.shape[2])
+    geo = _Geometry(1, k, 1, s, 1, d, 0, 0, *pads)
+    n, c, length = x.shape
+    args = [x.reshape(n, c, 1, length), weight.reshape(weight.shape[0], c, 1, k)]
+    y = Conv2d.apply(*args, *(() if bias is None else (bias,)), geometry=geo)
+    return y.reshape(*y.shape[1 if unbatched else 0 : 2], y.shape[3])
+
+
+def conv_transpose1d(
+    x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+) -> Tensor:
+    """1-D transposed convolution, as ``torch.nn.functional.conv_transpose1d``, with its
+    argument order (groups before dilation; groups=1 only).
+
+    The gradient of ``conv1d`` with respect to its input: x (N, Cin, L) or (Cin, L); weight
+    (Cin, Cout, k); bias (Cout,) or None. Output (N, Cout, Lo) with
+    Lo = (L - 1) s - 2p + d (k - 1) + output_padding + 1; ``output_padding`` (smaller than the
+    stride or the dilation) picks among the lengths a strided conv1d maps to L. Computed as
+    ``conv_transpose2d`` of a height-1 image.
+    """
+    x, unbatched = _unbatched(x, 2)
+    name = _check_inputs("conv_transpose1d", x, weight, bias, 0, True, groups, dims=1)
+    k = weight.shape[2]
+    (s,) = _single(stride, "stride", name)
+    (p,) = _single(padding, "padding", name)
+    (op,) = _single(output_padding, "output_padding", name)
+    (d,) = _single(dilation, "dilation", name)
+    _check_1d(name, k, s, d, (p, p), None)
+    if op < 0 or (op >= s and op >= d):
+        raise ValueError(
+            f"{name}: output_padding must be non-negative and smaller than either the stride "
+            f"or the dilation, got output_padding {op} with stride {s} and dilation {d}"
+        )
+    n, c, length = x.shape
+    out_length = (length - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if out_length < 1:
+        raise ValueError(
+            f"{name}: input of shape {tuple(x.shape)} gives an empty output (length "
+            f"{out_length}); the padding {p} is too large"
+        )
+    geo = _Geometry(1, k, 1, s, 1, d, 0, 0, p, p - op)  # as in conv_transpose2d
+    args = [x.reshape(n, c, 1, length), weight.reshape(c, weight.shape[1], 1, k)]
+    y = ConvTranspose2d.apply(
+        *args, *(() if bias is None else (bias,)), geometry=geo, out_hw=(1, out_length)
+    )
+    return y.reshape(*y.shape[1 if unbatched else 0 : 2], y.shape[3])

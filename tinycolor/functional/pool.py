@@ -378,16 +378,17 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
 # --------------------------------------------------------------------------- upsampling
 #
 # Resampling one axis from n_in to n_out samples is a linear map y = A x with an (n_out, n_in)
-# matrix A: one 1 per row for 'nearest', two weights summing to 1 for 'bilinear'. An image is
-# resampled along its width, then its height (y = A_h x A_w^T); the backward pass applies the
-# transposes, height first. A plan says how to apply A cheaply:
+# matrix A: one 1 per row for 'nearest', two weights summing to 1 for 'bilinear', four for
+# 'bicubic' (``_cubic_matrix``). An image is resampled along its width, then its height
+# (y = A_h x A_w^T); the backward pass applies the transposes, height first. A plan says how
+# to apply A cheaply:
 #   ("copy",)                  A = I
 #   ("repeat", s)              nearest, integer factor: np.repeat; backward: s strided slices
 #   ("take", idx, A)           nearest, any factor: gather x[idx]; backward: A^T g
 #   ("linear2", s, phases)     bilinear, integer factor s: phase p (outputs s*i + p) is
 #                              x[j] + b_p (x[j+1] - x[j]), j = i - shift_p, where in range,
 #                              else a copy of the edge sample; backward: the same slices
-#   ("matrix", A)              bilinear, any other factor: a matrix product with A
+#   ("matrix", A)              bilinear, any other factor, and bicubic: a matrix product with A
 
 
 def _source_scale(n_in, n_out, scale, align_corners):
@@ -414,6 +415,9 @@ def _plan(n_in, n_out, scale, mode, align_corners):
         onehot = np.zeros((n_out, n_in))
         onehot[np.arange(n_out), idx] = 1.0
         return ("take", idx, onehot)
+    if mode == "bicubic":  # no shortcut for an unchanged size: PyTorch resamples it too
+        a = _cubic_matrix(n_in, n_out, scale, align_corners)
+        return ("copy",) if n_out == n_in and np.array_equal(a, np.eye(n_in)) else ("matrix", a)
     # bilinear; an axis whose size does not change is copied, whatever the scale (as PyTorch)
     if n_out == n_in:
         return ("copy",)
@@ -435,6 +439,43 @@ def _plan(n_in, n_out, scale, mode, align_corners):
     np.add.at(a, (np.arange(n_out), lo), 1.0 - frac)  # built once per size and cached
     np.add.at(a, (np.arange(n_out), hi), frac)
     return ("matrix", a)
+
+
+# Keys' cubic convolution kernel with PyTorch's A = -0.75 (Keys proposed -0.5; -0.75 is
+# OpenCV's and PyTorch's choice, a little sharper).
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(t):
+    """The weights of the 4 taps at offsets -1, 0, 1, 2 from floor(src), t = src - floor(src):
+    W(1 + t), W(t), W(1 - t), W(2 - t), with Keys' kernel
+    W(s) = (A + 2)|s|^3 - (A + 3)|s|^2 + 1 for |s| <= 1, A|s|^3 - 5A|s|^2 + 8A|s| - 4A for
+    1 < |s| < 2 (0 beyond). They sum to 1 for every t."""
+    a = _CUBIC_A
+
+    def near(s):  # |s| <= 1
+        return ((a + 2) * s - (a + 3)) * s * s + 1
+
+    def far(s):  # 1 <= |s| <= 2
+        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+
+    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=-1)
+
+
+def _cubic_matrix(n_in, n_out, scale, align_corners):
+    """The (n_out, n_in) matrix of PyTorch's bicubic resampling of one axis: output o reads
+    the source position src (o * step with align_corners, else (o + 1/2) step - 1/2, not
+    clamped), taps floor(src) - 1 .. floor(src) + 2 clamped into [0, n_in) (the border sample
+    repeated), weighted by ``_cubic_weights``. Taps clamped onto the same sample add up."""
+    step = _source_scale(n_in, n_out, scale, align_corners)
+    o = np.arange(n_out, dtype=np.float64)
+    src = o * step if align_corners else step * (o + 0.5) - 0.5
+    base = np.minimum(np.floor(src), n_in - 1)  # as PyTorch's guard_index_and_lambda
+    t = np.clip(src - base, 0.0, 1.0)
+    taps = np.clip(base.astype(np.int64)[:, None] + np.arange(-1, 3), 0, n_in - 1)
+    a = np.zeros((n_out, n_in))
+    np.add.at(a, (np.arange(n_out)[:, None], taps), _cubic_weights(t))  # once per size: cached
+    return a
 
 
 def _on(xp, arr, dtype):
@@ -514,7 +555,8 @@ def _resample_grad(g, axis, plan, n_in):
 class Upsample(Function):
     """y = A_h x A_w^T per channel, A the (out, in) resampling matrix of each axis:
     'nearest': y[o] = x[floor(o * in/out)];  'bilinear' (align_corners=False): y[o] mixes the
-    two samples around the source position (o + 1/2) * in/out - 1/2 (clamped at 0) linearly.
+    two samples around the source position (o + 1/2) * in/out - 1/2 (clamped at 0) linearly;
+    'bicubic': the four samples around it (not clamped), with Keys' cubic weights.
     dL/dx = A_h^T g A_w: each input sample collects the gradients of the outputs it fed.
     """
 
@@ -551,16 +593,21 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order).
 
     Give either ``size`` (int or (H, W)) or ``scale_factor`` (number or pair; the output has
-    floor(H * scale) rows). ``mode`` is 'nearest' (PyTorch's 'nearest': y[o] = x[floor(o / scale)])
-    or 'bilinear' (``align_corners`` False by default, as PyTorch; True is supported too).
-    Integer factors take fast paths: repeat for nearest, strided slices for bilinear; other
-    sizes use the cached interpolation matrices.
+    floor(H * scale) rows). ``mode`` is 'nearest' (PyTorch's 'nearest': y[o] = x[floor(o / scale)]),
+    'bilinear' or 'bicubic' (``align_corners`` False by default, as PyTorch; True is supported
+    too). 'bicubic' is PyTorch's: Keys' cubic convolution with A = -0.75 over the 4 samples
+    around the source position, the border samples repeated past the edges; like PyTorch's,
+    it may overshoot the input's range (clamp an image afterwards). Integer factors take fast
+    paths: repeat for nearest, strided slices for bilinear; other sizes, and bicubic, use the
+    cached interpolation matrices.
     """
     op = "interpolate"
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"{op}: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if mode not in ("nearest", "bilinear", "bicubic"):
+        raise ValueError(f"{op}: mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
     if mode == "nearest" and align_corners is not None:
-        raise ValueError(f"{op}: align_corners only applies to mode='bilinear', not {mode!r}")
+        raise ValueError(
+            f"{op}: align_corners only applies to mode='bilinear' or 'bicubic', not {mode!r}"
+        )
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(x.shape)}")
     if (size is None) == (scale_factor is None):

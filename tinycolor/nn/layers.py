@@ -1,5 +1,5 @@
-"""The layers: modules that hold parameters (Linear, Conv2d, ConvTranspose2d, BatchNorm) and
-modules that wrap an op (pooling, upsampling, dropout, activations).
+"""The layers: modules that hold parameters (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm)
+and modules that wrap an op (pooling, upsampling, dropout, activations).
 
 Each layer checks its input's shape and names itself, what it expected and what it got, then
 calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..autograd import Tensor, no_grad
-from ..functional.conv import _pair
+from ..functional.conv import _pair, _single
 from ..functional.pool import _only_defaults, _output_size
 from . import init
 from .module import Module, Parameter
@@ -39,6 +39,14 @@ def _check_array(layer, x):
             f"{layer}: expected a Tensor or an array, got {type(x).__name__}; wrap it with "
             "tinycolor.tensor(...)"
         )
+
+
+def _check_3d(layer, x, channels):
+    _check_array(layer, x)
+    if x.ndim != 3:
+        raise ValueError(f"{layer}: expected a 3-D input (N, C, L), got shape {tuple(x.shape)}")
+    if x.shape[1] != channels:
+        raise ValueError(f"{layer}: expected input with {channels} channels, got {tuple(x.shape)}")
 
 
 def _check_4d(layer, x, channels, what="channels"):
@@ -89,17 +97,21 @@ class Linear(Module):
 
 
 class _ConvNd(Module):
+    _dims = 2  # spatial axes: kernel_size, stride, padding and dilation are tuples of this many
+
+    def _tuple(self, value, name):
+        return (_single if self._dims == 1 else _pair)(value, name, type(self).__name__)
+
     def _settings(self, kernel_size, stride, padding, dilation):
-        label = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", label)
-        self.stride = _pair(stride, "stride", label)
-        self.dilation = _pair(dilation, "dilation", label)
+        self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        self.stride = self._tuple(stride, "stride")
+        self.dilation = self._tuple(dilation, "dilation")
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
             raise ValueError(
                 f"{type(self).__name__}: kernel_size, stride and dilation must be positive, got "
                 f"{self.kernel_size}, {self.stride}, {self.dilation}"
             )
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", label)
+        self.padding = padding if isinstance(padding, str) else self._tuple(padding, "padding")
         self._padding = self._numeric_padding()
         if min(self._padding) < 0:
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
@@ -121,15 +133,16 @@ class _ConvNd(Module):
         if not isinstance(self.padding, str):
             return self.padding
         if self.padding == "valid":
-            return (0, 0)
+            return (0,) * self._dims
         if self.padding == "same":  # an odd total pads one more at the bottom/right
-            if self.stride != (1, 1):
+            if self.stride != (1,) * self._dims:
                 raise ValueError(
                     f"{type(self).__name__}: padding='same' needs stride 1, got {self.stride}"
                 )
             return tuple(d * (k - 1) // 2 for d, k in zip(self.dilation, self.kernel_size))
         raise ValueError(
-            f"{type(self).__name__}: padding must be an int, a pair, 'same' or 'valid', "
+            f"{type(self).__name__}: padding must be an int, "
+            f"{'a 1-tuple' if self._dims == 1 else 'a pair'}, 'same' or 'valid', "
             f"got {self.padding!r}"
         )
 
@@ -145,13 +158,14 @@ class _ConvNd(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
+        zeros, ones = (0,) * self._dims, (1,) * self._dims
         if isinstance(self.padding, str):
             s += f", padding={self.padding}"
-        elif self.padding != (0, 0):
+        elif self.padding != zeros:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             s += f", dilation={self.dilation}"
-        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+        if getattr(self, "output_padding", zeros) != zeros:
             s += f", output_padding={self.output_padding}"
         if self.bias is None:
             s += ", bias=False"
@@ -236,7 +250,7 @@ class ConvTranspose2d(_ConvNd):
         self._settings(kernel_size, stride, padding, dilation)
         if isinstance(self.padding, str):
             raise ValueError(f"{self._label}: padding must be an int or a pair, not {padding!r}")
-        self.output_padding = _pair(output_padding, "output_padding", self._label)
+        self.output_padding = self._tuple(output_padding, "output_padding")
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if not 0 <= op < max(s, d):
                 raise ValueError(
@@ -250,6 +264,108 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, x):
         _check_4d(self._label, x, self.in_channels)
         return F.conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._padding,
+            self.output_padding,
+            dilation=self.dilation,
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D cross-correlation of an (N, C_in, L) input with C_out filters of shape (C_in, k):
+    y[n, o, t] = b[o] + sum_c sum_i w[o, c, i] x[n, c, s*t + d*i] (after zero padding).
+    Output length: (L + 2p - d (k - 1) - 1) // s + 1. See ``F.conv1d`` (a height-1 conv2d).
+
+    The arguments, their order and the attributes are PyTorch's: ``kernel_size``, ``stride``,
+    ``padding`` and ``dilation`` are kept as 1-tuples ((3,)); ``padding`` may be an int,
+    ``'valid'`` or ``'same'`` (stride 1; an odd total pads one more at the end); ``groups``
+    must be 1 and ``padding_mode`` 'zeros'. Default init as Conv2d's: W and b ~
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
+    """
+
+    _dims = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+    ):
+        super().__init__()
+        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
+        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
+        self._unsupported(groups, padding_mode)
+        self._settings(kernel_size, stride, padding, dilation)
+        self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
+        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
+        self.reset_parameters()
+
+    def forward(self, x):
+        _check_3d(self._label, x, self.in_channels)
+        (k,), (d,), (p,) = self.kernel_size, self.dilation, self._padding
+        if self.padding != "same" and x.shape[2] + 2 * p < d * (k - 1) + 1:  # 'same' fits
+            raise ValueError(
+                f"{self._label}: input {tuple(x.shape)} padded by {p} is smaller than the "
+                f"kernel of {k} (dilation {d})"
+            )
+        padding = self.padding if isinstance(self.padding, str) else self._padding
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-D convolution (the gradient of Conv1d with respect to its input), used to
+    upsample a signal: weight of shape (C_in, C_out, k); output length
+    (L - 1) s - 2p + d (k - 1) + output_padding + 1. See ``F.conv_transpose1d``.
+
+    The arguments are PyTorch's, in its order (``groups`` 1, ``padding_mode`` 'zeros'), the
+    sizes kept as 1-tuples. Default init as ConvTranspose2d's (fan_in = C_out k).
+    """
+
+    _dims = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+    ):
+        super().__init__()
+        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
+        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
+        self._unsupported(groups, padding_mode)
+        self._settings(kernel_size, stride, padding, dilation)
+        if isinstance(self.padding, str):
+            raise ValueError(f"{self._label}: padding must be an int, not {padding!r}")
+        self.output_padding = self._tuple(output_padding, "output_padding")
+        (op,), (s,), (d,) = self.output_padding, self.stride, self.dilation
+        if not 0 <= op < max(s, d):
+            raise ValueError(
+                f"{self._label}: output_padding {self.output_padding} must be smaller than "
+                f"stride {self.stride} or dilation {self.dilation}"
+            )
+        self.weight = _empty(self.in_channels, self.out_channels, *self.kernel_size)
+        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
+        self.reset_parameters()
+
+    def forward(self, x):
+        _check_3d(self._label, x, self.in_channels)
+        return F.conv_transpose1d(
             x,
             self.weight,
             self.bias,
@@ -349,9 +465,9 @@ class AdaptiveAvgPool2d(Module):
 
 class Upsample(Module):
     """Enlarge an (N, C, H, W) input to ``size`` or by ``scale_factor``, with ``mode``
-    'nearest' or 'bilinear' (``align_corners`` as in PyTorch, False by default). The arguments
-    come in PyTorch's order, size first: ``Upsample(scale_factor=2)`` doubles the input, while
-    ``Upsample(2)`` resizes it to 2x2."""
+    'nearest', 'bilinear' or 'bicubic' (``align_corners`` as in PyTorch, False by default;
+    see ``F.interpolate``). The arguments come in PyTorch's order, size first:
+    ``Upsample(scale_factor=2)`` doubles the input, while ``Upsample(2)`` resizes it to 2x2."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
         super().__init__()
