@@ -523,7 +523,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def device(self) -> str:
+    def device(self) -> backend.device:
+        """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
+        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None, 0)."""
         return backend.device_of(self.data)
 
     @property

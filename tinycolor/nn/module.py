@@ -312,13 +312,14 @@ class Module:
         return self.to(dtype=np.float64)
 
     @property
-    def device(self) -> str:
-        """The device of the first parameter or buffer (``get_device()`` for an empty module)."""
+    def device(self) -> backend.device:
+        """The device of the first parameter or buffer (``get_device()`` for an empty module),
+        a ``tc.device`` as a tensor's ``.device`` is."""
         for t in self.parameters():
             return t.device
         for t in self.buffers():
             return t.device
-        return backend.get_device()
+        return backend._ON_GPU if backend.get_device() == "cuda" else backend._ON_CPU
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
