@@ -1085,6 +1085,11 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return F().prod(self, dim, keepdim, dtype=dtype)
 
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        """The k largest elements along ``dim`` and their indices, as ``torch.topk``: see
+        ``tinycolor.topk``."""
+        return F().topk(self, k, dim, largest, sorted)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""
