@@ -127,9 +127,10 @@ _hook_ids = itertools.count()
 
 
 class RemovableHandle:
-    """What ``register_hook``, ``register_forward_hook`` and ``register_forward_pre_hook``
-    return: ``remove()`` takes the hook off (a second call does nothing), as does leaving a
-    ``with handle:`` block, as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+    """What ``register_hook``, ``register_forward_hook``, ``register_forward_pre_hook`` and
+    ``register_full_backward_hook`` return: ``remove()`` takes the hook off (a second call
+    does nothing), as does leaving a ``with handle:`` block, as PyTorch's
+    ``torch.utils.hooks.RemovableHandle``."""
 
     def __init__(self, hooks: dict):
         self.hooks, self.id = hooks, next(_hook_ids)
