@@ -1276,3 +1276,32 @@ def test_device_is_the_checked_name_as_torch_device_is_used():
         tc.device("tpu")
     torch = pytest.importorskip("torch")
     assert repr(torch.device(name)) == repr(d) and torch.device(name).type == d.type
+
+
+def test_a_tensors_device_has_torch_devices_type_and_index(device):
+    """x.device.type and x.device.index, as PyTorch code reads them (``if x.device.type ==
+    'cuda'``), were an AttributeError: x.device was a plain str. It is a tc.device, with
+    torch.device's .type and .index (None on the CPU, 0 on the one GPU, as torch's tensors
+    say), still the plain name for comparisons, f-strings, dict keys and .to()."""
+    x = tc.ones(2, 3, device=device)
+    d = x.device
+    assert isinstance(d, tc.device) and d.type == device and type(d.type) is str
+    assert d.index == (0 if device == "cuda" else None)
+    assert repr(d) == ("device(type='cuda', index=0)" if device == "cuda" else "device(type='cpu')")
+    assert d == device and f"{d}" == device and str(d) == device and {d: 1}[device] == 1
+    assert x.to(d).device == d and tc.zeros(1, device=d).device == device
+    model = tc.nn.Linear(3, 2).to(device)
+    assert isinstance(model.device, tc.device) and model.device.type == device
+    assert model(x).device.index == d.index and isinstance(tc.nn.Sequential().device, tc.device)
+    # the index is kept where PyTorch keeps it, and survives pickling and tc.device(d)
+    assert tc.device("cuda", 0).index == tc.device("cuda:0").index == 0
+    assert tc.device("cuda").index is None and tc.device("cpu", 0).index == 0
+    assert repr(tc.device("cpu:0")) == "device(type='cpu', index=0)"
+    assert tc.device(d).index == d.index and pickle.loads(pickle.dumps(d)).index == d.index
+    with pytest.raises(tc.DeviceError, match="unknown device 'cuda:-1'"):
+        tc.device("cuda", -1)
+    torch = pytest.importorskip("torch")
+    for args in [("cpu",), ("cpu", 0), ("cuda",), ("cuda", 0), ("cuda:0",)]:
+        ours, theirs = tc.device(*args), torch.device(*args)
+        assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
+    assert torch.zeros(1).device.index == tc.zeros(1).device.index

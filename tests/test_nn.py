@@ -385,6 +385,141 @@ def test_forward_hooks_record_the_same_activations_as_pytorchs():
     np.testing.assert_array_equal(got["1"].numpy(), np.maximum(-got["0"].numpy(), 0))
 
 
+# --------------------------------------------------------------------------- backward hooks
+
+
+def test_full_backward_hook_on_a_linear_layer_sees_and_may_replace_grad_input(device):
+    """register_full_backward_hook, PyTorch's way to look at (or clip) what flows back through a
+    layer, was an AttributeError. grad_output is dL/d(output), grad_input dL/d(each positional
+    input), both arrays, checked here against the formulas: dL/dx = dL/dy W."""
+    lin = nn.Linear(3, 2).to(device)
+    lin.weight.data[...] = backend.xp_for(device).asarray([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
+    x = tc.tensor(_rand(4, 3), requires_grad=True, device=device)
+    upstream = _rand(4, 2, seed=1)
+    seen = []
+    handle = lin.register_full_backward_hook(lambda m, gi, go: seen.append((m, gi, go)))
+    assert type(handle) is type(lin.register_forward_hook(lambda *a: None))
+    (lin(x) * tc.tensor(upstream, device=device)).sum().backward()
+    [(module, grad_input, grad_output)] = seen
+    assert module is lin and isinstance(grad_input, tuple) and isinstance(grad_output, tuple)
+    want_input = upstream @ lin.weight.numpy()
+    np.testing.assert_allclose(to_numpy(grad_output[0]), upstream, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(grad_input[0]), want_input, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), want_input, rtol=1e-6)
+    want_weight = upstream.T @ x.numpy()
+    np.testing.assert_allclose(to_numpy(lin.weight.grad), want_weight, rtol=1e-5)
+    # a tuple replaces grad_input (what reaches x), not the parameters' gradients
+    x.grad = lin.weight.grad = None
+    twice = lin.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))
+    later = []
+    lin.register_full_backward_hook(lambda m, gi, go: later.append(to_numpy(gi[0])))
+    (lin(x) * tc.tensor(upstream, device=device)).sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), 2 * want_input, rtol=1e-6)
+    np.testing.assert_allclose(later[0], 2 * want_input, rtol=1e-6)  # the next hook sees it
+    np.testing.assert_allclose(to_numpy(lin.weight.grad), want_weight, rtol=1e-5)
+    twice.remove()
+    handle.remove()
+    seen.clear()
+    x.grad = None
+    lin(x).sum().backward()
+    assert seen == [] and np.allclose(to_numpy(x.grad), np.ones((4, 2)) @ lin.weight.numpy())
+    with tc.no_grad():  # nothing flows back: the hooks are not involved
+        lin(x)
+    # an input that does not require grad (the first layer's): grad_input is (None,), as PyTorch
+    # gives it, from the gradient of the output
+    lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
+    lin(tc.tensor(_rand(4, 3), device=device)).sum().backward()
+    assert seen[0][0] == (None,) and seen[0][1][0].shape == (4, 2)
+    if device == "cuda":
+        lin.register_full_backward_hook(lambda m, gi, go: (np.ones((4, 3), np.float32),))
+        with pytest.raises(tc.DeviceError, match="Linear: a backward hook returned a gradient on"):
+            lin(x).sum().backward()
+
+
+def test_full_backward_hook_on_a_sequential_and_a_module_of_several_inputs():
+    """grad_input has one entry per positional argument of forward (None for one that is not a
+    floating tensor); grad_output one per output (None for one the loss did not use)."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = tc.tensor(_rand(5, 3), requires_grad=True)
+    upstream = _rand(5, 2, seed=2)
+    got = {}
+    model.register_full_backward_hook(lambda m, gi, go: got.update(gi=gi, go=go))
+    model[2].register_full_backward_hook(lambda m, gi, go: got.update(last=gi))
+    (model(x) * tc.tensor(upstream)).sum().backward()
+    w1, b1, w2 = model[0].weight.numpy(), model[0].bias.numpy(), model[2].weight.numpy()
+    h = x.numpy() @ w1.T + b1
+    d_relu = (upstream @ w2) * (h > 0)
+    np.testing.assert_allclose(got["last"][0], upstream @ w2, rtol=1e-5)
+    np.testing.assert_allclose(got["gi"][0], d_relu @ w1, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got["go"][0], upstream)
+    assert len(got["gi"]) == len(got["go"]) == 1
+
+    class Mixed(nn.Module):
+        def forward(self, a, scale, b):
+            return a * scale + b, a.sum()
+
+    m = Mixed()
+    calls = []
+    m.register_full_backward_hook(lambda mod, gi, go: calls.append((gi, go)))
+    a = tc.tensor(np.ones(2), requires_grad=True)
+    b = tc.tensor(np.array([1.0, 2.0]))
+    out, total = m(a, 3.0, b)
+    out.sum().backward()
+    (gi, go) = calls[0]
+    assert len(gi) == 3 and gi[1] is None and go[1] is None
+    np.testing.assert_array_equal(gi[0], [3.0, 3.0])  # as PyTorch, b's too: it is an input
+    np.testing.assert_array_equal(gi[2], [1.0, 1.0])
+    np.testing.assert_array_equal(go[0], [1.0, 1.0])
+    calls.clear()
+    a.grad = None
+    out, total = m(a, 3.0, b)
+    (out.sum() + total).backward()
+    np.testing.assert_array_equal(calls[0][1][1], 1.0)
+    np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+
+
+def test_full_backward_hook_refuses_what_it_cannot_use():
+    lin = nn.Linear(3, 2)
+    x = tc.tensor(_rand(4, 3), requires_grad=True)
+    with pytest.raises(TypeError, match="register_full_backward_hook: the hook must be callable"):
+        lin.register_full_backward_hook(None)
+    bad = lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match=r"Linear: a backward hook returned 2 gradients for 1 "):
+        lin(x).sum().backward()
+    bad.remove()
+    bad = lin.register_full_backward_hook(lambda m, gi, go: (gi[0][:1],))
+    with pytest.raises(RuntimeError, match=r"returned \(1, 3\) for input 0 of shape \(4, 3\)"):
+        lin(x).sum().backward()
+    bad.remove()
+    lin.register_full_backward_hook(lambda m, gi, go: ([[1.0] * 3] * 4,))
+    with pytest.raises(RuntimeError, match=r"returned a list for input 0 of shape \(4, 3\)"):
+        lin(x).sum().backward()
+
+
+def test_full_backward_hooks_see_what_pytorchs_see():
+    torch = pytest.importorskip("torch")
+    tc.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x, upstream = _rand(5, 3), _rand(5, 2, seed=3)
+    got, want = [], []
+    for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
+        for name, layer in model.named_children():
+            layer.register_full_backward_hook(
+                lambda m, gi, go, name=name, store=store: store.append((name, gi, go))
+            )
+        model[1].register_full_backward_hook(lambda m, gi, go: (gi[0] * 0.5,))
+        inp = wrap(x)
+        inp.requires_grad = True
+        (model(inp) * wrap(upstream)).sum().backward()
+        store.append(("x", (inp.grad,), ()))
+    assert [g[0] for g in got] == [w[0] for w in want] == ["2", "1", "0", "x"]
+    for (_, gi, go), (_, tgi, tgo) in zip(got, want):
+        for ours_, theirs_ in zip((*gi, *go), (*tgi, *tgo)):
+            np.testing.assert_allclose(to_numpy(ours_), theirs_.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)

@@ -1064,16 +1064,107 @@ def test_param_group_errors():
     assert len(opt.param_groups) == 1 and opt.params == [a]  # nothing was half added
 
 
-def _schedule(name, opt, lib=None):
-    """The schedule ``name`` on ``opt``, tinycolor's or (``lib=torch``) PyTorch's."""
+def _schedule(name, opt, lib=None, **kw):
+    """The schedule ``name`` on ``opt``, tinycolor's or (``lib=torch``) PyTorch's; ``kw`` (say
+    ``last_epoch``) goes to its constructor."""
     mod = optim if lib is None else lib.optim.lr_scheduler
     return {
-        "multistep": lambda: mod.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
-        "multistep0": lambda: mod.MultiStepLR(opt, milestones=[4, 0], gamma=0.5),
-        "exponential": lambda: mod.ExponentialLR(opt, gamma=0.9),
-        "lambda": lambda: mod.LambdaLR(opt, lambda e: 1 / (e + 1)),
-        "lambdas": lambda: mod.LambdaLR(opt, [lambda e: 0.95**e, lambda e: min(1, (e + 1) / 4)]),
+        "step": lambda: mod.StepLR(opt, step_size=3, gamma=0.5, **kw),
+        "cosine": lambda: mod.CosineAnnealingLR(opt, T_max=7, eta_min=0.01, **kw),
+        "multistep": lambda: mod.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3, **kw),
+        "multistep0": lambda: mod.MultiStepLR(opt, milestones=[4, 0], gamma=0.5, **kw),
+        "exponential": lambda: mod.ExponentialLR(opt, gamma=0.9, **kw),
+        "lambda": lambda: mod.LambdaLR(opt, lambda e: 1 / (e + 1), **kw),
+        "lambdas": lambda: mod.LambdaLR(
+            opt, [lambda e: 0.95**e, lambda e: min(1, (e + 1) / 4)], **kw
+        ),
     }[name]()
+
+
+@pytest.mark.parametrize("n", [0, 4, 9])
+@pytest.mark.parametrize(
+    "name", ["step", "cosine", "multistep", "multistep0", "exponential", "lambdas"]
+)
+def test_schedulers_resume_at_last_epoch_as_pytorchs(name, n):
+    """StepLR(opt, ..., last_epoch=n), PyTorch's way to go on with a schedule after epoch n,
+    was a TypeError. A schedule built with last_epoch=-1 (the default) keeps each group's base
+    lr in its 'initial_lr'; one built with last_epoch=n takes its base lrs from there, whatever
+    the groups' lrs are now, and goes on at epoch n + 1 with the lrs of an uninterrupted run,
+    and PyTorch's (given the optimizer's lrs at epoch n, as its state would hold them), but
+    for two of its chained schedules, which lag an epoch behind."""
+    opt = _two_group_sgd()
+    fresh = _schedule(name, opt, last_epoch=-1)
+    assert [g["initial_lr"] for g in opt.param_groups] == [0.3, 0.02]
+    lrs = []
+    for _ in range(15):
+        lrs.append(fresh.get_last_lr())
+        fresh.step()
+    opt = _two_group_sgd((1.0, 1.0))  # a new optimizer, its lrs not the schedule's
+    for group, base in zip(opt.param_groups, (0.3, 0.02)):
+        group["initial_lr"] = base
+    resumed = _schedule(name, opt, last_epoch=n)
+    assert resumed.last_epoch == n + 1 and resumed.base_lrs == [0.3, 0.02]
+    got = []
+    for _ in range(n + 1, 15):
+        got.append(resumed.get_last_lr())
+        assert [g["lr"] for g in opt.param_groups] == got[-1]
+        resumed.step()
+    np.testing.assert_allclose(got, lrs[n + 1 :], rtol=1e-14)
+    assert [g["initial_lr"] for g in opt.param_groups] == [0.3, 0.02]
+    torch = pytest.importorskip("torch")
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": lrs[n][0]}, {"params": [b]}], lr=lrs[n][1])
+    for group, base in zip(ref_opt.param_groups, (0.3, 0.02)):
+        group["initial_lr"] = base
+    ref = _schedule(name, ref_opt, torch, last_epoch=n)
+    want = []
+    for _ in range(n + 1, 15):
+        want.append(ref.get_last_lr())
+        ref_opt.step()
+        ref.step()
+    assert ref.last_epoch == 15
+    if name in ("exponential", "cosine"):
+        # PyTorch's ExponentialLR and CosineAnnealingLR (chained forms: each lr from the
+        # last) keep the optimizer's lr, epoch n's, one epoch more, then go on from it (its
+        # issue 65342): ours are the uninterrupted run's, as its other schedules' are
+        np.testing.assert_allclose(want[0], lrs[n], rtol=1e-12)
+        if name == "exponential":
+            np.testing.assert_allclose(want[1:], got[:-1], rtol=1e-12)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_resuming_a_schedule_without_initial_lr_is_refused():
+    """As PyTorch's, a schedule resumed at last_epoch=n needs each group's 'initial_lr' (its
+    base lr): the groups' lrs are not the base lrs any more. A group may hold it from the
+    start, and a schedule's load_state_dict sets it to the base lrs it loads."""
+    opt = _two_group_sgd()
+    with pytest.raises(
+        KeyError,
+        match=r"StepLR\(last_epoch=3\): param 'initial_lr' is not specified in "
+        r"param_groups\[0\] when resuming",
+    ):
+        optim.StepLR(opt, step_size=2, last_epoch=3)
+    opt.param_groups[0]["initial_lr"] = 0.3
+    with pytest.raises(KeyError, match=r"in param_groups\[1\] when resuming"):
+        optim.StepLR(opt, step_size=2, last_epoch=3)
+    assert [g["lr"] for g in opt.param_groups] == [0.3, 0.02]  # nothing changed
+    with pytest.raises(ValueError, match=r"StepLR: last_epoch must be -1 .* got -2"):
+        optim.StepLR(opt, step_size=2, last_epoch=-2)
+    with pytest.raises(TypeError, match="StepLR: last_epoch must be an int, got 1.5"):
+        optim.StepLR(opt, step_size=2, last_epoch=1.5)
+    a = nn.Linear(1, 1).weight
+    given = optim.SGD([{"params": [a], "lr": 0.01, "initial_lr": 0.1}])
+    assert optim.StepLR(given, 2, gamma=0.5, last_epoch=1).get_last_lr() == [0.05]
+    assert "initial_lr" in given.param_groups[0] and "initial_lr" in dict(given.param_groups[0])
+    with pytest.raises(KeyError, match="SGD's param group has no 'initial_l'"):
+        given.param_groups[0]["initial_l"] = 0.1
+    state = optim.CosineAnnealingLR(_two_group_sgd(), T_max=5).state_dict()
+    opt = _two_group_sgd((1.0, 1.0))
+    sched = optim.CosineAnnealingLR(opt, T_max=5)
+    sched.load_state_dict(state)
+    assert [g["initial_lr"] for g in opt.param_groups] == sched.base_lrs == [0.3, 0.02]
+    assert "initial_lr" not in str(sorted(opt.state_dict()))  # the optimizer's state as before
 
 
 @pytest.mark.parametrize("name", ["multistep", "multistep0", "exponential", "lambda", "lambdas"])

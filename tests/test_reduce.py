@@ -461,3 +461,98 @@ def test_cumsum_and_prod_against_torch(device):
         tc.cumsum(ints, 2)
     with pytest.raises(TypeError, match="prod: dim must be an int, got"):
         tc.prod(ints, (0, 1))
+
+
+def sort_topk(a, k, dim, largest):
+    """topk's values by a full sort, one slice at a time in Python: the reference (NaN counts
+    as the largest, as in PyTorch)."""
+    moved = np.moveaxis(a, dim, -1)
+    rows = []
+    for row in moved.reshape(-1, moved.shape[-1]):
+        key = [(-np.inf if largest else np.inf) if np.isnan(v) else (-v if largest else v)
+               for v in row]  # fmt: skip
+        rows.append(row[sorted(range(len(row)), key=lambda i: key[i])[:k]])
+    return np.moveaxis(np.array(rows).reshape(*moved.shape[:-1], k), -1, dim)
+
+
+@given_settings
+@given(shape=shapes(1, 4, 1, 5), largest=st.booleans(), data=st.data())
+def test_topk_against_a_sort_and_gradcheck(device, shape, largest, data):
+    """tc.topk / x.topk (an AttributeError for translated PyTorch code): the k largest (or
+    smallest) along dim, sorted, against a slow full sort, with values that tie; the gradient
+    of each value goes to the element its index names, checked by central differences."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    k = data.draw(st.integers(0, shape[dim]))
+    a = np.round(data.draw(arrays(shape)), 1)  # ties, some of them at the k-th place
+    x = tensor(a, device)
+    values, indices = tc.topk(x, k, dim, largest)
+    want = sort_topk(a, k, dim, largest)
+    np.testing.assert_array_equal(values.numpy(), want)
+    assert indices.dtype == np.int64 and indices.shape == want.shape and not indices.requires_grad
+    idx = indices.numpy()
+    np.testing.assert_array_equal(np.take_along_axis(a, idx, dim), want)  # they name the values
+    rows = np.moveaxis(idx, dim, -1).reshape(-1, k) if k else []
+    assert all(len(set(r)) == k for r in rows)  # distinct, so the gradient is a scatter
+    unsorted = x.topk(k, dim=dim, largest=largest, sorted=False)
+    np.testing.assert_array_equal(np.sort(unsorted.values.numpy(), dim), np.sort(want, dim))
+    distinct_a = distinct(a)
+    picked = sort_topk(distinct_a, k, dim, largest)
+    idx = tc.topk(tensor(distinct_a, device), k, dim, largest).indices.numpy()
+    np.testing.assert_array_equal(np.take_along_axis(distinct_a, idx, dim), picked)
+    assert tc.gradcheck(lambda t: tc.topk(t, k, dim, largest).values, [tensor(distinct_a, device)])
+    assert tc.gradcheck(
+        lambda t: t.topk(k, dim, largest, sorted=False).values, [tensor(distinct_a, device)]
+    )
+
+
+def test_topk_as_pytorchs(device):
+    """The pair, the gradient (scattered to the chosen elements, zero elsewhere), NaN as the
+    largest, k = 0, a 0-d tensor, integers, and the errors; against PyTorch when installed."""
+    a = np.array([[0.5, -1.0, 2.0, 7.0], [3.0, np.nan, -2.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    out = tc.topk(x, 2)
+    assert isinstance(out, tc.functional.reduce.ValuesIndices)
+    assert out.values is out[0] and out.indices is out[1]
+    np.testing.assert_array_equal(out.values.numpy(), [[7.0, 2.0], [np.nan, 3.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(out.indices.numpy()[:2], [[3, 2], [1, 0]])
+    np.testing.assert_array_equal(
+        tc.topk(x, 2, largest=False).indices.numpy()[:2], [[1, 0], [2, 3]]
+    )
+    w = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    (out.values * tc.Tensor(w, device=device)).sum().backward()
+    grad = to_numpy(x.grad)
+    np.testing.assert_array_equal(grad[:2], [[0, 0, 2.0, 1.0], [4.0, 3.0, 0, 0]])
+    assert grad[2].sum() == 11.0 and sorted(grad[2]) == [0, 0, 5.0, 6.0]
+    x.grad = None
+    tc.topk(x, 1, dim=0).values.sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad)[:, 1], [0.0, 1.0, 0.0])  # NaN is the largest
+    empty = x.topk(0)
+    assert empty.values.shape == empty.indices.shape == (3, 0)
+    scalar = tc.topk(tc.tensor(3.0, device=device), 1)
+    assert scalar.values.item() == 3.0 and scalar.indices.item() == 0 and scalar.values.ndim == 0
+    ints = tc.tensor([[1, 5, 5, 2]], dtype=tc.int64, device=device).topk(3)
+    np.testing.assert_array_equal(ints.values.numpy(), [[5, 5, 2]])
+    assert ints.values.dtype == np.int64 and set(ints.indices.numpy()[0, :2]) == {1, 2}
+    f32 = tc.ones(2, 3, device=device).topk(2, 0)
+    assert f32.values.dtype == np.float32 and f32.indices.dtype == np.int64
+    with pytest.raises(ValueError, match=r"topk: k=5 is out of range for dim -1 of size 4 \("):
+        tc.topk(x, 5)
+    with pytest.raises(ValueError, match=r"k=-1 is out of range for dim 0 of size 3 \(expected 0"):
+        x.topk(-1, 0)
+    with pytest.raises(TypeError, match="topk: k must be an int, got 1.5"):
+        x.topk(1.5)
+    with pytest.raises(ValueError, match="topk: dim 2 is out of range for a tensor with 2 dim"):
+        tc.topk(x, 1, dim=2)
+    torch = pytest.importorskip("torch")
+    for kwargs in [{"k": 2}, {"k": 3, "dim": 0}, {"k": 4, "largest": False}, {"k": 1, "dim": -2}]:
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        tx = torch.tensor(a, requires_grad=True)
+        ours, theirs = tc.topk(x, **kwargs), torch.topk(tx, **kwargs)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.detach().numpy())
+        weights = np.arange(ours.values.size, dtype=float).reshape(ours.values.shape)
+        (ours.values * tc.Tensor(weights, device=device)).sum().backward()
+        (theirs.values * torch.tensor(weights)).sum().backward()
+        # where no values tie (every column; rows 0 and 1) the indices, so the gradient, are set
+        rows = slice(None) if kwargs.get("dim", -1) in (0, -2) else slice(0, 2)
+        np.testing.assert_array_equal(ours.indices.numpy()[rows], theirs.indices[rows])
+        np.testing.assert_array_equal(to_numpy(x.grad)[rows], tx.grad.numpy()[rows])

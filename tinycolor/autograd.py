@@ -127,9 +127,10 @@ _hook_ids = itertools.count()
 
 
 class RemovableHandle:
-    """What ``register_hook``, ``register_forward_hook`` and ``register_forward_pre_hook``
-    return: ``remove()`` takes the hook off (a second call does nothing), as does leaving a
-    ``with handle:`` block, as PyTorch's ``torch.utils.hooks.RemovableHandle``."""
+    """What ``register_hook``, ``register_forward_hook``, ``register_forward_pre_hook`` and
+    ``register_full_backward_hook`` return: ``remove()`` takes the hook off (a second call
+    does nothing), as does leaving a ``with handle:`` block, as PyTorch's
+    ``torch.utils.hooks.RemovableHandle``."""
 
     def __init__(self, hooks: dict):
         self.hooks, self.id = hooks, next(_hook_ids)
@@ -523,7 +524,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def device(self) -> str:
+    def device(self) -> backend.device:
+        """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
+        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None, 0)."""
         return backend.device_of(self.data)
 
     @property
@@ -1082,6 +1085,11 @@ class Tensor:
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return F().prod(self, dim, keepdim, dtype=dtype)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        """The k largest elements along ``dim`` and their indices, as ``torch.topk``: see
+        ``tinycolor.topk``."""
+        return F().topk(self, k, dim, largest, sorted)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),

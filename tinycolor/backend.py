@@ -54,17 +54,39 @@ class device(str):  # noqa: N801 - PyTorch's name
     """``torch.device``: here the checked device name itself, a string (``'cpu'`` or
     ``'cuda'``; PyTorch's ``'cuda:0'`` and ``device('cuda', 0)`` give ``'cuda'``), so that
     ``device = tc.device('cuda' if tc.cuda.is_available() else 'cpu')`` then ``x.to(device)``,
-    ``model.to(device)`` and ``x.device == device`` work as written. ``.type`` is the name."""
+    ``model.to(device)`` and ``x.device == device`` work as written.
+
+    ``.type`` is the name and ``.index`` the index given (``None`` when none was), as in
+    PyTorch; a tensor's ``x.device`` is one of these, with index 0 on the GPU (tinycolor's one,
+    CuPy's current device) and None on the CPU, as ``torch.Tensor.device`` says. The index never
+    takes part in comparisons or hashing: ``x.device == 'cuda'`` whatever it is.
+    """
+
+    __slots__ = ("_index",)
 
     def __new__(cls, type: str, index: int | None = None):  # noqa: A002 - PyTorch's names
-        return super().__new__(cls, _check_name(type if index is None else f"{type}:{index}"))
+        out = super().__new__(cls, _check_name(type if index is None else f"{type}:{index}"))
+        if index is None and isinstance(type, device):
+            index = type.index
+        elif index is None:  # 'cuda:0' (checked above)
+            index = str(type).partition(":")[2] or None
+        out._index = None if index is None else int(index)
+        return out
 
     @property
     def type(self) -> str:
         return str(self)
 
+    @property
+    def index(self) -> int | None:
+        return self._index
+
+    def __getnewargs__(self):
+        return (str(self), self._index)
+
     def __repr__(self) -> str:
-        return f"device(type='{self}')"
+        at = "" if self._index is None else f", index={self._index}"
+        return f"device(type='{self}'{at})"
 
 
 def cupy():
@@ -153,9 +175,13 @@ def array_module(x):
     return _loaded_cupy() if is_cupy_array(x) else np
 
 
-def device_of(x) -> str:
-    """'cuda' for a CuPy array, 'cpu' for anything else."""
-    return "cuda" if is_cupy_array(x) else "cpu"
+_ON_CPU, _ON_GPU = device("cpu"), device("cuda", 0)  # what tensors' .device say
+
+
+def device_of(x) -> device:
+    """``device('cuda', 0)`` for a CuPy array, ``device('cpu')`` for anything else: equal to
+    the names 'cuda' and 'cpu', with torch.device's ``.type`` and ``.index``."""
+    return _ON_GPU if is_cupy_array(x) else _ON_CPU
 
 
 def to_device(x, device: str):

@@ -140,7 +140,9 @@ class Optimizer:
         who = f"{name} param group {k}"
         if "params" not in param_group:
             raise ValueError(f"{who}: has no 'params' (the tensors it updates)")
-        unknown = [key for key in param_group if key != "params" and key not in self.defaults]
+        unknown = [
+            key for key in param_group if key not in ("params", "initial_lr", *self.defaults)
+        ]
         if unknown:
             raise ValueError(
                 f"{who}: unknown option {unknown[0]!r}; {name}'s options are "
@@ -352,7 +354,10 @@ class Optimizer:
 class _ParamGroup(MutableMapping):
     """One parameter group as PyTorch's dict: ``'params'`` (its parameters, a tuple) and its
     own value of each of the optimizer's options. ``group['lr'] = 0.01`` changes the group's
-    lr (a schedule does it so); an option the optimizer does not have is refused."""
+    lr (a schedule does it so); an option the optimizer does not have is refused. One key
+    more may be there, as in PyTorch: ``'initial_lr'``, the base lr of the group's learning
+    rate schedule, which a schedule sets and reads (it is not saved in ``state_dict``: the
+    schedule's own state holds its base lrs)."""
 
     def __init__(self, optimizer: Optimizer, params: list, options: dict):
         self._optimizer_name = type(optimizer).__name__
@@ -361,7 +366,7 @@ class _ParamGroup(MutableMapping):
         self._options = options
 
     def _check(self, key):
-        if key != "params" and key not in self._names:
+        if key not in ("params", "initial_lr") and key not in self._names:
             raise KeyError(
                 f"{self._optimizer_name}'s param group has no {key!r}; its keys are "
                 f"{['params', *self._names]}"
@@ -381,13 +386,20 @@ class _ParamGroup(MutableMapping):
         self._options[key] = value
 
     def __delitem__(self, key):
+        if key == "initial_lr" and key in self._options:
+            del self._options[key]
+            return
         raise TypeError(f"a param group's {key!r} cannot be deleted")
 
     def __iter__(self):
-        return iter(("params", *self._names))
+        return iter(("params", *self._names, *(("initial_lr",) if self._has_initial else ())))
 
     def __len__(self):
-        return 1 + len(self._names)
+        return 1 + len(self._names) + self._has_initial
+
+    @property
+    def _has_initial(self) -> bool:
+        return "initial_lr" in self._options
 
     def __repr__(self):
         return repr(dict(self._options) | {"params": f"<{len(self._params)} tensors>"})
@@ -703,17 +715,50 @@ class LRScheduler:
     group's base lr (its lr when the schedule began), as PyTorch's: a head at 0.1 and a body
     at 0.01 keep their ratio. Call ``step()`` once per epoch, after the optimizer's steps;
     ``get_last_lr()`` is a list, one lr per group. A subclass implements
-    ``lr_at(epoch, base_lr)``."""
+    ``lr_at(epoch, base_lr)``.
 
-    def __init__(self, optimizer: Optimizer):
+    ``last_epoch`` is PyTorch's: -1 (the default) begins the schedule at epoch 0 from the
+    groups' lrs, and keeps each as the group's ``'initial_lr'`` (replacing one a former
+    schedule left there: a new schedule begins from the lrs it finds). ``last_epoch=n``
+    goes on after epoch n, as a schedule stepped n + 1 times would be (``last_epoch`` is then
+    n + 1), from the base lrs that each group's ``'initial_lr'`` holds, which must be set (an
+    optimizer that a schedule ran on has it; a new one is given it by hand). The lrs are the
+    formula's at each epoch, whatever the groups' lrs were (PyTorch's ExponentialLR and
+    CosineAnnealingLR, computed each from the lr before, keep the groups' lrs one epoch more
+    when resumed so: their lrs lag an epoch behind an uninterrupted run's). ``state_dict`` and
+    ``load_state_dict`` are the other way to resume, and the one ``train --resume`` uses.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
+            raise TypeError(f"{name} needs an Optimizer, got {type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer):
+            raise TypeError(f"{name}: last_epoch must be an int, got {last_epoch!r}")
+        if last_epoch < -1:
+            raise ValueError(
+                f"{name}: last_epoch must be -1 (a new schedule) or the last epoch done "
+                f"(>= 0, to resume), got {last_epoch}"
             )
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            base_lrs = [group["lr"] for group in groups]
+        else:
+            for i, group in enumerate(groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"{name}(last_epoch={last_epoch}): param 'initial_lr' is not specified "
+                        f"in param_groups[{i}] when resuming a schedule; it is the group's "
+                        "base lr, which a schedule built with last_epoch=-1 sets: set "
+                        f"optimizer.param_groups[{i}]['initial_lr'] to it, or build the "
+                        "schedule afresh and load_state_dict its saved state"
+                    )
+            base_lrs = [group["initial_lr"] for group in groups]
         self.optimizer = optimizer
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
+        self.base_lrs = base_lrs
+        self.last_epoch = int(last_epoch) + 1
         self._set()
+        self._set_initial_lrs()
 
     def lr_at(self, epoch: int, base_lr: float) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -748,16 +793,25 @@ class LRScheduler:
         self.base_lrs = base_lrs
         self.last_epoch = int(_scalar(state["last_epoch"]))
         self._set()
+        self._set_initial_lrs()
+
+    def _set_initial_lrs(self):
+        """Each scheduled group's 'initial_lr': its base lr, for a schedule resumed later with
+        ``last_epoch``."""
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=False):
+            group["initial_lr"] = base
 
 
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size), for each param group's base lr."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ):
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
         self.step_size, self.gamma = int(step_size), gamma
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch, base_lr):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -768,11 +822,17 @@ class CosineAnnealingLR(LRScheduler):
     group's base lr (Loshchilov & Hutter, 2017, without restarts; past T_max it climbs back,
     as PyTorch's does)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):  # noqa: N803
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,  # noqa: N803 - PyTorch's name
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ):
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
         self.T_max, self.eta_min = int(T_max), eta_min
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch, base_lr):
         cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
@@ -786,7 +846,7 @@ class MultiStepLR(LRScheduler):
     PyTorch's, one multiplication by gamma ** k at each milestone, so the lrs are PyTorch's to
     the last bit."""
 
-    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1):
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
         try:
             steps = sorted(int(m) for m in milestones)
         except (TypeError, ValueError):
@@ -794,7 +854,7 @@ class MultiStepLR(LRScheduler):
                 f"MultiStepLR: milestones must be a list of epochs (integers), got {milestones!r}"
             ) from None
         self.milestones, self.gamma = steps, gamma
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch, base_lr):
         lr = base_lr
@@ -810,10 +870,10 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch, for each param group's base lr; computed as PyTorch's,
     one multiplication by gamma an epoch, so the lrs are PyTorch's to the last bit."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
         self.gamma = gamma
         self._reached: dict = {}  # base lr: (epoch, lr) last computed, to go on from there
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch, base_lr):
         # one multiplication a step when stepped once per batch, not one per epoch so far
@@ -832,7 +892,7 @@ class LambdaLR(LRScheduler):
     param group. As PyTorch's, ``state_dict()`` holds the epoch and base lrs, not the
     functions: a schedule resumed from it uses the functions it was built with."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda):
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
         groups = getattr(optimizer, "param_groups", None)
         if isinstance(lr_lambda, (list, tuple)):
             if groups is not None and len(lr_lambda) != len(groups):
@@ -850,7 +910,7 @@ class LambdaLR(LRScheduler):
                     f"one per param group), got {type(fn).__name__}"
                 )
         self.lr_lambdas = lambdas
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch, base_lr):  # pragma: no cover - _set passes each group's function
         raise NotImplementedError

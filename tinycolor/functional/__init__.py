@@ -39,7 +39,7 @@ from .linalg import linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import cumsum, max, mean, norm, prod, sum, var
+from .reduce import cumsum, max, mean, norm, prod, sum, topk, var
 from .shape import (
     cat,
     chunk,
@@ -97,6 +97,7 @@ __all__ = [  # the names above, star-imported ones included
     "norm",
     "prod",
     "sum",
+    "topk",
     "var",
     "cat",
     "chunk",

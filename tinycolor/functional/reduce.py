@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, max, var, norm, prod over an axis (or several, or all), and the
-running sum cumsum."""
+"""Reductions: sum, mean, max, var, norm, prod over an axis (or several, or all), the running
+sum cumsum, and topk, the k largest along an axis."""
 
 from __future__ import annotations
 
@@ -317,7 +317,8 @@ def var(
 
 
 class ValuesIndices(NamedTuple):
-    """What ``torch.max(x, dim)`` returns: the values (in the graph) and their indices."""
+    """What ``torch.max(x, dim)`` and ``torch.topk`` return: the values (in the graph) and
+    their indices."""
 
     values: Tensor
     indices: Tensor
@@ -363,6 +364,72 @@ def torch_max(input, dim=None, keepdim=False, *, other=None):  # noqa: A002 - Py
 def torch_min(input, dim=None, keepdim=False, *, other=None):  # noqa: A002
     """``torch.min`` (``tinycolor.min``): ``torch_max``'s three forms, for the smallest."""
     return _torch_extreme("min", input, dim, keepdim, other)
+
+
+class TopK(Function):
+    """z = a taken at ``index`` along ``axis`` (k distinct positions per slice, which topk
+    chose);  dL/da = g put back at those positions, zero elsewhere."""
+
+    def forward(self, a, index, axis):
+        self.index, self.axis, self.shape = index, axis, a.shape
+        return array_module(a).take_along_axis(a, index, axis=axis)
+
+    def backward(self, g):
+        xp = array_module(g)
+        grad = xp.zeros(self.shape, dtype=g.dtype)
+        # one index array per axis, broadcast together: ``index`` along the axis, and every
+        # position along the others (a scatter; the positions are distinct, so no sum is needed)
+        where = [
+            self.index if i == self.axis
+            else xp.arange(n).reshape([-1 if j == i else 1 for j in range(g.ndim)])
+            for i, n in enumerate(g.shape)
+        ]  # fmt: skip
+        grad[tuple(where)] = g
+        return grad
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's names
+    """The ``k`` largest elements of ``input`` along ``dim`` (the smallest with
+    ``largest=False``), as ``torch.topk``: the pair ``(values, indices)``, the values in the
+    graph (the gradient of each goes to the element its index names, nothing to the others),
+    the indices int64 outside it. ``sorted=True`` orders each slice from the largest down
+    (the smallest up when ``largest=False``); ``sorted=False`` leaves the order unspecified.
+
+    NaN counts as larger than every number, as in PyTorch. Ties: the values are always the k
+    largest, but which of several equal elements is taken (at the k-th place) and in which
+    order equal values come is not specified, as in PyTorch (whose choice may differ): the
+    indices always name elements holding the values returned, each at most once.
+
+    One partial sort (``argpartition``) finds the k per slice in O(n), then only those k are
+    sorted; ``k`` is 0 to the size of ``dim`` (a 0-d tensor is one element, k 0 or 1)."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    axis = _one_axis("topk", dim, x.ndim)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise TypeError(f"topk: k must be an int, got {k!r}")
+    n = x.shape[axis] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise ValueError(
+            f"topk: k={k} is out of range for dim {dim} of size {n} (expected 0 <= k <= {n})"
+        )
+    if x.ndim == 0:  # itself, at index 0 (PyTorch's answer for k = 0 too)
+        return ValuesIndices(x[()], Tensor(np.zeros((), np.int64), device=x.device))
+    a = x.data
+    xp = array_module(a)
+    k = int(k)
+    if k == 0:
+        index = xp.zeros((*a.shape[:axis], 0, *a.shape[axis + 1 :]), dtype=np.int64)
+    elif largest:  # NumPy and CuPy put NaN after every number: the largest, as PyTorch has it
+        index = xp.argpartition(a, n - k, axis=axis)
+        index = index[(slice(None),) * axis + (slice(n - k, None),)]
+    else:
+        index = xp.argpartition(a, k - 1, axis=axis)[(slice(None),) * axis + (slice(0, k),)]
+    if sorted and k > 1:
+        order = xp.argsort(xp.take_along_axis(a, index, axis=axis), axis=axis)
+        if largest:
+            order = xp.flip(order, axis)
+        index = xp.take_along_axis(index, order, axis=axis)
+    index = xp.ascontiguousarray(index.astype(np.int64, copy=False))
+    return ValuesIndices(TopK.apply(x, index=index, axis=axis), Tensor(index, _internal=True))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's name

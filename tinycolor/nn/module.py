@@ -16,7 +16,8 @@ registered (no optimizer or checkpoint sees them). Hold several modules in ``Mod
 
 Calling a module runs its ``forward``, with the forward hooks around it when it has any
 (``register_forward_pre_hook``, ``register_forward_hook``): a way to look at or change what goes
-in and out of a layer (its activations, say) without editing its code.
+in and out of a layer (its activations, say) without editing its code;
+``register_full_backward_hook`` does the same for the gradients that flow back through it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .. import backend
-from ..autograd import RemovableHandle, Tensor
+from ..autograd import Function, RemovableHandle, Tensor, is_grad_enabled
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -53,6 +54,136 @@ def _as_array(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+class _Gate(Function):
+    """The point where the gradients of several tensors (a module's inputs, or its outputs)
+    meet, for the module's backward hooks: z = 0, made from the tensors, and each tensor goes
+    on as ``_Tap(t, z)``. A tap's backward keeps its gradient aside (for ``t``, none flows
+    directly); since z is an input of every tap, the engine reaches z's backward only after
+    every tap's, so it sees all the gradients at once, hands them to ``on_grads``, and returns
+    what that gives back as the tensors' gradients."""
+
+    def forward(self, *arrays, on_grads, kept):
+        self.on_grads, self.kept = on_grads, kept
+        dtype = next((a.dtype for a in arrays if a.dtype.kind == "f"), np.float32)
+        return backend.array_module(arrays[0]).zeros((), dtype=dtype)
+
+    def backward(self, g):
+        grads, self.kept[:] = list(self.kept), [None] * len(self.kept)  # the next pass's
+        return tuple(self.on_grads(grads))
+
+
+class _Tap(Function):
+    """y = a (the same array), a tensor that ``_Gate`` watches: dL/dy is kept in slot ``slot``
+    of the gate's list, and z gets a zero gradient, so that its backward runs."""
+
+    def forward(self, a, z, slot, kept):
+        self.slot, self.kept, self.z = slot, kept, (z.dtype, backend.array_module(z))
+        return a
+
+    def backward(self, g):
+        self.kept[self.slot] = g
+        dtype, xp = self.z
+        return None, xp.zeros((), dtype=dtype)
+
+
+def _gate(tensors, on_grads):
+    """``tensors`` through one ``_Gate``: the same values, whose gradients, once all known,
+    go to ``on_grads(list)`` and on as what it returns."""
+    kept = [None] * len(tensors)
+    z = _Gate.apply(*tensors, on_grads=on_grads, kept=kept)
+    return [_Tap.apply(t, z, slot=i, kept=kept) for i, t in enumerate(tensors)]
+
+
+class _BackwardHooks:
+    """One call of a module with backward hooks: its floating tensor inputs and its tensor
+    outputs each go through a ``_gate``. In the backward pass the outputs' gate records
+    ``grad_output``; the inputs' gate (later: it is before the module in the graph) runs the
+    hooks and passes ``grad_input``, maybe replaced, on to the inputs. With no input that
+    requires grad, the outputs' gate runs the hooks, with ``grad_input`` all None."""
+
+    def __init__(self, module, n_inputs):
+        self.module, self.n_inputs = module, n_inputs
+        self.inputs = []  # (position, shape, array type) of each gated input
+        self.n_outputs, self.grad_output = 1, (None,)
+
+    def gate_inputs(self, args):
+        slots = [
+            i for i, a in enumerate(args) if isinstance(a, Tensor) and a.data.dtype.kind == "f"
+        ]
+        if not any(args[i].requires_grad for i in slots):
+            return args
+        self.inputs = [(i, args[i].shape, args[i].data.__class__) for i in slots]
+        args = list(args)
+        for i, t in zip(slots, _gate([args[i] for i in slots], self._at_inputs)):
+            args[i] = t
+        return tuple(args)
+
+    def gate_outputs(self, output):
+        one = isinstance(output, Tensor)
+        items = [output] if one else list(output) if isinstance(output, tuple | list) else []
+        self.n_outputs = len(items) or 1
+        self.grad_output = (None,) * self.n_outputs
+        slots = [i for i, t in enumerate(items) if isinstance(t, Tensor) and t.requires_grad]
+        self.outputs = slots
+        if not slots:
+            return output
+        for i, t in zip(slots, _gate([items[i] for i in slots], self._at_outputs)):
+            items[i] = t
+        if one:
+            return items[0]
+        return type(output)._make(items) if hasattr(output, "_make") else type(output)(items)
+
+    def _at_outputs(self, grads):
+        packed = [None] * self.n_outputs
+        for i, g in zip(self.outputs, grads):
+            packed[i] = g
+        self.grad_output = tuple(packed)
+        if not self.inputs:
+            self._run((None,) * self.n_inputs)
+        return grads
+
+    def _at_inputs(self, grads):
+        packed = [None] * self.n_inputs
+        for (i, _, _), g in zip(self.inputs, grads):
+            packed[i] = g
+        grad_input = self._run(tuple(packed))
+        return [grad_input[i] for i, _, _ in self.inputs]
+
+    def _run(self, grad_input):
+        name = type(self.module).__name__
+        hooks = [h for when, h in list(self.module._forward_hooks.values()) if when == "backward"]
+        for hook in hooks:
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is None:
+                continue
+            if not isinstance(result, tuple | list) or len(result) != self.n_inputs:
+                got = f"{len(result)} gradients" if isinstance(result, tuple | list) else result
+                raise RuntimeError(
+                    f"{name}: a backward hook returned {got!s} for {self.n_inputs} input"
+                    f"{'s' if self.n_inputs != 1 else ''}; it returns a tuple with one entry "
+                    f"per positional argument of forward (None where no gradient goes on), "
+                    f"or None to leave grad_input as it is"
+                )
+            result = tuple(g.data if isinstance(g, Tensor) else g for g in result)
+            for i, shape, kind in self.inputs:
+                g = result[i]
+                if g is not None and getattr(g, "shape", None) != shape:
+                    got = g.shape if hasattr(g, "shape") else f"a {type(g).__name__}"
+                    raise RuntimeError(
+                        f"{name}: a backward hook returned {got} for input "
+                        f"{i} of shape {shape}; a gradient has its input's shape"
+                    )
+                if g is not None and g.__class__ is not kind:
+                    raise backend.DeviceError(
+                        f"{name}: a backward hook returned a gradient on "
+                        f"{backend.device_of(g)} for input {i}, which is on "
+                        f"{'cuda' if kind is not np.ndarray else 'cpu'}"
+                    )
+            grad_input = result
+        self.grad_output = (None,) * self.n_outputs  # the next backward pass's
+        return grad_input
+
+
 class Module:
     """Base class of layers and models: subclass it, assign parameters and sub-modules in
     ``__init__`` (after ``super().__init__()``) and write ``forward``; call the module itself."""
@@ -62,7 +193,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())  # id -> ("pre"|"post", hook)
+        # every hook, in the order registered: id -> ("pre" | "post" | "backward", hook)
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -312,13 +444,14 @@ class Module:
         return self.to(dtype=np.float64)
 
     @property
-    def device(self) -> str:
-        """The device of the first parameter or buffer (``get_device()`` for an empty module)."""
+    def device(self) -> backend.device:
+        """The device of the first parameter or buffer (``get_device()`` for an empty module),
+        a ``tc.device`` as a tensor's ``.device`` is."""
         for t in self.parameters():
             return t.device
         for t in self.buffers():
             return t.device
-        return backend.get_device()
+        return backend._ON_GPU if backend.get_device() == "cuda" else backend._ON_CPU
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
@@ -413,12 +546,18 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward = None
+        if is_grad_enabled() and any(when == "backward" for when, _ in hooks):
+            backward = _BackwardHooks(self, len(args))
+            args = backward.gate_inputs(args)
         output = self.forward(*args, **kwargs)
         for when, hook in hooks:
             if when == "post":
                 result = hook(self, args, output)
                 if result is not None:
                     output = result
+        if backward is not None:
+            output = backward.gate_outputs(output)
         return output
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
@@ -435,6 +574,23 @@ class Module:
         returns something other than None replaces the output, for the hooks after it and the
         caller. ``handle.remove()`` on what this returns takes the hook off again."""
         return self._add_hook("register_forward_hook", "post", hook)
+
+    def register_full_backward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` each time ``backward`` has computed
+        the gradients of a call of this module, as PyTorch does: to look at what flows back
+        through a layer (its gradients' sizes, say) or to change it. ``grad_output`` has one
+        entry per output of ``forward`` (a tensor, or each tensor of a tuple): dL/d(output), or
+        None for one the loss did not reach. ``grad_input`` has one per positional argument of
+        ``forward``: dL/d(argument) for a floating tensor (one that does not require grad too,
+        as in PyTorch, when another input does), None for anything else; all None when no
+        input requires grad (the first layer's), the hook then called once ``grad_output`` is
+        known. The gradients are arrays, as ``.grad`` is; those of the module's parameters are
+        not among them (they are in ``.grad``). A hook that returns a tuple (one entry per
+        argument, None where no gradient goes on) replaces ``grad_input``, for the hooks after
+        it and for everything before the module in the graph; one that returns None leaves it.
+        Keyword arguments pass unseen. ``handle.remove()`` on what this returns takes the hook
+        off again."""
+        return self._add_hook("register_full_backward_hook", "backward", hook)
 
     def _add_hook(self, how: str, when: str, hook) -> RemovableHandle:
         if not callable(hook):
