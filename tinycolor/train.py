@@ -648,7 +648,8 @@ def run(name: str, config: dict, device: str | None = None, out=None, quiet: boo
     from .runs import run_out  # noqa: PLC0415
 
     device = device or backend.get_device()
-    with run_out(out):  # where a sub-model trained on the way goes (runs.current_run_out)
+    with run_out(out, quiet):  # where a sub-model trained on the way goes, and whether it
+        # may say so (runs.current_run_out, current_run_quiet)
         return _run(name, config, device, out, quiet)
 
 
@@ -671,7 +672,7 @@ def resume(run_dir, quiet: bool = False):
         raise backend.DeviceError(
             f"the run trained on {meta['device']}, and goes on there: {exc}"
         ) from None
-    with run_out(run_dir):
+    with run_out(run_dir, quiet):
         return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
 
 
