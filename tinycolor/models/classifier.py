@@ -54,6 +54,7 @@ LABELLED_DEFAULTS = {
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
     "zoom": (0.5, 2.0),  # as lab_common.DATA_DEFAULTS
     "test_fraction": 0.2,
+    "val_tiles": lab_common.VAL_TILES,
     "n_synthetic": 300,
     "class_names": None,
     "mean_ab": None,
@@ -89,8 +90,8 @@ ARCHS = ("plain", "resnet")
 
 
 def add_labelled_data_arguments(parser, defaults: dict, image_size_default=None) -> None:
-    """``--data --size --image-size --crops --test-fraction --n-synthetic`` for every model
-    that trains on labelled images (defaults from the model's ``DEFAULTS``;
+    """``--data --size --image-size --crops --test-fraction --val-tiles --n-synthetic`` for
+    every model that trains on labelled images (defaults from the model's ``DEFAULTS``;
     ``image_size_default`` as in ``lab_common.add_data_arguments``)."""
     lab_common.add_data_arguments(
         parser,
@@ -563,7 +564,8 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
     from ..runs import current_run_out, current_run_quiet  # noqa: PLC0415
     from ..train import run  # noqa: PLC0415 - training a sub-model is the loop's job
 
-    ccfg = {k: config[k] for k in ("data", "size", "image_size", "crops", "test_fraction", "seed")}
+    keys = ("data", "size", "image_size", "crops", "test_fraction", "val_tiles", "seed")
+    ccfg = {k: config[k] for k in keys}
     ccfg.update(n_synthetic=config["n_synthetic"], epochs=int(config["classifier_epochs"]))
     ccfg.update(auto)
     where = "on the same data"
