@@ -7,9 +7,11 @@ Everything that can go wrong with a user's file (missing, a folder, unreadable, 
 an image with a shape we cannot interpret) raises ``ImageReadError`` with a one-line message
 that names the file and what was wrong, so that the command-line tools can print it as is.
 
-Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, float
-clipped to [0, 1]). CMYK files are converted to RGB, and photos stored turned (their EXIF
-orientation) are turned upright, as image viewers show them. Alpha is composited over a
+Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, signed
+int8 / 127 and int16 / 32767 as ``skimage.util.img_as_float`` does, float clipped to
+[0, 1]); a file of signed integers holding negative values is refused. CMYK files are
+converted to RGB, and photos stored turned (their EXIF orientation) are turned upright, as
+image viewers show them. Alpha is composited over a
 white background (as ``skimage.color.rgba2rgb`` does), so transparent areas read as white,
 not as whatever colour they happen to store.
 Pillow reads 16-bit *colour* PNGs at 8-bit precision; 16-bit grayscale PNGs and 16-bit TIFFs
@@ -91,23 +93,37 @@ def _load_skimage_sample(name: str) -> np.ndarray:
         raise ImageReadError(f"{SKIMAGE_PREFIX}{name}: could not be loaded ({exc})") from None
 
 
+# An unsigned integer pixel's scale by its size in bytes: 8-bit / 255, 16-bit / 65535.
+_INT_SCALE = {1: 255.0, 2: 65535.0}
+
+
 def to_float(img: np.ndarray, name: str = "image", fix: str | None = None) -> np.ndarray:
-    """Pixel values scaled to float32 in [0, 1] by the range of their dtype."""
+    """Pixel values scaled to float32 in [0, 1] by the range of their dtype: uint8 / 255,
+    uint16 / 65535, int8 / 127 and int16 / 32767 (as ``skimage.util.img_as_float``), 32-bit
+    integers / 65535 (or by their maximum, when larger); floats clipped to [0, 1].
+    ``ImageReadError``, naming ``name``, for signed integers below 0, NaN or infinite floats,
+    and floats on a 0..255 scale (``fix`` says what to do about them)."""
     a = np.asarray(img)
     if a.dtype == np.bool_:
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.unsignedinteger) or np.issubdtype(a.dtype, np.signedinteger):
+        if a.dtype.kind == "i" and a.size and int(a.min()) < 0:
+            raise ImageReadError(
+                f"{name}: negative pixel values ({a.dtype}, down to {int(a.min())}); expected "
+                "unsigned 8- or 16-bit integers, or floats in [0, 1]"
+            )
         # 8-bit: / 255; 16-bit (and 32-bit integer images holding 16-bit data, as Pillow's
-        # mode "I" does): / 65535; wider data: by its own maximum.
+        # mode "I" does): / 65535; wider data: by its own maximum. Signed 8- and 16-bit: by
+        # their largest value, 127 or 32767, as skimage.util.img_as_float scales them.
         if a.dtype.itemsize <= 2:  # exact in float32, and so is the quotient's rounding:
             # no float64 copy, which for a 6000x4000 photo was 0.6 GB
             f = a.astype(np.float32)
-            if a.dtype.kind == "i":
-                np.maximum(f, 0, out=f)
-            f /= np.float32(255.0 if a.dtype.itemsize == 1 else 65535.0)
+            f /= np.float32(
+                np.iinfo(a.dtype).max if a.dtype.kind == "i" else _INT_SCALE[a.itemsize]
+            )
             return f
         scale = max(65535.0, float(a.max(initial=0)))
-        return (np.clip(a, 0, None) / scale).astype(np.float32)
+        return (a / scale).astype(np.float32)
     if np.issubdtype(a.dtype, np.floating):
         if not np.all(np.isfinite(a)):
             raise ImageReadError(f"{name}: contains NaN or infinite pixel values")

@@ -241,7 +241,7 @@ def read_image(path) -> np.ndarray:
     Decoded as the command-line tools decode a user's file (``tinycolor.imageio``: CMYK turned
     into RGB, EXIF orientation applied); 8- and 16-bit, gray, RGB and RGBA files are accepted
     (see :func:`~tinycolor.data.transforms.to_float_rgb`). Raises ``ImageReadError`` for a
-    damaged or non-image file.
+    damaged or non-image file, and one of signed integers holding negative values.
     """
     from ..imageio import FLOAT_FILE_FIX, ImageReadError, read_pixels  # noqa: PLC0415
 
@@ -251,7 +251,7 @@ def read_image(path) -> np.ndarray:
         check_unit_range(str(path), pixels, fix=FLOAT_FILE_FIX)
     except ValueError as exc:
         raise ImageReadError(str(exc)) from None
-    return to_float_rgb(pixels)
+    return to_float_rgb(pixels, str(path))
 
 
 _BARS = contextvars.ContextVar("tinycolor_data_progress_bars", default=True)
