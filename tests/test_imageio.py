@@ -119,6 +119,45 @@ def test_float_tiffs_in_0_1_are_read_and_0_255_ones_are_refused(tmp_path):
     assert folder.names == ["unit.tif"] and folder.n_unreadable == 1
 
 
+def test_float_files_beyond_0_1_are_read_clipped_and_said_so(tmp_path):
+    """A float TIFF holding values beyond [0, 1] (a linear HDR render, data in [-1, 1]) was
+    clipped without a word. It still is clipped (a photo's values lie in [0, 1]), but said
+    once a file, naming it and the range it held: by the commands' reader, the dataset's,
+    once for a whole folder (in train's and evaluate's voice); an overshoot of under half an
+    8-bit level (resampling's) is clipped silently."""
+    import warnings
+
+    tifffile = pytest.importorskip("tifffile")
+    from tinycolor import data
+    from tinycolor.evaluate import open_dataset
+    from tinycolor.imageio import ClippedPixelsWarning
+
+    a = np.random.default_rng(8).random((6, 5, 3)).astype(np.float32)
+    a[0, 0] = (0.0, 1.0, 0.5)  # hdr.tif holds -0.2 to 1.2
+    tifffile.imwrite(tmp_path / "hdr.tif", a * 1.4 - 0.2, photometric="rgb")
+    tifffile.imwrite(tmp_path / "near.tif", a * 1.001 - 0.0005, photometric="rgb")
+    tifffile.imwrite(tmp_path / "unit.tif", a, photometric="rgb")
+    want = np.clip(a * 1.4 - 0.2, 0, 1)
+    for reader in (read_image, data.read_image):
+        with pytest.warns(ClippedPixelsWarning) as said:
+            np.testing.assert_array_equal(reader(tmp_path / "hdr.tif"), want)
+        assert len(said) == 1
+        assert str(said[0].message) == (
+            f"{tmp_path / 'hdr.tif'}: float pixel values from -0.2 to 1.2, read clipped to [0, 1]"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            reader(tmp_path / "near.tif")
+            reader(tmp_path / "unit.tif")
+    with pytest.warns(ClippedPixelsWarning) as said:
+        folder = data.ImageFolder(tmp_path, cache=False)
+    assert [p.name for p, _ in folder.clipped] == ["hdr.tif"] and len(folder) == 3
+    assert len(said) == 1 and "1 float file(s)" in str(said[0].message)
+    assert "clipped to it: hdr.tif (-0.2 to 1.2)" in str(said[0].message)
+    with pytest.warns(ClippedPixelsWarning, match="hdr.tif"):  # evaluate hides the others
+        open_dataset(str(tmp_path), 8)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
 def test_signed_files_scale_by_their_range_and_negative_ones_are_refused(tmp_path, dtype):
     """A signed 8- or 16-bit file (a TIFF with SampleFormat 2) was divided by 255 or 65535,

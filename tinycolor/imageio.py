@@ -9,7 +9,10 @@ that names the file and what was wrong, so that the command-line tools can print
 
 Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, signed
 int8 / 127 and int16 / 32767 as ``skimage.util.img_as_float`` does, float clipped to
-[0, 1]); a file of signed integers holding negative values is refused. CMYK files are
+[0, 1]); a file of signed integers holding negative values is refused, and one of floats
+beyond [0, 1] (by more than half an 8-bit level) is read clipped with a
+``ClippedPixelsWarning`` that names it and the range it held (floats above 1.5, a 0..255
+image, are refused). CMYK files are
 converted to RGB, and photos stored turned (their EXIF orientation) are turned upright, as
 image viewers show them. Alpha is composited over a
 white background (as ``skimage.color.rgba2rgb`` does), so transparent areas read as white,
@@ -31,13 +34,48 @@ from .color import check_unit_range
 # What to do about a float image file on a 0..255 scale (see check_unit_range).
 FLOAT_FILE_FIX = "it holds 0..255 as floats: save it as 8-bit, or with values in [0, 1]"
 
-__all__ = ["ImageReadError", "read_image", "write_png", "is_grayscale", "to_float", "to_uint8"]
+__all__ = [
+    "ClippedPixelsWarning",
+    "ImageReadError",
+    "read_image",
+    "write_png",
+    "is_grayscale",
+    "to_float",
+    "to_uint8",
+]
 
 SKIMAGE_PREFIX = "skimage:"
 
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message says which file and why."""
+
+
+class ClippedPixelsWarning(UserWarning):
+    """A float image file held values outside [0, 1], read clipped to it; the message says
+    which file and the range it held."""
+
+
+#: How far float pixel values may lie outside [0, 1] to be clipped without a word: half an
+#: 8-bit level, the overshoot of a resampled image (it changes no 8-bit value).
+CLIP_SLACK = 0.5 / 255
+
+
+def clipped_range(pixels) -> tuple[float, float] | None:
+    """(lowest, highest) of a float image's values when they go beyond [0, 1] by more than
+    ``CLIP_SLACK`` (they are clipped to it when read), else None (integers: None)."""
+    a = np.asarray(pixels)
+    if a.dtype.kind != "f" or not a.size:
+        return None
+    lo, hi = float(a.min()), float(a.max())
+    return (lo, hi) if lo < -CLIP_SLACK or hi > 1.0 + CLIP_SLACK else None
+
+
+def clipped_message(name, found: tuple[float, float]) -> str:
+    """What the warning about a file ``name`` whose values spanned ``found`` says."""
+    return (
+        f"{name}: float pixel values from {found[0]:.4g} to {found[1]:.4g}, read clipped to [0, 1]"
+    )
 
 
 # EXIF's Orientation tag: 1 is upright; 2 to 8 say how the stored pixels are turned or mirrored
@@ -154,6 +192,9 @@ def _as_rgb(a: np.ndarray, name: str) -> np.ndarray:
             f"{name}: expected a 2-D image with 1 to 4 channels, got an array of shape {a.shape}"
         )
     f = to_float(a, name, FLOAT_FILE_FIX)
+    found = clipped_range(a)
+    if found is not None:  # said, once a file: an HDR or signed image is not as it was
+        warnings.warn(clipped_message(name, found), ClippedPixelsWarning, stacklevel=3)
     if channels == 0:
         f = f[..., None]
     if channels in (2, 4):  # composite over white: c * alpha + 1 * (1 - alpha)
