@@ -778,6 +778,8 @@ def test_a_checkpoint_without_a_newer_option_loads_with_its_default(run_dir, tmp
         (["--ema", "1"], False),  # a decay of 1: the average never moves
         (["--test-fraction", "0"], False),
         (["--test-fraction", "1"], False),
+        (["--val-tiles", "0"], True),  # every held-out tile
+        (["--val-tiles", "-1"], False),
         (["--batch-size", "0"], False),
         (["--lr", "0"], False),
         (["--lr", "inf"], False),

@@ -1046,3 +1046,55 @@ def test_the_held_out_loss_and_the_scoring_show_a_bar(tmp_path, monkeypatch, cap
         ("scoring the held-out tiles", 2, None),  # None: tqdm shows it on a terminal
         ("scoring the held-out tiles", 2, True),
     ]
+
+
+def test_the_held_out_loss_is_measured_on_at_most_val_tiles_tiles_the_same_each_epoch(
+    tmp_path, monkeypatch
+):
+    """The held-out loss after each epoch covered every held-out tile: 116,800 of Places365's
+    val_256 at --test-fraction 0.2, far longer than an epoch. --val-tiles N caps it at N tiles,
+    drawn once from the seed: the same tiles every epoch (the best epoch is chosen on one
+    yardstick), the loss their mean; by default a set of this size keeps every tile."""
+    config, data, model = _scored_in_two_chunks(tmp_path, monkeypatch)
+    every = data.test.arrays()[1]  # the ab of the 48 held-out tiles
+    seen = []
+    real = train.test_loss
+
+    def recording(module, model, source, config, device, bar=None):
+        seen.append(np.concatenate([b[1] for b in train.iterate_batches(source, 7)]))
+        return real(module, model, source, config, device, bar)
+
+    monkeypatch.setattr(train, "test_loss", recording)
+    history = train.fit(cnn_regression, model, data, {**config, "epochs": 2}, quiet=True)
+    assert [len(s) for s in seen] == [48, 48]  # the default: all of these
+    seen.clear()
+    capped = {**config, "epochs": 2, "val_tiles": 20}
+    history = train.fit(cnn_regression, model, data, capped, quiet=True)
+    assert [len(s) for s in seen] == [20, 20]
+    np.testing.assert_array_equal(seen[0], seen[1])
+    which = [np.flatnonzero((every == tile).all(axis=(1, 2, 3))) for tile in seen[0]]
+    idx = np.array([int(w[0]) for w in which])
+    assert all(len(w) == 1 for w in which) and len(set(idx)) == 20
+    arrays = tuple(a[idx] for a in data.test.arrays())
+    assert history["test"][-1] == pytest.approx(
+        real(cnn_regression, model, arrays, config, "cpu"), rel=1e-6
+    )
+
+    def picked(seed):
+        return lab_common.held_out_for_loss(data.test, {**capped, "seed": seed}).indices.tolist()
+
+    assert picked(0) == sorted(idx.tolist()) and picked(1) != picked(0)
+    assert lab_common.held_out_for_loss(data.test, {**capped, "val_tiles": 0}) is data.test
+
+
+def test_a_run_says_how_many_held_out_tiles_its_loss_covered(tmp_path, capsys):
+    """metrics.json holds the held-out tiles the loss per epoch was measured on and all of
+    them; the run's summary says so when --val-tiles left some out."""
+    folder = _photo_folder(tmp_path / "photos", 16)
+    config = _run_config("cnn_regression", folder, image_size=64)
+    _, metrics = train.run("cnn_regression", config, out=tmp_path / "all", quiet=True)
+    assert (metrics["held_out_loss_tiles"], metrics["held_out_tiles"]) == (48, 48)
+    capsys.readouterr()
+    _, metrics = train.run("cnn_regression", {**config, "val_tiles": 20}, out=tmp_path / "some")
+    assert (metrics["held_out_loss_tiles"], metrics["held_out_tiles"]) == (20, 48)
+    assert "held-out loss per epoch on 20 of the 48 held-out tiles" in capsys.readouterr().out

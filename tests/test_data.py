@@ -451,8 +451,8 @@ def test_cache_hit_and_invalidation(tmp_path, monkeypatch):
 
     # the second load decodes nothing: reading any file now fails the test
     calls = []
-    real_read = folder_mod.read_image
-    monkeypatch.setattr(folder_mod, "read_image", lambda p: calls.append(p) or real_read(p))
+    real_read = folder_mod._read_rgb  # read_image's decoding, which ImageFolder calls
+    monkeypatch.setattr(folder_mod, "_read_rgb", lambda p: calls.append(p) or real_read(p))
     with pytest.warns(UserWarning, match="bad.png"):  # cached unreadable files still reported
         second = data.ImageFolder(root, size=16, cache=cache)
     assert (second.cache_hits, second.cache_misses) == (0 + 5, 0)

@@ -196,13 +196,17 @@ def test_save_load_gives_identical_predictions(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", list(CLI_TINY))
-def test_training_command_end_to_end(name, tmp_path, monkeypatch):
+def test_training_command_end_to_end(name, tmp_path, monkeypatch, capsys):
     from tinycolor.train import main
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "run"
     argv = [name, "--epochs", "1", "--n-synthetic", "12", *CLI_TINY[name]]
+    capsys.readouterr()
     assert main([*argv, "--out", str(out), "--quiet"]) == 0
+    # --quiet prints the run folder only: cnn_koala's and cnn_resnet's notes about the
+    # classifier they train first (and that run's own folder) were printed on stderr
+    assert capsys.readouterr() == (f"{out}\n", "")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["class_names"] == ["beach", "sunset", "forest"]
     # the stratified split holds out a fifth of each class's 4 scenes: one each, by name
@@ -419,6 +423,25 @@ def test_unlabelled_images_are_one_class_for_colorizers_and_refused_by_the_class
     assert cfg["class_names"] == ["all"] and "one class 'all'" in capsys.readouterr().err
     assert len(data.train_names) + len(data.test_names) == 3
     assert (data.test[2] == 0).all() and (data.train.labels == 0).all()
+
+
+def test_quiet_keeps_a_flat_folders_warning_and_drops_its_notes(tmp_path, capsys):
+    """cnn_koala --quiet on a folder without class subfolders: the note that its images are
+    one class, and those of the classifier trained first, were printed; the warning about a
+    file it cannot read (which asks for action) still is, in one line."""
+    from tinycolor.imageio import write_png
+    from tinycolor.train import main
+
+    photos = tmp_path / "photos"
+    for i in range(5):
+        write_png(photos / f"img{i}.png", np.random.default_rng(i).random((32, 40, 3)))
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    argv = ["cnn_koala", "--epochs", "1", *CLI_TINY["cnn_koala"], "--data", str(photos)]
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{tmp_path / 'run'}\n"
+    assert len(err.splitlines()) == 1 and "warning" in err and "broken.jpg" in err, err
 
 
 # --------------------------------------------------------------------------- classifier

@@ -119,6 +119,81 @@ def test_float_tiffs_in_0_1_are_read_and_0_255_ones_are_refused(tmp_path):
     assert folder.names == ["unit.tif"] and folder.n_unreadable == 1
 
 
+def test_float_files_beyond_0_1_are_read_clipped_and_said_so(tmp_path):
+    """A float TIFF holding values beyond [0, 1] (a linear HDR render, data in [-1, 1]) was
+    clipped without a word. It still is clipped (a photo's values lie in [0, 1]), but said
+    once a file, naming it and the range it held: by the commands' reader, the dataset's,
+    once for a whole folder (in train's and evaluate's voice); an overshoot of under half an
+    8-bit level (resampling's) is clipped silently."""
+    import warnings
+
+    tifffile = pytest.importorskip("tifffile")
+    from tinycolor import data
+    from tinycolor.evaluate import open_dataset
+    from tinycolor.imageio import ClippedPixelsWarning
+
+    a = np.random.default_rng(8).random((6, 5, 3)).astype(np.float32)
+    a[0, 0] = (0.0, 1.0, 0.5)  # hdr.tif holds -0.2 to 1.2
+    tifffile.imwrite(tmp_path / "hdr.tif", a * 1.4 - 0.2, photometric="rgb")
+    tifffile.imwrite(tmp_path / "near.tif", a * 1.001 - 0.0005, photometric="rgb")
+    tifffile.imwrite(tmp_path / "unit.tif", a, photometric="rgb")
+    want = np.clip(a * 1.4 - 0.2, 0, 1)
+    for reader in (read_image, data.read_image):
+        with pytest.warns(ClippedPixelsWarning) as said:
+            np.testing.assert_array_equal(reader(tmp_path / "hdr.tif"), want)
+        assert len(said) == 1
+        assert str(said[0].message) == (
+            f"{tmp_path / 'hdr.tif'}: float pixel values from -0.2 to 1.2, read clipped to [0, 1]"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            reader(tmp_path / "near.tif")
+            reader(tmp_path / "unit.tif")
+    with pytest.warns(ClippedPixelsWarning) as said:
+        folder = data.ImageFolder(tmp_path, cache=False)
+    assert [p.name for p, _ in folder.clipped] == ["hdr.tif"] and len(folder) == 3
+    assert len(said) == 1 and "1 float file(s)" in str(said[0].message)
+    assert "clipped to it: hdr.tif (-0.2 to 1.2)" in str(said[0].message)
+    with pytest.warns(ClippedPixelsWarning, match="hdr.tif"):  # evaluate hides the others
+        open_dataset(str(tmp_path), 8)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_signed_files_scale_by_their_range_and_negative_ones_are_refused(tmp_path, dtype):
+    """A signed 8- or 16-bit file (a TIFF with SampleFormat 2) was divided by 255 or 65535,
+    as an unsigned one: its brightest value, 127 or 32767, read as half gray. It scales by
+    its own range now, as skimage.util.img_as_float does, in every reader (the commands',
+    the folder datasets' of train and evaluate); one holding negative values (no image has
+    them) was read with them as black, without a word, and is now refused in one line that
+    names the file, its type and what is accepted."""
+    tifffile = pytest.importorskip("tifffile")
+    from skimage.util import img_as_float
+
+    from tinycolor import data
+
+    top = np.iinfo(dtype).max
+    a = (np.random.default_rng(7).random((6, 5, 3)) * top).astype(dtype)
+    a[0, 0] = (top, 0, top // 2)
+    tifffile.imwrite(tmp_path / "signed.tif", a, photometric="rgb")
+    want = img_as_float(a).astype(np.float32)
+    np.testing.assert_allclose(read_image(tmp_path / "signed.tif"), want, rtol=1e-6)
+    np.testing.assert_allclose(data.read_image(tmp_path / "signed.tif"), want, rtol=1e-6)
+    assert read_image(tmp_path / "signed.tif")[0, 0, 0] == 1.0  # was 0.5
+    a[2, 3, 1] = -5
+    tifffile.imwrite(tmp_path / "negative.tif", a, photometric="rgb")
+    for reader in (read_image, data.read_image):
+        with pytest.raises(ImageReadError) as err:
+            reader(tmp_path / "negative.tif")
+        message = str(err.value)
+        assert message.startswith(f"{tmp_path / 'negative.tif'}: negative pixel values")
+        assert f"({np.dtype(dtype).name}, down to -5)" in message
+        assert "expected unsigned 8- or 16-bit integers, or floats in [0, 1]" in message
+        assert "\n" not in message
+    with pytest.warns(UserWarning, match="negative.tif.*down to -5"):
+        folder = data.ImageFolder(tmp_path, cache=False)
+    assert folder.names == ["signed.tif"] and folder.n_unreadable == 1
+
+
 @pytest.mark.parametrize("dtype", [np.uint32, np.int32, np.int16, np.int8])
 def test_the_dataset_reader_scales_integer_files_as_the_commands_do(tmp_path, dtype):
     """train/evaluate --data divided a 32-bit file holding 16-bit values by 2^32 - 1: the
@@ -224,11 +299,11 @@ def test_8_and_16_bit_pixels_become_float32_without_a_float64_copy(dtype):
     from tinycolor.imageio import to_float
 
     info = np.iinfo(dtype)
-    values = np.arange(info.min, info.max + 1, dtype=dtype)
-    scale = 255.0 if values.itemsize == 1 else 65535.0
+    values = np.arange(0, info.max + 1, dtype=dtype)  # a signed type's negatives are refused
+    scale = info.max if info.kind == "i" else 255.0 if values.itemsize == 1 else 65535.0
     got = to_float(values)
     assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, (np.clip(values, 0, None) / scale).astype(np.float32))
+    np.testing.assert_array_equal(got, (values / scale).astype(np.float32))
     photo = np.random.default_rng(0).integers(0, info.max, (200, 300, 3), dtype=dtype)
     tracemalloc.start()
     try:

@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 STATE = train.TRAINING_STATE
 
 # cnn_regression on tiny settings with every piece of state a run carries: Adam's moments, a
-# cosine schedule, a moving average, the best epoch, dropout, random crops (zoom) and flips
+# cosine schedule, a moving average, the best epoch, dropout, random crops (zoom) and flips,
+# and a held-out loss on a seeded share of the held-out tiles (1 of 2)
 CNN = ["cnn_regression", "--size", "16", "--image-size", "24", "--crops", "2"]
 CNN += ["--conv1", "4", "--conv2", "4", "--fc1", "8", "--fc2", "8", "--dropout", "0.3"]
 CNN += ["--optimizer", "adam", "--schedule", "cosine", "--ema", "0.9", "--keep", "best"]
-CNN += ["--batch-size", "2", "--epochs", "3", "--quiet"]
+CNN += ["--val-tiles", "1", "--batch-size", "2", "--epochs", "3", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +356,27 @@ def test_a_run_whose_data_changed_is_not_resumed(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert train.main(["--resume", str(out)]) == 2
     _one_line_error(capsys, "the run's data gives another configuration", "mean_ab differ")
+
+
+def test_a_run_started_before_val_tiles_resumes_on_every_held_out_tile(
+    tmp_path, capsys, monkeypatch
+):
+    """A training state written before --val-tiles has no val_tiles in its configuration: it
+    was refused as one that does not fit cnn_regression's options (the run lost); it goes on
+    measuring the held-out loss on every tile, as it began."""
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(CNN) + 1, OSError()))
+        assert train.main([*CNN, "--out", str(out)]) == 2
+    state = tinycolor.load(out / STATE)
+    meta = state.pop("__meta__")
+    del meta["config"]["val_tiles"]
+    tinycolor.save(state, out / STATE, meta=meta)
+    capsys.readouterr()
+    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["val_tiles"] == 0
+    assert metrics["held_out_loss_tiles"] == metrics["held_out_tiles"] == 2
 
 
 def test_relative_paths_are_said_to_be_read_from_where_the_run_started(

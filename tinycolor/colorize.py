@@ -2,8 +2,9 @@
 
 Colour an image with a trained model. The checkpoint (the ``model.npz`` of a run folder)
 names its model and stores its configuration, so the network is rebuilt without being told
-the architecture. ``INPUT`` is any image file (8- or 16-bit, gray, RGB or RGBA; a colour image
-is made gray first) or ``skimage:NAME``; the result is a PNG, by default
+the architecture. ``INPUT`` is any image file (8- or 16-bit, gray, RGB or RGBA, or a float
+TIFF in [0, 1], whose values beyond it are clipped with a warning; a colour image is made
+gray first) or ``skimage:NAME``; the result is a PNG, by default
 ``<input name>-colorized.png`` in the current folder. With ``--compare`` a side-by-side
 figure (gray input | colorization) is written beside it; for a colour input it shows the
 original too, and the model's metrics on that image are printed. ``--temperature T`` decodes
@@ -48,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Colour a grayscale (or colour, made gray first) image with a trained model.",
         formatter_class=argtypes.HelpFormatter,
     )
-    p.add_argument("input", metavar="INPUT", help="image file to colour, or skimage:NAME")
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="image file to colour (png/jpg/tif/bmp, 8- or 16-bit; a float TIFF's values beyond "
+        "[0, 1] are clipped to it, with a warning), or skimage:NAME",
+    )
     p.add_argument(
         "--checkpoint",
         required=True,

@@ -272,6 +272,10 @@ def open_dataset(data, size: int, in_memory: bool = True):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # skipped files are reported in the summary
+            from .imageio import ClippedPixelsWarning  # noqa: PLC0415
+
+            # clipped files are scored as read: said as they are read, once
+            warnings.simplefilter("default", ClippedPixelsWarning)
             # train=False: of a CIFAR-10 folder, the test batch (images no model trained on)
             ds = load_dataset(
                 "skimage" if data in (None, "default") else data,

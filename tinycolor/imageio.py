@@ -7,9 +7,14 @@ Everything that can go wrong with a user's file (missing, a folder, unreadable, 
 an image with a shape we cannot interpret) raises ``ImageReadError`` with a one-line message
 that names the file and what was wrong, so that the command-line tools can print it as is.
 
-Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, float
-clipped to [0, 1]). CMYK files are converted to RGB, and photos stored turned (their EXIF
-orientation) are turned upright, as image viewers show them. Alpha is composited over a
+Pixel values are rescaled by the range of their dtype (uint8 / 255, uint16 / 65535, signed
+int8 / 127 and int16 / 32767 as ``skimage.util.img_as_float`` does, float clipped to
+[0, 1]); a file of signed integers holding negative values is refused, and one of floats
+beyond [0, 1] (by more than half an 8-bit level) is read clipped with a
+``ClippedPixelsWarning`` that names it and the range it held (floats above 1.5, a 0..255
+image, are refused). CMYK files are
+converted to RGB, and photos stored turned (their EXIF orientation) are turned upright, as
+image viewers show them. Alpha is composited over a
 white background (as ``skimage.color.rgba2rgb`` does), so transparent areas read as white,
 not as whatever colour they happen to store.
 Pillow reads 16-bit *colour* PNGs at 8-bit precision; 16-bit grayscale PNGs and 16-bit TIFFs
@@ -29,13 +34,48 @@ from .color import check_unit_range
 # What to do about a float image file on a 0..255 scale (see check_unit_range).
 FLOAT_FILE_FIX = "it holds 0..255 as floats: save it as 8-bit, or with values in [0, 1]"
 
-__all__ = ["ImageReadError", "read_image", "write_png", "is_grayscale", "to_float", "to_uint8"]
+__all__ = [
+    "ClippedPixelsWarning",
+    "ImageReadError",
+    "read_image",
+    "write_png",
+    "is_grayscale",
+    "to_float",
+    "to_uint8",
+]
 
 SKIMAGE_PREFIX = "skimage:"
 
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message says which file and why."""
+
+
+class ClippedPixelsWarning(UserWarning):
+    """A float image file held values outside [0, 1], read clipped to it; the message says
+    which file and the range it held."""
+
+
+#: How far float pixel values may lie outside [0, 1] to be clipped without a word: half an
+#: 8-bit level, the overshoot of a resampled image (it changes no 8-bit value).
+CLIP_SLACK = 0.5 / 255
+
+
+def clipped_range(pixels) -> tuple[float, float] | None:
+    """(lowest, highest) of a float image's values when they go beyond [0, 1] by more than
+    ``CLIP_SLACK`` (they are clipped to it when read), else None (integers: None)."""
+    a = np.asarray(pixels)
+    if a.dtype.kind != "f" or not a.size:
+        return None
+    lo, hi = float(a.min()), float(a.max())
+    return (lo, hi) if lo < -CLIP_SLACK or hi > 1.0 + CLIP_SLACK else None
+
+
+def clipped_message(name, found: tuple[float, float]) -> str:
+    """What the warning about a file ``name`` whose values spanned ``found`` says."""
+    return (
+        f"{name}: float pixel values from {found[0]:.4g} to {found[1]:.4g}, read clipped to [0, 1]"
+    )
 
 
 # EXIF's Orientation tag: 1 is upright; 2 to 8 say how the stored pixels are turned or mirrored
@@ -91,23 +131,37 @@ def _load_skimage_sample(name: str) -> np.ndarray:
         raise ImageReadError(f"{SKIMAGE_PREFIX}{name}: could not be loaded ({exc})") from None
 
 
+# An unsigned integer pixel's scale by its size in bytes: 8-bit / 255, 16-bit / 65535.
+_INT_SCALE = {1: 255.0, 2: 65535.0}
+
+
 def to_float(img: np.ndarray, name: str = "image", fix: str | None = None) -> np.ndarray:
-    """Pixel values scaled to float32 in [0, 1] by the range of their dtype."""
+    """Pixel values scaled to float32 in [0, 1] by the range of their dtype: uint8 / 255,
+    uint16 / 65535, int8 / 127 and int16 / 32767 (as ``skimage.util.img_as_float``), 32-bit
+    integers / 65535 (or by their maximum, when larger); floats clipped to [0, 1].
+    ``ImageReadError``, naming ``name``, for signed integers below 0, NaN or infinite floats,
+    and floats on a 0..255 scale (``fix`` says what to do about them)."""
     a = np.asarray(img)
     if a.dtype == np.bool_:
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.unsignedinteger) or np.issubdtype(a.dtype, np.signedinteger):
+        if a.dtype.kind == "i" and a.size and int(a.min()) < 0:
+            raise ImageReadError(
+                f"{name}: negative pixel values ({a.dtype}, down to {int(a.min())}); expected "
+                "unsigned 8- or 16-bit integers, or floats in [0, 1]"
+            )
         # 8-bit: / 255; 16-bit (and 32-bit integer images holding 16-bit data, as Pillow's
-        # mode "I" does): / 65535; wider data: by its own maximum.
+        # mode "I" does): / 65535; wider data: by its own maximum. Signed 8- and 16-bit: by
+        # their largest value, 127 or 32767, as skimage.util.img_as_float scales them.
         if a.dtype.itemsize <= 2:  # exact in float32, and so is the quotient's rounding:
             # no float64 copy, which for a 6000x4000 photo was 0.6 GB
             f = a.astype(np.float32)
-            if a.dtype.kind == "i":
-                np.maximum(f, 0, out=f)
-            f /= np.float32(255.0 if a.dtype.itemsize == 1 else 65535.0)
+            f /= np.float32(
+                np.iinfo(a.dtype).max if a.dtype.kind == "i" else _INT_SCALE[a.itemsize]
+            )
             return f
         scale = max(65535.0, float(a.max(initial=0)))
-        return (np.clip(a, 0, None) / scale).astype(np.float32)
+        return (a / scale).astype(np.float32)
     if np.issubdtype(a.dtype, np.floating):
         if not np.all(np.isfinite(a)):
             raise ImageReadError(f"{name}: contains NaN or infinite pixel values")
@@ -138,6 +192,9 @@ def _as_rgb(a: np.ndarray, name: str) -> np.ndarray:
             f"{name}: expected a 2-D image with 1 to 4 channels, got an array of shape {a.shape}"
         )
     f = to_float(a, name, FLOAT_FILE_FIX)
+    found = clipped_range(a)
+    if found is not None:  # said, once a file: an HDR or signed image is not as it was
+        warnings.warn(clipped_message(name, found), ClippedPixelsWarning, stacklevel=3)
     if channels == 0:
         f = f[..., None]
     if channels in (2, 4):  # composite over white: c * alpha + 1 * (1 - alpha)

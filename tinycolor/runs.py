@@ -40,6 +40,7 @@ __all__ = [
     "checkpoint_meta",
     "command_warnings",
     "current_run_out",
+    "current_run_quiet",
     "format_table",
     "load_model",
     "make_run_dir",
@@ -160,22 +161,31 @@ def unwritable(folder) -> str | None:
 # The --out of the training run under way: a model that trains a sub-model first (cnn_koala's
 # and cnn_resnet's classifier) puts it in a folder inside it, so that --out holds everything.
 # Here rather than in train, which runs as __main__ under `python -m tinycolor.train`.
+# Its --quiet, so that the sub-model's notes (training a classifier first) keep quiet too.
 _RUN_OUT: contextvars.ContextVar = contextvars.ContextVar("run_out", default=None)
+_RUN_QUIET: contextvars.ContextVar = contextvars.ContextVar("run_quiet", default=False)
 
 
 @contextlib.contextmanager
-def run_out(out):
-    """Within it, ``current_run_out()`` is ``out``."""
+def run_out(out, quiet: bool = False):
+    """Within it, ``current_run_out()`` is ``out`` and ``current_run_quiet()`` is ``quiet``."""
     token = _RUN_OUT.set(out)
+    quiet_token = _RUN_QUIET.set(bool(quiet))
     try:
         yield
     finally:
+        _RUN_QUIET.reset(quiet_token)
         _RUN_OUT.reset(token)
 
 
 def current_run_out():
     """The ``out`` folder of the training run under way (None: the default runs/NAME-TIME)."""
     return _RUN_OUT.get()
+
+
+def current_run_quiet() -> bool:
+    """Whether the training run under way was asked for ``--quiet`` (no notes on stderr)."""
+    return _RUN_QUIET.get()
 
 
 def progress_bar(quiet: bool):

@@ -204,6 +204,8 @@ def unused_options(module, config: dict) -> dict[str, str]:
     if epochs == 0:
         for key in ("batch_size", "lr", "optimizer", "weight_decay", "schedule", "keep", "ema"):
             out[key] = "with --epochs 0: nothing is trained"
+        if "val_tiles" in config:  # the Lab models': the held-out loss after each epoch
+            out["val_tiles"] = "with --epochs 0: no held-out loss is measured after an epoch"
     elif epochs == 1:
         out["schedule"] = "with --epochs 1: the learning rate changes only between epochs"
         out["keep"] = "with --epochs 1: the best epoch is the last"
@@ -460,7 +462,9 @@ def fit(
     statistics) of the epoch whose held-out loss was lowest. With ``config['ema']`` > 0 those
     weights are the moving average (``optim.ExponentialMovingAverage``) at each epoch's end,
     which is also what the held-out loss is computed with and what a ``--keep last`` run ends
-    with.
+    with. The held-out loss is the mean over at most ``config['val_tiles']`` held-out tiles
+    (``lab_common.held_out_for_loss``: a seeded choice, the same every epoch), all by default
+    for any but a large folder.
 
     Ctrl-C (KeyboardInterrupt) ends the training early rather than losing it: the history
     keeps the finished epochs and says ``"interrupted": True``, and the model ends with the
@@ -485,9 +489,11 @@ def fit(
     had the run never stopped (on the CPU; on a GPU as far as its own ops are deterministic).
 
     The batches go to ``device``, by default the model's (``model.device``)."""
+    from .models.lab_common import held_out_for_loss  # noqa: PLC0415
     from .runs import progress_bar  # noqa: PLC0415
 
     device = device or model.device
+    held = held_out_for_loss(data.test, config)  # at most --val-tiles tiles, the same each epoch
     tqdm = progress_bar(quiet)
     # an epoch's bar and its held-out loss's: batches, on stderr, off with --quiet
     batch_bar = functools.partial(
@@ -573,13 +579,13 @@ def fit(
             # the held-out loss can take longer than the epoch (9,600 tiles held out of 3,000
             # photos, 2,400 crops trained on): a bar of its own, gone when it is done
             held_bar = batch_bar(
-                total=num_batches(data.test, getattr(module, "EVAL_BATCH_SIZE", None) or bs),
+                total=num_batches(held, getattr(module, "EVAL_BATCH_SIZE", None) or bs),
                 desc=f"epoch {epoch}/{epochs}: held-out loss",
                 leave=False,
             )
             try:
                 with np.errstate(**_QUIET_FLOATS):
-                    t_loss = test_loss(module, model, data.test, config, device, held_bar)
+                    t_loss = test_loss(module, model, held, config, device, held_bar)
             finally:
                 held_bar.close()
             if t_loss is not None and not math.isfinite(t_loss):
@@ -648,7 +654,8 @@ def run(name: str, config: dict, device: str | None = None, out=None, quiet: boo
     from .runs import run_out  # noqa: PLC0415
 
     device = device or backend.get_device()
-    with run_out(out):  # where a sub-model trained on the way goes (runs.current_run_out)
+    with run_out(out, quiet):  # where a sub-model trained on the way goes, and whether it
+        # may say so (runs.current_run_out, current_run_quiet)
         return _run(name, config, device, out, quiet)
 
 
@@ -671,7 +678,7 @@ def resume(run_dir, quiet: bool = False):
         raise backend.DeviceError(
             f"the run trained on {meta['device']}, and goes on there: {exc}"
         ) from None
-    with run_out(run_dir):
+    with run_out(run_dir, quiet):
         return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
 
 
@@ -717,6 +724,10 @@ def read_training_state(run_dir) -> dict:
             f"models: {', '.join(models.available())}"
         ) from None
     config = meta.get("config") or {}
+    if "val_tiles" in module.DEFAULTS and isinstance(meta.get("config"), dict):
+        # a run started before --val-tiles measured its held-out loss on every tile: it goes
+        # on doing so (0), as it began
+        config.setdefault("val_tiles", 0)
     known = set(module.DEFAULTS) | {"schedule", "weight_decay", "keep", "ema", "seed", "lr"}
     unknown, missing = sorted(set(config) - known), sorted(known - set(config))
     if unknown or missing:
@@ -947,6 +958,9 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
         if getattr(data, "test_names", None):
             # the whole images held out (for --keep best and the test metrics), by name
             metrics["held_out"] = [str(n) for n in data.test_names]
+        loss_tiles = _held_out_loss_tiles(data, config)
+        if loss_tiles is not None:  # the tiles the loss per epoch was measured on (--val-tiles)
+            metrics["held_out_loss_tiles"], metrics["held_out_tiles"] = loss_tiles
         write_json(run_dir / "metrics.json", metrics)
         if not interrupted:  # the run is over: nothing is left to go on with
             state_path.unlink(missing_ok=True)
@@ -955,6 +969,11 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
         else:
             print()
             print(format_table(header, rows))
+            if loss_tiles is not None and loss_tiles[0] < loss_tiles[1]:
+                print(
+                    f"\nheld-out loss per epoch on {loss_tiles[0]:,} of the {loss_tiles[1]:,} "
+                    "held-out tiles (--val-tiles); the scores above on all of them"
+                )
             print(f"\ntrained in {train_time:.1f} s ({metrics['wall_time_s']:.1f} s in all)")
             print(f"run folder: {run_dir}")
             for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
@@ -966,6 +985,17 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
                 colorize = f"python -m tinycolor.colorize --checkpoint {checkpoint} IMAGE"
                 print(f"colorize an image: {colorize}")
     return run_dir, metrics
+
+
+def _held_out_loss_tiles(data, config) -> tuple[int, int] | None:
+    """(the held-out tiles the loss after each epoch is measured on, all the held-out tiles),
+    or None for held-out data that is not tiles (ann_window's pixels)."""
+    from .models.lab_common import held_out_for_loss  # noqa: PLC0415
+
+    test = getattr(data, "test", None)
+    if not callable(getattr(test, "num_tiles", None)):
+        return None
+    return held_out_for_loss(test, config).num_tiles(), test.num_tiles()
 
 
 def _headline(metrics: dict) -> dict:

@@ -30,9 +30,10 @@ import numpy as np
 __all__ = ["ArrayCache", "cache_dir", "file_key"]
 
 #: Bump when the way entries are prepared changes, so old entries stop matching.
-CACHE_VERSION = 7  # 2: CMYK, EXIF orientation; 3: 0..255 floats refused; 4: is_gray at 2 levels;
+CACHE_VERSION = 8  # 2: CMYK, EXIF orientation; 3: 0..255 floats refused; 4: is_gray at 2 levels;
 # 5: NaN or infinite floats refused; 6: images too thin to resize skipped; 7: 32-bit and signed
-# integer files scaled as imageio scales them
+# integer files scaled as imageio scales them; 8: signed 8- and 16-bit files scaled by 127 and
+# 32767, and refused with negative values
 
 
 def cache_dir() -> Path:

@@ -241,9 +241,21 @@ def read_image(path) -> np.ndarray:
     Decoded as the command-line tools decode a user's file (``tinycolor.imageio``: CMYK turned
     into RGB, EXIF orientation applied); 8- and 16-bit, gray, RGB and RGBA files are accepted
     (see :func:`~tinycolor.data.transforms.to_float_rgb`). Raises ``ImageReadError`` for a
-    damaged or non-image file.
+    damaged or non-image file, and one of signed integers holding negative values; a float
+    file beyond [0, 1] is read clipped, with a ``ClippedPixelsWarning`` naming it.
     """
-    from ..imageio import FLOAT_FILE_FIX, ImageReadError, read_pixels  # noqa: PLC0415
+    from ..imageio import ClippedPixelsWarning, clipped_message  # noqa: PLC0415
+
+    rgb, found = _read_rgb(path)
+    if found is not None:
+        warnings.warn(clipped_message(path, found), ClippedPixelsWarning, stacklevel=2)
+    return rgb
+
+
+def _read_rgb(path) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """``read_image(path)`` and, for a float file beyond [0, 1], the (lowest, highest) of its
+    values (``imageio.clipped_range``; None for any other), without a warning."""
+    from ..imageio import FLOAT_FILE_FIX, ImageReadError, clipped_range, read_pixels  # noqa: PLC0415
 
     pixels = read_pixels(str(path))
     try:
@@ -251,7 +263,7 @@ def read_image(path) -> np.ndarray:
         check_unit_range(str(path), pixels, fix=FLOAT_FILE_FIX)
     except ValueError as exc:
         raise ImageReadError(str(exc)) from None
-    return to_float_rgb(pixels)
+    return to_float_rgb(pixels, str(path)), clipped_range(pixels)
 
 
 _BARS = contextvars.ContextVar("tinycolor_data_progress_bars", default=True)
@@ -295,7 +307,9 @@ class ImageFolder(ImageDataset):
         cache, memory-mapped, on every access.
 
     After construction: ``paths`` (the colour images used), ``n_gray`` / ``gray_paths``,
-    ``n_unreadable`` / ``unreadable`` (path, reason), ``n_unlabelled``, ``cache_hits`` and
+    ``n_unreadable`` / ``unreadable`` (path, reason), ``clipped`` ((path, (lowest, highest))
+    of each float file read in this scan whose values went beyond [0, 1], clipped to it and
+    said in one warning), ``n_unlabelled``, ``cache_hits`` and
     ``cache_misses`` (files found in / added to the cache in this scan).
     """
 
@@ -344,6 +358,7 @@ class ImageFolder(ImageDataset):
         self.paths: list[Path] = []
         self.gray_paths: list[Path] = []
         self.unreadable: list[tuple[Path, str]] = []
+        self.clipped: list[tuple[Path, tuple[float, float]]] = []
         self.n_unlabelled = 0
         self.cache_hits = 0
         self.cache_misses = 0
@@ -398,6 +413,20 @@ class ImageFolder(ImageDataset):
                 f"file(s): {shown}{more}",
                 stacklevel=2,
             )
+        if self.clipped:
+            from ..imageio import ClippedPixelsWarning  # noqa: PLC0415
+
+            shown = ", ".join(
+                f"{p.relative_to(self.root)} ({lo:.4g} to {hi:.4g})"
+                for p, (lo, hi) in self.clipped[:10]
+            )
+            more = f" and {len(self.clipped) - 10} more" if len(self.clipped) > 10 else ""
+            warnings.warn(
+                f"ImageFolder('{self.root}'): read {len(self.clipped)} float file(s) with pixel "
+                f"values beyond [0, 1] clipped to it: {shown}{more}",
+                ClippedPixelsWarning,
+                stacklevel=2,
+            )
         if self.n_unlabelled:
             warnings.warn(
                 f"ImageFolder('{self.root}', labels={labels!r}): skipped {self.n_unlabelled} "
@@ -433,7 +462,7 @@ class ImageFolder(ImageDataset):
         return "; ".join(parts)
 
     def _load_rgb(self, path: Path) -> np.ndarray:
-        img = read_image(path)
+        img, _ = _read_rgb(path)  # a clipped file was said when the folder was read
         if img.ndim == 3 and self.size is not None:
             img = resize(img, self.size)
         return img
@@ -459,7 +488,7 @@ class ImageFolder(ImageDataset):
         if self.cache is not None:
             self.cache_misses += 1
         try:
-            rgb = read_image(path)
+            rgb, found = _read_rgb(path)
         except Exception as e:  # any decoder failure means "skip this file", never a crash
             reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
             self._note(key, "unreadable", reason)
@@ -477,6 +506,8 @@ class ImageFolder(ImageDataset):
             )
             self._note(key, "unreadable", reason)
             return "unreadable", reason, key, None
+        if found is not None:  # used as clipped: said for the folder in one warning
+            self.clipped.append((path, found))
         if self.size is not None:
             rgb = resize(rgb, self.size)
         lab = rgb_to_lab_hwc(rgb).astype(self.cache_dtype)

@@ -62,12 +62,13 @@ def _check_hwc(image, what: str) -> np.ndarray:
     return image
 
 
-def to_float_rgb(image) -> np.ndarray:
+def to_float_rgb(image, name: str = "to_float_rgb") -> np.ndarray:
     """Any decoded image as a float32 (H, W, 3) RGB array in [0, 1], or a 2-D gray array.
 
     Integer images are scaled as ``tinycolor.imageio.to_float`` scales them (8-bit by 255,
-    16-bit by 65535, wider ones holding 16-bit data by 65535, negatives clipped to 0), floats
-    are clipped to [0, 1], booleans become 0/1. RGBA is composited onto white (the colour under
+    16-bit by 65535, signed ones by 127 or 32767, wider ones holding 16-bit data by 65535;
+    negative values are refused, with an error naming ``name``), floats are clipped to
+    [0, 1], booleans become 0/1. RGBA is composited onto white (the colour under
     a transparent pixel is meaningless); gray+alpha and single-channel images come back 2-D so
     the caller can recognise them as gray. Stacks of pages (N, H, W, 3/4) keep the first page.
     """
@@ -79,10 +80,10 @@ def to_float_rgb(image) -> np.ndarray:
     elif np.issubdtype(img.dtype, np.integer):
         from ..imageio import to_float  # noqa: PLC0415 - imageio's rule, as colorize reads files
 
-        img = to_float(img)
+        img = to_float(img, name)
     elif np.issubdtype(img.dtype, np.floating):
-        check_finite("to_float_rgb", img)
-        check_unit_range("to_float_rgb", img)  # 0..255 as floats would be clipped to white
+        check_finite(name, img)
+        check_unit_range(name, img)  # 0..255 as floats would be clipped to white
         img = np.clip(img.astype(np.float32), 0.0, 1.0)
     else:
         raise ValueError(f"to_float_rgb: unsupported image dtype {img.dtype}")

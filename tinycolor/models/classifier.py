@@ -54,6 +54,7 @@ LABELLED_DEFAULTS = {
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
     "zoom": (0.5, 2.0),  # as lab_common.DATA_DEFAULTS
     "test_fraction": 0.2,
+    "val_tiles": lab_common.VAL_TILES,
     "n_synthetic": 300,
     "class_names": None,
     "mean_ab": None,
@@ -89,8 +90,8 @@ ARCHS = ("plain", "resnet")
 
 
 def add_labelled_data_arguments(parser, defaults: dict, image_size_default=None) -> None:
-    """``--data --size --image-size --crops --test-fraction --n-synthetic`` for every model
-    that trains on labelled images (defaults from the model's ``DEFAULTS``;
+    """``--data --size --image-size --crops --test-fraction --val-tiles --n-synthetic`` for
+    every model that trains on labelled images (defaults from the model's ``DEFAULTS``;
     ``image_size_default`` as in ``lab_common.add_data_arguments``)."""
     lab_common.add_data_arguments(
         parser,
@@ -217,9 +218,10 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     training set's mean ab and its ab prior into ``config``.
 
     Without ``require_labels`` (the colorizers), images without classes (a flat folder, or
-    'skimage') are read as one class ``all``, said on stderr: a classification loss on them
-    is zero. As in :func:`lab_common.load_data`, a folder's images are not held: each is read
-    when a crop or a tile of it is cut, and the statistics are counted one image at a time."""
+    'skimage') are read as one class ``all``, said on stderr (not under the run's --quiet):
+    a classification loss on them is zero. As in :func:`lab_common.load_data`, a folder's
+    images are not held: each is read when a crop or a tile of it is cut, and the statistics
+    are counted one image at a time."""
     data = config.get("data")
     size = int(config["size"])
     synthetic = data in (None, "default", *lab_common.SYNTHETIC_DATA)
@@ -241,11 +243,14 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
         raise InputError(f"--data {data}: {exc}") from None
     if unlabelled:
-        print(
-            f"{data}: no class subfolders; all {len(ds)} images are one class 'all' (a "
-            "classification loss on them is zero)",
-            file=sys.stderr,
-        )
+        from ..runs import current_run_quiet  # noqa: PLC0415
+
+        if not current_run_quiet():  # a note, not kept under the run's --quiet
+            print(
+                f"{data}: no class subfolders; all {len(ds)} images are one class 'all' (a "
+                "classification loss on them is zero)",
+                file=sys.stderr,
+            )
         labels, class_names = np.zeros(len(ds), dtype=np.int64), ["all"]
     else:
         labels = None if ds.labels is None else np.asarray(ds.labels, dtype=np.int64)
@@ -553,28 +558,34 @@ def resolve_classifier(config, model_name: str, auto: dict) -> Path:
 
 def _train_classifier(config, model_name: str, auto: dict) -> Path:
     import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
 
     from ..backend import get_device  # noqa: PLC0415
-    from ..runs import current_run_out  # noqa: PLC0415
+    from ..runs import current_run_out, current_run_quiet  # noqa: PLC0415
     from ..train import run  # noqa: PLC0415 - training a sub-model is the loop's job
 
-    ccfg = {k: config[k] for k in ("data", "size", "image_size", "crops", "test_fraction", "seed")}
+    keys = ("data", "size", "image_size", "crops", "test_fraction", "val_tiles", "seed")
+    ccfg = {k: config[k] for k in keys}
     ccfg.update(n_synthetic=config["n_synthetic"], epochs=int(config["classifier_epochs"]))
     ccfg.update(auto)
     where = "on the same data"
     if _unlabelled_source(config.get("data")):  # no classes to learn there
         ccfg.update(data=None, image_size=max(64, int(config["size"])), crops=None)
         where = "on the synthetic scenes (--data has no class subfolders)"
-    print(
-        f"{model_name}: no --classifier given; training a classifier first, {where} "
-        f"({ccfg['epochs']} epochs)",
-        file=sys.stderr,
-    )
+    quiet = current_run_quiet()  # the calling run's --quiet: its notes are notes too
+    if not quiet:
+        print(
+            f"{model_name}: no --classifier given; training a classifier first, {where} "
+            f"({ccfg['epochs']} epochs)",
+            file=sys.stderr,
+        )
     parent = current_run_out()  # inside the calling run's --out, else runs/classifier-TIME
     out = None if parent is None else Path(parent) / "classifier"
     # on the calling run's device, which its train.run made the default (run's own default,
     # cpu, trained it there under --device cuda, and left cpu the default for the rest)
-    with contextlib.redirect_stdout(sys.stderr):  # stdout is the calling run's to print on
+    # stdout is the calling run's to print on: the classifier's run folder goes to stderr,
+    # or nowhere under --quiet
+    with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr):
         run_dir, metrics = run(NAME, ccfg, device=get_device(), quiet=True, out=out)
     checkpoint = run_dir / "model.npz"
     if metrics.get("interrupted"):
@@ -587,10 +598,12 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
             file=sys.stderr,
         )
         raise KeyboardInterrupt
-    print(
-        f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): {checkpoint}",
-        file=sys.stderr,
-    )
+    if not quiet:
+        print(
+            f"{model_name}: classifier trained (test accuracy {metrics['accuracy']:.3f}): "
+            f"{checkpoint}",
+            file=sys.stderr,
+        )
     return checkpoint
 
 

@@ -82,10 +82,17 @@ DATA_DEFAULTS = {
     "crops": None,  # None: CROPS_PER_EPOCH in all, shared out over the training images
     "zoom": (0.5, 2.0),  # the scales random crops are seen at (see transforms.random_zoom_crop)
     "test_fraction": 0.2,
+    "val_tiles": 10_000,  # VAL_TILES
     "n_synthetic": 300,
     "mean_ab": None,
     "prior": None,
 }
+
+#: At most this many held-out tiles make the held-out loss measured after each epoch (a fixed
+#: seeded subset of them when there are more, see :class:`HeldOutSubset`): every tile of the
+#: skimage photos, the synthetic scenes, Kodak, a CIFAR-10 folder's 10,000 or 3,000 photos
+#: of Places365's val_256; 10,000 of the 116,800 of all 36,500 (at --test-fraction 0.2).
+VAL_TILES = DATA_DEFAULTS["val_tiles"]
 
 #: The ``--data`` values that name the synthetic scenes.
 SYNTHETIC_DATA = ("synthetic", "scenes")
@@ -118,7 +125,7 @@ def add_data_arguments(
     image_size_default: str | None = None,
 ):
     """The data options every Lab model shares (``--data --size --image-size --crops
-    --test-fraction``, and ``--n-synthetic`` when the model's ``DEFAULTS`` has
+    --test-fraction --val-tiles``, and ``--n-synthetic`` when the model's ``DEFAULTS`` has
     ``n_synthetic``), defaults from those ``DEFAULTS``; ``image_size_default`` is what the
     help says ``--image-size`` defaults to when ``DEFAULTS`` leaves it None (by default what
     :func:`resolve_image_size` picks)."""
@@ -176,6 +183,15 @@ def add_data_arguments(
         type=argtypes.fraction,
         default=defaults["test_fraction"],
         help="fraction of the images held out for testing (at least one image)",
+    )
+    g.add_argument(
+        "--val-tiles",
+        dest="val_tiles",
+        type=argtypes.nonnegative_int,
+        default=defaults.get("val_tiles", VAL_TILES),
+        help="the held-out loss after each epoch (its curve, --keep best) is measured on at most "
+        "this many of the held-out tiles, the same seeded choice every epoch; the final scores "
+        "use them all (0: all of them every epoch)",
     )
     if "n_synthetic" in defaults:
         g.add_argument(
@@ -489,6 +505,52 @@ class HeldOutTiles:
 
     def __repr__(self) -> str:
         return f"HeldOutTiles({len(self.images)} images, {self.size}x{self.size} tiles)"
+
+
+class HeldOutSubset:
+    """The tiles of ``tiles`` (a :class:`HeldOutTiles`) at ``indices`` (positions in the order
+    of its ``batches``, ascending), in batches as ``HeldOutTiles.batches`` gives them: the
+    held-out loss's share of a large test set (``--val-tiles``), each image read for the
+    tiles of it that are chosen."""
+
+    def __init__(self, tiles: HeldOutTiles, indices):
+        self.tiles = tiles
+        self.indices = np.sort(np.asarray(indices, dtype=np.int64).reshape(-1))
+
+    def num_tiles(self) -> int:
+        return len(self.indices)
+
+    def num_batches(self, batch_size: int) -> int:
+        return -(-self.num_tiles() // int(batch_size))
+
+    def batches(self, batch_size: int, rng=None, shuffle: bool = False):
+        """The chosen tiles in batches of ``batch_size``, in order (or shuffled with ``rng``)."""
+        order = self.indices
+        if shuffle:
+            order = (np.random.default_rng(0) if rng is None else rng).permutation(order)
+        for s in range(0, len(order), int(batch_size)):
+            yield self.tiles.tiles_at(order[s : s + int(batch_size)])
+
+    def __repr__(self) -> str:
+        return f"HeldOutSubset({self.num_tiles()} of {self.tiles.num_tiles()} tiles)"
+
+
+#: Mixed into the seed that draws the held-out loss's tiles (``held_out_for_loss``), so that
+#: the choice is its own stream, not the training generator's (which it must not move).
+_VAL_TILES_STREAM = 0x76616C
+
+
+def held_out_for_loss(test, config):
+    """The held-out data the loss after each epoch is measured on: ``test`` itself, or, for a
+    :class:`HeldOutTiles` of more than ``config['val_tiles']`` tiles (> 0), a
+    :class:`HeldOutSubset` of that many, drawn once from ``config['seed']``: the same tiles
+    every epoch (the best epoch is chosen on one yardstick) and on ``--resume`` (drawn again
+    from the same seed and the same held-out images)."""
+    cap = int(config.get("val_tiles") or 0)
+    if not cap or not isinstance(test, HeldOutTiles) or test.num_tiles() <= cap:
+        return test
+    rng = np.random.default_rng([int(config.get("seed", 0)), _VAL_TILES_STREAM])
+    return HeldOutSubset(test, rng.choice(test.num_tiles(), cap, replace=False))
 
 
 @dataclass
