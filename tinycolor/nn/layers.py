@@ -828,6 +828,132 @@ class LogSoftmax(Softmax):
         return F.log_softmax(x, self.dim)
 
 
+class ELU(_Activation):
+    """x where x > 0, alpha (e^x - 1) elsewhere."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(_Activation):
+    """scale * elu(x, alpha), PyTorch's constants: self-normalising (Klambauer et al., 2017)."""
+
+    def forward(self, x):
+        return F.selu(x)
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta, x itself where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(_Activation):
+    """x clamped to [min_val, max_val] (gradient 0 at the bounds, as PyTorch's)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if not min_val <= max_val:
+            raise ValueError(
+                f"{type(self).__name__}: min_val must not be greater than max_val, got "
+                f"{min_val} and {max_val}"
+            )
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        out = f"min_val={self.min_val}, max_val={self.max_val}"
+        return out + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class PReLU(Module):
+    """x where x > 0, weight * x elsewhere, the slopes learnt: one for every channel (axis 1)
+    when ``num_parameters`` is the number of channels, else one for all, each starting at
+    ``init`` (PyTorch's 0.25). Weight decay on them is best left off (He et al., 2015)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+        super().__init__()
+        self.num_parameters = _count("PReLU", "num_parameters", num_parameters)
+        self.init = float(init)
+        self.weight = _empty(self.num_parameters)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x):
+        _check_array(f"PReLU(num_parameters={self.num_parameters})", x)
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class LogSigmoid(Module):
+    """log(1 / (1 + e^-x)), stable."""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Softmin(Softmax):
+    """e^-x_i / sum_j e^-x_j along ``dim``: softmax(-x)."""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)
+
+
+class Mish(_Activation):
+    """x tanh(softplus(x))."""
+
+    def forward(self, x):
+        return F.mish(x)
+
+    def extra_repr(self):
+        return ""  # PyTorch's Mish does not show its inplace flag
+
+
+class Hardswish(Mish):
+    """x * hardsigmoid(x) = x min(max(x + 3, 0), 6) / 6."""
+
+    def forward(self, x):
+        return F.hardswish(x)
+
+
+class Hardsigmoid(Mish):
+    """min(max(x / 6 + 1/2, 0), 1)."""
+
+    def forward(self, x):
+        return F.hardsigmoid(x)
+
+
 class Identity(Module):
     """Returns its input (a placeholder, e.g. for an optional normalisation)."""
 
@@ -857,19 +983,30 @@ __all__ = [
     "ConvTranspose2d",
     "Dropout",
     "Dropout2d",
+    "ELU",
     "Embedding",
     "Flatten",
     "GELU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "Identity",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MaxPool2d",
+    "Mish",
+    "PReLU",
     "ReLU",
+    "ReLU6",
+    "SELU",
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmin",
+    "Softplus",
     "Tanh",
     "Upsample",
 ]
