@@ -46,7 +46,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import linear, matmul
+from .linalg import bilinear, linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
@@ -111,6 +111,7 @@ __all__ = [  # the names above, star-imported ones included
     "selu",
     "softmin",
     "softplus",
+    "bilinear",
     "linear",
     "matmul",
     "cumsum",

@@ -15,6 +15,7 @@ from .layers import (
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    Bilinear,
     Conv1d,
     Conv2d,
     ConvTranspose1d,
@@ -43,6 +44,7 @@ from .layers import (
     Softmin,
     Softplus,
     Tanh,
+    Unflatten,
     Upsample,
 )
 from .loss import (
@@ -80,6 +82,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bilinear",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -130,6 +133,7 @@ __all__ = [
     "Softmin",
     "Softplus",
     "Tanh",
+    "Unflatten",
     "Upsample",
     "functional",
     "init",
