@@ -339,6 +339,172 @@ class GELU(Function):
         return g * (s + a * pdf)
 
 
+def _ftype(a):
+    """The scalar type of a's float dtype (float64 for integers), so that constants such as
+    alpha keep float32 float32 and an integer input is not truncated."""
+    return a.dtype.type if a.dtype.kind == "f" else np.float64
+
+
+def _softplus(xp, u):
+    """log(1 + e^u) = max(u, 0) + log1p(e^-|u|): the exponent is never positive."""
+    return xp.maximum(u, 0) + xp.log1p(xp.exp(-xp.abs(u)))
+
+
+#: SELU's constants (Klambauer et al., Self-Normalizing Neural Networks, 2017), PyTorch's digits.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class ELU(Function):
+    """z = scale * (a if a > 0 else alpha (e^a - 1)) (Clevert et al., 2015; SELU's scale and
+    alpha make it self-normalising);  dz/da = scale where a > 0, else scale alpha e^a (at 0 too,
+    as PyTorch: the slope of the negative side)."""
+
+    def forward(self, a, alpha=1.0, scale=1.0):
+        xp = array_module(a)
+        ftype = _ftype(a)
+        pos = a > 0
+        em1 = xp.expm1(xp.minimum(a, 0))  # e^a - 1 on the negative side only: no overflow
+        z = xp.where(pos, a, ftype(alpha) * em1)
+        if scale != 1:
+            z = ftype(scale) * z
+        self.alpha, self.scale = alpha, scale
+        self.save_for_backward(pos, em1)
+        return z.astype(ftype, copy=False)
+
+    def backward(self, g):
+        pos, em1 = self.saved
+        ftype = g.dtype.type
+        slope = array_module(g).where(pos, ftype(1), ftype(self.alpha) * (em1 + 1))
+        return g * (ftype(self.scale) * slope if self.scale != 1 else slope)
+
+
+class Softplus(Function):
+    """z = log(1 + e^(beta a)) / beta, and z = a where beta a > threshold (PyTorch's rule: there
+    the two agree to float precision);  dz/da = sigmoid(beta a), or 1 where beta a > threshold.
+    Computed as max(u, 0) + log1p(e^-|u|), u = beta a: no overflow for any a."""
+
+    def forward(self, a, beta=1.0, threshold=20.0):
+        xp = array_module(a)
+        ftype = _ftype(a)
+        u = ftype(beta) * a
+        linear = u > threshold
+        self.beta = beta
+        self.save_for_backward(u, linear)
+        z = xp.where(linear, a, _softplus(xp, u) / ftype(beta))
+        return z.astype(ftype, copy=False)
+
+    def backward(self, g):
+        u, linear = self.saved
+        return g * array_module(u).where(linear, g.dtype.type(1), _sigmoid(u))
+
+
+class Hardtanh(Function):
+    """z = min(max(a, lo), hi);  dz/da = 1 where lo < a < hi, else 0 (0 at the bounds too, as
+    PyTorch's hardtanh and relu6, unlike clamp, whose gradient passes at its bounds)."""
+
+    def forward(self, a, lo=-1.0, hi=1.0):
+        xp = array_module(a)
+        ftype = _ftype(a)
+        self.save_for_backward((a > lo) & (a < hi))
+        return xp.clip(a.astype(ftype, copy=False), ftype(lo), ftype(hi))
+
+    def backward(self, g):
+        (inside,) = self.saved
+        return g * inside
+
+
+class Hardsigmoid(Function):
+    """z = min(max(a / 6 + 1/2, 0), 1) (MobileNetV3's piecewise-linear sigmoid);
+    dz/da = 1/6 where -3 < a < 3, else 0 (at -3 and 3 too, as PyTorch)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        ftype = _ftype(a)
+        self.save_for_backward((a > -3) & (a < 3))
+        return xp.clip(a / ftype(6) + ftype(0.5), ftype(0), ftype(1)).astype(ftype, copy=False)
+
+    def backward(self, g):
+        (inside,) = self.saved
+        return g * inside * g.dtype.type(1 / 6)
+
+
+class Hardswish(Function):
+    """z = a * hardsigmoid(a) = a min(max(a + 3, 0), 6) / 6 (MobileNetV3);
+    dz/da = 0 where a <= -3, 1 where a >= 3, a / 3 + 1/2 between (PyTorch's, at -3 and 3 too)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        ftype = _ftype(a)
+        self.save_for_backward(a)
+        return (a * xp.clip(a + ftype(3), ftype(0), ftype(6)) / ftype(6)).astype(ftype, copy=False)
+
+    def backward(self, g):
+        (a,) = self.saved
+        xp = array_module(a)
+        ftype = g.dtype.type
+        slope = xp.where(a <= -3, ftype(0), xp.where(a >= 3, ftype(1), a / ftype(3) + ftype(0.5)))
+        return g * slope
+
+
+class LogSigmoid(Function):
+    """z = log sigmoid(a) = -softplus(-a) = min(a, 0) - log1p(e^-|a|) (no overflow, full
+    accuracy: log sigmoid(-100) = -100, where log(sigmoid(a)) gives -inf in float32);
+    dz/da = 1 - sigmoid(a) = sigmoid(-a)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        self.save_for_backward(a)
+        z = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+        return z.astype(_ftype(a), copy=False)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g * _sigmoid(-a).astype(g.dtype, copy=False)
+
+
+class Mish(Function):
+    """z = a tanh(softplus(a)) (Misra, 2019);  dz/da = t + a sigmoid(a) (1 - t^2),
+    t = tanh(softplus(a)) (softplus' = sigmoid)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        t = xp.tanh(_softplus(xp, a)).astype(_ftype(a), copy=False)
+        self.save_for_backward(a, t)
+        return a * t
+
+    def backward(self, g):
+        a, t = self.saved
+        return g * (t + a * _sigmoid(a) * (1 - t * t))
+
+
+class PReLU(Function):
+    """z = a if a > 0 else w a, with a learnt slope w_c per channel (axis 1) or one w for every
+    element (He et al., 2015);  dz/da = 1 where a > 0, else w (at a = 0 too, as PyTorch);
+    dz/dw_c = the sum of g a over channel c where a <= 0."""
+
+    def forward(self, a, w):
+        xp = array_module(a)
+        self.w_shape = w.shape
+        per_channel = w.size > 1
+        wb = w.reshape((-1,) + (1,) * (a.ndim - 2)) if per_channel else w.reshape(())
+        pos = a > 0
+        self.per_channel = per_channel
+        self.save_for_backward(a, wb, pos)
+        return xp.where(pos, a, wb * a)
+
+    def backward(self, g):
+        a, wb, pos = self.saved
+        xp = array_module(a)
+        ga = xp.where(pos, g, g * wb) if self.needs_input_grad[0] else None
+        gw = None
+        if self.needs_input_grad[1]:
+            neg = xp.where(pos, 0, g * a)
+            axes = tuple(i for i in range(a.ndim) if i != 1) if self.per_channel else None
+            gw = neg.sum(axis=axes).reshape(self.w_shape).astype(g.dtype, copy=False)
+        return ga, gw
+
+
 class Softmax(Function):
     """z_i = e^{a_i} / sum_j e^{a_j} along ``axis``;  da = z * (g - sum(g * z))."""
 
@@ -488,3 +654,72 @@ def log_softmax(x, axis=-1, *, dim=None) -> Tensor:
     """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
     axis = torch_spelling("log_softmax", "axis", axis, "dim", dim, -1)
     return LogSoftmax.apply(x, axis=axis)
+
+
+def elu(x, alpha=1.0, inplace=False) -> Tensor:
+    """x where x > 0, alpha (e^x - 1) elsewhere, as ``torch.nn.functional.elu``."""
+    return ELU.apply(x, alpha=float(alpha))
+
+
+def selu(x, inplace=False) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants (``SELU_SCALE`` = 1.0507...,
+    ``SELU_ALPHA`` = 1.6732...), which keep activations near mean 0, variance 1."""
+    return ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+def softplus(x, beta=1.0, threshold=20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, a smooth relu, as ``torch.nn.functional.softplus``: x itself
+    where beta x > ``threshold``. Stable for any x."""
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
+    """x clamped to [min_val, max_val], as ``torch.nn.functional.hardtanh``: the gradient is 0
+    at the bounds themselves (PyTorch's; ``clamp``'s passes there)."""
+    if not min_val <= max_val:
+        raise ValueError(
+            f"hardtanh: min_val must not be greater than max_val, got {min_val} and {max_val}"
+        )
+    return Hardtanh.apply(x, lo=float(min_val), hi=float(max_val))
+
+
+def relu6(x, inplace=False) -> Tensor:
+    """min(max(x, 0), 6), ``hardtanh(x, 0, 6)``, as ``torch.nn.functional.relu6``."""
+    return Hardtanh.apply(x, lo=0.0, hi=6.0)
+
+
+def prelu(x, weight) -> Tensor:
+    """x where x > 0, weight * x elsewhere, as ``torch.nn.functional.prelu``: ``weight`` holds
+    one slope, or one per channel (axis 1 of x), and gets a gradient."""
+    n_channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.size not in (1, n_channels):
+        raise ValueError(
+            f"prelu: weight must hold 1 slope or one per channel ({n_channels}, axis 1 of the "
+            f"input {tuple(x.shape)}), got shape {tuple(weight.shape)}"
+        )
+    return PReLU.apply(x, weight)
+
+
+def logsigmoid(x) -> Tensor:
+    """log(1 / (1 + e^-x)), computed stably, as ``torch.nn.functional.logsigmoid``."""
+    return LogSigmoid.apply(x)
+
+
+def softmin(x, axis=-1, *, dim=None) -> Tensor:
+    """softmax(-x) along ``axis``: e^-x_i / sum_j e^-x_j (PyTorch's ``dim=`` is accepted too)."""
+    return Softmax.apply(Neg.apply(x), axis=torch_spelling("softmin", "axis", axis, "dim", dim, -1))
+
+
+def mish(x, inplace=False) -> Tensor:
+    """x tanh(softplus(x)), as ``torch.nn.functional.mish``."""
+    return Mish.apply(x)
+
+
+def hardsigmoid(x, inplace=False) -> Tensor:
+    """min(max(x / 6 + 1/2, 0), 1), as ``torch.nn.functional.hardsigmoid``."""
+    return Hardsigmoid.apply(x)
+
+
+def hardswish(x, inplace=False) -> Tensor:
+    """x * hardsigmoid(x), as ``torch.nn.functional.hardswish``."""
+    return Hardswish.apply(x)

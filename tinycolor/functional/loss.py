@@ -11,22 +11,32 @@ Every log and exp goes through a stable form, so logits of 1e4 give neither inf 
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor, as_tensor_like
 from ..backend import array_module
+from .reduce import norm
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_similarity",
     "cross_entropy",
     "huber_loss",
+    "kl_div",
     "l1_loss",
+    "margin_ranking_loss",
     "mse_loss",
     "nll_loss",
     "one_hot",
+    "pairwise_distance",
+    "poisson_nll_loss",
     "smooth_l1_loss",
+    "soft_margin_loss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -611,10 +621,12 @@ class BCELoss(Function):
         return gx, gt
 
 
-def _check_pair(name, input, target):
-    """Wrap ``target`` like ``input`` and insist on equal shapes (a scalar target broadcasts)."""
+def _check_pair(name, input, target, names=("input", "target")):
+    """Wrap ``target`` like ``input`` and insist on equal shapes (a scalar target broadcasts);
+    ``names`` are the two arguments' names in the messages."""
+    first, second = names
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{name}: {first} must be a Tensor, got {type(input).__name__}")
     constant = not isinstance(target, Tensor)
     target = as_tensor_like(target, (input,))
     if constant and np.issubdtype(input.dtype, np.floating) and target.dtype != input.dtype:
@@ -623,9 +635,9 @@ def _check_pair(name, input, target):
         target = Tensor(target.data.astype(input.dtype), _internal=True)
     if target.shape != input.shape and target.ndim > 0:
         raise ValueError(
-            f"{name}: input {input.shape} and target {target.shape} must have the same shape "
-            "(a scalar target is broadcast; other broadcasting is refused, as it is almost always "
-            "a bug, e.g. (N, 1) against (N,))"
+            f"{name}: {first} {input.shape} and {second} {target.shape} must have the same shape "
+            f"(a scalar {second} is broadcast; other broadcasting is refused, as it is almost "
+            "always a bug, e.g. (N, 1) against (N,))"
         )
     return target
 
@@ -777,3 +789,273 @@ def binary_cross_entropy_with_logits(
             value = _element_weight(name, value, input, key)
         consts[key] = value
     return BCEWithLogits.apply(input, target, reduction=reduction, **consts)
+
+
+# --------------------------------------------------------------------------- divergences, margins
+
+
+class KLDiv(Function):
+    """Kullback-Leibler divergence KL(t || p) of log-probabilities x = log p from target t, per
+    element (PyTorch's pointwise terms; t log t is 0 where t = 0):
+
+    t probabilities:      l = t (log t - x),    dl/dx = -t,      dl/dt = log t + 1 - x;
+    t log-probabilities:  l = e^t (t - x),      dl/dx = -e^t,    dl/dt = e^t (t - x + 1).
+    """
+
+    def forward(self, x, t, reduction="mean", log_target=False, denom=None):
+        xp = array_module(x)
+        t = t.astype(x.dtype, copy=False)
+        if log_target:
+            p_t = xp.exp(t)
+            loss = p_t * (t - x)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0 = 0, masked below
+                loss = xp.where(t == 0, 0, t * xp.log(t)).astype(x.dtype, copy=False) - t * x
+        self.reduction, self.log_target, self.denom = reduction, log_target, denom or loss.size
+        self.save_for_backward(x, t)
+        return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
+
+    def backward(self, g):
+        x, t = self.saved
+        xp = array_module(x)
+        c = xp.asarray(_reduced_grad(g, self.reduction, self.denom), dtype=x.dtype)
+        p_t = xp.exp(t) if self.log_target else t
+        gt = None
+        if self.needs_input_grad[1]:
+            if self.log_target:
+                gt = p_t * (t - x + 1) * c
+            else:
+                with np.errstate(divide="ignore"):  # -inf at t = 0: the slope of t log t there
+                    gt = (xp.log(t) + 1 - x) * c
+        return -p_t * c, gt
+
+
+class MarginRanking(Function):
+    """l = max(0, -y (a - b) + margin), y = 1 where a should rank higher, -1 where b should;
+    where -y (a - b) + margin >= 0 (at 0 too, as PyTorch's clamp_min):
+    dl/da = -y,  dl/db = y,  dl/dy = -(a - b);  0 elsewhere."""
+
+    def forward(self, a, b, y, margin=0.0, reduction="mean"):
+        xp = array_module(a)
+        u = -y * (a - b) + margin
+        active = u >= 0
+        self.reduction, self.n = reduction, u.size
+        self.save_for_backward(a - b, y, active)
+        return xp.asarray(_reduce(xp.maximum(u, 0), reduction), dtype=a.dtype)
+
+    def backward(self, g):
+        d, y, active = self.saved
+        c = _reduced_grad(g, self.reduction, self.n) * active
+        ga = (-y * c).astype(g.dtype, copy=False)
+        gy = -d * c if self.needs_input_grad[2] else None
+        return ga, (-ga if self.needs_input_grad[1] else None), gy
+
+
+class SoftMargin(Function):
+    """Logistic loss of x against labels y = 1 or -1:  l = log(1 + e^(-y x)) (stable: softplus
+    of -y x);  dl/dx = -y sigmoid(-y x),  dl/dy = -x sigmoid(-y x)."""
+
+    def forward(self, x, y, reduction="mean"):
+        xp = array_module(x)
+        y = y.astype(x.dtype, copy=False)
+        m = y * x
+        self.reduction, self.n = reduction, m.size
+        self.save_for_backward(x, y, m)
+        return xp.asarray(_reduce(_softplus_neg(xp, m), reduction), dtype=x.dtype)
+
+    def backward(self, g):
+        x, y, m = self.saved
+        xp = array_module(x)
+        c = -_stable_sigmoid(xp, -m) * _reduced_grad(g, self.reduction, self.n)
+        return (y * c).astype(g.dtype, copy=False), (x * c if self.needs_input_grad[1] else None)
+
+
+class PoissonNLL(Function):
+    """Negative log-likelihood of counts t under a Poisson of rate r (the constant log t!
+    dropped, or with ``full`` its Stirling approximation t log t - t + log(2 pi t) / 2 added
+    where t > 1):
+
+    log_input (x = log r):  l = e^x - t x,            dl/dx = e^x - t,   dl/dt = -x;
+    else (x = r):           l = x - t log(x + eps),   dl/dx = 1 - t / (x + eps),
+                                                       dl/dt = -log(x + eps);
+    the Stirling term adds dl/dt = log t + 1 / (2 t) where t > 1.
+    """
+
+    def forward(self, x, t, log_input=True, full=False, eps=1e-8, reduction="mean"):
+        xp = array_module(x)
+        t = t.astype(x.dtype, copy=False)
+        if log_input:
+            loss = xp.exp(x) - t * x
+        else:
+            loss = x - t * xp.log(x + eps)
+        if full:
+            big = t > 1
+            ts = xp.where(big, t, 1)  # no log of 0 or a negative count in the masked-out part
+            stirling = ts * xp.log(ts) - ts + 0.5 * xp.log(2 * math.pi * ts)
+            loss = loss + xp.where(big, stirling, 0).astype(x.dtype, copy=False)
+        self.log_input, self.full, self.eps = log_input, full, eps
+        self.reduction, self.n = reduction, loss.size
+        self.save_for_backward(x, t)
+        return xp.asarray(_reduce(loss, reduction), dtype=x.dtype)
+
+    def backward(self, g):
+        x, t = self.saved
+        xp = array_module(x)
+        c = xp.asarray(_reduced_grad(g, self.reduction, self.n), dtype=x.dtype)
+        if self.log_input:
+            gx, gt = xp.exp(x) - t, -x
+        else:
+            gx, gt = 1 - t / (x + self.eps), -xp.log(x + self.eps)
+        if self.needs_input_grad[1] and self.full:
+            big = t > 1
+            ts = xp.where(big, t, 1)
+            gt = gt + xp.where(big, xp.log(ts) + 0.5 / ts, 0)
+        return gx * c, (gt * c if self.needs_input_grad[1] else None)
+
+
+class CosineSimilarity(Function):
+    """s = a.b / (n_a n_b) along ``axis``, n_a = max(||a||, eps), n_b = max(||b||, eps) (each
+    norm clamped, as PyTorch's, so that s stays in [-1, 1]);
+    ds/da = b / (n_a n_b) - (s / n_a) a / ||a||   (the clamp not differentiated, as PyTorch's;
+    a / ||a|| is 0 where a = 0), and the same with a and b exchanged."""
+
+    def forward(self, a, b, axis=1, eps=1e-8):
+        xp = array_module(a)
+        a, b = xp.broadcast_arrays(a, b)
+        norm_a = xp.sqrt((a * a).sum(axis=axis, keepdims=True))
+        norm_b = xp.sqrt((b * b).sum(axis=axis, keepdims=True))
+        n_a, n_b = xp.maximum(norm_a, eps), xp.maximum(norm_b, eps)
+        s = (a * b).sum(axis=axis, keepdims=True) / (n_a * n_b)
+        self.axis = axis
+        self.save_for_backward(a, b, norm_a, norm_b, n_a, n_b, s)
+        return s.squeeze(axis)
+
+    def backward(self, g):
+        a, b, norm_a, norm_b, n_a, n_b, s = self.saved
+        xp = array_module(a)
+        g = xp.expand_dims(g, self.axis)
+        grads = []
+        for i, (x, y, norm_x, n_x, n_y) in enumerate(
+            ((a, b, norm_a, n_a, n_b), (b, a, norm_b, n_b, n_a))
+        ):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            unit = x / xp.where(norm_x == 0, 1, norm_x)  # 0 where x = 0
+            grads.append(g * (y / (n_x * n_y) - (s / n_x) * unit))
+        return tuple(grads)
+
+
+def _check_kl_reduction(name, reduction):
+    if reduction not in (*REDUCTIONS, "batchmean"):
+        raise ValueError(
+            f"{name}: reduction must be one of 'mean', 'batchmean', 'sum', 'none', got "
+            f"{reduction!r}"
+        )
+
+
+KL_MEAN_WARNING = (
+    "kl_div: reduction='mean' divides the total loss by both the batch size and the number of "
+    "classes; 'batchmean' divides by the batch size alone, which is the KL divergence's "
+    "definition. 'mean' is kept as PyTorch computes it (and PyTorch warns the same)."
+)
+
+
+def kl_div(input, target, *, reduction="mean", log_target=False) -> Tensor:  # noqa: A002
+    """Kullback-Leibler divergence KL(target || p) from the log-probabilities ``input`` = log p
+    (a ``log_softmax``'s output) to ``target`` (probabilities, or with ``log_target=True``
+    log-probabilities), as ``F.kl_div``: per element target (log target - input).
+
+    ``reduction='batchmean'`` is the divergence itself, averaged over the batch: the sum over
+    everything divided by ``input.shape[0]``. The default 'mean' divides by every element, the
+    batch size times the number of classes, as PyTorch's does, and warns as PyTorch's does
+    (``KL_MEAN_WARNING``); 'sum' and 'none' as in the other losses. A target of 0 contributes
+    0 (0 log 0 = 0); its own gradient there, if it needs one, is log 0 = -inf (PyTorch's nan)."""
+    name = "kl_div"
+    _check_kl_reduction(name, reduction)
+    target = _check_pair(name, input, target)
+    denom = None
+    if reduction == "mean":
+        warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
+    elif reduction == "batchmean":
+        reduction = "mean" if input.ndim else "sum"
+        denom = input.shape[0] if input.ndim else None
+    return KLDiv.apply(input, target, reduction=reduction, log_target=bool(log_target), denom=denom)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` along ``dim``, as
+    ``F.cosine_similarity``: x1.x2 / (max(||x1||, eps) max(||x2||, eps)), in [-1, 1]. The two
+    broadcast together; ``dim`` is removed from their common shape."""
+    name = "cosine_similarity"
+    for what, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(x).__name__}")
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: x1 {x1.shape} and x2 {x2.shape} do not broadcast together"
+        ) from None
+    if not -len(shape) <= dim < max(len(shape), 1) or not shape:
+        raise ValueError(
+            f"{name}: dim {dim} is out of range for the inputs' shape {shape} (broadcast)"
+        )
+    return CosineSimilarity.apply(x1, x2, axis=dim % len(shape), eps=float(eps))
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
+    """The p-norm distance ||x1 - x2 + eps||_p along the last axis of each pair of rows, as
+    ``F.pairwise_distance`` (``eps`` keeps the gradient finite where x1 = x2). Composed of
+    ``norm`` as PyTorch's is, so any p that ``norm`` takes."""
+    for what, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"pairwise_distance: {what} must be a Tensor, got {type(x).__name__}")
+    if x1.ndim == 0 and x2.ndim == 0:
+        raise ValueError("pairwise_distance: expected vectors (..., D), got two 0-d tensors")
+    return norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, *, reduction="mean") -> Tensor:
+    """Ranking loss, as ``F.margin_ranking_loss``: max(0, -target (input1 - input2) + margin),
+    with ``target`` 1 where input1 should rank higher, -1 where input2 should; the three of one
+    shape (a scalar target broadcasts)."""
+    name = "margin_ranking_loss"
+    _check_reduction(name, reduction)
+    input2 = _check_pair(name, input1, input2, ("input1", "input2"))
+    target = _check_pair(name, input1, target, ("input1", "target"))
+    return MarginRanking.apply(input1, input2, target, margin=float(margin), reduction=reduction)
+
+
+def soft_margin_loss(input, target, *, reduction="mean") -> Tensor:  # noqa: A002
+    """Two-class logistic loss, as ``F.soft_margin_loss``: log(1 + e^(-target input)), with
+    ``target`` 1 or -1 of the input's shape; stable for any input."""
+    _check_reduction("soft_margin_loss", reduction)
+    target = _check_pair("soft_margin_loss", input, target)
+    return SoftMargin.apply(input, target, reduction=reduction)
+
+
+def poisson_nll_loss(
+    input,  # noqa: A002
+    target,
+    log_input=True,
+    full=False,
+    *,
+    eps=1e-8,
+    reduction="mean",
+) -> Tensor:
+    """Negative log-likelihood of counts ``target`` under a Poisson distribution, as
+    ``F.poisson_nll_loss``: exp(input) - target input where ``input`` is the log of the rate
+    (``log_input=True``), input - target log(input + eps) where it is the rate itself;
+    ``full=True`` adds Stirling's approximation of log(target!) where target > 1."""
+    name = "poisson_nll_loss"
+    _check_reduction(name, reduction)
+    target = _check_pair(name, input, target)
+    return PoissonNLL.apply(
+        input,
+        target,
+        log_input=bool(log_input),
+        full=bool(full),
+        eps=float(eps),
+        reduction=reduction,
+    )

@@ -1,5 +1,5 @@
-"""The layers: modules that hold parameters (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm)
-and modules that wrap an op (pooling, upsampling, dropout, activations).
+"""The layers: modules that hold parameters (Linear, Bilinear, Conv1d/2d, ConvTranspose1d/2d,
+BatchNorm, PReLU) and modules that wrap an op (pooling, upsampling, dropout, activations).
 
 Each layer checks its input's shape and names itself, what it expected and what it got, then
 calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
@@ -90,6 +90,51 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """y = x1^T W_o x2 + b_o for each of the out_features o: W of shape (out_features,
+    in1_features, in2_features); x1 (..., in1_features) and x2 (..., in2_features).
+
+    Default init (PyTorch's): W and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        self.in1_features = _count("Bilinear", "in1_features", in1_features)
+        self.in2_features = _count("Bilinear", "in2_features", in2_features)
+        self.out_features = _count("Bilinear", "out_features", out_features)
+        self.weight = _empty(self.out_features, self.in1_features, self.in2_features)
+        self.register_parameter("bias", _empty(self.out_features) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / np.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x1, x2):
+        name = f"Bilinear({self.in1_features}, {self.in2_features}->{self.out_features})"
+        _check_array(name, x1)
+        _check_array(name, x2)
+        if x1.ndim < 1 or x1.shape[-1] != self.in1_features:
+            raise ValueError(
+                f"{name}: expected input1 with {self.in1_features} features in its last axis, "
+                f"got {tuple(x1.shape)}"
+            )
+        if x2.ndim < 1 or x2.shape[-1] != self.in2_features:
+            raise ValueError(
+                f"{name}: expected input2 with {self.in2_features} features in its last axis, "
+                f"got {tuple(x2.shape)}"
+            )
+        return F.bilinear(x1, x2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 
@@ -828,6 +873,132 @@ class LogSoftmax(Softmax):
         return F.log_softmax(x, self.dim)
 
 
+class ELU(_Activation):
+    """x where x > 0, alpha (e^x - 1) elsewhere."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(_Activation):
+    """scale * elu(x, alpha), PyTorch's constants: self-normalising (Klambauer et al., 2017)."""
+
+    def forward(self, x):
+        return F.selu(x)
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta, x itself where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(_Activation):
+    """x clamped to [min_val, max_val] (gradient 0 at the bounds, as PyTorch's)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if not min_val <= max_val:
+            raise ValueError(
+                f"{type(self).__name__}: min_val must not be greater than max_val, got "
+                f"{min_val} and {max_val}"
+            )
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        out = f"min_val={self.min_val}, max_val={self.max_val}"
+        return out + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class PReLU(Module):
+    """x where x > 0, weight * x elsewhere, the slopes learnt: one for every channel (axis 1)
+    when ``num_parameters`` is the number of channels, else one for all, each starting at
+    ``init`` (PyTorch's 0.25). Weight decay on them is best left off (He et al., 2015)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+        super().__init__()
+        self.num_parameters = _count("PReLU", "num_parameters", num_parameters)
+        self.init = float(init)
+        self.weight = _empty(self.num_parameters)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x):
+        _check_array(f"PReLU(num_parameters={self.num_parameters})", x)
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class LogSigmoid(Module):
+    """log(1 / (1 + e^-x)), stable."""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Softmin(Softmax):
+    """e^-x_i / sum_j e^-x_j along ``dim``: softmax(-x)."""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)
+
+
+class Mish(_Activation):
+    """x tanh(softplus(x))."""
+
+    def forward(self, x):
+        return F.mish(x)
+
+    def extra_repr(self):
+        return ""  # PyTorch's Mish does not show its inplace flag
+
+
+class Hardswish(Mish):
+    """x * hardsigmoid(x) = x min(max(x + 3, 0), 6) / 6."""
+
+    def forward(self, x):
+        return F.hardswish(x)
+
+
+class Hardsigmoid(Mish):
+    """min(max(x / 6 + 1/2, 0), 1)."""
+
+    def forward(self, x):
+        return F.hardsigmoid(x)
+
+
 class Identity(Module):
     """Returns its input (a placeholder, e.g. for an optional normalisation)."""
 
@@ -849,27 +1020,84 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``, Flatten's inverse: Unflatten(1, (C, H, W))
+    takes (N, C*H*W) back to (N, C, H, W); one size may be -1 (inferred)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        sizes = tuple(unflattened_size) if isinstance(unflattened_size, list | tuple) else None
+        if (
+            not sizes
+            or any(isinstance(n, bool) or not isinstance(n, int | np.integer) for n in sizes)
+            or any(n < -1 for n in sizes)
+            or sum(n == -1 for n in sizes) > 1
+        ):
+            raise ValueError(
+                "Unflatten: unflattened_size must be a non-empty tuple or list of sizes (one "
+                f"may be -1), got {unflattened_size!r}"
+            )
+        self.dim, self.unflattened_size = int(dim), unflattened_size
+
+    def forward(self, x):
+        _check_array("Unflatten", x)
+        ndim = x.ndim
+        if not -ndim <= self.dim < ndim:
+            raise ValueError(
+                f"Unflatten: dim {self.dim} is out of range for an input of shape {tuple(x.shape)}"
+            )
+        d = self.dim % ndim
+        sizes = tuple(int(n) for n in self.unflattened_size)
+        known = int(np.prod([n for n in sizes if n != -1]))
+        n = x.shape[d]
+        if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+            raise ValueError(
+                f"Unflatten: sizes {list(sizes)} do not multiply up to the size of dim "
+                f"{self.dim} ({n}) of the input {tuple(x.shape)}"
+            )
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+        return F.reshape(x, x.shape[:d] + sizes + x.shape[d + 1 :])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size!r}"
+
+
 __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bilinear",
     "Conv2d",
     "ConvTranspose2d",
     "Dropout",
     "Dropout2d",
+    "ELU",
     "Embedding",
     "Flatten",
     "GELU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "Identity",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MaxPool2d",
+    "Mish",
+    "PReLU",
     "ReLU",
+    "ReLU6",
+    "SELU",
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmin",
+    "Softplus",
     "Tanh",
+    "Unflatten",
     "Upsample",
 ]

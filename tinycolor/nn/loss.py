@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..functional.loss import (
     _check_ignore_index,
+    _check_kl_reduction,
     _check_label_smoothing,
     _check_positive,
     _check_reduction,
@@ -20,12 +21,18 @@ from .module import Module
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
     "NLLLoss",
+    "PairwiseDistance",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
+    "SoftMarginLoss",
 ]
 
 
@@ -174,3 +181,97 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence from log-probabilities (a ``LogSoftmax``'s output) to a
+    target distribution (``F.kl_div``); ``reduction='batchmean'`` is the divergence averaged
+    over the batch, the default 'mean' divides by every element and warns, as PyTorch's;
+    ``log_target=True`` for a target of log-probabilities."""
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False):
+        super().__init__()
+        _check_kl_reduction("KLDivLoss", reduction)
+        self.reduction, self.log_target = reduction, bool(log_target)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}" + (", log_target=True" if self.log_target else "")
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -target (input1 - input2) + margin), reduced (``F.margin_ranking_loss``); target
+    1 where input1 should rank higher, -1 where input2 should."""
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = float(margin)
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+    def extra_repr(self):
+        return super().extra_repr() + (f", margin={self.margin}" if self.margin else "")
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + e^(-target input)), target 1 or -1, reduced (``F.soft_margin_loss``)."""
+
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__(reduction)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood of counts (``F.poisson_nll_loss``): exp(input) - target
+    input for a log rate (``log_input=True``), else input - target log(input + eps); ``full``
+    adds Stirling's approximation of log(target!)."""
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        *,
+        eps: float = 1e-8,
+        reduction: str = "mean",
+    ):
+        super().__init__(reduction)
+        self.log_input, self.full = bool(log_input), bool(full)
+        self.eps = _check_positive("PoissonNLLLoss", "eps", eps, allow_zero=True)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.poisson_nll_loss(
+            input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+    def extra_repr(self):
+        out = super().extra_repr()
+        if not self.log_input:
+            out += ", log_input=False"
+        return out + (", full=True" if self.full else "")
+
+
+class CosineSimilarity(Module):
+    """x1.x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (``F.cosine_similarity``)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """||x1 - x2 + eps||_p along the last axis (``F.pairwise_distance``)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim  # PyTorch's attribute names
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
