@@ -259,6 +259,8 @@ class Optimizer:
             start += n
             for name in self.hyperparameters:
                 out[f"group.{k}.{name}"] = group._options[name]
+            if group._has_initial:  # a schedule's base lr, for one resumed with last_epoch=n
+                out[f"group.{k}.initial_lr"] = group._options["initial_lr"]
         for i, st in enumerate(self.state):
             for key, value in st.items():
                 out[f"state.{i}.{key}"] = value.copy() if hasattr(value, "copy") else value
@@ -301,7 +303,8 @@ class Optimizer:
                 raise ValueError(f"{name}: unexpected key {key!r}")
             i = int(idx)
             if kind == "group":
-                if i >= n_groups or (sname != "params" and sname not in self.hyperparameters):
+                known = sname in ("params", "initial_lr") or sname in self.hyperparameters
+                if i >= n_groups or not known:
                     raise ValueError(f"{name}: unexpected key {key!r}")
                 if sname == "params":
                     have = len(self.param_groups[i]._params)
@@ -356,8 +359,9 @@ class _ParamGroup(MutableMapping):
     own value of each of the optimizer's options. ``group['lr'] = 0.01`` changes the group's
     lr (a schedule does it so); an option the optimizer does not have is refused. One key
     more may be there, as in PyTorch: ``'initial_lr'``, the base lr of the group's learning
-    rate schedule, which a schedule sets and reads (it is not saved in ``state_dict``: the
-    schedule's own state holds its base lrs)."""
+    rate schedule, which a schedule sets and reads; the optimizer's ``state_dict`` saves it,
+    as PyTorch's does, so that a schedule built with ``last_epoch=n`` on an optimizer loaded
+    from a file finds it."""
 
     def __init__(self, optimizer: Optimizer, params: list, options: dict):
         self._optimizer_name = type(optimizer).__name__
