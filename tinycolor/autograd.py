@@ -1241,6 +1241,60 @@ class Tensor:
             )
         return F().matmul(self, other)
 
+    # PyTorch's methods for picking and testing elements (tinycolor.functional.index)
+    def gather(self, dim, index):
+        return F().gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return F().index_select(self, dim, index)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return F().sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return F().argsort(self, dim, descending, stable)
+
+    def unbind(self, dim=0):
+        return F().unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return F().narrow(self, dim, start, length)
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` is True, else ``other``: PyTorch's order, the same as
+        ``tinycolor.where(condition, self, other)``."""
+        return F().where(condition, self, other)
+
+    def nonzero(self, *, as_tuple=False):
+        return F().nonzero(self, as_tuple=as_tuple)
+
+    def count_nonzero(self, dim=None):
+        return F().count_nonzero(self, dim)
+
+    def any(self, dim=None, keepdim=False):
+        return F().any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return F().all(self, dim, keepdim)
+
+    def isnan(self):
+        return F().isnan(self)
+
+    def isinf(self):
+        return F().isinf(self)
+
+    def isfinite(self):
+        return F().isfinite(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return F().isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return F().allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return F().equal(self, other)
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""

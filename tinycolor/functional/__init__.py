@@ -35,6 +35,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .index import *  # noqa: F403
 from .linalg import linear, matmul
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
@@ -62,7 +63,7 @@ from .shape import (
 )
 from .sparse import *  # noqa: F403
 
-_STAR = ("conv", "dropout", "loss", "norm", "pool", "sparse")
+_STAR = ("conv", "dropout", "index", "loss", "norm", "pool", "sparse")
 
 __all__ = [  # the names above, star-imported ones included
     "abs",
