@@ -1295,6 +1295,28 @@ class Tensor:
     def equal(self, other):
         return F().equal(self, other)
 
+    # products, triangles and logsumexp (tinycolor.functional.linalg, .reduce)
+    def bmm(self, mat2):
+        return F().bmm(self, mat2)
+
+    def mv(self, vec):
+        return F().mv(self, vec)
+
+    def dot(self, other):
+        return F().dot(self, other)
+
+    def outer(self, vec2):
+        return F().outer(self, vec2)
+
+    def tril(self, diagonal=0):
+        return F().tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return F().triu(self, diagonal)
+
+    def logsumexp(self, dim, keepdim=False):
+        return F().logsumexp(self, dim, keepdim)
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""

@@ -36,11 +36,11 @@ from .elementwise import (
     where,
 )
 from .index import *  # noqa: F403
-from .linalg import linear, matmul
+from .linalg import bmm, dot, einsum, linear, matmul, mm, mv, outer, tril, triu
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import cumsum, max, mean, norm, prod, sum, var
+from .reduce import cumsum, logsumexp, max, mean, norm, prod, sum, var
 from .shape import (
     cat,
     chunk,
@@ -90,9 +90,18 @@ __all__ = [  # the names above, star-imported ones included
     "sub",
     "tanh",
     "where",
+    "bmm",
+    "dot",
+    "einsum",
     "linear",
     "matmul",
+    "mm",
+    "mv",
+    "outer",
+    "tril",
+    "triu",
     "cumsum",
+    "logsumexp",
     "max",
     "mean",
     "norm",
