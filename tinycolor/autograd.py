@@ -123,6 +123,33 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class set_grad_enabled:
+    """Grad mode on (``mode`` True) or off, as PyTorch's: a function that sets it at once
+    (``set_grad_enabled(False)``), and a context manager that puts the previous mode back at
+    the end of its block (``with set_grad_enabled(is_train): ...``)."""
+
+    def __init__(self, mode: bool):
+        self.prev = is_grad_enabled()
+        _state.enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a Tensor, as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:  # noqa: A002 - PyTorch's name
+    """The number of elements of ``input``, as ``torch.numel``."""
+    return input.numel()
+
+
 _hook_ids = itertools.count()
 
 
@@ -1317,6 +1344,91 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return F().logsumexp(self, dim, keepdim)
 
+    # torch's elementwise math (tinycolor.functional.elementwise)
+    def sin(self):
+        return F().sin(self)
+
+    def cos(self):
+        return F().cos(self)
+
+    def log1p(self):
+        return F().log1p(self)
+
+    def expm1(self):
+        return F().expm1(self)
+
+    def floor(self):
+        return F().floor(self)
+
+    def ceil(self):
+        return F().ceil(self)
+
+    def round(self, *, decimals=0):
+        return F().round(self, decimals=decimals)
+
+    def sign(self):
+        return F().sign(self)
+
+    def reciprocal(self):
+        return F().reciprocal(self)
+
+    def rsqrt(self):
+        return F().rsqrt(self)
+
+    def square(self):
+        return F().square(self)
+
+    def lerp(self, end, weight):
+        return F().lerp(self, end, weight)
+
+    def maximum(self, other):
+        return F().maximum(self, other)
+
+    def minimum(self, other):
+        return F().minimum(self, other)
+
+    def amax(self, dim=(), keepdim=False):
+        return F().amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return F().amin(self, dim, keepdim)
+
+    def broadcast_to(self, size):
+        return F().broadcast_to(self, size)
+
+    # new tensors like this one: its dtype and device unless told otherwise, as PyTorch's
+    def _new(self, make, *args, dtype=None, device=None, requires_grad=False):
+        return make(
+            *args,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` in this tensor's dtype and on its device, as PyTorch's."""
+        return self._new(zeros, _shape_of(size), dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` in this tensor's dtype and on its device, as PyTorch's."""
+        return self._new(ones, _shape_of(size), dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` in ``size``, this tensor's dtype and device, as PyTorch's."""
+        return self._new(full, size, fill_value, dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` in this tensor's dtype and on its device (unless told), as
+        PyTorch's ``t.new_tensor``."""
+        return self._new(tensor, data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype and on its device, as PyTorch's ``type_as``."""
+        return self.to(other.device, other.dtype)
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
@@ -1525,3 +1637,12 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -
         device=input.device if device is None else device,
         requires_grad=requires_grad,
     )
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing its memory where it can, as ``torch.as_tensor``: a Tensor
+    already of that dtype and device is returned as it is (else converted), a NumPy array of
+    that dtype on the CPU is shared (as ``from_numpy``), anything else copied (as ``tensor``)."""
+    if isinstance(data, Tensor):
+        return data.to(device, dtype)
+    return Tensor(data, dtype=dtype, device=device)

@@ -415,3 +415,16 @@ def logsumexp(input, dim, keepdim=False) -> Tensor:  # noqa: A002 - PyTorch's na
     the maximum, so large inputs do not overflow (log sum e^[1000, 1000] = 1000 + log 2). Its
     gradient is the softmax of x along ``dim``."""
     return LogSumExp.apply(input, axis=_check_axis(dim), keepdims=bool(keepdim))
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The largest values along ``dim`` (an int or a tuple; every axis when () or None), as
+    ``torch.amax``: the values alone, the gradient shared equally between ties."""
+    return Max.apply(input, axis=_check_axis(dim if dim != () else None), keepdims=bool(keepdim))
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002
+    """The smallest values along ``dim``, as ``torch.amin`` (see ``amax``)."""
+    from .elementwise import neg  # noqa: PLC0415
+
+    return neg(amax(neg(input), dim, keepdim))
