@@ -127,6 +127,10 @@ def test_tests_and_counts(device):
     np.testing.assert_array_equal(x.any(1).numpy(), [True, True])
     np.testing.assert_array_equal(tc.all(x, 0, keepdim=True).numpy(), [[False, True, False]])
     assert tc.all(x != 7).dtype == np.bool_ and tc.all(x != 7).shape == ()
+    # NumPy's spellings too: np.any(t) and np.all(t) call t.any(axis=None, out=None)
+    assert bool(np.any(x)) and not bool(np.all(x))
+    np.testing.assert_array_equal(np.all(x != 0, axis=0).numpy(), [False, True, False])
+    np.testing.assert_array_equal(x.any(axis=1, keepdims=True).numpy(), [[True], [True]])
 
 
 def test_closeness_and_equality(device):

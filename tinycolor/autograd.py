@@ -1298,11 +1298,11 @@ class Tensor:
     def count_nonzero(self, dim=None):
         return F().count_nonzero(self, dim)
 
-    def any(self, dim=None, keepdim=False):
-        return F().any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
+        return F().any(self, dim, keepdim, axis=axis, keepdims=keepdims, out=out)
 
-    def all(self, dim=None, keepdim=False):
-        return F().all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
+        return F().all(self, dim, keepdim, axis=axis, keepdims=keepdims, out=out)
 
     def isnan(self):
         return F().isnan(self)

@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, _check_same_device, as_tensor_like
+from ..autograd import Function, Tensor, _check_same_device, as_tensor_like, torch_axis_names
 from .reduce import ValuesIndices, _axes, _one_axis
 from .shape import getitem
 
@@ -234,10 +234,14 @@ def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
 
 
 def _logical(name):
-    def reduce(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
+    # NumPy's axis= and keepdims= too: np.any(t) calls t.any(axis=None, out=None)
+    def reduce(input, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None) -> Tensor:  # noqa: A002
+        if out is not None:
+            raise TypeError(f"{name}: out= is not supported; use the result")
+        axis, keepdims = torch_axis_names(name, axis, keepdims, dim, keepdim)
         a = _data(input)
-        out = getattr(a != 0, name)(axis=_axes(dim, a.ndim), keepdims=bool(keepdim))
-        return _out(backend.array_module(a).asarray(out))
+        z = getattr(a != 0, name)(axis=_axes(axis, a.ndim), keepdims=bool(keepdims))
+        return _out(backend.array_module(a).asarray(z))
 
     reduce.__name__ = reduce.__qualname__ = name
     return reduce
