@@ -253,6 +253,8 @@ def test_einsum_refuses_what_it_does_not_implement_by_name():
         tc.einsum("...ij->...ji", x)
     with pytest.raises(NotImplementedError, match="a letter repeated in one operand"):
         tc.einsum("ii->i", x)
+    with pytest.raises(TypeError, match="sublist form einsum.* is not supported"):
+        tc.einsum(x, [0, 1], [1])
     with pytest.raises(ValueError, match="subscripts 'ijk' name 3 axes, but the operand has"):
         tc.einsum("ijk->i", x)
     with pytest.raises(ValueError, match="the equation has 2 operands, got 1"):

@@ -244,6 +244,12 @@ def einsum(equation, *operands) -> Tensor:
     letter repeated within one operand (a diagonal)."""
     from ..autograd import as_tensor_like  # noqa: PLC0415
 
+    if not isinstance(equation, str):
+        raise TypeError(
+            f"einsum: expected the equation (a string) first, got {type(equation).__name__}; "
+            f"PyTorch's sublist form einsum(a, [0, 1], b, [1, 2]) is not supported: write "
+            f"einsum('ij,jk->ik', a, b)"
+        )
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     if not operands:
