@@ -108,6 +108,16 @@ def test_where_method_in_torch_order(device):
     np.testing.assert_array_equal(to_numpy(x.grad), a > 0)
 
 
+def test_where_with_the_condition_alone_gives_its_indices(device):
+    a = np.array([[0.0, 1.5], [2.0, 0.0]])
+    got = tc.where(tc.Tensor(a, device=device) > 0)
+    assert isinstance(got, tuple) and len(got) == 2
+    for g, w in zip(got, np.nonzero(a > 0)):
+        np.testing.assert_array_equal(g.numpy(), w)
+    with pytest.raises(TypeError, match=r"where: give both a and b"):
+        tc.where(tc.Tensor(a) > 0, 1.0)
+
+
 def test_tests_and_counts(device):
     a = np.array([[0.0, 1.5, np.nan], [np.inf, -np.inf, 0.0]])
     x = tc.Tensor(a, device=device)

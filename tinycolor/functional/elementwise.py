@@ -442,7 +442,15 @@ def minimum(a, b) -> Tensor:
     return Minimum.apply(a, b)
 
 
-def where(cond, a, b) -> Tensor:
+def where(cond, a=None, b=None) -> Tensor:
+    """``a`` where ``cond`` is True, else ``b`` (broadcast), as ``torch.where``; ``where(cond)``
+    alone is ``nonzero(cond, as_tuple=True)``, the indices of the True elements, as PyTorch's."""
+    if a is None and b is None:
+        from .index import nonzero  # noqa: PLC0415
+
+        return nonzero(cond, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b (where(cond, a, b)), or neither (where(cond))")
     return Where.apply(cond, a, b)
 
 
