@@ -3,11 +3,13 @@ forward against NumPy, forward + gradient against PyTorch, errors."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, given_settings, tensor
+from strategies import arrays, given_settings, shapes, tensor
 
 import tinycolor as tc
 from tinycolor import functional as F
@@ -128,3 +130,200 @@ def test_errors_name_the_shapes():
         F.matmul(tc.Tensor(np.ones((2, 3))), tc.Tensor(np.ones((4, 5))))
     with pytest.raises(ValueError, match=r"input has 3 features .* expects 4"):
         F.linear(tc.Tensor(np.ones((2, 3))), tc.Tensor(np.ones((5, 4))))
+
+
+# --------------------------------------------------------------------------- mm, bmm, mv, dot,
+# outer, tril, triu, einsum and logsumexp
+
+
+@given_settings
+@given(b=side, n=side, m=side, p=side, data=st.data())
+def test_products_gradcheck_and_forward(device, b, n, m, p, data):
+    A, B = data.draw(arrays((b, n, m))), data.draw(arrays((b, m, p)))
+    u, v, w = data.draw(arrays((m,))), data.draw(arrays((m,))), data.draw(arrays((p,)))
+    loops = np.array([[[sum(A[i, j, k] * B[i, k, l] for k in range(m)) for l in range(p)]
+                       for j in range(n)] for i in range(b)])  # fmt: skip
+    ta, tb = tensor(A, device), tensor(B, device)
+    tu, tv, tw = tensor(u, device), tensor(v, device), tensor(w, device)
+    np.testing.assert_allclose(tc.bmm(ta, tb).numpy(), loops, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ta[0].mm(tb[0]).numpy(), loops[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        tc.mv(ta[0], tu).numpy(), [sum(A[0, j] * u) for j in range(n)], rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(tu.dot(tv).numpy(), sum(u * v), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(tc.outer(tu, tw).numpy(), [[x * y for y in w] for x in u])
+    assert tc.gradcheck(tc.bmm, [ta, tb])
+    assert tc.gradcheck(lambda x, y: tc.mm(x, y), [tensor(A[0], device), tensor(B[0], device)])
+    assert tc.gradcheck(tc.mv, [tensor(A[0], device), tu])
+    assert tc.gradcheck(tc.dot, [tu, tv])
+    assert tc.gradcheck(tc.outer, [tu, tw])
+
+
+@given_settings
+@given(n=side, m=side, batch=st.lists(side, max_size=2), k=st.integers(-4, 4), data=st.data())
+def test_tril_and_triu(device, n, m, batch, k, data):
+    a = data.draw(arrays((*batch, n, m)))
+    i, j = np.arange(n)[:, None], np.arange(m)[None, :]
+    x = tensor(a, device)
+    np.testing.assert_array_equal(tc.tril(x, k).numpy(), np.where(j - i <= k, a, 0))
+    np.testing.assert_array_equal(x.triu(k).numpy(), np.where(j - i >= k, a, 0))
+    assert tc.gradcheck(lambda t: t.tril(k), [x])
+    assert tc.gradcheck(lambda t: tc.triu(t, diagonal=k), [x])
+
+
+@st.composite
+def einsum_cases(draw):
+    """An equation over the letters 'abcd' (lengths 1 to 3) and its operands' shapes: 1 to 3
+    operands of 0 to 3 distinct letters each, an explicit output (a subset of the letters used,
+    in any order) or an implicit one."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    letters = st.permutations("abcd").map("".join)
+    inputs = [draw(letters)[: draw(st.integers(0, 3))] for _ in range(draw(st.integers(1, 3)))]
+    used = sorted(set("".join(inputs)))
+    if draw(st.booleans()):
+        out = "".join(draw(st.permutations(used))[: draw(st.integers(0, len(used)))])
+        equation = f"{','.join(inputs)}->{out}"
+    else:
+        every = "".join(inputs)
+        out = "".join(sorted(c for c in used if every.count(c) == 1))
+        equation = ",".join(inputs)
+    return equation, inputs, out, sizes
+
+
+@given_settings
+@given(case=einsum_cases(), data=st.data())
+def test_einsum_gradcheck_and_forward_against_loops(device, case, data):
+    equation, inputs, out, sizes = case
+    arrs = [data.draw(arrays(tuple(sizes[c] for c in s))) for s in inputs]
+    want = np.zeros(tuple(sizes[c] for c in out))
+    letters = sorted(set("".join(inputs)))
+    for values in itertools.product(*(range(sizes[c]) for c in letters)):  # every assignment
+        at = dict(zip(letters, values))
+        term = np.prod([a[tuple(at[c] for c in s)] for a, s in zip(arrs, inputs)])
+        want[tuple(at[c] for c in out)] += term
+    ts = [tensor(a, device) for a in arrs]
+    got = tc.einsum(equation, *ts)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda *t: F.einsum(equation, *t), ts)
+
+
+EINSUM_EQUATIONS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+    ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ("i,i->", [(4,), (4,)]),
+    ("i,j->ij", [(3,), (2,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij->j", [(2, 3)]),
+    ("ijk->kij", [(2, 3, 4)]),
+    ("ij,ij->ij", [(2, 3), (2, 3)]),
+    ("ij,kj", [(2, 3), (4, 3)]),
+    ("ba", [(2, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("nchw,oc->nohw", [(2, 3, 2, 2), (4, 3)]),
+    ("i,jk->ijk", [(2,), (3, 1)]),
+    ("abc,cd->abd", [(1, 2, 3), (3, 2)]),
+    (" i j , j k -> i k ", [(2, 3), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUM_EQUATIONS)
+def test_einsum_against_torch(device, equation, shapes):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrs = [rng.standard_normal(s) for s in shapes]
+    xs = [tc.Tensor(a, requires_grad=True, device=device) for a in arrs]
+    txs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    out, tout = tc.einsum(equation, *xs), torch.einsum(equation, *txs)
+    v = rng.standard_normal(out.shape)
+    out.backward(v)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for x, tx in zip(xs, txs):
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    listed = tc.einsum(equation, [x.detach() for x in xs])  # the operands as one list
+    np.testing.assert_array_equal(listed.numpy(), out.numpy())
+
+
+def test_einsum_refuses_what_it_does_not_implement_by_name():
+    x = tc.zeros((3, 3))
+    with pytest.raises(NotImplementedError, match=r"the ellipsis \(...\) is not supported"):
+        tc.einsum("...ij->...ji", x)
+    with pytest.raises(NotImplementedError, match="a letter repeated in one operand"):
+        tc.einsum("ii->i", x)
+    with pytest.raises(TypeError, match="sublist form einsum.* is not supported"):
+        tc.einsum(x, [0, 1], [1])
+    with pytest.raises(ValueError, match="subscripts 'ijk' name 3 axes, but the operand has"):
+        tc.einsum("ijk->i", x)
+    with pytest.raises(ValueError, match="the equation has 2 operands, got 1"):
+        tc.einsum("ij,jk->ik", x)
+    with pytest.raises(ValueError, match="the output 'iz' must name distinct letters"):
+        tc.einsum("ij->iz", x)
+    with pytest.raises(ValueError, match=r"letter 'j' names axes of different lengths \[2, 3\]"):
+        tc.einsum("ij,jk->ik", x, tc.zeros((2, 2)))
+
+
+@given_settings
+@given(shape=shapes(1, 3), keepdim=st.booleans(), data=st.data())
+def test_logsumexp(device, shape, keepdim, data):
+    a = data.draw(arrays(shape, lo=-5, hi=5))
+    pair = st.just((0, -1)) if len(shape) > 1 else st.nothing()
+    dim = data.draw(st.one_of(st.integers(-len(shape), len(shape) - 1), pair))
+    x = tensor(a, device)
+    want = np.log(np.exp(a).sum(axis=dim, keepdims=keepdim))
+    np.testing.assert_allclose(tc.logsumexp(x, dim, keepdim).numpy(), want, rtol=1e-12)
+    assert tc.gradcheck(lambda t: t.logsumexp(dim, keepdim=keepdim), [x])
+
+
+def test_logsumexp_is_stable_and_matches_torch(device):
+    big = tc.Tensor(np.array([[1000.0, 1000.0], [-1000.0, -np.inf]], np.float32), device=device)
+    np.testing.assert_allclose(tc.logsumexp(big, 1).numpy(), [1000 + np.log(2), -1000], rtol=1e-6)
+    ninf = tc.Tensor(np.full(3, -np.inf), device=device)
+    assert tc.logsumexp(ninf, 0).item() == -np.inf
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((3, 4, 5)) * 30
+    for dim, keepdim in ((1, False), (-1, True), ((0, 2), False)):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        tx = torch.tensor(a, requires_grad=True)
+        out, tout = x.logsumexp(dim, keepdim), torch.logsumexp(tx, dim, keepdim)
+        v = np.random.default_rng(1).standard_normal(out.shape)
+        out.backward(v)
+        tout.backward(torch.tensor(v))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_products_and_triangles_against_torch_and_their_errors(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b, u = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5)), rng.standard_normal(4)
+    for ours, theirs, args in (
+        (tc.bmm, torch.bmm, (a, b)),
+        (tc.mm, torch.mm, (a[0], b[0])),
+        (tc.mv, torch.mv, (a[0], u)),
+        (tc.dot, torch.dot, (u, u[::-1].copy())),
+        (tc.outer, torch.outer, (u, b[0, 0])),
+        (lambda t: tc.tril(t, 1), lambda t: torch.tril(t, 1), (a,)),
+        (lambda t: t.triu(-1), lambda t: t.triu(-1), (a,)),
+    ):
+        xs = [tc.Tensor(x, requires_grad=True, device=device) for x in args]
+        txs = [torch.tensor(x, requires_grad=True) for x in args]
+        out, tout = ours(*xs), theirs(*txs)
+        v = rng.standard_normal(out.shape)
+        out.backward(v)
+        tout.backward(torch.tensor(v))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+        for x, tx in zip(xs, txs):
+            np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"bmm: expected a batch of matrices \(3-D\), got shape"):
+        tc.bmm(tc.zeros((3, 4)), tc.zeros((4, 5)))
+    with pytest.raises(ValueError, match=r"bmm: shapes \(2, 3, 4\) and \(3, 4, 5\) do not align"):
+        tc.bmm(tc.zeros((2, 3, 4)), tc.zeros((3, 4, 5)))
+    with pytest.raises(ValueError, match=r"mv: expected a vector \(1-D\), got shape \(3, 1\)"):
+        tc.mv(tc.zeros((2, 3)), tc.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"dot: vectors of different lengths, \(3,\) and \(2,\)"):
+        tc.dot(tc.zeros(3), tc.zeros(2))
+    with pytest.raises(ValueError, match=r"tril: expected a matrix or a batch of them"):
+        tc.tril(tc.zeros(3))

@@ -123,6 +123,33 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class set_grad_enabled:
+    """Grad mode on (``mode`` True) or off, as PyTorch's: a function that sets it at once
+    (``set_grad_enabled(False)``), and a context manager that puts the previous mode back at
+    the end of its block (``with set_grad_enabled(is_train): ...``)."""
+
+    def __init__(self, mode: bool):
+        self.prev = is_grad_enabled()
+        _state.enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a Tensor, as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:  # noqa: A002 - PyTorch's name
+    """The number of elements of ``input``, as ``torch.numel``."""
+    return input.numel()
+
+
 _hook_ids = itertools.count()
 
 
@@ -1249,6 +1276,167 @@ class Tensor:
             )
         return F().matmul(self, other)
 
+    # PyTorch's methods for picking and testing elements (tinycolor.functional.index)
+    def gather(self, dim, index):
+        return F().gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return F().index_select(self, dim, index)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return F().sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return F().argsort(self, dim, descending, stable)
+
+    def unbind(self, dim=0):
+        return F().unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return F().narrow(self, dim, start, length)
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` is True, else ``other``: PyTorch's order, the same as
+        ``tinycolor.where(condition, self, other)``."""
+        return F().where(condition, self, other)
+
+    def nonzero(self, *, as_tuple=False):
+        return F().nonzero(self, as_tuple=as_tuple)
+
+    def count_nonzero(self, dim=None):
+        return F().count_nonzero(self, dim)
+
+    def any(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
+        return F().any(self, dim, keepdim, axis=axis, keepdims=keepdims, out=out)
+
+    def all(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
+        return F().all(self, dim, keepdim, axis=axis, keepdims=keepdims, out=out)
+
+    def isnan(self):
+        return F().isnan(self)
+
+    def isinf(self):
+        return F().isinf(self)
+
+    def isfinite(self):
+        return F().isfinite(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return F().isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return F().allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return F().equal(self, other)
+
+    # products, triangles and logsumexp (tinycolor.functional.linalg, .reduce)
+    def bmm(self, mat2):
+        return F().bmm(self, mat2)
+
+    def mv(self, vec):
+        return F().mv(self, vec)
+
+    def dot(self, other):
+        return F().dot(self, other)
+
+    def outer(self, vec2):
+        return F().outer(self, vec2)
+
+    def tril(self, diagonal=0):
+        return F().tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return F().triu(self, diagonal)
+
+    def logsumexp(self, dim, keepdim=False):
+        return F().logsumexp(self, dim, keepdim)
+
+    # torch's elementwise math (tinycolor.functional.elementwise)
+    def sin(self):
+        return F().sin(self)
+
+    def cos(self):
+        return F().cos(self)
+
+    def log1p(self):
+        return F().log1p(self)
+
+    def expm1(self):
+        return F().expm1(self)
+
+    def floor(self):
+        return F().floor(self)
+
+    def ceil(self):
+        return F().ceil(self)
+
+    def round(self, *, decimals=0):
+        return F().round(self, decimals=decimals)
+
+    def sign(self):
+        return F().sign(self)
+
+    def reciprocal(self):
+        return F().reciprocal(self)
+
+    def rsqrt(self):
+        return F().rsqrt(self)
+
+    def square(self):
+        return F().square(self)
+
+    def lerp(self, end, weight):
+        return F().lerp(self, end, weight)
+
+    def maximum(self, other):
+        return F().maximum(self, other)
+
+    def minimum(self, other):
+        return F().minimum(self, other)
+
+    def amax(self, dim=(), keepdim=False):
+        return F().amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return F().amin(self, dim, keepdim)
+
+    def broadcast_to(self, size):
+        return F().broadcast_to(self, size)
+
+    # new tensors like this one: its dtype and device unless told otherwise, as PyTorch's
+    def _new(self, make, *args, dtype=None, device=None, requires_grad=False):
+        return make(
+            *args,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` in this tensor's dtype and on its device, as PyTorch's."""
+        return self._new(zeros, _shape_of(size), dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` in this tensor's dtype and on its device, as PyTorch's."""
+        return self._new(ones, _shape_of(size), dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` in ``size``, this tensor's dtype and device, as PyTorch's."""
+        return self._new(full, size, fill_value, dtype=dtype, device=device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` in this tensor's dtype and on its device (unless told), as
+        PyTorch's ``t.new_tensor``."""
+        return self._new(tensor, data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype and on its device, as PyTorch's ``type_as``."""
+        return self.to(other.device, other.dtype)
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
@@ -1457,3 +1645,12 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -
         device=input.device if device is None else device,
         requires_grad=requires_grad,
     )
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing its memory where it can, as ``torch.as_tensor``: a Tensor
+    already of that dtype and device is returned as it is (else converted), a NumPy array of
+    that dtype on the CPU is shared (as ``from_numpy``), anything else copied (as ``tensor``)."""
+    if isinstance(data, Tensor):
+        return data.to(device, dtype)
+    return Tensor(data, dtype=dtype, device=device)

@@ -13,17 +13,23 @@ from .dropout import *  # noqa: F403
 from .elementwise import (
     abs,
     add,
+    ceil,
     clamp,
     clip,
+    cos,
     div,
     elu,
     exp,
+    expm1,
+    floor,
     gelu,
     hardsigmoid,
     hardswish,
     hardtanh,
     leaky_relu,
+    lerp,
     log,
+    log1p,
     log_softmax,
     logsigmoid,
     maximum,
@@ -33,25 +39,33 @@ from .elementwise import (
     neg,
     pow,
     prelu,
+    reciprocal,
     relu,
     relu6,
+    round,
+    rsqrt,
     selu,
     sigmoid,
+    sign,
     silu,
+    sin,
     softmax,
     softmin,
     softplus,
     sqrt,
+    square,
     sub,
     tanh,
     where,
 )
-from .linalg import bilinear, linear, matmul
+from .index import *  # noqa: F403
+from .linalg import bilinear, bmm, dot, einsum, linear, matmul, mm, mv, outer, tril, triu
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import cumsum, max, mean, norm, prod, sum, topk, var
+from .reduce import amax, amin, cumsum, logsumexp, max, mean, norm, prod, sum, topk, var
 from .shape import (
+    broadcast_to,
     cat,
     chunk,
     clone,
@@ -61,6 +75,7 @@ from .shape import (
     flip,
     getitem,
     masked_fill,
+    meshgrid,
     pad,
     permute,
     repeat,
@@ -73,9 +88,25 @@ from .shape import (
 )
 from .sparse import *  # noqa: F403
 
-_STAR = ("conv", "dropout", "loss", "norm", "pool", "sparse")
+_STAR = ("conv", "dropout", "index", "loss", "norm", "pool", "sparse")
 
 __all__ = [  # the names above, star-imported ones included
+    "amax",
+    "amin",
+    "broadcast_to",
+    "ceil",
+    "cos",
+    "expm1",
+    "floor",
+    "lerp",
+    "log1p",
+    "meshgrid",
+    "reciprocal",
+    "round",
+    "rsqrt",
+    "sign",
+    "sin",
+    "square",
     "abs",
     "add",
     "clamp",
@@ -112,9 +143,18 @@ __all__ = [  # the names above, star-imported ones included
     "softmin",
     "softplus",
     "bilinear",
+    "bmm",
+    "dot",
+    "einsum",
     "linear",
     "matmul",
+    "mm",
+    "mv",
+    "outer",
+    "tril",
+    "triu",
     "cumsum",
+    "logsumexp",
     "max",
     "mean",
     "norm",

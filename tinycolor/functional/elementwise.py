@@ -608,7 +608,15 @@ def minimum(a, b) -> Tensor:
     return Minimum.apply(a, b)
 
 
-def where(cond, a, b) -> Tensor:
+def where(cond, a=None, b=None) -> Tensor:
+    """``a`` where ``cond`` is True, else ``b`` (broadcast), as ``torch.where``; ``where(cond)``
+    alone is ``nonzero(cond, as_tuple=True)``, the indices of the True elements, as PyTorch's."""
+    if a is None and b is None:
+        from .index import nonzero  # noqa: PLC0415
+
+        return nonzero(cond, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b (where(cond, a, b)), or neither (where(cond))")
     return Where.apply(cond, a, b)
 
 
@@ -723,3 +731,127 @@ def hardsigmoid(x, inplace=False) -> Tensor:
 def hardswish(x, inplace=False) -> Tensor:
     """x * hardsigmoid(x), as ``torch.nn.functional.hardswish``."""
     return Hardswish.apply(x)
+
+
+# --------------------------------------------------------------------------- more of torch's math
+
+
+class Sin(Function):
+    """z = sin a;  dz/da = cos a."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return array_module(a).sin(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g * array_module(a).cos(a)
+
+
+class Cos(Function):
+    """z = cos a;  dz/da = -sin a."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return array_module(a).cos(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return -g * array_module(a).sin(a)
+
+
+class Log1p(Function):
+    """z = ln(1 + a), accurate for small a (where 1 + a rounds);  dz/da = 1 / (1 + a)."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return array_module(a).log1p(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g / (1 + a)
+
+
+class Expm1(Function):
+    """z = e^a - 1, accurate for small a;  dz/da = z + 1."""
+
+    def forward(self, a):
+        z = array_module(a).expm1(a)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return g * (z + 1)
+
+
+class Step(Function):
+    """z = floor, ceil, round or sign of a: piecewise constant, so dz/da = 0 (as PyTorch's,
+    which passes no gradient through them either)."""
+
+    def forward(self, a, name, decimals=0):
+        xp = array_module(a)
+        return xp.round(a, decimals) if name == "round" else getattr(xp, name)(a)
+
+    def backward(self, g):
+        return array_module(g).zeros_like(g)
+
+
+def sin(input) -> Tensor:  # noqa: A002 - PyTorch's name
+    return Sin.apply(input)
+
+
+def cos(input) -> Tensor:  # noqa: A002
+    return Cos.apply(input)
+
+
+def log1p(input) -> Tensor:  # noqa: A002
+    """ln(1 + x), exact where 1 + x would round (x = 1e-10 in float32), as ``torch.log1p``."""
+    return Log1p.apply(input)
+
+
+def expm1(input) -> Tensor:  # noqa: A002
+    """e^x - 1, exact for small x, as ``torch.expm1``."""
+    return Expm1.apply(input)
+
+
+def floor(input) -> Tensor:  # noqa: A002
+    """The largest integer <= x, elementwise, as ``torch.floor``; its gradient is 0."""
+    return Step.apply(input, name="floor")
+
+
+def ceil(input) -> Tensor:  # noqa: A002
+    """The smallest integer >= x, elementwise, as ``torch.ceil``; its gradient is 0."""
+    return Step.apply(input, name="ceil")
+
+
+def round(input, *, decimals=0) -> Tensor:  # noqa: A001, A002
+    """x rounded to ``decimals`` places, halves to even (round(2.5) = 2), as ``torch.round``;
+    its gradient is 0."""
+    return Step.apply(input, name="round", decimals=int(decimals))
+
+
+def sign(input) -> Tensor:  # noqa: A002
+    """-1, 0 or 1 as x is negative, zero or positive, as ``torch.sign``; its gradient is 0."""
+    return Step.apply(input, name="sign")
+
+
+def reciprocal(input) -> Tensor:  # noqa: A002
+    """1 / x, as ``torch.reciprocal``."""
+    return div(1.0, input)
+
+
+def rsqrt(input) -> Tensor:  # noqa: A002
+    """1 / sqrt(x), as ``torch.rsqrt``."""
+    return pow(input, -0.5)
+
+
+def square(input) -> Tensor:  # noqa: A002
+    """x * x, as ``torch.square``."""
+    return mul(input, input)
+
+
+def lerp(input, end, weight) -> Tensor:  # noqa: A002
+    """input + weight (end - input), as ``torch.lerp``: the linear interpolation from ``input``
+    (weight 0) to ``end`` (weight 1), ``weight`` a number or a tensor (each in the graph)."""
+    return add(input, mul(weight, sub(end, input)))

@@ -1,5 +1,5 @@
-"""Matrix products: matmul (batched, broadcast), linear (x @ w.T + b) and bilinear
-(x1^T W_o x2 + b_o)."""
+"""Matrix products: matmul (batched, broadcast), linear (x @ w.T + b), bilinear
+(x1^T W_o x2 + b_o), mm, bmm, mv, dot, outer, einsum, and the triangles tril and triu."""
 
 from __future__ import annotations
 
@@ -135,3 +135,187 @@ def linear(x, weight, bias=None) -> Tensor:
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)
+
+
+def _operand(op, x, others=(), ndim=None):
+    """``x`` as a tensor on the device of ``others``, checked to have ``ndim`` axes."""
+    from ..autograd import as_tensor_like  # noqa: PLC0415
+
+    x = as_tensor_like(x, others)
+    if ndim is not None and x.ndim != ndim:
+        kind = {1: "a vector (1-D)", 2: "a matrix (2-D)", 3: "a batch of matrices (3-D)"}[ndim]
+        raise ValueError(f"{op}: expected {kind}, got shape {x.shape}")
+    return x
+
+
+def mm(input, mat2) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The product of two matrices, (n, m) @ (m, p), as ``torch.mm``."""
+    return _operand("mm", input, (mat2,), 2).mm(mat2)
+
+
+def bmm(input, mat2) -> Tensor:  # noqa: A002
+    """The products of two batches of matrices, (b, n, m) @ (b, m, p) -> (b, n, p), as
+    ``torch.bmm`` (no broadcasting: ``matmul`` broadcasts)."""
+    a, b = _operand("bmm", input, (mat2,), 3), _operand("bmm", mat2, (input,), 3)
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(
+            f"bmm: shapes {a.shape} and {b.shape} do not align; expected (b, n, m) and (b, m, p)"
+        )
+    return matmul(a, b)
+
+
+def mv(input, vec) -> Tensor:  # noqa: A002
+    """The product of a matrix and a vector, (n, m) @ (m,) -> (n,), as ``torch.mv``."""
+    return matmul(_operand("mv", input, (vec,), 2), _operand("mv", vec, (input,), 1))
+
+
+def dot(input, other) -> Tensor:  # noqa: A002
+    """The inner product of two vectors of one length, a 0-D tensor, as ``torch.dot``."""
+    a, b = _operand("dot", input, (other,), 1), _operand("dot", other, (input,), 1)
+    if a.shape != b.shape:
+        raise ValueError(f"dot: vectors of different lengths, {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def outer(input, vec2) -> Tensor:  # noqa: A002
+    """The outer product of two vectors, z_ij = a_i b_j, of shape (n, m), as ``torch.outer``."""
+    a, b = _operand("outer", input, (vec2,), 1), _operand("outer", vec2, (input,), 1)
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+class Triangle(Function):
+    """z = a with the elements above (tril) or below (triu) the ``diagonal``-th diagonal of its
+    last two axes set to 0;  da = g, the same elements set to 0."""
+
+    def forward(self, a, upper, diagonal):
+        self.upper, self.diagonal = upper, diagonal
+        return self._keep(a)
+
+    def _keep(self, a):
+        xp = array_module(a)
+        return xp.triu(a, self.diagonal) if self.upper else xp.tril(a, self.diagonal)
+
+    def backward(self, g):
+        return self._keep(g)
+
+
+def _triangle(op, input, diagonal, upper):  # noqa: A002
+    from ..autograd import as_tensor_like  # noqa: PLC0415
+
+    x = as_tensor_like(input)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected a matrix or a batch of them (>= 2-D), got {x.shape}")
+    if isinstance(diagonal, bool) or not isinstance(diagonal, int):
+        raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
+    return Triangle.apply(x, upper=upper, diagonal=diagonal)
+
+
+def tril(input, diagonal=0) -> Tensor:  # noqa: A002
+    """The lower triangle of each matrix (the last two axes), the rest 0, as ``torch.tril``:
+    ``diagonal`` 0 keeps the main diagonal, 1 one more above it, -1 drops it. A causal mask is
+    ``tril(ones(n, n)) == 0``."""
+    return _triangle("tril", input, diagonal, upper=False)
+
+
+def triu(input, diagonal=0) -> Tensor:  # noqa: A002
+    """The upper triangle of each matrix (the last two axes), the rest 0, as ``torch.triu``."""
+    return _triangle("triu", input, diagonal, upper=True)
+
+
+class Einsum(Function):
+    """z = einsum(``equation``, a_1, ..., a_n): the product of the operands over the letters
+    they share, summed over the letters the output lacks. Each a_k's gradient is an einsum too:
+    of g with the other operands, the output's and a_k's subscripts swapped,
+    da_k = einsum('out,others->k', g, others), then broadcast along the letters that only a_k
+    has (each of its elements reached z through the sum over them with weight 1)."""
+
+    def forward(self, *operands, inputs, output):
+        xp = array_module(operands[0])
+        self.inputs_subs, self.output = inputs, output
+        self.save_for_backward(*operands)
+        return xp.einsum(f"{','.join(inputs)}->{output}", *operands, optimize=True)
+
+    def backward(self, g):
+        xp = array_module(g)
+        grads = []
+        for k, subs in enumerate(self.inputs_subs):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            pairs = zip(self.inputs_subs, self.saved)
+            others = [(s, a) for i, (s, a) in enumerate(pairs) if i != k]
+            seen = set(self.output).union(*(s for s, _ in others))
+            kept = "".join(c for c in subs if c in seen)
+            terms = ",".join([self.output, *(s for s, _ in others)])
+            gk = xp.einsum(f"{terms}->{kept}", g, *(a for _, a in others), optimize=True)
+            shape = self.saved[k].shape
+            gk = gk.reshape([shape[i] if c in seen else 1 for i, c in enumerate(subs)])
+            grads.append(xp.broadcast_to(gk, shape))
+        return tuple(grads)
+
+
+def _parse_einsum(equation, operands):
+    """(input subscripts, output subscripts) of ``equation``, checked against the operands."""
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise NotImplementedError(
+            f"einsum({equation!r}): the ellipsis (...) is not supported; name every axis with "
+            f"a letter (a batch axis too: 'bij,bjk->bik')"
+        )
+    lhs, arrow, out = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(
+            f"einsum({equation!r}): the equation has {len(inputs)} operands, got {len(operands)}"
+        )
+    for subs, x in zip(inputs, operands):
+        if not subs.isalpha() and subs:
+            raise ValueError(f"einsum({equation!r}): subscripts must be letters, got {subs!r}")
+        if len(subs) != x.ndim:
+            raise ValueError(
+                f"einsum({equation!r}): subscripts {subs!r} name {len(subs)} axes, but the "
+                f"operand has shape {x.shape}"
+            )
+        if len(set(subs)) != len(subs):
+            raise NotImplementedError(
+                f"einsum({equation!r}): a letter repeated in one operand ({subs!r}, a diagonal) "
+                f"is not supported; take the diagonal another way (x * eye(n)).sum(-1)"
+            )
+    letters = "".join(inputs)
+    if not arrow:  # implicit output: the letters used once, in alphabetical order, as NumPy's
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not (out.isalpha() or not out) or len(set(out)) != len(out) or set(out) - set(letters):
+        raise ValueError(
+            f"einsum({equation!r}): the output {out!r} must name distinct letters of the inputs"
+        )
+    return tuple(inputs), out
+
+
+def einsum(equation, *operands) -> Tensor:
+    """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``,
+    ``einsum('bhqd,bhkd->bhqk', q, k)`` attention scores, ``einsum('i,i->', a, b)`` a dot
+    product; without ``->`` the output has the letters used once, in alphabetical order. The
+    operands may also come as one list. Not supported (refused by name): the ellipsis and a
+    letter repeated within one operand (a diagonal)."""
+    from ..autograd import as_tensor_like  # noqa: PLC0415
+
+    if not isinstance(equation, str):
+        raise TypeError(
+            f"einsum: expected the equation (a string) first, got {type(equation).__name__}; "
+            f"PyTorch's sublist form einsum(a, [0, 1], b, [1, 2]) is not supported: write "
+            f"einsum('ij,jk->ik', a, b)"
+        )
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError(f"einsum({equation!r}): expected at least one operand")
+    operands = tuple(as_tensor_like(x, operands) for x in operands)
+    inputs, output = _parse_einsum(equation, operands)
+    for c in set("".join(inputs)):
+        sizes = {x.shape[s.index(c)] for s, x in zip(inputs, operands) if c in s}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"einsum({equation!r}): letter {c!r} names axes of different lengths "
+                f"{sorted(sizes)} (operand shapes {[x.shape for x in operands]})"
+            )
+    return Einsum.apply(*operands, inputs=inputs, output=output)

@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, max, var, norm, prod over an axis (or several, or all), the running
-sum cumsum, and topk, the k largest along an axis."""
+"""Reductions: sum, mean, max, var, norm, prod, logsumexp over an axis (or several, or all),
+the running sum cumsum, and topk, the k largest along an axis."""
 
 from __future__ import annotations
 
@@ -236,6 +236,26 @@ class Prod(Function):
         return xp.moveaxis(grad, -1, self.axis)
 
 
+class LogSumExp(Function):
+    """z = log sum_axis e^a, computed as m + log sum_axis e^(a - m) with m the maximum (no
+    overflow; m taken as 0 where it is infinite);  da = g e^(a - z) = g softmax(a)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        xp = array_module(a)
+        self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
+        m = a.max(axis=self.axes, keepdims=True) if a.size else xp.zeros((1,) * a.ndim, a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0).astype(a.dtype, copy=False)
+        with np.errstate(divide="ignore"):  # every element -inf: log 0 = -inf, as PyTorch's
+            z = xp.log(xp.exp(a - m).sum(axis=self.axes, keepdims=True)) + m
+        self.save_for_backward(a, z)
+        ax = self.axes
+        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in ax])
+
+    def backward(self, g):
+        a, z = self.saved
+        return _expand(g, a.shape, self.axes, self.keepdims) * array_module(a).exp(a - z)
+
+
 def _one_axis(op, dim, ndim):
     """``dim`` as an axis in range (a 0-d tensor takes 0 or -1, as PyTorch's), or a clear error."""
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
@@ -455,3 +475,23 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002 - P
     if dtype is not None:
         input = input.astype(dtype)  # noqa: A001
     return Norm.apply(input, p=float(p), axis=_check_axis(dim), keepdims=bool(keepdim))
+
+
+def logsumexp(input, dim, keepdim=False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """log sum e^x along ``dim`` (an int or a tuple), as ``torch.logsumexp``: computed from
+    the maximum, so large inputs do not overflow (log sum e^[1000, 1000] = 1000 + log 2). Its
+    gradient is the softmax of x along ``dim``."""
+    return LogSumExp.apply(input, axis=_check_axis(dim), keepdims=bool(keepdim))
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The largest values along ``dim`` (an int or a tuple; every axis when () or None), as
+    ``torch.amax``: the values alone, the gradient shared equally between ties."""
+    return Max.apply(input, axis=_check_axis(dim if dim != () else None), keepdims=bool(keepdim))
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002
+    """The smallest values along ``dim``, as ``torch.amin`` (see ``amax``)."""
+    from .elementwise import neg  # noqa: PLC0415
+
+    return neg(amax(neg(input), dim, keepdim))

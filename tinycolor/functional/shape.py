@@ -483,3 +483,35 @@ def getitem(x, idx) -> Tensor:
     elif isinstance(idx, tuple):
         idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
     return GetItem.apply(x, idx=idx)
+
+
+def broadcast_to(input, size) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``input`` broadcast to the shape ``size`` without copying, as ``torch.broadcast_to``
+    (``expand``'s rules: -1 keeps an axis)."""
+    return expand(input, tuple(size))
+
+
+def meshgrid(*tensors, indexing="ij") -> tuple:
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``: with ``indexing='ij'`` (matrix
+    indexing, PyTorch's default) output i varies along axis i; with ``'xy'`` (Cartesian, as
+    NumPy's default and ``plt.pcolormesh`` expect) the first two axes are swapped, so
+    ``xs, ys = meshgrid(x, y, indexing='xy')`` has shape (len(y), len(x)). Each grid is an
+    expanded view of its input (``clone`` it to write), in the graph."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [as_tensor_like(t, tensors) for t in tensors]
+    for t in ts:
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, got shape {t.shape}")
+    axes = list(range(len(ts)))
+    if indexing == "xy" and len(ts) > 1:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, ax in zip(ts, axes):
+        shape[ax] = t.size
+    return tuple(
+        expand(reshape(t, [-1 if i == ax else 1 for i in range(len(ts))]), *shape)
+        for t, ax in zip(ts, axes)
+    )
