@@ -8,6 +8,8 @@ default initialisations are PyTorch's, so a PyTorch ``state_dict`` maps one to o
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -595,6 +597,104 @@ class BatchNorm2d(_BatchNorm):
 
     def _check(self, x):
         _check_4d(f"BatchNorm2d({self.num_features})", x, self.num_features)
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Instance normalisation of (N, C, H, W) inputs (Ulyanov, Vedaldi and Lempitsky, 2016):
+    each image's each channel normalised by its own mean and variance over H and W, the norm
+    of pix2pix's and CycleGAN's generators (see ``F.instance_norm``). PyTorch's defaults:
+    no ``weight``/``bias`` (``affine=False``) and no running statistics
+    (``track_running_stats=False``), so training and evaluation are the same; with
+    ``track_running_stats=True`` evaluation uses the running statistics, moved by each training
+    batch (``num_batches_tracked`` is kept for PyTorch's state_dict keys but, as in PyTorch,
+    not counted)."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def _check(self, x):
+        name = f"InstanceNorm2d({self.num_features})"
+        _check_array(name, x)
+        if x.ndim != 4:
+            raise ValueError(
+                f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}"
+            )
+        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
+            raise ValueError(
+                f"{name}: expected input with {self.num_features} channels, got {tuple(x.shape)}"
+            )
+        if x.shape[1] != self.num_features:  # PyTorch warns and normalises all the same
+            warnings.warn(
+                f"{name}: input of shape {tuple(x.shape)} has {x.shape[1]} channels, not "
+                f"num_features={self.num_features}; without affine or running statistics "
+                "it is normalised all the same",
+                stacklevel=3,
+            )
+
+    def forward(self, x):
+        self._check(x)
+        return F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu and He, 2018): the ``num_channels`` channels of an (N, C, ...)
+    input split into ``num_groups`` groups, each image's each group normalised by the mean
+    and variance of its values, then ``weight`` (ones) and ``bias`` (zeros), per channel,
+    when ``affine``. Independent of the batch size, the same in training and evaluation (see
+    ``F.group_norm``); ``GroupNorm(1, C)`` normalises each image over (C, H, W) as a whole."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+        super().__init__()
+        self.num_groups = _count("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _count("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels must be divisible by num_groups, got num_channels="
+                f"{self.num_channels} and num_groups={self.num_groups}"
+            )
+        self.eps, self.affine = float(eps), bool(affine)
+        if self.affine:
+            self.weight = _empty(self.num_channels)
+            self.bias = _empty(self.num_channels)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        name = f"GroupNorm({self.num_groups}, {self.num_channels})"
+        _check_array(name, x)
+        if x.ndim < 2:
+            raise ValueError(f"{name}: expected an input (N, C, ...), got shape {tuple(x.shape)}")
+        if x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"{name}: expected input with {self.num_channels} channels, got {tuple(x.shape)}"
+            )
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 # --------------------------------------------------------------------------- regularisation
