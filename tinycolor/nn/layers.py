@@ -1,5 +1,5 @@
 """The layers: modules that hold parameters (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm)
-and modules that wrap an op (pooling, upsampling, dropout, activations).
+and modules that wrap an op (pooling, upsampling, padding, dropout, activations).
 
 Each layer checks its input's shape and names itself, what it expected and what it got, then
 calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
@@ -487,6 +487,87 @@ class Upsample(Module):
     def extra_repr(self):
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+# --------------------------------------------------------------------------- padding
+
+
+class _Pad2d(Module):
+    """Pad the last two axes of an (N, C, H, W) input by ``padding``, an int (every side) or a
+    4-tuple (left, right, top, bottom), as PyTorch's padding layers: ``F.pad`` with ``mode``."""
+
+    mode = "constant"
+
+    def __init__(self, padding):
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(padding, int | np.integer) and not isinstance(padding, bool):
+            padding = (padding,) * 4
+        if (
+            not isinstance(padding, tuple | list)
+            or len(padding) != 4
+            or not all(isinstance(p, int | np.integer) and not isinstance(p, bool) for p in padding)
+        ):
+            raise ValueError(
+                f"{name}: padding must be an int or a 4-tuple of ints (left, right, top, bottom), "
+                f"got {padding!r}"
+            )
+        if any(p < 0 for p in padding):
+            raise ValueError(f"{name}: padding must be non-negative, got {tuple(padding)}")
+        self.padding = tuple(int(p) for p in padding)
+
+    def forward(self, x):
+        _check_4d(f"{type(self).__name__}({self.padding})", x, None)
+        return F.pad(x, self.padding, self.mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad2d(_Pad2d):
+    """Pad H and W by reflection about the edge pixel (not repeated), as CycleGAN's and
+    pix2pix's ResNet generators do before their 7x7 convolutions: no dark zero border leaks
+    in. Each width must be smaller than its axis."""
+
+    mode = "reflect"
+
+
+class ReplicationPad2d(_Pad2d):
+    """Pad H and W by repeating the edge pixel."""
+
+    mode = "replicate"
+
+
+class CircularPad2d(_Pad2d):
+    """Pad H and W with the other side's pixels, as if the image wrapped around (a torus).
+    Each width at most its axis."""
+
+    mode = "circular"
+
+
+class ConstantPad2d(_Pad2d):
+    """Pad H and W with ``value``."""
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding)
+        self.value = float(value)
+
+    def forward(self, x):
+        _check_4d(f"{type(self).__name__}({self.padding})", x, None)
+        return F.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad H and W with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
 
 
 # --------------------------------------------------------------------------- normalisation
