@@ -335,6 +335,75 @@ def test_pad_layer_errors():
         assert name in tc.nn.__all__
 
 
+# --------------------------------------------------------------------------- pixel shuffle
+
+
+def loop_pixel_shuffle(a, r):
+    """The definition, one output pixel at a time: out[..., c, h r + i, w r + j] =
+    a[..., c r^2 + i r + j, h, w]."""
+    *lead, cr2, h, w = a.shape
+    out = np.empty((*lead, cr2 // (r * r), h * r, w * r))
+    for idx in np.ndindex(*out.shape):
+        *n, c, y, x = idx
+        out[idx] = a[(*n, c * r * r + (y % r) * r + x % r, y // r, x // r)]
+    return out
+
+
+@given_settings
+@given(
+    lead=st.lists(st.integers(1, 2), max_size=2).map(tuple),
+    c=st.integers(1, 2),
+    r=st.integers(1, 3),
+    hw=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    data=st.data(),
+)
+def test_pixel_shuffle_and_unshuffle(device, lead, c, r, hw, data):
+    """Both against the loop (unshuffle as its inverse), their gradients, and the round trip."""
+    a = data.draw(arrays(lead + (c * r * r, *hw)))
+    want = loop_pixel_shuffle(a, r)
+    check(lambda t: F.pixel_shuffle(t, r), a, want, device)
+    check(lambda t: F.pixel_unshuffle(t, r), want, a, device)
+    x = tc.Tensor(a, device=device)
+    np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, r), r).numpy(), a)
+
+
+def test_pixel_shuffle_layers_against_torch(device):
+    a = np.random.default_rng(0).standard_normal((2, 12, 3, 4))
+    shuffle, unshuffle = tc.nn.PixelShuffle(2), tc.nn.PixelUnshuffle(2)
+    assert repr(shuffle) == "PixelShuffle(upscale_factor=2)"
+    assert repr(unshuffle) == "PixelUnshuffle(downscale_factor=2)"
+    assert "PixelShuffle" in tc.nn.__all__ and "pixel_unshuffle" in F.__all__
+    against_torch(shuffle, lambda torch, t: torch.nn.functional.pixel_shuffle(t, 2), a, device)
+    b = np.random.default_rng(1).standard_normal((2, 3, 6, 9))
+    against_torch(
+        tc.nn.PixelUnshuffle(3),
+        lambda torch, t: torch.nn.functional.pixel_unshuffle(t, 3),
+        b,
+        device,
+    )
+
+
+def test_pixel_shuffle_errors():
+    with pytest.raises(
+        ValueError,
+        match=r"pixel_shuffle: expected an input of shape \(\*, C \* 4, H, W\), channels "
+        r"divisible by upscale_factor\*\*2 = 4, got \(1, 3, 2, 2\)",
+    ):
+        F.pixel_shuffle(tc.zeros((1, 3, 2, 2)), 2)
+    with pytest.raises(
+        ValueError,
+        match=r"pixel_unshuffle: expected an input of shape \(\*, C, H, W\) with H and W "
+        r"divisible by downscale_factor = 2, got \(1, 3, 3, 2\)",
+    ):
+        F.pixel_unshuffle(tc.zeros((1, 3, 3, 2)), 2)
+    with pytest.raises(ValueError, match="upscale_factor must be a positive int, got 0"):
+        F.pixel_shuffle(tc.zeros((1, 4, 2, 2)), 0)
+    with pytest.raises(ValueError, match=r"PixelShuffle\(2\): expected a 4-D input"):
+        tc.nn.PixelShuffle(2)(tc.zeros((4, 2, 2)))
+    with pytest.raises(ValueError, match="PixelUnshuffle: downscale_factor must be a positive"):
+        tc.nn.PixelUnshuffle(1.5)
+
+
 # --------------------------------------------------------------------------- indexing
 
 

@@ -367,6 +367,75 @@ def pad(x, pad, mode="constant", value=0.0) -> Tensor:
     return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)
 
 
+def _pixel_shuffle(a, r):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): out[..., c, h r + i, w r + j] = a[..., c r^2 + i r + j,
+    h, w], a reshape, a transpose and a reshape (a copy)."""
+    *lead, c, h, w = a.shape
+    k = len(lead)
+    a = a.reshape(*lead, c // (r * r), r, r, h, w)
+    return a.transpose(*range(k), k, k + 3, k + 1, k + 4, k + 2).reshape(
+        *lead, c // (r * r), h * r, w * r
+    )
+
+
+def _pixel_unshuffle(a, r):
+    """The inverse permutation: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    *lead, c, h, w = a.shape
+    k = len(lead)
+    a = a.reshape(*lead, c, h // r, r, w // r, r)
+    return a.transpose(*range(k), k, k + 2, k + 4, k + 1, k + 3).reshape(
+        *lead, c * r * r, h // r, w // r
+    )
+
+
+class PixelShuffle(Function):
+    """A permutation of the values, so the gradient is the inverse permutation of g: pixel
+    unshuffle is pixel shuffle's backward pass, and pixel shuffle unshuffle's."""
+
+    def forward(self, a, r, inverse=False):
+        self.r, self.inverse = r, inverse
+        return _pixel_unshuffle(a, r) if inverse else _pixel_shuffle(a, r)
+
+    def backward(self, g):
+        return _pixel_shuffle(g, self.r) if self.inverse else _pixel_unshuffle(g, self.r)
+
+
+def _factor(op, name, r):
+    if isinstance(r, bool) or not isinstance(r, int | np.integer) or r < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {r!r}")
+    return int(r)
+
+
+def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r), as ``torch.nn.functional.pixel_shuffle``
+    (Shi et al., 2016, "sub-pixel convolution"): each group of r^2 channels becomes an r x r
+    block of pixels, ``out[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w]``. A
+    convolution to C r^2 channels followed by it upsamples without the checkerboard of a
+    strided transposed convolution (ESRGAN's and many colorizers' upsampling)."""
+    x = as_tensor_like(input)
+    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(
+            f"pixel_shuffle: expected an input of shape (*, C * {r * r}, H, W), channels "
+            f"divisible by upscale_factor**2 = {r * r}, got {x.shape}"
+        )
+    return PixelShuffle.apply(x, r=r)
+
+
+def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The inverse of ``pixel_shuffle``, as ``torch.nn.functional.pixel_unshuffle``: (*, C,
+    H r, W r) into (*, C r^2, H, W), each r x r block of pixels becoming r^2 channels, a
+    downsampling that loses nothing."""
+    x = as_tensor_like(input)
+    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
+    if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(
+            f"pixel_unshuffle: expected an input of shape (*, C, H, W) with H and W divisible "
+            f"by downscale_factor = {r}, got {x.shape}"
+        )
+    return PixelShuffle.apply(x, r=r, inverse=True)
+
+
 def _dims(op, dims, ndim):
     """``dims`` (an int, or a tuple or list of them) as distinct non-negative axes of ``ndim``."""
     dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)

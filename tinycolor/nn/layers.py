@@ -489,6 +489,38 @@ class Upsample(Module):
         return f"{what}, mode={self.mode!r}"
 
 
+class PixelShuffle(Module):
+    """(N, C r^2, H, W) -> (N, C, H r, W r), each group of r^2 channels an r x r block of pixels
+    (see ``F.pixel_shuffle``): after a convolution to C r^2 channels, an upsampling by r
+    without a transposed convolution's checkerboard."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = _count("PixelShuffle", "upscale_factor", upscale_factor)
+
+    def forward(self, x):
+        _check_4d(f"PixelShuffle({self.upscale_factor})", x, None)
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of ``PixelShuffle``."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = _count("PixelUnshuffle", "downscale_factor", downscale_factor)
+
+    def forward(self, x):
+        _check_4d(f"PixelUnshuffle({self.downscale_factor})", x, None)
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
 # --------------------------------------------------------------------------- padding
 
 
