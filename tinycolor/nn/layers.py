@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..autograd import Tensor, no_grad
-from ..functional.conv import _pair, _single
+from ..functional.conv import _block_geometry, _pair, _single
 from ..functional.pool import _only_defaults, _output_size
 from . import init
 from .module import Module, Parameter
@@ -519,6 +519,56 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """The sliding blocks of an (N, C, H, W) input as the columns of an (N, C kh kw, L) matrix
+    (see ``F.unfold``: im2col, on which this library's convolutions are built)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        _block_geometry("Unfold", kernel_size, dilation, padding, stride)
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x):
+        _check_4d(f"Unfold(kernel_size={self.kernel_size})", x, None)
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (
+            f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+            f"stride={self.stride}"
+        )
+
+
+class Fold(Module):
+    """An (N, C kh kw, L) matrix of blocks summed back into an (N, C, H, W) image of
+    ``output_size``, the adjoint of ``Unfold`` (see ``F.fold``: col2im)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        _block_geometry("Fold", kernel_size, dilation, padding, stride)
+        _pair(output_size, "output_size", "Fold")
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, x):
+        name = f"Fold(output_size={self.output_size}, kernel_size={self.kernel_size})"
+        _check_array(name, x)
+        if x.ndim != 3:
+            raise ValueError(
+                f"{name}: expected a 3-D input (N, C * kh * kw, L), got shape {tuple(x.shape)}"
+            )
+        return F.fold(
+            x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
+        )
+
+    def extra_repr(self):
+        return (
+            f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+            f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+        )
 
 
 # --------------------------------------------------------------------------- padding
