@@ -231,7 +231,7 @@ def test_instance_norm2d_defaults_and_modes(device):
 
 def test_group_norm_layer_defaults(device):
     m = nn.GroupNorm(2, 6).to(device)
-    assert repr(m) == "GroupNorm(2, 6, eps=1e-05, affine=True)"
+    assert repr(m) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
     assert list(m.state_dict()) == ["weight", "bias"]
     np.testing.assert_array_equal(to_numpy(m.weight.data), np.ones(6, np.float32))
     a = np.random.default_rng(0).standard_normal((2, 6, 3, 3)).astype(np.float32)
@@ -239,6 +239,7 @@ def test_group_norm_layer_defaults(device):
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.numpy(), loop_group_norm(a, 2, None, None), rtol=1e-4, atol=1e-5)
     assert nn.GroupNorm(3, 3, affine=False).weight is None
+    assert list(nn.GroupNorm(3, 3, bias=False).state_dict()) == ["weight"]
 
 
 def test_layers_load_pytorch_state_dicts(device):
@@ -250,6 +251,7 @@ def test_layers_load_pytorch_state_dicts(device):
          torch.nn.InstanceNorm2d(4, affine=True, track_running_stats=True)),
         (nn.InstanceNorm2d(4), torch.nn.InstanceNorm2d(4)),
         (nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)),
+        (nn.GroupNorm(2, 4, bias=False), torch.nn.GroupNorm(2, 4, bias=False)),
     ):  # fmt: skip
         a = rng.standard_normal((2, 4, 5, 5)).astype(np.float32)
         with torch.no_grad():

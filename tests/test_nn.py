@@ -395,7 +395,8 @@ def test_deepcopy_is_independent():
 
 
 def test_repr_matches_pytorch():
-    """(BatchNorm and MaxPool2d print settings we do not have: dilation, ceil_mode, bias.)"""
+    """(BatchNorm, InstanceNorm and MaxPool2d print settings we do not have: dilation,
+    ceil_mode, bias.)"""
     torch = pytest.importorskip("torch")
 
     def build(m):
@@ -426,6 +427,16 @@ def test_repr_matches_pytorch():
             m.LayerNorm(4),
             m.LayerNorm([3, 4], eps=1e-3, bias=False),
             m.LayerNorm(4, elementwise_affine=False),
+            m.GroupNorm(2, 4, eps=1e-3),
+            m.GroupNorm(2, 4, bias=False),
+            m.ZeroPad2d((1, 0, 2, 0)),
+            m.ConstantPad2d(1, 0.5),
+            m.ReflectionPad2d(1),
+            m.ReplicationPad2d(2),
+            m.PixelShuffle(2),
+            m.PixelUnshuffle(2),
+            m.Unfold(3, padding=1),
+            m.Fold((4, 4), 2),
         )
 
     assert repr(build(nn)) == repr(build(torch.nn))
@@ -713,6 +724,23 @@ LAYERS = {
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
+    "instancenorm2d": (lambda m: m.InstanceNorm2d(3), (2, 3, 4, 5)),
+    "instancenorm2d-affine-tracked": (
+        lambda m: m.InstanceNorm2d(3, momentum=0.3, affine=True, track_running_stats=True),
+        (2, 3, 4, 5),
+    ),
+    "groupnorm": (lambda m: m.GroupNorm(2, 4), (2, 4, 3, 3)),
+    "groupnorm-no-bias": (lambda m: m.GroupNorm(1, 4, bias=False), (2, 4, 3, 3)),
+    "groupnorm-no-affine": (lambda m: m.GroupNorm(3, 6, eps=1e-3, affine=False), (2, 6, 5)),
+    "zeropad2d": (lambda m: m.ZeroPad2d((1, 0, 2, 3)), (2, 3, 4, 5)),
+    "constantpad2d": (lambda m: m.ConstantPad2d(1, -0.5), (2, 3, 4, 5)),
+    "reflectionpad2d": (lambda m: m.ReflectionPad2d(3), (2, 3, 4, 5)),
+    "replicationpad2d": (lambda m: m.ReplicationPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
+    "circularpad2d": (lambda m: m.CircularPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
+    "pixelshuffle": (lambda m: m.PixelShuffle(2), (2, 8, 3, 4)),
+    "pixelunshuffle": (lambda m: m.PixelUnshuffle(2), (2, 2, 4, 6)),
+    "unfold": (lambda m: m.Unfold((2, 3), dilation=(1, 2), padding=1, stride=2), (2, 3, 5, 6)),
+    "fold": (lambda m: m.Fold((4, 5), 2, padding=1, stride=(1, 2)), (2, 12, 15)),
     "layernorm": (lambda m: m.LayerNorm(5), (3, 5)),
     "layernorm-2d": (lambda m: m.LayerNorm([3, 4], eps=1e-3), (2, 5, 3, 4)),
     "layernorm-no-bias": (lambda m: m.LayerNorm((2, 3), bias=False), (4, 2, 3)),

@@ -819,10 +819,19 @@ class GroupNorm(Module):
     """Group normalisation (Wu and He, 2018): the ``num_channels`` channels of an (N, C, ...)
     input split into ``num_groups`` groups, each image's each group normalised by the mean
     and variance of its values, then ``weight`` (ones) and ``bias`` (zeros), per channel,
-    when ``affine``. Independent of the batch size, the same in training and evaluation (see
-    ``F.group_norm``); ``GroupNorm(1, C)`` normalises each image over (C, H, W) as a whole."""
+    when ``affine`` (``bias=False`` leaves the bias out, as PyTorch's). Independent of the
+    batch size, the same in training and evaluation (see ``F.group_norm``); ``GroupNorm(1, C)``
+    normalises each image over (C, H, W) as a whole."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        *,
+        bias: bool = True,
+    ):
         super().__init__()
         self.num_groups = _count("GroupNorm", "num_groups", num_groups)
         self.num_channels = _count("GroupNorm", "num_channels", num_channels)
@@ -834,15 +843,18 @@ class GroupNorm(Module):
         self.eps, self.affine = float(eps), bool(affine)
         if self.affine:
             self.weight = _empty(self.num_channels)
-            self.bias = _empty(self.num_channels)
         else:
             self.register_parameter("weight", None)
+        if self.affine and bias:
+            self.bias = _empty(self.num_channels)
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, x):
@@ -857,7 +869,10 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 # --------------------------------------------------------------------------- regularisation
