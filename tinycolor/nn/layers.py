@@ -100,6 +100,7 @@ class Linear(Module):
 
 class _ConvNd(Module):
     _dims = 2  # spatial axes: kernel_size, stride, padding and dilation are tuples of this many
+    _transposed = False
 
     def _tuple(self, value, name):
         return (_single if self._dims == 1 else _pair)(value, name, type(self).__name__)
@@ -119,17 +120,37 @@ class _ConvNd(Module):
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
 
     def _unsupported(self, groups, padding_mode):
-        """PyTorch's groups and padding_mode, at their defaults only (what F.conv2d computes),
-        kept as attributes as PyTorch's layers keep them."""
+        """PyTorch's groups, at its default only (what F.conv2d computes), and padding_mode:
+        'zeros', or for a convolution (not a transposed one, as in PyTorch) 'reflect',
+        'replicate' or 'circular', kept as attributes as PyTorch's layers keep them."""
         if groups != 1:
             raise ValueError(f"{self._label}: groups={groups!r} is not supported, only groups=1")
-        if padding_mode != "zeros":
+        if self._transposed and padding_mode != "zeros":
             raise ValueError(
-                f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros'; "
-                f"for another border pad the input with F.pad(x, pad, mode='reflect') and "
-                f"give the layer padding=0"
+                f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros' "
+                "(as in PyTorch, a transposed convolution pads with zeros only)"
             )
-        self.groups, self.padding_mode = 1, "zeros"
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(
+                f"{self._label}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                f"'circular', got {padding_mode!r}"
+            )
+        self.groups, self.padding_mode = 1, padding_mode
+
+    def _pad_border(self, x):
+        """(x, padding for the convolution): with padding_mode 'zeros' the convolution pads;
+        otherwise x padded here by F.pad in that mode, as PyTorch does, and the convolution
+        pads no more ('same' puts an odd total's extra row or column at the bottom/right)."""
+        if self.padding_mode == "zeros":
+            return x, self.padding if isinstance(self.padding, str) else self._padding
+        pads = []  # F.pad's order: last axis first
+        for axis in reversed(range(self._dims)):
+            if self.padding == "same":
+                total = self.dilation[axis] * (self.kernel_size[axis] - 1)
+                pads += [total // 2, total - total // 2]
+            else:
+                pads += [self._padding[axis]] * 2
+        return F.pad(x, tuple(pads), self.padding_mode), 0
 
     def _numeric_padding(self):
         if not isinstance(self.padding, str):
@@ -171,19 +192,22 @@ class _ConvNd(Module):
             s += f", output_padding={self.output_padding}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
 class Conv2d(_ConvNd):
     """2-D cross-correlation of an (N, C_in, H, W) input with C_out filters of shape
     (C_in, kh, kw):  y[n, o] = b[o] + sum_c sum_{i,j} w[o, c, i, j] x[n, c, s*h + d*i, s*w + d*j]
-    (after zero padding). Output size: (H + 2p - d (k - 1) - 1) // s + 1.
+    (after padding, with zeros by default). Output size: (H + 2p - d (k - 1) - 1) // s + 1.
 
     ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1; the output has
     the input's size, an odd total padding putting the extra row/column at the bottom/right).
-    The arguments are PyTorch's, in its order; ``groups`` must be 1 and ``padding_mode``
-    'zeros'. Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    fan_in = C_in kh kw.
+    The arguments are PyTorch's, in its order; ``groups`` must be 1; ``padding_mode`` 'zeros'
+    or, as PyTorch's, 'reflect', 'replicate' or 'circular' (the input padded by ``F.pad`` in
+    that mode first: ESRGAN-style and CycleGAN-style networks use 'reflect'). Default init
+    (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in kh kw.
     """
 
     def __init__(
@@ -218,7 +242,7 @@ class Conv2d(_ConvNd):
                     f"than the {self.kernel_size[0]}x{self.kernel_size[1]} kernel "
                     f"(dilation {self.dilation})"
                 )
-        padding = self.padding if isinstance(self.padding, str) else self._padding
+        x, padding = self._pad_border(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation)
 
 
@@ -231,6 +255,8 @@ class ConvTranspose2d(_ConvNd):
     Default init as PyTorch's, whose fan_in is computed from ``weight.shape[1] * kh * kw``
     (i.e. from C_out, because of the transposed layout).
     """
+
+    _transposed = True
 
     def __init__(
         self,
@@ -284,8 +310,8 @@ class Conv1d(_ConvNd):
     The arguments, their order and the attributes are PyTorch's: ``kernel_size``, ``stride``,
     ``padding`` and ``dilation`` are kept as 1-tuples ((3,)); ``padding`` may be an int,
     ``'valid'`` or ``'same'`` (stride 1; an odd total pads one more at the end); ``groups``
-    must be 1 and ``padding_mode`` 'zeros'. Default init as Conv2d's: W and b ~
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
+    must be 1; ``padding_mode`` is 'zeros', 'reflect', 'replicate' or 'circular'. Default init
+    as Conv2d's: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
     """
 
     _dims = 1
@@ -319,7 +345,7 @@ class Conv1d(_ConvNd):
                 f"{self._label}: input {tuple(x.shape)} padded by {p} is smaller than the "
                 f"kernel of {k} (dilation {d})"
             )
-        padding = self.padding if isinstance(self.padding, str) else self._padding
+        x, padding = self._pad_border(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation)
 
 
@@ -333,6 +359,7 @@ class ConvTranspose1d(_ConvNd):
     """
 
     _dims = 1
+    _transposed = True
 
     def __init__(
         self,
