@@ -530,7 +530,8 @@ def test_deepcopy_is_independent():
 
 
 def test_repr_matches_pytorch():
-    """(BatchNorm and MaxPool2d print settings we do not have: dilation, ceil_mode, bias.)"""
+    """(BatchNorm, InstanceNorm and MaxPool2d print settings we do not have: dilation,
+    ceil_mode, bias.)"""
     torch = pytest.importorskip("torch")
 
     def build(m):
@@ -561,6 +562,16 @@ def test_repr_matches_pytorch():
             m.LayerNorm(4),
             m.LayerNorm([3, 4], eps=1e-3, bias=False),
             m.LayerNorm(4, elementwise_affine=False),
+            m.GroupNorm(2, 4, eps=1e-3),
+            m.GroupNorm(2, 4, bias=False),
+            m.ZeroPad2d((1, 0, 2, 0)),
+            m.ConstantPad2d(1, 0.5),
+            m.ReflectionPad2d(1),
+            m.ReplicationPad2d(2),
+            m.PixelShuffle(2),
+            m.PixelUnshuffle(2),
+            m.Unfold(3, padding=1),
+            m.Fold((4, 4), 2),
         )
 
     assert repr(build(nn)) == repr(build(torch.nn))
@@ -848,6 +859,23 @@ LAYERS = {
     "batchnorm1d-3d": (lambda m: m.BatchNorm1d(3, momentum=0.3), (4, 3, 5)),
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     "batchnorm2d-no-affine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 2, 3)),
+    "instancenorm2d": (lambda m: m.InstanceNorm2d(3), (2, 3, 4, 5)),
+    "instancenorm2d-affine-tracked": (
+        lambda m: m.InstanceNorm2d(3, momentum=0.3, affine=True, track_running_stats=True),
+        (2, 3, 4, 5),
+    ),
+    "groupnorm": (lambda m: m.GroupNorm(2, 4), (2, 4, 3, 3)),
+    "groupnorm-no-bias": (lambda m: m.GroupNorm(1, 4, bias=False), (2, 4, 3, 3)),
+    "groupnorm-no-affine": (lambda m: m.GroupNorm(3, 6, eps=1e-3, affine=False), (2, 6, 5)),
+    "zeropad2d": (lambda m: m.ZeroPad2d((1, 0, 2, 3)), (2, 3, 4, 5)),
+    "constantpad2d": (lambda m: m.ConstantPad2d(1, -0.5), (2, 3, 4, 5)),
+    "reflectionpad2d": (lambda m: m.ReflectionPad2d(3), (2, 3, 4, 5)),
+    "replicationpad2d": (lambda m: m.ReplicationPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
+    "circularpad2d": (lambda m: m.CircularPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
+    "pixelshuffle": (lambda m: m.PixelShuffle(2), (2, 8, 3, 4)),
+    "pixelunshuffle": (lambda m: m.PixelUnshuffle(2), (2, 2, 4, 6)),
+    "unfold": (lambda m: m.Unfold((2, 3), dilation=(1, 2), padding=1, stride=2), (2, 3, 5, 6)),
+    "fold": (lambda m: m.Fold((4, 5), 2, padding=1, stride=(1, 2)), (2, 12, 15)),
     "layernorm": (lambda m: m.LayerNorm(5), (3, 5)),
     "layernorm-2d": (lambda m: m.LayerNorm([3, 4], eps=1e-3), (2, 5, 3, 4)),
     "layernorm-no-bias": (lambda m: m.LayerNorm((2, 3), bias=False), (4, 2, 3)),
@@ -1152,8 +1180,56 @@ def test_convolutions_take_pytorchs_groups_and_padding_mode(make):
 def test_convolutions_refuse_groups_and_padding_modes_they_lack():
     with pytest.raises(ValueError, match=r"Conv2d\(4->4\): groups=2 is not supported"):
         nn.Conv2d(4, 4, 3, groups=2)
-    with pytest.raises(ValueError, match="padding_mode='reflect' is not supported, only 'zeros'"):
-        nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect")
+    with pytest.raises(
+        ValueError,
+        match=r"ConvTranspose2d\(4->4\): padding_mode='reflect' is not supported, only 'zeros' "
+        r"\(as in PyTorch",
+    ):
+        nn.ConvTranspose2d(4, 4, 3, padding=1, padding_mode="reflect")
+    with pytest.raises(
+        ValueError,
+        match=r"Conv1d\(4->4\): padding_mode must be 'zeros', 'reflect', 'replicate' or "
+        r"'circular', got 'wrap'",
+    ):
+        nn.Conv1d(4, 4, 3, padding=1, padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"reflect padding \(3, 3\) of axis 3 must be smaller"):
+        nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect")(tc.zeros((1, 1, 5, 3)))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m, mode: m.Conv2d(2, 3, 3, padding=1, padding_mode=mode), (2, 2, 5, 6)),
+        (
+            lambda m, mode: m.Conv2d(2, 3, (2, 3), 2, (1, 2), (2, 1), padding_mode=mode),
+            (2, 2, 5, 6),
+        ),
+        (lambda m, mode: m.Conv2d(2, 3, (2, 4), padding="same", padding_mode=mode), (1, 2, 5, 6)),
+        (lambda m, mode: m.Conv1d(2, 3, 4, padding="same", padding_mode=mode), (2, 2, 7)),
+        (lambda m, mode: m.Conv1d(2, 3, 3, stride=2, padding=2, padding_mode=mode), (2, 2, 7)),
+    ],
+)
+def test_convolutions_pad_in_their_padding_mode(make, shape, mode):
+    """padding_mode 'reflect', 'replicate', 'circular' (ESRGAN- and CycleGAN-style networks):
+    the input padded by F.pad in that mode, then convolved unpadded, as PyTorch's layers do;
+    'same' puts an odd total's extra at the end. Against that definition, and PyTorch's
+    values, gradients and repr."""
+    ours = make(nn, mode)
+    x = tc.tensor(_rand(*shape))
+    conv = F.conv2d if len(shape) == 4 else F.conv1d
+    pads = []
+    for axis in reversed(range(len(shape) - 2)):
+        k, d = ours.kernel_size[axis], ours.dilation[axis]
+        lo, hi = ((d * (k - 1)) // 2, d * (k - 1) - (d * (k - 1)) // 2)
+        pads += [lo, hi] if ours.padding == "same" else [ours.padding[axis]] * 2
+    want = conv(F.pad(x, pads, mode), ours.weight, ours.bias, ours.stride, 0, ours.dilation)
+    np.testing.assert_array_equal(ours(x).numpy(), want.numpy())
+    torch = pytest.importorskip("torch")
+    ref = make(torch.nn, mode)
+    assert repr(ours) == repr(ref) and ours.padding_mode == ref.padding_mode == mode
+    _copy_to_torch(torch, ours, ref)
+    _compare_with_torch(torch, ours, ref, _rand(*shape))
     with pytest.raises(ValueError, match=r"ConvTranspose2d\(4->2\): groups=2"):
         nn.ConvTranspose2d(4, 2, 3, groups=2)
 

@@ -211,7 +211,7 @@ def _pad_case(draw, mode):
     k = draw(st.integers(1, len(shape)))
     pad = []
     for n in reversed(shape[-k:]):  # PyTorch order: last axis first
-        top = n - 1 if mode == "reflect" else 3
+        top = {"reflect": n - 1, "circular": n}.get(mode, 3)
         pad += [draw(st.integers(0, top)), draw(st.integers(0, top))]
     return shape, tuple(pad)
 
@@ -223,7 +223,20 @@ def _np_widths(ndim, pad):
     return widths
 
 
-@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def loop_pad(a, widths, mode):
+    """Each output position read from the input one index at a time: the definitions of
+    replicate (clamp the index) and circular (the index modulo the size) padding."""
+    out = np.empty([n + lo + hi for n, (lo, hi) in zip(a.shape, widths)])
+    for idx in np.ndindex(*out.shape):
+        src = []
+        for i, n, (lo, _) in zip(idx, a.shape, widths):
+            j = i - lo
+            src.append(min(max(j, 0), n - 1) if mode == "replicate" else j % n)
+        out[idx] = a[tuple(src)]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 @given_settings
 @given(data=st.data())
 def test_pad(device, mode, data):
@@ -233,11 +246,13 @@ def test_pad(device, mode, data):
     if mode == "constant":
         expected = np.pad(a, widths, constant_values=0.5)
         check(lambda t: F.pad(t, pad, value=0.5), a, expected, device)
-    else:
+    elif mode == "reflect":
         check(lambda t: F.pad(t, pad, mode="reflect"), a, np.pad(a, widths, "reflect"), device)
+    else:
+        check(lambda t: F.pad(t, pad, mode=mode), a, loop_pad(a, widths, mode), device)
 
 
-@pytest.mark.parametrize("mode", ["constant", "reflect"])
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 def test_pad_against_torch(device, mode):
     a = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
     pad = (2, 1, 4, 3)  # left 2, right 1, top 4, bottom 3
@@ -259,8 +274,134 @@ def test_pad_errors():
         F.pad(x, (1, -1))
     with pytest.raises(ValueError, match="mode"):
         F.pad(x, (1, 1), mode="wrap")
-    with pytest.raises(ValueError, match="smaller than the size 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"reflect padding \(3, 0\) of axis 1 must be smaller "
+        r"than the size 3 of that axis of the input of shape \(2, 3\)",
+    ):
         F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(
+        ValueError,
+        match=r"circular padding \(0, 4\) of axis 1 must be at most "
+        r"the size 3 .* \(2, 3\) \(it would wrap around more than once\)",
+    ):
+        F.pad(x, (0, 4), mode="circular")
+    with pytest.raises(ValueError, match="replicate padding of axis 1 needs a value to repeat"):
+        F.pad(tc.Tensor(np.ones((2, 0))), (1, 0), mode="replicate")
+
+
+PAD_LAYERS = [
+    ("ZeroPad2d", (), "constant"),
+    ("ConstantPad2d", (0.5,), "constant"),
+    ("ReflectionPad2d", (), "reflect"),
+    ("ReplicationPad2d", (), "replicate"),
+    ("CircularPad2d", (), "circular"),
+]
+
+
+@pytest.mark.parametrize("name, args, mode", PAD_LAYERS)
+@pytest.mark.parametrize("padding", [2, (2, 0, 1, 3)])
+def test_pad_layers(device, name, args, mode, padding):
+    """PyTorch's padding layers: an int pads every side, a 4-tuple is (left, right, top,
+    bottom); the same as F.pad (checked above against the definitions) and as PyTorch's."""
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    layer = getattr(tc.nn, name)(padding, *args)
+    pad = (padding,) * 4 if isinstance(padding, int) else padding
+    assert layer.padding == pad and list(layer.state_dict()) == []
+    value = args[0] if args else 0.0
+    check(layer, a, np.asarray(F.pad(tc.Tensor(a), pad, mode, value).numpy()), device)
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.nn, name)(padding, *args)
+    assert repr(layer) == repr(theirs)
+    against_torch(layer, lambda torch, t: theirs(t), a, device)
+
+
+def test_pad_layer_errors():
+    with pytest.raises(
+        ValueError,
+        match=r"ZeroPad2d: padding must be an int or a 4-tuple of ints \(left, right, top, "
+        r"bottom\), got \(1, 2, 3\)",
+    ):
+        tc.nn.ZeroPad2d((1, 2, 3))
+    with pytest.raises(ValueError, match=r"ReflectionPad2d: padding must be non-negative"):
+        tc.nn.ReflectionPad2d((1, -1, 0, 0))
+    with pytest.raises(
+        ValueError, match=r"ReflectionPad2d\(\(1, 1, 1, 1\)\): expected a 4-D input"
+    ):
+        tc.nn.ReflectionPad2d(1)(tc.zeros((3, 4, 4)))
+    with pytest.raises(ValueError, match=r"reflect padding \(4, 4\) of axis 2 must be smaller"):
+        tc.nn.ReflectionPad2d(4)(tc.zeros((1, 1, 4, 4)))
+    for name, _, _ in PAD_LAYERS:
+        assert name in tc.nn.__all__
+
+
+# --------------------------------------------------------------------------- pixel shuffle
+
+
+def loop_pixel_shuffle(a, r):
+    """The definition, one output pixel at a time: out[..., c, h r + i, w r + j] =
+    a[..., c r^2 + i r + j, h, w]."""
+    *lead, cr2, h, w = a.shape
+    out = np.empty((*lead, cr2 // (r * r), h * r, w * r))
+    for idx in np.ndindex(*out.shape):
+        *n, c, y, x = idx
+        out[idx] = a[(*n, c * r * r + (y % r) * r + x % r, y // r, x // r)]
+    return out
+
+
+@given_settings
+@given(
+    lead=st.lists(st.integers(1, 2), max_size=2).map(tuple),
+    c=st.integers(1, 2),
+    r=st.integers(1, 3),
+    hw=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    data=st.data(),
+)
+def test_pixel_shuffle_and_unshuffle(device, lead, c, r, hw, data):
+    """Both against the loop (unshuffle as its inverse), their gradients, and the round trip."""
+    a = data.draw(arrays(lead + (c * r * r, *hw)))
+    want = loop_pixel_shuffle(a, r)
+    check(lambda t: F.pixel_shuffle(t, r), a, want, device)
+    check(lambda t: F.pixel_unshuffle(t, r), want, a, device)
+    x = tc.Tensor(a, device=device)
+    np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, r), r).numpy(), a)
+
+
+def test_pixel_shuffle_layers_against_torch(device):
+    a = np.random.default_rng(0).standard_normal((2, 12, 3, 4))
+    shuffle, unshuffle = tc.nn.PixelShuffle(2), tc.nn.PixelUnshuffle(2)
+    assert repr(shuffle) == "PixelShuffle(upscale_factor=2)"
+    assert repr(unshuffle) == "PixelUnshuffle(downscale_factor=2)"
+    assert "PixelShuffle" in tc.nn.__all__ and "pixel_unshuffle" in F.__all__
+    against_torch(shuffle, lambda torch, t: torch.nn.functional.pixel_shuffle(t, 2), a, device)
+    b = np.random.default_rng(1).standard_normal((2, 3, 6, 9))
+    against_torch(
+        tc.nn.PixelUnshuffle(3),
+        lambda torch, t: torch.nn.functional.pixel_unshuffle(t, 3),
+        b,
+        device,
+    )
+
+
+def test_pixel_shuffle_errors():
+    with pytest.raises(
+        ValueError,
+        match=r"pixel_shuffle: expected an input of shape \(\*, C \* 4, H, W\), channels "
+        r"divisible by upscale_factor\*\*2 = 4, got \(1, 3, 2, 2\)",
+    ):
+        F.pixel_shuffle(tc.zeros((1, 3, 2, 2)), 2)
+    with pytest.raises(
+        ValueError,
+        match=r"pixel_unshuffle: expected an input of shape \(\*, C, H, W\) with H and W "
+        r"divisible by downscale_factor = 2, got \(1, 3, 3, 2\)",
+    ):
+        F.pixel_unshuffle(tc.zeros((1, 3, 3, 2)), 2)
+    with pytest.raises(ValueError, match="upscale_factor must be a positive int, got 0"):
+        F.pixel_shuffle(tc.zeros((1, 4, 2, 2)), 0)
+    with pytest.raises(ValueError, match=r"PixelShuffle\(2\): expected a 4-D input"):
+        tc.nn.PixelShuffle(2)(tc.zeros((4, 2, 2)))
+    with pytest.raises(ValueError, match="PixelUnshuffle: downscale_factor must be a positive"):
+        tc.nn.PixelUnshuffle(1.5)
 
 
 # --------------------------------------------------------------------------- indexing

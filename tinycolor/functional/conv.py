@@ -54,6 +54,9 @@ traffic around them, and the Python between NumPy calls. So:
 On CuPy the whole batch goes through at once, and col2im is one ``ElementwiseKernel`` (each
 thread gathers its own pixel's contributions, so no atomics are needed).
 
+``unfold`` and ``fold`` are im2col and col2im the PyTorch way, as Functions: the columns as an
+(N, C kh kw, Ho Wo) matrix, rows in (c, i, j) order, each the other's backward pass.
+
 ``conv1d`` and ``conv_transpose1d`` check their arguments in their own terms, then reshape x
 (N, C, L) to (N, C, 1, L) and the weight to (O, C, 1, k) and apply the same ``Conv2d`` and
 ``ConvTranspose2d`` Functions with a 1-row kernel: the reshapes are views, and the forward and
@@ -72,7 +75,16 @@ from ..autograd import Function, Tensor
 from ..backend import array_module
 from .reduce import channel_sum
 
-__all__ = ["col2im", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "im2col"]
+__all__ = [
+    "col2im",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "fold",
+    "im2col",
+    "unfold",
+]
 
 # The columns of one block (a chunk of images, a range of output rows) take about this much.
 _BLOCK_BYTES = 4 * 2**20
@@ -1013,3 +1025,120 @@ def conv_transpose1d(
         *args, *(() if bias is None else (bias,)), geometry=geo, out_hw=(1, out_length)
     )
     return y.reshape(*y.shape[1 if unbatched else 0 : 2], y.shape[3])
+
+
+# --------------------------------------------------------------------------- unfold / fold
+
+
+class Unfold(Function):
+    """X[n, (c, i, j), (y, x)] = x_pad[n, c, y sh + i dh, x sw + j dw]: im2col's windows copied
+    into PyTorch's layout, (N, C kh kw, Ho Wo). Each output value is one input value (or a
+    padding zero), so the gradient adds each column entry back onto the pixel it was read
+    from: col2im, which is ``fold``."""
+
+    def forward(self, x, geo):
+        self.geo, self.hw = geo, x.shape[-2:]
+        k, s, p, d = _unfold_args(geo)
+        cols = im2col(x, k, s, p, d)  # (N, C, Ho, Wo, kh, kw), a view
+        n, c, ho, wo = cols.shape[:4]
+        return cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * geo.kh * geo.kw, ho * wo)
+
+    def backward(self, g):
+        return _fold(g, self.hw, self.geo)
+
+
+class Fold(Function):
+    """out[n, c, y sh + i dh - ph, x sw + j dw - pw] += X[n, (c, i, j), (y, x)]: the adjoint
+    of ``unfold`` (col2im), so its gradient is ``unfold`` of g."""
+
+    def forward(self, cols, output_size, geo):
+        self.geo = geo
+        return _fold(cols, output_size, geo)
+
+    def backward(self, g):
+        k, s, p, d = _unfold_args(self.geo)
+        cols = im2col(g, k, s, p, d)
+        n, c, ho, wo = cols.shape[:4]
+        return cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * self.geo.kh * self.geo.kw, -1)
+
+
+def _unfold_args(geo):
+    return (geo.kh, geo.kw), (geo.sh, geo.sw), (geo.pt, geo.pl), (geo.dh, geo.dw)
+
+
+def _fold(cols, output_size, geo):
+    n, ckk = cols.shape[:2]
+    ho, wo = geo.out_size(*output_size)
+    windows = cols.reshape(n, ckk // (geo.kh * geo.kw), geo.kh, geo.kw, ho, wo)
+    k, s, p, d = _unfold_args(geo)
+    return col2im(windows.transpose(0, 1, 4, 5, 2, 3), output_size, k, s, p, d)
+
+
+def _block_geometry(op, kernel_size, dilation, padding, stride):
+    kh, kw = _pair(kernel_size, "kernel_size", op)
+    dh, dw = _pair(dilation, "dilation", op)
+    ph, pw = _pair(padding, "padding", op)
+    sh, sw = _pair(stride, "stride", op)
+    geo = _Geometry(kh, kw, sh, sw, dh, dw, ph, ph, pw, pw)
+    _check_hyperparameters(op, geo)
+    return geo
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """The sliding kh x kw blocks of an (N, C, H, W) input (or one (C, H, W) image) as the
+    columns of an (N, C kh kw, L) matrix, as ``torch.nn.functional.unfold``: row (c, i, j)
+    (c slowest), column l = y Wo + x the block at output position (y, x), L = Ho Wo:
+
+        out[n, (c kh + i) kw + j, y Wo + x] = x_pad[n, c, y sh + i dh, x sw + j dw].
+
+    This is the im2col that this library's convolution is built on (see the module's
+    docstring), exposed the PyTorch way, so a convolution is a matrix product:
+
+        conv2d(x, w) == (w.reshape(O, -1) @ unfold(x, (kh, kw))).reshape(N, O, Ho, Wo)
+
+    Its backward pass is ``fold``, the adjoint."""
+    op = "unfold"
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got {x.shape}")
+    geo = _block_geometry(op, kernel_size, dilation, padding, stride)
+    _check_geometry(op, geo, x.shape)
+    x, unbatched = _unbatched(x)
+    out = Unfold.apply(x, geo=geo)
+    return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """The adjoint of ``unfold``, as ``torch.nn.functional.fold``: an (N, C kh kw, L) matrix of
+    blocks (or (C kh kw, L)) summed back into an (N, C, H, W) image of ``output_size`` (H, W),
+    each column entry added onto the pixel ``unfold`` read it from (col2im), entries that fall
+    into the padding dropped. Overlapping blocks add up, so ``fold(unfold(x))`` is x times the
+    number of blocks covering each pixel, and <unfold(x), y> = <x, fold(y)> for all x, y.
+    L must be the number of blocks, Ho Wo, of that geometry."""
+    op = "fold"
+    cols = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
+    geo = _block_geometry(op, kernel_size, dilation, padding, stride)
+    h, w = _pair(output_size, "output_size", op)
+    if cols.ndim not in (2, 3):
+        raise ValueError(
+            f"{op}: expected a 2-D (C * kh * kw, L) or 3-D (N, C * kh * kw, L) input, got "
+            f"{cols.shape}"
+        )
+    k = geo.kh * geo.kw
+    if cols.shape[-2] % k:
+        raise ValueError(
+            f"{op}: expected the size of dimension {cols.ndim - 2} of the input to be divisible "
+            f"by kh * kw = {k} (kernel_size {(geo.kh, geo.kw)}), got shape {cols.shape}"
+        )
+    _check_geometry(op, geo, (h, w))
+    ho, wo = geo.out_size(h, w)
+    if cols.shape[-1] != ho * wo:
+        raise ValueError(
+            f"{op}: expected {ho} x {wo} = {ho * wo} blocks in the last dimension of the input "
+            f"for output_size {(h, w)}, kernel_size {(geo.kh, geo.kw)}, dilation "
+            f"{(geo.dh, geo.dw)}, padding {(geo.pt, geo.pl)}, stride {(geo.sh, geo.sw)}, got "
+            f"shape {cols.shape}"
+        )
+    cols, unbatched = _unbatched(cols, ndim=2)
+    out = Fold.apply(cols, output_size=(h, w), geo=geo)
+    return out.reshape(*out.shape[1:]) if unbatched else out

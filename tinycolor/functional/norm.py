@@ -1,5 +1,7 @@
 """Batch normalisation (Ioffe and Szegedy, 2015) and layer normalisation (Ba, Kiros and Hinton,
-2016), with hand-derived backward passes."""
+2016), with hand-derived backward passes; instance normalisation (Ulyanov, Vedaldi and
+Lempitsky, 2016) and group normalisation (Wu and He, 2018) as batch normalisation of a reshaped
+view, so they share its backward pass."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from .reduce import channel_sum, norm
 
-__all__ = ["batch_norm", "layer_norm", "normalize"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize"]
 
 
 class BatchNorm(Function):
@@ -187,6 +189,149 @@ def batch_norm(
         momentum=float(momentum),
         eps=float(eps),
     )
+
+
+def _normalize_rows(x, rows, *params, running_mean=None, running_var=None, momentum=0.1, eps):
+    """x normalised by the batch statistics of each of ``rows`` equal slices of its flattened
+    values (N*C instances, or N*G groups): batch norm in training mode of the view
+    x.reshape(1, rows, -1), whose channels are those slices, so its hand-derived backward pass
+    serves unchanged. ``params`` are a (rows,) gamma and beta (both or neither); the running
+    statistics, (rows,) arrays, are updated in place."""
+    y = BatchNorm.apply(
+        x.reshape(1, rows, -1),
+        *params,
+        affine=(bool(params), bool(params)),
+        running_mean=running_mean,
+        running_var=running_var,
+        training=True,
+        momentum=momentum,
+        eps=eps,
+    )
+    return y.reshape(x.shape)
+
+
+def _affine_params(op, weight, bias, c, x):
+    """weight and bias checked to be (C,) (None stays None), as tensors on x's device."""
+    out = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None:
+            _stat_array(p, name, c, x, op)
+            p = p if isinstance(p, Tensor) else Tensor(p, _internal=True)
+        out.append(p)
+    return out
+
+
+def instance_norm(
+    input,  # noqa: A002 - PyTorch's name
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+) -> Tensor:
+    """Instance normalisation of an (N, C, ...) tensor, as ``torch.nn.functional.instance_norm``
+    (the normalisation of pix2pix's and CycleGAN's generators, and of style transfer): each
+    image's each channel normalised by its own mean and biased variance over the spatial axes,
+
+        y[n, c] = (x[n, c] - mean x[n, c]) / sqrt(var x[n, c] + eps) * weight[c] + bias[c].
+
+    It is batch norm of x viewed as (1, N*C, H*W), so it shares batch norm's backward pass.
+    With ``use_input_stats=False`` the (C,) running statistics normalise instead (batch norm in
+    evaluation). When running statistics are given and ``use_input_stats`` is True they move
+    IN PLACE by ``momentum`` towards the mean over the batch of each image's statistics (the
+    variance unbiased), as PyTorch's. ``weight`` and ``bias`` are (C,) tensors or None."""
+    op = "instance_norm"
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
+    if x.ndim < 3:
+        raise ValueError(
+            f"{op}: expected an input of shape (N, C, L), (N, C, H, W) or (N, C, D, H, W), got "
+            f"{x.shape}"
+        )
+    n, c = x.shape[:2]
+    rm = _stat_array(running_mean, "running_mean", c, x, op)
+    rv = _stat_array(running_var, "running_var", c, x, op)
+    weight, bias = _affine_params(op, weight, bias, c, x)
+    if (
+        isinstance(momentum, bool)
+        or not isinstance(momentum, numbers.Real)
+        or not 0 <= momentum <= 1
+    ):
+        raise ValueError(f"{op}: momentum must be a number in [0, 1], got {momentum!r}")
+    if not use_input_stats:
+        if rm is None or rv is None:
+            raise ValueError(
+                f"{op}: running_mean and running_var are needed when use_input_stats=False"
+            )
+        return batch_norm(x, rm, rv, weight, bias, False, momentum, eps)
+    if math.prod(x.shape[2:]) <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 spatial element when training, got input of shape "
+            f"{x.shape}"
+        )
+    xp = backend.array_module(x.data)
+    # the (C,) statistics and parameters stand for every image: tiled to the N*C rows
+    rows_mean = None if rm is None else xp.tile(rm, n)
+    rows_var = None if rv is None else xp.tile(rv, n)
+    params = []
+    if weight is not None or bias is not None:
+        if weight is None:
+            weight = Tensor(xp.ones(c, dtype=x.dtype), _internal=True)
+        if bias is None:
+            bias = Tensor(xp.zeros(c, dtype=x.dtype), _internal=True)
+        params = [weight.repeat(n), bias.repeat(n)]
+    y = _normalize_rows(
+        x,
+        n * c,
+        *params,
+        running_mean=rows_mean,
+        running_var=rows_var,
+        momentum=float(momentum),
+        eps=float(eps),
+    )
+    if rm is not None:  # the mean over the batch of the per-image updates, as PyTorch's
+        rm[...] = rows_mean.reshape(n, c).mean(axis=0)
+    if rv is not None:
+        rv[...] = rows_var.reshape(n, c).mean(axis=0)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:  # noqa: A002
+    """Group normalisation of an (N, C, ...) tensor, as ``torch.nn.functional.group_norm``: the
+    C channels split into ``num_groups`` groups of C / num_groups consecutive channels, each
+    image's each group normalised by the mean and biased variance of its values (channels and
+    spatial positions together), then scaled and shifted per channel:
+
+        y[n, c] = (x[n, c] - mean_g) / sqrt(var_g + eps) * weight[c] + bias[c],   g = group of c.
+
+    One group is layer norm over (C, H, W); C groups are instance norm. The same in training
+    and evaluation (no running statistics). The normalisation is batch norm of x viewed as
+    (1, N * num_groups, -1), sharing its backward pass; ``weight`` and ``bias`` are (C,)
+    tensors or None."""
+    op = "group_norm"
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, ...), got {x.shape}")
+    n, c = x.shape[:2]
+    if (
+        isinstance(num_groups, bool)
+        or not isinstance(num_groups, numbers.Integral)
+        or num_groups < 1
+        or c % num_groups
+    ):
+        raise ValueError(
+            f"{op}: expected the number of channels of the input to be divisible by "
+            f"num_groups, got input of shape {x.shape} and num_groups={num_groups!r}"
+        )
+    weight, bias = _affine_params(op, weight, bias, c, x)
+    y = _normalize_rows(x, n * int(num_groups), eps=float(eps))
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(bshape)
+    if bias is not None:
+        y = y + bias.reshape(bshape)
+    return y
 
 
 class LayerNorm(Function):

@@ -73,23 +73,41 @@ class Stack(Function):
 
 
 class Pad(Function):
-    """Pad with a constant or by reflection (mirror without repeating the edge, as np 'reflect').
+    """Pad with a constant, by reflection (mirror without repeating the edge, as np 'reflect'),
+    by replication (the edge value repeated, np 'edge') or circularly (the other end's values,
+    np 'wrap'), each axis in turn.
 
-    The gradient of constant padding is the centre crop; reflection also folds the gradient of
-    each mirrored border back onto the pixels it copied.
+    The gradient of constant padding is the centre crop; the other modes also fold the gradient
+    of each border back onto the pixels it copied, with one slice-add a border: reflection onto
+    the mirrored pixels (reversed), replication onto the edge pixel (summed), circular padding
+    onto the other end's pixels.
     """
+
+    _NUMPY = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
     def forward(self, a, widths, mode="constant", value=0.0):
         xp = array_module(a)
         self.widths, self.mode = widths, mode
         if mode == "constant":
             return xp.pad(a, widths, mode="constant", constant_values=value)
-        for n, (lo, hi) in zip(a.shape, widths):
-            if lo >= n or hi >= n:
+        for axis, (n, (lo, hi)) in enumerate(zip(a.shape, widths)):
+            if mode == "reflect" and (lo >= n or hi >= n):
                 raise ValueError(
-                    f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n}"
+                    f"pad: reflect padding ({lo}, {hi}) of axis {axis} must be smaller than the "
+                    f"size {n} of that axis of the input of shape {tuple(a.shape)}"
                 )
-        return xp.pad(a, widths, mode="reflect")
+            if mode == "circular" and (lo > n or hi > n):
+                raise ValueError(
+                    f"pad: circular padding ({lo}, {hi}) of axis {axis} must be at most the "
+                    f"size {n} of that axis of the input of shape {tuple(a.shape)} (it would "
+                    "wrap around more than once)"
+                )
+            if mode == "replicate" and n == 0 and (lo or hi):
+                raise ValueError(
+                    f"pad: replicate padding of axis {axis} needs a value to repeat, got input "
+                    f"of shape {tuple(a.shape)}"
+                )
+        return xp.pad(a, widths, mode=self._NUMPY[mode])
 
     def backward(self, g):
         for axis, (lo, hi) in enumerate(self.widths):
@@ -97,13 +115,22 @@ class Pad(Function):
                 continue
             n = g.shape[axis] - lo - hi
             core = _take(g, axis, lo, lo + n).copy()
+            before, after = _take(g, axis, 0, lo), _take(g, axis, lo + n, lo + n + hi)
             if self.mode == "reflect":
                 if lo:  # padded[lo - 1 - i] = a[1 + i]
-                    _view(core, axis, 1, lo + 1)[...] += _flip(_take(g, axis, 0, lo), axis)
+                    _view(core, axis, 1, lo + 1)[...] += _flip(before, axis)
                 if hi:  # padded[lo + n + i] = a[n - 2 - i]
-                    _view(core, axis, n - 1 - hi, n - 1)[...] += _flip(
-                        _take(g, axis, lo + n, lo + n + hi), axis
-                    )
+                    _view(core, axis, n - 1 - hi, n - 1)[...] += _flip(after, axis)
+            elif self.mode == "replicate":
+                if lo:  # padded[i] = a[0] for i < lo
+                    _view(core, axis, 0, 1)[...] += before.sum(axis=axis, keepdims=True)
+                if hi:  # padded[lo + n + i] = a[n - 1]
+                    _view(core, axis, n - 1, n)[...] += after.sum(axis=axis, keepdims=True)
+            elif self.mode == "circular":
+                if lo:  # padded[i] = a[n - lo + i]
+                    _view(core, axis, n - lo, n)[...] += before
+                if hi:  # padded[lo + n + i] = a[i]
+                    _view(core, axis, 0, hi)[...] += after
             g = core
         return g
 
@@ -320,17 +347,93 @@ def stack(tensors, axis=0, *, dim=None) -> Tensor:
 
 def pad(x, pad, mode="constant", value=0.0) -> Tensor:
     """Pad as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting from the
-    LAST axis, e.g. (left, right, top, bottom) for NCHW. ``mode`` is 'constant' or 'reflect'."""
+    LAST axis, e.g. (left, right, top, bottom) for NCHW. ``mode`` is 'constant' (with
+    ``value``), 'reflect' (mirrored about the edge pixel, which is not repeated: each width must
+    be smaller than its axis), 'replicate' (the edge pixel repeated) or 'circular' (the other
+    end's pixels, as if the axis wrapped around: each width at most its axis). CycleGAN's and
+    pix2pix's generators pad by reflection before their 7x7 convolutions, so that no dark
+    zero border leaks into the picture."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected pairs for at most {x.ndim} axes, got {pad}")
-    if mode not in ("constant", "reflect"):
-        raise ValueError(f"pad: mode must be 'constant' or 'reflect', got {mode!r}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if builtins.any(lo < 0 or hi < 0 for lo, hi in widths):
         raise ValueError(f"pad: widths must be non-negative, got {pad}")
     return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)
+
+
+def _pixel_shuffle(a, r):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): out[..., c, h r + i, w r + j] = a[..., c r^2 + i r + j,
+    h, w], a reshape, a transpose and a reshape (a copy)."""
+    *lead, c, h, w = a.shape
+    k = len(lead)
+    a = a.reshape(*lead, c // (r * r), r, r, h, w)
+    return a.transpose(*range(k), k, k + 3, k + 1, k + 4, k + 2).reshape(
+        *lead, c // (r * r), h * r, w * r
+    )
+
+
+def _pixel_unshuffle(a, r):
+    """The inverse permutation: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    *lead, c, h, w = a.shape
+    k = len(lead)
+    a = a.reshape(*lead, c, h // r, r, w // r, r)
+    return a.transpose(*range(k), k, k + 2, k + 4, k + 1, k + 3).reshape(
+        *lead, c * r * r, h // r, w // r
+    )
+
+
+class PixelShuffle(Function):
+    """A permutation of the values, so the gradient is the inverse permutation of g: pixel
+    unshuffle is pixel shuffle's backward pass, and pixel shuffle unshuffle's."""
+
+    def forward(self, a, r, inverse=False):
+        self.r, self.inverse = r, inverse
+        return _pixel_unshuffle(a, r) if inverse else _pixel_shuffle(a, r)
+
+    def backward(self, g):
+        return _pixel_shuffle(g, self.r) if self.inverse else _pixel_unshuffle(g, self.r)
+
+
+def _factor(op, name, r):
+    if isinstance(r, bool) or not isinstance(r, int | np.integer) or r < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {r!r}")
+    return int(r)
+
+
+def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r), as ``torch.nn.functional.pixel_shuffle``
+    (Shi et al., 2016, "sub-pixel convolution"): each group of r^2 channels becomes an r x r
+    block of pixels, ``out[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w]``. A
+    convolution to C r^2 channels followed by it upsamples without the checkerboard of a
+    strided transposed convolution (ESRGAN's and many colorizers' upsampling)."""
+    x = as_tensor_like(input)
+    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(
+            f"pixel_shuffle: expected an input of shape (*, C * {r * r}, H, W), channels "
+            f"divisible by upscale_factor**2 = {r * r}, got {x.shape}"
+        )
+    return PixelShuffle.apply(x, r=r)
+
+
+def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The inverse of ``pixel_shuffle``, as ``torch.nn.functional.pixel_unshuffle``: (*, C,
+    H r, W r) into (*, C r^2, H, W), each r x r block of pixels becoming r^2 channels, a
+    downsampling that loses nothing."""
+    x = as_tensor_like(input)
+    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
+    if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(
+            f"pixel_unshuffle: expected an input of shape (*, C, H, W) with H and W divisible "
+            f"by downscale_factor = {r}, got {x.shape}"
+        )
+    return PixelShuffle.apply(x, r=r, inverse=True)
 
 
 def _dims(op, dims, ndim):

@@ -1,5 +1,6 @@
 """The layers: modules that hold parameters (Linear, Bilinear, Conv1d/2d, ConvTranspose1d/2d,
-BatchNorm, PReLU) and modules that wrap an op (pooling, upsampling, dropout, activations).
+BatchNorm, InstanceNorm, GroupNorm, PReLU) and modules that wrap an op (pooling, upsampling,
+padding, dropout, activations).
 
 Each layer checks its input's shape and names itself, what it expected and what it got, then
 calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
@@ -8,12 +9,14 @@ default initialisations are PyTorch's, so a PyTorch ``state_dict`` maps one to o
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
 from .. import functional as F
 from ..autograd import Tensor, no_grad
-from ..functional.conv import _pair, _single
+from ..functional.conv import _block_geometry, _pair, _single
 from ..functional.pool import _only_defaults, _output_size
 from . import init
 from .module import Module, Parameter
@@ -143,6 +146,7 @@ class Bilinear(Module):
 
 class _ConvNd(Module):
     _dims = 2  # spatial axes: kernel_size, stride, padding and dilation are tuples of this many
+    _transposed = False
 
     def _tuple(self, value, name):
         return (_single if self._dims == 1 else _pair)(value, name, type(self).__name__)
@@ -162,17 +166,37 @@ class _ConvNd(Module):
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
 
     def _unsupported(self, groups, padding_mode):
-        """PyTorch's groups and padding_mode, at their defaults only (what F.conv2d computes),
-        kept as attributes as PyTorch's layers keep them."""
+        """PyTorch's groups, at its default only (what F.conv2d computes), and padding_mode:
+        'zeros', or for a convolution (not a transposed one, as in PyTorch) 'reflect',
+        'replicate' or 'circular', kept as attributes as PyTorch's layers keep them."""
         if groups != 1:
             raise ValueError(f"{self._label}: groups={groups!r} is not supported, only groups=1")
-        if padding_mode != "zeros":
+        if self._transposed and padding_mode != "zeros":
             raise ValueError(
-                f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros'; "
-                f"for another border pad the input with F.pad(x, pad, mode='reflect') and "
-                f"give the layer padding=0"
+                f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros' "
+                "(as in PyTorch, a transposed convolution pads with zeros only)"
             )
-        self.groups, self.padding_mode = 1, "zeros"
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(
+                f"{self._label}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                f"'circular', got {padding_mode!r}"
+            )
+        self.groups, self.padding_mode = 1, padding_mode
+
+    def _pad_border(self, x):
+        """(x, padding for the convolution): with padding_mode 'zeros' the convolution pads;
+        otherwise x padded here by F.pad in that mode, as PyTorch does, and the convolution
+        pads no more ('same' puts an odd total's extra row or column at the bottom/right)."""
+        if self.padding_mode == "zeros":
+            return x, self.padding if isinstance(self.padding, str) else self._padding
+        pads = []  # F.pad's order: last axis first
+        for axis in reversed(range(self._dims)):
+            if self.padding == "same":
+                total = self.dilation[axis] * (self.kernel_size[axis] - 1)
+                pads += [total // 2, total - total // 2]
+            else:
+                pads += [self._padding[axis]] * 2
+        return F.pad(x, tuple(pads), self.padding_mode), 0
 
     def _numeric_padding(self):
         if not isinstance(self.padding, str):
@@ -214,19 +238,22 @@ class _ConvNd(Module):
             s += f", output_padding={self.output_padding}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
 class Conv2d(_ConvNd):
     """2-D cross-correlation of an (N, C_in, H, W) input with C_out filters of shape
     (C_in, kh, kw):  y[n, o] = b[o] + sum_c sum_{i,j} w[o, c, i, j] x[n, c, s*h + d*i, s*w + d*j]
-    (after zero padding). Output size: (H + 2p - d (k - 1) - 1) // s + 1.
+    (after padding, with zeros by default). Output size: (H + 2p - d (k - 1) - 1) // s + 1.
 
     ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1; the output has
     the input's size, an odd total padding putting the extra row/column at the bottom/right).
-    The arguments are PyTorch's, in its order; ``groups`` must be 1 and ``padding_mode``
-    'zeros'. Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    fan_in = C_in kh kw.
+    The arguments are PyTorch's, in its order; ``groups`` must be 1; ``padding_mode`` 'zeros'
+    or, as PyTorch's, 'reflect', 'replicate' or 'circular' (the input padded by ``F.pad`` in
+    that mode first: ESRGAN-style and CycleGAN-style networks use 'reflect'). Default init
+    (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in kh kw.
     """
 
     def __init__(
@@ -261,7 +288,7 @@ class Conv2d(_ConvNd):
                     f"than the {self.kernel_size[0]}x{self.kernel_size[1]} kernel "
                     f"(dilation {self.dilation})"
                 )
-        padding = self.padding if isinstance(self.padding, str) else self._padding
+        x, padding = self._pad_border(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation)
 
 
@@ -274,6 +301,8 @@ class ConvTranspose2d(_ConvNd):
     Default init as PyTorch's, whose fan_in is computed from ``weight.shape[1] * kh * kw``
     (i.e. from C_out, because of the transposed layout).
     """
+
+    _transposed = True
 
     def __init__(
         self,
@@ -327,8 +356,8 @@ class Conv1d(_ConvNd):
     The arguments, their order and the attributes are PyTorch's: ``kernel_size``, ``stride``,
     ``padding`` and ``dilation`` are kept as 1-tuples ((3,)); ``padding`` may be an int,
     ``'valid'`` or ``'same'`` (stride 1; an odd total pads one more at the end); ``groups``
-    must be 1 and ``padding_mode`` 'zeros'. Default init as Conv2d's: W and b ~
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
+    must be 1; ``padding_mode`` is 'zeros', 'reflect', 'replicate' or 'circular'. Default init
+    as Conv2d's: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
     """
 
     _dims = 1
@@ -362,7 +391,7 @@ class Conv1d(_ConvNd):
                 f"{self._label}: input {tuple(x.shape)} padded by {p} is smaller than the "
                 f"kernel of {k} (dilation {d})"
             )
-        padding = self.padding if isinstance(self.padding, str) else self._padding
+        x, padding = self._pad_border(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation)
 
 
@@ -376,6 +405,7 @@ class ConvTranspose1d(_ConvNd):
     """
 
     _dims = 1
+    _transposed = True
 
     def __init__(
         self,
@@ -532,6 +562,169 @@ class Upsample(Module):
         return f"{what}, mode={self.mode!r}"
 
 
+class PixelShuffle(Module):
+    """(N, C r^2, H, W) -> (N, C, H r, W r), each group of r^2 channels an r x r block of pixels
+    (see ``F.pixel_shuffle``): after a convolution to C r^2 channels, an upsampling by r
+    without a transposed convolution's checkerboard."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = _count("PixelShuffle", "upscale_factor", upscale_factor)
+
+    def forward(self, x):
+        _check_4d(f"PixelShuffle({self.upscale_factor})", x, None)
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of ``PixelShuffle``."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = _count("PixelUnshuffle", "downscale_factor", downscale_factor)
+
+    def forward(self, x):
+        _check_4d(f"PixelUnshuffle({self.downscale_factor})", x, None)
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """The sliding blocks of an (N, C, H, W) input as the columns of an (N, C kh kw, L) matrix
+    (see ``F.unfold``: im2col, on which this library's convolutions are built)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        _block_geometry("Unfold", kernel_size, dilation, padding, stride)
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x):
+        _check_4d(f"Unfold(kernel_size={self.kernel_size})", x, None)
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (
+            f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+            f"stride={self.stride}"
+        )
+
+
+class Fold(Module):
+    """An (N, C kh kw, L) matrix of blocks summed back into an (N, C, H, W) image of
+    ``output_size``, the adjoint of ``Unfold`` (see ``F.fold``: col2im)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        _block_geometry("Fold", kernel_size, dilation, padding, stride)
+        _pair(output_size, "output_size", "Fold")
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, x):
+        name = f"Fold(output_size={self.output_size}, kernel_size={self.kernel_size})"
+        _check_array(name, x)
+        if x.ndim != 3:
+            raise ValueError(
+                f"{name}: expected a 3-D input (N, C * kh * kw, L), got shape {tuple(x.shape)}"
+            )
+        return F.fold(
+            x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
+        )
+
+    def extra_repr(self):
+        return (
+            f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+            f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+        )
+
+
+# --------------------------------------------------------------------------- padding
+
+
+class _Pad2d(Module):
+    """Pad the last two axes of an (N, C, H, W) input by ``padding``, an int (every side) or a
+    4-tuple (left, right, top, bottom), as PyTorch's padding layers: ``F.pad`` with ``mode``."""
+
+    mode = "constant"
+
+    def __init__(self, padding):
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(padding, int | np.integer) and not isinstance(padding, bool):
+            padding = (padding,) * 4
+        if (
+            not isinstance(padding, tuple | list)
+            or len(padding) != 4
+            or not all(isinstance(p, int | np.integer) and not isinstance(p, bool) for p in padding)
+        ):
+            raise ValueError(
+                f"{name}: padding must be an int or a 4-tuple of ints (left, right, top, bottom), "
+                f"got {padding!r}"
+            )
+        if any(p < 0 for p in padding):
+            raise ValueError(f"{name}: padding must be non-negative, got {tuple(padding)}")
+        self.padding = tuple(int(p) for p in padding)
+
+    def forward(self, x):
+        _check_4d(f"{type(self).__name__}({self.padding})", x, None)
+        return F.pad(x, self.padding, self.mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad2d(_Pad2d):
+    """Pad H and W by reflection about the edge pixel (not repeated), as CycleGAN's and
+    pix2pix's ResNet generators do before their 7x7 convolutions: no dark zero border leaks
+    in. Each width must be smaller than its axis."""
+
+    mode = "reflect"
+
+
+class ReplicationPad2d(_Pad2d):
+    """Pad H and W by repeating the edge pixel."""
+
+    mode = "replicate"
+
+
+class CircularPad2d(_Pad2d):
+    """Pad H and W with the other side's pixels, as if the image wrapped around (a torus).
+    Each width at most its axis."""
+
+    mode = "circular"
+
+
+class ConstantPad2d(_Pad2d):
+    """Pad H and W with ``value``."""
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding)
+        self.value = float(value)
+
+    def forward(self, x):
+        _check_4d(f"{type(self).__name__}({self.padding})", x, None)
+        return F.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad H and W with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
 # --------------------------------------------------------------------------- normalisation
 
 
@@ -640,6 +833,119 @@ class BatchNorm2d(_BatchNorm):
 
     def _check(self, x):
         _check_4d(f"BatchNorm2d({self.num_features})", x, self.num_features)
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Instance normalisation of (N, C, H, W) inputs (Ulyanov, Vedaldi and Lempitsky, 2016):
+    each image's each channel normalised by its own mean and variance over H and W, the norm
+    of pix2pix's and CycleGAN's generators (see ``F.instance_norm``). PyTorch's defaults:
+    no ``weight``/``bias`` (``affine=False``) and no running statistics
+    (``track_running_stats=False``), so training and evaluation are the same; with
+    ``track_running_stats=True`` evaluation uses the running statistics, moved by each training
+    batch (``num_batches_tracked`` is kept for PyTorch's state_dict keys but, as in PyTorch,
+    not counted)."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def _check(self, x):
+        name = f"InstanceNorm2d({self.num_features})"
+        _check_array(name, x)
+        if x.ndim != 4:
+            raise ValueError(
+                f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}"
+            )
+        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
+            raise ValueError(
+                f"{name}: expected input with {self.num_features} channels, got {tuple(x.shape)}"
+            )
+        if x.shape[1] != self.num_features:  # PyTorch warns and normalises all the same
+            warnings.warn(
+                f"{name}: input of shape {tuple(x.shape)} has {x.shape[1]} channels, not "
+                f"num_features={self.num_features}; without affine or running statistics "
+                "it is normalised all the same",
+                stacklevel=3,
+            )
+
+    def forward(self, x):
+        self._check(x)
+        return F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu and He, 2018): the ``num_channels`` channels of an (N, C, ...)
+    input split into ``num_groups`` groups, each image's each group normalised by the mean
+    and variance of its values, then ``weight`` (ones) and ``bias`` (zeros), per channel,
+    when ``affine`` (``bias=False`` leaves the bias out, as PyTorch's). Independent of the
+    batch size, the same in training and evaluation (see ``F.group_norm``); ``GroupNorm(1, C)``
+    normalises each image over (C, H, W) as a whole."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__()
+        self.num_groups = _count("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _count("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels must be divisible by num_groups, got num_channels="
+                f"{self.num_channels} and num_groups={self.num_groups}"
+            )
+        self.eps, self.affine = float(eps), bool(affine)
+        if self.affine:
+            self.weight = _empty(self.num_channels)
+        else:
+            self.register_parameter("weight", None)
+        if self.affine and bias:
+            self.bias = _empty(self.num_channels)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        name = f"GroupNorm({self.num_groups}, {self.num_channels})"
+        _check_array(name, x)
+        if x.ndim < 2:
+            raise ValueError(f"{name}: expected an input (N, C, ...), got shape {tuple(x.shape)}")
+        if x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"{name}: expected input with {self.num_channels} channels, got {tuple(x.shape)}"
+            )
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 # --------------------------------------------------------------------------- regularisation
