@@ -145,8 +145,48 @@ class Bilinear(Module):
 
 
 class _ConvNd(Module):
+    """What Conv1d/2d and ConvTranspose1d/2d share: their checked settings (``kernel_size``,
+    ``stride``, ``padding``, ``dilation``, ``output_padding`` as tuples of ``_dims`` ints), the
+    weight, (out, in, *k), or (in, out, *k) transposed, the bias, and PyTorch's init. Each
+    subclass's ``__init__`` has PyTorch's arguments in PyTorch's order and passes them on."""
+
     _dims = 2  # spatial axes: kernel_size, stride, padding and dilation are tuples of this many
     _transposed = False
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        bias,
+        padding_mode,
+        output_padding=0,
+    ):
+        super().__init__()
+        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
+        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
+        self._unsupported(groups, padding_mode)
+        self._settings(kernel_size, stride, padding, dilation)
+        shape = (self.out_channels, self.in_channels)
+        if self._transposed:
+            if isinstance(self.padding, str):
+                forms = "an int" if self._dims == 1 else "an int or a pair"
+                raise ValueError(f"{self._label}: padding must be {forms}, not {padding!r}")
+            self.output_padding = self._tuple(output_padding, "output_padding")
+            for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+                if not 0 <= op < max(s, d):
+                    raise ValueError(
+                        f"{self._label}: output_padding {self.output_padding} must be smaller "
+                        f"than stride {self.stride} or dilation {self.dilation}"
+                    )
+            shape = shape[::-1]
+        self.weight = _empty(*shape, *self.kernel_size)
+        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
+        self.reset_parameters()
 
     def _tuple(self, value, name):
         return (_single if self._dims == 1 else _pair)(value, name, type(self).__name__)
@@ -268,14 +308,17 @@ class Conv2d(_ConvNd):
         bias: bool = True,
         padding_mode: str = "zeros",
     ):
-        super().__init__()
-        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
-        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
-        self._unsupported(groups, padding_mode)
-        self._settings(kernel_size, stride, padding, dilation)
-        self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
-        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
-        self.reset_parameters()
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+        )
 
     def forward(self, x):
         _check_4d(self._label, x, self.in_channels)
@@ -317,23 +360,18 @@ class ConvTranspose2d(_ConvNd):
         dilation=1,
         padding_mode: str = "zeros",
     ):
-        super().__init__()
-        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
-        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
-        self._unsupported(groups, padding_mode)
-        self._settings(kernel_size, stride, padding, dilation)
-        if isinstance(self.padding, str):
-            raise ValueError(f"{self._label}: padding must be an int or a pair, not {padding!r}")
-        self.output_padding = self._tuple(output_padding, "output_padding")
-        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
-            if not 0 <= op < max(s, d):
-                raise ValueError(
-                    f"{self._label}: output_padding {self.output_padding} must be smaller than "
-                    f"stride {self.stride} or dilation {self.dilation}"
-                )
-        self.weight = _empty(self.in_channels, self.out_channels, *self.kernel_size)
-        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
-        self.reset_parameters()
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+        )
 
     def forward(self, x):
         _check_4d(self._label, x, self.in_channels)
@@ -374,14 +412,17 @@ class Conv1d(_ConvNd):
         bias: bool = True,
         padding_mode: str = "zeros",
     ):
-        super().__init__()
-        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
-        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
-        self._unsupported(groups, padding_mode)
-        self._settings(kernel_size, stride, padding, dilation)
-        self.weight = _empty(self.out_channels, self.in_channels, *self.kernel_size)
-        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
-        self.reset_parameters()
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+        )
 
     def forward(self, x):
         _check_3d(self._label, x, self.in_channels)
@@ -420,23 +461,18 @@ class ConvTranspose1d(_ConvNd):
         dilation=1,
         padding_mode: str = "zeros",
     ):
-        super().__init__()
-        self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
-        self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
-        self._unsupported(groups, padding_mode)
-        self._settings(kernel_size, stride, padding, dilation)
-        if isinstance(self.padding, str):
-            raise ValueError(f"{self._label}: padding must be an int, not {padding!r}")
-        self.output_padding = self._tuple(output_padding, "output_padding")
-        (op,), (s,), (d,) = self.output_padding, self.stride, self.dilation
-        if not 0 <= op < max(s, d):
-            raise ValueError(
-                f"{self._label}: output_padding {self.output_padding} must be smaller than "
-                f"stride {self.stride} or dilation {self.dilation}"
-            )
-        self.weight = _empty(self.in_channels, self.out_channels, *self.kernel_size)
-        self.register_parameter("bias", _empty(self.out_channels) if bias else None)
-        self.reset_parameters()
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+        )
 
     def forward(self, x):
         _check_3d(self._label, x, self.in_channels)
