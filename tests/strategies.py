@@ -53,3 +53,35 @@ def broadcastable_pair(draw, max_dims=3):
             other[i] = 1
     drop = draw(st.integers(0, len(other) - 1))
     return tuple(shape), tuple(other[drop:])
+
+
+# --------------------------------------------------------------------------- unary ops' checks
+
+
+def check_unary_forward_and_gradient(op, ref, x):
+    """``op(x)`` (x a float64 tensor) equals the NumPy formula ``ref`` and passes gradcheck."""
+    a = tc.backend.to_numpy(x.data)
+    out = op(x)
+    assert out.shape == a.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), ref(a), rtol=1e-12, atol=1e-14)
+    assert tc.gradcheck(op, [x])
+
+
+def check_unary_against_torch(torch, op, torch_op, lo, hi, device="cpu", kinks=()):
+    """``op`` and ``torch_op(tx)`` agree in value and input gradient, in float64 and float32
+    (float32 staying float32), on values drawn in [lo, hi), nudged off the ``kinks``."""
+    a = np.random.default_rng(1).uniform(lo, hi, size=(3, 4, 5))
+    for k in kinks:
+        a[np.abs(a - k) < 0.02] = k + 0.05
+    v = np.random.default_rng(2).standard_normal(a.shape)
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
+        out = op(x)
+        out.backward(v.astype(dtype))
+        assert out.dtype == dtype and x.grad.dtype == dtype, "float32 in must stay float32"
+        tx = torch.tensor(a.astype(dtype), requires_grad=True)
+        tout = torch_op(tx)
+        tout.backward(torch.tensor(v.astype(dtype)))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-6)
+        grad = tc.backend.to_numpy(x.grad)
+        np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=rtol, atol=1e-6)

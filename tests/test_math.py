@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcastable_pair, given_settings, shapes, tensor
+from strategies import (
+    arrays,
+    broadcastable_pair,
+    check_unary_against_torch,
+    check_unary_forward_and_gradient,
+    given_settings,
+    shapes,
+    tensor,
+)
 
 import tinycolor as tc
 from tinycolor import functional as F
@@ -54,29 +62,14 @@ STEPS = {
 def test_unary_gradcheck_and_forward(device, name, shape, data):
     op, ref, (lo, hi), _ = UNARY[name]
     a = data.draw(arrays(shape, lo, hi))
-    x = tensor(a, device)
-    out = op(x)
-    assert out.shape == a.shape and out.dtype == np.float64
-    np.testing.assert_allclose(out.numpy(), ref(a), rtol=1e-12, atol=1e-14)
-    assert tc.gradcheck(op, [x])
+    check_unary_forward_and_gradient(op, ref, tensor(a, device))
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_against_torch(device, name):
     torch = pytest.importorskip("torch")
     op, _, (lo, hi), theirs = UNARY[name]
-    a = np.random.default_rng(1).uniform(lo, hi, size=(3, 4, 5))
-    v = np.random.default_rng(2).standard_normal(a.shape)
-    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
-        x = tc.Tensor(a.astype(dtype), requires_grad=True, device=device)
-        out = op(x)
-        out.backward(v.astype(dtype))
-        assert out.dtype == dtype and x.grad.dtype == dtype, "float32 in must stay float32"
-        tx = torch.tensor(a.astype(dtype), requires_grad=True)
-        tout = theirs(torch, tx)
-        tout.backward(torch.tensor(v.astype(dtype)))
-        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-6)
-        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=rtol, atol=1e-6)
+    check_unary_against_torch(torch, op, lambda t: theirs(torch, t), lo, hi, device)
 
 
 @pytest.mark.parametrize("name", sorted(STEPS))
