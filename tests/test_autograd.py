@@ -813,6 +813,51 @@ def test_numpy_refuses_a_tensor_it_would_cut_from_the_graph():
     assert isinstance(np.ones(2) * x, tc.Tensor)  # the operators still defer to the tensor
 
 
+def test_numpy_reductions_call_the_tensor_methods(device):
+    """np.sum(t) calls t.sum(axis=None, out=None), np.mean(t) adds dtype=None, np.std(t)
+    ddof=0: each was a TypeError about a keyword. The answer is the method's, a tensor in the
+    graph (on the tensor's device), with NumPy's meaning of each keyword."""
+    a = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]], dtype=np.float32)
+    x = tc.Tensor(a, device=device, requires_grad=True)
+    cases = {
+        "sum": (np.sum(x), a.sum()),
+        "mean": (np.mean(x), a.mean()),
+        "max": (np.max(x), a.max()),
+        "min": (np.min(x), a.min()),
+        "amax": (np.amax(x, axis=1), a.max(axis=1)),
+        "std": (np.std(x), a.std()),  # NumPy's ddof=0: the biased one
+        "var": (np.var(x), a.var()),
+        "std ddof": (np.std(x, axis=0, ddof=1), a.std(axis=0, ddof=1)),
+        "prod": (np.prod(x), a.prod()),
+        "prod axis": (np.prod(x, axis=1, keepdims=True), a.prod(axis=1, keepdims=True)),
+        "sum keepdims": (np.sum(x, axis=1, keepdims=True), a.sum(axis=1, keepdims=True)),
+        "mean axis": (np.mean(x, 0), a.mean(0)),
+        "argmax": (np.argmax(x), a.argmax()),
+        "argmin": (np.argmin(x, axis=1), a.argmin(axis=1)),
+    }
+    for name, (got, want) in cases.items():
+        assert isinstance(got, tc.Tensor) and got.device == device, name
+        assert got.shape == np.shape(want), name
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=name)
+    assert float(np.sum(x)) == 21.0
+    total = np.sum(x, dtype=np.float64)  # dtype casts the input first, as x.sum(dtype=...)
+    assert total.dtype == np.float64
+    total.backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), np.ones_like(a))
+    assert x.grad.dtype == np.float32
+    with pytest.raises(TypeError, match=r"sum: out= is not supported.*use the result"):
+        np.sum(x, out=np.zeros((), np.float32))
+    with pytest.raises(TypeError, match=r"max: out= is not supported"):
+        x.max(out=x)
+    with pytest.raises(TypeError, match=r"var: got both ddof=1 and correction=0"):
+        x.var(ddof=1, correction=0)
+    # PyTorch's spellings as before
+    np.testing.assert_array_equal(x.prod(1).numpy(), a.prod(1))
+    assert x.prod(dim=1, keepdim=True).shape == (2, 1)
+    assert x.sum(1).shape == (2,) and x.sum(dim=1, keepdim=True).shape == (2, 1)
+    np.testing.assert_allclose(x.std(0, False).numpy(), a.std(0), rtol=1e-6)
+
+
 # --------------------------------------------------------------------------- devices
 
 

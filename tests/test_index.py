@@ -16,6 +16,7 @@ from strategies import arrays, given_settings, shapes, tensor
 import tinycolor as tc
 from tinycolor import functional as F
 from tinycolor.backend import to_numpy
+from tinycolor.functional import index as index_module
 
 
 def _long(a, device):
@@ -88,6 +89,24 @@ def test_sort_and_argsort(device, shape, descending, data):
     # the gradient of each value goes to the element it came from (off ties: a permutation)
     b = data.draw(arrays(shape))
     assert tc.gradcheck(lambda t: t.sort(axis, descending).values, [tensor(b, device)])
+
+
+def test_sort_backward_puts_the_gradient_back_without_a_scatter_add(device, monkeypatch):
+    """A sort is a permutation: its gradient is one assignment, not gather's add.at."""
+
+    def refuse(*args):
+        raise AssertionError("sort's backward scatter-added")
+
+    monkeypatch.setattr(index_module, "_scatter_add", refuse)
+    a = np.array([[3.0, np.nan, 1.0, 2.0, 1.0], [0.5, -1.0, 4.0, 4.0, 0.0]])
+    g = np.arange(10.0).reshape(2, 5)
+    for descending in (False, True):
+        x = tc.Tensor(a, device=device, requires_grad=True)
+        values, idx = x.sort(1, descending=descending)
+        values.backward(tensor(g, device).data)
+        want = np.empty_like(g)
+        np.put_along_axis(want, idx.numpy(), g, axis=1)
+        np.testing.assert_array_equal(to_numpy(x.grad), want)
 
 
 def test_sort_puts_nan_last_ascending_and_first_descending(device):

@@ -464,6 +464,19 @@ class _Size(int):
         return int, (int(self),)
 
 
+def _numpy_keywords(op: str, x, dtype, out):
+    """``x`` for a reduction that NumPy called with its own keywords: ``np.sum(t)`` calls
+    ``t.sum(axis=None, out=None)``, ``np.mean(t)`` adds ``dtype=None``. ``dtype`` casts the
+    input first (PyTorch's ``x.sum(dtype=...)``, NumPy's accumulator type); ``out`` is refused,
+    a tensor being never written into by an op."""
+    if out is not None:
+        raise TypeError(
+            f"{op}: out= is not supported (an op never writes into a tensor); use the result, "
+            f"a tensor: z = np.{op}(t) or z = t.{op}()"
+        )
+    return x if dtype is None else x.astype(dtype)
+
+
 def _refuse_positional_extreme(name: str, args: tuple, dim) -> None:
     """``x.max(1)`` / ``x.max(dim=1)`` (and min) are PyTorch's (values, indices) pair; tinycolor's
     method gives the values (``torch.amax``), so the axis must be named ``axis=`` instead."""
@@ -1078,29 +1091,48 @@ class Tensor:
         return self >= o
 
     # ------------------------------------------------------------------ methods
-    # The reductions take NumPy's axis= and keepdims= and PyTorch's dim= and keepdim=.
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return F().sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    # The reductions take NumPy's axis= and keepdims= and PyTorch's dim= and keepdim=, and the
+    # keywords NumPy passes when it is given a tensor (np.sum(t) calls t.sum(axis=None,
+    # out=None)): the answer is a tensor, in the graph, as the method's.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None, out=None):
+        x = self if dtype is None and out is None else _numpy_keywords("sum", self, dtype, out)
+        return F().sum(x, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return F().mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None, out=None):
+        x = self if dtype is None and out is None else _numpy_keywords("mean", self, dtype, out)
+        return F().mean(x, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, *args, axis=None, keepdims=False, dim=None, keepdim=None):
+    def max(self, *args, axis=None, keepdims=False, dim=None, keepdim=None, out=None):
         """The largest values along ``axis`` (all axes when None), as ``torch.amax``: the
         gradient shared between ties. The axis is named (``x.max(axis=1)``): PyTorch's
         ``x.max(1)`` and ``x.max(dim=1)`` are a (values, indices) pair, so either is refused
         rather than read as the values (``x.max(1)[1]`` would silently be row 1's maximum);
         ``tinycolor.max(x, 1)`` is PyTorch's pair."""
         _refuse_positional_extreme("max", args, dim)
+        if out is not None:
+            _numpy_keywords("max", self, None, out)
         return F().max(self, axis, keepdims, keepdim=keepdim)
 
     def var(
-        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
+        self,
+        axis=None,
+        unbiased=True,
+        keepdims=False,
+        *,
+        dim=None,
+        keepdim=None,
+        correction=None,
+        ddof=None,
+        dtype=None,
+        out=None,
     ):
-        """PyTorch's positional order: ``x.var(0, False)`` is the biased variance over axis 0."""
-        return F().var(
-            self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
-        )
+        """PyTorch's positional order: ``x.var(0, False)`` is the biased variance over axis 0.
+        ``ddof`` is NumPy's name for ``correction`` (``np.var(t)`` passes ``ddof=0``: NumPy's
+        biased variance)."""
+        x = self if dtype is None and out is None else _numpy_keywords("var", self, dtype, out)
+        if ddof is not None:
+            correction = torch_spelling("var", "ddof", ddof, "correction", correction, None)
+        return F().var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The vector p-norm over ``dim`` (all when None), as PyTorch's: ``x.norm()``,
@@ -1110,40 +1142,62 @@ class Tensor:
     def cumsum(self, dim, *, dtype=None):
         return F().cumsum(self, dim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return F().prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=False, out=None):
+        if out is not None:
+            _numpy_keywords("prod", self, None, out)
+        if axis is not None or keepdims is not False:  # NumPy's names
+            dim, keepdim = torch_axis_names("prod", axis, keepdims, dim, keepdim)
+        return F().prod(self, dim, bool(keepdim), dtype=dtype)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
         """The k largest elements along ``dim`` and their indices, as ``torch.topk``: see
         ``tinycolor.topk``."""
         return F().topk(self, k, dim, largest, sorted)
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
         """The index of the largest element (of the flattened tensor when ``axis`` is None),
         an integer tensor outside the graph."""
+        if out is not None:
+            _numpy_keywords("argmax", self, None, out)
         axis, keepdims = torch_axis_names("argmax", axis, keepdims, dim, keepdim)
         out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None, out=None):
         """The index of the smallest element, as ``argmax``."""
+        if out is not None:
+            _numpy_keywords("argmin", self, None, out)
         axis, keepdims = torch_axis_names("argmin", axis, keepdims, dim, keepdim)
         out = self.data.argmin(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
-    def min(self, *args, axis=None, keepdims=False, dim=None, keepdim=None):
+    def min(self, *args, axis=None, keepdims=False, dim=None, keepdim=None, out=None):
         """The smallest values along ``axis`` (all axes when None), as ``torch.amin``:
         -max(-x), the gradient shared between ties as ``max`` shares it. The axis is named,
         for ``max``'s reason (PyTorch's ``x.min(1)`` is a (values, indices) pair)."""
         _refuse_positional_extreme("min", args, dim)
+        if out is not None:
+            _numpy_keywords("min", self, None, out)
         return -F().max(-self, axis, keepdims, keepdim=keepdim)
 
     def std(
-        self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
+        self,
+        axis=None,
+        unbiased=True,
+        keepdims=False,
+        *,
+        dim=None,
+        keepdim=None,
+        correction=None,
+        ddof=None,
+        dtype=None,
+        out=None,
     ):
-        """The square root of ``var`` (unbiased by default), PyTorch's arguments in its order."""
-        return self.var(
-            axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        """The square root of ``var`` (unbiased by default), PyTorch's arguments in its order;
+        NumPy's ``ddof`` as ``var``'s."""
+        x = self if dtype is None and out is None else _numpy_keywords("std", self, dtype, out)
+        return x.var(
+            axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction, ddof=ddof
         ).sqrt()
 
     def reshape(self, *shape):

@@ -71,6 +71,17 @@ class Gather(Function):
         return out
 
 
+class Sort(Gather):
+    """z = a permuted along ``axis`` by ``index`` (a sort: every position taken once);
+    da = g put back where each value came from. A permutation: one assignment fills every
+    place, where ``Gather``'s scatter-add (for indices named twice) is three times slower."""
+
+    def backward(self, g):
+        out = backend.array_module(g).empty(self.in_shape, dtype=g.dtype)
+        out[self.grid] = g
+        return out
+
+
 def _index(op, index, input, ndim=None):  # noqa: A002 - PyTorch's name
     """``index`` as an integer tensor on ``input``'s device, its values checked in range."""
     index = as_tensor_like(index, (input,), promote=False)
@@ -147,7 +158,7 @@ def sort(input, dim=-1, descending=False, stable=False) -> ValuesIndices:  # noq
         return ValuesIndices(input * 1, Tensor(zero, _internal=True))
     xp = backend.array_module(input.data)
     idx = _sort_indices(xp, input.data, axis, descending).astype(np.int64, copy=False)
-    return ValuesIndices(Gather.apply(input, index=idx, axis=axis), Tensor(idx, _internal=True))
+    return ValuesIndices(Sort.apply(input, index=idx, axis=axis), Tensor(idx, _internal=True))
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:  # noqa: A002

@@ -9,7 +9,7 @@ not, which is where code written and tested on the CPU breaks on a GPU:
 * ``np.asarray`` / ``np.array`` / ``np.ascontiguousarray`` of a ``cupy.ndarray`` raise TypeError
   (CuPy refuses implicit conversion: ``.get()`` or ``cupy.asnumpy`` it is); importing this
   module makes those three NumPy functions strict for the whole process;
-* reductions and scalar indexing give 0-d arrays, not NumPy scalars;
+* reductions (argmax/argmin included) and scalar indexing give 0-d arrays, not NumPy scalars;
 * ``ElementwiseKernel`` runs the one kernel tinycolor defines (``tinycolor_col2im``), with its
   index arithmetic written again in NumPy over all output pixels and bounds-checked reads.
 
@@ -58,6 +58,14 @@ class ndarray(_np.ndarray):  # noqa: N801 - CuPy's name
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return _wrap(arr)
+
+    # NumPy's ndarray.argmax/argmin of the whole array give a NumPy scalar (they go through no
+    # ufunc nor array function); CuPy's give a 0-d array on the GPU
+    def argmax(self, *args, **kwargs):
+        return _wrap(_np.ndarray.argmax(self, *args, **kwargs))
+
+    def argmin(self, *args, **kwargs):
+        return _wrap(_np.ndarray.argmin(self, *args, **kwargs))
 
     def __repr__(self):
         return "cupy-standin." + repr(self.view(_np.ndarray))
