@@ -1,5 +1,6 @@
 """Pooling and upsampling of NCHW images: max_pool2d, avg_pool2d, adaptive_avg_pool2d,
-upsample / interpolate.
+upsample / interpolate; and of (N, C, L) signals: max_pool1d, avg_pool1d, adaptive_avg_pool1d
+(the 2-d ops on a height-1 image).
 
 Every op here is separable, so it works one spatial axis at a time, and along one axis a
 window of k samples taken every s samples is just k strided slices of the input:
@@ -29,7 +30,16 @@ import numpy as np
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool2d", "upsample"]
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "upsample",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -373,6 +383,83 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
     return AdaptiveAvgPool2d.apply(x, size=_output_size(output_size, x.shape[2:], op))
+
+
+# --------------------------------------------------------------------------- 1-d pooling
+#
+# A signal (N, C, L) is pooled as the height-1 image (N, C, 1, L), with a (1, k) window.
+
+
+def _single(value, name, op, minimum):
+    """``value`` as an int: an int, or PyTorch's 1-tuple ``(3,)``."""
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _as_image(x, op):
+    """An (N, C, L) tensor as the (N, C, 1, L) image the 2-d op pools."""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-d (N, C, L) input, got shape {tuple(x.shape)}")
+    n, c, length = x.shape
+    return x.reshape(n, c, 1, length)
+
+
+def _as_signal(y):
+    n, c, _, length = y.shape
+    return y.reshape(n, c, length)
+
+
+def max_pool1d(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> Tensor:
+    """1-d max pooling of an (N, C, L) tensor, as ``torch.nn.functional.max_pool1d``.
+
+    ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints (or
+    1-tuples); padding adds -inf and may be at most half the kernel; the output has
+    floor((L + 2p - k) / s) + 1 samples. The gradient goes to the first maximum of each window.
+    PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices`` are accepted at their defaults
+    only. Computed as ``max_pool2d`` of a height-1 image.
+    """
+    op = "max_pool1d"
+    _only_defaults(
+        op,
+        dilation=(dilation, 1),
+        ceil_mode=(ceil_mode, False),
+        return_indices=(return_indices, False),
+    )
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    return _as_signal(max_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+
+
+def avg_pool1d(
+    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+) -> Tensor:
+    """1-d average pooling of an (N, C, L) tensor, as ``torch.nn.functional.avg_pool1d`` with
+    its defaults (zero padding counted in the mean, floor output size), which are the only
+    values of ``ceil_mode`` and ``count_include_pad`` accepted. Arguments as max_pool1d."""
+    op = "avg_pool1d"
+    _only_defaults(op, ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True))
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    return _as_signal(avg_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+
+
+def adaptive_avg_pool1d(x, output_size) -> Tensor:
+    """Average an (N, C, L) tensor down to ``output_size`` samples (an int or a 1-tuple), as
+    ``torch.nn.functional.adaptive_avg_pool1d``: output sample i is the mean of the inputs
+    floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1. ``adaptive_avg_pool1d(x, 1)`` is global
+    average pooling."""
+    op = "adaptive_avg_pool1d"
+    size = _single(output_size, "output_size", op, 1)
+    return _as_signal(adaptive_avg_pool2d(_as_image(x, op), (1, size)))
 
 
 # --------------------------------------------------------------------------- upsampling

@@ -18,6 +18,7 @@ from .. import functional as F
 from ..autograd import Tensor, no_grad
 from ..functional.conv import _block_geometry, _pair, _single
 from ..functional.pool import _only_defaults, _output_size
+from ..functional.pool import _single as _length
 from . import init
 from .module import Module, Parameter
 
@@ -48,7 +49,7 @@ def _check_3d(layer, x, channels):
     _check_array(layer, x)
     if x.ndim != 3:
         raise ValueError(f"{layer}: expected a 3-D input (N, C, L), got shape {tuple(x.shape)}")
-    if x.shape[1] != channels:
+    if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{layer}: expected input with {channels} channels, got {tuple(x.shape)}")
 
 
@@ -533,6 +534,72 @@ class AdaptiveAvgPool2d(Module):
     def forward(self, x):
         _check_4d(type(self).__name__, x, None)
         return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _Pool1d(_Pool2d):
+    """A window of ``kernel_size`` samples moved by ``stride`` (default: the kernel size) along
+    an (N, C, L) input padded by ``padding``, reduced by ``pool``."""
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return self.pool(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool1d(_Pool1d):
+    """The maximum over each window of k samples (stride defaults to the kernel size); see
+    ``F.max_pool1d``. PyTorch's ``dilation``, ``return_indices`` and ``ceil_mode`` are
+    accepted at their defaults only."""
+
+    pool = staticmethod(F.max_pool1d)
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        _only_defaults(
+            "MaxPool1d",
+            dilation=(dilation, 1),
+            return_indices=(return_indices, False),
+            ceil_mode=(ceil_mode, False),
+        )
+        super().__init__(kernel_size, stride, padding)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
+
+
+class AvgPool1d(_Pool1d):
+    """The mean over each window of k samples (stride defaults to the kernel size), the zero
+    padding counted in it; see ``F.avg_pool1d``. PyTorch's ``ceil_mode`` and
+    ``count_include_pad`` are accepted at their defaults only."""
+
+    pool = staticmethod(F.avg_pool1d)
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        _only_defaults(
+            "AvgPool1d",
+            ceil_mode=(ceil_mode, False),
+            count_include_pad=(count_include_pad, True),
+        )
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = False, True
+
+
+class AdaptiveAvgPool1d(Module):
+    """The mean over windows sized to give ``output_size`` samples (an int) whatever the
+    input's length, as PyTorch's: ``AdaptiveAvgPool1d(1)`` is global average pooling of an
+    (N, C, L) signal. See ``F.adaptive_avg_pool1d``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        _length(output_size, "output_size", type(self).__name__, 1)  # refused now, not at the call
+        self.output_size = output_size
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return F.adaptive_avg_pool1d(x, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -1371,7 +1438,10 @@ class Unflatten(Module):
 
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AvgPool1d",
     "AvgPool2d",
+    "MaxPool1d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Bilinear",
