@@ -36,6 +36,7 @@ from .autograd import (
 )
 from .backend import (
     DeviceError,
+    Generator,
     cuda_available,
     device,
     get_device,
@@ -156,6 +157,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DeviceError",
     "Function",
+    "Generator",
     "GradcheckError",
     "Tensor",
     "backend",
