@@ -231,6 +231,27 @@ def test_new_tensors_take_this_tensors_dtype_and_device(device):
     assert i.type_as(x).dtype == np.float64 and i.type_as(x).device == device
 
 
+def test_type_casts_as_pytorch_and_names_the_type(device):
+    """The PyTorch quickstart's accuracy, ``(pred.argmax(1) == y).type(torch.float).sum()``,
+    line for line; ``t.type(dtype)`` is differentiable, ``t.type()`` PyTorch's type name."""
+    logits = tc.Tensor(np.array([[0.1, 2.0], [3.0, 0.5], [0.2, 0.1]]), device=device)
+    y = tc.Tensor(np.array([1, 1, 0]), device=device)
+    correct = (logits.argmax(1) == y).type(tc.float).sum().item()
+    assert correct == 2.0
+    assert (logits.argmax(1) == y).type(tc.float).dtype == np.float32
+    w = tc.Tensor(np.array([1.5, -2.0]), requires_grad=True, device=device)
+    (w.type(tc.float32) * 3).sum().backward()
+    assert w.grad.dtype == np.float64
+    np.testing.assert_array_equal(to_numpy(w.grad), [3.0, 3.0])
+    assert w.type(tc.float64) is w
+    prefix = "tinycolor.cuda." if device == "cuda" else "tinycolor."
+    assert w.type() == prefix + "DoubleTensor" and y.type() == prefix + "LongTensor"
+    assert (y == y).type() == prefix + "BoolTensor"
+    assert w.is_floating_point() and not y.is_floating_point()
+    with pytest.raises(TypeError, match=r"Tensor.type: expected a dtype .* the string"):
+        w.type("torch.FloatTensor")
+
+
 def test_set_grad_enabled_is_a_function_and_a_context_manager():
     w = tc.ones(2, requires_grad=True)
     assert tc.is_grad_enabled()

@@ -1437,6 +1437,40 @@ class Tensor:
         """This tensor in ``other``'s dtype and on its device, as PyTorch's ``type_as``."""
         return self.to(other.device, other.dtype)
 
+    def type(self, dtype=None):
+        """``t.type(tc.float)``: this tensor in ``dtype``, as PyTorch's ``t.type(torch.float)``
+        (a differentiable cast if the dtype changes, else the tensor itself; what the PyTorch
+        quickstart's ``(pred.argmax(1) == y).type(torch.float).sum()`` counts with). Without
+        ``dtype``, the type's name as PyTorch writes it: 'tinycolor.FloatTensor' for float32,
+        'tinycolor.cuda.LongTensor' for int64 on the GPU, ..."""
+        if dtype is None:
+            kind = _TYPE_NAMES.get(np.dtype(self.dtype), np.dtype(self.dtype).name)
+            return f"tinycolor.{'cuda.' if self.device == 'cuda' else ''}{kind}"
+        if isinstance(dtype, str):
+            raise TypeError(
+                f"Tensor.type: expected a dtype (tinycolor.float32, tinycolor.long, ...), got "
+                f"the string {dtype!r}"
+            )
+        return self.to(dtype=dtype)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one, as PyTorch's ``t.is_floating_point()``."""
+        return _is_float(self.dtype)
+
+
+# PyTorch's names of the tensor types, for ``t.type()``.
+_TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
