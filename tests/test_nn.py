@@ -778,6 +778,26 @@ def test_init_constants_and_gains():
         init.calculate_gain("swish")
 
 
+@pytest.mark.parametrize("shape", [(4, 1, 3, 3), (32, 16, 3, 3), (5, 5), (7, 3), (1, 9)])
+def test_orthogonal_init_has_orthonormal_rows_or_columns(shape):
+    """PyTorch's super-resolution example (ESPCN) initialises with
+    init.orthogonal_(conv.weight, init.calculate_gain('relu')): W, as a (rows, rest) matrix,
+    has orthonormal rows (or columns, if fewer) times the gain: W W^T = gain^2 I."""
+    gain = init.calculate_gain("relu")
+    w = nn.Parameter(np.zeros(shape, np.float32))
+    assert init.orthogonal_(w, gain) is w
+    assert w.dtype == np.float32
+    m = w.numpy().reshape(shape[0], -1).astype(np.float64)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, gain**2 * np.eye(min(m.shape)), atol=1e-5)
+    tc.manual_seed(3)
+    first = init.orthogonal_(nn.Parameter(np.zeros(shape))).numpy()
+    tc.manual_seed(3)
+    np.testing.assert_array_equal(init.orthogonal_(nn.Parameter(np.zeros(shape))).numpy(), first)
+    with pytest.raises(ValueError, match=r"orthogonal_: the tensor needs at least 2 dimensions"):
+        init.orthogonal_(nn.Parameter(np.zeros(5)))
+
+
 def test_init_fills_the_array_behind_a_parameter_as_pytorch_code_passes_it():
     """PyTorch's DCGAN tutorial initialises with nn.init.normal_(m.weight.data, 0.0, 0.02);
     here .data is the NumPy array, and the init failed with "memoryview: invalid slice key"."""
