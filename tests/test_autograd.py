@@ -1150,6 +1150,79 @@ def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64
 
 
+def test_a_bigram_sampler_written_as_in_pytorch(device):
+    """The sampling loop of a character-level bigram model, as PyTorch tutorials write it:
+    ``g = torch.Generator().manual_seed(s)``, ``torch.randn(shape, generator=g)``, and
+    ``torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()``. The same
+    seed gives the same draws; the global seed is not touched."""
+    state = backend.get_rng_state()
+
+    def sample():
+        g = tc.Generator().manual_seed(2147483647)
+        w = tc.randn((5, 5), generator=g, device=device)
+        out, ix = [], 0
+        for _ in range(20):
+            p = F.softmax(w[ix], dim=0)
+            ix = tc.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+            out.append(ix)
+        return out, tc.randperm(4, generator=g).tolist(), tc.randint(0, 9, (3,), generator=g)
+
+    first = sample()
+    assert first[0] == sample()[0] and first[1] == sample()[1]
+    assert backend.get_rng_state() == state
+    assert set(first[0]) <= set(range(5)) and sorted(first[1]) == [0, 1, 2, 3]
+    g = tc.Generator().manual_seed(7)
+    np.testing.assert_array_equal(
+        tc.rand(4, generator=g).numpy(), np.random.default_rng(7).random(4).astype(np.float32)
+    )
+    with pytest.raises(TypeError, match=r"randn: generator must be a tinycolor.Generator"):
+        tc.randn(2, generator=3)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_draws_in_proportion_to_the_weights(device, replacement):
+    """Frequencies against the normalised weights (unnormalised weights taken as PyTorch
+    takes them); a zero weight is never drawn; without replacement a row has no repeats."""
+    tc.manual_seed(0)
+    w = tc.Tensor(np.array([[1.0, 0.0, 3.0, 4.0], [2.0, 2.0, 0.0, 0.0]]), device=device)
+    if replacement:
+        draws = tc.multinomial(w, 40000, replacement=True)
+        assert draws.shape == (2, 40000) and draws.dtype == np.int64 and draws.device == device
+        d = to_numpy(draws.data)
+        for row, want in zip(d, ([1 / 8, 0, 3 / 8, 4 / 8], [0.5, 0.5, 0, 0])):
+            np.testing.assert_allclose(np.bincount(row, minlength=4) / len(row), want, atol=0.01)
+    else:
+        first = []
+        for _ in range(4000):
+            d = to_numpy(w.multinomial(2).data)
+            assert len(set(d[0])) == 2 and set(d[1]) == {0, 1} and 1 not in d[0]
+            first.append(d[0, 0])
+        # P(first draw = i) = w_i / sum(w): 1/8, 0, 3/8, 4/8
+        np.testing.assert_allclose(
+            np.bincount(first, minlength=4) / 4000, [1 / 8, 0, 3 / 8, 4 / 8], atol=0.03
+        )
+    one = tc.multinomial(tc.Tensor(np.array([0.0, 0.0, 1.0]), device=device), 3, True)
+    assert one.shape == (3,) and one.tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    "weights, n, replacement, error, message",
+    [
+        ([[1.0, 0.0, 0.0]], 2, False, ValueError, r"cannot draw 2 samples without replacement"),
+        ([1.0, -1.0], 1, True, ValueError, r"finite and non-negative"),
+        ([1.0, np.nan], 1, True, ValueError, r"finite and non-negative"),
+        ([[0.0, 0.0]], 1, True, ValueError, r"every row needs a positive weight"),
+        ([[[1.0]]], 1, True, ValueError, r"expected a 1-d \(k,\) or 2-d \(n, k\) input"),
+        ([1, 2], 1, True, TypeError, r"expected floating-point weights, got int64"),
+        ([1.0, 2.0], 0, True, ValueError, r"num_samples must be positive"),
+        ([1.0, 2.0], 1.0, True, TypeError, r"num_samples must be an int"),
+    ],
+)
+def test_multinomial_errors(weights, n, replacement, error, message):
+    with pytest.raises(error, match=message):
+        tc.multinomial(tc.tensor(np.array(weights)), n, replacement)
+
+
 def test_more_creation_functions_as_pytorchs(device):
     """linspace, eye, randint, empty, empty_like, full_like, inference_mode and
     tc.cuda.is_available(): each was an AttributeError for code translated from PyTorch."""

@@ -1453,6 +1453,11 @@ class Tensor:
             )
         return self.to(dtype=dtype)
 
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """``multinomial(self, ...)``: indices drawn with probabilities proportional to the
+        weights of each row."""
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point one, as PyTorch's ``t.is_floating_point()``."""
         return _is_float(self.dtype)
@@ -1571,11 +1576,18 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def randint(
-    *args, low=None, high=None, size=None, dtype=np.int64, device=None, requires_grad=False
+    *args,
+    low=None,
+    high=None,
+    size=None,
+    generator=None,
+    dtype=np.int64,
+    device=None,
+    requires_grad=False,
 ) -> Tensor:
     """Integers drawn uniformly from ``low`` (0 unless given) up to ``high``, excluded, from the
-    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``
-    (each also as a keyword)."""
+    seeded generator (or ``generator``), as ``torch.randint(high, size)`` and
+    ``torch.randint(low, high, size)`` (each also as a keyword)."""
     if size is None and args and isinstance(args[-1], tuple | list):
         *args, size = args
     args = [*(() if low is None else (low,)), *args, *(() if high is None else (high,))]
@@ -1587,7 +1599,8 @@ def randint(
     low, high = (0, args[0]) if len(args) == 1 else args
     if not low < high:
         raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
-    arr = backend.rng("cpu").integers(low, high, size=tuple(size)).astype(dtype)
+    gen = backend.cpu_generator(generator, "randint")
+    arr = gen.integers(low, high, size=tuple(size)).astype(dtype)
     return Tensor(arr, requires_grad=requires_grad, device=device)
 
 
@@ -1596,26 +1609,79 @@ def _shape_of(shape) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples from the seeded generator (see ``manual_seed``)."""
-    arr = backend.rng("cpu").standard_normal(_shape_of(shape))
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from the seeded generator (see ``manual_seed``), or from
+    ``generator`` (``tinycolor.Generator().manual_seed(s)``), as ``torch.randn``."""
+    arr = backend.cpu_generator(generator, "randn").standard_normal(_shape_of(shape))
     return Tensor(
         arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
     )
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Samples of U(0, 1) from the seeded generator, as ``torch.rand``."""
-    arr = backend.rng("cpu").random(_shape_of(shape))
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of U(0, 1) from the seeded generator (or ``generator``), as ``torch.rand``."""
+    arr = backend.cpu_generator(generator, "rand").random(_shape_of(shape))
     return Tensor(
         arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
     )
 
 
-def randperm(n: int, dtype=np.int64, device=None) -> Tensor:
-    """A random permutation of 0 .. n-1 from the seeded generator, as ``torch.randperm``: to
-    shuffle a dataset, ``idx = randperm(len(x))`` then ``x[idx[i : i + batch]]``."""
-    return Tensor(backend.rng("cpu").permutation(int(n)).astype(dtype), device=device)
+def randperm(n: int, generator=None, dtype=np.int64, device=None) -> Tensor:
+    """A random permutation of 0 .. n-1 from the seeded generator (or ``generator``), as
+    ``torch.randperm``: to shuffle a dataset, ``idx = randperm(len(x))`` then
+    ``x[idx[i : i + batch]]``."""
+    gen = backend.cpu_generator(generator, "randperm")
+    return Tensor(gen.permutation(int(n)).astype(dtype), device=device)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn from the categories of ``input``, each with probability proportional to
+    its weight, as ``torch.multinomial``: the sampling step of a language model's
+    ``generate``, ``torch.multinomial(F.softmax(logits, -1), num_samples=1)``.
+
+    ``input`` is (k,) or (n, k): non-negative finite weights (probabilities, or any positive
+    multiple of them), each row with some positive weight. The result is int64, (num_samples,)
+    or (n, num_samples), on ``input``'s device, outside the graph. Without ``replacement`` a row
+    gives each category at most once (so it needs ``num_samples`` categories of positive
+    weight); with it, the draws are independent. Drawn on the CPU from the seeded generator
+    (``tinycolor.manual_seed``) or ``generator``; the numbers are not PyTorch's."""
+    w = backend.to_numpy(input.data if isinstance(input, Tensor) else np.asarray(input))
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(
+            f"multinomial: expected a 1-d (k,) or 2-d (n, k) input of weights, got shape "
+            f"{tuple(w.shape)}"
+        )
+    if not _is_float(w.dtype):
+        raise TypeError(f"multinomial: expected floating-point weights, got {w.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer):
+        raise TypeError(f"multinomial: num_samples must be an int, got {num_samples!r}")
+    if num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be positive, got {num_samples}")
+    rows = w.reshape(-1, w.shape[-1]).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: the weights must be finite and non-negative")
+    totals = rows.sum(axis=1, keepdims=True)
+    if (totals <= 0).any():
+        raise ValueError("multinomial: every row needs a positive weight (its sum is 0)")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+        raise ValueError(
+            f"multinomial: cannot draw {num_samples} samples without replacement from "
+            f"{(rows > 0).sum(axis=1).min()} categories of positive weight; pass "
+            f"replacement=True, or draw fewer"
+        )
+    gen = backend.cpu_generator(generator, "multinomial")
+    if replacement:  # each draw: the first category whose running sum passes u * total
+        u = gen.random((rows.shape[0], num_samples)) * totals
+        cum = np.cumsum(rows, axis=1)
+        out = np.stack([np.searchsorted(c, ui, side="right") for c, ui in zip(cum, u)])
+        out = np.minimum(out, rows.shape[1] - 1)  # u * total rounding up to the sum
+    else:
+        out = np.stack(
+            [gen.choice(rows.shape[1], num_samples, replace=False, p=r / r.sum()) for r in rows]
+        )
+    out = out.astype(np.int64).reshape(w.shape[:-1] + (num_samples,))
+    device = input.device if isinstance(input, Tensor) else backend.device_of(input)
+    return Tensor(out, device=device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -272,6 +272,19 @@ class Generator(np.random.Generator):
         return self._initial_seed
 
 
+def cpu_generator(generator, who: str):
+    """The numpy.random.Generator a random op draws from: its ``generator=`` (a
+    ``tinycolor.Generator`` or any numpy Generator), or tinycolor's seeded one when None."""
+    if generator is None:
+        return rng("cpu")
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{who}: generator must be a tinycolor.Generator (tinycolor.Generator()"
+            f".manual_seed(seed)) or a numpy.random.Generator, got {type(generator).__name__}"
+        )
+    return generator
+
+
 def rng(device: str = "cpu"):
     """The generator for ``device``: a numpy.random.Generator, or a cupy one on 'cuda'."""
     name = _check_name(device)
