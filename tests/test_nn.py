@@ -467,8 +467,8 @@ def test_full_backward_hook_on_a_sequential_and_a_module_of_several_inputs():
     out.sum().backward()
     (gi, go) = calls[0]
     assert len(gi) == 3 and gi[1] is None and go[1] is None
-    np.testing.assert_array_equal(gi[0], [3.0, 3.0])  # as PyTorch, b's too: it is an input
-    np.testing.assert_array_equal(gi[2], [1.0, 1.0])
+    np.testing.assert_array_equal(gi[0], [3.0, 3.0])
+    np.testing.assert_array_equal(gi[2], [0.0, 0.0])  # PyTorch's: b does not require grad
     np.testing.assert_array_equal(go[0], [1.0, 1.0])
     calls.clear()
     a.grad = None
@@ -476,6 +476,47 @@ def test_full_backward_hook_on_a_sequential_and_a_module_of_several_inputs():
     (out.sum() + total).backward()
     np.testing.assert_array_equal(calls[0][1][1], 1.0)
     np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+
+
+def test_full_backward_hook_sees_what_pytorchs_sees(device):
+    """A module of two tensor inputs, one not requiring grad (a mask, a scale), called twice
+    in one graph, its hook doubling grad_input: the hooks' grad_input and grad_output and the
+    gradients that reach the inputs are PyTorch's. PyTorch's grad_input for the input that does
+    not require grad is zeros, not dL/d(input), which this hook got."""
+
+    class Gated(nn.Module):
+        def forward(self, a, b):
+            return a * b + a.sum(), a + b
+
+    rng = np.random.default_rng(0)
+    x0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+    def run(lib, as_array):
+        seen = []
+
+        def hook(m, gi, go):
+            seen.append([as_array(g) for g in (*gi, *go)])
+            return tuple(g * 2 for g in gi)
+
+        m = Gated() if lib is tc else type("G", (lib.nn.Module,), {"forward": Gated.forward})()
+        m.register_full_backward_hook(hook)
+        x = lib.tensor(x0, requires_grad=True)
+        b = lib.tensor(b0)
+        y1, y2 = m(x, b)
+        y3, _ = m(y1, b)
+        ((y3**2).sum() + (y2 * y1).sum()).backward()
+        return seen, as_array(x.grad)
+
+    seen, grad = run(tc, lambda g: None if g is None else to_numpy(g))
+    assert (seen[0][1] == 0).all() and (seen[1][1] == 0).all()
+    torch = pytest.importorskip("torch")
+    want, want_grad = run(torch, lambda g: None if g is None else g.numpy())
+    for got, ref in zip(seen, want, strict=True):
+        for g, r in zip(got, ref, strict=True):
+            assert (g is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
 
 
 def test_full_backward_hook_refuses_what_it_cannot_use():
