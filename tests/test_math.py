@@ -1,8 +1,9 @@
-"""torch's elementwise math beyond the activations (sin, cos, log1p, expm1, reciprocal, rsqrt,
-square, lerp; floor, ceil, round, sign with their zero gradient), amax/amin, the methods
-maximum/minimum, broadcast_to, meshgrid, and the helpers new_zeros/new_ones/new_full/
-new_tensor, type_as, set_grad_enabled, is_tensor, numel, as_tensor: gradcheck over hypothesis
-shapes, forward against NumPy formulas, forward + gradient against PyTorch."""
+"""torch's elementwise math beyond the activations (sin, cos, log1p, log10, log2, expm1,
+reciprocal, rsqrt, square, lerp; floor, ceil, round, sign with their zero gradient),
+amax/amin, the methods maximum/minimum, broadcast_to, meshgrid, and the helpers
+new_zeros/new_ones/new_full/new_tensor, type_as, set_grad_enabled, is_tensor, numel, as_tensor:
+gradcheck over hypothesis shapes, forward against NumPy formulas, forward + gradient against
+PyTorch."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ UNARY = {
     "sin": (tc.sin, lambda x: np.vectorize(math.sin)(x), (-4, 4), lambda t, x: t.sin(x)),
     "cos": (lambda x: x.cos(), lambda x: np.vectorize(math.cos)(x), (-4, 4), lambda t, x: x.cos()),
     "log1p": (tc.log1p, lambda x: np.vectorize(math.log1p)(x), (-0.9, 3), lambda t, x: t.log1p(x)),
+    "log10": (tc.log10, lambda x: np.vectorize(math.log10)(x), (0.1, 5), lambda t, x: t.log10(x)),
+    "log2": (lambda x: x.log2(), lambda x: np.vectorize(math.log2)(x), (0.1, 5),
+             lambda t, x: x.log2()),
     "expm1": (lambda x: x.expm1(), lambda x: np.vectorize(math.expm1)(x), (-3, 3),
               lambda t, x: x.expm1()),
     "reciprocal": (tc.reciprocal, lambda x: 1 / x, (0.2, 3), lambda t, x: t.reciprocal(x)),

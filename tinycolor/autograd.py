@@ -1362,6 +1362,12 @@ class Tensor:
     def log1p(self):
         return F().log1p(self)
 
+    def log10(self):
+        return F().log10(self)
+
+    def log2(self):
+        return F().log2(self)
+
     def expm1(self):
         return F().expm1(self)
 

@@ -772,6 +772,20 @@ class Log1p(Function):
         return g / (1 + a)
 
 
+class LogBase(Function):
+    """z = log_b a = ln a / ln b, for b = 10 or 2;  dz/da = 1 / (a ln b)."""
+
+    def forward(self, a, base):
+        self.save_for_backward(a)
+        self.ln_base = float(np.log(base))
+        xp = array_module(a)
+        return xp.log10(a) if base == 10 else xp.log2(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g / (a * a.dtype.type(self.ln_base))
+
+
 class Expm1(Function):
     """z = e^a - 1, accurate for small a;  dz/da = z + 1."""
 
@@ -808,6 +822,16 @@ def cos(input) -> Tensor:  # noqa: A002
 def log1p(input) -> Tensor:  # noqa: A002
     """ln(1 + x), exact where 1 + x would round (x = 1e-10 in float32), as ``torch.log1p``."""
     return Log1p.apply(input)
+
+
+def log10(input) -> Tensor:  # noqa: A002
+    """The base-10 logarithm, as ``torch.log10``: a PSNR is ``10 * torch.log10(1 / mse)``."""
+    return LogBase.apply(input, base=10)
+
+
+def log2(input) -> Tensor:  # noqa: A002
+    """The base-2 logarithm, as ``torch.log2``."""
+    return LogBase.apply(input, base=2)
 
 
 def expm1(input) -> Tensor:  # noqa: A002
