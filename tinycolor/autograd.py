@@ -1058,6 +1058,40 @@ class Tensor:
 
     __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
 
+    # masks combine as PyTorch's: (x > 0) & (x < 1), ~mask (bool or integer tensors)
+    def __invert__(self):
+        return F().bitwise_not(self)
+
+    def __and__(self, o):
+        return F().bitwise_and(self, o)
+
+    def __rand__(self, o):
+        return F().bitwise_and(o, self)
+
+    def __or__(self, o):
+        return F().bitwise_or(self, o)
+
+    def __ror__(self, o):
+        return F().bitwise_or(o, self)
+
+    def __xor__(self, o):
+        return F().bitwise_xor(self, o)
+
+    def __rxor__(self, o):
+        return F().bitwise_xor(o, self)
+
+    def logical_not(self):
+        return F().logical_not(self)
+
+    def logical_and(self, other):
+        return F().logical_and(self, other)
+
+    def logical_or(self, other):
+        return F().logical_or(self, other)
+
+    def logical_xor(self, other):
+        return F().logical_xor(self, other)
+
     # PyTorch's names for the comparisons: pred.eq(target).sum()
     def eq(self, o):
         return self == o
