@@ -495,6 +495,12 @@ def test_to_takes_a_dtype_as_pytorch_and_module_to_do(device):
     assert x.grad.dtype == np.float32 and to_numpy(x.grad).tolist() == [3.0, 3.0]
     assert x.to(np.float32) is x and x.to(device, "float32") is x
     np.testing.assert_array_equal(x.to(np.int64).numpy(), [1, 2])
+    # the ImageNet example's x.to(device, non_blocking=True); copy=True always copies
+    assert x.to(device, non_blocking=True) is x
+    assert x.to(tc.device(device), np.float64, non_blocking=True).dtype == np.float64
+    c = x.to(device, copy=True)
+    assert c is not x and c.data is not x.data and c.requires_grad
+    np.testing.assert_array_equal(c.numpy(), x.numpy())
 
 
 @pytest.mark.gpu

@@ -653,10 +653,15 @@ class Tensor:
         out._version_counter = self._version_counter  # the same memory: the same changes
         return out
 
-    def to(self, device=None, dtype=None) -> Tensor:
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False) -> Tensor:
         """This tensor on ``device`` ('cpu' or 'cuda') and/or in ``dtype``, as PyTorch's
         ``t.to('cuda')``, ``t.to(np.float64)``, ``t.to(device, dtype)`` (and as
-        ``Module.to``): a differentiable copy if anything changed, else the tensor itself."""
+        ``Module.to``): a differentiable copy if anything changed, else the tensor itself (a
+        copy all the same with ``copy=True``). ``non_blocking`` is accepted, as training loops
+        pass it (``x.to(device, non_blocking=True)``): the copy here is always synchronous."""
+        if copy:
+            out = self.to(device, dtype)
+            return out.clone() if out is self else out
         if device is not None and not isinstance(device, str):
             if dtype is not None:
                 raise TypeError(f"Tensor.to: expected a device name, got {device!r}")
