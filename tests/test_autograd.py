@@ -1148,6 +1148,13 @@ def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert tc.Tensor(np.arange(3), dtype=tc.float32).dtype == np.float32
     model = tc.nn.Linear(2, 3).to(tc.float64)
     assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64
+    # torch.finfo(att.dtype).min as a mask's fill, torch.inf, torch.pi: AttributeErrors before
+    att = tc.zeros(2, 2, dtype=tc.float32)
+    assert (
+        tc.finfo(att.dtype).min == np.finfo(np.float32).min and tc.iinfo(tc.long).max == 2**63 - 1
+    )
+    assert tc.finfo(tc.float64).eps == np.finfo(np.float64).eps
+    assert (tc.inf, tc.pi, tc.e) == (float("inf"), np.pi, np.e) and np.isnan(tc.nan)
 
 
 def test_a_bigram_sampler_written_as_in_pytorch(device):

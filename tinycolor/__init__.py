@@ -162,6 +162,14 @@ long = int64
 int = int32  # noqa: A001
 half = float16
 bool = _np.bool_  # noqa: A001
+# torch.finfo(dtype).min (an attention mask's fill) and torch.iinfo: NumPy's, which take these
+# dtypes; and the constants torch.inf, torch.nan, torch.pi, torch.e
+finfo = _np.finfo
+iinfo = _np.iinfo
+inf = _np.inf
+nan = _np.nan
+pi = _np.pi
+e = _np.e
 
 __version__ = "0.1.0"
 
