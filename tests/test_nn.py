@@ -839,6 +839,29 @@ def test_orthogonal_init_has_orthonormal_rows_or_columns(shape):
         init.orthogonal_(nn.Parameter(np.zeros(5)))
 
 
+def test_trunc_normal_is_the_truncated_normal():
+    """trunc_normal_(w, mean, std, a, b): within [a, b] (values, not multiples of std), with
+    the truncated normal's mean and variance (formulas), float32 kept; std=0.02, a
+    transformer's, cuts nothing at the default [-2, 2]."""
+    w = nn.Parameter(np.zeros((400, 250), np.float32))
+    mean, std, a, b = 0.5, 1.0, -0.5, 2.0
+    assert init.trunc_normal_(w, mean, std, a, b) is w and w.dtype == np.float32
+    v = w.numpy().astype(np.float64)
+    assert v.min() >= a and v.max() <= b
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = [math.exp(-(t**2) / 2) / math.sqrt(2 * math.pi) for t in (alpha, beta)]
+    z = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    want_mean = mean + std * (pdf[0] - pdf[1]) / z
+    want_var = std**2 * (1 + (alpha * pdf[0] - beta * pdf[1]) / z - ((pdf[0] - pdf[1]) / z) ** 2)
+    assert abs(v.mean() - want_mean) < 0.01 and abs(v.var() / want_var - 1) < 0.02
+    t = init.trunc_normal_(nn.Parameter(np.zeros((300, 300))), std=0.02)
+    assert abs(t.numpy().std() / 0.02 - 1) < 0.02 and np.abs(t.numpy()).max() < 0.2
+    with pytest.raises(ValueError, match=r"trunc_normal_: expected a < b, got a=1 and b=1"):
+        init.trunc_normal_(w, a=1, b=1)
+    with pytest.raises(ValueError, match=r"holds almost none of N\(0.0, 1.0\^2\)"):
+        init.trunc_normal_(w, a=10, b=11)
+
+
 def test_init_fills_the_array_behind_a_parameter_as_pytorch_code_passes_it():
     """PyTorch's DCGAN tutorial initialises with nn.init.normal_(m.weight.data, 0.0, 0.02);
     here .data is the NumPy array, and the init failed with "memoryview: invalid slice key"."""

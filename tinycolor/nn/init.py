@@ -88,6 +88,35 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return _fill(tensor, backend.rng("cpu").normal(mean, std, size=tensor.shape))
 
 
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with samples of N(mean, std^2) truncated to [a, b], as PyTorch's ``trunc_normal_``
+    (a transformer's ``trunc_normal_(w, std=0.02)``): the cut-offs ``a`` and ``b`` are values,
+    not multiples of ``std`` (with std=0.02 the defaults cut nothing). Samples outside are drawn
+    again until inside: the exact truncated distribution."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a} and b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+
+    def cdf(x):
+        return 0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2))))
+
+    if cdf(b) - cdf(a) < 1e-6:
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] holds almost none of N({mean}, {std}^2) (a "
+            "fraction below 1e-6); give cut-offs within a few std of the mean"
+        )
+    gen = backend.rng("cpu")
+    values = gen.normal(mean, std, size=tensor.shape)
+    out = (values < a) | (values > b)
+    while out.any():
+        values[out] = gen.normal(mean, std, size=int(out.sum()))
+        out = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill(tensor, np.full(tensor.shape, val))
 
