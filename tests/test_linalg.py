@@ -1,5 +1,6 @@
-"""matmul and linear: gradcheck over hypothesis shapes (1-D, 2-D, batched with broadcasting),
-forward against NumPy, forward + gradient against PyTorch, errors."""
+"""matmul and linear (and the products, einsum, scaled_dot_product_attention): gradcheck over
+hypothesis shapes (1-D, 2-D, batched with broadcasting), forward against NumPy and naive loops,
+forward + gradient against PyTorch, errors."""
 
 from __future__ import annotations
 
@@ -327,3 +328,108 @@ def test_products_and_triangles_against_torch_and_their_errors(device):
         tc.dot(tc.zeros(3), tc.zeros(2))
     with pytest.raises(ValueError, match=r"tril: expected a matrix or a batch of them"):
         tc.tril(tc.zeros(3))
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def naive_attention(q, k, v, allowed, scale, additive=None):
+    """A loop over each batch element and query position: softmax over the allowed keys of
+    q.k * scale (+ additive), then the weighted sum of the values."""
+    lead = q.shape[:-2]
+    out = np.zeros(lead + (q.shape[-2], v.shape[-1]))
+    for idx in np.ndindex(*lead):
+        for i in range(q.shape[-2]):
+            s = np.array([q[idx][i] @ k[idx][j] * scale for j in range(k.shape[-2])])
+            if additive is not None:
+                s = s + additive[i]
+            s = np.where(allowed[i], s, -np.inf)
+            w = np.exp(s - s.max())
+            out[idx][i] = (w / w.sum()) @ v[idx]
+    return out
+
+
+@st.composite
+def attention_cases(draw):
+    """(q, k, v shapes, mask kind, scale): heads and batch axes, L != S, Ev != E."""
+    lead = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+    n_q, n_k, e, ev = draw(side), draw(side), draw(side), draw(side)
+    kind = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    if kind == "causal":
+        n_k = max(n_k, n_q)  # every query sees at least the first key either way
+    scale = draw(st.sampled_from([None, 0.5]))
+    return lead + (n_q, e), lead + (n_k, e), lead + (n_k, ev), kind, scale
+
+
+def _attention_args(kind, n_q, n_k, rng):
+    """The mask arguments and, for the naive loop, the allowed pattern and additive term."""
+    if kind == "causal":
+        return {"is_causal": True}, np.tri(n_q, n_k, dtype=bool), None
+    if kind == "bool":
+        allowed = rng.random((n_q, n_k)) < 0.6
+        allowed[:, 0] = True  # no row without a key
+        return {"attn_mask": allowed}, allowed, None
+    if kind == "float":
+        add = rng.standard_normal((n_q, n_k))
+        return {"attn_mask": add}, np.ones((n_q, n_k), bool), add
+    return {}, np.ones((n_q, n_k), bool), None
+
+
+@given_settings
+@given(case=attention_cases(), seed=st.integers(0, 2**16))
+def test_scaled_dot_product_attention_gradcheck_and_naive(device, case, seed):
+    sq, sk, sv, kind, scale = case
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal(s) for s in (sq, sk, sv))
+    kwargs, allowed, additive = _attention_args(kind, sq[-2], sk[-2], rng)
+    if "attn_mask" in kwargs:
+        kwargs["attn_mask"] = tc.Tensor(kwargs["attn_mask"], device=device)
+    want = naive_attention(
+        q, k, v, allowed, 1 / np.sqrt(sq[-1]) if scale is None else scale, additive
+    )
+
+    def f(tq, tk, tv):
+        return F.scaled_dot_product_attention(tq, tk, tv, scale=scale, **kwargs)
+
+    out = f(*(tensor(a, device) for a in (q, k, v)))
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-10, atol=1e-12)
+    assert tc.gradcheck(f, [tensor(a, device) for a in (q, k, v)])
+
+
+@pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
+def test_scaled_dot_product_attention_against_torch(device, kind):
+    """A causal self-attention's heads, (B, heads, T, head size), as nanoGPT calls it."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 3, 5, 4)) for _ in range(3))
+    kwargs, _, _ = _attention_args(kind, 5, 5, rng)
+    g = rng.standard_normal((2, 3, 5, 4))
+    ours = [tc.Tensor(a, requires_grad=True, device=device) for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tkw = {n: torch.tensor(m) if n == "attn_mask" else m for n, m in kwargs.items()}
+    kw = {n: tc.Tensor(m, device=device) if n == "attn_mask" else m for n, m in kwargs.items()}
+    y = F.scaled_dot_product_attention(*ours, dropout_p=0.0, **kw)
+    ty = torch.nn.functional.scaled_dot_product_attention(*theirs, dropout_p=0.0, **tkw)
+    y.backward(tc.Tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, ta in zip(ours, theirs):
+        np.testing.assert_allclose(to_numpy(a.grad), ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_scaled_dot_product_attention_dropout_and_errors():
+    x = tc.Tensor(np.random.default_rng(0).standard_normal((2, 6, 4)))
+    tc.manual_seed(0)
+    dropped = F.scaled_dot_product_attention(x, x, x, dropout_p=0.5)
+    assert not np.allclose(dropped.numpy(), F.scaled_dot_product_attention(x, x, x).numpy())
+    with pytest.raises(ValueError, match=r"give attn_mask or is_causal=True, not both"):
+        F.scaled_dot_product_attention(x, x, x, attn_mask=np.ones((6, 6), bool), is_causal=True)
+    with pytest.raises(ValueError, match=r"query and key must have the same feature size"):
+        F.scaled_dot_product_attention(x, x[..., :3], x)
+    with pytest.raises(ValueError, match=r"key and value must have the same length"):
+        F.scaled_dot_product_attention(x, x, x[:, :5])
+    with pytest.raises(ValueError, match=r"enable_gqa=True is not supported"):
+        F.scaled_dot_product_attention(x, x, x, enable_gqa=True)
+    with pytest.raises(ValueError, match=r"query must be a Tensor of at least 2 dims"):
+        F.scaled_dot_product_attention(x.numpy(), x, x)

@@ -1,5 +1,6 @@
 """Matrix products: matmul (batched, broadcast), linear (x @ w.T + b), bilinear
-(x1^T W_o x2 + b_o), mm, bmm, mv, dot, outer, einsum, and the triangles tril and triu."""
+(x1^T W_o x2 + b_o), mm, bmm, mv, dot, outer, einsum, the triangles tril and triu, and
+scaled_dot_product_attention (softmax(q k^T / sqrt(E)) v, of these ops)."""
 
 from __future__ import annotations
 
@@ -319,3 +320,70 @@ def einsum(equation, *operands) -> Tensor:
                 f"{sorted(sizes)} (operand shapes {[x.shape for x in operands]})"
             )
     return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
+) -> Tensor:
+    """softmax(q k^T * scale + mask) v, as ``torch.nn.functional.scaled_dot_product_attention``
+    (PyTorch's reference computation, built of matmul, masked_fill, softmax and dropout, so its
+    gradient is theirs).
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev); the leading axes broadcast; output
+    (..., L, Ev). ``scale`` defaults to 1 / sqrt(E). ``is_causal`` lets position i attend to
+    positions j <= i only (the lower triangle of an L x S mask, as PyTorch's); ``attn_mask``
+    (broadcasting to (..., L, S)) is either boolean, True where attention is allowed, or
+    floating, added to the scores; not both. ``dropout_p`` drops attention weights, as
+    ``F.dropout`` in training (pass ``dropout_p=p if self.training else 0.0``, as in PyTorch).
+    A row that may attend nowhere gives NaN, as PyTorch's reference computation does.
+    ``enable_gqa`` (grouped key/value heads) is accepted at False only."""
+    import math  # noqa: PLC0415
+
+    from .dropout import dropout  # noqa: PLC0415
+    from .elementwise import softmax  # noqa: PLC0415
+    from .shape import masked_fill  # noqa: PLC0415
+
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 2:
+            raise ValueError(
+                f"{op}: {name} must be a Tensor of at least 2 dims (..., length, features), "
+                f"got {getattr(t, 'shape', type(t).__name__)}"
+            )
+    if enable_gqa:
+        raise ValueError(f"{op}: enable_gqa=True is not supported, only enable_gqa=False")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"{op}: query and key must have the same feature size, got {query.shape} and "
+            f"{key.shape}"
+        )
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"{op}: key and value must have the same length, got {key.shape} and {value.shape}"
+        )
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
+    n_query, n_key = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        xp = array_module(scores.data)
+        allowed = xp.tril(xp.ones((n_query, n_key), dtype=bool))
+        scores = masked_fill(scores, Tensor(~allowed, _internal=True), float("-inf"))
+    elif attn_mask is not None:
+        mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(attn_mask, _internal=True)
+        if mask.dtype == bool:
+            scores = masked_fill(scores, ~mask, float("-inf"))
+        else:
+            scores = scores + mask
+    weights = softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, value)
