@@ -818,3 +818,73 @@ def test_interpolate_errors(kwargs, message):
 def test_upsample_needs_nchw():
     with pytest.raises(ValueError, match=r"expected a 4-d NCHW input, got shape \(4, 4\)"):
         F.upsample(tc.Tensor(np.zeros((4, 4))), 2)
+
+
+@st.composite
+def signal_interp_cases(draw):
+    """(shape (N, C, L), size, scale_factor, mode, align_corners) for a 1-d resize: up and
+    down, lengths of 1 included; the numbers sometimes as 1-tuples."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 7)))
+    mode = draw(st.sampled_from(["nearest", "linear"]))
+    align = None if mode == "nearest" else draw(st.sampled_from([None, False, True]))
+
+    def maybe_tuple(v):
+        return (v,) if draw(st.booleans()) else v
+
+    if draw(st.booleans()):
+        return shape, maybe_tuple(draw(st.integers(1, 9))), None, mode, align
+    scale = draw(st.sampled_from([1, 2, 3, 0.5, 0.75, 1.5, 2.5, 1.7]))
+    if math.floor(shape[2] * scale) < 1:
+        scale = 2
+    return shape, None, maybe_tuple(scale), mode, align
+
+
+def _one(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+@given_settings
+@given(case=signal_interp_cases(), seed=st.integers(0, 2**16))
+def test_interpolate_a_signal_gradcheck_naive_and_pytorch(device, case, seed):
+    """F.interpolate and nn.Upsample of an (N, C, L) signal, 'nearest' and 'linear' (a 1-D
+    U-Net's decoder): against the naive loop along L, a gradcheck, and PyTorch."""
+    shape, size, scale, mode, align = case
+    a = np.random.default_rng(seed).standard_normal(shape)
+    n_out = _one(size) if size is not None else math.floor(shape[2] * _one(scale))
+    step = None if scale is None else float(_one(scale))
+    naive_mode = "bilinear" if mode == "linear" else mode
+    want = naive_interpolate(a[:, :, None], (1, n_out), (None, step), naive_mode, bool(align))
+
+    def f(t):
+        return F.interpolate(t, size=size, scale_factor=scale, mode=mode, align_corners=align)
+
+    x = tensor(a, device)
+    y = f(x)
+    assert y.shape == shape[:2] + (n_out,)
+    np.testing.assert_allclose(y.numpy(), want[:, :, 0], rtol=1e-10, atol=1e-12)
+    assert tc.gradcheck(f, [tensor(a, device)])
+    layer = tc.nn.Upsample(size=size, scale_factor=scale, mode=mode, align_corners=align)
+    np.testing.assert_allclose(layer(x).numpy(), y.numpy(), rtol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = torch.nn.functional.interpolate(
+        torch.tensor(a), size=size, scale_factor=scale, mode=mode, align_corners=align
+    )
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs, message",
+    [
+        ((1, 1, 4), dict(scale_factor=2, mode="bilinear"), r"3-d \(N, C, L\) input takes mode"),
+        ((1, 1, 4), dict(scale_factor=2, mode="bicubic"), r"'nearest' or 'linear', got 'bicubic'"),
+        ((1, 1, 4, 4), dict(scale_factor=2, mode="linear"), r"mode='linear' resizes a 3-d"),
+        ((1, 1, 4), dict(scale_factor=(2, 2)), r"scale_factor of a 3-d input must be a number"),
+        ((1, 1, 4), dict(size=(2, 2)), r"size must be an int or a 1-tuple"),
+    ],
+)
+def test_interpolate_a_signal_errors(shape, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        F.interpolate(tc.Tensor(np.zeros(shape)), **kwargs)

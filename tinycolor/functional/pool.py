@@ -676,8 +676,38 @@ def _scale_pair(scale_factor, op):
     return tuple(float(v) for v in pair)
 
 
+def _interpolate_signal(x, size, scale_factor, mode, align_corners) -> Tensor:
+    """``interpolate`` of an (N, C, L) signal: 'nearest' or 'linear' along L, as the 2-d op
+    ('nearest' or 'bilinear') on the height-1 image (N, C, 1, L), whose height is copied."""
+    op = "interpolate"
+    if mode not in ("nearest", "linear"):
+        raise ValueError(
+            f"{op}: a 3-d (N, C, L) input takes mode 'nearest' or 'linear', got {mode!r} (for "
+            f"an (N, C, H, W) image)"
+        )
+    if size is not None:
+        size = (1, _single(size, "size", op, 1))
+    if scale_factor is not None:
+        if isinstance(scale_factor, tuple | list) and len(scale_factor) == 1:
+            scale_factor = scale_factor[0]
+        if isinstance(scale_factor, tuple | list):
+            raise ValueError(
+                f"{op}: scale_factor of a 3-d input must be a number or a 1-tuple, got "
+                f"{scale_factor!r}"
+            )
+        scale_factor = (1.0, scale_factor)
+    n, c, length = x.shape
+    image = x.reshape(n, c, 1, length)
+    y = interpolate(
+        image, size, scale_factor, "bilinear" if mode == "linear" else mode, align_corners
+    )
+    return y.reshape(n, c, y.shape[3])
+
+
 def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
-    """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order).
+    """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order);
+    or an (N, C, L) signal with mode 'nearest' or 'linear' (``size`` and ``scale_factor`` then
+    single numbers, or 1-tuples).
 
     Give either ``size`` (int or (H, W)) or ``scale_factor`` (number or pair; the output has
     floor(H * scale) rows). ``mode`` is 'nearest' (PyTorch's 'nearest': y[o] = x[floor(o / scale)]),
@@ -689,6 +719,13 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     cached interpolation matrices.
     """
     op = "interpolate"
+    if getattr(x, "ndim", None) == 3:
+        return _interpolate_signal(x, size, scale_factor, mode, align_corners)
+    if mode == "linear":
+        raise ValueError(
+            f"{op}: mode='linear' resizes a 3-d (N, C, L) signal, got shape {tuple(x.shape)}; "
+            f"an image's is 'bilinear'"
+        )
     if mode not in ("nearest", "bilinear", "bicubic"):
         raise ValueError(f"{op}: mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
     if mode == "nearest" and align_corners is not None:

@@ -608,8 +608,9 @@ class AdaptiveAvgPool1d(Module):
 class Upsample(Module):
     """Enlarge an (N, C, H, W) input to ``size`` or by ``scale_factor``, with ``mode``
     'nearest', 'bilinear' or 'bicubic' (``align_corners`` as in PyTorch, False by default;
-    see ``F.interpolate``). The arguments come in PyTorch's order, size first:
-    ``Upsample(scale_factor=2)`` doubles the input, while ``Upsample(2)`` resizes it to 2x2."""
+    see ``F.interpolate``), or an (N, C, L) signal with 'nearest' or 'linear'. The arguments
+    come in PyTorch's order, size first: ``Upsample(scale_factor=2)`` doubles the input, while
+    ``Upsample(2)`` resizes it to 2x2."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
         super().__init__()
@@ -621,7 +622,8 @@ class Upsample(Module):
         self.align_corners = align_corners
 
     def forward(self, x):
-        _check_4d(type(self).__name__, x, None)
+        if getattr(x, "ndim", None) != 3:  # an (N, C, L) signal, mode 'nearest' or 'linear'
+            _check_4d(type(self).__name__, x, None)
         return F.upsample(x, self.scale_factor, self.mode, self.size, self.align_corners)
 
     def extra_repr(self):
