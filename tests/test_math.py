@@ -276,6 +276,10 @@ def test_set_grad_enabled_is_a_function_and_a_context_manager():
 def test_is_tensor_numel_and_as_tensor(device):
     x = tc.zeros((2, 3), device=device)
     assert tc.is_tensor(x) and not tc.is_tensor(np.zeros(2)) and tc.numel(x) == 6
+    # PyTorch's other names (makemore's sum(p.nelement() for p in parameters)): AttributeErrors
+    assert x.nelement() == 6 and x.ndimension() == 2 and x.element_size() == 4
+    assert sum(p.nelement() for p in tc.nn.Linear(3, 2).parameters()) == 8
+    assert tc.zeros(2, dtype=tc.float64).element_size() == 8
     assert tc.as_tensor(x) is x
     assert tc.as_tensor(x, dtype=tc.float64).dtype == np.float64
     a = np.zeros(3)

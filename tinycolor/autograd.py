@@ -550,6 +550,18 @@ class Tensor:
         """The number of axes, as PyTorch's ``t.dim()`` (``t.ndim``)."""
         return self.data.ndim
 
+    def nelement(self) -> int:
+        """``numel()`` under PyTorch's other name: ``sum(p.nelement() for p in parameters)``."""
+        return self.numel()
+
+    def ndimension(self) -> int:
+        """``dim()`` under PyTorch's other name."""
+        return self.dim()
+
+    def element_size(self) -> int:
+        """The bytes of one element (4 for float32), as PyTorch's ``t.element_size()``."""
+        return int(self.data.dtype.itemsize)
+
     @property
     def device(self) -> backend.device:
         """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
