@@ -1302,11 +1302,11 @@ class Tensor:
 
     clamp = clip  # PyTorch's name: x.clamp(min=0), x.clamp(0, 1)
 
-    def softmax(self, axis=-1, *, dim=None):
-        return F().softmax(self, axis, dim=dim)
+    def softmax(self, axis=-1, *, dim=None, dtype=None):
+        return F().softmax(self, axis, dim=dim, dtype=dtype)
 
-    def log_softmax(self, axis=-1, *, dim=None):
-        return F().log_softmax(self, axis, dim=dim)
+    def log_softmax(self, axis=-1, *, dim=None, dtype=None):
+        return F().log_softmax(self, axis, dim=dim, dtype=dtype)
 
     def pow(self, exponent):
         return F().pow(self, exponent)

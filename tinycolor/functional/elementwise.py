@@ -653,15 +653,25 @@ def gelu(x, approximate="none") -> Tensor:
     return GELU.apply(x, approximate=approximate)
 
 
-def softmax(x, axis=-1, *, dim=None) -> Tensor:
-    """e^x_i / sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
-    return Softmax.apply(x, axis=torch_spelling("softmax", "axis", axis, "dim", dim, -1))
+def _cast(x, dtype):
+    """``x`` in ``dtype`` first (a differentiable cast), as PyTorch's ``dtype=`` arguments."""
+    if dtype is None:
+        return x
+    return (x if isinstance(x, Tensor) else Tensor(x)).to(dtype=dtype)
 
 
-def log_softmax(x, axis=-1, *, dim=None) -> Tensor:
-    """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+def softmax(x, axis=-1, *, dim=None, dtype=None) -> Tensor:
+    """e^x_i / sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too); ``dtype``
+    casts the input first, as PyTorch's (``F.softmax(att, dim=-1, dtype=torch.float32)``)."""
+    axis = torch_spelling("softmax", "axis", axis, "dim", dim, -1)
+    return Softmax.apply(_cast(x, dtype), axis=axis)
+
+
+def log_softmax(x, axis=-1, *, dim=None, dtype=None) -> Tensor:
+    """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too); ``dtype``
+    casts the input first, as PyTorch's."""
     axis = torch_spelling("log_softmax", "axis", axis, "dim", dim, -1)
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(_cast(x, dtype), axis=axis)
 
 
 def elu(x, alpha=1.0, inplace=False) -> Tensor:
