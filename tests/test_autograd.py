@@ -1385,3 +1385,65 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
         ours, theirs = tc.device(*args), torch.device(*args)
         assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
     assert torch.zeros(1).device.index == tc.zeros(1).device.index
+
+
+def test_autograd_grad_returns_the_gradients_and_touches_no_grad(device):
+    """torch.autograd.grad(outputs, inputs): d(outputs)/d(inputs) as a tuple, each .grad left as
+    it was (a saliency map of a model in training); several outputs with their grad_outputs
+    add up; a non-leaf input; allow_unused and materialize_grads; against PyTorch and a
+    central difference."""
+    rng = np.random.default_rng(0)
+    a, w0 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+
+    def run(lib, to_arr):
+        on = {"device": device} if lib is tc else {}
+        x = lib.tensor(a, requires_grad=True, **on)
+        w = lib.tensor(w0, requires_grad=True, **on)
+        unused = lib.tensor(np.ones(2), requires_grad=True, **on)
+        h = lib.tanh(x @ w)
+        y1, y2 = (h**2).sum(), h * 3
+        g2 = lib.tensor(np.arange(6.0).reshape(3, 2), **on)
+        gx, gw, gh = lib.autograd.grad(
+            [y1, y2], [x, w, h], grad_outputs=[None, g2], retain_graph=True
+        )
+        got = lib.autograd.grad(y1, (x, unused), retain_graph=True, allow_unused=True)
+        zero = lib.autograd.grad(y1, [unused], allow_unused=True, materialize_grads=True)[0]
+        assert x.grad is None and w.grad is None and got[1] is None
+        assert not gx.requires_grad
+        return [to_arr(t) for t in (gx, gw, gh, got[0], zero)]
+
+    ours = run(tc, lambda t: to_numpy(t.data))
+    x = tc.Tensor(a, requires_grad=True)
+
+    def f(t):
+        return (tc.tanh(t @ tc.Tensor(w0)) ** 2).sum()
+
+    numeric = np.zeros_like(a)
+    for idx in np.ndindex(*a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1e-6
+        numeric[idx] = (f(tc.Tensor(a + e)).item() - f(tc.Tensor(a - e)).item()) / 2e-6
+    np.testing.assert_allclose(ours[3], numeric, rtol=1e-6, atol=1e-8)
+    (gx,) = tc.autograd.grad(f(x), x)
+    np.testing.assert_allclose(to_numpy(gx.data), numeric, rtol=1e-6, atol=1e-8)
+    assert x.grad is None
+    np.testing.assert_array_equal(ours[4], np.zeros(2))
+    torch = pytest.importorskip("torch")
+    for got, want in zip(ours, run(torch, lambda t: t.detach().numpy()), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_autograd_grad_errors():
+    x = tc.tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"input 0 \(shape \(2,\)\) is not used"):
+        tc.autograd.grad(y, tc.tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"input 0 does not require grad"):
+        tc.autograd.grad(y, tc.tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match=r"autograd.grad\(\) without a gradient needs a single"):
+        tc.autograd.grad(x * 2, x)
+    with pytest.raises(RuntimeError, match=r"2 grad_outputs for 1 outputs"):
+        tc.autograd.grad(y, x, grad_outputs=[None, None])
+    with pytest.raises(NotImplementedError, match=r"create_graph=True.*second derivatives"):
+        tc.autograd.grad(y, x, create_graph=True)
+    assert x.grad is None

@@ -810,17 +810,22 @@ class Tensor:
                 "backward(create_graph=True): tinycolor's backward formulas work on arrays and "
                 "record no graph, so second derivatives are not available"
             )
+        _walk_back(self, self._root_grad(gradient, "backward"))
+
+    def _root_grad(self, gradient, who):
+        """dL/dself as an array of this tensor's shape, for a backward pass from it: ``gradient``
+        checked, or 1 for a single element."""
         grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() on a tensor that does not require grad: no input of the "
+                f"{who}() on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran under no_grad)"
             )
         xp = backend.array_module(self.data)
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward() without a gradient needs a single-element output, got shape "
+                    f"{who}() without a gradient needs a single-element output, got shape "
                     f"{self.shape}; pass gradient= of that shape"
                 )
             grad = xp.ones_like(self.data)
@@ -828,59 +833,19 @@ class Tensor:
             grad = grad.data if isinstance(grad, Tensor) else grad
             if backend.is_cupy_array(grad) and self.device == "cpu":
                 raise backend.DeviceError(
-                    f"backward(gradient): the gradient is on cuda but this tensor {self.shape} "
+                    f"{who}(gradient): the gradient is on cuda but this tensor {self.shape} "
                     f"is on cpu; move it with .to('cpu')"
                 )
             grad = xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 if grad.size != 1 or self.data.size != 1:  # broadcasting would hide a mistake
                     raise RuntimeError(
-                        f"backward(gradient): the gradient must have this tensor's shape "
+                        f"{who}(gradient): the gradient must have this tensor's shape "
                         f"{self.shape}, got {grad.shape}"
                     )
                 grad = grad.reshape(self.data.shape)
 
-        order = _topological_order(self)
-        grads = {id(self): grad}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if node._grad_hooks:
-                g = node._run_grad_hooks(g)
-            ctx = node._ctx
-            if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
-                if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
-                    node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
-                if ctx is None:
-                    continue
-            if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
-                t._version_counter[0] for t in ctx.inputs
-            ]:
-                _check_saved_versions(ctx, node)
-            in_grads = ctx.backward(g)
-            if isinstance(in_grads, list):
-                in_grads = tuple(in_grads)
-            elif not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(ctx.inputs):
-                raise RuntimeError(
-                    f"{ctx.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
-                    f"apply, numbers included, in order (None for one that needs no gradient)"
-                )
-            for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
-                if ig is None or not inp.requires_grad:
-                    continue
-                if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
-                    ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
-                if ig.dtype != inp.dtype:
-                    ig = ig.astype(inp.dtype)
-                key = id(inp)
-                if key in grads:
-                    grads[key] = grads[key] + ig
-                else:
-                    grads[key] = ig
+        return grad
 
     # ------------------------------------------------------------------ operators
     def __add__(self, o):
@@ -1551,6 +1516,126 @@ def _times(other, alpha):
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """d(outputs)/d(inputs), returned rather than added to ``.grad``, as
+    ``torch.autograd.grad``: ``(gx,) = tinycolor.autograd.grad(loss, x)`` gives dloss/dx (a
+    saliency map, say) and leaves every ``.grad`` as it was.
+
+    ``outputs`` and ``inputs`` are a tensor or a sequence of them; ``grad_outputs`` one
+    gradient per output (None for a single-element output: then 1); with several outputs the
+    gradients add up, as ``sum(o * g)`` would give. The result is a tuple of tensors, one per
+    input, outside the graph. An input the outputs do not depend on is an error, or None with
+    ``allow_unused=True`` (zeros with ``materialize_grads=True`` as well). The graph is always
+    kept (``retain_graph`` is accepted and changes nothing); ``create_graph=True`` (second
+    derivatives) is not supported: the backward formulas work on arrays."""
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): tinycolor's backward formulas work on arrays and "
+            "record no graph, so second derivatives (a gradient penalty, say) are not available"
+        )
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs or not outputs:
+        raise RuntimeError("autograd.grad: expected at least one output and one input")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(
+                f"autograd.grad: input {i} does not require grad: only tensors with "
+                f"requires_grad=True (or made from one) can be differentiated with respect to"
+            )
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"autograd.grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give "
+            f"one per output (None for a single-element one)"
+        )
+    total = {id(t): None for t in inputs}
+    for out, g in zip(outputs, grad_outputs):
+        capture = dict.fromkeys(total)
+        _walk_back(out, out._root_grad(g, "autograd.grad"), capture)
+        for key, g_in in capture.items():
+            if g_in is not None:
+                total[key] = g_in if total[key] is None else total[key] + g_in
+    result = []
+    for i, t in enumerate(inputs):
+        g = total[id(t)]
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    f"autograd.grad: input {i} (shape {t.shape}) is not used in computing the "
+                    f"outputs; pass allow_unused=True to get None for it"
+                )
+            result.append(Tensor(t.data * 0, _internal=True) if materialize_grads else None)
+        else:
+            result.append(Tensor(backend.array_module(g).array(g), _internal=True))
+    return tuple(result)
+
+
+def _walk_back(root, grad, capture=None):
+    """The backward pass from ``root``, whose gradient is ``grad``: each node's gradient
+    summed from those of the nodes after it, in reverse topological order, then handed to its
+    ``Function``'s backward. Adds to the leaves' ``.grad`` (and to retained non-leaves'); with
+    ``capture`` (a dict ``id(tensor) -> None``), writes the gradients of those tensors there
+    instead and touches no ``.grad``, for ``autograd.grad``."""
+    xp = backend.array_module(root.data)
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._grad_hooks:
+            g = node._run_grad_hooks(g)
+        ctx = node._ctx
+        if capture is not None:
+            if id(node) in capture:
+                capture[id(node)] = g
+            if ctx is None:
+                continue
+        elif ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
+            if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
+                node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
+            if ctx is None:
+                continue
+        if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
+            t._version_counter[0] for t in ctx.inputs
+        ]:
+            _check_saved_versions(ctx, node)
+        in_grads = ctx.backward(g)
+        if isinstance(in_grads, list):
+            in_grads = tuple(in_grads)
+        elif not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        if len(in_grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.name}.backward returned {len(in_grads)} gradients for "
+                f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
+                f"apply, numbers included, in order (None for one that needs no gradient)"
+            )
+        for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
+            if ig is None or not inp.requires_grad:
+                continue
+            if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
+                ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
+            if ig.dtype != inp.dtype:
+                ig = ig.astype(inp.dtype)
+            key = id(inp)
+            if key in grads:
+                grads[key] = grads[key] + ig
+            else:
+                grads[key] = ig
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
