@@ -888,3 +888,27 @@ def test_interpolate_a_signal_gradcheck_naive_and_pytorch(device, case, seed):
 def test_interpolate_a_signal_errors(shape, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         F.interpolate(tc.Tensor(np.zeros(shape)), **kwargs)
+
+
+@pytest.mark.parametrize("layer", ["UpsamplingNearest2d", "UpsamplingBilinear2d"])
+@pytest.mark.parametrize(
+    "kwargs", [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=1.5)]
+)
+def test_upsampling_layers_as_pytorchs(device, layer, kwargs):
+    """nn.UpsamplingNearest2d and nn.UpsamplingBilinear2d (corners aligned), as older
+    super-resolution code spells them: the naive loop, and PyTorch's layers."""
+    a = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    x = tc.Tensor(a, device=device)
+    y = getattr(tc.nn, layer)(**kwargs)(x)
+    mode, align = ("nearest", False) if layer == "UpsamplingNearest2d" else ("bilinear", True)
+    size, scale = _interp_geometry(a.shape, kwargs.get("size"), kwargs.get("scale_factor"))
+    want = naive_interpolate(a, size, scale, mode, align)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=rf"{layer}: expected a 4-D input"):
+        getattr(tc.nn, layer)(scale_factor=2)(tc.Tensor(a[0], device=device))
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = getattr(torch.nn, layer)(**kwargs)(torch.tensor(a))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)

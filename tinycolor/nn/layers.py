@@ -631,6 +631,31 @@ class Upsample(Module):
         return f"{what}, mode={self.mode!r}"
 
 
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')`` on an (N, C, H, W) image, as PyTorch's
+    (older super-resolution code's) ``nn.UpsamplingNearest2d``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return super().forward(x)
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)`` on an (N, C, H, W)
+    image, as PyTorch's ``nn.UpsamplingBilinear2d`` (whose corners are aligned: the corner
+    pixels of input and output coincide)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return super().forward(x)
+
+
 class PixelShuffle(Module):
     """(N, C r^2, H, W) -> (N, C, H r, W r), each group of r^2 channels an r x r block of pixels
     (see ``F.pixel_shuffle``): after a convolution to C r^2 channels, an upsampling by r
