@@ -912,3 +912,28 @@ def test_upsampling_layers_as_pytorchs(device, layer, kwargs):
         return
     ty = getattr(torch.nn, layer)(**kwargs)(torch.tensor(a))
     np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("scale", [1.7, (0.6, 1.3), 2])
+def test_interpolate_recompute_scale_factor_resamples_as_the_size(device, mode, scale):
+    """recompute_scale_factor=True: the output size floor(H * s), then the sampling of that
+    size (not of 1 / s), as PyTorch's; antialias is taken at False and refused at True."""
+    a = np.random.default_rng(3).standard_normal((1, 2, 7, 9))
+    x = tc.Tensor(a, device=device)
+    y = F.interpolate(x, scale_factor=scale, mode=mode, recompute_scale_factor=True)
+    size, _ = _interp_geometry(a.shape, None, scale)
+    np.testing.assert_allclose(
+        y.numpy(), naive_interpolate(a, size, (None, None), mode), atol=1e-12
+    )
+    assert F.interpolate(x, scale_factor=scale, mode=mode, antialias=False).shape == y.shape
+    with pytest.raises(ValueError, match=r"antialias=True is not supported"):
+        F.interpolate(x, scale_factor=scale, mode=mode, antialias=True)
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = torch.nn.functional.interpolate(
+        torch.tensor(a), scale_factor=scale, mode=mode, recompute_scale_factor=True
+    )
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)

@@ -704,7 +704,15 @@ def _interpolate_signal(x, size, scale_factor, mode, align_corners) -> Tensor:
     return y.reshape(n, c, y.shape[3])
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
+def interpolate(
+    x,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+) -> Tensor:
     """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order);
     or an (N, C, L) signal with mode 'nearest' or 'linear' (``size`` and ``scale_factor`` then
     single numbers, or 1-tuples).
@@ -717,8 +725,22 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     it may overshoot the input's range (clamp an image afterwards). Integer factors take fast
     paths: repeat for nearest, strided slices for bilinear; other sizes, and bicubic, use the
     cached interpolation matrices.
+
+    ``recompute_scale_factor=True`` (with ``scale_factor``) resamples as if the output size
+    floor(H * scale) had been given, as PyTorch does; ``antialias`` is accepted at False only.
     """
     op = "interpolate"
+    if antialias:
+        raise ValueError(f"{op}: antialias=True is not supported, only antialias=False")
+    if recompute_scale_factor and scale_factor is not None and size is None:
+        lengths = x.shape[2:]
+        factors = scale_factor if isinstance(scale_factor, tuple | list) else [scale_factor]
+        factors = list(factors) * (len(lengths) if len(factors) == 1 else 1)
+        if len(factors) == len(lengths) and all(
+            isinstance(f, numbers.Real) and not isinstance(f, bool) and f > 0 for f in factors
+        ):
+            size = tuple(math.floor(n * float(f)) for n, f in zip(lengths, factors))
+            scale_factor = None  # bad factors are left to the checks below, for their messages
     if getattr(x, "ndim", None) == 3:
         return _interpolate_signal(x, size, scale_factor, mode, align_corners)
     if mode == "linear":
