@@ -248,10 +248,55 @@ def test_einsum_against_torch(device, equation, shapes):
     np.testing.assert_array_equal(listed.numpy(), out.numpy())
 
 
+ELLIPSIS_EQUATIONS = [
+    ("...id,...jd->...ij", [(2, 3, 4, 5), (2, 3, 6, 5)]),  # attention scores over any heads
+    ("...ij,...jk->...ik", [(2, 3, 4), (1, 4, 5)]),  # a size-1 axis broadcast
+    ("...ij,jk", [(2, 3, 4), (4, 5)]),  # implicit: the '...' axes first
+    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]),  # summed over when the output leaves them out
+    ("i...->i", [(2, 3, 4)]),
+    ("...ij->...ji", [(3, 3)]),  # '...' of no axes
+    ("...i,...i->...", [(4, 1, 3), (2, 3)]),  # operands with different numbers of them
+    ("...", [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", ELLIPSIS_EQUATIONS)
+def test_einsum_ellipsis_against_numpy_gradcheck_and_torch(device, equation, shapes):
+    """'...' as PyTorch's: any number of axes, broadcast across the operands; forward against
+    np.einsum, a gradcheck, and forward + gradient against PyTorch."""
+    rng = np.random.default_rng(1)
+    arrs = [rng.standard_normal(s) for s in shapes]
+    out = tc.einsum(equation, *[tensor(a, device) for a in arrs])
+    lhs, arrow, output = equation.partition("->")
+    if arrow and "..." not in output:  # NumPy keeps the '...' axes: sum them here
+        full = np.einsum(f"{lhs}->{output}...", *arrs)
+        want = full.reshape(full.shape[: len(output)] + (-1,)).sum(-1)
+    else:
+        want = np.einsum(equation, *arrs)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda *t: tc.einsum(equation, *t), [tensor(a, device) for a in arrs])
+    torch = pytest.importorskip("torch")
+    xs = [tc.Tensor(a, requires_grad=True, device=device) for a in arrs]
+    txs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    y, ty = tc.einsum(equation, *xs), torch.einsum(equation, *txs)
+    v = rng.standard_normal(y.shape)
+    y.backward(v)
+    ty.backward(torch.tensor(v))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for x, tx in zip(xs, txs):
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_einsum_refuses_what_it_does_not_implement_by_name():
     x = tc.zeros((3, 3))
-    with pytest.raises(NotImplementedError, match=r"the ellipsis \(...\) is not supported"):
-        tc.einsum("...ij->...ji", x)
+    with pytest.raises(ValueError, match=r"one ellipsis '...' per operand, got '....ij'"):
+        tc.einsum("....ij->ij", x)
+    with pytest.raises(ValueError, match=r"subscripts '...ijk' name more axes than the operand"):
+        tc.einsum("...ijk->ij", x)
+    with pytest.raises(
+        ValueError, match=r"the axes under '...' do not broadcast: \[\(3,\), \(2,\)\]"
+    ):
+        tc.einsum("...j,...j->...", x, tc.zeros((2, 3)))
     with pytest.raises(NotImplementedError, match="a letter repeated in one operand"):
         tc.einsum("ii->i", x)
     with pytest.raises(TypeError, match="sublist form einsum.* is not supported"):

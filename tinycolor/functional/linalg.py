@@ -4,6 +4,10 @@ scaled_dot_product_attention (softmax(q k^T / sqrt(E)) v, of these ops)."""
 
 from __future__ import annotations
 
+import string
+
+import numpy as np
+
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
@@ -255,14 +259,72 @@ class Einsum(Function):
         return tuple(grads)
 
 
+def _expand_ellipsis(equation, operands):
+    """``equation`` with each '...' written out in letters of its own, and the operands: the
+    axes that '...' stands for broadcast, as PyTorch's, so an operand whose have size 1 where
+    another's do not is expanded to them. Those axes come first in an implicit output and are
+    summed over when an explicit output leaves '...' out. An equation without '...' is
+    returned as it is."""
+    eq = equation.replace(" ", "")
+    if "." not in eq:
+        return equation, operands
+    lhs, arrow, out = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        return equation, operands  # _parse_einsum says so
+    for part in [*inputs, out]:
+        if part.count("...") > 1 or part.replace("...", "").count("."):
+            raise ValueError(
+                f"einsum({equation!r}): '.' comes only as one ellipsis '...' per operand, got "
+                f"{part!r}"
+            )
+    counts = []
+    for subs, x in zip(inputs, operands):
+        k = x.ndim - (len(subs) - 3) if "..." in subs else 0
+        if k < 0:
+            raise ValueError(
+                f"einsum({equation!r}): subscripts {subs!r} name more axes than the operand "
+                f"has (shape {x.shape})"
+            )
+        counts.append(k)
+    n = max(counts)
+    used = {c for c in eq if c.isalpha()}
+    free = [c for c in string.ascii_letters if c not in used]
+    if n > len(free):
+        raise ValueError(f"einsum({equation!r}): too many axes under '...' ({n})")
+    letters = "".join(free[:n])
+    spans = [
+        x.shape[subs.index("...") : subs.index("...") + k] if "..." in subs else ()
+        for subs, x, k in zip(inputs, operands, counts)
+    ]
+    try:
+        common = tuple(np.broadcast_shapes(*spans))
+    except ValueError:
+        raise ValueError(
+            f"einsum({equation!r}): the axes under '...' do not broadcast: {spans} (operand "
+            f"shapes {[x.shape for x in operands]})"
+        ) from None
+    new_inputs, new_operands = [], []
+    for subs, x, k, span in zip(inputs, operands, counts, spans):
+        if "..." in subs:
+            i = subs.index("...")
+            want = common[n - k :]
+            if span != want:  # size-1 axes broadcast
+                x = x.expand(*x.shape[:i], *want, *x.shape[i + k :])
+            subs = subs.replace("...", letters[n - k :])
+        new_inputs.append(subs)
+        new_operands.append(x)
+    if arrow:
+        out = out.replace("...", letters)
+    else:  # implicit: the '...' axes, then the letters used once, in alphabetical order
+        named = "".join(inputs).replace("...", "")
+        out = letters + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    return ",".join(new_inputs) + "->" + out, tuple(new_operands)
+
+
 def _parse_einsum(equation, operands):
     """(input subscripts, output subscripts) of ``equation``, checked against the operands."""
     eq = equation.replace(" ", "")
-    if "." in eq:
-        raise NotImplementedError(
-            f"einsum({equation!r}): the ellipsis (...) is not supported; name every axis with "
-            f"a letter (a batch axis too: 'bij,bjk->bik')"
-        )
     lhs, arrow, out = eq.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
@@ -295,9 +357,10 @@ def _parse_einsum(equation, operands):
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``,
     ``einsum('bhqd,bhkd->bhqk', q, k)`` attention scores, ``einsum('i,i->', a, b)`` a dot
-    product; without ``->`` the output has the letters used once, in alphabetical order. The
-    operands may also come as one list. Not supported (refused by name): the ellipsis and a
-    letter repeated within one operand (a diagonal)."""
+    product; without ``->`` the output has the letters used once, in alphabetical order. '...'
+    stands for any number of leading (or middle) axes, broadcast across the operands, as in
+    PyTorch: ``einsum('...id,...jd->...ij', q, k)``. The operands may also come as one list.
+    Not supported (refused by name): a letter repeated within one operand (a diagonal)."""
     from ..autograd import as_tensor_like  # noqa: PLC0415
 
     if not isinstance(equation, str):
@@ -311,7 +374,8 @@ def einsum(equation, *operands) -> Tensor:
     if not operands:
         raise ValueError(f"einsum({equation!r}): expected at least one operand")
     operands = tuple(as_tensor_like(x, operands) for x in operands)
-    inputs, output = _parse_einsum(equation, operands)
+    written, operands = _expand_ellipsis(equation, operands)
+    inputs, output = _parse_einsum(written, operands)
     for c in set("".join(inputs)):
         sizes = {x.shape[s.index(c)] for s, x in zip(inputs, operands) if c in s}
         if len(sizes) > 1:
