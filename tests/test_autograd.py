@@ -1373,6 +1373,8 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
     model = tc.nn.Linear(3, 2).to(device)
     assert isinstance(model.device, tc.device) and model.device.type == device
     assert model(x).device.index == d.index and isinstance(tc.nn.Sequential().device, tc.device)
+    # and torch's x.is_cuda and x.get_device() (-1 on the CPU): AttributeErrors before
+    assert x.is_cuda == (device == "cuda") and x.get_device() == (0 if device == "cuda" else -1)
     # the index is kept where PyTorch keeps it, and survives pickling and tc.device(d)
     assert tc.device("cuda", 0).index == tc.device("cuda:0").index == 0
     assert tc.device("cuda").index is None and tc.device("cpu", 0).index == 0
@@ -1385,6 +1387,8 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
         ours, theirs = tc.device(*args), torch.device(*args)
         assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
     assert torch.zeros(1).device.index == tc.zeros(1).device.index
+    assert torch.zeros(1).get_device() == tc.zeros(1).get_device()
+    assert torch.zeros(1).is_cuda == tc.zeros(1).is_cuda
 
 
 def test_autograd_grad_returns_the_gradients_and_touches_no_grad(device):

@@ -200,6 +200,11 @@ def test_transpose_against_torch(device):
         tc.Tensor(b).transpose(0, 3)
     with pytest.raises(TypeError, match="two axes to swap or axes=, not both"):
         F.transpose(tc.Tensor(b), 0, 1, axes=(1, 0, 2))
+    # PyTorch's t.mT, the last two axes swapped (q @ k.mT): an AttributeError before
+    against_torch(lambda t: t.mT, lambda torch, t: t.mT, b, device)
+    check(lambda t: t.mT, b, np.swapaxes(b, -1, -2), device)
+    with pytest.raises(ValueError, match=r"mT: expected at least 2 dims"):
+        _ = tc.Tensor(np.ones(3)).mT
 
 
 # --------------------------------------------------------------------------- padding

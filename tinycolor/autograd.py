@@ -569,6 +569,15 @@ class Tensor:
         return backend.device_of(self.data)
 
     @property
+    def is_cuda(self) -> bool:
+        """Whether the data is on the GPU, as PyTorch's ``t.is_cuda``."""
+        return self.device == "cuda"
+
+    def get_device(self) -> int:
+        """The GPU's index (0), or -1 on the CPU, as PyTorch's ``t.get_device()``."""
+        return 0 if self.is_cuda else -1
+
+    @property
     def is_leaf(self) -> bool:
         return self._ctx is None
 
@@ -592,6 +601,14 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The last two axes swapped (a batch of matrices, each transposed), as PyTorch's
+        ``t.mT``: ``q @ k.mT``."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected at least 2 dims (a matrix), got shape {self.shape}")
+        return self.transpose(-2, -1)
 
     def __len__(self):
         return self.data.shape[0]
