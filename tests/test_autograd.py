@@ -3,6 +3,7 @@ accumulation, no_grad, detach, errors, devices."""
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import re
@@ -774,6 +775,41 @@ def test_in_place_methods_on_leaves_under_no_grad_and_on_tensors_outside_the_gra
     torch = pytest.importorskip("torch")
     for ours, theirs in zip((w, avg, labels, ones), _in_place_program(torch, a)):
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
+
+
+def test_masked_fill_normal_and_uniform_in_place_as_pytorch(device):
+    """t.masked_fill_(mask, v) (a sampler's logits.masked_fill_(~keep, -inf) under no_grad),
+    torch.empty(n).uniform_(-b, b) and p.normal_(0, 0.02) under no_grad: AttributeErrors
+    before; the in-place rules are fill_'s."""
+    logits = tc.Tensor(np.array([[1.0, 3.0, 2.0], [0.5, -1.0, 4.0]]), device=device)
+    keep = logits >= tc.topk(logits, 2).values[:, -1:]
+    assert logits.masked_fill_(~keep, float("-inf")) is logits
+    np.testing.assert_array_equal(logits.numpy(), [[-np.inf, 3.0, 2.0], [0.5, -np.inf, 4.0]])
+    x = tc.zeros(2, 3, device=device).masked_fill_(np.array([True, False, True]), 7)
+    np.testing.assert_array_equal(x.numpy(), [[7, 0, 7], [7, 0, 7]])
+    tc.manual_seed(0)
+    u = tc.empty(4000, device=device).uniform_(-0.5, 0.5)
+    assert u.dtype == np.float32 and -0.5 <= u.numpy().min() and u.numpy().max() < 0.5
+    assert abs(u.numpy().std() - 1 / math.sqrt(12)) < 0.01
+    w = tc.nn.Parameter(np.zeros((100, 50)))
+    with tc.no_grad():
+        assert w.normal_(1.0, 0.02) is w
+    assert abs(w.numpy().mean() - 1.0) < 0.002 and abs(w.numpy().std() / 0.02 - 1) < 0.05
+    g = tc.Generator().manual_seed(3)
+    np.testing.assert_array_equal(
+        tc.zeros(3, dtype=tc.float64).normal_(generator=g).numpy(),
+        np.random.default_rng(3).normal(0.0, 1.0, 3),
+    )
+    with pytest.raises(RuntimeError, match=r"normal_ on a leaf tensor \(100, 50\) that requires"):
+        w.normal_()
+    with pytest.raises(RuntimeError, match=r"masked_fill_ on a tensor made by"):
+        (w * 2).masked_fill_(w > 0, 0.0)
+    with pytest.raises(TypeError, match=r"masked_fill_: mask must be boolean"):
+        tc.zeros(2).masked_fill_(np.array([1, 0]), 1.0)
+    with pytest.raises(ValueError, match=r"mask of shape \(3,\) does not broadcast"):
+        tc.zeros(2).masked_fill_(np.array([True, False, True]), 1.0)
+    with pytest.raises(TypeError, match=r"uniform_: expected a floating-point tensor"):
+        tc.zeros(2, dtype=tc.int64).uniform_()
 
 
 def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):

@@ -1021,6 +1021,48 @@ class Tensor:
         self._bump_version()
         return self
 
+    def masked_fill_(self, mask, value):
+        """``value`` where ``mask`` (booleans broadcasting to this shape) is True, in place, as
+        PyTorch's: ``logits.masked_fill_(~allowed, float('-inf'))`` on a tensor outside the
+        graph (under no_grad, say); ``masked_fill`` makes a new tensor, in the graph."""
+        self._check_in_place("masked_fill_")
+        m = mask.data if isinstance(mask, Tensor) else mask
+        xp = backend.array_module(self.data)
+        m = xp.asarray(backend.to_device(m, self.device))
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be boolean, got dtype {m.dtype}")
+        if not _fits(m.shape, self.shape):
+            raise ValueError(
+                f"masked_fill_: mask of shape {tuple(m.shape)} does not broadcast to the shape "
+                f"{self.shape} of the tensor"
+            )
+        value = value.item() if isinstance(value, Tensor) else value
+        xp.copyto(self.data, xp.asarray(value, dtype=self.dtype), where=m)
+        self._bump_version()
+        return self
+
+    def _fill_drawn(self, values, what):
+        """The CPU samples ``values``, cast and moved here, written in place."""
+        if not _is_float(self.dtype):
+            raise TypeError(f"{what}: expected a floating-point tensor, got {self.dtype}")
+        self.data[...] = backend.to_device(values.astype(self.dtype), self.device)
+        self._bump_version()
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Samples of N(mean, std^2), in place, as PyTorch's ``t.normal_(0, 0.02)``: drawn on
+        the CPU from the seeded generator (or ``generator``), as ``nn.init.normal_`` draws."""
+        self._check_in_place("normal_")
+        gen = backend.cpu_generator(generator, "normal_")
+        return self._fill_drawn(gen.normal(mean, std, size=self.shape), "normal_")
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Samples of U(a, b), in place, as PyTorch's ``torch.empty(n).uniform_(-bound,
+        bound)`` (its ``from`` and ``to``, positional)."""
+        self._check_in_place("uniform_")
+        gen = backend.cpu_generator(generator, "uniform_")
+        return self._fill_drawn(gen.uniform(a, b, size=self.shape), "uniform_")
+
     def __setitem__(self, idx, value):
         # PyTorch allows it (and tracks versions to catch what it breaks); here ops never
         # change their inputs, so a saved input stays what the backward pass needs
