@@ -3,6 +3,7 @@ accumulation, no_grad, detach, errors, devices."""
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import re
@@ -776,6 +777,41 @@ def test_in_place_methods_on_leaves_under_no_grad_and_on_tensors_outside_the_gra
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
 
 
+def test_masked_fill_normal_and_uniform_in_place_as_pytorch(device):
+    """t.masked_fill_(mask, v) (a sampler's logits.masked_fill_(~keep, -inf) under no_grad),
+    torch.empty(n).uniform_(-b, b) and p.normal_(0, 0.02) under no_grad: AttributeErrors
+    before; the in-place rules are fill_'s."""
+    logits = tc.Tensor(np.array([[1.0, 3.0, 2.0], [0.5, -1.0, 4.0]]), device=device)
+    keep = logits >= tc.topk(logits, 2).values[:, -1:]
+    assert logits.masked_fill_(~keep, float("-inf")) is logits
+    np.testing.assert_array_equal(logits.numpy(), [[-np.inf, 3.0, 2.0], [0.5, -np.inf, 4.0]])
+    x = tc.zeros(2, 3, device=device).masked_fill_(np.array([True, False, True]), 7)
+    np.testing.assert_array_equal(x.numpy(), [[7, 0, 7], [7, 0, 7]])
+    tc.manual_seed(0)
+    u = tc.empty(4000, device=device).uniform_(-0.5, 0.5)
+    assert u.dtype == np.float32 and -0.5 <= u.numpy().min() and u.numpy().max() < 0.5
+    assert abs(u.numpy().std() - 1 / math.sqrt(12)) < 0.01
+    w = tc.nn.Parameter(np.zeros((100, 50)))
+    with tc.no_grad():
+        assert w.normal_(1.0, 0.02) is w
+    assert abs(w.numpy().mean() - 1.0) < 0.002 and abs(w.numpy().std() / 0.02 - 1) < 0.05
+    g = tc.Generator().manual_seed(3)
+    np.testing.assert_array_equal(
+        tc.zeros(3, dtype=tc.float64).normal_(generator=g).numpy(),
+        np.random.default_rng(3).normal(0.0, 1.0, 3),
+    )
+    with pytest.raises(RuntimeError, match=r"normal_ on a leaf tensor \(100, 50\) that requires"):
+        w.normal_()
+    with pytest.raises(RuntimeError, match=r"masked_fill_ on a tensor made by"):
+        (w * 2).masked_fill_(w > 0, 0.0)
+    with pytest.raises(TypeError, match=r"masked_fill_: mask must be boolean"):
+        tc.zeros(2).masked_fill_(np.array([1, 0]), 1.0)
+    with pytest.raises(ValueError, match=r"mask of shape \(3,\) does not broadcast"):
+        tc.zeros(2).masked_fill_(np.array([True, False, True]), 1.0)
+    with pytest.raises(TypeError, match=r"uniform_: expected a floating-point tensor"):
+        tc.zeros(2, dtype=tc.int64).uniform_()
+
+
 def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
     x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
     h = x * 2
@@ -1193,6 +1229,86 @@ def test_top_level_dtypes_are_taken_wherever_a_dtype_is():
     assert tc.Tensor(np.arange(3), dtype=tc.float32).dtype == np.float32
     model = tc.nn.Linear(2, 3).to(tc.float64)
     assert model.weight.dtype == tc.float64 and model(x).dtype == tc.float64
+    # torch.finfo(att.dtype).min as a mask's fill, torch.inf, torch.pi: AttributeErrors before
+    att = tc.zeros(2, 2, dtype=tc.float32)
+    assert (
+        tc.finfo(att.dtype).min == np.finfo(np.float32).min and tc.iinfo(tc.long).max == 2**63 - 1
+    )
+    assert tc.finfo(tc.float64).eps == np.finfo(np.float64).eps
+    assert (tc.inf, tc.pi, tc.e) == (float("inf"), np.pi, np.e) and np.isnan(tc.nan)
+
+
+def test_a_bigram_sampler_written_as_in_pytorch(device):
+    """The sampling loop of a character-level bigram model, as PyTorch tutorials write it:
+    ``g = torch.Generator().manual_seed(s)``, ``torch.randn(shape, generator=g)``, and
+    ``torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()``. The same
+    seed gives the same draws; the global seed is not touched."""
+    state = backend.get_rng_state()
+
+    def sample():
+        g = tc.Generator().manual_seed(2147483647)
+        w = tc.randn((5, 5), generator=g, device=device)
+        out, ix = [], 0
+        for _ in range(20):
+            p = F.softmax(w[ix], dim=0)
+            ix = tc.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+            out.append(ix)
+        return out, tc.randperm(4, generator=g).tolist(), tc.randint(0, 9, (3,), generator=g)
+
+    first = sample()
+    assert first[0] == sample()[0] and first[1] == sample()[1]
+    assert backend.get_rng_state() == state
+    assert set(first[0]) <= set(range(5)) and sorted(first[1]) == [0, 1, 2, 3]
+    g = tc.Generator().manual_seed(7)
+    np.testing.assert_array_equal(
+        tc.rand(4, generator=g).numpy(), np.random.default_rng(7).random(4).astype(np.float32)
+    )
+    with pytest.raises(TypeError, match=r"randn: generator must be a tinycolor.Generator"):
+        tc.randn(2, generator=3)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_draws_in_proportion_to_the_weights(device, replacement):
+    """Frequencies against the normalised weights (unnormalised weights taken as PyTorch
+    takes them); a zero weight is never drawn; without replacement a row has no repeats."""
+    tc.manual_seed(0)
+    w = tc.Tensor(np.array([[1.0, 0.0, 3.0, 4.0], [2.0, 2.0, 0.0, 0.0]]), device=device)
+    if replacement:
+        draws = tc.multinomial(w, 40000, replacement=True)
+        assert draws.shape == (2, 40000) and draws.dtype == np.int64 and draws.device == device
+        d = to_numpy(draws.data)
+        for row, want in zip(d, ([1 / 8, 0, 3 / 8, 4 / 8], [0.5, 0.5, 0, 0])):
+            np.testing.assert_allclose(np.bincount(row, minlength=4) / len(row), want, atol=0.01)
+    else:
+        first = []
+        for _ in range(4000):
+            d = to_numpy(w.multinomial(2).data)
+            assert len(set(d[0])) == 2 and set(d[1]) == {0, 1} and 1 not in d[0]
+            first.append(d[0, 0])
+        # P(first draw = i) = w_i / sum(w): 1/8, 0, 3/8, 4/8
+        np.testing.assert_allclose(
+            np.bincount(first, minlength=4) / 4000, [1 / 8, 0, 3 / 8, 4 / 8], atol=0.03
+        )
+    one = tc.multinomial(tc.Tensor(np.array([0.0, 0.0, 1.0]), device=device), 3, True)
+    assert one.shape == (3,) and one.tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    "weights, n, replacement, error, message",
+    [
+        ([[1.0, 0.0, 0.0]], 2, False, ValueError, r"cannot draw 2 samples without replacement"),
+        ([1.0, -1.0], 1, True, ValueError, r"finite and non-negative"),
+        ([1.0, np.nan], 1, True, ValueError, r"finite and non-negative"),
+        ([[0.0, 0.0]], 1, True, ValueError, r"every row needs a positive weight"),
+        ([[[1.0]]], 1, True, ValueError, r"expected a 1-d \(k,\) or 2-d \(n, k\) input"),
+        ([1, 2], 1, True, TypeError, r"expected floating-point weights, got int64"),
+        ([1.0, 2.0], 0, True, ValueError, r"num_samples must be positive"),
+        ([1.0, 2.0], 1.0, True, TypeError, r"num_samples must be an int"),
+    ],
+)
+def test_multinomial_errors(weights, n, replacement, error, message):
+    with pytest.raises(error, match=message):
+        tc.multinomial(tc.tensor(np.array(weights)), n, replacement)
 
 
 def test_more_creation_functions_as_pytorchs(device):
@@ -1338,6 +1454,8 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
     model = tc.nn.Linear(3, 2).to(device)
     assert isinstance(model.device, tc.device) and model.device.type == device
     assert model(x).device.index == d.index and isinstance(tc.nn.Sequential().device, tc.device)
+    # and torch's x.is_cuda and x.get_device() (-1 on the CPU): AttributeErrors before
+    assert x.is_cuda == (device == "cuda") and x.get_device() == (0 if device == "cuda" else -1)
     # the index is kept where PyTorch keeps it, and survives pickling and tc.device(d)
     assert tc.device("cuda", 0).index == tc.device("cuda:0").index == 0
     assert tc.device("cuda").index is None and tc.device("cpu", 0).index == 0
@@ -1350,3 +1468,67 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
         ours, theirs = tc.device(*args), torch.device(*args)
         assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
     assert torch.zeros(1).device.index == tc.zeros(1).device.index
+    assert torch.zeros(1).get_device() == tc.zeros(1).get_device()
+    assert torch.zeros(1).is_cuda == tc.zeros(1).is_cuda
+
+
+def test_autograd_grad_returns_the_gradients_and_touches_no_grad(device):
+    """torch.autograd.grad(outputs, inputs): d(outputs)/d(inputs) as a tuple, each .grad left as
+    it was (a saliency map of a model in training); several outputs with their grad_outputs
+    add up; a non-leaf input; allow_unused and materialize_grads; against PyTorch and a
+    central difference."""
+    rng = np.random.default_rng(0)
+    a, w0 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+
+    def run(lib, to_arr):
+        on = {"device": device} if lib is tc else {}
+        x = lib.tensor(a, requires_grad=True, **on)
+        w = lib.tensor(w0, requires_grad=True, **on)
+        unused = lib.tensor(np.ones(2), requires_grad=True, **on)
+        h = lib.tanh(x @ w)
+        y1, y2 = (h**2).sum(), h * 3
+        g2 = lib.tensor(np.arange(6.0).reshape(3, 2), **on)
+        gx, gw, gh = lib.autograd.grad(
+            [y1, y2], [x, w, h], grad_outputs=[None, g2], retain_graph=True
+        )
+        got = lib.autograd.grad(y1, (x, unused), retain_graph=True, allow_unused=True)
+        zero = lib.autograd.grad(y1, [unused], allow_unused=True, materialize_grads=True)[0]
+        assert x.grad is None and w.grad is None and got[1] is None
+        assert not gx.requires_grad
+        return [to_arr(t) for t in (gx, gw, gh, got[0], zero)]
+
+    ours = run(tc, lambda t: to_numpy(t.data))
+    x = tc.Tensor(a, requires_grad=True)
+
+    def f(t):
+        return (tc.tanh(t @ tc.Tensor(w0)) ** 2).sum()
+
+    numeric = np.zeros_like(a)
+    for idx in np.ndindex(*a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1e-6
+        numeric[idx] = (f(tc.Tensor(a + e)).item() - f(tc.Tensor(a - e)).item()) / 2e-6
+    np.testing.assert_allclose(ours[3], numeric, rtol=1e-6, atol=1e-8)
+    (gx,) = tc.autograd.grad(f(x), x)
+    np.testing.assert_allclose(to_numpy(gx.data), numeric, rtol=1e-6, atol=1e-8)
+    assert x.grad is None
+    np.testing.assert_array_equal(ours[4], np.zeros(2))
+    torch = pytest.importorskip("torch")
+    for got, want in zip(ours, run(torch, lambda t: t.detach().numpy()), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_autograd_grad_errors():
+    x = tc.tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"input 0 \(shape \(2,\)\) is not used"):
+        tc.autograd.grad(y, tc.tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"input 0 does not require grad"):
+        tc.autograd.grad(y, tc.tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match=r"autograd.grad\(\) without a gradient needs a single"):
+        tc.autograd.grad(x * 2, x)
+    with pytest.raises(RuntimeError, match=r"2 grad_outputs for 1 outputs"):
+        tc.autograd.grad(y, x, grad_outputs=[None, None])
+    with pytest.raises(NotImplementedError, match=r"create_graph=True.*second derivatives"):
+        tc.autograd.grad(y, x, create_graph=True)
+    assert x.grad is None

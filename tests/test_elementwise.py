@@ -272,6 +272,24 @@ def test_softmax_takes_pytorchs_dim(device, op):
         getattr(F, op)(x, 0, dim=1)
 
 
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_takes_pytorchs_dtype(device, op):
+    """F.softmax(att, dim=-1, dtype=torch.float64): the input cast first, the result in that
+    dtype, the gradient back in the input's dtype (a float32 attention's, say)."""
+    a = np.random.default_rng(6).standard_normal((2, 5)).astype(np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = getattr(F, op)(x, dim=-1, dtype=tc.float64)
+    a64 = a.astype(np.float64)
+    lse = np.log(np.exp(a64).sum(-1, keepdims=True))
+    want = np.exp(a64 - lse) if op == "softmax" else a64 - lse
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12)
+    (y * tc.Tensor(np.arange(5.0), device=device)).sum().backward()
+    assert x.grad.dtype == np.float32
+    assert getattr(x, op)(-1, dtype=tc.float64).dtype == np.float64
+    assert getattr(x, op)(dim=-1).dtype == np.float32
+
+
 # --------------------------------------------------------------------------- dtypes and details
 
 

@@ -1,7 +1,7 @@
 """Picking and testing elements (gather, index_select, sort, argsort, unbind, narrow, where as a
 method; nonzero, count_nonzero, any, all, isnan, isinf, isfinite, isclose, allclose, equal,
-argmax, argmin): forward against naive loops and NumPy, gradcheck over hypothesis shapes,
-forward + gradient against PyTorch, errors."""
+argmax, argmin; the mask operators & | ^ ~ and logical_*): forward against naive loops and
+NumPy, gradcheck over hypothesis shapes, forward + gradient against PyTorch, errors."""
 
 from __future__ import annotations
 
@@ -160,6 +160,43 @@ def test_tests_and_counts(device):
     assert bool(np.any(x)) and not bool(np.all(x))
     np.testing.assert_array_equal(np.all(x != 0, axis=0).numpy(), [False, True, False])
     np.testing.assert_array_equal(x.any(axis=1, keepdims=True).numpy(), [[True], [True]])
+
+
+def test_masks_combine_with_the_operators_as_in_pytorch(device):
+    """``(x > 0) & (x < 1)``, ``a | b``, ``a ^ b``, ``~mask`` -- a causal mask's
+    ``att.masked_fill(~tril.bool(), -inf)`` -- and logical_not/and/or/xor, against NumPy:
+    each was a TypeError ("bad operand type for unary ~: 'Tensor'")."""
+    a = np.array([[-1.0, 0.25, 0.0], [2.0, 0.5, -0.5]])
+    x = tc.Tensor(a, device=device)
+    pos, small = x > 0, x < 1
+    for got, want in (
+        (pos & small, (a > 0) & (a < 1)),
+        (pos | small, (a > 0) | (a < 1)),
+        (pos ^ small, (a > 0) ^ (a < 1)),
+        (~pos, ~(a > 0)),
+        (pos & True, a > 0),
+        (False | pos, a > 0),
+        (pos & np.array([True, False, True]), (a > 0) & [True, False, True]),
+        (tc.bitwise_and(pos, small), (a > 0) & (a < 1)),
+        (pos.logical_not(), a <= 0),
+        (tc.logical_not(x), a == 0),  # any dtype: non-zero is True
+        (tc.logical_and(x, pos), (a != 0) & (a > 0)),
+        (x.logical_or(0), a != 0),
+        (tc.logical_xor(pos, small), (a > 0) ^ (a < 1)),
+    ):
+        assert got.dtype == np.bool_ and got.device == device and not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), want)
+    n = tc.Tensor(np.array([6, 5, -1]), device=device)
+    for got, want in ((n & 3, [2, 1, 3]), (n | 8, [14, 13, -1]), (~n, [-7, -6, 0]), (n ^ n, 0)):
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got.numpy(), np.broadcast_to(want, (3,)))
+    tril = tc.tril(tc.ones(3, 3, device=device)).bool()
+    att = tc.zeros(2, 3, 3, device=device).masked_fill(~tril, float("-inf"))
+    np.testing.assert_array_equal(to_numpy(att.data)[1], np.where(np.tri(3) > 0, 0, -np.inf))
+    with pytest.raises(TypeError, match=r"bitwise_and: expected bool or integer tensors.*float64"):
+        _ = x & pos
+    with pytest.raises(TypeError, match=r"bitwise_not: expected bool or integer tensors"):
+        _ = ~x
 
 
 def test_closeness_and_equality(device):

@@ -1,5 +1,6 @@
-"""matmul and linear: gradcheck over hypothesis shapes (1-D, 2-D, batched with broadcasting),
-forward against NumPy, forward + gradient against PyTorch, errors."""
+"""matmul and linear (and the products, einsum, scaled_dot_product_attention): gradcheck over
+hypothesis shapes (1-D, 2-D, batched with broadcasting), forward against NumPy and naive loops,
+forward + gradient against PyTorch, errors."""
 
 from __future__ import annotations
 
@@ -247,10 +248,55 @@ def test_einsum_against_torch(device, equation, shapes):
     np.testing.assert_array_equal(listed.numpy(), out.numpy())
 
 
+ELLIPSIS_EQUATIONS = [
+    ("...id,...jd->...ij", [(2, 3, 4, 5), (2, 3, 6, 5)]),  # attention scores over any heads
+    ("...ij,...jk->...ik", [(2, 3, 4), (1, 4, 5)]),  # a size-1 axis broadcast
+    ("...ij,jk", [(2, 3, 4), (4, 5)]),  # implicit: the '...' axes first
+    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]),  # summed over when the output leaves them out
+    ("i...->i", [(2, 3, 4)]),
+    ("...ij->...ji", [(3, 3)]),  # '...' of no axes
+    ("...i,...i->...", [(4, 1, 3), (2, 3)]),  # operands with different numbers of them
+    ("...", [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", ELLIPSIS_EQUATIONS)
+def test_einsum_ellipsis_against_numpy_gradcheck_and_torch(device, equation, shapes):
+    """'...' as PyTorch's: any number of axes, broadcast across the operands; forward against
+    np.einsum, a gradcheck, and forward + gradient against PyTorch."""
+    rng = np.random.default_rng(1)
+    arrs = [rng.standard_normal(s) for s in shapes]
+    out = tc.einsum(equation, *[tensor(a, device) for a in arrs])
+    lhs, arrow, output = equation.partition("->")
+    if arrow and "..." not in output:  # NumPy keeps the '...' axes: sum them here
+        full = np.einsum(f"{lhs}->{output}...", *arrs)
+        want = full.reshape(full.shape[: len(output)] + (-1,)).sum(-1)
+    else:
+        want = np.einsum(equation, *arrs)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda *t: tc.einsum(equation, *t), [tensor(a, device) for a in arrs])
+    torch = pytest.importorskip("torch")
+    xs = [tc.Tensor(a, requires_grad=True, device=device) for a in arrs]
+    txs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    y, ty = tc.einsum(equation, *xs), torch.einsum(equation, *txs)
+    v = rng.standard_normal(y.shape)
+    y.backward(v)
+    ty.backward(torch.tensor(v))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for x, tx in zip(xs, txs):
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_einsum_refuses_what_it_does_not_implement_by_name():
     x = tc.zeros((3, 3))
-    with pytest.raises(NotImplementedError, match=r"the ellipsis \(...\) is not supported"):
-        tc.einsum("...ij->...ji", x)
+    with pytest.raises(ValueError, match=r"one ellipsis '...' per operand, got '....ij'"):
+        tc.einsum("....ij->ij", x)
+    with pytest.raises(ValueError, match=r"subscripts '...ijk' name more axes than the operand"):
+        tc.einsum("...ijk->ij", x)
+    with pytest.raises(
+        ValueError, match=r"the axes under '...' do not broadcast: \[\(3,\), \(2,\)\]"
+    ):
+        tc.einsum("...j,...j->...", x, tc.zeros((2, 3)))
     with pytest.raises(NotImplementedError, match="a letter repeated in one operand"):
         tc.einsum("ii->i", x)
     with pytest.raises(TypeError, match="sublist form einsum.* is not supported"):
@@ -327,3 +373,108 @@ def test_products_and_triangles_against_torch_and_their_errors(device):
         tc.dot(tc.zeros(3), tc.zeros(2))
     with pytest.raises(ValueError, match=r"tril: expected a matrix or a batch of them"):
         tc.tril(tc.zeros(3))
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def naive_attention(q, k, v, allowed, scale, additive=None):
+    """A loop over each batch element and query position: softmax over the allowed keys of
+    q.k * scale (+ additive), then the weighted sum of the values."""
+    lead = q.shape[:-2]
+    out = np.zeros(lead + (q.shape[-2], v.shape[-1]))
+    for idx in np.ndindex(*lead):
+        for i in range(q.shape[-2]):
+            s = np.array([q[idx][i] @ k[idx][j] * scale for j in range(k.shape[-2])])
+            if additive is not None:
+                s = s + additive[i]
+            s = np.where(allowed[i], s, -np.inf)
+            w = np.exp(s - s.max())
+            out[idx][i] = (w / w.sum()) @ v[idx]
+    return out
+
+
+@st.composite
+def attention_cases(draw):
+    """(q, k, v shapes, mask kind, scale): heads and batch axes, L != S, Ev != E."""
+    lead = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+    n_q, n_k, e, ev = draw(side), draw(side), draw(side), draw(side)
+    kind = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    if kind == "causal":
+        n_k = max(n_k, n_q)  # every query sees at least the first key either way
+    scale = draw(st.sampled_from([None, 0.5]))
+    return lead + (n_q, e), lead + (n_k, e), lead + (n_k, ev), kind, scale
+
+
+def _attention_args(kind, n_q, n_k, rng):
+    """The mask arguments and, for the naive loop, the allowed pattern and additive term."""
+    if kind == "causal":
+        return {"is_causal": True}, np.tri(n_q, n_k, dtype=bool), None
+    if kind == "bool":
+        allowed = rng.random((n_q, n_k)) < 0.6
+        allowed[:, 0] = True  # no row without a key
+        return {"attn_mask": allowed}, allowed, None
+    if kind == "float":
+        add = rng.standard_normal((n_q, n_k))
+        return {"attn_mask": add}, np.ones((n_q, n_k), bool), add
+    return {}, np.ones((n_q, n_k), bool), None
+
+
+@given_settings
+@given(case=attention_cases(), seed=st.integers(0, 2**16))
+def test_scaled_dot_product_attention_gradcheck_and_naive(device, case, seed):
+    sq, sk, sv, kind, scale = case
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal(s) for s in (sq, sk, sv))
+    kwargs, allowed, additive = _attention_args(kind, sq[-2], sk[-2], rng)
+    if "attn_mask" in kwargs:
+        kwargs["attn_mask"] = tc.Tensor(kwargs["attn_mask"], device=device)
+    want = naive_attention(
+        q, k, v, allowed, 1 / np.sqrt(sq[-1]) if scale is None else scale, additive
+    )
+
+    def f(tq, tk, tv):
+        return F.scaled_dot_product_attention(tq, tk, tv, scale=scale, **kwargs)
+
+    out = f(*(tensor(a, device) for a in (q, k, v)))
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-10, atol=1e-12)
+    assert tc.gradcheck(f, [tensor(a, device) for a in (q, k, v)])
+
+
+@pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
+def test_scaled_dot_product_attention_against_torch(device, kind):
+    """A causal self-attention's heads, (B, heads, T, head size), as nanoGPT calls it."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 3, 5, 4)) for _ in range(3))
+    kwargs, _, _ = _attention_args(kind, 5, 5, rng)
+    g = rng.standard_normal((2, 3, 5, 4))
+    ours = [tc.Tensor(a, requires_grad=True, device=device) for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tkw = {n: torch.tensor(m) if n == "attn_mask" else m for n, m in kwargs.items()}
+    kw = {n: tc.Tensor(m, device=device) if n == "attn_mask" else m for n, m in kwargs.items()}
+    y = F.scaled_dot_product_attention(*ours, dropout_p=0.0, **kw)
+    ty = torch.nn.functional.scaled_dot_product_attention(*theirs, dropout_p=0.0, **tkw)
+    y.backward(tc.Tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, ta in zip(ours, theirs):
+        np.testing.assert_allclose(to_numpy(a.grad), ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_scaled_dot_product_attention_dropout_and_errors():
+    x = tc.Tensor(np.random.default_rng(0).standard_normal((2, 6, 4)))
+    tc.manual_seed(0)
+    dropped = F.scaled_dot_product_attention(x, x, x, dropout_p=0.5)
+    assert not np.allclose(dropped.numpy(), F.scaled_dot_product_attention(x, x, x).numpy())
+    with pytest.raises(ValueError, match=r"give attn_mask or is_causal=True, not both"):
+        F.scaled_dot_product_attention(x, x, x, attn_mask=np.ones((6, 6), bool), is_causal=True)
+    with pytest.raises(ValueError, match=r"query and key must have the same feature size"):
+        F.scaled_dot_product_attention(x, x[..., :3], x)
+    with pytest.raises(ValueError, match=r"key and value must have the same length"):
+        F.scaled_dot_product_attention(x, x, x[:, :5])
+    with pytest.raises(ValueError, match=r"enable_gqa=True is not supported"):
+        F.scaled_dot_product_attention(x, x, x, enable_gqa=True)
+    with pytest.raises(ValueError, match=r"query must be a Tensor of at least 2 dims"):
+        F.scaled_dot_product_attention(x.numpy(), x, x)

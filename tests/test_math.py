@@ -1,8 +1,9 @@
-"""torch's elementwise math beyond the activations (sin, cos, log1p, expm1, reciprocal, rsqrt,
-square, lerp; floor, ceil, round, sign with their zero gradient), amax/amin, the methods
-maximum/minimum, broadcast_to, meshgrid, and the helpers new_zeros/new_ones/new_full/
-new_tensor, type_as, set_grad_enabled, is_tensor, numel, as_tensor: gradcheck over hypothesis
-shapes, forward against NumPy formulas, forward + gradient against PyTorch."""
+"""torch's elementwise math beyond the activations (sin, cos, log1p, log10, log2, expm1,
+reciprocal, rsqrt, square, lerp; floor, ceil, round, sign with their zero gradient),
+amax/amin, the methods maximum/minimum, broadcast_to, meshgrid, and the helpers
+new_zeros/new_ones/new_full/new_tensor, type_as, set_grad_enabled, is_tensor, numel, as_tensor:
+gradcheck over hypothesis shapes, forward against NumPy formulas, forward + gradient against
+PyTorch."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ UNARY = {
     "sin": (tc.sin, lambda x: np.vectorize(math.sin)(x), (-4, 4), lambda t, x: t.sin(x)),
     "cos": (lambda x: x.cos(), lambda x: np.vectorize(math.cos)(x), (-4, 4), lambda t, x: x.cos()),
     "log1p": (tc.log1p, lambda x: np.vectorize(math.log1p)(x), (-0.9, 3), lambda t, x: t.log1p(x)),
+    "log10": (tc.log10, lambda x: np.vectorize(math.log10)(x), (0.1, 5), lambda t, x: t.log10(x)),
+    "log2": (lambda x: x.log2(), lambda x: np.vectorize(math.log2)(x), (0.1, 5),
+             lambda t, x: x.log2()),
     "expm1": (lambda x: x.expm1(), lambda x: np.vectorize(math.expm1)(x), (-3, 3),
               lambda t, x: x.expm1()),
     "reciprocal": (tc.reciprocal, lambda x: 1 / x, (0.2, 3), lambda t, x: t.reciprocal(x)),
@@ -224,6 +228,27 @@ def test_new_tensors_take_this_tensors_dtype_and_device(device):
     assert i.type_as(x).dtype == np.float64 and i.type_as(x).device == device
 
 
+def test_type_casts_as_pytorch_and_names_the_type(device):
+    """The PyTorch quickstart's accuracy, ``(pred.argmax(1) == y).type(torch.float).sum()``,
+    line for line; ``t.type(dtype)`` is differentiable, ``t.type()`` PyTorch's type name."""
+    logits = tc.Tensor(np.array([[0.1, 2.0], [3.0, 0.5], [0.2, 0.1]]), device=device)
+    y = tc.Tensor(np.array([1, 1, 0]), device=device)
+    correct = (logits.argmax(1) == y).type(tc.float).sum().item()
+    assert correct == 2.0
+    assert (logits.argmax(1) == y).type(tc.float).dtype == np.float32
+    w = tc.Tensor(np.array([1.5, -2.0]), requires_grad=True, device=device)
+    (w.type(tc.float32) * 3).sum().backward()
+    assert w.grad.dtype == np.float64
+    np.testing.assert_array_equal(to_numpy(w.grad), [3.0, 3.0])
+    assert w.type(tc.float64) is w
+    prefix = "tinycolor.cuda." if device == "cuda" else "tinycolor."
+    assert w.type() == prefix + "DoubleTensor" and y.type() == prefix + "LongTensor"
+    assert (y == y).type() == prefix + "BoolTensor"
+    assert w.is_floating_point() and not y.is_floating_point()
+    with pytest.raises(TypeError, match=r"Tensor.type: expected a dtype .* the string"):
+        w.type("torch.FloatTensor")
+
+
 def test_set_grad_enabled_is_a_function_and_a_context_manager():
     w = tc.ones(2, requires_grad=True)
     assert tc.is_grad_enabled()
@@ -244,6 +269,10 @@ def test_set_grad_enabled_is_a_function_and_a_context_manager():
 def test_is_tensor_numel_and_as_tensor(device):
     x = tc.zeros((2, 3), device=device)
     assert tc.is_tensor(x) and not tc.is_tensor(np.zeros(2)) and tc.numel(x) == 6
+    # PyTorch's other names (makemore's sum(p.nelement() for p in parameters)): AttributeErrors
+    assert x.nelement() == 6 and x.ndimension() == 2 and x.element_size() == 4
+    assert sum(p.nelement() for p in tc.nn.Linear(3, 2).parameters()) == 8
+    assert tc.zeros(2, dtype=tc.float64).element_size() == 8
     assert tc.as_tensor(x) is x
     assert tc.as_tensor(x, dtype=tc.float64).dtype == np.float64
     a = np.zeros(3)

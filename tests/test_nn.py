@@ -467,8 +467,8 @@ def test_full_backward_hook_on_a_sequential_and_a_module_of_several_inputs():
     out.sum().backward()
     (gi, go) = calls[0]
     assert len(gi) == 3 and gi[1] is None and go[1] is None
-    np.testing.assert_array_equal(gi[0], [3.0, 3.0])  # as PyTorch, b's too: it is an input
-    np.testing.assert_array_equal(gi[2], [1.0, 1.0])
+    np.testing.assert_array_equal(gi[0], [3.0, 3.0])
+    np.testing.assert_array_equal(gi[2], [0.0, 0.0])  # PyTorch's: b does not require grad
     np.testing.assert_array_equal(go[0], [1.0, 1.0])
     calls.clear()
     a.grad = None
@@ -476,6 +476,47 @@ def test_full_backward_hook_on_a_sequential_and_a_module_of_several_inputs():
     (out.sum() + total).backward()
     np.testing.assert_array_equal(calls[0][1][1], 1.0)
     np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+
+
+def test_full_backward_hook_sees_what_pytorchs_sees(device):
+    """A module of two tensor inputs, one not requiring grad (a mask, a scale), called twice
+    in one graph, its hook doubling grad_input: the hooks' grad_input and grad_output and the
+    gradients that reach the inputs are PyTorch's. PyTorch's grad_input for the input that does
+    not require grad is zeros, not dL/d(input), which this hook got."""
+
+    class Gated(nn.Module):
+        def forward(self, a, b):
+            return a * b + a.sum(), a + b
+
+    rng = np.random.default_rng(0)
+    x0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+    def run(lib, as_array):
+        seen = []
+
+        def hook(m, gi, go):
+            seen.append([as_array(g) for g in (*gi, *go)])
+            return tuple(g * 2 for g in gi)
+
+        m = Gated() if lib is tc else type("G", (lib.nn.Module,), {"forward": Gated.forward})()
+        m.register_full_backward_hook(hook)
+        x = lib.tensor(x0, requires_grad=True)
+        b = lib.tensor(b0)
+        y1, y2 = m(x, b)
+        y3, _ = m(y1, b)
+        ((y3**2).sum() + (y2 * y1).sum()).backward()
+        return seen, as_array(x.grad)
+
+    seen, grad = run(tc, lambda g: None if g is None else to_numpy(g))
+    assert (seen[0][1] == 0).all() and (seen[1][1] == 0).all()
+    torch = pytest.importorskip("torch")
+    want, want_grad = run(torch, lambda g: None if g is None else g.numpy())
+    for got, ref in zip(seen, want, strict=True):
+        for g, r in zip(got, ref, strict=True):
+            assert (g is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
 
 
 def test_full_backward_hook_refuses_what_it_cannot_use():
@@ -776,6 +817,49 @@ def test_init_constants_and_gains():
         init.xavier_uniform_(nn.Parameter(np.zeros(5)))
     with pytest.raises(ValueError, match="unsupported nonlinearity"):
         init.calculate_gain("swish")
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 3, 3), (32, 16, 3, 3), (5, 5), (7, 3), (1, 9)])
+def test_orthogonal_init_has_orthonormal_rows_or_columns(shape):
+    """PyTorch's super-resolution example (ESPCN) initialises with
+    init.orthogonal_(conv.weight, init.calculate_gain('relu')): W, as a (rows, rest) matrix,
+    has orthonormal rows (or columns, if fewer) times the gain: W W^T = gain^2 I."""
+    gain = init.calculate_gain("relu")
+    w = nn.Parameter(np.zeros(shape, np.float32))
+    assert init.orthogonal_(w, gain) is w
+    assert w.dtype == np.float32
+    m = w.numpy().reshape(shape[0], -1).astype(np.float64)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, gain**2 * np.eye(min(m.shape)), atol=1e-5)
+    tc.manual_seed(3)
+    first = init.orthogonal_(nn.Parameter(np.zeros(shape))).numpy()
+    tc.manual_seed(3)
+    np.testing.assert_array_equal(init.orthogonal_(nn.Parameter(np.zeros(shape))).numpy(), first)
+    with pytest.raises(ValueError, match=r"orthogonal_: the tensor needs at least 2 dimensions"):
+        init.orthogonal_(nn.Parameter(np.zeros(5)))
+
+
+def test_trunc_normal_is_the_truncated_normal():
+    """trunc_normal_(w, mean, std, a, b): within [a, b] (values, not multiples of std), with
+    the truncated normal's mean and variance (formulas), float32 kept; std=0.02, a
+    transformer's, cuts nothing at the default [-2, 2]."""
+    w = nn.Parameter(np.zeros((400, 250), np.float32))
+    mean, std, a, b = 0.5, 1.0, -0.5, 2.0
+    assert init.trunc_normal_(w, mean, std, a, b) is w and w.dtype == np.float32
+    v = w.numpy().astype(np.float64)
+    assert v.min() >= a and v.max() <= b
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = [math.exp(-(t**2) / 2) / math.sqrt(2 * math.pi) for t in (alpha, beta)]
+    z = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    want_mean = mean + std * (pdf[0] - pdf[1]) / z
+    want_var = std**2 * (1 + (alpha * pdf[0] - beta * pdf[1]) / z - ((pdf[0] - pdf[1]) / z) ** 2)
+    assert abs(v.mean() - want_mean) < 0.01 and abs(v.var() / want_var - 1) < 0.02
+    t = init.trunc_normal_(nn.Parameter(np.zeros((300, 300))), std=0.02)
+    assert abs(t.numpy().std() / 0.02 - 1) < 0.02 and np.abs(t.numpy()).max() < 0.2
+    with pytest.raises(ValueError, match=r"trunc_normal_: expected a < b, got a=1 and b=1"):
+        init.trunc_normal_(w, a=1, b=1)
+    with pytest.raises(ValueError, match=r"holds almost none of N\(0.0, 1.0\^2\)"):
+        init.trunc_normal_(w, a=10, b=11)
 
 
 def test_init_fills_the_array_behind_a_parameter_as_pytorch_code_passes_it():

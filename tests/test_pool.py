@@ -371,6 +371,156 @@ def test_pool_rejects_bad_kernel_types(bad):
         F.max_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4))), bad)
 
 
+# --------------------------------------------------------------------------- 1-d pooling
+
+
+@st.composite
+def pool1d_cases(draw):
+    """(shape (N, C, L), kernel, stride, padding) with a valid PyTorch geometry; the ints
+    sometimes as PyTorch's 1-tuples, the stride sometimes left out."""
+    k = draw(st.integers(1, 4))
+    s = draw(st.integers(1, 3))
+    p = draw(st.integers(0, k // 2))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(k - 2 * p, 9)))
+    if shape[2] < 1:
+        shape = shape[:2] + (1,)
+
+    def maybe_tuple(v):
+        return (v,) if draw(st.booleans()) else v
+
+    stride = None if s == k and draw(st.booleans()) else maybe_tuple(s)
+    return shape, maybe_tuple(k), stride, maybe_tuple(p)
+
+
+def _int(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+@given_settings
+@given(case=pool1d_cases(), seed=st.integers(0, 2**16))
+def test_pool1d_gradcheck_and_naive_forward(device, op, case, seed):
+    """F.max_pool1d / F.avg_pool1d against the naive loop over a height-1 image (a (1, k)
+    window), forward and gradient, and a central-difference gradcheck."""
+    shape, kernel, stride, padding = case
+    rng = np.random.default_rng(seed)
+    a = distinct_values(rng, shape)
+    fn = F.max_pool1d if op == "max" else F.avg_pool1d
+    x = tensor(a, device)
+    out = fn(x, kernel, stride, padding)
+    g = rng.standard_normal(out.shape)
+    out.backward(tc.Tensor(g, device=device))
+    k, p = _int(kernel), _int(padding)
+    s = k if stride is None else _int(stride)
+    want, want_grad = naive_pool(a[:, :, None], g[:, :, None], (1, k), (1, s), (0, p), op)
+    assert out.shape == want.shape[:2] + want.shape[3:]
+    np.testing.assert_allclose(out.numpy(), want[:, :, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad[:, :, 0], rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda t: fn(t, kernel, stride, padding), [tensor(a, device)])
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+@given_settings
+@given(case=pool1d_cases(), seed=st.integers(0, 2**16), ties=st.booleans())
+def test_pool1d_and_its_layer_match_pytorch(device, op, case, seed, ties):
+    torch = pytest.importorskip("torch")
+    shape, kernel, stride, padding = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
+    g = None
+    for make, tmake in (
+        (
+            lambda: (
+                lambda t: (F.max_pool1d if op == "max" else F.avg_pool1d)(
+                    t, kernel, stride, padding
+                )
+            ),
+            lambda: (
+                lambda t: getattr(torch.nn.functional, f"{op}_pool1d")(t, kernel, stride, padding)
+            ),
+        ),
+        (
+            lambda: getattr(tc.nn, f"{op.capitalize()}Pool1d")(kernel, stride, padding),
+            lambda: getattr(torch.nn, f"{op.capitalize()}Pool1d")(kernel, stride, padding),
+        ),
+    ):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        y = make()(x)
+        g = rng.standard_normal(y.shape) if g is None else g
+        y.backward(tc.Tensor(g, device=device))
+        tx = torch.tensor(a, requires_grad=True)
+        ty = tmake()(tx)
+        ty.backward(torch.tensor(g))
+        assert y.shape == tuple(ty.shape)
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@given_settings
+@given(
+    length=st.integers(1, 9),
+    size=st.one_of(st.integers(1, 9), st.integers(1, 9).map(lambda v: (v,))),
+    seed=st.integers(0, 2**16),
+)
+def test_adaptive_avg_pool1d_gradcheck_naive_and_pytorch(device, length, size, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((2, 3, length))
+    x = tensor(a, device)
+    y = F.adaptive_avg_pool1d(x, size)
+    n = _int(size)
+    assert y.shape == (2, 3, n)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    want, want_grad = naive_adaptive_avg_pool(a[:, :, None], g[:, :, None], (1, n))
+    np.testing.assert_allclose(y.numpy(), want[:, :, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad[:, :, 0], rtol=1e-12, atol=1e-12)
+    assert tc.gradcheck(lambda t: F.adaptive_avg_pool1d(t, size), [tensor(a, device)])
+    layer = tc.nn.AdaptiveAvgPool1d(size)
+    np.testing.assert_allclose(layer(x).numpy(), want[:, :, 0], rtol=1e-12, atol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = torch.nn.AdaptiveAvgPool1d(size)(torch.tensor(a))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_1d_cnn_pools_as_pytorch_spells_it(device):
+    """A 1-d classifier's head written as in a PyTorch tutorial: MaxPool1d(2), F.max_pool1d,
+    AdaptiveAvgPool1d(1), squeeze(-1) -- and the global pool is the mean over the length."""
+    a = np.random.default_rng(5).standard_normal((4, 3, 16))
+    x = tc.Tensor(a, device=device)
+    y = tc.nn.AdaptiveAvgPool1d(1)(F.max_pool1d(tc.nn.MaxPool1d(2)(x), 2)).squeeze(-1)
+    want = a.reshape(4, 3, 4, 4).max(axis=3).mean(axis=2)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda x: F.max_pool1d(x[0], 2), ValueError, r"max_pool1d: expected a 3-d \(N, C, L\)"),
+        (lambda x: F.avg_pool1d(x[None], 2), ValueError, r"got shape \(1, 2, 3, 8\)"),
+        (lambda x: F.max_pool1d(x, (2, 2)), TypeError, r"kernel_size must be an int or a 1-tu"),
+        (lambda x: F.avg_pool1d(x, 0), ValueError, r"avg_pool1d: kernel_size must be >= 1"),
+        (lambda x: F.max_pool1d(x, 3, padding=2), ValueError, r"at most half of kernel_size"),
+        (lambda x: F.max_pool1d(x, 2, ceil_mode=True), ValueError, r"ceil_mode=True is not sup"),
+        (
+            lambda x: F.avg_pool1d(x, 3, 1, 1, count_include_pad=False),
+            ValueError,
+            r"avg_pool1d: count_include_pad=False is not supported",
+        ),
+        (lambda x: F.adaptive_avg_pool1d(x, 0), ValueError, r"output_size must be >= 1"),
+        (lambda x: tc.nn.MaxPool1d(2)(x[0]), ValueError, r"MaxPool1d: expected a 3-D input"),
+        (lambda x: tc.nn.AdaptiveAvgPool1d(1)(x[0]), ValueError, r"AdaptiveAvgPool1d: expected"),
+        (lambda x: tc.nn.AdaptiveAvgPool1d((1, 1)), TypeError, r"AdaptiveAvgPool1d: output_size"),
+    ],
+)
+def test_pool1d_errors(call, error, message):
+    x = tc.Tensor(np.zeros((2, 3, 8)))
+    with pytest.raises(error, match=message):
+        call(x)
+
+
 # --------------------------------------------------------------------------- adaptive pooling
 
 
@@ -668,3 +818,122 @@ def test_interpolate_errors(kwargs, message):
 def test_upsample_needs_nchw():
     with pytest.raises(ValueError, match=r"expected a 4-d NCHW input, got shape \(4, 4\)"):
         F.upsample(tc.Tensor(np.zeros((4, 4))), 2)
+
+
+@st.composite
+def signal_interp_cases(draw):
+    """(shape (N, C, L), size, scale_factor, mode, align_corners) for a 1-d resize: up and
+    down, lengths of 1 included; the numbers sometimes as 1-tuples."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 7)))
+    mode = draw(st.sampled_from(["nearest", "linear"]))
+    align = None if mode == "nearest" else draw(st.sampled_from([None, False, True]))
+
+    def maybe_tuple(v):
+        return (v,) if draw(st.booleans()) else v
+
+    if draw(st.booleans()):
+        return shape, maybe_tuple(draw(st.integers(1, 9))), None, mode, align
+    scale = draw(st.sampled_from([1, 2, 3, 0.5, 0.75, 1.5, 2.5, 1.7]))
+    if math.floor(shape[2] * scale) < 1:
+        scale = 2
+    return shape, None, maybe_tuple(scale), mode, align
+
+
+def _one(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+@given_settings
+@given(case=signal_interp_cases(), seed=st.integers(0, 2**16))
+def test_interpolate_a_signal_gradcheck_naive_and_pytorch(device, case, seed):
+    """F.interpolate and nn.Upsample of an (N, C, L) signal, 'nearest' and 'linear' (a 1-D
+    U-Net's decoder): against the naive loop along L, a gradcheck, and PyTorch."""
+    shape, size, scale, mode, align = case
+    a = np.random.default_rng(seed).standard_normal(shape)
+    n_out = _one(size) if size is not None else math.floor(shape[2] * _one(scale))
+    step = None if scale is None else float(_one(scale))
+    naive_mode = "bilinear" if mode == "linear" else mode
+    want = naive_interpolate(a[:, :, None], (1, n_out), (None, step), naive_mode, bool(align))
+
+    def f(t):
+        return F.interpolate(t, size=size, scale_factor=scale, mode=mode, align_corners=align)
+
+    x = tensor(a, device)
+    y = f(x)
+    assert y.shape == shape[:2] + (n_out,)
+    np.testing.assert_allclose(y.numpy(), want[:, :, 0], rtol=1e-10, atol=1e-12)
+    assert tc.gradcheck(f, [tensor(a, device)])
+    layer = tc.nn.Upsample(size=size, scale_factor=scale, mode=mode, align_corners=align)
+    np.testing.assert_allclose(layer(x).numpy(), y.numpy(), rtol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = torch.nn.functional.interpolate(
+        torch.tensor(a), size=size, scale_factor=scale, mode=mode, align_corners=align
+    )
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs, message",
+    [
+        ((1, 1, 4), dict(scale_factor=2, mode="bilinear"), r"3-d \(N, C, L\) input takes mode"),
+        ((1, 1, 4), dict(scale_factor=2, mode="bicubic"), r"'nearest' or 'linear', got 'bicubic'"),
+        ((1, 1, 4, 4), dict(scale_factor=2, mode="linear"), r"mode='linear' resizes a 3-d"),
+        ((1, 1, 4), dict(scale_factor=(2, 2)), r"scale_factor of a 3-d input must be a number"),
+        ((1, 1, 4), dict(size=(2, 2)), r"size must be an int or a 1-tuple"),
+    ],
+)
+def test_interpolate_a_signal_errors(shape, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        F.interpolate(tc.Tensor(np.zeros(shape)), **kwargs)
+
+
+@pytest.mark.parametrize("layer", ["UpsamplingNearest2d", "UpsamplingBilinear2d"])
+@pytest.mark.parametrize(
+    "kwargs", [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=1.5)]
+)
+def test_upsampling_layers_as_pytorchs(device, layer, kwargs):
+    """nn.UpsamplingNearest2d and nn.UpsamplingBilinear2d (corners aligned), as older
+    super-resolution code spells them: the naive loop, and PyTorch's layers."""
+    a = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    x = tc.Tensor(a, device=device)
+    y = getattr(tc.nn, layer)(**kwargs)(x)
+    mode, align = ("nearest", False) if layer == "UpsamplingNearest2d" else ("bilinear", True)
+    size, scale = _interp_geometry(a.shape, kwargs.get("size"), kwargs.get("scale_factor"))
+    want = naive_interpolate(a, size, scale, mode, align)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=rf"{layer}: expected a 4-D input"):
+        getattr(tc.nn, layer)(scale_factor=2)(tc.Tensor(a[0], device=device))
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = getattr(torch.nn, layer)(**kwargs)(torch.tensor(a))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("scale", [1.7, (0.6, 1.3), 2])
+def test_interpolate_recompute_scale_factor_resamples_as_the_size(device, mode, scale):
+    """recompute_scale_factor=True: the output size floor(H * s), then the sampling of that
+    size (not of 1 / s), as PyTorch's; antialias is taken at False and refused at True."""
+    a = np.random.default_rng(3).standard_normal((1, 2, 7, 9))
+    x = tc.Tensor(a, device=device)
+    y = F.interpolate(x, scale_factor=scale, mode=mode, recompute_scale_factor=True)
+    size, _ = _interp_geometry(a.shape, None, scale)
+    np.testing.assert_allclose(
+        y.numpy(), naive_interpolate(a, size, (None, None), mode), atol=1e-12
+    )
+    assert F.interpolate(x, scale_factor=scale, mode=mode, antialias=False).shape == y.shape
+    with pytest.raises(ValueError, match=r"antialias=True is not supported"):
+        F.interpolate(x, scale_factor=scale, mode=mode, antialias=True)
+    try:
+        import torch
+    except ImportError:
+        return
+    ty = torch.nn.functional.interpolate(
+        torch.tensor(a), scale_factor=scale, mode=mode, recompute_scale_factor=True
+    )
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)

@@ -200,6 +200,11 @@ def test_transpose_against_torch(device):
         tc.Tensor(b).transpose(0, 3)
     with pytest.raises(TypeError, match="two axes to swap or axes=, not both"):
         F.transpose(tc.Tensor(b), 0, 1, axes=(1, 0, 2))
+    # PyTorch's t.mT, the last two axes swapped (q @ k.mT): an AttributeError before
+    against_torch(lambda t: t.mT, lambda torch, t: t.mT, b, device)
+    check(lambda t: t.mT, b, np.swapaxes(b, -1, -2), device)
+    with pytest.raises(ValueError, match=r"mT: expected at least 2 dims"):
+        _ = tc.Tensor(np.ones(3)).mT
 
 
 # --------------------------------------------------------------------------- padding
@@ -495,6 +500,12 @@ def test_to_takes_a_dtype_as_pytorch_and_module_to_do(device):
     assert x.grad.dtype == np.float32 and to_numpy(x.grad).tolist() == [3.0, 3.0]
     assert x.to(np.float32) is x and x.to(device, "float32") is x
     np.testing.assert_array_equal(x.to(np.int64).numpy(), [1, 2])
+    # the ImageNet example's x.to(device, non_blocking=True); copy=True always copies
+    assert x.to(device, non_blocking=True) is x
+    assert x.to(tc.device(device), np.float64, non_blocking=True).dtype == np.float64
+    c = x.to(device, copy=True)
+    assert c is not x and c.data is not x.data and c.requires_grad
+    np.testing.assert_array_equal(c.numpy(), x.numpy())
 
 
 @pytest.mark.gpu

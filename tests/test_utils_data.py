@@ -414,6 +414,28 @@ def test_random_split_is_reproducible():
     assert gen == again
 
 
+def test_torch_generator_spelling_seeds_a_split_and_a_loader():
+    """``random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))``, PyTorch's
+    documented spelling: ``tc.Generator`` is a numpy Generator whose ``manual_seed`` returns
+    it, its draws those of ``np.random.default_rng(seed)``; the global seed is not touched."""
+    ds = list(range(20))
+    state = backend.get_rng_state()
+    split = random_split(ds, [0.8, 0.2], generator=tc.Generator().manual_seed(42))
+    want = np.random.default_rng(42).permutation(20).tolist()
+    assert [p.indices for p in split] == [want[:16], want[16:]]
+    x, y = _xy(12)
+    loader = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, generator=tc.Generator())
+    np.testing.assert_array_equal(_orders(loader, 1)[0], y[tc.Generator().permutation(12)])
+    assert backend.get_rng_state() == state
+    g = tc.Generator()
+    assert g.initial_seed() == 67280421310721 and g.device.type == "cpu"  # PyTorch's default
+    assert g.manual_seed(-1).initial_seed() == 2**64 - 1
+    with pytest.raises(TypeError, match=r"Generator.manual_seed: expected an integer seed"):
+        g.manual_seed(1.5)
+    with pytest.raises(tc.DeviceError, match=r"Generator: device 'cuda' is not supported"):
+        tc.Generator("cuda")
+
+
 def test_random_split_refuses_bad_lengths():
     ds = list(range(10))
     with pytest.raises(ValueError, match=r"sum to 9, but the dataset has 10 samples"):

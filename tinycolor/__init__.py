@@ -20,6 +20,7 @@ from .autograd import (
     is_grad_enabled,
     is_tensor,
     linspace,
+    multinomial,
     no_grad,
     numel,
     ones,
@@ -36,6 +37,7 @@ from .autograd import (
 )
 from .backend import (
     DeviceError,
+    Generator,
     cuda_available,
     device,
     get_device,
@@ -56,6 +58,10 @@ from .functional import (  # noqa: A004 - torch.all, torch.any
     argmax,
     argmin,
     argsort,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
     bmm,
     broadcast_to,
     cat,
@@ -85,7 +91,13 @@ from .functional import (  # noqa: A004 - torch.all, torch.any
     lerp,
     log,
     log1p,
+    log2,
+    log10,
     log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     logsumexp,
     masked_fill,
     matmul,
@@ -150,12 +162,21 @@ long = int64
 int = int32  # noqa: A001
 half = float16
 bool = _np.bool_  # noqa: A001
+# torch.finfo(dtype).min (an attention mask's fill) and torch.iinfo: NumPy's, which take these
+# dtypes; and the constants torch.inf, torch.nan, torch.pi, torch.e
+finfo = _np.finfo
+iinfo = _np.iinfo
+inf = _np.inf
+nan = _np.nan
+pi = _np.pi
+e = _np.e
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DeviceError",
     "Function",
+    "Generator",
     "GradcheckError",
     "Tensor",
     "backend",
@@ -186,6 +207,7 @@ __all__ = [
     "full",
     "full_like",
     "linspace",
+    "multinomial",
     "ones_like",
     "rand",
     "randint",
@@ -247,6 +269,10 @@ __all__ = [
     "argmax",
     "argmin",
     "argsort",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
     "count_nonzero",
     "equal",
     "gather",
@@ -255,6 +281,10 @@ __all__ = [
     "isfinite",
     "isinf",
     "isnan",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
     "narrow",
     "neg",
     "nonzero",
@@ -280,6 +310,8 @@ __all__ = [
     "floor",
     "lerp",
     "log1p",
+    "log2",
+    "log10",
     "meshgrid",
     "reciprocal",
     "round",

@@ -563,11 +563,32 @@ class Tensor:
         """The number of axes, as PyTorch's ``t.dim()`` (``t.ndim``)."""
         return self.data.ndim
 
+    def nelement(self) -> int:
+        """``numel()`` under PyTorch's other name: ``sum(p.nelement() for p in parameters)``."""
+        return self.numel()
+
+    def ndimension(self) -> int:
+        """``dim()`` under PyTorch's other name."""
+        return self.dim()
+
+    def element_size(self) -> int:
+        """The bytes of one element (4 for float32), as PyTorch's ``t.element_size()``."""
+        return int(self.data.dtype.itemsize)
+
     @property
     def device(self) -> backend.device:
         """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
         'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None, 0)."""
         return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the data is on the GPU, as PyTorch's ``t.is_cuda``."""
+        return self.device == "cuda"
+
+    def get_device(self) -> int:
+        """The GPU's index (0), or -1 on the CPU, as PyTorch's ``t.get_device()``."""
+        return 0 if self.is_cuda else -1
 
     @property
     def is_leaf(self) -> bool:
@@ -593,6 +614,14 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The last two axes swapped (a batch of matrices, each transposed), as PyTorch's
+        ``t.mT``: ``q @ k.mT``."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected at least 2 dims (a matrix), got shape {self.shape}")
+        return self.transpose(-2, -1)
 
     def __len__(self):
         return self.data.shape[0]
@@ -666,10 +695,15 @@ class Tensor:
         out._version_counter = self._version_counter  # the same memory: the same changes
         return out
 
-    def to(self, device=None, dtype=None) -> Tensor:
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False) -> Tensor:
         """This tensor on ``device`` ('cpu' or 'cuda') and/or in ``dtype``, as PyTorch's
         ``t.to('cuda')``, ``t.to(np.float64)``, ``t.to(device, dtype)`` (and as
-        ``Module.to``): a differentiable copy if anything changed, else the tensor itself."""
+        ``Module.to``): a differentiable copy if anything changed, else the tensor itself (a
+        copy all the same with ``copy=True``). ``non_blocking`` is accepted, as training loops
+        pass it (``x.to(device, non_blocking=True)``): the copy here is always synchronous."""
+        if copy:
+            out = self.to(device, dtype)
+            return out.clone() if out is self else out
         if device is not None and not isinstance(device, str):
             if dtype is not None:
                 raise TypeError(f"Tensor.to: expected a device name, got {device!r}")
@@ -806,17 +840,22 @@ class Tensor:
                 "backward(create_graph=True): tinycolor's backward formulas work on arrays and "
                 "record no graph, so second derivatives are not available"
             )
+        _walk_back(self, self._root_grad(gradient, "backward"))
+
+    def _root_grad(self, gradient, who):
+        """dL/dself as an array of this tensor's shape, for a backward pass from it: ``gradient``
+        checked, or 1 for a single element."""
         grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() on a tensor that does not require grad: no input of the "
+                f"{who}() on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran under no_grad)"
             )
         xp = backend.array_module(self.data)
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward() without a gradient needs a single-element output, got shape "
+                    f"{who}() without a gradient needs a single-element output, got shape "
                     f"{self.shape}; pass gradient= of that shape"
                 )
             grad = xp.ones_like(self.data)
@@ -824,59 +863,19 @@ class Tensor:
             grad = grad.data if isinstance(grad, Tensor) else grad
             if backend.is_cupy_array(grad) and self.device == "cpu":
                 raise backend.DeviceError(
-                    f"backward(gradient): the gradient is on cuda but this tensor {self.shape} "
+                    f"{who}(gradient): the gradient is on cuda but this tensor {self.shape} "
                     f"is on cpu; move it with .to('cpu')"
                 )
             grad = xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 if grad.size != 1 or self.data.size != 1:  # broadcasting would hide a mistake
                     raise RuntimeError(
-                        f"backward(gradient): the gradient must have this tensor's shape "
+                        f"{who}(gradient): the gradient must have this tensor's shape "
                         f"{self.shape}, got {grad.shape}"
                     )
                 grad = grad.reshape(self.data.shape)
 
-        order = _topological_order(self)
-        grads = {id(self): grad}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if node._grad_hooks:
-                g = node._run_grad_hooks(g)
-            ctx = node._ctx
-            if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
-                if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
-                    node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
-                if ctx is None:
-                    continue
-            if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
-                t._version_counter[0] for t in ctx.inputs
-            ]:
-                _check_saved_versions(ctx, node)
-            in_grads = ctx.backward(g)
-            if isinstance(in_grads, list):
-                in_grads = tuple(in_grads)
-            elif not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(ctx.inputs):
-                raise RuntimeError(
-                    f"{ctx.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
-                    f"apply, numbers included, in order (None for one that needs no gradient)"
-                )
-            for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
-                if ig is None or not inp.requires_grad:
-                    continue
-                if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
-                    ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
-                if ig.dtype != inp.dtype:
-                    ig = ig.astype(inp.dtype)
-                key = id(inp)
-                if key in grads:
-                    grads[key] = grads[key] + ig
-                else:
-                    grads[key] = ig
+        return grad
 
     # ------------------------------------------------------------------ operators
     def __add__(self, o):
@@ -1035,6 +1034,48 @@ class Tensor:
         self._bump_version()
         return self
 
+    def masked_fill_(self, mask, value):
+        """``value`` where ``mask`` (booleans broadcasting to this shape) is True, in place, as
+        PyTorch's: ``logits.masked_fill_(~allowed, float('-inf'))`` on a tensor outside the
+        graph (under no_grad, say); ``masked_fill`` makes a new tensor, in the graph."""
+        self._check_in_place("masked_fill_")
+        m = mask.data if isinstance(mask, Tensor) else mask
+        xp = backend.array_module(self.data)
+        m = xp.asarray(backend.to_device(m, self.device))
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be boolean, got dtype {m.dtype}")
+        if not _fits(m.shape, self.shape):
+            raise ValueError(
+                f"masked_fill_: mask of shape {tuple(m.shape)} does not broadcast to the shape "
+                f"{self.shape} of the tensor"
+            )
+        value = value.item() if isinstance(value, Tensor) else value
+        xp.copyto(self.data, xp.asarray(value, dtype=self.dtype), where=m)
+        self._bump_version()
+        return self
+
+    def _fill_drawn(self, values, what):
+        """The CPU samples ``values``, cast and moved here, written in place."""
+        if not _is_float(self.dtype):
+            raise TypeError(f"{what}: expected a floating-point tensor, got {self.dtype}")
+        self.data[...] = backend.to_device(values.astype(self.dtype), self.device)
+        self._bump_version()
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Samples of N(mean, std^2), in place, as PyTorch's ``t.normal_(0, 0.02)``: drawn on
+        the CPU from the seeded generator (or ``generator``), as ``nn.init.normal_`` draws."""
+        self._check_in_place("normal_")
+        gen = backend.cpu_generator(generator, "normal_")
+        return self._fill_drawn(gen.normal(mean, std, size=self.shape), "normal_")
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Samples of U(a, b), in place, as PyTorch's ``torch.empty(n).uniform_(-bound,
+        bound)`` (its ``from`` and ``to``, positional)."""
+        self._check_in_place("uniform_")
+        gen = backend.cpu_generator(generator, "uniform_")
+        return self._fill_drawn(gen.uniform(a, b, size=self.shape), "uniform_")
+
     def __setitem__(self, idx, value):
         # PyTorch allows it (and tracks versions to catch what it breaks); here ops never
         # change their inputs, so a saved input stays what the backward pass needs
@@ -1070,6 +1111,40 @@ class Tensor:
         return self._compare(o, lambda a, b: a >= b)
 
     __hash__ = object.__hash__  # by identity (defining __eq__ would drop it)
+
+    # masks combine as PyTorch's: (x > 0) & (x < 1), ~mask (bool or integer tensors)
+    def __invert__(self):
+        return F().bitwise_not(self)
+
+    def __and__(self, o):
+        return F().bitwise_and(self, o)
+
+    def __rand__(self, o):
+        return F().bitwise_and(o, self)
+
+    def __or__(self, o):
+        return F().bitwise_or(self, o)
+
+    def __ror__(self, o):
+        return F().bitwise_or(o, self)
+
+    def __xor__(self, o):
+        return F().bitwise_xor(self, o)
+
+    def __rxor__(self, o):
+        return F().bitwise_xor(o, self)
+
+    def logical_not(self):
+        return F().logical_not(self)
+
+    def logical_and(self, other):
+        return F().logical_and(self, other)
+
+    def logical_or(self, other):
+        return F().logical_or(self, other)
+
+    def logical_xor(self, other):
+        return F().logical_xor(self, other)
 
     # PyTorch's names for the comparisons: pred.eq(target).sum()
     def eq(self, o):
@@ -1305,11 +1380,11 @@ class Tensor:
 
     clamp = clip  # PyTorch's name: x.clamp(min=0), x.clamp(0, 1)
 
-    def softmax(self, axis=-1, *, dim=None):
-        return F().softmax(self, axis, dim=dim)
+    def softmax(self, axis=-1, *, dim=None, dtype=None):
+        return F().softmax(self, axis, dim=dim, dtype=dtype)
 
-    def log_softmax(self, axis=-1, *, dim=None):
-        return F().log_softmax(self, axis, dim=dim)
+    def log_softmax(self, axis=-1, *, dim=None, dtype=None):
+        return F().log_softmax(self, axis, dim=dim, dtype=dtype)
 
     def pow(self, exponent):
         return F().pow(self, exponent)
@@ -1416,6 +1491,12 @@ class Tensor:
     def log1p(self):
         return F().log1p(self)
 
+    def log10(self):
+        return F().log10(self)
+
+    def log2(self):
+        return F().log2(self)
+
     def expm1(self):
         return F().expm1(self)
 
@@ -1491,6 +1572,45 @@ class Tensor:
         """This tensor in ``other``'s dtype and on its device, as PyTorch's ``type_as``."""
         return self.to(other.device, other.dtype)
 
+    def type(self, dtype=None):
+        """``t.type(tc.float)``: this tensor in ``dtype``, as PyTorch's ``t.type(torch.float)``
+        (a differentiable cast if the dtype changes, else the tensor itself; what the PyTorch
+        quickstart's ``(pred.argmax(1) == y).type(torch.float).sum()`` counts with). Without
+        ``dtype``, the type's name as PyTorch writes it: 'tinycolor.FloatTensor' for float32,
+        'tinycolor.cuda.LongTensor' for int64 on the GPU, ..."""
+        if dtype is None:
+            kind = _TYPE_NAMES.get(np.dtype(self.dtype), np.dtype(self.dtype).name)
+            return f"tinycolor.{'cuda.' if self.device == 'cuda' else ''}{kind}"
+        if isinstance(dtype, str):
+            raise TypeError(
+                f"Tensor.type: expected a dtype (tinycolor.float32, tinycolor.long, ...), got "
+                f"the string {dtype!r}"
+            )
+        return self.to(dtype=dtype)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """``multinomial(self, ...)``: indices drawn with probabilities proportional to the
+        weights of each row."""
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one, as PyTorch's ``t.is_floating_point()``."""
+        return _is_float(self.dtype)
+
+
+# PyTorch's names of the tensor types, for ``t.type()``.
+_TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
 
 def _fits(shape, into) -> bool:
     """Whether an array of ``shape`` broadcasts to ``into`` (to be written into it)."""
@@ -1509,6 +1629,126 @@ def _times(other, alpha):
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """d(outputs)/d(inputs), returned rather than added to ``.grad``, as
+    ``torch.autograd.grad``: ``(gx,) = tinycolor.autograd.grad(loss, x)`` gives dloss/dx (a
+    saliency map, say) and leaves every ``.grad`` as it was.
+
+    ``outputs`` and ``inputs`` are a tensor or a sequence of them; ``grad_outputs`` one
+    gradient per output (None for a single-element output: then 1); with several outputs the
+    gradients add up, as ``sum(o * g)`` would give. The result is a tuple of tensors, one per
+    input, outside the graph. An input the outputs do not depend on is an error, or None with
+    ``allow_unused=True`` (zeros with ``materialize_grads=True`` as well). The graph is always
+    kept (``retain_graph`` is accepted and changes nothing); ``create_graph=True`` (second
+    derivatives) is not supported: the backward formulas work on arrays."""
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): tinycolor's backward formulas work on arrays and "
+            "record no graph, so second derivatives (a gradient penalty, say) are not available"
+        )
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs or not outputs:
+        raise RuntimeError("autograd.grad: expected at least one output and one input")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(
+                f"autograd.grad: input {i} does not require grad: only tensors with "
+                f"requires_grad=True (or made from one) can be differentiated with respect to"
+            )
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"autograd.grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give "
+            f"one per output (None for a single-element one)"
+        )
+    total = {id(t): None for t in inputs}
+    for out, g in zip(outputs, grad_outputs):
+        capture = dict.fromkeys(total)
+        _walk_back(out, out._root_grad(g, "autograd.grad"), capture)
+        for key, g_in in capture.items():
+            if g_in is not None:
+                total[key] = g_in if total[key] is None else total[key] + g_in
+    result = []
+    for i, t in enumerate(inputs):
+        g = total[id(t)]
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    f"autograd.grad: input {i} (shape {t.shape}) is not used in computing the "
+                    f"outputs; pass allow_unused=True to get None for it"
+                )
+            result.append(Tensor(t.data * 0, _internal=True) if materialize_grads else None)
+        else:
+            result.append(Tensor(backend.array_module(g).array(g), _internal=True))
+    return tuple(result)
+
+
+def _walk_back(root, grad, capture=None):
+    """The backward pass from ``root``, whose gradient is ``grad``: each node's gradient
+    summed from those of the nodes after it, in reverse topological order, then handed to its
+    ``Function``'s backward. Adds to the leaves' ``.grad`` (and to retained non-leaves'); with
+    ``capture`` (a dict ``id(tensor) -> None``), writes the gradients of those tensors there
+    instead and touches no ``.grad``, for ``autograd.grad``."""
+    xp = backend.array_module(root.data)
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._grad_hooks:
+            g = node._run_grad_hooks(g)
+        ctx = node._ctx
+        if capture is not None:
+            if id(node) in capture:
+                capture[id(node)] = g
+            if ctx is None:
+                continue
+        elif ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
+            if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
+                node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
+            if ctx is None:
+                continue
+        if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
+            t._version_counter[0] for t in ctx.inputs
+        ]:
+            _check_saved_versions(ctx, node)
+        in_grads = ctx.backward(g)
+        if isinstance(in_grads, list):
+            in_grads = tuple(in_grads)
+        elif not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        if len(in_grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.name}.backward returned {len(in_grads)} gradients for "
+                f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
+                f"apply, numbers included, in order (None for one that needs no gradient)"
+            )
+        for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
+            if ig is None or not inp.requires_grad:
+                continue
+            if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
+                ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
+            if ig.dtype != inp.dtype:
+                ig = ig.astype(inp.dtype)
+            key = id(inp)
+            if key in grads:
+                grads[key] = grads[key] + ig
+            else:
+                grads[key] = ig
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
@@ -1591,11 +1831,18 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def randint(
-    *args, low=None, high=None, size=None, dtype=np.int64, device=None, requires_grad=False
+    *args,
+    low=None,
+    high=None,
+    size=None,
+    generator=None,
+    dtype=np.int64,
+    device=None,
+    requires_grad=False,
 ) -> Tensor:
     """Integers drawn uniformly from ``low`` (0 unless given) up to ``high``, excluded, from the
-    seeded generator, as ``torch.randint(high, size)`` and ``torch.randint(low, high, size)``
-    (each also as a keyword)."""
+    seeded generator (or ``generator``), as ``torch.randint(high, size)`` and
+    ``torch.randint(low, high, size)`` (each also as a keyword)."""
     if size is None and args and isinstance(args[-1], tuple | list):
         *args, size = args
     args = [*(() if low is None else (low,)), *args, *(() if high is None else (high,))]
@@ -1607,7 +1854,8 @@ def randint(
     low, high = (0, args[0]) if len(args) == 1 else args
     if not low < high:
         raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
-    arr = backend.rng("cpu").integers(low, high, size=tuple(size)).astype(dtype)
+    gen = backend.cpu_generator(generator, "randint")
+    arr = gen.integers(low, high, size=tuple(size)).astype(dtype)
     return Tensor(arr, requires_grad=requires_grad, device=device)
 
 
@@ -1616,26 +1864,79 @@ def _shape_of(shape) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples from the seeded generator (see ``manual_seed``)."""
-    arr = backend.rng("cpu").standard_normal(_shape_of(shape))
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from the seeded generator (see ``manual_seed``), or from
+    ``generator`` (``tinycolor.Generator().manual_seed(s)``), as ``torch.randn``."""
+    arr = backend.cpu_generator(generator, "randn").standard_normal(_shape_of(shape))
     return Tensor(
         arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
     )
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Samples of U(0, 1) from the seeded generator, as ``torch.rand``."""
-    arr = backend.rng("cpu").random(_shape_of(shape))
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of U(0, 1) from the seeded generator (or ``generator``), as ``torch.rand``."""
+    arr = backend.cpu_generator(generator, "rand").random(_shape_of(shape))
     return Tensor(
         arr.astype(dtype or backend.default_dtype), requires_grad=requires_grad, device=device
     )
 
 
-def randperm(n: int, dtype=np.int64, device=None) -> Tensor:
-    """A random permutation of 0 .. n-1 from the seeded generator, as ``torch.randperm``: to
-    shuffle a dataset, ``idx = randperm(len(x))`` then ``x[idx[i : i + batch]]``."""
-    return Tensor(backend.rng("cpu").permutation(int(n)).astype(dtype), device=device)
+def randperm(n: int, generator=None, dtype=np.int64, device=None) -> Tensor:
+    """A random permutation of 0 .. n-1 from the seeded generator (or ``generator``), as
+    ``torch.randperm``: to shuffle a dataset, ``idx = randperm(len(x))`` then
+    ``x[idx[i : i + batch]]``."""
+    gen = backend.cpu_generator(generator, "randperm")
+    return Tensor(gen.permutation(int(n)).astype(dtype), device=device)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn from the categories of ``input``, each with probability proportional to
+    its weight, as ``torch.multinomial``: the sampling step of a language model's
+    ``generate``, ``torch.multinomial(F.softmax(logits, -1), num_samples=1)``.
+
+    ``input`` is (k,) or (n, k): non-negative finite weights (probabilities, or any positive
+    multiple of them), each row with some positive weight. The result is int64, (num_samples,)
+    or (n, num_samples), on ``input``'s device, outside the graph. Without ``replacement`` a row
+    gives each category at most once (so it needs ``num_samples`` categories of positive
+    weight); with it, the draws are independent. Drawn on the CPU from the seeded generator
+    (``tinycolor.manual_seed``) or ``generator``; the numbers are not PyTorch's."""
+    w = backend.to_numpy(input.data if isinstance(input, Tensor) else np.asarray(input))
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(
+            f"multinomial: expected a 1-d (k,) or 2-d (n, k) input of weights, got shape "
+            f"{tuple(w.shape)}"
+        )
+    if not _is_float(w.dtype):
+        raise TypeError(f"multinomial: expected floating-point weights, got {w.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer):
+        raise TypeError(f"multinomial: num_samples must be an int, got {num_samples!r}")
+    if num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be positive, got {num_samples}")
+    rows = w.reshape(-1, w.shape[-1]).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: the weights must be finite and non-negative")
+    totals = rows.sum(axis=1, keepdims=True)
+    if (totals <= 0).any():
+        raise ValueError("multinomial: every row needs a positive weight (its sum is 0)")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+        raise ValueError(
+            f"multinomial: cannot draw {num_samples} samples without replacement from "
+            f"{(rows > 0).sum(axis=1).min()} categories of positive weight; pass "
+            f"replacement=True, or draw fewer"
+        )
+    gen = backend.cpu_generator(generator, "multinomial")
+    if replacement:  # each draw: the first category whose running sum passes u * total
+        u = gen.random((rows.shape[0], num_samples)) * totals
+        cum = np.cumsum(rows, axis=1)
+        out = np.stack([np.searchsorted(c, ui, side="right") for c, ui in zip(cum, u)])
+        out = np.minimum(out, rows.shape[1] - 1)  # u * total rounding up to the sum
+    else:
+        out = np.stack(
+            [gen.choice(rows.shape[1], num_samples, replace=False, p=r / r.sum()) for r in rows]
+        )
+    out = out.astype(np.int64).reshape(w.shape[:-1] + (num_samples,))
+    device = input.device if isinstance(input, Tensor) else backend.device_of(input)
+    return Tensor(out, device=device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -233,6 +233,58 @@ def manual_seed(seed: int) -> None:
     _rngs.clear()
 
 
+class Generator(np.random.Generator):
+    """A random number generator of one's own, as ``torch.Generator``: for a split or a
+    shuffle that does not depend on (or disturb) the global seed, spelled as in PyTorch::
+
+        train_ds, val_ds = random_split(ds, [0.8, 0.2], generator=tc.Generator().manual_seed(42))
+
+    It is a ``numpy.random.Generator`` (so it goes wherever one does: ``DataLoader``'s and
+    ``random_split``'s ``generator=``, or ``g.permutation(n)`` directly), seeded with
+    PyTorch's default seed until ``manual_seed(seed)`` reseeds it; ``manual_seed`` returns the
+    generator, as PyTorch's does, and after it the draws are those of
+    ``np.random.default_rng(seed)`` (not PyTorch's numbers: the bit generators differ).
+    CPU only: ``device`` is 'cpu'."""
+
+    default_seed = 67280421310721  # PyTorch's, what torch.Generator().initial_seed() gives
+
+    def __init__(self, device="cpu"):
+        if _check_name(device) != "cpu":
+            raise DeviceError(
+                f"Generator: device {device!r} is not supported, only 'cpu' (the data "
+                f"utilities draw their orders on the CPU)"
+            )
+        super().__init__(np.random.PCG64(self.default_seed))
+        self.device = globals()["device"]("cpu")  # the class, which the argument hides
+        self._initial_seed = self.default_seed
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed: the draws start again as those of ``np.random.default_rng(seed)`` (a negative
+        seed taken modulo 2^64, as ``tinycolor.manual_seed`` takes it); returns ``self``."""
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise TypeError(f"Generator.manual_seed: expected an integer seed, got {seed!r}")
+        self._initial_seed = int(seed) % 2**64
+        self.bit_generator.state = np.random.PCG64(self._initial_seed).state
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed the generator was last seeded with, as PyTorch's ``initial_seed()``."""
+        return self._initial_seed
+
+
+def cpu_generator(generator, who: str):
+    """The numpy.random.Generator a random op draws from: its ``generator=`` (a
+    ``tinycolor.Generator`` or any numpy Generator), or tinycolor's seeded one when None."""
+    if generator is None:
+        return rng("cpu")
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{who}: generator must be a tinycolor.Generator (tinycolor.Generator()"
+            f".manual_seed(seed)) or a numpy.random.Generator, got {type(generator).__name__}"
+        )
+    return generator
+
+
 def rng(device: str = "cpu"):
     """The generator for ``device``: a numpy.random.Generator, or a cupy one on 'cuda'."""
     name = _check_name(device)

@@ -30,6 +30,8 @@ from .elementwise import (
     lerp,
     log,
     log1p,
+    log2,
+    log10,
     log_softmax,
     logsigmoid,
     maximum,
@@ -59,7 +61,20 @@ from .elementwise import (
     where,
 )
 from .index import *  # noqa: F403
-from .linalg import bilinear, bmm, dot, einsum, linear, matmul, mm, mv, outer, tril, triu
+from .linalg import (
+    bilinear,
+    bmm,
+    dot,
+    einsum,
+    linear,
+    matmul,
+    mm,
+    mv,
+    outer,
+    scaled_dot_product_attention,
+    tril,
+    triu,
+)
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
@@ -102,6 +117,8 @@ __all__ = [  # the names above, star-imported ones included
     "floor",
     "lerp",
     "log1p",
+    "log2",
+    "log10",
     "meshgrid",
     "reciprocal",
     "round",
@@ -153,6 +170,7 @@ __all__ = [  # the names above, star-imported ones included
     "mm",
     "mv",
     "outer",
+    "scaled_dot_product_attention",
     "tril",
     "triu",
     "cumsum",

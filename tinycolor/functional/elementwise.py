@@ -653,15 +653,25 @@ def gelu(x, approximate="none") -> Tensor:
     return GELU.apply(x, approximate=approximate)
 
 
-def softmax(x, axis=-1, *, dim=None) -> Tensor:
-    """e^x_i / sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
-    return Softmax.apply(x, axis=torch_spelling("softmax", "axis", axis, "dim", dim, -1))
+def _cast(x, dtype):
+    """``x`` in ``dtype`` first (a differentiable cast), as PyTorch's ``dtype=`` arguments."""
+    if dtype is None:
+        return x
+    return (x if isinstance(x, Tensor) else Tensor(x)).to(dtype=dtype)
 
 
-def log_softmax(x, axis=-1, *, dim=None) -> Tensor:
-    """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too)."""
+def softmax(x, axis=-1, *, dim=None, dtype=None) -> Tensor:
+    """e^x_i / sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too); ``dtype``
+    casts the input first, as PyTorch's (``F.softmax(att, dim=-1, dtype=torch.float32)``)."""
+    axis = torch_spelling("softmax", "axis", axis, "dim", dim, -1)
+    return Softmax.apply(_cast(x, dtype), axis=axis)
+
+
+def log_softmax(x, axis=-1, *, dim=None, dtype=None) -> Tensor:
+    """x_i - log sum_j e^x_j along ``axis`` (PyTorch's ``dim=`` is accepted too); ``dtype``
+    casts the input first, as PyTorch's."""
     axis = torch_spelling("log_softmax", "axis", axis, "dim", dim, -1)
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(_cast(x, dtype), axis=axis)
 
 
 def elu(x, alpha=1.0, inplace=False) -> Tensor:
@@ -772,6 +782,20 @@ class Log1p(Function):
         return g / (1 + a)
 
 
+class LogBase(Function):
+    """z = log_b a = ln a / ln b, for b = 10 or 2;  dz/da = 1 / (a ln b)."""
+
+    def forward(self, a, base):
+        self.save_for_backward(a)
+        self.ln_base = float(np.log(base))
+        xp = array_module(a)
+        return xp.log10(a) if base == 10 else xp.log2(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g / (a * a.dtype.type(self.ln_base))
+
+
 class Expm1(Function):
     """z = e^a - 1, accurate for small a;  dz/da = z + 1."""
 
@@ -808,6 +832,16 @@ def cos(input) -> Tensor:  # noqa: A002
 def log1p(input) -> Tensor:  # noqa: A002
     """ln(1 + x), exact where 1 + x would round (x = 1e-10 in float32), as ``torch.log1p``."""
     return Log1p.apply(input)
+
+
+def log10(input) -> Tensor:  # noqa: A002
+    """The base-10 logarithm, as ``torch.log10``: a PSNR is ``10 * torch.log10(1 / mse)``."""
+    return LogBase.apply(input, base=10)
+
+
+def log2(input) -> Tensor:  # noqa: A002
+    """The base-2 logarithm, as ``torch.log2``."""
+    return LogBase.apply(input, base=2)
 
 
 def expm1(input) -> Tensor:  # noqa: A002

@@ -18,6 +18,10 @@ __all__ = [
     "all",
     "allclose",
     "any",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
     "argmax",
     "argmin",
     "argsort",
@@ -29,6 +33,10 @@ __all__ = [
     "isfinite",
     "isinf",
     "isnan",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
     "narrow",
     "nonzero",
     "sort",
@@ -281,6 +289,73 @@ isinf = _test("isinf", "Where ``input`` is +inf or -inf, a bool tensor, as ``tor
 isfinite = _test(
     "isfinite", "Where ``input`` is neither NaN nor infinite, a bool tensor: torch.isfinite."
 )
+
+
+# --------------------------------------------------------------------------- logical and bitwise
+#
+# Masks combine as in PyTorch: ``(x > 0) & (x < 1)``, ``~mask``, ``mask.logical_not()``. The
+# logical ops take any dtype (non-zero is True) and give bool; the bitwise ones (the operators
+# & | ^ ~) take bool or integer tensors and keep their dtype. Outside the graph, as comparisons.
+
+
+def logical_not(input) -> Tensor:  # noqa: A002
+    """Where ``input`` is zero (False), a bool tensor, as ``torch.logical_not``."""
+    a = _data(input)
+    return _out(backend.array_module(a).logical_not(a))
+
+
+def _logical_pair(name):
+    def op(input, other) -> Tensor:  # noqa: A002
+        a, b = _pair(name, input, other)
+        return _out(getattr(backend.array_module(a), name)(a, b))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (
+        f"Elementwise {name.split('_')[1]} of ``input != 0`` and ``other != 0`` (broadcast), "
+        f"a bool tensor, as ``torch.{name}``."
+    )
+    return op
+
+
+logical_and = _logical_pair("logical_and")
+logical_or = _logical_pair("logical_or")
+logical_xor = _logical_pair("logical_xor")
+
+
+def _check_bitwise(op, *arrays):
+    for a in arrays:
+        if a.dtype.kind not in "biu":
+            raise TypeError(
+                f"{op}: expected bool or integer tensors (masks: (x > 0) & (x < 1)), got "
+                f"{a.dtype}; the logical_* ops take any dtype"
+            )
+
+
+def bitwise_not(input) -> Tensor:  # noqa: A002
+    """NOT of a bool tensor (``~mask``), or the bitwise NOT of an integer one, as
+    ``torch.bitwise_not``."""
+    a = _data(input)
+    _check_bitwise("bitwise_not", a)
+    return _out(backend.array_module(a).invert(a))
+
+
+def _bitwise_pair(name, symbol):
+    def op(input, other) -> Tensor:  # noqa: A002
+        a, b = _pair(name, input, other)
+        _check_bitwise(name, a, b)
+        return _out(getattr(backend.array_module(a), name)(a, b))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (
+        f"Elementwise {name.split('_')[1].upper()} of bool or integer tensors (broadcast), as "
+        f"``torch.{name}`` (the operator ``{symbol}``)."
+    )
+    return op
+
+
+bitwise_and = _bitwise_pair("bitwise_and", "&")
+bitwise_or = _bitwise_pair("bitwise_or", "|")
+bitwise_xor = _bitwise_pair("bitwise_xor", "^")
 
 
 def _pair(op, input, other):  # noqa: A002

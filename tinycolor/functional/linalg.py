@@ -1,7 +1,12 @@
 """Matrix products: matmul (batched, broadcast), linear (x @ w.T + b), bilinear
-(x1^T W_o x2 + b_o), mm, bmm, mv, dot, outer, einsum, and the triangles tril and triu."""
+(x1^T W_o x2 + b_o), mm, bmm, mv, dot, outer, einsum, the triangles tril and triu, and
+scaled_dot_product_attention (softmax(q k^T / sqrt(E)) v, of these ops)."""
 
 from __future__ import annotations
+
+import string
+
+import numpy as np
 
 from ..autograd import Function, Tensor
 from ..backend import array_module
@@ -254,14 +259,72 @@ class Einsum(Function):
         return tuple(grads)
 
 
+def _expand_ellipsis(equation, operands):
+    """``equation`` with each '...' written out in letters of its own, and the operands: the
+    axes that '...' stands for broadcast, as PyTorch's, so an operand whose have size 1 where
+    another's do not is expanded to them. Those axes come first in an implicit output and are
+    summed over when an explicit output leaves '...' out. An equation without '...' is
+    returned as it is."""
+    eq = equation.replace(" ", "")
+    if "." not in eq:
+        return equation, operands
+    lhs, arrow, out = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        return equation, operands  # _parse_einsum says so
+    for part in [*inputs, out]:
+        if part.count("...") > 1 or part.replace("...", "").count("."):
+            raise ValueError(
+                f"einsum({equation!r}): '.' comes only as one ellipsis '...' per operand, got "
+                f"{part!r}"
+            )
+    counts = []
+    for subs, x in zip(inputs, operands):
+        k = x.ndim - (len(subs) - 3) if "..." in subs else 0
+        if k < 0:
+            raise ValueError(
+                f"einsum({equation!r}): subscripts {subs!r} name more axes than the operand "
+                f"has (shape {x.shape})"
+            )
+        counts.append(k)
+    n = max(counts)
+    used = {c for c in eq if c.isalpha()}
+    free = [c for c in string.ascii_letters if c not in used]
+    if n > len(free):
+        raise ValueError(f"einsum({equation!r}): too many axes under '...' ({n})")
+    letters = "".join(free[:n])
+    spans = [
+        x.shape[subs.index("...") : subs.index("...") + k] if "..." in subs else ()
+        for subs, x, k in zip(inputs, operands, counts)
+    ]
+    try:
+        common = tuple(np.broadcast_shapes(*spans))
+    except ValueError:
+        raise ValueError(
+            f"einsum({equation!r}): the axes under '...' do not broadcast: {spans} (operand "
+            f"shapes {[x.shape for x in operands]})"
+        ) from None
+    new_inputs, new_operands = [], []
+    for subs, x, k, span in zip(inputs, operands, counts, spans):
+        if "..." in subs:
+            i = subs.index("...")
+            want = common[n - k :]
+            if span != want:  # size-1 axes broadcast
+                x = x.expand(*x.shape[:i], *want, *x.shape[i + k :])
+            subs = subs.replace("...", letters[n - k :])
+        new_inputs.append(subs)
+        new_operands.append(x)
+    if arrow:
+        out = out.replace("...", letters)
+    else:  # implicit: the '...' axes, then the letters used once, in alphabetical order
+        named = "".join(inputs).replace("...", "")
+        out = letters + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    return ",".join(new_inputs) + "->" + out, tuple(new_operands)
+
+
 def _parse_einsum(equation, operands):
     """(input subscripts, output subscripts) of ``equation``, checked against the operands."""
     eq = equation.replace(" ", "")
-    if "." in eq:
-        raise NotImplementedError(
-            f"einsum({equation!r}): the ellipsis (...) is not supported; name every axis with "
-            f"a letter (a batch axis too: 'bij,bjk->bik')"
-        )
     lhs, arrow, out = eq.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
@@ -294,9 +357,10 @@ def _parse_einsum(equation, operands):
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``,
     ``einsum('bhqd,bhkd->bhqk', q, k)`` attention scores, ``einsum('i,i->', a, b)`` a dot
-    product; without ``->`` the output has the letters used once, in alphabetical order. The
-    operands may also come as one list. Not supported (refused by name): the ellipsis and a
-    letter repeated within one operand (a diagonal)."""
+    product; without ``->`` the output has the letters used once, in alphabetical order. '...'
+    stands for any number of leading (or middle) axes, broadcast across the operands, as in
+    PyTorch: ``einsum('...id,...jd->...ij', q, k)``. The operands may also come as one list.
+    Not supported (refused by name): a letter repeated within one operand (a diagonal)."""
     from ..autograd import as_tensor_like  # noqa: PLC0415
 
     if not isinstance(equation, str):
@@ -310,7 +374,8 @@ def einsum(equation, *operands) -> Tensor:
     if not operands:
         raise ValueError(f"einsum({equation!r}): expected at least one operand")
     operands = tuple(as_tensor_like(x, operands) for x in operands)
-    inputs, output = _parse_einsum(equation, operands)
+    written, operands = _expand_ellipsis(equation, operands)
+    inputs, output = _parse_einsum(written, operands)
     for c in set("".join(inputs)):
         sizes = {x.shape[s.index(c)] for s, x in zip(inputs, operands) if c in s}
         if len(sizes) > 1:
@@ -319,3 +384,70 @@ def einsum(equation, *operands) -> Tensor:
                 f"{sorted(sizes)} (operand shapes {[x.shape for x in operands]})"
             )
     return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
+) -> Tensor:
+    """softmax(q k^T * scale + mask) v, as ``torch.nn.functional.scaled_dot_product_attention``
+    (PyTorch's reference computation, built of matmul, masked_fill, softmax and dropout, so its
+    gradient is theirs).
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev); the leading axes broadcast; output
+    (..., L, Ev). ``scale`` defaults to 1 / sqrt(E). ``is_causal`` lets position i attend to
+    positions j <= i only (the lower triangle of an L x S mask, as PyTorch's); ``attn_mask``
+    (broadcasting to (..., L, S)) is either boolean, True where attention is allowed, or
+    floating, added to the scores; not both. ``dropout_p`` drops attention weights, as
+    ``F.dropout`` in training (pass ``dropout_p=p if self.training else 0.0``, as in PyTorch).
+    A row that may attend nowhere gives NaN, as PyTorch's reference computation does.
+    ``enable_gqa`` (grouped key/value heads) is accepted at False only."""
+    import math  # noqa: PLC0415
+
+    from .dropout import dropout  # noqa: PLC0415
+    from .elementwise import softmax  # noqa: PLC0415
+    from .shape import masked_fill  # noqa: PLC0415
+
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 2:
+            raise ValueError(
+                f"{op}: {name} must be a Tensor of at least 2 dims (..., length, features), "
+                f"got {getattr(t, 'shape', type(t).__name__)}"
+            )
+    if enable_gqa:
+        raise ValueError(f"{op}: enable_gqa=True is not supported, only enable_gqa=False")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"{op}: query and key must have the same feature size, got {query.shape} and "
+            f"{key.shape}"
+        )
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"{op}: key and value must have the same length, got {key.shape} and {value.shape}"
+        )
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
+    n_query, n_key = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        xp = array_module(scores.data)
+        allowed = xp.tril(xp.ones((n_query, n_key), dtype=bool))
+        scores = masked_fill(scores, Tensor(~allowed, _internal=True), float("-inf"))
+    elif attn_mask is not None:
+        mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(attn_mask, _internal=True)
+        if mask.dtype == bool:
+            scores = masked_fill(scores, ~mask, float("-inf"))
+        else:
+            scores = scores + mask
+    weights = softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, value)

@@ -1,5 +1,6 @@
 """Pooling and upsampling of NCHW images: max_pool2d, avg_pool2d, adaptive_avg_pool2d,
-upsample / interpolate.
+upsample / interpolate; and of (N, C, L) signals: max_pool1d, avg_pool1d, adaptive_avg_pool1d
+(the 2-d ops on a height-1 image).
 
 Every op here is separable, so it works one spatial axis at a time, and along one axis a
 window of k samples taken every s samples is just k strided slices of the input:
@@ -29,7 +30,16 @@ import numpy as np
 from ..autograd import Function, Tensor
 from ..backend import array_module
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool2d", "upsample"]
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "upsample",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -375,6 +385,83 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     return AdaptiveAvgPool2d.apply(x, size=_output_size(output_size, x.shape[2:], op))
 
 
+# --------------------------------------------------------------------------- 1-d pooling
+#
+# A signal (N, C, L) is pooled as the height-1 image (N, C, 1, L), with a (1, k) window.
+
+
+def _single(value, name, op, minimum):
+    """``value`` as an int: an int, or PyTorch's 1-tuple ``(3,)``."""
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _as_image(x, op):
+    """An (N, C, L) tensor as the (N, C, 1, L) image the 2-d op pools."""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-d (N, C, L) input, got shape {tuple(x.shape)}")
+    n, c, length = x.shape
+    return x.reshape(n, c, 1, length)
+
+
+def _as_signal(y):
+    n, c, _, length = y.shape
+    return y.reshape(n, c, length)
+
+
+def max_pool1d(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> Tensor:
+    """1-d max pooling of an (N, C, L) tensor, as ``torch.nn.functional.max_pool1d``.
+
+    ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints (or
+    1-tuples); padding adds -inf and may be at most half the kernel; the output has
+    floor((L + 2p - k) / s) + 1 samples. The gradient goes to the first maximum of each window.
+    PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices`` are accepted at their defaults
+    only. Computed as ``max_pool2d`` of a height-1 image.
+    """
+    op = "max_pool1d"
+    _only_defaults(
+        op,
+        dilation=(dilation, 1),
+        ceil_mode=(ceil_mode, False),
+        return_indices=(return_indices, False),
+    )
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    return _as_signal(max_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+
+
+def avg_pool1d(
+    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+) -> Tensor:
+    """1-d average pooling of an (N, C, L) tensor, as ``torch.nn.functional.avg_pool1d`` with
+    its defaults (zero padding counted in the mean, floor output size), which are the only
+    values of ``ceil_mode`` and ``count_include_pad`` accepted. Arguments as max_pool1d."""
+    op = "avg_pool1d"
+    _only_defaults(op, ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True))
+    k = _single(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _single(stride, "stride", op, 1)
+    p = _single(padding, "padding", op, 0)
+    return _as_signal(avg_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+
+
+def adaptive_avg_pool1d(x, output_size) -> Tensor:
+    """Average an (N, C, L) tensor down to ``output_size`` samples (an int or a 1-tuple), as
+    ``torch.nn.functional.adaptive_avg_pool1d``: output sample i is the mean of the inputs
+    floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1. ``adaptive_avg_pool1d(x, 1)`` is global
+    average pooling."""
+    op = "adaptive_avg_pool1d"
+    size = _single(output_size, "output_size", op, 1)
+    return _as_signal(adaptive_avg_pool2d(_as_image(x, op), (1, size)))
+
+
 # --------------------------------------------------------------------------- upsampling
 #
 # Resampling one axis from n_in to n_out samples is a linear map y = A x with an (n_out, n_in)
@@ -589,8 +676,46 @@ def _scale_pair(scale_factor, op):
     return tuple(float(v) for v in pair)
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
-    """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order).
+def _interpolate_signal(x, size, scale_factor, mode, align_corners) -> Tensor:
+    """``interpolate`` of an (N, C, L) signal: 'nearest' or 'linear' along L, as the 2-d op
+    ('nearest' or 'bilinear') on the height-1 image (N, C, 1, L), whose height is copied."""
+    op = "interpolate"
+    if mode not in ("nearest", "linear"):
+        raise ValueError(
+            f"{op}: a 3-d (N, C, L) input takes mode 'nearest' or 'linear', got {mode!r} (for "
+            f"an (N, C, H, W) image)"
+        )
+    if size is not None:
+        size = (1, _single(size, "size", op, 1))
+    if scale_factor is not None:
+        if isinstance(scale_factor, tuple | list) and len(scale_factor) == 1:
+            scale_factor = scale_factor[0]
+        if isinstance(scale_factor, tuple | list):
+            raise ValueError(
+                f"{op}: scale_factor of a 3-d input must be a number or a 1-tuple, got "
+                f"{scale_factor!r}"
+            )
+        scale_factor = (1.0, scale_factor)
+    n, c, length = x.shape
+    image = x.reshape(n, c, 1, length)
+    y = interpolate(
+        image, size, scale_factor, "bilinear" if mode == "linear" else mode, align_corners
+    )
+    return y.reshape(n, c, y.shape[3])
+
+
+def interpolate(
+    x,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+) -> Tensor:
+    """Resize an NCHW tensor, as ``torch.nn.functional.interpolate`` (same argument order);
+    or an (N, C, L) signal with mode 'nearest' or 'linear' (``size`` and ``scale_factor`` then
+    single numbers, or 1-tuples).
 
     Give either ``size`` (int or (H, W)) or ``scale_factor`` (number or pair; the output has
     floor(H * scale) rows). ``mode`` is 'nearest' (PyTorch's 'nearest': y[o] = x[floor(o / scale)]),
@@ -600,8 +725,29 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     it may overshoot the input's range (clamp an image afterwards). Integer factors take fast
     paths: repeat for nearest, strided slices for bilinear; other sizes, and bicubic, use the
     cached interpolation matrices.
+
+    ``recompute_scale_factor=True`` (with ``scale_factor``) resamples as if the output size
+    floor(H * scale) had been given, as PyTorch does; ``antialias`` is accepted at False only.
     """
     op = "interpolate"
+    if antialias:
+        raise ValueError(f"{op}: antialias=True is not supported, only antialias=False")
+    if recompute_scale_factor and scale_factor is not None and size is None:
+        lengths = x.shape[2:]
+        factors = scale_factor if isinstance(scale_factor, tuple | list) else [scale_factor]
+        factors = list(factors) * (len(lengths) if len(factors) == 1 else 1)
+        if len(factors) == len(lengths) and all(
+            isinstance(f, numbers.Real) and not isinstance(f, bool) and f > 0 for f in factors
+        ):
+            size = tuple(math.floor(n * float(f)) for n, f in zip(lengths, factors))
+            scale_factor = None  # bad factors are left to the checks below, for their messages
+    if getattr(x, "ndim", None) == 3:
+        return _interpolate_signal(x, size, scale_factor, mode, align_corners)
+    if mode == "linear":
+        raise ValueError(
+            f"{op}: mode='linear' resizes a 3-d (N, C, L) signal, got shape {tuple(x.shape)}; "
+            f"an image's is 'bilinear'"
+        )
     if mode not in ("nearest", "bilinear", "bicubic"):
         raise ValueError(f"{op}: mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
     if mode == "nearest" and align_corners is not None:

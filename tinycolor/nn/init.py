@@ -16,6 +16,8 @@ gets ``fan_in = out * kh * kw``; we do the same, to match its defaults.
   b = gain * sqrt(3 / fan), gain = sqrt(2 / (1 + a^2)) for a leaky ReLU of slope ``a``.
   PyTorch's default for Linear and Conv is kaiming_uniform_ with a = sqrt(5), i.e.
   b = 1 / sqrt(fan_in).
+* Orthogonal (Saxe et al., 2014): the weight, as a (rows, rest) matrix, has orthonormal rows
+  (or columns, if there are fewer of them) times ``gain``: every singular value is ``gain``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,35 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return _fill(tensor, backend.rng("cpu").normal(mean, std, size=tensor.shape))
 
 
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with samples of N(mean, std^2) truncated to [a, b], as PyTorch's ``trunc_normal_``
+    (a transformer's ``trunc_normal_(w, std=0.02)``): the cut-offs ``a`` and ``b`` are values,
+    not multiples of ``std`` (with std=0.02 the defaults cut nothing). Samples outside are drawn
+    again until inside: the exact truncated distribution."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a} and b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+
+    def cdf(x):
+        return 0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2))))
+
+    if cdf(b) - cdf(a) < 1e-6:
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] holds almost none of N({mean}, {std}^2) (a "
+            "fraction below 1e-6); give cut-offs within a few std of the mean"
+        )
+    gen = backend.rng("cpu")
+    values = gen.normal(mean, std, size=tensor.shape)
+    out = (values < a) | (values > b)
+    while out.any():
+        values[out] = gen.normal(mean, std, size=int(out.sum()))
+        out = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill(tensor, np.full(tensor.shape, val))
 
@@ -126,6 +157,33 @@ def kaiming_normal_(
     """N(0, std^2), std = gain / sqrt(fan)."""
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain``, as PyTorch's ``orthogonal_`` (its
+    super-resolution example's ``init.orthogonal_(conv.weight, init.calculate_gain('relu'))``).
+
+    The weight is seen as a (rows, cols) matrix, rows = its first axis: with rows <= cols its
+    rows are orthonormal (W W^T = gain^2 I), else its columns (W^T W = gain^2 I). Drawn as
+    PyTorch does: the Q of the QR decomposition of a standard normal matrix, its columns' signs
+    set by R's diagonal, so that Q is uniform over the orthogonal matrices."""
+    shape = tuple(tensor.shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"orthogonal_: the tensor needs at least 2 dimensions (a matrix), got shape {shape}"
+        )
+    rows = shape[0]
+    cols = math.prod(shape[1:])
+    if rows == 0 or cols == 0:
+        return tensor
+    a = backend.rng("cpu").standard_normal((rows, cols))
+    if rows < cols:
+        a = a.T
+    q, r = np.linalg.qr(a)
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0)  # sign(0) taken as 1: Q stays orthogonal
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(shape))
 
 
 def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:

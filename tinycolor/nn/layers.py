@@ -18,6 +18,7 @@ from .. import functional as F
 from ..autograd import Tensor, no_grad
 from ..functional.conv import _block_geometry, _pair, _single
 from ..functional.pool import _only_defaults, _output_size
+from ..functional.pool import _single as _length
 from . import init
 from .module import Module, Parameter
 
@@ -48,7 +49,7 @@ def _check_3d(layer, x, channels):
     _check_array(layer, x)
     if x.ndim != 3:
         raise ValueError(f"{layer}: expected a 3-D input (N, C, L), got shape {tuple(x.shape)}")
-    if x.shape[1] != channels:
+    if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{layer}: expected input with {channels} channels, got {tuple(x.shape)}")
 
 
@@ -574,11 +575,78 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class _Pool1d(_Pool2d):
+    """A window of ``kernel_size`` samples moved by ``stride`` (default: the kernel size) along
+    an (N, C, L) input padded by ``padding``, reduced by ``pool``."""
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return self.pool(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool1d(_Pool1d):
+    """The maximum over each window of k samples (stride defaults to the kernel size); see
+    ``F.max_pool1d``. PyTorch's ``dilation``, ``return_indices`` and ``ceil_mode`` are
+    accepted at their defaults only."""
+
+    pool = staticmethod(F.max_pool1d)
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        _only_defaults(
+            "MaxPool1d",
+            dilation=(dilation, 1),
+            return_indices=(return_indices, False),
+            ceil_mode=(ceil_mode, False),
+        )
+        super().__init__(kernel_size, stride, padding)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
+
+
+class AvgPool1d(_Pool1d):
+    """The mean over each window of k samples (stride defaults to the kernel size), the zero
+    padding counted in it; see ``F.avg_pool1d``. PyTorch's ``ceil_mode`` and
+    ``count_include_pad`` are accepted at their defaults only."""
+
+    pool = staticmethod(F.avg_pool1d)
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        _only_defaults(
+            "AvgPool1d",
+            ceil_mode=(ceil_mode, False),
+            count_include_pad=(count_include_pad, True),
+        )
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = False, True
+
+
+class AdaptiveAvgPool1d(Module):
+    """The mean over windows sized to give ``output_size`` samples (an int) whatever the
+    input's length, as PyTorch's: ``AdaptiveAvgPool1d(1)`` is global average pooling of an
+    (N, C, L) signal. See ``F.adaptive_avg_pool1d``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        _length(output_size, "output_size", type(self).__name__, 1)  # refused now, not at the call
+        self.output_size = output_size
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return F.adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class Upsample(Module):
     """Enlarge an (N, C, H, W) input to ``size`` or by ``scale_factor``, with ``mode``
     'nearest', 'bilinear' or 'bicubic' (``align_corners`` as in PyTorch, False by default;
-    see ``F.interpolate``). The arguments come in PyTorch's order, size first:
-    ``Upsample(scale_factor=2)`` doubles the input, while ``Upsample(2)`` resizes it to 2x2."""
+    see ``F.interpolate``), or an (N, C, L) signal with 'nearest' or 'linear'. The arguments
+    come in PyTorch's order, size first: ``Upsample(scale_factor=2)`` doubles the input, while
+    ``Upsample(2)`` resizes it to 2x2."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
         super().__init__()
@@ -590,12 +658,38 @@ class Upsample(Module):
         self.align_corners = align_corners
 
     def forward(self, x):
-        _check_4d(type(self).__name__, x, None)
+        if getattr(x, "ndim", None) != 3:  # an (N, C, L) signal, mode 'nearest' or 'linear'
+            _check_4d(type(self).__name__, x, None)
         return F.upsample(x, self.scale_factor, self.mode, self.size, self.align_corners)
 
     def extra_repr(self):
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')`` on an (N, C, H, W) image, as PyTorch's
+    (older super-resolution code's) ``nn.UpsamplingNearest2d``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return super().forward(x)
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)`` on an (N, C, H, W)
+    image, as PyTorch's ``nn.UpsamplingBilinear2d`` (whose corners are aligned: the corner
+    pixels of input and output coincide)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return super().forward(x)
 
 
 class PixelShuffle(Module):
@@ -1407,7 +1501,10 @@ class Unflatten(Module):
 
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AvgPool1d",
     "AvgPool2d",
+    "MaxPool1d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Bilinear",

@@ -104,6 +104,7 @@ class _BackwardHooks:
     def __init__(self, module, n_inputs):
         self.module, self.n_inputs = module, n_inputs
         self.inputs = []  # (position, shape, array type) of each gated input
+        self.frozen = {}  # position -> (shape, dtype, xp) of those that do not require grad
         self.n_outputs, self.grad_output = 1, (None,)
 
     def gate_inputs(self, args):
@@ -113,6 +114,13 @@ class _BackwardHooks:
         if not any(args[i].requires_grad for i in slots):
             return args
         self.inputs = [(i, args[i].shape, args[i].data.__class__) for i in slots]
+        # PyTorch's grad_input for an input that does not require grad is zeros (it marks
+        # that input non-differentiable), not dL/d(input): kept here to hand the hooks those
+        self.frozen = {
+            i: (args[i].shape, args[i].data.dtype, backend.array_module(args[i].data))
+            for i in slots
+            if not args[i].requires_grad
+        }
         args = list(args)
         for i, t in zip(slots, _gate([args[i] for i in slots], self._at_inputs)):
             args[i] = t
@@ -146,6 +154,8 @@ class _BackwardHooks:
         packed = [None] * self.n_inputs
         for (i, _, _), g in zip(self.inputs, grads):
             packed[i] = g
+        for i, (shape, dtype, xp) in self.frozen.items():
+            packed[i] = xp.zeros(shape, dtype=dtype)
         grad_input = self._run(tuple(packed))
         return [grad_input[i] for i, _, _ in self.inputs]
 
@@ -581,11 +591,12 @@ class Module:
         through a layer (its gradients' sizes, say) or to change it. ``grad_output`` has one
         entry per output of ``forward`` (a tensor, or each tensor of a tuple): dL/d(output), or
         None for one the loss did not reach. ``grad_input`` has one per positional argument of
-        ``forward``: dL/d(argument) for a floating tensor (one that does not require grad too,
-        as in PyTorch, when another input does), None for anything else; all None when no
-        input requires grad (the first layer's), the hook then called once ``grad_output`` is
-        known. The gradients are arrays, as ``.grad`` is; those of the module's parameters are
-        not among them (they are in ``.grad``). A hook that returns a tuple (one entry per
+        ``forward``: dL/d(argument) for a floating tensor that requires grad, zeros of its
+        shape for one that does not (while another input does: PyTorch's zeros, its input
+        being non-differentiable), None for anything else; all None when no input requires
+        grad (the first layer's), the hook then called once ``grad_output`` is known. The
+        gradients are arrays, as ``.grad`` is; those of the module's parameters are not among
+        them (they are in ``.grad``). A hook that returns a tuple (one entry per
         argument, None where no gradient goes on) replaces ``grad_input``, for the hooks after
         it and for everything before the module in the graph; one that returns None leaves it.
         Keyword arguments pass unseen. ``handle.remove()`` on what this returns takes the hook

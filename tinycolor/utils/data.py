@@ -21,8 +21,9 @@ A PyTorch loop translates line for line::
 
 Differences from PyTorch: the batches are made in the main process (``num_workers=0``; the
 options for worker processes, samplers and pinned memory are refused, not ignored); a
-``generator`` is a ``numpy.random.Generator`` (``np.random.default_rng(seed)``); Python floats
-collate to float32, tinycolor's default dtype (PyTorch makes float64 of them); and
+``generator`` is a ``numpy.random.Generator`` (``tinycolor.Generator().manual_seed(seed)``, as
+PyTorch spells it, or ``np.random.default_rng(seed)``; the orders are not PyTorch's); Python
+floats collate to float32, tinycolor's default dtype (PyTorch makes float64 of them); and
 ``drop_last=True`` with fewer samples than one batch is an error rather than an empty epoch.
 
 This is not ``tinycolor.data``, the colorizers' own image pipeline (Lab crops and flips).
@@ -166,7 +167,8 @@ def _generator(generator, who: str):
         return backend.rng("cpu")
     if not isinstance(generator, np.random.Generator):
         raise TypeError(
-            f"{who}: generator must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"{who}: generator must be a numpy.random.Generator "
+            f"(tinycolor.Generator().manual_seed(seed), or np.random.default_rng(seed)), "
             f"got {type(generator).__name__}"
         )
     return generator
