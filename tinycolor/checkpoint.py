@@ -174,9 +174,22 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         raise
 
 
-def load(path) -> dict:
+def load(path, map_location=None, weights_only=None) -> dict:
     """Read a checkpoint written by ``save``: ``{key: numpy array}`` plus ``'__meta__'`` (a dict)
-    when it has one. Raises ``CheckpointError`` for a missing or damaged file."""
+    when it has one. Raises ``CheckpointError`` for a missing or damaged file.
+
+    ``map_location`` is PyTorch's, spelled as its code spells it (``map_location='cpu'``,
+    ``map_location=device``): the arrays of numbers are put on that device ('cpu' gives NumPy
+    arrays, as ``None`` does; 'cuda' CuPy arrays). ``weights_only`` is taken and changes
+    nothing: a checkpoint here only ever holds arrays, and pickled objects are always refused.
+    """
+    if map_location is not None:
+        if callable(map_location) or isinstance(map_location, Mapping):
+            raise TypeError(
+                "load: map_location must be a device ('cpu', 'cuda' or a tc.device), got "
+                f"{type(map_location).__name__}: tinycolor does not remap storages"
+            )
+        map_location = backend._check_name(str(map_location))
     path = os.fsdecode(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path!r}: no such file")
@@ -234,7 +247,20 @@ def load(path) -> dict:
                 f"checkpoint {path!r}: its {META_KEY!r} entry is not a JSON object"
             )
         out[META_KEY] = meta
+    if map_location is not None:
+        _to_device(out, map_location)
     return out
+
+
+def _to_device(state: dict, device: str) -> None:
+    """Move the arrays of numbers in ``state`` and its inner dicts to ``device``, in place."""
+    for key, value in state.items():
+        if key == META_KEY:
+            continue
+        if isinstance(value, dict):
+            _to_device(value, device)
+        elif value.dtype.kind in "biufc":
+            state[key] = backend.to_device(value, device)
 
 
 __all__ = ["CheckpointError", "load", "save"]
