@@ -803,6 +803,33 @@ def test_init_fills_the_array_behind_a_parameter_as_pytorch_code_passes_it():
     )
 
 
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (4, 2, 3, 3), (20, 6, 1, 1), (1, 7)])
+def test_orthogonal_init_gives_orthonormal_rows_or_columns(shape, device):
+    """nn.init.orthogonal_ (BigGAN's, and many a GAN's, init) was missing. The weight seen as
+    (shape[0], the rest) has orthonormal rows when wide, orthonormal columns when tall, times
+    gain; on the weight's device, in its dtype, through .data as well."""
+    w = nn.Parameter(np.zeros(shape, np.float32)).to(device)
+    assert init.orthogonal_(w, gain=2.0) is w
+    assert w.dtype == np.float32 and w.device == device
+    m = w.numpy().astype(np.float64).reshape(shape[0], -1)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, 4.0 * np.eye(len(gram)), atol=1e-5)
+    tc.manual_seed(3)  # the same numbers through the array behind the parameter
+    raw = init.orthogonal_(np.zeros(shape))
+    tc.manual_seed(3)
+    np.testing.assert_array_equal(raw, init.orthogonal_(nn.Parameter(np.zeros(shape))).numpy())
+    torch = pytest.importorskip("torch")  # PyTorch's has the same property on that shape
+    t = torch.nn.init.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=2.0)
+    tm = t.numpy().reshape(shape[0], -1)
+    tgram = tm @ tm.T if tm.shape[0] <= tm.shape[1] else tm.T @ tm
+    np.testing.assert_allclose(tgram, gram, atol=1e-5)
+
+
+def test_orthogonal_init_refuses_a_vector():
+    with pytest.raises(ValueError, match="orthogonal_: only tensors with 2 or more dimensions"):
+        init.orthogonal_(nn.Parameter(np.zeros(5)))
+
+
 # --------------------------------------------------------------------------- layers vs PyTorch
 
 LAYERS = {

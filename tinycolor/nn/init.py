@@ -128,6 +128,31 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
 
 
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014), as PyTorch's: the weight
+    seen as (shape[0], the rest), its rows orthonormal when there are fewer rows than columns,
+    else its columns. Drawn as PyTorch draws it: the Q of the QR decomposition of a matrix of
+    N(0, 1) samples (transposed when wide), its columns' signs set by diag(R) so that Q is
+    uniform over the orthogonal matrices."""
+    if len(tensor.shape) < 2:
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+            f"{tuple(tensor.shape)}"
+        )
+    rows = tensor.shape[0]
+    cols = math.prod(tensor.shape) // rows if rows else 0
+    if rows == 0 or cols == 0:
+        return tensor
+    flat = backend.rng("cpu").normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
 def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
     """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) for the
     weight, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
