@@ -690,6 +690,15 @@ def test_size_numel_and_dim_answer_pytorchs_calls_and_numpys_attribute():
         x.size(3)
 
 
+def test_nelement_and_ndimension_are_numel_and_dim():
+    """PyTorch's other names, as a parameter count is often written:
+    sum(p.nelement() for p in model.parameters()) failed with an AttributeError."""
+    x = tc.Tensor(np.zeros((2, 3, 4), np.float32))
+    assert x.nelement() == x.numel() == 24 and x.ndimension() == x.dim() == 3
+    model = tc.nn.Sequential(tc.nn.Conv2d(3, 8, 3), tc.nn.Linear(8, 2))
+    assert sum(p.nelement() for p in model.parameters()) == 8 * 27 + 8 + 16 + 2
+
+
 def test_the_truth_of_a_tensor_with_many_elements_is_refused(device):
     x = tc.Tensor([1.0, 2.0], device=device)
     for convert in (bool, float, int):

@@ -550,6 +550,15 @@ class Tensor:
         """The number of axes, as PyTorch's ``t.dim()`` (``t.ndim``)."""
         return self.data.ndim
 
+    def nelement(self) -> int:
+        """PyTorch's other name for ``numel()``: ``sum(p.nelement() for p in
+        model.parameters())`` counts a model's weights."""
+        return self.numel()
+
+    def ndimension(self) -> int:
+        """PyTorch's other name for ``dim()``."""
+        return self.dim()
+
     @property
     def device(self) -> backend.device:
         """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
