@@ -785,6 +785,34 @@ def test_in_place_methods_on_leaves_under_no_grad_and_on_tensors_outside_the_gra
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
 
 
+def test_normal_and_uniform_redraw_a_tensor_in_place(device):
+    """noise.normal_(0, 1) and label.uniform_(0.7, 1.2), PyTorch's in-place draws (DCGAN's
+    preallocated noise, the noisy labels of the GAN hacks), were AttributeErrors. The seeded
+    generator's numbers, in the tensor's dtype and on its device; the in-place rules hold."""
+    noise = tc.zeros(4000, 2, device=device)
+    tc.manual_seed(5)
+    assert noise.normal_(0.5, 2.0) is noise
+    assert noise.dtype == np.float32 and noise.device == device
+    tc.manual_seed(5)
+    want = tc.backend.rng("cpu").normal(0.5, 2.0, size=(4000, 2)).astype(np.float32)
+    np.testing.assert_array_equal(noise.numpy(), want)
+    assert abs(noise.numpy().mean() - 0.5) < 0.1 and abs(noise.numpy().std() - 2.0) < 0.1
+    label = tc.full((4000,), 1.0, dtype=tc.float64, device=device).uniform_(0.7, 1.2)
+    got = label.numpy()
+    assert got.dtype == np.float64 and 0.7 <= got.min() and got.max() < 1.2
+    assert abs(got.mean() - 0.95) < 0.01
+    w = tc.zeros(3, requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="normal_ on a leaf tensor"):
+        w.normal_()
+    with tc.no_grad():
+        w.normal_(0.0, 0.02)  # an init, as nn.init.normal_(w, 0, 0.02)
+    assert w.is_leaf and (w.numpy() != 0).all()
+    with pytest.raises(RuntimeError, match="uniform_ on a tensor made by Mul"):
+        (w * 2).uniform_()
+    with pytest.raises(TypeError, match="normal_ needs a floating tensor"):
+        tc.zeros(2, dtype=tc.int64).normal_()
+
+
 def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
     x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
     h = x * 2

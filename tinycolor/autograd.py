@@ -1007,6 +1007,25 @@ class Tensor:
         self._bump_version()
         return self
 
+    def normal_(self, mean=0.0, std=1.0):
+        """Samples of N(mean, std^2) from the seeded generator (see ``manual_seed``), in place,
+        as PyTorch's: a preallocated noise batch redrawn each step, ``noise.normal_(0, 1)``."""
+        return self._fill_random("normal_", backend.rng("cpu").normal, float(mean), float(std))
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Samples of U(a, b) from the seeded generator, in place, as PyTorch's
+        ``uniform_(from, to)``: a GAN's noisy labels, ``label.uniform_(0.7, 1.2)``."""
+        return self._fill_random("uniform_", backend.rng("cpu").uniform, float(a), float(b))
+
+    def _fill_random(self, what, draw, p, q):
+        self._check_in_place(what)
+        if self.dtype.kind != "f":
+            raise TypeError(f"{what} needs a floating tensor, got dtype {self.dtype}")
+        values = draw(p, q, size=self.shape).astype(self.dtype)
+        self.data[...] = backend.to_device(values, self.device)
+        self._bump_version()
+        return self
+
     def copy_(self, src):
         """The values of ``src`` (broadcast to this shape, cast to this dtype, moved to this
         device), in place: ``p.copy_(pretrained)``."""
