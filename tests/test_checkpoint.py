@@ -366,7 +366,12 @@ def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path, device):
         other = _model().double().to(device)
         other.load_state_dict(state["model"])
     assert type(tc.load(tmp_path / "c.pth", map_location="cpu")["model"]["0.weight"]) is np.ndarray
-    with pytest.raises(TypeError, match="map_location must be a device"):
-        tc.load(tmp_path / "c.pth", map_location=lambda storage, loc: storage)
+    for where in (lambda storage, loc: storage, {"cuda:0": "cpu"}, {}):
+        state = tc.load(tmp_path / "c.pth", map_location=where)
+        assert type(state["model"]["0.weight"]) is np.ndarray
+    state = tc.load(tmp_path / "c.pth", map_location={"cpu": device, "cuda:0": f"{device}:0"})
+    assert backend.device_of(state["model"]["0.weight"]) == device
+    with pytest.raises(ValueError, match="names 2 devices"):
+        tc.load(tmp_path / "c.pth", map_location={"cpu": "cpu", "cuda:1": "cuda"})
     with pytest.raises(tc.DeviceError, match="unknown device"):
         tc.load(tmp_path / "c.pth", map_location="tpu")

@@ -178,17 +178,26 @@ def load(path, map_location=None, weights_only=None) -> dict:
     """Read a checkpoint written by ``save``: ``{key: numpy array}`` plus ``'__meta__'`` (a dict)
     when it has one. Raises ``CheckpointError`` for a missing or damaged file.
 
-    ``map_location`` is PyTorch's, spelled as its code spells it (``map_location='cpu'``,
-    ``map_location=device``): the arrays of numbers are put on that device ('cpu' gives NumPy
-    arrays, as ``None`` does; 'cuda' CuPy arrays). ``weights_only`` is taken and changes
-    nothing: a checkpoint here only ever holds arrays, and pickled objects are always refused.
+    ``map_location`` is PyTorch's, in the spellings its code uses: a device
+    (``map_location='cpu'``, ``map_location=device``) puts the arrays of numbers there ('cpu'
+    gives NumPy arrays, as ``None`` does; 'cuda' CuPy arrays); a dict such as
+    ``{'cuda:0': 'cpu'}`` puts them on the one device its values name; a function (PyTorch's
+    ``lambda storage, loc: storage``, "where they were saved") leaves them as read, NumPy, this
+    file keeping no device. ``load_state_dict`` moves each value to its parameter's device
+    anyway. ``weights_only`` is taken and changes nothing: a checkpoint here only ever holds
+    arrays, and pickled objects are always refused.
     """
-    if map_location is not None:
-        if callable(map_location) or isinstance(map_location, Mapping):
-            raise TypeError(
-                "load: map_location must be a device ('cpu', 'cuda' or a tc.device), got "
-                f"{type(map_location).__name__}: tinycolor does not remap storages"
+    if isinstance(map_location, Mapping):
+        targets = {backend._check_name(str(v)) for v in map_location.values()}
+        if len(targets) > 1:
+            raise ValueError(
+                f"load: map_location {map_location!r} names {len(targets)} devices; this file "
+                "keeps no device per array, so give one"
             )
+        map_location = targets.pop() if targets else None
+    elif callable(map_location):
+        map_location = None
+    elif map_location is not None:
         map_location = backend._check_name(str(map_location))
     path = os.fsdecode(path)
     if not os.path.exists(path):
