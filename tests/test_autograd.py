@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcastable_pair, given_settings, tensor
+from strategies import arrays, broadcastable_pair, given_settings, shapes, tensor
 
 import tinycolor as tc
 from tinycolor import backend
@@ -1342,3 +1342,67 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
         ours, theirs = tc.device(*args), torch.device(*args)
         assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
     assert torch.zeros(1).device.index == tc.zeros(1).device.index
+
+
+@given_settings
+@given(shape=shapes(1, 3, 1, 4), data=st.data())
+def test_autograd_grad_is_what_backward_accumulates_and_touches_no_grad(device, shape, data):
+    """torch.autograd.grad(outputs, inputs, grad_outputs) was missing. Its gradients, of
+    leaves and of an intermediate result, are those backward() gives (and central differences
+    through gradcheck), and no .grad changes."""
+    a, b, v = (data.draw(arrays(shape)) for _ in range(3))
+    x = tc.tensor(a, requires_grad=True, device=device)
+    w = tc.tensor(b, requires_grad=True, device=device)
+    h = x * w
+    y = (h.tanh() * h).sum()
+    gx, gh = tc.autograd.grad(y, [x, h])
+    assert x.grad is None and w.grad is None and not gx.requires_grad and gx.device == device
+    y.backward()
+    np.testing.assert_allclose(gx.numpy(), to_numpy(x.grad), rtol=1e-12)
+    t = np.tanh(a * b)
+    np.testing.assert_allclose(gh.numpy(), t + (1 - t**2) * a * b, rtol=1e-12)
+    cot = tc.tensor(v, device=device)
+    (gw,) = tc.autograd.grad(h.exp(), w, grad_outputs=cot)
+    np.testing.assert_allclose(gw.numpy(), v * np.exp(a * b) * a, rtol=1e-12)
+    assert tc.gradcheck(
+        lambda w_: (w_ * x.detach()).exp(), [tc.tensor(b, requires_grad=True, device=device)]
+    )
+
+
+def test_autograd_grad_several_outputs_unused_inputs_and_errors(device):
+    x = tc.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    z = tc.tensor([1.0], requires_grad=True, device=device)
+    h = x * 2
+    (g,) = tc.autograd.grad([h, (h**2).sum()], [x], grad_outputs=[tc.ones(3, device=device), None])
+    np.testing.assert_allclose(g.numpy(), 2 + 8 * np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(RuntimeError, match=r"inputs\[1\] \(1,\) was not used.*allow_unused=True"):
+        tc.autograd.grad(h.sum(), [x, z])
+    assert tc.autograd.grad(h.sum(), [x, z], allow_unused=True)[1] is None
+    zero = tc.autograd.grad(h.sum(), [x, z], materialize_grads=True)[1]
+    assert zero.numpy().tolist() == [0.0]
+    with pytest.raises(NotImplementedError, match="WGAN-GP's and R1's gradient penalties"):
+        tc.autograd.grad(h.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"inputs\[0\] \(3,\) does not require grad"):
+        tc.autograd.grad(h.sum(), x.detach())
+    with pytest.raises(RuntimeError, match="needs a single-element output.*pass grad_outputs="):
+        tc.autograd.grad(h, x)
+    with pytest.raises(RuntimeError, match=r"grad_outputs\[0\] must have this tensor's shape"):
+        tc.autograd.grad(h, x, grad_outputs=tc.ones(2, device=device))
+    with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
+        tc.autograd.grad(h, x, grad_outputs=[None, None])
+
+
+def test_autograd_grad_matches_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    outs = []
+    for m in (tc, torch):
+        x = m.tensor(a, requires_grad=True)
+        lin = m.nn.Linear(3, 2).double()
+        for p in lin.parameters():
+            m.nn.init.constant_(p, 0.3)
+        y = lin(x).sigmoid()
+        outs.append(m.autograd.grad(y, [x, lin.weight], grad_outputs=m.ones_like(y)))
+        assert lin.weight.grad is None
+    for ours, theirs in zip(*outs):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

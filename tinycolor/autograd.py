@@ -802,77 +802,10 @@ class Tensor:
                 "backward(create_graph=True): tinycolor's backward formulas work on arrays and "
                 "record no graph, so second derivatives are not available"
             )
-        grad = gradient
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: no input of the "
-                "computation had requires_grad=True (or it ran under no_grad)"
-            )
-        xp = backend.array_module(self.data)
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a single-element output, got shape "
-                    f"{self.shape}; pass gradient= of that shape"
-                )
-            grad = xp.ones_like(self.data)
-        else:
-            grad = grad.data if isinstance(grad, Tensor) else grad
-            if backend.is_cupy_array(grad) and self.device == "cpu":
-                raise backend.DeviceError(
-                    f"backward(gradient): the gradient is on cuda but this tensor {self.shape} "
-                    f"is on cpu; move it with .to('cpu')"
-                )
-            grad = xp.asarray(grad, dtype=self.dtype)
-            if grad.shape != self.data.shape:
-                if grad.size != 1 or self.data.size != 1:  # broadcasting would hide a mistake
-                    raise RuntimeError(
-                        f"backward(gradient): the gradient must have this tensor's shape "
-                        f"{self.shape}, got {grad.shape}"
-                    )
-                grad = grad.reshape(self.data.shape)
-
-        order = _topological_order(self)
-        grads = {id(self): grad}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if node._grad_hooks:
-                g = node._run_grad_hooks(g)
-            ctx = node._ctx
-            if ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
-                if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
-                    node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
-                if ctx is None:
-                    continue
-            if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
-                t._version_counter[0] for t in ctx.inputs
-            ]:
-                _check_saved_versions(ctx, node)
-            in_grads = ctx.backward(g)
-            if isinstance(in_grads, list):
-                in_grads = tuple(in_grads)
-            elif not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(ctx.inputs):
-                raise RuntimeError(
-                    f"{ctx.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
-                    f"apply, numbers included, in order (None for one that needs no gradient)"
-                )
-            for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
-                if ig is None or not inp.requires_grad:
-                    continue
-                if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
-                    ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
-                if ig.dtype != inp.dtype:
-                    ig = ig.astype(inp.dtype)
-                key = id(inp)
-                if key in grads:
-                    grads[key] = grads[key] + ig
-                else:
-                    grads[key] = ig
+        _backpropagate(
+            self,
+            _seed(self, gradient, "backward()", "gradient", "backward(gradient): the gradient"),
+        )
 
     # ------------------------------------------------------------------ operators
     def __add__(self, o):
@@ -1483,6 +1416,171 @@ def _times(other, alpha):
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``: a
+    tuple, one tensor (requiring no grad) per input, and no ``.grad`` changed anywhere.
+
+    ``outputs`` and ``inputs`` are a tensor or a sequence of them; an input may be a leaf or
+    an intermediate result. ``grad_outputs`` is dL/d(output), one per output (None, or left
+    out, for a single-element output: 1); several outputs add their gradients. An input that
+    the outputs do not depend on is an error, unless ``allow_unused`` (then None, or zeros
+    with ``materialize_grads``). ``retain_graph`` changes nothing (the graph is always kept).
+    ``create_graph=True`` is refused: the backward formulas work on arrays and record no
+    graph, so a gradient penalty (WGAN-GP, R1), which differentiates a gradient, cannot be
+    computed here.
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): tinycolor's backward formulas work on arrays and "
+            "record no graph, so a gradient cannot be differentiated again (WGAN-GP's and R1's "
+            "gradient penalties need that); WGAN's weight clipping (p.clamp_ under no_grad) or "
+            "nn.utils.spectral_norm constrain a critic without it"
+        )
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for what, seq in (("outputs", outputs), ("inputs", inputs)):
+        if not seq or not all(isinstance(t, Tensor) for t in seq):
+            raise TypeError(f"autograd.grad: {what} must be a Tensor or a sequence of Tensors")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"autograd.grad: inputs[{i}] {t.shape} does not require grad, so it has no "
+                "gradient; make it with requires_grad=True (or requires_grad_())"
+            )
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"autograd.grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
+            "give one per output"
+        )
+    seeds = [
+        _seed(t, g, "autograd.grad", "grad_outputs", f"autograd.grad: grad_outputs[{i}]")
+        for i, (t, g) in enumerate(zip(outputs, grad_outputs))
+    ]
+    if len(outputs) == 1:
+        root, seed = outputs[0], seeds[0]
+    else:  # one root: the sum of each output times its gradient, whose gradient is 1
+        with enable_grad():
+            root = sum((t * Tensor(g)).sum() for t, g in zip(outputs, seeds))
+        seed = backend.array_module(root.data).ones_like(root.data)
+    found = _backpropagate(root, seed, wanted={id(t) for t in inputs})
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None and not allow_unused and not materialize_grads:
+            raise RuntimeError(
+                f"autograd.grad: inputs[{i}] {t.shape} was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is None:
+            result.append(zeros_like(t) if materialize_grads else None)
+        else:
+            result.append(Tensor(backend.array_module(g).array(g, dtype=t.dtype), device=t.device))
+    return tuple(result)
+
+
+def _seed(t: Tensor, gradient, what: str, name: str, given: str):
+    """The array dL/dt that a backward pass from ``t`` begins with: ``gradient`` checked
+    (``t``'s shape and device), or 1 for a single-element ``t``. The messages name the call
+    (``what``), its argument (``name``) and the gradient given (``given``)."""
+    grad = gradient
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{what} on a tensor that does not require grad: no input of the "
+            "computation had requires_grad=True (or it ran under no_grad)"
+        )
+    xp = backend.array_module(t.data)
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{what} without a gradient needs a single-element output, got shape "
+                f"{t.shape}; pass {name}= of that shape"
+            )
+        grad = xp.ones_like(t.data)
+    else:
+        grad = grad.data if isinstance(grad, Tensor) else grad
+        if backend.is_cupy_array(grad) and t.device == "cpu":
+            raise backend.DeviceError(
+                f"{given} is on cuda but this tensor {t.shape} is on cpu; move it with .to('cpu')"
+            )
+        grad = xp.asarray(grad, dtype=t.dtype)
+        if grad.shape != t.data.shape:
+            if grad.size != 1 or t.data.size != 1:  # broadcasting would hide a mistake
+                raise RuntimeError(
+                    f"{given} must have this tensor's shape {t.shape}, got {grad.shape}"
+                )
+            grad = grad.reshape(t.data.shape)
+    return grad
+
+
+def _backpropagate(root: Tensor, grad, wanted=None) -> dict:
+    """The backward pass from ``root``, dL/d(root) = ``grad``: each node's gradient, complete
+    when it is reached (reverse topological order), goes through its hooks and its op's
+    backward. Leaves (and tensors that retain_grad) add theirs to ``.grad``; with ``wanted``
+    (ids of tensors, for ``grad``) nothing is accumulated and theirs are returned instead,
+    {id: array}."""
+    xp = backend.array_module(grad)
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    found = {}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._grad_hooks:
+            g = node._run_grad_hooks(g)
+        ctx = node._ctx
+        if wanted is not None:
+            if id(node) in wanted:
+                found[id(node)] = g
+            if ctx is None:
+                continue
+        elif ctx is None or node._retains_grad:  # a leaf, or asked to: accumulate
+            if node.requires_grad:  # xp.array/asarray: a 0-d grad stays an array
+                node.grad = xp.array(g) if node.grad is None else xp.asarray(node.grad + g)
+            if ctx is None:
+                continue
+        if node._version_counter[0] != ctx.output_version or ctx.saved_versions != [
+            t._version_counter[0] for t in ctx.inputs
+        ]:
+            _check_saved_versions(ctx, node)
+        in_grads = ctx.backward(g)
+        if isinstance(in_grads, list):
+            in_grads = tuple(in_grads)
+        elif not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        if len(in_grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.name}.backward returned {len(in_grads)} gradients for "
+                f"{len(ctx.inputs)} inputs; it returns one per positional argument of "
+                f"apply, numbers included, in order (None for one that needs no gradient)"
+            )
+        for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
+            if ig is None or not inp.requires_grad:
+                continue
+            if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
+                ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
+            if ig.dtype != inp.dtype:
+                ig = ig.astype(inp.dtype)
+            key = id(inp)
+            if key in grads:
+                grads[key] = grads[key] + ig
+            else:
+                grads[key] = ig
+    return found
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
