@@ -1381,7 +1381,16 @@ def test_autograd_grad_several_outputs_unused_inputs_and_errors(device):
     zero = tc.autograd.grad(h.sum(), [x, z], materialize_grads=True)[1]
     assert zero.numpy().tolist() == [0.0]
     with pytest.raises(NotImplementedError, match="WGAN-GP's and R1's gradient penalties"):
-        tc.autograd.grad(h.sum(), x, create_graph=True)
+        tc.autograd.grad(  # WGAN-GP's line, as its PyTorch code writes it
+            outputs=h.sum(),
+            inputs=x,
+            grad_outputs=None,
+            create_graph=True,
+            retain_graph=True,
+            only_inputs=True,
+        )
+    (g,) = tc.autograd.grad(h.sum(), x, None, True, False, True)  # PyTorch's positional order
+    np.testing.assert_array_equal(g.numpy(), [2.0, 2.0, 2.0])
     with pytest.raises(RuntimeError, match=r"inputs\[0\] \(3,\) does not require grad"):
         tc.autograd.grad(h.sum(), x.detach())
     with pytest.raises(RuntimeError, match="needs a single-element output.*pass grad_outputs="):

@@ -1424,7 +1424,9 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
+    is_grads_batched=False,
     materialize_grads=False,
 ):
     """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``: a
@@ -1434,7 +1436,9 @@ def grad(
     an intermediate result. ``grad_outputs`` is dL/d(output), one per output (None, or left
     out, for a single-element output: 1); several outputs add their gradients. An input that
     the outputs do not depend on is an error, unless ``allow_unused`` (then None, or zeros
-    with ``materialize_grads``). ``retain_graph`` changes nothing (the graph is always kept).
+    with ``materialize_grads``). ``retain_graph`` changes nothing (the graph is always kept),
+    nor does ``only_inputs`` (deprecated in PyTorch, ignored there too); ``is_grads_batched``
+    must be False.
     ``create_graph=True`` is refused: the backward formulas work on arrays and record no
     graph, so a gradient penalty (WGAN-GP, R1), which differentiates a gradient, cannot be
     computed here.
@@ -1446,6 +1450,8 @@ def grad(
             "gradient penalties need that); WGAN's weight clipping (p.clamp_ under no_grad) or "
             "nn.utils.spectral_norm constrain a critic without it"
         )
+    if is_grads_batched:
+        raise ValueError("autograd.grad: is_grads_batched=True is not supported, only False")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
