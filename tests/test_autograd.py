@@ -1532,3 +1532,26 @@ def test_autograd_grad_errors():
     with pytest.raises(NotImplementedError, match=r"create_graph=True.*second derivatives"):
         tc.autograd.grad(y, x, create_graph=True)
     assert x.grad is None
+
+
+def test_autograd_grad_takes_pytorchs_arguments_in_pytorchs_order():
+    """WGAN-GP's line as written, grad(outputs=d, inputs=x, grad_outputs=ones,
+    create_graph=False, retain_graph=True, only_inputs=True), and the positional slots in
+    torch.autograd.grad's order: only_inputs (ignored, as in PyTorch) before allow_unused,
+    is_grads_batched (False only) before materialize_grads."""
+    x = tc.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    unused = tc.Tensor(np.array([5.0]), requires_grad=True)
+    d = (x * x).sum()
+    (gx,) = tc.autograd.grad(
+        outputs=d,
+        inputs=x,
+        grad_outputs=None,
+        create_graph=False,
+        retain_graph=True,
+        only_inputs=True,
+    )
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 4.0])
+    gx, gu = tc.autograd.grad(d, [x, unused], None, None, False, True, True, False, True)
+    np.testing.assert_array_equal(gu.numpy(), [0.0])  # allow_unused, materialize_grads
+    with pytest.raises(ValueError, match="is_grads_batched=True is not supported"):
+        tc.autograd.grad(d, x, is_grads_batched=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinycolor as tc
-from tinycolor import checkpoint, nn
+from tinycolor import backend, checkpoint, nn
 from tinycolor.checkpoint import CheckpointError
 
 
@@ -344,3 +344,34 @@ def test_write_json_is_atomic_strict_and_leaves_nothing_behind(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder"):
         write_json(tmp_path, {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "n.json"]
+
+
+def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path, device):
+    """torch.load(path, map_location='cpu') / map_location=device, translated word for word,
+    failed: "load() got an unexpected keyword argument 'map_location'". The arrays of numbers
+    go to that device, inner dicts' too; names stay NumPy strings; weights_only changes nothing."""
+    model = _model().double()
+    opt = tc.optim.Adam(model.parameters())
+    tc.save(
+        {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 4}, tmp_path / "c.pth"
+    )
+    plain = tc.load(tmp_path / "c.pth")
+    for where in (device, tc.device(device), f"{device}:0"):
+        state = tc.load(tmp_path / "c.pth", map_location=where, weights_only=True)
+        assert backend.device_of(state["epoch"]) == device
+        for key, value in plain["model"].items():
+            assert backend.device_of(state["model"][key]) == device
+            np.testing.assert_array_equal(backend.to_numpy(state["model"][key]), value)
+        assert type(state["optimizer"]["optimizer"]) is np.ndarray  # the class name, a string
+        other = _model().double().to(device)
+        other.load_state_dict(state["model"])
+    assert type(tc.load(tmp_path / "c.pth", map_location="cpu")["model"]["0.weight"]) is np.ndarray
+    for where in (lambda storage, loc: storage, {"cuda:0": "cpu"}, {}):
+        state = tc.load(tmp_path / "c.pth", map_location=where)
+        assert type(state["model"]["0.weight"]) is np.ndarray
+    state = tc.load(tmp_path / "c.pth", map_location={"cpu": device, "cuda:0": f"{device}:0"})
+    assert backend.device_of(state["model"]["0.weight"]) == device
+    with pytest.raises(ValueError, match="names 2 devices"):
+        tc.load(tmp_path / "c.pth", map_location={"cpu": "cpu", "cuda:1": "cuda"})
+    with pytest.raises(tc.DeviceError, match="unknown device"):
+        tc.load(tmp_path / "c.pth", map_location="tpu")

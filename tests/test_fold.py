@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import given_settings, tensor
 
@@ -78,6 +78,7 @@ def _pairs(*vs):
 
 @given_settings
 @given(case=block_cases(), seed=st.integers(0, 2**31 - 1))
+@example(case=((1, 2, 4, 5), (2, 3), (2, 2), (0, 1), (1, 2)), seed=465783867)  # a cancelling sum
 def test_unfold_and_fold_forward_gradcheck_and_adjoint(device, case, seed):
     shape, k, d, p, s = case
     rng = np.random.default_rng(seed)
@@ -95,8 +96,10 @@ def test_unfold_and_fold_forward_gradcheck_and_adjoint(device, case, seed):
         img.numpy(), loop_fold(b, shape[2:], *_pairs(k, d, p, s)), rtol=1e-12, atol=1e-12
     )
     assert tc.gradcheck(lambda t: F.fold(t, shape[2:], k, d, p, s), [y])
-    # fold is unfold's adjoint: <unfold(x), y> = <x, fold(y)>
-    np.testing.assert_allclose((want * b).sum(), (a * img.numpy()).sum(), rtol=1e-10)
+    # fold is unfold's adjoint: <unfold(x), y> = <x, fold(y)>, up to the rounding of sums of
+    # terms of either sign (relative to their sizes: the sum itself may nearly cancel)
+    scale = np.abs(want * b).sum()
+    np.testing.assert_allclose((want * b).sum(), (a * img.numpy()).sum(), atol=1e-12 * scale)
 
 
 def test_conv2d_is_a_product_with_unfold(device):

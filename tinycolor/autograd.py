@@ -1637,7 +1637,9 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
+    is_grads_batched=False,
     materialize_grads=False,
 ):
     """d(outputs)/d(inputs), returned rather than added to ``.grad``, as
@@ -1649,13 +1651,20 @@ def grad(
     gradients add up, as ``sum(o * g)`` would give. The result is a tuple of tensors, one per
     input, outside the graph. An input the outputs do not depend on is an error, or None with
     ``allow_unused=True`` (zeros with ``materialize_grads=True`` as well). The graph is always
-    kept (``retain_graph`` is accepted and changes nothing); ``create_graph=True`` (second
-    derivatives) is not supported: the backward formulas work on arrays."""
+    kept (``retain_graph`` is accepted and changes nothing), nor does ``only_inputs``
+    (deprecated in PyTorch, ignored there too); ``is_grads_batched`` must be False.
+    ``create_graph=True`` (second derivatives) is not supported: the backward formulas work on
+    arrays and record no graph, so a gradient penalty (WGAN-GP, R1), which differentiates a
+    gradient, cannot be computed here."""
     if create_graph:
         raise NotImplementedError(
             "autograd.grad(create_graph=True): tinycolor's backward formulas work on arrays and "
-            "record no graph, so second derivatives (a gradient penalty, say) are not available"
+            "record no graph, so a gradient cannot be differentiated again (WGAN-GP's and R1's "
+            "gradient penalties need that); WGAN's weight clipping (p.clamp_ under no_grad) or "
+            "nn.utils.spectral_norm constrain a critic without it"
         )
+    if is_grads_batched:
+        raise ValueError("autograd.grad: is_grads_batched=True is not supported, only False")
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if not inputs or not outputs:

@@ -174,9 +174,31 @@ def save(module_or_dict, path, meta: dict | None = None) -> None:
         raise
 
 
-def load(path) -> dict:
+def load(path, map_location=None, weights_only=None) -> dict:
     """Read a checkpoint written by ``save``: ``{key: numpy array}`` plus ``'__meta__'`` (a dict)
-    when it has one. Raises ``CheckpointError`` for a missing or damaged file."""
+    when it has one. Raises ``CheckpointError`` for a missing or damaged file.
+
+    ``map_location`` is PyTorch's, in the spellings its code uses: a device
+    (``map_location='cpu'``, ``map_location=device``) puts the arrays of numbers there ('cpu'
+    gives NumPy arrays, as ``None`` does; 'cuda' CuPy arrays); a dict such as
+    ``{'cuda:0': 'cpu'}`` puts them on the one device its values name; a function (PyTorch's
+    ``lambda storage, loc: storage``, "where they were saved") leaves them as read, NumPy, this
+    file keeping no device. ``load_state_dict`` moves each value to its parameter's device
+    anyway. ``weights_only`` is taken and changes nothing: a checkpoint here only ever holds
+    arrays, and pickled objects are always refused.
+    """
+    if isinstance(map_location, Mapping):
+        targets = {backend._check_name(str(v)) for v in map_location.values()}
+        if len(targets) > 1:
+            raise ValueError(
+                f"load: map_location {map_location!r} names {len(targets)} devices; this file "
+                "keeps no device per array, so give one"
+            )
+        map_location = targets.pop() if targets else None
+    elif callable(map_location):
+        map_location = None
+    elif map_location is not None:
+        map_location = backend._check_name(str(map_location))
     path = os.fsdecode(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path!r}: no such file")
@@ -234,7 +256,20 @@ def load(path) -> dict:
                 f"checkpoint {path!r}: its {META_KEY!r} entry is not a JSON object"
             )
         out[META_KEY] = meta
+    if map_location is not None:
+        _to_device(out, map_location)
     return out
+
+
+def _to_device(state: dict, device: str) -> None:
+    """Move the arrays of numbers in ``state`` and its inner dicts to ``device``, in place."""
+    for key, value in state.items():
+        if key == META_KEY:
+            continue
+        if isinstance(value, dict):
+            _to_device(value, device)
+        elif value.dtype.kind in "biufc":
+            state[key] = backend.to_device(value, device)
 
 
 __all__ = ["CheckpointError", "load", "save"]

@@ -727,9 +727,13 @@ class LRScheduler:
     goes on after epoch n, as a schedule stepped n + 1 times would be (``last_epoch`` is then
     n + 1), from the base lrs that each group's ``'initial_lr'`` holds, which must be set (an
     optimizer that a schedule ran on has it; a new one is given it by hand). The lrs are the
-    formula's at each epoch, whatever the groups' lrs were (PyTorch's ExponentialLR and
-    CosineAnnealingLR, computed each from the lr before, keep the groups' lrs one epoch more
-    when resumed so: their lrs lag an epoch behind an uninterrupted run's). ``state_dict`` and
+    formula's at each epoch, whatever the groups' lrs were, so a resumed run's lrs are an
+    uninterrupted run's. PyTorch's are computed each from the lr before, and differ: with the
+    optimizer's state loaded (its lr the next epoch's already), its StepLR and MultiStepLR
+    apply a decay that falls on the resumed epoch a second time (from there their lrs are
+    gamma times an uninterrupted run's: a translated script's losses part from PyTorch's
+    there), while its ExponentialLR and CosineAnnealingLR go on as here; on a new optimizer
+    (its lr the base lr) those two keep the base lr one epoch more. ``state_dict`` and
     ``load_state_dict`` are the other way to resume, and the one ``train --resume`` uses.
     """
 

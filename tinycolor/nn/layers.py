@@ -256,6 +256,35 @@ class _ConvNd(Module):
             f"got {self.padding!r}"
         )
 
+    def _output_padding(self, x, output_size):
+        """A transposed convolution's output_padding: the layer's, or the one that gives
+        ``output_size`` (the spatial sizes, or the whole shape (N, C, ...)), as PyTorch's
+        ``forward(x, output_size=skip.shape)`` computes it; a size the layer cannot reach, from
+        (in - 1) s - 2p + d (k - 1) + 1 up to s - 1 more, is refused."""
+        if output_size is None:
+            return self.output_padding
+        size = tuple(int(n) for n in output_size)
+        if len(size) == self._dims + 2:
+            size = size[2:]
+        if len(size) != self._dims:
+            raise ValueError(
+                f"{self._label}: output_size must have {self._dims} or {self._dims + 2} "
+                f"elements (the spatial sizes or the whole shape), got {tuple(output_size)}"
+            )
+        smallest = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + 1
+            for n, s, p, d, k in zip(
+                x.shape[2:], self.stride, self._padding, self.dilation, self.kernel_size
+            )
+        )
+        largest = tuple(lo + s - 1 for lo, s in zip(smallest, self.stride))
+        if any(not lo <= n <= hi for n, lo, hi in zip(size, smallest, largest)):
+            raise ValueError(
+                f"{self._label}: requested an output size of {size}, but valid sizes range "
+                f"from {smallest} to {largest} (for an input of {tuple(x.shape[2:])})"
+            )
+        return tuple(n - lo for n, lo in zip(size, smallest))
+
     @property
     def _label(self):
         return f"{type(self).__name__}({self.in_channels}->{self.out_channels})"
@@ -374,7 +403,10 @@ class ConvTranspose2d(_ConvNd):
             output_padding,
         )
 
-    def forward(self, x):
+    def forward(self, x, output_size=None):
+        """``output_size`` (PyTorch's): the output's spatial sizes, or its whole shape
+        (``skip.shape``), when a stride makes more than one reachable; it sets
+        output_padding for this call."""
         _check_4d(self._label, x, self.in_channels)
         return F.conv_transpose2d(
             x,
@@ -382,7 +414,7 @@ class ConvTranspose2d(_ConvNd):
             self.bias,
             self.stride,
             self._padding,
-            self.output_padding,
+            self._output_padding(x, output_size),
             dilation=self.dilation,
         )
 
@@ -475,7 +507,10 @@ class ConvTranspose1d(_ConvNd):
             output_padding,
         )
 
-    def forward(self, x):
+    def forward(self, x, output_size=None):
+        """``output_size`` (PyTorch's): the output's spatial sizes, or its whole shape
+        (``skip.shape``), when a stride makes more than one reachable; it sets
+        output_padding for this call."""
         _check_3d(self._label, x, self.in_channels)
         return F.conv_transpose1d(
             x,
@@ -483,7 +518,7 @@ class ConvTranspose1d(_ConvNd):
             self.bias,
             self.stride,
             self._padding,
-            self.output_padding,
+            self._output_padding(x, output_size),
             dilation=self.dilation,
         )
 
