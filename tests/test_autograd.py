@@ -1529,7 +1529,7 @@ def test_autograd_grad_errors():
         tc.autograd.grad(x * 2, x)
     with pytest.raises(RuntimeError, match=r"2 grad_outputs for 1 outputs"):
         tc.autograd.grad(y, x, grad_outputs=[None, None])
-    with pytest.raises(NotImplementedError, match=r"create_graph=True.*cannot be differentiated again"):
+    with pytest.raises(NotImplementedError, match=r"create_graph=True.*differentiated again"):
         tc.autograd.grad(y, x, create_graph=True)
     assert x.grad is None
 
