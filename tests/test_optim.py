@@ -65,6 +65,20 @@ CASES = {
         "RMSprop",
         {"lr": 0.005, "momentum": 0.9, "centered": True},
     ),
+    "adagrad": (lambda p: optim.Adagrad(p, lr=0.05), "Adagrad", {"lr": 0.05}),
+    "adagrad-decay-wd": (
+        lambda p: optim.Adagrad(
+            p, lr=0.1, lr_decay=0.05, weight_decay=1e-2, initial_accumulator_value=0.3, eps=1e-6
+        ),
+        "Adagrad",
+        {
+            "lr": 0.1,
+            "lr_decay": 0.05,
+            "weight_decay": 1e-2,
+            "initial_accumulator_value": 0.3,
+            "eps": 1e-6,
+        },
+    ),
     "adam": (lambda p: optim.Adam(p, lr=0.01), "Adam", {"lr": 0.01}),
     "adam-wd": (
         lambda p: optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2),
@@ -185,6 +199,11 @@ def _reference_step(name, hp, state, p, g):
             state["b"] = m * state.get("b", 0.0) + step
             step = state["b"]
         return p - hp["lr"] * step
+    if name == "Adagrad":
+        t = state["t"] = state.get("t", 0) + 1
+        state["s"] = state.get("s", hp.get("initial_accumulator_value", 0.0)) + g * g
+        lr = hp["lr"] / (1 + (t - 1) * hp.get("lr_decay", 0.0))
+        return p - lr * g / (np.sqrt(state["s"]) + hp.get("eps", 1e-10))
     (b1, b2), eps = hp.get("betas", (0.9, 0.999)), hp.get("eps", 1e-8)
     t = state["t"] = state.get("t", 0) + 1
     state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
@@ -263,7 +282,7 @@ def test_state_dicts_are_snapshots_and_loading_copies(case):
 
 
 @pytest.mark.parametrize(
-    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adagrad-decay-wd", "adam-wd", "adamw-amsgrad"]
 )
 def test_float32_on_device(case, device):
     """On each device the update keeps the parameters float32 and where they were, and it
@@ -328,7 +347,8 @@ def test_zero_grad_takes_pytorchs_set_to_none():
 
 
 @pytest.mark.parametrize(
-    "case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+    "case",
+    ["sgd-momentum-dampening", "rmsprop-centered", "adagrad-decay-wd", "adam-wd", "adamw-amsgrad"],
 )
 def test_state_dict_resumes_exactly(case, tmp_path):
     """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)
@@ -389,6 +409,9 @@ def test_constructor_errors():
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):
         optim.Adam([p], betas=(0.9, 1.0))
+    for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+        with pytest.raises(ValueError, match=f"Adagrad: {name} must be >= 0"):
+            optim.Adagrad([p], **{name: -0.1})
     with pytest.raises(ValueError, match="more than once"):
         optim.SGD([p, p], lr=0.1)
     model = nn.Sequential(nn.Linear(2, 2))
@@ -736,6 +759,11 @@ GROUP_CASES = {  # name: (defaults, options of the first Linear's group, of the 
         {"weight_decay": 0.1},
         {"lr": 0.03, "betas": (0.85, 0.95)},
     ),
+    "Adagrad": (
+        {"lr": 0.05, "lr_decay": 0.01, "initial_accumulator_value": 0.5},
+        {"lr": 0.1},
+        {"weight_decay": 1e-2, "eps": 1e-6},
+    ),
 }
 
 
@@ -759,6 +787,13 @@ def _expected_options(name, k):
         "RMSprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
         "Adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
         "AdamW": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2},
+        "Adagrad": {
+            "lr": 1e-2,
+            "lr_decay": 0.0,
+            "weight_decay": 0.0,
+            "initial_accumulator_value": 0.0,
+            "eps": 1e-10,
+        },
     }[name]
     return {**signature, **defaults, **groups[k]}
 
@@ -1417,3 +1452,41 @@ def test_resuming_a_schedule_on_an_optimizer_loaded_from_a_file(tmp_path):
     other = _two_group_sgd()
     other.load_state_dict(plain.state_dict())
     assert all("initial_lr" not in g for g in other.param_groups)
+
+
+def test_adagrad_state_is_pytorchs_and_starts_at_the_initial_accumulator():
+    """'step' and 'sum' as torch names them; the sum starts at initial_accumulator_value, so
+    the first step of a gradient g is lr g / (sqrt(v0 + g^2) + eps)."""
+    p = nn.Parameter(np.zeros(3))
+    p.grad = np.array([1.0, -2.0, 0.5])
+    opt = optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    opt.step()
+    np.testing.assert_allclose(p.numpy(), -0.1 * p.grad / (np.sqrt(0.5 + p.grad**2) + 1e-10))
+    state = opt.state_dict()
+    assert state["state.0.step"] == 1
+    np.testing.assert_allclose(state["state.0.sum"], 0.5 + p.grad**2)
+    assert {k for k in state if k.startswith("group.0.")} == {
+        f"group.0.{k}"
+        for k in ("params", "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    }
+    torch = pytest.importorskip("torch")
+    q = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    ref = torch.optim.Adagrad([q], lr=0.1, initial_accumulator_value=0.5)
+    q.grad = torch.from_numpy(p.grad.copy())
+    ref.step()
+    assert set(ref.state[q]) == {"step", "sum"}
+    np.testing.assert_allclose(ref.state[q]["sum"].numpy(), state["state.0.sum"], rtol=1e-15)
+
+
+def test_adagrad_groups_start_their_sums_at_their_own_initial_accumulator():
+    """A group's own initial_accumulator_value starts its sums (PyTorch's fills every sum from
+    the constructor's value, so there a group's own is ignored)."""
+    a, b = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(2))
+    a.grad, b.grad = np.ones(2), np.ones(2)
+    opt = optim.Adagrad(
+        [{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}],
+        initial_accumulator_value=0.0,
+    )
+    opt.step()
+    np.testing.assert_array_equal(opt.state[0]["sum"], [1.0, 1.0])
+    np.testing.assert_array_equal(opt.state[1]["sum"], [4.0, 4.0])

@@ -1,5 +1,5 @@
-"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam, AdamW) and learning-rate schedules
-(StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau).
+"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adagrad, Adam, AdamW) and learning-rate
+schedules (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau).
 
 An optimizer holds its parameters in groups, each with its own settings, as PyTorch's:
 ``optim.SGD([{"params": head, "lr": 0.1}, {"params": body}], lr=0.01, momentum=0.9)`` gives
@@ -553,6 +553,66 @@ class RMSprop(Optimizer):
             p.data -= options["lr"] * b
         else:
             p.data -= options["lr"] * (g / denom)
+
+
+class Adagrad(Optimizer):
+    """Divide the gradient by the root of the sum of all squared gradients so far (Duchi, Hazan
+    and Singer, 2011), as PyTorch's:
+
+    g <- g + weight_decay * p;   t <- t + 1
+    s <- s + g^2   (s starts at initial_accumulator_value)
+    p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+
+    The state is PyTorch's: ``'step'`` (t) and ``'sum'`` (s, made at a parameter's first
+    step from its group's initial_accumulator_value; PyTorch's fills every sum from the
+    constructor's value when it is built, ignoring a group's own). Each option may differ
+    between param groups, as SGD's.
+    """
+
+    hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    state_names = ("step", "sum")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+        }
+        super().__init__(params, defaults)
+
+    def _check(self, options, who):
+        super()._check(options, who)
+        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _check_nonneg(who, name, options[name])
+
+    def _update(self, i, p, g, options):
+        xp = backend.array_module(p.data)
+        st = self.state[i]
+        if options["weight_decay"]:
+            g = g + options["weight_decay"] * p.data
+        if "sum" not in st:
+            st["step"] = 0
+            st["sum"] = xp.full(p.shape, options["initial_accumulator_value"], dtype=p.dtype)
+        st["step"] += 1
+        clr = options["lr"] / (1 + (st["step"] - 1) * options["lr_decay"])
+        s, tmp = st["sum"], self._scratch(p)
+        xp.multiply(g, g, out=tmp)
+        s += tmp  # s = s + g^2
+        xp.sqrt(s, out=tmp)
+        tmp += options["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= clr
+        p.data -= tmp
 
 
 class Adam(Optimizer):
@@ -1152,6 +1212,7 @@ sys.modules[lr_scheduler.__name__] = lr_scheduler
 
 __all__ = [
     "SGD",
+    "Adagrad",
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
