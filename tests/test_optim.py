@@ -1490,3 +1490,154 @@ def test_adagrad_groups_start_their_sums_at_their_own_initial_accumulator():
     opt.step()
     np.testing.assert_array_equal(opt.state[0]["sum"], [1.0, 1.0])
     np.testing.assert_array_equal(opt.state[1]["sum"], [4.0, 4.0])
+
+
+ONE_CYCLE_CASES = {  # name: (optimizer, its options, the schedule's options), each as torch's
+    "sgd-momentum": ("SGD", {"lr": 0.1, "momentum": 0.9}, {"max_lr": 0.1, "total_steps": 20}),
+    "adam-linear-three-phase": (
+        "Adam",
+        {"lr": 0.01},
+        {
+            **{"max_lr": 0.3, "epochs": 3, "steps_per_epoch": 7, "pct_start": 0.25},
+            **{"anneal_strategy": "linear", "three_phase": True, "div_factor": 10.0},
+            "final_div_factor": 100.0,
+        },
+    ),
+    "sgd-no-momentum-cycle": (
+        "SGD",
+        {"lr": 0.1},
+        {"max_lr": 0.5, "total_steps": 13, "cycle_momentum": False, "pct_start": 0.5},
+    ),
+    "adagrad": ("Adagrad", {}, {"max_lr": 0.05, "total_steps": 10, "cycle_momentum": False}),
+}
+
+
+def _one_cycle(case, torch=None, groups=2):
+    """ONE_CYCLE_CASES[case]: an optimizer over ``groups`` param groups (in torch.optim with
+    ``torch``), the second's max_lr twice the first's, and its OneCycleLR."""
+    name, options, schedule = ONE_CYCLE_CASES[case]
+    if torch is None:
+        module, lr_scheduler = optim, optim
+        params = [[nn.Parameter(np.zeros(2))] for _ in range(groups)]
+    else:
+        module, lr_scheduler = torch.optim, torch.optim.lr_scheduler
+        params = [[torch.zeros(2, dtype=torch.float64, requires_grad=True)] for _ in range(groups)]
+    opt = getattr(module, name)([{"params": p} for p in params], **options)
+    schedule = {**schedule, "max_lr": [schedule["max_lr"] * (k + 1) for k in range(groups)]}
+    return opt, lr_scheduler.OneCycleLR(opt, **schedule)
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("case", list(ONE_CYCLE_CASES))
+def test_one_cycle_matches_torch(case):
+    """Each group's lr (and momentum, or Adam's beta1, when cycled) at every step up to
+    total_steps equals torch's to the last bit; one step more is refused by both."""
+    torch = pytest.importorskip("torch")
+    opt, sched = _one_cycle(case)
+    ref_opt, ref = _one_cycle(case, torch)
+    assert sched.total_steps == ref.total_steps
+    for step in range(sched.total_steps + 1):
+        assert sched.get_last_lr() == ref.get_last_lr(), step
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        if ONE_CYCLE_CASES[case][0] != "Adagrad":
+            assert _momenta(opt) == _momenta(ref_opt), step
+        if step < sched.total_steps:
+            opt.step()
+            ref_opt.step()
+            sched.step()
+            ref.step()
+    with pytest.raises(ValueError, match=f"step {sched.total_steps + 1} times"):
+        ref.step()
+    with pytest.raises(
+        ValueError, match=f"step {sched.total_steps + 1} times.*total_steps={sched.total_steps}"
+    ):
+        sched.step()
+    assert sched.last_epoch == sched.total_steps  # the refused step is not counted
+
+
+def test_one_cycle_follows_its_formula():
+    """Two phases: from max_lr / 25 up to max_lr at step pct_start * total - 1 by a half
+    cosine, then down to max_lr / (25 * 1e4) at the last step; the momentum the other way
+    (0.95 to 0.85 and back). Three phases (linear): up, back down to the start over as many
+    steps, then to the end; no PyTorch needed."""
+
+    def cos(a, b, pct):
+        return b + (a - b) * (1 + math.cos(math.pi * pct)) / 2
+
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    sched = optim.OneCycleLR(opt, max_lr=0.2, total_steps=20)
+    lo, end = 0.2 / 25, 0.2 / 25 / 1e4
+    for step in range(21):
+        pct = step / 5 if step <= 5 else (step - 5) / 14
+        lr = cos(lo, 0.2, pct) if step <= 5 else cos(0.2, end, pct)
+        m = cos(0.95, 0.85, pct) if step <= 5 else cos(0.85, 0.95, pct)
+        assert opt.lr == pytest.approx(lr, rel=1e-12), step
+        assert opt.param_groups[0]["momentum"] == pytest.approx(m, rel=1e-12), step
+        if step < 20:
+            sched.step()
+    opt = optim.Adagrad([nn.Parameter(np.zeros(1))])
+    sched = optim.OneCycleLR(
+        opt, 1.0, 10, pct_start=0.3, anneal_strategy="linear", cycle_momentum=False
+    )
+    three = optim.OneCycleLR(
+        optim.Adagrad([nn.Parameter(np.zeros(1))]),
+        1.0,
+        10,
+        pct_start=0.3,
+        anneal_strategy="linear",
+        cycle_momentum=False,
+        three_phase=True,
+    )
+    lrs, lrs3 = [], []
+    for _ in range(10):
+        lrs.append(sched.get_last_lr()[0])
+        lrs3.append(three.get_last_lr()[0])
+        sched.step()
+        three.step()
+    np.testing.assert_allclose(lrs[:3], np.linspace(0.04, 1.0, 3), rtol=1e-12)
+    np.testing.assert_allclose(lrs[2:], np.linspace(1.0, 4e-6, 8), rtol=1e-10)
+    np.testing.assert_allclose(lrs3[:5], [0.04, 0.52, 1.0, 0.52, 0.04], rtol=1e-12)
+    np.testing.assert_allclose(lrs3[4:], np.linspace(0.04, 4e-6, 6), rtol=1e-10)
+
+
+def test_one_cycle_resumes_from_a_file(tmp_path):
+    """Seven steps, the optimizer's and the schedule's state saved and loaded into new ones
+    built alike, then the rest: the same lrs and momenta as an uninterrupted run."""
+    opt, sched = _one_cycle("sgd-momentum")
+    straight = []
+    for _ in range(20):
+        sched.step()
+        straight.append((sched.get_last_lr(), _momenta(opt)))
+    opt, sched = _one_cycle("sgd-momentum")
+    for _ in range(7):
+        sched.step()
+    tc.save(opt.state_dict(), tmp_path / "opt.npz")
+    tc.save(sched.state_dict(), tmp_path / "sched.npz")
+    opt2, sched2 = _one_cycle("sgd-momentum")
+    opt2.load_state_dict(tc.load(tmp_path / "opt.npz"))
+    sched2.load_state_dict(tc.load(tmp_path / "sched.npz"))
+    assert (sched2.get_last_lr(), _momenta(opt2)) == straight[6]
+    for k in range(7, 20):
+        sched2.step()
+        assert (sched2.get_last_lr(), _momenta(opt2)) == straight[k], k
+    with pytest.raises(ValueError, match="tried to step 21 times"):
+        sched2.step()
+
+
+def test_one_cycle_errors():
+    p = nn.Parameter(np.zeros(1))
+    with pytest.raises(ValueError, match="give total_steps .*or epochs and steps_per_epoch"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, epochs=3)
+    with pytest.raises(ValueError, match="total_steps must be a positive whole number, got 0"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, total_steps=0)
+    with pytest.raises(ValueError, match="Adagrad has neither; pass cycle_momentum=False"):
+        optim.OneCycleLR(optim.Adagrad([p]), max_lr=0.1, total_steps=10)
+    with pytest.raises(ValueError, match="anneal_strategy must be 'cos' or 'linear'"):
+        optim.OneCycleLR(optim.SGD([p]), 0.1, 10, anneal_strategy="cosine")
+    with pytest.raises(ValueError, match="pct_start must be a number in"):
+        optim.OneCycleLR(optim.SGD([p]), 0.1, 10, pct_start=1.5)
+    with pytest.raises(ValueError, match="expected 1 values for max_lr"):
+        optim.OneCycleLR(optim.SGD([p]), [0.1, 0.2], 10)
