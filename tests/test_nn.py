@@ -694,6 +694,90 @@ def test_parameters_created_on_default_device(device):
     assert lin.weight.dtype == np.float32
 
 
+# Every layer that makes parameters or buffers, built with PyTorch's positional arguments.
+FACTORY_LAYERS = {
+    "Linear": (3, 4),
+    "Bilinear": (3, 2, 4),
+    "Conv1d": (2, 3, 3),
+    "Conv2d": (2, 3, 3),
+    "ConvTranspose1d": (2, 3, 3),
+    "ConvTranspose2d": (2, 3, 3),
+    "BatchNorm1d": (3,),
+    "BatchNorm2d": (3,),
+    "LayerNorm": ((2, 3),),
+    "GroupNorm": (2, 4),
+    "InstanceNorm2d": (3, 1e-5, 0.1, True, True),
+    "Embedding": (5, 3, 1),
+    "PReLU": (3,),
+}
+
+
+def _state(m):
+    return {k: to_numpy(v) for k, v in m.state_dict().items()}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORY_LAYERS))
+def test_factory_dtype_makes_the_same_draws_then_casts(name):
+    args = FACTORY_LAYERS[name]
+    tc.manual_seed(3)
+    plain = getattr(nn, name)(*args)
+    tc.manual_seed(3)
+    wide = getattr(nn, name)(*args, dtype=tc.float64)
+    after = tc.randn(2)  # the same number of draws was taken
+    tc.manual_seed(3)
+    getattr(nn, name)(*args)
+    np.testing.assert_array_equal(after.numpy(), tc.randn(2).numpy())
+    assert repr(wide) == repr(plain)
+    a, b = _state(plain), _state(wide)
+    assert a.keys() == b.keys() and list(wide.parameters())
+    for k in a:
+        floating = np.issubdtype(a[k].dtype, np.floating)
+        assert b[k].dtype == (np.float64 if floating else a[k].dtype), k
+        np.testing.assert_array_equal(b[k], a[k].astype(b[k].dtype), err_msg=k)
+    same = getattr(nn, name)(*args, device=None, dtype=None)
+    assert all(v.dtype == a[k].dtype for k, v in _state(same).items())
+
+
+@pytest.mark.parametrize("name", sorted(FACTORY_LAYERS))
+def test_factory_device_puts_parameters_and_buffers_there(name, device):
+    m = getattr(nn, name)(*FACTORY_LAYERS[name], device=device, dtype=np.float32)
+    tensors = list(m.parameters()) + list(m.buffers())
+    assert tensors and all(t.device == device for t in tensors)
+    assert m.device == device
+    assert all(p.dtype == np.float32 for p in m.parameters())
+    assert tc.get_device() == "cpu"  # the default device is left as it was
+
+
+def test_factory_arguments_are_refused_as_to_refuses_them():
+    with pytest.raises(TypeError, match="floating"):
+        nn.Linear(3, 4, dtype=np.int32)
+    with pytest.raises(tc.DeviceError, match="unknown device"):
+        nn.Conv2d(1, 2, 3, device="tpu")
+    with pytest.raises(TypeError):  # keyword-only, as the last two arguments
+        nn.Linear(3, 4, True, "cpu")
+
+
+def test_factory_arguments_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    def names(cls):  # but for the keyword-only bias, which PyTorch puts after dtype
+        params = inspect.signature(cls).parameters.values()
+        return {p.name: p for p in params if not (p.name == "bias" and p.kind == p.KEYWORD_ONLY)}
+
+    for name, args in FACTORY_LAYERS.items():
+        ours, theirs = names(getattr(nn, name)), names(getattr(torch.nn, name))
+        assert list(ours)[-2:] == list(theirs)[-2:] == ["device", "dtype"], name
+        assert all(ours[k].default is None for k in ("device", "dtype"))
+        shared = [k for k in ours if k in theirs]
+        assert shared == [k for k in theirs if k in ours], name  # in PyTorch's order
+        t = getattr(torch.nn, name)(*args, device="cpu", dtype=torch.float64)
+        m = getattr(nn, name)(*args, device="cpu", dtype=tc.float64)
+        assert {k: v.dtype for k, v in _state(m).items()} == {
+            k: np.dtype(str(v.dtype).removeprefix("torch.")) for k, v in t.state_dict().items()
+        }, name
+
+
 # --------------------------------------------------------------------------- initialisation
 
 

@@ -65,6 +65,20 @@ CASES = {
         "RMSprop",
         {"lr": 0.005, "momentum": 0.9, "centered": True},
     ),
+    "adagrad": (lambda p: optim.Adagrad(p, lr=0.05), "Adagrad", {"lr": 0.05}),
+    "adagrad-decay-wd": (
+        lambda p: optim.Adagrad(
+            p, lr=0.1, lr_decay=0.05, weight_decay=1e-2, initial_accumulator_value=0.3, eps=1e-6
+        ),
+        "Adagrad",
+        {
+            "lr": 0.1,
+            "lr_decay": 0.05,
+            "weight_decay": 1e-2,
+            "initial_accumulator_value": 0.3,
+            "eps": 1e-6,
+        },
+    ),
     "adam": (lambda p: optim.Adam(p, lr=0.01), "Adam", {"lr": 0.01}),
     "adam-wd": (
         lambda p: optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2),
@@ -185,6 +199,11 @@ def _reference_step(name, hp, state, p, g):
             state["b"] = m * state.get("b", 0.0) + step
             step = state["b"]
         return p - hp["lr"] * step
+    if name == "Adagrad":
+        t = state["t"] = state.get("t", 0) + 1
+        state["s"] = state.get("s", hp.get("initial_accumulator_value", 0.0)) + g * g
+        lr = hp["lr"] / (1 + (t - 1) * hp.get("lr_decay", 0.0))
+        return p - lr * g / (np.sqrt(state["s"]) + hp.get("eps", 1e-10))
     (b1, b2), eps = hp.get("betas", (0.9, 0.999)), hp.get("eps", 1e-8)
     t = state["t"] = state.get("t", 0) + 1
     state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
@@ -263,7 +282,7 @@ def test_state_dicts_are_snapshots_and_loading_copies(case):
 
 
 @pytest.mark.parametrize(
-    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+    "case", ["sgd-nesterov-wd", "rmsprop-centered", "adagrad-decay-wd", "adam-wd", "adamw-amsgrad"]
 )
 def test_float32_on_device(case, device):
     """On each device the update keeps the parameters float32 and where they were, and it
@@ -328,7 +347,8 @@ def test_zero_grad_takes_pytorchs_set_to_none():
 
 
 @pytest.mark.parametrize(
-    "case", ["sgd-momentum-dampening", "rmsprop-centered", "adam-wd", "adamw-amsgrad"]
+    "case",
+    ["sgd-momentum-dampening", "rmsprop-centered", "adagrad-decay-wd", "adam-wd", "adamw-amsgrad"],
 )
 def test_state_dict_resumes_exactly(case, tmp_path):
     """Ten steps in one go equal five steps, a save to disk, a fresh optimizer (and model)
@@ -389,6 +409,9 @@ def test_constructor_errors():
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):
         optim.Adam([p], betas=(0.9, 1.0))
+    for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+        with pytest.raises(ValueError, match=f"Adagrad: {name} must be >= 0"):
+            optim.Adagrad([p], **{name: -0.1})
     with pytest.raises(ValueError, match="more than once"):
         optim.SGD([p, p], lr=0.1)
     model = nn.Sequential(nn.Linear(2, 2))
@@ -736,6 +759,11 @@ GROUP_CASES = {  # name: (defaults, options of the first Linear's group, of the 
         {"weight_decay": 0.1},
         {"lr": 0.03, "betas": (0.85, 0.95)},
     ),
+    "Adagrad": (
+        {"lr": 0.05, "lr_decay": 0.01, "initial_accumulator_value": 0.5},
+        {"lr": 0.1},
+        {"weight_decay": 1e-2, "eps": 1e-6},
+    ),
 }
 
 
@@ -759,6 +787,13 @@ def _expected_options(name, k):
         "RMSprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
         "Adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
         "AdamW": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2},
+        "Adagrad": {
+            "lr": 1e-2,
+            "lr_decay": 0.0,
+            "weight_decay": 0.0,
+            "initial_accumulator_value": 0.0,
+            "eps": 1e-10,
+        },
     }[name]
     return {**signature, **defaults, **groups[k]}
 
@@ -1417,3 +1452,192 @@ def test_resuming_a_schedule_on_an_optimizer_loaded_from_a_file(tmp_path):
     other = _two_group_sgd()
     other.load_state_dict(plain.state_dict())
     assert all("initial_lr" not in g for g in other.param_groups)
+
+
+def test_adagrad_state_is_pytorchs_and_starts_at_the_initial_accumulator():
+    """'step' and 'sum' as torch names them; the sum starts at initial_accumulator_value, so
+    the first step of a gradient g is lr g / (sqrt(v0 + g^2) + eps)."""
+    p = nn.Parameter(np.zeros(3))
+    p.grad = np.array([1.0, -2.0, 0.5])
+    opt = optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    opt.step()
+    np.testing.assert_allclose(p.numpy(), -0.1 * p.grad / (np.sqrt(0.5 + p.grad**2) + 1e-10))
+    state = opt.state_dict()
+    assert state["state.0.step"] == 1
+    np.testing.assert_allclose(state["state.0.sum"], 0.5 + p.grad**2)
+    assert {k for k in state if k.startswith("group.0.")} == {
+        f"group.0.{k}"
+        for k in ("params", "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    }
+    torch = pytest.importorskip("torch")
+    q = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    ref = torch.optim.Adagrad([q], lr=0.1, initial_accumulator_value=0.5)
+    q.grad = torch.from_numpy(p.grad.copy())
+    ref.step()
+    assert set(ref.state[q]) == {"step", "sum"}
+    np.testing.assert_allclose(ref.state[q]["sum"].numpy(), state["state.0.sum"], rtol=1e-15)
+
+
+def test_adagrad_groups_start_their_sums_at_their_own_initial_accumulator():
+    """A group's own initial_accumulator_value starts its sums (PyTorch's fills every sum from
+    the constructor's value, so there a group's own is ignored)."""
+    a, b = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(2))
+    a.grad, b.grad = np.ones(2), np.ones(2)
+    opt = optim.Adagrad(
+        [{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}],
+        initial_accumulator_value=0.0,
+    )
+    opt.step()
+    np.testing.assert_array_equal(opt.state[0]["sum"], [1.0, 1.0])
+    np.testing.assert_array_equal(opt.state[1]["sum"], [4.0, 4.0])
+
+
+ONE_CYCLE_CASES = {  # name: (optimizer, its options, the schedule's options), each as torch's
+    "sgd-momentum": ("SGD", {"lr": 0.1, "momentum": 0.9}, {"max_lr": 0.1, "total_steps": 20}),
+    "adam-linear-three-phase": (
+        "Adam",
+        {"lr": 0.01},
+        {
+            **{"max_lr": 0.3, "epochs": 3, "steps_per_epoch": 7, "pct_start": 0.25},
+            **{"anneal_strategy": "linear", "three_phase": True, "div_factor": 10.0},
+            "final_div_factor": 100.0,
+        },
+    ),
+    "sgd-no-momentum-cycle": (
+        "SGD",
+        {"lr": 0.1},
+        {"max_lr": 0.5, "total_steps": 13, "cycle_momentum": False, "pct_start": 0.5},
+    ),
+    "adagrad": ("Adagrad", {}, {"max_lr": 0.05, "total_steps": 10, "cycle_momentum": False}),
+}
+
+
+def _one_cycle(case, torch=None, groups=2):
+    """ONE_CYCLE_CASES[case]: an optimizer over ``groups`` param groups (in torch.optim with
+    ``torch``), the second's max_lr twice the first's, and its OneCycleLR."""
+    name, options, schedule = ONE_CYCLE_CASES[case]
+    if torch is None:
+        module, lr_scheduler = optim, optim
+        params = [[nn.Parameter(np.zeros(2))] for _ in range(groups)]
+    else:
+        module, lr_scheduler = torch.optim, torch.optim.lr_scheduler
+        params = [[torch.zeros(2, dtype=torch.float64, requires_grad=True)] for _ in range(groups)]
+    opt = getattr(module, name)([{"params": p} for p in params], **options)
+    schedule = {**schedule, "max_lr": [schedule["max_lr"] * (k + 1) for k in range(groups)]}
+    return opt, lr_scheduler.OneCycleLR(opt, **schedule)
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("case", list(ONE_CYCLE_CASES))
+def test_one_cycle_matches_torch(case):
+    """Each group's lr (and momentum, or Adam's beta1, when cycled) at every step up to
+    total_steps equals torch's to the last bit; one step more is refused by both."""
+    torch = pytest.importorskip("torch")
+    opt, sched = _one_cycle(case)
+    ref_opt, ref = _one_cycle(case, torch)
+    assert sched.total_steps == ref.total_steps
+    for step in range(sched.total_steps + 1):
+        assert sched.get_last_lr() == ref.get_last_lr(), step
+        assert [g["lr"] for g in opt.param_groups] == [g["lr"] for g in ref_opt.param_groups]
+        if ONE_CYCLE_CASES[case][0] != "Adagrad":
+            assert _momenta(opt) == _momenta(ref_opt), step
+        if step < sched.total_steps:
+            opt.step()
+            ref_opt.step()
+            sched.step()
+            ref.step()
+    with pytest.raises(ValueError, match=f"step {sched.total_steps + 1} times"):
+        ref.step()
+    with pytest.raises(
+        ValueError, match=f"step {sched.total_steps + 1} times.*total_steps={sched.total_steps}"
+    ):
+        sched.step()
+    assert sched.last_epoch == sched.total_steps  # the refused step is not counted
+
+
+def test_one_cycle_follows_its_formula():
+    """Two phases: from max_lr / 25 up to max_lr at step pct_start * total - 1 by a half
+    cosine, then down to max_lr / (25 * 1e4) at the last step; the momentum the other way
+    (0.95 to 0.85 and back). Three phases (linear): up, back down to the start over as many
+    steps, then to the end; no PyTorch needed."""
+
+    def cos(a, b, pct):
+        return b + (a - b) * (1 + math.cos(math.pi * pct)) / 2
+
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    sched = optim.OneCycleLR(opt, max_lr=0.2, total_steps=20)
+    lo, end = 0.2 / 25, 0.2 / 25 / 1e4
+    for step in range(21):
+        pct = step / 5 if step <= 5 else (step - 5) / 14
+        lr = cos(lo, 0.2, pct) if step <= 5 else cos(0.2, end, pct)
+        m = cos(0.95, 0.85, pct) if step <= 5 else cos(0.85, 0.95, pct)
+        assert opt.lr == pytest.approx(lr, rel=1e-12), step
+        assert opt.param_groups[0]["momentum"] == pytest.approx(m, rel=1e-12), step
+        if step < 20:
+            sched.step()
+    opt = optim.Adagrad([nn.Parameter(np.zeros(1))])
+    sched = optim.OneCycleLR(
+        opt, 1.0, 10, pct_start=0.3, anneal_strategy="linear", cycle_momentum=False
+    )
+    three = optim.OneCycleLR(
+        optim.Adagrad([nn.Parameter(np.zeros(1))]),
+        1.0,
+        10,
+        pct_start=0.3,
+        anneal_strategy="linear",
+        cycle_momentum=False,
+        three_phase=True,
+    )
+    lrs, lrs3 = [], []
+    for _ in range(10):
+        lrs.append(sched.get_last_lr()[0])
+        lrs3.append(three.get_last_lr()[0])
+        sched.step()
+        three.step()
+    np.testing.assert_allclose(lrs[:3], np.linspace(0.04, 1.0, 3), rtol=1e-12)
+    np.testing.assert_allclose(lrs[2:], np.linspace(1.0, 4e-6, 8), rtol=1e-10)
+    np.testing.assert_allclose(lrs3[:5], [0.04, 0.52, 1.0, 0.52, 0.04], rtol=1e-12)
+    np.testing.assert_allclose(lrs3[4:], np.linspace(0.04, 4e-6, 6), rtol=1e-10)
+
+
+def test_one_cycle_resumes_from_a_file(tmp_path):
+    """Seven steps, the optimizer's and the schedule's state saved and loaded into new ones
+    built alike, then the rest: the same lrs and momenta as an uninterrupted run."""
+    opt, sched = _one_cycle("sgd-momentum")
+    straight = []
+    for _ in range(20):
+        sched.step()
+        straight.append((sched.get_last_lr(), _momenta(opt)))
+    opt, sched = _one_cycle("sgd-momentum")
+    for _ in range(7):
+        sched.step()
+    tc.save(opt.state_dict(), tmp_path / "opt.npz")
+    tc.save(sched.state_dict(), tmp_path / "sched.npz")
+    opt2, sched2 = _one_cycle("sgd-momentum")
+    opt2.load_state_dict(tc.load(tmp_path / "opt.npz"))
+    sched2.load_state_dict(tc.load(tmp_path / "sched.npz"))
+    assert (sched2.get_last_lr(), _momenta(opt2)) == straight[6]
+    for k in range(7, 20):
+        sched2.step()
+        assert (sched2.get_last_lr(), _momenta(opt2)) == straight[k], k
+    with pytest.raises(ValueError, match="tried to step 21 times"):
+        sched2.step()
+
+
+def test_one_cycle_errors():
+    p = nn.Parameter(np.zeros(1))
+    with pytest.raises(ValueError, match="give total_steps .*or epochs and steps_per_epoch"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, epochs=3)
+    with pytest.raises(ValueError, match="total_steps must be a positive whole number, got 0"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, total_steps=0)
+    with pytest.raises(ValueError, match="Adagrad has neither; pass cycle_momentum=False"):
+        optim.OneCycleLR(optim.Adagrad([p]), max_lr=0.1, total_steps=10)
+    with pytest.raises(ValueError, match="anneal_strategy must be 'cos' or 'linear'"):
+        optim.OneCycleLR(optim.SGD([p]), 0.1, 10, anneal_strategy="cosine")
+    with pytest.raises(ValueError, match="pct_start must be a number in"):
+        optim.OneCycleLR(optim.SGD([p]), 0.1, 10, pct_start=1.5)
+    with pytest.raises(ValueError, match="expected 1 values for max_lr"):
+        optim.OneCycleLR(optim.SGD([p]), [0.1, 0.2], 10)

@@ -1,5 +1,6 @@
-"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adam, AdamW) and learning-rate schedules
-(StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau).
+"""Optimizers (SGD with momentum and Nesterov, RMSprop, Adagrad, Adam, AdamW) and learning-rate
+schedules (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, OneCycleLR,
+ReduceLROnPlateau).
 
 An optimizer holds its parameters in groups, each with its own settings, as PyTorch's:
 ``optim.SGD([{"params": head, "lr": 0.1}, {"params": body}], lr=0.01, momentum=0.9)`` gives
@@ -555,6 +556,66 @@ class RMSprop(Optimizer):
             p.data -= options["lr"] * (g / denom)
 
 
+class Adagrad(Optimizer):
+    """Divide the gradient by the root of the sum of all squared gradients so far (Duchi, Hazan
+    and Singer, 2011), as PyTorch's:
+
+    g <- g + weight_decay * p;   t <- t + 1
+    s <- s + g^2   (s starts at initial_accumulator_value)
+    p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+
+    The state is PyTorch's: ``'step'`` (t) and ``'sum'`` (s, made at a parameter's first
+    step from its group's initial_accumulator_value; PyTorch's fills every sum from the
+    constructor's value when it is built, ignoring a group's own). Each option may differ
+    between param groups, as SGD's.
+    """
+
+    hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    state_names = ("step", "sum")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+        }
+        super().__init__(params, defaults)
+
+    def _check(self, options, who):
+        super()._check(options, who)
+        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _check_nonneg(who, name, options[name])
+
+    def _update(self, i, p, g, options):
+        xp = backend.array_module(p.data)
+        st = self.state[i]
+        if options["weight_decay"]:
+            g = g + options["weight_decay"] * p.data
+        if "sum" not in st:
+            st["step"] = 0
+            st["sum"] = xp.full(p.shape, options["initial_accumulator_value"], dtype=p.dtype)
+        st["step"] += 1
+        clr = options["lr"] / (1 + (st["step"] - 1) * options["lr_decay"])
+        s, tmp = st["sum"], self._scratch(p)
+        xp.multiply(g, g, out=tmp)
+        s += tmp  # s = s + g^2
+        xp.sqrt(s, out=tmp)
+        tmp += options["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= clr
+        p.data -= tmp
+
+
 class Adam(Optimizer):
     """Adaptive moment estimation (Kingma & Ba, 2015), with L2 weight decay:
 
@@ -933,6 +994,189 @@ class LambdaLR(LRScheduler):
             group["lr"] = lr
 
 
+def _per_group(who, name, value, n) -> list[float]:
+    """A number for each of n param groups: one for all, or a list of n (PyTorch's rule)."""
+    values = list(value) if isinstance(value, list | tuple) else [value] * n
+    if len(values) != n:
+        raise ValueError(
+            f"{who}: expected {n} values for {name}, one per param group, got {len(values)}"
+        )
+    for v in values:
+        _check_nonneg(who, name, v)
+    return [float(v) for v in values]
+
+
+def _positive_int(who, name, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{who}: {name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin, 2019), as PyTorch's: stepped once per batch (not
+    per epoch), the lr climbs from max_lr / div_factor to ``max_lr`` over the first
+    ``pct_start`` of ``total_steps`` (or ``epochs * steps_per_epoch``), then falls to
+    max_lr / (div_factor final_div_factor) by the last step, each stretch a half cosine
+    (``anneal_strategy='cos'``) or a straight line (``'linear'``). ``three_phase=True``
+    climbs, comes back down to the start over as many steps, then falls to the end.
+
+    With ``cycle_momentum=True`` (PyTorch's default) the momentum moves the other way, from
+    ``max_momentum`` down to ``base_momentum`` while the lr climbs and back up while it falls:
+    the groups' ``'momentum'`` (SGD, RMSprop; with SGD this turns momentum on) or Adam's
+    beta1 (``'betas'``). An optimizer without either (Adagrad) is refused unless
+    ``cycle_momentum=False``. ``max_lr``, ``base_momentum`` and ``max_momentum`` may be lists,
+    one value per param group. Stepping more than ``total_steps`` times is refused, as
+    PyTorch's is. ``state_dict`` holds the step, the base and largest lrs and total_steps.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
+        who = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{who} needs an Optimizer, got {type(optimizer).__name__}")
+        if total_steps is not None:
+            self.total_steps = _positive_int(who, "total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = _positive_int(who, "epochs", epochs) * _positive_int(
+                who, "steps_per_epoch", steps_per_epoch
+            )
+        else:
+            raise ValueError(
+                f"{who}: give total_steps (the number of optimizer steps in the whole run), or "
+                "epochs and steps_per_epoch (len(loader))"
+            )
+        if (
+            isinstance(pct_start, bool)
+            or not isinstance(pct_start, int | float)
+            or not 0 <= pct_start <= 1
+        ):
+            raise ValueError(f"{who}: pct_start must be a number in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"{who}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            _check_nonneg(who, name, value)
+            if value == 0:
+                raise ValueError(f"{who}: {name} must be > 0, got {value}")
+        n = len(optimizer.param_groups)
+        self.max_lrs = _per_group(who, "max_lr", max_lr, n)
+        self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
+        self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
+        self.three_phase, self.cycle_momentum = bool(three_phase), bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    f"{who}: cycle_momentum=True cycles the optimizer's momentum (or Adam's "
+                    f"beta1), and {type(optimizer).__name__} has neither; pass "
+                    "cycle_momentum=False"
+                )
+            self._use_beta1 = "betas" in optimizer.defaults
+            self.max_momentums = _per_group(who, "max_momentum", max_momentum, n)
+            self.base_momentums = _per_group(who, "base_momentum", base_momentum, n)
+        if last_epoch == -1:  # the schedule's base lr, where it starts: max_lr / div_factor
+            for group, top in zip(optimizer.param_groups, self.max_lrs):
+                group["lr"] = top / self.div_factor
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, epoch, base_lr):  # pragma: no cover - _set uses each group's max_lr
+        raise NotImplementedError
+
+    def _phases(self):
+        """(last step, lr at its start, at its end, momentum at its start, at its end) of
+        each stretch, PyTorch's: 'initial' is the base lr, 'max' max_lr, 'min' the last."""
+        climb = self.pct_start * self.total_steps - 1
+        if self.three_phase:
+            return [
+                (climb, "initial", "max", "max", "base"),
+                (2 * self.pct_start * self.total_steps - 2, "max", "initial", "base", "max"),
+                (self.total_steps - 1, "initial", "min", "max", "max"),
+            ]
+        return [
+            (climb, "initial", "max", "max", "base"),
+            (self.total_steps - 1, "max", "min", "base", "max"),
+        ]
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def _check_step(self, step):
+        if step > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: tried to step {step} times, but the schedule has total_steps="
+                f"{self.total_steps}; it is stepped once per batch, so build it with "
+                "total_steps=epochs * len(loader) (or epochs= and steps_per_epoch=)"
+            )
+
+    def step(self) -> None:
+        self._check_step(self.last_epoch + 1)  # before counting it: the state stays as it was
+        super().step()
+
+    def _set(self):
+        step = self.last_epoch
+        self._check_step(step)
+        phases = self._phases()
+        self._last_lr = []
+        for k, (group, base) in enumerate(
+            zip(self.optimizer.param_groups, self.base_lrs, strict=False)
+        ):
+            lrs = {"initial": base, "max": self.max_lrs[k], "min": base / self.final_div_factor}
+            start, j = 0.0, 0
+            while step > phases[j][0] and j < len(phases) - 1:  # the stretch the step is in
+                start, j = phases[j][0], j + 1
+            end, lr0, lr1, m0, m1 = phases[j]
+            pct = (step - start) / (end - start) if end != start else 1.0
+            self._last_lr.append(self._anneal(lrs[lr0], lrs[lr1], pct))
+            group["lr"] = self._last_lr[-1]
+            if self.cycle_momentum:
+                ms = {"max": self.max_momentums[k], "base": self.base_momentums[k]}
+                momentum = self._anneal(ms[m0], ms[m1], pct)
+                if self._use_beta1:
+                    group["betas"] = (momentum, group["betas"][1])
+                else:
+                    group["momentum"] = momentum
+
+    def state_dict(self) -> dict:
+        return {
+            **super().state_dict(),
+            "max_lrs": list(self.max_lrs),
+            "total_steps": self.total_steps,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        max_lrs = [float(v) for v in np.ravel(backend.to_numpy(state["max_lrs"]))]
+        if len(max_lrs) != len(self.max_lrs):
+            raise ValueError(
+                f"OneCycleLR.load_state_dict: the state has {len(max_lrs)} max_lrs, one per "
+                f"param group; this schedule has {len(self.max_lrs)}"
+            )
+        total, last = int(_scalar(state["total_steps"])), int(_scalar(state["last_epoch"]))
+        if last > total:
+            raise ValueError(
+                f"OneCycleLR.load_state_dict: the state's step {last} is past its "
+                f"total_steps={total}"
+            )
+        self.max_lrs, self.total_steps = max_lrs, total
+        super().load_state_dict(state)
+
+
 class ReduceLROnPlateau(LRScheduler):
     """Multiplies each param group's lr by ``factor`` when a metric has stopped improving for
     more than ``patience`` epochs, as PyTorch's: call ``step(metric)`` once per epoch with the
@@ -1145,6 +1389,7 @@ for _schedule in (
     ExponentialLR,
     CosineAnnealingLR,
     LambdaLR,
+    OneCycleLR,
     ReduceLROnPlateau,
 ):
     setattr(lr_scheduler, _schedule.__name__, _schedule)
@@ -1152,6 +1397,7 @@ sys.modules[lr_scheduler.__name__] = lr_scheduler
 
 __all__ = [
     "SGD",
+    "Adagrad",
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
@@ -1160,6 +1406,7 @@ __all__ = [
     "LRScheduler",
     "LambdaLR",
     "MultiStepLR",
+    "OneCycleLR",
     "Optimizer",
     "RMSprop",
     "ReduceLROnPlateau",

@@ -4,7 +4,9 @@ padding, dropout, activations).
 
 Each layer checks its input's shape and names itself, what it expected and what it got, then
 calls the op in ``tinycolor.functional``. Constructors, attribute names, parameter shapes and
-default initialisations are PyTorch's, so a PyTorch ``state_dict`` maps one to one.
+default initialisations are PyTorch's, so a PyTorch ``state_dict`` maps one to one. Each layer that
+holds parameters or buffers takes PyTorch's keyword-only ``device=None, dtype=None`` last (see
+``_factory``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ def _count(layer, name, v) -> int:
 def _empty(*shape) -> Parameter:
     """A float32 parameter on ``tinycolor.get_device()``, to be filled by an init scheme."""
     return Parameter(np.zeros(shape, dtype=backend.default_dtype))
+
+
+def _factory(module, device, dtype) -> None:
+    """PyTorch's factory arguments, ``device=None, dtype=None``: the module, its parameters
+    made and initialised as without them (the same random draws), then moved and cast in
+    place as ``module.to(device=device, dtype=dtype)`` would (and refused as it refuses);
+    None keeps the default (float32, on ``tinycolor.get_device()``)."""
+    if device is not None or dtype is not None:
+        module.to(device=device, dtype=dtype)
 
 
 def _check_array(layer, x):
@@ -70,13 +81,16 @@ class Linear(Module):
     Default init (PyTorch's): W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, *, device=None, dtype=None
+    ):
         super().__init__()
         self.in_features = _count("Linear", "in_features", in_features)
         self.out_features = _count("Linear", "out_features", out_features)
         self.weight = _empty(self.out_features, self.in_features)
         self.register_parameter("bias", _empty(self.out_features) if bias else None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         init.default_weight_and_bias_(self.weight, self.bias)
@@ -104,7 +118,16 @@ class Bilinear(Module):
     Default init (PyTorch's): W and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
     """
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True):
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.in1_features = _count("Bilinear", "in1_features", in1_features)
         self.in2_features = _count("Bilinear", "in2_features", in2_features)
@@ -112,6 +135,7 @@ class Bilinear(Module):
         self.weight = _empty(self.out_features, self.in1_features, self.in2_features)
         self.register_parameter("bias", _empty(self.out_features) if bias else None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         bound = 1 / np.sqrt(self.in1_features)
@@ -166,6 +190,8 @@ class _ConvNd(Module):
         bias,
         padding_mode,
         output_padding=0,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
@@ -188,6 +214,7 @@ class _ConvNd(Module):
         self.weight = _empty(*shape, *self.kernel_size)
         self.register_parameter("bias", _empty(self.out_channels) if bias else None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def _tuple(self, value, name):
         return (_single if self._dims == 1 else _pair)(value, name, type(self).__name__)
@@ -337,6 +364,9 @@ class Conv2d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -348,6 +378,8 @@ class Conv2d(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, x):
@@ -389,6 +421,9 @@ class ConvTranspose2d(_ConvNd):
         bias: bool = True,
         dilation=1,
         padding_mode: str = "zeros",
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -401,6 +436,8 @@ class ConvTranspose2d(_ConvNd):
             bias,
             padding_mode,
             output_padding,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, x, output_size=None):
@@ -444,6 +481,9 @@ class Conv1d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -455,6 +495,8 @@ class Conv1d(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, x):
@@ -493,6 +535,9 @@ class ConvTranspose1d(_ConvNd):
         bias: bool = True,
         dilation=1,
         padding_mode: str = "zeros",
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -505,6 +550,8 @@ class ConvTranspose1d(_ConvNd):
             bias,
             padding_mode,
             output_padding,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, x, output_size=None):
@@ -911,6 +958,9 @@ class _BatchNorm(Module):
         momentum: float = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         self.num_features = _count(type(self).__name__, "num_features", num_features)
@@ -931,6 +981,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     # Checkpoints written before the counter existed load without it (it stays as it is).
     _optional_buffers = ("num_batches_tracked",)
@@ -1017,8 +1068,13 @@ class InstanceNorm2d(_BatchNorm):
         momentum: float = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
+        *,
+        device=None,
+        dtype=None,
     ):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype
+        )
 
     def _check(self, x):
         name = f"InstanceNorm2d({self.num_features})"
@@ -1069,6 +1125,8 @@ class GroupNorm(Module):
         affine: bool = True,
         *,
         bias: bool = True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         self.num_groups = _count("GroupNorm", "num_groups", num_groups)
@@ -1088,6 +1146,7 @@ class GroupNorm(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         if self.weight is not None:
@@ -1129,6 +1188,9 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if isinstance(normalized_shape, int | np.integer):
@@ -1148,6 +1210,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         if self.weight is not None:
@@ -1197,7 +1260,16 @@ class Embedding(Module):
     (``F.embedding``): (N, L) indices -> (N, L, embedding_dim). Default init (PyTorch's):
     N(0, 1), with the row ``padding_idx`` zeroed; that row gets no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, _weight=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx=None,
+        _weight=None,
+        *,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.num_embeddings = _count("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _count("Embedding", "embedding_dim", embedding_dim)
@@ -1207,6 +1279,7 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             self.weight = _weight
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -1414,12 +1487,13 @@ class PReLU(Module):
     when ``num_parameters`` is the number of channels, else one for all, each starting at
     ``init`` (PyTorch's 0.25). Weight decay on them is best left off (He et al., 2015)."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, device=None, dtype=None):
         super().__init__()
         self.num_parameters = _count("PReLU", "num_parameters", num_parameters)
         self.init = float(init)
         self.weight = _empty(self.num_parameters)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         init.constant_(self.weight, self.init)
