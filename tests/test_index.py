@@ -1,7 +1,8 @@
-"""Picking and testing elements (gather, index_select, sort, argsort, unbind, narrow, where as a
-method; nonzero, count_nonzero, any, all, isnan, isinf, isfinite, isclose, allclose, equal,
-argmax, argmin; the mask operators & | ^ ~ and logical_*): forward against naive loops and
-NumPy, gradcheck over hypothesis shapes, forward + gradient against PyTorch, errors."""
+"""Picking and testing elements (gather, scatter, scatter_add, scatter_, index_select, sort,
+argsort, unbind, narrow, where as a method; nonzero, count_nonzero, any, all, isnan, isinf,
+isfinite, isclose, allclose, equal, argmax, argmin; the mask operators & | ^ ~ and logical_*):
+forward against naive loops and NumPy, gradcheck over hypothesis shapes, forward + gradient
+against PyTorch, errors."""
 
 from __future__ import annotations
 
@@ -43,6 +44,68 @@ def test_gather(device, shape, data):
     out = F.gather(x, axis, _long(idx, device))
     np.testing.assert_array_equal(out.numpy(), want)
     assert tc.gradcheck(lambda t: t.gather(axis, _long(idx, device)), [x])
+
+
+def _naive_scatter(a, axis, idx, src, add):
+    """scatter / scatter_add by the definition, one element of index at a time."""
+    want = a.copy()
+    for pos in itertools.product(*map(range, idx.shape)):
+        dst = list(pos)
+        dst[axis] = idx[pos]
+        want[tuple(dst)] = want[tuple(dst)] + src[pos] if add else src[pos]
+    return want
+
+
+@given_settings
+@given(shape=shapes(1, 3), add=st.booleans(), data=st.data())
+def test_scatter_and_scatter_add(device, shape, add, data):
+    a = data.draw(arrays(shape))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    ax = axis % len(shape)
+    ishape = tuple(data.draw(st.integers(1, n)) for n in shape)
+    sshape = tuple(n + data.draw(st.integers(0, 1)) for n in ishape)  # src may be larger
+    src = data.draw(arrays(sshape))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    if add:  # repeats included: they add
+        idx = rng.integers(0, shape[ax], size=ishape)
+    else:  # no place named twice (which write wins is unspecified): distinct along the axis
+        idx = np.argsort(rng.random(shape), axis=ax)[tuple(slice(n) for n in ishape)]
+    want = _naive_scatter(a, ax, idx, src, add)
+    op = F.scatter_add if add else F.scatter
+    x, s = tensor(a, device), tensor(src, device)
+    np.testing.assert_allclose(op(x, axis, _long(idx, device), s).numpy(), want, rtol=1e-12)
+    assert tc.gradcheck(lambda t, u: op(t, axis, _long(idx, device), u), [x, s])
+    method = getattr(x, "scatter_add" if add else "scatter")
+    np.testing.assert_allclose(method(axis, _long(idx, device), s).numpy(), want, rtol=1e-12)
+    if not add:  # in place, and with a number
+        y = tc.Tensor(a, device=device)
+        assert y.scatter_(axis, _long(idx, device), s.detach()) is y
+        np.testing.assert_array_equal(y.numpy(), want)
+        number = _naive_scatter(a, ax, idx, np.full(ishape, 7.5), False)
+        np.testing.assert_array_equal(F.scatter(x, axis, _long(idx, device), 7.5).numpy(), number)
+
+
+def test_scatter_one_hot_in_place_and_its_rules(device):
+    y = _long([2, 0, 1], device)
+    one_hot = tc.zeros((3, 4), device=device).scatter_(1, y.unsqueeze(1), 1.0)
+    np.testing.assert_array_equal(one_hot.numpy(), np.eye(4, dtype=np.float32)[[2, 0, 1]])
+    counts = tc.zeros(3, device=device).scatter_add(0, _long([1, 1, 2, 1], device),
+                                                    tc.ones(4, device=device))  # fmt: skip
+    np.testing.assert_array_equal(counts.numpy(), [0, 3, 1])
+    before = tc.zeros((2, 3), device=device)
+    version = before._version
+    before.scatter_(0, _long([[1, 0, 1]], device), tc.ones((1, 3), device=device))
+    assert before._version == version + 1
+    w = tc.zeros(3, requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="scatter_ on a leaf tensor"):
+        w.scatter_(0, _long([0], device), 1.0)
+    with pytest.raises(RuntimeError, match="scatter_ on a tensor made by"):
+        (w * 2).scatter_(0, _long([0], device), 1.0)
+    with pytest.raises(RuntimeError, match="scatter_: src requires grad"):
+        tc.zeros(3, device=device).scatter_(0, _long([0], device), w)
+    with tc.no_grad():
+        w.scatter_(0, _long([2], device), 4.0)
+    np.testing.assert_array_equal(w.numpy(), [0, 0, 4])
 
 
 @given_settings
@@ -227,10 +290,17 @@ def test_against_torch(device):
     a[0, 0, :2] = 0.25  # a tie
     idx = rng.integers(0, 4, size=(2, 6, 5))
     sel = np.array([3, 0, 3])
+    perm = np.argsort(rng.random((3, 4, 5)), axis=1)[:, :3]  # distinct along dim 1
     cases = [
         (lambda t: t.gather(1, _long(idx, device)), lambda t: t.gather(1, torch.tensor(idx))),
         (lambda t: tc.gather(t, -1, _long(idx[:, :4, :2] + 1, device)),
          lambda t: torch.gather(t, -1, torch.tensor(idx[:, :4, :2] + 1))),
+        (lambda t: t.scatter(1, _long(perm, device), t[:, :3] * 2),
+         lambda t: t.scatter(1, torch.tensor(perm), t[:, :3] * 2)),
+        (lambda t: tc.scatter_add(t, 2, _long(idx[:, :4], device), t[:2].exp()),
+         lambda t: torch.scatter_add(t, 2, torch.tensor(idx[:, :4]), t[:2].exp())),
+        (lambda t: tc.scatter(t, 1, _long(perm[:1], device), -1.5),
+         lambda t: torch.scatter(t, 1, torch.tensor(perm[:1]), -1.5)),
         (lambda t: tc.index_select(t, 1, _long(sel, device)),
          lambda t: torch.index_select(t, 1, torch.tensor(sel))),
         (lambda t: tc.sort(t, 2).values, lambda t: torch.sort(t, 2).values),
@@ -273,6 +343,13 @@ def test_errors():
         x.gather(1, tc.zeros((3, 1), dtype=tc.long))
     with pytest.raises(IndexError, match="gather: index out of range for dim 1 of size 3"):
         x.gather(1, tc.tensor([[3], [0]]))
+    with pytest.raises(IndexError, match="scatter: index out of range for dim 1 of size 3"):
+        x.scatter(1, tc.tensor([[3], [0]]), 1.0)
+    with pytest.raises(ValueError, match=r"scatter_add: index of shape \(2, 2\) .* no larger "
+                       r"than src \(2, 1\)"):  # fmt: skip
+        x.scatter_add(1, tc.tensor([[0, 1], [0, 1]]), tc.zeros((2, 1)))
+    with pytest.raises(TypeError, match="scatter: src has dtype float64 but the input float32"):
+        x.scatter(1, tc.tensor([[0], [1]]), tc.zeros((2, 1), dtype=tc.float64))
     with pytest.raises(IndexError, match="index_select: index out of range for dim 0 of size 2"):
         x.index_select(0, tc.tensor([-1]))
     with pytest.raises(ValueError, match="index_select: index must be 1-D"):

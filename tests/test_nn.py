@@ -1418,11 +1418,29 @@ def test_pooling_layers_take_pytorchs_other_options_at_their_defaults(make):
     assert ours.ceil_mode is ref.ceil_mode is False
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.MaxPool2d(3, 2, 1, ceil_mode=True),
+        lambda m: m.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        lambda m: m.AvgPool2d(2, 2, 1, divisor_override=3),
+        lambda m: m.MaxPool1d(2, ceil_mode=True),
+        lambda m: m.AvgPool1d(3, 2, 1, True, False),
+    ],
+)
+def test_pooling_layers_take_ceil_mode_and_count_include_pad(make):
+    torch = pytest.importorskip("torch")
+    ours, ref = make(nn), make(torch.nn)
+    shape = (2, 3, 7) if type(ours).__name__.endswith("1d") else (2, 3, 7, 6)
+    _compare_with_torch(torch, ours, ref, _rand(*shape))
+    assert ours.ceil_mode is ref.ceil_mode
+
+
 def test_pooling_layers_refuse_the_options_they_lack():
-    with pytest.raises(ValueError, match="MaxPool2d: ceil_mode=True is not supported"):
-        nn.MaxPool2d(3, 2, ceil_mode=True)
-    with pytest.raises(ValueError, match="AvgPool2d: count_include_pad=False is not supported"):
-        nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+    with pytest.raises(ValueError, match="MaxPool2d: dilation=2 is not supported"):
+        nn.MaxPool2d(3, 2, dilation=2)
+    with pytest.raises(ValueError, match="MaxPool1d: return_indices=True is not supported"):
+        nn.MaxPool1d(3, 2, return_indices=True)
 
 
 def test_upsample_takes_its_arguments_in_pytorchs_order():

@@ -19,13 +19,23 @@ from tinycolor.backend import to_numpy
 # --------------------------------------------------------------------------- references
 
 
-def naive_pool(x, g, kernel, stride, padding, op):
+def naive_out_size(n, k, s, p, ceil_mode):
+    """PyTorch's output length: floor or ceil of (n + 2p - k) / s, plus one, less the last
+    window when ceil_mode would start it past the input and its left padding."""
+    out = (math.ceil if ceil_mode else math.floor)((n + 2 * p - k) / s) + 1
+    return out - 1 if ceil_mode and (out - 1) * s >= n + p else out
+
+
+def naive_pool(
+    x, g, kernel, stride, padding, op, ceil_mode=False, count_include_pad=True, divisor=None
+):
     """Loop over every output pixel: (output, input gradient for the output gradient g).
-    'max' routes g to the first maximum in row-major order; 'avg' divides by kh*kw, padding
-    included."""
+    'max' routes g to the first maximum in row-major order; 'avg' divides by ``divisor``
+    when given, else by kh*kw (the window clipped to the padded input), padding included, or
+    with ``count_include_pad=False`` by the number of input pixels in the window."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, c, h, w = x.shape
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    ho, wo = naive_out_size(h, kh, sh, ph, ceil_mode), naive_out_size(w, kw, sw, pw, ceil_mode)
     out = np.zeros((n, c, ho, wo))
     gx = np.zeros(x.shape)
     for b in range(n):
@@ -43,9 +53,12 @@ def naive_pool(x, g, kernel, stride, padding, op):
                         out[b, ch, i, j] = x[b, ch, best[0], best[1]]
                         gx[b, ch, best[0], best[1]] += g[b, ch, i, j]
                     else:
-                        out[b, ch, i, j] = sum(x[b, ch, r, q] for r, q in cells) / (kh * kw)
+                        r0, c0 = i * sh - ph, j * sw - pw
+                        d = (min(r0 + kh, h + ph) - r0) * (min(c0 + kw, w + pw) - c0)
+                        d = divisor or (d if count_include_pad else len(cells))
+                        out[b, ch, i, j] = sum(x[b, ch, r, q] for r, q in cells) / d
                         for r, q in cells:
-                            gx[b, ch, r, q] += g[b, ch, i, j] / (kh * kw)
+                            gx[b, ch, r, q] += g[b, ch, i, j] / d
     return out, gx
 
 
@@ -315,6 +328,78 @@ def test_pool_matches_pytorch(device, op, case, seed, ties):
     np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
+@st.composite
+def pool_option_cases(draw):
+    """pool_cases' geometry with PyTorch's ceil_mode, count_include_pad and divisor_override
+    drawn."""
+    shape, kernel, stride, padding = draw(pool_cases())
+    options = {"ceil_mode": draw(st.booleans())}
+    if draw(st.booleans()):  # avg's
+        options["count_include_pad"] = draw(st.booleans())
+        options["divisor_override"] = draw(st.sampled_from([None, None, 3]))
+    return shape, kernel, stride, padding, options
+
+
+@given_settings
+@given(case=pool_option_cases(), seed=st.integers(0, 2**16), one_d=st.booleans())
+def test_pool_options_gradcheck_naive_and_pytorch(device, case, seed, one_d):
+    """ceil_mode (both pools), count_include_pad=False and divisor_override (avg_pool2d):
+    forward and gradient against the naive loop and PyTorch, and a gradcheck; as the 1-d pools
+    too (a height-1 image), which share the code."""
+    shape, kernel, stride, padding, options = case
+    op = "avg" if len(options) > 1 else "max"
+    k, p = _pair(kernel), _pair(padding)
+    s = k if stride is None else _pair(stride)
+    if one_d:  # the width of a height-1 image
+        shape, k, s, p = shape[:2] + shape[3:], k[1], s[1], p[1]
+        options.pop("divisor_override", None)
+        kernel, stride, padding = k, s, p
+        fn = F.max_pool1d if op == "max" else F.avg_pool1d
+    else:
+        fn = F.max_pool2d if op == "max" else F.avg_pool2d
+    rng = np.random.default_rng(seed)
+    a = distinct_values(rng, shape)
+    x = tensor(a, device)
+    out = fn(x, kernel, stride, padding, **options)
+    g = rng.standard_normal(out.shape)
+    out.backward(tc.Tensor(g, device=device))
+    divisor = options.pop("divisor_override", None)
+    naive = {**options, "divisor": divisor}
+    if one_d:
+        want, want_grad = naive_pool(a[:, :, None], g[:, :, None], (1, k), (1, s), (0, p), op,
+                                     **naive)  # fmt: skip
+        want, want_grad = want[:, :, 0], want_grad[:, :, 0]
+    else:
+        want, want_grad = naive_pool(a, g, k, s, p, op, **naive)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-12, atol=1e-12)
+    if divisor is not None:
+        options["divisor_override"] = divisor
+    assert tc.gradcheck(lambda t: fn(t, kernel, stride, padding, **options), [tensor(a, device)])
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    ty = getattr(torch.nn.functional, fn.__name__)(tx, kernel, stride, padding, **options)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_ceil_mode_keeps_the_last_partial_window_and_count_include_pad_drops_the_padding(device):
+    x = tc.Tensor(np.arange(25.0).reshape(1, 1, 5, 5), device=device)
+    # 5x5 by 2x2 windows: floor drops the last row and column, ceil pools them alone
+    np.testing.assert_array_equal(
+        F.max_pool2d(x, 2, ceil_mode=True).numpy()[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+    )
+    np.testing.assert_array_equal(
+        tc.nn.AvgPool2d(2, ceil_mode=True)(x).numpy()[0, 0, 2], [20.5, 22.5, 24]
+    )
+    # a 3x3 mean with 1 of padding: the corner window holds 4 pixels, not 9
+    corner = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False).numpy()[0, 0, 0, 0]
+    assert corner == (0 + 1 + 5 + 6) / 4
+    assert F.avg_pool2d(x, 3, 1, 1).numpy()[0, 0, 0, 0] == (0 + 1 + 5 + 6) / 9
+    assert F.avg_pool2d(x, 5, divisor_override=5).numpy()[0, 0, 0, 0] == 300 / 5
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -327,14 +412,10 @@ def test_pool_matches_pytorch(device, op, case, seed, ties):
         (lambda x: F.max_pool2d(x, 0), r"kernel_size must be >= 1"),
         (lambda x: F.avg_pool2d(x, 2, stride=(1, 0)), r"stride must be >= 1"),
         (lambda x: F.avg_pool2d(x, 2, padding=-1), r"padding must be >= 0"),
-        (lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True), r"ceil_mode=True is not supported"),
         (lambda x: F.max_pool2d(x, 2, dilation=2), r"dilation=2 is not supported, only dilation=1"),
         (lambda x: F.max_pool2d(x, 2, return_indices=True), r"return_indices=True is not supp"),
-        (
-            lambda x: F.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
-            r"avg_pool2d: count_include_pad=False is not supported, only count_include_pad=True",
-        ),
-        (lambda x: F.avg_pool2d(x, 2, divisor_override=3), r"divisor_override=3 is not supp"),
+        (lambda x: F.avg_pool2d(x, 2, divisor_override=0), r"divisor_override must be a non-z"),
+        (lambda x: F.avg_pool2d(x, 2, divisor_override=2.5), r"non-zero int or None, got 2.5"),
     ],
 )
 def test_pool_errors(call, message):
@@ -503,12 +584,6 @@ def test_a_1d_cnn_pools_as_pytorch_spells_it(device):
         (lambda x: F.max_pool1d(x, (2, 2)), TypeError, r"kernel_size must be an int or a 1-tu"),
         (lambda x: F.avg_pool1d(x, 0), ValueError, r"avg_pool1d: kernel_size must be >= 1"),
         (lambda x: F.max_pool1d(x, 3, padding=2), ValueError, r"at most half of kernel_size"),
-        (lambda x: F.max_pool1d(x, 2, ceil_mode=True), ValueError, r"ceil_mode=True is not sup"),
-        (
-            lambda x: F.avg_pool1d(x, 3, 1, 1, count_include_pad=False),
-            ValueError,
-            r"avg_pool1d: count_include_pad=False is not supported",
-        ),
         (lambda x: F.adaptive_avg_pool1d(x, 0), ValueError, r"output_size must be >= 1"),
         (lambda x: tc.nn.MaxPool1d(2)(x[0]), ValueError, r"MaxPool1d: expected a 3-D input"),
         (lambda x: tc.nn.AdaptiveAvgPool1d(1)(x[0]), ValueError, r"AdaptiveAvgPool1d: expected"),

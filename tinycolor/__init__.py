@@ -121,6 +121,8 @@ from .functional import (  # noqa: A004 - torch.all, torch.any
     reshape,
     round,
     rsqrt,
+    scatter,
+    scatter_add,
     sigmoid,
     sign,
     sin,
@@ -288,6 +290,8 @@ __all__ = [
     "narrow",
     "neg",
     "nonzero",
+    "scatter",
+    "scatter_add",
     "sort",
     "unbind",
     # products and triangles

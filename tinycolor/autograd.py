@@ -1054,6 +1054,29 @@ class Tensor:
         self._bump_version()
         return self
 
+    def scatter_(self, dim, index, src):
+        """``src``'s elements (a tensor, or a number) written where ``index`` names along
+        ``dim``, in place, as PyTorch's (shapes as ``tc.scatter``'s): the one-hot
+        ``tc.zeros((n, c)).scatter_(1, y.unsqueeze(1), 1.0)``. Outside the graph, as the other
+        in-place methods: a src that requires grad is refused (``scatter`` keeps it in the
+        graph)."""
+        self._check_in_place("scatter_")
+        from .functional.index import _along, _scatter_args  # noqa: PLC0415 - a cycle
+
+        if isinstance(src, Tensor) and src.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "scatter_: src requires grad, and an in-place write is not recorded; use "
+                "t = t.scatter(dim, index, src) to keep src in the graph"
+            )
+        _, index, axis, src = _scatter_args("scatter_", self, dim, index, src)
+        if self.ndim == 0:
+            self.data[...] = src.data
+        else:
+            grid = _along(backend.array_module(self.data), index, axis)
+            self.data[grid] = src.data[tuple(slice(n) for n in index.shape)]
+        self._bump_version()
+        return self
+
     def _fill_drawn(self, values, what):
         """The CPU samples ``values``, cast and moved here, written in place."""
         if not _is_float(self.dtype):
@@ -1408,6 +1431,12 @@ class Tensor:
     # PyTorch's methods for picking and testing elements (tinycolor.functional.index)
     def gather(self, dim, index):
         return F().gather(self, dim, index)
+
+    def scatter(self, dim, index, src):
+        return F().scatter(self, dim, index, src)
+
+    def scatter_add(self, dim, index, src):
+        return F().scatter_add(self, dim, index, src)
 
     def index_select(self, dim, index):
         return F().index_select(self, dim, index)

@@ -1,7 +1,7 @@
-"""Picking and testing elements, as ``torch`` does: gather, index_select, sort, argsort, unbind
-and narrow (in the graph: the gradient goes back to the elements picked), and argmax, argmin,
-nonzero, count_nonzero, any, all, isnan, isinf, isfinite, isclose, allclose and equal (outside
-it: indices, booleans and counts have no gradient, as in PyTorch)."""
+"""Picking and testing elements, as ``torch`` does: gather, scatter, scatter_add, index_select,
+sort, argsort, unbind and narrow (in the graph: the gradient goes back to the elements picked),
+and argmax, argmin, nonzero, count_nonzero, any, all, isnan, isinf, isfinite, isclose, allclose
+and equal (outside it: indices, booleans and counts have no gradient, as in PyTorch)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ __all__ = [
     "logical_xor",
     "narrow",
     "nonzero",
+    "scatter",
+    "scatter_add",
     "sort",
     "unbind",
 ]
@@ -129,6 +131,99 @@ def gather(input, dim, index) -> Tensor:  # noqa: A002 - PyTorch's name
     if input.ndim == 0:
         return input * 1
     return Gather.apply(input, index=index.data, axis=axis)
+
+
+class Scatter(Function):
+    """z = a, then z[i, index[i, j, k], k] = src[i, j, k] (for axis 1; any axis alike) for every
+    position of index; da = g where nothing was written, dsrc = g gathered back at index (zero
+    where src is larger than index). With ``add`` the writes add instead: da = g."""
+
+    def forward(self, a, src, index, axis, add):
+        self.grid = _along(backend.array_module(a), index, axis)
+        self.src_shape, self.add = src.shape, add
+        out = a.copy()
+        picked = src[tuple(slice(n) for n in index.shape)]
+        if add:
+            _scatter_add(out, self.grid, picked)
+        else:
+            out[self.grid] = picked
+        return out
+
+    def backward(self, g):
+        da = g
+        if not self.add:
+            da = g.copy()
+            da[self.grid] = 0
+        dsrc = g[self.grid]
+        if dsrc.shape != self.src_shape:
+            full = backend.array_module(g).zeros(self.src_shape, dtype=g.dtype)
+            full[tuple(slice(n) for n in dsrc.shape)] = dsrc
+            dsrc = full
+        return da, dsrc
+
+
+def _scatter_args(op, input, dim, index, src):  # noqa: A002
+    """``input``, the checked integer ``index``, the axis, and ``src`` as a tensor of index's
+    shape or larger (a number becomes one, filled with it)."""
+    input = as_tensor_like(input)  # noqa: A001
+    index = _index(op, index, input)
+    axis = _one_axis(op, dim, input.ndim)
+    number = not isinstance(src, Tensor) and np.ndim(src) == 0 and not backend.is_cupy_array(src)
+    if not number:
+        src = as_tensor_like(src, (input,))
+        _check_same_device(op, [input, src])
+        if src.dtype != input.dtype:
+            raise TypeError(
+                f"{op}: src has dtype {src.dtype} but the input {input.dtype}; expected the "
+                f"same (src.to(input.dtype))"
+            )
+    if (
+        index.ndim != input.ndim
+        or builtins.any(index.shape[d] > input.shape[d] for d in range(input.ndim) if d != axis)
+        or (not number and (
+            src.ndim != index.ndim
+            or builtins.any(i > n for i, n in zip(index.shape, src.shape))
+        ))
+    ):  # fmt: skip
+        raise ValueError(
+            f"{op}: index of shape {index.shape} must have as many dimensions as the input "
+            f"{input.shape} and be no larger on each dimension but dim {dim}"
+            + ("" if number else f", and no larger than src {src.shape} on any")
+        )
+    _check_range(op, index.data, input.shape[axis] if input.ndim else 1, dim, input.shape)
+    if number:
+        xp = backend.array_module(input.data)
+        src = Tensor(xp.full(index.shape, src, dtype=input.dtype), _internal=True)
+    return input, index.data, axis, src
+
+
+def _scatter(op, input, dim, index, src, add):  # noqa: A002
+    input, index, axis, src = _scatter_args(op, input, dim, index, src)  # noqa: A001
+    if input.ndim == 0:  # as one element of a 1-D tensor
+        one = Scatter.apply(input.reshape(1), src.reshape(1), index=index.reshape(1), axis=0,
+                            add=add)  # fmt: skip
+        return one.reshape(())
+    return Scatter.apply(input, src, index=index, axis=axis, add=add)
+
+
+def scatter(input, dim, index, src) -> Tensor:  # noqa: A002 - PyTorch's name
+    """A copy of ``input`` with ``src``'s elements written where ``index`` names along ``dim``,
+    as ``torch.scatter`` (gather's inverse): ``out[i][index[i][j]] = src[i][j]`` for dim 1.
+    ``index`` is an integer tensor with as many axes as ``input``, no longer than it on the other
+    axes and no longer than ``src`` on any; ``src`` a tensor of input's dtype or a number
+    written everywhere index names: ``tc.zeros((n, c)).scatter(1, y.unsqueeze(1), 1.0)`` is a
+    one-hot. Where index names one place twice, which value lands there is unspecified (as in
+    PyTorch). The gradient goes to input where nothing was written and to src gathered back at
+    index (to every src element, even one a repeated index overwrote, as PyTorch's)."""
+    return _scatter("scatter", input, dim, index, src, add=False)
+
+
+def scatter_add(input, dim, index, src) -> Tensor:  # noqa: A002 - PyTorch's name
+    """A copy of ``input`` with ``src``'s elements added where ``index`` names along ``dim``,
+    as ``torch.scatter_add``: ``out[i][index[i][j]] += src[i][j]`` for dim 1, both added where
+    one place is named twice (a per-class sum: ``tc.zeros(c).scatter_add(0, y, x)``). Shapes
+    as ``scatter``'s. The gradient goes to input whole and to src gathered back at index."""
+    return _scatter("scatter_add", input, dim, index, src, add=True)
 
 
 def index_select(input, dim, index) -> Tensor:  # noqa: A002

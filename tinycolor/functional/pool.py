@@ -74,7 +74,17 @@ def _windows(n_out, k, s):
     return [slice(i, i + s * (n_out - 1) + 1, s) for i in range(k)]
 
 
-def _pool_geometry(op, shape, kernel, stride, padding):
+def _out_size(n, k, s, p, ceil_mode):
+    """The output length along one axis: floor((n + 2p - k) / s) + 1, or with ``ceil_mode``
+    the ceiling, less one where the last window would start past the input and its left
+    padding (PyTorch's rule: every window starts inside the input or the left padding)."""
+    if not ceil_mode:
+        return (n + 2 * p - k) // s + 1
+    out = -(-(n + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def _pool_geometry(op, shape, kernel, stride, padding, ceil_mode=False):
     """Check a pooling's arguments against the input shape; return the output (Ho, Wo)."""
     if len(shape) != 4:
         raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(shape)}")
@@ -83,7 +93,9 @@ def _pool_geometry(op, shape, kernel, stride, padding):
             raise ValueError(
                 f"{op}: padding {padding} must be at most half of kernel_size {kernel}"
             )
-    out = tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(shape[2:], kernel, stride, padding))
+    out = tuple(
+        _out_size(n, k, s, p, ceil_mode) for n, k, s, p in zip(shape[2:], kernel, stride, padding)
+    )
     if min(out) < 1:
         raise ValueError(
             f"{op}: input of shape {tuple(shape)} is too small for kernel_size {kernel} with "
@@ -92,14 +104,19 @@ def _pool_geometry(op, shape, kernel, stride, padding):
     return out
 
 
-def _pad_hw(x, padding, value):
-    """x with ``padding`` = (ph, pw) samples of ``value`` around its last two axes."""
+def _pad_hw(x, padding, value, used=None):
+    """x with ``padding`` = (ph, pw) samples of ``value`` around its last two axes, and more
+    on the bottom and right up to ``used`` = (rows, columns) when the windows need them (the
+    last window of ceil_mode hangs over the padded input)."""
     ph, pw = padding
-    if ph == 0 and pw == 0:
+    n, c, h, w = x.shape
+    rows, cols = h + 2 * ph, w + 2 * pw
+    if used is not None:
+        rows, cols = max(rows, used[0]), max(cols, used[1])
+    if (rows, cols) == (h, w):
         return x
     xp = array_module(x)
-    n, c, h, w = x.shape
-    out = xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out = xp.full((n, c, rows, cols), value, dtype=x.dtype)
     out[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
@@ -174,19 +191,20 @@ def _max_along(x, axis, k, s, n_out):
 
 class MaxPool2d(Function):
     """y[n, c, i, j] = max over the (kh, kw) window at (i*sh - ph, j*sw - pw) of x, padded
-    with -inf;  dy/dx = 1 at the window's first maximum (row-major order), 0 elsewhere.
+    with -inf (on the bottom and right also as far as ceil_mode's last window reaches);
+    dy/dx = 1 at the window's first maximum (row-major order), 0 elsewhere.
 
     The max is taken along the width first, then along the height: max is separable, and a
     strict ">" in both passes keeps the row-major first maximum, as PyTorch does. The
     backward pass routes the gradient back through both passes, height first.
     """
 
-    def forward(self, x, kernel_size, stride, padding):
+    def forward(self, x, kernel_size, stride, padding, ceil_mode=False):
         (kh, kw), (sh, sw) = kernel_size, stride
-        ho, wo = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
+        ho, wo = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
         fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
-        xpad = _pad_hw(x, padding, fill)
         hu, wu = _used(ho, kh, sh), _used(wo, kw, sw)
+        xpad = _pad_hw(x, padding, fill, (hu, wu))
         rows, arg_w = _max_along(xpad[:, :, :hu, :wu], 3, kw, sw, wo)
         y, arg_h = _max_along(rows, 2, kh, sh, ho)
         self.geometry = (x.shape, kernel_size, stride, padding, hu, wu)
@@ -218,20 +236,19 @@ def max_pool2d(
 
     ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints or
     (height, width) pairs; padding adds -inf and may be at most half the kernel; the output
-    has floor((H + 2p - k) / s) + 1 rows (and likewise columns). The gradient goes to the first
-    maximum of each window. PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices`` are
-    accepted at their defaults only.
+    has floor((H + 2p - k) / s) + 1 rows (and likewise columns), or with ``ceil_mode`` the
+    ceiling, the last window then partly past the input (as PyTorch, a window that would start
+    past the input and its left padding is dropped). The gradient goes to the first maximum
+    of each window. PyTorch's ``dilation`` and ``return_indices`` are accepted at their
+    defaults only.
     """
-    _only_defaults(
-        "max_pool2d",
-        dilation=(dilation, 1),
-        ceil_mode=(ceil_mode, False),
-        return_indices=(return_indices, False),
-    )
+    _only_defaults("max_pool2d", dilation=(dilation, 1), return_indices=(return_indices, False))
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
-    return MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding)
+    return MaxPool2d.apply(
+        x, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode)
+    )
 
 
 # --------------------------------------------------------------------------- average pooling
@@ -246,28 +263,65 @@ def _sum_along(x, axis, k, s, n_out):
     return total
 
 
+def _window_counts(n, k, s, p, n_out, count_include_pad):
+    """How many samples each of the n_out windows along one axis divides by, as PyTorch: the
+    window clipped to the padded input (ceil_mode's last one may hang past it), and to the
+    input itself without ``count_include_pad``."""
+    start = np.arange(n_out) * s - p
+    end = np.minimum(start + k, n + p)
+    if not count_include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, n)
+    return end - start
+
+
+def _avg_scale(xp, shape, kernel, stride, padding, out, count_include_pad, divisor_override):
+    """What each window's sum is multiplied by: a number when every window divides by the
+    same count, else an (Ho, Wo) map of 1 / (rows counted * columns counted)."""
+    if divisor_override is not None:
+        return 1.0 / divisor_override
+    rows, cols = (
+        _window_counts(n, k, s, p, o, count_include_pad)
+        for n, k, s, p, o in zip(shape[2:], kernel, stride, padding, out)
+    )
+    if (rows == kernel[0]).all() and (cols == kernel[1]).all():
+        return 1.0 / (kernel[0] * kernel[1])
+    return xp.asarray(1.0 / (rows[:, None] * cols[None, :]))
+
+
 class AvgPool2d(Function):
-    """y[n, c, i, j] = (1 / (kh kw)) sum over the (kh, kw) window at (i*sh - ph, j*sw - pw)
-    of x padded with zeros (the padding counts in the mean, PyTorch's count_include_pad);
-    dy/dx = 1 / (kh kw) for every x in the window.
+    """y[n, c, i, j] = (1 / d) sum over the (kh, kw) window at (i*sh - ph, j*sw - pw) of x
+    padded with zeros, d = kh kw (the padding counts in the mean, PyTorch's
+    count_include_pad) or, per window, the samples of it in the padded input (ceil_mode's
+    last window) or in the input itself (count_include_pad=False), or divisor_override;
+    dy/dx = 1 / d for every x in the window.
 
     Summed along the height first: those slices hold whole rows, which NumPy adds fastest.
     """
 
-    def forward(self, x, kernel_size, stride, padding):
+    def forward(
+        self, x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
+        divisor_override=None,
+    ):  # fmt: skip
         (kh, kw), (sh, sw) = kernel_size, stride
-        ho, wo = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
-        xpad = _pad_hw(x, padding, 0)
+        out = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
+        ho, wo = out
         hu, wu = _used(ho, kh, sh), _used(wo, kw, sw)
+        xpad = _pad_hw(x, padding, 0, (hu, wu))
         cols = _sum_along(xpad[:, :, :hu, :wu], 2, kh, sh, ho)
         y = _sum_along(cols, 3, kw, sw, wo)
-        y *= 1.0 / (kh * kw)
+        self.scale = _avg_scale(
+            array_module(x), x.shape, kernel_size, stride, padding, out, count_include_pad,
+            divisor_override,
+        )  # fmt: skip
+        if not isinstance(self.scale, float):
+            self.scale = self.scale.astype(x.dtype)
+        y *= self.scale
         self.geometry = (x.shape, kernel_size, stride, padding, hu, wu)
         return y
 
     def backward(self, g):
         shape, (kh, kw), (sh, sw), padding, hu, wu = self.geometry
-        g_cols = _spread(g * (1.0 / (kh * kw)), 3, kw, sw, wu)
+        g_cols = _spread(g * self.scale, 3, kw, sw, wu)
         g_pad = _spread(g_cols, 2, kh, sh, hu)
         return _unpad_hw(g_pad, shape, padding)
 
@@ -281,20 +335,22 @@ def avg_pool2d(
     count_include_pad=True,
     divisor_override=None,
 ) -> Tensor:
-    """2-d average pooling of an NCHW tensor, as ``torch.nn.functional.avg_pool2d`` with its
-    defaults (zero padding counted in the mean, floor output size), which are the only values
-    of ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` accepted. Arguments as
-    max_pool2d."""
-    _only_defaults(
-        "avg_pool2d",
-        ceil_mode=(ceil_mode, False),
-        count_include_pad=(count_include_pad, True),
-        divisor_override=(divisor_override, None),
-    )
+    """2-d average pooling of an NCHW tensor, as ``torch.nn.functional.avg_pool2d``.
+    Arguments as max_pool2d (``ceil_mode`` too); padding adds zeros, which count in the mean
+    unless ``count_include_pad=False`` (each window then divides by its samples inside the
+    input). ceil_mode's last window divides by its samples inside the padded input, and a
+    non-zero int ``divisor_override`` replaces every window's count, as PyTorch's."""
+    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
+        raise ValueError(
+            f"avg_pool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}"
+        )
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
-    return AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding)
+    return AvgPool2d.apply(
+        x, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad), divisor_override=divisor_override,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- adaptive pooling
@@ -421,35 +477,32 @@ def max_pool1d(
 
     ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints (or
     1-tuples); padding adds -inf and may be at most half the kernel; the output has
-    floor((L + 2p - k) / s) + 1 samples. The gradient goes to the first maximum of each window.
-    PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices`` are accepted at their defaults
-    only. Computed as ``max_pool2d`` of a height-1 image.
+    floor((L + 2p - k) / s) + 1 samples (the ceiling with ``ceil_mode``, as max_pool2d). The
+    gradient goes to the first maximum of each window. PyTorch's ``dilation`` and
+    ``return_indices`` are accepted at their defaults only. Computed as ``max_pool2d`` of a
+    height-1 image.
     """
     op = "max_pool1d"
-    _only_defaults(
-        op,
-        dilation=(dilation, 1),
-        ceil_mode=(ceil_mode, False),
-        return_indices=(return_indices, False),
-    )
+    _only_defaults(op, dilation=(dilation, 1), return_indices=(return_indices, False))
     k = _single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _single(stride, "stride", op, 1)
     p = _single(padding, "padding", op, 0)
-    return _as_signal(max_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+    return _as_signal(max_pool2d(_as_image(x, op), (1, k), (1, s), (0, p), ceil_mode=ceil_mode))
 
 
 def avg_pool1d(
     x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
 ) -> Tensor:
-    """1-d average pooling of an (N, C, L) tensor, as ``torch.nn.functional.avg_pool1d`` with
-    its defaults (zero padding counted in the mean, floor output size), which are the only
-    values of ``ceil_mode`` and ``count_include_pad`` accepted. Arguments as max_pool1d."""
+    """1-d average pooling of an (N, C, L) tensor, as ``torch.nn.functional.avg_pool1d``:
+    arguments as max_pool1d, ``ceil_mode`` and ``count_include_pad`` as avg_pool2d's.
+    Computed as ``avg_pool2d`` of a height-1 image."""
     op = "avg_pool1d"
-    _only_defaults(op, ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True))
     k = _single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _single(stride, "stride", op, 1)
     p = _single(padding, "padding", op, 0)
-    return _as_signal(avg_pool2d(_as_image(x, op), (1, k), (1, s), (0, p)))
+    image = _as_image(x, op)
+    y = avg_pool2d(image, (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
+    return _as_signal(y)
 
 
 def adaptive_avg_pool1d(x, output_size) -> Tensor:

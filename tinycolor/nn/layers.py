@@ -587,35 +587,42 @@ class _Pool2d(Module):
 
     def forward(self, x):
         _check_4d(type(self).__name__, x, None)
-        return self.pool(x, self.kernel_size, self.stride, self.padding)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, **self._options())
+
+    def _options(self):
+        """The pool's keyword options this layer was built with (ceil_mode, ...)."""
+        return {}
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        defaults = {"ceil_mode": False, "count_include_pad": True, "divisor_override": None}
+        extra = "".join(f", {k}={v}" for k, v in self._options().items() if v != defaults[k])
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}" + extra
+        )
 
 
 class MaxPool2d(_Pool2d):
-    """The maximum over each kh x kw window (stride defaults to the kernel size). PyTorch's
-    ``dilation``, ``return_indices`` and ``ceil_mode`` are accepted at their defaults only."""
+    """The maximum over each kh x kw window (stride defaults to the kernel size); with
+    ``ceil_mode`` the output size rounds up (see ``F.max_pool2d``). PyTorch's ``dilation``
+    and ``return_indices`` are accepted at their defaults only."""
 
     pool = staticmethod(F.max_pool2d)
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
-        _only_defaults(
-            "MaxPool2d",
-            dilation=(dilation, 1),
-            return_indices=(return_indices, False),
-            ceil_mode=(ceil_mode, False),
-        )
+        _only_defaults("MaxPool2d", dilation=(dilation, 1), return_indices=(return_indices, False))
         super().__init__(kernel_size, stride, padding)
-        self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
+        self.dilation, self.return_indices, self.ceil_mode = dilation, False, bool(ceil_mode)
+
+    def _options(self):
+        return {"ceil_mode": self.ceil_mode}
 
 
 class AvgPool2d(_Pool2d):
     """The mean over each kh x kw window (stride defaults to the kernel size), the zero
-    padding counted in it. PyTorch's ``ceil_mode``, ``count_include_pad`` and
-    ``divisor_override`` are accepted at their defaults only."""
+    padding counted in it unless ``count_include_pad=False``; ``ceil_mode`` and
+    ``divisor_override`` as ``F.avg_pool2d``'s."""
 
     pool = staticmethod(F.avg_pool2d)
 
@@ -628,14 +635,16 @@ class AvgPool2d(_Pool2d):
         count_include_pad=True,
         divisor_override=None,
     ):
-        _only_defaults(
-            "AvgPool2d",
-            ceil_mode=(ceil_mode, False),
-            count_include_pad=(count_include_pad, True),
-            divisor_override=(divisor_override, None),
-        )
         super().__init__(kernel_size, stride, padding)
-        self.ceil_mode, self.count_include_pad, self.divisor_override = False, True, None
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def _options(self):
+        return {
+            "ceil_mode": self.ceil_mode,
+            "count_include_pad": self.count_include_pad,
+            "divisor_override": self.divisor_override,
+        }
 
 
 class AdaptiveAvgPool2d(Module):
@@ -663,12 +672,12 @@ class _Pool1d(_Pool2d):
 
     def forward(self, x):
         _check_3d(type(self).__name__, x, None)
-        return self.pool(x, self.kernel_size, self.stride, self.padding)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, **self._options())
 
 
 class MaxPool1d(_Pool1d):
     """The maximum over each window of k samples (stride defaults to the kernel size); see
-    ``F.max_pool1d``. PyTorch's ``dilation``, ``return_indices`` and ``ceil_mode`` are
+    ``F.max_pool1d`` (``ceil_mode`` too). PyTorch's ``dilation`` and ``return_indices`` are
     accepted at their defaults only."""
 
     pool = staticmethod(F.max_pool1d)
@@ -676,33 +685,29 @@ class MaxPool1d(_Pool1d):
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
-        _only_defaults(
-            "MaxPool1d",
-            dilation=(dilation, 1),
-            return_indices=(return_indices, False),
-            ceil_mode=(ceil_mode, False),
-        )
+        _only_defaults("MaxPool1d", dilation=(dilation, 1), return_indices=(return_indices, False))
         super().__init__(kernel_size, stride, padding)
-        self.dilation, self.return_indices, self.ceil_mode = dilation, False, False
+        self.dilation, self.return_indices, self.ceil_mode = dilation, False, bool(ceil_mode)
+
+    def _options(self):
+        return {"ceil_mode": self.ceil_mode}
 
 
 class AvgPool1d(_Pool1d):
     """The mean over each window of k samples (stride defaults to the kernel size), the zero
-    padding counted in it; see ``F.avg_pool1d``. PyTorch's ``ceil_mode`` and
-    ``count_include_pad`` are accepted at their defaults only."""
+    padding counted in it unless ``count_include_pad=False``; see ``F.avg_pool1d``
+    (``ceil_mode`` too)."""
 
     pool = staticmethod(F.avg_pool1d)
 
     def __init__(
         self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
     ):
-        _only_defaults(
-            "AvgPool1d",
-            ceil_mode=(ceil_mode, False),
-            count_include_pad=(count_include_pad, True),
-        )
         super().__init__(kernel_size, stride, padding)
-        self.ceil_mode, self.count_include_pad = False, True
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+
+    def _options(self):
+        return {"ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad}
 
 
 class AdaptiveAvgPool1d(Module):
