@@ -1555,3 +1555,45 @@ def test_autograd_grad_takes_pytorchs_arguments_in_pytorchs_order():
     np.testing.assert_array_equal(gu.numpy(), [0.0])  # allow_unused, materialize_grads
     with pytest.raises(ValueError, match="is_grads_batched=True is not supported"):
         tc.autograd.grad(d, x, is_grads_batched=True)
+
+
+# functional ops PyTorch also spells at the top level (torch.conv2d, torch.pixel_shuffle, ...),
+# each called positionally as PyTorch's top-level function takes it
+_TOP_LEVEL_NN_OPS = {
+    "conv2d": lambda m, x, w: m.conv2d(x, w, None, 1, 1),
+    "conv1d": lambda m, x, w: m.conv1d(x[:, :, 0], w[:, :, 0], None, 2, 1),
+    "conv_transpose2d": lambda m, x, w: m.conv_transpose2d(x, w.transpose(0, 1), None, 2, 1),
+    "conv_transpose1d": lambda m, x, w: m.conv_transpose1d(
+        x[:, :, 0], w[:, :, 0].transpose(0, 1), None, 2
+    ),
+    "max_pool2d": lambda m, x, w: m.max_pool2d(x, 2, 2),
+    "max_pool1d": lambda m, x, w: m.max_pool1d(x[:, :, 0], 2, 1),
+    "avg_pool1d": lambda m, x, w: m.avg_pool1d(x[:, :, 0], 3, 2, 1),
+    "adaptive_avg_pool1d": lambda m, x, w: m.adaptive_avg_pool1d(x[:, :, 0], 3),
+    "pixel_shuffle": lambda m, x, w: m.pixel_shuffle(x, 2),
+    "pixel_unshuffle": lambda m, x, w: m.pixel_unshuffle(x, 2),
+    "group_norm": lambda m, x, w: m.group_norm(x, 2),
+    "selu": lambda m, x, w: m.selu(x),
+    "prelu": lambda m, x, w: m.prelu(x, w[:4, 0, 0, 0].abs()),
+    "cosine_similarity": lambda m, x, w: m.cosine_similarity(x, x * x, 1),
+    "pairwise_distance": lambda m, x, w: m.pairwise_distance(x[:, :, 0, 0], x[:, :, 1, 1]),
+    "bilinear": lambda m, x, w: m.bilinear(x[:, :, 0, 0], x[:, :3, 1, 1], w[:3, :, :, 0]),
+    "clone": lambda m, x, w: m.clone(x),
+    "concat": lambda m, x, w: m.concat((x, x * 2), 1),
+    "var": lambda m, x, w: m.var(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TOP_LEVEL_NN_OPS))
+def test_functional_ops_at_the_top_level_are_pytorchs_top_level_ones(name):
+    """torch.conv2d(x, w, None, 1, 1), torch.pixel_shuffle(x, 2), ...: the functional ops a
+    learner also meets at PyTorch's top level, under the same names, arguments and order."""
+    call = _TOP_LEVEL_NN_OPS[name]
+    assert getattr(tc, name) is getattr(F, name) and name in tc.__all__
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3))
+    got = call(tc, tc.tensor(x), tc.tensor(w)).numpy()
+    assert np.all(np.isfinite(got))
+    torch = pytest.importorskip("torch")
+    want = call(torch, torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
