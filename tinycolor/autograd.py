@@ -331,11 +331,7 @@ def _input_grad(fn, i, inp, grad, out):
         )
     shape = inp.data.shape
     if grad.shape != shape:
-        try:
-            fits = np.broadcast_shapes(shape, grad.shape) == grad.shape
-        except ValueError:
-            fits = False
-        if not fits or grad.ndim > max(out.ndim, *(t.ndim for t in fn.inputs)):
+        if not _fits(shape, grad.shape) or grad.ndim > max(out.ndim, *(t.ndim for t in fn.inputs)):
             raise RuntimeError(
                 f"{fn.name}.backward returned a gradient of shape {grad.shape} for input {i} of "
                 f"shape {shape} (the output's shape is {out.shape}); a gradient has its "

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, as_tensor_like
+from ..autograd import Function, Tensor, _fits, as_tensor_like
 from ..backend import array_module
 from .reduce import norm
 
@@ -731,11 +731,7 @@ def _element_weight(name, weight, input, key="weight"):
     """``weight`` (the option ``key``) as a raw array in the input's dtype and device, refused
     unless it broadcasts to the input's shape."""
     weight = _constant(weight, input, name, key)
-    try:
-        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _fits(weight.shape, input.shape):
         raise ValueError(
             f"{name}: {key} of shape {tuple(weight.shape)} does not broadcast to the input's "
             f"shape {input.shape}"

@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, as_tensor_like, torch_spelling
+from ..autograd import Function, Tensor, _fits, as_tensor_like, torch_spelling
 from ..backend import array_module
 from .elementwise import where
 
@@ -563,11 +563,7 @@ def masked_fill(x, mask, value) -> Tensor:
             f"masked_fill: mask must be boolean, got dtype {m.dtype}; compare to make one "
             "(mask == 0)"
         )
-    try:
-        fits = np.broadcast_shapes(m.shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _fits(m.shape, x.shape):
         raise ValueError(
             f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to the shape "
             f"{x.shape} of the tensor"
