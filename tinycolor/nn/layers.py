@@ -684,6 +684,25 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveMaxPool2d(Module):
+    """The max over windows sized to give an output of ``output_size`` whatever the input's
+    size (an int, or a pair whose None entries keep the input's size), as PyTorch's:
+    ``AdaptiveMaxPool2d(1)`` is global max pooling. With ``return_indices`` the layer returns
+    the pair (output, indices), as PyTorch's. See ``F.adaptive_max_pool2d``."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        _output_size(output_size, (1, 1), type(self).__name__)  # refused now, not at the call
+        self.output_size, self.return_indices = output_size, bool(return_indices)
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class _Pool1d(_Pool2d):
     """A window of ``kernel_size`` samples moved by ``stride`` (default: the kernel size) along
     an (N, C, L) input padded by ``padding``, reduced by ``pool``."""
@@ -741,6 +760,24 @@ class AdaptiveAvgPool1d(Module):
     def forward(self, x):
         _check_3d(type(self).__name__, x, None)
         return F.adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """The max over windows sized to give ``output_size`` samples (an int) whatever the
+    input's length, as PyTorch's: ``AdaptiveMaxPool1d(1)`` is global max pooling of an
+    (N, C, L) signal; ``return_indices`` as PyTorch's. See ``F.adaptive_max_pool1d``."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        _length(output_size, "output_size", type(self).__name__, 1)  # refused now, not at the call
+        self.output_size, self.return_indices = output_size, bool(return_indices)
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
