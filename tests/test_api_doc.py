@@ -14,7 +14,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 # names in code spans that are arguments, state keys or a placeholder, not attributes
 ARGUMENTS = {
-    *("ignore_index", "label_smoothing", "padding_idx", "padding_mode", "reduction"),
+    *("groups", "ignore_index", "label_smoothing", "padding_idx", "padding_mode", "reduction"),
     *("is_causal", "map_location", "weights_only", "weight_orig", "weight_u", "weight_v"),
     "NAME",
 }

@@ -514,14 +514,29 @@ def _t(*shape):
             r"expected a bias of shape \(5,\), got \(3,\)",
         ),
         (
-            lambda: conv2d(_t(2, 4, 8, 8), _t(4, 2, 3, 3), groups=2),
-            r"groups=2 is not supported, only groups=1",
+            lambda: conv2d(_t(2, 3, 8, 8), _t(4, 2, 3, 3), groups=2),
+            r"conv2d\(4->4, kernel 3x3, groups 2\): expected input with 4 channels, got "
+            r"\(2, 3, 8, 8\) \(weight \(4, 2, 3, 3\), groups 2\)",
+        ),
+        (
+            lambda: conv2d(_t(2, 6, 8, 8), _t(4, 2, 3, 3), groups=3),
+            r"conv2d\(6->4, kernel 3x3, groups 3\): the weight's 4 output channels \(its first "
+            r"axis, shape \(4, 2, 3, 3\)\) are not divisible by groups=3",
         ),
         (
             lambda: conv_transpose2d(
-                _t(2, 3, 8, 8), _t(3, 5, 3, 3), stride=1, dilation=2, groups=3
+                _t(2, 3, 8, 8), _t(3, 5, 3, 3), stride=1, dilation=2, groups=2
             ),
-            r"conv_transpose2d\(3->5, kernel 3x3\): groups=3 is not supported",
+            r"conv_transpose2d\(3->10, kernel 3x3, groups 2\): the weight's 3 input channels "
+            r"\(its first axis, shape \(3, 5, 3, 3\)\) are not divisible by groups=2",
+        ),
+        (
+            lambda: conv_transpose2d(_t(2, 4, 8, 8), _t(4, 3, 3, 3), _t(3), groups=2),
+            r"conv_transpose2d\(4->6, kernel 3x3, groups 2\): expected a bias of shape \(6,\)",
+        ),
+        (
+            lambda: conv2d(_t(2, 4, 8, 8), _t(4, 4, 3, 3), groups=0),
+            r"conv2d: groups must be a positive int, got 0",
         ),
         (
             lambda: im2col(np.zeros((3, 8, 8)), 3),

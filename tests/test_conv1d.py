@@ -262,8 +262,13 @@ def _t(*shape):
             r"padding must be 'valid', 'same', an int or a 1-tuple, got 'full'",
         ),
         (
-            lambda: conv1d(_t(2, 4, 8), _t(4, 2, 3), groups=2),
-            r"conv1d\(2->4, kernel 3\): groups=2 is not supported, only groups=1",
+            lambda: conv1d(_t(2, 2, 8), _t(4, 2, 3), groups=2),
+            r"conv1d\(4->4, kernel 3, groups 2\): expected input with 4 channels, got "
+            r"\(2, 2, 8\)",
+        ),
+        (
+            lambda: conv_transpose1d(_t(2, 3, 8), _t(3, 2, 3), groups=1.5),
+            r"conv_transpose1d: groups must be a positive int, got 1.5",
         ),
         (
             lambda: conv_transpose1d(_t(2, 4, 8), _t(3, 5, 3)),
@@ -326,7 +331,10 @@ def test_an_integer_input_is_refused_by_name(op):
             r"Conv1d: padding must be an int, a 1-tuple, 'same' or 'valid', got 'full'",
         ),
         (lambda: nn.Conv1d(0, 1, 3), r"Conv1d: in_channels must be a positive whole number"),
-        (lambda: nn.Conv1d(2, 2, 3, groups=2), r"Conv1d\(2->2\): groups=2 is not supported"),
+        (
+            lambda: nn.Conv1d(2, 3, 3, groups=2),
+            r"Conv1d\(2->3\): out_channels=3 is not divisible by groups=2",
+        ),
         (
             lambda: nn.ConvTranspose1d(1, 1, 3, stride=2, output_padding=2),
             r"ConvTranspose1d\(1->1\): output_padding \(2,\) must be smaller than stride \(2,\)",

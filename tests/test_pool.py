@@ -80,6 +80,27 @@ def naive_adaptive_avg_pool(x, g, size):
     return out, gx
 
 
+def naive_adaptive_max_pool(x, g, size):
+    """Loop over every output pixel, taking the max of PyTorch's window (rows floor(i H / Ho)
+    .. ceil((i + 1) H / Ho) - 1, columns likewise) at its first maximum in row-major order:
+    (output, PyTorch's indices h W + w, input gradient for the output gradient g)."""
+    n, c, h, w = x.shape
+    ho, wo = size
+    out, index = np.zeros((n, c, ho, wo)), np.zeros((n, c, ho, wo), np.int64)
+    gx = np.zeros(x.shape)
+    for b in range(n):
+        for ch in range(c):
+            for i in range(ho):
+                r0, r1 = math.floor(i * h / ho), math.ceil((i + 1) * h / ho)
+                for j in range(wo):
+                    c0, c1 = math.floor(j * w / wo), math.ceil((j + 1) * w / wo)
+                    cells = [(r, q) for r in range(r0, r1) for q in range(c0, c1)]
+                    r, q = max(cells, key=lambda rc: x[b, ch, rc[0], rc[1]])  # the first max
+                    out[b, ch, i, j], index[b, ch, i, j] = x[b, ch, r, q], r * w + q
+                    gx[b, ch, r, q] += g[b, ch, i, j]
+    return out, index, gx
+
+
 def keys_cubic(d, a=-0.75):
     """Keys' cubic convolution kernel at distance d, with PyTorch's a = -0.75."""
     d = abs(d)
@@ -684,6 +705,197 @@ def test_adaptive_avg_pool_matches_pytorch(device, case, seed):
 def test_adaptive_avg_pool_errors(x, output_size, error, message):
     with pytest.raises(error, match="adaptive_avg_pool2d: " + message):
         F.adaptive_avg_pool2d(tc.Tensor(x), output_size)
+
+
+# --------------------------------------------------------------------------- adaptive max pooling
+
+
+@given_settings
+@given(case=adaptive_cases(), seed=st.integers(0, 2**16), ties=st.booleans())
+def test_adaptive_max_pool_naive_forward_indices_and_gradient(device, case, seed, ties):
+    """Values, indices and the gradient (to the first maximum of each window, ties drawn
+    too) are the loops'; a gradcheck where no window has ties."""
+    shape, output_size, size = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, shape).astype(np.float64) if ties else distinct_values(rng, shape)
+    x = tensor(a, device)
+    y, index = F.adaptive_max_pool2d(x, output_size, return_indices=True)
+    assert y.shape == index.shape == shape[:2] + size and index.dtype == np.int64
+    assert not index.requires_grad and index.device == device
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    want, want_index, want_grad = naive_adaptive_max_pool(a, g, size)
+    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(index.numpy(), want_index)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-12, atol=1e-12)
+    if not ties:
+        f = F.adaptive_max_pool2d
+        assert tc.gradcheck(lambda t: f(t, output_size), [tensor(a, device)])
+
+
+@pytest.mark.parametrize(
+    "shape, output_size",
+    [
+        ((2, 3, 8, 12), (4, 6)),  # windows of 2x2 tile the input
+        ((2, 3, 7, 7), 1),  # global max pooling
+        ((1, 2, 10, 9), (4, 5)),  # windows of 3 or 4 rows that overlap, 2 or 3 columns
+        ((1, 2, 3, 5), (7, 2)),  # more rows out than in: a row is the max of several windows
+        ((1, 2, 6, 6), (None, 6)),  # the same size: a copy
+    ],
+)
+def test_adaptive_max_pool_geometries_match_naive_float32(device, shape, output_size):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal(shape).astype(np.float32)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.adaptive_max_pool2d(x, output_size)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tc.Tensor(g, device=device))
+    size = tuple(n if v is None else v for n, v in zip(shape[2:], _pair(output_size)))
+    want, _, want_grad = naive_adaptive_max_pool(a, g, size)
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and y.data is not x.data
+    np.testing.assert_array_equal(y.numpy(), want.astype(np.float32))
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-6, atol=1e-6)
+
+
+@given_settings
+@given(case=adaptive_cases(), seed=st.integers(0, 2**16), ties=st.booleans())
+def test_adaptive_max_pool_matches_pytorch(device, case, seed, ties):
+    torch = pytest.importorskip("torch")
+    shape, output_size, _ = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y, index = F.adaptive_max_pool2d(x, output_size, True)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    tx = torch.tensor(a, requires_grad=True)
+    ty, tindex = torch.nn.functional.adaptive_max_pool2d(tx, output_size, True)
+    ty.backward(torch.tensor(g))
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(index.numpy(), tindex.numpy())
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_adaptive_max_pool_nan_wins_as_in_pytorch(device):
+    """A NaN in a window is its max, the last NaN where there are several (PyTorch's
+    ``val > max || isnan(val)``), in both directions of the separable passes."""
+    a = np.arange(2 * 36, dtype=np.float64).reshape(2, 1, 6, 6) % 7
+    a[0, 0, 1, 4] = a[0, 0, 2, 3] = a[0, 0, 2, 1] = a[1, 0, 5, 0] = np.nan
+    y, index = F.adaptive_max_pool2d(tc.Tensor(a, device=device), (2, 3), True)
+    torch = pytest.importorskip("torch")
+    ty, tindex = torch.nn.functional.adaptive_max_pool2d(torch.tensor(a), (2, 3), True)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(index.numpy(), tindex.numpy())
+
+
+@given_settings
+@given(
+    length=st.integers(1, 9),
+    size=st.one_of(st.integers(1, 9), st.integers(1, 9).map(lambda v: (v,))),
+    seed=st.integers(0, 2**16),
+    ties=st.booleans(),
+)
+def test_adaptive_max_pool1d_and_its_layer_naive_gradcheck_and_pytorch(
+    device, length, size, seed, ties
+):
+    rng = np.random.default_rng(seed)
+    shape = (2, 3, length)
+    a = rng.integers(0, 3, shape).astype(np.float64) if ties else distinct_values(rng, shape)
+    x = tensor(a, device)
+    y, index = F.adaptive_max_pool1d(x, size, return_indices=True)
+    n = _int(size)
+    assert y.shape == index.shape == (2, 3, n)
+    g = rng.standard_normal(y.shape)
+    y.backward(tc.Tensor(g, device=device))
+    want, want_index, want_grad = naive_adaptive_max_pool(a[:, :, None], g[:, :, None], (1, n))
+    np.testing.assert_array_equal(y.numpy(), want[:, :, 0])
+    np.testing.assert_array_equal(index.numpy(), want_index[:, :, 0])
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad[:, :, 0], rtol=1e-12, atol=1e-12)
+    if not ties:
+        f = F.adaptive_max_pool1d
+        assert tc.gradcheck(lambda t: f(t, size), [tensor(a, device)])
+    layer = tc.nn.AdaptiveMaxPool1d(size)
+    np.testing.assert_array_equal(layer(x).numpy(), want[:, :, 0])
+    try:
+        import torch
+    except ImportError:
+        return
+    ty, tindex = torch.nn.AdaptiveMaxPool1d(size, return_indices=True)(torch.tensor(a))
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(index.numpy(), tindex.numpy())
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.AdaptiveMaxPool2d((3, None)), (2, 3, 7, 5)),
+        (lambda m: m.AdaptiveMaxPool2d(1, return_indices=True), (2, 3, 7, 5)),
+        (lambda m: m.AdaptiveMaxPool1d(4, True), (2, 3, 10)),
+    ],
+)
+def test_adaptive_max_pool_layers_are_pytorchs(device, make, shape):
+    """The layers' outputs (the (output, indices) pair with return_indices) and reprs."""
+    a = np.random.default_rng(3).standard_normal(shape)
+    layer = make(tc.nn)
+    out = layer(tc.Tensor(a, device=device))
+    want = F.adaptive_max_pool2d if len(shape) == 4 else F.adaptive_max_pool1d
+    want = want(tc.Tensor(a), layer.output_size, layer.return_indices)
+    outs, wants = (out, want) if layer.return_indices else ((out,), (want,))
+    assert len(outs) == len(wants)
+    for o, w in zip(outs, wants):
+        np.testing.assert_array_equal(o.numpy(), w.numpy())
+    torch = pytest.importorskip("torch")
+    ref = make(torch.nn)
+    assert repr(layer) == repr(ref)
+    refs = ref(torch.tensor(a))
+    for o, r in zip(outs, refs if layer.return_indices else (refs,)):
+        np.testing.assert_array_equal(o.numpy(), r.numpy())
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: F.adaptive_max_pool2d(tc.zeros((3, 8, 8)), 2),
+            ValueError,
+            r"adaptive_max_pool2d: expected a 4-d NCHW input, got shape \(3, 8, 8\)",
+        ),
+        (
+            lambda: F.adaptive_max_pool2d(tc.zeros((1, 1, 8, 8)), (2, 0)),
+            ValueError,
+            r"adaptive_max_pool2d: output_size must be >= 1, got \(2, 0\)",
+        ),
+        (
+            lambda: F.adaptive_max_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4), np.int64)), 2),
+            TypeError,
+            "adaptive_max_pool2d: expected a floating-point input, got int64",
+        ),
+        (
+            lambda: F.adaptive_max_pool1d(tc.zeros((2, 8)), 2),
+            ValueError,
+            r"adaptive_max_pool1d: expected a 3-d \(N, C, L\) input, got shape \(2, 8\)",
+        ),
+        (
+            lambda: tc.nn.AdaptiveMaxPool2d(2.5),
+            TypeError,
+            "AdaptiveMaxPool2d: output_size must be an int or a pair of ints",
+        ),
+        (
+            lambda: tc.nn.AdaptiveMaxPool1d((2, 2)),
+            TypeError,
+            "AdaptiveMaxPool1d: output_size must be an int or a 1-tuple",
+        ),
+        (
+            lambda: tc.nn.AdaptiveMaxPool2d(2)(tc.zeros((3, 8, 8))),
+            ValueError,
+            r"AdaptiveMaxPool2d: expected a 4-D input",
+        ),
+    ],
+)
+def test_adaptive_max_pool_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 # --------------------------------------------------------------------------- upsampling

@@ -57,6 +57,9 @@ thread gathers its own pixel's contributions, so no atomics are needed).
 ``unfold`` and ``fold`` are im2col and col2im the PyTorch way, as Functions: the columns as an
 (N, C kh kw, Ho Wo) matrix, rows in (c, i, j) order, each the other's backward pass.
 
+With ``groups`` > 1 the convolutions go through their own Functions, ``GroupedConv2d`` and
+``GroupedConvTranspose2d`` (see "grouped convolutions" below): the path above is groups=1's.
+
 ``conv1d`` and ``conv_transpose1d`` check their arguments in their own terms, then reshape x
 (N, C, L) to (N, C, 1, L) and the weight to (O, C, 1, k) and apply the same ``Conv2d`` and
 ``ConvTranspose2d`` Functions with a 1-row kernel: the reshapes are views, and the forward and
@@ -778,12 +781,177 @@ class ConvTranspose2d(Function):
         return dx, dw, (channel_sum(g) if need[2] else None)
 
 
+# --------------------------------------------------------------------------- grouped convolutions
+#
+# groups = g > 1 (ResNeXt, MobileNet's depthwise layers): the channels are cut into g groups,
+# and group gi's Og = O / g filters see only its Cg = C / g input channels. Per group the three
+# formulas are those above, with the group's own columns and weight matrix; all the images
+# and groups of a chunk go through one batched product each, (g, Og, K) @ (B, g, K, Ho Wo),
+# K = Cg kh kw, whose output is already y's layout (B, O, Ho, Wo). This path is separate from
+# the groups=1 one above and simpler: whole chunks of images at a time, the columns copied
+# from the sliding-window view, the input gradient folded back with col2im.
+
+# The columns of one chunk of images on the grouped path take about this much (at least one
+# image a chunk); the whole batch at once on the GPU.
+_GROUPED_CHUNK_BYTES = 32 * 2**20
+
+
+def _grouped_chunk(xp, n, image_bytes):
+    """How many images of ``image_bytes`` of columns each go through one grouped product."""
+    if xp is not np:
+        return max(n, 1)
+    return max(1, min(n, _GROUPED_CHUNK_BYTES // max(1, image_bytes)))
+
+
+def _grouped_columns(x, geo, groups):
+    """The columns of x (B, C, H, W) by group, (B, g, Cg kh kw, Ho Wo), rows in (c, i, j) order
+    (the order of a weight (O, Cg, kh, kw) reshaped to (g, Og, Cg kh kw)):
+
+        cols[n, gi, (c, i, j), (y, x)] = x_pad[n, gi Cg + c, y sh + i dh, x sw + j dw]
+
+    where x_pad is x padded by the geometry's (top, bottom, left, right); negative crops."""
+    xp = array_module(x)
+    b, c = x.shape[:2]
+    pads = geo[6:]
+    if any(pads):
+        x = _pad_into(xp.empty(_padded_shape(x.shape, pads), dtype=x.dtype), x, pads)
+    view = _windows(x, geo)  # (B, C, Ho, Wo, kh, kw), a view
+    ho, wo = view.shape[2:4]
+    view = view.reshape(b, groups, c // groups, ho, wo, geo.kh, geo.kw)
+    cols = xp.ascontiguousarray(view.transpose(0, 1, 2, 5, 6, 3, 4))
+    return cols.reshape(b, groups, (c // groups) * geo.kh * geo.kw, ho * wo)
+
+
+def _grouped_conv(x, w, geo, groups, *, bias=None, want_out=True, weight_grad_of=None):
+    """``_conv_loop`` with groups: y = conv2d(x, w, groups=g) + bias and/or the weight gradient
+    for G = weight_grad_of (the gradient of y). With Wm = w (O, Cg, kh, kw) as (g, Og, K), X
+    the columns of ``_grouped_columns`` and Y, G as (N, g, Og, Ho Wo) (views), per image n and
+    group gi
+
+        Y[n, gi] = Wm[gi] @ X[n, gi],    dWm[gi] = sum_n G[n, gi] @ X[n, gi]^T,
+
+    each one batched matmul over the images and groups. Returns (y or None, dW or None)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    og, k = o // groups, w.shape[1] * geo.kh * geo.kw
+    ho, wo = geo.out_size(*x.shape[2:])
+    wm = w.reshape(groups, og, k)
+    out = xp.empty((n, o, ho, wo), dtype=x.dtype) if want_out else None
+    dwm = None if weight_grad_of is None else xp.zeros((groups, og, k), dtype=x.dtype)
+    chunk = _grouped_chunk(xp, n, c * geo.kh * geo.kw * ho * wo * x.dtype.itemsize)
+    for n0 in range(0, n, chunk):
+        n1 = min(n, n0 + chunk)
+        cols = _grouped_columns(x[n0:n1], geo, groups)  # (B, g, K, Ho Wo)
+        if want_out:
+            xp.matmul(wm, cols, out=out[n0:n1].reshape(n1 - n0, groups, og, ho * wo))
+        if dwm is not None:
+            gm = weight_grad_of[n0:n1].reshape(n1 - n0, groups, og, ho * wo)
+            dwm += xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    if want_out and bias is not None:
+        out += bias.reshape(o, 1, 1)
+    return out, None if dwm is None else dwm.reshape(w.shape)
+
+
+def _grouped_input_grad(g, w, geo, in_hw, groups, bias=None):
+    """``_conv_input_grad`` with groups: dx = d<g, conv2d(x, w, groups=g)>/dx for x of spatial
+    size in_hw (the grouped transposed convolution). Per image n and group gi,
+    dX[n, gi] = Wm[gi]^T @ G[n, gi] (one batched matmul), folded back onto the pixels it came
+    from (col2im)."""
+    xp = array_module(g)
+    n, o, ho, wo = g.shape
+    cg, kh, kw = w.shape[1:]
+    c, og, k = cg * groups, o // groups, cg * kh * kw
+    wm_t = w.reshape(groups, og, k).transpose(0, 2, 1)  # (g, K, Og)
+    dx = xp.zeros((n, c, *in_hw), dtype=g.dtype)
+    chunk = _grouped_chunk(xp, n, c * kh * kw * ho * wo * g.dtype.itemsize)
+    for n0 in range(0, n, chunk):
+        b = min(n, n0 + chunk) - n0
+        dcols = xp.matmul(wm_t, g[n0 : n0 + b].reshape(b, groups, og, ho * wo))  # (B, g, K, L)
+        dcols = dcols.reshape(b, c, kh, kw, ho, wo).transpose(0, 1, 4, 5, 2, 3)
+        _col2im_into(dx[n0 : n0 + b], dcols, geo)
+    if bias is not None:
+        dx += bias.reshape(c, 1, 1)
+    return dx
+
+
+class GroupedConv2d(Function):
+    """conv2d with groups = g > 1: w (O, C / g, kh, kw), group gi's filters o (gi Og <= o <
+    (gi + 1) Og, Og = O / g) read only its channels gi Cg .. (gi + 1) Cg - 1 (Cg = C / g):
+
+        y[n, o] = b[o] + sum_{c < Cg} x[n, gi Cg + c] (cross-correlated with) w[o, c].
+
+    dx and dw are Conv2d's, group by group (``_grouped_input_grad``, ``_grouped_conv``);
+    db[o] = sum_{n, y, x} g[n, o, y, x]. groups=1 goes through ``Conv2d``.
+    """
+
+    def forward(self, x, w, b=None, geometry=None, groups=None):
+        w = w.astype(x.dtype, copy=False)
+        b = None if b is None else b.astype(x.dtype, copy=False)
+        self.geo, self.groups = geometry, groups
+        self.save_for_backward(x, w)
+        return _grouped_conv(x, w, geometry, groups, bias=b)[0]
+
+    def backward(self, g):
+        x, w = self.saved
+        need = self.needs_input_grad
+        xp = array_module(g)
+        g = xp.ascontiguousarray(g, dtype=x.dtype)
+        dx = _grouped_input_grad(g, w, self.geo, x.shape[2:], self.groups) if need[0] else None
+        dw = None
+        if need[1]:
+            dw = _grouped_conv(x, w, self.geo, self.groups, want_out=False, weight_grad_of=g)[1]
+        if len(need) == 2:
+            return dx, dw
+        return dx, dw, (channel_sum(g) if need[2] else None)
+
+
+class GroupedConvTranspose2d(Function):
+    """conv_transpose2d with groups = g > 1: the input gradient of a grouped convolution with
+    weight w (Cin, Cout / g, kh, kw), plus b; group gi's inputs gi Cin/g .. (gi + 1) Cin/g - 1
+    reach only its outputs gi Cout/g .. (gi + 1) Cout/g - 1. dx = grouped conv2d(g, w),
+    dw from the same grouped columns of g, db[c] = sum of g over n, y, x.
+    """
+
+    def forward(self, x, w, b=None, geometry=None, out_hw=None, groups=None):
+        w = w.astype(x.dtype, copy=False)
+        b = None if b is None else b.astype(x.dtype, copy=False)
+        self.geo, self.groups = geometry, groups
+        self.save_for_backward(x, w)
+        return _grouped_input_grad(x, w, geometry, out_hw, groups, bias=b)
+
+    def backward(self, g):
+        x, w = self.saved
+        need = self.needs_input_grad
+        xp = array_module(g)
+        g = xp.ascontiguousarray(g, dtype=x.dtype)
+        dx, dw = _grouped_conv(
+            g, w, self.geo, self.groups, want_out=need[0], weight_grad_of=x if need[1] else None
+        )
+        if len(need) == 2:
+            return dx, dw
+        return dx, dw, (channel_sum(g) if need[2] else None)
+
+
 # --------------------------------------------------------------------------- checks
 
 
-def _describe(op, w, transposed=False):
-    cin, cout = (w.shape[0], w.shape[1]) if transposed else (w.shape[1], w.shape[0])
-    return f"{op}({cin}->{cout}, kernel {'x'.join(str(k) for k in w.shape[2:])})"
+def _describe(op, w, transposed=False, groups=1):
+    """ "conv2d(3->64, kernel 3x3)", the channels those a weight of its layout maps between,
+    ", groups g" added where groups is not 1."""
+    if transposed:
+        cin, cout = w.shape[0], w.shape[1] * groups
+    else:
+        cin, cout = w.shape[1] * groups, w.shape[0]
+    kernel = "x".join(str(k) for k in w.shape[2:])
+    return f"{op}({cin}->{cout}, kernel {kernel}{'' if groups == 1 else f', groups {groups}'})"
+
+
+def _check_groups(op, groups):
+    """PyTorch's ``groups``: a positive int."""
+    if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return int(groups)
 
 
 def _check_hyperparameters(op, geo):
@@ -831,16 +999,24 @@ _LAYOUTS = {
 
 
 def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups, dims=2):
-    """Check ndims, channel counts and the bias; return the op's name for messages."""
+    """Check ndims, groups, channel counts and the bias; return (the op's name for messages,
+    groups as an int). With groups g a weight holds C / g input channels (its axis 1), or
+    for a transposed one C_out / g output channels (its axis 1), and the channels of its
+    axis 0 must divide into the g groups."""
     x_layout, w_layout, wt_layout = _LAYOUTS[dims]
     if weight.ndim != dims + 2:
         layout = wt_layout if transposed else w_layout
         raise ValueError(
             f"{op}: expected a {dims + 2}-D weight {layout}, got shape {tuple(weight.shape)}"
         )
-    name = _describe(op, weight, transposed)
-    if groups != 1:
-        raise ValueError(f"{name}: groups={groups!r} is not supported, only groups=1")
+    groups = _check_groups(op, groups)
+    name = _describe(op, weight, transposed, groups)
+    if weight.shape[0] % groups:
+        what = "input" if transposed else "output"
+        raise ValueError(
+            f"{name}: the weight's {weight.shape[0]} {what} channels (its first axis, shape "
+            f"{tuple(weight.shape)}) are not divisible by groups={groups}"
+        )
     if x.ndim != dims + 2:
         raise ValueError(
             f"{name}: expected a {dims + 2}-D input {x_layout}, got shape {tuple(x.shape)}"
@@ -850,16 +1026,17 @@ def _check_inputs(op, x, weight, bias, channel_axis, transposed, groups, dims=2)
             f"{name}: expected a floating-point input (float32 or float64), got {x.dtype}; "
             "convert it first (an 8-bit image: x.astype(np.float32) / 255)"
         )
-    channels = weight.shape[channel_axis]
+    channels = weight.shape[channel_axis] * (1 if transposed else groups)
     if x.shape[1] != channels:
+        grouped = "" if groups == 1 else f", groups {groups}"
         raise ValueError(
             f"{name}: expected input with {channels} channels, got {x.shape} "
-            f"(weight {weight.shape})"
+            f"(weight {weight.shape}{grouped})"
         )
-    out_channels = weight.shape[1 - channel_axis]
+    out_channels = weight.shape[1 - channel_axis] * (groups if transposed else 1)
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"{name}: expected a bias of shape ({out_channels},), got {bias.shape}")
-    return name
+    return name, groups
 
 
 def _unbatched(x, ndim=3):
@@ -874,15 +1051,18 @@ def _unbatched(x, ndim=3):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """2-D convolution (cross-correlation), as ``torch.nn.functional.conv2d`` (groups=1 only).
+    """2-D convolution (cross-correlation), as ``torch.nn.functional.conv2d``.
 
-    x (N, C, H, W) or (C, H, W); weight (O, C, kh, kw); bias (O,) or None. ``stride``,
+    x (N, C, H, W) or (C, H, W); weight (O, C / groups, kh, kw); bias (O,) or None. ``stride``,
     ``padding`` and ``dilation`` are ints or (h, w) pairs; ``padding`` may also be 'valid' (0)
     or 'same' (stride 1 only; an odd total is padded one more at the bottom/right, as in
-    PyTorch). Output (N, O, Ho, Wo), Ho = (H + 2 ph - dh (kh - 1) - 1) // sh + 1.
+    PyTorch). Output (N, O, Ho, Wo), Ho = (H + 2 ph - dh (kh - 1) - 1) // sh + 1. ``groups``
+    g (dividing C and O) cuts the channels into g groups: output channel o, in group
+    gi = o // (O / g), sees only the input channels gi C/g .. (gi + 1) C/g - 1 (g = C:
+    depthwise, MobileNet's).
     """
     x, unbatched = _unbatched(x)
-    name = _check_inputs("conv2d", x, weight, bias, 1, False, groups)
+    name, groups = _check_inputs("conv2d", x, weight, bias, 1, False, groups)
     kh, kw = weight.shape[2:]
     sh, sw = _pair(stride, "stride", name)
     dh, dw = _pair(dilation, "dilation", name)
@@ -904,7 +1084,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> T
     geo = _Geometry(kh, kw, sh, sw, dh, dw, *pads)
     _check_geometry(name, geo, x.shape)
     args = (x, weight) if bias is None else (x, weight, bias)
-    y = Conv2d.apply(*args, geometry=geo)
+    if groups == 1:
+        y = Conv2d.apply(*args, geometry=geo)
+    else:
+        y = GroupedConv2d.apply(*args, geometry=geo, groups=groups)
     return y.reshape(*y.shape[1:]) if unbatched else y
 
 
@@ -912,16 +1095,16 @@ def conv_transpose2d(
     x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ) -> Tensor:
     """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d``, with its
-    argument order (groups before dilation; groups=1 only).
+    argument order (groups before dilation).
 
     The gradient of ``conv2d`` with respect to its input: x (N, Cin, H, W) or (Cin, H, W);
-    weight (Cin, Cout, kh, kw), the same tensor a conv2d from Cout to Cin channels would use;
-    bias (Cout,) or None. Output (N, Cout, Ho, Wo) with
+    weight (Cin, Cout / groups, kh, kw), the same tensor a conv2d from Cout to Cin channels
+    with those groups would use; bias (Cout,) or None. Output (N, Cout, Ho, Wo) with
     Ho = (H - 1) sh - 2 ph + dh (kh - 1) + output_padding_h + 1; ``output_padding`` (smaller
     than the stride or the dilation) picks among the input sizes a strided conv2d maps to H.
     """
     x, unbatched = _unbatched(x)
-    name = _check_inputs("conv_transpose2d", x, weight, bias, 0, True, groups)
+    name, groups = _check_inputs("conv_transpose2d", x, weight, bias, 0, True, groups)
     kh, kw = weight.shape[2:]
     sh, sw = _pair(stride, "stride", name)
     ph, pw = _pair(padding, "padding", name)
@@ -947,21 +1130,25 @@ def conv_transpose2d(
     # bottom/right padding p - output_padding makes its output exactly h x w (negative crops).
     geo = _Geometry(kh, kw, sh, sw, dh, dw, ph, ph - oh, pw, pw - ow)
     args = (x, weight) if bias is None else (x, weight, bias)
-    y = ConvTranspose2d.apply(*args, geometry=geo, out_hw=(out_h, out_w))
+    if groups == 1:
+        y = ConvTranspose2d.apply(*args, geometry=geo, out_hw=(out_h, out_w))
+    else:
+        y = GroupedConvTranspose2d.apply(*args, geometry=geo, out_hw=(out_h, out_w), groups=groups)
     return y.reshape(*y.shape[1:]) if unbatched else y
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """1-D convolution (cross-correlation), as ``torch.nn.functional.conv1d`` (groups=1 only).
+    """1-D convolution (cross-correlation), as ``torch.nn.functional.conv1d``.
 
-    x (N, C, L) or (C, L); weight (O, C, k); bias (O,) or None. ``stride``, ``padding`` and
-    ``dilation`` are ints (or 1-tuples); ``padding`` may also be 'valid' (0) or 'same'
-    (stride 1; an odd total is padded one more at the end, as in PyTorch). Output (N, O, Lo),
+    x (N, C, L) or (C, L); weight (O, C / groups, k), ``groups`` as conv2d's; bias (O,) or
+    None. ``stride``, ``padding`` and ``dilation`` are ints (or 1-tuples); ``padding`` may
+    also be 'valid' (0) or 'same' (stride 1; an odd total is padded one more at the end, as
+    in PyTorch). Output (N, O, Lo), with groups=1
     y[n, o, t] = b[o] + sum_{c, i} w[o, c, i] x_pad[n, c, t s + i d],
     Lo = (L + 2p - d (k - 1) - 1) // s + 1. Computed as ``conv2d`` of a height-1 image.
     """
     x, unbatched = _unbatched(x, 2)
-    name = _check_inputs("conv1d", x, weight, bias, 1, False, groups, dims=1)
+    name, groups = _check_inputs("conv1d", x, weight, bias, 1, False, groups, dims=1)
     k = weight.shape[2]
     (s,) = _single(stride, "stride", name)
     (d,) = _single(dilation, "dilation", name)
@@ -982,8 +1169,12 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> T
     _check_1d(name, k, s, d, pads, x.shape[2])
     geo = _Geometry(1, k, 1, s, 1, d, 0, 0, *pads)
     n, c, length = x.shape
-    args = [x.reshape(n, c, 1, length), weight.reshape(weight.shape[0], c, 1, k)]
-    y = Conv2d.apply(*args, *(() if bias is None else (bias,)), geometry=geo)
+    args = [x.reshape(n, c, 1, length), weight.reshape(*weight.shape[:2], 1, k)]
+    args += [] if bias is None else [bias]
+    if groups == 1:
+        y = Conv2d.apply(*args, geometry=geo)
+    else:
+        y = GroupedConv2d.apply(*args, geometry=geo, groups=groups)
     return y.reshape(*y.shape[1 if unbatched else 0 : 2], y.shape[3])
 
 
@@ -991,16 +1182,16 @@ def conv_transpose1d(
     x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ) -> Tensor:
     """1-D transposed convolution, as ``torch.nn.functional.conv_transpose1d``, with its
-    argument order (groups before dilation; groups=1 only).
+    argument order (groups before dilation).
 
     The gradient of ``conv1d`` with respect to its input: x (N, Cin, L) or (Cin, L); weight
-    (Cin, Cout, k); bias (Cout,) or None. Output (N, Cout, Lo) with
+    (Cin, Cout / groups, k); bias (Cout,) or None. Output (N, Cout, Lo) with
     Lo = (L - 1) s - 2p + d (k - 1) + output_padding + 1; ``output_padding`` (smaller than the
     stride or the dilation) picks among the lengths a strided conv1d maps to L. Computed as
     ``conv_transpose2d`` of a height-1 image.
     """
     x, unbatched = _unbatched(x, 2)
-    name = _check_inputs("conv_transpose1d", x, weight, bias, 0, True, groups, dims=1)
+    name, groups = _check_inputs("conv_transpose1d", x, weight, bias, 0, True, groups, dims=1)
     k = weight.shape[2]
     (s,) = _single(stride, "stride", name)
     (p,) = _single(padding, "padding", name)
@@ -1021,9 +1212,11 @@ def conv_transpose1d(
         )
     geo = _Geometry(1, k, 1, s, 1, d, 0, 0, p, p - op)  # as in conv_transpose2d
     args = [x.reshape(n, c, 1, length), weight.reshape(c, weight.shape[1], 1, k)]
-    y = ConvTranspose2d.apply(
-        *args, *(() if bias is None else (bias,)), geometry=geo, out_hw=(1, out_length)
-    )
+    args += [] if bias is None else [bias]
+    if groups == 1:
+        y = ConvTranspose2d.apply(*args, geometry=geo, out_hw=(1, out_length))
+    else:
+        y = GroupedConvTranspose2d.apply(*args, geometry=geo, out_hw=(1, out_length), groups=groups)
     return y.reshape(*y.shape[1 if unbatched else 0 : 2], y.shape[3])
 
 

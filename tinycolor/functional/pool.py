@@ -1,6 +1,6 @@
 """Pooling and upsampling of NCHW images: max_pool2d, avg_pool2d, adaptive_avg_pool2d,
-upsample / interpolate; and of (N, C, L) signals: max_pool1d, avg_pool1d, adaptive_avg_pool1d
-(the 2-d ops on a height-1 image).
+adaptive_max_pool2d, upsample / interpolate; and of (N, C, L) signals: max_pool1d, avg_pool1d,
+adaptive_avg_pool1d, adaptive_max_pool1d (the 2-d ops on a height-1 image).
 
 Every op here is separable, so it works one spatial axis at a time, and along one axis a
 window of k samples taken every s samples is just k strided slices of the input:
@@ -33,6 +33,8 @@ from ..backend import array_module
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "interpolate",
@@ -441,6 +443,91 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     return AdaptiveAvgPool2d.apply(x, size=_output_size(output_size, x.shape[2:], op))
 
 
+@functools.lru_cache(maxsize=256)
+def _adaptive_windows(n_in, n_out):
+    """PyTorch's adaptive windows along one axis, floor(i n_in / n_out) .. ceil((i + 1) n_in /
+    n_out) - 1, as a (k, n_out) array of indices, k the longest window: row t holds the
+    sample each window reads at its offset t, its last sample again past its end (which
+    changes neither its max nor which of its samples is the first maximum)."""
+    i = np.arange(n_out)
+    start = i * n_in // n_out
+    end = -(-(i + 1) * n_in // n_out)
+    offsets = np.arange(int((end - start).max()))
+    return np.minimum(start + offsets[:, None], end - 1)
+
+
+def _adaptive_argmax_along(x, axis, windows):
+    """(the max of each window along ``axis``, the index along that axis of its first
+    maximum), for the windows of ``_adaptive_windows``: one gather a window offset, a later
+    sample winning only where it is larger, or NaN (PyTorch's rule: a NaN wins over every
+    number and over an earlier NaN)."""
+    xp = array_module(x)
+    idx = xp.asarray(windows)
+    along = [1] * x.ndim
+    along[axis] = -1
+    best = xp.take(x, idx[0], axis=axis)
+    arg = xp.broadcast_to(idx[0].reshape(along), best.shape).copy()
+    for t in range(1, idx.shape[0]):
+        cand = xp.take(x, idx[t], axis=axis)
+        wins = (cand > best) | xp.isnan(cand)
+        best = xp.where(wins, cand, best)
+        arg = xp.where(wins, idx[t].reshape(along), arg)
+    return best, arg
+
+
+def _adaptive_max_indices(a, size):
+    """PyTorch's ``indices`` of adaptive max pooling of a (N, C, H, W) array to ``size``: for
+    each output pixel, h W + w of the first maximum (row-major) of its window. Max is
+    separable and a strict ">" keeps the first maximum in both passes, so the max along the
+    width, then along the height, picks the first row holding the window's max and the
+    first column of that row."""
+    xp = array_module(a)
+    h, w = a.shape[2:]
+    rows, col_arg = _adaptive_argmax_along(a, 3, _adaptive_windows(w, size[1]))  # (N, C, H, Wo)
+    _, row_arg = _adaptive_argmax_along(rows, 2, _adaptive_windows(h, size[0]))  # (N, C, Ho, Wo)
+    return row_arg * w + xp.take_along_axis(col_arg, row_arg, axis=2)
+
+
+class AdaptiveMaxPool2d(Function):
+    """y[n, c, i, j] = x[n, c, h, w] at (h, w) = index[n, c, i, j] (``_adaptive_max_indices``):
+    the max over PyTorch's window of rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the
+    columns likewise. dy/dx = 1 at that first maximum, 0 elsewhere; windows may overlap, so
+    an input pixel adds the gradients of every output whose maximum it is."""
+
+    def forward(self, x, index):
+        n, c, h, w = x.shape
+        self.shape, self.index = x.shape, index
+        y = array_module(x).take_along_axis(x.reshape(n, c, h * w), index.reshape(n, c, -1), 2)
+        return y.reshape(index.shape)
+
+    def backward(self, g):
+        xp = array_module(g)
+        n, c, h, w = self.shape
+        planes = xp.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
+        dx = xp.bincount((self.index + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+        return dx.astype(g.dtype, copy=False).reshape(self.shape)
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Take the max of an NCHW tensor over windows sized to give ``output_size`` (an int, or a
+    pair whose None entries keep the input's size), as
+    ``torch.nn.functional.adaptive_max_pool2d``: output pixel (i, j) is the max of the input
+    rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the columns likewise. The gradient
+    goes to the first maximum of each window (row-major; a NaN wins, the last one, as in
+    PyTorch). With ``return_indices`` the pair (output, indices), the indices int64 h W + w
+    into each input plane and outside the graph, as PyTorch's (what ``max_unpool2d`` takes,
+    which tinycolor has not). ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
+    op = "adaptive_max_pool2d"
+    x = x if isinstance(x, Tensor) else Tensor(x, _internal=True)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(x.shape)}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
+    index = _adaptive_max_indices(x.data, _output_size(output_size, x.shape[2:], op))
+    y = AdaptiveMaxPool2d.apply(x, index=index)
+    return (y, Tensor(index, _internal=True)) if return_indices else y
+
+
 # --------------------------------------------------------------------------- 1-d pooling
 #
 # A signal (N, C, L) is pooled as the height-1 image (N, C, 1, L), with a (1, k) window.
@@ -513,6 +600,22 @@ def adaptive_avg_pool1d(x, output_size) -> Tensor:
     op = "adaptive_avg_pool1d"
     size = _single(output_size, "output_size", op, 1)
     return _as_signal(adaptive_avg_pool2d(_as_image(x, op), (1, size)))
+
+
+def adaptive_max_pool1d(x, output_size, return_indices=False):
+    """Take the max of an (N, C, L) tensor over windows sized to give ``output_size`` samples
+    (an int or a 1-tuple), as ``torch.nn.functional.adaptive_max_pool1d``: output sample i is
+    the max of the inputs floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1, its gradient going to
+    the first maximum. With ``return_indices`` the pair (output, indices), the indices int64
+    positions along L, as PyTorch's. Computed as ``adaptive_max_pool2d`` of a height-1
+    image."""
+    op = "adaptive_max_pool1d"
+    size = _single(output_size, "output_size", op, 1)
+    x = x if isinstance(x, Tensor) else Tensor(x, _internal=True)
+    out = adaptive_max_pool2d(_as_image(x, op), (1, size), return_indices)
+    if return_indices:
+        return _as_signal(out[0]), _as_signal(out[1])
+    return _as_signal(out)
 
 
 # --------------------------------------------------------------------------- upsampling

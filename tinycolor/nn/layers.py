@@ -196,9 +196,9 @@ class _ConvNd(Module):
         super().__init__()
         self.in_channels = _count(type(self).__name__, "in_channels", in_channels)
         self.out_channels = _count(type(self).__name__, "out_channels", out_channels)
-        self._unsupported(groups, padding_mode)
+        self._groups_and_padding_mode(groups, padding_mode)
         self._settings(kernel_size, stride, padding, dilation)
-        shape = (self.out_channels, self.in_channels)
+        shape = (self.out_channels, self.in_channels // self.groups)
         if self._transposed:
             if isinstance(self.padding, str):
                 forms = "an int" if self._dims == 1 else "an int or a pair"
@@ -210,7 +210,7 @@ class _ConvNd(Module):
                         f"{self._label}: output_padding {self.output_padding} must be smaller "
                         f"than stride {self.stride} or dilation {self.dilation}"
                     )
-            shape = shape[::-1]
+            shape = (self.in_channels, self.out_channels // self.groups)
         self.weight = _empty(*shape, *self.kernel_size)
         self.register_parameter("bias", _empty(self.out_channels) if bias else None)
         self.reset_parameters()
@@ -233,12 +233,19 @@ class _ConvNd(Module):
         if min(self._padding) < 0:
             raise ValueError(f"{type(self).__name__}: padding must be >= 0, got {padding}")
 
-    def _unsupported(self, groups, padding_mode):
-        """PyTorch's groups, at its default only (what F.conv2d computes), and padding_mode:
-        'zeros', or for a convolution (not a transposed one, as in PyTorch) 'reflect',
-        'replicate' or 'circular', kept as attributes as PyTorch's layers keep them."""
-        if groups != 1:
-            raise ValueError(f"{self._label}: groups={groups!r} is not supported, only groups=1")
+    def _groups_and_padding_mode(self, groups, padding_mode):
+        """PyTorch's groups, a positive int that divides both in_channels and out_channels
+        (the weight then holds in_channels / groups input channels, or out_channels / groups
+        output channels transposed), and padding_mode: 'zeros', or for a convolution (not a
+        transposed one, as in PyTorch) 'reflect', 'replicate' or 'circular', kept as
+        attributes as PyTorch's layers keep them."""
+        if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"{self._label}: groups must be a positive int, got {groups!r}")
+        for what, channels in (("in", self.in_channels), ("out", self.out_channels)):
+            if channels % groups:
+                raise ValueError(
+                    f"{self._label}: {what}_channels={channels} is not divisible by groups={groups}"
+                )
         if self._transposed and padding_mode != "zeros":
             raise ValueError(
                 f"{self._label}: padding_mode={padding_mode!r} is not supported, only 'zeros' "
@@ -249,7 +256,7 @@ class _ConvNd(Module):
                 f"{self._label}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
                 f"'circular', got {padding_mode!r}"
             )
-        self.groups, self.padding_mode = 1, padding_mode
+        self.groups, self.padding_mode = int(groups), padding_mode
 
     def _pad_border(self, x):
         """(x, padding for the convolution): with padding_mode 'zeros' the convolution pads;
@@ -333,6 +340,8 @@ class _ConvNd(Module):
             s += f", dilation={self.dilation}"
         if getattr(self, "output_padding", zeros) != zeros:
             s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         if self.padding_mode != "zeros":
@@ -347,10 +356,13 @@ class Conv2d(_ConvNd):
 
     ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1; the output has
     the input's size, an odd total padding putting the extra row/column at the bottom/right).
-    The arguments are PyTorch's, in its order; ``groups`` must be 1; ``padding_mode`` 'zeros'
-    or, as PyTorch's, 'reflect', 'replicate' or 'circular' (the input padded by ``F.pad`` in
-    that mode first: ESRGAN-style and CycleGAN-style networks use 'reflect'). Default init
-    (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in kh kw.
+    The arguments are PyTorch's, in its order; ``groups`` g (dividing C_in and C_out) cuts
+    the channels into g groups, each group's C_out / g filters seeing only its C_in / g
+    channels (weight (C_out, C_in / g, kh, kw); g = C_in is MobileNet's depthwise layer);
+    ``padding_mode`` 'zeros' or, as PyTorch's, 'reflect', 'replicate' or 'circular' (the input
+    padded by ``F.pad`` in that mode first: ESRGAN-style and CycleGAN-style networks use
+    'reflect'). Default init (PyTorch's): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = (C_in / g) kh kw.
     """
 
     def __init__(
@@ -394,7 +406,7 @@ class Conv2d(_ConvNd):
                     f"(dilation {self.dilation})"
                 )
         x, padding = self._pad_border(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -402,9 +414,11 @@ class ConvTranspose2d(_ConvNd):
     upsample: weight of shape (C_in, C_out, kh, kw); output size
     (H - 1) s - 2p + d (k - 1) + output_padding + 1.
 
-    The arguments are PyTorch's, in its order (``groups`` 1, ``padding_mode`` 'zeros').
-    Default init as PyTorch's, whose fan_in is computed from ``weight.shape[1] * kh * kw``
-    (i.e. from C_out, because of the transposed layout).
+    The arguments are PyTorch's, in its order (``padding_mode`` 'zeros'); ``groups`` g
+    (dividing C_in and C_out) gives weight (C_in, C_out / g, kh, kw), group gi's C_in / g
+    inputs reaching only its C_out / g outputs. Default init as PyTorch's, whose fan_in is
+    computed from ``weight.shape[1] * kh * kw`` (i.e. from C_out / g, because of the
+    transposed layout).
     """
 
     _transposed = True
@@ -452,7 +466,8 @@ class ConvTranspose2d(_ConvNd):
             self.stride,
             self._padding,
             self._output_padding(x, output_size),
-            dilation=self.dilation,
+            self.groups,
+            self.dilation,
         )
 
 
@@ -463,9 +478,10 @@ class Conv1d(_ConvNd):
 
     The arguments, their order and the attributes are PyTorch's: ``kernel_size``, ``stride``,
     ``padding`` and ``dilation`` are kept as 1-tuples ((3,)); ``padding`` may be an int,
-    ``'valid'`` or ``'same'`` (stride 1; an odd total pads one more at the end); ``groups``
-    must be 1; ``padding_mode`` is 'zeros', 'reflect', 'replicate' or 'circular'. Default init
-    as Conv2d's: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
+    ``'valid'`` or ``'same'`` (stride 1; an odd total pads one more at the end); ``groups`` g
+    as Conv2d's (weight (C_out, C_in / g, k)); ``padding_mode`` is 'zeros', 'reflect',
+    'replicate' or 'circular'. Default init as Conv2d's: W and b ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)), fan_in = (C_in / g) k.
     """
 
     _dims = 1
@@ -508,7 +524,7 @@ class Conv1d(_ConvNd):
                 f"kernel of {k} (dilation {d})"
             )
         x, padding = self._pad_border(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose1d(_ConvNd):
@@ -516,8 +532,9 @@ class ConvTranspose1d(_ConvNd):
     upsample a signal: weight of shape (C_in, C_out, k); output length
     (L - 1) s - 2p + d (k - 1) + output_padding + 1. See ``F.conv_transpose1d``.
 
-    The arguments are PyTorch's, in its order (``groups`` 1, ``padding_mode`` 'zeros'), the
-    sizes kept as 1-tuples. Default init as ConvTranspose2d's (fan_in = C_out k).
+    The arguments are PyTorch's, in its order (``padding_mode`` 'zeros'), the sizes kept as
+    1-tuples; ``groups`` g as ConvTranspose2d's (weight (C_in, C_out / g, k)). Default init as
+    ConvTranspose2d's (fan_in = (C_out / g) k).
     """
 
     _dims = 1
@@ -566,7 +583,8 @@ class ConvTranspose1d(_ConvNd):
             self.stride,
             self._padding,
             self._output_padding(x, output_size),
-            dilation=self.dilation,
+            self.groups,
+            self.dilation,
         )
 
 
@@ -666,6 +684,25 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveMaxPool2d(Module):
+    """The max over windows sized to give an output of ``output_size`` whatever the input's
+    size (an int, or a pair whose None entries keep the input's size), as PyTorch's:
+    ``AdaptiveMaxPool2d(1)`` is global max pooling. With ``return_indices`` the layer returns
+    the pair (output, indices), as PyTorch's. See ``F.adaptive_max_pool2d``."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        _output_size(output_size, (1, 1), type(self).__name__)  # refused now, not at the call
+        self.output_size, self.return_indices = output_size, bool(return_indices)
+
+    def forward(self, x):
+        _check_4d(type(self).__name__, x, None)
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class _Pool1d(_Pool2d):
     """A window of ``kernel_size`` samples moved by ``stride`` (default: the kernel size) along
     an (N, C, L) input padded by ``padding``, reduced by ``pool``."""
@@ -723,6 +760,24 @@ class AdaptiveAvgPool1d(Module):
     def forward(self, x):
         _check_3d(type(self).__name__, x, None)
         return F.adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """The max over windows sized to give ``output_size`` samples (an int) whatever the
+    input's length, as PyTorch's: ``AdaptiveMaxPool1d(1)`` is global max pooling of an
+    (N, C, L) signal; ``return_indices`` as PyTorch's. See ``F.adaptive_max_pool1d``."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        _length(output_size, "output_size", type(self).__name__, 1)  # refused now, not at the call
+        self.output_size, self.return_indices = output_size, bool(return_indices)
+
+    def forward(self, x):
+        _check_3d(type(self).__name__, x, None)
+        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
