@@ -676,3 +676,76 @@ def test_each_images_truth_is_converted_and_weighed_once(trained, truth_work):
     assert n == len(SHAPES) and result["mean_ab"] is not None
     # an image: the truth once, the model's and the two baselines' predictions
     assert truth_work == {"rgb": 4 * n, "weights": n}
+
+
+# --------------------------------------------------------------------------- ensembles
+
+
+@pytest.fixture(scope="module")
+def second_checkpoint(trained, tmp_path_factory):
+    """Another cnn_regression checkpoint of the trained one's architecture: its weights moved
+    and its training statistics (mean ab, prior) those of another training set."""
+    import tinycolor
+    from tinycolor.runs import checkpoint_meta
+
+    _, _, ckpt = trained
+    _, model, config, _ = load_model(ckpt)
+    rng = np.random.default_rng(1)
+    for p in model.parameters():
+        p.data += rng.normal(0, 0.05, p.shape).astype(p.data.dtype)
+    prior = np.asarray(config["prior"]) * rng.uniform(0.5, 1.5, len(config["prior"]))
+    config = dict(config, mean_ab=[config["mean_ab"][0] + 6.0, config["mean_ab"][1] - 4.0])
+    config["prior"] = [float(v) for v in prior / prior.sum()]
+    path = tmp_path_factory.mktemp("ensemble") / "second.npz"
+    tinycolor.save(model, path, meta=checkpoint_meta("cnn_regression", config))
+    return path
+
+
+def _ensemble_json(tmp_path, checkpoints, data, *extra):
+    out = tmp_path / f"ensemble{len(checkpoints)}.json"
+    argv = ["--checkpoint", *map(str, checkpoints), "--data", str(data), "--size", str(SIZE)]
+    argv += ["--quiet", "--json", str(out), *extra]
+    assert main(argv) == 0
+    return json.loads(out.read_text())
+
+
+def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoint, tmp_path):
+    from tinycolor.evaluate import predict_images, score_predictions
+
+    _, data, ckpt = trained
+    both = _ensemble_json(tmp_path, [ckpt, second_checkpoint], data, "--out", str(tmp_path / "s"))
+    assert both["ensemble"] == 2 and both["checkpoint"] == [str(ckpt), str(second_checkpoint)]
+    members = [predict_images(c, data, SIZE, quiet=True) for c in (ckpt, second_checkpoint)]
+    mean_ab = np.mean([m.config["mean_ab"] for m in members], axis=0)
+    prior = np.mean([m.config["prior"] for m in members], axis=0)
+    assert both["mean_ab_value"] == pytest.approx(list(mean_ab))
+    preds = [(a + b) / 2 for a, b in zip(members[0].preds, members[1].preds)]
+    expected = score_predictions(members[0].names, members[0].labs, preds, prior / prior.sum(), mean_ab)
+    for who in ("model", "gray", "mean_ab"):
+        for key, value in expected[who].items():
+            assert both[who][key] == pytest.approx(value, rel=1e-6), (who, key)
+    alone = [score_predictions(m.names, m.labs, m.preds, m.prior, m.config["mean_ab"]) for m in members]
+    assert all(a["model"]["psnr"] != pytest.approx(both["model"]["psnr"]) for a in alone)
+    # an ensemble of one checkpoint twice is that checkpoint
+    twice = _ensemble_json(tmp_path, [ckpt, ckpt], data, "--out", str(tmp_path / "t"))
+    for who in ("model", "gray", "mean_ab"):
+        assert twice[who] == pytest.approx(alone[0][who], rel=1e-6)
+
+
+def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_checkpoint):
+    from tinycolor.evaluate import default_out
+
+    root, data, ckpt = trained
+    assert default_out(ckpt, data).name == "eval-photos"
+    folder = default_out([second_checkpoint, ckpt], data)
+    assert folder == second_checkpoint.parent.resolve() / "eval-photos-ensemble2"
+    argv = ["--checkpoint", str(second_checkpoint), str(ckpt), "--data", str(data)]
+    assert main([*argv, "--size", str(SIZE), "--quiet"]) == 0
+    assert (folder / "samples.png").stat().st_size > 0
+
+
+def test_an_ensemble_of_two_models_is_refused(trained, bins_checkpoints, capsys):
+    _, data, ckpt = trained
+    argv = ["--checkpoint", str(ckpt), str(bins_checkpoints[0.38]), "--data", str(data)]
+    err = _fails(argv, capsys, "must be of one model")
+    assert "cnn_regression" in err and "cnn_classification" in err

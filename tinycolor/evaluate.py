@@ -1,4 +1,4 @@
-"""``python -m tinycolor.evaluate --checkpoint CKPT [--data DIR] [--size 256] [--json OUT]``.
+"""``python -m tinycolor.evaluate --checkpoint CKPT [CKPT ...] [--data DIR] [--size 256] [--json OUT]``.
 
 Score a trained colorizer on whole images, beside two baselines on the very same pixels:
 
@@ -25,6 +25,12 @@ images' own, and ``prior_source`` in the output says which.
 The images are read (a folder's from its cache after a first run), predicted and scored one
 at a time, so a folder of any number of photos takes the memory of a few: of each image only
 its row of ``per_image`` and a few numbers to pool are kept.
+
+Several checkpoints of one model (``--checkpoint A B C``: runs trained with different
+``--seed``, say) are scored as one ensemble: its prediction is the mean of their predicted
+ab, its mean-ab baseline the mean of their mean ab, and its prior the mean of their priors.
+On a dozen training photos the seed alone moves what a network learns by a lot; their mean
+keeps what the runs agree on.
 
 ``--temperature T`` decodes a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``)
 with the annealed-mean T instead of the one it was trained with, to see its trade between
@@ -335,8 +341,8 @@ def predict_images(
     quiet: bool = False,
     temperature: float | None = None,
 ) -> Predictions:
-    """Load a colorizer's checkpoint and predict the ab of every image of ``data`` (resized to
-    short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
+    """Load a colorizer's checkpoint (or a list of several of one model: an ensemble, its ab
+    their mean) and predict the ab of every image of ``data`` (resized to short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
     instead of its own (``models.set_temperature``); ``device`` None: the default device.
     Every image and prediction is held at once (``evaluate_checkpoint`` holds one)."""
     s = _stream_predictions(checkpoint, data, size, device, quiet, temperature)
@@ -349,35 +355,92 @@ def predict_images(
     return Predictions(**fields, labs=labs, preds=preds)
 
 
+def _checkpoint_list(checkpoint) -> list:
+    """``checkpoint`` as a list: one path, or a list or tuple of several (an ensemble)."""
+    if isinstance(checkpoint, list | tuple):
+        if not checkpoint:
+            raise EvaluationError("no checkpoint given")
+        return list(checkpoint)
+    return [checkpoint]
+
+
+def _load_member(checkpoint, device, quiet):
+    """(module, model, config, meta) of one checkpoint, a colorizer's: one that only has the
+    protocol's colorize is tried on one small gray image, before --data is read, so that one
+    that colours nothing (the classifier) is refused at once."""
+    from .models import InputError  # noqa: PLC0415
+    from .runs import PartialCheckpointWarning, load_model  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
+            warnings.simplefilter("ignore", PartialCheckpointWarning)
+        module, model, config, meta = load_model(checkpoint, device=device)
+    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
+        side = int(module.min_size(config)) if hasattr(module, "min_size") else 16
+        try:
+            module.colorize(model, np.full((side, side, 3), 0.5, np.float32), config, device=device)
+        except InputError as exc:
+            raise EvaluationError(f"{checkpoint} ({meta['model']}): {exc}") from None
+    return module, model, config, meta
+
+
+def _ensemble_statistics(configs) -> dict:
+    """The training statistics an ensemble's baselines use: the mean of its members' mean ab
+    and of their ab priors (each member may have trained on other images), or None where a
+    member stores none."""
+    out = {}
+    for key in ("mean_ab", "prior"):
+        values = [c.get(key) for c in configs]
+        if any(v is None for v in values):
+            out[key] = None
+            continue
+        mean = np.mean([np.asarray(v, np.float64) for v in values], axis=0)
+        if key == "prior":
+            mean = mean / mean.sum()
+        out[key] = mean.tolist()
+    return out
+
+
 def _stream_predictions(
     checkpoint, data, size, device, quiet, temperature, in_memory: bool = True
 ) -> _Stream:
     """``predict_images`` one image at a time: the checkpoint and the dataset are opened (and
     the prior, when the checkpoint stores none, counted over the images) before it returns;
     each image is read from the dataset and predicted as ``images`` is iterated, under a
-    progress bar."""
+    progress bar.
+
+    ``checkpoint`` may be a list of several checkpoints of one model (trained with different
+    ``--seed``, say): an ensemble, whose prediction is the mean of its members' ab. Its
+    mean-ab baseline and prior are the means of its members' (``_ensemble_statistics``)."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
-    from .runs import PartialCheckpointWarning, load_model, progress_bar  # noqa: PLC0415
+    from .runs import progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    with warnings.catch_warnings():
-        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
-            warnings.simplefilter("ignore", PartialCheckpointWarning)
-        module, model, config, meta = load_model(checkpoint, device=device)
+    checkpoints = _checkpoint_list(checkpoint)
+    members = [_load_member(c, device, quiet) for c in checkpoints]
+    module, model, config, meta = members[0]
     name = meta["model"]
-    if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
-        # a model with only the protocol's colorize: one small gray image, before --data is
-        # read, so that one that colours nothing (the classifier) is refused at once
-        side = int(module.min_size(config)) if hasattr(module, "min_size") else 16
-        try:
-            module.colorize(model, np.full((side, side, 3), 0.5, np.float32), config, device=device)
-        except InputError as exc:
-            raise EvaluationError(f"{checkpoint} ({name}): {exc}") from None
+    for c, (_, _, _, m) in zip(checkpoints[1:], members[1:]):
+        if m["model"] != name:
+            raise EvaluationError(
+                f"an ensemble's checkpoints must be of one model: {checkpoints[0]} is {name}, "
+                f"{c} is {m['model']}"
+            )
     if temperature is not None:
-        set_temperature(module, config, temperature)
+        for mod, _, cfg, _ in members:
+            set_temperature(mod, cfg, temperature)
     mode = input_mode(module, model)
+    for c, (mod, mdl, _, _) in zip(checkpoints[1:], members[1:]):
+        other = input_mode(mod, mdl)
+        if other != mode:
+            raise EvaluationError(
+                f"an ensemble's networks must see the images alike: {checkpoints[0]} takes "
+                f"{describe_mode(mode)}, {c} takes {describe_mode(other)}"
+            )
+    if len(members) > 1:
+        config = {**config, **_ensemble_statistics([cfg for _, _, cfg, _ in members])}
     from .data import progress_bars  # noqa: PLC0415
 
     with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
@@ -390,7 +453,9 @@ def _stream_predictions(
             ("unreadable", [f for f, _ in getattr(ds, "unreadable", [])]),
         )
     }
-    min_side = int(module.min_size(config)) if hasattr(module, "min_size") else 1
+    min_side = max(
+        int(mod.min_size(cfg)) if hasattr(mod, "min_size") else 1 for mod, _, cfg, _ in members
+    )
 
     def scored_labs():
         """(name, Lab as it is scored) of each image, read when it is needed; one too small
@@ -410,15 +475,21 @@ def _stream_predictions(
     if config.get("prior") is not None:
         prior = np.asarray(config["prior"], dtype=np.float32)
         prior_source = "checkpoint (the training set's prior)"
+        if len(members) > 1:
+            prior_source = "checkpoints (the mean of the training sets' priors)"
     else:  # a first pass over the images
         prior = np.asarray(empirical_prior(lab[..., 1:] for _, lab in scored_labs()), np.float32)
         prior_source = "the evaluated images' own prior (the checkpoint stores none)"
 
     def predict(nm, lab):
-        try:
-            return predict_image_ab(module, model, lab, config, mode, device)
-        except InputError as exc:  # a colorize that refuses the image, or every image (classifier)
-            raise EvaluationError(f"{checkpoint} ({name}) on {nm}: {exc}") from None
+        total = None
+        for c, (mod, mdl, cfg, _) in zip(checkpoints, members):
+            try:
+                ab = predict_image_ab(mod, mdl, lab, cfg, mode, device)
+            except InputError as exc:  # a colorize that refuses the image, or every image
+                raise EvaluationError(f"{c} ({name}) on {nm}: {exc}") from None
+            total = ab if total is None else total + ab
+        return total if len(members) == 1 else total / np.float32(len(members))
 
     def images():
         labs = scored_labs()
@@ -434,7 +505,8 @@ def _stream_predictions(
         for nm, lab in rest:
             yield nm, lab, predict(nm, lab)
 
-    t = float(config["temperature"]) if takes_temperature(module, config) else None
+    ts = {float(cfg["temperature"]) for mod, _, cfg, _ in members if takes_temperature(mod, cfg)}
+    t = ts.pop() if len(ts) == 1 else None
     return _Stream(
         name, config, describe_mode(mode), t, names, images(), prior, prior_source, skipped
     )
@@ -468,7 +540,8 @@ def evaluate_checkpoint(
     samples: int = SAMPLE_ROWS,
     temperature: float | None = None,
 ) -> dict:
-    """What the command does: the metrics dict (see the module docstring); writes
+    """What the command does: the metrics dict (see the module docstring) of ``checkpoint``,
+    or of the ensemble of a list of them (``"ensemble"``: their number); writes
     ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
     ``out=False``: no figure). ``temperature``: decode a model of ab bins with this
     annealed-mean T instead of its own (``models.set_temperature``). The images are read,
@@ -484,9 +557,10 @@ def evaluate_checkpoint(
             shown.append((nm, lab, pred))
     scores = scoring.result()
     per_image = scores.pop("per_image")
+    checkpoints = [str(c) for c in _checkpoint_list(checkpoint)]
     result = {
         **scores,
-        "checkpoint": str(checkpoint),
+        "checkpoint": checkpoints[0] if len(checkpoints) == 1 else checkpoints,
         "model_name": p.model_name,
         "data": "the scikit-image photos" if _dataset_name(data) == "skimage" else str(data),
         "size": int(size),
@@ -497,6 +571,8 @@ def evaluate_checkpoint(
         "mean_ab_value": mean_ab,
         "per_image": per_image,
     }
+    if len(checkpoints) > 1:
+        result["ensemble"] = len(checkpoints)
     if out is not False:
         out_dir = Path(out) if out is not None else default_out(checkpoint, data)
         rows = [list(column) for column in zip(*shown)]
@@ -505,8 +581,11 @@ def evaluate_checkpoint(
 
 
 def default_out(checkpoint, data) -> Path:
-    """Where ``samples.png`` goes without ``--out``: ``eval-<dataset>/`` beside the checkpoint."""
-    return Path(checkpoint).resolve().parent / f"eval-{_dataset_name(data)}"
+    """Where ``samples.png`` goes without ``--out``: ``eval-<dataset>/`` beside the checkpoint;
+    for an ensemble (a list of checkpoints), ``eval-<dataset>-ensemble<N>/`` beside the first."""
+    checkpoints = _checkpoint_list(checkpoint)
+    tail = "" if len(checkpoints) == 1 else f"-ensemble{len(checkpoints)}"
+    return Path(checkpoints[0]).resolve().parent / f"eval-{_dataset_name(data)}{tail}"
 
 
 def write_samples(out_dir, model_name, names, labs, preds, k=SAMPLE_ROWS) -> Path:
@@ -542,7 +621,10 @@ def format_result(result: dict) -> str:
 
     header = ["", *METRIC_KEYS]
     rows = []
-    for key, label in (("model", result["model_name"]), ("gray", "gray"), ("mean_ab", "mean ab")):
+    model = result["model_name"]
+    if result.get("ensemble"):
+        model = f"{model} x {result['ensemble']}"
+    for key, label in (("model", model), ("gray", "gray"), ("mean_ab", "mean ab")):
         m = result.get(key)
         if m is None:
             rows.append([label, *(["n/a"] * len(METRIC_KEYS))])
@@ -551,8 +633,11 @@ def format_result(result: dict) -> str:
     rows.append(["truth", *(["-"] * (len(METRIC_KEYS) - 1)), _fmt(result["truth"]["colorfulness"])])
     t = result.get("temperature")
     decoding = "" if t is None else f", annealed mean T = {t:g}"
+    who = result["model_name"]
+    if result.get("ensemble"):
+        who = f"an ensemble of {result['ensemble']} {who} checkpoints (their ab averaged)"
     lines = [
-        f"{result['model_name']} on {result['images']} images of {result['data']}, "
+        f"{who} on {result['images']} images of {result['data']}, "
         f"short side {result['size']} ({result['input']}{decoding})",
         format_table(header, rows),
         f"rebalanced AuC prior: {result['prior_source']}",
@@ -576,7 +661,14 @@ def build_parser() -> argparse.ArgumentParser:
         "baselines.",
         formatter_class=argtypes.HelpFormatter,
     )
-    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a colorizer's model.npz")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        nargs="+",
+        metavar="CKPT",
+        help="a colorizer's model.npz; several of one model (trained with different --seed, "
+        "say) are scored as one ensemble, their predicted ab averaged",
+    )
     p.add_argument(
         "--data",
         default="skimage",
@@ -627,7 +719,7 @@ def _where_results_cannot_go(args) -> str | None:
         why = unwritable(args.out)
         if why:
             return f"--out {args.out}: cannot write in it ({why})"
-    elif Path(args.checkpoint).is_file():  # a missing one is load_model's to name
+    elif Path(args.checkpoint[0]).is_file():  # a missing one is load_model's to name
         samples = default_out(args.checkpoint, args.data)
         why = unwritable(samples)
         if why:
@@ -662,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
         args.device = args.device or backend.device_from_environment()
         with command_warnings(PROG), sigterm_as_ctrl_c():
             result = evaluate_checkpoint(
-                args.checkpoint,
+                args.checkpoint if len(args.checkpoint) > 1 else args.checkpoint[0],
                 args.data,
                 args.size,
                 args.out,
