@@ -7,6 +7,7 @@ import sys
 
 from .. import functional
 from . import init, utils
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from .layers import (
     ELU,
     GELU,
@@ -138,6 +139,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
@@ -161,6 +163,7 @@ __all__ = [
     "Softmin",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "Unflatten",
     "Unfold",
     "Upsample",
