@@ -705,6 +705,8 @@ FACTORY_LAYERS = {
     "BatchNorm1d": (3,),
     "BatchNorm2d": (3,),
     "LayerNorm": ((2, 3),),
+    "MultiheadAttention": (4, 2, 0.0, True, True, False, 3),
+    "TransformerEncoderLayer": (4, 2, 8),
     "GroupNorm": (2, 4),
     "InstanceNorm2d": (3, 1e-5, 0.1, True, True),
     "Embedding": (5, 3, 1),

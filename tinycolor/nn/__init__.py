@@ -7,6 +7,7 @@ import sys
 
 from .. import functional
 from . import init, utils
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from .layers import (
     ELU,
     GELU,
@@ -142,6 +143,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
@@ -165,6 +167,7 @@ __all__ = [
     "Softmin",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "Unflatten",
     "Unfold",
     "Upsample",
