@@ -4,6 +4,7 @@
     python benchmarks/colorizer_results.py --models cnn_regression --folds 0
     python benchmarks/colorizer_results.py --train-args "--epochs 5"   # a quick look
     python benchmarks/colorizer_results.py --train-args "--epochs 0"   # the networks untrained
+    python benchmarks/colorizer_results.py --seeds 0 1 2 3 4 --ensemble  # and their ensembles
 
 Two measurements, each beside the gray (ab = 0) and mean-ab baselines on the same pixels:
 
@@ -19,6 +20,10 @@ Two measurements, each beside the gray (ab = 0) and mean-ab baselines on the sam
 With several ``--seeds`` every run is repeated per seed (which also changes the photos a run
 holds out for ``--keep best``) and the tables pool all of them: on a dozen photos the seed
 alone moves a model's colourfulness by a factor of several, and one seed says little.
+
+With ``--ensemble`` each model's runs with the seeds given are also scored as one ensemble
+(``evaluate --checkpoint A B ...``: their predicted ab averaged; its mean-ab baseline the mean
+of theirs), on each test set, in two more tables: ``--out/MODEL/ensemble-0-1-.../``.
 
 Each training and evaluation is its own ``python -m tinycolor.train`` / ``evaluate`` process
 (``--jobs`` at a time, one BLAS thread each, which uses two cores better than one job with
@@ -108,6 +113,25 @@ def run_job(job: dict) -> dict:
     return json.loads(result.read_text())
 
 
+def run_ensemble(job: dict) -> dict:
+    """Evaluate the ensemble of the checkpoints ``job["members"]`` (one model's runs with
+    different seeds) on ``job["test"]`` (skipped when its eval.json exists)."""
+    run_dir, py = Path(job["dir"]), sys.executable
+    result = run_dir / "eval.json"
+    if not result.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+        cmd = [py, "-m", "tinycolor.evaluate", "--checkpoint", *job["members"], "--data",
+               job["test"], "--out", str(run_dir), "--json", str(result)]  # fmt: skip
+        t0 = time.time()
+        with open(run_dir / "eval.log", "w") as f:
+            done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        if done.returncode:
+            raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
+        print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
+    return json.loads(result.read_text())
+
+
 def pooled(evals: list[dict], who: str) -> dict:
     """Scores of several evaluations pooled as one: image averages weighted by image count,
     pixel-pooled ones by pixel count (``evaluate`` pools its own images the same way)."""
@@ -186,6 +210,12 @@ def main(argv=None) -> int:
         help="train each model once per seed (--seed; it also picks the held-out photos); the "
         "tables average over the seeds",
     )
+    p.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="also score, for each model and test set, the ensemble of its runs with the "
+        "seeds given (evaluate --checkpoint A B ...: their ab averaged), in tables of their own",
+    )
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "runs" / "results"))
     args = p.parse_args(argv)
@@ -210,11 +240,27 @@ def main(argv=None) -> int:
                                  train=str(train), test=str(test), args=opts))  # fmt: skip
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         evals = list(pool.map(run_job, jobs))
+    sets = (["skimage"] if not args.no_skimage else []) + (["kodak"] if args.folds else [])
+    kinds = [(what, False) for what in sets]
+    if args.ensemble:
+        if len(args.seeds) < 2:
+            p.error("--ensemble needs at least two --seeds")
+        tag = "ensemble-" + "-".join(map(str, args.seeds))
+        ensembles = []
+        for model in args.models:
+            for name in dict.fromkeys(j["name"] for j in jobs):
+                members = [j for j in jobs if j["model"] == model and j["name"] == name]
+                ensembles.append(dict(model=model, name=name, test=members[0]["test"],
+                                      dir=out / model / tag / Path(members[0]["dir"]).name,
+                                      members=[str(Path(j["dir"]) / "model.npz")
+                                               for j in members]))  # fmt: skip
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            ensemble_evals = list(pool.map(run_ensemble, ensembles))
+        kinds += [(what, True) for what in sets]
     results, tables = {}, []
-    for what in (["skimage"] if not args.no_skimage else []) + (["kodak"] if args.folds else []):
-        picked = [
-            (j, e) for j, e in zip(jobs, evals) if (j["name"] == "skimage") == (what == "skimage")
-        ]
+    for what, ensemble in kinds:
+        done = zip(ensembles, ensemble_evals) if ensemble else zip(jobs, evals)
+        picked = [(j, e) for j, e in done if (j["name"] == "skimage") == (what == "skimage")]
         rows = {m: pooled([e for j, e in picked if j["model"] == m], "model") for m in args.models}
         every = [e for _, e in picked]
         base = {"gray baseline (ab = 0)": pooled(every, "gray")}
@@ -228,8 +274,13 @@ def main(argv=None) -> int:
             if what == "skimage"
             else f"Kodak, {args.folds}-fold (each photo scored by a model that never saw it)"
         )
+        if ensemble:
+            seeds = ", ".join(map(str, args.seeds))
+            title += f", each model the ensemble of its runs with seeds {seeds}, ab averaged"
+            # the mean-ab baseline of an ensemble is the mean of its members' mean ab
         tables.append(table(rows, base, truth, title))
-        results[what] = {"models": rows, "baselines": base, "truth_colorfulness": truth}
+        key = f"{what}_ensemble" if ensemble else what
+        results[key] = {"models": rows, "baselines": base, "truth_colorfulness": truth}
     text = "\n\n".join(tables)
     print(text)
     out.mkdir(parents=True, exist_ok=True)

@@ -720,11 +720,15 @@ def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoin
     prior = np.mean([m.config["prior"] for m in members], axis=0)
     assert both["mean_ab_value"] == pytest.approx(list(mean_ab))
     preds = [(a + b) / 2 for a, b in zip(members[0].preds, members[1].preds)]
-    expected = score_predictions(members[0].names, members[0].labs, preds, prior / prior.sum(), mean_ab)
+    expected = score_predictions(
+        members[0].names, members[0].labs, preds, prior / prior.sum(), mean_ab
+    )
     for who in ("model", "gray", "mean_ab"):
         for key, value in expected[who].items():
             assert both[who][key] == pytest.approx(value, rel=1e-6), (who, key)
-    alone = [score_predictions(m.names, m.labs, m.preds, m.prior, m.config["mean_ab"]) for m in members]
+    alone = [
+        score_predictions(m.names, m.labs, m.preds, m.prior, m.config["mean_ab"]) for m in members
+    ]
     assert all(a["model"]["psnr"] != pytest.approx(both["model"]["psnr"]) for a in alone)
     # an ensemble of one checkpoint twice is that checkpoint
     twice = _ensemble_json(tmp_path, [ckpt, ckpt], data, "--out", str(tmp_path / "t"))
@@ -749,3 +753,55 @@ def test_an_ensemble_of_two_models_is_refused(trained, bins_checkpoints, capsys)
     argv = ["--checkpoint", str(ckpt), str(bins_checkpoints[0.38]), "--data", str(data)]
     err = _fails(argv, capsys, "must be of one model")
     assert "cnn_regression" in err and "cnn_classification" in err
+
+
+def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
+    trained, second_checkpoint, tmp_path, capsys
+):
+    """benchmarks/colorizer_results.py --ensemble: per model and fold, the runs of the seeds
+    given scored as one ensemble (what evaluate --checkpoint A B gives), pooled over the folds
+    in a table of its own. The runs here are laid out as if trained (model.npz, eval.json)."""
+    import shutil
+
+    from tinycolor.evaluate import evaluate_checkpoint
+
+    _, data, ckpt = trained
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for k, (h, w) in enumerate([*SHAPES, (26, 30)]):
+        write_png(photos / f"p{k}.png", _colour_image(h, w, 10 + k))
+    out = tmp_path / "results"
+    bench = _benchmark("colorizer_results")
+    folds = bench.fold_folders(photos, 2, out)
+    for seed, source in enumerate((ckpt, second_checkpoint)):
+        for i, (_, test) in enumerate(folds):
+            run = out / "cnn_regression" / f"seed{seed}" / f"fold{i}"
+            run.mkdir(parents=True)
+            shutil.copy(source, run / "model.npz")
+            argv = ["--checkpoint", str(run / "model.npz"), "--data", str(test)]
+            assert (
+                main([*argv, "--json", str(run / "eval.json"), "--out", str(run), "--quiet"]) == 0
+            )
+    argv = ["--kodak", str(photos), "--folds", "2", "--no-skimage", "--out", str(out)]
+    argv += ["--models", "cnn_regression", "--seeds", "0", "1", "--ensemble", "--jobs", "1"]
+    assert bench.main(argv) == 0
+    tables = capsys.readouterr().out.split("**Kodak, 2-fold")
+    assert len(tables) == 3 and "ensemble of its runs with seeds 0, 1" in tables[2]
+    both = [
+        evaluate_checkpoint(
+            [out / "cnn_regression" / f"seed{s}" / f"fold{i}" / "model.npz" for s in (0, 1)],
+            test,
+            out=False,
+            quiet=True,
+        )
+        for i, (_, test) in enumerate(folds)
+    ]
+    row = _table_row(tables[2], "`cnn_regression`")
+    assert row[0] == pytest.approx(bench.pooled(both, "model")["psnr"], abs=0.005)
+    assert _table_row(tables[2], "mean-ab baseline")[0] == pytest.approx(
+        bench.pooled(both, "mean_ab")["psnr"], abs=0.005
+    )
+    assert row[0] != pytest.approx(_table_row(tables[1], "`cnn_regression`")[0], abs=0.005)
+    saved = json.loads((out / "results.json").read_text())
+    assert set(saved) == {"kodak", "kodak_ensemble", "tables"}
+    assert (out / "cnn_regression" / "ensemble-0-1" / "fold1" / "eval.json").exists()

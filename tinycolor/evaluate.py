@@ -1,4 +1,4 @@
-"""``python -m tinycolor.evaluate --checkpoint CKPT [CKPT ...] [--data DIR] [--size 256] [--json OUT]``.
+"""``python -m tinycolor.evaluate --checkpoint CKPT [...] [--data DIR] [--size 256] [--json OUT]``.
 
 Score a trained colorizer on whole images, beside two baselines on the very same pixels:
 
@@ -342,9 +342,10 @@ def predict_images(
     temperature: float | None = None,
 ) -> Predictions:
     """Load a colorizer's checkpoint (or a list of several of one model: an ensemble, its ab
-    their mean) and predict the ab of every image of ``data`` (resized to short side ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T
-    instead of its own (``models.set_temperature``); ``device`` None: the default device.
-    Every image and prediction is held at once (``evaluate_checkpoint`` holds one)."""
+    their mean) and predict the ab of every image of ``data`` (resized to short side
+    ``size``); ``temperature``: decode a model of ab bins with this annealed-mean T instead of
+    its own (``models.set_temperature``); ``device`` None: the default device. Every image
+    and prediction is held at once (``evaluate_checkpoint`` holds one)."""
     s = _stream_predictions(checkpoint, data, size, device, quiet, temperature)
     labs, preds = [], []
     for _, lab, pred in s.images:
