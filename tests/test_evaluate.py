@@ -693,6 +693,9 @@ def second_checkpoint(trained, tmp_path_factory):
     rng = np.random.default_rng(1)
     for p in model.parameters():
         p.data += rng.normal(0, 0.05, p.shape).astype(p.data.dtype)
+    last = model.head[-1].bias.data  # the output's a plane, then its b plane: another colour
+    last[: last.size // 2] += 0.5
+    last[last.size // 2 :] -= 0.5
     prior = np.asarray(config["prior"]) * rng.uniform(0.5, 1.5, len(config["prior"]))
     config = dict(config, mean_ab=[config["mean_ab"][0] + 6.0, config["mean_ab"][1] - 4.0])
     config["prior"] = [float(v) for v in prior / prior.sum()]
@@ -805,3 +808,33 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
     saved = json.loads((out / "results.json").read_text())
     assert set(saved) == {"kodak", "kodak_ensemble", "tables"}
     assert (out / "cnn_regression" / "ensemble-0-1" / "fold1" / "eval.json").exists()
+
+
+def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path, capsys):
+    """colorize --checkpoint A B IMAGE: the mean of the two pictures' ab, on the lightness
+    they share; the image may come after the list (the usual order) or before it."""
+    from tinycolor.color import rgb_to_lab
+    from tinycolor.colorize import main as colorize
+    from tinycolor.imageio import read_image
+
+    _, data, ckpt = trained
+    image = str(data / "img0.png")
+
+    def colour(name, *argv):
+        out = tmp_path / f"{name}.png"
+        assert colorize([*argv, "-o", str(out), "--quiet"]) == 0
+        return read_image(out)
+
+    a = colour("a", "--checkpoint", str(ckpt), image)
+    b = colour("b", "--checkpoint", str(second_checkpoint), image)
+    both = colour("both", "--checkpoint", str(ckpt), str(second_checkpoint), image)
+    np.testing.assert_array_equal(
+        both, colour("first", image, "--checkpoint", str(ckpt), str(second_checkpoint))
+    )
+    labs = [np.asarray(rgb_to_lab(x)) for x in (a, b, both)]  # read_image: floats in [0, 1]
+    assert np.abs(labs[0][..., 1:] - labs[1][..., 1:]).mean() > 1  # the members differ
+    mean_ab = (labs[0][..., 1:] + labs[1][..., 1:]) / 2
+    assert np.abs(labs[2][..., 1:] - mean_ab).max() < 2.5  # uint8 rounding, twice
+    assert np.abs(labs[2][..., 0] - labs[0][..., 0]).max() < 1
+    assert colorize(["--checkpoint", str(ckpt), "--quiet"]) == 2  # no image: refused
+    assert "required: INPUT" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``python -m tinycolor.colorize --checkpoint CKPT INPUT [-o OUTPUT] [--compare]``.
+"""``python -m tinycolor.colorize --checkpoint CKPT [...] INPUT [-o OUTPUT] [--compare]``.
 
 Colour an image with a trained model. The checkpoint (the ``model.npz`` of a run folder)
 names its model and stores its configuration, so the network is rebuilt without being told
@@ -9,7 +9,8 @@ gray first) or ``skimage:NAME``; the result is a PNG, by default
 figure (gray input | colorization) is written beside it; for a colour input it shows the
 original too, and the model's metrics on that image are printed. ``--temperature T`` decodes
 a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``) with that annealed-mean T
-instead of its own.
+instead of its own. Several checkpoints of one model (``--checkpoint A B C``) colour the
+image as one ensemble: the mean of their colours (ab), as ``evaluate`` scores them.
 
 The fully convolutional models see the whole image, but no larger than the largest scale
 they trained at (``lab_common.largest_scale``: short side 512 for photos of 256 seen at zoom
@@ -52,14 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "input",
         metavar="INPUT",
+        nargs="?",  # after --checkpoint's list it ends up there: see ``parse_args``
         help="image file to colour (png/jpg/tif/bmp, 8- or 16-bit; a float TIFF's values beyond "
         "[0, 1] are clipped to it, with a warning), or skimage:NAME",
     )
     p.add_argument(
         "--checkpoint",
         required=True,
+        nargs="+",
         metavar="CKPT",
-        help="a model.npz written by python -m tinycolor.train",
+        help="a model.npz written by python -m tinycolor.train; several of one model (trained "
+        "with different --seed, say) colour as one ensemble, their ab averaged",
     )
     p.add_argument(
         "-o",
@@ -115,32 +119,49 @@ def colorize_file(
     quiet=False,
     temperature=None,
 ):
-    """What the command does; returns the paths written. Raises the tools' one-line errors."""
+    """What the command does; returns the paths written. Raises the tools' one-line errors.
+
+    ``checkpoint`` may be a list of several checkpoints of one model: an ensemble, whose
+    colours are the mean of the members' ab (each member's picture in Lab), on the lightness
+    of the first member's picture (the input's, as every member keeps it)."""
     from . import viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
     from .models import InputError, set_temperature  # noqa: PLC0415
-    from .runs import PartialCheckpointWarning, load_model  # noqa: PLC0415
+    from .runs import LoadError, PartialCheckpointWarning, load_model  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
+    checkpoints = list(checkpoint) if isinstance(checkpoint, list | tuple) else [checkpoint]
+    members = []
     with warnings.catch_warnings():
         if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
             warnings.simplefilter("ignore", PartialCheckpointWarning)
-        module, model, config, meta = load_model(checkpoint, expect_model=model_name, device=device)
+        for c in checkpoints:
+            members.append(load_model(c, expect_model=model_name, device=device))
+    module, model, config, meta = members[0]
+    for c, (_, _, _, m) in zip(checkpoints[1:], members[1:]):
+        if m["model"] != meta["model"]:
+            raise LoadError(
+                f"an ensemble's checkpoints must be of one model: {checkpoints[0]} is "
+                f"{meta['model']}, {c} is {m['model']}"
+            )
     if temperature is not None:
-        set_temperature(module, config, temperature)
+        for mod, _, cfg, _ in members:
+            set_temperature(mod, cfg, temperature)
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
     try:
         # A model says on stderr when it resized the image; --quiet prints nothing but errors,
         # which are raised, not printed, inside.
         with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
-            pred = module.colorize(model, rgb, config, device=device)
+            preds = [mod.colorize(mdl, rgb, cfg, device=device) for mod, mdl, cfg, _ in members]
     except InputError as exc:
         raise InputError(f"{input_path}: {exc}") from None
+    pred = preds[0] if len(preds) == 1 else _mean_colour(preds)
     written = [write_png(out, pred)]
     if not quiet:
-        print(f"{meta['model']}: colorized {input_path} ({rgb.shape[1]}x{rgb.shape[0]}) -> {out}")
+        who = meta["model"] if len(members) == 1 else f"{meta['model']} x {len(members)}"
+        print(f"{who}: colorized {input_path} ({rgb.shape[1]}x{rgb.shape[0]}) -> {out}")
     if compare:
         gray = module.to_gray(rgb) if hasattr(module, "to_gray") else rgb.mean(axis=-1)
         if is_grayscale(rgb):
@@ -161,10 +182,36 @@ def colorize_file(
     return written
 
 
+def _mean_colour(pictures):
+    """The uint8 RGB picture whose ab is the mean of the pictures' ab (in Lab), on the first
+    one's lightness."""
+    import numpy as np  # noqa: PLC0415
+
+    from .color import lab_to_rgb, rgb_to_lab  # noqa: PLC0415
+
+    labs = [np.asarray(rgb_to_lab(np.asarray(p, np.float32) / 255.0)) for p in pictures]
+    lab = labs[0].copy()
+    lab[..., 1:] = np.mean([x[..., 1:] for x in labs], axis=0)
+    rgb = np.clip(np.asarray(lab_to_rgb(lab)), 0.0, 1.0)
+    return np.round(rgb * 255.0).astype(np.uint8)
+
+
 def _fmt(v) -> str:
     if isinstance(v, list | tuple):
         return "/".join(_fmt(x) for x in v)
     return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def parse_args(parser, argv):
+    """The parsed command line. ``--checkpoint A B IMAGE`` gives argparse's list option every
+    word up to the next option, the image too: the last of them is then the INPUT (so the
+    usual ``--checkpoint CKPT IMAGE`` reads as it always did)."""
+    args = parser.parse_args(argv)
+    if args.input is None:
+        if len(args.checkpoint) < 2:
+            parser.error("the following arguments are required: INPUT")
+        args.input = args.checkpoint.pop()
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,14 +223,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(parser, argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
         args.device = args.device or backend.device_from_environment()
         with command_warnings(PROG), sigterm_as_ctrl_c():
             colorize_file(
-                args.checkpoint,
+                args.checkpoint if len(args.checkpoint) > 1 else args.checkpoint[0],
                 args.input,
                 args.output,
                 args.compare,
