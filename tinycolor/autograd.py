@@ -574,7 +574,8 @@ class Tensor:
     @property
     def device(self) -> backend.device:
         """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
-        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None, 0)."""
+        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None on the CPU, CuPy's device's
+        on the GPU: ``device(type='cuda', index=0)``, which is also 'cuda:0')."""
         return backend.device_of(self.data)
 
     @property
@@ -584,7 +585,7 @@ class Tensor:
 
     def get_device(self) -> int:
         """The GPU's index (0), or -1 on the CPU, as PyTorch's ``t.get_device()``."""
-        return 0 if self.is_cuda else -1
+        return self.device.index if self.is_cuda else -1
 
     @property
     def is_leaf(self) -> bool:

@@ -461,7 +461,7 @@ class Module:
             return t.device
         for t in self.buffers():
             return t.device
-        return backend._ON_GPU if backend.get_device() == "cuda" else backend._ON_CPU
+        return backend.gpu() if backend.get_device() == "cuda" else backend._ON_CPU
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
