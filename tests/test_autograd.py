@@ -894,6 +894,64 @@ def test_numpy_reductions_call_the_tensor_methods(device):
     np.testing.assert_allclose(x.std(0, False).numpy(), a.std(0), rtol=1e-6)
 
 
+def test_numpy_functions_with_a_same_named_method_call_it(device):
+    """np.cumsum, np.clip, np.round, np.reshape, np.transpose, np.squeeze(t, axis) and
+    np.argsort call the tensor's method with NumPy's keywords (t.cumsum(axis=None, dtype=None,
+    out=None), t.reshape(shape, order='C'), t.transpose(None), ...): each was refused as a
+    tensor NumPy would cut from the graph (the method did not take the keywords, so NumPy fell
+    back to converting the tensor), or squeeze's axis= was a TypeError. The answer is NumPy's,
+    a tensor on the tensor's device whose gradient is the method's."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 1, 3))
+    w = rng.standard_normal((2, 1, 3))  # a weight for the gradients
+    cases = {  # NumPy's call on x, on the array, and the method's call
+        "cumsum": (lambda x: np.cumsum(x), lambda x: x.reshape(-1).cumsum(0)),
+        "cumsum axis": (lambda x: np.cumsum(x, axis=2), lambda x: x.cumsum(2)),
+        "cumsum dtype": (lambda x: np.cumsum(x, 0, np.float32), lambda x: x.float().cumsum(0)),
+        "clip": (lambda x: np.clip(x, -0.5, 0.5), lambda x: x.clip(-0.5, 0.5)),
+        "clip one side": (lambda x: np.clip(x, None, 0.1), lambda x: x.clamp(max=0.1)),
+        "round": (lambda x: np.round(x, 1), lambda x: x.round(decimals=1)),
+        "reshape": (lambda x: np.reshape(x, (3, -1)), lambda x: x.reshape(3, 2)),
+        "transpose": (lambda x: np.transpose(x), lambda x: x.permute(2, 1, 0)),
+        "transpose axes": (lambda x: np.transpose(x, (1, 2, 0)), lambda x: x.permute(1, 2, 0)),
+        "squeeze": (lambda x: np.squeeze(x), lambda x: x.squeeze()),
+        "squeeze axis": (lambda x: np.squeeze(x, axis=1), lambda x: x.squeeze(1)),
+        "squeeze axes": (lambda x: np.squeeze(x, axis=(1,)), lambda x: x.squeeze((1,))),
+        "argsort": (lambda x: np.argsort(x), lambda x: x.argsort()),
+        "argsort axis": (lambda x: np.argsort(x, axis=0, kind="stable"), lambda x: x.argsort(0)),
+        "argsort flat": (lambda x: np.argsort(x, axis=None), lambda x: x.reshape(-1).argsort()),
+    }
+    for name, (numpy_call, method) in cases.items():
+        x = tc.Tensor(a, device=device, requires_grad=True)
+        got = numpy_call(x)
+        want = numpy_call(a)
+        assert isinstance(got, tc.Tensor) and got.device == device, name
+        assert got.shape == want.shape and got.dtype == want.dtype, name
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=name)
+        ref = method(x)
+        np.testing.assert_array_equal(got.numpy(), ref.numpy(), err_msg=name)
+        if not got.requires_grad:  # argsort's indices
+            assert got.dtype == np.int64 and not ref.requires_grad, name
+            continue
+        weight = tc.Tensor(w.reshape(-1)[: got.size].reshape(got.shape), device=device)
+        (got.float() * weight.float()).sum().backward()
+        grad, x.grad = to_numpy(x.grad), None
+        (ref.float() * weight.float()).sum().backward()
+        np.testing.assert_allclose(grad, to_numpy(x.grad), rtol=1e-6, err_msg=name)
+    x = tc.Tensor(a, device=device, requires_grad=True)
+    with pytest.raises(ValueError, match="reshape: order='F' is not supported, only 'C'"):
+        np.reshape(x, -1, order="F")
+    with pytest.raises(ValueError, match="argsort: order='f' names fields"):
+        np.argsort(x, order="f")
+    with pytest.raises(TypeError, match="cumsum: got both axis=0 and dim=1"):
+        x.cumsum(1, axis=0)
+    # PyTorch's forms as before; NumPy's repeat (torch's repeat_interleave) is not x.repeat
+    assert x.cumsum(dim=1).shape == (2, 1, 3) and x.squeeze(0).shape == (2, 1, 3)
+    assert x.transpose(0, 2).shape == (3, 1, 2) and x.argsort(1, descending=True).shape == a.shape
+    with pytest.raises(TypeError, match="requires grad cannot become a NumPy array"):
+        np.repeat(x, 2)
+
+
 # --------------------------------------------------------------------------- devices
 
 
