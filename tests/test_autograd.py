@@ -894,6 +894,64 @@ def test_numpy_reductions_call_the_tensor_methods(device):
     np.testing.assert_allclose(x.std(0, False).numpy(), a.std(0), rtol=1e-6)
 
 
+def test_numpy_functions_with_a_same_named_method_call_it(device):
+    """np.cumsum, np.clip, np.round, np.reshape, np.transpose, np.squeeze(t, axis) and
+    np.argsort call the tensor's method with NumPy's keywords (t.cumsum(axis=None, dtype=None,
+    out=None), t.reshape(shape, order='C'), t.transpose(None), ...): each was refused as a
+    tensor NumPy would cut from the graph (the method did not take the keywords, so NumPy fell
+    back to converting the tensor), or squeeze's axis= was a TypeError. The answer is NumPy's,
+    a tensor on the tensor's device whose gradient is the method's."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 1, 3))
+    w = rng.standard_normal((2, 1, 3))  # a weight for the gradients
+    cases = {  # NumPy's call on x, on the array, and the method's call
+        "cumsum": (lambda x: np.cumsum(x), lambda x: x.reshape(-1).cumsum(0)),
+        "cumsum axis": (lambda x: np.cumsum(x, axis=2), lambda x: x.cumsum(2)),
+        "cumsum dtype": (lambda x: np.cumsum(x, 0, np.float32), lambda x: x.float().cumsum(0)),
+        "clip": (lambda x: np.clip(x, -0.5, 0.5), lambda x: x.clip(-0.5, 0.5)),
+        "clip one side": (lambda x: np.clip(x, None, 0.1), lambda x: x.clamp(max=0.1)),
+        "round": (lambda x: np.round(x, 1), lambda x: x.round(decimals=1)),
+        "reshape": (lambda x: np.reshape(x, (3, -1)), lambda x: x.reshape(3, 2)),
+        "transpose": (lambda x: np.transpose(x), lambda x: x.permute(2, 1, 0)),
+        "transpose axes": (lambda x: np.transpose(x, (1, 2, 0)), lambda x: x.permute(1, 2, 0)),
+        "squeeze": (lambda x: np.squeeze(x), lambda x: x.squeeze()),
+        "squeeze axis": (lambda x: np.squeeze(x, axis=1), lambda x: x.squeeze(1)),
+        "squeeze axes": (lambda x: np.squeeze(x, axis=(1,)), lambda x: x.squeeze((1,))),
+        "argsort": (lambda x: np.argsort(x), lambda x: x.argsort()),
+        "argsort axis": (lambda x: np.argsort(x, axis=0, kind="stable"), lambda x: x.argsort(0)),
+        "argsort flat": (lambda x: np.argsort(x, axis=None), lambda x: x.reshape(-1).argsort()),
+    }
+    for name, (numpy_call, method) in cases.items():
+        x = tc.Tensor(a, device=device, requires_grad=True)
+        got = numpy_call(x)
+        want = numpy_call(a)
+        assert isinstance(got, tc.Tensor) and got.device == device, name
+        assert got.shape == want.shape and got.dtype == want.dtype, name
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=name)
+        ref = method(x)
+        np.testing.assert_array_equal(got.numpy(), ref.numpy(), err_msg=name)
+        if not got.requires_grad:  # argsort's indices
+            assert got.dtype == np.int64 and not ref.requires_grad, name
+            continue
+        weight = tc.Tensor(w.reshape(-1)[: got.size].reshape(got.shape), device=device)
+        (got.float() * weight.float()).sum().backward()
+        grad, x.grad = to_numpy(x.grad), None
+        (ref.float() * weight.float()).sum().backward()
+        np.testing.assert_allclose(grad, to_numpy(x.grad), rtol=1e-6, err_msg=name)
+    x = tc.Tensor(a, device=device, requires_grad=True)
+    with pytest.raises(ValueError, match="reshape: order='F' is not supported, only 'C'"):
+        np.reshape(x, -1, order="F")
+    with pytest.raises(ValueError, match="argsort: order='f' names fields"):
+        np.argsort(x, order="f")
+    with pytest.raises(TypeError, match="cumsum: got both axis=0 and dim=1"):
+        x.cumsum(1, axis=0)
+    # PyTorch's forms as before; NumPy's repeat (torch's repeat_interleave) is not x.repeat
+    assert x.cumsum(dim=1).shape == (2, 1, 3) and x.squeeze(0).shape == (2, 1, 3)
+    assert x.transpose(0, 2).shape == (3, 1, 2) and x.argsort(1, descending=True).shape == a.shape
+    with pytest.raises(TypeError, match="requires grad cannot become a NumPy array"):
+        np.repeat(x, 2)
+
+
 # --------------------------------------------------------------------------- devices
 
 
@@ -928,13 +986,15 @@ def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
     class FakeGpuArray(np.ndarray):
         """Stands in for cupy.ndarray: the engine only asks which module owns an array."""
 
+        device = property(lambda self: types.SimpleNamespace(id=0))  # cupy.cuda.Device(0)
+
     monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=FakeGpuArray))
     on_gpu = tc.Tensor(np.ones((2, 3)).view(FakeGpuArray))
     on_cpu = tc.Tensor(np.ones((2, 3)), requires_grad=True)
     assert on_gpu.device == "cuda" and on_cpu.device == "cpu"
     msg = (
         r"Add: all inputs must be on one device, "
-        r"got input 0 \(2, 3\) on cpu, input 1 \(2, 3\) on cuda"
+        r"got input 0 \(2, 3\) on cpu, input 1 \(2, 3\) on cuda:0"
     )
     with pytest.raises(tc.DeviceError, match=msg + r"; move them with .to\(device\)"):
         on_cpu + on_gpu
@@ -945,6 +1005,8 @@ def test_mixing_devices_names_each_input_and_its_device(monkeypatch):
 def test_a_cuda_gradient_for_a_cpu_tensor_is_a_device_error(monkeypatch):
     class FakeGpuArray(np.ndarray):
         """Stands in for cupy.ndarray, which NumPy refuses to convert implicitly."""
+
+        device = property(lambda self: types.SimpleNamespace(id=0))  # cupy.cuda.Device(0)
 
     monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=FakeGpuArray))
     x = tc.Tensor(np.ones(3), requires_grad=True)
@@ -957,7 +1019,7 @@ def test_numpy_refuses_a_cuda_tensor_implicitly(device):
     if device != "cuda":
         pytest.skip("needs a GPU")
     with pytest.raises(
-        TypeError, match=r"on cuda cannot become a NumPy array implicitly; use t.numpy\(\)"
+        TypeError, match=r"on cuda:0 cannot become a NumPy array implicitly; use t.numpy\(\)"
     ):
         np.asarray(tc.Tensor([1.0, 2.0], device=device))
 
@@ -966,7 +1028,7 @@ def test_cuda_tensors_round_trip(device):
     if device != "cuda":
         pytest.skip("needs a GPU")
     x = tc.Tensor([1.0, 2.0], device="cuda", requires_grad=True)
-    assert x.device == "cuda" and "device='cuda'" in repr(x)
+    assert x.device == "cuda" and "device='cuda:0'" in repr(x)
     (x * x).sum().backward()
     assert backend.is_cupy_array(x.grad)
     np.testing.assert_array_equal(to_numpy(x.grad), [2.0, 4.0])
@@ -1443,13 +1505,19 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
     """x.device.type and x.device.index, as PyTorch code reads them (``if x.device.type ==
     'cuda'``), were an AttributeError: x.device was a plain str. It is a tc.device, with
     torch.device's .type and .index (None on the CPU, 0 on the one GPU, as torch's tensors
-    say), still the plain name for comparisons, f-strings, dict keys and .to()."""
+    say), equal to the plain name for comparisons, dict keys and .to(). On the GPU it is
+    'cuda:0' as torch's is: x.device == 'cuda:0' was False and str(x.device) 'cuda'."""
     x = tc.ones(2, 3, device=device)
     d = x.device
     assert isinstance(d, tc.device) and d.type == device and type(d.type) is str
     assert d.index == (0 if device == "cuda" else None)
     assert repr(d) == ("device(type='cuda', index=0)" if device == "cuda" else "device(type='cpu')")
-    assert d == device and f"{d}" == device and str(d) == device and {d: 1}[device] == 1
+    name = "cuda:0" if device == "cuda" else "cpu"  # str(torch's x.device)
+    assert d == device and f"{d}" == name and str(d) == name and {d: 1}[device] == 1
+    assert d == name and name == d and not d != name and {device: 1}[d] == 1
+    assert d == tc.device(device) and {d, tc.device(device)} == {d} and d != "cuda:1"
+    assert (device == "cuda") == (d == "cuda:0") == (d == tc.device("cuda", 0)) != (d == "cpu")
+    assert (f"device='{d}'" in repr(x)) == (device == "cuda")
     assert x.to(d).device == d and tc.zeros(1, device=d).device == device
     model = tc.nn.Linear(3, 2).to(device)
     assert isinstance(model.device, tc.device) and model.device.type == device
@@ -1461,12 +1529,15 @@ def test_a_tensors_device_has_torch_devices_type_and_index(device):
     assert tc.device("cuda").index is None and tc.device("cpu", 0).index == 0
     assert repr(tc.device("cpu:0")) == "device(type='cpu', index=0)"
     assert tc.device(d).index == d.index and pickle.loads(pickle.dumps(d)).index == d.index
+    assert str(pickle.loads(pickle.dumps(d))) == str(d) and str(tc.device(d)) == str(d)
+    assert str(tc.device("cuda")) == "cuda" and tc.device("cuda") == "cuda:0" == tc.device("cuda:0")
     with pytest.raises(tc.DeviceError, match="unknown device 'cuda:-1'"):
         tc.device("cuda", -1)
     torch = pytest.importorskip("torch")
     for args in [("cpu",), ("cpu", 0), ("cuda",), ("cuda", 0), ("cuda:0",)]:
         ours, theirs = tc.device(*args), torch.device(*args)
         assert (ours.type, ours.index, repr(ours)) == (theirs.type, theirs.index, repr(theirs))
+        assert str(ours) == str(theirs)
     assert torch.zeros(1).device.index == tc.zeros(1).device.index
     assert torch.zeros(1).get_device() == tc.zeros(1).get_device()
     assert torch.zeros(1).is_cuda == tc.zeros(1).is_cuda

@@ -756,6 +756,8 @@ def test_the_loss_makes_its_targets_where_the_batch_is_not_on_the_default_device
     class FakeGpuArray(np.ndarray):
         """Stands in for cupy.ndarray: the engine only asks which module owns an array."""
 
+        device = property(lambda self: types.SimpleNamespace(id=0))  # cupy.cuda.Device(0)
+
     module = MODULES[name]
     L, ab = _fixed_batch()
     cfg = dict(module.DEFAULTS, **TINY[name], mean_ab=[0.0, 0.0])

@@ -561,6 +561,130 @@ def test_full_backward_hooks_see_what_pytorchs_see():
             np.testing.assert_allclose(to_numpy(ours_), theirs_.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_full_backward_pre_hook_sees_and_may_replace_grad_output(device):
+    """register_full_backward_pre_hook (PyTorch's hook(module, grad_output), called before the
+    module's backward) was an AttributeError. It sees dL/d(output); a tuple it returns replaces
+    grad_output for the pre-hooks after it, for the module's backward (the input's and the
+    weight's gradients follow it: dL/dx = g W, dL/dW = g^T x) and for the full backward hooks."""
+    lin = nn.Linear(3, 2).to(device)
+    x = tc.tensor(_rand(4, 3), requires_grad=True, device=device)
+    upstream = _rand(4, 2, seed=1)
+    w, xs = lin.weight.numpy(), x.numpy()
+    seen = []
+    look = lin.register_full_backward_pre_hook(lambda m, go: seen.append((m, go)))
+    (lin(x) * tc.tensor(upstream, device=device)).sum().backward()
+    [(module, grad_output)] = seen
+    assert module is lin and isinstance(grad_output, tuple) and len(grad_output) == 1
+    np.testing.assert_allclose(to_numpy(grad_output[0]), upstream, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), upstream @ w, rtol=1e-6)
+    x.grad = lin.weight.grad = lin.bias.grad = None
+    lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 3,))
+    later, full = [], []
+    lin.register_full_backward_pre_hook(lambda m, go: later.append(to_numpy(go[0])))
+    lin.register_full_backward_hook(lambda m, gi, go: full.append(to_numpy(go[0])))
+    (lin(x) * tc.tensor(upstream, device=device)).sum().backward()
+    np.testing.assert_allclose(later[0], 3 * upstream, rtol=1e-6)  # the next pre-hook's
+    np.testing.assert_allclose(full[0], 3 * upstream, rtol=1e-6)  # the full hook's grad_output
+    np.testing.assert_allclose(to_numpy(x.grad), 3 * upstream @ w, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(lin.weight.grad), 3 * upstream.T @ xs, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(lin.bias.grad), 3 * upstream.sum(0), rtol=1e-5)
+    look.remove()
+    seen.clear()
+    lin(x).sum().backward()
+    assert seen == []
+    with tc.no_grad():  # nothing flows back: the hooks are not involved
+        lin(x)
+    # the first layer's (its input does not require grad): the hook still runs
+    lin(tc.tensor(_rand(4, 3), device=device)).sum().backward()
+    assert len(later) == 3
+    with pytest.raises(TypeError, match="register_full_backward_pre_hook: the hook must be"):
+        lin.register_full_backward_pre_hook(3)
+    if device == "cuda":
+        lin.register_full_backward_pre_hook(lambda m, go: (np.ones((4, 2), np.float32),))
+        with pytest.raises(tc.DeviceError, match="Linear: a backward pre-hook returned a grad"):
+            lin(x).sum().backward()
+
+
+def test_full_backward_pre_hook_refuses_what_it_cannot_use():
+    lin = nn.Linear(3, 2)
+    x = tc.tensor(_rand(4, 3), requires_grad=True)
+    bad = lin.register_full_backward_pre_hook(lambda m, go: (go[0], go[0]))
+    with pytest.raises(RuntimeError, match=r"Linear: a backward pre-hook returned 2 gradients for"):
+        lin(x).sum().backward()
+    bad.remove()
+    bad = lin.register_full_backward_pre_hook(lambda m, go: go[0])
+    with pytest.raises(RuntimeError, match=r"returned a ndarray for 1 output; it returns a tuple"):
+        lin(x).sum().backward()
+    bad.remove()
+    lin.register_full_backward_pre_hook(lambda m, go: (go[0][:1],))
+    with pytest.raises(RuntimeError, match=r"returned \(1, 2\) for output 0 of shape \(4, 2\)"):
+        lin(x).sum().backward()
+
+
+def test_full_backward_pre_hooks_see_what_pytorchs_see():
+    """A module of two outputs called twice in one graph, its pre-hook doubling the first
+    output's gradient and dropping the second's (None), with a full backward hook after it; and
+    a Sequential whose middle layer's pre-hook halves its grad_output: what every hook sees,
+    the gradients that reach the input and the parameters' are PyTorch's."""
+
+    class Two(nn.Module):
+        def forward(self, a, b):
+            return a * b + a.sum(), a + b
+
+    rng = np.random.default_rng(0)
+    x0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+    def as_array(g):
+        return None if g is None else to_numpy(g) if not hasattr(g, "detach") else g.numpy()
+
+    def run(lib):
+        seen = []
+        m = Two() if lib is tc else type("T", (lib.nn.Module,), {"forward": Two.forward})()
+        m.register_full_backward_pre_hook(
+            lambda mod, go: seen.append([as_array(g) for g in go]) or (go[0] * 2, None)
+        )
+        m.register_full_backward_hook(
+            lambda mod, gi, go: seen.append([as_array(g) for g in (*gi, *go)])
+        )
+        x, b = lib.tensor(x0, requires_grad=True), lib.tensor(b0)
+        y1, y2 = m(x, b)
+        y3, y4 = m(y1, b)
+        ((y3**2).sum() + (y2 * y4).sum()).backward()
+        return seen, as_array(x.grad)
+
+    seen, grad = run(tc)
+    assert [len(s) for s in seen] == [2, 4, 2, 4] and seen[1][3] is None
+    torch = pytest.importorskip("torch")
+    want, want_grad = run(torch)
+    for got, ref in zip(seen, want, strict=True):
+        for g, r in zip(got, ref, strict=True):
+            assert (g is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+
+    tc.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x, upstream = _rand(5, 3), _rand(5, 2, seed=3)
+    got, want = [], []
+    for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
+        for name, layer in model.named_children():
+            layer.register_full_backward_pre_hook(
+                lambda m, go, name=name, store=store: store.append((name, as_array(go[0])))
+            )
+        model[1].register_full_backward_pre_hook(lambda m, go: (go[0] * 0.5,))
+        inp = wrap(x)
+        inp.requires_grad = True
+        (model(inp) * wrap(upstream)).sum().backward()
+        store.append(("x", as_array(inp.grad)))
+        store += [(k, as_array(p.grad)) for k, p in model.named_parameters()]
+    assert [g[0] for g in got] == [w[0] for w in want]
+    for (_, ours_), (_, theirs_) in zip(got, want, strict=True):
+        np.testing.assert_allclose(ours_, theirs_, rtol=1e-5, atol=1e-6)
+
+
 def test_deepcopy_is_independent():
     net = Net()
     twin = copy.deepcopy(net)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 
@@ -1625,6 +1626,72 @@ def test_one_cycle_resumes_from_a_file(tmp_path):
         assert (sched2.get_last_lr(), _momenta(opt2)) == straight[k], k
     with pytest.raises(ValueError, match="tried to step 21 times"):
         sched2.step()
+
+
+def _one_cycle_resumed(case, saved, last_epoch, torch=None, groups=2):
+    """ONE_CYCLE_CASES[case]'s optimizer built afresh, ``saved`` (its state dict) loaded, and a
+    OneCycleLR built on it with ``last_epoch``, given other max_lr, div_factor,
+    final_div_factor and momenta than the run's (the phases' arguments as the run's)."""
+    name, options, schedule = ONE_CYCLE_CASES[case]
+    if torch is None:
+        module, lr_scheduler = optim, optim
+        params = [[nn.Parameter(np.zeros(2))] for _ in range(groups)]
+    else:
+        module, lr_scheduler = torch.optim, torch.optim.lr_scheduler
+        params = [[torch.zeros(2, dtype=torch.float64, requires_grad=True)] for _ in range(groups)]
+    opt = getattr(module, name)([{"params": p} for p in params], **options)
+    opt.load_state_dict(saved)
+    other = {"max_lr": [7.0] * groups, "div_factor": 3.0, "final_div_factor": 5.0}
+    other |= {"base_momentum": 0.1, "max_momentum": 0.2}
+    return opt, lr_scheduler.OneCycleLR(opt, **{**schedule, **other}, last_epoch=last_epoch)
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum", "adam-linear-three-phase", "adagrad"])
+def test_one_cycle_resumed_with_last_epoch_reads_the_optimizers_groups(case, tmp_path):
+    """OneCycleLR(opt, ..., last_epoch=n) on an optimizer loaded from a file goes on with the
+    saved run's max_lr, last lr and momenta, which the optimizer's groups hold ('max_lr',
+    'min_lr', 'max_momentum', 'base_momentum', beside 'initial_lr'), as PyTorch's: it took
+    max_lr, div_factor, final_div_factor and the momenta from its arguments, so a resumed run
+    given others (or the lr finder's new max_lr) left the run's schedule. The lrs and momenta
+    are an uninterrupted run's at every step, and torch's over the same save/load/resume."""
+    opt, sched = _one_cycle(case)
+    straight = []
+    for _ in range(sched.total_steps):
+        sched.step()
+        straight.append((sched.get_last_lr(), _momenta(opt)))
+    opt, sched = _one_cycle(case)
+    for _ in range(7):
+        sched.step()
+    tc.save(opt.state_dict(), tmp_path / "opt.npz")
+    opt2, sched2 = _one_cycle_resumed(case, tc.load(tmp_path / "opt.npz"), 6)
+    assert sched2.last_epoch == 7 and sched2.max_lrs == sched.max_lrs
+    assert (sched2.get_last_lr(), _momenta(opt2)) == straight[6]
+    for k in range(7, sched.total_steps):
+        sched2.step()
+        assert (sched2.get_last_lr(), _momenta(opt2)) == straight[k], k
+    with pytest.raises(KeyError, match=r"param 'max_lr' is not specified in param_groups\[0\]"):
+        fresh = optim.SGD([{"params": [nn.Parameter(np.zeros(1))], "initial_lr": 0.1}])
+        optim.OneCycleLR(fresh, 0.1, 20, last_epoch=3)
+    torch = pytest.importorskip("torch")
+    ref_opt, ref = _one_cycle(case, torch)
+    for _ in range(7):
+        ref_opt.step()
+        ref.step()
+    ref_opt2, ref2 = _one_cycle_resumed(case, copy.deepcopy(ref_opt.state_dict()), 6, torch)
+    opt2, sched2 = _one_cycle_resumed(case, tc.load(tmp_path / "opt.npz"), 6)
+    for k in range(7, sched.total_steps + 1):
+        assert sched2.get_last_lr() == ref2.get_last_lr(), k
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in ref_opt2.param_groups]
+        if case != "adagrad":
+            assert _momenta(opt2) == _momenta(ref_opt2), k
+        for key in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"):
+            ours = [g.get(key) for g in opt2.param_groups]
+            assert ours == [g.get(key) for g in ref_opt2.param_groups], (k, key)
+        if k < sched.total_steps:
+            opt2.step()
+            ref_opt2.step()
+            sched2.step()
+            ref2.step()
 
 
 def test_one_cycle_errors():

@@ -597,3 +597,24 @@ def test_a_gpu_run_goes_on_on_the_gpu(stopped, tmp_path, capsys):
     finally:
         tinycolor.set_device("cpu")
     _one_line_error(capsys, "the run trained on cuda, and goes on there: device 'cuda' needs")
+
+
+def test_fit_keeps_the_device_by_name_for_resume(device):
+    """fit's device is by default the model's, which on the GPU is 'cuda:0' (a tc.device, as
+    torch's x.device): the state keeps the checked name, 'cuda', the plain string that resume
+    passes back to fit and fit compares with 'cuda' (to save and restore the GPU's generator)."""
+    from types import SimpleNamespace
+
+    from tinycolor import nn
+
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(8, 1)
+    data = SimpleNamespace(train=(x, 2 * x), test=(x, 2 * x))
+    module = SimpleNamespace(
+        NAME="line", loss=lambda model, batch, config: ((model(batch[0]) - batch[1]) ** 2).mean()
+    )
+    config = {"optimizer": "sgd", "lr": 0.1, "seed": 5, "epochs": 1, "batch_size": 4}
+    metas = []
+    model = nn.Linear(1, 1).to(device)
+    train.fit(module, model, data, config, quiet=True, on_state=lambda e, s: metas.append(s))
+    assert [type(m["__meta__"]["device"]) for m in metas] == [str]
+    assert metas[0]["__meta__"]["device"] == device

@@ -82,6 +82,10 @@ def test_unsqueeze_and_squeeze(device, shape, data):
         k = data.draw(st.integers(-a.ndim, a.ndim - 1))
         want = np.squeeze(a, k) if a.shape[k] == 1 else a
         check(lambda t: F.squeeze(t, dim=k), a, want, device)
+        # a tuple of axes, as torch.squeeze(x, (0, 2)): those of length 1 removed
+        axes = tuple(data.draw(st.sets(st.integers(-a.ndim, a.ndim - 1), max_size=a.ndim)))
+        ones = tuple({k % a.ndim for k in axes if a.shape[k] == 1})
+        check(lambda t: F.squeeze(t, axes), a, np.squeeze(a, ones) if ones else a, device)
 
 
 @given_settings

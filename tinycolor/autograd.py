@@ -574,7 +574,8 @@ class Tensor:
     @property
     def device(self) -> backend.device:
         """Where the data lives, as ``torch.Tensor.device``: a ``tc.device`` equal to 'cpu' or
-        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None, 0)."""
+        'cuda', with ``.type`` ('cpu', 'cuda') and ``.index`` (None on the CPU, CuPy's device's
+        on the GPU: ``device(type='cuda', index=0)``, which is also 'cuda:0')."""
         return backend.device_of(self.data)
 
     @property
@@ -584,7 +585,7 @@ class Tensor:
 
     def get_device(self) -> int:
         """The GPU's index (0), or -1 on the CPU, as PyTorch's ``t.get_device()``."""
-        return 0 if self.is_cuda else -1
+        return self.device.index if self.is_cuda else -1
 
     @property
     def is_leaf(self) -> bool:
@@ -1233,8 +1234,15 @@ class Tensor:
         ``x.norm(dim=1)``, ``x.norm(1)``, ``x.norm(float('inf'))``."""
         return F().norm(self, p, dim, keepdim, dtype)
 
-    def cumsum(self, dim, *, dtype=None):
-        return F().cumsum(self, dim, dtype=dtype)
+    def cumsum(self, dim=None, *, dtype=None, axis=None, out=None):
+        """The running sum along ``dim``, as PyTorch's ``x.cumsum(dim)``; NumPy's ``axis=``
+        names it too, and without either it runs over the flattened tensor, as NumPy's
+        (``np.cumsum(t)`` calls ``t.cumsum(axis=None, dtype=None, out=None)``)."""
+        x = self if dtype is None and out is None else _numpy_keywords("cumsum", self, dtype, out)
+        dim = torch_spelling("cumsum", "axis", axis, "dim", dim, None)
+        if dim is None:
+            x, dim = x.reshape(-1), 0
+        return F().cumsum(x, dim)
 
     def prod(self, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=False, out=None):
         if out is not None:
@@ -1294,7 +1302,11 @@ class Tensor:
             axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction, ddof=ddof
         ).sqrt()
 
-    def reshape(self, *shape):
+    def reshape(self, *shape, order="C"):
+        """The same elements in ``shape`` (one -1 inferred), read in C order: NumPy's
+        ``order='C'``, which ``np.reshape(t, shape)`` passes, is the only one."""
+        if order != "C":
+            raise ValueError(f"reshape: order={order!r} is not supported, only 'C' (row-major)")
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
         return F().reshape(self, shape)
@@ -1323,8 +1335,11 @@ class Tensor:
         return F().transpose(self) if self.ndim == 2 else self
 
     def transpose(self, *axes):
-        """``t.transpose(0, 1)`` swaps two axes, as in PyTorch; ``t.transpose()`` reverses them
-        and ``t.transpose((2, 0, 1))`` permutes them, as in NumPy."""
+        """``t.transpose(0, 1)`` swaps two axes, as in PyTorch; ``t.transpose()`` (and
+        ``t.transpose(None)``, what ``np.transpose(t)`` calls) reverses them and
+        ``t.transpose((2, 0, 1))`` permutes them, as in NumPy."""
+        if axes == (None,):
+            axes = ()
         if len(axes) == 1 and isinstance(axes[0], tuple | list):
             return F().transpose(self, tuple(axes[0]))
         if len(axes) == 2:
@@ -1343,8 +1358,10 @@ class Tensor:
     def unsqueeze(self, dim):
         return F().unsqueeze(self, dim)
 
-    def squeeze(self, dim=None):
-        return F().squeeze(self, dim)
+    def squeeze(self, dim=None, *, axis=None):
+        """Axes of length 1 removed: all, or ``dim`` (an int or a tuple; NumPy's ``axis=``, what
+        ``np.squeeze(t, axis)`` passes) where its length is 1, as PyTorch's."""
+        return F().squeeze(self, torch_spelling("squeeze", "axis", axis, "dim", dim, None))
 
     def flip(self, *dims):
         """Reversed along ``dims``, a copy: ``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip((0, 1))``."""
@@ -1394,8 +1411,10 @@ class Tensor:
     def tanh(self):
         return F().tanh(self)
 
-    def clip(self, lo=None, hi=None, *, min=None, max=None):  # noqa: A002
-        return F().clip(self, lo, hi, min=min, max=max)
+    def clip(self, lo=None, hi=None, *, min=None, max=None, out=None):  # noqa: A002
+        """Clamped to [lo, hi], as ``F.clip``; ``np.clip(t, lo, hi)`` calls it with ``out=None``."""
+        x = self if out is None else _numpy_keywords("clip", self, None, out)
+        return F().clip(x, lo, hi, min=min, max=max)
 
     clamp = clip  # PyTorch's name: x.clamp(min=0), x.clamp(0, 1)
 
@@ -1440,8 +1459,23 @@ class Tensor:
     def sort(self, dim=-1, descending=False, stable=False):
         return F().sort(self, dim, descending, stable)
 
-    def argsort(self, dim=-1, descending=False, stable=False):
-        return F().argsort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=-1, kind=None, order=None):
+        """The indices that sort along ``dim``, as PyTorch's; NumPy's keywords as
+        ``np.argsort(t)`` passes them: ``axis=`` for ``dim`` (None: of the flattened tensor),
+        ``kind='stable'`` (or 'mergesort') for ``stable=True``, ``stable=None``."""
+        if order is not None:
+            raise ValueError(f"argsort: order={order!r} names fields, which a tensor has none of")
+        if kind not in (None, "quicksort", "heapsort", "stable", "mergesort"):
+            raise ValueError(f"argsort: unknown kind {kind!r}")
+        stable = bool(stable) or kind in ("stable", "mergesort")
+        x = self
+        if axis != -1:  # NumPy's name given
+            if dim != -1:
+                raise TypeError(f"argsort: got both dim={dim!r} and axis={axis!r}; give one")
+            dim = axis
+            if axis is None:
+                x, dim = self.reshape(-1), 0
+        return F().argsort(x, dim, descending, stable)
 
     def unbind(self, dim=0):
         return F().unbind(self, dim)
@@ -1531,8 +1565,9 @@ class Tensor:
     def ceil(self):
         return F().ceil(self)
 
-    def round(self, *, decimals=0):
-        return F().round(self, decimals=decimals)
+    def round(self, *, decimals=0, out=None):
+        x = self if out is None else _numpy_keywords("round", self, None, out)
+        return F().round(x, decimals=decimals)
 
     def sign(self):
         return F().sign(self)

@@ -28,13 +28,21 @@ class DeviceError(RuntimeError):
     """Raised when a device is unknown, unavailable, or two devices are mixed in one op."""
 
 
+def _current_gpu() -> int:
+    """The index of CuPy's current device (0 until CuPy is loaded, which never happens here)."""
+    cp = _loaded_cupy()
+    return 0 if cp is None else int(cp.cuda.Device().id)
+
+
 def _check_name(device: str) -> str:
     """'cpu' or 'cuda' for a device name: PyTorch's 'cpu:0' and 'cuda:0' too, 'gpu' for cuda.
-    tinycolor uses one GPU, CuPy's current one, so another index is refused, not ignored."""
+    tinycolor uses one GPU, CuPy's current one (index 0 unless CuPy was told otherwise), so
+    another index is refused, not ignored."""
     name = str(device).lower()
     base, colon, index = name.partition(":")
     if colon and base in ("cpu", "cuda"):
-        if index != "0":
+        other = index != "0" and not (base == "cuda" and index.isdigit())
+        if other or (index != "0" and int(index) != _current_gpu()):
             where = (
                 "tinycolor uses one GPU, CuPy's current one: choose it with "
                 f"CUDA_VISIBLE_DEVICES={index} and ask for 'cuda'"
@@ -51,42 +59,69 @@ def _check_name(device: str) -> str:
 
 
 class device(str):  # noqa: N801 - PyTorch's name
-    """``torch.device``: here the checked device name itself, a string (``'cpu'`` or
-    ``'cuda'``; PyTorch's ``'cuda:0'`` and ``device('cuda', 0)`` give ``'cuda'``), so that
+    """``torch.device``: here a string, the checked name as PyTorch writes it (``'cpu'``,
+    ``'cuda'``, ``'cuda:0'``; ``'gpu'`` gives ``'cuda'``), so that
     ``device = tc.device('cuda' if tc.cuda.is_available() else 'cpu')`` then ``x.to(device)``,
     ``model.to(device)`` and ``x.device == device`` work as written.
 
     ``.type`` is the name and ``.index`` the index given (``None`` when none was), as in
-    PyTorch; a tensor's ``x.device`` is one of these, with index 0 on the GPU (tinycolor's one,
-    CuPy's current device) and None on the CPU, as ``torch.Tensor.device`` says. The index never
-    takes part in comparisons or hashing: ``x.device == 'cuda'`` whatever it is.
+    PyTorch; a tensor's ``x.device`` is one of these, with the index of CuPy's device on the GPU
+    (``device(type='cuda', index=0)``, ``str`` 'cuda:0') and None on the CPU, as
+    ``torch.Tensor.device`` says. Comparisons take an index only where both sides give one:
+    ``x.device == 'cuda'`` and ``x.device == 'cuda:0'`` on the GPU; hashing takes the type
+    alone, so ``{'cuda': ...}[x.device]`` finds its key.
     """
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_type")
 
     def __new__(cls, type: str, index: int | None = None):  # noqa: A002 - PyTorch's names
-        out = super().__new__(cls, _check_name(type if index is None else f"{type}:{index}"))
+        name = _check_name(type if index is None else f"{type}:{index}")
         if index is None and isinstance(type, device):
             index = type.index
         elif index is None:  # 'cuda:0' (checked above)
             index = str(type).partition(":")[2] or None
-        out._index = None if index is None else int(index)
+        return cls._make(name, None if index is None else int(index))
+
+    @classmethod
+    def _make(cls, name: str, index: int | None):
+        """The device ``name`` (checked) at ``index``, unchecked: the GPU an array lives on."""
+        out = super().__new__(cls, name if index is None else f"{name}:{index}")
+        out._index, out._type = index, str(name)
         return out
 
     @property
     def type(self) -> str:
-        return str(self)
+        return self._type
 
     @property
     def index(self) -> int | None:
         return self._index
 
-    def __getnewargs__(self):
-        return (str(self), self._index)
+    def __eq__(self, other):
+        if not isinstance(other, str):
+            return NotImplemented
+        if isinstance(other, device):
+            kind, index = other._type, other._index
+        else:
+            kind, _, at = other.partition(":")
+            index = int(at) if at.isdigit() else None
+            if at and index is None:
+                return False
+        return self._type == kind and (None in (index, self._index) or index == self._index)
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self):
+        return hash(self._type)
+
+    def __reduce__(self):
+        return (device, (self._type, self._index))
 
     def __repr__(self) -> str:
         at = "" if self._index is None else f", index={self._index}"
-        return f"device(type='{self}'{at})"
+        return f"device(type='{self.type}'{at})"
 
 
 def cupy():
@@ -175,13 +210,24 @@ def array_module(x):
     return _loaded_cupy() if is_cupy_array(x) else np
 
 
-_ON_CPU, _ON_GPU = device("cpu"), device("cuda", 0)  # what tensors' .device say
+_ON_CPU = device("cpu")  # what tensors' .device say
+_ON_GPUS: dict[int, device] = {}
+
+
+def gpu(index: int | None = None) -> device:
+    """``device('cuda', index)`` as a CuPy array's tensor says it, of CuPy's current device
+    when ``index`` is None."""
+    index = _current_gpu() if index is None else int(index)
+    if index not in _ON_GPUS:
+        _ON_GPUS[index] = device._make("cuda", index)
+    return _ON_GPUS[index]
 
 
 def device_of(x) -> device:
-    """``device('cuda', 0)`` for a CuPy array, ``device('cpu')`` for anything else: equal to
-    the names 'cuda' and 'cpu', with torch.device's ``.type`` and ``.index``."""
-    return _ON_GPU if is_cupy_array(x) else _ON_CPU
+    """``device('cuda', i)`` for a CuPy array on CuPy's device i (``x.device.id``),
+    ``device('cpu')`` for anything else: equal to the names 'cuda' (and 'cuda:i') and 'cpu',
+    with torch.device's ``.type`` and ``.index``."""
+    return gpu(x.device.id) if is_cupy_array(x) else _ON_CPU
 
 
 def to_device(x, device: str):

@@ -142,7 +142,7 @@ class Optimizer:
         if "params" not in param_group:
             raise ValueError(f"{who}: has no 'params' (the tensors it updates)")
         unknown = [
-            key for key in param_group if key not in ("params", "initial_lr", *self.defaults)
+            key for key in param_group if key not in ("params", *SCHEDULE_KEYS, *self.defaults)
         ]
         if unknown:
             raise ValueError(
@@ -260,8 +260,8 @@ class Optimizer:
             start += n
             for name in self.hyperparameters:
                 out[f"group.{k}.{name}"] = group._options[name]
-            if group._has_initial:  # a schedule's base lr, for one resumed with last_epoch=n
-                out[f"group.{k}.initial_lr"] = group._options["initial_lr"]
+            for key in group._schedule_keys:  # a schedule's, for one resumed with last_epoch=n
+                out[f"group.{k}.{key}"] = group._options[key]
         for i, st in enumerate(self.state):
             for key, value in st.items():
                 out[f"state.{i}.{key}"] = value.copy() if hasattr(value, "copy") else value
@@ -304,7 +304,7 @@ class Optimizer:
                 raise ValueError(f"{name}: unexpected key {key!r}")
             i = int(idx)
             if kind == "group":
-                known = sname in ("params", "initial_lr") or sname in self.hyperparameters
+                known = sname in ("params", *SCHEDULE_KEYS) or sname in self.hyperparameters
                 if i >= n_groups or not known:
                     raise ValueError(f"{name}: unexpected key {key!r}")
                 if sname == "params":
@@ -355,14 +355,20 @@ class Optimizer:
         return f"{type(self).__name__}({groups})"
 
 
+# What PyTorch's schedules keep in each param group, beside the optimizer's options: the base
+# lr ('initial_lr', every schedule), and OneCycleLR's largest and last lrs and its momenta.
+SCHEDULE_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+
+
 class _ParamGroup(MutableMapping):
     """One parameter group as PyTorch's dict: ``'params'`` (its parameters, a tuple) and its
     own value of each of the optimizer's options. ``group['lr'] = 0.01`` changes the group's
-    lr (a schedule does it so); an option the optimizer does not have is refused. One key
-    more may be there, as in PyTorch: ``'initial_lr'``, the base lr of the group's learning
-    rate schedule, which a schedule sets and reads; the optimizer's ``state_dict`` saves it,
-    as PyTorch's does, so that a schedule built with ``last_epoch=n`` on an optimizer loaded
-    from a file finds it."""
+    lr (a schedule does it so); an option the optimizer does not have is refused. A few keys
+    more may be there, as in PyTorch: those a learning rate schedule sets and reads
+    (``SCHEDULE_KEYS``: ``'initial_lr'``, the group's base lr, and OneCycleLR's ``'max_lr'``,
+    ``'min_lr'``, ``'max_momentum'``, ``'base_momentum'``); the optimizer's ``state_dict`` saves
+    them, as PyTorch's does, so that a schedule built with ``last_epoch=n`` on an optimizer
+    loaded from a file finds them."""
 
     def __init__(self, optimizer: Optimizer, params: list, options: dict):
         self._optimizer_name = type(optimizer).__name__
@@ -371,7 +377,7 @@ class _ParamGroup(MutableMapping):
         self._options = options
 
     def _check(self, key):
-        if key not in ("params", "initial_lr") and key not in self._names:
+        if key not in ("params", *SCHEDULE_KEYS) and key not in self._names:
             raise KeyError(
                 f"{self._optimizer_name}'s param group has no {key!r}; its keys are "
                 f"{['params', *self._names]}"
@@ -391,20 +397,20 @@ class _ParamGroup(MutableMapping):
         self._options[key] = value
 
     def __delitem__(self, key):
-        if key == "initial_lr" and key in self._options:
+        if key in SCHEDULE_KEYS and key in self._options:
             del self._options[key]
             return
         raise TypeError(f"a param group's {key!r} cannot be deleted")
 
     def __iter__(self):
-        return iter(("params", *self._names, *(("initial_lr",) if self._has_initial else ())))
+        return iter(("params", *self._names, *self._schedule_keys))
 
     def __len__(self):
-        return 1 + len(self._names) + self._has_initial
+        return 1 + len(self._names) + len(self._schedule_keys)
 
     @property
-    def _has_initial(self) -> bool:
-        return "initial_lr" in self._options
+    def _schedule_keys(self) -> tuple:
+        return tuple(key for key in SCHEDULE_KEYS if key in self._options)
 
     def __repr__(self):
         return repr(dict(self._options) | {"params": f"<{len(self._params)} tensors>"})
@@ -1026,7 +1032,15 @@ class OneCycleLR(LRScheduler):
     beta1 (``'betas'``). An optimizer without either (Adagrad) is refused unless
     ``cycle_momentum=False``. ``max_lr``, ``base_momentum`` and ``max_momentum`` may be lists,
     one value per param group. Stepping more than ``total_steps`` times is refused, as
-    PyTorch's is. ``state_dict`` holds the step, the base and largest lrs and total_steps.
+    PyTorch's is. ``state_dict`` holds the step, the base, largest and last lrs, the momenta
+    and total_steps.
+
+    As PyTorch's, it keeps each group's ``'max_lr'`` and ``'min_lr'`` (and, cycling momentum,
+    ``'max_momentum'`` and ``'base_momentum'``) in the group, beside the ``'initial_lr'`` every
+    schedule keeps, and reads them there at each step: built with ``last_epoch=n`` on an
+    optimizer loaded from a file (whose ``state_dict`` holds them), it goes on with the saved
+    run's values, whatever ``max_lr``, ``div_factor``, ``final_div_factor`` and the momenta
+    given to it now say.
     """
 
     def __init__(
@@ -1075,7 +1089,7 @@ class OneCycleLR(LRScheduler):
             if value == 0:
                 raise ValueError(f"{who}: {name} must be > 0, got {value}")
         n = len(optimizer.param_groups)
-        self.max_lrs = _per_group(who, "max_lr", max_lr, n)
+        max_lrs = _per_group(who, "max_lr", max_lr, n)
         self.pct_start, self.anneal_strategy = float(pct_start), anneal_strategy
         self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
         self.three_phase, self.cycle_momentum = bool(three_phase), bool(cycle_momentum)
@@ -1087,12 +1101,42 @@ class OneCycleLR(LRScheduler):
                     "cycle_momentum=False"
                 )
             self._use_beta1 = "betas" in optimizer.defaults
-            self.max_momentums = _per_group(who, "max_momentum", max_momentum, n)
-            self.base_momentums = _per_group(who, "base_momentum", base_momentum, n)
+            max_momentums = _per_group(who, "max_momentum", max_momentum, n)
+            base_momentums = _per_group(who, "base_momentum", base_momentum, n)
+        keys = self._group_keys()
         if last_epoch == -1:  # the schedule's base lr, where it starts: max_lr / div_factor
-            for group, top in zip(optimizer.param_groups, self.max_lrs):
-                group["lr"] = top / self.div_factor
+            for k, group in enumerate(optimizer.param_groups):
+                group["lr"] = max_lrs[k] / self.div_factor
+                group["max_lr"], group["min_lr"] = max_lrs[k], group["lr"] / self.final_div_factor
+                if self.cycle_momentum:
+                    group["max_momentum"] = max_momentums[k]
+                    group["base_momentum"] = base_momentums[k]
+        else:  # resumed: the values are the groups' (loaded with the optimizer), as PyTorch's
+            for i, group in enumerate(optimizer.param_groups):
+                for key in keys:
+                    if key not in group:
+                        raise KeyError(
+                            f"{who}(last_epoch={last_epoch}): param {key!r} is not specified in "
+                            f"param_groups[{i}] when resuming; a OneCycleLR built with "
+                            "last_epoch=-1 sets it in the optimizer's groups, whose state_dict "
+                            "saves it: load the optimizer's state first, or build the schedule "
+                            "afresh and load_state_dict its saved state"
+                        )
         super().__init__(optimizer, last_epoch)
+
+    def _group_keys(self) -> tuple:
+        """The keys the schedule keeps in each param group (besides 'initial_lr')."""
+        return ("max_lr", "min_lr") + (
+            ("max_momentum", "base_momentum") if self.cycle_momentum else ()
+        )
+
+    def _from_groups(self, key) -> list:
+        return [group[key] for group in self.optimizer.param_groups[: len(self.base_lrs)]]
+
+    @property
+    def max_lrs(self) -> list:
+        """Each group's largest lr, its ``'max_lr'``."""
+        return self._from_groups("max_lr")
 
     def lr_at(self, epoch, base_lr):  # pragma: no cover - _set uses each group's max_lr
         raise NotImplementedError
@@ -1134,10 +1178,8 @@ class OneCycleLR(LRScheduler):
         self._check_step(step)
         phases = self._phases()
         self._last_lr = []
-        for k, (group, base) in enumerate(
-            zip(self.optimizer.param_groups, self.base_lrs, strict=False)
-        ):
-            lrs = {"initial": base, "max": self.max_lrs[k], "min": base / self.final_div_factor}
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=False):
+            lrs = {"initial": base, "max": group["max_lr"], "min": group["min_lr"]}
             start, j = 0.0, 0
             while step > phases[j][0] and j < len(phases) - 1:  # the stretch the step is in
                 start, j = phases[j][0], j + 1
@@ -1146,7 +1188,7 @@ class OneCycleLR(LRScheduler):
             self._last_lr.append(self._anneal(lrs[lr0], lrs[lr1], pct))
             group["lr"] = self._last_lr[-1]
             if self.cycle_momentum:
-                ms = {"max": self.max_momentums[k], "base": self.base_momentums[k]}
+                ms = {"max": group["max_momentum"], "base": group["base_momentum"]}
                 momentum = self._anneal(ms[m0], ms[m1], pct)
                 if self._use_beta1:
                     group["betas"] = (momentum, group["betas"][1])
@@ -1156,24 +1198,41 @@ class OneCycleLR(LRScheduler):
     def state_dict(self) -> dict:
         return {
             **super().state_dict(),
-            "max_lrs": list(self.max_lrs),
+            **{f"{key}s": self._from_groups(key) for key in self._group_keys()},
             "total_steps": self.total_steps,
         }
 
     def load_state_dict(self, state: dict) -> None:
-        max_lrs = [float(v) for v in np.ravel(backend.to_numpy(state["max_lrs"]))]
-        if len(max_lrs) != len(self.max_lrs):
-            raise ValueError(
-                f"OneCycleLR.load_state_dict: the state has {len(max_lrs)} max_lrs, one per "
-                f"param group; this schedule has {len(self.max_lrs)}"
-            )
+        """The state ``state_dict`` gave: its step and total_steps, and each group's base,
+        largest and last lrs and momenta put back in the groups (a state saved before it kept
+        the last lrs and the momenta has them from the base lrs and this schedule's
+        arguments)."""
+        n = len(self.base_lrs)
+        values = {}
+        for key in self._group_keys():
+            if f"{key}s" not in state:
+                continue
+            values[key] = [float(v) for v in np.ravel(backend.to_numpy(state[f"{key}s"]))]
+            if len(values[key]) != n:
+                raise ValueError(
+                    f"OneCycleLR.load_state_dict: the state has {len(values[key])} {key}s, one "
+                    f"per param group; this schedule has {n}"
+                )
+        if "max_lr" not in values:
+            raise KeyError("OneCycleLR.load_state_dict: the state has no 'max_lrs'")
         total, last = int(_scalar(state["total_steps"])), int(_scalar(state["last_epoch"]))
         if last > total:
             raise ValueError(
                 f"OneCycleLR.load_state_dict: the state's step {last} is past its "
                 f"total_steps={total}"
             )
-        self.max_lrs, self.total_steps = max_lrs, total
+        if "min_lr" not in values:  # saved before min_lrs were: the base lr / final_div_factor
+            base_lrs = [float(v) for v in np.ravel(backend.to_numpy(state["base_lrs"]))]
+            values["min_lr"] = [base / self.final_div_factor for base in base_lrs]
+        for key, per_group in values.items():
+            for group, value in zip(self.optimizer.param_groups, per_group, strict=False):
+                group[key] = value
+        self.total_steps = total
         super().load_state_dict(state)
 
 

@@ -492,7 +492,7 @@ def fit(
     from .models.lab_common import held_out_for_loss  # noqa: PLC0415
     from .runs import progress_bar  # noqa: PLC0415
 
-    device = device or model.device
+    device = backend._check_name(device or model.device)  # 'cuda' for 'cuda:0', as run keeps it
     held = held_out_for_loss(data.test, config)  # at most --val-tiles tiles, the same each epoch
     tqdm = progress_bar(quiet)
     # an epoch's bar and its held-out loss's: batches, on stderr, off with --quiet

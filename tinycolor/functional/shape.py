@@ -311,17 +311,17 @@ def unsqueeze(x, dim) -> Tensor:
 
 
 def squeeze(x, dim=None) -> Tensor:
-    """Without ``dim``, every axis of length 1 removed; with it, that axis if its length is 1
-    (else x unchanged), as ``torch.squeeze``."""
+    """Without ``dim``, every axis of length 1 removed; with it (an int, or a tuple of them),
+    each of those axes whose length is 1 (others kept), as ``torch.squeeze``."""
     x = as_tensor_like(x)
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    if not -builtins.max(x.ndim, 1) <= dim < builtins.max(x.ndim, 1):
-        raise ValueError(f"squeeze: dim {dim} is out of range for {x.ndim} dimensions")
-    d = dim % builtins.max(x.ndim, 1)
-    if x.ndim == 0 or x.shape[d] != 1:
-        return reshape(x, x.shape)
-    return reshape(x, x.shape[:d] + x.shape[d + 1 :])
+    gone = set()
+    for d in dim if isinstance(dim, tuple | list) else (dim,):
+        if not -builtins.max(x.ndim, 1) <= d < builtins.max(x.ndim, 1):
+            raise ValueError(f"squeeze: dim {d} is out of range for {x.ndim} dimensions")
+        gone.add(d % builtins.max(x.ndim, 1))
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in gone))
 
 
 def concat(tensors, axis=0, *, dim=None) -> Tensor:

@@ -17,7 +17,8 @@ registered (no optimizer or checkpoint sees them). Hold several modules in ``Mod
 Calling a module runs its ``forward``, with the forward hooks around it when it has any
 (``register_forward_pre_hook``, ``register_forward_hook``): a way to look at or change what goes
 in and out of a layer (its activations, say) without editing its code;
-``register_full_backward_hook`` does the same for the gradients that flow back through it.
+``register_full_backward_hook`` does the same for the gradients that flow back through it
+(``register_full_backward_pre_hook`` for those of its outputs, before its backward).
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ def _gate(tensors, on_grads):
 
 class _BackwardHooks:
     """One call of a module with backward hooks: its floating tensor inputs and its tensor
-    outputs each go through a ``_gate``. In the backward pass the outputs' gate records
-    ``grad_output``; the inputs' gate (later: it is before the module in the graph) runs the
+    outputs each go through a ``_gate``. In the backward pass the outputs' gate runs the
+    backward pre-hooks, which may replace ``grad_output``, records it and passes it on into the
+    module; the inputs' gate (later: it is before the module in the graph) runs the
     hooks and passes ``grad_input``, maybe replaced, on to the inputs. With no input that
     requires grad, the outputs' gate runs the hooks, with ``grad_input`` all None."""
 
@@ -132,7 +134,7 @@ class _BackwardHooks:
         self.n_outputs = len(items) or 1
         self.grad_output = (None,) * self.n_outputs
         slots = [i for i, t in enumerate(items) if isinstance(t, Tensor) and t.requires_grad]
-        self.outputs = slots
+        self.outputs = [(i, items[i].shape, items[i].data.__class__) for i in slots]
         if not slots:
             return output
         for i, t in zip(slots, _gate([items[i] for i in slots], self._at_outputs)):
@@ -143,12 +145,18 @@ class _BackwardHooks:
 
     def _at_outputs(self, grads):
         packed = [None] * self.n_outputs
-        for i, g in zip(self.outputs, grads):
+        for (i, _, _), g in zip(self.outputs, grads):
             packed[i] = g
-        self.grad_output = tuple(packed)
+        grad_output = tuple(packed)
+        hooks = [h for when, h in self.module._forward_hooks.values() if when == "backward_pre"]
+        for hook in hooks:
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = self._checked("pre-hook", result, self.outputs, "output")
+        self.grad_output = grad_output
         if not self.inputs:
             self._run((None,) * self.n_inputs)
-        return grads
+        return [grad_output[i] for i, _, _ in self.outputs]
 
     def _at_inputs(self, grads):
         packed = [None] * self.n_inputs
@@ -160,38 +168,45 @@ class _BackwardHooks:
         return [grad_input[i] for i, _, _ in self.inputs]
 
     def _run(self, grad_input):
-        name = type(self.module).__name__
         hooks = [h for when, h in list(self.module._forward_hooks.values()) if when == "backward"]
         for hook in hooks:
             result = hook(self.module, grad_input, self.grad_output)
-            if result is None:
-                continue
-            if not isinstance(result, tuple | list) or len(result) != self.n_inputs:
-                got = f"{len(result)} gradients" if isinstance(result, tuple | list) else result
-                raise RuntimeError(
-                    f"{name}: a backward hook returned {got!s} for {self.n_inputs} input"
-                    f"{'s' if self.n_inputs != 1 else ''}; it returns a tuple with one entry "
-                    f"per positional argument of forward (None where no gradient goes on), "
-                    f"or None to leave grad_input as it is"
-                )
-            result = tuple(g.data if isinstance(g, Tensor) else g for g in result)
-            for i, shape, kind in self.inputs:
-                g = result[i]
-                if g is not None and getattr(g, "shape", None) != shape:
-                    got = g.shape if hasattr(g, "shape") else f"a {type(g).__name__}"
-                    raise RuntimeError(
-                        f"{name}: a backward hook returned {got} for input "
-                        f"{i} of shape {shape}; a gradient has its input's shape"
-                    )
-                if g is not None and g.__class__ is not kind:
-                    raise backend.DeviceError(
-                        f"{name}: a backward hook returned a gradient on "
-                        f"{backend.device_of(g)} for input {i}, which is on "
-                        f"{'cuda' if kind is not np.ndarray else 'cpu'}"
-                    )
-            grad_input = result
+            if result is not None:
+                grad_input = self._checked("hook", result, self.inputs, "input")
         self.grad_output = (None,) * self.n_outputs  # the next backward pass's
         return grad_input
+
+    def _checked(self, what, result, tensors, kind):
+        """What a backward hook (``what``: 'hook' or 'pre-hook') returned for the gradients of
+        the module's inputs or outputs (``kind``), as a tuple of arrays, or a clear error:
+        one entry per input (output), each None or an array of its tensor's shape on its
+        device, for ``tensors`` ((position, shape, array type) of each one gated)."""
+        name, n = type(self.module).__name__, self.n_inputs if kind == "input" else self.n_outputs
+        if not isinstance(result, tuple | list) or len(result) != n:
+            one = isinstance(result, tuple | list)
+            got = f"{len(result)} gradients" if one else f"a {type(result).__name__}"
+            each = "positional argument of forward" if kind == "input" else "output of forward"
+            raise RuntimeError(
+                f"{name}: a backward {what} returned {got} for {n} {kind}"
+                f"{'s' if n != 1 else ''}; it returns a tuple with one entry per {each} (None "
+                f"where no gradient goes on), or None to leave grad_{kind} as it is"
+            )
+        result = tuple(g.data if isinstance(g, Tensor) else g for g in result)
+        for i, shape, cls in tensors:
+            g = result[i]
+            if g is not None and getattr(g, "shape", None) != shape:
+                got = g.shape if hasattr(g, "shape") else f"a {type(g).__name__}"
+                raise RuntimeError(
+                    f"{name}: a backward {what} returned {got} for {kind} "
+                    f"{i} of shape {shape}; a gradient has its {kind}'s shape"
+                )
+            if g is not None and g.__class__ is not cls:
+                raise backend.DeviceError(
+                    f"{name}: a backward {what} returned a gradient on "
+                    f"{backend.device_of(g)} for {kind} {i}, which is on "
+                    f"{'cuda' if cls is not np.ndarray else 'cpu'}"
+                )
+        return result
 
 
 class Module:
@@ -203,7 +218,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        # every hook, in the order registered: id -> ("pre" | "post" | "backward", hook)
+        # every hook, in the order registered: id -> ("pre" | "post" | "backward" |
+        # "backward_pre", hook)
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -461,7 +477,7 @@ class Module:
             return t.device
         for t in self.buffers():
             return t.device
-        return backend._ON_GPU if backend.get_device() == "cuda" else backend._ON_CPU
+        return backend.gpu() if backend.get_device() == "cuda" else backend._ON_CPU
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:
@@ -557,9 +573,10 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         backward = None
-        if is_grad_enabled() and any(when == "backward" for when, _ in hooks):
+        if is_grad_enabled() and any(when in ("backward", "backward_pre") for when, _ in hooks):
             backward = _BackwardHooks(self, len(args))
-            args = backward.gate_inputs(args)
+            if any(when == "backward" for when, _ in hooks):  # pre-hooks alone need no inputs
+                args = backward.gate_inputs(args)
         output = self.forward(*args, **kwargs)
         for when, hook in hooks:
             if when == "post":
@@ -602,6 +619,17 @@ class Module:
         Keyword arguments pass unseen. ``handle.remove()`` on what this returns takes the hook
         off again."""
         return self._add_hook("register_full_backward_hook", "backward", hook)
+
+    def register_full_backward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` each time ``backward`` reaches a call of this
+        module, before the gradients of its inputs are computed, as PyTorch does:
+        ``grad_output`` has one entry per output of ``forward`` (a tensor, or each tensor of a
+        tuple), dL/d(output) as an array, or None for one the loss did not reach. A hook that
+        returns a tuple (one entry per output) replaces ``grad_output``: for the pre-hooks
+        after it, for the module's backward (what its inputs and parameters get) and for its
+        full backward hooks' ``grad_output``; one that returns None leaves it. Hooks run in
+        the order registered; ``handle.remove()`` on what this returns takes the hook off."""
+        return self._add_hook("register_full_backward_pre_hook", "backward_pre", hook)
 
     def _add_hook(self, how: str, when: str, hook) -> RemovableHandle:
         if not callable(hook):

@@ -67,6 +67,11 @@ class ndarray(_np.ndarray):  # noqa: N801 - CuPy's name
     def argmin(self, *args, **kwargs):
         return _wrap(_np.ndarray.argmin(self, *args, **kwargs))
 
+    @property
+    def device(self):
+        """The GPU the array lives on, a ``cupy.cuda.Device`` (the stand-in has one, id 0)."""
+        return cuda.Device(0)
+
     def __repr__(self):
         return "cupy-standin." + repr(self.view(_np.ndarray))
 
@@ -171,7 +176,28 @@ lib = types.SimpleNamespace(
         ),
     )
 )
-cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+
+
+class _Device:
+    """``cupy.cuda.Device``: a GPU by its ``id``; ``Device()`` is the current one (the stand-in
+    has one GPU, id 0)."""
+
+    def __init__(self, device=None):
+        self.id = 0 if device is None else int(device)
+
+    def __eq__(self, other):
+        return isinstance(other, _Device) and other.id == self.id
+
+    def __hash__(self):
+        return self.id
+
+    def __repr__(self):
+        return f"<CUDA Device {self.id}>"
+
+
+cuda = types.SimpleNamespace(
+    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), Device=_Device
+)
 
 
 class ElementwiseKernel:
