@@ -296,17 +296,27 @@ def test_max_pool_padding_is_minus_infinity(device):
 
 
 @pytest.mark.parametrize("stride", [3, 2])  # tiling windows, then overlapping ones
-def test_max_pool_drops_the_gradient_of_a_window_whose_maximum_is_padding(device, stride):
-    # all -inf: a window starting in the padding (-inf too) keeps that padding as its first
-    # maximum, row-major, as the docstring says; its gradient goes nowhere, not to a pixel
+def test_max_pool_of_all_minus_infinity_sends_the_gradient_to_the_first_pixel_not_padding(
+    device, stride
+):
+    # all -inf: PyTorch's loop starts each window's search at its first pixel inside the
+    # input and only a larger value moves it, so that pixel takes the gradient, never the
+    # padding (-inf too) before it
     a = np.full((2, 2, 3, 3), -np.inf)
     x = tc.Tensor(a, requires_grad=True, device=device)
     y = F.max_pool2d(x, 3, stride=stride, padding=1)
-    y.backward(tc.Tensor(np.ones(y.shape), device=device))
+    y.backward(tc.Tensor(np.arange(1.0, y.size + 1).reshape(y.shape), device=device))
     want = np.zeros(a.shape)
-    if stride == 2:  # only the window at (1, 1) starts on a pixel
-        want[:, :, 1, 1] = 1.0
+    if stride == 2:  # windows at rows/columns -1 and 1: their first pixels (0, 0) .. (1, 1)
+        want[:, :, :2, :2] = np.arange(1.0, y.size + 1).reshape(y.shape)
+    else:  # one window, at (-1, -1)
+        want[:, :, 0, 0] = np.arange(1.0, y.size + 1).reshape(y.shape)[:, :, 0, 0]
     np.testing.assert_array_equal(to_numpy(x.grad), want)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, 3, stride=stride, padding=1)
+    ty.backward(torch.arange(1.0, y.size + 1, dtype=torch.float64).reshape(y.shape))
+    np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
 
 
 def test_avg_pool_counts_the_padding(device):
@@ -430,13 +440,13 @@ def test_max_pool_nan_is_the_maximum_and_the_last_one_takes_the_gradient(device)
 @given_settings
 @given(case=pool_option_cases(), seed=st.integers(0, 2**16), one_d=st.booleans())
 def test_max_pool_nans_and_infinities_naive_and_pytorch(device, case, seed, one_d):
-    """Windows holding NaNs (one or several), inf and ties, with every geometry and
+    """Windows holding NaNs (one or several), infinities and ties, with every geometry and
     ceil_mode, as the 1-d pool too: value and gradient against the naive loop, which encodes
     PyTorch's rule, and against PyTorch."""
     shape, kernel, stride, padding, options = case
     k, s, p = _pair(kernel), _pair(kernel if stride is None else stride), _pair(padding)
     rng = np.random.default_rng(seed)
-    a = rng.choice([np.nan, np.nan, np.inf, -1.0, 0.0, 1.0], size=shape)
+    a = rng.choice([np.nan, np.nan, -np.inf, -np.inf, np.inf, -1.0, 0.0, 1.0], size=shape)
     fn, args = F.max_pool2d, (kernel, stride, padding)
     if one_d:  # the width of a height-1 image
         a, fn, args = a[:, :, 0], F.max_pool1d, (k[1], s[1], p[1])

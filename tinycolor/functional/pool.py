@@ -169,12 +169,16 @@ def _spread(g, axis, k, s, n_in, weight=None):
 # --------------------------------------------------------------------------- max pooling
 
 
-def _max_along(x, axis, k, s, n_out, nan_wins=False):
+def _max_along(x, axis, k, s, n_out, lead=0, nan_wins=False):
     """Max over windows of k samples every s along ``axis``, and the offset (0..k-1) of the
     sample PyTorch's CPU kernel picks in each window: the first maximum (a later sample wins
     only where it is larger), or with ``nan_wins`` the last NaN (a NaN wins over every number
     and over an earlier NaN: ``val > max || isnan(val)``). The max itself is NaN wherever a
-    window holds one either way (``maximum`` propagates NaN)."""
+    window holds one either way (``maximum`` propagates NaN).
+
+    The first ``lead`` samples of the axis are left padding (-inf): a window whose samples
+    are all -inf points at its first sample past the padding, not into it (PyTorch starts
+    each window's search at its first sample inside the input)."""
     xp = array_module(x)
     win = _windows(n_out, k, s)
     dtype = np.uint8 if k < 256 else np.int32
@@ -194,13 +198,17 @@ def _max_along(x, axis, k, s, n_out, nan_wins=False):
         xp.maximum(best, cand, out=best)
     if arg is None:
         arg = xp.zeros(best.shape, dtype=dtype)
+    for j in range(min(n_out, -(-lead // s))):  # the windows that start in the padding
+        first = arg[_at(x.ndim, axis, slice(j, j + 1))]
+        xp.maximum(first, lead - j * s, out=first)
     return best, arg
 
 
 class MaxPool2d(Function):
     """y[n, c, i, j] = max over the (kh, kw) window at (i*sh - ph, j*sw - pw) of x, padded
     with -inf (on the bottom and right also as far as ceil_mode's last window reaches);
-    dy/dx = 1 at the window's first maximum (row-major order), 0 elsewhere; a window that
+    dy/dx = 1 at the window's first maximum (row-major order; its first pixel inside the
+    input where all are -inf, never the padding), 0 elsewhere; a window that
     holds a NaN has y = NaN and dy/dx = 1 at its last NaN (PyTorch's ``val > max ||
     isnan(val)``).
 
@@ -219,8 +227,8 @@ class MaxPool2d(Function):
         xpad = _pad_hw(x, padding, fill, (hu, wu))[:, :, :hu, :wu]
 
         def passes(nan_wins):
-            rows, arg_w = _max_along(xpad, 3, kw, sw, wo, nan_wins)
-            return (*_max_along(rows, 2, kh, sh, ho, nan_wins), arg_w)
+            rows, arg_w = _max_along(xpad, 3, kw, sw, wo, padding[1], nan_wins)
+            return (*_max_along(rows, 2, kh, sh, ho, padding[0], nan_wins), arg_w)
 
         # PyTorch's NaN rule costs the CPU a tenth more time, so there it is applied only
         # where some window holds a NaN, and then y does (one max over y tells); a GPU applies
