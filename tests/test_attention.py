@@ -533,7 +533,8 @@ ENCODER_STACKS = {
 @pytest.mark.parametrize("name", list(ENCODER_STACKS))
 def test_transformer_encoder_matches_pytorch(device, name):
     """PyTorch's encoder's state_dict loads (the same keys, in order); the same output and
-    gradients with no mask, the causal mask, a float mask and a padding mask, in training
+    gradients with no mask, the causal mask, a float mask and padding masks (one sequence all
+    padding), in training
     (dropout 0) and in eval mode. In eval mode under no_grad with a padding mask that ends the
     sequences, PyTorch's nested-tensor fast path zeros the padded positions (before the final
     norm): ours equals it at every other position, and masked_fill gives PyTorch's."""
@@ -559,12 +560,15 @@ def test_transformer_encoder_matches_pytorch(device, name):
     x = rng.standard_normal((n, s, 8) if bf else (s, n, 8))
     pad = np.zeros((n, s), bool)
     pad[1, 3:] = True
+    empty = np.zeros((n, s), bool)
+    empty[0] = True  # a sequence that is all padding: no NaN, as PyTorch's
     causal = nn.TransformerEncoder.generate_square_subsequent_mask(s, dtype=tc.float64).numpy()
     for masks in (
         {},
         {"mask": causal, "is_causal": True},
         {"mask": rng.standard_normal((s, s))},
         {"src_key_padding_mask": pad},
+        {"src_key_padding_mask": empty},
     ):
         om = {
             k: m if isinstance(m, bool) else tc.Tensor(m, device=device) for k, m in masks.items()
@@ -593,7 +597,8 @@ def test_transformer_encoder_matches_pytorch(device, name):
             want = theirs(torch.tensor(x), **tm).numpy()
         fast = "src_key_padding_mask" in masks and bf and not kwargs.get("norm_first")
         if fast:  # PyTorch's nested-tensor path: zeros where padded, then the norm
-            padded = pad if bf else pad.T
+            padded = masks["src_key_padding_mask"]
+            padded = padded if bf else padded.T
             zeros = theirs.norm(torch.zeros(8, dtype=torch.float64)) if with_norm else 0.0
             np.testing.assert_allclose(want[padded], np.broadcast_to(zeros, want[padded].shape))
             want[padded] = got[padded]
@@ -669,6 +674,49 @@ def test_masks_may_be_arrays_and_fully_masked_queries_give_nan():
     np.testing.assert_array_equal(w.numpy()[0] == 0, causal)  # nothing reaches the future
     out, _ = layer(x, x, x, key_padding_mask=np.ones((1, 3), bool))
     assert np.isnan(out.numpy()).all()  # as PyTorch's: a query with no key
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("kind", ["padding", "bool", "float"])
+def test_a_query_masked_from_every_key_gets_zero_weights_without_need_weights(device, kind):
+    """need_weights=False (as the encoder blocks call it) runs PyTorch's safe softmax: a query
+    that may see no key gets zero weights, so out_proj's bias, and finite gradients; the other
+    queries are the formula's. need_weights=True keeps the NaN (PyTorch's too)."""
+    rng = np.random.default_rng(4)
+    layer = nn.MultiheadAttention(4, 2, batch_first=True, device=device, dtype=tc.float64)
+    state = {k: rng.standard_normal(v.shape) for k, v in layer.state_dict().items()}
+    layer.load_state_dict(state)
+    x = rng.standard_normal((2, 3, 4))
+    blocked = np.zeros((3, 3), bool)
+    blocked[0] = True  # query 0 sees nothing
+    masks = {
+        "padding": {"key_padding_mask": np.array([[False] * 3, [True] * 3])},
+        "bool": {"attn_mask": blocked},
+        "float": {"attn_mask": np.where(blocked, -np.inf, rng.standard_normal((3, 3)))},
+    }[kind]
+    xt = tc.Tensor(x, requires_grad=True, device=device)
+    om = {k: tc.Tensor(m, device=device) for k, m in masks.items()}
+    out, _ = layer(xt, xt, xt, need_weights=False, **om)
+    g = rng.standard_normal(out.shape)
+    (out * tc.Tensor(g, device=device)).sum().backward()
+    got = out.numpy()
+    dead = (slice(1, 2), slice(None)) if kind == "padding" else (slice(None), slice(0, 1))
+    np.testing.assert_allclose(got[dead], np.broadcast_to(state["out_proj.bias"], got[dead].shape))
+    live = np.ones(got.shape[:2], bool)
+    live[dead] = False
+    want, _ = reference_attention(state, x, x, x, 2, **masks)
+    np.testing.assert_allclose(got[live], want[live], rtol=1e-10, atol=1e-12)
+    assert all(np.isfinite(to_numpy(t.grad)).all() for t in [xt, *layer.parameters()])
+    assert np.isnan(layer(xt, xt, xt, **om)[0].numpy()[dead]).all()
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    tx = torch.tensor(x, requires_grad=True)
+    want = theirs(tx, tx, tx, need_weights=False, **{k: torch.tensor(m) for k, m in masks.items()})
+    np.testing.assert_allclose(got, want[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+    want_grad = torch.autograd.grad((want[0] * torch.tensor(g)).sum(), [tx, *theirs.parameters()])
+    for a, b in zip([xt, *layer.parameters()], want_grad):
+        np.testing.assert_allclose(to_numpy(a.grad), b.numpy(), rtol=1e-9, atol=1e-11)
 
 
 def test_attention_errors_name_what_was_wrong():

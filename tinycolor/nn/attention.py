@@ -56,6 +56,15 @@ def _each(f, xs) -> tuple:
     return tuple(done[id(x)] for x in xs)
 
 
+def _safe_softmax(scores) -> Tensor:
+    """softmax over the last axis, but 0 (not NaN) across a row whose scores are all -inf, as
+    PyTorch's ``_safe_softmax`` in ``scaled_dot_product_attention``: a query masked from every
+    key gets zero weights, and a zero gradient. The row is softmaxed as zeros first, so its
+    backward pass sees no NaN either."""
+    blocked = (scores.data == -np.inf).all(axis=-1, keepdims=True)
+    return F.softmax(scores.masked_fill(blocked, 0.0), dim=-1).masked_fill(blocked, 0.0)
+
+
 class MultiheadAttention(Module):
     """Multi-head attention, as ``torch.nn.MultiheadAttention``:
 
@@ -79,7 +88,10 @@ class MultiheadAttention(Module):
     (N * num_heads, L, S) are boolean, True where attention is NOT allowed (the opposite of
     ``F.scaled_dot_product_attention``'s), or floating, added to the scores. ``is_causal`` is
     PyTorch's hint that ``attn_mask`` is the causal mask: it needs that mask, as PyTorch's,
-    which is then used as given. A query that may attend nowhere gives NaN, as PyTorch's."""
+    which is then used as given. A query that may attend nowhere (every key masked) gives NaN
+    with ``need_weights=True``, and with ``need_weights=False`` (as ``TransformerEncoderLayer``
+    calls it) zero weights, so an output of just ``out_proj``'s bias and no NaN in the
+    gradients, as PyTorch's (which then runs ``scaled_dot_product_attention``)."""
 
     def __init__(
         self,
@@ -267,9 +279,13 @@ class MultiheadAttention(Module):
         if scores_mask is not None and extra:
             scores_mask = F.pad(scores_mask, (0, extra))
         scores = F.matmul(q * (1.0 / math.sqrt(d)), k.transpose(-2, -1))  # (N, heads, L, S)
-        if scores_mask is not None:
-            scores = scores + scores_mask
-        weights = F.dropout(F.softmax(scores, dim=-1), self.dropout, self.training)
+        if scores_mask is None:
+            weights = F.softmax(scores, dim=-1)
+        elif need_weights:
+            weights = F.softmax(scores + scores_mask, dim=-1)
+        else:  # PyTorch's scaled_dot_product_attention: no NaN from a query that sees no key
+            weights = _safe_softmax(scores + scores_mask)
+        weights = F.dropout(weights, self.dropout, self.training)
         out = F.matmul(weights, v).transpose(1, 2).reshape(n, lq, self.embed_dim)
         out = F.linear(out, self.out_proj.weight, self.out_proj.bias)  # as PyTorch: no hooks
         if not batched:
