@@ -1,7 +1,7 @@
-"""nn.MultiheadAttention and nn.TransformerEncoderLayer: against the paper's formula written
-with NumPy (a loop over batch elements and heads), against PyTorch with copied weights (masks
-included), float64 gradient checks over drawn shapes, initialisation, dropout, errors, saving
-and a training step."""
+"""nn.MultiheadAttention, nn.TransformerEncoderLayer and nn.TransformerEncoder: against the
+paper's formula written with NumPy (a loop over batch elements and heads), against PyTorch with
+copied weights (masks included), float64 gradient checks over drawn shapes, initialisation,
+dropout, errors, saving and a training step."""
 
 from __future__ import annotations
 
@@ -395,6 +395,232 @@ def test_transformer_encoder_layer_gradcheck():
     assert tc.gradcheck(lambda x, *ps: layer(x, src_key_padding_mask=pad), [x, *layer.parameters()])
 
 
+# --------------------------------------------------------------------------- TransformerEncoder
+
+
+def test_square_subsequent_mask_is_the_causal_mask(device):
+    """0 where j <= i, -inf where j > i (a loop), float32 unless told, as PyTorch's."""
+    m = nn.TransformerEncoder.generate_square_subsequent_mask(4, device=device)
+    want = np.array([[0.0 if j <= i else -np.inf for j in range(4)] for i in range(4)])
+    assert m.dtype == np.float32 and m.device == device and not m.requires_grad
+    np.testing.assert_array_equal(m.numpy(), want)
+    m64 = nn.TransformerEncoder.generate_square_subsequent_mask(1, dtype=tc.float64)
+    assert m64.dtype == np.float64 and m64.shape == (1, 1) and m64.numpy()[0, 0] == 0
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(
+        m.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
+    )
+
+
+def _layer_norm(a, w, b, eps=1e-5):
+    return (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + eps) * w + b
+
+
+@st.composite
+def encoder_cases(draw):
+    """An encoder's settings and its input's sizes and masks."""
+    heads = draw(st.integers(1, 2))
+    return {
+        "heads": heads,
+        "e": heads * draw(st.integers(1, 2)),
+        "ff": draw(st.integers(1, 3)),
+        "layers": draw(st.integers(1, 3)),
+        "norm": draw(st.booleans()),
+        "norm_first": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "n": draw(st.integers(1, 2)),
+        "s": draw(st.integers(1, 3)),
+        "unbatched": draw(st.booleans()),
+        "mask": draw(st.sampled_from(["none", "causal", "float", "bool"])),
+        "pad": draw(st.booleans()),
+    }
+
+
+def _encoder(case, device):
+    """A float64 encoder for the case, each block with its own random weights and biases."""
+    block = nn.TransformerEncoderLayer(
+        case["e"], case["heads"], case["ff"], dropout=0.0, activation="gelu",
+        norm_first=case["norm_first"], batch_first=case["batch_first"],
+    )  # fmt: skip
+    norm = nn.LayerNorm(case["e"]) if case["norm"] else None
+    enc = nn.TransformerEncoder(block, case["layers"], norm).to(device=device, dtype=tc.float64)
+    for p in enc.parameters():
+        p.data[...] = tc.randn(*p.shape, dtype=tc.float64, device=device).data * 0.5
+    return enc
+
+
+def _encoder_inputs(case, rng, device):
+    """x in the case's layout, and the encoder's masks as tensors on ``device``."""
+    n, s, e = (1 if case["unbatched"] else case["n"]), case["s"], case["e"]
+    x = rng.standard_normal((n, s, e))
+    if case["unbatched"]:
+        x = x[0]
+    elif not case["batch_first"]:
+        x = x.swapaxes(0, 1)
+    masks = {}
+    if case["mask"] == "causal":
+        masks["mask"] = nn.TransformerEncoder.generate_square_subsequent_mask(
+            s, device=device, dtype=tc.float64
+        )
+        masks["is_causal"] = True
+    elif case["mask"] == "float":
+        masks["mask"] = tc.Tensor(rng.standard_normal((s, s)), device=device)
+    elif case["mask"] == "bool":
+        m = rng.random((s, s)) < 0.4
+        m[:, 0] = False
+        masks["mask"] = tc.Tensor(m, device=device)
+    if case["pad"]:
+        pad = rng.random((n, s)) < 0.4
+        pad[:, 0] = False
+        masks["src_key_padding_mask"] = tc.Tensor(
+            pad[0] if case["unbatched"] else pad, device=device
+        )
+    return x, masks
+
+
+@given_settings
+@given(case=encoder_cases(), seed=st.integers(0, 2**16))
+def test_transformer_encoder_is_its_blocks_in_turn_and_passes_gradcheck(device, case, seed):
+    """The encoder is its blocks applied in turn (each one checked against its formula above)
+    with the same masks, then the final norm (written in NumPy); and a float64 gradcheck for
+    the input and every parameter."""
+    tc.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    enc = _encoder(case, device)
+    x, masks = _encoder_inputs(case, rng, device)
+    out = enc(tc.Tensor(x, device=device), **masks)
+    want = tc.Tensor(x, device=device)
+    layer_masks = {("src_mask" if k == "mask" else k): m for k, m in masks.items()}
+    for block in enc.layers:
+        want = block(want, **layer_masks)
+    want = want.numpy()
+    if case["norm"]:
+        w = {k: to_numpy(v) for k, v in enc.norm.state_dict().items()}
+        want = _layer_norm(want, w["weight"], w["bias"])
+    assert out.shape == x.shape and out.device == device and out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-10, atol=1e-12)
+    xt = tc.Tensor(x, requires_grad=True, device=device)
+    assert tc.gradcheck(lambda x, *ps: enc(x, **masks), [xt, *enc.parameters()])
+
+
+def test_transformer_encoder_layers_are_independent_copies():
+    """Deep copies of the block, as PyTorch's: equal weights at first, none shared with each
+    other nor with the block given; training one changes only it."""
+    block = nn.TransformerEncoderLayer(4, 2, 8)
+    enc = nn.TransformerEncoder(block, 3, norm=nn.LayerNorm(4))
+    assert len(enc.layers) == enc.num_layers == 3 and all(m is not block for m in enc.layers)
+    params = [list(m.parameters()) for m in (block, *enc.layers)]
+    assert len({id(p) for ps in params for p in ps}) == 4 * len(params[0])
+    for ps in params[1:]:
+        for a, b in zip(ps, params[0]):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    enc.layers[1].linear1.weight.data += 1
+    assert np.array_equal(enc.layers[0].linear1.weight.numpy(), block.linear1.weight.numpy())
+    assert len(list(enc.parameters())) == 3 * len(params[0]) + 2
+    assert nn.TransformerEncoder(block, 1).norm is None
+    assert "norm.weight" not in nn.TransformerEncoder(block, 1).state_dict()
+
+
+ENCODER_STACKS = {
+    "post-norm-batch-first": ({"batch_first": True}, False),
+    "pre-norm-final-norm": ({"norm_first": True, "activation": "gelu"}, True),
+    "post-norm-final-norm": ({}, True),
+}
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+@pytest.mark.parametrize("name", list(ENCODER_STACKS))
+def test_transformer_encoder_matches_pytorch(device, name):
+    """PyTorch's encoder's state_dict loads (the same keys, in order); the same output and
+    gradients with no mask, the causal mask, a float mask and padding masks (one sequence all
+    padding), in training
+    (dropout 0) and in eval mode. In eval mode under no_grad with a padding mask that ends the
+    sequences, PyTorch's nested-tensor fast path zeros the padded positions (before the final
+    norm): ours equals it at every other position, and masked_fill gives PyTorch's."""
+    torch = pytest.importorskip("torch")
+    kwargs, with_norm = ENCODER_STACKS[name]
+    bf = kwargs.get("batch_first", False)
+    torch.manual_seed(0)
+    block = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kwargs)
+    norm = torch.nn.LayerNorm(8) if with_norm else None
+    theirs = torch.nn.TransformerEncoder(block, 3, norm).double()
+    for p in theirs.parameters():  # blocks that differ, and biases that count
+        torch.nn.init.normal_(p, std=0.3)
+    ours = nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kwargs),
+        3,
+        nn.LayerNorm(8) if with_norm else None,
+    ).to(device=device, dtype=tc.float64)
+    result = ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    rng = np.random.default_rng(5)
+    n, s = 2, 5
+    x = rng.standard_normal((n, s, 8) if bf else (s, n, 8))
+    pad = np.zeros((n, s), bool)
+    pad[1, 3:] = True
+    empty = np.zeros((n, s), bool)
+    empty[0] = True  # a sequence that is all padding: no NaN, as PyTorch's
+    causal = nn.TransformerEncoder.generate_square_subsequent_mask(s, dtype=tc.float64).numpy()
+    for masks in (
+        {},
+        {"mask": causal, "is_causal": True},
+        {"mask": rng.standard_normal((s, s))},
+        {"src_key_padding_mask": pad},
+        {"src_key_padding_mask": empty},
+    ):
+        om = {
+            k: m if isinstance(m, bool) else tc.Tensor(m, device=device) for k, m in masks.items()
+        }
+        tm = {k: m if isinstance(m, bool) else torch.tensor(m) for k, m in masks.items()}
+        ox = tc.Tensor(x, requires_grad=True, device=device)
+        tx = torch.tensor(x, requires_grad=True)
+        got, want = ours(ox, **om), theirs(tx, **tm)
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-9, atol=1e-11)
+        g = rng.standard_normal(got.shape)
+        (got * tc.Tensor(g, device=device)).sum().backward()
+        want_grad = torch.autograd.grad((want * torch.tensor(g)).sum(), [tx, *theirs.parameters()])
+        for a, b in zip([ox, *ours.parameters()], want_grad):
+            np.testing.assert_allclose(to_numpy(a.grad), b.numpy(), rtol=1e-8, atol=1e-10)
+        ours.zero_grad()
+        ours.eval(), theirs.eval()
+        got = ours(tc.Tensor(x, device=device), **om).numpy()
+        np.testing.assert_allclose(
+            got, theirs(torch.tensor(x), **tm).detach().numpy(), rtol=1e-9, atol=1e-11
+        )
+        ours.train(), theirs.train()
+        if "mask" in masks and not masks.get("is_causal"):
+            continue  # PyTorch 2.13's fused block, batch first under no_grad: NaN with a float mask
+        ours.eval(), theirs.eval()
+        with torch.no_grad():
+            want = theirs(torch.tensor(x), **tm).numpy()
+        fast = "src_key_padding_mask" in masks and bf and not kwargs.get("norm_first")
+        if fast:  # PyTorch's nested-tensor path: zeros where padded, then the norm
+            padded = masks["src_key_padding_mask"]
+            padded = padded if bf else padded.T
+            zeros = theirs.norm(torch.zeros(8, dtype=torch.float64)) if with_norm else 0.0
+            np.testing.assert_allclose(want[padded], np.broadcast_to(zeros, want[padded].shape))
+            want[padded] = got[padded]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+        ours.train(), theirs.train()
+
+
+def test_transformer_encoder_errors():
+    block = nn.TransformerEncoderLayer(4, 2, 8)
+    with pytest.raises(ValueError, match=r"TransformerEncoder: num_layers must be a positive"):
+        nn.TransformerEncoder(block, 0)
+    with pytest.raises(TypeError, match=r"encoder_layer must be a TransformerEncoderLayer, got"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer, 2)
+    with pytest.raises(TypeError, match=r"norm must be a LayerNorm or None, got str"):
+        nn.TransformerEncoder(block, 2, norm="layer")
+    enc = nn.TransformerEncoder(block, 2)
+    with pytest.raises(ValueError, match=r"is_causal=True is a hint that mask is the causal mask"):
+        enc(tc.randn(3, 1, 4), is_causal=True)
+    with pytest.raises(AttributeError, match=r"TransformerEncoder.generate_square_subsequent_"):
+        nn.Transformer.generate_square_subsequent_mask(3)
+
+
 # --------------------------------------------------------------------------- init, modes, errors
 
 
@@ -448,6 +674,49 @@ def test_masks_may_be_arrays_and_fully_masked_queries_give_nan():
     np.testing.assert_array_equal(w.numpy()[0] == 0, causal)  # nothing reaches the future
     out, _ = layer(x, x, x, key_padding_mask=np.ones((1, 3), bool))
     assert np.isnan(out.numpy()).all()  # as PyTorch's: a query with no key
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("kind", ["padding", "bool", "float"])
+def test_a_query_masked_from_every_key_gets_zero_weights_without_need_weights(device, kind):
+    """need_weights=False (as the encoder blocks call it) runs PyTorch's safe softmax: a query
+    that may see no key gets zero weights, so out_proj's bias, and finite gradients; the other
+    queries are the formula's. need_weights=True keeps the NaN (PyTorch's too)."""
+    rng = np.random.default_rng(4)
+    layer = nn.MultiheadAttention(4, 2, batch_first=True, device=device, dtype=tc.float64)
+    state = {k: rng.standard_normal(v.shape) for k, v in layer.state_dict().items()}
+    layer.load_state_dict(state)
+    x = rng.standard_normal((2, 3, 4))
+    blocked = np.zeros((3, 3), bool)
+    blocked[0] = True  # query 0 sees nothing
+    masks = {
+        "padding": {"key_padding_mask": np.array([[False] * 3, [True] * 3])},
+        "bool": {"attn_mask": blocked},
+        "float": {"attn_mask": np.where(blocked, -np.inf, rng.standard_normal((3, 3)))},
+    }[kind]
+    xt = tc.Tensor(x, requires_grad=True, device=device)
+    om = {k: tc.Tensor(m, device=device) for k, m in masks.items()}
+    out, _ = layer(xt, xt, xt, need_weights=False, **om)
+    g = rng.standard_normal(out.shape)
+    (out * tc.Tensor(g, device=device)).sum().backward()
+    got = out.numpy()
+    dead = (slice(1, 2), slice(None)) if kind == "padding" else (slice(None), slice(0, 1))
+    np.testing.assert_allclose(got[dead], np.broadcast_to(state["out_proj.bias"], got[dead].shape))
+    live = np.ones(got.shape[:2], bool)
+    live[dead] = False
+    want, _ = reference_attention(state, x, x, x, 2, **masks)
+    np.testing.assert_allclose(got[live], want[live], rtol=1e-10, atol=1e-12)
+    assert all(np.isfinite(to_numpy(t.grad)).all() for t in [xt, *layer.parameters()])
+    assert np.isnan(layer(xt, xt, xt, **om)[0].numpy()[dead]).all()
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    tx = torch.tensor(x, requires_grad=True)
+    want = theirs(tx, tx, tx, need_weights=False, **{k: torch.tensor(m) for k, m in masks.items()})
+    np.testing.assert_allclose(got, want[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+    want_grad = torch.autograd.grad((want[0] * torch.tensor(g)).sum(), [tx, *theirs.parameters()])
+    for a, b in zip([xt, *layer.parameters()], want_grad):
+        np.testing.assert_allclose(to_numpy(a.grad), b.numpy(), rtol=1e-9, atol=1e-11)
 
 
 def test_attention_errors_name_what_was_wrong():

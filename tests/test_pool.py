@@ -30,7 +30,8 @@ def naive_pool(
     x, g, kernel, stride, padding, op, ceil_mode=False, count_include_pad=True, divisor=None
 ):
     """Loop over every output pixel: (output, input gradient for the output gradient g).
-    'max' routes g to the first maximum in row-major order; 'avg' divides by ``divisor``
+    'max' routes g to the first maximum in row-major order (the first pixel inside the input
+    where all are -inf), or to the last NaN where the window holds any; 'avg' divides by ``divisor``
     when given, else by kh*kw (the window clipped to the padded input), padding included, or
     with ``count_include_pad=False`` by the number of input pixels in the window."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
@@ -48,8 +49,12 @@ def naive_pool(
                         for dj in range(kw)
                         if 0 <= i * sh - ph + di < h and 0 <= j * sw - pw + dj < w
                     ]
-                    if op == "max":
-                        best = max(cells, key=lambda rc: x[b, ch, rc[0], rc[1]])  # first max
+                    if op == "max":  # PyTorch's CPU loop: `val > max || isnan(val)`
+                        best = cells[0]
+                        for r, q in cells[1:]:
+                            v = x[b, ch, r, q]
+                            if v > x[b, ch, best[0], best[1]] or np.isnan(v):
+                                best = (r, q)
                         out[b, ch, i, j] = x[b, ch, best[0], best[1]]
                         gx[b, ch, best[0], best[1]] += g[b, ch, i, j]
                     else:
@@ -291,17 +296,27 @@ def test_max_pool_padding_is_minus_infinity(device):
 
 
 @pytest.mark.parametrize("stride", [3, 2])  # tiling windows, then overlapping ones
-def test_max_pool_drops_the_gradient_of_a_window_whose_maximum_is_padding(device, stride):
-    # all -inf: a window starting in the padding (-inf too) keeps that padding as its first
-    # maximum, row-major, as the docstring says; its gradient goes nowhere, not to a pixel
+def test_max_pool_of_all_minus_infinity_sends_the_gradient_to_the_first_pixel_not_padding(
+    device, stride
+):
+    # all -inf: PyTorch's loop starts each window's search at its first pixel inside the
+    # input and only a larger value moves it, so that pixel takes the gradient, never the
+    # padding (-inf too) before it
     a = np.full((2, 2, 3, 3), -np.inf)
     x = tc.Tensor(a, requires_grad=True, device=device)
     y = F.max_pool2d(x, 3, stride=stride, padding=1)
-    y.backward(tc.Tensor(np.ones(y.shape), device=device))
+    y.backward(tc.Tensor(np.arange(1.0, y.size + 1).reshape(y.shape), device=device))
     want = np.zeros(a.shape)
-    if stride == 2:  # only the window at (1, 1) starts on a pixel
-        want[:, :, 1, 1] = 1.0
+    if stride == 2:  # windows at rows/columns -1 and 1: their first pixels (0, 0) .. (1, 1)
+        want[:, :, :2, :2] = np.arange(1.0, y.size + 1).reshape(y.shape)
+    else:  # one window, at (-1, -1)
+        want[:, :, 0, 0] = np.arange(1.0, y.size + 1).reshape(y.shape)[:, :, 0, 0]
     np.testing.assert_array_equal(to_numpy(x.grad), want)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, 3, stride=stride, padding=1)
+    ty.backward(torch.arange(1.0, y.size + 1, dtype=torch.float64).reshape(y.shape))
+    np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
 
 
 def test_avg_pool_counts_the_padding(device):
@@ -402,6 +417,55 @@ def test_pool_options_gradcheck_naive_and_pytorch(device, case, seed, one_d):
     ty = getattr(torch.nn.functional, fn.__name__)(tx, kernel, stride, padding, **options)
     ty.backward(torch.tensor(g))
     np.testing.assert_allclose(out.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_nan_is_the_maximum_and_the_last_one_takes_the_gradient(device):
+    """PyTorch's rule (`val > max || isnan(val)`, row-major): a NaN beats every number, a
+    later NaN an earlier one, across rows as within them, and a number after a NaN does not."""
+    a = np.zeros((1, 1, 4, 4))
+    a[0, 0, 0, 1] = a[0, 0, 1, 0] = np.nan  # window (0, 0): the later NaN is on the next row
+    a[0, 0, 1, 1] = 5.0
+    a[0, 0, 2, 3] = np.nan  # window (1, 1): a NaN, then larger numbers
+    a[0, 0, 3, 2:] = 9.0
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = F.max_pool2d(x, 2)
+    y.backward(tc.Tensor(np.arange(1.0, 5.0).reshape(1, 1, 2, 2), device=device))
+    np.testing.assert_array_equal(y.numpy()[0, 0], [[np.nan, 0.0], [0.0, np.nan]])
+    want = np.zeros((4, 4))
+    want[1, 0], want[0, 2], want[2, 0], want[2, 3] = 1.0, 2.0, 3.0, 4.0
+    np.testing.assert_array_equal(to_numpy(x.grad)[0, 0], want)
+
+
+@given_settings
+@given(case=pool_option_cases(), seed=st.integers(0, 2**16), one_d=st.booleans())
+def test_max_pool_nans_and_infinities_naive_and_pytorch(device, case, seed, one_d):
+    """Windows holding NaNs (one or several), infinities and ties, with every geometry and
+    ceil_mode, as the 1-d pool too: value and gradient against the naive loop, which encodes
+    PyTorch's rule, and against PyTorch."""
+    shape, kernel, stride, padding, options = case
+    k, s, p = _pair(kernel), _pair(kernel if stride is None else stride), _pair(padding)
+    rng = np.random.default_rng(seed)
+    a = rng.choice([np.nan, np.nan, -np.inf, -np.inf, np.inf, -1.0, 0.0, 1.0], size=shape)
+    fn, args = F.max_pool2d, (kernel, stride, padding)
+    if one_d:  # the width of a height-1 image
+        a, fn, args = a[:, :, 0], F.max_pool1d, (k[1], s[1], p[1])
+    x = tensor(a, device)
+    out = fn(x, *args, ceil_mode=options["ceil_mode"])
+    g = rng.standard_normal(out.shape)
+    out.backward(tc.Tensor(g, device=device))
+    image, g_image = (a[:, :, None], g[:, :, None]) if one_d else (a, g)
+    if one_d:
+        k, s, p = (1, k[1]), (1, s[1]), (0, p[1])
+    want, want_grad = naive_pool(image, g_image, k, s, p, "max", options["ceil_mode"])
+    want, want_grad = (want[:, :, 0], want_grad[:, :, 0]) if one_d else (want, want_grad)
+    np.testing.assert_array_equal(out.numpy(), want)
+    np.testing.assert_allclose(to_numpy(x.grad), want_grad, rtol=1e-12, atol=1e-12)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    ty = getattr(torch.nn.functional, fn.__name__)(tx, *args, ceil_mode=options["ceil_mode"])
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.numpy(), ty.detach().numpy())
     np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 

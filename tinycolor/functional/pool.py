@@ -169,9 +169,16 @@ def _spread(g, axis, k, s, n_in, weight=None):
 # --------------------------------------------------------------------------- max pooling
 
 
-def _max_along(x, axis, k, s, n_out):
+def _max_along(x, axis, k, s, n_out, lead=0, nan_wins=False):
     """Max over windows of k samples every s along ``axis``, and the offset (0..k-1) of the
-    first maximum of each window (the one PyTorch picks on ties)."""
+    sample PyTorch's CPU kernel picks in each window: the first maximum (a later sample wins
+    only where it is larger), or with ``nan_wins`` the last NaN (a NaN wins over every number
+    and over an earlier NaN: ``val > max || isnan(val)``). The max itself is NaN wherever a
+    window holds one either way (``maximum`` propagates NaN).
+
+    The first ``lead`` samples of the axis are left padding (-inf): a window whose samples
+    are all -inf points at its first sample past the padding, not into it (PyTorch starts
+    each window's search at its first sample inside the input)."""
     xp = array_module(x)
     win = _windows(n_out, k, s)
     dtype = np.uint8 if k < 256 else np.int32
@@ -179,7 +186,10 @@ def _max_along(x, axis, k, s, n_out):
     arg = None
     for i in range(1, k):
         cand = x[_at(x.ndim, axis, win[i])]
-        wins = (cand > best).astype(dtype)
+        wins = cand > best
+        if nan_wins:
+            wins |= xp.isnan(cand)
+        wins = wins.astype(dtype)
         if arg is None:
             arg = wins  # offset 1 where the second sample wins, else 0
         else:  # offsets grow with i: "arg = i where cand wins" is max(arg, wins * i)
@@ -188,27 +198,45 @@ def _max_along(x, axis, k, s, n_out):
         xp.maximum(best, cand, out=best)
     if arg is None:
         arg = xp.zeros(best.shape, dtype=dtype)
+    for j in range(min(n_out, -(-lead // s))):  # the windows that start in the padding
+        first = arg[_at(x.ndim, axis, slice(j, j + 1))]
+        xp.maximum(first, lead - j * s, out=first)
     return best, arg
 
 
 class MaxPool2d(Function):
     """y[n, c, i, j] = max over the (kh, kw) window at (i*sh - ph, j*sw - pw) of x, padded
     with -inf (on the bottom and right also as far as ceil_mode's last window reaches);
-    dy/dx = 1 at the window's first maximum (row-major order), 0 elsewhere.
+    dy/dx = 1 at the window's first maximum (row-major order; its first pixel inside the
+    input where all are -inf, never the padding), 0 elsewhere; a window that
+    holds a NaN has y = NaN and dy/dx = 1 at its last NaN (PyTorch's ``val > max ||
+    isnan(val)``).
 
     The max is taken along the width first, then along the height: max is separable, and a
-    strict ">" in both passes keeps the row-major first maximum, as PyTorch does. The
-    backward pass routes the gradient back through both passes, height first.
+    strict ">" in both passes keeps the row-major first maximum, as PyTorch does; so does
+    "a NaN always wins" keep the row-major last NaN (the last row holding one, its last
+    one). The backward pass routes the gradient back through both passes, height first.
     """
 
     def forward(self, x, kernel_size, stride, padding, ceil_mode=False):
         (kh, kw), (sh, sw) = kernel_size, stride
         ho, wo = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
-        fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+        floating = np.issubdtype(x.dtype, np.floating)
+        fill = -np.inf if floating else np.iinfo(x.dtype).min
         hu, wu = _used(ho, kh, sh), _used(wo, kw, sw)
-        xpad = _pad_hw(x, padding, fill, (hu, wu))
-        rows, arg_w = _max_along(xpad[:, :, :hu, :wu], 3, kw, sw, wo)
-        y, arg_h = _max_along(rows, 2, kh, sh, ho)
+        xpad = _pad_hw(x, padding, fill, (hu, wu))[:, :, :hu, :wu]
+
+        def passes(nan_wins):
+            rows, arg_w = _max_along(xpad, 3, kw, sw, wo, padding[1], nan_wins)
+            return (*_max_along(rows, 2, kh, sh, ho, padding[0], nan_wins), arg_w)
+
+        # PyTorch's NaN rule costs the CPU a tenth more time, so there it is applied only
+        # where some window holds a NaN, and then y does (one max over y tells); a GPU applies
+        # it always rather than wait for that answer
+        on_gpu = array_module(x) is not np
+        y, arg_h, arg_w = passes(floating and on_gpu)
+        if floating and not on_gpu and np.isnan(y.max()):
+            y, arg_h, arg_w = passes(True)
         self.geometry = (x.shape, kernel_size, stride, padding, hu, wu)
         self.save_for_backward(arg_h, arg_w)
         return y
@@ -241,8 +269,9 @@ def max_pool2d(
     has floor((H + 2p - k) / s) + 1 rows (and likewise columns), or with ``ceil_mode`` the
     ceiling, the last window then partly past the input (as PyTorch, a window that would start
     past the input and its left padding is dropped). The gradient goes to the first maximum
-    of each window. PyTorch's ``dilation`` and ``return_indices`` are accepted at their
-    defaults only.
+    of each window; a window holding a NaN gives NaN, its gradient going to the last NaN (as
+    PyTorch). PyTorch's ``dilation`` and ``return_indices`` are accepted at their defaults
+    only.
     """
     _only_defaults("max_pool2d", dilation=(dilation, 1), return_indices=(return_indices, False))
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
@@ -565,7 +594,8 @@ def max_pool1d(
     ``kernel_size``, ``stride`` (default: ``kernel_size``) and ``padding`` are ints (or
     1-tuples); padding adds -inf and may be at most half the kernel; the output has
     floor((L + 2p - k) / s) + 1 samples (the ceiling with ``ceil_mode``, as max_pool2d). The
-    gradient goes to the first maximum of each window. PyTorch's ``dilation`` and
+    gradient goes to the first maximum of each window (to the last NaN of a window holding
+    any, whose max is NaN, as PyTorch). PyTorch's ``dilation`` and
     ``return_indices`` are accepted at their defaults only. Computed as ``max_pool2d`` of a
     height-1 image.
     """

@@ -7,7 +7,7 @@ import sys
 
 from .. import functional
 from . import init, utils
-from .attention import MultiheadAttention, TransformerEncoderLayer
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .layers import (
     ELU,
     GELU,
@@ -94,6 +94,20 @@ from .module import (
 
 sys.modules[__name__ + ".functional"] = functional  # so `import tinycolor.nn.functional as F` works
 
+
+def __getattr__(name):
+    """PyTorch code's ``nn.Transformer.generate_square_subsequent_mask(S)`` meets a pointer to
+    where that mask is here, rather than a bare AttributeError."""
+    if name == "Transformer":
+        raise AttributeError(
+            "tinycolor.nn has no Transformer (the encoder-decoder model); a stack of encoder "
+            "blocks is nn.TransformerEncoder(nn.TransformerEncoderLayer(...), num_layers), and "
+            "PyTorch's nn.Transformer.generate_square_subsequent_mask(S) is "
+            "nn.TransformerEncoder.generate_square_subsequent_mask(S)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -167,6 +181,7 @@ __all__ = [
     "Softmin",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
     "Unfold",

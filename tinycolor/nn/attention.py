@@ -1,5 +1,6 @@
-"""Attention layers: ``MultiheadAttention`` and the ``TransformerEncoderLayer`` built on it
-(Vaswani et al., 2017, "Attention Is All You Need", section 3.2.2 and figure 1).
+"""Attention layers: ``MultiheadAttention``, the ``TransformerEncoderLayer`` built on it and
+the ``TransformerEncoder`` that stacks copies of one (Vaswani et al., 2017, "Attention Is All
+You Need", section 3.2.2 and figure 1).
 
 Constructors, attribute names, parameter shapes, default initialisations and the layout of the
 inputs, outputs and masks are PyTorch's, so a transformer block translates line for line and a
@@ -9,17 +10,18 @@ PyTorch ``state_dict`` loads one to one. The maths is PyTorch's reference comput
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
 from .. import functional as F
-from ..autograd import Tensor, as_tensor_like
+from ..autograd import Tensor, as_tensor_like, full
 from ..backend import array_module
 from ..functional.dropout import _check_p
 from . import init
 from .layers import Dropout, LayerNorm, Linear, _check_array, _count, _empty, _factory
-from .module import Module
+from .module import Module, ModuleList
 
 
 def _additive_mask(layer, name, mask, like) -> Tensor | None:
@@ -54,6 +56,15 @@ def _each(f, xs) -> tuple:
     return tuple(done[id(x)] for x in xs)
 
 
+def _safe_softmax(scores) -> Tensor:
+    """softmax over the last axis, but 0 (not NaN) across a row whose scores are all -inf, as
+    PyTorch's ``_safe_softmax`` in ``scaled_dot_product_attention``: a query masked from every
+    key gets zero weights, and a zero gradient. The row is softmaxed as zeros first, so its
+    backward pass sees no NaN either."""
+    blocked = (scores.data == -np.inf).all(axis=-1, keepdims=True)
+    return F.softmax(scores.masked_fill(blocked, 0.0), dim=-1).masked_fill(blocked, 0.0)
+
+
 class MultiheadAttention(Module):
     """Multi-head attention, as ``torch.nn.MultiheadAttention``:
 
@@ -77,7 +88,10 @@ class MultiheadAttention(Module):
     (N * num_heads, L, S) are boolean, True where attention is NOT allowed (the opposite of
     ``F.scaled_dot_product_attention``'s), or floating, added to the scores. ``is_causal`` is
     PyTorch's hint that ``attn_mask`` is the causal mask: it needs that mask, as PyTorch's,
-    which is then used as given. A query that may attend nowhere gives NaN, as PyTorch's."""
+    which is then used as given. A query that may attend nowhere (every key masked) gives NaN
+    with ``need_weights=True``, and with ``need_weights=False`` (as ``TransformerEncoderLayer``
+    calls it) zero weights, so an output of just ``out_proj``'s bias and no NaN in the
+    gradients, as PyTorch's (which then runs ``scaled_dot_product_attention``)."""
 
     def __init__(
         self,
@@ -265,9 +279,13 @@ class MultiheadAttention(Module):
         if scores_mask is not None and extra:
             scores_mask = F.pad(scores_mask, (0, extra))
         scores = F.matmul(q * (1.0 / math.sqrt(d)), k.transpose(-2, -1))  # (N, heads, L, S)
-        if scores_mask is not None:
-            scores = scores + scores_mask
-        weights = F.dropout(F.softmax(scores, dim=-1), self.dropout, self.training)
+        if scores_mask is None:
+            weights = F.softmax(scores, dim=-1)
+        elif need_weights:
+            weights = F.softmax(scores + scores_mask, dim=-1)
+        else:  # PyTorch's scaled_dot_product_attention: no NaN from a query that sees no key
+            weights = _safe_softmax(scores + scores_mask)
+        weights = F.dropout(weights, self.dropout, self.training)
         out = F.matmul(weights, v).transpose(1, 2).reshape(n, lq, self.embed_dim)
         out = F.linear(out, self.out_proj.weight, self.out_proj.bias)  # as PyTorch: no hooks
         if not batched:
@@ -366,3 +384,82 @@ class TransformerEncoderLayer(Module):
 
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+    """The causal mask of a sequence of ``sz`` steps, as PyTorch's
+    ``nn.Transformer.generate_square_subsequent_mask``: an (sz, sz) float mask (float32 unless
+    ``dtype`` says otherwise), 0 on and below the diagonal and -inf above it, so that, added to
+    the attention scores, step i attends to steps 0 .. i only."""
+    sz = _count("generate_square_subsequent_mask", "sz", sz)
+    return full((sz, sz), -np.inf, dtype=dtype, device=device).triu(1)
+
+
+class TransformerEncoder(Module):
+    """A stack of ``num_layers`` encoder blocks, as ``torch.nn.TransformerEncoder``:
+
+        x = layers[num_layers - 1](... layers[0](src) ...),   output = norm(x) (if given)
+
+    ``layers`` is a ``ModuleList`` of deep copies of ``encoder_layer`` (a
+    ``TransformerEncoderLayer``, or any module called as one), so every block starts from the
+    same weights, as in PyTorch (re-initialise them to make them differ); ``norm`` (a
+    ``LayerNorm``, or None) follows the last block, which a pre-norm stack
+    (``norm_first=True``) needs. The ``state_dict`` keys are PyTorch's (``layers.0.self_attn.
+    in_proj_weight``, ..., ``norm.weight``), so a PyTorch encoder's weights load.
+
+    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes ``src`` and
+    the masks to every block, as their ``src_mask`` and ``src_key_padding_mask``
+    (``MultiheadAttention``'s ``attn_mask`` and ``key_padding_mask``: boolean, True where
+    attention is not allowed, or floating, added to the scores). ``is_causal=True`` is
+    PyTorch's hint that ``mask`` is the causal mask (``generate_square_subsequent_mask``) and
+    needs it, as PyTorch's; the mask is used as given.
+
+    ``enable_nested_tensor`` and ``mask_check`` are accepted and kept, and change nothing:
+    tinycolor has no nested tensors. PyTorch's encoder, in eval mode with gradients off
+    (``torch.no_grad()``) and a padding mask whose padding ends each sequence, runs its
+    nested-tensor fast path, which returns zeros at the padded positions (before ``norm``);
+    this one computes them as PyTorch does in training or with gradients on. The outputs at
+    the other positions are the same; padded positions' outputs are meant to be ignored
+    (``out.masked_fill(pad[..., None], 0)``, batch first, gives PyTorch's zeros)."""
+
+    def __init__(
+        self,
+        encoder_layer: Module,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ):
+        super().__init__()
+        for name, m, what in (
+            ("encoder_layer", encoder_layer, "a TransformerEncoderLayer"),
+            ("norm", norm, "a LayerNorm or None"),
+        ):
+            if not isinstance(m, Module) and not (name == "norm" and m is None):
+                raise TypeError(
+                    f"TransformerEncoder: {name} must be {what}, got {type(m).__name__}"
+                )
+        self.num_layers = _count("TransformerEncoder", "num_layers", num_layers)
+        self.layers = ModuleList(copy.deepcopy(encoder_layer) for _ in range(self.num_layers))
+        self.add_module("norm", norm)
+        self.enable_nested_tensor = bool(enable_nested_tensor)
+        self.mask_check = bool(mask_check)
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        if is_causal and mask is None:
+            raise ValueError(
+                "TransformerEncoder: is_causal=True is a hint that mask is the causal mask, and "
+                "needs that mask, as in PyTorch: pass mask=nn.TransformerEncoder."
+                "generate_square_subsequent_mask(S) with it (S the sequence length)"
+            )
+        x = src
+        for layer in self.layers:
+            x = layer(
+                x,
+                src_mask=mask,
+                src_key_padding_mask=src_key_padding_mask,
+                is_causal=bool(is_causal),
+            )
+        return x if self.norm is None else self.norm(x)
