@@ -1100,3 +1100,28 @@ def test_a_run_says_how_many_held_out_tiles_its_loss_covered(tmp_path, capsys):
     _, metrics = train.run("cnn_regression", {**config, "val_tiles": 20}, out=tmp_path / "some")
     assert (metrics["held_out_loss_tiles"], metrics["held_out_tiles"]) == (20, 48)
     assert "held-out loss per epoch on 20 of the 48 held-out tiles" in capsys.readouterr().out
+
+
+def test_split_seed_holds_out_the_same_images_whatever_the_seed(tmp_path):
+    """--split-seed N: runs with different --seed hold out the images --seed N would, and
+    (on the synthetic scenes) generate the same scenes; without it the seed picks both."""
+    from tinycolor.models import cnn_fusion
+
+    folder = _photo_folder(tmp_path / "photos", 10, side=32)
+
+    def held_out(module, **kw):
+        config = train.resolve_config(module, {"size": 16, "image_size": 32, **kw})
+        data = module.load_data(config)
+        return data.test_names, data.test_images
+
+    alone = {s: held_out(cnn_regression, data=str(folder), seed=s)[0] for s in (0, 1, 3)}
+    assert alone[0] != alone[1]  # the seed alone picks them
+    for seed in (0, 1):
+        assert held_out(cnn_regression, data=str(folder), seed=seed, split_seed=3)[0] == alone[3]
+    scenes = [held_out(cnn_fusion, seed=s, split_seed=2, n_synthetic=12) for s in (0, 1)]
+    assert scenes[0][0] == scenes[1][0]
+    np.testing.assert_array_equal(scenes[0][1][0], scenes[1][1][0])
+    other = held_out(cnn_fusion, seed=1, n_synthetic=12)
+    assert not np.array_equal(other[1][0], scenes[1][1][0])
+    config = train.parse_config("cnn_resnet", ["--split-seed", "4", "--seed", "2"])[1]
+    assert (config["split_seed"], config["seed"]) == (4, 2)

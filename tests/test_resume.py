@@ -618,3 +618,21 @@ def test_fit_keeps_the_device_by_name_for_resume(device):
     train.fit(module, model, data, config, quiet=True, on_state=lambda e, s: metas.append(s))
     assert [type(m["__meta__"]["device"]) for m in metas] == [str]
     assert metas[0]["__meta__"]["device"] == device
+
+
+def test_a_run_started_before_split_seed_resumes_with_its_own_split(tmp_path, capsys, monkeypatch):
+    """A training state written before --split-seed has no split_seed in its configuration:
+    it goes on holding out what its --seed chose (split_seed None), not refused as one that
+    does not fit the model's options."""
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(CNN) + 1, OSError()))
+        assert train.main([*CNN, "--out", str(out)]) == 2
+    state = tinycolor.load(out / STATE)
+    meta = state.pop("__meta__")
+    del meta["config"]["split_seed"]
+    tinycolor.save(state, out / STATE, meta=meta)
+    capsys.readouterr()
+    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["split_seed"] is None

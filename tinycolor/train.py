@@ -728,6 +728,9 @@ def read_training_state(run_dir) -> dict:
         # a run started before --val-tiles measured its held-out loss on every tile: it goes
         # on doing so (0), as it began
         config.setdefault("val_tiles", 0)
+    if "split_seed" in module.DEFAULTS and isinstance(meta.get("config"), dict):
+        # a run started before --split-seed held out what its --seed chose: None does so
+        config.setdefault("split_seed", None)
     known = set(module.DEFAULTS) | {"schedule", "weight_decay", "keep", "ema", "seed", "lr"}
     unknown, missing = sorted(set(config) - known), sorted(known - set(config))
     if unknown or missing:

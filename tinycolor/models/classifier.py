@@ -54,6 +54,7 @@ LABELLED_DEFAULTS = {
     "crops": None,  # None: about lab_common.CROPS_PER_EPOCH per epoch
     "zoom": (0.5, 2.0),  # as lab_common.DATA_DEFAULTS
     "test_fraction": 0.2,
+    "split_seed": None,  # as lab_common.DATA_DEFAULTS
     "val_tiles": lab_common.VAL_TILES,
     "n_synthetic": 300,
     "class_names": None,
@@ -237,7 +238,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
             data,
             labels=not unlabelled,
             size=image_size,
-            seed=int(config.get("seed", 0)),
+            seed=lab_common.split_seed(config),
             n_synthetic=int(config.get("n_synthetic", 300)),
         )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
@@ -273,7 +274,7 @@ def load_labelled_data(config, require_labels: bool = True) -> LabelledData:
             f"--data {data}: found one class ({class_names[0]}); a classifier needs at least 2"
         )
     # stratified split: the test fraction of each class (at least one image in all)
-    rng = np.random.default_rng([int(config.get("seed", 0)), 4])
+    rng = np.random.default_rng([lab_common.split_seed(config), 4])
     test_idx: list[int] = []
     for c in range(len(class_names)):
         members = np.flatnonzero(labels == c)
@@ -566,6 +567,7 @@ def _train_classifier(config, model_name: str, auto: dict) -> Path:
 
     keys = ("data", "size", "image_size", "crops", "test_fraction", "val_tiles", "seed")
     ccfg = {k: config[k] for k in keys}
+    ccfg["split_seed"] = config.get("split_seed")  # the same held-out images
     ccfg.update(n_synthetic=config["n_synthetic"], epochs=int(config["classifier_epochs"]))
     ccfg.update(auto)
     where = "on the same data"

@@ -83,6 +83,7 @@ DATA_DEFAULTS = {
     "zoom": (0.5, 2.0),  # the scales random crops are seen at (see transforms.random_zoom_crop)
     "test_fraction": 0.2,
     "val_tiles": 10_000,  # VAL_TILES
+    "split_seed": None,  # None: the run's --seed (see split_seed)
     "n_synthetic": 300,
     "mean_ab": None,
     "prior": None,
@@ -125,10 +126,10 @@ def add_data_arguments(
     image_size_default: str | None = None,
 ):
     """The data options every Lab model shares (``--data --size --image-size --crops
-    --test-fraction --val-tiles``, and ``--n-synthetic`` when the model's ``DEFAULTS`` has
-    ``n_synthetic``), defaults from those ``DEFAULTS``; ``image_size_default`` is what the
-    help says ``--image-size`` defaults to when ``DEFAULTS`` leaves it None (by default what
-    :func:`resolve_image_size` picks)."""
+    --test-fraction --split-seed --val-tiles``, and ``--n-synthetic`` when the model's
+    ``DEFAULTS`` has ``n_synthetic``), defaults from those ``DEFAULTS``;
+    ``image_size_default`` is what the help says ``--image-size`` defaults to when
+    ``DEFAULTS`` leaves it None (by default what :func:`resolve_image_size` picks)."""
     if image_size_default is None:
         image_size_default = (
             f"{PHOTO_SIZE} for photos, {SYNTHETIC_SIZE} for the synthetic scenes, "
@@ -183,6 +184,16 @@ def add_data_arguments(
         type=argtypes.fraction,
         default=defaults["test_fraction"],
         help="fraction of the images held out for testing (at least one image)",
+    )
+    g.add_argument(
+        "--split-seed",
+        dest="split_seed",
+        type=argtypes.nonnegative_int,
+        default=defaults.get("split_seed"),
+        metavar="N",
+        help="seeds which images are held out (and the synthetic scenes made); default: "
+        "--seed. Runs with different --seed and one --split-seed hold out the same images, "
+        "so their ensemble (evaluate --checkpoint A B ...) is scored on images none saw",
     )
     g.add_argument(
         "--val-tiles",
@@ -549,7 +560,7 @@ def held_out_for_loss(test, config):
     cap = int(config.get("val_tiles") or 0)
     if not cap or not isinstance(test, HeldOutTiles) or test.num_tiles() <= cap:
         return test
-    rng = np.random.default_rng([int(config.get("seed", 0)), _VAL_TILES_STREAM])
+    rng = np.random.default_rng([split_seed(config), _VAL_TILES_STREAM])
     return HeldOutSubset(test, rng.choice(test.num_tiles(), cap, replace=False))
 
 
@@ -567,6 +578,17 @@ class LabData:
     test_pred: np.ndarray | None = field(default=None, repr=False)  # set by evaluate
 
 
+def split_seed(config) -> int:
+    """The seed of what a run sees as its data: which images it holds out (and the held-out
+    loss's tiles of them), and the synthetic scenes it generates. ``--split-seed`` when given,
+    else the run's ``--seed``: runs that differ only in ``--seed`` but share a
+    ``--split-seed`` train different networks on the same images and hold out the same ones,
+    so that their ensemble (``evaluate --checkpoint A B ...``) is scored on images none of
+    its members saw."""
+    chosen = config.get("split_seed")
+    return int(config.get("seed", 0) if chosen is None else chosen)
+
+
 def load_data(config) -> LabData:
     """Read the ``--data`` images, split them, and put the training set's mean ab and ab
     prior into ``config`` (``config["mean_ab"]``, ``config["prior"]``). A folder's images
@@ -579,7 +601,7 @@ def load_data(config) -> LabData:
         ds = open_dataset(
             data,
             size=image_size,
-            seed=int(config.get("seed", 0)),
+            seed=split_seed(config),
             n_synthetic=int(config.get("n_synthetic", 300)),
         )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
@@ -590,7 +612,7 @@ def load_data(config) -> LabData:
             f"--data {data}: found {n} colour image; a held-out test image needs at least 2"
         )
     n_test = min(n - 1, max(1, round(float(config["test_fraction"]) * n)))
-    order = np.random.default_rng([int(config.get("seed", 0)), 4]).permutation(n)
+    order = np.random.default_rng([split_seed(config), 4]).permutation(n)
     test_idx, train_idx = sorted(order[:n_test]), sorted(order[n_test:])
     # each at least one crop in each direction
     train_images = training_images(ds, train_idx, size)
