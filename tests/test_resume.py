@@ -358,25 +358,28 @@ def test_a_run_whose_data_changed_is_not_resumed(tmp_path, capsys, monkeypatch):
     _one_line_error(capsys, "the run's data gives another configuration", "mean_ab differ")
 
 
-def test_a_run_started_before_val_tiles_resumes_on_every_held_out_tile(
-    tmp_path, capsys, monkeypatch
+@pytest.mark.parametrize("key, as_it_began", [("val_tiles", 0), ("split_seed", None)])
+def test_a_run_started_before_an_option_resumes_as_it_began(
+    key, as_it_began, tmp_path, capsys, monkeypatch
 ):
-    """A training state written before --val-tiles has no val_tiles in its configuration: it
-    was refused as one that does not fit cnn_regression's options (the run lost); it goes on
-    measuring the held-out loss on every tile, as it began."""
+    """A training state written before --val-tiles (--split-seed) has no val_tiles
+    (split_seed) in its configuration: it was refused as one that does not fit
+    cnn_regression's options (the run lost); it goes on as it began, measuring the held-out
+    loss on every tile (holding out what its --seed chose)."""
     out = tmp_path / "run"
     with monkeypatch.context() as m:
         m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(CNN) + 1, OSError()))
         assert train.main([*CNN, "--out", str(out)]) == 2
     state = tinycolor.load(out / STATE)
     meta = state.pop("__meta__")
-    del meta["config"]["val_tiles"]
+    del meta["config"][key]
     tinycolor.save(state, out / STATE, meta=meta)
     capsys.readouterr()
     assert train.main(["--resume", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["val_tiles"] == 0
-    assert metrics["held_out_loss_tiles"] == metrics["held_out_tiles"] == 2
+    assert metrics["config"][key] == as_it_began
+    if key == "val_tiles":
+        assert metrics["held_out_loss_tiles"] == metrics["held_out_tiles"] == 2
 
 
 def test_relative_paths_are_said_to_be_read_from_where_the_run_started(
@@ -618,21 +621,3 @@ def test_fit_keeps_the_device_by_name_for_resume(device):
     train.fit(module, model, data, config, quiet=True, on_state=lambda e, s: metas.append(s))
     assert [type(m["__meta__"]["device"]) for m in metas] == [str]
     assert metas[0]["__meta__"]["device"] == device
-
-
-def test_a_run_started_before_split_seed_resumes_with_its_own_split(tmp_path, capsys, monkeypatch):
-    """A training state written before --split-seed has no split_seed in its configuration:
-    it goes on holding out what its --seed chose (split_seed None), not refused as one that
-    does not fit the model's options."""
-    out = tmp_path / "run"
-    with monkeypatch.context() as m:
-        m.setattr(train, "default_train_step", _failing_step(_steps_per_epoch(CNN) + 1, OSError()))
-        assert train.main([*CNN, "--out", str(out)]) == 2
-    state = tinycolor.load(out / STATE)
-    meta = state.pop("__meta__")
-    del meta["config"]["split_seed"]
-    tinycolor.save(state, out / STATE, meta=meta)
-    capsys.readouterr()
-    assert train.main(["--resume", str(out), "--quiet"]) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["split_seed"] is None
