@@ -31,7 +31,6 @@ import contextlib
 import io
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from . import argtypes, backend
@@ -127,24 +126,12 @@ def colorize_file(
     from . import viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
     from .models import InputError, set_temperature  # noqa: PLC0415
-    from .runs import LoadError, PartialCheckpointWarning, load_model  # noqa: PLC0415
+    from .runs import load_models  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    checkpoints = list(checkpoint) if isinstance(checkpoint, list | tuple) else [checkpoint]
-    members = []
-    with warnings.catch_warnings():
-        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
-            warnings.simplefilter("ignore", PartialCheckpointWarning)
-        for c in checkpoints:
-            members.append(load_model(c, expect_model=model_name, device=device))
+    members = load_models(checkpoint, model_name, device, quiet)
     module, model, config, meta = members[0]
-    for c, (_, _, _, m) in zip(checkpoints[1:], members[1:]):
-        if m["model"] != meta["model"]:
-            raise LoadError(
-                f"an ensemble's checkpoints must be of one model: {checkpoints[0]} is "
-                f"{meta['model']}, {c} is {m['model']}"
-            )
     if temperature is not None:
         for mod, _, cfg, _ in members:
             set_temperature(mod, cfg, temperature)

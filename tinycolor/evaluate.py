@@ -365,24 +365,17 @@ def _checkpoint_list(checkpoint) -> list:
     return [checkpoint]
 
 
-def _load_member(checkpoint, device, quiet):
-    """(module, model, config, meta) of one checkpoint, a colorizer's: one that only has the
-    protocol's colorize is tried on one small gray image, before --data is read, so that one
-    that colours nothing (the classifier) is refused at once."""
+def _refuse_a_non_colorizer(checkpoint, module, model, config, meta, device) -> None:
+    """A model with only the protocol's colorize is tried on one small gray image, before
+    --data is read, so that one that colours nothing (the classifier) is refused at once."""
     from .models import InputError  # noqa: PLC0415
-    from .runs import PartialCheckpointWarning, load_model  # noqa: PLC0415
 
-    with warnings.catch_warnings():
-        if quiet:  # a checkpoint of a run that did not finish is said, but not with --quiet
-            warnings.simplefilter("ignore", PartialCheckpointWarning)
-        module, model, config, meta = load_model(checkpoint, device=device)
     if not (hasattr(module, "predict_ab") or hasattr(module, "image_metrics")):
         side = int(module.min_size(config)) if hasattr(module, "min_size") else 16
         try:
             module.colorize(model, np.full((side, side, 3), 0.5, np.float32), config, device=device)
         except InputError as exc:
             raise EvaluationError(f"{checkpoint} ({meta['model']}): {exc}") from None
-    return module, model, config, meta
 
 
 def _ensemble_statistics(configs) -> dict:
@@ -415,20 +408,16 @@ def _stream_predictions(
     mean-ab baseline and prior are the means of its members' (``_ensemble_statistics``)."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
-    from .runs import progress_bar  # noqa: PLC0415
+    from .runs import load_models, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
     checkpoints = _checkpoint_list(checkpoint)
-    members = [_load_member(c, device, quiet) for c in checkpoints]
+    members = load_models(checkpoints, device=device, quiet=quiet)
+    for c, member in zip(checkpoints, members):
+        _refuse_a_non_colorizer(c, *member, device)
     module, model, config, meta = members[0]
     name = meta["model"]
-    for c, (_, _, _, m) in zip(checkpoints[1:], members[1:]):
-        if m["model"] != name:
-            raise EvaluationError(
-                f"an ensemble's checkpoints must be of one model: {checkpoints[0]} is {name}, "
-                f"{c} is {m['model']}"
-            )
     if temperature is not None:
         for mod, _, cfg, _ in members:
             set_temperature(mod, cfg, temperature)

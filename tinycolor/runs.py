@@ -43,6 +43,7 @@ __all__ = [
     "current_run_quiet",
     "format_table",
     "load_model",
+    "load_models",
     "make_run_dir",
     "missing_levels",
     "progress_bar",
@@ -321,6 +322,30 @@ def checkpoint_meta(model_name: str, config: dict, metrics: dict | None = None) 
     if metrics is not None:
         meta["metrics"] = to_jsonable(metrics)
     return meta
+
+
+def load_models(paths, expect_model: str | None = None, device: str = "cpu", quiet=False):
+    """``load_model`` of each checkpoint of ``paths`` (one path, or a list of several: an
+    ensemble), as a list; the checkpoints of a list must be of one model (``LoadError``
+    otherwise, naming the first and the odd one out). With ``quiet`` a partial checkpoint
+    loads without its ``PartialCheckpointWarning``."""
+    paths = list(paths) if isinstance(paths, list | tuple) else [paths]
+    if not paths:
+        raise LoadError("no checkpoint given")
+    loaded = []
+    with warnings.catch_warnings():
+        if quiet:  # a checkpoint of a run that did not finish is said, but not when quiet
+            warnings.simplefilter("ignore", PartialCheckpointWarning)
+        for path in paths:
+            loaded.append(load_model(path, expect_model, device))
+    name = loaded[0][3]["model"]
+    for path, (_, _, _, meta) in zip(paths[1:], loaded[1:]):
+        if meta["model"] != name:
+            raise LoadError(
+                f"an ensemble's checkpoints must be of one model: {paths[0]} is {name}, "
+                f"{path} is {meta['model']}"
+            )
+    return loaded
 
 
 def load_model(path, expect_model: str | None = None, device: str = "cpu"):
