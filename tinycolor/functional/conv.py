@@ -917,14 +917,15 @@ def _grouped_route(xp, geo, cg, og, groups, forward):
     weight gradient stays batched, by group it measured 0.6 to 1.2 times as fast for 4 groups
     of 16) or "batched" (the rest).
 
-    Measured on 2 cores shared with other work (so within 1.5 times is noise), batch 32,
-    float32, 3x3, forward / weight gradient / input gradient in ms, batched -> new:
-    depthwise 32 channels at 64x64 25 / 26 / 72 -> 11 / 12 / 12, 64 at 32x32
-    10 / 10 / 38 -> 8 / 6 / 9, 128 at 16x16 8 / 9 / 22 -> 5 / 4 / 5, 64 at 32x32 with dilation
-    2 11 / 12 / 37 -> 9 / 7 / 10; 64 -> 64 channels at 32x32 in 2 groups 54 / - / 90 -> - / - /
-    32, in 4 groups 50 / - / 115 -> 11 / - / 19, in 16 groups 21 / - / 27 -> 8 / - / 8, at
-    64x64 in 32 groups 42 / - / 62 -> 24 / - / 22. With stride 2 by group did not win (4
-    groups: 6 / 13 / 13 -> 5 / 36 / 28); a depthwise layer by strided slices won only its input
+    Measured on 2 cores shared with other work (so within about 1.3 times is noise), batch
+    32, float32, 3x3, best of 9 alternating with the batched product in one process (ms,
+    forward / weight gradient / input gradient, batched -> new): depthwise 32 channels at
+    64x64 18 / 19 / 66 -> 11 / 13 / 12, 64 at 32x32 10 / 10 / 38 -> 8 / 6 / 9, 128 at 16x16
+    9 / 9 / 23 -> 5 / 4 / 6, 64 at 32x32 with dilation 2 19 / 19 / 44 -> 10 / 7 / 10;
+    64 -> 64 channels at 32x32 in 4 groups 47 / - / 141 -> 15 / - / 20, in 16 groups
+    21 / - / 27 -> 8 / - / 8, at 64x64 in 32 groups 48 / - / 68 -> 24 / - / 23, in 2 groups
+    - / - / 316 -> - / - / 86. With stride 2 by group did not win (4 groups, other runs:
+    6 / 13 / 13 -> 5 / 36 / 28); a depthwise layer by strided slices won only its input
     gradient (64 channels at 32x32: 14 -> 7), left batched for now."""
     if not _GROUPED_ROUTES or geo.sh != 1 or geo.sw != 1:
         return "batched"
