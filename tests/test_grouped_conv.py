@@ -85,11 +85,12 @@ def chunks(small, routes=True):
 def grouped_cases(draw, name, max_extra=3, route=None):
     """(x, w, b, kwargs, want, small_chunks) for one grouped call of op ``name``: groups 2 or
     3 of 1 or 2 channels each, or depthwise (one channel a group, 1 or 2 outputs each).
-    ``route`` "depthwise" draws only stride-1 depthwise cases of one output a group, "by group"
+    ``route`` "depthwise" draws only stride-1 depthwise cases of one output a group,
+    "depthwise strided" those with a stride (only their input gradient goes depthwise), "by group"
     only stride-1 cases of 4 or 5 groups of 2 or 3 channels and outputs a group
     (``conv._grouped_route``)."""
     _, transposed, dims = OPS[name]
-    if route == "depthwise":
+    if route in ("depthwise", "depthwise strided"):
         groups, cg, og = draw(st.integers(2, 4)), 1, 1
     elif route == "by group":  # the forward pass by group needs 4 groups
         groups, cg, og = draw(st.integers(4, 5)), draw(st.integers(2, 3)), draw(st.integers(2, 3))
@@ -98,8 +99,13 @@ def grouped_cases(draw, name, max_extra=3, route=None):
     else:
         groups, cg, og = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
     k = [draw(st.integers(1, 3)) for _ in range(dims)]
-    stride1 = route is not None or draw(st.booleans())
-    s = [1] * dims if stride1 else [draw(st.integers(1, 3)) for _ in range(dims)]
+    if route == "depthwise strided":  # a stride of 2 or 3 along one axis at least
+        s = [draw(st.integers(1, 3)) for _ in range(dims)]
+        s[draw(st.integers(0, dims - 1))] = draw(st.integers(2, 3))
+    elif route is not None or draw(st.booleans()):
+        s = [1] * dims
+    else:
+        s = [draw(st.integers(1, 3)) for _ in range(dims)]
     p = [draw(st.integers(0, 2)) for _ in range(dims)]
     d = [draw(st.integers(1, 2)) for _ in range(dims)]
     if transposed:
@@ -188,7 +194,7 @@ def test_matches_torch_forward_and_gradients(device, name, data):
         )
 
 
-ROUTES = ["depthwise", "by group"]
+ROUTES = ["depthwise", "depthwise strided", "by group"]
 
 
 @pytest.fixture
@@ -205,9 +211,13 @@ def routes_taken(monkeypatch):
     return taken
 
 
-def _expected_route(device, route):
-    """By group on the CPU only: on the GPU those cases go through the batched product."""
-    return route if device == "cpu" or route == "depthwise" else "batched"
+def _expected_routes(device, route):
+    """The routes of a forward and backward pass: with a stride, a depthwise layer's input
+    gradient only goes depthwise; by group on the CPU only, on the GPU those cases go through
+    the batched product."""
+    if route == "depthwise strided":
+        return {"depthwise", "batched"}
+    return {route if device == "cpu" or route == "depthwise" else "batched"}
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -215,8 +225,9 @@ def _expected_route(device, route):
 @settings(suppress_health_check=SUPPRESS, max_examples=30)
 @given(data=st.data())
 def test_routes_match_the_loops_and_the_batched_product(device, name, route, data, routes_taken):
-    """The stride-1 depthwise layers (kh kw shifted multiply-adds) and those of several
-    channels a group (group by group through the groups=1 path): forward against the loops,
+    """The depthwise layers (kh kw shifted multiply-adds; with a stride the input gradient
+    only) and those of several channels a group with stride 1 (group by group through the
+    groups=1 path): forward against the loops,
     and forward and gradients against the batched product (routes off), to float rounding."""
     x, w, b, kwargs, want, small = data.draw(grouped_cases(name, route=route))
     routes_taken.clear()  # the fixture outlives hypothesis's examples
@@ -229,7 +240,7 @@ def test_routes_match_the_loops_and_the_batched_product(device, name, route, dat
             y.backward(np.random.default_rng(0).standard_normal(y.shape))
         results.append([y.numpy()] + [tc.backend.to_numpy(t.grad) for t in ts])
         if routes:
-            assert set(routes_taken) == {_expected_route(device, route)}, routes_taken
+            assert set(routes_taken) == _expected_routes(device, route), routes_taken
     np.testing.assert_allclose(results[0][0], want, rtol=1e-10, atol=1e-10)
     for mine, batched in zip(*results):
         np.testing.assert_allclose(mine, batched, rtol=1e-10, atol=1e-10)
@@ -245,7 +256,7 @@ def test_routes_gradcheck(device, name, route, data, routes_taken):
     inputs = [tensor(a, device) for a in (x, w) + (() if b is None else (b,))]
     with chunks(small):
         assert tc.gradcheck(lambda *t: _call(name, t, kwargs), inputs)
-    assert set(routes_taken) == {_expected_route(device, route)}, routes_taken
+    assert set(routes_taken) == _expected_routes(device, route), routes_taken
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -263,7 +274,7 @@ def test_routes_match_torch(device, name, route, data, routes_taken):
         y = _call(name, ours, kwargs)
         g = np.random.default_rng(0).standard_normal(y.shape)
         y.backward(g)
-    assert set(routes_taken) == {_expected_route(device, route)}, routes_taken
+    assert set(routes_taken) == _expected_routes(device, route), routes_taken
     y_ref = getattr(torch.nn.functional, name)(*refs[:2], refs[2] if b is not None else None,
                                                **kwargs)  # fmt: skip
     y_ref.backward(torch.tensor(g))

@@ -911,7 +911,8 @@ def _grouped_input_grad(g, w, geo, in_hw, groups, bias=None):
 def _grouped_route(xp, geo, cg, og, groups, forward):
     """How a grouped convolution with Cg input and Og output channels a group (``forward``),
     or its input gradient (Og inputs, Cg outputs), goes: "depthwise" (Cg = Og = 1, stride 1,
-    the top and left padding not negative), "by group" (on the CPU, stride 1, Cg and Og both
+    the top and left padding not negative; the input gradient with any stride), "by group"
+    (on the CPU, stride 1, Cg and Og both
     at least 2, since the groups=1 path is slow for a single output channel: 16 ms for one
     channel of 32 images at 64x64, against 18 for all 32 of a batched depthwise layer; the
     forward pass
@@ -928,8 +929,9 @@ def _grouped_route(xp, geo, cg, og, groups, forward):
     21 / - / 27 -> 8 / - / 8, at 64x64 in 32 groups 48 / - / 68 -> 24 / - / 23, in 2 groups
     - / - / 316 -> - / - / 86. With stride 2 by group did not win (4 groups, other runs:
     6 / 13 / 13 -> 5 / 36 / 28); a depthwise layer by strided slices won only its input
-    gradient (64 channels at 32x32: 14 -> 7), left batched for now."""
-    if not _GROUPED_ROUTES or geo.sh != 1 or geo.sw != 1:
+    gradient (64 channels at 32x32: 14 -> 7), which goes that way."""
+    stride1 = geo.sh == 1 and geo.sw == 1
+    if not _GROUPED_ROUTES or not (stride1 or (cg == 1 and og == 1 and not forward)):
         return "batched"
     if cg == 1 and og == 1 and geo.pt >= 0 and geo.pl >= 0:
         return "depthwise"
@@ -1059,7 +1061,10 @@ def _depthwise_input_grad(g, w, geo, in_hw, bias=None):
 
         dx_pad[n, c, y + i dh, x + j dw] += w[c, 0, i, j] G[n, c, y, x]   for every (i, j),
 
-    each tap one multiply and one add of whole arrays, then dx = dx_pad cropped (+ b)."""
+    each tap one multiply and one add of whole arrays, then dx = dx_pad cropped (+ b). With a
+    stride, ``_depthwise_input_grad_strided``."""
+    if geo.sh != 1 or geo.sw != 1:
+        return _depthwise_input_grad_strided(g, w, geo, in_hw, bias)
     xp = array_module(g)
     n, c, ho, wo = g.shape
     h, wd = in_hw
@@ -1080,6 +1085,39 @@ def _depthwise_input_grad(g, w, geo, in_hw, bias=None):
             xp.multiply(gg, wt[:, i, j, None], out=term)
             grid.tap(acc, o, b, c)[...] += term
         dxp = acc[: b * c * grid.hp * grid.wp].reshape(b, c, grid.hp, grid.wp)
+        dx[n0 : n0 + b, :, :hv, :wv] = dxp[:, :, geo.pt : geo.pt + hv, geo.pl : geo.pl + wv]
+    if bias is not None:
+        dx += bias.reshape(c, 1, 1)
+    return dx
+
+
+def _depthwise_input_grad_strided(g, w, geo, in_hw, bias=None):
+    """``_depthwise_input_grad`` with strides (sh, sw): per tap (i, j) one multiply and one
+    strided slice-add,
+
+        dx_pad[n, c, y sh + i dh, x sw + j dw] += w[c, 0, i, j] g[n, c, y, x],
+
+    then dx = dx_pad cropped (+ b). (The flat layout needs stride 1; the forward pass and
+    weight gradient by strided slices were no faster than the batched product.)"""
+    xp = array_module(g)
+    n, c, ho, wo = g.shape
+    h, wd = in_hw
+    hp, wp = h + geo.pt + geo.pb, wd + geo.pl + geo.pr
+    hv, wv = min(h, hp - geo.pt), min(wd, wp - geo.pl)  # as in _depthwise_input_grad
+    wt = w.reshape(c, geo.kh, geo.kw)
+    dx = (xp.empty if (hv, wv) == (h, wd) else xp.zeros)((n, c, h, wd), dtype=g.dtype)
+    image_bytes = c * max(hp * wp, ho * wo) * g.dtype.itemsize
+    chunk = max(n, 1) if xp is not np else max(1, min(n, _DEPTHWISE_CHUNK_BYTES // image_bytes))
+    for n0 in range(0, n, chunk):
+        b = min(n, n0 + chunk) - n0
+        dxp = xp.zeros((b, c, hp, wp), dtype=g.dtype)
+        term = xp.empty((b, c, ho, wo), dtype=g.dtype)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                xp.multiply(g[n0 : n0 + b], wt[:, i, j, None, None], out=term)
+                y0, x0 = i * geo.dh, j * geo.dw
+                dxp[:, :, y0 : y0 + geo.sh * (ho - 1) + 1 : geo.sh,
+                    x0 : x0 + geo.sw * (wo - 1) + 1 : geo.sw] += term  # fmt: skip
         dx[n0 : n0 + b, :, :hv, :wv] = dxp[:, :, geo.pt : geo.pt + hv, geo.pl : geo.pl + wv]
     if bias is not None:
         dx += bias.reshape(c, 1, 1)
