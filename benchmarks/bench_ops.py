@@ -87,6 +87,34 @@ def build_cases(n, size, channels, kernel, which):
                 3 * flops,
             )
         )
+    # Grouped (ResNeXt) and depthwise (MobileNet) layers, stride 1 and 2, 'same' padding.
+    for groups in (4, c):
+        for stride in (1, 2):
+            ho = (size + 2 * (k // 2) - k) // stride + 1
+            flops = 2 * n * o * ho * ho * (c // groups) * k * k
+
+            def inputs_g(rng, groups=groups):
+                fan_in = c // groups * k * k
+                return [
+                    rng.standard_normal((n, c, size, size), dtype=np.float32),
+                    rng.standard_normal((o, c // groups, k, k), dtype=np.float32)
+                    * (2 / fan_in) ** 0.5,
+                    rng.standard_normal(o, dtype=np.float32),
+                ]
+
+            label = "depthwise" if groups == c else f"groups {groups}"
+            cases.append(
+                Case(
+                    f"conv2d {k}x{k} s{stride} {c}->{o} {label} @{size}",
+                    None
+                    if conv2d is None
+                    else (lambda F, x, w, b, s=stride, g=groups: conv2d(x, w, b, s, k // 2, 1, g)),
+                    lambda F, x, w, b, s=stride, g=groups: F.conv2d(x, w, b, s, k // 2, 1, g),
+                    inputs_g,
+                    flops,
+                    3 * flops,
+                )
+            )
     # The decoder's upsampling: size/2 -> size, stride 2 (output_padding 1 restores the size).
     half = size // 2
     flops = 2 * n * c * half * half * o * k * k

@@ -65,29 +65,47 @@ def grouped_loops(name, x, w, b, groups, **geometry):
 
 
 @contextlib.contextmanager
-def chunks(small):
-    """One image a chunk on the grouped path (``small``), or the default chunks."""
-    saved = conv_module._GROUPED_CHUNK_BYTES
+def chunks(small, routes=True):
+    """One image a chunk on the grouped path (``small``), or the default chunks; with
+    ``routes`` False every case through the batched product (no depthwise or by-group
+    route, see ``conv._grouped_route``)."""
+    saved = conv_module._GROUPED_CHUNK_BYTES, conv_module._DEPTHWISE_CHUNK_BYTES
+    saved_routes = conv_module._GROUPED_ROUTES
     if small:
-        conv_module._GROUPED_CHUNK_BYTES = 1
+        conv_module._GROUPED_CHUNK_BYTES = conv_module._DEPTHWISE_CHUNK_BYTES = 1
+    conv_module._GROUPED_ROUTES = routes
     try:
         yield
     finally:
-        conv_module._GROUPED_CHUNK_BYTES = saved
+        conv_module._GROUPED_CHUNK_BYTES, conv_module._DEPTHWISE_CHUNK_BYTES = saved
+        conv_module._GROUPED_ROUTES = saved_routes
 
 
 @st.composite
-def grouped_cases(draw, name, max_extra=3):
+def grouped_cases(draw, name, max_extra=3, route=None):
     """(x, w, b, kwargs, want, small_chunks) for one grouped call of op ``name``: groups 2 or
-    3 of 1 or 2 channels each, or depthwise (one channel a group, 1 or 2 outputs each)."""
+    3 of 1 or 2 channels each, or depthwise (one channel a group, 1 or 2 outputs each).
+    ``route`` "depthwise" draws only stride-1 depthwise cases of one output a group,
+    "depthwise strided" those with a stride (only their input gradient goes depthwise), "by group"
+    only stride-1 cases of 4 or 5 groups of 2 or 3 channels and outputs a group
+    (``conv._grouped_route``)."""
     _, transposed, dims = OPS[name]
-    if draw(st.booleans()):  # depthwise: groups == in_channels
-        groups, cg = draw(st.integers(2, 4)), 1
+    if route in ("depthwise", "depthwise strided"):
+        groups, cg, og = draw(st.integers(2, 4)), 1, 1
+    elif route == "by group":  # the forward pass by group needs 4 groups
+        groups, cg, og = draw(st.integers(4, 5)), draw(st.integers(2, 3)), draw(st.integers(2, 3))
+    elif draw(st.booleans()):  # depthwise: groups == in_channels
+        groups, cg, og = draw(st.integers(2, 4)), 1, draw(st.integers(1, 2))
     else:
-        groups, cg = draw(st.integers(2, 3)), draw(st.integers(1, 2))
-    og = draw(st.integers(1, 2))  # outputs per group
+        groups, cg, og = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
     k = [draw(st.integers(1, 3)) for _ in range(dims)]
-    s = [1] * dims if draw(st.booleans()) else [draw(st.integers(1, 3)) for _ in range(dims)]
+    if route == "depthwise strided":  # a stride of 2 or 3 along one axis at least
+        s = [draw(st.integers(1, 3)) for _ in range(dims)]
+        s[draw(st.integers(0, dims - 1))] = draw(st.integers(2, 3))
+    elif route is not None or draw(st.booleans()):
+        s = [1] * dims
+    else:
+        s = [draw(st.integers(1, 3)) for _ in range(dims)]
     p = [draw(st.integers(0, 2)) for _ in range(dims)]
     d = [draw(st.integers(1, 2)) for _ in range(dims)]
     if transposed:
@@ -174,6 +192,113 @@ def test_matches_torch_forward_and_gradients(device, name, data):
         np.testing.assert_allclose(
             tc.backend.to_numpy(mine.grad), ref.grad.numpy(), rtol=1e-10, atol=1e-10
         )
+
+
+ROUTES = ["depthwise", "depthwise strided", "by group"]
+
+
+@pytest.fixture
+def routes_taken(monkeypatch):
+    """The routes ``conv._grouped_route`` chose, in order (a test clears it per example)."""
+    taken = []
+
+    def spy(*args, **kwargs):
+        taken.append(route(*args, **kwargs))
+        return taken[-1]
+
+    route = conv_module._grouped_route
+    monkeypatch.setattr(conv_module, "_grouped_route", spy)
+    return taken
+
+
+def _expected_routes(device, route):
+    """The routes of a forward and backward pass: with a stride, a depthwise layer's input
+    gradient only goes depthwise; by group on the CPU only, on the GPU those cases go through
+    the batched product."""
+    if route == "depthwise strided":
+        return {"depthwise", "batched"}
+    return {route if device == "cpu" or route == "depthwise" else "batched"}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("name", list(OPS))
+@settings(suppress_health_check=SUPPRESS, max_examples=30)
+@given(data=st.data())
+def test_routes_match_the_loops_and_the_batched_product(device, name, route, data, routes_taken):
+    """The depthwise layers (kh kw shifted multiply-adds; with a stride the input gradient
+    only) and those of several channels a group with stride 1 (group by group through the
+    groups=1 path): forward against the loops,
+    and forward and gradients against the batched product (routes off), to float rounding."""
+    x, w, b, kwargs, want, small = data.draw(grouped_cases(name, route=route))
+    routes_taken.clear()  # the fixture outlives hypothesis's examples
+    arrays = (x, w) + (() if b is None else (b,))
+    results = []
+    for routes in (True, False):
+        ts = [tensor(a, device) for a in arrays]
+        with chunks(small, routes):
+            y = _call(name, ts, kwargs)
+            y.backward(np.random.default_rng(0).standard_normal(y.shape))
+        results.append([y.numpy()] + [tc.backend.to_numpy(t.grad) for t in ts])
+        if routes:
+            assert set(routes_taken) == _expected_routes(device, route), routes_taken
+    np.testing.assert_allclose(results[0][0], want, rtol=1e-10, atol=1e-10)
+    for mine, batched in zip(*results):
+        np.testing.assert_allclose(mine, batched, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("name", list(OPS))
+@settings(suppress_health_check=SUPPRESS, max_examples=30)
+@given(data=st.data())
+def test_routes_gradcheck(device, name, route, data, routes_taken):
+    x, w, b, kwargs, _, small = data.draw(grouped_cases(name, max_extra=2, route=route))
+    routes_taken.clear()  # the fixture outlives hypothesis's examples
+    inputs = [tensor(a, device) for a in (x, w) + (() if b is None else (b,))]
+    with chunks(small):
+        assert tc.gradcheck(lambda *t: _call(name, t, kwargs), inputs)
+    assert set(routes_taken) == _expected_routes(device, route), routes_taken
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("name", list(OPS))
+@settings(suppress_health_check=SUPPRESS, max_examples=30)
+@given(data=st.data())
+def test_routes_match_torch(device, name, route, data, routes_taken):
+    torch = pytest.importorskip("torch")
+    x, w, b, kwargs, _, small = data.draw(grouped_cases(name, route=route))
+    routes_taken.clear()  # the fixture outlives hypothesis's examples
+    arrays = (x, w) + (() if b is None else (b,))
+    ours = [tensor(a, device) for a in arrays]
+    refs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    with chunks(small):
+        y = _call(name, ours, kwargs)
+        g = np.random.default_rng(0).standard_normal(y.shape)
+        y.backward(g)
+    assert set(routes_taken) == _expected_routes(device, route), routes_taken
+    y_ref = getattr(torch.nn.functional, name)(*refs[:2], refs[2] if b is not None else None,
+                                               **kwargs)  # fmt: skip
+    y_ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), y_ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    for mine, ref in zip(ours, refs):
+        np.testing.assert_allclose(
+            tc.backend.to_numpy(mine.grad), ref.grad.numpy(), rtol=1e-10, atol=1e-10
+        )
+
+
+def test_depthwise_transposed_output_padding_crops_the_gradient(device, routes_taken):
+    """A stride-1, dilation-2 depthwise transposed layer with output_padding 1: the
+    convolution it is the input gradient of has bottom/right padding -1, which crops the
+    last row and column of its input; their gradient is zero, the rest the loops'."""
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((3, 1, 3, 2))
+    kwargs = dict(stride=1, padding=0, output_padding=1, dilation=2, groups=3)
+    y = conv_transpose2d(tensor(x, device, requires_grad=False), tensor(w, device), **kwargs)
+    geometry = dict(stride=(1, 1), padding=(0, 0), dilation=(2, 2), output_padding=(1, 1))
+    want = grouped_loops("conv_transpose2d", x, w, None, 3, **geometry)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-10)
+    xt = tensor(x, device)
+    assert tc.gradcheck(lambda a: conv_transpose2d(a, tensor(w, device), **kwargs), [xt])
+    assert set(routes_taken) == {"depthwise"}
 
 
 @pytest.mark.parametrize("name", list(OPS))

@@ -100,6 +100,9 @@ _FLAT_STRIDE1 = True
 # Strided input gradients through the phase images on the CPU (``_phase_input_grad``); tests
 # switch it off to check the columns folded back with strided slice-adds.
 _PHASE_INPUT_GRAD = True
+# Grouped convolutions depthwise or group by group where that is faster (``_grouped_route``);
+# tests switch it off to check the batched product.
+_GROUPED_ROUTES = True
 # OpenBLAS multiplies matrices of at most this many multiply-adds (M N K) with its small-matrix
 # kernels, which skip packing: about 110 GFLOP/s on one core of the machine it was measured on,
 # against 40 to 90 on the packed path for the thin products of narrow layers (16 outputs from
@@ -790,6 +793,20 @@ class ConvTranspose2d(Function):
 # K = Cg kh kw, whose output is already y's layout (B, O, Ho, Wo). This path is separate from
 # the groups=1 one above and simpler: whole chunks of images at a time, the columns copied
 # from the sliding-window view, the input gradient folded back with col2im.
+#
+# Two cases go another way, where that measured at least 1.3 times slower (2 cores, batch 32,
+# float32, 3x3; ``benchmarks/bench_ops.py`` has them against PyTorch):
+#
+# * depthwise layers (one input and one output channel a group) with stride 1: no columns and
+#   no product at all, but kh kw multiply-adds of whole shifted images (``_depthwise_conv``,
+#   ``_depthwise_input_grad``): the batched product of a 1-row weight matrix is all memory
+#   traffic, and its input gradient writes K = kh kw floats a pixel before folding them back;
+# * on the CPU, the forward pass and input gradient of groups of several channels with stride
+#   1: group by group through the groups=1 path (``_conv_loop``, ``_conv_input_grad``) on the
+#   group's channels (views), which has the flat-shift columns and blocks sized for the cache;
+#   the batched product copies its columns from the sliding-window view, the whole chunk at
+#   once. With a stride, and for the weight gradient, the batched product measured as fast or
+#   faster, so it stays.
 
 # The columns of one chunk of images on the grouped path take about this much (at least one
 # image a chunk); the whole batch at once on the GPU.
@@ -830,14 +847,25 @@ def _grouped_conv(x, w, geo, groups, *, bias=None, want_out=True, weight_grad_of
 
         Y[n, gi] = Wm[gi] @ X[n, gi],    dWm[gi] = sum_n G[n, gi] @ X[n, gi]^T,
 
-    each one batched matmul over the images and groups. Returns (y or None, dW or None)."""
+    each one batched matmul over the images and groups, or depthwise or group by group (see
+    above, ``_grouped_route``). Returns (y or None, dW or None)."""
     xp = array_module(x)
     n, c = x.shape[:2]
     o = w.shape[0]
+    route = _grouped_route(xp, geo, w.shape[1], o // groups, groups, forward=True)
+    if route == "depthwise":
+        dw_of = weight_grad_of
+        return _depthwise_conv(x, w, geo, bias=bias, want_out=want_out, weight_grad_of=dw_of)
+    out = None
+    if route == "by group" and want_out:  # y by group, dW (if asked for) by the batched product
+        out, want_out = _conv_by_group(x, w, geo, groups, bias), False
+        if weight_grad_of is None:
+            return out, None
     og, k = o // groups, w.shape[1] * geo.kh * geo.kw
     ho, wo = geo.out_size(*x.shape[2:])
     wm = w.reshape(groups, og, k)
-    out = xp.empty((n, o, ho, wo), dtype=x.dtype) if want_out else None
+    if want_out:
+        out = xp.empty((n, o, ho, wo), dtype=x.dtype)
     dwm = None if weight_grad_of is None else xp.zeros((groups, og, k), dtype=x.dtype)
     chunk = _grouped_chunk(xp, n, c * geo.kh * geo.kw * ho * wo * x.dtype.itemsize)
     for n0 in range(0, n, chunk):
@@ -857,10 +885,15 @@ def _grouped_input_grad(g, w, geo, in_hw, groups, bias=None):
     """``_conv_input_grad`` with groups: dx = d<g, conv2d(x, w, groups=g)>/dx for x of spatial
     size in_hw (the grouped transposed convolution). Per image n and group gi,
     dX[n, gi] = Wm[gi]^T @ G[n, gi] (one batched matmul), folded back onto the pixels it came
-    from (col2im)."""
+    from (col2im); or depthwise or group by group (see above, ``_grouped_route``)."""
     xp = array_module(g)
     n, o, ho, wo = g.shape
     cg, kh, kw = w.shape[1:]
+    route = _grouped_route(xp, geo, cg, o // groups, groups, forward=False)
+    if route == "depthwise":
+        return _depthwise_input_grad(g, w, geo, in_hw, bias)
+    if route == "by group":
+        return _input_grad_by_group(g, w, geo, in_hw, groups, bias)
     c, og, k = cg * groups, o // groups, cg * kh * kw
     wm_t = w.reshape(groups, og, k).transpose(0, 2, 1)  # (g, K, Og)
     dx = xp.zeros((n, c, *in_hw), dtype=g.dtype)
@@ -870,6 +903,222 @@ def _grouped_input_grad(g, w, geo, in_hw, groups, bias=None):
         dcols = xp.matmul(wm_t, g[n0 : n0 + b].reshape(b, groups, og, ho * wo))  # (B, g, K, L)
         dcols = dcols.reshape(b, c, kh, kw, ho, wo).transpose(0, 1, 4, 5, 2, 3)
         _col2im_into(dx[n0 : n0 + b], dcols, geo)
+    if bias is not None:
+        dx += bias.reshape(c, 1, 1)
+    return dx
+
+
+def _grouped_route(xp, geo, cg, og, groups, forward):
+    """How a grouped convolution with Cg input and Og output channels a group (``forward``),
+    or its input gradient (Og inputs, Cg outputs), goes: "depthwise" (Cg = Og = 1, stride 1,
+    the top and left padding not negative; the input gradient with any stride), "by group"
+    (on the CPU, stride 1, Cg and Og both
+    at least 2, since the groups=1 path is slow for a single output channel: 16 ms for one
+    channel of 32 images at 64x64, against 18 for all 32 of a batched depthwise layer; the
+    forward pass
+    only with at least 4 groups, since with 2 it measured from 0.7 to 1.8 times as fast; the
+    weight gradient stays batched, by group it measured 0.6 to 1.2 times as fast for 4 groups
+    of 16) or "batched" (the rest).
+
+    Measured on 2 cores shared with other work (so within about 1.3 times is noise), batch
+    32, float32, 3x3, best of 9 alternating with the batched product in one process (ms,
+    forward / weight gradient / input gradient, batched -> new): depthwise 32 channels at
+    64x64 18 / 19 / 66 -> 11 / 13 / 12, 64 at 32x32 10 / 10 / 38 -> 8 / 6 / 9, 128 at 16x16
+    9 / 9 / 23 -> 5 / 4 / 6, 64 at 32x32 with dilation 2 19 / 19 / 44 -> 10 / 7 / 10;
+    64 -> 64 channels at 32x32 in 4 groups 47 / - / 141 -> 15 / - / 20, in 16 groups
+    21 / - / 27 -> 8 / - / 8, at 64x64 in 32 groups 48 / - / 68 -> 24 / - / 23, in 2 groups
+    - / - / 316 -> - / - / 86. With stride 2 by group did not win (4 groups, other runs:
+    6 / 13 / 13 -> 5 / 36 / 28); a depthwise layer by strided slices won only its input
+    gradient (64 channels at 32x32: 14 -> 7), which goes that way."""
+    stride1 = geo.sh == 1 and geo.sw == 1
+    if not _GROUPED_ROUTES or not (stride1 or (cg == 1 and og == 1 and not forward)):
+        return "batched"
+    if cg == 1 and og == 1 and geo.pt >= 0 and geo.pl >= 0:
+        return "depthwise"
+    by_group = xp is np and cg >= 2 and og >= 2 and (groups >= 4 or not forward)
+    return "by group" if by_group else "batched"
+
+
+def _conv_by_group(x, w, geo, groups, bias):
+    """y = conv2d(x, w, groups=g) + bias group by group through ``_conv_loop``: group gi's
+    channels of x are a view, its outputs copied into y's."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    cg, og = c // groups, o // groups
+    out = xp.empty((n, o, *geo.out_size(*x.shape[2:])), dtype=x.dtype)
+    for gi in range(groups):
+        co, ci = slice(gi * og, (gi + 1) * og), slice(gi * cg, (gi + 1) * cg)
+        part_bias = None if bias is None else bias[co]
+        out[:, co] = _conv_loop(x[:, ci], w[co], geo, bias=part_bias)[0]
+    return out
+
+
+def _input_grad_by_group(g, w, geo, in_hw, groups, bias):
+    """``_grouped_input_grad`` group by group through ``_conv_input_grad``."""
+    xp = array_module(g)
+    n, o = g.shape[:2]
+    cg, og = w.shape[1], o // groups
+    dx = xp.empty((n, cg * groups, *in_hw), dtype=g.dtype)
+    for gi in range(groups):
+        co, ci = slice(gi * og, (gi + 1) * og), slice(gi * cg, (gi + 1) * cg)
+        part_bias = None if bias is None else bias[ci]
+        dx[:, ci] = _conv_input_grad(g[:, co], w[co], geo, in_hw, part_bias)
+    return dx
+
+
+# The flat images of one chunk of a depthwise layer take about this much on the CPU (at least
+# one image a chunk), so that the kh kw passes over them stay in the cache; the whole batch at
+# once on the GPU.
+_DEPTHWISE_CHUNK_BYTES = 2**20
+
+
+class _DepthwiseGrid(NamedTuple):
+    """The flat layout of a stride-1 depthwise layer on maps of size (H, W).
+
+    Each channel of the padded image x_pad (Hp, Wp) is laid out as R = Hp Wp values, the
+    channels and images one after another. Tap (i, j) of output position (y, x) reads
+    x_pad[y + i dh, x + j dw], which is R-flat position y Wp + x + o_ij with
+    o_ij = i dh Wp + j dw: so the tap of every output position of every channel at once is the
+    flat array shifted by o_ij, one contiguous slice. Outputs are computed on the Hp x Wp grid
+    (the first Ho x Wo of it valid: the rest read across rows and channels and are dropped)."""
+
+    hp: int
+    wp: int
+    ho: int
+    wo: int
+    offsets: tuple  # ((i, j, o_ij), ...)
+
+    @classmethod
+    def of(cls, geo, in_hw):
+        hp, wp = in_hw[0] + geo.pt + geo.pb, in_hw[1] + geo.pl + geo.pr
+        taps = [(i, j) for i in range(geo.kh) for j in range(geo.kw)]
+        offsets = tuple((i, j, i * geo.dh * wp + j * geo.dw) for i, j in taps)
+        return cls(hp, wp, *geo.out_size(*in_hw), offsets)
+
+    def chunk(self, xp, n, c, itemsize):
+        if xp is not np:
+            return max(n, 1)
+        return max(1, min(n, _DEPTHWISE_CHUNK_BYTES // (c * self.hp * self.wp * itemsize)))
+
+    def flat(self, xp, images, pads, dtype):
+        """images (B, C, h, w) zero-padded by pads into the flat layout, with the zeros that
+        the last channel's shifted reads run on into."""
+        b, c = images.shape[:2]
+        m = b * c * self.hp * self.wp
+        flat = xp.empty(m + self.offsets[-1][2], dtype=dtype)
+        _pad_into(flat[:m].reshape(b, c, self.hp, self.wp), images, pads)
+        flat[m:] = 0
+        return flat
+
+    def tap(self, flat, o, b, c):
+        """The flat array shifted by o, as (B, C, R)."""
+        return flat[o : o + b * c * self.hp * self.wp].reshape(b, c, -1)
+
+
+def _depthwise_conv(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
+    """A stride-1 depthwise convolution (groups = C, w (C, 1, kh, kw)) as kh kw multiply-adds
+    of whole shifted images, in the flat layout of ``_DepthwiseGrid``:
+
+        y[n, c] = b[c] + sum_{i, j} w[c, 0, i, j] x_pad[n, c, i dh :, j dw :]  (cropped),
+        dw[c, 0, i, j] = sum_{n, y, x} G[n, c, y, x] x_pad[n, c, y + i dh, x + j dw]
+
+    (G the gradient of y, zero past Ho x Wo on the grid). Returns (y or None, dW or None)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    grid = _DepthwiseGrid.of(geo, x.shape[2:])
+    pads = (geo.pt, geo.pb, geo.pl, geo.pr)
+    wt = w.reshape(c, geo.kh, geo.kw)
+    out = xp.empty((n, c, grid.ho, grid.wo), dtype=x.dtype) if want_out else None
+    dw = None if weight_grad_of is None else xp.zeros((c, geo.kh, geo.kw), dtype=x.dtype)
+    chunk = grid.chunk(xp, n, c, x.dtype.itemsize)
+    for n0 in range(0, n, chunk):
+        b = min(n, n0 + chunk) - n0
+        flat = grid.flat(xp, x[n0 : n0 + b], pads, x.dtype)
+        if want_out:
+            acc = xp.empty((b, c, grid.hp * grid.wp), dtype=x.dtype)
+            term = xp.empty_like(acc)
+            for k, (i, j, o) in enumerate(grid.offsets):
+                xp.multiply(grid.tap(flat, o, b, c), wt[:, i, j, None], out=term if k else acc)
+                if k:
+                    acc += term
+            out[n0 : n0 + b] = acc.reshape(b, c, grid.hp, grid.wp)[:, :, : grid.ho, : grid.wo]
+        if dw is not None:
+            gg = xp.zeros((b, c, grid.hp, grid.wp), dtype=x.dtype)
+            gg[:, :, : grid.ho, : grid.wo] = weight_grad_of[n0 : n0 + b]
+            gg = gg.reshape(b, c, -1)
+            for i, j, o in grid.offsets:
+                dw[:, i, j] += xp.einsum("bcr,bcr->c", gg, grid.tap(flat, o, b, c))
+    if want_out and bias is not None:
+        out += bias.reshape(c, 1, 1)
+    return out, None if dw is None else dw.reshape(w.shape)
+
+
+def _depthwise_input_grad(g, w, geo, in_hw, bias=None):
+    """The input gradient of a stride-1 depthwise convolution (the depthwise transposed one),
+    as kh kw shifted adds in the flat layout of ``_DepthwiseGrid``: with G the gradient of y
+    (zero past Ho x Wo on the grid),
+
+        dx_pad[n, c, y + i dh, x + j dw] += w[c, 0, i, j] G[n, c, y, x]   for every (i, j),
+
+    each tap one multiply and one add of whole arrays, then dx = dx_pad cropped (+ b). With a
+    stride, ``_depthwise_input_grad_strided``."""
+    if geo.sh != 1 or geo.sw != 1:
+        return _depthwise_input_grad_strided(g, w, geo, in_hw, bias)
+    xp = array_module(g)
+    n, c, ho, wo = g.shape
+    h, wd = in_hw
+    grid = _DepthwiseGrid.of(geo, in_hw)
+    pads = (0, grid.hp - ho, 0, grid.wp - wo)
+    wt = w.reshape(c, geo.kh, geo.kw)
+    # A negative bottom/right padding (a transposed convolution's output_padding) crops: the
+    # pixels past x_pad get no gradient.
+    hv, wv = min(h, grid.hp - geo.pt), min(wd, grid.wp - geo.pl)
+    dx = (xp.empty if (hv, wv) == (h, wd) else xp.zeros)((n, c, h, wd), dtype=g.dtype)
+    chunk = grid.chunk(xp, n, c, g.dtype.itemsize)
+    for n0 in range(0, n, chunk):
+        b = min(n, n0 + chunk) - n0
+        gg = grid.tap(grid.flat(xp, g[n0 : n0 + b], pads, g.dtype), 0, b, c)
+        acc = xp.zeros(gg.size + grid.offsets[-1][2], dtype=g.dtype)
+        term = xp.empty_like(gg)
+        for i, j, o in grid.offsets:
+            xp.multiply(gg, wt[:, i, j, None], out=term)
+            grid.tap(acc, o, b, c)[...] += term
+        dxp = acc[: b * c * grid.hp * grid.wp].reshape(b, c, grid.hp, grid.wp)
+        dx[n0 : n0 + b, :, :hv, :wv] = dxp[:, :, geo.pt : geo.pt + hv, geo.pl : geo.pl + wv]
+    if bias is not None:
+        dx += bias.reshape(c, 1, 1)
+    return dx
+
+
+def _depthwise_input_grad_strided(g, w, geo, in_hw, bias=None):
+    """``_depthwise_input_grad`` with strides (sh, sw): per tap (i, j) one multiply and one
+    strided slice-add,
+
+        dx_pad[n, c, y sh + i dh, x sw + j dw] += w[c, 0, i, j] g[n, c, y, x],
+
+    then dx = dx_pad cropped (+ b). (The flat layout needs stride 1; the forward pass and
+    weight gradient by strided slices were no faster than the batched product.)"""
+    xp = array_module(g)
+    n, c, ho, wo = g.shape
+    h, wd = in_hw
+    hp, wp = h + geo.pt + geo.pb, wd + geo.pl + geo.pr
+    hv, wv = min(h, hp - geo.pt), min(wd, wp - geo.pl)  # as in _depthwise_input_grad
+    wt = w.reshape(c, geo.kh, geo.kw)
+    dx = (xp.empty if (hv, wv) == (h, wd) else xp.zeros)((n, c, h, wd), dtype=g.dtype)
+    image_bytes = c * max(hp * wp, ho * wo) * g.dtype.itemsize
+    chunk = max(n, 1) if xp is not np else max(1, min(n, _DEPTHWISE_CHUNK_BYTES // image_bytes))
+    for n0 in range(0, n, chunk):
+        b = min(n, n0 + chunk) - n0
+        dxp = xp.zeros((b, c, hp, wp), dtype=g.dtype)
+        term = xp.empty((b, c, ho, wo), dtype=g.dtype)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                xp.multiply(g[n0 : n0 + b], wt[:, i, j, None, None], out=term)
+                y0, x0 = i * geo.dh, j * geo.dw
+                dxp[:, :, y0 : y0 + geo.sh * (ho - 1) + 1 : geo.sh,
+                    x0 : x0 + geo.sw * (wo - 1) + 1 : geo.sw] += term  # fmt: skip
+        dx[n0 : n0 + b, :, :hv, :wv] = dxp[:, :, geo.pt : geo.pt + hv, geo.pl : geo.pl + wv]
     if bias is not None:
         dx += bias.reshape(c, 1, 1)
     return dx
