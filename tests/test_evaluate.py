@@ -838,3 +838,7 @@ def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path,
     assert np.abs(labs[2][..., 0] - labs[0][..., 0]).max() < 1
     assert colorize(["--checkpoint", str(ckpt), "--quiet"]) == 2  # no image: refused
     assert "required: INPUT" in capsys.readouterr().err
+    # two checkpoints and no image: the second is not read as the image (a numpy error)
+    assert colorize(["--checkpoint", str(ckpt), str(second_checkpoint), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "required: INPUT" in err and f"{second_checkpoint} is a checkpoint" in err, err

@@ -192,11 +192,17 @@ def _fmt(v) -> str:
 def parse_args(parser, argv):
     """The parsed command line. ``--checkpoint A B IMAGE`` gives argparse's list option every
     word up to the next option, the image too: the last of them is then the INPUT (so the
-    usual ``--checkpoint CKPT IMAGE`` reads as it always did)."""
+    usual ``--checkpoint CKPT IMAGE`` reads as it always did); a checkpoint there (``.npz``)
+    means that no image was given."""
     args = parser.parse_args(argv)
     if args.input is None:
         if len(args.checkpoint) < 2:
             parser.error("the following arguments are required: INPUT")
+        if Path(args.checkpoint[-1]).suffix.lower() == ".npz":
+            parser.error(
+                f"the following arguments are required: INPUT ({args.checkpoint[-1]} is a "
+                "checkpoint; give the image to colour after the checkpoints)"
+            )
         args.input = args.checkpoint.pop()
     return args
 
