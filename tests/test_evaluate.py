@@ -751,6 +751,31 @@ def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_che
     assert (folder / "samples.png").stat().st_size > 0
 
 
+def test_temperature_names_the_ensemble_member_that_has_none(trained, tmp_path, capsys):
+    """--temperature with an ensemble of cnn_resnet --loss ce and --loss l2: the member that
+    decodes no ab bins is named, not only its kind (which the ce member shares)."""
+    import tinycolor
+    from tinycolor.colorize import main as colorize
+    from tinycolor.models import cnn_resnet
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    paths = []
+    for loss in ("ce", "l2"):
+        config = dict(cnn_resnet.DEFAULTS, size=32, image_size=32, width=1 / 32, loss=loss)
+        config.update(encoder_width=2, stages=1, class_names=["a", "b"], mean_ab=[1.0, 2.0])
+        paths.append(tmp_path / f"{loss}.npz")
+        tinycolor.save(cnn_resnet.build_model(config), paths[-1], meta=checkpoint_meta(
+            "cnn_resnet", config))  # fmt: skip
+    members = ["--checkpoint", *map(str, paths)]
+    err = _fails([*members, "--data", str(data), "--temperature", "1"], capsys, "--temperature")
+    assert f"{paths[1]}: --temperature: a cnn_resnet --loss l2 checkpoint" in err, err
+    argv = [*members, "skimage:chelsea", "-o", str(tmp_path / "c.png"), "--temperature", "1"]
+    assert colorize(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{paths[1]}: --temperature: a cnn_resnet --loss l2 checkpoint" in err, err
+
+
 def test_an_ensemble_of_two_models_is_refused(trained, bins_checkpoints, capsys):
     _, data, ckpt = trained
     argv = ["--checkpoint", str(ckpt), str(bins_checkpoints[0.38]), "--data", str(data)]

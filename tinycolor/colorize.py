@@ -133,8 +133,12 @@ def colorize_file(
     members = load_models(checkpoint, model_name, device, quiet)
     module, model, config, meta = members[0]
     if temperature is not None:
-        for mod, _, cfg, _ in members:
-            set_temperature(mod, cfg, temperature)
+        paths = checkpoint if isinstance(checkpoint, list | tuple) else [checkpoint]
+        for c, (mod, _, cfg, _) in zip(paths, members):
+            try:
+                set_temperature(mod, cfg, temperature)
+            except InputError as exc:  # an ensemble's member is named: its kind may not tell
+                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
     try:

@@ -419,8 +419,11 @@ def _stream_predictions(
     module, model, config, meta = members[0]
     name = meta["model"]
     if temperature is not None:
-        for mod, _, cfg, _ in members:
-            set_temperature(mod, cfg, temperature)
+        for c, (mod, _, cfg, _) in zip(checkpoints, members):
+            try:
+                set_temperature(mod, cfg, temperature)
+            except InputError as exc:  # an ensemble's member is named: its kind may not tell
+                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     mode = input_mode(module, model)
     for c, (mod, mdl, _, _) in zip(checkpoints[1:], members[1:]):
         other = input_mode(mod, mdl)
