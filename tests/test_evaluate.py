@@ -835,6 +835,28 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
     assert (out / "cnn_regression" / "ensemble-0-1" / "fold1" / "eval.json").exists()
 
 
+def test_colorizer_results_refuses_an_ensemble_of_one_seed_before_training(
+    tmp_path, monkeypatch, capsys
+):
+    """--ensemble with one seed (or one given twice) is refused at once, not after every
+    model has trained (hours, on Kodak) and before any table is written."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for k, (h, w) in enumerate(SHAPES):
+        write_png(photos / f"p{k}.png", _colour_image(h, w, k))
+    bench = _benchmark("colorizer_results")
+    trained = []
+    monkeypatch.setattr(bench, "run_job", trained.append)
+    for seeds in (["0"], ["3", "3"]):
+        argv = ["--kodak", str(photos), "--folds", "0", "--out", str(tmp_path / "results")]
+        argv += ["--models", "cnn_regression", "--seeds", *seeds, "--ensemble", "--jobs", "1"]
+        with pytest.raises(SystemExit) as exc:
+            bench.main(argv)
+        assert exc.value.code == 2
+        assert "--ensemble needs at least two --seeds" in capsys.readouterr().err
+        assert trained == []
+
+
 def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path, capsys):
     """colorize --checkpoint A B IMAGE: the mean of the two pictures' ab, on the lightness
     they share; the image may come after the list (the usual order) or before it."""
