@@ -883,6 +883,11 @@ def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path,
     mean_ab = (labs[0][..., 1:] + labs[1][..., 1:]) / 2
     assert np.abs(labs[2][..., 1:] - mean_ab).max() < 2.5  # uint8 rounding, twice
     assert np.abs(labs[2][..., 0] - labs[0][..., 0]).max() < 1
+    # a note a member prints (the image resized to the network's input) is said once
+    out = str(tmp_path / "notes.png")
+    assert colorize(["--checkpoint", str(ckpt), str(second_checkpoint), image, "-o", out]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1 and "resized" in notes[0], notes
     assert colorize(["--checkpoint", str(ckpt), "--quiet"]) == 2  # no image: refused
     assert "required: INPUT" in capsys.readouterr().err
     # two checkpoints and no image: the second is not read as the image (a numpy error)

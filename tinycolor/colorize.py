@@ -141,13 +141,17 @@ def colorize_file(
                 raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
+    # A model says on stderr when it resized the image; --quiet prints nothing but errors,
+    # which are raised, not printed, inside. An ensemble's members say it once, not each.
+    notes = io.StringIO()
     try:
-        # A model says on stderr when it resized the image; --quiet prints nothing but errors,
-        # which are raised, not printed, inside.
-        with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
+        with contextlib.redirect_stderr(notes):
             preds = [mod.colorize(mdl, rgb, cfg, device=device) for mod, mdl, cfg, _ in members]
     except InputError as exc:
         raise InputError(f"{input_path}: {exc}") from None
+    finally:
+        if not quiet:
+            sys.stderr.write("".join(dict.fromkeys(notes.getvalue().splitlines(keepends=True))))
     pred = preds[0] if len(preds) == 1 else _mean_colour(preds)
     written = [write_png(out, pred)]
     if not quiet:
