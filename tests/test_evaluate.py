@@ -751,6 +751,18 @@ def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_che
     assert (folder / "samples.png").stat().st_size > 0
 
 
+def test_a_pattern_that_matched_no_checkpoint_is_said_to_be_one(trained, tmp_path, capsys):
+    """--checkpoint 'runs/*/model.npz' where no file matches: the shell passes the pattern
+    itself, which is named as a pattern that matched nothing, not as a missing file."""
+    _, data, ckpt = trained
+    pattern = str(tmp_path / "runs" / "seed*" / "model.npz")
+    err = _fails(["--checkpoint", str(ckpt), pattern, "--data", str(data)], capsys, pattern)
+    assert "no such checkpoint file (a pattern that matched no file?)" in err, err
+    missing = str(tmp_path / "seed1.npz")  # a plain name: only missing
+    err = _fails(["--checkpoint", missing, "--data", str(data)], capsys, missing)
+    assert err.endswith("no such checkpoint file"), err
+
+
 def test_temperature_names_the_ensemble_member_that_has_none(trained, tmp_path, capsys):
     """--temperature with an ensemble of cnn_resnet --loss ce and --loss l2: the member that
     decodes no ab bins is named, not only its kind (which the ce member shares)."""
