@@ -739,6 +739,23 @@ def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoin
         assert twice[who] == pytest.approx(alone[0][who], rel=1e-6)
 
 
+def test_an_ensemble_decoding_at_several_temperatures_says_each(
+    trained, bins_checkpoints, tmp_path, capsys
+):
+    """Members trained with different --temperature: "temperature" is each member's T, and
+    the table says so, not nothing (null, as for a model that regresses ab); --temperature
+    makes it one again."""
+    _, data, _ = trained
+    members = [bins_checkpoints[0.38], bins_checkpoints[1.0]]
+    argv = ["--checkpoint", *map(str, members), "--data", str(data), "--size", str(SIZE)]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 0
+    assert "annealed mean T = 0.38, 1 (a member each)" in capsys.readouterr().out
+    mixed = _ensemble_json(tmp_path, members, data, "--out", str(tmp_path / "s"))
+    assert mixed["temperature"] == [0.38, 1.0]
+    one = _ensemble_json(tmp_path, members, data, "--temperature", "1", "--out", str(tmp_path))
+    assert one["temperature"] == 1.0
+
+
 def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_checkpoint):
     from tinycolor.evaluate import default_out
 

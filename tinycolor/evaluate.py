@@ -310,7 +310,8 @@ class Predictions(NamedTuple):
     model_name: str
     config: dict
     input: str  # how whole images reach the network (``describe_mode``)
-    temperature: float | None  # the annealed-mean T of a model of ab bins, else None
+    temperature: float | list | None  # the annealed-mean T of a model of ab bins, else None;
+    # an ensemble's members' (None for one that regresses ab) when they differ
     names: list
     labs: list  # the scored (H, W, 3) Lab images
     preds: list  # the model's (2, H, W) ab for each
@@ -325,7 +326,7 @@ class _Stream(NamedTuple):
     model_name: str
     config: dict
     input: str
-    temperature: float | None
+    temperature: float | list | None
     names: list
     images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
     prior: np.ndarray
@@ -498,8 +499,9 @@ def _stream_predictions(
         for nm, lab in rest:
             yield nm, lab, predict(nm, lab)
 
-    ts = {float(cfg["temperature"]) for mod, _, cfg, _ in members if takes_temperature(mod, cfg)}
-    t = ts.pop() if len(ts) == 1 else None
+    # an ensemble's members trained with different --temperature decode each at its own: said
+    ts = [float(c["temperature"]) if takes_temperature(m, c) else None for m, _, c, _ in members]
+    t = ts[0] if len(set(ts)) == 1 else ts
     return _Stream(
         name, config, describe_mode(mode), t, names, images(), prior, prior_source, skipped
     )
@@ -625,7 +627,11 @@ def format_result(result: dict) -> str:
             rows.append([label, *(_fmt(m.get(k)) for k in METRIC_KEYS)])
     rows.append(["truth", *(["-"] * (len(METRIC_KEYS) - 1)), _fmt(result["truth"]["colorfulness"])])
     t = result.get("temperature")
-    decoding = "" if t is None else f", annealed mean T = {t:g}"
+    if isinstance(t, list):  # an ensemble's members, decoding at different T
+        each = ", ".join("-" if x is None else f"{x:g}" for x in t)
+        decoding = f", annealed mean T = {each} (a member each)"
+    else:
+        decoding = "" if t is None else f", annealed mean T = {t:g}"
     who = result["model_name"]
     if result.get("ensemble"):
         who = f"an ensemble of {result['ensemble']} {who} checkpoints (their ab averaged)"
