@@ -805,6 +805,29 @@ def test_temperature_names_the_ensemble_member_that_has_none(trained, tmp_path, 
     assert f"{paths[1]}: --temperature: a cnn_resnet --loss l2 checkpoint" in err, err
 
 
+def test_an_ensemble_of_networks_of_different_strides_is_scored_on_their_common_multiple(
+    trained, tmp_path
+):
+    """cnn_resnet --stages 1 (stride 8) and --stages 2 (stride 16), both fully convolutional:
+    each image is cropped to a multiple of 16, which both take (colorize takes them too),
+    not refused as networks that see the images differently."""
+    import tinycolor
+    from tinycolor.models import cnn_resnet
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    paths = []
+    for stages in (1, 2):
+        config = dict(cnn_resnet.DEFAULTS, size=32, image_size=32, width=1 / 32, stages=stages)
+        config.update(encoder_width=2, class_names=["a", "b"], mean_ab=[1.0, 2.0])
+        paths.append(tmp_path / f"stages{stages}.npz")
+        tinycolor.save(cnn_resnet.build_model(config), paths[-1], meta=checkpoint_meta(
+            "cnn_resnet", config))  # fmt: skip
+    both = _ensemble_json(tmp_path, paths, data, "--size", "24", "--out", str(tmp_path))
+    assert "multiple of 16" in both["input"] and both["ensemble"] == 2
+    assert all(side % 16 == 0 for p in both["per_image"] for side in p["shape"])
+
+
 def test_an_ensemble_of_two_models_is_refused(trained, bins_checkpoints, capsys):
     _, data, ckpt = trained
     argv = ["--checkpoint", str(ckpt), str(bins_checkpoints[0.38]), "--data", str(data)]

@@ -30,12 +30,13 @@ Several checkpoints of one model (``--checkpoint A B C``: runs trained with diff
 ``--seed``, say) are scored as one ensemble: its prediction is the mean of their predicted
 ab, its mean-ab baseline the mean of their mean ab, and its prior the mean of their priors.
 On a dozen training photos the seed alone moves what a network learns by a lot; their mean
-keeps what the runs agree on.
+keeps what the runs agree on. Fully convolutional members of different strides (cnn_resnet
+``--stages 1`` and ``2``) are scored on images cropped to a multiple of each one's.
 
 ``--temperature T`` decodes a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``)
 with the annealed-mean T instead of the one it was trained with, to see its trade between
 vivid and accurate colour without training again; the output's ``temperature`` is the T used
-(null for the models that regress ab).
+(null for the models that regress ab; an ensemble's members' each, as a list, when they differ).
 
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
@@ -49,6 +50,7 @@ with a one-line message and exit status 2.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from array import array
@@ -428,7 +430,9 @@ def _stream_predictions(
     mode = input_mode(module, model)
     for c, (mod, mdl, _, _) in zip(checkpoints[1:], members[1:]):
         other = input_mode(mod, mdl)
-        if other != mode:
+        if mode[0] == other[0] == "stride":  # fully convolutional, each: a multiple of both
+            mode = ("stride", math.lcm(mode[1], other[1]))
+        elif other != mode:
             raise EvaluationError(
                 f"an ensemble's networks must see the images alike: {checkpoints[0]} takes "
                 f"{describe_mode(mode)}, {c} takes {describe_mode(other)}"
