@@ -222,6 +222,8 @@ def main(argv=None) -> int:
     if args.folds < 0 or args.folds == 1:
         p.error(f"--folds {args.folds}: k must be 0 (no folds) or at least 2")
     args.seeds = list(dict.fromkeys(args.seeds))  # a seed given twice: one run, not two at once
+    if args.ensemble and len(args.seeds) < 2:  # before any model trains, not hours after
+        p.error("--ensemble needs at least two --seeds")
     kodak, out = Path(args.kodak), Path(args.out)
     if not kodak.is_dir():
         print(f"--kodak {kodak}: no such folder (the Kodak photos are not part of the project)")
@@ -243,8 +245,6 @@ def main(argv=None) -> int:
     sets = (["skimage"] if not args.no_skimage else []) + (["kodak"] if args.folds else [])
     kinds = [(what, False) for what in sets]
     if args.ensemble:
-        if len(args.seeds) < 2:
-            p.error("--ensemble needs at least two --seeds")
         tag = "ensemble-" + "-".join(map(str, args.seeds))
         ensembles = []
         for model in args.models:

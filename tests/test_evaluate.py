@@ -739,6 +739,23 @@ def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoin
         assert twice[who] == pytest.approx(alone[0][who], rel=1e-6)
 
 
+def test_an_ensemble_decoding_at_several_temperatures_says_each(
+    trained, bins_checkpoints, tmp_path, capsys
+):
+    """Members trained with different --temperature: "temperature" is each member's T, and
+    the table says so, not nothing (null, as for a model that regresses ab); --temperature
+    makes it one again."""
+    _, data, _ = trained
+    members = [bins_checkpoints[0.38], bins_checkpoints[1.0]]
+    argv = ["--checkpoint", *map(str, members), "--data", str(data), "--size", str(SIZE)]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 0
+    assert "annealed mean T = 0.38, 1 (a member each)" in capsys.readouterr().out
+    mixed = _ensemble_json(tmp_path, members, data, "--out", str(tmp_path / "s"))
+    assert mixed["temperature"] == [0.38, 1.0]
+    one = _ensemble_json(tmp_path, members, data, "--temperature", "1", "--out", str(tmp_path))
+    assert one["temperature"] == 1.0
+
+
 def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_checkpoint):
     from tinycolor.evaluate import default_out
 
@@ -749,6 +766,66 @@ def test_an_ensembles_samples_go_beside_its_first_checkpoint(trained, second_che
     argv = ["--checkpoint", str(second_checkpoint), str(ckpt), "--data", str(data)]
     assert main([*argv, "--size", str(SIZE), "--quiet"]) == 0
     assert (folder / "samples.png").stat().st_size > 0
+
+
+def test_a_pattern_that_matched_no_checkpoint_is_said_to_be_one(trained, tmp_path, capsys):
+    """--checkpoint 'runs/*/model.npz' where no file matches: the shell passes the pattern
+    itself, which is named as a pattern that matched nothing, not as a missing file."""
+    _, data, ckpt = trained
+    pattern = str(tmp_path / "runs" / "seed*" / "model.npz")
+    err = _fails(["--checkpoint", str(ckpt), pattern, "--data", str(data)], capsys, pattern)
+    assert "no such checkpoint file (a pattern that matched no file?)" in err, err
+    missing = str(tmp_path / "seed1.npz")  # a plain name: only missing
+    err = _fails(["--checkpoint", missing, "--data", str(data)], capsys, missing)
+    assert err.endswith("no such checkpoint file"), err
+
+
+def test_temperature_names_the_ensemble_member_that_has_none(trained, tmp_path, capsys):
+    """--temperature with an ensemble of cnn_resnet --loss ce and --loss l2: the member that
+    decodes no ab bins is named, not only its kind (which the ce member shares)."""
+    import tinycolor
+    from tinycolor.colorize import main as colorize
+    from tinycolor.models import cnn_resnet
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    paths = []
+    for loss in ("ce", "l2"):
+        config = dict(cnn_resnet.DEFAULTS, size=32, image_size=32, width=1 / 32, loss=loss)
+        config.update(encoder_width=2, stages=1, class_names=["a", "b"], mean_ab=[1.0, 2.0])
+        paths.append(tmp_path / f"{loss}.npz")
+        tinycolor.save(cnn_resnet.build_model(config), paths[-1], meta=checkpoint_meta(
+            "cnn_resnet", config))  # fmt: skip
+    members = ["--checkpoint", *map(str, paths)]
+    err = _fails([*members, "--data", str(data), "--temperature", "1"], capsys, "--temperature")
+    assert f"{paths[1]}: --temperature: a cnn_resnet --loss l2 checkpoint" in err, err
+    argv = [*members, "skimage:chelsea", "-o", str(tmp_path / "c.png"), "--temperature", "1"]
+    assert colorize(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{paths[1]}: --temperature: a cnn_resnet --loss l2 checkpoint" in err, err
+
+
+def test_an_ensemble_of_networks_of_different_strides_is_scored_on_their_common_multiple(
+    trained, tmp_path
+):
+    """cnn_resnet --stages 1 (stride 8) and --stages 2 (stride 16), both fully convolutional:
+    each image is cropped to a multiple of 16, which both take (colorize takes them too),
+    not refused as networks that see the images differently."""
+    import tinycolor
+    from tinycolor.models import cnn_resnet
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, _ = trained
+    paths = []
+    for stages in (1, 2):
+        config = dict(cnn_resnet.DEFAULTS, size=32, image_size=32, width=1 / 32, stages=stages)
+        config.update(encoder_width=2, class_names=["a", "b"], mean_ab=[1.0, 2.0])
+        paths.append(tmp_path / f"stages{stages}.npz")
+        tinycolor.save(cnn_resnet.build_model(config), paths[-1], meta=checkpoint_meta(
+            "cnn_resnet", config))  # fmt: skip
+    both = _ensemble_json(tmp_path, paths, data, "--size", "24", "--out", str(tmp_path))
+    assert "multiple of 16" in both["input"] and both["ensemble"] == 2
+    assert all(side % 16 == 0 for p in both["per_image"] for side in p["shape"])
 
 
 def test_an_ensemble_of_two_models_is_refused(trained, bins_checkpoints, capsys):
@@ -810,6 +887,28 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
     assert (out / "cnn_regression" / "ensemble-0-1" / "fold1" / "eval.json").exists()
 
 
+def test_colorizer_results_refuses_an_ensemble_of_one_seed_before_training(
+    tmp_path, monkeypatch, capsys
+):
+    """--ensemble with one seed (or one given twice) is refused at once, not after every
+    model has trained (hours, on Kodak) and before any table is written."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for k, (h, w) in enumerate(SHAPES):
+        write_png(photos / f"p{k}.png", _colour_image(h, w, k))
+    bench = _benchmark("colorizer_results")
+    trained = []
+    monkeypatch.setattr(bench, "run_job", trained.append)
+    for seeds in (["0"], ["3", "3"]):
+        argv = ["--kodak", str(photos), "--folds", "0", "--out", str(tmp_path / "results")]
+        argv += ["--models", "cnn_regression", "--seeds", *seeds, "--ensemble", "--jobs", "1"]
+        with pytest.raises(SystemExit) as exc:
+            bench.main(argv)
+        assert exc.value.code == 2
+        assert "--ensemble needs at least two --seeds" in capsys.readouterr().err
+        assert trained == []
+
+
 def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path, capsys):
     """colorize --checkpoint A B IMAGE: the mean of the two pictures' ab, on the lightness
     they share; the image may come after the list (the usual order) or before it."""
@@ -836,5 +935,14 @@ def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path,
     mean_ab = (labs[0][..., 1:] + labs[1][..., 1:]) / 2
     assert np.abs(labs[2][..., 1:] - mean_ab).max() < 2.5  # uint8 rounding, twice
     assert np.abs(labs[2][..., 0] - labs[0][..., 0]).max() < 1
+    # a note a member prints (the image resized to the network's input) is said once
+    out = str(tmp_path / "notes.png")
+    assert colorize(["--checkpoint", str(ckpt), str(second_checkpoint), image, "-o", out]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1 and "resized" in notes[0], notes
     assert colorize(["--checkpoint", str(ckpt), "--quiet"]) == 2  # no image: refused
     assert "required: INPUT" in capsys.readouterr().err
+    # two checkpoints and no image: the second is not read as the image (a numpy error)
+    assert colorize(["--checkpoint", str(ckpt), str(second_checkpoint), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "required: INPUT" in err and f"{second_checkpoint} is a checkpoint" in err, err

@@ -133,17 +133,25 @@ def colorize_file(
     members = load_models(checkpoint, model_name, device, quiet)
     module, model, config, meta = members[0]
     if temperature is not None:
-        for mod, _, cfg, _ in members:
-            set_temperature(mod, cfg, temperature)
+        paths = checkpoint if isinstance(checkpoint, list | tuple) else [checkpoint]
+        for c, (mod, _, cfg, _) in zip(paths, members):
+            try:
+                set_temperature(mod, cfg, temperature)
+            except InputError as exc:  # an ensemble's member is named: its kind may not tell
+                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
+    # A model says on stderr when it resized the image; --quiet prints nothing but errors,
+    # which are raised, not printed, inside. An ensemble's members say it once, not each.
+    notes = io.StringIO()
     try:
-        # A model says on stderr when it resized the image; --quiet prints nothing but errors,
-        # which are raised, not printed, inside.
-        with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
+        with contextlib.redirect_stderr(notes):
             preds = [mod.colorize(mdl, rgb, cfg, device=device) for mod, mdl, cfg, _ in members]
     except InputError as exc:
         raise InputError(f"{input_path}: {exc}") from None
+    finally:
+        if not quiet:
+            sys.stderr.write("".join(dict.fromkeys(notes.getvalue().splitlines(keepends=True))))
     pred = preds[0] if len(preds) == 1 else _mean_colour(preds)
     written = [write_png(out, pred)]
     if not quiet:
@@ -192,11 +200,17 @@ def _fmt(v) -> str:
 def parse_args(parser, argv):
     """The parsed command line. ``--checkpoint A B IMAGE`` gives argparse's list option every
     word up to the next option, the image too: the last of them is then the INPUT (so the
-    usual ``--checkpoint CKPT IMAGE`` reads as it always did)."""
+    usual ``--checkpoint CKPT IMAGE`` reads as it always did); a checkpoint there (``.npz``)
+    means that no image was given."""
     args = parser.parse_args(argv)
     if args.input is None:
         if len(args.checkpoint) < 2:
             parser.error("the following arguments are required: INPUT")
+        if Path(args.checkpoint[-1]).suffix.lower() == ".npz":
+            parser.error(
+                f"the following arguments are required: INPUT ({args.checkpoint[-1]} is a "
+                "checkpoint; give the image to colour after the checkpoints)"
+            )
         args.input = args.checkpoint.pop()
     return args
 

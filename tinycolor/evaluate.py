@@ -30,12 +30,13 @@ Several checkpoints of one model (``--checkpoint A B C``: runs trained with diff
 ``--seed``, say) are scored as one ensemble: its prediction is the mean of their predicted
 ab, its mean-ab baseline the mean of their mean ab, and its prior the mean of their priors.
 On a dozen training photos the seed alone moves what a network learns by a lot; their mean
-keeps what the runs agree on.
+keeps what the runs agree on. Fully convolutional members of different strides (cnn_resnet
+``--stages 1`` and ``2``) are scored on images cropped to a multiple of each one's.
 
 ``--temperature T`` decodes a model of ab bins (cnn_classification, cnn_resnet ``--loss ce``)
 with the annealed-mean T instead of the one it was trained with, to see its trade between
 vivid and accurate colour without training again; the output's ``temperature`` is the T used
-(null for the models that regress ab).
+(null for the models that regress ab; an ensemble's members' each, as a list, when they differ).
 
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
@@ -49,6 +50,7 @@ with a one-line message and exit status 2.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from array import array
@@ -310,7 +312,8 @@ class Predictions(NamedTuple):
     model_name: str
     config: dict
     input: str  # how whole images reach the network (``describe_mode``)
-    temperature: float | None  # the annealed-mean T of a model of ab bins, else None
+    temperature: float | list | None  # the annealed-mean T of a model of ab bins, else None;
+    # an ensemble's members' (None for one that regresses ab) when they differ
     names: list
     labs: list  # the scored (H, W, 3) Lab images
     preds: list  # the model's (2, H, W) ab for each
@@ -325,7 +328,7 @@ class _Stream(NamedTuple):
     model_name: str
     config: dict
     input: str
-    temperature: float | None
+    temperature: float | list | None
     names: list
     images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
     prior: np.ndarray
@@ -419,12 +422,17 @@ def _stream_predictions(
     module, model, config, meta = members[0]
     name = meta["model"]
     if temperature is not None:
-        for mod, _, cfg, _ in members:
-            set_temperature(mod, cfg, temperature)
+        for c, (mod, _, cfg, _) in zip(checkpoints, members):
+            try:
+                set_temperature(mod, cfg, temperature)
+            except InputError as exc:  # an ensemble's member is named: its kind may not tell
+                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     mode = input_mode(module, model)
     for c, (mod, mdl, _, _) in zip(checkpoints[1:], members[1:]):
         other = input_mode(mod, mdl)
-        if other != mode:
+        if mode[0] == other[0] == "stride":  # fully convolutional, each: a multiple of both
+            mode = ("stride", math.lcm(mode[1], other[1]))
+        elif other != mode:
             raise EvaluationError(
                 f"an ensemble's networks must see the images alike: {checkpoints[0]} takes "
                 f"{describe_mode(mode)}, {c} takes {describe_mode(other)}"
@@ -495,8 +503,9 @@ def _stream_predictions(
         for nm, lab in rest:
             yield nm, lab, predict(nm, lab)
 
-    ts = {float(cfg["temperature"]) for mod, _, cfg, _ in members if takes_temperature(mod, cfg)}
-    t = ts.pop() if len(ts) == 1 else None
+    # an ensemble's members trained with different --temperature decode each at its own: said
+    ts = [float(c["temperature"]) if takes_temperature(m, c) else None for m, _, c, _ in members]
+    t = ts[0] if len(set(ts)) == 1 else ts
     return _Stream(
         name, config, describe_mode(mode), t, names, images(), prior, prior_source, skipped
     )
@@ -622,7 +631,11 @@ def format_result(result: dict) -> str:
             rows.append([label, *(_fmt(m.get(k)) for k in METRIC_KEYS)])
     rows.append(["truth", *(["-"] * (len(METRIC_KEYS) - 1)), _fmt(result["truth"]["colorfulness"])])
     t = result.get("temperature")
-    decoding = "" if t is None else f", annealed mean T = {t:g}"
+    if isinstance(t, list):  # an ensemble's members, decoding at different T
+        each = ", ".join("-" if x is None else f"{x:g}" for x in t)
+        decoding = f", annealed mean T = {each} (a member each)"
+    else:
+        decoding = "" if t is None else f", annealed mean T = {t:g}"
     who = result["model_name"]
     if result.get("ensemble"):
         who = f"an ensemble of {result['ensemble']} {who} checkpoints (their ab averaged)"

@@ -364,7 +364,9 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     spath = os.fspath(path)
     p = Path(spath)
     if not p.exists():
-        raise LoadError(f"{spath}: no such checkpoint file")
+        # --checkpoint 'runs/*/model.npz' that matched nothing: the shell passes the pattern
+        pattern = " (a pattern that matched no file?)" if any(c in spath for c in "*?[") else ""
+        raise LoadError(f"{spath}: no such checkpoint file{pattern}")
     if p.is_dir():
         raise LoadError(f"{spath}: is a folder; expected a model.npz checkpoint file")
     try:

@@ -554,9 +554,10 @@ _VAL_TILES_STREAM = 0x76616C
 def held_out_for_loss(test, config):
     """The held-out data the loss after each epoch is measured on: ``test`` itself, or, for a
     :class:`HeldOutTiles` of more than ``config['val_tiles']`` tiles (> 0), a
-    :class:`HeldOutSubset` of that many, drawn once from ``config['seed']``: the same tiles
-    every epoch (the best epoch is chosen on one yardstick) and on ``--resume`` (drawn again
-    from the same seed and the same held-out images)."""
+    :class:`HeldOutSubset` of that many, drawn once from :func:`split_seed` (``--split-seed``,
+    else ``--seed``): the same tiles every epoch (the best epoch is chosen on one yardstick),
+    on ``--resume`` (drawn again from the same seed and the same held-out images), and for
+    every run that shares its ``--split-seed``."""
     cap = int(config.get("val_tiles") or 0)
     if not cap or not isinstance(test, HeldOutTiles) or test.num_tiles() <= cap:
         return test
