@@ -125,20 +125,13 @@ def colorize_file(
     of the first member's picture (the input's, as every member keeps it)."""
     from . import viz  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
-    from .models import InputError, set_temperature  # noqa: PLC0415
+    from .models import InputError  # noqa: PLC0415
     from .runs import load_models  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    members = load_models(checkpoint, model_name, device, quiet)
+    members = load_models(checkpoint, model_name, device, quiet, temperature)
     module, model, config, meta = members[0]
-    if temperature is not None:
-        paths = checkpoint if isinstance(checkpoint, list | tuple) else [checkpoint]
-        for c, (mod, _, cfg, _) in zip(paths, members):
-            try:
-                set_temperature(mod, cfg, temperature)
-            except InputError as exc:  # an ensemble's member is named: its kind may not tell
-                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     rgb = read_image(input_path)
     out = _output_path(str(input_path), output)
     # A model says on stderr when it resized the image; --quiet prints nothing but errors,

@@ -410,23 +410,17 @@ def _stream_predictions(
     ``--seed``, say): an ensemble, whose prediction is the mean of its members' ab. Its
     mean-ab baseline and prior are the means of its members' (``_ensemble_statistics``)."""
     from .color import empirical_prior  # noqa: PLC0415
-    from .models import InputError, set_temperature, takes_temperature  # noqa: PLC0415
+    from .models import InputError, takes_temperature  # noqa: PLC0415
     from .runs import load_models, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
     checkpoints = _checkpoint_list(checkpoint)
-    members = load_models(checkpoints, device=device, quiet=quiet)
+    members = load_models(checkpoints, device=device, quiet=quiet, temperature=temperature)
     for c, member in zip(checkpoints, members):
         _refuse_a_non_colorizer(c, *member, device)
     module, model, config, meta = members[0]
     name = meta["model"]
-    if temperature is not None:
-        for c, (mod, _, cfg, _) in zip(checkpoints, members):
-            try:
-                set_temperature(mod, cfg, temperature)
-            except InputError as exc:  # an ensemble's member is named: its kind may not tell
-                raise InputError(f"{c}: {exc}" if len(members) > 1 else str(exc)) from None
     mode = input_mode(module, model)
     for c, (mod, mdl, _, _) in zip(checkpoints[1:], members[1:]):
         other = input_mode(mod, mdl)

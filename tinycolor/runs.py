@@ -324,11 +324,15 @@ def checkpoint_meta(model_name: str, config: dict, metrics: dict | None = None) 
     return meta
 
 
-def load_models(paths, expect_model: str | None = None, device: str = "cpu", quiet=False):
+def load_models(
+    paths, expect_model: str | None = None, device: str = "cpu", quiet=False, temperature=None
+):
     """``load_model`` of each checkpoint of ``paths`` (one path, or a list of several: an
     ensemble), as a list; the checkpoints of a list must be of one model (``LoadError``
     otherwise, naming the first and the odd one out). With ``quiet`` a partial checkpoint
-    loads without its ``PartialCheckpointWarning``."""
+    loads without its ``PartialCheckpointWarning``. ``temperature``: each decodes with that
+    annealed-mean T (``models.set_temperature``; its InputError names the member that has
+    none, in an ensemble)."""
     paths = list(paths) if isinstance(paths, list | tuple) else [paths]
     if not paths:
         raise LoadError("no checkpoint given")
@@ -345,6 +349,14 @@ def load_models(paths, expect_model: str | None = None, device: str = "cpu", qui
                 f"an ensemble's checkpoints must be of one model: {paths[0]} is {name}, "
                 f"{path} is {meta['model']}"
             )
+    if temperature is not None:
+        from .models import InputError, set_temperature  # noqa: PLC0415
+
+        for path, (module, _, config, _) in zip(paths, loaded):
+            try:
+                set_temperature(module, config, temperature)
+            except InputError as exc:  # an ensemble's member is named: its kind may not tell
+                raise InputError(f"{path}: {exc}" if len(loaded) > 1 else str(exc)) from None
     return loaded
 
 
