@@ -92,43 +92,43 @@ def fold_folders(kodak: Path, k: int, out: Path, seed: int = 7) -> list[tuple[Pa
     return folders
 
 
+def _run_commands(run_dir: Path, commands) -> None:
+    """Run each (argv after ``python -m``, log file name) in turn in its own process (one BLAS
+    thread), its output into ``run_dir``/log; a failure ends the script naming the log."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    t0 = time.time()
+    for args, log in commands:
+        cmd = [sys.executable, "-m", *args]
+        with open(run_dir / log, "w") as f:
+            done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        if done.returncode:
+            raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
+    print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
+
+
 def run_job(job: dict) -> dict:
     """Train one model and evaluate it (skipped when its eval.json exists)."""
-    run_dir, py = Path(job["dir"]), sys.executable
+    run_dir = Path(job["dir"])
     result = run_dir / "eval.json"
     if not result.exists() or not (run_dir / "model.npz").exists():  # done, or train again
-        run_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-        train = [py, "-m", "tinycolor.train", job["model"], "--data", job["train"], "--out",
+        train = ["tinycolor.train", job["model"], "--data", job["train"], "--out",
                  str(run_dir), "--quiet", *job["args"]]  # fmt: skip
-        evaluate = [py, "-m", "tinycolor.evaluate", "--checkpoint", str(run_dir / "model.npz"),
+        evaluate = ["tinycolor.evaluate", "--checkpoint", str(run_dir / "model.npz"),
                     "--data", job["test"], "--json", str(result)]  # fmt: skip
-        t0 = time.time()
-        for cmd, log in ((train, "train.log"), (evaluate, "eval.log")):
-            with open(run_dir / log, "w") as f:
-                done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-            if done.returncode:
-                raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
-        print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
+        _run_commands(run_dir, [(train, "train.log"), (evaluate, "eval.log")])
     return json.loads(result.read_text())
 
 
 def run_ensemble(job: dict) -> dict:
     """Evaluate the ensemble of the checkpoints ``job["members"]`` (one model's runs with
     different seeds) on ``job["test"]`` (skipped when its eval.json exists)."""
-    run_dir, py = Path(job["dir"]), sys.executable
+    run_dir = Path(job["dir"])
     result = run_dir / "eval.json"
     if not result.exists():
-        run_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-        cmd = [py, "-m", "tinycolor.evaluate", "--checkpoint", *job["members"], "--data",
-               job["test"], "--out", str(run_dir), "--json", str(result)]  # fmt: skip
-        t0 = time.time()
-        with open(run_dir / "eval.log", "w") as f:
-            done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-        if done.returncode:
-            raise SystemExit(f"failed ({done.returncode}): {shlex.join(cmd)}; see {f.name}")
-        print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
+        evaluate = ["tinycolor.evaluate", "--checkpoint", *job["members"], "--data",
+                    job["test"], "--out", str(run_dir), "--json", str(result)]  # fmt: skip
+        _run_commands(run_dir, [(evaluate, "eval.log")])
     return json.loads(result.read_text())
 
 
