@@ -359,15 +359,6 @@ def predict_images(
     return Predictions(**fields, labs=labs, preds=preds)
 
 
-def _checkpoint_list(checkpoint) -> list:
-    """``checkpoint`` as a list: one path, or a list or tuple of several (an ensemble)."""
-    if isinstance(checkpoint, list | tuple):
-        if not checkpoint:
-            raise EvaluationError("no checkpoint given")
-        return list(checkpoint)
-    return [checkpoint]
-
-
 def _refuse_a_non_colorizer(checkpoint, module, model, config, meta, device) -> None:
     """A model with only the protocol's colorize is tried on one small gray image, before
     --data is read, so that one that colours nothing (the classifier) is refused at once."""
@@ -411,11 +402,11 @@ def _stream_predictions(
     mean-ab baseline and prior are the means of its members' (``_ensemble_statistics``)."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, takes_temperature  # noqa: PLC0415
-    from .runs import load_models, progress_bar  # noqa: PLC0415
+    from .runs import checkpoint_paths, load_models, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
     backend.set_device(device)
-    checkpoints = _checkpoint_list(checkpoint)
+    checkpoints = checkpoint_paths(checkpoint)
     members = load_models(checkpoints, device=device, quiet=quiet, temperature=temperature)
     for c, member in zip(checkpoints, members):
         _refuse_a_non_colorizer(c, *member, device)
@@ -550,7 +541,9 @@ def evaluate_checkpoint(
             shown.append((nm, lab, pred))
     scores = scoring.result()
     per_image = scores.pop("per_image")
-    checkpoints = [str(c) for c in _checkpoint_list(checkpoint)]
+    from .runs import checkpoint_paths  # noqa: PLC0415
+
+    checkpoints = [str(c) for c in checkpoint_paths(checkpoint)]
     result = {
         **scores,
         "checkpoint": checkpoints[0] if len(checkpoints) == 1 else checkpoints,
@@ -576,7 +569,9 @@ def evaluate_checkpoint(
 def default_out(checkpoint, data) -> Path:
     """Where ``samples.png`` goes without ``--out``: ``eval-<dataset>/`` beside the checkpoint;
     for an ensemble (a list of checkpoints), ``eval-<dataset>-ensemble<N>/`` beside the first."""
-    checkpoints = _checkpoint_list(checkpoint)
+    from .runs import checkpoint_paths  # noqa: PLC0415
+
+    checkpoints = checkpoint_paths(checkpoint)
     tail = "" if len(checkpoints) == 1 else f"-ensemble{len(checkpoints)}"
     return Path(checkpoints[0]).resolve().parent / f"eval-{_dataset_name(data)}{tail}"
 

@@ -38,6 +38,7 @@ __all__ = [
     "PartialCheckpointWarning",
     "RUNS_ROOT",
     "checkpoint_meta",
+    "checkpoint_paths",
     "command_warnings",
     "current_run_out",
     "current_run_quiet",
@@ -324,6 +325,15 @@ def checkpoint_meta(model_name: str, config: dict, metrics: dict | None = None) 
     return meta
 
 
+def checkpoint_paths(paths) -> list:
+    """``paths`` as a list: one checkpoint path, or a list or tuple of several (an ensemble);
+    ``LoadError`` for an empty one."""
+    paths = list(paths) if isinstance(paths, list | tuple) else [paths]
+    if not paths:
+        raise LoadError("no checkpoint given")
+    return paths
+
+
 def load_models(
     paths, expect_model: str | None = None, device: str = "cpu", quiet=False, temperature=None
 ):
@@ -333,9 +343,7 @@ def load_models(
     loads without its ``PartialCheckpointWarning``. ``temperature``: each decodes with that
     annealed-mean T (``models.set_temperature``; its InputError names the member that has
     none, in an ensemble)."""
-    paths = list(paths) if isinstance(paths, list | tuple) else [paths]
-    if not paths:
-        raise LoadError("no checkpoint given")
+    paths = checkpoint_paths(paths)
     loaded = []
     with warnings.catch_warnings():
         if quiet:  # a checkpoint of a run that did not finish is said, but not when quiet
