@@ -568,9 +568,13 @@ def evaluate_checkpoint(
 
 def default_out(checkpoint, data) -> Path:
     """Where ``samples.png`` goes without ``--out``: ``eval-<dataset>/`` beside the checkpoint;
-    for an ensemble (a list of checkpoints), ``eval-<dataset>-ensemble<N>/`` beside the first."""
-    from .runs import checkpoint_paths  # noqa: PLC0415
+    for an ensemble (a list of checkpoints), ``eval-<dataset>-ensemble<N>/`` beside the first;
+    for an ensemble's folder (``train --ensemble``), ``eval-<dataset>/`` inside it."""
+    from .runs import checkpoint_paths, ensemble_members  # noqa: PLC0415
 
+    given = checkpoint if isinstance(checkpoint, list | tuple) else [checkpoint]
+    if len(given) == 1 and ensemble_members(given[0]):  # an ensemble's folder: inside it
+        return Path(given[0]).resolve() / f"eval-{_dataset_name(data)}"
     checkpoints = checkpoint_paths(checkpoint)
     tail = "" if len(checkpoints) == 1 else f"-ensemble{len(checkpoints)}"
     return Path(checkpoints[0]).resolve().parent / f"eval-{_dataset_name(data)}{tail}"

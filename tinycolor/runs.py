@@ -34,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "ENSEMBLE_FILE",
     "LoadError",
     "PartialCheckpointWarning",
     "RUNS_ROOT",
@@ -42,6 +43,7 @@ __all__ = [
     "command_warnings",
     "current_run_out",
     "current_run_quiet",
+    "ensemble_members",
     "format_table",
     "load_model",
     "load_models",
@@ -59,6 +61,11 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "tinycolor-model"
 CHECKPOINT_VERSION = 1
+
+#: An ensemble's folder (``train MODEL --ensemble K``, see ``tinycolor.ensembles``) holds this
+#: record of its members beside their run folders.
+ENSEMBLE_FILE = "ensemble.json"
+ENSEMBLE_FORMAT = "tinycolor-ensemble"
 
 
 class LoadError(ValueError):
@@ -327,11 +334,34 @@ def checkpoint_meta(model_name: str, config: dict, metrics: dict | None = None) 
 
 def checkpoint_paths(paths) -> list:
     """``paths`` as a list: one checkpoint path, or a list or tuple of several (an ensemble);
-    ``LoadError`` for an empty one."""
+    an ensemble's folder (``train --ensemble``) stands for its members' checkpoints.
+    ``LoadError`` for an empty list."""
     paths = list(paths) if isinstance(paths, list | tuple) else [paths]
     if not paths:
         raise LoadError("no checkpoint given")
-    return paths
+    return [p for path in paths for p in ensemble_members(path) or [path]]
+
+
+def ensemble_members(folder) -> list | None:
+    """The members' checkpoints of the ensemble folder ``folder``, or None when it is not
+    one; ``LoadError`` for one whose record is unreadable or whose members have not all
+    finished."""
+    record_path = Path(os.fspath(folder)) / ENSEMBLE_FILE
+    if not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text())
+        members = [Path(os.fspath(folder)) / m / "model.npz" for m in record["members"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LoadError(f"{folder}: {ENSEMBLE_FILE} is not readable ({exc})") from None
+    unfinished = [m for m in members if not (m.parent / "metrics.json").is_file()]
+    if unfinished:
+        names = ", ".join(m.parent.name for m in unfinished)
+        raise LoadError(
+            f"{folder}: an ensemble of {len(members)} whose members {names} have not finished: "
+            f"`python -m tinycolor.train --resume {folder}` trains them"
+        )
+    return [str(m) for m in members]
 
 
 def load_models(

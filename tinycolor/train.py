@@ -23,7 +23,9 @@ defaults are; this file does the rest:
    summary table.
 
 ``python -m tinycolor.train --list`` lists the models; ``MODEL --help`` shows its options with
-their defaults; ``--resume RUN_DIR`` goes on with a run that stopped, to the same end. Any
+their defaults; ``--resume RUN_DIR`` goes on with a run that stopped, to the same end; a CNN
+colorizer's ``--ensemble K`` trains K runs on one split and scores them as one
+(``tinycolor.ensembles``). Any
 mistake in the input (unknown model, unreadable image, image smaller than the window,
 unusable device, a run folder that cannot be resumed...) ends with a one-line message on
 stderr and exit status 2. An
@@ -154,6 +156,19 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
     r.add_argument(
         "--quiet", action="store_true", help="no progress bar or table; print only the run folder"
     )
+    from .ensembles import can_ensemble  # noqa: PLC0415
+
+    if can_ensemble(module):
+        r.add_argument(
+            "--ensemble",
+            type=argtypes.positive_int,
+            default=None,
+            metavar="K",
+            help="train K networks with seeds --seed, --seed + 1, ... on one split of the data "
+            "(--split-seed, else --seed), each in its own folder seedN/ of --out, and score the "
+            "mean of their ab as one colorizer (colorize and evaluate take the folder as "
+            "--checkpoint)",
+        )
     module.add_arguments(parser)
     return parser
 
@@ -162,13 +177,15 @@ def parse_config(name: str, argv: list[str]):
     """``(module, config, runtime)`` for ``python -m tinycolor.train NAME *argv``.
 
     ``config`` holds everything that defines the model and its training (it is stored in the
-    checkpoint and metrics.json); ``runtime`` holds ``device``, ``out`` and ``quiet``.
+    checkpoint and metrics.json); ``runtime`` holds ``device``, ``out``, ``quiet`` and
+    ``ensemble`` (``--ensemble K``: None for one network, or where the model has no such option).
     """
     module = models.get(name)
     parser = build_parser(name, module)
     args = vars(parser.parse_args(argv))
     given = given_options(parser, argv, args)
     runtime = {k: args.pop(k) for k in RUNTIME_KEYS}
+    runtime["ensemble"] = args.pop("ensemble", None)
     runtime["device"] = runtime["device"] or backend.device_from_environment()
     config = resolve_config(module, args)
     for key, why in unused_options(module, config).items():
@@ -682,6 +699,18 @@ def resume(run_dir, quiet: bool = False):
         return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
 
 
+def resume_any(run_dir, quiet: bool = False):
+    """``--resume RUN_DIR``: a run's folder (``resume``) or an ensemble's
+    (``ensembles.resume_ensemble``: its unfinished members, then its scores)."""
+    from .runs import ENSEMBLE_FILE  # noqa: PLC0415
+
+    if (Path(run_dir) / ENSEMBLE_FILE).is_file():
+        from .ensembles import resume_ensemble  # noqa: PLC0415
+
+        return resume_ensemble(run_dir, quiet)
+    return resume(run_dir, quiet)
+
+
 def read_training_state(run_dir) -> dict:
     """The training state a run left in its folder ``run_dir`` (``TRAINING_STATE``), checked:
     UsageError, saying why, for a folder that holds none (a run that finished, one that
@@ -1036,7 +1065,10 @@ average, best epoch, random generators, history). A run that stopped (a crash, t
 killer, Ctrl-C) goes on from its last finished epoch with --resume RUN_DIR, to the end it was
 started for, and ends as it would have without stopping (bit for bit on the CPU). The model,
 its options and the device are the run's own: only --quiet may be added (to train longer,
-start a new run). A run that finishes removes {TRAINING_STATE}; one interrupted keeps it."""
+start a new run). A run that finishes removes {TRAINING_STATE}; one interrupted keeps it.
+An ensemble's folder (MODEL --ensemble K --out FOLDER) resumes the same way: its members
+that did not finish are trained (the one that stopped goes on from its last epoch), then
+the ensemble is scored."""
 
 
 def build_resume_parser() -> argparse.ArgumentParser:
@@ -1109,10 +1141,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with command_warnings(PROG), sigterm_as_ctrl_c():
             if name == "--resume":
-                _, metrics = resume(**_parse_resume(rest))
+                _, metrics = resume_any(**_parse_resume(rest))
             else:
                 _, config, runtime = parse_config(name, rest)
-                _, metrics = run(name, config, **runtime)
+                k = runtime.pop("ensemble")
+                if k is None:
+                    _, metrics = run(name, config, **runtime)
+                else:
+                    from .ensembles import train_ensemble  # noqa: PLC0415
+
+                    _, metrics = train_ensemble(name, config, k, **runtime)
         if metrics.get("interrupted"):
             return 130  # the run folder is complete, but not with the epochs asked for
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
