@@ -186,3 +186,23 @@ def test_an_unfinished_ensemble_is_not_a_checkpoint(straight, tmp_path, capsys):
     assert "seed4" in err and f"--resume {out}" in err
     assert len(err.strip().splitlines()) == 1
     assert Path(out).is_dir()
+
+
+def test_an_ensemble_whose_data_changed_is_not_scored_on_it(tmp_path, capsys):
+    """The members trained; then their photo folder gained photos (the split and the training
+    statistics change): --resume refuses to score the ensemble on other held-out photos."""
+    from tinycolor.imageio import read_image, write_png
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    coffee = read_image("skimage:coffee", dtype="uint8")
+    for k in range(4):
+        write_png(photos / f"p{k}.png", coffee[40 * k : 40 * k + 60, 50 * k : 50 * k + 80])
+    out = tmp_path / "ens"
+    argv = [*CNN, "--data", str(photos), "--ensemble", "2", "--out", str(out)]
+    assert train.main(argv) == 0
+    capsys.readouterr()
+    write_png(photos / "p9.png", read_image("skimage:astronaut", dtype="uint8")[:80, :80])
+    assert train.main(["--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "is not what the members trained on" in err and len(err.strip().splitlines()) == 3

@@ -256,8 +256,17 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
     loaded = load_models(paths, name, device, quiet=True)
     module = loaded[0][0]
     config = dict(loaded[0][2])
+    trained_on = (config.get("mean_ab"), _member_metrics(paths[0]).get("held_out"))
     data = module.load_data(config)  # the members' shared split (and training statistics)
     view = data.lab_view() if hasattr(data, "lab_view") else data
+    if (config.get("mean_ab"), [str(n) for n in view.test_names or []]) != trained_on:
+        from .train import UsageError  # noqa: PLC0415
+
+        raise UsageError(
+            f"{folder}: the data ({config.get('data') or 'the default'}) is not what the members "
+            "trained on any more (other held-out images or training statistics): the ensemble "
+            "cannot be scored on it"
+        )
     ensemble = Ensemble(module, [(net, cfg) for _, net, cfg, _ in loaded])
     metrics = lab_common.evaluate(predict_ab, ensemble, view, config, device)
 
@@ -271,7 +280,7 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
     )
     members = []
     for member, path in zip(record["members"], paths):
-        m = json.loads((path.parent / "metrics.json").read_text())
+        m = _member_metrics(path)
         members.append({"member": member, "seed": m.get("seed"), **_headline(m)})
     metrics.update(
         model=name,
@@ -302,6 +311,10 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
         print(f"  {folder / f}")
     print(f"colorize an image: python -m tinycolor.colorize --checkpoint {folder} IMAGE")
     return metrics
+
+
+def _member_metrics(checkpoint: Path) -> dict:
+    return json.loads((checkpoint.parent / "metrics.json").read_text())
 
 
 def _headline(metrics: dict) -> dict:
