@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_resume import _failing_step
 
 import tinycolor
 from tinycolor import colorize, ensembles, evaluate, train
@@ -94,20 +95,6 @@ def test_colorize_and_evaluate_take_the_ensemble_folder(straight, tmp_path, caps
     )
 
 
-def _failing_step(at: int):
-    """A training step that raises KeyboardInterrupt (Ctrl-C) at its ``at``-th call."""
-    real = train.default_train_step
-    calls = {"n": 0}
-
-    def step(module, model, optimizers, batch, config):
-        calls["n"] += 1
-        if calls["n"] == at:
-            raise KeyboardInterrupt
-        return real(module, model, optimizers, batch, config)
-
-    return step
-
-
 def test_an_ensemble_stopped_in_its_second_member_resumes_to_the_same_end(
     straight, tmp_path, capsys, monkeypatch
 ):
@@ -119,7 +106,9 @@ def test_an_ensemble_stopped_in_its_second_member_resumes_to_the_same_end(
     out = tmp_path / "stopped"
     argv = [*CNN, "--seed", "3", "--ensemble", "2", "--out", str(out)]
     with monkeypatch.context() as m:
-        m.setattr(train, "default_train_step", _failing_step(2 * per_epoch + per_epoch + 1))
+        m.setattr(
+            train, "default_train_step", _failing_step(3 * per_epoch + 1, KeyboardInterrupt())
+        )
         assert train.main(argv) == 130
     err = capsys.readouterr().err
     assert f"--resume {out}" in err and "member 2 of 2" in err

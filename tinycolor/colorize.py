@@ -145,7 +145,12 @@ def colorize_file(
     finally:
         if not quiet:
             sys.stderr.write("".join(dict.fromkeys(notes.getvalue().splitlines(keepends=True))))
-    pred = preds[0] if len(preds) == 1 else _mean_colour(preds)
+    if len(preds) == 1:
+        pred = preds[0]
+    else:
+        from .ensembles import mean_colour  # noqa: PLC0415
+
+        pred = mean_colour(preds)
     written = [write_png(out, pred)]
     if not quiet:
         who = meta["model"] if len(members) == 1 else f"{meta['model']} x {len(members)}"
@@ -168,20 +173,6 @@ def colorize_file(
         if not quiet:
             print(f"  comparison: {cmp_path}" + (f" ({note})" if note else ""))
     return written
-
-
-def _mean_colour(pictures):
-    """The uint8 RGB picture whose ab is the mean of the pictures' ab (in Lab), on the first
-    one's lightness."""
-    import numpy as np  # noqa: PLC0415
-
-    from .color import lab_to_rgb, rgb_to_lab  # noqa: PLC0415
-
-    labs = [np.asarray(rgb_to_lab(np.asarray(p, np.float32) / 255.0)) for p in pictures]
-    lab = labs[0].copy()
-    lab[..., 1:] = np.mean([x[..., 1:] for x in labs], axis=0)
-    rgb = np.clip(np.asarray(lab_to_rgb(lab)), 0.0, 1.0)
-    return np.round(rgb * 255.0).astype(np.uint8)
 
 
 def _fmt(v) -> str:

@@ -175,13 +175,10 @@ def train_ensemble(name: str, config: dict, k: int, device=None, out=None, quiet
 def resume_ensemble(folder, quiet: bool = False):
     """``--resume FOLDER`` of an ensemble: its unfinished members trained (or resumed), then
     the ensemble scored; returns ``(folder, metrics)``."""
+    from .train import go_on_device  # noqa: PLC0415
+
     record = read_record(folder, f"--resume {folder}")
-    try:
-        backend.set_device(record["device"])
-    except backend.DeviceError as exc:
-        raise backend.DeviceError(
-            f"the ensemble trained on {record['device']}, and goes on there: {exc}"
-        ) from None
+    go_on_device(record["device"], "the ensemble")
     return _train_and_score(Path(folder), record, quiet)
 
 

@@ -689,14 +689,18 @@ def resume(run_dir, quiet: bool = False):
 
     state = read_training_state(run_dir)
     meta = state["__meta__"]
-    try:
-        backend.set_device(meta["device"])
-    except backend.DeviceError as exc:
-        raise backend.DeviceError(
-            f"the run trained on {meta['device']}, and goes on there: {exc}"
-        ) from None
+    go_on_device(meta["device"], "the run")
     with run_out(run_dir, quiet):
         return _run(meta["model"], meta["config"], meta["device"], run_dir, quiet, state)
+
+
+def go_on_device(device: str, who: str) -> None:
+    """Make ``device``, the one a stopped run (``who``) trained on, the current device; a
+    DeviceError that says so where it is not usable here."""
+    try:
+        backend.set_device(device)
+    except backend.DeviceError as exc:
+        raise backend.DeviceError(f"{who} trained on {device}, and goes on there: {exc}") from None
 
 
 def resume_any(run_dir, quiet: bool = False):
