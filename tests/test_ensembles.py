@@ -195,3 +195,20 @@ def test_an_ensemble_whose_data_changed_is_not_scored_on_it(tmp_path, capsys):
     assert train.main(["--resume", str(out)]) == 2
     err = capsys.readouterr().err
     assert "is not what the members trained on" in err and len(err.strip().splitlines()) == 3
+
+
+def test_an_ensemble_trains_scores_and_colours_on_the_device(device, tmp_path, capsys):
+    """--device cuda: the members train there, the ensemble is scored and colours from there
+    (its mean of ab comes back to the host), and --resume of the folder stays there."""
+    out = tmp_path / "ens"
+    argv = [*CNN, "--epochs", "1", "--ensemble", "2", "--device", device, "--out", str(out)]
+    assert train.main(argv) == 0, capsys.readouterr().err
+    record = json.loads((out / "ensemble.json").read_text())
+    assert record["device"] == device
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics["psnr"]) and metrics["ensemble"] == 2
+    png = tmp_path / "c.png"
+    cmd = ["--checkpoint", str(out), "skimage:coffee", "-o", str(png), "--device", device]
+    assert colorize.main(cmd) == 0, capsys.readouterr().err
+    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["psnr"] == metrics["psnr"]
