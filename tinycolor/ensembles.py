@@ -254,7 +254,10 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
     module = loaded[0][0]
     config = dict(loaded[0][2])
     trained_on = (config.get("mean_ab"), _member_metrics(paths[0]).get("held_out"))
-    data = module.load_data(config)  # the members' shared split (and training statistics)
+    # the members' shared split (and training statistics); its notes on the data were said
+    # when the members trained
+    with contextlib.redirect_stderr(io.StringIO()):
+        data = module.load_data(config)
     view = data.lab_view() if hasattr(data, "lab_view") else data
     if (config.get("mean_ab"), [str(n) for n in view.test_names or []]) != trained_on:
         from .train import UsageError  # noqa: PLC0415
