@@ -66,19 +66,13 @@ class Ensemble:
 def predict_ab(ensemble: Ensemble, L_net, config, device=None) -> np.ndarray:
     """The mean of the members' ab (N, 2, H, W) for network inputs ``L_net``; each member
     decodes with its own configuration (its annealed-mean T, say)."""
+    from .models.lab_common import host_array  # noqa: PLC0415
+
     total = None
     for net, cfg in ensemble.members:
-        ab = np.asarray(
-            backend.to_numpy(_array(ensemble.module.predict_ab(net, L_net, cfg, device)))
-        )
-        total = ab.astype(np.float32) if total is None else total + ab
+        ab = np.asarray(host_array(ensemble.module.predict_ab(net, L_net, cfg, device)), np.float32)
+        total = ab if total is None else total + ab
     return total / len(ensemble.members)
-
-
-def _array(x):
-    from .autograd import Tensor  # noqa: PLC0415
-
-    return x.data if isinstance(x, Tensor) else x
 
 
 def mean_colour(pictures):

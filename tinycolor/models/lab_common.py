@@ -61,6 +61,7 @@ __all__ = [
     "colorize",
     "evaluate",
     "from_net_l",
+    "host_array",
     "image_metrics",
     "load_data",
     "predict_batches",
@@ -697,13 +698,14 @@ def predict_batches(predict_ab, model, L_net: np.ndarray, config, device=None, b
         with no_grad():
             for s in range(0, len(L_net), batch):
                 ab = predict_ab(model, np.ascontiguousarray(L_net[s : s + batch]), config, device)
-                out.append(np.asarray(_numpy(ab), dtype=np.float32))
+                out.append(np.asarray(host_array(ab), dtype=np.float32))
     finally:
         model.train(was_training)
     return np.concatenate(out)
 
 
-def _numpy(x):
+def host_array(x):
+    """A prediction (a Tensor, or an array on any device) as a NumPy array."""
     if isinstance(x, Tensor):
         return x.numpy()
     from ..backend import to_numpy  # noqa: PLC0415
