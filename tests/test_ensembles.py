@@ -65,6 +65,7 @@ def test_an_ensemble_is_its_members_runs_on_one_split_scored_as_their_mean(strai
     assert [m["psnr"] for m in metrics["members"]] == [m["psnr"] for m in members]
     assert metrics["psnr"] not in [m["psnr"] for m in members]
     assert (straight / "comparison.png").stat().st_size > 0
+    assert (straight / "members.png").stat().st_size > 0
 
     loaded = load_models([straight / m / "model.npz" for m in record["members"]])
     module = loaded[0][0]

@@ -14,6 +14,7 @@ its members trained on. The folder it writes (``--out``)::
                         members' ab), beside the gray and mean-ab baselines, and each
                         member's headline scores
     comparison.png      held-out tiles and the first held-out photo: gray | ensemble | truth
+    members.png         held-out tiles: gray | each member | the ensemble | truth, with PSNRs
 
 The members train one after another, each a whole run. A command stopped midway (Ctrl-C, a
 crash) keeps the members it finished and the stopped member's training state:
@@ -272,6 +273,7 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
     figures = lab_common.save_figures(
         predict_ab, ensemble, view, config, folder, device, f"{name} x {len(paths)}", colorize
     )
+    figures.append(members_figure(ensemble, view, record, folder / "members.png", device))
     members = []
     for member, path in zip(record["members"], paths):
         m = _member_metrics(path)
@@ -305,6 +307,44 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
         print(f"  {folder / f}")
     print(f"colorize an image: python -m tinycolor.colorize --checkpoint {folder} IMAGE")
     return metrics
+
+
+def members_figure(ensemble: Ensemble, data, record: dict, path: Path, device=None) -> Path:
+    """``members.png``: a few held-out tiles (rows), gray | each member's colours | the
+    ensemble's (their mean ab) | the truth, each titled with its PSNR: where the members
+    disagree, and what their mean keeps."""
+    from . import metrics as M  # noqa: PLC0415
+    from . import viz  # noqa: PLC0415
+    from .color import lab_to_rgb  # noqa: PLC0415
+    from .models import lab_common  # noqa: PLC0415
+
+    pick = lab_common.figure_tiles(data.test.num_tiles(), MEMBER_FIGURE_TILES)
+    L_net, ab_true = data.test.tiles_at(pick)[:2]
+    L = lab_common.from_net_l(L_net)
+    columns = [
+        (member, lab_common.predict_batches(ensemble.module.predict_ab, net, L_net, cfg, device))
+        for member, (net, cfg) in zip(record["members"], ensemble.members)
+    ]
+    columns.append((f"ensemble of {len(ensemble.members)}", np.mean([c[1] for c in columns], 0)))
+
+    def rgb(ab):  # (N, 2, H, W) -> (N, H, W, 3) sRGB in [0, 1]
+        lab = np.concatenate([L, ab], axis=1).astype(np.float32)
+        return np.clip(np.asarray(lab_to_rgb(lab, channel_axis=1)).transpose(0, 2, 3, 1), 0, 1)
+
+    truth = rgb(ab_true)
+    columns = [(title, rgb(ab)) for title, ab in columns]
+    panels = []
+    for j, tile in enumerate(pick):
+        panels.append((f"held-out tile {tile}: gray", L[j, 0] / 100.0))
+        for title, pictures in columns:
+            panels.append((f"{title} ({M.psnr(pictures[j], truth[j]):.1f} dB)", pictures[j]))
+        panels.append(("truth", truth[j]))
+    title = f"{record['model']}: the ensemble's members, their mean ab, and the truth"
+    return viz.image_grid(panels, path, ncols=len(columns) + 2, title=title)
+
+
+#: Held-out tiles (rows) members.png shows.
+MEMBER_FIGURE_TILES = 3
 
 
 def _member_metrics(checkpoint: Path) -> dict:
