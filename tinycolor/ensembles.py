@@ -34,7 +34,17 @@ from pathlib import Path
 import numpy as np
 
 from . import backend, models
-from .runs import ENSEMBLE_FILE, ENSEMBLE_FORMAT
+from .runs import (
+    ENSEMBLE_FILE,
+    ENSEMBLE_FORMAT,
+    format_table,
+    load_models,
+    make_run_dir,
+    summary_rows,
+    to_jsonable,
+    write_json,
+)
+from .train import PROG, TRAINING_STATE, UsageError, go_on_device, resume, run
 
 #: Options an ensemble's command fixes per member, so not part of its shared configuration.
 MEMBER_KEYS = ("seed", "split_seed")
@@ -106,8 +116,6 @@ def member_config(record: dict, seed: int) -> dict:
 def read_record(folder, where: str) -> dict | None:
     """The ensemble.json of ``folder``, checked; None when there is none. ``where`` starts the
     UsageError of a file that is not one."""
-    from .train import UsageError  # noqa: PLC0415
-
     path = Path(folder) / ENSEMBLE_FILE
     if not path.is_file():
         return None
@@ -129,9 +137,6 @@ def train_ensemble(name: str, config: dict, k: int, device=None, out=None, quiet
     """Train ``k`` members of model ``name`` (seeds ``config["seed"]`` on, one split) into
     ``out`` and score them as one; returns ``(folder, metrics)``. Members already finished
     in ``out`` by the same command are kept, not trained again."""
-    from .runs import make_run_dir, to_jsonable, write_json  # noqa: PLC0415
-    from .train import UsageError  # noqa: PLC0415
-
     module = models.get(name)
     if not can_ensemble(module):
         able = [n for n in models.available() if can_ensemble(models.get(n))]
@@ -161,7 +166,7 @@ def train_ensemble(name: str, config: dict, k: int, device=None, out=None, quiet
         raise UsageError(
             f"--out {folder}: holds an ensemble of other runs ({before['model']}, seeds "
             f"{_span(before['seeds'])}, another configuration or device); give another --out, "
-            f"or go on with that one: {_prog()} --resume {folder}"
+            f"or go on with that one: {PROG} --resume {folder}"
         )
     write_json(folder / ENSEMBLE_FILE, record)
     return _train_and_score(folder, record, quiet)
@@ -170,17 +175,9 @@ def train_ensemble(name: str, config: dict, k: int, device=None, out=None, quiet
 def resume_ensemble(folder, quiet: bool = False):
     """``--resume FOLDER`` of an ensemble: its unfinished members trained (or resumed), then
     the ensemble scored; returns ``(folder, metrics)``."""
-    from .train import go_on_device  # noqa: PLC0415
-
     record = read_record(folder, f"--resume {folder}")
     go_on_device(record["device"], "the ensemble")
     return _train_and_score(Path(folder), record, quiet)
-
-
-def _prog() -> str:
-    from .train import PROG  # noqa: PLC0415
-
-    return PROG
 
 
 def _span(seeds) -> str:
@@ -189,8 +186,6 @@ def _span(seeds) -> str:
 
 def _member_state(run_dir: Path) -> str:
     """ "done" (a finished run), "stopped" (a training state to go on from) or "new"."""
-    from .train import TRAINING_STATE  # noqa: PLC0415
-
     if (run_dir / TRAINING_STATE).exists():
         return "stopped"
     metrics = run_dir / "metrics.json"
@@ -205,12 +200,10 @@ def _member_state(run_dir: Path) -> str:
 
 def _say(quiet: bool, line: str) -> None:
     if not quiet:
-        print(f"{_prog()}: {line}", file=sys.stderr)
+        print(f"{PROG}: {line}", file=sys.stderr)
 
 
 def _train_and_score(folder: Path, record: dict, quiet: bool):
-    from .train import resume, run  # noqa: PLC0415
-
     name, k = record["model"], len(record["seeds"])
     for i, (seed, member) in enumerate(zip(record["seeds"], record["members"]), start=1):
         run_dir = folder / member
@@ -229,7 +222,7 @@ def _train_and_score(folder: Path, record: dict, quiet: bool):
                 _, metrics = run(name, config, record["device"], run_dir, quiet)
         if metrics.get("interrupted"):
             print(
-                f"{_prog()}: the ensemble stopped in member {i} of {k}; `{_prog()} --resume "
+                f"{PROG}: the ensemble stopped in member {i} of {k}; `{PROG} --resume "
                 f"{folder}` trains the rest and scores it",
                 file=sys.stderr,
             )
@@ -241,7 +234,6 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
     """Score the finished members of the ensemble in ``folder`` as one on their shared
     held-out photos; writes metrics.json and comparison.png there, prints a table."""
     from .models import lab_common  # noqa: PLC0415
-    from .runs import format_table, load_models, summary_rows, to_jsonable, write_json  # noqa: PLC0415
 
     name, device = record["model"], record["device"]
     paths = [folder / m / "model.npz" for m in record["members"]]
@@ -255,8 +247,6 @@ def score_folder(folder: Path, record: dict, quiet: bool = False) -> dict:
         data = module.load_data(config)
     view = data.lab_view() if hasattr(data, "lab_view") else data
     if (config.get("mean_ab"), [str(n) for n in view.test_names or []]) != trained_on:
-        from .train import UsageError  # noqa: PLC0415
-
         raise UsageError(
             f"{folder}: the data ({config.get('data') or 'the default'}) is not what the members "
             "trained on any more (other held-out images or training statistics): the ensemble "
