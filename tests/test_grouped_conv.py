@@ -176,7 +176,14 @@ def test_gradcheck(device, name, data):
 @given(data=st.data())
 def test_matches_torch_forward_and_gradients(device, name, data):
     torch = pytest.importorskip("torch")
-    x, w, b, kwargs, _, small = data.draw(grouped_cases(name))
+    _check_against_torch(torch, name, data.draw(grouped_cases(name)), device)
+
+
+def _check_against_torch(torch, name, case, device, after_ours=None):
+    """The op ``name`` on a ``grouped_cases`` draw, forward and backward on ``device``, equals
+    torch.nn.functional's (output and every input's gradient, float64); ``after_ours`` is
+    called once ours has run (to look at what it did)."""
+    x, w, b, kwargs, _, small = case
     arrays = (x, w) + (() if b is None else (b,))
     ours = [tensor(a, device) for a in arrays]
     refs = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -184,6 +191,8 @@ def test_matches_torch_forward_and_gradients(device, name, data):
         y = _call(name, ours, kwargs)
         g = np.random.default_rng(0).standard_normal(y.shape)
         y.backward(g)
+    if after_ours is not None:
+        after_ours()
     fn = getattr(torch.nn.functional, name)
     y_ref = fn(refs[0], refs[1], refs[2] if b is not None else None, **kwargs)
     y_ref.backward(torch.tensor(g))
@@ -265,24 +274,13 @@ def test_routes_gradcheck(device, name, route, data, routes_taken):
 @given(data=st.data())
 def test_routes_match_torch(device, name, route, data, routes_taken):
     torch = pytest.importorskip("torch")
-    x, w, b, kwargs, _, small = data.draw(grouped_cases(name, route=route))
+    case = data.draw(grouped_cases(name, route=route))
     routes_taken.clear()  # the fixture outlives hypothesis's examples
-    arrays = (x, w) + (() if b is None else (b,))
-    ours = [tensor(a, device) for a in arrays]
-    refs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    with chunks(small):
-        y = _call(name, ours, kwargs)
-        g = np.random.default_rng(0).standard_normal(y.shape)
-        y.backward(g)
-    assert set(routes_taken) == _expected_routes(device, route), routes_taken
-    y_ref = getattr(torch.nn.functional, name)(*refs[:2], refs[2] if b is not None else None,
-                                               **kwargs)  # fmt: skip
-    y_ref.backward(torch.tensor(g))
-    np.testing.assert_allclose(y.numpy(), y_ref.detach().numpy(), rtol=1e-10, atol=1e-10)
-    for mine, ref in zip(ours, refs):
-        np.testing.assert_allclose(
-            tc.backend.to_numpy(mine.grad), ref.grad.numpy(), rtol=1e-10, atol=1e-10
-        )
+
+    def took_the_route():
+        assert set(routes_taken) == _expected_routes(device, route), routes_taken
+
+    _check_against_torch(torch, name, case, device, after_ours=took_the_route)
 
 
 def test_depthwise_transposed_output_padding_crops_the_gradient(device, routes_taken):

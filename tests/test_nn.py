@@ -511,12 +511,7 @@ def test_full_backward_hook_sees_what_pytorchs_sees(device):
     assert (seen[0][1] == 0).all() and (seen[1][1] == 0).all()
     torch = pytest.importorskip("torch")
     want, want_grad = run(torch, lambda g: None if g is None else g.numpy())
-    for got, ref in zip(seen, want, strict=True):
-        for g, r in zip(got, ref, strict=True):
-            assert (g is None) == (r is None)
-            if r is not None:
-                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+    _assert_same_hook_grads(seen, grad, want, want_grad)
 
 
 def test_full_backward_hook_refuses_what_it_cannot_use():
@@ -537,13 +532,30 @@ def test_full_backward_hook_refuses_what_it_cannot_use():
         lin(x).sum().backward()
 
 
-def test_full_backward_hooks_see_what_pytorchs_see():
-    torch = pytest.importorskip("torch")
+def _assert_same_hook_grads(seen, grad, want, want_grad):
+    """What the hooks saw (a list of gradient lists, None where there is none) and the input's
+    gradient, ours against PyTorch's, to float64 precision."""
+    for got, ref in zip(seen, want, strict=True):
+        for g, r in zip(got, ref, strict=True):
+            assert (g is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+
+
+def _twin_mlps(torch):
+    """The same small MLP in tinycolor and in PyTorch (our weights loaded into theirs), an
+    input batch and an upstream gradient for its output."""
     tc.manual_seed(0)
     ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
-    x, upstream = _rand(5, 3), _rand(5, 2, seed=3)
+    return ours, theirs, _rand(5, 3), _rand(5, 2, seed=3)
+
+
+def test_full_backward_hooks_see_what_pytorchs_see():
+    torch = pytest.importorskip("torch")
+    ours, theirs, x, upstream = _twin_mlps(torch)
     got, want = [], []
     for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
         for name, layer in model.named_children():
@@ -656,18 +668,9 @@ def test_full_backward_pre_hooks_see_what_pytorchs_see():
     assert [len(s) for s in seen] == [2, 4, 2, 4] and seen[1][3] is None
     torch = pytest.importorskip("torch")
     want, want_grad = run(torch)
-    for got, ref in zip(seen, want, strict=True):
-        for g, r in zip(got, ref, strict=True):
-            assert (g is None) == (r is None)
-            if r is not None:
-                np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+    _assert_same_hook_grads(seen, grad, want, want_grad)
 
-    tc.manual_seed(0)
-    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
-    x, upstream = _rand(5, 3), _rand(5, 2, seed=3)
+    ours, theirs, x, upstream = _twin_mlps(torch)
     got, want = [], []
     for model, store, wrap in ((ours, got, tc.tensor), (theirs, want, torch.tensor)):
         for name, layer in model.named_children():

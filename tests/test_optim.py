@@ -1513,9 +1513,10 @@ ONE_CYCLE_CASES = {  # name: (optimizer, its options, the schedule's options), e
 }
 
 
-def _one_cycle(case, torch=None, groups=2):
-    """ONE_CYCLE_CASES[case]: an optimizer over ``groups`` param groups (in torch.optim with
-    ``torch``), the second's max_lr twice the first's, and its OneCycleLR."""
+def _one_cycle_optimizer(case, torch=None, groups=2):
+    """(optimizer, the lr_scheduler module, the case's schedule) of ONE_CYCLE_CASES[case]: the
+    optimizer over ``groups`` param groups of one zero vector each (in torch.optim with
+    ``torch``)."""
     name, options, schedule = ONE_CYCLE_CASES[case]
     if torch is None:
         module, lr_scheduler = optim, optim
@@ -1523,7 +1524,13 @@ def _one_cycle(case, torch=None, groups=2):
     else:
         module, lr_scheduler = torch.optim, torch.optim.lr_scheduler
         params = [[torch.zeros(2, dtype=torch.float64, requires_grad=True)] for _ in range(groups)]
-    opt = getattr(module, name)([{"params": p} for p in params], **options)
+    return getattr(module, name)([{"params": p} for p in params], **options), lr_scheduler, schedule
+
+
+def _one_cycle(case, torch=None, groups=2):
+    """ONE_CYCLE_CASES[case]: an optimizer over ``groups`` param groups (in torch.optim with
+    ``torch``), the second's max_lr twice the first's, and its OneCycleLR."""
+    opt, lr_scheduler, schedule = _one_cycle_optimizer(case, torch, groups)
     schedule = {**schedule, "max_lr": [schedule["max_lr"] * (k + 1) for k in range(groups)]}
     return opt, lr_scheduler.OneCycleLR(opt, **schedule)
 
@@ -1632,14 +1639,7 @@ def _one_cycle_resumed(case, saved, last_epoch, torch=None, groups=2):
     """ONE_CYCLE_CASES[case]'s optimizer built afresh, ``saved`` (its state dict) loaded, and a
     OneCycleLR built on it with ``last_epoch``, given other max_lr, div_factor,
     final_div_factor and momenta than the run's (the phases' arguments as the run's)."""
-    name, options, schedule = ONE_CYCLE_CASES[case]
-    if torch is None:
-        module, lr_scheduler = optim, optim
-        params = [[nn.Parameter(np.zeros(2))] for _ in range(groups)]
-    else:
-        module, lr_scheduler = torch.optim, torch.optim.lr_scheduler
-        params = [[torch.zeros(2, dtype=torch.float64, requires_grad=True)] for _ in range(groups)]
-    opt = getattr(module, name)([{"params": p} for p in params], **options)
+    opt, lr_scheduler, schedule = _one_cycle_optimizer(case, torch, groups)
     opt.load_state_dict(saved)
     other = {"max_lr": [7.0] * groups, "div_factor": 3.0, "final_div_factor": 5.0}
     other |= {"base_momentum": 0.1, "max_momentum": 0.2}
