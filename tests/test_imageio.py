@@ -247,6 +247,34 @@ def _smooth_rgb(h=24, w=40):
     return a
 
 
+def test_a_tiff_of_separate_colour_planes_reads_as_one_colour_image(tmp_path):
+    """tifffile returns a TIFF stored plane by plane (planarconfig separate) as (3, H, W):
+    it was read as three gray pages, so an image folder dropped it as gray."""
+    tifffile = pytest.importorskip("tifffile")
+    rgb = _smooth_rgb()
+    tifffile.imwrite(
+        tmp_path / "planar.tif", np.ascontiguousarray(rgb.transpose(2, 0, 1)),
+        photometric="rgb", planarconfig="separate",
+    )  # fmt: skip
+    np.testing.assert_array_equal(read_image(tmp_path / "planar.tif", dtype="uint8"), rgb)
+
+
+def test_a_palette_pngs_transparent_colour_is_white_as_an_rgba_pngs_transparency(tmp_path):
+    """A palette PNG that names a transparent colour read as that colour (black here); the same
+    picture as RGBA is composited onto white. Both now read alike."""
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[5:15, 10:20] = (255, 0, 0, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    palette = Image.fromarray(rgba[..., :3]).convert("P")
+    palette.save(tmp_path / "palette.png", transparency=int(np.asarray(palette)[0, 0]))
+    keyed = Image.fromarray(rgba[..., :3])
+    keyed.save(tmp_path / "keyed.png", transparency=(0, 0, 0))  # an RGB PNG's tRNS key
+    expected = read_image(tmp_path / "rgba.png", dtype="uint8")
+    assert tuple(expected[0, 0]) == (255, 255, 255) and tuple(expected[8, 12]) == (255, 0, 0)
+    for name in ("palette.png", "keyed.png"):
+        np.testing.assert_array_equal(read_image(tmp_path / name, dtype="uint8"), expected)
+
+
 def test_cmyk_jpeg_and_tiff_read_as_their_rgb_colours(tmp_path):
     """A CMYK file (4 channels, no alpha) is converted to RGB, not read as RGB + alpha."""
     rgb = _smooth_rgb()

@@ -82,38 +82,51 @@ def clipped_message(name, found: tuple[float, float]) -> str:
 _EXIF_ORIENTATION = 0x0112
 
 
-def _pillow_mode_and_orientation(path: str) -> tuple[str | None, int]:
-    """Pillow's mode of the file ("RGB", "CMYK", ...) and its EXIF orientation (1: upright);
-    (None, 1) for a file Pillow cannot open."""
+def _pillow_header(path: str) -> tuple[str | None, int, bool]:
+    """Pillow's mode of the file ("RGB", "CMYK", "P", ...), its EXIF orientation (1: upright)
+    and whether it names a transparent colour (a palette or a tRNS key rather than an alpha
+    channel); (None, 1, False) for a file Pillow cannot open."""
     try:
         from PIL import Image  # noqa: PLC0415  (imageio's own reader)
 
         with Image.open(path) as im:
-            return im.mode, int(im.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+            return im.mode, orientation, "transparency" in im.info
     except Exception:
-        return None, 1
+        return None, 1, False
 
 
 def read_pixels(path: str) -> np.ndarray:
     """The pixels of the file's first frame, as the file's viewer would show them: a CMYK
-    image (a print-ready JPEG or TIFF) converted to RGB rather than read as RGB + alpha, and a
-    photo whose EXIF orientation says it is stored turned (as cameras and phones store them)
-    turned upright."""
+    image (a print-ready JPEG or TIFF) converted to RGB rather than read as RGB + alpha, an
+    image with a transparent colour (a palette PNG or GIF-style key) read with that colour's
+    pixels transparent (RGBA), a TIFF stored plane by plane read as (H, W, channels) rather
+    than as a stack of pages, and a photo whose EXIF orientation says it is stored turned (as
+    cameras and phones store them) turned upright."""
     import imageio.v3 as iio  # noqa: PLC0415  (a scikit-image dependency; imported when needed)
 
     try:
         with warnings.catch_warnings():  # imageio's plugin-deprecation chatter is not ours to show
             warnings.simplefilter("ignore")
-            mode, orientation = _pillow_mode_and_orientation(path)
-            if mode == "CMYK" or orientation != 1:
-                rgb = "RGB" if mode == "CMYK" else None
-                return np.asarray(iio.imread(path, index=0, plugin="pillow", mode=rgb, rotate=True))
-            return np.asarray(iio.imread(path, index=0))
+            mode, orientation, keyed = _pillow_header(path)
+            if mode == "CMYK" or orientation != 1 or keyed:
+                # Pillow converts: CMYK to RGB, a transparent colour to alpha
+                target = "RGB" if mode == "CMYK" else "RGBA" if keyed else None
+                return np.asarray(
+                    iio.imread(path, index=0, plugin="pillow", mode=target, rotate=True)
+                )
+            pixels = np.asarray(iio.imread(path, index=0))
     except Exception as exc:  # imageio raises OSError, ValueError, SyntaxError... per plugin
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "Could not find a backend" in reason:
             reason = "the format is not recognised"
         raise ImageReadError(f"{path}: not a readable image file ({reason})") from None
+    bands = {"RGB": 3, "RGBA": 4}.get(mode)
+    if bands and pixels.ndim == 3 and pixels.shape[0] == bands and pixels.shape[-1] != bands:
+        # tifffile returns a TIFF of separate colour planes (planar configuration 2) plane
+        # first, (3, H, W); Pillow's mode says it is one colour image
+        pixels = np.moveaxis(pixels, 0, -1)
+    return pixels
 
 
 def _load_skimage_sample(name: str) -> np.ndarray:
