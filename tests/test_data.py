@@ -866,6 +866,26 @@ def test_image_folder_takes_a_numpy_integer_size(tmp_path):
     assert ds.lab(0).shape == (16, 21, 3)
 
 
+def test_a_size_given_as_a_string_or_a_float_is_refused_by_name(tmp_path):
+    """A size given as the string "64" is iterable, so it was read as (6, 4): resize, the
+    crops and ImageFolder made 6x4 images (cached so); 64.0 failed with "'float' object is not
+    iterable"."""
+    _save(tmp_path / "a.png", _colour(24, 32, 0))
+    img = np.zeros((24, 32, 3), np.float32)
+    for bad in ("64", b"64", 64.0, (16, "x"), (16.0, 16.0), True):
+        with pytest.raises(ValueError, match=r"resize size: expected an int or \(height"):
+            T.resize(img, bad)
+        with pytest.raises(ValueError, match="random_crop size"):
+            T.random_crop(img, bad, np.random.default_rng(0))
+        with pytest.raises(ValueError, match="ImageFolder size"):
+            data.ImageFolder(tmp_path, size=bad, cache=False)
+        with pytest.raises(ValueError, match="ArrayDataset size"):
+            data.ArrayDataset(img[None], size=bad)
+    with pytest.raises(ValueError, match="positive short side"):
+        data.ImageFolder(tmp_path, size=0, cache=False)
+    assert data.ImageFolder(tmp_path, size=[16, 20], cache=False).lab(0).shape == (16, 20, 3)
+
+
 class _Terminal:
     """A stderr that says it is a terminal, for tqdm's rule (bars on terminals only)."""
 

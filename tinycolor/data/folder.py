@@ -29,6 +29,7 @@ from ..color import check_finite, check_unit_range
 from .cache import ArrayCache, file_key
 from .transforms import (
     GRAY_TOLERANCE,
+    _size2,
     is_gray,
     resize,
     rgb_to_lab_hwc,
@@ -54,11 +55,21 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 MAX_ASPECT = 32
 
 
+def _checked_size(size, who: str):
+    """``size`` as a dataset keeps it: None, a short side (a positive int) or an exact
+    (height, width); anything else (a string, a float) refused, naming ``who``."""
+    if size is None:
+        return None
+    if isinstance(size, int | np.integer) and not isinstance(size, bool):
+        if size <= 0:
+            raise ValueError(f"{who}: size must be a positive short side, got {size!r}")
+        return int(size)
+    return _size2(size, f"{who} size")
+
+
 def _size_param(size):
-    """``size`` as the cache key's JSON holds it (NumPy integers included)."""
-    if size is None or isinstance(size, int | np.integer):
-        return None if size is None else int(size)
-    return [int(v) for v in size]
+    """A checked ``size`` as the cache key's JSON holds it (a pair as a list)."""
+    return list(size) if isinstance(size, tuple) else size
 
 
 class ImageDataset:
@@ -160,7 +171,7 @@ class ArrayDataset(ImageDataset):
         self.names = list(names) if names is not None else [f"image_{k}" for k in range(n)]
         if len(self.names) != n:
             raise ValueError(f"ArrayDataset: {n} images but {len(self.names)} names")
-        self.size = size
+        self.size = _checked_size(size, "ArrayDataset")
         self._lab_memo: dict[int, np.ndarray] = {}
         self._memo_bytes = 0
         self.lab_memo_bytes = int(lab_memo_bytes)
@@ -337,7 +348,7 @@ class ImageFolder(ImageDataset):
             raise ValueError(
                 f"ImageFolder: cache_dtype must be float16 or float32, got {cache_dtype}"
             )
-        self.size = size
+        self.size = _checked_size(size, "ImageFolder")
         self.cache_dtype = cache_dtype
         self.in_memory = in_memory
         self.gray_tolerance = float(gray_tolerance)
@@ -348,7 +359,7 @@ class ImageFolder(ImageDataset):
         else:
             self.cache = ArrayCache(cache)
         self._params = {
-            "size": _size_param(size),
+            "size": _size_param(self.size),
             "dtype": cache_dtype.name,
             "gray_tolerance": self.gray_tolerance,
         }

@@ -43,16 +43,28 @@ _ROUNDING_SLACK = 1e-6  # float32 rounding of a [0, 1] value, far below a 16-bit
 
 def _size2(size, name: str = "size") -> tuple[int, int]:
     """``size`` as (height, width): an int gives a square."""
-    if isinstance(size, (int, np.integer)):
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         h = w = int(size)
     else:
-        try:
-            h, w = (int(s) for s in size)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: expected an int or (height, width), got {size!r}") from None
+        # a string is iterable too: "64" would read as (6, 4)
+        parts = None if isinstance(size, (str, bytes)) else _int_pair(size)
+        if parts is None:
+            raise ValueError(f"{name}: expected an int or (height, width), got {size!r}")
+        h, w = parts
     if h <= 0 or w <= 0:
         raise ValueError(f"{name}: expected positive sizes, got {size!r}")
     return h, w
+
+
+def _int_pair(size) -> tuple[int, int] | None:
+    """(h, w) from a pair of ints (NumPy integers too); None for anything else."""
+    try:
+        h, w = size
+    except (TypeError, ValueError):
+        return None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (h, w)):
+        return None
+    return int(h), int(w)
 
 
 def _check_hwc(image, what: str) -> np.ndarray:
@@ -201,7 +213,7 @@ def resize(image, size) -> np.ndarray:
     if img.ndim not in (2, 3):
         raise ValueError(f"resize: expected an (H, W) or (H, W, C) image, got shape {img.shape}")
     h, w = img.shape[:2]
-    if isinstance(size, (int, np.integer)):
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         if size <= 0:
             raise ValueError(f"resize: expected a positive short side, got {size}")
         new_h, new_w = short_side_shape(h, w, size)
