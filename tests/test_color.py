@@ -15,6 +15,7 @@ from skimage import data as skdata
 
 from tinycolor import backend
 from tinycolor import color as C
+from tinycolor import metrics as M
 
 REAL_IMAGES = ("astronaut", "coffee", "chelsea")
 
@@ -251,6 +252,30 @@ def test_nearest_bin_matches_loop_reference(xp):
     for idx in np.ndindex(5, 6):
         d2 = [float(((ab[idx] - c) ** 2).sum()) for c in bins]
         assert got[idx] == int(np.argmin(d2))
+
+
+@pytest.mark.gpu
+def test_bins_and_prior_on_the_other_device_are_moved_to_the_datas():
+    """ab_bins' docstring promises that functions taking bins move them to the data's device:
+    CuPy bins with NumPy data raised CuPy's "implicit conversion" TypeError instead (so did
+    a CuPy prior in rebalanced_pixel_weights)."""
+    if not backend.cuda_available():
+        pytest.skip("no CuPy/GPU")
+    cp = backend.cupy()
+    ab = np.random.default_rng(3).uniform(-60, 60, (2, 2, 4, 5)).astype(np.float32)
+    bins, prior = C.ab_bins(), C.empirical_prior(ab, channel_axis=1)
+    for data, other in ((ab, cp.asarray(bins)), (cp.asarray(ab), bins)):
+        got = C.nearest_bin(data, other, channel_axis=1)
+        assert backend.device_of(got) == backend.device_of(data)
+        np.testing.assert_array_equal(_np(got), C.nearest_bin(ab, bins, channel_axis=1))
+        probs = C.soft_encode(data, other, channel_axis=1)
+        np.testing.assert_allclose(
+            _np(C.annealed_mean(probs, other, from_logits=False)),
+            C.annealed_mean(_np(probs), bins, from_logits=False),
+            rtol=1e-5,
+        )
+    weights = M.rebalanced_pixel_weights(ab, cp.asarray(prior), channel_axis=1)
+    np.testing.assert_allclose(weights, M.rebalanced_pixel_weights(ab, prior, channel_axis=1))
 
 
 @pytest.mark.parametrize("chunk", [None, 7])

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from .backend import array_module
+from .backend import array_module, to_numpy
 
 
 def quantize_levels(rgb, levels: int = 4, step: int = 64):
@@ -300,8 +300,9 @@ def ab_bins(grid: float = 10, rule: str = "centre") -> np.ndarray:
 
 
 def _bins_on(bins, xp, dtype, name: str):
-    """``bins`` (default: ab_bins()) as a (Q, 2) xp array of ``dtype``."""
-    c = xp.asarray(ab_bins() if bins is None else bins, dtype=dtype)
+    """``bins`` (default: ab_bins()), on whichever device, as a (Q, 2) xp array of ``dtype``."""
+    bins = ab_bins() if bins is None else bins
+    c = xp.asarray(to_numpy(bins) if xp is np else bins, dtype=dtype)  # CuPy's refuse np.asarray
     if c.ndim != 2 or c.shape[1] != 2 or c.shape[0] < 1:
         raise ValueError(f"{name}: expected bins of shape (Q, 2), got {tuple(c.shape)}")
     return c

@@ -277,7 +277,9 @@ def rebalanced_pixel_weights(ab_true, prior, bins=None, lam: float = 0.0, channe
     ``ab_true`` without its channel axis.
     """
     xp = array_module(ab_true)
-    w = rebalance_weights(xp.asarray(prior), lam=lam, dtype=np.float64)
+    w = rebalance_weights(
+        to_numpy(prior) if xp is np else xp.asarray(prior), lam=lam, dtype=np.float64
+    )
     return w[nearest_bin(ab_true, bins, channel_axis=channel_axis)]
 
 
