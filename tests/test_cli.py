@@ -944,6 +944,11 @@ def _run_module(*args, cwd):
 def test_python_dash_m_entry_points(crop, run_dir, tmp_path):
     r = _run_module("tinycolor.train", "no_such_model", cwd=tmp_path)
     assert r.returncode == 2 and "ann_window" in r.stderr and "Traceback" not in r.stderr
+    # an ensemble's errors are raised in ensembles, which imports tinycolor.train: they were
+    # not the classes the __main__ copy of train caught, and ended in a traceback
+    r = _run_module("tinycolor.train", "cnn_regression", "--ensemble", "1", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "an ensemble needs at least 2 members" in r.stderr
     r = _run_module(
         "tinycolor.colorize", "--checkpoint", str(run_dir / "model.npz"), crop, cwd=tmp_path
     )

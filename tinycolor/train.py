@@ -1180,4 +1180,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m tinycolor.train` runs this file as __main__, a copy of the module beside the
+    # tinycolor.train that ensembles imports: main is run from that one, so that the UsageError
+    # and TrainingDiverged an ensemble raises are the classes main catches
+    from tinycolor.train import main as _main
+
+    sys.exit(_main())
