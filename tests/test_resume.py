@@ -124,6 +124,33 @@ def test_a_cnn_run_stopped_in_epoch_2_and_resumed_ends_as_one_never_stopped(
     assert json.loads((out / "metrics.json").read_text())["kept_epoch"] == 1
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_while_an_epoch_is_saved_still_leaves_its_training_state(
+    tmp_path, capsys, monkeypatch, sig
+):
+    """Ctrl-C or SIGTERM that came while epoch 1's checkpoint and training state were being
+    written counted the epoch as done with no state saved: the run said `--resume` would
+    train the rest, and --resume refused the folder. The saves now finish first, and the run
+    resumes to the end of the run never stopped."""
+    assert train.main([*CNN, "--out", str(tmp_path / "straight")]) == 0
+    real, calls = train.training_state, []
+
+    def stopped_while_saving(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), sig)  # handled at once, in the middle of the epoch's saves
+        return real(*args, **kwargs)
+
+    out = tmp_path / "stopped"
+    with monkeypatch.context() as m:
+        m.setattr(train, "training_state", stopped_while_saving)
+        assert train.main([*CNN, "--out", str(out)]) == 130
+    assert "interrupted after 1 of 3 epochs" in capsys.readouterr().err
+    assert tinycolor.load(out / STATE)["__meta__"]["epochs_done"] == 1
+    assert train.main(["--resume", str(out), "--quiet"]) == 0
+    _assert_same_run(tmp_path / "straight", out, resumed_after=[1])
+
+
 def test_an_ann_window_run_killed_midway_resumes_to_the_same_end(crop, tmp_path, capsys):
     """ann_window (Adam, cosine) SIGKILLed in its third of four epochs, in a process of its own
     (nothing Python can catch: the files are as the kill left them): --resume ends with the

@@ -114,6 +114,32 @@ def sigterm_as_ctrl_c():
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Within it, Ctrl-C (SIGINT) and SIGTERM wait for the block to end: a signal that comes
+    is remembered, and KeyboardInterrupt raised once the block is done, so that what the block
+    writes is written whole (a run's checkpoint and its training state after an epoch: a
+    Ctrl-C between the two left an epoch counted as done with no state to resume it from).
+    An exception of the block's own goes on as it is. Only in the main thread, the one
+    Python runs signal handlers in; elsewhere it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+
+    def remember(signum, frame):
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, remember) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which Python cannot put back
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
 #: Where run folders go without --out: RUNS_ROOT/<model>-<timestamp>/.
 RUNS_ROOT = "runs"
 

@@ -507,7 +507,7 @@ def fit(
 
     The batches go to ``device``, by default the model's (``model.device``)."""
     from .models.lab_common import held_out_for_loss  # noqa: PLC0415
-    from .runs import progress_bar  # noqa: PLC0415
+    from .runs import interrupts_deferred, progress_bar  # noqa: PLC0415
 
     device = backend._check_name(device or model.device)  # 'cuda' for 'cuda:0', as run keeps it
     held = held_out_for_loss(data.test, config)  # at most --val-tiles tiles, the same each epoch
@@ -616,35 +616,38 @@ def fit(
                     f"the weights ({broken}) became infinite or NaN in epoch {epoch}; "
                     f"try a smaller --lr than {config['lr']:g}"
                 )
-            history["test"].append(t_loss)
-            tail = f", test {t_loss:.4f}" if t_loss is not None else ""
-            bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
-            bar.close()
-            for sched in schedulers:
-                sched.step()
-            if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
-                best = (t_loss, epoch, model.state_dict())
-            if on_epoch_end is not None:  # the weights the run would end with if it ended now
-                on_epoch_end(epoch, best[2] if best is not None else model.state_dict())
-            if on_state is not None:
-                on_state(
-                    epoch,
-                    training_state(
-                        getattr(module, "NAME", None),
-                        config,
+            # from here the epoch counts as done, so it is saved whole before an interrupt
+            # (Ctrl-C, SIGTERM) is let through: model.npz and the training state agree
+            with interrupts_deferred():
+                history["test"].append(t_loss)
+                tail = f", test {t_loss:.4f}" if t_loss is not None else ""
+                bar.set_postfix_str(f"loss {history['train'][-1]:.4f}{tail}", refresh=True)
+                bar.close()
+                for sched in schedulers:
+                    sched.step()
+                if keep_best and t_loss is not None and (best is None or t_loss < best[0]):
+                    best = (t_loss, epoch, model.state_dict())
+                if on_epoch_end is not None:  # the weights the run would end with if it ended now
+                    on_epoch_end(epoch, best[2] if best is not None else model.state_dict())
+                if on_state is not None:
+                    on_state(
                         epoch,
-                        trained_weights if trained_weights is not None else model,
-                        optimizers,
-                        schedulers,
-                        ema,
-                        best,
-                        rng,
-                        history,
-                        device,
-                    ),
-                )
-            if trained_weights is not None and epoch < epochs:
-                model.load_state_dict(trained_weights)
+                        training_state(
+                            getattr(module, "NAME", None),
+                            config,
+                            epoch,
+                            trained_weights if trained_weights is not None else model,
+                            optimizers,
+                            schedulers,
+                            ema,
+                            best,
+                            rng,
+                            history,
+                            device,
+                        ),
+                    )
+                if trained_weights is not None and epoch < epochs:
+                    model.load_state_dict(trained_weights)
     except KeyboardInterrupt:
         done = len(history["test"])  # the epochs whose held-out loss was measured
         history = {k: v[:done] for k, v in history.items()}
