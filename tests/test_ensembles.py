@@ -161,13 +161,20 @@ def test_ensemble_usage_errors(argv, message, tmp_path, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_an_unfinished_ensemble_is_not_a_checkpoint(straight, tmp_path, capsys):
-    """A member without its metrics.json: colorize names the folder and says how to finish."""
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_an_unfinished_ensemble_is_not_a_checkpoint(straight, tmp_path, capsys, how):
+    """A member killed (no metrics.json) or stopped by Ctrl-C (a metrics.json marked
+    interrupted: it was taken for finished, and its half-trained weights used): colorize
+    names the folder and says how to finish."""
     import shutil
 
     out = tmp_path / "half"
     shutil.copytree(straight, out)
-    os.remove(out / "seed4" / "metrics.json")
+    metrics = out / "seed4" / "metrics.json"
+    if how == "killed":
+        os.remove(metrics)
+    else:
+        metrics.write_text(json.dumps({**json.loads(metrics.read_text()), "interrupted": True}))
     assert (
         colorize.main(["--checkpoint", str(out), "skimage:coffee", "-o", str(tmp_path / "c.png")])
         == 2

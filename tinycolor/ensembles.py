@@ -40,6 +40,7 @@ from .runs import (
     format_table,
     load_models,
     make_run_dir,
+    run_finished,
     summary_rows,
     to_jsonable,
     write_json,
@@ -188,14 +189,7 @@ def _member_state(run_dir: Path) -> str:
     """ "done" (a finished run), "stopped" (a training state to go on from) or "new"."""
     if (run_dir / TRAINING_STATE).exists():
         return "stopped"
-    metrics = run_dir / "metrics.json"
-    if metrics.is_file() and (run_dir / "model.npz").is_file():
-        try:
-            if not json.loads(metrics.read_text()).get("interrupted"):
-                return "done"
-        except (OSError, ValueError):
-            pass
-    return "new"
+    return "done" if run_finished(run_dir) else "new"
 
 
 def _say(quiet: bool, line: str) -> None:

@@ -368,6 +368,18 @@ def checkpoint_paths(paths) -> list:
     return [p for path in paths for p in ensemble_members(path) or [path]]
 
 
+def run_finished(run_dir) -> bool:
+    """Whether the run folder ``run_dir`` holds a run that finished: its model.npz, and a
+    metrics.json not marked interrupted (a stopped run writes one too, "interrupted": true)."""
+    run_dir = Path(os.fspath(run_dir))
+    if not (run_dir / "model.npz").is_file():
+        return False
+    try:
+        return not json.loads((run_dir / "metrics.json").read_text()).get("interrupted")
+    except (OSError, ValueError, AttributeError):  # missing, unreadable, not an object
+        return False
+
+
 def ensemble_members(folder) -> list | None:
     """The members' checkpoints of the ensemble folder ``folder``, or None when it is not
     one; ``LoadError`` for one whose record is unreadable or whose members have not all
@@ -380,7 +392,7 @@ def ensemble_members(folder) -> list | None:
         members = [Path(os.fspath(folder)) / m / "model.npz" for m in record["members"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(f"{folder}: {ENSEMBLE_FILE} is not readable ({exc})") from None
-    unfinished = [m for m in members if not (m.parent / "metrics.json").is_file()]
+    unfinished = [m for m in members if not run_finished(m.parent)]
     if unfinished:
         names = ", ".join(m.parent.name for m in unfinished)
         raise LoadError(
