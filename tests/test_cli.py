@@ -1089,6 +1089,7 @@ def _checkpoint_variants(d, good: Path):
         ("{d}/typed.npz", "{crop}", [], ["window = '3', where a whole number is expected"]),
         ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
         ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
+        ("{run}/model.npz", "{crop}", ["{crop}"], ["crop.png", "an image? the paths after"]),
     ],
     ids=[
         "missing-image",
@@ -1109,6 +1110,7 @@ def _checkpoint_variants(d, good: Path):
         "mistyped-config-ckpt",
         "other-model",
         "not-png-output",
+        "two-images",  # the first is read as an ensemble's second checkpoint
     ],
 )
 def test_colorize_bad_input(run_dir, crop, tmp_path, capsys, ckpt, image, extra, needles):

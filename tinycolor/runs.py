@@ -451,10 +451,19 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
 
     spath = os.fspath(path)
     p = Path(spath)
+    # `--checkpoint CKPT a.png b.png` reads a.png as a second checkpoint (the option takes
+    # several, an ensemble's): say so where a "checkpoint" is named like an image
+    image = p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+    hint = (
+        "; an image? the paths after --checkpoint are all checkpoints but the last: colour "
+        "one image at a time"
+        if image
+        else ""
+    )
     if not p.exists():
         # --checkpoint 'runs/*/model.npz' that matched nothing: the shell passes the pattern
         pattern = " (a pattern that matched no file?)" if any(c in spath for c in "*?[") else ""
-        raise LoadError(f"{spath}: no such checkpoint file{pattern}")
+        raise LoadError(f"{spath}: no such checkpoint file{pattern}{hint}")
     if p.is_dir():
         raise LoadError(f"{spath}: is a folder; expected a model.npz checkpoint file")
     try:
@@ -462,7 +471,7 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     except CheckpointError as exc:
         # CheckpointError's messages start "checkpoint '<path>': "; we name the path already
         reason = re.sub(r"^checkpoint .*?: ", "", _first_line(exc))
-        raise LoadError(f"{spath}: not a readable checkpoint ({reason})") from None
+        raise LoadError(f"{spath}: not a readable checkpoint ({reason}){hint}") from None
     except (OSError, ValueError, EOFError) as exc:  # in case load lets one through
         raise LoadError(f"{spath}: not a readable checkpoint ({_first_line(exc)})") from None
     meta = state.pop("__meta__", None) if isinstance(state, dict) else None
