@@ -897,7 +897,7 @@ def _scored_at_once(module, model, held, config):
         return {**out, "images": len(labels)}
     L_net, ab_true = held.test
     L = lab_common.from_net_l(L_net)
-    prior = config["prior"]
+    prior = lab_common.own_classes([ab_true])  # the rebalanced AuC's: the tiles' own classes
     pred = lab_common.predict_batches(module.predict_ab, model, L_net, config)
     mean_ab = np.asarray(config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
     out = lab_common.score(L, pred, ab_true, prior)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tinycolor import metrics as M
-from tinycolor.color import lab_to_rgb
+from tinycolor.color import lab_to_rgb, nearest_bin
 from tinycolor.data import ImageFolder, transforms
 from tinycolor.evaluate import main, prepare_lab
 from tinycolor.imageio import write_png
@@ -92,7 +92,7 @@ def test_output_has_every_metric_for_model_and_baselines(trained, result):
     # the gray baseline has no colour at all (up to float rounding in Lab -> sRGB)
     assert abs(result["gray"]["colorfulness"]) < 0.05
     assert 0 <= result["model"]["acc10"] <= 1 and 0 <= result["model"]["auc"] <= 1
-    assert result["prior_source"].startswith("checkpoint")
+    assert result["prior_source"].startswith("the evaluated pixels' colour classes")
     _, _, config, _ = load_model(ckpt)
     assert result["mean_ab_value"] == config["mean_ab"]
     assert (root / "eval" / "samples.png").stat().st_size > 0
@@ -147,12 +147,13 @@ def test_numbers_match_a_direct_recomputation(trained, result):
     np.testing.assert_allclose(
         result["mean_ab"]["acc10"], M.acc_within(mean, flat_true, channel_axis=0), rtol=1e-9
     )
-    w = M.rebalanced_pixel_weights(flat_true, np.asarray(config["prior"]), channel_axis=0)
-    np.testing.assert_allclose(
-        result["model"]["auc_rebalanced"],
-        M.auc_ab(flat_pred, flat_true, weights=w, channel_axis=0),
-        rtol=1e-6,
-    )
+    # the rebalanced AuC: the mean over the colour classes (bins) of the true ab present of
+    # each class's AuC, every class alike, whatever the training set's prior
+    bin_of = nearest_bin(flat_true, channel_axis=0)
+    err = np.sqrt(((flat_pred - flat_true) ** 2).sum(0))
+    counted = np.maximum(0, 151 - np.ceil(err)) / 151
+    by_class = [counted[bin_of == q].mean() for q in np.unique(bin_of)]
+    np.testing.assert_allclose(result["model"]["auc_rebalanced"], np.mean(by_class), rtol=1e-5)
     # the gray baseline's PSNR: the truth's L with ab = 0 against the truth, averaged
     gray_psnr = [
         M.psnr(np.asarray(lab_to_rgb(lb * np.array([1, 0, 0], np.float32))), lab_to_rgb(lb))
@@ -615,8 +616,9 @@ def test_images_scored_one_at_a_time_give_the_numbers_of_all_at_once(
 ):
     """Read, predicted and scored one image at a time, evaluate's numbers are to the last digit
     those of every image's scores pooled at the end, as it computed them before: a regression
-    model (prior in its checkpoint) and a model of ab bins (stride-cropped images) without a
-    prior (the images' own, counted in a first pass)."""
+    model (a prior in its checkpoint, which the rebalanced AuC does not use) and a model of ab
+    bins (stride-cropped images) without a prior; the rebalanced AuC weighs by the images'
+    own colour classes, counted in a first pass."""
     import tinycolor
     from tinycolor.color import empirical_prior
     from tinycolor.evaluate import evaluate_checkpoint, image_scores, predict_images
@@ -632,11 +634,11 @@ def test_images_scored_one_at_a_time_give_the_numbers_of_all_at_once(
         ckpt = tmp_path / "own.npz"
         tinycolor.save(model, ckpt, meta=dict(meta, config=config))
     result = evaluate_checkpoint(ckpt, folder, SIZE, out=tmp_path / "eval", quiet=True)
-    assert result["prior_source"].startswith("checkpoint" if prior == "stored" else "the eval")
+    assert result["prior_source"].startswith("the evaluated pixels' colour classes")
 
     p = predict_images(ckpt, folder, SIZE, quiet=True)  # every image and prediction at once
-    weights = np.asarray(empirical_prior([lab[..., 1:] for lab in p.labs]), np.float32)
-    weights = p.prior if prior == "stored" else weights
+    weights = np.asarray(empirical_prior([lab[..., 1:] for lab in p.labs], sigma=0), np.float32)
+    np.testing.assert_array_equal(p.prior, weights)
     rows = {"model": [], "gray": [], "mean_ab": []}
     truth_cf = []
     mean_ab = np.asarray(p.config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
@@ -720,11 +722,12 @@ def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoin
     assert both["ensemble"] == 2 and both["checkpoint"] == [str(ckpt), str(second_checkpoint)]
     members = [predict_images(c, data, SIZE, quiet=True) for c in (ckpt, second_checkpoint)]
     mean_ab = np.mean([m.config["mean_ab"] for m in members], axis=0)
-    prior = np.mean([m.config["prior"] for m in members], axis=0)
     assert both["mean_ab_value"] == pytest.approx(list(mean_ab))
     preds = [(a + b) / 2 for a, b in zip(members[0].preds, members[1].preds)]
+    # the rebalanced AuC's prior: the evaluated pixels' own, whatever the members trained on
+    np.testing.assert_array_equal(members[0].prior, members[1].prior)
     expected = score_predictions(
-        members[0].names, members[0].labs, preds, prior / prior.sum(), mean_ab
+        members[0].names, members[0].labs, preds, members[0].prior, mean_ab
     )
     for who in ("model", "gray", "mean_ab"):
         for key, value in expected[who].items():

@@ -18,9 +18,13 @@ The metrics are those of ``tinycolor.models.lab_common.score`` (PSNR, SSIM, acc1
 rebalanced AuC, colourfulness). PSNR, SSIM and colourfulness are averaged over images; acc10
 and the AuCs pool every pixel of every image (an image weighs by its pixel count, or, for the
 rebalanced AuC, by the sum of its pixels' weights), as the training run's ``metrics.json``
-pools its test tiles. The rebalanced AuC weighs a pixel by 1 / prior of its true colour's bin;
-the prior is the training set's (``prior`` in the checkpoint) when stored, else the evaluated
-images' own, and ``prior_source`` in the output says which.
+pools its test tiles. The rebalanced AuC weighs a pixel by 1 / p of its true colour's bin,
+with p the share of the evaluated pixels in each bin (``prior_source`` in the output says so):
+every colour class present weighs alike, and the rebalanced AuC is the mean over the classes
+of their AuC, which is what Zhang et al.'s weighting by the training set's prior amounts to
+on test photos like the training ones (ImageNet's). With the prior of a dozen training photos
+on other photos it did not: a colour class that prior all but lacked (1e-27) gave one pixel
+more weight than all the others together.
 
 The images are read (a folder's from its cache after a first run), predicted and scored one
 at a time, so a folder of any number of photos takes the memory of a few: of each image only
@@ -322,6 +326,13 @@ class Predictions(NamedTuple):
     skipped: dict  # files of the data folder not scored: {"gray": [...], "unreadable": [...]}
 
 
+#: What ``prior_source`` says: the rebalanced AuC's prior is the evaluated pixels' own.
+PRIOR_SOURCE = (
+    "the evaluated pixels' colour classes (each pixel weighed by 1 / its class's share: "
+    "every colour class present counts alike)"
+)
+
+
 class _Stream(NamedTuple):
     """``Predictions`` whose images are read and predicted as ``images`` is iterated."""
 
@@ -373,33 +384,26 @@ def _refuse_a_non_colorizer(checkpoint, module, model, config, meta, device) -> 
 
 
 def _ensemble_statistics(configs) -> dict:
-    """The training statistics an ensemble's baselines use: the mean of its members' mean ab
-    and of their ab priors (each member may have trained on other images), or None where a
-    member stores none."""
-    out = {}
-    for key in ("mean_ab", "prior"):
-        values = [c.get(key) for c in configs]
-        if any(v is None for v in values):
-            out[key] = None
-            continue
-        mean = np.mean([np.asarray(v, np.float64) for v in values], axis=0)
-        if key == "prior":
-            mean = mean / mean.sum()
-        out[key] = mean.tolist()
-    return out
+    """The training statistic an ensemble's mean-ab baseline uses: the mean of its members'
+    mean ab (each member may have trained on other images), or None where a member stores
+    none."""
+    values = [c.get("mean_ab") for c in configs]
+    if any(v is None for v in values):
+        return {"mean_ab": None}
+    return {"mean_ab": np.mean([np.asarray(v, np.float64) for v in values], axis=0).tolist()}
 
 
 def _stream_predictions(
     checkpoint, data, size, device, quiet, temperature, in_memory: bool = True
 ) -> _Stream:
     """``predict_images`` one image at a time: the checkpoint and the dataset are opened (and
-    the prior, when the checkpoint stores none, counted over the images) before it returns;
+    the colour classes of the images counted, for the rebalanced AuC) before it returns;
     each image is read from the dataset and predicted as ``images`` is iterated, under a
     progress bar.
 
     ``checkpoint`` may be a list of several checkpoints of one model (trained with different
     ``--seed``, say): an ensemble, whose prediction is the mean of its members' ab. Its
-    mean-ab baseline and prior are the means of its members' (``_ensemble_statistics``)."""
+    mean-ab baseline is the mean of its members' (``_ensemble_statistics``)."""
     from .color import empirical_prior  # noqa: PLC0415
     from .models import InputError, takes_temperature  # noqa: PLC0415
     from .runs import checkpoint_paths, load_models, progress_bar  # noqa: PLC0415
@@ -455,14 +459,14 @@ def _stream_predictions(
                 )
             yield nm, lab
 
-    if config.get("prior") is not None:
-        prior = np.asarray(config["prior"], dtype=np.float32)
-        prior_source = "checkpoint (the training set's prior)"
-        if len(members) > 1:
-            prior_source = "checkpoints (the mean of the training sets' priors)"
-    else:  # a first pass over the images
-        prior = np.asarray(empirical_prior(lab[..., 1:] for _, lab in scored_labs()), np.float32)
-        prior_source = "the evaluated images' own prior (the checkpoint stores none)"
+    # a first pass over the images: the rebalanced AuC weighs a pixel by 1 / the share of the
+    # evaluated pixels in its colour class, so that every class present counts alike (the
+    # training set's prior in its place: on photos unlike the training set's, one pixel of a
+    # class that prior all but lacks weighed more than all the others together)
+    prior = np.asarray(
+        empirical_prior((lab[..., 1:] for _, lab in scored_labs()), sigma=0), np.float32
+    )
+    prior_source = PRIOR_SOURCE
 
     def predict(nm, lab):
         total = None

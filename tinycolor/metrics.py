@@ -270,11 +270,16 @@ def rebalanced_pixel_weights(ab_true, prior, bins=None, lam: float = 0.0, channe
     w = rebalance_weights(prior, lam).
 
     Zhang et al. weight each pixel "inversely by the probability of its colour class", so the
-    default is lam = 0: w_q proportional to 1 / p_q, p the (smoothed) empirical prior of the
-    training set (tinycolor.color.empirical_prior) over ``bins`` (default
+    default is lam = 0: w_q proportional to 1 / p_q, p a prior over ``bins`` (default
     tinycolor.color.ab_bins()); bins of prior 0 weigh 0. lam = 0.5 gives the training loss's
     weights instead. Returns float64 weights (1 / p can exceed float32's range) of the shape of
     ``ab_true`` without its channel axis.
+
+    Zhang's p is the training set's (tinycolor.color.empirical_prior), which on test photos
+    like the training ones makes every colour class weigh about alike. ``evaluate`` and
+    ``train`` pass the scored pixels' own shares of the bins instead
+    (``lab_common.own_classes``): with the prior of a dozen training photos, a test pixel of a
+    colour that prior all but lacks (1e-27) outweighs all the others together.
     """
     xp = array_module(ab_true)
     w = rebalance_weights(

@@ -17,13 +17,14 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
   network's input is ``L / 50 - 1`` (in [-1, 1]); targets are ab in Lab units (about [-110, 110]).
   Two statistics of the training images ride along in the config (and so in the checkpoint):
   their mean ab (the ``mean_ab`` baseline) and the empirical prior over the ab bins (the
-  weights of the rebalanced AuC, and of the classification loss).
+  weights of the classification loss).
   No image of a folder is held in memory: each is read from the folder's on-disk cache,
   memory-mapped, when a crop or a tile of it is cut (:class:`LabImages`); the statistics are
   counted one image at a time and the test tiles cut a batch at a time
   (:class:`HeldOutTiles`), so a folder of 36,500 photos trains in the memory of a few.
 - **evaluation** (:func:`evaluate`): PSNR, SSIM, seed 004's within-10 accuracy ``acc10``,
-  Zhang's AuC of the ab error (plain and rebalanced) and the colourfulness of the prediction,
+  Zhang's AuC of the ab error (plain, and rebalanced: every colour class of the scored
+  pixels alike, :func:`own_classes`) and the colourfulness of the prediction,
   for the model at the top level and for two baselines on the same tiles: ``gray`` (ab = 0)
   and ``mean_ab`` (the training set's mean ab everywhere); plus the truth's colourfulness.
 - **figures** (:func:`save_figures`): ``comparison.png``, rows of gray input | prediction | truth.
@@ -807,6 +808,18 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
     return scores.result()
 
 
+def own_classes(ab_chunks) -> np.ndarray:
+    """The share of the pixels of ``ab_chunks`` ((N, 2, H, W) arrays) in each ab bin, not
+    smoothed: the prior by which the rebalanced AuC weighs those same pixels, so that every
+    colour class among them counts alike (the mean over the classes of their AuC). Zhang et
+    al. weighed by the training set's prior, which on test photos like the training ones
+    (ImageNet's) comes to the same; a dozen training photos' prior on other photos does not
+    (one pixel of a class it all but lacked outweighed all the others)."""
+    from ..color import empirical_prior  # noqa: PLC0415
+
+    return np.asarray(empirical_prior(ab_chunks, sigma=0, channel_axis=1), np.float32)
+
+
 def figure_tiles(n: int, k: int = FIGURE_TILES) -> np.ndarray:
     """The positions of the test tiles ``comparison.png`` shows, spread over all ``n``."""
     return np.linspace(0, n - 1, min(k, n)).round().astype(int)
@@ -821,7 +834,9 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     The tiles are read, predicted and scored ``SCORE_CHUNK`` at a time (``data.test``'s
     batches), so that a test split of any number of images takes the memory of a few;
     ``data.test_pred`` keeps the predictions of the tiles ``save_figures`` shows."""
-    prior = config.get("prior")
+    # the rebalanced AuC weighs a pixel by 1 / its colour class's share of the tiles' pixels
+    # (a first pass over them), so that every class present counts alike (evaluate's rule)
+    prior = own_classes(ab for _, ab, *_ in data.test.batches(SCORE_CHUNK))
     mean_ab = np.asarray(config.get("mean_ab") or (0.0, 0.0), np.float32).reshape(1, 2, 1, 1)
     scores = {"model": Scores(prior), "gray": Scores(prior), "mean_ab": Scores(prior)}
     truth_cf = []
@@ -849,9 +864,7 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
         ab_pred = predict_batches(predict_ab, model, L_net, config, device)
         # the truth in sRGB and its rebalancing weights, once for the three scores
         rgb_true = _lab_to_rgb_batch(L, ab_true)
-        w = None
-        if prior is not None:
-            w = M.rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
+        w = M.rebalanced_pixel_weights(ab_true, prior, channel_axis=1)
         scores["model"].add(L, ab_pred, ab_true, rgb_true, w)
         scores["gray"].add(L, np.zeros_like(ab_true), ab_true, rgb_true, w)
         mean = np.broadcast_to(mean_ab, ab_true.shape).copy()
@@ -868,7 +881,7 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     rng = np.random.default_rng([int(config.get("seed", 0)), 5])
     tl, tab = next(data.train.batches(min(len(data.train), 256), rng, shuffle=True))
     train_pred = predict_batches(predict_ab, model, tl, config, device)
-    metrics["train"] = score(from_net_l(tl), train_pred, tab, prior)
+    metrics["train"] = score(from_net_l(tl), train_pred, tab, own_classes([tab]))
     metrics["data"] = data.description
     return metrics
 
