@@ -132,9 +132,18 @@ def run_ensemble(job: dict) -> dict:
     return json.loads(result.read_text())
 
 
+def pooled_truth(evals: list[dict]) -> float:
+    """The truth's colourfulness over the images of several evaluations: each evaluation's is
+    its images' mean, so they weigh by their number of images (folds of 6, 5 and 5 photos)."""
+    values = [e["truth"]["colorfulness"] for e in evals]
+    return float(np.average(values, weights=[e["images"] for e in evals]))
+
+
 def pooled(evals: list[dict], who: str) -> dict:
     """Scores of several evaluations pooled as one: image averages weighted by image count,
-    pixel-pooled ones by pixel count (``evaluate`` pools its own images the same way)."""
+    pixel-pooled ones by pixel count (as ``evaluate`` pools its own images; the rebalanced
+    AuC, which ``evaluate`` computes over the colour classes of all its pixels at once, is
+    pooled by pixels too: each evaluation's own mean over its classes, weighted by its size)."""
     out = {}
     for key in KEYS:
         pairs = []
@@ -268,7 +277,7 @@ def main(argv=None) -> int:
         # train on the same photos, so the first model's stands for all
         first = [e for j, e in picked if j["model"] == args.models[0]]
         base["mean-ab baseline"] = pooled(first, "mean_ab")
-        truth = float(np.mean([e["truth"]["colorfulness"] for e in first]))
+        truth = pooled_truth(first)
         title = (
             "scikit-image's photos (models given all of Kodak)"
             if what == "skimage"

@@ -338,6 +338,14 @@ def test_bench_threads_smoke():
     assert all(float(r[-1]) > 0 for r in rows)  # speedups
 
 
+def test_colorizer_results_pools_the_truth_over_images_not_evaluations():
+    """Folds of unequal size (16 photos in 3 folds: 6, 5 and 5) weigh by their images, as the
+    other per-image means do; the truth's colourfulness was the plain mean of the folds'."""
+    bench = _benchmark("colorizer_results")
+    evals = [{"truth": {"colorfulness": c}, "images": n} for c, n in ((10.0, 6), (20.0, 5))]
+    assert bench.pooled_truth(evals) == pytest.approx((10 * 6 + 20 * 5) / 11)
+
+
 def test_results_figure_titles_carry_evaluates_per_image_psnr(trained, result, tmp_path):
     bench = _benchmark("colorizer_results")
     _, data, ckpt = trained
