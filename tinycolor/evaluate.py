@@ -404,8 +404,7 @@ def _stream_predictions(
     ``checkpoint`` may be a list of several checkpoints of one model (trained with different
     ``--seed``, say): an ensemble, whose prediction is the mean of its members' ab. Its
     mean-ab baseline is the mean of its members' (``_ensemble_statistics``)."""
-    from .color import empirical_prior  # noqa: PLC0415
-    from .models import InputError, takes_temperature  # noqa: PLC0415
+    from .models import InputError, lab_common, takes_temperature  # noqa: PLC0415
     from .runs import checkpoint_paths, load_models, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
@@ -459,13 +458,8 @@ def _stream_predictions(
                 )
             yield nm, lab
 
-    # a first pass over the images: the rebalanced AuC weighs a pixel by 1 / the share of the
-    # evaluated pixels in its colour class, so that every class present counts alike (the
-    # training set's prior in its place: on photos unlike the training set's, one pixel of a
-    # class that prior all but lacks weighed more than all the others together)
-    prior = np.asarray(
-        empirical_prior((lab[..., 1:] for _, lab in scored_labs()), sigma=0), np.float32
-    )
+    # a first pass over the images: the rebalanced AuC's prior is their pixels' own
+    prior = lab_common.own_classes((lab[..., 1:] for _, lab in scored_labs()), channel_axis=-1)
     prior_source = PRIOR_SOURCE
 
     def predict(nm, lab):
