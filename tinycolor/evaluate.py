@@ -321,8 +321,7 @@ class Predictions(NamedTuple):
     names: list
     labs: list  # the scored (H, W, 3) Lab images
     preds: list  # the model's (2, H, W) ab for each
-    prior: np.ndarray  # the ab prior the rebalanced AuC weighs pixels by
-    prior_source: str
+    prior: np.ndarray  # the ab prior the rebalanced AuC weighs pixels by (``PRIOR_SOURCE``)
     skipped: dict  # files of the data folder not scored: {"gray": [...], "unreadable": [...]}
 
 
@@ -343,7 +342,6 @@ class _Stream(NamedTuple):
     names: list
     images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
     prior: np.ndarray
-    prior_source: str
     skipped: dict
 
 
@@ -460,7 +458,6 @@ def _stream_predictions(
 
     # a first pass over the images: the rebalanced AuC's prior is their pixels' own
     prior = lab_common.own_classes((lab[..., 1:] for _, lab in scored_labs()), channel_axis=-1)
-    prior_source = PRIOR_SOURCE
 
     def predict(nm, lab):
         total = None
@@ -489,9 +486,7 @@ def _stream_predictions(
     # an ensemble's members trained with different --temperature decode each at its own: said
     ts = [float(c["temperature"]) if takes_temperature(m, c) else None for m, _, c, _ in members]
     t = ts[0] if len(set(ts)) == 1 else ts
-    return _Stream(
-        name, config, describe_mode(mode), t, names, images(), prior, prior_source, skipped
-    )
+    return _Stream(name, config, describe_mode(mode), t, names, images(), prior, skipped)
 
 
 def score_predictions(
@@ -550,7 +545,7 @@ def evaluate_checkpoint(
         "size": int(size),
         "input": p.input,
         "temperature": p.temperature,
-        "prior_source": p.prior_source,
+        "prior_source": PRIOR_SOURCE,
         "skipped": p.skipped,
         "mean_ab_value": mean_ab,
         "per_image": per_image,
