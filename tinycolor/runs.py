@@ -93,25 +93,32 @@ def command_warnings(prog: str):
 
 
 @contextlib.contextmanager
+def _handling(signals, handler):
+    """Within it, ``handler`` handles each of ``signals``; their handlers before are put back
+    after. Only in the main thread, the one Python runs signal handlers in (and may set them
+    from); elsewhere it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which Python cannot put back
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_DFL if old is None else old)
+
+
 def sigterm_as_ctrl_c():
     """Within it, SIGTERM (``kill PID``, ``timeout``, a batch scheduler's or a container's
     stop) raises KeyboardInterrupt, as Ctrl-C does, so that a command ends as it does on
     Ctrl-C: a training run scores and saves the epochs it finished, and a file being written
     leaves no temporary file behind, where Python's default would end the process on the
-    spot. Only in the main thread, the one Python runs signal handlers in; elsewhere it
-    changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    spot. Only in the main thread; elsewhere it changes nothing."""
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:  # None: a handler not set from Python, which Python cannot put back
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    return _handling((signal.SIGTERM,), interrupt)
 
 
 @contextlib.contextmanager
@@ -120,22 +127,11 @@ def interrupts_deferred():
     is remembered, and KeyboardInterrupt raised once the block is done, so that what the block
     writes is written whole (a run's checkpoint and its training state after an epoch: a
     Ctrl-C between the two left an epoch counted as done with no state to resume it from).
-    An exception of the block's own goes on as it is. Only in the main thread, the one
-    Python runs signal handlers in; elsewhere it changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    An exception of the block's own goes on as it is. Only in the main thread; elsewhere it
+    changes nothing."""
     caught = []
-
-    def remember(signum, frame):
-        caught.append(signum)
-
-    previous = {sig: signal.signal(sig, remember) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with _handling((signal.SIGINT, signal.SIGTERM), lambda signum, frame: caught.append(signum)):
         yield
-    finally:  # None: a handler not set from Python, which Python cannot put back
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
     if caught:
         raise KeyboardInterrupt
 
@@ -448,12 +444,13 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     """
     from . import models  # noqa: PLC0415
     from .checkpoint import CheckpointError, load  # noqa: PLC0415
+    from .data.folder import IMAGE_EXTENSIONS  # noqa: PLC0415
 
     spath = os.fspath(path)
     p = Path(spath)
     # `--checkpoint CKPT a.png b.png` reads a.png as a second checkpoint (the option takes
     # several, an ensemble's): say so where a "checkpoint" is named like an image
-    image = p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+    image = p.suffix.lower() in IMAGE_EXTENSIONS
     hint = (
         "; an image? the paths after --checkpoint are all checkpoints but the last: colour "
         "one image at a time"
