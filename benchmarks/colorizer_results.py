@@ -28,10 +28,12 @@ of theirs), on each test set, in two more tables: ``--out/MODEL/ensemble-0-1-...
 Each training and evaluation is its own ``python -m tinycolor.train`` / ``evaluate`` process
 (``--jobs`` at a time, one BLAS thread each, which uses two cores better than one job with
 two), writing into ``--out`` (default ``runs/results/``); a finished one (its ``eval.json``
-exists) is not run again, so an interrupted run resumes. The fold folders hold links to the
-photos, not copies. Prints the two markdown tables and writes them with the raw numbers to
-``--out/results.json``, and the skimage table as a picture, ``--out/skimage.jpg``: each photo
-gray, as every model of the first seed coloured it (titled with its PSNR there), and true.
+exists) is not run again, so an interrupted run resumes (a finished training whose eval.json
+is missing, or older than its per-class sums, is only scored again). The fold folders hold
+links to the photos, not copies. Prints the two markdown tables and writes them with the raw
+numbers to ``--out/results.json``, and the skimage table as a picture, ``--out/skimage.jpg``:
+each photo gray, as every model of the first seed coloured it (titled with its PSNR there),
+and true.
 """
 
 from __future__ import annotations
@@ -107,16 +109,31 @@ def _run_commands(run_dir: Path, commands) -> None:
     print(f"  {run_dir}: {time.time() - t0:.0f} s", file=sys.stderr)
 
 
+def _scored(result: Path) -> bool:
+    """Whether ``result`` is an eval.json of this version of ``evaluate``: one that holds the
+    per-class sums that pool the rebalanced AuC (an older one is scored again)."""
+    try:
+        return json.loads(result.read_text()).get("auc_classes") is not None
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def run_job(job: dict) -> dict:
-    """Train one model and evaluate it (skipped when its eval.json exists)."""
+    """Train one model (unless its run folder holds a finished run) and evaluate it (unless
+    its eval.json is there and of this version of ``evaluate``)."""
+    from tinycolor.runs import run_finished
+
     run_dir = Path(job["dir"])
     result = run_dir / "eval.json"
-    if not result.exists() or not (run_dir / "model.npz").exists():  # done, or train again
-        train = ["tinycolor.train", job["model"], "--data", job["train"], "--out",
-                 str(run_dir), "--quiet", *job["args"]]  # fmt: skip
-        evaluate = ["tinycolor.evaluate", "--checkpoint", str(run_dir / "model.npz"),
-                    "--data", job["test"], "--json", str(result)]  # fmt: skip
-        _run_commands(run_dir, [(train, "train.log"), (evaluate, "eval.log")])
+    commands = []
+    if not run_finished(run_dir):
+        commands.append((["tinycolor.train", job["model"], "--data", job["train"], "--out",
+                          str(run_dir), "--quiet", *job["args"]], "train.log"))  # fmt: skip
+    if commands or not _scored(result):
+        commands.append((["tinycolor.evaluate", "--checkpoint", str(run_dir / "model.npz"),
+                          "--data", job["test"], "--json", str(result)], "eval.log"))  # fmt: skip
+    if commands:
+        _run_commands(run_dir, commands)
     return json.loads(result.read_text())
 
 
@@ -125,7 +142,7 @@ def run_ensemble(job: dict) -> dict:
     different seeds) on ``job["test"]`` (skipped when its eval.json exists)."""
     run_dir = Path(job["dir"])
     result = run_dir / "eval.json"
-    if not result.exists():
+    if not _scored(result):
         evaluate = ["tinycolor.evaluate", "--checkpoint", *job["members"], "--data",
                     job["test"], "--out", str(run_dir), "--json", str(result)]  # fmt: skip
         _run_commands(run_dir, [(evaluate, "eval.log")])
@@ -141,22 +158,36 @@ def pooled_truth(evals: list[dict]) -> float:
 
 def pooled(evals: list[dict], who: str) -> dict:
     """Scores of several evaluations pooled as one: image averages weighted by image count,
-    pixel-pooled ones by pixel count (as ``evaluate`` pools its own images; the rebalanced
-    AuC, which ``evaluate`` computes over the colour classes of all its pixels at once, is
-    pooled by pixels too: each evaluation's own mean over its classes, weighted by its size)."""
+    pixel-pooled ones by pixel count (as ``evaluate`` pools its own images); the rebalanced
+    AuC over the colour classes of all their pixels, as if they were one evaluation: the sums
+    of its terms and the pixel counts of each class added up (``auc_classes``), then the
+    mean over the classes of their AuC."""
+    from tinycolor.color import ab_bins
+    from tinycolor.metrics import class_mean
+
     out = {}
     for key in KEYS:
+        if key == "auc_rebalanced":
+            continue
         pairs = []
         for e in evals:
             if e.get(who) is None or e[who].get(key) is None:
                 continue
-            per_pixel = key in ("acc10", "auc", "auc_rebalanced")
             pixels = sum(a * b for a, b in (im["shape"] for im in e["per_image"]))
-            pairs.append((e[who][key], pixels if per_pixel else e["images"]))
+            pairs.append((e[who][key], pixels if key in ("acc10", "auc") else e["images"]))
         if pairs:
             v, w = np.array(pairs, dtype=np.float64).T
             out[key] = float(np.sum(v * w) / np.sum(w))
-    return out
+    sums, counts = np.zeros((2, len(ab_bins())))  # the rebalanced AuC's colour classes
+    for e in evals:
+        classes = e.get("auc_classes") or {}
+        if e.get(who) is not None and who in classes:
+            np.add.at(sums, classes["bins"], classes[who])
+            np.add.at(counts, classes["bins"], classes["pixels"])
+    rebalanced = class_mean(sums, counts)
+    if rebalanced is not None:
+        out["auc_rebalanced"] = rebalanced
+    return {key: out[key] for key in KEYS if key in out}
 
 
 def table(rows: dict, baselines: dict, truth: float, title: str) -> str:

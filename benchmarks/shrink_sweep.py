@@ -50,7 +50,7 @@ def scaled_scores(checkpoint: Path, data, scales, size: int) -> dict:
     scores = {}
     for s in scales:  # the baselines scored with the first s, and shared by the others
         scaled = [m + s * (ab - m) for ab in p.preds]
-        one = score_predictions(p.names, p.labs, scaled, p.prior, mean_ab, baselines=not scores)
+        one = score_predictions(p.names, p.labs, scaled, mean_ab, baselines=not scores)
         scores[s] = {**next(iter(scores.values()), {}), **one}
     return scores
 

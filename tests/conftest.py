@@ -78,22 +78,25 @@ def pytest_configure(config):
 @pytest.fixture
 def truth_work(monkeypatch):
     """Counts of the scoring's work on the true colours: ``{"rgb": Lab -> sRGB conversions of a
-    batch, "weights": rebalancing-weight countings}``, so a test can check each truth is
-    converted and weighed once, not once per score."""
+    batch, "classes": countings of its pixels' colour classes (nearest ab bins)}``, so a test
+    can check each truth is converted and classed once, not once per score."""
     from tinycolor import metrics
     from tinycolor.models import lab_common
 
-    calls = {"rgb": 0, "weights": 0}
-    to_rgb, weigh = lab_common._lab_to_rgb_batch, metrics.rebalanced_pixel_weights
+    calls = {"rgb": 0, "classes": 0}
+    to_rgb = lab_common._lab_to_rgb_batch
 
     def counted_rgb(L, ab):
         calls["rgb"] += 1
         return to_rgb(L, ab)
 
-    def counted_weights(*args, **kwargs):
-        calls["weights"] += 1
-        return weigh(*args, **kwargs)
+    for module in (metrics, lab_common):  # the AuC's own classing, and truth_classes'
+        classify = module.nearest_bin
 
+        def counted_classes(*args, classify=classify, **kwargs):
+            calls["classes"] += 1
+            return classify(*args, **kwargs)
+
+        monkeypatch.setattr(module, "nearest_bin", counted_classes)
     monkeypatch.setattr(lab_common, "_lab_to_rgb_batch", counted_rgb)
-    monkeypatch.setattr(metrics, "rebalanced_pixel_weights", counted_weights)
     return calls

@@ -897,7 +897,7 @@ def _scored_at_once(module, model, held, config):
         return {**out, "images": len(labels)}
     L_net, ab_true = held.test
     L = lab_common.from_net_l(L_net)
-    prior = lab_common.own_classes([ab_true])  # the rebalanced AuC's: the tiles' own classes
+    prior = lab_common.OWN_CLASSES  # the rebalanced AuC's: the tiles' own colour classes
     pred = lab_common.predict_batches(module.predict_ab, model, L_net, config)
     mean_ab = np.asarray(config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
     out = lab_common.score(L, pred, ab_true, prior)
@@ -971,12 +971,13 @@ def test_evaluate_converts_and_weighs_each_chunks_truth_once(tmp_path, monkeypat
     """evaluate scores the model and the two baselines against the same true tiles: it turned
     the truth into sRGB four times a chunk (once per score and once for its colourfulness) and
     counted its rebalancing weights three times, a fifth of evaluate's time on a big test
-    split; now once each, for the same numbers (see the test above)."""
+    split; now once each, for the same numbers (see the test above). The colour classes of
+    the tiles are counted as they are scored, not in a first pass over them."""
     config, data, model = _scored_in_two_chunks(tmp_path, monkeypatch)
     metrics = lab_common.evaluate(cnn_regression.predict_ab, model, data, config)
     assert metrics["images"] == 48
     # a chunk: the truth once, the three predictions; then the training crops' score: 2
-    assert truth_work == {"rgb": 2 * 4 + 2, "weights": 2 * 1 + 1}
+    assert truth_work == {"rgb": 2 * 4 + 2, "classes": 2 * 1 + 1}
 
 
 def test_a_second_run_reads_the_training_statistics_from_the_cache(tmp_path, monkeypatch):

@@ -597,7 +597,8 @@ def test_memory_does_not_grow_with_the_number_of_images(trained, tmp_path):
 
 
 def _pooled_at_once(per_image):
-    """How evaluate pooled the scores of every image when it held them all: verbatim."""
+    """How evaluate pooled the scores of every image when it held them all: verbatim (the
+    rebalanced AuC aside: see the test below)."""
 
     def mean(key, weight=None):
         pairs = [
@@ -613,22 +614,24 @@ def _pooled_at_once(per_image):
         "ssim": mean("ssim"),
         "acc10": mean("acc10", "pixels"),
         "auc": mean("auc", "pixels"),
-        "auc_rebalanced": mean("auc_rebalanced", "weight"),
         "colorfulness": mean("colorfulness"),
     }
 
 
 @pytest.mark.parametrize("prior", ["stored", "own"])
 def test_images_scored_one_at_a_time_give_the_numbers_of_all_at_once(
-    trained, bins_checkpoints, tmp_path, prior
+    trained, bins_checkpoints, tmp_path, monkeypatch, prior
 ):
     """Read, predicted and scored one image at a time, evaluate's numbers are to the last digit
     those of every image's scores pooled at the end, as it computed them before: a regression
     model (a prior in its checkpoint, which the rebalanced AuC does not use) and a model of ab
-    bins (stride-cropped images) without a prior; the rebalanced AuC weighs by the images'
-    own colour classes, counted in a first pass."""
+    bins (stride-cropped images) without a prior. The rebalanced AuC weighs each pixel by 1 /
+    its colour class's share of all the images' pixels, as a first pass that counted the
+    classes did before; now its terms are summed per class as the images come, and each image
+    is read once."""
     import tinycolor
     from tinycolor.color import empirical_prior
+    from tinycolor.data.folder import ImageFolder
     from tinycolor.evaluate import evaluate_checkpoint, image_scores, predict_images
     from tinycolor.models.lab_common import _lab_to_rgb_batch
 
@@ -641,29 +644,48 @@ def test_images_scored_one_at_a_time_give_the_numbers_of_all_at_once(
         del config["prior"]
         ckpt = tmp_path / "own.npz"
         tinycolor.save(model, ckpt, meta=dict(meta, config=config))
+    reads = []
+    read = ImageFolder.lab
+    monkeypatch.setattr(ImageFolder, "lab", lambda ds, i: reads.append(i) or read(ds, i))
     result = evaluate_checkpoint(ckpt, folder, SIZE, out=tmp_path / "eval", quiet=True)
+    assert sorted(reads) == list(range(12))  # one pass: each image read once
     assert result["prior_source"].startswith("the evaluated pixels' colour classes")
 
     p = predict_images(ckpt, folder, SIZE, quiet=True)  # every image and prediction at once
-    weights = np.asarray(empirical_prior([lab[..., 1:] for lab in p.labs], sigma=0), np.float32)
-    np.testing.assert_array_equal(p.prior, weights)
+    own = np.asarray(empirical_prior([lab[..., 1:] for lab in p.labs], sigma=0), np.float32)
     rows = {"model": [], "gray": [], "mean_ab": []}
+    weighed = {who: [] for who in rows}  # (AuC weighed by 1 / own share, sum of the weights)
     truth_cf = []
     mean_ab = np.asarray(p.config["mean_ab"], np.float32).reshape(1, 2, 1, 1)
     for lab, pred in zip(p.labs, p.preds):
         L = lab[None, None, :, :, 0]
         ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:])
-        for who, ab in (("model", pred[None]), ("gray", np.zeros_like(ab_true))):
-            rows[who].append(image_scores(L, ab, ab_true, weights))
         const = np.broadcast_to(mean_ab, ab_true.shape).copy()
-        rows["mean_ab"].append(image_scores(L, const, ab_true, weights))
+        w = M.rebalanced_pixel_weights(ab_true, own, channel_axis=1)
+        for who, ab in (
+            ("model", pred[None]),
+            ("gray", np.zeros_like(ab_true)),
+            ("mean_ab", const),
+        ):
+            rows[who].append(image_scores(L, ab, ab_true))
+            weighed[who].append((M.auc_ab(ab, ab_true, weights=w, channel_axis=1), w.sum()))
         truth_cf.append(float(np.mean(M.colorfulness(_lab_to_rgb_batch(L, ab_true)))))
     assert result["images"] == len(rows["model"]) == 12
+    rebalanced = {who: result[who].pop("auc_rebalanced") for who in rows}
     for who, per_image in rows.items():
         assert result[who] == _pooled_at_once(per_image), who
+        values, weights = np.array(weighed[who]).T
+        assert rebalanced[who] == pytest.approx(np.sum(values * weights) / np.sum(weights))
     assert result["truth"]["colorfulness"] == float(np.mean(truth_cf))
     assert [r["psnr"] for r in result["per_image"]] == [s["psnr"] for s in rows["model"]]
     assert [r["shape"] for r in result["per_image"]] == [list(x.shape[:2]) for x in p.labs]
+    # the per-class sums: the classes' pixel counts and, for each score, its AuC's terms
+    classes = result["auc_classes"]
+    assert np.sum(classes["pixels"]) == sum(lab.shape[0] * lab.shape[1] for lab in p.labs)
+    np.testing.assert_allclose(np.asarray(classes["pixels"]) / np.sum(classes["pixels"]),
+                               own[classes["bins"]], rtol=1e-6)  # fmt: skip
+    for who in rows:
+        assert M.class_mean(classes[who], classes["pixels"]) == rebalanced[who]
 
 
 def test_the_progress_bar_counts_every_image(trained, tmp_path, capsys):
@@ -685,7 +707,7 @@ def test_each_images_truth_is_converted_and_weighed_once(trained, truth_work):
     n = result["images"]
     assert n == len(SHAPES) and result["mean_ab"] is not None
     # an image: the truth once, the model's and the two baselines' predictions
-    assert truth_work == {"rgb": 4 * n, "weights": n}
+    assert truth_work == {"rgb": 4 * n, "classes": n}
 
 
 # --------------------------------------------------------------------------- ensembles
@@ -733,16 +755,11 @@ def test_an_ensemble_scores_the_mean_of_its_members_ab(trained, second_checkpoin
     assert both["mean_ab_value"] == pytest.approx(list(mean_ab))
     preds = [(a + b) / 2 for a, b in zip(members[0].preds, members[1].preds)]
     # the rebalanced AuC's prior: the evaluated pixels' own, whatever the members trained on
-    np.testing.assert_array_equal(members[0].prior, members[1].prior)
-    expected = score_predictions(
-        members[0].names, members[0].labs, preds, members[0].prior, mean_ab
-    )
+    expected = score_predictions(members[0].names, members[0].labs, preds, mean_ab)
     for who in ("model", "gray", "mean_ab"):
         for key, value in expected[who].items():
             assert both[who][key] == pytest.approx(value, rel=1e-6), (who, key)
-    alone = [
-        score_predictions(m.names, m.labs, m.preds, m.prior, m.config["mean_ab"]) for m in members
-    ]
+    alone = [score_predictions(m.names, m.labs, m.preds, m.config["mean_ab"]) for m in members]
     assert all(a["model"]["psnr"] != pytest.approx(both["model"]["psnr"]) for a in alone)
     # an ensemble of one checkpoint twice is that checkpoint
     twice = _ensemble_json(tmp_path, [ckpt, ckpt], data, "--out", str(tmp_path / "t"))
@@ -869,6 +886,7 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
             run = out / "cnn_regression" / f"seed{seed}" / f"fold{i}"
             run.mkdir(parents=True)
             shutil.copy(source, run / "model.npz")
+            (run / "metrics.json").write_text("{}")  # a finished run: not trained again
             argv = ["--checkpoint", str(run / "model.npz"), "--data", str(test)]
             assert (
                 main([*argv, "--json", str(run / "eval.json"), "--out", str(run), "--quiet"]) == 0
@@ -889,6 +907,16 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
     ]
     row = _table_row(tables[2], "`cnn_regression`")
     assert row[0] == pytest.approx(bench.pooled(both, "model")["psnr"], abs=0.005)
+    # the two folds pooled are all the photos scored at once (the same ensemble on each)
+    whole = evaluate_checkpoint(
+        [out / "cnn_regression" / f"seed{s}" / "fold0" / "model.npz" for s in (0, 1)],
+        photos,
+        out=False,
+        quiet=True,
+    )
+    for who in ("model", "gray", "mean_ab"):
+        for key, value in bench.pooled(both, who).items():
+            assert value == pytest.approx(whole[who][key], rel=1e-9), (who, key)
     assert _table_row(tables[2], "mean-ab baseline")[0] == pytest.approx(
         bench.pooled(both, "mean_ab")["psnr"], abs=0.005
     )
@@ -896,6 +924,32 @@ def test_colorizer_results_scores_each_models_seeds_as_an_ensemble(
     saved = json.loads((out / "results.json").read_text())
     assert set(saved) == {"kodak", "kodak_ensemble", "tables"}
     assert (out / "cnn_regression" / "ensemble-0-1" / "fold1" / "eval.json").exists()
+
+
+def test_colorizer_results_scores_a_finished_run_again_without_training_it(tmp_path, monkeypatch):
+    """A finished training whose eval.json is missing, or of an evaluate before the per-class
+    sums (``auc_classes``), is scored again and not trained again; an unfinished one is
+    trained; a scored one is left alone."""
+    bench = _benchmark("colorizer_results")
+    ran = []
+
+    def run_commands(run_dir, commands):
+        ran.append([args[0] for args, _ in commands])
+        (run_dir / "eval.json").write_text(json.dumps({"auc_classes": {}}))
+
+    monkeypatch.setattr(bench, "_run_commands", run_commands)
+    job = dict(model="cnn_regression", train="kodak", test="skimage", args=[])
+    finished, unfinished = tmp_path / "finished", tmp_path / "unfinished"
+    for run in (finished, unfinished):
+        run.mkdir()
+        (run / "model.npz").write_bytes(b"")
+    (finished / "metrics.json").write_text("{}")
+    (unfinished / "metrics.json").write_text(json.dumps({"interrupted": True}))
+    (finished / "eval.json").write_text(json.dumps({"model": {}}))  # of an older evaluate
+    bench.run_job(dict(job, dir=str(finished)))
+    bench.run_job(dict(job, dir=str(unfinished)))
+    bench.run_job(dict(job, dir=str(finished)))  # scored now: nothing to do
+    assert ran == [["tinycolor.evaluate"], ["tinycolor.train", "tinycolor.evaluate"]]
 
 
 def test_colorizer_results_refuses_an_ensemble_of_one_seed_before_training(

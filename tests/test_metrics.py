@@ -260,6 +260,50 @@ def test_rebalanced_pixel_weights_are_inverse_prior_of_the_true_bin(xp):
         assert w20[idx] == per_bin[q]
 
 
+def test_auc_by_class_sums_each_true_colours_auc_terms(xp):
+    """auc_ab_by_class against a loop over the pixels; class_mean of it is the AuC with each
+    pixel weighed by 1 / its colour class's share of the pixels (Zhang's weighting with the
+    scored pixels' own prior); the sums of batches add up to those of all of them."""
+    bins = C.ab_bins()
+    rng = np.random.default_rng(7)
+    true = rng.normal(0, 25, (3, 6, 7, 2))
+    pred = true + rng.normal(0, 15, true.shape)
+    pred[0, 0, 0] += 200.0  # an error beyond the last threshold counts nowhere
+    sums, counts = map(_np, M.auc_ab_by_class(xp.asarray(pred), xp.asarray(true)))
+    want_sums, want_counts = np.zeros(len(bins)), np.zeros(len(bins))
+    for idx in np.ndindex(3, 6, 7):
+        q = int(np.argmin(((true[idx] - bins) ** 2).sum(axis=1)))
+        err = math.sqrt(((pred[idx] - true[idx]) ** 2).sum())
+        want_sums[q] += max(0, 151 - math.ceil(err)) / 151
+        want_counts[q] += 1
+    np.testing.assert_allclose(sums, want_sums, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(counts, want_counts)
+    present = want_counts > 0
+    rebalanced = M.class_mean(sums, counts)
+    assert rebalanced == pytest.approx(np.mean(want_sums[present] / want_counts[present]))
+    own = C.empirical_prior(xp.asarray(true), bins, sigma=0)
+    w = M.rebalanced_pixel_weights(xp.asarray(true), own, bins)
+    assert rebalanced == pytest.approx(M.auc_ab(xp.asarray(pred), xp.asarray(true), weights=w))
+    # a batch at a time; channels on axis 1; the classes given (computed once for several
+    # predictions of one truth)
+    first = M.auc_ab_by_class(xp.asarray(pred[:1]), xp.asarray(true[:1]))
+    rest = M.auc_ab_by_class(
+        xp.asarray(pred[1:].transpose(0, 3, 1, 2)),
+        xp.asarray(true[1:].transpose(0, 3, 1, 2)),
+        channel_axis=1,
+        classes=C.nearest_bin(xp.asarray(true[1:])),
+    )
+    np.testing.assert_allclose(_np(first[0] + rest[0]), sums, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(_np(first[1] + rest[1]), counts)
+    # other bins (a coarser grid): the classes are those bins
+    coarse = C.ab_bins(20)
+    sums20, counts20 = M.auc_ab_by_class(xp.asarray(pred), xp.asarray(true), bins=coarse)
+    assert sums20.shape == counts20.shape == (len(coarse),) and float(counts20.sum()) == 126
+    with pytest.raises(ValueError, match=r"classes of the pixel shape \(3, 6, 7\)"):
+        M.auc_ab_by_class(xp.asarray(pred), xp.asarray(true), classes=xp.zeros((3, 6), int))
+    assert M.class_mean(np.zeros(3), np.zeros(3)) is None  # no pixels, no classes
+
+
 # ------------------------------------------------------------------------------ colourfulness
 
 

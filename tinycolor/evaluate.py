@@ -16,14 +16,15 @@ the default) is resized so its short side is ``--size`` and shown to the model w
 
 The metrics are those of ``tinycolor.models.lab_common.score`` (PSNR, SSIM, acc10, AuC,
 rebalanced AuC, colourfulness). PSNR, SSIM and colourfulness are averaged over images; acc10
-and the AuCs pool every pixel of every image (an image weighs by its pixel count, or, for the
-rebalanced AuC, by the sum of its pixels' weights), as the training run's ``metrics.json``
-pools its test tiles. The rebalanced AuC weighs a pixel by 1 / p of its true colour's bin,
-with p the share of the evaluated pixels in each bin (``prior_source`` in the output says so):
-every colour class present weighs alike, and the rebalanced AuC is the mean over the classes
-of their AuC, which is what Zhang et al.'s weighting by the training set's prior amounts to
-on test photos like the training ones (ImageNet's). With the prior of a dozen training photos
-on other photos it did not: a colour class that prior all but lacked (1e-27) gave one pixel
+and the AuCs pool every pixel of every image, as the training run's ``metrics.json`` pools
+its test tiles. The rebalanced AuC weighs a pixel by 1 / p of its true colour's bin, with p
+the share of the evaluated pixels in each bin (``prior_source`` in the output says so): every
+colour class present weighs alike, and the rebalanced AuC is the mean over the classes of
+their AuC. It is gathered in the same single pass as the rest, as sums of the AuC terms per
+class (``auc_classes`` in the output, with which the numbers of several evaluations pool
+exactly). That is what Zhang et al.'s weighting by the training set's prior amounts to on test
+photos like the training ones (ImageNet's). With the prior of a dozen training photos on
+other photos it did not: a colour class that prior all but lacked (1e-27) gave one pixel
 more weight than all the others together.
 
 The images are read (a folder's from its cache after a first run), predicted and scored one
@@ -32,7 +33,7 @@ its row of ``per_image`` and a few numbers to pool are kept.
 
 Several checkpoints of one model (``--checkpoint A B C``: runs trained with different
 ``--seed``, say) are scored as one ensemble: its prediction is the mean of their predicted
-ab, its mean-ab baseline the mean of their mean ab, and its prior the mean of their priors.
+ab, its mean-ab baseline the mean of their mean ab.
 On a dozen training photos the seed alone moves what a network learns by a lot; their mean
 keeps what the runs agree on. Fully convolutional members of different strides (cnn_resnet
 ``--stages 1`` and ``2``) are scored on images cropped to a multiple of each one's.
@@ -45,10 +46,12 @@ vivid and accurate colour without training again; the output's ``temperature`` i
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
 ``{"model": {...}, "gray": {...}, "mean_ab": {...}, "truth": {"colorfulness"}, "images": N,
-"skipped": {"gray": [...], "unreadable": [...]}, ...}``: the files of the folder that were
-not scored are named there and under the table. A checkpoint that is not a colorizer's (the
-``classifier``), a missing checkpoint or folder, or a folder without colour images ends
-with a one-line message and exit status 2.
+"skipped": {"gray": [...], "unreadable": [...]}, "auc_classes": {"bins", "pixels", "model",
+"gray", "mean_ab"}, ...}`` (``auc_classes``: the colour classes scored, their pixel counts and
+each score's sum of AuC terms in each, from which ``metrics.class_mean`` gives the rebalanced
+AuC); the files of the folder that were not scored are named there and under the table. A
+checkpoint that is not a colorizer's (the ``classifier``), a missing checkpoint or folder, or
+a folder without colour images ends with a one-line message and exit status 2.
 """
 
 from __future__ import annotations
@@ -152,32 +155,32 @@ def predict_image_ab(module, model, lab: np.ndarray, config, mode, device=None) 
 # --------------------------------------------------------------------------- scoring
 
 
-def image_scores(L, ab_pred, ab_true, prior, rgb_true=None, weights=None) -> dict:
-    """lab_common.score of one image (L (1, 1, H, W), ab (1, 2, H, W)) plus the pooling weights:
-    ``pixels`` and ``weight`` (the sum of the rebalanced AuC's pixel weights). ``rgb_true``
-    (the truth in sRGB) and ``weights`` (its rebalanced AuC's pixel weights) are computed
-    here unless given, as when the model and the baselines are scored on the same image."""
-    from .metrics import rebalanced_pixel_weights  # noqa: PLC0415
-    from .models.lab_common import Scores  # noqa: PLC0415
+def image_scores(L, ab_pred, ab_true, rgb_true=None, classes=None) -> dict:
+    """lab_common.score of one image (L (1, 1, H, W), ab (1, 2, H, W)), its rebalanced AuC over
+    its own colour classes, plus what pools it with other images: ``pixels`` and
+    ``classes``, the (sums, counts) of its AuC terms per colour class
+    (``metrics.auc_ab_by_class``). ``rgb_true`` (the truth in sRGB) and ``classes`` (its
+    colour classes, ``lab_common.truth_classes``) are computed here unless given, as when the
+    model and the baselines are scored on the same image."""
+    from .models.lab_common import OWN_CLASSES, Scores  # noqa: PLC0415
 
-    if weights is None:
-        weights = rebalanced_pixel_weights(ab_true, np.asarray(prior, np.float32), channel_axis=1)
-    scores = Scores(prior)  # lab_common.score of one image: one chunk
-    scores.add(L, ab_pred, ab_true, rgb_true, weights)
+    scores = Scores(OWN_CLASSES)  # lab_common.score of one image: one chunk
+    scores.add(L, ab_pred, ab_true, rgb_true, classes)
     out = scores.result()
     out["pixels"] = int(L.shape[2] * L.shape[3])
-    out["weight"] = float(np.sum(weights))
+    out["classes"] = scores.classes
     return out
 
 
-#: How ``aggregate`` pools each metric over images: None averages the images' values; a key
-#: weighs each image's value by that number of its scores.
+#: How ``aggregate`` pools each metric over images: None averages the images' values;
+#: "pixels" weighs each image's value by its number of pixels; "classes" adds up the AuC terms
+#: of each colour class over the images and takes the mean over the classes of their AuC.
 _POOLED = {
     "psnr": None,
     "ssim": None,
     "acc10": "pixels",
     "auc": "pixels",
-    "auc_rebalanced": "weight",
+    "auc_rebalanced": "classes",
     "colorfulness": None,
 }
 
@@ -185,42 +188,69 @@ _POOLED = {
 class _Pool:
     """``aggregate``'s means, gathered one image's scores at a time: of each metric only its
     (value, weight) pairs are kept (16 bytes an image), and summed, in the images' order, when
-    the result is asked for."""
+    the result is asked for; of the rebalanced AuC, the sums of its terms and the pixel
+    counts of each colour class (``classes``)."""
 
     def __init__(self):
-        self.pairs = {key: (array("d"), array("d")) for key in _POOLED}
+        self.pairs = {key: (array("d"), array("d")) for key, w in _POOLED.items() if w != "classes"}
+        self.classes = None
 
     def add(self, s: dict) -> None:
-        for key, weight in _POOLED.items():
+        for key, (values, weights) in self.pairs.items():
+            weight = _POOLED[key]
             if s.get(key) is not None and (weight is None or s[weight] > 0):
-                values, weights = self.pairs[key]
                 values.append(s[key])
                 weights.append(1.0 if weight is None else s[weight])
+        if s.get("classes") is not None:
+            sums, counts = s["classes"]
+            if self.classes is not None:
+                sums, counts = sums + self.classes[0], counts + self.classes[1]
+            self.classes = (sums, counts)
 
     def result(self) -> dict:
+        from .metrics import class_mean  # noqa: PLC0415
+
         out = {}
         for key, (values, weights) in self.pairs.items():
             total = sum(weights)
             pooled = sum(v * w for v, w in zip(values, weights))
             out[key] = float(pooled / total) if values and total > 0 else None
-        return out
+        out["auc_rebalanced"] = None if self.classes is None else class_mean(*self.classes)
+        return {key: out[key] for key in _POOLED}
 
 
 def aggregate(per_image: list[dict]) -> dict:
-    """Pool per-image scores: PSNR, SSIM, colourfulness averaged over images; acc10 and AuC
-    weighted by pixel count; the rebalanced AuC by each image's total pixel weight."""
+    """Pool ``image_scores`` of several images: PSNR, SSIM, colourfulness averaged over
+    images; acc10 and AuC weighted by pixel count; the rebalanced AuC over the colour classes
+    of all their pixels, as if they were one image."""
     pool = _Pool()
     for s in per_image:
         pool.add(s)
     return pool.result()
 
 
+def _class_table(pools: dict) -> dict:
+    """The rebalanced AuC's per-class sums, for a result's ``auc_classes``: the colour classes
+    (bin indices) with pixels, their pixel counts, and for each score the sum of its AuC terms
+    in each (so that several evaluations' rebalanced AuC pools exactly, ``class_mean`` of the
+    summed sums and counts)."""
+    first = next(iter(pools.values())).classes
+    if first is None:
+        return None
+    counts = np.asarray(first[1])
+    present = np.flatnonzero(counts > 0)
+    table = {"bins": present.tolist(), "pixels": counts[present].astype(np.int64).tolist()}
+    for who, pool in pools.items():
+        table[who] = np.asarray(pool.classes[0])[present].tolist()
+    return table
+
+
 class _Scores:
     """What ``score_predictions`` returns, gathered one image at a time (``add``), so that
     scoring a folder keeps a few numbers of each image rather than the image."""
 
-    def __init__(self, prior, mean_ab=None, baselines: bool = True):
-        self.prior, self.baselines = prior, baselines
+    def __init__(self, mean_ab=None, baselines: bool = True):
+        self.baselines = baselines
         self.mean_ab = None if mean_ab is None else np.asarray(mean_ab, np.float32)
         self.pools = {"model": _Pool(), "gray": _Pool(), "mean_ab": _Pool()}
         self.truth_cf = array("d")
@@ -228,16 +258,16 @@ class _Scores:
 
     def add(self, name, lab, pred) -> None:
         """Score the prediction ``pred`` (2, H, W) of the Lab image ``lab`` (H, W, 3)."""
-        from .metrics import colorfulness, rebalanced_pixel_weights  # noqa: PLC0415
-        from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
+        from .metrics import colorfulness  # noqa: PLC0415
+        from .models.lab_common import _lab_to_rgb_batch, truth_classes  # noqa: PLC0415
 
         L = lab[None, None, :, :, 0].astype(np.float32)
         ab_true = np.ascontiguousarray(lab.transpose(2, 0, 1)[None, 1:], dtype=np.float32)
         ab_pred = np.asarray(pred, dtype=np.float32)[None]
-        # the truth in sRGB and its pixel weights, once for the model and the baselines
+        # the truth in sRGB and its colour classes, once for the model and the baselines
         rgb_true = _lab_to_rgb_batch(L, ab_true)
-        w = rebalanced_pixel_weights(ab_true, np.asarray(self.prior, np.float32), channel_axis=1)
-        s = image_scores(L, ab_pred, ab_true, self.prior, rgb_true, w)
+        classes = truth_classes(ab_true)
+        s = image_scores(L, ab_pred, ab_true, rgb_true, classes)
         self.pools["model"].add(s)
         self.per_image.append(
             {
@@ -248,21 +278,31 @@ class _Scores:
         )
         if not self.baselines:
             return
-        gray = image_scores(L, np.zeros_like(ab_true), ab_true, self.prior, rgb_true, w)
+        gray = image_scores(L, np.zeros_like(ab_true), ab_true, rgb_true, classes)
         self.pools["gray"].add(gray)
         if self.mean_ab is not None:
             const = np.broadcast_to(self.mean_ab.reshape(1, 2, 1, 1), ab_true.shape)
-            scores = image_scores(L, np.ascontiguousarray(const), ab_true, self.prior, rgb_true, w)
+            scores = image_scores(L, np.ascontiguousarray(const), ab_true, rgb_true, classes)
             self.pools["mean_ab"].add(scores)
         self.truth_cf.append(float(np.mean(colorfulness(rgb_true))))
 
     def result(self) -> dict:
         scores = {"model": self.pools["model"].result()}
+        pools = {"model": self.pools["model"]}
         if self.baselines:
             scores["gray"] = self.pools["gray"].result()
-            scores["mean_ab"] = None if self.mean_ab is None else self.pools["mean_ab"].result()
+            pools["gray"] = self.pools["gray"]
+            scores["mean_ab"] = None
+            if self.mean_ab is not None:
+                scores["mean_ab"] = self.pools["mean_ab"].result()
+                pools["mean_ab"] = self.pools["mean_ab"]
             scores["truth"] = {"colorfulness": float(np.mean(self.truth_cf))}
-        return {**scores, "images": len(self.per_image), "per_image": self.per_image}
+        return {
+            **scores,
+            "images": len(self.per_image),
+            "auc_classes": _class_table(pools),
+            "per_image": self.per_image,
+        }
 
 
 # --------------------------------------------------------------------------- the evaluation
@@ -321,7 +361,6 @@ class Predictions(NamedTuple):
     names: list
     labs: list  # the scored (H, W, 3) Lab images
     preds: list  # the model's (2, H, W) ab for each
-    prior: np.ndarray  # the ab prior the rebalanced AuC weighs pixels by (``PRIOR_SOURCE``)
     skipped: dict  # files of the data folder not scored: {"gray": [...], "unreadable": [...]}
 
 
@@ -341,7 +380,6 @@ class _Stream(NamedTuple):
     temperature: float | list | None
     names: list
     images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
-    prior: np.ndarray
     skipped: dict
 
 
@@ -394,15 +432,14 @@ def _ensemble_statistics(configs) -> dict:
 def _stream_predictions(
     checkpoint, data, size, device, quiet, temperature, in_memory: bool = True
 ) -> _Stream:
-    """``predict_images`` one image at a time: the checkpoint and the dataset are opened (and
-    the colour classes of the images counted, for the rebalanced AuC) before it returns;
-    each image is read from the dataset and predicted as ``images`` is iterated, under a
-    progress bar.
+    """``predict_images`` one image at a time: the checkpoint and the dataset are opened
+    before it returns; each image is read from the dataset and predicted as ``images`` is
+    iterated, under a progress bar.
 
     ``checkpoint`` may be a list of several checkpoints of one model (trained with different
     ``--seed``, say): an ensemble, whose prediction is the mean of its members' ab. Its
     mean-ab baseline is the mean of its members' (``_ensemble_statistics``)."""
-    from .models import InputError, lab_common, takes_temperature  # noqa: PLC0415
+    from .models import InputError, takes_temperature  # noqa: PLC0415
     from .runs import checkpoint_paths, load_models, progress_bar  # noqa: PLC0415
 
     device = device or backend.get_device()
@@ -456,9 +493,6 @@ def _stream_predictions(
                 )
             yield nm, lab
 
-    # a first pass over the images: the rebalanced AuC's prior is their pixels' own
-    prior = lab_common.own_classes((lab[..., 1:] for _, lab in scored_labs()), channel_axis=-1)
-
     def predict(nm, lab):
         total = None
         for c, (mod, mdl, cfg, _) in zip(checkpoints, members):
@@ -486,21 +520,22 @@ def _stream_predictions(
     # an ensemble's members trained with different --temperature decode each at its own: said
     ts = [float(c["temperature"]) if takes_temperature(m, c) else None for m, _, c, _ in members]
     t = ts[0] if len(set(ts)) == 1 else ts
-    return _Stream(name, config, describe_mode(mode), t, names, images(), prior, skipped)
+    return _Stream(name, config, describe_mode(mode), t, names, images(), skipped)
 
 
 def score_predictions(
-    names, labs, preds, prior, mean_ab=None, quiet: bool = True, baselines: bool = True
+    names, labs, preds, mean_ab=None, quiet: bool = True, baselines: bool = True
 ) -> dict:
     """The scores of predicted ab ``preds`` ((2, H, W) each) of the Lab images ``labs``, and
     those of the gray and (when ``mean_ab`` is given) mean-ab baselines on the same pixels:
-    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "per_image"}``;
-    without ``baselines``, only ``{"model", "images", "per_image"}`` (to score other
-    predictions of images whose baselines are known). With ``quiet`` False, a progress bar."""
+    ``{"model", "gray", "mean_ab", "truth": {"colorfulness"}, "images", "auc_classes",
+    "per_image"}``; without ``baselines``, only ``{"model", "images", "auc_classes",
+    "per_image"}`` (to score other predictions of images whose baselines are known). With
+    ``quiet`` False, a progress bar."""
     from .runs import progress_bar  # noqa: PLC0415
 
     tqdm = progress_bar(quiet)
-    scores = _Scores(prior, mean_ab, baselines)
+    scores = _Scores(mean_ab, baselines)
     bar = dict(desc="scoring", total=len(labs), unit="image", disable=quiet, file=sys.stderr)
     for nm, lab, pred in tqdm(zip(names, labs, preds), dynamic_ncols=True, **bar):
         scores.add(nm, lab, pred)
@@ -526,7 +561,7 @@ def evaluate_checkpoint(
     a few numbers are kept, and the first ``samples`` whole for samples.png."""
     p = _stream_predictions(checkpoint, data, size, device, quiet, temperature, in_memory=False)
     mean_ab = p.config.get("mean_ab")
-    scoring = _Scores(p.prior, mean_ab)
+    scoring = _Scores(mean_ab)
     shown = []  # samples.png's rows: (name, Lab, ab)
     for nm, lab, pred in p.images:
         scoring.add(nm, lab, pred)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import array_module, to_numpy
-from .color import check_unit_range, nearest_bin, rebalance_weights
+from .color import ab_bins, check_unit_range, nearest_bin, rebalance_weights
 
 # What psnr and ssim suggest for 0..255 floats given with the default data_range of 1.
 _RANGE_FIX = "divide a 0..255 image by 255 (or pass data_range=255)"
@@ -263,6 +263,47 @@ def auc_ab(
     xp, err = _ab_error(ab_pred, ab_true, channel_axis, "auc_ab")
     counted = xp.maximum(0.0, max_threshold + 1 - xp.ceil(err)) / (max_threshold + 1)
     return _pixel_mean(counted, weights, per_image, "auc_ab")
+
+
+def auc_ab_by_class(
+    ab_pred, ab_true, max_threshold: int = 150, bins=None, channel_axis: int = -1, classes=None
+):
+    """Zhang's AuC terms summed per colour class of the truth: ``(sums, counts)``, two (Q,)
+    float64 arrays on the data's device, over the bins (default tinycolor.color.ab_bins()).
+
+    ``counts[q]`` is how many pixels have bin q as their true colour's nearest, ``sums[q]``
+    the sum of their AuC terms (see :func:`auc_ab`): class q's AuC is sums[q] / counts[q].
+    :func:`class_mean` of them is the rebalanced AuC with every class present weighing alike,
+    which is Zhang's 1 / p weighting with p the scored pixels' own shares of the bins. The
+    sums and counts of several batches add up: a dataset scored one batch at a time gives
+    the number of all its pixels at once. ``classes``: the truth's :func:`nearest_bin`
+    indices, when they are already known (several predictions of one truth).
+    """
+    xp, err = _ab_error(ab_pred, ab_true, channel_axis, "auc_ab_by_class")
+    counted = xp.maximum(0.0, max_threshold + 1 - xp.ceil(err)) / (max_threshold + 1)
+    if classes is None:
+        classes = nearest_bin(ab_true, bins, channel_axis=channel_axis)
+    classes = xp.asarray(classes)
+    if classes.shape != counted.shape:
+        raise ValueError(
+            f"auc_ab_by_class: expected classes of the pixel shape {tuple(counted.shape)}, "
+            f"got {tuple(classes.shape)}"
+        )
+    q = (ab_bins() if bins is None else bins).shape[0]
+    idx = classes.ravel()
+    sums = xp.bincount(idx, weights=counted.ravel(), minlength=q).astype(np.float64)
+    return sums, xp.bincount(idx, minlength=q).astype(np.float64)
+
+
+def class_mean(sums, counts):
+    """The mean over the classes present (count > 0) of their means ``sums / counts``: with
+    :func:`auc_ab_by_class`'s arrays, the rebalanced AuC over the scored pixels' own colour
+    classes. None when no class has a pixel."""
+    xp = array_module(counts)
+    present = xp.asarray(counts) > 0
+    if not bool(present.any()):
+        return None
+    return float((xp.asarray(sums)[present] / xp.asarray(counts)[present]).mean())
 
 
 def rebalanced_pixel_weights(ab_true, prior, bins=None, lam: float = 0.0, channel_axis: int = -1):

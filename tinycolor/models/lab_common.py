@@ -24,7 +24,7 @@ its loss and ``predict_ab(model, L_net, config, device) -> ab``:
   (:class:`HeldOutTiles`), so a folder of 36,500 photos trains in the memory of a few.
 - **evaluation** (:func:`evaluate`): PSNR, SSIM, seed 004's within-10 accuracy ``acc10``,
   Zhang's AuC of the ab error (plain, and rebalanced: every colour class of the scored
-  pixels alike, :func:`own_classes`) and the colourfulness of the prediction,
+  pixels alike, ``OWN_CLASSES``) and the colourfulness of the prediction,
   for the model at the top level and for two baselines on the same tiles: ``gray`` (ab = 0)
   and ``mean_ab`` (the training set's mean ab everywhere); plus the truth's colourfulness.
 - **figures** (:func:`save_figures`): ``comparison.png``, rows of gray input | prediction | truth.
@@ -46,12 +46,13 @@ import numpy as np
 from .. import argtypes, backend
 from .. import metrics as M
 from ..autograd import Tensor, no_grad
-from ..color import ab_bins, bin_counts, lab_to_rgb, prior_from_counts, rgb_to_lab
+from ..color import ab_bins, bin_counts, lab_to_rgb, nearest_bin, prior_from_counts, rgb_to_lab
 from . import InputError
 
 __all__ = [
     "DATA_DEFAULTS",
     "METRIC_KEYS",
+    "OWN_CLASSES",
     "CROPS_PER_EPOCH",
     "PHOTO_SIZE",
     "SYNTHETIC_DATA",
@@ -69,7 +70,9 @@ __all__ = [
     "start_at_the_data",
     "save_figures",
     "score",
+    "Scores",
     "tiles",
+    "truth_classes",
     "to_gray",
     "to_net_l",
     "unused_data_options",
@@ -730,17 +733,33 @@ def _lab_to_rgb_batch(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 SCORE_CHUNK = 256
 
 
+#: ``Scores(OWN_CLASSES)``, ``score(..., prior=OWN_CLASSES)``: the rebalanced AuC weighs each
+#: pixel by 1 / its true colour class's share of the scored pixels, every class present
+#: counting alike (the mean over the classes of their AuC), as ``train`` and ``evaluate`` do.
+OWN_CLASSES = "own classes"
+
+
 class Scores:
     """``score``'s metrics gathered a chunk of at most ``SCORE_CHUNK`` images at a time
     (``add``): of each image its PSNR, SSIM and colourfulness are kept, of each chunk its
     pooled acc10 and AuCs and their weights; ``result()`` averages them as ``score`` does.
     Chunks of ``SCORE_CHUNK`` images from the first on give ``score``'s numbers to the last
-    digit."""
+    digit.
+
+    ``prior``: None, no rebalanced AuC; a (Q,) prior over the ab bins, each pixel weighed by
+    1 / p of its true colour's bin (Zhang's rule, with his training set's prior);
+    ``OWN_CLASSES``, the prior of the scored pixels themselves, gathered as they come: the
+    AuC terms are summed per colour class (``classes``), and the result is the mean over the
+    classes of their AuC, one pass over any number of chunks."""
 
     def __init__(self, prior=None):
-        self.w_prior = None if prior is None else np.asarray(prior, np.float32)
+        self.own = isinstance(prior, str)
+        if self.own and prior != OWN_CLASSES:
+            raise ValueError(f"Scores: prior must be an array, None or OWN_CLASSES, got {prior!r}")
+        self.w_prior = None if prior is None or self.own else np.asarray(prior, np.float32)
         self.per_image = {"psnr": [], "ssim": [], "colorfulness": []}
         self.pooled = {"acc10": [], "auc": [], "auc_rebalanced": []}  # (value, weight) pairs
+        self.classes = None  # OWN_CLASSES: (sums, counts) of the AuC terms per colour class
         self.has_ssim = None
 
     def add(
@@ -753,7 +772,8 @@ class Scores:
     ) -> None:
         """Score one chunk: L (N, 1, H, W) in [0, 100], ab (N, 2, H, W), N <= SCORE_CHUNK.
         ``rgb_true`` (the truth in sRGB, ``_lab_to_rgb_batch(L, ab_true)``) and ``weights``
-        (its rebalancing weights for this prior) are computed here unless given: ``evaluate``
+        (the truth's rebalancing weights for this prior, or with ``OWN_CLASSES`` its colour
+        classes, ``truth_classes(ab_true)``) are computed here unless given: ``evaluate``
         scores the model and two baselines against the same truth and computes them once."""
         per_image, pooled = self.per_image, self.pooled
         self.has_ssim = min(L.shape[2:]) >= 7
@@ -767,7 +787,12 @@ class Scores:
         pixels = float(ab_pred[:, 0].size)
         pooled["acc10"].append((M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1), pixels))
         pooled["auc"].append((M.auc_ab(ab_pred, ab_true, channel_axis=1), pixels))
-        if self.w_prior is not None:
+        if self.own:
+            sums, counts = M.auc_ab_by_class(ab_pred, ab_true, channel_axis=1, classes=weights)
+            if self.classes is not None:
+                sums, counts = sums + self.classes[0], counts + self.classes[1]
+            self.classes = (sums, counts)
+        elif self.w_prior is not None:
             w = weights
             if w is None:
                 w = M.rebalanced_pixel_weights(ab_true, self.w_prior, channel_axis=1)
@@ -784,14 +809,25 @@ class Scores:
         def mean(key):
             return float(np.mean(np.concatenate(self.per_image[key])))
 
+        if self.own:
+            rebalanced = None if self.classes is None else M.class_mean(*self.classes)
+        else:
+            rebalanced = pool(self.pooled["auc_rebalanced"])
         return {
             "psnr": mean("psnr"),
             "ssim": mean("ssim") if self.has_ssim else None,
             "acc10": pool(self.pooled["acc10"]),
             "auc": pool(self.pooled["auc"]),
-            "auc_rebalanced": pool(self.pooled["auc_rebalanced"]),
+            "auc_rebalanced": rebalanced,
             "colorfulness": mean("colorfulness"),
         }
+
+
+def truth_classes(ab_true: np.ndarray) -> np.ndarray:
+    """The colour class (nearest ab bin) of each pixel of ab (N, 2, H, W): what
+    ``Scores(OWN_CLASSES).add`` takes as ``weights`` when several predictions of one truth
+    are scored."""
+    return nearest_bin(ab_true, channel_axis=1)
 
 
 def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -> dict:
@@ -799,9 +835,10 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
 
     L (N, 1, H, W) in [0, 100], ab (N, 2, H, W). PSNR, SSIM and colourfulness are computed on
     the sRGB images and averaged over images; acc10 and the AuCs pool every pixel;
-    ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang).
-    Computed ``SCORE_CHUNK`` images at a time (:class:`Scores`), so memory does not grow with
-    N."""
+    ``auc_rebalanced`` weights each pixel by 1 / prior of its true colour's bin (Zhang), with
+    ``prior=OWN_CLASSES`` the scored pixels' own (what ``train`` and ``evaluate`` report);
+    without a prior it is None. Computed ``SCORE_CHUNK`` images at a time (:class:`Scores`),
+    so memory does not grow with N."""
     scores = Scores(prior)
     for s in range(0, len(L), SCORE_CHUNK):
         scores.add(*(a[s : s + SCORE_CHUNK] for a in (L, ab_pred, ab_true)))
@@ -811,11 +848,12 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
 def own_classes(ab_chunks, channel_axis: int = 1) -> np.ndarray:
     """The share of the pixels of ``ab_chunks`` (an iterable of ab arrays, (N, 2, H, W) by
     default) in each ab bin, not smoothed: the prior by which the rebalanced AuC of ``train``
-    and ``evaluate`` weighs those same pixels, so that every
-    colour class among them counts alike (the mean over the classes of their AuC). Zhang et
-    al. weighed by the training set's prior, which on test photos like the training ones
-    (ImageNet's) comes to the same; a dozen training photos' prior on other photos does not
-    (one pixel of a class it all but lacked outweighed all the others)."""
+    and ``evaluate`` weighs those same pixels (``OWN_CLASSES``, which gathers it as the
+    pixels come), so that every colour class among them counts alike (the mean over the
+    classes of their AuC). Zhang et al. weighed by the training set's prior, which on test
+    photos like the training ones (ImageNet's) comes to the same; a dozen training photos'
+    prior on other photos does not (one pixel of a class it all but lacked outweighed all
+    the others)."""
     from ..color import empirical_prior  # noqa: PLC0415
 
     return np.asarray(empirical_prior(ab_chunks, sigma=0, channel_axis=channel_axis), np.float32)
@@ -835,11 +873,10 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     The tiles are read, predicted and scored ``SCORE_CHUNK`` at a time (``data.test``'s
     batches), so that a test split of any number of images takes the memory of a few;
     ``data.test_pred`` keeps the predictions of the tiles ``save_figures`` shows."""
-    # the rebalanced AuC weighs a pixel by 1 / its colour class's share of the tiles' pixels
-    # (a first pass over them), so that every class present counts alike (evaluate's rule)
-    prior = own_classes(ab for _, ab, *_ in data.test.batches(SCORE_CHUNK))
+    # the rebalanced AuC weighs a pixel by 1 / its colour class's share of the tiles' pixels,
+    # so that every class present counts alike (evaluate's rule): summed per class as it goes
     mean_ab = np.asarray(config.get("mean_ab") or (0.0, 0.0), np.float32).reshape(1, 2, 1, 1)
-    scores = {"model": Scores(prior), "gray": Scores(prior), "mean_ab": Scores(prior)}
+    scores = {who: Scores(OWN_CLASSES) for who in ("model", "gray", "mean_ab")}
     truth_cf = []
     pick = figure_tiles(data.test.num_tiles())
     shown = []
@@ -863,9 +900,9 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     for L_net, ab_true, *_ in chunks:
         L = from_net_l(L_net)
         ab_pred = predict_batches(predict_ab, model, L_net, config, device)
-        # the truth in sRGB and its rebalancing weights, once for the three scores
+        # the truth in sRGB and its colour classes, once for the three scores
         rgb_true = _lab_to_rgb_batch(L, ab_true)
-        w = M.rebalanced_pixel_weights(ab_true, prior, channel_axis=1)
+        w = truth_classes(ab_true)
         scores["model"].add(L, ab_pred, ab_true, rgb_true, w)
         scores["gray"].add(L, np.zeros_like(ab_true), ab_true, rgb_true, w)
         mean = np.broadcast_to(mean_ab, ab_true.shape).copy()
@@ -882,7 +919,7 @@ def evaluate(predict_ab, model, data: LabData, config, device: str | None = None
     rng = np.random.default_rng([int(config.get("seed", 0)), 5])
     tl, tab = next(data.train.batches(min(len(data.train), 256), rng, shuffle=True))
     train_pred = predict_batches(predict_ab, model, tl, config, device)
-    metrics["train"] = score(from_net_l(tl), train_pred, tab, own_classes([tab]))
+    metrics["train"] = score(from_net_l(tl), train_pred, tab, OWN_CLASSES)
     metrics["data"] = data.description
     return metrics
 
