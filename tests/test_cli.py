@@ -23,6 +23,7 @@ import pytest
 
 import tinycolor
 from tinycolor import argtypes, backend, colorize, evaluate, runs, train
+from tinycolor.functional.norm import OneValuePerChannelError
 from tinycolor.imageio import read_image, to_float, write_png
 from tinycolor.models import ann_window
 
@@ -236,6 +237,24 @@ def test_sigterm_stops_training_as_ctrl_c_does(crop, tmp_path, monkeypatch, sigt
     assert metrics["interrupted"] is True and metrics["epochs"] == 1
     runs.load_model(out / "model.npz")
     assert signal.getsignal(signal.SIGTERM) is sigterm_outside
+
+
+def test_a_batch_of_one_a_batchnorm_cannot_normalise_is_one_line(tmp_path, capsys):
+    """A classifier whose maps shrink to 1x1 (--size 8, 4 blocks) given batches of one: its
+    BatchNorm cannot normalise one value per channel (PyTorch refuses it too), which ended in a
+    traceback; now one line that names --batch-size, and no run folder is left."""
+    out = tmp_path / "run"
+    argv = ["classifier", "--size", "8", "--blocks", "4", "--batch-size", "1", "--epochs", "1"]
+    argv += ["--n-synthetic", "12", "--width", "4", "--out", str(out), "--quiet"]
+    assert train.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "expected more than 1 value per channel" in err
+    assert err.endswith("use a --batch-size of 2 or more") and not out.exists()
+    # a last batch of one sample, left over after batches of 4: that is said instead
+    exc = OneValuePerChannelError("batch_norm: ...")
+    advice = train._lone_sample_advice(exc, 1, 3, 4)
+    assert "batch 4 is the epoch's last, one sample left over after batches of 4" in advice
 
 
 def _crashing_step(fail_at: int, how: str):

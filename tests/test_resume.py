@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -151,6 +152,57 @@ def test_a_stop_while_an_epoch_is_saved_still_leaves_its_training_state(
     _assert_same_run(tmp_path / "straight", out, resumed_after=[1])
 
 
+def test_a_stop_while_the_last_epoch_is_saved_ends_the_run_complete(
+    crop, tmp_path, capsys, monkeypatch
+):
+    """Ctrl-C while the last epoch's training state was written marked the run interrupted,
+    said `--resume` would train the rest (there was nothing left) and exited 130. All its
+    epochs are done: it is scored and saved as the run never stopped, and says so."""
+    argv = ["ann_window", "--image", crop, "--epochs", "2", "--quiet"]
+    assert train.main([*argv, "--out", str(tmp_path / "straight")]) == 0
+    real = train.training_state
+
+    def stopped_at_the_end(name, config, epoch, *args, **kwargs):
+        if epoch == int(config["epochs"]):
+            os.kill(os.getpid(), signal.SIGINT)  # deferred until the saves are done
+        return real(name, config, epoch, *args, **kwargs)
+
+    monkeypatch.setattr(train, "training_state", stopped_at_the_end)
+    out = tmp_path / "stopped"
+    capsys.readouterr()
+    assert train.main([*argv, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "interrupted after the last epoch: the training is complete" in err
+    assert "trains the rest" not in err
+    _assert_same_run(tmp_path / "straight", out)
+
+
+def test_a_stop_while_the_finished_run_is_scored_says_resume_finishes_it(
+    crop, tmp_path, capsys, monkeypatch
+):
+    """Ctrl-C while the trained model was scored ended with "interrupted" alone; the
+    checkpoint and training state kept, and that `--resume` finishes the run, are now said,
+    as for an error there."""
+    from tinycolor.models import ann_window
+
+    argv = ["ann_window", "--image", crop, "--epochs", "2", "--quiet"]
+    assert train.main([*argv, "--out", str(tmp_path / "straight")]) == 0
+    out = tmp_path / "stopped"
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(ann_window, "evaluate", ctrl_c)
+        capsys.readouterr()
+        assert train.main([*argv, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "the run was stopped after training, with all 2 epochs done" in err
+    assert f"`python -m tinycolor.train --resume {out}` goes on from it" in err
+    assert train.main([f"--resume={out}", "--quiet"]) == 0  # --resume=DIR, first
+    _assert_same_run(tmp_path / "straight", out, resumed_after=[2])
+
+
 def test_an_ann_window_run_killed_midway_resumes_to_the_same_end(crop, tmp_path, capsys):
     """ann_window (Adam, cosine) SIGKILLed in its third of four epochs, in a process of its own
     (nothing Python can catch: the files are as the kill left them): --resume ends with the
@@ -184,8 +236,12 @@ def test_an_ann_window_run_killed_midway_resumes_to_the_same_end(crop, tmp_path,
     assert not (out / "metrics.json").exists()
     capsys.readouterr()
     assert train.main(["--resume", str(out)]) == 0
-    said = capsys.readouterr().err
-    assert f"resuming ann_window in {out} after epoch 2 of 4" in said
+    said = capsys.readouterr()
+    assert f"resuming ann_window in {out} after epoch 2 of 4" in said.err
+    # the training time of both sessions, and this one's time in all (it was the other way)
+    assert re.search(
+        r"trained in [\d.]+ s over its sessions \(this one [\d.]+ s in all\)", said.out
+    )
     _assert_same_run(tmp_path / "straight", out, resumed_after=[2])
 
 

@@ -1367,12 +1367,15 @@ class ExponentialMovingAverage:
 
         avg <- d avg + (1 - d) w,    d = min(decay, (1 + t) / (10 + t))
 
-    with t the number of updates so far (the warm-up of d, as TensorFlow's
+    with t the number of updates so far, this one included (the warm-up of d, as TensorFlow's
     ``ExponentialMovingAverage`` with ``num_updates``, keeps the first averages from holding
-    on to the initial weights). Floating-point buffers (BatchNorm's running statistics) are
-    averaged the same way, integer ones copied. The average of the last 1 / (1 - decay) or so
-    steps is a smoother model than the weights of any one step: what SGD's noise moved back
-    and forth cancels, which matters most when a few images make every step's gradient noisy.
+    on to the initial weights). The ramp reaches ``decay`` after (10 decay - 1) / (1 - decay)
+    updates, 890 for 0.99: a shorter run ends with the ramp's d (0.982 after 480 steps), and
+    every decay above that gives the same run. Floating-point buffers (BatchNorm's running
+    statistics) are averaged the same way, integer ones copied. The average of the last
+    1 / (1 - decay) or so steps is a smoother model than the weights of any one step: what
+    SGD's noise moved back and forth cancels, which matters most when a few images make every
+    step's gradient noisy.
 
     ``state_dict()`` is the averaged weights in the model's own format:
     ``model.load_state_dict(ema.state_dict())`` puts them in (as PyTorch's

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from . import argtypes, backend, models
+from .functional.norm import OneValuePerChannelError
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 SCHEDULES = ("constant", "cosine")
@@ -137,7 +138,10 @@ def build_parser(name: str, module) -> argparse.ArgumentParser:
         type=argtypes.decay,
         default=d.get("ema", 0.0),
         help="keep an exponential moving average of the weights with this decay (e.g. 0.99) "
-        "and hold out, keep and save it instead of the last step's weights (0: off)",
+        "and hold out, keep and save it instead of the last step's weights (0: off). The "
+        "decay of update t is min(decay, (1 + t) / (10 + t)), TensorFlow's ramp, so a decay d "
+        "is reached after (10 d - 1) / (1 - d) steps: 890 for 0.99, 8,990 for 0.999; in "
+        "fewer steps the ramp decides",
     )
     g.add_argument(
         "--seed",
@@ -566,12 +570,15 @@ def fit(
             bar = batch_bar(total=num_batches(data.train, bs), desc=f"epoch {epoch}/{epochs}")
             for i, arrays in enumerate(iterate_batches(data.train, bs, rng, shuffle=True)):
                 batch = to_tensors(arrays, device)
-                with np.errstate(**_QUIET_FLOATS):
-                    if custom_step is not None:
-                        out = custom_step(model, optimizers, batch, config)
-                    else:
-                        out = default_train_step(module, model, optimizers, batch, config)
                 n = len(arrays[0])
+                try:
+                    with np.errstate(**_QUIET_FLOATS):
+                        if custom_step is not None:
+                            out = custom_step(model, optimizers, batch, config)
+                        else:
+                            out = default_train_step(module, model, optimizers, batch, config)
+                except OneValuePerChannelError as exc:
+                    raise UsageError(_lone_sample_advice(exc, n, i, bs)) from None
                 if not math.isfinite(out["loss"]):
                     raise TrainingDiverged(
                         f"the loss became {out['loss']} at epoch {epoch}, step {i + 1}; "
@@ -662,6 +669,21 @@ def fit(
         history["kept_epoch"] = best[1]
     model.eval()
     return history
+
+
+def _lone_sample_advice(exc, n: int, i: int, batch_size: int) -> str:
+    """The one-line error of a training batch a BatchNorm could not normalise: one sample on
+    a 1x1 map (a network whose maps shrink to 1x1 at its input size)."""
+    if n != 1:  # not a batch of one: a map of 1x1 on a batch of one is the only way there
+        return str(exc)
+    if batch_size == 1:
+        fix = "use a --batch-size of 2 or more"
+    else:
+        fix = (
+            f"batch {i + 1} is the epoch's last, one sample left over after batches of "
+            f"{batch_size}: use a --batch-size that leaves no single sample over"
+        )
+    return f"{exc}: a BatchNorm cannot normalise one sample on a 1x1 map in training; {fix}"
 
 
 def run(name: str, config: dict, device: str | None = None, out=None, quiet: bool = False):
@@ -910,13 +932,13 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
 
     @contextlib.contextmanager
     def kept_on_error():
-        """An unexpected error (a bug, most likely: its traceback follows) after an epoch was
-        saved: one line first that says what is kept and how to go on from it."""
+        """An unexpected error (a bug, most likely: its traceback follows) or Ctrl-C after an
+        epoch was saved: one line first that says what is kept and how to go on from it."""
         try:
             yield
         except (TrainingDiverged, UsageError):  # said in one line (a divergence, with what
             raise  # was kept: resuming would diverge again)
-        except Exception:
+        except (Exception, KeyboardInterrupt) as exc:
             if saved and state_path.exists():
                 epochs, kept = int(config["epochs"]), saved[-1]
                 where = (
@@ -924,8 +946,12 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
                     if kept == epochs
                     else f"in epoch {kept + 1} of {epochs}"
                 )
+                stopped = isinstance(exc, KeyboardInterrupt)  # Ctrl-C: after the ^C shown
+                what = (
+                    "\n" + PROG + ": the run was stopped" if stopped else PROG + ": the run failed"
+                )
                 print(
-                    f"{PROG}: the run failed {where}; the checkpoint saved after epoch {kept} "
+                    f"{what} {where}; the checkpoint saved after epoch {kept} "
                     f"is kept ({checkpoint}), and `{PROG} --resume {run_dir}` goes on from it",
                     file=sys.stderr,
                 )
@@ -955,7 +981,16 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
             ) from None
         train_time = time_before + time.perf_counter() - t0
         interrupted = bool(history.pop("interrupted", False))
-        if interrupted:
+        if interrupted and len(history["train"]) == int(config["epochs"]):
+            # stopped while the last epoch was saved: nothing is left to train
+            interrupted = False
+            later = f"; if you do, `{PROG} --resume {run_dir}` scores it" if saved else ""
+            print(
+                f"\n{PROG}: interrupted after the last epoch: the training is complete; "
+                f"scoring and saving it into {run_dir} (Ctrl-C again to abandon it){later}",
+                file=sys.stderr,
+            )
+        elif interrupted:
             done = f"{len(history['train'])} of {config['epochs']} epochs"
             later = f"; `{PROG} --resume {run_dir}` trains the rest" if saved else ""
             print(
@@ -1013,7 +1048,12 @@ def _run(name, config, device, out, quiet, resumed: dict | None = None):
                     f"\nheld-out loss per epoch on {loss_tiles[0]:,} of the {loss_tiles[1]:,} "
                     "held-out tiles (--val-tiles); the scores above on all of them"
                 )
-            print(f"\ntrained in {train_time:.1f} s ({metrics['wall_time_s']:.1f} s in all)")
+            wall = metrics["wall_time_s"]
+            if resumed_after:  # train_time counts every session's training, wall time this one
+                took = f"{train_time:.1f} s over its sessions (this one {wall:.1f} s in all)"
+            else:
+                took = f"{train_time:.1f} s ({wall:.1f} s in all)"
+            print(f"\ntrained in {took}")
             print(f"run folder: {run_dir}")
             for f in ["model.npz", "metrics.json", *(Path(p).name for p in figures)]:
                 print(f"  {run_dir / f}")
@@ -1130,7 +1170,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "--list":
         print(_model_list())
         return 0
-    if "--resume" in argv[1:] or any(a.startswith("--resume=") for a in argv):
+    if argv[0].startswith("--resume="):  # --resume=RUN_DIR: the same as --resume RUN_DIR
+        argv = ["--resume", argv[0].split("=", 1)[1], *argv[1:]]
+    if "--resume" in argv[1:] or any(a.startswith("--resume=") for a in argv[1:]):
         print(
             f"{PROG}: error: --resume comes first and takes only the run folder: "
             f"{PROG} --resume RUN_DIR [--quiet] (the model and its options are the run's own)",

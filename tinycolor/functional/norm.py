@@ -12,7 +12,20 @@ from .. import backend
 from ..autograd import Function, Tensor
 from .reduce import channel_sum, norm
 
-__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize"]
+__all__ = [
+    "OneValuePerChannelError",
+    "batch_norm",
+    "group_norm",
+    "instance_norm",
+    "layer_norm",
+    "normalize",
+]
+
+
+class OneValuePerChannelError(ValueError):
+    """``batch_norm`` in training given one value per channel (one sample on a 1x1 map, as
+    PyTorch refuses too): its variance would be 0 and its output 0. ``train`` names the
+    batch size that led there."""
 
 
 class BatchNorm(Function):
@@ -162,7 +175,7 @@ def batch_norm(
     rv = _stat_array(running_var, "running_var", c, x)
     if training:
         if x.size // max(c, 1) <= 1:
-            raise ValueError(
+            raise OneValuePerChannelError(
                 f"{op}: expected more than 1 value per channel when training, got input of shape "
                 f"{x.shape}"
             )
