@@ -13,15 +13,27 @@ the model's own: ``loss(model, batch, config)``, ``backward``, the optimizer's `
 scenes. Images/s is the batch size over the median time of the timed steps, after warm-up.
 
 A shared or virtual machine's speed drifts by 10 to 20 % from one minute to the next, so each
-model is measured in ``--rounds`` rounds, each a tinycolor run followed at once by the torch
-run, and the ratio printed is the median of the rounds' ratios (the range beside it).
+model is measured in ``--rounds`` rounds, each a tinycolor run and a torch run one right after
+the other, and the ratio printed is the median of the rounds' ratios (the range beside it). The
+order alternates from round to round (tinycolor first in the first round), so that neither
+framework always runs in the other's wake.
+
+The figures mean something only on an otherwise idle machine. When another process takes a
+core, torch's OpenMP threads stall waiting for each other, which slows torch far more than
+tinycolor: on 2 cores under a load of 6, a ``--quick`` ratio read 3.6 where an idle machine
+gives about 0.5. So the header prints the load average and warns when the 1-minute load is
+above 0.5 at the start; the ``load`` column is the highest 1-minute load seen before the
+model's measurements (this benchmark's own threads count in it, up to ``--threads``), and a
+warning follows the table for the models before which it went above ``--threads`` + 0.5.
 
 The PyTorch rows are the same networks written in PyTorch below (``TORCH_NETS``, one per
 colorizer), with the same layers, the same loss, the same targets (computed by tinycolor.color
 on NumPy, inside the step, as tinycolor's loss does) and Adam at the same lr; their parameter
-counts are printed beside tinycolor's so one can see they match. The twins of cnn_fusion,
-cnn_koala and cnn_resnet also use tinycolor's module names, so a tinycolor ``state_dict``
-loads into them as it is:
+counts are printed beside tinycolor's so one can see they match. Both steps thus include the
+same NumPy target work (for cnn_classification and cnn_resnet, the soft-encoding and the
+rebalancing weights), which neither framework speeds up and which pulls the ratio slightly
+towards 1. The twins of cnn_fusion, cnn_koala and cnn_resnet also use tinycolor's module names,
+so a tinycolor ``state_dict`` loads into them as it is:
 
 * cnn_regression: conv/pool features, fully connected head, sigmoid; MSE of (ab + 128) / 255.
 * cnn_classification: Zhang et al.'s dilated net; soft-encoded cross-entropy over the ab bins
@@ -50,9 +62,16 @@ Each measurement runs in a fresh subprocess, and "peak MB" is that process's pea
 memory during the steps minus its resident size just before the first (warm-up) step: the
 weights, the batch and the imported libraries are in the baseline; activations, gradients,
 optimizer state and allocator caches are what is measured. On Linux the peak is ``VmHWM`` of
-``/proc/self/status``, its mark reset (``clear_refs``) just before the steps; elsewhere it is
-``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which earlier transients can inflate.
-``torch.set_num_threads`` and the BLAS both use every core this process may run on.
+``/proc/self/status``, its mark reset (``clear_refs``) just before the steps; where that mark
+cannot be reset it is ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, the peak since the process
+started, which earlier transients can inflate (such figures are marked ``*`` in the table).
+
+Both frameworks get the same number of threads, ``--threads`` (default: every core this
+process may run on): each subprocess has ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
+``MKL_NUM_THREADS`` set to it in its environment (replacing any the caller set), which NumPy's
+BLAS and torch read as they load, and the torch one also calls ``torch.set_num_threads``.
+(Outside BLAS, tinycolor's optimizer updates a parameter of a million numbers or more on two
+Python threads whenever the machine has two cores or more, whatever ``--threads`` says.)
 """
 
 from __future__ import annotations
@@ -85,6 +104,18 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+#: A 1-minute load average above this when the script starts means that other work is running.
+IDLE_LOAD = 0.5
+
+
+def _load_average() -> tuple[float, float, float] | None:
+    """The 1-, 5- and 15-minute load averages, or None where the system does not give them."""
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return None
+
+
 def _rss_mb() -> float:
     """The current resident set size in MB (Linux /proc), else the peak so far."""
     try:
@@ -92,32 +123,38 @@ def _rss_mb() -> float:
             pages = int(f.read().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError):
-        return _maxrss_mb()
+        return _ru_maxrss_mb()
 
 
-def _reset_peak() -> str:
+def _reset_peak() -> bool:
     """Reset the kernel's peak-RSS mark (Linux: ``echo 5 > /proc/self/clear_refs``) so that
-    earlier transients (imports, data preparation) do not count; says which method applies."""
+    earlier transients (imports, data preparation) do not count; False where it cannot."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
-        return "VmHWM"
+        return True
     except OSError:
-        return "ru_maxrss"
+        return False
 
 
-def _maxrss_mb() -> float:
-    """The peak RSS in MB: VmHWM from /proc/self/status (reset by _reset_peak), else
-    getrusage's ru_maxrss (never reset: then earlier peaks count too)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 2**10
-    except (OSError, ValueError, IndexError):
-        pass
+def _ru_maxrss_mb() -> float:
+    """getrusage's ru_maxrss in MB: the peak RSS since the process started (never reset)."""
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r / 2**20 if sys.platform == "darwin" else r / 2**10  # bytes on macOS, KiB on Linux
+
+
+def _peak_mb(reset: bool) -> tuple[float, str]:
+    """The peak RSS in MB and how it was read: VmHWM from /proc/self/status when _reset_peak
+    reset its mark, else ru_maxrss (then earlier peaks count too)."""
+    if reset:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 2**10, "VmHWM"
+        except (OSError, ValueError, IndexError):
+            pass
+    return _ru_maxrss_mb(), "ru_maxrss"
 
 
 # --------------------------------------------------------------------------- the batches
@@ -150,7 +187,7 @@ def model_batches(name: str, module, config, batch_size: int, size: int, seed: i
 
 
 def _time_steps(step, batches, warmup: int, steps: int):
-    method = _reset_peak()
+    reset = _reset_peak()
     base = _rss_mb()
     for _ in range(warmup):
         step(next(batches))
@@ -160,7 +197,8 @@ def _time_steps(step, batches, warmup: int, steps: int):
         t0 = time.perf_counter()
         step(b)
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), max(0.0, _maxrss_mb() - base), method
+    peak, method = _peak_mb(reset)
+    return statistics.median(times), max(0.0, peak - base), method
 
 
 # --------------------------------------------------------------------------- tinycolor
@@ -605,12 +643,12 @@ TORCH_NETS = {
 }
 
 
-def run_torch(name: str, batch_size: int, size: int, warmup: int, steps: int) -> dict:
+def run_torch(name: str, batch_size: int, size: int, warmup: int, steps: int, threads: int) -> dict:
     import torch
 
     from tinycolor import models, train
 
-    torch.set_num_threads(_cores())
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     module = models.get(name)
     config = train.resolve_config(module, {"size": size, "batch_size": batch_size})
@@ -644,13 +682,24 @@ def run_torch(name: str, batch_size: int, size: int, warmup: int, steps: int) ->
 
 
 def _child(args) -> int:
-    fn = run_torch if args.child_framework == "torch" else run_tinycolor
-    out = fn(args.child, args.batch_size, args.size, args.warmup, args.steps)
+    sizes = (args.batch_size, args.size, args.warmup, args.steps)
+    if args.child_framework == "torch":
+        out = run_torch(args.child, *sizes, args.threads)
+    else:
+        out = run_tinycolor(args.child, *sizes)
     print("RESULT " + json.dumps(out))
     return 0
 
 
+def _thread_env(threads: int) -> dict:
+    """The environment of a measuring subprocess: this one's, with the thread counts that
+    NumPy's BLAS and torch read as they load all set to ``threads``."""
+    n = str(threads)
+    return dict(os.environ, OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
+
+
 def _measure(name, framework, args) -> dict | str:
+    """One measurement in a fresh subprocess: its results, or why it failed (a string)."""
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -666,13 +715,53 @@ def _measure(name, framework, args) -> dict | str:
         str(args.warmup),
         "--steps",
         str(args.steps),
+        "--threads",
+        str(args.threads),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    env = _thread_env(args.threads)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return f"failed ({tail[:80]})"
+    lines = proc.stderr.strip().splitlines()
+    return lines[-1][:160] if lines else f"exit status {proc.returncode}, no error message"
+
+
+def _measure_rounds(name: str, frameworks: list[str], args):
+    """Measures ``name`` in each of ``frameworks``, ``args.rounds`` times, the order
+    alternating from round to round. Returns {framework: [results]}, the highest 1-minute
+    load average before a measurement (None where the system does not give it) and the
+    failure, (framework, round, message), or None; a failure ends the model's rounds."""
+    runs = {fw: [] for fw in frameworks}
+    loads = []
+    for r in range(args.rounds):
+        for fw in frameworks if r % 2 == 0 else frameworks[::-1]:
+            load = _load_average()
+            if load is not None:
+                loads.append(load[0])
+            result = _measure(name, fw, args)
+            if isinstance(result, str):
+                return runs, max(loads, default=None), (fw, r + 1, result)
+            runs[fw].append(result)
+    return runs, max(loads, default=None), None
+
+
+def _cells(runs: list[dict], failed_round: int | None, rounds: int) -> list[str]:
+    """The params, images/s and peak MB cells of one framework's runs of a model: the median
+    images/s (with how many rounds it comes from, when fewer than ``rounds``) and the largest
+    peak (marked * when read by ru_maxrss); the round instead when its measurement failed."""
+    params = f"{runs[0]['params']:,}" if runs else ""
+    if failed_round is not None:
+        return [params, f"failed in round {failed_round}", ""]
+    if not runs:
+        return [params, "not measured", ""]
+    ips = f"{statistics.median(r['images_per_s'] for r in runs):.1f}"
+    if len(runs) < rounds:
+        ips += f" ({len(runs)} of {rounds} rounds)"
+    peak = f"{max(r['peak_mb'] for r in runs):.0f}"
+    if any(r["peak_method"] != "VmHWM" for r in runs):
+        peak += "*"
+    return [params, ips, peak]
 
 
 def _importable(name: str) -> str | None:
@@ -702,17 +791,27 @@ def main(argv=None) -> int:
     p.add_argument("--no-torch", action="store_true", help="tinycolor only")
     p.add_argument(
         "--rounds",
-        type=int,
+        type=argtypes.positive_int,
         default=None,
-        help="measurements of each model, tinycolor then torch each time (default 3; 1 with "
-        "--quick); the table gives medians, and the ratios' range in brackets",
+        help="measurements of each model, tinycolor and torch one right after the other, the "
+        "order alternating from round to round (default 3; 1 with --quick); the table gives "
+        "medians, and the ratios' range in brackets",
+    )
+    p.add_argument(
+        "--threads",
+        type=argtypes.positive_int,
+        default=None,
+        help="threads of each framework: torch.set_num_threads, and OMP_NUM_THREADS, "
+        "OPENBLAS_NUM_THREADS and MKL_NUM_THREADS in both subprocesses' environment, replacing "
+        "any set here (default: the cores this process may run on)",
     )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--child-framework", default="tinycolor", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
     args.steps = args.steps if args.steps is not None else (2 if args.quick else 10)
-    args.rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 3))
+    args.rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    args.threads = args.threads if args.threads is not None else _cores()
     if args.child:
         return _child(args)
 
@@ -726,70 +825,91 @@ def main(argv=None) -> int:
     print(
         f"training step (loss, backward, Adam step), batch {args.batch_size}, "
         f"{args.size}x{args.size}, {args.warmup} warm-up + {args.steps} timed steps (median), "
-        f"{_cores()} cores, {args.rounds} round(s); numpy {np.__version__}"
+        f"{args.rounds} round(s); {_cores()} cores, {args.threads} thread(s) in each framework; "
+        f"numpy {np.__version__}"
         + (f", torch {torch_version}" if have_torch else ", torch not measured")
     )
-    print(
-        "peak MB: peak RSS of a fresh subprocess during the steps (VmHWM reset just before "
-        "them; ru_maxrss where that cannot be reset) minus its RSS before the first step"
-    )
+    load = _load_average()
+    if load is None:
+        print("load average: not available here (make sure nothing else is running)")
+    else:
+        print(f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} (1, 5, 15 minutes)")
+        if load[0] > IDLE_LOAD:
+            print(
+                f"WARNING: the 1-minute load is {load[0]:.2f}, above {IDLE_LOAD}: other "
+                "processes are using the CPU, and the ratios are unreliable on a busy machine "
+                "(torch's threads stall when another process takes a core, which can make "
+                "tinycolor look several times faster than it is); run it on an idle machine"
+            )
     header = ["model", "params", "tinycolor img/s", "peak MB", "torch params", "torch img/s",
-              "torch peak MB", "tinycolor/torch"]  # fmt: skip
-    rows = []
+              "torch peak MB", "speed, tinycolor/torch (<1: slower)", "load"]  # fmt: skip
+    rows, failures, busy, marked = [], [], [], False
     for name in args.models:
         why = _importable(name)
         if why is not None:
             rows.append([name, f"skipped ({why[:60]})", *[""] * (len(header) - 2)])
             continue
         with_torch = have_torch and name in TORCH_NETS
-        tc_runs, th_runs, failed = [], [], None
-        for _ in range(args.rounds):  # each round: tinycolor, then torch right after it
-            tc_res = _measure(name, "tinycolor", args)
-            if isinstance(tc_res, str):
-                failed = tc_res
-                break
-            tc_runs.append(tc_res)
-            if with_torch:
-                th = _measure(name, "torch", args)
-                if isinstance(th, str):
-                    failed = th
-                    break
-                th_runs.append(th)
-        if not tc_runs:
-            rows.append([name, failed, *[""] * (len(header) - 2)])
-            print(f"  {name}: tinycolor {failed}", file=sys.stderr)
-            continue
-        row = [
-            name,
-            f"{tc_runs[0]['params']:,}",
-            f"{statistics.median(r['images_per_s'] for r in tc_runs):.1f}",
-            f"{max(r['peak_mb'] for r in tc_runs):.0f}",
-        ]
-        if with_torch and failed is not None:
-            row += [failed, "", "", ""]
-        elif with_torch:
-            ratios = sorted(a["images_per_s"] / b["images_per_s"] for a, b in zip(tc_runs, th_runs))
-            spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
-            row += [
-                f"{th_runs[0]['params']:,}",
-                f"{statistics.median(r['images_per_s'] for r in th_runs):.1f}",
-                f"{max(r['peak_mb'] for r in th_runs):.0f}",
-                f"{statistics.median(ratios):.2f}{spread}",
-            ]
+        frameworks = ["tinycolor", "torch"] if with_torch else ["tinycolor"]
+        runs, max_load, failure = _measure_rounds(name, frameworks, args)
+        failed_round = {failure[0]: failure[1]} if failure is not None else {}
+        row = [name, *_cells(runs["tinycolor"], failed_round.get("tinycolor"), args.rounds)]
+        if with_torch:
+            row += _cells(runs["torch"], failed_round.get("torch"), args.rounds)
+            if failure is None:
+                ratios = sorted(
+                    a["images_per_s"] / b["images_per_s"]
+                    for a, b in zip(runs["tinycolor"], runs["torch"])
+                )
+                spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
+                row.append(f"{statistics.median(ratios):.2f}{spread}")
+            else:
+                row.append("-")
         else:
             row += ["n/a"] * 4
+        row.append("?" if max_load is None else f"{max_load:.2f}")
         rows.append(row)
-        print(f"  measured {name}", file=sys.stderr, flush=True)
+        marked = marked or any(c.endswith("*") for c in row)
+        if max_load is not None and max_load > args.threads + IDLE_LOAD:
+            busy.append(name)
+        if failure is not None:
+            fw, k, message = failure
+            failures.append(f"{name}: {fw} failed in round {k} of {args.rounds}: {message}")
+            print(f"  {failures[-1]}", file=sys.stderr, flush=True)
+        else:
+            print(f"  measured {name}", file=sys.stderr, flush=True)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     print(
-        "tinycolor/torch: images/s ratio (1.00 = as fast as PyTorch; below 1 = slower), the "
-        "median over rounds of each round's ratio, its range in brackets; images/s: medians, "
-        "peak MB: the largest"
+        "speed, tinycolor/torch: tinycolor's images/s over torch's in each round (1.00 = as "
+        "fast as PyTorch; below 1 = tinycolor slower), the median over rounds, its range in "
+        "brackets; images/s: medians; peak MB: the largest"
     )
+    print(
+        "peak MB: peak RSS of a fresh subprocess during the steps (VmHWM, its mark reset just "
+        "before them) minus its RSS before the first step"
+        + (
+            "; *: ru_maxrss instead (VmHWM could not be reset here): the peak since the "
+            "process started, which earlier transients can inflate"
+            if marked
+            else ""
+        )
+    )
+    print(
+        "load: the highest 1-minute load average before the model's measurements (this "
+        f"benchmark's own threads, up to {args.threads}, count in it)"
+    )
+    for line in failures:
+        print(line)
+    if busy:
+        print(
+            f"WARNING: the 1-minute load went above {args.threads + IDLE_LOAD:g} (this "
+            f"benchmark's {args.threads} thread(s) and {IDLE_LOAD}) before measuring "
+            f"{', '.join(busy)}: something else was running too, and those ratios are unreliable"
+        )
     return 0
 
 

@@ -9,8 +9,10 @@ For each op it times the forward pass (no graph recorded) and the forward + back
 inputs require gradients), tinycolor and torch in turn inside each repeat (the order alternates),
 after warm-ups, and prints the fastest time of each, the tinycolor/torch ratio of the fastest
 times and of the medians, and tinycolor's GFLOP/s for the ops that are products (the memory-
-bound ops show '-'). The machine may be shared: the fastest of many repeats is the steadiest
-figure, and only ratios taken in the same run mean anything.
+bound ops show '-'). The ratios are of times, so above 1 means tinycolor is slower: the
+inverse of bench_models.py's ratio of images/s, where below 1 means slower. The machine may be
+shared: the fastest of many repeats is the steadiest figure, and only ratios taken in the same
+run mean anything.
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ def build_cases(n, size, channels, kernel, which):
                 3 * flops,
             )
         )
-    # Grouped (ResNeXt) and depthwise (MobileNet) layers, stride 1 and 2, 'same' padding.
-    for groups in (4, c):
+    # Grouped (ResNeXt) and depthwise (MobileNet) layers, stride 1 and 2, 'same' padding: 4
+    # groups and c groups, each where it divides c (once when c is 4; none when c is 1).
+    for groups in sorted({g for g in (4, c) if g > 1 and c % g == 0}):
         for stride in (1, 2):
             ho = (size + 2 * (k // 2) - k) // stride + 1
             flops = 2 * n * o * ho * ho * (c // groups) * k * k
@@ -296,7 +299,12 @@ def main(argv=None):
     parser.add_argument(
         "--repeat", type=argtypes.positive_int, default=None, help="timed repeats (default 7)"
     )
-    parser.add_argument("--warmup", type=argtypes.nonnegative_int, default=2)
+    parser.add_argument(
+        "--warmup",
+        type=argtypes.nonnegative_int,
+        default=None,
+        help="untimed calls of each before timing (default 2, 1 with --quick)",
+    )
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument(
         "--batch", type=argtypes.positive_int, default=None, help="N (default 32, 8 with --quick)"
@@ -311,7 +319,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n = args.batch or (8 if args.quick else 32)
     repeat = args.repeat or (3 if args.quick else 7)
-    warmup = 1 if args.quick else args.warmup
+    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
 
     cores = _cores()
     runners = [TinycolorRunner(args.device)]
@@ -339,7 +347,7 @@ def main(argv=None):
     )
     header = (
         f"{'op':44s} {'pass':8s} {'tinycolor ms':>12s} {'torch ms':>9s} "
-        f"{'ratio':>6s} {'(median)':>8s} {'GFLOP/s':>8s}"
+        f"{'time ratio':>10s} {'(median)':>8s} {'GFLOP/s':>8s}"
     )
     print(header)
     print("-" * len(header))
@@ -362,15 +370,16 @@ def main(argv=None):
                 ref = times["torch"]
                 ratio = min(ours) / min(ref)
                 med = statistics.median(ours) / statistics.median(ref)
-                line += f" {min(ref) * 1e3:9.1f} {ratio:6.2f} {med:8.2f}"
+                line += f" {min(ref) * 1e3:9.1f} {ratio:10.2f} {med:8.2f}"
             else:
-                line += f" {'-':>9s} {'-':>6s} {'-':>8s}"
+                line += f" {'-':>9s} {'-':>10s} {'-':>8s}"
             flops = case.flops[label]
             line += f" {flops / min(ours) / 1e9:8.1f}" if flops else f" {'-':>8s}"
             print(line, flush=True)
     print(
-        "ratio: tinycolor / torch, fastest times; (median): the ratio of the medians; GFLOP/s: "
-        "tinycolor's, from its fastest time (products only: fwd+bwd counts 3x the forward)"
+        "time ratio: time, tinycolor/torch (>1: slower), of the fastest times; (median): of the "
+        "median times; GFLOP/s: tinycolor's, from its fastest time (products only: fwd+bwd "
+        "counts 3x the forward)"
     )
 
 

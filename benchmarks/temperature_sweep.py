@@ -18,8 +18,9 @@ each run of ``cnn_classification`` and ``cnn_resnet`` (``--loss ce``) that
 
 Prints a markdown table per test set (beside the gray and mean-ab baselines and half the
 truth's colourfulness) and draws ``--results/temperature.png``: PSNR and colourfulness
-against T. Each evaluation's numbers are kept as ``T<t>-test.json`` / ``T<t>-held-out.json``
-in its run folder, so an interrupted sweep resumes.
+against T. Each evaluation's numbers are kept as ``T<t>-test-<size>px.json`` /
+``T<t>-held-out-<size>px.json`` in its run folder (``<size>``: ``--size``, so a sweep at another
+size does not reuse them), so an interrupted sweep resumes.
 """
 
 from __future__ import annotations
