@@ -123,7 +123,7 @@ def test_load_data_splits_whole_images_and_takes_its_statistics_from_the_trainin
     test_ab = np.concatenate([im[..., 1:].reshape(-1, 2) for im in data.test_images])
     assert np.abs(test_ab.mean(axis=0) - ab.mean(axis=0)).max() > 0.1  # the test set differs
     np.testing.assert_allclose(cfg["prior"], empirical_prior(ab), rtol=1e-5, atol=1e-9)
-    # the prior is smoothed with the soft-encoding's Gaussian (MODELS.md), --sigma included
+    # the prior is smoothed with the soft-encoding's Gaussian (Zhang et al.), --sigma included
     cfg.update(sigma=2.0)
     lab_common.load_data(cfg)
     np.testing.assert_allclose(cfg["prior"], empirical_prior(ab, sigma=2.0), rtol=1e-5, atol=1e-9)
@@ -224,7 +224,7 @@ def test_downsample_ab_is_the_block_mean():
 
 
 def test_classification_defaults_are_the_papers():
-    """Zhang et al. (MODELS.md): soft-encoding over the 5 nearest bins with sigma 5, grid 10,
+    """Zhang et al.: soft-encoding over the 5 nearest bins with sigma 5, grid 10,
     rebalancing lambda 0.5, annealed-mean T 0.38."""
     d = cnn_classification.DEFAULTS
     assert (d["k"], d["sigma"], d["grid"]) == (5, 5.0, 10.0)

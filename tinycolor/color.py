@@ -266,9 +266,10 @@ def ab_bins(grid: float = 10, rule: str = "centre") -> np.ndarray:
     The candidates are the grid points (i grid, j grid); each is the centre of the square cell
     [a - grid/2, a + grid/2] x [b - grid/2, b + grid/2]. Two rules decide which are kept:
 
-    - ``rule="centre"`` (default, as MODELS.md states it): a bin is kept when, for some L in a
-      sweep of [0, 100] in steps of 0.05, the Lab colour (L, a, b) of its centre converts (exact
-      inverse, no clipping) to linear sRGB in [-1e-4, 1 + 1e-4]. With grid 10: **229 bins**
+    - ``rule="centre"`` (default: a bin is in gamut when some L makes its centre sRGB): kept
+      when, for some L in a sweep of [0, 100] in steps of 0.05, the Lab colour (L, a, b) of its
+      centre converts (exact inverse, no clipping) to linear sRGB in [-1e-4, 1 + 1e-4]. With
+      grid 10: **229 bins**
       (stable from 1001 L steps up, and for tolerances 0 .. 1e-3).
     - ``rule="cell"``: a bin is kept when some sRGB colour falls in its cell, i.e. rounds to its
       centre (the ab of the RGB cube's surface, 512 x 512 samples per face). With grid 10:

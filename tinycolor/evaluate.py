@@ -690,13 +690,15 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         nargs="+",
         metavar="CKPT",
-        help="a colorizer's model.npz; several of one model (trained with different --seed, "
-        "say) are scored as one ensemble, their predicted ab averaged",
+        help="a colorizer's model.npz, or the --out folder of train --ensemble; several of one "
+        "model (trained with different --seed, say) are scored as one ensemble, their predicted "
+        "ab averaged",
     )
     p.add_argument(
         "--data",
         default="skimage",
-        help="a folder of colour images, or 'skimage' for the photos scikit-image ships",
+        help="a folder of colour images, a CIFAR-10 binary folder (its test batch), or 'skimage' "
+        "for the photos scikit-image ships",
     )
     p.add_argument(
         "--size",

@@ -1370,7 +1370,7 @@ class ExponentialMovingAverage:
     with t the number of updates so far, this one included (the warm-up of d, as TensorFlow's
     ``ExponentialMovingAverage`` with ``num_updates``, keeps the first averages from holding
     on to the initial weights). The ramp reaches ``decay`` after (10 decay - 1) / (1 - decay)
-    updates, 890 for 0.99: a shorter run ends with the ramp's d (0.982 after 480 steps), and
+    updates, 890 for 0.99: a shorter run ends with the ramp's d (0.983 after 510 steps), and
     every decay above that gives the same run. Floating-point buffers (BatchNorm's running
     statistics) are averaged the same way, integer ones copied. The average of the last
     1 / (1 - decay) or so steps is a smoother model than the weights of any one step: what

@@ -98,8 +98,10 @@ def add_labelled_data_arguments(parser, defaults: dict, image_size_default=None)
         parser,
         defaults,
         title="labelled data",
-        data_help="a folder whose subfolders are the classes (png/jpg/tif inside, recursive), a "
-        "CIFAR-10 binary folder, or 'synthetic' (default: synthetic beach/sunset/forest scenes)",
+        data_help="a folder whose subfolders are the classes (png/jpg/tif/bmp inside, recursive), "
+        "a CIFAR-10 binary folder, or 'synthetic' (default: synthetic beach/sunset/forest "
+        "scenes); the colorizers also take a folder without subfolders, or 'skimage', as one "
+        "class",
         image_size_default=image_size_default,
     )
 

@@ -145,7 +145,7 @@ def add_data_arguments(
         "--data",
         default=defaults["data"],
         help=data_help
-        or "a folder of colour images (png/jpg/tif, recursive), a CIFAR-10 binary folder, "
+        or "a folder of colour images (png/jpg/tif/bmp, recursive), a CIFAR-10 binary folder, "
         "'skimage' or 'synthetic' (default: the colour photos bundled with scikit-image)",
     )
     g.add_argument(
