@@ -674,7 +674,7 @@ def fit(
 def _lone_sample_advice(exc, n: int, i: int, batch_size: int) -> str:
     """The one-line error of a training batch a BatchNorm could not normalise: one sample on
     a 1x1 map (a network whose maps shrink to 1x1 at its input size)."""
-    if n != 1:  # not a batch of one: a map of 1x1 on a batch of one is the only way there
+    if n != 1:  # only a model's own train_step, normalising a part of its batch, gets here
         return str(exc)
     if batch_size == 1:
         fix = "use a --batch-size of 2 or more"
