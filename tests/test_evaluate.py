@@ -328,6 +328,35 @@ def test_bench_models_quick_smoke():
     assert float(row.split()[2]) > 0  # images/s
 
 
+def test_bench_models_alternates_the_order_and_names_the_framework_that_failed(monkeypatch):
+    """bench_models measured tinycolor first in every round, and a tinycolor failure in round 2
+    landed in the torch column (its earlier rounds shown as complete); now the order
+    alternates, and a failure is kept with its framework and round, ending the model's
+    rounds. Its subprocesses get the thread count torch gets, in their environment."""
+    import argparse
+
+    bench = _benchmark("bench_models")
+    order = []
+
+    def measure(name, framework, args):
+        order.append(framework)
+        if framework == "tinycolor" and len(order) == 4:  # round 2: torch, then tinycolor
+            return "boom"
+        return {"images_per_s": 10.0, "params": 5, "peak_mb": 1.0, "peak_method": "VmHWM"}
+
+    monkeypatch.setattr(bench, "_measure", measure)
+    args = argparse.Namespace(rounds=3)
+    runs, _, failure = bench._measure_rounds("m", ["tinycolor", "torch"], args)
+    assert order == ["tinycolor", "torch", "torch", "tinycolor"]
+    assert failure == ("tinycolor", 2, "boom") and [len(runs[f]) for f in runs] == [1, 2]
+    assert bench._cells(runs["tinycolor"], 2, 3)[1] == "failed in round 2"
+    assert bench._cells(runs["torch"], None, 3)[1] == "10.0 (2 of 3 rounds)"
+    runs["torch"][0]["peak_method"] = "ru_maxrss"
+    assert bench._cells(runs["torch"], None, 3)[2] == "1*"  # a peak read since the start
+    env = bench._thread_env(3)
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+
+
 def test_bench_threads_smoke():
     bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_threads.py"
     argv = [sys.executable, str(bench), "--floats", "1000", "--python-steps", "0", "--calls", "2"]
