@@ -196,16 +196,15 @@ class _Pool:
         self.classes = None
 
     def add(self, s: dict) -> None:
+        from .models.lab_common import add_class_sums  # noqa: PLC0415
+
         for key, (values, weights) in self.pairs.items():
             weight = _POOLED[key]
             if s.get(key) is not None and (weight is None or s[weight] > 0):
                 values.append(s[key])
                 weights.append(1.0 if weight is None else s[weight])
         if s.get("classes") is not None:
-            sums, counts = s["classes"]
-            if self.classes is not None:
-                sums, counts = sums + self.classes[0], counts + self.classes[1]
-            self.classes = (sums, counts)
+            self.classes = add_class_sums(self.classes, s["classes"])
 
     def result(self) -> dict:
         from .metrics import class_mean  # noqa: PLC0415

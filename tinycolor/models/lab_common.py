@@ -788,10 +788,8 @@ class Scores:
         pooled["acc10"].append((M.acc_within(ab_pred, ab_true, 10.0, channel_axis=1), pixels))
         pooled["auc"].append((M.auc_ab(ab_pred, ab_true, channel_axis=1), pixels))
         if self.own:
-            sums, counts = M.auc_ab_by_class(ab_pred, ab_true, channel_axis=1, classes=weights)
-            if self.classes is not None:
-                sums, counts = sums + self.classes[0], counts + self.classes[1]
-            self.classes = (sums, counts)
+            part = M.auc_ab_by_class(ab_pred, ab_true, channel_axis=1, classes=weights)
+            self.classes = add_class_sums(self.classes, part)
         elif self.w_prior is not None:
             w = weights
             if w is None:
@@ -821,6 +819,12 @@ class Scores:
             "auc_rebalanced": rebalanced,
             "colorfulness": mean("colorfulness"),
         }
+
+
+def add_class_sums(total, part):
+    """Per-class ``(sums, counts)`` of the AuC terms (``metrics.auc_ab_by_class``): ``part``
+    added to ``total``, None before the first."""
+    return part if total is None else (total[0] + part[0], total[1] + part[1])
 
 
 def truth_classes(ab_true: np.ndarray) -> np.ndarray:
