@@ -318,9 +318,10 @@ def rebalanced_pixel_weights(ab_true, prior, bins=None, lam: float = 0.0, channe
 
     Zhang's p is the training set's (tinycolor.color.empirical_prior), which on test photos
     like the training ones makes every colour class weigh about alike. ``evaluate`` and
-    ``train`` pass the scored pixels' own shares of the bins instead
-    (``lab_common.own_classes``): with the prior of a dozen training photos, a test pixel of a
-    colour that prior all but lacks (1e-27) outweighs all the others together.
+    ``train`` weigh by the scored pixels' own shares of the bins instead, which comes to
+    :func:`class_mean` of :func:`auc_ab_by_class` (one pass, no weights): with the prior of a
+    dozen training photos, a test pixel of a colour that prior all but lacks (1e-27)
+    outweighs all the others together.
     """
     xp = array_module(ab_true)
     w = rebalance_weights(

@@ -849,20 +849,6 @@ def score(L: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarray, prior=None) -
     return scores.result()
 
 
-def own_classes(ab_chunks, channel_axis: int = 1) -> np.ndarray:
-    """The share of the pixels of ``ab_chunks`` (an iterable of ab arrays, (N, 2, H, W) by
-    default) in each ab bin, not smoothed: the prior by which the rebalanced AuC of ``train``
-    and ``evaluate`` weighs those same pixels (``OWN_CLASSES``, which gathers it as the
-    pixels come), so that every colour class among them counts alike (the mean over the
-    classes of their AuC). Zhang et al. weighed by the training set's prior, which on test
-    photos like the training ones (ImageNet's) comes to the same; a dozen training photos'
-    prior on other photos does not (one pixel of a class it all but lacked outweighed all
-    the others)."""
-    from ..color import empirical_prior  # noqa: PLC0415
-
-    return np.asarray(empirical_prior(ab_chunks, sigma=0, channel_axis=channel_axis), np.float32)
-
-
 def figure_tiles(n: int, k: int = FIGURE_TILES) -> np.ndarray:
     """The positions of the test tiles ``comparison.png`` shows, spread over all ``n``."""
     return np.linspace(0, n - 1, min(k, n)).round().astype(int)
