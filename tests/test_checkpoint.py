@@ -375,3 +375,43 @@ def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path, device):
         tc.load(tmp_path / "c.pth", map_location={"cpu": "cpu", "cuda:1": "cuda"})
     with pytest.raises(tc.DeviceError, match="unknown device"):
         tc.load(tmp_path / "c.pth", map_location="tpu")
+
+
+def test_a_key_that_would_be_read_back_inside_an_inner_dict_is_refused(tmp_path):
+    """{'ema/decay': x, 'ema': {...}} was saved, and read back with 'decay' inside 'ema' and
+    no 'ema/decay': the member 'ema/decay' is read into the inner dict its name begins with.
+    save refuses it now (at any level, an inner dict's name too), writing nothing; a '/' key
+    beside a plain value of the prefix's name, or with no inner dict, still round-trips."""
+    for state, key, inner in [
+        ({"ema/decay": np.float64(0.99), "ema": {"w": np.ones(2)}}, "ema/decay", "ema"),
+        ({"m": {"a/b/c": np.ones(1), "a/b": {"x": np.ones(1)}}}, "m/a/b/c", "m/a/b"),
+        ({"a": {"x": np.ones(1)}, "a/b": {"y": np.ones(1)}}, "a/b", "a"),
+    ]:
+        with pytest.raises(
+            ValueError,
+            match=re.escape(f"save: key {key!r} would be read back inside the inner dict "),
+        ):
+            tc.save(state, tmp_path / "bad.npz")
+        with pytest.raises(ValueError, match=re.escape(f"inside the inner dict {inner!r}")):
+            tc.save(state, tmp_path / "bad.npz")
+    assert os.listdir(tmp_path) == []
+    fine = {"ema/decay": np.float64(0.99), "ema": np.ones(2), "b": {"c/d": np.ones(1)}}
+    tc.save(fine, tmp_path / "ok.npz")
+    back = tc.load(tmp_path / "ok.npz")
+    assert set(back) == {"ema/decay", "ema", "b"} and set(back["b"]) == {"c/d"}
+
+
+def test_load_model_of_a_training_state_points_to_the_model_beside_it(tmp_path):
+    """runs.load_model given a run's training_state.npz said only 'unknown checkpoint format
+    'tinycolor-training-state''; it says what the file is and names model.npz beside it."""
+    from tinycolor import runs
+
+    path = tmp_path / "training_state.npz"
+    meta = {"format": "tinycolor-training-state", "format_version": 1, "model": "ann_window"}
+    tc.save({"model.w": np.ones(2)}, path, meta=meta)
+    with pytest.raises(
+        runs.LoadError,
+        match=r"training_state.npz: is a run's training state \(what `--resume` goes on "
+        r"from\), not a model checkpoint; load the model.npz beside it \(.*model.npz\)",
+    ):
+        runs.load_model(path)

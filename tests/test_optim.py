@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import math
+import re
 import warnings
 
 import numpy as np
@@ -1708,3 +1710,327 @@ def test_one_cycle_errors():
         optim.OneCycleLR(optim.SGD([p]), 0.1, 10, pct_start=1.5)
     with pytest.raises(ValueError, match="expected 1 values for max_lr"):
         optim.OneCycleLR(optim.SGD([p]), [0.1, 0.2], 10)
+
+
+# ----------------------------------------------------------------------- review fixes (s18)
+
+
+def test_stepping_a_schedule_after_another_was_built_on_its_optimizer_is_refused():
+    """PyTorch's docs chain ExponentialLR and MultiStepLR on one optimizer, both stepped, and
+    their factors multiply; tinycolor's closed-form schedules each set the lr from their own
+    formula, so the one stepped last silently won. Stepping the older one is now refused,
+    saying how to combine them; one schedule after another (a warm-up, then a cosine) and a
+    schedule rebuilt to resume still work, and the LambdaLR the message suggests gives
+    PyTorch's chained lrs."""
+    opt = _two_group_sgd((1.0, 0.1))
+    s1 = optim.ExponentialLR(opt, gamma=0.9)
+    s2 = optim.MultiStepLR(opt, milestones=[3, 6], gamma=0.1)
+    with pytest.raises(
+        RuntimeError,
+        match=r"ExponentialLR.step: its optimizer has a newer schedule, a MultiStepLR built "
+        r"after this ExponentialLR; tinycolor's schedules .* do not chain as PyTorch's do.*"
+        r"one LambdaLR whose function is the product of their factors.*no SequentialLR",
+    ):
+        s1.step()
+    assert s1.last_epoch == 0 and [g["lr"] for g in opt.param_groups] == [1.0, 0.1]
+    s2.step()  # the newest steps
+    assert s2.last_epoch == 1
+    # a warm-up, then a cosine built on the same optimizer when it ends: from the lr it finds
+    opt = _two_group_sgd((1.0, 0.1))
+    warm = optim.LambdaLR(opt, lambda e: min(1.0, (e + 1) / 3))
+    for _ in range(2):
+        warm.step()
+    cosine = optim.CosineAnnealingLR(opt, T_max=4)
+    assert cosine.base_lrs == [1.0, 0.1]
+    for _ in range(4):
+        cosine.step()
+    assert cosine.get_last_lr() == pytest.approx([0.0, 0.0], abs=1e-15)
+    # a schedule rebuilt with last_epoch=n on the same optimizer (to resume) steps
+    again = optim.CosineAnnealingLR(opt, T_max=4, last_epoch=1)
+    again.step()
+    with pytest.raises(RuntimeError, match="CosineAnnealingLR.step: its optimizer has a newer"):
+        cosine.step()
+    # ReduceLROnPlateau is refused too, either way round
+    plateau = optim.ReduceLROnPlateau(opt)
+    with pytest.raises(RuntimeError, match="a newer schedule, a ReduceLROnPlateau.*use one"):
+        again.step()
+    plateau.step(1.0)
+    optim.StepLR(opt, step_size=2)
+    with pytest.raises(RuntimeError, match="ReduceLROnPlateau.step: its optimizer has a newer"):
+        plateau.step(1.0)
+    # the LambdaLR the message suggests is PyTorch's chained ExponentialLR and MultiStepLR
+    import bisect
+
+    opt = _two_group_sgd((1.0, 0.1))
+    product = optim.LambdaLR(opt, lambda e: 0.9**e * 0.1 ** bisect.bisect_right([3, 6], e))
+    torch = pytest.importorskip("torch")
+    a, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [a], "lr": 1.0}, {"params": [b]}], lr=0.1)
+    t1 = torch.optim.lr_scheduler.ExponentialLR(ref_opt, gamma=0.9)
+    t2 = torch.optim.lr_scheduler.MultiStepLR(ref_opt, milestones=[3, 6], gamma=0.1)
+    for epoch in range(9):
+        want = [g["lr"] for g in ref_opt.param_groups]
+        np.testing.assert_allclose(product.get_last_lr(), want, rtol=1e-12, err_msg=str(epoch))
+        ref_opt.step()
+        t1.step()
+        t2.step()
+        product.step()
+
+
+def test_a_new_schedule_begins_from_the_lr_it_finds_where_pytorchs_keeps_initial_lr():
+    """The docstring's claim (corrected: it called this PyTorch's behaviour): a schedule built
+    with last_epoch=-1 takes the groups' lrs as its base lrs and replaces their 'initial_lr';
+    PyTorch's keeps an 'initial_lr' already there (setdefault) and begins from it."""
+    assert "setdefault" in optim.LRScheduler.__doc__
+    a = nn.Linear(1, 1).weight
+    opt = optim.SGD([{"params": [a], "lr": 0.01, "initial_lr": 0.1}])
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    assert sched.base_lrs == [0.01] and opt.param_groups[0]["initial_lr"] == 0.01
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([{"params": [t], "lr": 0.01, "initial_lr": 0.1}])
+    assert torch.optim.lr_scheduler.StepLR(ref_opt, step_size=2).base_lrs == [0.1]
+
+
+@pytest.mark.parametrize("cls", ["Adam", "AdamW"])
+def test_adam_on_float16_parameters_does_not_overflow(cls):
+    """The update was m / ((sqrt(v) + eps c) / scale), and sqrt(v) / scale (about sqrt(v) /
+    lr) overflowed float16 from |g| ~ 65 at lr 1e-3: the step became m / inf = 0, with an
+    overflow warning. m is now divided first, then scaled, as PyTorch's."""
+
+    def run(dtype):
+        p = tc.tensor(np.zeros(3, dtype), requires_grad=True)
+        opt = getattr(optim, cls)([p], lr=1e-3, eps=1e-4, weight_decay=0.0)
+        for _ in range(3):
+            p.grad = np.array([0.5, 80.0, 300.0], dtype)
+            opt.step()
+        return p.data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        half = run(np.float16)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.astype(np.float64), run(np.float64), rtol=2e-3)
+
+
+def test_cosine_t_max_need_not_be_whole_but_step_size_and_milestones_must_be():
+    """CosineAnnealingLR(T_max=2.5) ran with int(2.5) = 2; it keeps 2.5, as PyTorch's.
+    StepLR(step_size=2.5) and MultiStepLR(milestones=[2.5]) were truncated too: refused now,
+    as are strings."""
+    opt = _two_group_sgd((1.0, 0.1))
+    sched = optim.CosineAnnealingLR(opt, T_max=2.5)
+    lrs = []
+    for _ in range(5):
+        lrs.append(sched.get_last_lr()[0])
+        sched.step()
+    want = [(1 + math.cos(math.pi * e / 2.5)) / 2 for e in range(5)]
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+    assert optim.StepLR(_two_group_sgd(), step_size=3.0).step_size == 3  # whole: fine
+    for build, error, message in [
+        (lambda o: optim.StepLR(o, 2.5), ValueError, "StepLR: step_size must be a whole number "
+         "of epochs, got 2.5"),
+        (lambda o: optim.StepLR(o, "3"), TypeError, "StepLR: step_size must be a whole number "
+         "of epochs, got '3'"),
+        (lambda o: optim.StepLR(o, 0), ValueError, "StepLR: step_size must be >= 1, got 0"),
+        (lambda o: optim.MultiStepLR(o, [2, 2.5]), ValueError, "MultiStepLR: each milestone "
+         "must be a whole number of epochs, got 2.5"),
+        (lambda o: optim.MultiStepLR(o, ["3"]), TypeError, "each milestone must be a whole"),
+        (lambda o: optim.MultiStepLR(o, "35"), TypeError, "milestones must be a list of epochs"),
+        (lambda o: optim.CosineAnnealingLR(o, "10"), TypeError, "CosineAnnealingLR: T_max must "
+         "be a number of epochs, got '10'"),
+        (lambda o: optim.CosineAnnealingLR(o, 0), ValueError, "T_max must be > 0"),
+        (lambda o: optim.CosineAnnealingLR(o, 5, eta_min="0"), TypeError, "eta_min must be a "
+         "number"),
+    ]:  # fmt: skip
+        with pytest.raises(error, match=re.escape(message)):
+            build(_two_group_sgd())
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(1, requires_grad=True)
+    ref_opt = torch.optim.SGD([t], lr=1.0)
+    ref = torch.optim.lr_scheduler.CosineAnnealingLR(ref_opt, T_max=2.5)
+    got = []
+    for _ in range(5):
+        got.append(ref.get_last_lr()[0])
+        ref_opt.step()
+        ref.step()
+    np.testing.assert_allclose(lrs, got, rtol=1e-12)
+
+
+SETTINGS_CASES = {  # name: (tinycolor's, PyTorch's (args, kwargs), other arguments)
+    "step": ("StepLR", {"step_size": 3, "gamma": 0.5}, {"step_size": 1, "gamma": 0.9}),
+    "multistep": (
+        "MultiStepLR",
+        {"milestones": [2, 5, 5], "gamma": 0.3},
+        {"milestones": [1], "gamma": 0.9},
+    ),
+    "exponential": ("ExponentialLR", {"gamma": 0.8}, {"gamma": 0.5}),
+    "cosine": ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.01}, {"T_max": 20, "eta_min": 0}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETTINGS_CASES))
+def test_a_schedules_state_holds_its_settings_and_loading_puts_them_back(case, tmp_path):
+    """A schedule's state_dict was its base lrs and epoch only: one loaded into a schedule
+    built with other arguments went on with those. It holds the settings now, under
+    PyTorch's names, and load_state_dict puts them back (through a file too), as PyTorch's
+    does and as OneCycleLR's total_steps and ReduceLROnPlateau's settings were; a state
+    saved without them keeps the schedule's own."""
+    name, settings, other = SETTINGS_CASES[case]
+    opt = _two_group_sgd()
+    sched = getattr(optim, name)(opt, **settings)
+    for _ in range(3):
+        sched.step()
+    state = sched.state_dict()
+    assert {k: state[k] for k in settings} == settings
+    tc.save({"sched": state}, tmp_path / "s.npz")
+    opt2 = _two_group_sgd((1.0, 1.0))
+    sched2 = getattr(optim, name)(opt2, **other)
+    sched2.load_state_dict(tc.load(tmp_path / "s.npz")["sched"])
+    assert {k: getattr(sched2, k) for k in settings} == settings
+    for _ in range(6):
+        assert sched2.get_last_lr() == sched.get_last_lr()
+        sched.step()
+        sched2.step()
+    old = {"base_lrs": state["base_lrs"], "last_epoch": state["last_epoch"]}  # saved before
+    sched3 = getattr(optim, name)(_two_group_sgd(), **other)
+    sched3.load_state_dict(old)
+    assert {k: getattr(sched3, k) for k in other} == other
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(1, requires_grad=True)
+    ref = getattr(torch.optim.lr_scheduler, name)(torch.optim.SGD([t], lr=0.3), **settings)
+    ref_state = ref.state_dict()
+    for k, v in settings.items():
+        assert (dict(ref_state[k]) if k == "milestones" else ref_state[k]) == (
+            dict(collections.Counter(v)) if k == "milestones" else v
+        )
+
+
+def test_loading_bad_schedule_settings_is_refused():
+    sched = optim.StepLR(_two_group_sgd(), step_size=2)
+    state = sched.state_dict()
+    with pytest.raises(ValueError, match="StepLR.load_state_dict: step_size must be a whole"):
+        sched.load_state_dict({**state, "step_size": np.array(2.5), "last_epoch": 7})
+    assert sched.step_size == 2 and sched.last_epoch == 0  # nothing changed
+    with pytest.raises(KeyError, match="the state has no 'base_lrs'; expected a schedule's"):
+        sched.load_state_dict({"last_epoch": 3})
+
+
+def test_sgd_and_rmsprop_flags_and_dampening_are_checked():
+    """nesterov='no' and centered='False' were taken as True (bool of a string), where Adam's
+    amsgrad='no' was refused; dampening was not checked, so a string failed at the second
+    step."""
+    params = list(_problem()[2].parameters())
+    with pytest.raises(TypeError, match="SGD: nesterov must be True or False, got 'no'"):
+        optim.SGD(params, lr=0.1, momentum=0.9, nesterov="no")
+    with pytest.raises(TypeError, match="RMSprop: centered must be True or False, got 'False'"):
+        optim.RMSprop(params, centered="False")
+    with pytest.raises(TypeError, match="SGD: dampening must be a number, got '0.1'"):
+        optim.SGD(params, lr=0.1, momentum=0.9, dampening="0.1")
+    for bad in (-0.5, 1.5):
+        with pytest.raises(ValueError, match=f"dampening must be .*got {bad}"):
+            optim.SGD(params, lr=0.1, momentum=0.9, dampening=bad)
+    with pytest.raises(TypeError, match="SGD param group 1: nesterov must be True or False"):
+        optim.SGD([{"params": params[:2]}, {"params": params[2:], "nesterov": 1}], momentum=0.9)
+    assert optim.SGD(params, momentum=0.9, nesterov=np.bool_(True)).nesterov is True
+
+
+def test_a_tensor_as_grad_is_refused_before_anything_moves():
+    """``p.grad = t`` (a Tensor, torch's idiom) failed inside the update with 'Tensor' object
+    has no attribute 'copy' (SGD) or 'return arrays must be of ArrayType' (Adam). .grad holds
+    an array, as backward leaves it: the step says so, and moves no parameter."""
+    a = tc.tensor(np.zeros(2), requires_grad=True)
+    b = tc.tensor(np.zeros(2), requires_grad=True)
+    for cls in (optim.SGD, optim.Adam):
+        opt = cls([a, b], lr=0.1)
+        a.grad, b.grad = np.ones(2), tc.tensor(np.ones(2))
+        with pytest.raises(TypeError, match=r"step: parameter 1's .grad is a Tensor; .grad holds"):
+            opt.step()
+        assert not a.data.any() and opt.state == [{}, {}]
+
+
+def test_step_takes_a_closure_as_pytorchs():
+    """opt.step(closure) was a TypeError; as PyTorch's it calls the closure (with gradients
+    recorded, inside no_grad too), steps, and returns the closure's loss."""
+    x, y, model = _problem()
+    start = model.state_dict()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    calls = []
+
+    def closure():
+        calls.append(tc.is_grad_enabled())
+        opt.zero_grad()
+        loss = _loss(model, tc.tensor(x), tc.tensor(y))
+        loss.backward()
+        return loss
+
+    losses = []
+    for _ in range(3):
+        with tc.no_grad():
+            losses.append(opt.step(closure).item())
+    assert calls == [True, True, True]
+    assert opt.step() is None
+    with pytest.raises(TypeError, match="SGD.step: closure must be a function"):
+        opt.step(0.1)
+    torch = pytest.importorskip("torch")
+    _, _, fresh = _problem()
+    fresh.load_state_dict(start)
+    ref = _torch_twin(torch, fresh)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+
+    def ref_closure():
+        ref_opt.zero_grad()
+        loss = ((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    want = [ref_opt.step(ref_closure).item() for _ in range(3)]
+    np.testing.assert_allclose(losses, want, rtol=1e-12)
+
+
+def test_ema_of_parameters_instead_of_the_model_is_refused():
+    model = _problem()[2]
+    with pytest.raises(TypeError, match=r"expected the model itself .*got a generator.*not "
+                       r"model.parameters\(\)"):  # fmt: skip
+        optim.ExponentialMovingAverage(model.parameters())
+
+
+def test_loading_another_kind_of_dict_into_an_optimizer_says_what_it_expects():
+    model = _problem()[2]
+    opt = optim.Adam(model.parameters())
+    with pytest.raises(
+        ValueError,
+        match=r"unexpected key '0.weight'; expected an optimizer's state_dict\(\), "
+        r"Adam.state_dict\(\)'s \(flat keys 'group.K.<option>' and 'state.I.<state name>'\)",
+    ):
+        opt.load_state_dict(model.state_dict())
+    torchlike = {"state": {}, "param_groups": [{"lr": 0.001, "params": [0, 1, 2, 3]}]}
+    with pytest.raises(ValueError, match="this is PyTorch's optimizer state_dict"):
+        opt.load_state_dict(torchlike)
+    with pytest.raises(ValueError, match="'group.0.momentum': Adam's options are lr, betas"):
+        opt.load_state_dict({**opt.state_dict(), "group.0.momentum": 0.9})
+    with pytest.raises(ValueError, match="'state.0.sum': Adam keeps the state step, exp_avg"):
+        opt.load_state_dict({**opt.state_dict(), "state.0.sum": np.zeros(1)})
+
+
+def test_one_cycle_checks_last_epoch_first():
+    """OneCycleLR(last_epoch=-2) said the groups had no 'max_lr' for a resume; it says what
+    StepLR says now."""
+    p = nn.Parameter(np.zeros(1))
+    with pytest.raises(ValueError, match=r"OneCycleLR: last_epoch must be -1 .* got -2"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, total_steps=10, last_epoch=-2)
+    with pytest.raises(TypeError, match="OneCycleLR: last_epoch must be an int, got 1.5"):
+        optim.OneCycleLR(optim.SGD([p]), max_lr=0.1, total_steps=10, last_epoch=1.5)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR"])
+def test_schedule_gamma_is_checked(name):
+    """StepLR(gamma=None) failed with a raw TypeError at construction, ExponentialLR(gamma=
+    '0.9') at its first step."""
+    first = {"StepLR": (2,), "MultiStepLR": ([2],), "ExponentialLR": ()}[name]
+    for bad, error, message in [
+        (None, TypeError, "gamma must be a number, got None"),
+        ("0.9", TypeError, "gamma must be a number, got '0.9'"),
+        (-0.5, ValueError, "gamma must be >= 0, got -0.5"),
+    ]:
+        with pytest.raises(error, match=f"{name}: {message}"):
+            getattr(optim, name)(_two_group_sgd(), *first, gamma=bad)

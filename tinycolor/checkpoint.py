@@ -14,7 +14,9 @@
   'optimizer': optimizer.state_dict(), 'epoch': 5}``), is saved and read back as the same
   nesting: each inner array is the member ``'model/0.weight'``, and the reserved member
   ``'__nested__'`` lists the inner dicts, so that ``load`` rebuilds exactly those (a key
-  with a ``/`` in a flat dict stays one key).
+  with a ``/`` in a flat dict stays one key; ``save`` refuses one whose part before a ``/``
+  names an inner dict beside it, ``'ema/decay'`` beside ``'ema': {...}``, which would be read
+  back inside that dict).
 
 Anything wrong with the file (missing, not an ``.npz`` archive, truncated, corrupt, holding
 pickled objects) raises ``CheckpointError``, naming the path and the problem.
@@ -81,6 +83,14 @@ def _flatten(state: Mapping, prefix: str, arrays: dict, nested: list) -> None:
         if name in arrays:
             raise ValueError(f"save: {name!r} is both a key and a key of an inner dict")
         arrays[name] = _to_numpy(name, value)
+    inner = {key for key, value in state.items() if isinstance(value, Mapping)}
+    for key in state:  # 'ema/decay' beside an inner dict 'ema' would be read back inside it
+        for i, char in enumerate(key):
+            if char == "/" and key[:i] in inner:
+                raise ValueError(
+                    f"save: key {prefix + key!r} would be read back inside the inner dict "
+                    f"{prefix + key[:i]!r}; rename one"
+                )
     for name in arrays:  # "x.npy" and "x" became members "x.npy.npy" and "x.npy": one key
         if name.endswith(".npy") and name[:-4] in arrays:
             raise ValueError(f"save: keys {name[:-4]!r} and {name!r} cannot both be saved in .npz")

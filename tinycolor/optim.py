@@ -20,6 +20,7 @@ that ``tinycolor.save(opt.state_dict(), path)`` writes it to an ``.npz`` file li
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -29,7 +30,7 @@ from collections.abc import Mapping, MutableMapping
 import numpy as np
 
 from . import backend
-from .autograd import Tensor
+from .autograd import Tensor, enable_grad
 
 
 class _SharedOption:
@@ -208,24 +209,44 @@ class Optimizer:
         for p in self.params:
             p.zero_grad(set_to_none)
 
-    def step(self) -> None:
+    def step(self, closure=None):
         """Update every parameter that has a gradient, with its group's options; the others are
-        left untouched."""
-        i = 0
-        for group in self.param_groups:
-            options = group._options
-            for p in group._params:
-                g = p.grad
-                if g is not None:
-                    if backend.device_of(g) != p.device:
-                        raise backend.DeviceError(
-                            f"{type(self).__name__}: parameter {i} is on {p.device} but its "
-                            f"gradient on {backend.device_of(g)}; move the model before building "
-                            "the optimizer"
-                        )
-                    self._update(i, p, g, options)
-                    p._bump_version()
-                i += 1
+        left untouched. ``closure``, as PyTorch's: a function that clears the gradients,
+        computes the loss, calls ``backward`` and returns the loss; it is called first (with
+        gradients recorded, even inside ``no_grad``) and ``step`` returns its loss (None
+        without one). The gradients are checked before any parameter moves."""
+        name = type(self).__name__
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(
+                    f"{name}.step: closure must be a function that computes the loss, calls "
+                    f"backward and returns the loss, got {type(closure).__name__}"
+                )
+            with enable_grad():
+                loss = closure()
+        work = []
+        for i, (p, options) in enumerate(
+            (p, group._options) for group in self.param_groups for p in group._params
+        ):
+            g = p.grad
+            if g is None:
+                continue
+            if isinstance(g, Tensor):
+                raise TypeError(
+                    f"{name}.step: parameter {i}'s .grad is a Tensor; .grad holds an array (as "
+                    "backward leaves it): set p.grad = t.data, not the Tensor t"
+                )
+            if backend.device_of(g) != p.device:
+                raise backend.DeviceError(
+                    f"{name}: parameter {i} is on {p.device} but its gradient on "
+                    f"{backend.device_of(g)}; move the model before building the optimizer"
+                )
+            work.append((i, p, g, options))
+        for i, p, g, options in work:
+            self._update(i, p, g, options)
+            p._bump_version()
+        return loss
 
     def _update(self, i: int, p: Tensor, g, options: dict):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -272,6 +293,17 @@ class Optimizer:
         group's options and each parameter's state. The groups must hold as many parameters
         as the state's, in the same order; nothing changes when anything is refused."""
         name = f"{type(self).__name__}.load_state_dict"
+        expected = (
+            f"expected an optimizer's state_dict(), {type(self).__name__}.state_dict()'s "
+            "(flat keys 'group.K.<option>' and 'state.I.<state name>')"
+        )
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{name}: {expected}, got a {type(state).__name__}")
+        if "param_groups" in state and "state" in state:
+            raise ValueError(
+                f"{name}: this is PyTorch's optimizer state_dict (nested 'state' and "
+                f"'param_groups'), which tinycolor does not read; {expected}"
+            )
         state = {k: v for k, v in state.items() if k != "__meta__"}
         saved_by = _scalar(state.get("optimizer", type(self).__name__))
         if str(saved_by) != type(self).__name__:
@@ -299,14 +331,21 @@ class Optimizer:
         for key, value in state.items():
             if key in ("optimizer", "n_params", "n_groups"):
                 continue
-            kind, idx, sname = (key.split(".", 2) + ["", ""])[:3]
+            kind, idx, sname = (str(key).split(".", 2) + ["", ""])[:3]
             if kind not in ("group", "state") or not idx.isdigit():
-                raise ValueError(f"{name}: unexpected key {key!r}")
+                raise ValueError(f"{name}: unexpected key {key!r}; {expected}")
             i = int(idx)
             if kind == "group":
                 known = sname in ("params", *SCHEDULE_KEYS) or sname in self.hyperparameters
-                if i >= n_groups or not known:
-                    raise ValueError(f"{name}: unexpected key {key!r}")
+                if i >= n_groups:
+                    raise ValueError(
+                        f"{name}: unexpected key {key!r}: the state has {n_groups} param groups"
+                    )
+                if not known:
+                    raise ValueError(
+                        f"{name}: unexpected key {key!r}: {type(self).__name__}'s options are "
+                        f"{', '.join(self.hyperparameters)}"
+                    )
                 if sname == "params":
                     have = len(self.param_groups[i]._params)
                     if np.size(backend.to_numpy(value)) != have:
@@ -322,8 +361,13 @@ class Optimizer:
                     else _scalar(value)
                 )
                 continue
-            if not i < n or sname not in self.state_names:
-                raise ValueError(f"{name}: unexpected key {key!r}")
+            if not i < n:
+                raise ValueError(f"{name}: unexpected key {key!r}: the state has {n} parameters")
+            if sname not in self.state_names:
+                raise ValueError(
+                    f"{name}: unexpected key {key!r}: {type(self).__name__} keeps the state "
+                    f"{', '.join(self.state_names) or 'nothing'} per parameter"
+                )
             p = self.params[i]
             if sname == "step":
                 new_state[i][sname] = int(_scalar(value))
@@ -425,11 +469,32 @@ def _scalar(v):
     return v
 
 
-def _check_nonneg(who, name, value):
+def _check_number(who, name, value, what="a number"):
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+        raise TypeError(f"{who}: {name} must be {what}, got {value!r}")
+
+
+def _check_nonneg(who, name, value):
+    _check_number(who, name, value)
     if not value >= 0:
         raise ValueError(f"{who}: {name} must be >= 0, got {value}")
+
+
+def _check_flag(who, name, options):
+    """options[name] must be True or False (a NumPy bool too, as read back from a file)."""
+    value = options[name]
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{who}: {name} must be True or False, got {value!r}")
+    options[name] = bool(value)
+
+
+def _whole_number(who, name, value) -> int:
+    """An int from a whole number (2 or 2.0); 2.5, a string or a bool is refused."""
+    what = "a whole number of epochs"
+    _check_number(who, name, value, what)
+    if not float(value).is_integer():
+        raise ValueError(f"{who}: {name} must be {what}, got {value!r}")
+    return int(value)
 
 
 class SGD(Optimizer):
@@ -468,8 +533,14 @@ class SGD(Optimizer):
     def _check(self, options, who):
         super()._check(options, who)
         _check_nonneg(who, "momentum", options["momentum"])
+        _check_nonneg(who, "dampening", options["dampening"])
+        if not options["dampening"] <= 1:
+            raise ValueError(
+                f"{who}: dampening must be in [0, 1] (the new gradient is weighted 1 - "
+                f"dampening), got {options['dampening']}"
+            )
         _check_nonneg(who, "weight_decay", options["weight_decay"])
-        options["nesterov"] = bool(options["nesterov"])
+        _check_flag(who, "nesterov", options)
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError(f"{who}: nesterov momentum needs momentum > 0 and dampening = 0")
 
@@ -528,7 +599,7 @@ class RMSprop(Optimizer):
         super()._check(options, who)
         for name in ("alpha", "eps", "weight_decay", "momentum"):
             _check_nonneg(who, name, options[name])
-        options["centered"] = bool(options["centered"])
+        _check_flag(who, "centered", options)
 
     def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
@@ -671,10 +742,7 @@ class Adam(Optimizer):
         options["betas"] = (b1, b2)
         _check_nonneg(who, "eps", options["eps"])
         _check_nonneg(who, "weight_decay", options["weight_decay"])
-        amsgrad = options["amsgrad"]
-        if not isinstance(amsgrad, bool | np.bool_):
-            raise TypeError(f"{who}: amsgrad must be True or False, got {amsgrad!r}")
-        options["amsgrad"] = bool(amsgrad)
+        _check_flag(who, "amsgrad", options)
 
     def _update(self, i, p, g, options):
         xp = backend.array_module(p.data)
@@ -697,7 +765,9 @@ class Adam(Optimizer):
         st["step"] += 1
         t = st["step"]
         # p -= lr/(1 - b1^t) m / (sqrt(v)/c + eps), c = sqrt(1 - b2^t), rewritten as
-        # p -= m / ((sqrt(v) + eps c) / (lr c / (1 - b1^t))): the same value in fewer passes
+        # p -= (m / (sqrt(v) + eps c)) * (lr c / (1 - b1^t)): the same value in fewer passes;
+        # m is divided first and then scaled, as PyTorch's, so that nothing in between grows
+        # with 1/lr (sqrt(v) / lr overflowed float16, whose largest is 65504, from |g| ~ 65)
         c = math.sqrt(1 - b2**t)
         scale = lr * c / (1 - b1**t)
         eps_c = eps * c
@@ -743,8 +813,8 @@ def _adam_pass(xp, b1, b2, eps_c, scale, m, v, g, d, tmp, vmax=None):
         return
     xp.sqrt(v, out=tmp)
     tmp += eps_c
-    tmp *= 1.0 / scale
-    xp.divide(m, tmp, out=tmp)
+    xp.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps c), of m's size: then the step size
+    tmp *= scale
     d -= tmp
 
 
@@ -781,6 +851,51 @@ def _split(xp, arrays, fn):
 # --------------------------------------------------------------------------- schedules
 
 
+#: Each schedule's number, in the order they were built: an optimizer keeps its newest's
+#: (``_claim_optimizer``), so that stepping an older one, PyTorch's chaining, is refused.
+_schedule_numbers = itertools.count()
+
+
+def _claim_optimizer(schedule) -> None:
+    """Make ``schedule`` the optimizer's schedule, the one that may step it from now on."""
+    schedule._number = next(_schedule_numbers)
+    schedule.optimizer._schedule = (schedule._number, type(schedule).__name__)
+
+
+def _check_newest(schedule) -> None:
+    """Refuse to step ``schedule`` when another schedule was built on its optimizer since:
+    PyTorch's chaining, which tinycolor's schedules do not do (see LRScheduler)."""
+    number, newer = getattr(schedule.optimizer, "_schedule", (None, None))
+    if number is None or number == getattr(schedule, "_number", number):
+        return
+    name = type(schedule).__name__
+    if "ReduceLROnPlateau" in (name, newer):
+        how = "use one of them"
+    else:
+        how = (
+            "to combine them, build one LambdaLR whose function is the product of their "
+            "factors, LambdaLR(opt, lambda e: f1(e) * f2(e)) (ExponentialLR(opt, 0.9) with "
+            "MultiStepLR(opt, [30, 80], 0.1): lambda e: 0.9 ** e * 0.1 ** "
+            "bisect.bisect_right([30, 80], e)); tinycolor has no SequentialLR or ChainedScheduler"
+        )
+    raise RuntimeError(
+        f"{name}.step: its optimizer has a newer schedule, a {newer} built after this "
+        f"{name}; tinycolor's schedules set the lr from their own formula and do not chain as "
+        "PyTorch's do (each multiplying the lr the other left), so only the last one stepped "
+        f"would count. Step only the newest (one schedule after another is fine), or {how}"
+    )
+
+
+def _check_last_epoch(name, last_epoch) -> None:
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer):
+        raise TypeError(f"{name}: last_epoch must be an int, got {last_epoch!r}")
+    if last_epoch < -1:
+        raise ValueError(
+            f"{name}: last_epoch must be -1 (a new schedule) or the last epoch done "
+            f"(>= 0, to resume), got {last_epoch}"
+        )
+
+
 class LRScheduler:
     """Sets the lr of each of the optimizer's param groups from the epoch count and that
     group's base lr (its lr when the schedule began), as PyTorch's: a head at 0.1 and a body
@@ -789,32 +904,45 @@ class LRScheduler:
     ``lr_at(epoch, base_lr)``.
 
     ``last_epoch`` is PyTorch's: -1 (the default) begins the schedule at epoch 0 from the
-    groups' lrs, and keeps each as the group's ``'initial_lr'`` (replacing one a former
-    schedule left there: a new schedule begins from the lrs it finds). ``last_epoch=n``
-    goes on after epoch n, as a schedule stepped n + 1 times would be (``last_epoch`` is then
-    n + 1), from the base lrs that each group's ``'initial_lr'`` holds, which must be set (an
-    optimizer that a schedule ran on has it; a new one is given it by hand). The lrs are the
-    formula's at each epoch, whatever the groups' lrs were, so a resumed run's lrs are an
-    uninterrupted run's. PyTorch's are computed each from the lr before, and differ: with the
-    optimizer's state loaded (its lr the next epoch's already), its StepLR and MultiStepLR
-    apply a decay that falls on the resumed epoch a second time (from there their lrs are
-    gamma times an uninterrupted run's: a translated script's losses part from PyTorch's
-    there), while its ExponentialLR and CosineAnnealingLR go on as here; on a new optimizer
-    (its lr the base lr) those two keep the base lr one epoch more. ``state_dict`` and
-    ``load_state_dict`` are the other way to resume, and the one ``train --resume`` uses.
+    groups' lrs as it finds them, and keeps each as the group's ``'initial_lr'``, replacing one
+    already there. PyTorch's keeps an ``'initial_lr'`` already there (``setdefault``) and
+    begins from it: its schedule built on an optimizer that another ran on begins from that
+    one's base lr, and this one from the lr that one left (the end of a warm-up, say); a group
+    given an ``'initial_lr'`` by hand begins from it there, from its ``'lr'`` here.
+    ``last_epoch=n`` goes on after epoch n, as a schedule stepped n + 1 times would be
+    (``last_epoch`` is then n + 1), from the base lrs that each group's ``'initial_lr'``
+    holds, which must be set (an optimizer that a schedule ran on has it; a new one is given
+    it by hand). The lrs are the formula's at each epoch, whatever the groups' lrs were, so a
+    resumed run's lrs are an uninterrupted run's. PyTorch's are computed each from the lr
+    before, and differ: with the optimizer's state loaded (its lr the next epoch's already),
+    its StepLR and MultiStepLR apply a decay that falls on the resumed epoch a second time
+    (from there their lrs are gamma times an uninterrupted run's: a translated script's losses
+    part from PyTorch's there), while its ExponentialLR and CosineAnnealingLR go on as here;
+    on a new optimizer (its lr the base lr) those two keep the base lr one epoch more.
+    ``state_dict`` and ``load_state_dict`` are the other way to resume, and the one ``train
+    --resume`` uses: the state holds the schedule's settings too (``T_max``, ``step_size``,
+    ``gamma``, ...; not LambdaLR's functions), and loading it puts them back, as PyTorch's.
+
+    Schedules do not chain as PyTorch's do. There two schedules built on one optimizer and
+    both stepped each multiply the lr the other left, so their factors compose (its docs'
+    ``ExponentialLR(opt, 0.9)`` with ``MultiStepLR(opt, [30, 80], 0.1)``); here each sets
+    the lr from its own formula (which the exact resume above needs), so only the one stepped
+    last would count. Stepping a schedule (ReduceLROnPlateau too) after another was built on
+    its optimizer is refused, saying so. One schedule after another is fine (a warm-up, then a
+    CosineAnnealingLR built when it ends, which begins from the lr it finds). Two at once are
+    one LambdaLR whose function is the product of their factors:
+    ``LambdaLR(opt, lambda e: 0.9 ** e * 0.1 ** bisect.bisect_right([30, 80], e))``; there is
+    no SequentialLR or ChainedScheduler.
     """
+
+    #: The constructor's arguments that ``state_dict`` holds and ``load_state_dict`` puts back.
+    _settings: tuple[str, ...] = ()
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name} needs an Optimizer, got {type(optimizer).__name__}")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer):
-            raise TypeError(f"{name}: last_epoch must be an int, got {last_epoch!r}")
-        if last_epoch < -1:
-            raise ValueError(
-                f"{name}: last_epoch must be -1 (a new schedule) or the last epoch done "
-                f"(>= 0, to resume), got {last_epoch}"
-            )
+        _check_last_epoch(name, last_epoch)
         groups = optimizer.param_groups
         if last_epoch == -1:
             base_lrs = [group["lr"] for group in groups]
@@ -834,9 +962,15 @@ class LRScheduler:
         self.last_epoch = int(last_epoch) + 1
         self._set()
         self._set_initial_lrs()
+        _claim_optimizer(self)
 
     def lr_at(self, epoch: int, base_lr: float) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _check_settings(self, who: str, **settings) -> dict:
+        """The settings (``_settings``, all of them) checked and made plain numbers, or an
+        error that begins with ``who``; a subclass with settings implements it."""
+        return {}
 
     def _set(self):
         # a group added after the schedule began is not scheduled, as in PyTorch
@@ -846,6 +980,7 @@ class LRScheduler:
             group["lr"] = lr
 
     def step(self) -> None:
+        _check_newest(self)
         self.last_epoch += 1
         self._set()
 
@@ -853,20 +988,50 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        return {"base_lrs": list(self.base_lrs), "last_epoch": self.last_epoch}
+        """The epoch count, the base lrs and the schedule's settings (``T_max``, ``gamma``,
+        ...: what its constructor was given, but the functions of a LambdaLR)."""
+        settings = {k: getattr(self, k) for k in self._settings}
+        if "milestones" in settings:
+            settings["milestones"] = list(settings["milestones"])
+        return {"base_lrs": list(self.base_lrs), "last_epoch": self.last_epoch, **settings}
 
     def load_state_dict(self, state: dict) -> None:
+        """Go on from ``state_dict()``'s dict (or that dict after ``tinycolor.save`` and
+        ``load``): its epoch count, base lrs and settings, which replace those the schedule was
+        built with, as PyTorch's (a state saved without them keeps the schedule's own)."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{who}: expected a schedule's state_dict() (a dict), got {type(state).__name__}"
+            )
         if "base_lrs" in state:
             base_lrs = [float(v) for v in np.ravel(backend.to_numpy(state["base_lrs"]))]
-        else:  # saved before param groups: one base lr
+        elif "base_lr" in state:  # saved before param groups: one base lr
             base_lrs = [float(_scalar(state["base_lr"]))]
+        else:
+            raise KeyError(
+                f"{who}: the state has no 'base_lrs'; expected a schedule's state_dict() (keys "
+                f"'base_lrs', 'last_epoch'{''.join(f', {k!r}' for k in self._settings)})"
+            )
         if len(base_lrs) != len(self.base_lrs):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the state has {len(base_lrs)} base "
+                f"{who}: the state has {len(base_lrs)} base "
                 f"lrs, one per param group; this schedule has {len(self.base_lrs)}"
             )
+        settings = {k: getattr(self, k) for k in self._settings}
+        for k in self._settings:
+            if k not in state:
+                continue
+            value = backend.to_numpy(state[k]) if backend.is_cupy_array(state[k]) else state[k]
+            if k == "milestones":  # a list, or an array of them as read back from a file
+                settings[k] = np.ravel(np.asarray(value)).tolist()
+            else:
+                settings[k] = _scalar(value)
+        settings = self._check_settings(who, **settings)
+        last_epoch = int(_scalar(state["last_epoch"]))
+        self.__dict__.update(settings)
         self.base_lrs = base_lrs
-        self.last_epoch = int(_scalar(state["last_epoch"]))
+        self.last_epoch = last_epoch
         self._set()
         self._set_initial_lrs()
 
@@ -877,16 +1042,27 @@ class LRScheduler:
             group["initial_lr"] = base
 
 
+def _check_gamma(who, gamma) -> float:
+    _check_nonneg(who, "gamma", gamma)
+    return gamma
+
+
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size), for each param group's base lr."""
+
+    _settings = ("step_size", "gamma")
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ):
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = int(step_size), gamma
+        self.__dict__.update(self._check_settings("StepLR", step_size=step_size, gamma=gamma))
         super().__init__(optimizer, last_epoch)
+
+    def _check_settings(self, who, step_size, gamma):
+        step_size = _whole_number(who, "step_size", step_size)
+        if step_size < 1:
+            raise ValueError(f"{who}: step_size must be >= 1, got {step_size}")
+        return {"step_size": step_size, "gamma": _check_gamma(who, gamma)}
 
     def lr_at(self, epoch, base_lr):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -895,19 +1071,28 @@ class StepLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, for each param
     group's base lr (Loshchilov & Hutter, 2017, without restarts; past T_max it climbs back,
-    as PyTorch's does)."""
+    as PyTorch's does). ``T_max`` need not be whole, as in PyTorch."""
+
+    _settings = ("T_max", "eta_min")
 
     def __init__(
         self,
         optimizer: Optimizer,
-        T_max: int,  # noqa: N803 - PyTorch's name
+        T_max: float,  # noqa: N803 - PyTorch's name
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ):
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        self.T_max, self.eta_min = int(T_max), eta_min
+        self.__dict__.update(
+            self._check_settings("CosineAnnealingLR", T_max=T_max, eta_min=eta_min)
+        )
         super().__init__(optimizer, last_epoch)
+
+    def _check_settings(self, who, T_max, eta_min):  # noqa: N803 - PyTorch's name
+        _check_number(who, "T_max", T_max, "a number of epochs")
+        if not T_max > 0:
+            raise ValueError(f"{who}: T_max must be > 0 (a number of epochs), got {T_max}")
+        _check_number(who, "eta_min", eta_min)
+        return {"T_max": T_max, "eta_min": eta_min}
 
     def lr_at(self, epoch, base_lr):
         cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
@@ -921,15 +1106,21 @@ class MultiStepLR(LRScheduler):
     PyTorch's, one multiplication by gamma ** k at each milestone, so the lrs are PyTorch's to
     the last bit."""
 
+    _settings = ("milestones", "gamma")
+
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
-        try:
-            steps = sorted(int(m) for m in milestones)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"MultiStepLR: milestones must be a list of epochs (integers), got {milestones!r}"
-            ) from None
-        self.milestones, self.gamma = steps, gamma
+        self.__dict__.update(
+            self._check_settings("MultiStepLR", milestones=milestones, gamma=gamma)
+        )
         super().__init__(optimizer, last_epoch)
+
+    def _check_settings(self, who, milestones, gamma):
+        if isinstance(milestones, str | bytes | Mapping) or not hasattr(milestones, "__iter__"):
+            raise TypeError(
+                f"{who}: milestones must be a list of epochs (whole numbers), got {milestones!r}"
+            )
+        steps = sorted(_whole_number(who, "each milestone", m) for m in milestones)
+        return {"milestones": steps, "gamma": _check_gamma(who, gamma)}
 
     def lr_at(self, epoch, base_lr):
         lr = base_lr
@@ -945,10 +1136,19 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch, for each param group's base lr; computed as PyTorch's,
     one multiplication by gamma an epoch, so the lrs are PyTorch's to the last bit."""
 
+    _settings = ("gamma",)
+
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = gamma
+        self.__dict__.update(self._check_settings("ExponentialLR", gamma=gamma))
         self._reached: dict = {}  # base lr: (epoch, lr) last computed, to go on from there
         super().__init__(optimizer, last_epoch)
+
+    def _check_settings(self, who, gamma):
+        return {"gamma": _check_gamma(who, gamma)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._reached = {}  # the gamma may be another: from the start again
+        super().load_state_dict(state)
 
     def lr_at(self, epoch, base_lr):
         # one multiplication a step when stepped once per batch, not one per epoch so far
@@ -1063,6 +1263,7 @@ class OneCycleLR(LRScheduler):
         who = "OneCycleLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{who} needs an Optimizer, got {type(optimizer).__name__}")
+        _check_last_epoch(who, last_epoch)  # before the groups are read for a resume
         if total_steps is not None:
             self.total_steps = _positive_int(who, "total_steps", total_steps)
         elif epochs is not None and steps_per_epoch is not None:
@@ -1291,6 +1492,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
+        _claim_optimizer(self)
 
     def _is_better(self, a: float) -> bool:
         best, threshold = self.best, self.threshold
@@ -1303,6 +1505,7 @@ class ReduceLROnPlateau(LRScheduler):
     def step(self, metrics) -> None:  # type: ignore[override]
         """One epoch's end: ``metrics`` is the number the schedule watches (a float, or a
         one-element Tensor such as the validation loss)."""
+        _check_newest(self)
         current = float(metrics)
         self.last_epoch += 1
         if self._is_better(current):
@@ -1383,6 +1586,13 @@ class ExponentialMovingAverage:
     """
 
     def __init__(self, model, decay: float = 0.99):
+        if not callable(getattr(model, "_state_tensors", None)):
+            raise TypeError(
+                "ExponentialMovingAverage: expected the model itself (a Module), "
+                f"ExponentialMovingAverage(model, decay), got a {type(model).__name__}: it "
+                "averages the model's parameters and buffers, so pass the model, not "
+                "model.parameters()"
+            )
         if not 0.0 <= float(decay) < 1.0:
             raise ValueError(f"ExponentialMovingAverage: decay must be in [0, 1), got {decay}")
         self.decay = float(decay)

@@ -445,6 +445,7 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     from . import models  # noqa: PLC0415
     from .checkpoint import CheckpointError, load  # noqa: PLC0415
     from .data.folder import IMAGE_EXTENSIONS  # noqa: PLC0415
+    from .train import STATE_FORMAT  # noqa: PLC0415 - a run's training_state.npz
 
     spath = os.fspath(path)
     p = Path(spath)
@@ -472,6 +473,12 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     except (OSError, ValueError, EOFError) as exc:  # in case load lets one through
         raise LoadError(f"{spath}: not a readable checkpoint ({_first_line(exc)})") from None
     meta = state.pop("__meta__", None) if isinstance(state, dict) else None
+    if isinstance(meta, dict) and meta.get("format") == STATE_FORMAT:
+        beside = p.parent / "model.npz"
+        raise LoadError(
+            f"{spath}: is a run's training state (what `--resume` goes on from), not a model "
+            f"checkpoint; load the model.npz beside it ({beside})"
+        )
     if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
         raise LoadError(
             f"{spath}: not a tinycolor model checkpoint (it stores no model name); "
