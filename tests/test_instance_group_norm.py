@@ -281,6 +281,51 @@ def test_exported_where_the_other_norms_are():
         assert name in nn.__all__
 
 
+EMPTY_BATCH_NORMS = {
+    "group_norm": (lambda f, nn, x: f.group_norm(x, 3), (0, 6, 4, 4)),
+    "group_norm (N, C)": (lambda f, nn, x: f.group_norm(x, 2), (0, 6)),
+    "instance_norm": (lambda f, nn, x: f.instance_norm(x), (0, 6, 5)),
+    "GroupNorm": (lambda f, nn, x: nn.GroupNorm(3, 6).double().to(x.device)(x), (0, 6, 4, 4)),
+    "InstanceNorm2d": (lambda f, nn, x: nn.InstanceNorm2d(6)(x), (0, 6, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_BATCH_NORMS))
+def test_an_empty_batch_normalises_to_an_empty_output_as_pytorch(device, name):
+    """N = 0 (the last, empty batch of a loader): an empty output and gradient, as PyTorch's,
+    not a reshape error from the (1, N*G, -1) view these norms run as."""
+    torch = pytest.importorskip("torch")
+    norm, shape = EMPTY_BATCH_NORMS[name]
+    x = tc.Tensor(np.zeros(shape), requires_grad=True, device=device)
+    y = norm(F, nn, x)
+    y.sum().backward()
+    ty = norm(torch.nn.functional, torch.nn, torch.zeros(shape, dtype=torch.float64))
+    assert y.shape == tuple(ty.shape) and x.grad.shape == shape and y.device == device
+
+
+def test_empty_batch_gives_zero_gradients_to_weight_and_bias_and_leaves_running_stats(device):
+    """GroupNorm's weight and bias get PyTorch's zero gradients from an empty batch; the
+    running statistics of instance_norm stay as they were (PyTorch fails there with an
+    IndexError, so the rule is batch norm's: nothing to average, nothing moves)."""
+    torch = pytest.importorskip("torch")
+    m = nn.GroupNorm(3, 6).to(device=device, dtype=tc.float64)
+    tm = torch.nn.GroupNorm(3, 6).double()
+    m(tc.Tensor(np.zeros((0, 6, 2, 2)), device=device)).sum().backward()
+    tm(torch.zeros((0, 6, 2, 2), dtype=torch.float64)).sum().backward()
+    for ours, theirs in ((m.weight, tm.weight), (m.bias, tm.bias)):
+        np.testing.assert_array_equal(to_numpy(ours.grad), theirs.grad.numpy())
+    xp = xp_for(device)
+    rm, rv = xp.asarray([0.5, -1.0, 2.0]), xp.asarray([2.0, 3.0, 0.5])
+    w = tc.Tensor(np.ones(3), requires_grad=True, device=device)
+    y = F.instance_norm(tc.Tensor(np.zeros((0, 3, 4)), device=device), rm, rv, w, momentum=0.5)
+    y.sum().backward()
+    assert y.shape == (0, 3, 4) and to_numpy(w.grad).tolist() == [0.0, 0.0, 0.0]
+    assert to_numpy(rm).tolist() == [0.5, -1.0, 2.0] and to_numpy(rv).tolist() == [2.0, 3.0, 0.5]
+    m = nn.InstanceNorm2d(3, affine=True, track_running_stats=True).to(device=device)
+    assert m(tc.Tensor(np.zeros((0, 3, 4, 4), np.float32), device=device)).shape == (0, 3, 4, 4)
+    assert to_numpy(m.running_mean.data).tolist() == [0.0] * 3
+
+
 def _t(*shape):
     return tc.Tensor(np.zeros(shape))
 

@@ -469,6 +469,42 @@ def test_ignored_elements_count_for_nothing(device, name):
         np.testing.assert_array_equal(to_numpy(a.grad), 0)
 
 
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_mean_over_targets_whose_weights_sum_to_zero_is_pytorchs_nan(device, name, label_smoothing):
+    """Every target's class weighs 0: 'mean' divides by 0, nan as PyTorch's; with label
+    smoothing too (not inf: PyTorch divides each part by the weights' sum, and the 0 / 0 of
+    the targets' part is nan); nll_loss's gradient is nan only at the targets, 0 elsewhere."""
+    torch = pytest.importorskip("torch")
+    if name == "nll_loss" and label_smoothing:
+        pytest.skip("nll_loss has no label smoothing")
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    t, w = np.array([1, 1]), np.array([1.0, 0.0, 2.0])
+    extra = {"label_smoothing": label_smoothing} if label_smoothing else {}
+    a = tc.Tensor(x, requires_grad=True, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nan as PyTorch's, without a warning
+        loss = getattr(F, name)(a, t, w, **extra)
+        loss.backward()
+    ta = torch.tensor(x, requires_grad=True)
+    tloss = getattr(torch.nn.functional, name)(ta, torch.tensor(t), torch.tensor(w), **extra)
+    tloss.backward()
+    assert np.isnan(loss.item()) and np.isnan(tloss.item())
+    np.testing.assert_array_equal(to_numpy(a.grad), ta.grad.numpy())  # nan where nan
+
+
+def test_cross_entropy_takes_pytorchs_keyword_input(device):
+    """``F.cross_entropy(input=logits, target=t)``, PyTorch's keywords."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    t = np.array([0, 2, 1, 2])
+    got = F.cross_entropy(input=tc.Tensor(x, device=device), target=t, label_smoothing=0.1)
+    want = torch.nn.functional.cross_entropy(
+        input=torch.tensor(x), target=torch.tensor(t), label_smoothing=0.1
+    )
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+
+
 def test_ignore_index_and_label_smoothing_validation():
     logits = tc.Tensor(np.zeros((2, 3, 4, 4)))
     good = np.zeros((2, 4, 4), np.int64)

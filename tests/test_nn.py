@@ -1244,6 +1244,25 @@ def test_layer_matches_pytorch(name):
         np.testing.assert_allclose(value, ref_state[key].numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax", "Softmin"])
+@pytest.mark.parametrize("shape", [(), (5,), (2, 5), (3, 2, 4), (2, 3, 2, 2), (2, 3, 1, 2, 2)])
+def test_softmax_layers_without_dim_choose_pytorchs_dim_and_warn(name, shape):
+    """nn.Softmax() has PyTorch's default dim=None: dim 0 of a 0-, 1- or 3-D input, else 1
+    (the channels of NCHW), with a warning to pass dim; it normalised the last axis silently."""
+    torch = pytest.importorskip("torch")
+    a = _rand(*shape, dtype=np.float64) if shape else np.float64(0.3)
+    ours = getattr(nn, name)()
+    assert ours.dim is None and repr(ours) == f"{name}(dim=None)"
+    with pytest.warns(UserWarning, match=rf"{name}: no dim given, so .* runs along dim "):
+        y = ours(tc.tensor(a))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        want = getattr(torch.nn, name)()(torch.tensor(a))
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12, atol=1e-15)
+    dim = 0 if len(shape) in (0, 1, 3) else 1
+    explicit = getattr(nn, name)(dim)(tc.tensor(a))  # a dim given: the same, and no warning
+    np.testing.assert_array_equal(explicit.numpy(), y.numpy())
+
+
 @pytest.mark.parametrize(
     "make", [lambda m: m.BatchNorm2d(3), lambda m: m.BatchNorm1d(3)], ids=["2d", "1d"]
 )

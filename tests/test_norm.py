@@ -249,6 +249,75 @@ def test_batch_norm_errors(call, error, message):
         call(x)
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 5), (0, 3, 4, 4)])
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batch_norm_of_an_empty_batch_is_empty_as_pytorch(device, shape, momentum):
+    """N = 0 in training (the last, empty batch of a loader): PyTorch gives an empty output,
+    an empty input gradient and zero ones for weight and bias, leaves the running statistics
+    as they are (the mean of nothing would be nan) and counts the batch in
+    num_batches_tracked, so that momentum=None's plain average over the batches reads it."""
+    torch = pytest.importorskip("torch")
+    layer = "BatchNorm2d" if len(shape) == 4 else "BatchNorm1d"
+    m = getattr(tc.nn, layer)(3, momentum=momentum).to(device=device, dtype=tc.float64)
+    tm = getattr(torch.nn, layer)(3, momentum=momentum).double()
+    rng = np.random.default_rng(0)
+    stats = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    m.running_mean.data[...] = xp_for(device).asarray(stats[0])
+    m.running_var.data[...] = xp_for(device).asarray(stats[1])
+    with torch.no_grad():
+        tm.running_mean.copy_(torch.tensor(stats[0]))
+        tm.running_var.copy_(torch.tensor(stats[1]))
+    for a in (np.zeros(shape), rng.standard_normal((4,) + shape[1:])):  # empty, then a batch
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        y = m(x)
+        (y * y).sum().backward()
+        tx = torch.tensor(a, requires_grad=True)
+        ty = tm(tx)
+        (ty * ty).sum().backward()
+        assert y.shape == tuple(ty.shape) and x.grad.shape == a.shape
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+        for ours, theirs in ((m.weight, tm.weight), (m.bias, tm.bias)):
+            np.testing.assert_allclose(to_numpy(ours.grad), theirs.grad.numpy(), atol=1e-10)
+        for k, v in tm.state_dict().items():
+            np.testing.assert_allclose(to_numpy(m.state_dict()[k].data), v.numpy(), rtol=1e-12)
+    assert int(m.num_batches_tracked.data) == 2
+    m.eval()  # evaluation of an empty batch: empty too
+    assert m(tc.Tensor(np.zeros(shape), device=device)).shape == shape
+
+
+def test_functional_batch_norm_of_an_empty_batch_leaves_the_running_statistics(device):
+    """F.batch_norm(training=True) of (0, C): empty, the running statistics untouched, no
+    NumPy warning about a mean of nothing; one value per channel is still refused."""
+    torch = pytest.importorskip("torch")
+    xp = xp_for(device)
+    rm, rv = xp.asarray([0.5, -1.0, 2.0]), xp.asarray([2.0, 3.0, 0.5])
+    trm, trv = torch.tensor([0.5, -1.0, 2.0]), torch.tensor([2.0, 3.0, 0.5])
+    for shape in ((0, 3), (0, 3, 2, 2)):
+        y = F.batch_norm(tc.Tensor(np.zeros(shape), device=device), rm, rv, training=True)
+        ty = torch.nn.functional.batch_norm(
+            torch.zeros(shape, dtype=torch.float64), trm, trv, training=True
+        )
+        assert y.shape == tuple(ty.shape)
+        np.testing.assert_array_equal(to_numpy(rm), trm.numpy())
+        np.testing.assert_array_equal(to_numpy(rv), trv.numpy())
+    with pytest.raises(F.OneValuePerChannelError, match="more than 1 value per channel"):
+        F.batch_norm(tc.Tensor(np.zeros((1, 3)), device=device), rm, rv, training=True)
+
+
+def test_batch_norm_and_layer_norm_take_pytorchs_keyword_input():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((4, 3, 2))
+    rm, rv = np.zeros(3), np.ones(3)
+    y = F.batch_norm(input=tc.Tensor(a), running_mean=rm, running_var=rv, training=True)
+    ty = torch.nn.functional.batch_norm(
+        input=torch.tensor(a), running_mean=None, running_var=None, training=True
+    )
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+    y = F.layer_norm(input=tc.Tensor(a), normalized_shape=(3, 2))
+    ty = torch.nn.functional.layer_norm(input=torch.tensor(a), normalized_shape=(3, 2))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- layer norm
 
 
@@ -327,6 +396,11 @@ def test_layer_norm_errors():
         F.layer_norm(x, 4, tc.zeros(3))
     with pytest.raises(ValueError, match=r"LayerNorm\(\(3,\)\): expected an input whose last"):
         tc.nn.LayerNorm(3)(x)
+    # a list where PyTorch wants a Tensor: PyTorch's TypeError, not an AttributeError
+    with pytest.raises(TypeError, match=r"layer_norm: weight must be a Tensor of normalized_sha"):
+        F.layer_norm(x, 4, [1.0] * 4)
+    with pytest.raises(TypeError, match=r"layer_norm: bias must be a Tensor .*, got float"):
+        F.layer_norm(x, 4, None, 0.5)
 
 
 def loop_normalize(a, p, dim, eps):

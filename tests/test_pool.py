@@ -531,6 +531,80 @@ def test_pool_takes_pytorchs_other_options_at_their_defaults():
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
+EMPTY_BATCH_POOLS = {
+    "max_pool2d": (lambda f, nn, x: f.max_pool2d(x, 3, 2, 1, ceil_mode=True), 4),
+    "avg_pool2d": (lambda f, nn, x: f.avg_pool2d(x, 2), 4),
+    "adaptive_max_pool2d": (lambda f, nn, x: f.adaptive_max_pool2d(x, (3, 2)), 4),
+    "adaptive_avg_pool2d": (lambda f, nn, x: f.adaptive_avg_pool2d(x, 3), 4),
+    "max_pool1d": (lambda f, nn, x: f.max_pool1d(x, 2), 3),
+    "avg_pool1d": (lambda f, nn, x: f.avg_pool1d(x, 3, 1, 1), 3),
+    "adaptive_max_pool1d": (lambda f, nn, x: f.adaptive_max_pool1d(x, 3), 3),
+    "MaxPool2d": (lambda f, nn, x: nn.MaxPool2d(2)(x), 4),
+    "MaxPool1d": (lambda f, nn, x: nn.MaxPool1d(2)(x), 3),
+    "AdaptiveMaxPool2d": (lambda f, nn, x: nn.AdaptiveMaxPool2d(2)(x), 4),
+    "AdaptiveMaxPool1d": (lambda f, nn, x: nn.AdaptiveMaxPool1d(2)(x), 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_BATCH_POOLS))
+def test_pooling_an_empty_batch_gives_an_empty_output_as_pytorch(device, name):
+    """N = 0 (the last, empty batch of a loader): an empty output of PyTorch's shape, and an
+    empty gradient through the backward pass (not a reduction or reshape error)."""
+    torch = pytest.importorskip("torch")
+    pool, ndim = EMPTY_BATCH_POOLS[name]
+    a = np.zeros((0, 3, 5, 6)[:ndim])
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    y = pool(F, tc.nn, x)
+    y.sum().backward()
+    ty = pool(torch.nn.functional, torch.nn, torch.tensor(a))
+    assert y.shape == tuple(ty.shape) and y.device == device
+    assert x.grad.shape == a.shape
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=(2, 3), stride=1, padding=(1, 0)),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),
+        dict(kernel_size=2, divisor_override=3),
+        dict(kernel_size=2, divisor_override=-3),
+    ],
+)
+def test_avg_pool_of_int64_is_pytorchs(device, kwargs):
+    """PyTorch averages an int64 input: int64 sums divided by each window's count, rounded
+    towards zero (-16 / 4 = -4, -6.5 -> -6), not refused with NumPy's casting error."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(1).integers(-20, 20, (2, 3, 5, 6))
+    y = F.avg_pool2d(tc.Tensor(a, device=device), **kwargs)
+    want = torch.nn.functional.avg_pool2d(torch.tensor(a), **kwargs).numpy()
+    assert y.dtype == np.int64 and want.dtype == np.int64
+    np.testing.assert_array_equal(y.numpy(), want)
+    if "divisor_override" not in kwargs and isinstance(kwargs["kernel_size"], int):
+        one_d = {k: v for k, v in kwargs.items() if k != "padding"}
+        y1 = F.avg_pool1d(tc.Tensor(a[0], device=device), **one_d)
+        want1 = torch.nn.functional.avg_pool1d(torch.tensor(a[0]), **one_d).numpy()
+        np.testing.assert_array_equal(y1.numpy(), want1)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: F.avg_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4), np.int32)), 2), "got int32"),
+        (lambda: F.avg_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4), np.uint8)), 2), "got uint8"),
+        (lambda: tc.nn.AvgPool2d(2)(tc.Tensor(np.zeros((1, 1, 4, 4), bool))), "got bool"),
+        (lambda: F.avg_pool1d(tc.Tensor(np.zeros((1, 1, 4), np.int16)), 2), "got int16"),
+        (lambda: F.adaptive_avg_pool2d(tc.Tensor(np.zeros((1, 1, 4, 4), np.int64)), 2), "got int"),
+    ],
+)
+def test_avg_pool_of_other_integers_is_refused_by_name(call, message):
+    """Integers PyTorch does not average ("not implemented for 'Int'"): a TypeError saying
+    what is expected, not NumPy's casting error."""
+    with pytest.raises(TypeError, match=r"expected a floating-point input.*" + message):
+        call()
+
+
 @pytest.mark.parametrize("bad", [(2, 2, 2), 2.0, "2", True])
 def test_pool_rejects_bad_kernel_types(bad):
     with pytest.raises(TypeError, match="kernel_size must be an int or a pair of ints"):
@@ -679,6 +753,36 @@ def test_pool1d_errors(call, error, message):
     x = tc.Tensor(np.zeros((2, 3, 8)))
     with pytest.raises(error, match=message):
         call(x)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda x: F.avg_pool1d(x[..., :4], 5),
+            r"^avg_pool1d: input of shape \(2, 3, 4\) is too small for kernel_size 5 with "
+            r"padding 0 \(the output would have length 0\)$",
+        ),
+        (
+            lambda x: F.max_pool1d(x, 3, padding=2),
+            r"^max_pool1d: padding should be at most half of kernel_size, got padding=2 and "
+            r"kernel_size=3$",
+        ),
+        (
+            lambda x: tc.nn.AvgPool1d(2, padding=2)(x),
+            r"^avg_pool1d: padding should be at most half of kernel_size, got padding=2 and ",
+        ),
+        (
+            lambda x: tc.nn.MaxPool1d(9)(x),
+            r"^max_pool1d: input of shape \(2, 3, 8\) is too small for kernel_size 9 ",
+        ),
+    ],
+)
+def test_pool1d_geometry_errors_name_the_1d_op_and_its_shapes(call, message):
+    """A 1-d pool runs as the 2-d one on (N, C, 1, L), but its errors speak of the signal the
+    user gave: the 1-d op, the (N, C, L) shape and the int kernel, not (1, k) kernels."""
+    with pytest.raises(ValueError, match=message):
+        call(tc.Tensor(np.zeros((2, 3, 8))))
 
 
 # --------------------------------------------------------------------------- adaptive pooling
@@ -1164,6 +1268,45 @@ def test_bicubic_weights_are_keys_kernel_and_sum_to_one():
 def test_interpolate_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         F.interpolate(tc.Tensor(np.zeros((1, 1, 4, 4))), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "shape, mode", [((1, 1, 4, 4), "bilinear"), ((1, 1, 4, 4), "bicubic"), ((1, 1, 4), "linear")]
+)
+def test_interpolate_refuses_integers_but_for_nearest(shape, mode):
+    """PyTorch does not interpolate int64 linearly either ("not implemented for 'Long'"): a
+    TypeError that says what to do, not NumPy's casting error; 'nearest' copies integers."""
+    x = tc.Tensor(np.arange(math.prod(shape)).reshape(shape))
+    with pytest.raises(TypeError, match=rf"interpolate: mode='{mode}' expects a floating-point "):
+        F.interpolate(x, scale_factor=2, mode=mode)
+    y = F.interpolate(x, scale_factor=2)
+    assert y.dtype == np.int64 and y.shape[-1] == 2 * shape[-1]
+
+
+POOLS_WITH_INPUT = [
+    ("max_pool2d", 4, dict(kernel_size=2)),
+    ("avg_pool2d", 4, dict(kernel_size=2)),
+    ("adaptive_avg_pool2d", 4, dict(output_size=2)),
+    ("adaptive_max_pool2d", 4, dict(output_size=2)),
+    ("max_pool1d", 3, dict(kernel_size=2)),
+    ("avg_pool1d", 3, dict(kernel_size=2)),
+    ("adaptive_avg_pool1d", 3, dict(output_size=2)),
+    ("adaptive_max_pool1d", 3, dict(output_size=2)),
+    ("interpolate", 4, dict(scale_factor=2, mode="bilinear")),
+    ("interpolate", 3, dict(size=6, mode="linear")),
+]
+
+
+@pytest.mark.parametrize("name, ndim, kwargs", POOLS_WITH_INPUT)
+def test_pools_take_pytorchs_keyword_input(name, ndim, kwargs):
+    """``F.interpolate(input=x, ...)`` and the pools' ``input=``, PyTorch's keyword for the
+    tensor, as its code spells them out."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(2).standard_normal((2, 3, 4, 4)[:ndim])
+    y = getattr(F, name)(input=tc.Tensor(a), **kwargs)
+    want = getattr(torch.nn.functional, name)(input=torch.tensor(a), **kwargs)
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12)
+    assert F.upsample(input=tc.Tensor(a), scale_factor=2).shape[-1] == 8
 
 
 def test_upsample_needs_nchw():

@@ -273,6 +273,23 @@ def test_pad_against_torch(device, mode):
     )
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_of_an_empty_batch_as_pytorch(device, mode):
+    """N = 0: only the padded axes need room to reflect, an axis left as it is may be empty
+    (nn.ReflectionPad2d and Conv2d(padding_mode='reflect') met an error on the last, empty
+    batch of a loader); its gradient is empty too."""
+    torch = pytest.importorskip("torch")
+    pad = (2, 1, 1, 3)
+    x = tc.Tensor(np.zeros((0, 3, 4, 5)), requires_grad=True, device=device)
+    y = F.pad(x, pad, mode=mode)
+    y.sum().backward()
+    want = torch.nn.functional.pad(torch.zeros((0, 3, 4, 5)), pad, mode=mode)
+    assert y.shape == tuple(want.shape) and x.grad.shape == x.shape
+    assert tc.nn.ReflectionPad2d(1)(x).shape == (0, 3, 6, 7)
+    conv = tc.nn.Conv2d(3, 2, 3, padding=1, padding_mode=mode if mode != "constant" else "zeros")
+    assert conv.to(device=device, dtype=tc.float64)(x).shape == (0, 2, 4, 5)
+
+
 def test_pad_errors():
     x = tc.Tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match="pairs"):

@@ -96,3 +96,33 @@ def test_embedding_refuses_bad_indices_and_settings():
         nn.Embedding(4, 2, padding_idx=4)
     with pytest.raises(ValueError, match="num_embeddings must be a positive whole number"):
         nn.Embedding(0, 2)
+
+
+def test_embedding_takes_pytorchs_arguments_in_pytorchs_order():
+    """nn.Embedding(10, 3, None, 2.0) is PyTorch's max_norm=2.0: refused by name (the table's
+    rows are never renormalised), not taken for the table _weight; PyTorch's other options are
+    accepted at their defaults, in its order, and _weight / _freeze are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = list(inspect.signature(nn.Embedding).parameters)
+    theirs = list(inspect.signature(torch.nn.Embedding).parameters)
+    assert ours == theirs
+    for args, kwargs, name in (
+        ((10, 3, None, 2.0), {}, "max_norm=2.0"),
+        ((10, 3), {"norm_type": 1.0}, "norm_type=1.0"),
+        ((10, 3, None, None, 2.0, True), {}, "scale_grad_by_freq=True"),
+        ((10, 3), {"sparse": True}, "sparse=True"),
+    ):
+        with pytest.raises(ValueError, match=rf"^Embedding: {name} is not supported, only "):
+            nn.Embedding(*args, **kwargs)
+    emb = nn.Embedding(10, 3, 0, None, 2.0, False, False, None, False)
+    assert emb.weight.shape == (10, 3) and emb.weight.requires_grad and emb.max_norm is None
+    table = np.arange(6.0).reshape(3, 2)
+    for freeze in (False, True):
+        emb = nn.Embedding(3, 2, None, None, 2.0, False, False, tc.tensor(table), freeze)
+        temb = torch.nn.Embedding(3, 2, None, None, 2.0, False, False, torch.tensor(table), freeze)
+        assert emb.weight.requires_grad == temb.weight.requires_grad == (not freeze)
+        assert emb(tc.tensor([2, 0])).numpy().tolist() == temb(torch.tensor([2, 0])).tolist()
+    with pytest.raises(ValueError, match=r"_weight must be a table of shape \(4, 2\) .* \(3, 2\)"):
+        nn.Embedding(4, 2, _weight=tc.tensor(table))

@@ -153,6 +153,7 @@ class CrossEntropy(Function):
         p /= total
         self.axis, self.reduction, self.soft, self.weight = axis, reduction, soft, weight
         self.eps, self.ignored = eps, ignored
+        parts = None  # the two parts of the loss that 'mean' divides separately
         if soft:
             t = self._smoothed(target, x.dtype)
             wt = t if weight is None else t * _along(self.weight, axis, t.ndim)
@@ -175,12 +176,21 @@ class CrossEntropy(Function):
                     loss *= self.w_t
                 if ignored is not None:
                     smooth = xp.where(ignored, 0, smooth)
-                loss += (eps / logp.shape[axis]) * smooth
+                smooth = (eps / logp.shape[axis]) * smooth
+                if reduction == "mean":  # each part over sum(w_t), as PyTorch's (0 / 0: nan)
+                    parts = (loss, smooth)
+                else:
+                    loss += smooth
             elif self.w_t is not None:
                 loss = loss * self.w_t
             self.save_for_backward(p, target)
         with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
-            return xp.asarray(_reduce(loss, reduction, self.denom), dtype=x.dtype)
+            if parts is None:
+                total = _reduce(loss, reduction, self.denom)
+            else:
+                nll, smooth = parts
+                total = _reduce(nll, "mean", self.denom) + _reduce(smooth, "mean", self.denom)
+            return xp.asarray(total, dtype=x.dtype)
 
     def _smoothed(self, target, dtype):
         """A probability target in the logits' dtype, with label smoothing applied."""
@@ -257,7 +267,9 @@ class NLLLoss(Function):
         c = _scaled_by_weights(xp, c, self.w_t, self.ignored)
         index = xp.expand_dims(target, axis)
         onehot = _along(xp.arange(self.shape[axis]), axis, len(self.shape)) == index
-        return onehot * xp.expand_dims(xp.broadcast_to(c, target.shape), axis), None
+        c = xp.expand_dims(xp.broadcast_to(c, target.shape), axis)
+        # 0 off the targets even where c is nan ('mean' over weights summing to 0), as PyTorch
+        return xp.where(onehot, c, 0).astype(c.dtype, copy=False), None
 
 
 def _check_logits(name, logits, axis, what="logits"):
@@ -339,7 +351,7 @@ def _check_label_smoothing(name, label_smoothing):
 
 
 def cross_entropy(
-    logits,
+    input,  # noqa: A002 - PyTorch's name
     target,
     weight=None,
     *,
@@ -348,9 +360,10 @@ def cross_entropy(
     label_smoothing=0.0,
     axis=1,
 ) -> Tensor:
-    """Softmax cross-entropy between ``logits`` and ``target``, as ``F.cross_entropy``.
+    """Softmax cross-entropy between the logits ``input`` and ``target``, as
+    ``F.cross_entropy``.
 
-    ``logits`` holds scores for Q classes along ``axis`` (default 1, as NCHW: (N, Q) or
+    The logits ``input`` hold scores for Q classes along ``axis`` (default 1, as NCHW: (N, Q) or
     (N, Q, H, W); a single example (Q,) uses axis 0). ``target`` is either
 
     * integer class indices in [0, Q) with the logits' shape without ``axis``: (N,) for (N, Q),
@@ -372,6 +385,7 @@ def cross_entropy(
     The arguments come in PyTorch's order (weight third); the others are keywords
     (``axis`` an addition).
     """
+    logits = input
     _check_reduction("cross_entropy", reduction)
     ignore_index = _check_ignore_index("cross_entropy", ignore_index)
     eps = _check_label_smoothing("cross_entropy", label_smoothing)

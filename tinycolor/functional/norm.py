@@ -47,7 +47,9 @@ class BatchNorm(Function):
     The inputs are x, then gamma if ``affine[0]``, then beta if ``affine[1]``; the running
     statistics are options, updated in place during training:
     running = (1 - momentum) running + momentum * batch statistic, the variance unbiased
-    (m / (m - 1) times the biased one), as PyTorch.
+    (m / (m - 1) times the biased one), as PyTorch. An empty batch (m = 0) gives an empty y
+    and leaves them as they are, as PyTorch's (its gradients are empty, and 0 for gamma and
+    beta).
     """
 
     def forward(self, x, *params, affine, running_mean, running_var, training, momentum, eps):
@@ -57,7 +59,9 @@ class BatchNorm(Function):
         params = list(params)
         gamma = params.pop(0).reshape(bshape) if affine[0] else None
         beta = params.pop(0).reshape(bshape) if affine[1] else None
-        if training:
+        if training and not x.size:  # an empty batch: no statistics to normalise by or keep
+            xc, inv_std = x, xp.ones(bshape, dtype=x.dtype)
+        elif training:
             m = x.size // c
             mu = channel_sum(x) / m
             xc = x - mu.reshape(bshape)
@@ -87,7 +91,7 @@ class BatchNorm(Function):
         xc, inv_std, gamma = self.saved  # xhat = xc * inv_std
         c = g.shape[1]
         bshape = (1, c) + (1,) * (g.ndim - 2)
-        m = g.size // c
+        m = max(g.size // max(c, 1), 1)  # (an empty batch's means of nothing: its sums, 0)
         need_x = self.needs_input_grad[0]
         need_gamma = self.affine[0] and self.needs_input_grad[1]
         need_beta = self.affine[1] and self.needs_input_grad[-1]
@@ -147,7 +151,7 @@ def _stat_array(v, name, c, x, op="batch_norm"):
 
 
 def batch_norm(
-    x,
+    input,  # noqa: A002 - PyTorch's name
     running_mean,
     running_var,
     weight=None,
@@ -161,20 +165,22 @@ def batch_norm(
 
     ``running_mean`` and ``running_var`` are (C,) arrays or Tensors (or None, to keep no
     running statistics in training). With ``training=True`` the batch's mean and biased
-    variance normalise x and the running statistics are updated IN PLACE with ``momentum``
-    (the variance unbiased); with ``training=False`` the running statistics normalise x.
-    ``weight`` (gamma) and ``bias`` (beta) are (C,) tensors or None (1 and 0).
+    variance normalise ``input`` and the running statistics are updated IN PLACE with
+    ``momentum`` (the variance unbiased); with ``training=False`` the running statistics
+    normalise it.
+    ``weight`` (gamma) and ``bias`` (beta) are (C,) tensors or None (1 and 0). An empty
+    batch (N = 0) gives an empty output and, in training, leaves the running statistics as
+    they are (PyTorch's).
     """
     op = "batch_norm"
-    if not isinstance(x, Tensor):
-        x = Tensor(x, _internal=True)
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, ...), got {x.shape}")
     c = x.shape[1]
     rm = _stat_array(running_mean, "running_mean", c, x)
     rv = _stat_array(running_var, "running_var", c, x)
     if training:
-        if x.size // max(c, 1) <= 1:
+        if x.size // max(c, 1) == 1:  # (none at all is an empty batch: an empty output)
             raise OneValuePerChannelError(
                 f"{op}: expected more than 1 value per channel when training, got input of shape "
                 f"{x.shape}"
@@ -204,14 +210,16 @@ def batch_norm(
     )
 
 
-def _normalize_rows(x, rows, *params, running_mean=None, running_var=None, momentum=0.1, eps):
-    """x normalised by the batch statistics of each of ``rows`` equal slices of its flattened
-    values (N*C instances, or N*G groups): batch norm in training mode of the view
-    x.reshape(1, rows, -1), whose channels are those slices, so its hand-derived backward pass
-    serves unchanged. ``params`` are a (rows,) gamma and beta (both or neither); the running
-    statistics, (rows,) arrays, are updated in place."""
+def _normalize_rows(
+    x, rows, length, *params, running_mean=None, running_var=None, momentum=0.1, eps
+):
+    """x normalised by the batch statistics of each of ``rows`` equal slices of ``length`` of
+    its flattened values (N*C instances, or N*G groups): batch norm in training mode of the
+    view x.reshape(1, rows, length), whose channels are those slices, so its hand-derived
+    backward pass serves unchanged. ``params`` are a (rows,) gamma and beta (both or neither);
+    the running statistics, (rows,) arrays, are updated in place (an empty x leaves them)."""
     y = BatchNorm.apply(
-        x.reshape(1, rows, -1),
+        x.reshape(1, rows, length),
         *params,
         affine=(bool(params), bool(params)),
         running_mean=running_mean,
@@ -254,7 +262,8 @@ def instance_norm(
     With ``use_input_stats=False`` the (C,) running statistics normalise instead (batch norm in
     evaluation). When running statistics are given and ``use_input_stats`` is True they move
     IN PLACE by ``momentum`` towards the mean over the batch of each image's statistics (the
-    variance unbiased), as PyTorch's. ``weight`` and ``bias`` are (C,) tensors or None."""
+    variance unbiased), as PyTorch's. ``weight`` and ``bias`` are (C,) tensors or None. An
+    empty batch (N = 0) gives an empty output and leaves the running statistics."""
     op = "instance_norm"
     x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     if x.ndim < 3:
@@ -297,15 +306,16 @@ def instance_norm(
     y = _normalize_rows(
         x,
         n * c,
+        math.prod(x.shape[2:]),
         *params,
         running_mean=rows_mean,
         running_var=rows_var,
         momentum=float(momentum),
         eps=float(eps),
     )
-    if rm is not None:  # the mean over the batch of the per-image updates, as PyTorch's
+    if rm is not None and n:  # the mean over the batch of the per-image updates, as PyTorch's
         rm[...] = rows_mean.reshape(n, c).mean(axis=0)
-    if rv is not None:
+    if rv is not None and n:
         rv[...] = rows_var.reshape(n, c).mean(axis=0)
     return y
 
@@ -321,7 +331,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:  
     One group is layer norm over (C, H, W); C groups are instance norm. The same in training
     and evaluation (no running statistics). The normalisation is batch norm of x viewed as
     (1, N * num_groups, -1), sharing its backward pass; ``weight`` and ``bias`` are (C,)
-    tensors or None."""
+    tensors or None. An empty batch (N = 0) gives an empty output."""
     op = "group_norm"
     x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     if x.ndim < 2:
@@ -338,7 +348,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:  
             f"num_groups, got input of shape {x.shape} and num_groups={num_groups!r}"
         )
     weight, bias = _affine_params(op, weight, bias, c, x)
-    y = _normalize_rows(x, n * int(num_groups), eps=float(eps))
+    length = c // int(num_groups) * math.prod(x.shape[2:])
+    y = _normalize_rows(x, n * int(num_groups), length, eps=float(eps))
     bshape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(bshape)
@@ -398,15 +409,20 @@ class LayerNorm(Function):
         return tuple(grads)
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
-    """Layer normalisation, as ``torch.nn.functional.layer_norm``: each position of ``x``
+def layer_norm(
+    input,  # noqa: A002 - PyTorch's name
+    normalized_shape,
+    weight=None,
+    bias=None,
+    eps=1e-5,
+) -> Tensor:
+    """Layer normalisation, as ``torch.nn.functional.layer_norm``: each position of ``input``
     normalised over its last ``len(normalized_shape)`` axes, which must be ``normalized_shape``
     (an int for one axis), by the mean and biased variance of those values alone (no running
     statistics: training and evaluation are the same). ``weight`` (gamma) and ``bias`` (beta)
     are tensors of ``normalized_shape`` or None (1 and 0)."""
     op = "layer_norm"
-    if not isinstance(x, Tensor):
-        x = Tensor(x, _internal=True)
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     shape = (
         (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
     )
@@ -421,6 +437,11 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None:
             arr = p.data if isinstance(p, Tensor) else p
+            if not hasattr(arr, "shape"):
+                raise TypeError(
+                    f"{op}: {name} must be a Tensor of normalized_shape {shape}, got "
+                    f"{type(p).__name__}"
+                )
             if tuple(arr.shape) != shape:
                 raise ValueError(
                     f"{op}: {name} must have normalized_shape {shape}, got {tuple(arr.shape)}"

@@ -235,7 +235,7 @@ class MaxPool2d(Function):
         # it always rather than wait for that answer
         on_gpu = array_module(x) is not np
         y, arg_h, arg_w = passes(floating and on_gpu)
-        if floating and not on_gpu and np.isnan(y.max()):
+        if floating and not on_gpu and y.size and np.isnan(y.max()):  # (empty: no NaN)
             y, arg_h, arg_w = passes(True)
         self.geometry = (x.shape, kernel_size, stride, padding, hu, wu)
         self.save_for_backward(arg_h, arg_w)
@@ -260,7 +260,13 @@ def _only_defaults(op, **settings):
 
 
 def max_pool2d(
-    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+    input,  # noqa: A002 - PyTorch's name
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
 ) -> Tensor:
     """2-d max pooling of an NCHW tensor, as ``torch.nn.functional.max_pool2d``.
 
@@ -278,7 +284,7 @@ def max_pool2d(
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
     return MaxPool2d.apply(
-        x, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode)
+        input, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode)
     )
 
 
@@ -305,18 +311,37 @@ def _window_counts(n, k, s, p, n_out, count_include_pad):
     return end - start
 
 
-def _avg_scale(xp, shape, kernel, stride, padding, out, count_include_pad, divisor_override):
-    """What each window's sum is multiplied by: a number when every window divides by the
-    same count, else an (Ho, Wo) map of 1 / (rows counted * columns counted)."""
+def _avg_divisor(shape, kernel, stride, padding, out, count_include_pad, divisor_override):
+    """What each window's sum is divided by: an int when every window divides by the same
+    count, else a NumPy (Ho, Wo) map of rows counted * columns counted."""
     if divisor_override is not None:
-        return 1.0 / divisor_override
+        return divisor_override
     rows, cols = (
         _window_counts(n, k, s, p, o, count_include_pad)
         for n, k, s, p, o in zip(shape[2:], kernel, stride, padding, out)
     )
     if (rows == kernel[0]).all() and (cols == kernel[1]).all():
-        return 1.0 / (kernel[0] * kernel[1])
-    return xp.asarray(1.0 / (rows[:, None] * cols[None, :]))
+        return kernel[0] * kernel[1]
+    return rows[:, None] * cols[None, :]
+
+
+def _truncating_divide(y, d):
+    """y / d for integers, rounded towards zero as C's and PyTorch's integer division (floor
+    division rounds a negative quotient down), exactly at any size."""
+    q = y // d
+    q += ((y - q * d) != 0) & ((y < 0) != (d < 0))  # a floor below the quotient: one up
+    return q
+
+
+def _check_avg_dtype(x, op):
+    """An average's input: floating point, or int64 (PyTorch's CPU averages integers only of
+    that type, each window's sum divided by its count rounded towards zero)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and not np.issubdtype(dtype, np.floating) and dtype != np.int64:
+        raise TypeError(
+            f"{op}: expected a floating-point input (or int64, whose means are rounded towards "
+            f"zero, as PyTorch's), got {dtype}"
+        )
 
 
 class AvgPool2d(Function):
@@ -324,7 +349,8 @@ class AvgPool2d(Function):
     padded with zeros, d = kh kw (the padding counts in the mean, PyTorch's
     count_include_pad) or, per window, the samples of it in the padded input (ceil_mode's
     last window) or in the input itself (count_include_pad=False), or divisor_override;
-    dy/dx = 1 / d for every x in the window.
+    dy/dx = 1 / d for every x in the window. An int64 x gives its int64 sums divided by d,
+    rounded towards zero (PyTorch's; no gradient).
 
     Summed along the height first: those slices hold whole rows, which NumPy adds fastest.
     """
@@ -340,12 +366,13 @@ class AvgPool2d(Function):
         xpad = _pad_hw(x, padding, 0, (hu, wu))
         cols = _sum_along(xpad[:, :, :hu, :wu], 2, kh, sh, ho)
         y = _sum_along(cols, 3, kw, sw, wo)
-        self.scale = _avg_scale(
-            array_module(x), x.shape, kernel_size, stride, padding, out, count_include_pad,
-            divisor_override,
-        )  # fmt: skip
-        if not isinstance(self.scale, float):
-            self.scale = self.scale.astype(x.dtype)
+        xp = array_module(x)
+        divisor = _avg_divisor(
+            x.shape, kernel_size, stride, padding, out, count_include_pad, divisor_override
+        )
+        if not np.issubdtype(x.dtype, np.floating):  # int64 (no gradient): PyTorch's division
+            return _truncating_divide(y, divisor if _is_int(divisor) else xp.asarray(divisor))
+        self.scale = 1.0 / divisor if _is_int(divisor) else xp.asarray(1.0 / divisor, x.dtype)
         y *= self.scale
         self.geometry = (x.shape, kernel_size, stride, padding, hu, wu)
         return y
@@ -358,7 +385,7 @@ class AvgPool2d(Function):
 
 
 def avg_pool2d(
-    x,
+    input,  # noqa: A002 - PyTorch's name
     kernel_size,
     stride=None,
     padding=0,
@@ -370,7 +397,10 @@ def avg_pool2d(
     Arguments as max_pool2d (``ceil_mode`` too); padding adds zeros, which count in the mean
     unless ``count_include_pad=False`` (each window then divides by its samples inside the
     input). ceil_mode's last window divides by its samples inside the padded input, and a
-    non-zero int ``divisor_override`` replaces every window's count, as PyTorch's."""
+    non-zero int ``divisor_override`` replaces every window's count, as PyTorch's. The input
+    is floating point, or int64 as PyTorch's CPU takes it (the means then rounded towards
+    zero)."""
+    _check_avg_dtype(input, "avg_pool2d")
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
         raise ValueError(
             f"avg_pool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}"
@@ -379,7 +409,7 @@ def avg_pool2d(
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
     return AvgPool2d.apply(
-        x, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
+        input, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override,
     )  # fmt: skip
 
@@ -458,13 +488,14 @@ def _output_size(output_size, hw, op):
     return _pair(output_size, "output_size", op, 1)
 
 
-def adaptive_avg_pool2d(x, output_size) -> Tensor:
+def adaptive_avg_pool2d(input, output_size) -> Tensor:  # noqa: A002 - PyTorch's name
     """Average an NCHW tensor down to ``output_size`` (an int, or a pair whose None entries
     keep the input's size), as ``torch.nn.functional.adaptive_avg_pool2d``: output pixel
     (i, j) is the mean of the input rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the
     columns likewise. ``adaptive_avg_pool2d(x, 1)`` is global average pooling; an input
     whose size is a multiple of the output's is avg_pool2d with kernel = stride = H / Ho."""
     op = "adaptive_avg_pool2d"
+    x = input
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(x.shape)}")
     if not np.issubdtype(x.dtype, np.floating):
@@ -526,18 +557,21 @@ class AdaptiveMaxPool2d(Function):
     def forward(self, x, index):
         n, c, h, w = x.shape
         self.shape, self.index = x.shape, index
-        y = array_module(x).take_along_axis(x.reshape(n, c, h * w), index.reshape(n, c, -1), 2)
+        flat = index.reshape(n, c, index.shape[2] * index.shape[3])  # (no -1: N may be 0)
+        y = array_module(x).take_along_axis(x.reshape(n, c, h * w), flat, 2)
         return y.reshape(index.shape)
 
     def backward(self, g):
         xp = array_module(g)
         n, c, h, w = self.shape
+        if not g.size:  # an empty batch (CuPy's bincount takes the max of its indices)
+            return xp.zeros(self.shape, dtype=g.dtype)
         planes = xp.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
         dx = xp.bincount((self.index + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
         return dx.astype(g.dtype, copy=False).reshape(self.shape)
 
 
-def adaptive_max_pool2d(x, output_size, return_indices=False):
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
     """Take the max of an NCHW tensor over windows sized to give ``output_size`` (an int, or a
     pair whose None entries keep the input's size), as
     ``torch.nn.functional.adaptive_max_pool2d``: output pixel (i, j) is the max of the input
@@ -547,7 +581,7 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     into each input plane and outside the graph, as PyTorch's (what ``max_unpool2d`` takes,
     which tinycolor has not). ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
     op = "adaptive_max_pool2d"
-    x = x if isinstance(x, Tensor) else Tensor(x, _internal=True)
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-d NCHW input, got shape {tuple(x.shape)}")
     if not np.issubdtype(x.dtype, np.floating):
@@ -586,8 +620,30 @@ def _as_signal(y):
     return y.reshape(n, c, length)
 
 
+def _pool1d_geometry(op, shape, k, s, p, ceil_mode):
+    """Check a 1-d pooling's arguments against the (N, C, L) input's shape, in its own terms
+    (the 2-d op it runs as would name (1, k) kernels and (N, C, 1, L) shapes)."""
+    if p > k // 2:
+        raise ValueError(
+            f"{op}: padding should be at most half of kernel_size, got padding={p} and "
+            f"kernel_size={k}"
+        )
+    out = _out_size(shape[2], k, s, p, ceil_mode)
+    if out < 1:
+        raise ValueError(
+            f"{op}: input of shape {tuple(shape)} is too small for kernel_size {k} with "
+            f"padding {p} (the output would have length {out})"
+        )
+
+
 def max_pool1d(
-    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+    input,  # noqa: A002 - PyTorch's name
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
 ) -> Tensor:
     """1-d max pooling of an (N, C, L) tensor, as ``torch.nn.functional.max_pool1d``.
 
@@ -604,11 +660,18 @@ def max_pool1d(
     k = _single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _single(stride, "stride", op, 1)
     p = _single(padding, "padding", op, 0)
-    return _as_signal(max_pool2d(_as_image(x, op), (1, k), (1, s), (0, p), ceil_mode=ceil_mode))
+    image = _as_image(input, op)
+    _pool1d_geometry(op, input.shape, k, s, p, ceil_mode)
+    return _as_signal(max_pool2d(image, (1, k), (1, s), (0, p), ceil_mode=ceil_mode))
 
 
 def avg_pool1d(
-    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    input,  # noqa: A002 - PyTorch's name
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
 ) -> Tensor:
     """1-d average pooling of an (N, C, L) tensor, as ``torch.nn.functional.avg_pool1d``:
     arguments as max_pool1d, ``ceil_mode`` and ``count_include_pad`` as avg_pool2d's.
@@ -617,22 +680,24 @@ def avg_pool1d(
     k = _single(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _single(stride, "stride", op, 1)
     p = _single(padding, "padding", op, 0)
-    image = _as_image(x, op)
+    image = _as_image(input, op)
+    _check_avg_dtype(input, op)
+    _pool1d_geometry(op, input.shape, k, s, p, ceil_mode)
     y = avg_pool2d(image, (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
     return _as_signal(y)
 
 
-def adaptive_avg_pool1d(x, output_size) -> Tensor:
+def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002 - PyTorch's name
     """Average an (N, C, L) tensor down to ``output_size`` samples (an int or a 1-tuple), as
     ``torch.nn.functional.adaptive_avg_pool1d``: output sample i is the mean of the inputs
     floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1. ``adaptive_avg_pool1d(x, 1)`` is global
     average pooling."""
     op = "adaptive_avg_pool1d"
     size = _single(output_size, "output_size", op, 1)
-    return _as_signal(adaptive_avg_pool2d(_as_image(x, op), (1, size)))
+    return _as_signal(adaptive_avg_pool2d(_as_image(input, op), (1, size)))
 
 
-def adaptive_max_pool1d(x, output_size, return_indices=False):
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
     """Take the max of an (N, C, L) tensor over windows sized to give ``output_size`` samples
     (an int or a 1-tuple), as ``torch.nn.functional.adaptive_max_pool1d``: output sample i is
     the max of the inputs floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1, its gradient going to
@@ -641,7 +706,7 @@ def adaptive_max_pool1d(x, output_size, return_indices=False):
     image."""
     op = "adaptive_max_pool1d"
     size = _single(output_size, "output_size", op, 1)
-    x = x if isinstance(x, Tensor) else Tensor(x, _internal=True)
+    x = input if isinstance(input, Tensor) else Tensor(input, _internal=True)
     out = adaptive_max_pool2d(_as_image(x, op), (1, size), return_indices)
     if return_indices:
         return _as_signal(out[0]), _as_signal(out[1])
@@ -891,7 +956,7 @@ def _interpolate_signal(x, size, scale_factor, mode, align_corners) -> Tensor:
 
 
 def interpolate(
-    x,
+    input,  # noqa: A002 - PyTorch's name
     size=None,
     scale_factor=None,
     mode="nearest",
@@ -914,10 +979,20 @@ def interpolate(
 
     ``recompute_scale_factor=True`` (with ``scale_factor``) resamples as if the output size
     floor(H * scale) had been given, as PyTorch does; ``antialias`` is accepted at False only.
+    'linear', 'bilinear' and 'bicubic' take a floating-point input; 'nearest' any dtype.
     """
     op = "interpolate"
+    x = input
     if antialias:
         raise ValueError(f"{op}: antialias=True is not supported, only antialias=False")
+    dtype = getattr(x, "dtype", None)
+    if mode in ("linear", "bilinear", "bicubic") and not (
+        dtype is None or np.issubdtype(dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{op}: mode={mode!r} expects a floating-point input, got {dtype} (convert it with "
+            f".float(); mode='nearest' takes any dtype)"
+        )
     if recompute_scale_factor and scale_factor is not None and size is None:
         lengths = x.shape[2:]
         factors = scale_factor if isinstance(scale_factor, tuple | list) else [scale_factor]
@@ -961,10 +1036,16 @@ def interpolate(
     return Upsample.apply(x, size=out, scale=scale, mode=mode, align_corners=bool(align_corners))
 
 
-def upsample(x, scale_factor=None, mode="nearest", size=None, align_corners=None) -> Tensor:
+def upsample(
+    input,  # noqa: A002 - PyTorch's name
+    scale_factor=None,
+    mode="nearest",
+    size=None,
+    align_corners=None,
+) -> Tensor:
     """``interpolate`` with the scale factor first: ``upsample(x, 2)``, ``upsample(x, 2,
     'bilinear')``. (PyTorch's deprecated ``upsample`` takes ``size`` first; use
     ``interpolate`` for that order.)"""
     return interpolate(
-        x, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners
+        input, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners
     )

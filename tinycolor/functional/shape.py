@@ -91,7 +91,7 @@ class Pad(Function):
         if mode == "constant":
             return xp.pad(a, widths, mode="constant", constant_values=value)
         for axis, (n, (lo, hi)) in enumerate(zip(a.shape, widths)):
-            if mode == "reflect" and (lo >= n or hi >= n):
+            if mode == "reflect" and (lo or hi) and (lo >= n or hi >= n):  # (unpadded: any n)
                 raise ValueError(
                     f"pad: reflect padding ({lo}, {hi}) of axis {axis} must be smaller than the "
                     f"size {n} of that axis of the input of shape {tuple(a.shape)}"

@@ -1318,27 +1318,53 @@ class Dropout(Module):
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of ``embedding_dim`` looked up by integer index
     (``F.embedding``): (N, L) indices -> (N, L, embedding_dim). Default init (PyTorch's):
-    N(0, 1), with the row ``padding_idx`` zeroed; that row gets no gradient."""
+    N(0, 1), with the row ``padding_idx`` zeroed; that row gets no gradient.
+
+    The arguments are PyTorch's, in its order. ``max_norm``, ``norm_type``,
+    ``scale_grad_by_freq`` and ``sparse`` are accepted at their defaults only (no
+    renormalised rows, no sparse gradients); ``_weight`` is a table to use (its data shared,
+    as PyTorch's), trained unless ``_freeze``."""
 
     def __init__(
         self,
         num_embeddings: int,
         embedding_dim: int,
         padding_idx=None,
+        max_norm=None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         _weight=None,
+        _freeze: bool = False,
         *,
         device=None,
         dtype=None,
     ):
         super().__init__()
+        _only_defaults(
+            "Embedding",
+            max_norm=(max_norm, None),
+            norm_type=(norm_type, 2.0),
+            scale_grad_by_freq=(scale_grad_by_freq, False),
+            sparse=(sparse, False),
+        )
         self.num_embeddings = _count("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _count("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = F.sparse._padding_index("Embedding", padding_idx, num_embeddings)
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
             self.weight = _empty(self.num_embeddings, self.embedding_dim)
             self.reset_parameters()
+            self.weight.requires_grad = not _freeze
         else:
-            self.weight = _weight
+            shape = (self.num_embeddings, self.embedding_dim)
+            if getattr(_weight, "shape", None) != shape:
+                raise ValueError(
+                    f"Embedding: _weight must be a table of shape {shape} (num_embeddings, "
+                    f"embedding_dim), got {getattr(_weight, 'shape', type(_weight).__name__)}"
+                )
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
         _factory(self, device, dtype)
 
     def reset_parameters(self):
@@ -1358,8 +1384,7 @@ class Embedding(Module):
                 f"Embedding.from_pretrained: expected a 2-D table (num_embeddings, "
                 f"embedding_dim), got shape {getattr(data, 'shape', None)}"
             )
-        weight = Parameter(data.copy(), requires_grad=not freeze)
-        return cls(*data.shape, padding_idx=padding_idx, _weight=weight)
+        return cls(*data.shape, padding_idx=padding_idx, _weight=data.copy(), _freeze=freeze)
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
         return F.embedding(input, self.weight, self.padding_idx)
@@ -1457,24 +1482,44 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """e^x_i / sum_j e^x_j along ``dim``."""
+    """e^x_i / sum_j e^x_j along ``dim``. Without ``dim``, PyTorch's deprecated implicit
+    choice, with its warning to pass one: dim 0 of a 0-, 1- or 3-D input (taken as unbatched),
+    else dim 1 (the channels of (N, C, ...))."""
 
-    def __init__(self, dim: int = -1):
+    _op = "softmax"
+
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
+    def _dim(self, x) -> int:
+        if self.dim is not None:
+            return self.dim
+        ndim = x.ndim if hasattr(x, "ndim") else np.ndim(x)
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(
+            f"{type(self).__name__}: no dim given, so {self._op} runs along dim {dim} of this "
+            f"{ndim}-D input (PyTorch's deprecated implicit choice: dim 0 for 0-, 1- and 3-D "
+            f"inputs, else 1); pass dim, e.g. {type(self).__name__}(dim={dim})",
+            stacklevel=4,
+        )
+        return dim
+
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self._dim(x))
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """x_i - log sum_j e^x_j along ``dim`` (stable)."""
+    """x_i - log sum_j e^x_j along ``dim`` (stable); without ``dim``, ``Softmax``'s implicit
+    choice and warning."""
+
+    _op = "log_softmax"
 
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self._dim(x))
 
 
 class ELU(_Activation):
@@ -1574,10 +1619,13 @@ class LogSigmoid(Module):
 
 
 class Softmin(Softmax):
-    """e^-x_i / sum_j e^-x_j along ``dim``: softmax(-x)."""
+    """e^-x_i / sum_j e^-x_j along ``dim``: softmax(-x); without ``dim``, ``Softmax``'s
+    implicit choice and warning."""
+
+    _op = "softmin"
 
     def forward(self, x):
-        return F.softmin(x, self.dim)
+        return F.softmin(x, self._dim(x))
 
 
 class Mish(_Activation):
