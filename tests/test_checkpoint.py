@@ -415,3 +415,30 @@ def test_load_model_of_a_training_state_points_to_the_model_beside_it(tmp_path):
         r"from\), not a model checkpoint; load the model.npz beside it \(.*model.npz\)",
     ):
         runs.load_model(path)
+
+
+@pytest.mark.parametrize("mean_ab", [[None, None], [1.0], "1, 2", [1.0, float("inf")], [True, 0]])
+def test_load_model_refuses_a_mean_ab_that_is_not_two_numbers(mean_ab, tmp_path):
+    """A hand-edited mean_ab of [null, null] loaded, and evaluate printed a row of nan for the
+    mean-ab baseline; it is refused at load, in words."""
+    from tinycolor import runs
+
+    path = tmp_path / "model.npz"
+    meta = {
+        "format": "tinycolor-model",
+        "format_version": 1,
+        "model": "cnn_regression",
+        "config": {"mean_ab": mean_ab},
+    }
+    tc.save({"w": np.ones(2)}, path, meta=meta)
+    with pytest.raises(runs.LoadError, match=r"mean_ab = .*where two finite numbers"):
+        runs.load_model(path)
+
+
+def test_load_model_hints_that_an_image_is_not_a_checkpoint(tmp_path):
+    """The hint for an image given as a checkpoint spoke of colorize's last path ("colour one
+    image at a time") to evaluate's users too, whose command takes no image."""
+    from tinycolor import runs
+
+    with pytest.raises(runs.LoadError, match=r"an image\? --checkpoint takes checkpoints"):
+        runs.load_model(tmp_path / "photo.png")

@@ -1279,3 +1279,76 @@ def test_manual_seed_takes_any_integer_as_pytorch_does():
     np.testing.assert_array_equal(tinycolor.nn.Linear(3, 2).weight.numpy(), a)
     with pytest.raises(TypeError, match="expected an integer seed, got '7'"):
         tinycolor.manual_seed("7")
+
+
+def test_colorize_compare_never_overwrites_the_input(run_dir, crop, tmp_path, capsys):
+    """--compare writes <output stem>-compare.png: an input of that name was replaced by the
+    figure, without a word; it is refused as -o naming the input is, before any work."""
+    ckpt = str(run_dir / "model.npz")
+    photo = tmp_path / "x-compare.png"
+    photo.write_bytes(Path(crop).read_bytes())
+    before = photo.read_bytes()
+    argv = ["--checkpoint", ckpt, str(photo), "-o", str(tmp_path / "x.png"), "--compare"]
+    assert colorize.main(argv) == 2
+    _one_line_error(capsys, "its comparison", "is the input image; give another name")
+    assert photo.read_bytes() == before and not (tmp_path / "x.png").exists()
+    # the default name beside it: x-compare-colorized.png and its -compare.png, both new
+    argv = ["--checkpoint", ckpt, str(photo), "-o", f"{tmp_path}/", "--compare"]
+    assert colorize.main(argv) == 0
+    assert photo.read_bytes() == before
+
+
+def _classifier_checkpoint(path):
+    from tinycolor.models import classifier
+
+    config = dict(classifier.DEFAULTS, class_names=["a", "b", "c"])
+    meta = runs.checkpoint_meta("classifier", config)
+    tinycolor.save(classifier.build_model(config), path, meta=meta)
+    return path
+
+
+def _no_reading(monkeypatch):
+    """Makes reading the input image fail the test: what is refused must be so before it."""
+    from tinycolor import imageio
+
+    def read(*args, **kwargs):
+        raise AssertionError("the image was read before the refusal")
+
+    monkeypatch.setattr(imageio, "read_image", read)
+
+
+def test_colorize_refuses_a_classifier_checkpoint_naming_it_before_reading_the_image(
+    crop, tmp_path, capsys, monkeypatch
+):
+    """The image was read first, then blamed ("crop.png: classifier is not a colorizer")."""
+    ckpt = _classifier_checkpoint(tmp_path / "clf.npz")
+    _no_reading(monkeypatch)
+    assert colorize.main(["--checkpoint", str(ckpt), crop, "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"python -m tinycolor.colorize: error: {ckpt} (classifier): "), err
+    assert "not a colorizer" in err and "crop.png" not in err and len(err.splitlines()) == 1
+
+
+def test_colorize_checks_where_the_output_goes_before_the_model_runs(
+    run_dir, crop, tmp_path, capsys, monkeypatch
+):
+    ckpt = str(run_dir / "model.npz")
+    blocker = tmp_path / "a.png"
+    blocker.write_bytes(b"")
+    _no_reading(monkeypatch)
+    assert colorize.main(["--checkpoint", ckpt, crop, "-o", str(blocker / "x.png")]) == 2
+    _one_line_error(capsys, f"cannot make its folder {blocker}: a file of that name is in the way")
+    # and so is a model that is none, before the checkpoint is loaded
+    argv = ["--checkpoint", ckpt, crop, "-o", str(tmp_path / "o.png"), "--model", "nosuch"]
+    assert colorize.main(argv) == 2
+    _one_line_error(capsys, "--model nosuch: unknown model 'nosuch'; known models: ann_window")
+
+
+def test_colorize_output_without_a_suffix_names_the_folder_form(run_dir, crop, tmp_path, capsys):
+    """--help says -o may be a folder; a new name without a suffix was refused as "give a name
+    ending in .png", hiding that results/ would do."""
+    out = tmp_path / "results"
+    assert colorize.main(["--checkpoint", str(run_dir / "model.npz"), crop, "-o", str(out)]) == 2
+    _one_line_error(capsys, "give a name ending in .png, or a folder", f"({out}/)")
+    assert colorize.main(["--checkpoint", str(run_dir / "model.npz"), crop, "-o", f"{out}/"]) == 0
+    assert (out / "crop-colorized.png").exists()

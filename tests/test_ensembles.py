@@ -220,3 +220,49 @@ def test_an_ensemble_trains_scores_and_colours_on_the_device(device, tmp_path, c
     assert colorize.main(cmd) == 0, capsys.readouterr().err
     assert train.main(["--resume", str(out), "--quiet"]) == 0
     assert json.loads((out / "metrics.json").read_text())["psnr"] == metrics["psnr"]
+
+
+def test_an_ensemble_folders_samples_folder_is_checked_before_the_work(
+    straight, tmp_path, capsys, monkeypatch
+):
+    """A file where an ensemble folder's eval-<data>/ goes: found after the evaluation, named
+    as an --out the user never gave, and the --json asked for was lost; it is now named
+    before the work, as for a single checkpoint."""
+    import shutil
+
+    folder = tmp_path / "ens"
+    shutil.copytree(straight, folder)
+    (folder / "eval-skimage").write_text("x")
+
+    def slow_part(*args, **kwargs):
+        raise AssertionError("the evaluation ran before the samples folder was checked")
+
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", slow_part)
+    argv = ["--checkpoint", str(folder), "--size", "32", "--json", str(tmp_path / "e.json")]
+    assert evaluate.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        f"samples.png cannot be written beside the checkpoint, in {folder / 'eval-skimage'}" in err
+    )
+    assert "--out DIR" in err and "--out /" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"format": "tinycolor-ensemble", "members": "seed0"},
+        {"format": "tinycolor-ensemble", "members": []},
+        [1, 2],
+        {"members": ["seed0"]},
+        {"format": "tinycolor-ensemble", "members": [3]},
+    ],
+)
+def test_a_damaged_ensemble_record_is_said_to_be_one(record, tmp_path):
+    """A hand-edited ensemble.json read "members s, e, e, d, 0 have not finished" (a string of
+    members), "is a folder" (no members) or "list indices must be integers" (a list): each is
+    now said to be no record tinycolor wrote."""
+    from tinycolor import runs
+
+    (tmp_path / "ensemble.json").write_text(json.dumps(record))
+    with pytest.raises(runs.LoadError, match="is not an ensemble record that tinycolor wrote"):
+        runs.checkpoint_paths(tmp_path)

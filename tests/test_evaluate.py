@@ -1040,3 +1040,165 @@ def test_colorize_colours_with_an_ensemble(trained, second_checkpoint, tmp_path,
     assert colorize(["--checkpoint", str(ckpt), str(second_checkpoint), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "required: INPUT" in err and f"{second_checkpoint} is a checkpoint" in err, err
+
+
+# --------------------------------------------------------------------------- what the user has
+
+
+def test_json_never_replaces_the_checkpoint_an_image_or_a_runs_record(trained, tmp_path, capsys):
+    """--json naming the checkpoint (a slip in the shell's history) replaced the trained model
+    with the numbers, as it did an image of --data or the run's metrics.json; all are refused
+    before the evaluation, and a JSON that evaluate wrote is written over as before."""
+    import shutil
+
+    root, data, ckpt = trained
+    run = tmp_path / "run"
+    shutil.copytree(ckpt.parent, run)
+    photos = tmp_path / "photos"
+    shutil.copytree(data, photos)
+    kept = {
+        p: p.read_bytes() for p in (run / "model.npz", run / "metrics.json", photos / "img0.png")
+    }
+    argv = ["--checkpoint", str(run / "model.npz"), "--data", str(photos), "--size", str(SIZE)]
+    argv += ["--out", str(tmp_path / "eval"), "--quiet", "--json"]
+    _fails([*argv, str(run / "model.npz")], capsys, "that is the checkpoint; give another name")
+    _fails([*argv, str(photos / "img0.png")], capsys, "exists and is not a .json file")
+    _fails([*argv, str(run / "metrics.json")], capsys, "(a run's metrics.json?)")
+    assert all(p.read_bytes() == b for p, b in kept.items())
+    assert not (tmp_path / "eval").exists()  # refused before the work
+    again = tmp_path / "again.json"
+    assert main([*argv, str(again)]) == 0
+    assert main([*argv, str(again)]) == 0  # its own result: written over
+
+
+def test_samples_are_never_written_among_the_images_scored(trained, tmp_path, capsys):
+    """--out inside --data: samples.png was scored as a data image the next time (2 images,
+    then 3); so was the default folder beside a checkpoint kept inside --data."""
+    import shutil
+
+    _, data, ckpt = trained
+    photos = tmp_path / "photos"
+    shutil.copytree(data, photos)
+    argv = ["--checkpoint", str(ckpt), "--data", str(photos), "--size", str(SIZE), "--quiet"]
+    _fails([*argv, "--out", str(photos)], capsys, f"--out {photos}: is inside --data {photos}")
+    _fails([*argv, "--out", str(photos / "sub")], capsys, "give a folder outside it")
+    shutil.copy(ckpt, photos / "model.npz")
+    argv[1] = str(photos / "model.npz")
+    err = _fails(argv, capsys, f"samples.png would be written inside --data {photos}")
+    assert err.endswith("give a folder outside it with --out DIR")
+    assert sorted(p.name for p in photos.iterdir()) == [
+        "img0.png",
+        "img1.png",
+        "img2.png",
+        "model.npz",
+    ]
+
+
+def test_why_a_file_was_not_scored_is_said(trained, tmp_path, capsys):
+    """A readable image too elongated to resize was called "unreadable", its reason dropped:
+    it is kept in the JSON (unreadable_why), under the table, and in the error of a folder of
+    nothing else."""
+    import shutil
+
+    _, data, ckpt = trained
+    photos = tmp_path / "photos"
+    shutil.copytree(data, photos)
+    write_png(photos / "strip.png", _colour_image(2, 200, 0))
+    out_json = tmp_path / "e.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(photos), "--size", str(SIZE)]
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval")]) == 0
+    result = json.loads(out_json.read_text())
+    assert result["skipped"] == {"gray": [], "unreadable": ["strip.png"]}
+    why = result["unreadable_why"]["strip.png"]
+    assert why.startswith("200x2 pixels, more than 32 times as long as its short side"), why
+    assert f"  strip.png: {why}" in capsys.readouterr().out
+    only = tmp_path / "strips"
+    write_png(only / "strip.png", _colour_image(2, 200, 0))
+    argv = ["--checkpoint", str(ckpt), "--data", str(only), "--size", str(SIZE), "--quiet"]
+    err = _fails([*argv, "--out", str(tmp_path / "eval")], capsys, "no usable colour image")
+    assert err.endswith(f"1 unreadable: strip.png ({why})"), err
+
+
+def test_scores_on_the_images_the_run_trained_on_are_said_to_be(trained, tmp_path, capsys):
+    """Scored on its own training data (a default run on the scikit-image photos, evaluated
+    with the default --data), the table and the JSON said nothing: "trained_on" names the
+    images the run trained on (those its metrics.json does not hold out), with a note."""
+    import shutil
+
+    _, data, ckpt = trained
+    held = json.loads((ckpt.parent / "metrics.json").read_text())["held_out"]
+    names = sorted(p.name for p in data.iterdir())
+    out_json = tmp_path / "e.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE)]
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval")]) == 0
+    result = json.loads(out_json.read_text())
+    assert result["trained_on"] == [n for n in names if n not in held] and len(held) == 1
+    note = f"{len(names) - 1} of these {len(names)} images are ones cnn_regression trained on"
+    assert result["note"].startswith(note) and f"(held out: {held[0]})" in result["note"]
+    assert f"note: {result['note']}" in capsys.readouterr().out
+    # the checkpoint alone, without its run's metrics.json: which were held out is not known
+    alone = tmp_path / "alone" / "model.npz"
+    alone.parent.mkdir()
+    shutil.copy(ckpt, alone)
+    argv[1] = str(alone)
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval"), "--quiet"]) == 0
+    result = json.loads(out_json.read_text())
+    assert result["trained_on"] is None and "no metrics.json" in result["note"]
+    # other images: nothing said
+    other = tmp_path / "other"
+    shutil.copytree(data, other)
+    argv[1], argv[3] = str(ckpt), str(other)
+    assert main([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval"), "--quiet"]) == 0
+    assert not {"trained_on", "note"} & json.loads(out_json.read_text()).keys()
+
+
+def test_a_default_run_on_the_photos_is_known_by_its_description():
+    """A run with data None trained on the scikit-image photos (cnn_regression) or on the
+    synthetic scenes (the models that need class labels): its own description says which."""
+    from tinycolor.evaluate import _trained_on_these
+
+    names = ["astronaut", "coffee", "chelsea"]
+    photos = {"metrics": {"data": "the scikit-image photos: 4 training images, ..."}}
+    scenes = {"metrics": {"data": "synthetic scenes: 300 images (100 beach, ...)"}}
+    assert _trained_on_these("skimage", {"data": None}, photos, None, names)
+    assert _trained_on_these("skimage", {"data": "skimage"}, {}, None, names)
+    assert not _trained_on_these("skimage", {"data": None}, scenes, ["beach_00001"], names)
+    assert _trained_on_these("skimage", {"data": None}, {}, ["chelsea"], names)
+    assert not _trained_on_these("skimage", {"data": "/some/folder"}, photos, None, names)
+
+
+def test_the_numbers_are_written_even_when_samples_png_cannot_be(
+    trained, tmp_path, capsys, monkeypatch
+):
+    """samples.png was written before --json: when it failed, the numbers were lost."""
+    from tinycolor import evaluate
+
+    _, data, ckpt = trained
+
+    def fail(*args, **kwargs):
+        raise OSError(f"{tmp_path / 'eval' / 'samples.png'}: No space left on device")
+
+    monkeypatch.setattr(evaluate, "write_samples", fail)
+    out_json = tmp_path / "e.json"
+    argv = ["--checkpoint", str(ckpt), "--data", str(data), "--size", str(SIZE), "--quiet"]
+    err = _fails([*argv, "--json", str(out_json), "--out", str(tmp_path / "eval")], capsys, "space")
+    assert err.endswith(f"(the numbers were written: --json {out_json})")
+    assert json.loads(out_json.read_text())["images"] == len(SHAPES)
+
+
+def test_an_ensemble_of_networks_of_different_input_sizes_is_refused_in_words(
+    trained, tmp_path, capsys
+):
+    import tinycolor
+    from tinycolor.models import cnn_regression
+    from tinycolor.runs import checkpoint_meta
+
+    _, data, ckpt = trained
+    config = dict(load_model(ckpt)[2], size=24)
+    other = tmp_path / "size24.npz"
+    meta = checkpoint_meta("cnn_regression", config)
+    tinycolor.save(cnn_regression.build_model(config), other, meta=meta)
+    argv = ["--checkpoint", str(ckpt), str(other), "--data", str(data), "--out", str(tmp_path)]
+    err = _fails(argv, capsys, "must see the images alike, and these do not: ")
+    assert f"{ckpt} (resized to the network's 16x16 input, the ab resized back) and " in err
+    assert f"{other} (resized to the network's 24x24 input" in err and "takes" not in err

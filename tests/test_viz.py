@@ -38,3 +38,21 @@ def test_a_figure_stopped_while_written_leaves_the_old_file(draw, tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
     monkeypatch.setattr(Figure, "savefig", real_savefig)
     assert figure() == path and read_image(path).shape[0] > 100
+
+
+def test_an_elongated_image_makes_a_figure_of_bounded_size(tmp_path):
+    """A panel's box was as tall as the first image's aspect made it: a 1x1000 strip asked
+    for a figure over 300,000 pixels tall (GBs, then a MemoryError or Agg's ValueError). Its
+    box is capped at MAX_PANEL_ASPECT; ordinary images are drawn as they were."""
+    strip = np.linspace(0, 1, 1000)[:, None] * np.ones((1, 1, 3))
+    path = viz.image_grid([("a", strip), ("b", strip[..., 0]), ("c", strip)], tmp_path / "s.png")
+    h, w = read_image(path).shape[:2]
+    assert w == 1056 and h <= (3.2 * viz.MAX_PANEL_ASPECT + 0.9) * 110 + 1
+    wide = viz.image_grid([("a", strip.transpose(1, 0, 2))], tmp_path / "w.png")
+    assert read_image(wide).shape[0] >= 3.2 / viz.MAX_PANEL_ASPECT * 110
+    # a 400x600 photo in three columns: 3.2 in a panel, as tall as its aspect, at 110 dpi
+    photo = viz.image_grid([("p", np.zeros((400, 600, 3)))] * 3, tmp_path / "p.png")
+    assert read_image(photo).shape[:2] == (333, 1056)
+    # many rows are drawn smaller, the figure within MAX_FIGURE_PIXELS a side
+    rows = viz.image_grid([("p", np.zeros((40, 10)))] * 60, tmp_path / "r.png", ncols=3)
+    assert max(read_image(rows).shape[:2]) <= viz.MAX_FIGURE_PIXELS

@@ -20,8 +20,10 @@ peak, on 2 cores). Fixed-size models (cnn_regression) see the image resized to t
 Either is said on stderr.
 
 Any bad input (missing or unreadable file, not an image, an image smaller than the model's
-window, a corrupt or foreign checkpoint, a checkpoint of another model than ``--model``) ends
-with a one-line message on stderr and exit status 2.
+window, a corrupt or foreign checkpoint, a checkpoint that is not a colorizer's, a checkpoint
+of another model than ``--model``, an output that would replace the input image, or one that
+cannot be written) ends with a one-line message on stderr and exit status 2; the checkpoint
+and where the output goes are checked before the image is read.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         default=None,
-        help="PNG to write (default: <input name>-colorized.png here; a folder: "
-        "that file inside it)",
+        help="PNG to write (default: <input name>-colorized.png here; a folder, an existing "
+        "one or a new one written with a trailing /: that file inside it)",
     )
     p.add_argument(
         "--compare",
@@ -91,21 +93,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _output_path(input_name: str, output) -> Path:
+def compare_path(out: Path) -> Path:
+    """Where ``--compare`` writes its figure: ``<output stem>-compare.png`` beside ``out``."""
+    return out.with_name(f"{out.stem}-compare.png")
+
+
+def _output_path(input_name: str, output, compare: bool = False) -> Path:
+    """The PNG the colorization goes to, from ``-o`` (None: the default name here). Refuses
+    (``UsageError``) a name that is not .png, and one whose colorization or (with
+    ``compare``) comparison figure would overwrite the input image."""
     stem = (
         input_name.split(":", 1)[1] if input_name.startswith("skimage:") else Path(input_name).stem
     )
     default_name = f"{stem}-colorized.png"
     if output is None:
-        return Path(default_name)
-    out = Path(output)
-    if out.is_dir() or str(output).endswith(("/", os.sep)):  # a folder, made if need be
-        return out / default_name
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"-o {output}: the output is written as PNG; give a name ending in .png")
-    if not input_name.startswith("skimage:") and out.resolve() == Path(input_name).resolve():
-        raise UsageError(f"-o {output}: that is the input image; give another name")
+        out = Path(default_name)
+    elif Path(output).is_dir() or str(output).endswith(("/", os.sep)):  # a folder, made if need be
+        out = Path(output) / default_name
+    else:
+        out = Path(output)
+        if out.suffix.lower() != ".png":
+            raise UsageError(
+                f"-o {output}: the output is written as PNG; give a name ending in .png, or a "
+                f"folder to write it in, ending in / ({output}/)"
+            )
+    if not input_name.startswith("skimage:"):
+        given = f"-o {output}" if output is not None else f"the default output {out}"
+        source = Path(input_name).resolve()
+        if out.resolve() == source:
+            raise UsageError(f"{given}: that is the input image; give another name")
+        if compare and compare_path(out).resolve() == source:
+            raise UsageError(
+                f"{given}: its comparison {compare_path(out)} (--compare) is the input image; "
+                "give another name"
+            )
     return out
+
+
+def _where_output_cannot_go(out: Path) -> str | None:
+    """What stops ``out`` from being written (a file in the way of its folder, no permission
+    to write there), said before the model runs rather than after; None when nothing does."""
+    from .runs import unwritable  # noqa: PLC0415
+
+    folder = out.parent
+    above = folder.absolute()
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if above.exists() and not above.is_dir():
+        return f"{out}: cannot make its folder {folder}: a file of that name is in the way"
+    why = unwritable(folder)
+    return f"{out}: cannot be written ({why})" if why else None
 
 
 def colorize_file(
@@ -123,17 +160,35 @@ def colorize_file(
     ``checkpoint`` may be a list of several checkpoints of one model: an ensemble, whose
     colours are the mean of the members' ab (each member's picture in Lab), on the lightness
     of the first member's picture (the input's, as every member keeps it)."""
-    from . import viz  # noqa: PLC0415
+    from . import models, viz  # noqa: PLC0415
+    from .evaluate import EvaluationError, _refuse_a_non_colorizer  # noqa: PLC0415
     from .imageio import is_grayscale, read_image, to_float, write_png  # noqa: PLC0415
     from .models import InputError  # noqa: PLC0415
-    from .runs import load_models  # noqa: PLC0415
+    from .runs import checkpoint_paths, load_models  # noqa: PLC0415
 
+    # where the results go, and what --model names, before any work
+    out = _output_path(str(input_path), output, compare)
+    wrong = _where_output_cannot_go(out)
+    if wrong:
+        raise UsageError(wrong)
+    if model_name is not None:
+        try:
+            models.get(model_name)
+        except models.UnknownModelError as exc:
+            raise UsageError(f"--model {model_name}: {exc}") from None
     device = device or backend.get_device()
     backend.set_device(device)
     members = load_models(checkpoint, model_name, device, quiet, temperature)
+    # a checkpoint that colours nothing (the classifier) is named, before the image is read;
+    # what a model says of the small image it is tried on is not the user's image's
+    for path, member in zip(checkpoint_paths(checkpoint), members):
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                _refuse_a_non_colorizer(path, *member, device)
+        except EvaluationError as exc:
+            raise InputError(str(exc)) from None
     module, model, config, meta = members[0]
     rgb = read_image(input_path)
-    out = _output_path(str(input_path), output)
     # A model says on stderr when it resized the image; --quiet prints nothing but errors,
     # which are raised, not printed, inside. An ensemble's members say it once, not each.
     notes = io.StringIO()
@@ -168,7 +223,7 @@ def colorize_file(
             if hasattr(module, "image_metrics") and not quiet:
                 m = module.image_metrics(pred, rgb, config)
                 print("  " + ", ".join(f"{k} {_fmt(v)}" for k, v in m.items()))
-        cmp_path = out.with_name(f"{out.stem}-compare.png")
+        cmp_path = compare_path(out)
         written.append(viz.image_grid(panels, cmp_path, title=f"{meta['model']}: {input_path}"))
         if not quiet:
             print(f"  comparison: {cmp_path}" + (f" ({note})" if note else ""))

@@ -46,12 +46,22 @@ vivid and accurate colour without training again; the output's ``temperature`` i
 Output: a table on stdout, ``samples.png`` (rows of gray | prediction | truth) in ``--out``
 (default ``eval-<dataset>/`` next to the checkpoint), and with ``--json`` the numbers as
 ``{"model": {...}, "gray": {...}, "mean_ab": {...}, "truth": {"colorfulness"}, "images": N,
-"skipped": {"gray": [...], "unreadable": [...]}, "auc_classes": {"bins", "pixels", "model",
-"gray", "mean_ab"}, ...}`` (``auc_classes``: the colour classes scored, their pixel counts and
-each score's sum of AuC terms in each, from which ``metrics.class_mean`` gives the rebalanced
-AuC); the files of the folder that were not scored are named there and under the table. A
-checkpoint that is not a colorizer's (the ``classifier``), a missing checkpoint or folder, or
-a folder without colour images ends with a one-line message and exit status 2.
+"skipped": {"gray": [...], "unreadable": [...]}, "unreadable_why": {file: reason},
+"auc_classes": {"bins", "pixels", "model", "gray", "mean_ab"}, ...}`` (``auc_classes``: the
+colour classes scored, their pixel counts and each score's sum of AuC terms in each, from
+which ``metrics.class_mean`` gives the rebalanced AuC); the files of the folder that were not
+scored are named there and under the table, with why (not an image, too elongated...).
+Scored on the data its run trained on (a default run on the scikit-image photos, say), the
+output says so: ``"trained_on"``, the scored images the run trained on (those not among the
+``held_out`` of its metrics.json; null when no metrics.json beside the checkpoint names them),
+and a ``"note"``, printed under the table too. The JSON is written even when samples.png
+cannot be.
+
+A checkpoint that is not a colorizer's (the ``classifier``), a missing checkpoint or folder, a
+folder without colour images, or results that would go where they replace what the user has
+(``--json`` naming the checkpoint, an image, a file that is not a JSON result of evaluate,
+such as a run's metrics.json) or among the images of ``--data`` (``--out`` inside it) end with
+a one-line message and exit status 2, before the evaluation runs.
 """
 
 from __future__ import annotations
@@ -319,14 +329,14 @@ def open_dataset(data, size: int, in_memory: bool = True):
     keeps no image's Lab once given out (a folder's is read from its on-disk cache each time
     it is asked for), for one pass over more images than memory holds."""
     from .data import load_dataset  # noqa: PLC0415
+    from .imageio import ClippedPixelsWarning  # noqa: PLC0415
 
+    # the files skipped are reported in the summary, not as warnings; clipped files are
+    # scored as read, which is said (once each)
+    caught = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # skipped files are reported in the summary
-            from .imageio import ClippedPixelsWarning  # noqa: PLC0415
-
-            # clipped files are scored as read: said as they are read, once
-            warnings.simplefilter("default", ClippedPixelsWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # train=False: of a CIFAR-10 folder, the test batch (images no model trained on)
             ds = load_dataset(
                 "skimage" if data in (None, "default") else data,
@@ -335,11 +345,27 @@ def open_dataset(data, size: int, in_memory: bool = True):
                 in_memory=in_memory,
             )
     except (FileNotFoundError, NotADirectoryError, ValueError, RuntimeError) as exc:
-        raise EvaluationError(f"--data {data}: {_first_line(exc)}") from None
+        # a folder of nothing but skipped files: why they were (too elongated, say) is said
+        reasons = [
+            str(w.message).split(UNREADABLE_LIST, 1)[1]
+            for w in caught
+            if UNREADABLE_LIST in str(w.message)
+        ]
+        why = f": {reasons[0]}" if reasons and "no usable colour image" in str(exc) else ""
+        raise EvaluationError(f"--data {data}: {_first_line(exc)}{why}") from None
+    finally:
+        for w in caught:
+            if issubclass(w.category, ClippedPixelsWarning):
+                warnings.warn(w.message, stacklevel=2)
     if len(ds) == 0:
         raise EvaluationError(f"--data {data}: no colour images")
     names = list(getattr(ds, "names", None) or [f"image_{k}" for k in range(len(ds))])
     return names, ds
+
+
+#: What ImageFolder's warning about the files it skipped says before it lists them, each with
+#: its reason.
+UNREADABLE_LIST = " unreadable file(s): "
 
 
 def load_images(data, size: int):
@@ -380,6 +406,8 @@ class _Stream(NamedTuple):
     names: list
     images: Iterator  # (name, scored Lab (H, W, 3), predicted ab (2, H, W)) of each image
     skipped: dict
+    unreadable_why: dict | None = None  # {file: why it was not scored} of skipped["unreadable"]
+    trained_on: dict | None = None  # ``_trained_on``: the scored images the run trained on
 
 
 def predict_images(
@@ -401,7 +429,8 @@ def predict_images(
         labs.append(lab)
         preds.append(pred)
     fields = s._asdict()
-    del fields["images"]
+    for key in ("images", "unreadable_why", "trained_on"):
+        del fields[key]
     return Predictions(**fields, labs=labs, preds=preds)
 
 
@@ -456,8 +485,8 @@ def _stream_predictions(
             mode = ("stride", math.lcm(mode[1], other[1]))
         elif other != mode:
             raise EvaluationError(
-                f"an ensemble's networks must see the images alike: {checkpoints[0]} takes "
-                f"{describe_mode(mode)}, {c} takes {describe_mode(other)}"
+                "an ensemble's networks must see the images alike, and these do not: "
+                f"{checkpoints[0]} ({describe_mode(mode)}) and {c} ({describe_mode(other)})"
             )
     if len(members) > 1:
         config = {**config, **_ensemble_statistics([cfg for _, _, cfg, _ in members])}
@@ -466,13 +495,17 @@ def _stream_predictions(
     with progress_bars(not quiet):  # a first read of a big --data folder: a bar on a terminal
         names, ds = open_dataset(data, size, in_memory)
     root = getattr(ds, "root", None)
+
+    def relative(f) -> str:
+        return str(Path(f).relative_to(root)) if root else str(f)
+
+    unreadable = list(getattr(ds, "unreadable", []))  # (file, why) of each
     skipped = {
-        kind: [str(Path(f).relative_to(root)) if root else str(f) for f in files]
-        for kind, files in (
-            ("gray", getattr(ds, "gray_paths", [])),
-            ("unreadable", [f for f, _ in getattr(ds, "unreadable", [])]),
-        )
+        "gray": [relative(f) for f in getattr(ds, "gray_paths", [])],
+        "unreadable": [relative(f) for f, _ in unreadable],
     }
+    unreadable_why = {relative(f): str(why) for f, why in unreadable}
+    trained_on = _trained_on(checkpoints, members, data, names)
     min_side = max(
         int(mod.min_size(cfg)) if hasattr(mod, "min_size") else 1 for mod, _, cfg, _ in members
     )
@@ -519,7 +552,100 @@ def _stream_predictions(
     # an ensemble's members trained with different --temperature decode each at its own: said
     ts = [float(c["temperature"]) if takes_temperature(m, c) else None for m, _, c, _ in members]
     t = ts[0] if len(set(ts)) == 1 else ts
-    return _Stream(name, config, describe_mode(mode), t, names, images(), skipped)
+    return _Stream(
+        name, config, describe_mode(mode), t, names, images(), skipped, unreadable_why, trained_on
+    )
+
+
+def _run_held_out(checkpoint, config) -> list | None:
+    """The names of the images the run that wrote ``checkpoint`` held out (the ``held_out`` of
+    the metrics.json beside it), or None when that is not known: no metrics.json there, or
+    one of another run (whose data or split settings are not the checkpoint's)."""
+    import json  # noqa: PLC0415
+
+    try:
+        metrics = json.loads((Path(checkpoint).parent / "metrics.json").read_text())
+        held, theirs = metrics["held_out"], metrics["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(held, list) or not isinstance(theirs, dict):
+        return None
+    if any(theirs.get(k) != config.get(k) for k in _SPLIT_KEYS):
+        return None
+    return [str(n) for n in held]
+
+
+#: The settings that decide which images a run holds out.
+_SPLIT_KEYS = ("data", "seed", "split_seed", "test_fraction", "n_synthetic")
+_DEFAULT_DATA = (None, "default", "skimage")
+
+
+def _trained_on_these(data, config, meta, held, names) -> bool:
+    """Whether the run of a checkpoint (its ``config`` and ``meta``, ``held`` its held-out
+    images' names or None) trained on the images of evaluate's ``data`` (their ``names``):
+    both the scikit-image photos, or both the same folder (not CIFAR-10's, whose test batch
+    evaluate scores and no run trains on). A run's folder is named as it was given to train,
+    resolved here; held-out images that are not among ``names`` mean another folder."""
+    from .data import is_cifar10  # noqa: PLC0415
+
+    theirs = config.get("data")
+    if data in _DEFAULT_DATA:
+        if theirs == "skimage":
+            return True
+        if theirs not in (None, "default"):
+            return False
+        # None: the photos for the models that train on them, the synthetic scenes for those
+        # that need class labels; the run's own description of its data says which
+        described = str((meta.get("metrics") or {}).get("data", ""))
+        known = held is not None and len(held) > 0 and set(held) <= set(names)
+        return described.startswith("the scikit-image photos") or known
+    if theirs in (*_DEFAULT_DATA, "synthetic", "scenes") or str(data) in ("synthetic", "scenes"):
+        return False
+    try:
+        if is_cifar10(data) or not Path(data).expanduser().is_dir():
+            return False
+        same = Path(str(theirs)).expanduser().resolve() == Path(data).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return same and (held is None or set(held) <= set(names))
+
+
+def _trained_on(checkpoints, members, data, names) -> dict | None:
+    """When the checkpoint's run (an ensemble's members' runs) trained on the images scored
+    (``names`` of ``data``): ``{"trained_on": [the scored images it trained on, by name],
+    "note": what to say}``, ``trained_on`` None where the run's held-out images are not known
+    (no metrics.json of the run beside the checkpoint); None when it trained on other data."""
+    trained, same, unknown = set(), False, False
+    for c, (_, _, cfg, meta) in zip(checkpoints, members):
+        held = _run_held_out(c, cfg)
+        if not _trained_on_these(data, cfg, meta, held, names):
+            continue
+        same = True
+        if held is None:
+            unknown = True
+        else:
+            trained.update(n for n in names if n not in set(held))
+    if not same:
+        return None
+    who = members[0][3]["model"] if len(members) == 1 else "the ensemble's members"
+    where = "the scikit-image photos" if data in _DEFAULT_DATA else f"--data {data}"
+    if unknown:
+        note = (
+            f"{who} trained on {where} too, on all but the images its run held out, which no "
+            "metrics.json of the run beside the checkpoint names: some of these scores are "
+            "likely of images it trained on, not a test of it"
+        )
+        return {"trained_on": None, "note": note}
+    listed = [n for n in names if n in trained]
+    if not listed:
+        return {"trained_on": [], "note": None}
+    held_out = [n for n in names if n not in trained]
+    shown = ", ".join(held_out[:5]) + (", ..." if len(held_out) > 5 else "") or "none"
+    note = (
+        f"{len(listed)} of these {len(names)} images are ones {who} trained on (held out: "
+        f"{shown}); the scores on them are not a test on unseen images"
+    )
+    return {"trained_on": listed, "note": note}
 
 
 def score_predictions(
@@ -550,14 +676,17 @@ def evaluate_checkpoint(
     quiet: bool = False,
     samples: int = SAMPLE_ROWS,
     temperature: float | None = None,
+    json_path=None,
 ) -> dict:
     """What the command does: the metrics dict (see the module docstring) of ``checkpoint``,
     or of the ensemble of a list of them (``"ensemble"``: their number); writes
     ``samples.png`` into ``out`` (default ``eval-<dataset>/`` beside the checkpoint;
-    ``out=False``: no figure). ``temperature``: decode a model of ab bins with this
-    annealed-mean T instead of its own (``models.set_temperature``). The images are read,
-    predicted and scored one at a time, so memory does not grow with their number: of each,
-    a few numbers are kept, and the first ``samples`` whole for samples.png."""
+    ``out=False``: no figure) and, with ``json_path``, the dict as JSON there (also when
+    samples.png cannot be written: the numbers are kept, then the error raised).
+    ``temperature``: decode a model of ab bins with this annealed-mean T instead of its own
+    (``models.set_temperature``). The images are read, predicted and scored one at a time, so
+    memory does not grow with their number: of each, a few numbers are kept, and the first
+    ``samples`` whole for samples.png."""
     p = _stream_predictions(checkpoint, data, size, device, quiet, temperature, in_memory=False)
     mean_ab = p.config.get("mean_ab")
     scoring = _Scores(mean_ab)
@@ -581,15 +710,37 @@ def evaluate_checkpoint(
         "temperature": p.temperature,
         "prior_source": PRIOR_SOURCE,
         "skipped": p.skipped,
+        "unreadable_why": p.unreadable_why or {},
         "mean_ab_value": mean_ab,
         "per_image": per_image,
     }
     if len(checkpoints) > 1:
         result["ensemble"] = len(checkpoints)
+    if p.trained_on is not None:
+        result["trained_on"] = p.trained_on["trained_on"]
+        if p.trained_on["note"]:
+            result["note"] = p.trained_on["note"]
+    failure = None
     if out is not False:
         out_dir = Path(out) if out is not None else default_out(checkpoint, data)
+        where = f"--out {out}" if out is not None else f"{out_dir} (where samples.png goes)"
         rows = [list(column) for column in zip(*shown)]
-        result["samples"] = str(write_samples(out_dir, p.model_name, *rows, samples))
+        try:
+            result["samples"] = str(
+                write_samples(out_dir, p.model_name, *rows, samples, where=where)
+            )
+        except (EvaluationError, OSError) as exc:
+            if json_path is None:
+                raise
+            failure = exc
+    if json_path is not None:
+        from .runs import write_json  # noqa: PLC0415
+
+        write_json(json_path, result)
+    if failure is not None:
+        raise EvaluationError(
+            f"{_first_line(failure)} (the numbers were written: --json {json_path})"
+        ) from None
     return result
 
 
@@ -607,14 +758,17 @@ def default_out(checkpoint, data) -> Path:
     return Path(checkpoints[0]).resolve().parent / f"eval-{_dataset_name(data)}{tail}"
 
 
-def write_samples(out_dir, model_name, names, labs, preds, k=SAMPLE_ROWS) -> Path:
-    """``samples.png``: for the first ``k`` images, gray | prediction | truth."""
+def write_samples(
+    out_dir, model_name, names, labs, preds, k=SAMPLE_ROWS, where: str | None = None
+) -> Path:
+    """``samples.png``: for the first ``k`` images, gray | prediction | truth. ``where`` names
+    ``out_dir`` in an error (default ``--out OUT_DIR``)."""
     from . import viz  # noqa: PLC0415
     from .models.lab_common import _lab_to_rgb_batch  # noqa: PLC0415
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise EvaluationError(f"--out {out_dir}: exists and is not a folder")
+        raise EvaluationError(f"{where or f'--out {out_dir}'}: exists and is not a folder")
     panels = []
     for nm, lab, ab in list(zip(names, labs, preds))[: max(1, int(k))]:
         L = lab[None, None, :, :, 0]
@@ -672,6 +826,13 @@ def format_result(result: dict) -> str:
     ]
     if skipped:
         lines.append(f"not scored: {'; '.join(skipped)}")
+    why = result.get("unreadable_why") or {}
+    for file, reason in list(why.items())[:3]:  # why (too elongated, not an image...)
+        lines.append(f"  {file}: {reason}")
+    if len(why) > 3:
+        lines.append(f"  and {len(why) - 3} more (each with its reason in --json's unreadable_why)")
+    if result.get("note"):
+        lines.append(f"note: {result['note']}")
     if result.get("mean_ab") is None:
         lines.append("mean ab baseline: n/a (the checkpoint stores no mean_ab)")
     return "\n".join(lines)
@@ -727,30 +888,103 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _where_results_cannot_go(args) -> str | None:
-    """What stops --json, --out or the default folder of samples.png from being written,
-    checked before the slow part rather than found after it; None when nothing does."""
+def _is_an_evaluation(path: Path) -> bool:
+    """Whether the file ``path`` holds what ``--json`` writes (so that it may be written over)."""
+    import json  # noqa: PLC0415
+
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and {"model", "model_name", "images"} <= found.keys()
+
+
+def _where_json_cannot_go(target: str, checkpoints: list) -> str | None:
+    """What stops ``--json target`` from being written, or from being written over: a folder,
+    a checkpoint, an existing file that is not a .json evaluate wrote (an image of --data, a
+    run's metrics.json, ...: the user's, not to be lost), a folder that cannot be written in."""
     from .runs import unwritable  # noqa: PLC0415
 
+    path = Path(target)
+    if path.is_dir():
+        return f"--json {target}: is a folder; expected a file name"
+    for c in checkpoints:
+        if path.resolve() == Path(c).resolve():
+            return f"--json {target}: that is the checkpoint; give another name, ending in .json"
+    if path.exists() and path.stat().st_size > 0:
+        if path.suffix.lower() != ".json":
+            return (
+                f"--json {target}: exists and is not a .json file, which the numbers would "
+                "replace; give another name, ending in .json"
+            )
+        if not _is_an_evaluation(path):
+            return (
+                f"--json {target}: exists and is not a result of {PROG} (a run's metrics.json?), "
+                "which the numbers would replace; give another name"
+            )
+    why = unwritable(path.parent)
+    return f"--json {target}: cannot be written ({why})" if why else None
+
+
+def _inside_the_data(folder, data) -> bool:
+    """Whether ``folder`` is the image folder ``data`` or lies inside it, where the images
+    written in it (samples.png) would be scored as the folder's own next time."""
+    from .data import is_cifar10  # noqa: PLC0415
+
+    if data in (*_DEFAULT_DATA, "synthetic", "scenes"):
+        return False
+    try:
+        root = Path(data).expanduser()
+        if not root.is_dir() or is_cifar10(data):  # CIFAR-10's batches: no images are read
+            return False
+        root, folder = root.resolve(), Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return folder == root or root in folder.parents
+
+
+def _where_results_cannot_go(args) -> str | None:
+    """What stops --json, --out or the default folder of samples.png from being written,
+    or makes them replace what the user has (the checkpoint, an image), or puts samples.png
+    among the images of --data, checked before the slow part rather than found after it;
+    None when nothing does."""
+    from .runs import LoadError, checkpoint_paths, unwritable  # noqa: PLC0415
+
+    try:  # an ensemble's folder: its members' checkpoints too
+        checkpoints = [*args.checkpoint, *checkpoint_paths(args.checkpoint)]
+    except LoadError:  # a damaged ensemble folder: load_model's to name
+        checkpoints = list(args.checkpoint)
     if args.json is not None:
-        if Path(args.json).is_dir():
-            return f"--json {args.json}: is a folder; expected a file name"
-        why = unwritable(Path(args.json).parent)
-        if why:
-            return f"--json {args.json}: cannot be written ({why})"
+        wrong = _where_json_cannot_go(args.json, checkpoints)
+        if wrong:
+            return wrong
     if args.out is not None:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             return f"--out {args.out}: is a file; expected a folder"
         why = unwritable(args.out)
         if why:
             return f"--out {args.out}: cannot write in it ({why})"
-    elif Path(args.checkpoint[0]).is_file():  # a missing one is load_model's to name
-        samples = default_out(args.checkpoint, args.data)
+        if _inside_the_data(args.out, args.data):
+            return (
+                f"--out {args.out}: is inside --data {args.data}, where samples.png would be "
+                "scored as one of its images the next time; give a folder outside it"
+            )
+    elif all(Path(c).exists() for c in args.checkpoint):  # a missing one is load_model's
+        try:
+            samples = default_out(args.checkpoint, args.data)
+        except LoadError:
+            return None
         why = unwritable(samples)
         if why:
             return (
                 f"samples.png cannot be written beside the checkpoint, in {samples} ({why}); "
                 "give another folder with --out DIR"
+            )
+        if _inside_the_data(samples, args.data):
+            return (
+                f"samples.png would be written inside --data {args.data} (in {samples}, beside "
+                "the checkpoint), where it would be scored as one of its images the next "
+                "time; give a folder outside it with --out DIR"
             )
     return None
 
@@ -759,7 +993,7 @@ def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad input)."""
     from . import models  # noqa: PLC0415
     from .backend import DeviceError  # noqa: PLC0415
-    from .runs import LoadError, command_warnings, sigterm_as_ctrl_c, write_json  # noqa: PLC0415
+    from .runs import LoadError, command_warnings, sigterm_as_ctrl_c  # noqa: PLC0415
 
     parser = build_parser()
     try:
@@ -787,9 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.quiet,
                 args.samples,
                 args.temperature,
+                json_path=args.json,
             )
-            if args.json:
-                write_json(args.json, result)
     except (
         EvaluationError,
         LoadError,

@@ -385,9 +385,21 @@ def ensemble_members(folder) -> list | None:
         return None
     try:
         record = json.loads(record_path.read_text())
-        members = [Path(os.fspath(folder)) / m / "model.npz" for m in record["members"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise LoadError(f"{folder}: {ENSEMBLE_FILE} is not readable ({exc})") from None
+    names = record.get("members") if isinstance(record, dict) else None
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != ENSEMBLE_FORMAT
+        or not isinstance(names, list)
+        or not names
+        or not all(isinstance(m, str) and m for m in names)
+    ):
+        raise LoadError(
+            f"{folder}: {ENSEMBLE_FILE} is not an ensemble record that tinycolor wrote (a "
+            f'"format" of "{ENSEMBLE_FORMAT}" and a list of "members" folders)'
+        )
+    members = [Path(os.fspath(folder)) / m / "model.npz" for m in names]
     unfinished = [m for m in members if not run_finished(m.parent)]
     if unfinished:
         names = ", ".join(m.parent.name for m in unfinished)
@@ -453,8 +465,8 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     # several, an ensemble's): say so where a "checkpoint" is named like an image
     image = p.suffix.lower() in IMAGE_EXTENSIONS
     hint = (
-        "; an image? the paths after --checkpoint are all checkpoints but the last: colour "
-        "one image at a time"
+        "; an image? --checkpoint takes checkpoints (several: an ensemble's), so every path "
+        "after it is read as one"
         if image
         else ""
     )
@@ -513,7 +525,7 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
         raise LoadError(
             f"{spath}: stores model {name!r}, which is not known here ({exc})"
         ) from None
-    wrong = _wrongly_typed(stored, module.DEFAULTS)
+    wrong = _wrongly_typed(stored, module.DEFAULTS) or _bad_mean_ab(stored.get("mean_ab"))
     if wrong:
         raise LoadError(f"{spath}: its config holds {wrong}; was the checkpoint edited by hand?")
     config = dict(module.DEFAULTS)
@@ -537,6 +549,21 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
             stacklevel=2,
         )
     return module, model, config, meta
+
+
+def _bad_mean_ab(mean_ab) -> str | None:
+    """The training set's mean ab as a checkpoint stores it (None, or two finite numbers),
+    said in words when it is not that: it is the mean-ab baseline and a network's first
+    output, so a null or a string in it would come out as a row of nan or a traceback."""
+    if mean_ab is None:
+        return None
+    fits = (
+        isinstance(mean_ab, list)
+        and len(mean_ab) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in mean_ab)
+        and all(math.isfinite(v) for v in mean_ab)
+    )
+    return None if fits else f"mean_ab = {mean_ab!r}, where two finite numbers (a, b) are expected"
 
 
 def _wrongly_typed(stored: dict, defaults: dict) -> str | None:

@@ -36,7 +36,7 @@ def _save(fig, path) -> Path:
     Ctrl-C while it is written leaves no half a picture."""
     from .imageio import write_atomically  # noqa: PLC0415
 
-    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), ".png")
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=_DPI, format="png"), ".png")
 
 
 def _show(ax, img) -> None:
@@ -52,11 +52,25 @@ def _show(ax, img) -> None:
     ax.set_axis_off()
 
 
+#: The most a panel's box is taller than wide, or wider than tall (``image_grid``).
+MAX_PANEL_ASPECT = 4.0
+#: The most pixels a figure of ``image_grid`` has on a side (at the 110 dpi it is saved at).
+MAX_FIGURE_PIXELS = 12000
+_DPI = 110
+
+
 def image_grid(panels, path, ncols: int | None = None, title: str | None = None, panel_inches=3.2):
     """Write the images ``panels`` = [(title, image), ...] side by side in a grid.
 
     Images are (H, W) gray or (H, W, 3) RGB, uint8 or float in [0, 1]; gray ones are drawn
     with a gray colormap fixed to the full range, so a dark image stays dark.
+
+    Each panel's box is ``panel_inches`` wide and as tall as the first image's aspect makes
+    it, but no more than ``MAX_PANEL_ASPECT`` times taller than wide (nor wider than tall):
+    an image more elongated than that (a 1x1000 strip) is drawn whole at its own aspect,
+    letterboxed in the box, rather than making the figure thousands of inches tall. A grid
+    of many rows or columns is drawn smaller, so that no side of the figure passes
+    ``MAX_FIGURE_PIXELS``.
     """
     panels = list(panels)
     if not panels:
@@ -64,8 +78,11 @@ def image_grid(panels, path, ncols: int | None = None, title: str | None = None,
     ncols = ncols or len(panels)
     nrows = math.ceil(len(panels) / ncols)
     h, w = np.asarray(panels[0][1]).shape[:2]
-    aspect = h / max(w, 1)
-    fig = _figure((panel_inches * ncols, panel_inches * aspect * nrows + 0.6 * nrows + 0.3))
+    aspect = min(max(h / max(w, 1), 1 / MAX_PANEL_ASPECT), MAX_PANEL_ASPECT)
+    width = panel_inches * ncols
+    height = panel_inches * aspect * nrows + 0.6 * nrows + 0.3
+    shrink = min(1.0, MAX_FIGURE_PIXELS / (_DPI * max(width, height)))
+    fig = _figure((width * shrink, height * shrink))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
