@@ -17,6 +17,7 @@ ARGUMENTS = {
     *("groups", "ignore_index", "label_smoothing", "padding_idx", "padding_mode", "reduction"),
     *("is_causal", "map_location", "weights_only", "weight_orig", "weight_u", "weight_v"),
     *("attn_mask", "key_padding_mask", "add_bias_kv", "add_zero_attn", "kdim", "vdim"),
+    *("T_max", "gamma", "max_norm", "scale_grad_by_freq"),
     "NAME",
 }
 
