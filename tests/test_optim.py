@@ -590,6 +590,21 @@ def test_exponential_moving_average_follows_its_formula():
         optim.ExponentialMovingAverage(model, decay=1.0)
 
 
+def test_the_average_of_weights_that_do_not_move_is_those_weights_exactly():
+    """d avg + (1 - d) w rounds twice in float32, so the average of a frozen layer (cnn_koala's
+    pretrained classifier) drifted from its weights by a few ulps (1.5e-8) over a run; the
+    update avg + (1 - d)(w - avg) adds exactly 0 where w == avg."""
+    from tinycolor import nn
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(50, 40), nn.BatchNorm1d(40))
+    ema = optim.ExponentialMovingAverage(model, decay=0.99)
+    for _ in range(300):
+        ema.update()
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(ema.state_dict()[k], v)
+
+
 def test_exponential_moving_average_resumes_exactly(tmp_path):
     """Twenty updates in one go equal ten, the averages saved to disk with the count, a fresh
     model and average loaded from them, and ten more: bit for bit. Without the count the

@@ -704,3 +704,35 @@ def test_fit_keeps_the_device_by_name_for_resume(device):
     train.fit(module, model, data, config, quiet=True, on_state=lambda e, s: metas.append(s))
     assert [type(m["__meta__"]["device"]) for m in metas] == [str]
     assert metas[0]["__meta__"]["device"] == device
+
+
+def test_the_batches_are_drawn_from_a_stream_of_their_own(monkeypatch):
+    """fit shuffled with default_rng(seed), the generator manual_seed(seed) gives the initial
+    weights, so the batches' draws repeated the weights' (the first epoch's order was made of
+    the same bits as the first weights); they come from a stream of the seed's own."""
+    from types import SimpleNamespace
+
+    from tinycolor import nn
+
+    n, seed = 64, 3
+    x = np.arange(n, dtype=np.float32).reshape(n, 1)
+    data = SimpleNamespace(train=(x, x), test=(x[:8], x[:8]))
+    orders = []
+    real = train.iterate_batches
+
+    def recording(source, batch_size, rng=None, shuffle=False):
+        if shuffle:  # the generator's state as the epoch begins
+            orders.append(np.random.default_rng())
+            orders[-1].bit_generator.state = rng.bit_generator.state
+        yield from real(source, batch_size, rng, shuffle)
+
+    monkeypatch.setattr(train, "iterate_batches", recording)
+    module = SimpleNamespace(NAME="line", loss=lambda m, b, c: ((m(b[0]) - b[1]) ** 2).mean())
+    config = {"optimizer": "sgd", "lr": 1e-4, "seed": seed, "epochs": 1, "batch_size": n}
+    tinycolor.manual_seed(seed)
+    train.fit(module, nn.Linear(1, 1), data, config, quiet=True)
+    first = orders[0].permutation(n)
+    assert not np.array_equal(first, np.random.default_rng(seed).permutation(n))
+    np.testing.assert_array_equal(
+        first, np.random.default_rng([seed, train._BATCHES_STREAM]).permutation(n)
+    )

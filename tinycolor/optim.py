@@ -1568,7 +1568,7 @@ class ExponentialMovingAverage:
 
     After every optimizer step ``update()`` moves each average towards the model's value:
 
-        avg <- d avg + (1 - d) w,    d = min(decay, (1 + t) / (10 + t))
+        avg <- d avg + (1 - d) w = avg + (1 - d)(w - avg),    d = min(decay, (1 + t) / (10 + t))
 
     with t the number of updates so far, this one included (the warm-up of d, as TensorFlow's
     ``ExponentialMovingAverage`` with ``num_updates``, keeps the first averages from holding
@@ -1606,8 +1606,9 @@ class ExponentialMovingAverage:
         for k, t in self._tensors.items():
             avg = self.average[k]
             if np.issubdtype(avg.dtype, np.floating):
-                avg *= avg.dtype.type(d)
-                avg += t.data * avg.dtype.type(1.0 - d)
+                # avg + (1 - d)(w - avg), the same value as d avg + (1 - d) w, but exact where
+                # w does not move (a frozen layer's average stays its weights to the last bit)
+                avg += (t.data - avg) * avg.dtype.type(1.0 - d)
             else:
                 avg[...] = t.data
 

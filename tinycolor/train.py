@@ -283,6 +283,11 @@ def num_batches(source, batch_size: int) -> int | None:
     return n(batch_size) if callable(n) else None
 
 
+#: Mixed into the seed that draws the training batches (``fit``), so that their crops and
+#: order are a stream of their own, not the initial weights' (``default_rng(seed)``).
+_BATCHES_STREAM = 0x62617463
+
+
 def iterate_batches(source, batch_size: int, rng=None, shuffle: bool = False):
     """Batches (tuples of arrays) from a tuple of equal-length arrays, shuffled with ``rng``, or
     from an object with its own ``batches(batch_size, rng, shuffle)``."""
@@ -532,7 +537,9 @@ def fit(
             )
         }
     custom_step = getattr(module, "train_step", None)
-    rng = np.random.default_rng(config["seed"])
+    # the crops, flips and batch order: a stream of the seed's own, not the one that drew the
+    # initial weights (backend.rng, also seeded with the seed, whose draws it repeated)
+    rng = np.random.default_rng([int(config["seed"]), _BATCHES_STREAM])
     epochs, bs = int(config["epochs"]), int(config["batch_size"])
     schedulers = make_schedulers(config.get("schedule", "constant"), optimizers, epochs)
     keep_best = config.get("keep", "last") == "best"
