@@ -506,7 +506,7 @@ def test_ema_holds_out_keeps_and_ends_with_the_averaged_weights():
     twin = nn.Linear(1, 1, bias=False)
     opt = optim.SGD(twin.parameters(), lr=0.2)
     ema = optim.ExponentialMovingAverage(twin, 0.8)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng([0, train._BATCHES_STREAM])  # as fit draws them
     held_out, averages = [], []
     for _ in range(3):
         for xb, yb in train.iterate_batches(data.train, 8, rng, shuffle=True):
@@ -592,7 +592,7 @@ def test_ctrl_c_with_ema_ends_with_the_average_and_whole_epochs(monkeypatch):
         twin = nn.Linear(1, 1, bias=False)
         opt = optim.SGD(twin.parameters(), lr=0.2)
         ema = optim.ExponentialMovingAverage(twin, 0.8)
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng([0, train._BATCHES_STREAM])
         out = []
         while len(out) < steps:
             for xb, yb in train.iterate_batches(data.train, 8, rng, shuffle=True):
@@ -691,7 +691,8 @@ def test_a_models_own_step_and_optimizers_are_used_and_its_numbers_kept(monkeypa
     config = {"optimizer": "sgd", "lr": 0.1, "seed": 5, "epochs": 2, "batch_size": 8}
     history = train.fit(module, two_nets(), data, config, quiet=True)
     assert [c[0] for c in calls] == [["d", "g"]] * 6
-    rng, batches = np.random.default_rng(5), []  # shuffled by --seed, every epoch anew
+    # shuffled by --seed (its stream of batches), every epoch anew
+    rng, batches = np.random.default_rng([5, train._BATCHES_STREAM]), []
     for _ in range(2):
         order = rng.permutation(20).tolist()
         batches += [order[:8], order[8:16], order[16:]]
@@ -1108,7 +1109,7 @@ def _checkpoint_variants(d, good: Path):
         ("{d}/typed.npz", "{crop}", [], ["window = '3', where a whole number is expected"]),
         ("{run}/model.npz", "{crop}", ["--model", "cnn_regression"], ["of model 'ann_window'"]),
         ("{run}/model.npz", "{crop}", ["-o", "{d}/out.jpg"], [".png"]),
-        ("{run}/model.npz", "{crop}", ["{crop}"], ["crop.png", "an image? the paths after"]),
+        ("{run}/model.npz", "{crop}", ["{crop}"], ["crop.png", "an image? --checkpoint takes"]),
     ],
     ids=[
         "missing-image",
