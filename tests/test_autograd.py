@@ -639,6 +639,27 @@ def test_comparisons_give_constant_boolean_tensors(device):
         np.testing.assert_array_equal(got.numpy(), np.array(want, bool))
 
 
+def test_a_float32_tensor_compares_with_a_number_in_float32_as_pytorch(device):
+    """x == 0.1 on float32 compared in float64 (NumPy 2 makes the 0-d array a strong type): a
+    float32 0.1 was not equal to 0.1, and x > 0.1 held for it. PyTorch's scalar does not
+    promote."""
+    torch = pytest.importorskip("torch")
+    a = np.float32([0.1, 0.2, 0.3, 0.7])
+    x, tx = tc.Tensor(a, device=device), torch.tensor(a)
+    for v in (0.1, 0.3, 0.7, np.float64(0.3), 1, True):
+        for op in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+            assert getattr(x, op)(v).numpy().tolist() == getattr(tx, op)(v).numpy().tolist()
+        assert (v < x).numpy().tolist() == (v < tx).numpy().tolist()
+        for got in (tc.isclose(x, v, rtol=0, atol=0), tc.isclose(v, x, rtol=0, atol=0)):
+            want = torch.isclose(tx, torch.tensor(v, dtype=torch.float32), rtol=0, atol=0)
+            assert got.numpy().tolist() == want.numpy().tolist()
+    i = tc.Tensor(np.array([1, 2]), device=device)
+    assert (i == 1.5).numpy().tolist() == [False, False] and (i < 1.5).numpy().tolist() == [
+        True,
+        False,
+    ]
+
+
 def test_equality_is_elementwise_like_the_other_comparisons(device):
     x = tc.Tensor([0.0, 1.0, 0.0], device=device)
     np.testing.assert_array_equal(to_numpy((x == 0).data), [True, False, True])  # was False
@@ -812,17 +833,86 @@ def test_masked_fill_normal_and_uniform_in_place_as_pytorch(device):
         tc.zeros(2, dtype=tc.int64).uniform_()
 
 
-def test_augmented_assignment_makes_a_new_tensor_elsewhere(device):
+def test_augmented_assignment_makes_a_new_tensor_of_an_op_result(device):
     x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
     h = x * 2
     h += x  # in a forward pass: h = h + x, recorded
     h.sum().backward()
     np.testing.assert_array_equal(to_numpy(x.grad), [3.0, 3.0])
+    with tc.no_grad():
+        y = x * 2  # an op's result, even unrecorded: never changed in place
+    z = y
+    y += 1.0
+    assert y is not z and z.numpy().tolist() == [2.0, 4.0] and y.numpy().tolist() == [3.0, 5.0]
+    a = tc.zeros(3, device=device)
+    v = a[0:2]  # a view is an op's result too: v += 1 leaves a as it was
+    v += 1.0
+    assert a.numpy().tolist() == [0.0, 0.0, 0.0] and v.numpy().tolist() == [1.0, 1.0]
+    total = tc.zeros((), device=device)
+    total += (x * x).sum()  # a loss in grad mode: the sum stays in the graph
+    assert total._ctx is not None
+    total.backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), [5.0, 7.0])
+
+
+def _augmented_leaves(m, nn):
+    """t += v on leaves that require no grad: an alias, a BatchNorm buffer through another name,
+    a frozen EMA copy under no_grad, a leaf beside v that requires grad under no_grad; m is
+    tinycolor or torch."""
+    a = m.zeros(3)
+    b = a
+    a += 1.0
+    a *= m.tensor([1.0, 2.0, 3.0])
+    a /= 2
+    a -= 0.25
+    bn = nn.BatchNorm2d(3)
+    rm = bn.running_mean
+    rm += 1.0
+    ema = m.tensor([[1.0, 2.0], [3.0, 4.0]])
+    p = m.tensor([[3.0, 2.0], [1.0, 0.0]], requires_grad=True)
+    with m.no_grad():
+        pe = ema
+        pe *= 0.5
+        pe += 0.5 * p
+        c = m.zeros(2)
+        c += p[0]  # records nothing under no_grad: in place
+    ints = m.tensor([1, 2], dtype=m.int64)
+    ints += 3
+    ints *= 2
+    return b, bn.running_mean, ema, c, ints
+
+
+def test_augmented_assignment_changes_a_leaf_in_place_as_pytorch(device):
+    """rm = bn.running_mean; rm += 1 (and a frozen EMA copy's pe *= d under no_grad, b = a;
+    a += 1) made a new tensor: the buffer, the model's parameter and the alias stayed as they
+    were, with no error. A tensor no op made changes in place, as in PyTorch."""
+    got = _augmented_leaves(tc, tc.nn)
+    want = [[0.25, 0.75, 1.25], [1.0] * 3, [[2.0, 2.0], [2.0, 2.0]], [3.0, 2.0], [8, 10]]
+    for t, w in zip(got, want):
+        assert t.numpy().tolist() == w
+    assert got[-1].dtype == np.int64 and got[2]._ctx is None and not got[2].requires_grad
     arr = np.array([2.0, 4.0], np.float32)
-    c = tc.Tensor(arr)  # shares arr's memory: dividing in place would change the caller's data
+    c = tc.Tensor(arr)  # shares arr's memory, as torch.from_numpy(arr)
     c /= 2
-    np.testing.assert_array_equal(to_numpy(c.data), [1.0, 2.0])
-    np.testing.assert_array_equal(arr, [2.0, 4.0])
+    assert arr.tolist() == [1.0, 2.0]
+    i = tc.tensor([1, 2], device=device)
+    for change in (lambda: i.__iadd__(0.5), lambda: i.__itruediv__(2)):
+        with pytest.raises(TypeError, match=r"the result is float64, which t's dtype int64"):
+            change()
+    with pytest.raises(TypeError, match=r"t \+= \.\.\.: the result is int64, which t's dtype bool"):
+        b = tc.tensor([True, False], device=device)
+        b += 1
+    with pytest.raises(ValueError, match=r"v of shape \(3,\) does not fit t's shape \(2,\)"):
+        f = tc.zeros(2, device=device)
+        f += tc.ones(3, device=device)
+    assert i.numpy().tolist() == [1, 2]
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(got, _augmented_leaves(torch, torch.nn)):
+        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    ti = torch.tensor([1, 2])
+    for change in (lambda: ti.__iadd__(0.5), lambda: ti.__itruediv__(2)):
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            change()
 
 
 def test_item_assignment_says_what_to_do_instead():
@@ -1468,6 +1558,27 @@ def test_register_hook_sees_and_replaces_gradients_as_pytorchs(device):
     (tmid * tmid + tmid).sum().backward()
     np.testing.assert_allclose(tmid.grad.numpy(), want_mid)
     np.testing.assert_allclose(tx.grad.numpy(), 2 * want_mid)
+
+
+def test_register_hook_on_a_zero_dimensional_tensor_as_pytorchs(device):
+    """loss.register_hook(lambda g: g * 2) raised a DeviceError ("on cpu for a tensor on cpu"):
+    NumPy arithmetic on a 0-d array gives a NumPy scalar, not an array."""
+    torch = pytest.importorskip("torch")
+    hooks = [
+        (lambda g: g * 2, lambda g: g * 2),
+        (lambda g: np.zeros_like(g) if isinstance(g, np.ndarray) else g * 0, torch.zeros_like),
+        (lambda g: tc.Tensor(g) * 0.5, lambda g: g * 0.5),
+    ]
+    for ours, theirs in hooks:
+        x = tc.Tensor(np.array([1.0, 2.0]), requires_grad=True, device=device)
+        tx = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+        loss, tloss = (x * x).sum(), (tx * tx).sum()
+        loss.register_hook(ours)
+        tloss.register_hook(theirs)
+        loss.backward()
+        tloss.backward()
+        np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
+        assert x.grad.dtype == np.float64
 
 
 def test_register_hook_refuses_what_it_cannot_use(device):

@@ -428,3 +428,19 @@ def test_clamp_takes_pytorchs_min_and_max(device):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
     with pytest.raises(TypeError, match="clamp: got both lo=0 and min=1"):
         x.clamp(0, min=1)
+
+
+def test_negation_and_subtraction_of_bools_are_refused_in_words_as_pytorch():
+    """-mask and mask - mask ended in NumPy's "The numpy boolean negative ... is not supported";
+    PyTorch refuses both too, and says to use ~ or ^."""
+    m = tc.Tensor(np.array([True, False]))
+    with pytest.raises(TypeError, match=r"negation \(-\) of a bool tensor.*~mask"):
+        _ = -m
+    with pytest.raises(TypeError, match=r"subtraction of two bool tensors.*a \^ b"):
+        _ = m - m
+    assert (~m).numpy().tolist() == [False, True]
+    torch = pytest.importorskip("torch")
+    tm = torch.tensor([True, False])
+    for call in (lambda: -tm, lambda: tm - tm):
+        with pytest.raises(RuntimeError, match="not supported"):
+            call()

@@ -478,3 +478,10 @@ def test_scaled_dot_product_attention_dropout_and_errors():
         F.scaled_dot_product_attention(x, x, x, enable_gqa=True)
     with pytest.raises(ValueError, match=r"query must be a Tensor of at least 2 dims"):
         F.scaled_dot_product_attention(x.numpy(), x, x)
+
+
+def test_matmul_of_a_zero_dimensional_tensor_is_refused_in_words():
+    """tc.tensor(1.0) @ tc.ones(3) was a bare IndexError; PyTorch: both arguments need 1 dim."""
+    for a, b in ((tc.Tensor(1.0), tc.ones(3)), (tc.ones(3), tc.Tensor(1.0))):
+        with pytest.raises(ValueError, match=r"matmul: both arguments need at least 1 dim"):
+            a @ b

@@ -159,10 +159,95 @@ def test_var_takes_its_arguments_in_pytorchs_order():
         np.testing.assert_allclose(x.var(*args).numpy(), want, rtol=1e-14)
 
 
-def test_var_without_degrees_of_freedom_is_rejected():
-    x = tc.Tensor(np.ones((2, 1)))
-    with pytest.raises(ValueError, match="no degrees of freedom"):
-        F.var(x, axis=1, unbiased=True)
+def test_var_and_std_without_degrees_of_freedom_are_nan_as_pytorchs(device):
+    """x.std(dim=0) of a last batch of one sample raised; PyTorch gives nan (inf where the
+    elements differ and the correction exceeds their number), with a warning."""
+    cases = [((2, 1), {"dim": 1}), ((), {}), ((1, 3), {"dim": 0}), ((3,), {"correction": 5})]
+    a = np.array([[1.0, 2.0, 4.0]])
+    for shape, kw in cases:
+        x = tc.Tensor(np.ones(shape) if shape != (3,) else a[0], device=device)
+        for op in ("var", "std"):
+            with pytest.warns(UserWarning, match=f"{op}\\(\\): degrees of freedom is <= 0"):
+                got = getattr(x, op)(**kw).numpy()
+            torch = pytest.importorskip("torch")
+            with pytest.warns(UserWarning):
+                want = getattr(torch.tensor(x.numpy()), op)(**kw).numpy()
+            np.testing.assert_array_equal(got, want)
+    x = tc.Tensor(np.ones((1, 2)), requires_grad=True, device=device)
+    with pytest.warns(UserWarning):
+        x.std(dim=0).sum().backward()
+    assert np.isnan(to_numpy(x.grad)).all()
+
+
+def test_std_gradient_is_zero_where_std_is_zero_as_pytorchs(device):
+    """A constant slice (a flat patch, a dead feature) gave a nan gradient: sqrt's gradient
+    inf at 0 times var's 0. PyTorch's std_backward masks it to 0."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])
+    for kw in ({}, {"dim": 1}, {"dim": 1, "keepdim": True}, {"dim": 0, "correction": 0}):
+        x = tc.Tensor(a, requires_grad=True, device=device)
+        tx = torch.tensor(a, requires_grad=True)
+        y, ty = x.std(**kw), tx.std(**kw)
+        g = np.arange(1.0, y.numpy().size + 1).reshape(y.shape)
+        y.backward(g)
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    x = tc.Tensor(np.ones(3), requires_grad=True, device=device)
+    x.std().backward()
+    assert to_numpy(x.grad).tolist() == [0.0, 0.0, 0.0]
+    assert tc.gradcheck(lambda t: F.reduce.std(t, 1), [tc.Tensor(a[1:] * [[1, 3, 7]], True)])
+
+
+def test_min_of_unsigned_and_extreme_ints_and_bools_as_pytorchs(device):
+    """min was -max(-x): for uint8 the negation wraps around (a uint8 image's minimum was
+    17 instead of 0), int8's -(-128) is -128, and a bool's negation raised."""
+    torch = pytest.importorskip("torch")
+    for a in (
+        np.array([[0, 17], [255, 128]], np.uint8),
+        np.array([[-128, 5], [127, -3]], np.int8),
+        np.array([[True, False], [True, True]]),
+    ):
+        x, tx = tc.Tensor(a, device=device), torch.tensor(a)
+        assert x.min().numpy().tolist() == tx.min().numpy().tolist()
+        assert x.min().dtype == a.dtype
+        for dim in (0, 1, (0, 1)):
+            want = torch.amin(tx, dim).numpy().tolist()
+            assert x.min(axis=dim).numpy().tolist() == want
+            assert tc.amin(x, dim).numpy().tolist() == want
+    a = np.array([[3.0, 1.0, 1.0], [2.0, 5.0, 4.0]])
+    for call, tcall in (
+        (lambda t: t.min(), lambda t: t.min()),
+        (lambda t: t.min(axis=1), lambda t: torch.amin(t, 1)),
+        (lambda t: tc.amin(t, 1, True), lambda t: torch.amin(t, 1, True)),
+    ):
+        x, tx = tc.Tensor(a, requires_grad=True, device=device), torch.tensor(a, requires_grad=True)
+        y, ty = call(x), tcall(tx)
+        g = np.arange(1.0, y.numpy().size + 1).reshape(y.shape)
+        y.backward(g)
+        ty.backward(torch.tensor(g))
+        np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())  # ties share it
+
+
+def test_sum_and_mean_with_dim_empty_reduce_every_dim_as_pytorch(device):
+    """x.sum(dim=()) reduced nothing; PyTorch reduces every dim (NumPy's axis=() keeps its
+    meaning: none)."""
+    torch = pytest.importorskip("torch")
+    x = tc.Tensor(np.arange(6.0).reshape(2, 3), device=device)
+    tx = torch.tensor(x.numpy())
+    for op in ("sum", "mean", "var", "std"):
+        for d in ((), []):
+            got, want = getattr(x, op)(dim=d), getattr(tx, op)(dim=d)
+            assert got.shape == tuple(want.shape) == ()
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-14)
+    assert x.sum(axis=()).shape == (2, 3) and np.sum(x, axis=()).shape == (2, 3)
+
+
+def test_repeated_dims_are_refused_as_pytorch():
+    x = tc.ones((2, 3, 4))
+    for op in ("sum", "mean", "var"):
+        with pytest.raises(ValueError, match=r"dim 1 appears more than once in \(1, -2\)"):
+            getattr(x, op)(dim=(1, -2))
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6, 7), (2, 5, 3, 1, 4)])
@@ -556,3 +641,19 @@ def test_topk_as_pytorchs(device):
         rows = slice(None) if kwargs.get("dim", -1) in (0, -2) else slice(0, 2)
         np.testing.assert_array_equal(ours.indices.numpy()[rows], theirs.indices[rows])
         np.testing.assert_array_equal(to_numpy(x.grad)[rows], tx.grad.numpy()[rows])
+
+
+def test_an_empty_reduction_without_an_answer_is_refused_in_words():
+    """max / min / argmax of an empty dim ended in NumPy's "zero-size array to reduction
+    operation maximum which has no identity"; PyTorch refuses these too."""
+    x = tc.zeros((0, 3))
+    for call in (lambda: x.max(), lambda: x.max(axis=0), lambda: tc.amin(x, 0), lambda: x.min()):
+        with pytest.raises(ValueError, match=r"dim 0 of shape \(0, 3\) is empty"):
+            call()
+    with pytest.raises(ValueError, match=r"argmax: the tensor of shape \(0, 3\) is empty"):
+        x.argmax()
+    with pytest.raises(ValueError, match=r"argmin: dim 0 of shape \(0, 3\) is empty"):
+        x.argmin(axis=0)
+    assert x.max(axis=1).shape == (0,) and x.argmax(axis=1).shape == (0,)
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        len(tc.Tensor(1.0))

@@ -649,7 +649,7 @@ def test_split_and_chunk(device, shape, data):
     else:
         arg = data.draw(st.integers(1, 6))
         step = max(-(-n // arg), 1)
-        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0] * arg  # as torch.chunk
     a = data.draw(arrays(shape))
     want, start = [], 0
     for k in sizes:  # the pieces by slicing, one at a time
@@ -760,3 +760,37 @@ def test_masked_fill_against_torch_and_its_errors(device):
         x.masked_fill(np.ones((3, 4)), 0.0)
     with pytest.raises(ValueError, match=r"mask of shape \(5, 2, 3, 4\) does not broadcast"):
         x.masked_fill(np.ones((5, 2, 3, 4), bool), 0.0)
+
+
+def test_flatten_permute_and_cat_refuse_dims_out_of_range_as_pytorch():
+    """flatten(5), flatten(2, 1) and permute(0, 1, 5) on 3 dims were taken modulo 3 (a shape
+    came back, wrong or unchanged); cat along dim 2 of 2-D tensors was an IndexError with no
+    words. PyTorch refuses each."""
+    x = tc.ones((2, 3, 4))
+    with pytest.raises(ValueError, match="flatten: dim 5 is out of range for 3 dimensions"):
+        x.flatten(5)
+    with pytest.raises(ValueError, match="flatten: start_dim 2 comes after end_dim 1"):
+        x.flatten(2, 1)
+    with pytest.raises(ValueError, match=r"permute: dim 5 is out of range for 3 dimensions"):
+        x.permute(0, 1, 5)
+    a = tc.ones((2, 3))
+    with pytest.raises(ValueError, match="cat: dim 2 is out of range for 2 dimensions"):
+        tc.cat([a, a], dim=2)
+    assert x.flatten(1).shape == (2, 12) and x.flatten(-2, -1).shape == (2, 12)
+    assert tc.cat([a, a], dim=-1).shape == (2, 6) and tc.Tensor(2.0).flatten().shape == (1,)
+    torch = pytest.importorskip("torch")
+    tx = torch.ones(2, 3, 4)
+    for call in (lambda: tx.flatten(5), lambda: tx.permute(0, 1, 5)):
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            call()
+    with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
+        tx.flatten(2, 1)
+
+
+def test_chunk_of_an_empty_dim_gives_chunks_pieces_as_pytorch():
+    """chunk of an empty dim returned one piece: a, b, c = x.chunk(3) broke on an empty batch."""
+    torch = pytest.importorskip("torch")
+    for shape, chunks, dim in (((0,), 3, 0), ((3, 0), 2, 1), ((0, 2), 3, 0)):
+        got = tc.chunk(tc.zeros(shape), chunks, dim)
+        want = torch.chunk(torch.zeros(shape), chunks, dim)
+        assert [p.shape for p in got] == [tuple(p.shape) for p in want]

@@ -281,6 +281,7 @@ class Function:
         record = record and out.dtype.kind == "f"
         result = Tensor(out, requires_grad=record, _internal=True)
         _share_version_with_base(result, tensors)
+        result._from_op = True  # an op's result, even under no_grad: t += v makes a new one
         if record:
             fn.inputs = tuple(tensors)
             fn.saved_versions = [t._version_counter[0] for t in tensors]
@@ -414,6 +415,15 @@ def as_tensor_like(x, others=(), promote=True) -> Tensor:
     return Tensor(data, _internal=True)
 
 
+def compared_with(x, t) -> Tensor:
+    """``x`` wrapped as the other side of a comparison with the tensor ``t``: a number (Python
+    or NumPy) beside a floating tensor in that tensor's dtype, as PyTorch compares (a scalar
+    does not promote: float32 ``x == 0.1`` compares with float32(0.1)); anything else as it is
+    (an integer tensor against 0.5 stays exact)."""
+    scalar = isinstance(x, int | float | bool | np.generic) and _is_float(t.dtype)
+    return as_tensor_like(x, (t,), promote=scalar)
+
+
 def torch_spelling(op, name, value, torch_name, torch_value, default):
     """The value of an argument that PyTorch spells differently (``dim`` for ``axis``,
     ``keepdim`` for ``keepdims``), so that code written for PyTorch runs: either spelling, but
@@ -473,6 +483,17 @@ def _numpy_keywords(op: str, x, dtype, out):
     return x if dtype is None else x.astype(dtype)
 
 
+def _refuse_empty_reduction(op, shape, axis):
+    """argmax/argmin over an empty axis (or all of an empty tensor) has no answer."""
+    if int(np.prod(shape)):
+        return
+    if axis is None:
+        raise ValueError(f"{op}: the tensor of shape {shape} is empty; it has no {op[3:]}imum")
+    if isinstance(axis, int | np.integer) and -len(shape) <= axis < len(shape):
+        if shape[axis] == 0:
+            raise ValueError(f"{op}: dim {axis} of shape {shape} is empty; it has no {op[3:]}imum")
+
+
 def _refuse_positional_extreme(name: str, args: tuple, dim) -> None:
     """``x.max(1)`` / ``x.max(dim=1)`` (and min) are PyTorch's (values, indices) pair; tinycolor's
     method gives the values (``torch.amax``), so the axis must be named ``axis=`` instead."""
@@ -498,6 +519,9 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # so that ndarray * Tensor calls Tensor.__rmul__
+    # True on every result of an op (Function.apply), recorded or not (under no_grad too):
+    # ``t += v`` never changes such a tensor in place (see _augmented)
+    _from_op = False
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None, _internal=False):
         if isinstance(data, Tensor):
@@ -621,6 +645,8 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no first dim; t.numel() counts it")
         return self.data.shape[0]
 
     def __repr__(self):
@@ -814,12 +840,13 @@ class Tensor:
                     f"{getattr(out, 'shape', type(out).__name__)} for the gradient of a tensor "
                     f"of shape {self.shape}; a hook returns a gradient of that shape, or None"
                 )
-            if out.__class__ is not g.__class__:
+            if backend.is_cupy_array(out) != backend.is_cupy_array(g):
                 raise backend.DeviceError(
                     f"a hook registered with register_hook returned a gradient on "
                     f"{backend.device_of(out)} for a tensor on {self.device}"
                 )
-            g = out.astype(self.dtype, copy=False)
+            # a NumPy scalar (g * 2 of a 0-d gradient) becomes an array again
+            g = backend.array_module(g).asarray(out, dtype=self.dtype)
         return g
 
     # ------------------------------------------------------------------ backward
@@ -934,14 +961,30 @@ class Tensor:
         return self._augmented(o, "div", "/")
 
     def _augmented(self, o, op, sign):
-        """``t -= v``: Python binds the name to what this returns. For most tensors that is a
-        new tensor (``h += b`` in a forward pass records an Add, as ``h = h + b`` does). A leaf
-        that requires grad (a parameter) changes in place under ``no_grad``, as in PyTorch:
-        a new tensor would leave the model's own one as it was, so ``for p in
-        model.parameters(): p -= lr * p.grad`` would have updated nothing."""
-        if self._ctx is not None or not self.requires_grad:
+        """``t += v`` (and ``-=``, ``*=``, ``/=``): Python binds the name to what this returns.
+
+        * A tensor that no op made (a leaf: one the user created, a buffer such as BatchNorm's
+          ``running_mean``, a parameter) changes in place, as in PyTorch: every other name for
+          it (the module's own parameter or buffer, an alias, the base of ``detach()``) sees
+          the change. ``for p in model.parameters(): p -= lr * p.grad`` under ``no_grad``
+          updates the model; ``rm = bn.running_mean; rm += 1`` updates the buffer. A leaf that
+          requires grad may change so only under ``no_grad`` (an update must not be recorded).
+        * A tensor an op made (``h = x @ W``, a view ``x[0:2]``, also under ``no_grad``) is never
+          changed in place (tinycolor's exception to PyTorch: an op's backward may need its
+          values): ``h += b`` in a forward pass is ``h = h + b``, a new tensor, recorded.
+        * So is a leaf that does not require grad when ``v`` requires grad in grad mode
+          (``total = tc.zeros(()); total += loss``): the result stays in the graph.
+
+        In place, the result must fit ``t``: its shape (``v`` broadcast to ``t``'s shape) and its
+        dtype (``int_t += 0.5`` and ``int_t /= 2`` are refused, as in PyTorch)."""
+        if self._from_op or (
+            is_grad_enabled()
+            and not self.requires_grad
+            and isinstance(o, Tensor)
+            and o.requires_grad
+        ):
             return getattr(F(), op)(self, o)
-        return self._update(o, op, f"t {sign}= ...")
+        return self._update(o, op, f"t {sign}= ...", sign)
 
     def _check_in_place(self, what):
         """The rules of an in-place change: never of a tensor an op made (its backward may need
@@ -965,7 +1008,7 @@ class Tensor:
                 f"(or let an optimizer do it)"
             )
 
-    def _update(self, o, op, what):
+    def _update(self, o, op, what, sign=None):
         """``self op= o`` in place, by the rules of ``_check_in_place``."""
         self._check_in_place(what)
         other = as_tensor_like(o, (self,))
@@ -975,6 +1018,16 @@ class Tensor:
                 f"{what}: v of shape {other.shape} does not fit t's shape {self.shape}"
             )
         xp = backend.array_module(self.data)
+        result = np.result_type(self.data.dtype, other.data.dtype)
+        if op == "div" and result.kind not in "fc":  # true division: a float, as np.true_divide
+            result = np.dtype(np.float64)
+        if not np.can_cast(result, self.dtype, casting="same_kind"):
+            new = f"t = t {sign} v" if sign else "an out-of-place op"
+            raise TypeError(
+                f"{what}: the result is {result}, which t's dtype {self.dtype} cannot hold (an "
+                f"in-place change keeps t's dtype); use {new} for a new tensor, or convert t "
+                f"first (t = t.to(dtype=np.float32))"
+            )
         ufunc = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
         ufunc[op](self.data, other.data, out=self.data)
         self._bump_version()  # a graph that saved the old values can no longer backward
@@ -1108,7 +1161,7 @@ class Tensor:
     def _compare(self, o, op):
         # the other side on this tensor's device, as for arithmetic (a NumPy array beside a
         # CUDA tensor is moved; a tensor on another device is a DeviceError)
-        other = as_tensor_like(o, (self,), promote=False)
+        other = compared_with(o, self)
         _check_same_device("comparison", [self, other])
         return Tensor(op(self.data, other.data), _internal=True)
 
@@ -1262,6 +1315,7 @@ class Tensor:
         if out is not None:
             _numpy_keywords("argmax", self, None, out)
         axis, keepdims = torch_axis_names("argmax", axis, keepdims, dim, keepdim)
+        _refuse_empty_reduction("argmax", self.shape, axis)
         out = self.data.argmax(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
@@ -1270,17 +1324,18 @@ class Tensor:
         if out is not None:
             _numpy_keywords("argmin", self, None, out)
         axis, keepdims = torch_axis_names("argmin", axis, keepdims, dim, keepdim)
+        _refuse_empty_reduction("argmin", self.shape, axis)
         out = self.data.argmin(axis=axis, keepdims=bool(keepdims))
         return Tensor(out, _internal=True)
 
     def min(self, *args, axis=None, keepdims=False, dim=None, keepdim=None, out=None):
-        """The smallest values along ``axis`` (all axes when None), as ``torch.amin``:
-        -max(-x), the gradient shared between ties as ``max`` shares it. The axis is named,
+        """The smallest values along ``axis`` (all axes when None), as ``torch.amin``: the
+        gradient shared between ties as ``max`` shares it. The axis is named,
         for ``max``'s reason (PyTorch's ``x.min(1)`` is a (values, indices) pair)."""
         _refuse_positional_extreme("min", args, dim)
         if out is not None:
             _numpy_keywords("min", self, None, out)
-        return -F().max(-self, axis, keepdims, keepdim=keepdim)
+        return F().reduce.min_values(self, axis, keepdims, keepdim=keepdim)
 
     def std(
         self,
@@ -1296,11 +1351,13 @@ class Tensor:
         out=None,
     ):
         """The square root of ``var`` (unbiased by default), PyTorch's arguments in its order;
-        NumPy's ``ddof`` as ``var``'s."""
+        NumPy's ``ddof`` as ``var``'s. Its gradient is 0 where it is 0, as PyTorch's."""
         x = self if dtype is None and out is None else _numpy_keywords("std", self, dtype, out)
-        return x.var(
-            axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction, ddof=ddof
-        ).sqrt()
+        if ddof is not None:
+            correction = torch_spelling("std", "ddof", ddof, "correction", correction, None)
+        return F().reduce.std(
+            x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        )
 
     def reshape(self, *shape, order="C"):
         """The same elements in ``shape`` (one -1 inferred), read in C order: NumPy's

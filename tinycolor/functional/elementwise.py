@@ -22,6 +22,11 @@ class Sub(Function):
     """z = a - b;  dz/da = 1,  dz/db = -1."""
 
     def forward(self, a, b):
+        if a.dtype == bool and b.dtype == bool:
+            raise TypeError(
+                "subtraction of two bool tensors is not supported (as in PyTorch); for where "
+                "exactly one holds use a ^ b (logical_xor)"
+            )
         return a - b
 
     def backward(self, g):
@@ -80,6 +85,11 @@ class Neg(Function):
     """z = -a;  dz/da = -1."""
 
     def forward(self, a):
+        if a.dtype == bool:
+            raise TypeError(
+                "negation (-) of a bool tensor is not supported (as in PyTorch); to invert a "
+                "mask use ~mask (logical_not)"
+            )
         return -a
 
     def backward(self, g):

@@ -10,7 +10,14 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, _check_same_device, as_tensor_like, torch_axis_names
+from ..autograd import (
+    Function,
+    Tensor,
+    _check_same_device,
+    as_tensor_like,
+    compared_with,
+    torch_axis_names,
+)
 from .reduce import ValuesIndices, _axes, _one_axis
 from .shape import getitem
 
@@ -454,8 +461,12 @@ bitwise_xor = _bitwise_pair("bitwise_xor", "^")
 
 
 def _pair(op, input, other):  # noqa: A002
-    a = as_tensor_like(input, (other,), promote=False)
-    b = as_tensor_like(other, (a,), promote=False)
+    if isinstance(input, Tensor):  # a number beside a float tensor in its dtype, as PyTorch
+        a = input
+        b = compared_with(other, a)
+    else:
+        b = as_tensor_like(other, (), promote=False)
+        a = compared_with(input, b)
     _check_same_device(op, [a, b])
     return a.data, b.data
 

@@ -86,6 +86,11 @@ def matmul(a, b) -> Tensor:
     # wrapped first, on the other operand's device: a NumPy vector beside a CUDA tensor was
     # reshaped into a CPU tensor, and the product refused the mix
     a, b = as_tensor_like(a, (b,)), as_tensor_like(b, (a,))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}; "
+            f"for a product with a scalar use *"
+        )
     a_vec, b_vec = a.ndim == 1, b.ndim == 1
     if a_vec:
         a = reshape(a, (1, a.shape[0]))

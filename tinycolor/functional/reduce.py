@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -48,6 +49,8 @@ def _axes(axis, ndim):
     for a in map(int, axis):
         if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        if a % builtins.max(ndim, 1) in out:
+            raise ValueError(f"dim {a % builtins.max(ndim, 1)} appears more than once in {axis}")
         out.append(a % builtins.max(ndim, 1))
     if ndim == 0:  # a 0-d tensor accepts axis 0 or -1, as in PyTorch, and reduces nothing
         return ()
@@ -92,9 +95,17 @@ class Mean(Function):
 class Max(Function):
     """z = max_axis a;  the gradient goes to the maximum, shared equally between ties."""
 
+    reduce = "max"
+
     def forward(self, a, axis=None, keepdims=False):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
-        z = a.max(axis=self.axes, keepdims=True)
+        empty = [i for i in self.axes if a.shape[i] == 0]
+        if empty:
+            raise ValueError(
+                f"{self.reduce}: dim {empty[0]} of shape {a.shape} is empty, and an empty "
+                f"dim has no {self.reduce}imum; reduce along a non-empty dim"
+            )
+        z = getattr(a, self.reduce)(axis=self.axes, keepdims=True)  # no -max(-a): wraps ints
         mask = a == z
         count = mask.sum(axis=self.axes, keepdims=True).astype(a.dtype)  # float: no float64 leak
         self.save_for_backward(mask, count)
@@ -107,26 +118,71 @@ class Max(Function):
         return _expand(g, mask.shape, self.axes, self.keepdims) * mask / count
 
 
+class Min(Max):
+    """z = min_axis a;  the gradient goes to the minimum, shared equally between ties."""
+
+    reduce = "min"
+
+
+def _degrees_of_freedom(op, n, ddof):
+    """n - ddof, the divisor of var and std; 0 where it would be <= 0, with PyTorch's warning
+    (the result is then nan, or inf where the elements differ, as PyTorch's)."""
+    if n - ddof <= 0:
+        warnings.warn(
+            f"{op}(): degrees of freedom is <= 0 ({n} element(s) reduced, correction {ddof}): "
+            f"the result is nan or inf. The correction should be less than the number of "
+            f"elements reduced",
+            UserWarning,
+            stacklevel=4,
+        )
+        return 0
+    return n - ddof
+
+
 class Var(Function):
     """z = sum (a - mean)^2 / (n - ddof);  dz/da = 2 (a - mean) / (n - ddof)."""
 
     def forward(self, a, axis=None, keepdims=False, ddof=0):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
-        n = 1
-        for i in self.axes:
-            n *= a.shape[i]
-        if n - ddof <= 0:
-            raise ValueError(
-                f"var: {n} element(s) reduced leave no degrees of freedom (ddof={ddof})"
-            )
+        n = math.prod(a.shape[i] for i in self.axes)
+        self.denom = _degrees_of_freedom(type(self).__name__.lower(), n, ddof)
         centred = a - a.mean(axis=self.axes, keepdims=True)
-        self.denom = n - ddof
         self.save_for_backward(centred)
-        return (centred * centred).sum(axis=self.axes, keepdims=keepdims) / self.denom
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 degrees of freedom: nan, inf
+            return (centred * centred).sum(axis=self.axes, keepdims=keepdims) / a.dtype.type(
+                self.denom
+            )
 
     def backward(self, g):
         (centred,) = self.saved
-        return _expand(g, centred.shape, self.axes, self.keepdims) * centred * (2 / self.denom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = centred.dtype.type(2) / centred.dtype.type(self.denom)
+        return _expand(g, centred.shape, self.axes, self.keepdims) * centred * scale
+
+
+class Std(Var):
+    """z = sqrt(var);  dz/da = (a - mean) / ((n - ddof) z), 0 where z = 0 (a constant slice),
+    as PyTorch's (the formula reads 0 / 0 there; sqrt's own gradient there is inf)."""
+
+    def forward(self, a, axis=None, keepdims=False, ddof=0):
+        xp = array_module(a)
+        z = xp.sqrt(super().forward(a, axis, True, ddof))
+        self.keepdims = keepdims
+        self.saved = (*self.saved, z)
+        return (
+            z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
+        )
+
+    def backward(self, g):
+        xp = array_module(g)
+        centred, z = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dz = (
+                _expand(g, centred.shape, self.axes, self.keepdims)
+                * centred
+                / (centred.dtype.type(self.denom) * z)
+            )
+        return xp.where(z == 0, centred.dtype.type(0), dz)
 
 
 class Norm(Function):
@@ -296,12 +352,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
-    axis, keepdims = torch_axis_names("sum", axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_axis_names("sum", axis, keepdims, _torch_dim(axis, dim), keepdim)
     return Sum.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-    axis, keepdims = torch_axis_names("mean", axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_axis_names("mean", axis, keepdims, _torch_dim(axis, dim), keepdim)
     return Mean.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
@@ -319,21 +375,42 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
     return Max.apply(x, axis=_check_axis(axis), keepdims=keepdims)
 
 
+def _correction(op, unbiased, correction):
+    if correction is None:
+        return 1 if unbiased else 0
+    if unbiased is not True:
+        raise TypeError(f"{op}: got both unbiased={unbiased!r} and correction={correction!r}")
+    return correction
+
+
+def _torch_dim(axis, dim):
+    """PyTorch's ``dim=()`` (or []) reduces every dim, as None does; NumPy's ``axis=()``
+    reduces none."""
+    return None if axis is None and isinstance(dim, tuple | list) and not dim else dim
+
+
 def var(
     x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
 ) -> Tensor:
     """Variance, unbiased by default as in PyTorch (divide by n - 1; ``unbiased=False``
     divides by n, as NumPy's default). ``correction`` is PyTorch's newer spelling: divide by
     n - correction (1 unbiased, 0 biased). The arguments come in PyTorch's order, ``unbiased``
-    before ``keepdims`` (``torch.var(x, 0, False)`` is the biased variance)."""
-    axis, keepdims = torch_axis_names("var", axis, keepdims, dim, keepdim)
-    if correction is None:
-        ddof = 1 if unbiased else 0
-    elif unbiased is not True:
-        raise TypeError(f"var: got both unbiased={unbiased!r} and correction={correction!r}")
-    else:
-        ddof = correction
+    before ``keepdims`` (``torch.var(x, 0, False)`` is the biased variance). Where n -
+    correction <= 0 (the unbiased variance of one element) it is nan, with a warning, as
+    PyTorch's."""
+    axis, keepdims = torch_axis_names("var", axis, keepdims, _torch_dim(axis, dim), keepdim)
+    ddof = _correction("var", unbiased, correction)
     return Var.apply(x, axis=_check_axis(axis), keepdims=keepdims, ddof=ddof)
+
+
+def std(
+    x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None
+) -> Tensor:
+    """The standard deviation, sqrt(var) with ``var``'s arguments; its gradient is 0 where it
+    is 0 (a constant slice), as PyTorch's."""
+    axis, keepdims = torch_axis_names("std", axis, keepdims, _torch_dim(axis, dim), keepdim)
+    ddof = _correction("std", unbiased, correction)
+    return Std.apply(x, axis=_check_axis(axis), keepdims=keepdims, ddof=ddof)
 
 
 class ValuesIndices(NamedTuple):
@@ -492,6 +569,10 @@ def amax(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002 - PyTorch's name
 
 def amin(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002
     """The smallest values along ``dim``, as ``torch.amin`` (see ``amax``)."""
-    from .elementwise import neg  # noqa: PLC0415
+    return Min.apply(input, axis=_check_axis(dim if dim != () else None), keepdims=bool(keepdim))
 
-    return neg(amax(neg(input), dim, keepdim))
+
+def min_values(x, axis=None, keepdims=False, *, keepdim=None) -> Tensor:
+    """``Tensor.min``: the smallest values along ``axis`` (all axes when None), as ``max``."""
+    axis, keepdims = torch_axis_names("min", axis, keepdims, None, keepdim)
+    return Min.apply(x, axis=_check_axis(axis), keepdims=keepdims)

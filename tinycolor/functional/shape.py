@@ -30,7 +30,16 @@ class Transpose(Function):
     """z = a with its axes permuted;  the gradient is permuted back by the inverse permutation."""
 
     def forward(self, a, axes=None):
-        axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
+        if axes is None:
+            axes = tuple(reversed(range(a.ndim)))
+        else:
+            bad = [ax for ax in axes if not -a.ndim <= ax < a.ndim]
+            if bad:
+                raise ValueError(
+                    f"permute: dim {bad[0]} is out of range for {a.ndim} dimensions "
+                    f"(expected one in [{-a.ndim}, {a.ndim - 1}])"
+                )
+            axes = tuple(ax % a.ndim for ax in axes)
         if sorted(axes) != list(range(a.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of {a.ndim} axes")
         self.inverse = tuple(sorted(range(a.ndim), key=axes.__getitem__))
@@ -290,8 +299,13 @@ def permute(x, *axes) -> Tensor:
 
 def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
     """Merge the axes start_dim..end_dim into one, as ``torch.flatten``."""
-    nd = max(x.ndim, 1)
-    s, e = start_dim % nd, end_dim % nd
+    (s,) = _dims("flatten", start_dim, x.ndim)
+    (e,) = _dims("flatten", end_dim, x.ndim)
+    if s > e:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (for {x.ndim} "
+            f"dimensions): the axes to merge run from start_dim to end_dim"
+        )
     n = 1
     for d in x.shape[s : e + 1]:
         n *= d
@@ -330,6 +344,10 @@ def concat(tensors, axis=0, *, dim=None) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concat needs at least one tensor")
+    ndim = as_tensor_like(tensors[0]).ndim
+    if ndim == 0:
+        raise ValueError("cat: a 0-d tensor cannot be joined along a dim; stack them instead")
+    (axis,) = _dims("cat", axis, ndim)
     return Concat.apply(*tensors, axis=axis)
 
 
@@ -548,7 +566,9 @@ def chunk(x, chunks, dim=0) -> tuple:
         raise ValueError("chunk: cannot chunk a 0-D tensor")
     (axis,) = _dims("chunk", dim, x.ndim)
     n = x.shape[axis]
-    return split(x, builtins.max(-(-n // int(chunks)), 1) if n else 0, axis)
+    if n == 0:  # as PyTorch: ``chunks`` empty pieces, so that a, b = x.chunk(2) unpacks
+        return split(x, [0] * int(chunks), axis)
+    return split(x, builtins.max(-(-n // int(chunks)), 1), axis)
 
 
 def masked_fill(x, mask, value) -> Tensor:
