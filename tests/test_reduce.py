@@ -197,6 +197,9 @@ def test_std_gradient_is_zero_where_std_is_zero_as_pytorchs(device):
     x.std().backward()
     assert to_numpy(x.grad).tolist() == [0.0, 0.0, 0.0]
     assert tc.gradcheck(lambda t: F.reduce.std(t, 1), [tc.Tensor(a[1:] * [[1, 3, 7]], True)])
+    # torch.std's spelling: tc.std (and F.std), beside tc.var
+    np.testing.assert_allclose(to_numpy(tc.std(tc.Tensor(a), dim=1).data), a.std(1, ddof=1))
+    assert F.std is tc.std
 
 
 def test_min_of_unsigned_and_extreme_ints_and_bools_as_pytorchs(device):

@@ -151,6 +151,7 @@ from .functional import (  # noqa: A004 - torch.all, torch.any
     square,
     squeeze,
     stack,
+    std,
     sub,
     sum,
     tanh,
@@ -303,6 +304,7 @@ __all__ = [
     "prelu",
     "selu",
     "var",
+    "std",
     # picking and testing elements
     "all",
     "allclose",

@@ -78,7 +78,7 @@ from .linalg import (
 from .loss import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pool import *  # noqa: F403
-from .reduce import amax, amin, cumsum, logsumexp, max, mean, norm, prod, sum, topk, var
+from .reduce import amax, amin, cumsum, logsumexp, max, mean, norm, prod, std, sum, topk, var
 from .shape import (
     broadcast_to,
     cat,
@@ -179,6 +179,7 @@ __all__ = [  # the names above, star-imported ones included
     "mean",
     "norm",
     "prod",
+    "std",
     "sum",
     "topk",
     "var",
