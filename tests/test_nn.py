@@ -83,12 +83,174 @@ def test_shared_parameters_are_listed_once():
     lin = nn.Linear(2, 2)
     model = nn.Sequential(lin, nn.Tanh(), lin)
     assert len(list(model.parameters())) == 2
-    assert list(model.state_dict()) == ["0.weight", "0.bias"]
+    # state_dict saves a module registered twice under both names, as PyTorch's
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     # one parameter in two modules (tied weights): listed once, so an optimizer takes it
     tied = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
     tied[2].weight = tied[0].weight
     assert [k for k, _ in tied.named_parameters()] == ["0.weight", "0.bias", "2.bias"]
     tc.optim.SGD(tied.parameters(), lr=0.1)
+
+
+def test_a_shared_sub_module_is_saved_under_both_names_as_pytorchs(tmp_path):
+    def tied(lib):  # one block under two names (a tied encoder/decoder, say)
+        m = lib.Module()
+        m.a = lib.Sequential(lib.Linear(2, 2), lib.BatchNorm1d(2))
+        m.b = m.a
+        return m
+
+    ours = tied(nn)
+    keys = list(ours.state_dict())
+    assert keys[:2] == ["a.0.weight", "a.0.bias"] and "b.1.running_mean" in keys
+    assert [k for k, _ in ours.named_parameters()] == [
+        "a.0.weight",
+        "a.0.bias",
+        "a.1.weight",
+        "a.1.bias",
+    ]  # still listed once
+    assert [k for k, _ in ours.named_modules(remove_duplicate=False)][-3:] == ["b", "b.0", "b.1"]
+    state = {k: np.full(v.shape, 3, v.dtype) for k, v in ours.state_dict().items()}
+    assert ours.load_state_dict(state) == ([], [])  # strict: every key matched
+    del state["b.1.num_batches_tracked"]  # optional under its second name too
+    ours.load_state_dict(state)
+    ema = tc.optim.ExponentialMovingAverage(ours)
+    ema.update()
+    assert list(ema.state_dict()) == keys
+    ours.load_state_dict(ema.state_dict())
+    torch = pytest.importorskip("torch")
+    theirs = tied(torch.nn)
+    assert keys == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    ours.load_state_dict(theirs.state_dict())
+    assert list(ours.state_dict(prefix="p.")) == list(theirs.state_dict(prefix="p."))
+    kept = ours.state_dict(keep_vars=True)
+    assert kept["b.0.weight"] is ours.a[0].weight
+    lin = nn.Sequential(nn.Linear(2, 2))
+    lin.add_module("x", lin[0])
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    ref.add_module("x", ref[0])
+    for m in (lin, ref):
+        assert [k for k, _ in m.named_parameters(remove_duplicate=False)] == [
+            "0.weight",
+            "0.bias",
+            "x.weight",
+            "x.bias",
+        ]
+        assert [k for k, _ in m.named_modules(remove_duplicate=False)] == ["", "0", "x"]
+
+
+def test_hook_keywords_prepend_and_with_kwargs_as_pytorchs():
+    def run(lib, tensor):
+        seen = []
+        m = lib.Linear(2, 2)
+        m.register_forward_hook(lambda mod, a, out: seen.append("post"))
+        m.register_forward_hook(lambda mod, a, out: seen.append("first"), prepend=True)
+        m.register_forward_pre_hook(lambda mod, a: seen.append("pre"))
+        m.register_forward_pre_hook(
+            lambda mod, a, kw: seen.append(("pre_kw", sorted(kw))), with_kwargs=True, prepend=True
+        )
+        m.register_forward_hook(lambda mod, a, kw, out: seen.append("post_kw"), with_kwargs=True)
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append("bwd"))
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append("bwd0"), prepend=True)
+        m(tensor(np.ones((1, 2), np.float32))).sum().backward()
+        return seen
+
+    ours = run(nn, lambda a: tc.tensor(a, requires_grad=True))
+    assert ours == [("pre_kw", []), "pre", "first", "post", "post_kw", "bwd0", "bwd"]
+    torch = pytest.importorskip("torch")
+    assert ours == run(torch.nn, lambda a: torch.tensor(a, requires_grad=True))
+
+
+def test_train_calls_each_childs_own_train_and_wants_a_bool():
+    class Frozen(nn.Module):  # keeps its BatchNorm in eval mode, as a fine-tuning model does
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.bn.eval()
+            return self
+
+    outer = nn.Sequential(Frozen(), nn.Linear(2, 2))
+    assert outer.train() is outer and not outer[0].bn.training and outer[1].training
+    outer.eval()
+    assert not outer.training and not outer[1].training
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        nn.Linear(1, 1).train("eval")
+
+
+def test_load_state_dict_writes_into_the_arrays_in_place_as_pytorchs(device):
+    t = tc.tensor(np.ones(3, np.float32), device=device)
+    plist = nn.ParameterList([t])  # shares t's data
+    plist.load_state_dict({"0": np.zeros(3, np.float64)})  # cast, moved, written in place
+    assert plist[0].dtype == np.float32 and to_numpy(t.data).tolist() == [0, 0, 0]
+    lin = nn.Linear(2, 1).to(device)
+    w = lin.weight.data
+    x = tc.tensor(np.ones((1, 2), np.float32), device=device, requires_grad=True)
+    y = lin(x).sum()
+    lin.load_state_dict({"weight": np.full((1, 2), 2.0), "bias": np.zeros(1)})
+    assert w is lin.weight.data and to_numpy(w).tolist() == [[2.0, 2.0]]
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()  # the graph saw the old weights, as PyTorch refuses it
+
+
+def test_list_containers_insert_set_and_delete_as_pytorchs():
+    def run(lib):
+        ml = lib.ModuleList([lib.ReLU(), lib.Tanh()])
+        ml.insert(0, lib.Sigmoid())
+        ml[1] = lib.Identity()
+        del ml[0]
+        ml += [lib.ReLU()]
+        popped = type(ml.pop(0)).__name__
+        seq = lib.Sequential(lib.ReLU(), lib.Tanh(), lib.Sigmoid())
+        del seq[1]
+        seq[0] = lib.Identity()
+        seq.extend([lib.ReLU()]).insert(1, lib.Tanh()).append(lib.Sigmoid())
+        del seq[1:3]
+        md = lib.ModuleDict({"a": lib.ReLU(), "b": lib.Tanh()})
+        pd = lib.ParameterDict(
+            {"a": lib.Parameter(lib_tensor(lib)), "b": lib.Parameter(lib_tensor(lib))}
+        )
+        got = (type(md.pop("a")).__name__, list(md.keys()), tuple(pd.pop("b").shape), list(pd))
+        return (
+            [(k, type(m).__name__) for k, m in ml.named_children()],
+            popped,
+            [(k, type(m).__name__) for k, m in seq.named_children()],
+            got,
+        )
+
+    def lib_tensor(lib):
+        return tc.ones(2) if lib is nn else __import__("torch").ones(2)
+
+    ours = run(nn)
+    assert ours[:3] == (
+        [("0", "Tanh"), ("1", "ReLU")],
+        "Identity",
+        [("0", "Identity"), ("1", "ReLU"), ("2", "Sigmoid")],
+    )
+    with pytest.raises(TypeError, match="expected a Module"):
+        nn.ModuleList([nn.ReLU()])[0] = 3
+    with pytest.raises(IndexError, match="out of range"):
+        del nn.Sequential(nn.ReLU())[1]
+    torch = pytest.importorskip("torch")
+    assert ours == run(torch.nn)
+
+
+def test_entries_cannot_take_the_name_of_a_method_as_pytorchs():
+    lin = nn.Linear(2, 2)
+    for register in (
+        lambda: lin.register_buffer("eval", tc.ones(1)),
+        lambda: lin.register_parameter("forward", nn.Parameter(np.ones(1))),
+        lambda: lin.add_module("train", nn.ReLU()),
+        lambda: nn.ModuleDict({"keys": nn.ReLU()}),
+    ):
+        with pytest.raises(KeyError, match="attribute '[a-z]+' already exists"):
+            register()
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    torch = pytest.importorskip("torch")
+    with pytest.raises(KeyError, match="attribute 'eval' already exists"):
+        torch.nn.Linear(2, 2).register_buffer("eval", torch.ones(1))
 
 
 def test_assignment_errors():
@@ -1030,6 +1192,34 @@ def test_init_constants_and_gains():
         init.xavier_uniform_(nn.Parameter(np.zeros(5)))
     with pytest.raises(ValueError, match="unsupported nonlinearity"):
         init.calculate_gain("swish")
+
+
+def test_init_gain_names_and_empty_tensors_as_pytorchs():
+    def gains(lib):
+        out = []
+        for args in (
+            ("conv_transpose1d",),
+            ("conv_transpose3d",),
+            ("leaky_relu", 0.2),
+            ("identity",),
+            ("leaky_relu", True),
+            ("leaky_relu", "0.1"),
+        ):
+            try:
+                out.append(round(lib.calculate_gain(*args), 6))
+            except ValueError:
+                out.append("ValueError")
+        return out
+
+    ours = gains(init)
+    assert ours == [1.0, 1.0, round(math.sqrt(2 / 1.04), 6)] + ["ValueError"] * 3
+    for fill in (init.kaiming_uniform_, init.kaiming_normal_):
+        for shape in ((5, 0), (0, 5)):
+            w = nn.Parameter(np.zeros(shape, np.float32))
+            with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+                assert fill(w) is w
+    torch = pytest.importorskip("torch")
+    assert ours == gains(torch.nn.init)
 
 
 @pytest.mark.parametrize("shape", [(4, 1, 3, 3), (32, 16, 3, 3), (5, 5), (7, 3), (1, 9)])

@@ -23,6 +23,8 @@ gets ``fan_in = out * kh * kw``; we do the same, to match its defaults.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 
 import numpy as np
 
@@ -40,20 +42,30 @@ def calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
-    """The gain that keeps the variance of activations through ``nonlinearity``."""
-    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose2d", "sigmoid")
-    if nonlinearity in linear:
+    """The gain that keeps the variance of activations through ``nonlinearity``, for PyTorch's
+    names: 'linear', 'conv1d' ... 'conv_transpose3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu'
+    (``param``, the negative slope, 0.01 by default) and 'selu'."""
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d")
+    if nonlinearity in (*linear, "conv_transpose3d", "sigmoid"):
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        if param is not None and (isinstance(param, bool) or not isinstance(param, numbers.Real)):
+            raise ValueError(
+                f"calculate_gain: negative_slope {param!r} not a valid number (leaky_relu's "
+                "param is its negative slope, a float, or None for 0.01)"
+            )
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise ValueError(
+        f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+        f"{', '.join(linear)}, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu"
+    )
 
 
 def _fan(tensor, mode: str) -> int:
@@ -145,7 +157,11 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
-    """U(-b, b), b = gain * sqrt(3 / fan)  (He et al., 2015); ``a`` is the leaky slope."""
+    """U(-b, b), b = gain * sqrt(3 / fan)  (He et al., 2015); ``a`` is the leaky slope. A
+    zero-element tensor is returned as it is, with a warning, as PyTorch's."""
+    if 0 in tuple(tensor.shape):  # no fan to scale by: nothing to fill, as PyTorch
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
@@ -154,7 +170,10 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
-    """N(0, std^2), std = gain / sqrt(fan)."""
+    """N(0, std^2), std = gain / sqrt(fan); a zero-element tensor is returned as it is."""
+    if 0 in tuple(tensor.shape):  # no fan to scale by: nothing to fill, as PyTorch
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
 

@@ -309,6 +309,11 @@ class Module:
         ]
         if not taken and name in self.__dict__:
             taken = ["an attribute"]
+        elif not taken and hasattr(type(self), name):  # a method or property: 'eval', 'forward'
+            raise KeyError(
+                f"{how}: attribute {name!r} already exists ({type(self).__name__}.{name} is a "
+                "method or property of the class, which the entry would hide); pick another name"
+            )
         if taken:
             raise KeyError(f"{how}: {type(self).__name__} already has {taken[0]} named {name!r}")
 
@@ -344,13 +349,17 @@ class Module:
         modules[name] = module
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module (name ``prefix``) and all its descendants, depth first, each once."""
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module (name ``prefix``) and all its descendants, depth first, each once (or,
+        with ``remove_duplicate=False``, a module registered under several names under each,
+        as PyTorch's)."""
         seen = set()
         stack = [(prefix, self)]
         while stack:
             name, mod = stack.pop()
-            if id(mod) in seen:
+            if remove_duplicate and id(mod) in seen:
                 continue
             seen.add(id(mod))
             yield name, mod
@@ -372,26 +381,27 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool):
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for mod_name, mod in mods:
             for name, t in getattr(mod, registry).items():
-                if t is None or id(t) in seen:
+                if t is None or (remove_duplicate and id(t) in seen):
                     continue
                 seen.add(id(t))
                 yield (f"{mod_name}.{name}" if mod_name else name), t
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """(dotted name, Parameter) pairs, each shared parameter once, in registration order."""
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs, each shared parameter once (under each of its names
+        with ``remove_duplicate=False``), in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -410,9 +420,17 @@ class Module:
 
     # ------------------------------------------------------------------ modes and devices
     def train(self, mode: bool = True) -> Module:
-        """Training mode (Dropout drops, BatchNorm uses batch statistics), for all descendants."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Training mode (Dropout drops, BatchNorm uses batch statistics), for this module and,
+        through each child's own ``train(mode)`` (so that a child's override runs, as in
+        PyTorch: a model that keeps its BatchNorm frozen, say), all its descendants."""
+        if not isinstance(mode, bool):
+            raise ValueError(
+                f"training mode is expected to be boolean (True or False), got {mode!r}; "
+                "eval() is train(False)"
+            )
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -480,23 +498,37 @@ class Module:
         return backend.gpu() if backend.get_device() == "cuda" else backend._ON_CPU
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and persistent buffer as ``{'layer.0.weight': array, ...}``.
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and persistent buffer as ``{'layer.0.weight': array, ...}``, each
+        key starting with ``prefix``. A sub-module registered under two names (``self.b =
+        self.a``) is saved under both, as in PyTorch, so that either model loads the other's.
 
         The arrays are copies (NumPy, or CuPy for a module on the GPU): a snapshot that later
-        training does not change. ``tinycolor.save`` writes it to an ``.npz`` file.
+        training does not change. ``tinycolor.save`` writes it to an ``.npz`` file. With
+        ``keep_vars=True`` the values are the live Parameters and buffers instead, as PyTorch's.
         """
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+        tensors = self._state_tensors(prefix)
+        if keep_vars:
+            return tensors
+        return OrderedDict((k, t.data.copy()) for k, t in tensors.items())
 
-    def _state_tensors(self) -> OrderedDict:
-        """The live tensors behind ``state_dict``, under the same names."""
+    def _state_tensors(self, prefix: str = "") -> OrderedDict:
+        """The live tensors behind ``state_dict``, under the same names: the module's own
+        parameters and persistent buffers, then each child's, recursively, as PyTorch walks
+        them (a child registered under two names is walked under both)."""
         out = OrderedDict()
-        for mod_name, mod in self.named_modules():
+
+        def walk(mod, pre):
             skip = mod._non_persistent_buffers
             for registry in (mod._parameters, mod._buffers):
                 for name, t in registry.items():
                     if t is not None and not (registry is mod._buffers and name in skip):
-                        out[f"{mod_name}.{name}" if mod_name else name] = t
+                        out[pre + name] = t
+            for name, child in mod._modules.items():
+                if child is not None:
+                    walk(child, f"{pre}{name}.")
+
+        walk(self, prefix)
         return out
 
     def optional_state_keys(self) -> set[str]:
@@ -505,7 +537,7 @@ class Module:
         as they are when missing."""
         return {
             f"{prefix}.{b}" if prefix else b
-            for prefix, m in self.named_modules()
+            for prefix, m in self.named_modules(remove_duplicate=False)
             for b in getattr(m, "_optional_buffers", ())
         }
 
@@ -515,8 +547,10 @@ class Module:
 
         With ``strict`` (the default) a key the module lacks or a key missing from ``state``
         is an error; a shape mismatch is always one. Nothing is changed unless every check
-        passes. Values are cast to each parameter's dtype and moved to its device. Returns
-        the missing and unexpected keys, as PyTorch does.
+        passes. Values are cast to each parameter's dtype, moved to its device and written
+        into its array in place, as PyTorch's ``copy_``: whatever shares that array sees them,
+        and a graph built before the load refuses ``backward`` (the tensors' versions move).
+        Returns the missing and unexpected keys, as PyTorch does.
         """
         if isinstance(state, Module):
             raise TypeError("load_state_dict expects a state dict; pass module.state_dict()")
@@ -553,7 +587,8 @@ class Module:
         for key, t in own.items():
             if key in given:
                 value = backend.to_device(_as_array(given[key]), t.device)
-                t.data = value.astype(t.dtype, copy=True)
+                t.data[...] = value.astype(t.dtype, copy=False)  # the shape was checked
+                t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ calling and printing
@@ -572,6 +607,16 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+            elif when == "pre_kw":  # with_kwargs=True: None or (args, kwargs)
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{type(self).__name__}: a forward pre-hook registered with "
+                            "with_kwargs=True returns None or a tuple (args, kwargs), got "
+                            f"{type(result).__name__}"
+                        )
+                    args, kwargs = result
         backward = None
         if is_grad_enabled() and any(when in ("backward", "backward_pre") for when, _ in hooks):
             backward = _BackwardHooks(self, len(args))
@@ -579,30 +624,43 @@ class Module:
                 args = backward.gate_inputs(args)
         output = self.forward(*args, **kwargs)
         for when, hook in hooks:
-            if when == "post":
-                result = hook(self, args, output)
+            if when in ("post", "post_kw"):
+                if when == "post":
+                    result = hook(self, args, output)
+                else:  # with_kwargs=True
+                    result = hook(self, args, kwargs, output)
                 if result is not None:
                     output = result
         if backward is not None:
             output = backward.gate_outputs(output)
         return output
 
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+    def register_forward_pre_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``, ``args`` being the tuple of
         positional inputs (keyword arguments go to ``forward`` unseen), as PyTorch does. A hook
         that returns something other than None replaces the inputs: a tuple as the new
         ``args``, any other value as the only one. Hooks run in the order they were
-        registered; ``handle.remove()`` on what this returns takes the hook off again."""
-        return self._add_hook("register_forward_pre_hook", "pre", hook)
+        registered (``prepend=True`` puts this one first); ``handle.remove()`` on what this
+        returns takes the hook off again. With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs)`` and returns None or a new ``(args, kwargs)``."""
+        when = "pre_kw" if with_kwargs else "pre"
+        return self._add_hook("register_forward_pre_hook", when, hook, prepend)
 
-    def register_forward_hook(self, hook) -> RemovableHandle:
+    def register_forward_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward`` (``args`` as the pre-hooks
         left them), as PyTorch does: to record a layer's activations, for example. A hook that
         returns something other than None replaces the output, for the hooks after it and the
-        caller. ``handle.remove()`` on what this returns takes the hook off again."""
-        return self._add_hook("register_forward_hook", "post", hook)
+        caller. ``handle.remove()`` on what this returns takes the hook off again;
+        ``prepend=True`` runs it before those registered earlier, and ``with_kwargs=True``
+        calls it as ``hook(module, args, kwargs, output)``, as PyTorch's."""
+        when = "post_kw" if with_kwargs else "post"
+        return self._add_hook("register_forward_hook", when, hook, prepend)
 
-    def register_full_backward_hook(self, hook) -> RemovableHandle:
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` each time ``backward`` has computed
         the gradients of a call of this module, as PyTorch does: to look at what flows back
         through a layer (its gradients' sizes, say) or to change it. ``grad_output`` has one
@@ -617,10 +675,10 @@ class Module:
         argument, None where no gradient goes on) replaces ``grad_input``, for the hooks after
         it and for everything before the module in the graph; one that returns None leaves it.
         Keyword arguments pass unseen. ``handle.remove()`` on what this returns takes the hook
-        off again."""
-        return self._add_hook("register_full_backward_hook", "backward", hook)
+        off again; ``prepend=True`` runs it before those registered earlier."""
+        return self._add_hook("register_full_backward_hook", "backward", hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook) -> RemovableHandle:
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_output)`` each time ``backward`` reaches a call of this
         module, before the gradients of its inputs are computed, as PyTorch does:
         ``grad_output`` has one entry per output of ``forward`` (a tensor, or each tensor of a
@@ -628,15 +686,18 @@ class Module:
         returns a tuple (one entry per output) replaces ``grad_output``: for the pre-hooks
         after it, for the module's backward (what its inputs and parameters get) and for its
         full backward hooks' ``grad_output``; one that returns None leaves it. Hooks run in
-        the order registered; ``handle.remove()`` on what this returns takes the hook off."""
-        return self._add_hook("register_full_backward_pre_hook", "backward_pre", hook)
+        the order registered (``prepend=True``: this one first); ``handle.remove()`` on what
+        this returns takes the hook off."""
+        return self._add_hook("register_full_backward_pre_hook", "backward_pre", hook, prepend)
 
-    def _add_hook(self, how: str, when: str, hook) -> RemovableHandle:
+    def _add_hook(self, how: str, when: str, hook, prepend: bool = False) -> RemovableHandle:
         if not callable(hook):
             raise TypeError(f"{how}: the hook must be callable, got {type(hook).__name__}")
         self._registries()  # a clear error if super().__init__() was not called
         handle = RemovableHandle(self._forward_hooks)
         handle.hooks[handle.id] = (when, hook)
+        if prepend:
+            handle.hooks.move_to_end(handle.id, last=False)
         return handle
 
     def extra_repr(self) -> str:
@@ -657,7 +718,70 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-class Sequential(Module):
+def _index(container, n: int, idx) -> int:
+    """``idx`` (an int, negative from the end) as a position in ``0..n-1``, or a clear error."""
+    if not isinstance(idx, int | np.integer) or isinstance(idx, bool):
+        raise TypeError(f"{container} indices must be integers or slices, not {idx!r}")
+    if not -n <= idx < n:
+        raise IndexError(f"{container} index {idx} is out of range for {n} modules")
+    return int(idx) % n
+
+
+def _renumber(module: Module, modules) -> None:
+    """Register ``modules`` in ``module._modules`` under ``'0'``, ``'1'``, ... in order (the
+    same dict, emptied and refilled), as PyTorch renumbers a list after a deletion."""
+    for m in modules:
+        if not isinstance(m, Module):
+            raise TypeError(f"{type(module).__name__}: expected a Module, got {type(m).__name__}")
+    module._modules.clear()
+    module._modules.update((str(i), m) for i, m in enumerate(modules))
+
+
+class _ListOfModules:
+    """What ModuleList and Sequential share as lists of modules: PyTorch's mutating methods.
+    ``del l[i]`` (or a slice) and ``insert`` renumber the children ``'0'``, ``'1'``, ..., as
+    PyTorch does; ``l[i] = m`` replaces a child under its name."""
+
+    def __setitem__(self, idx, module: Module) -> None:
+        key = list(self._modules)[_index(type(self).__name__, len(self._modules), idx)]
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}[{idx!r}] = ...: expected a Module, got "
+                f"{type(module).__name__}"
+            )
+        self._modules[key] = module
+
+    def __delitem__(self, idx) -> None:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(type(self).__name__, len(mods), idx)]
+        _renumber(self, mods)
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (as ``list.insert``) and renumber."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}.insert: expected a Module, got {type(module).__name__}"
+            )
+        if not isinstance(index, int | np.integer) or isinstance(index, bool):
+            raise TypeError(f"{type(self).__name__}.insert: index must be an int, got {index!r}")
+        mods = list(self._modules.values())
+        mods.insert(int(index), module)
+        _renumber(self, mods)
+
+    def pop(self, idx=-1) -> Module:
+        """Remove the module at ``idx`` (the last by default), renumber, and return it."""
+        module = self[idx]
+        del self[idx]
+        return module
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+
+class Sequential(_ListOfModules, Module):
     """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
 
     The children are named ``'0'``, ``'1'``, ... so their parameters are ``'0.weight'`` etc.
@@ -693,8 +817,17 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
 
-class ModuleList(Module):
+    def insert(self, index: int, module: Module) -> Sequential:
+        super().insert(index, module)
+        return self
+
+
+class ModuleList(_ListOfModules, Module):
     """A list of modules whose parameters are registered (named ``'0'``, ``'1'``, ...);
     it has no forward: the owner decides how to call them."""
 
@@ -711,6 +844,9 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
+
+    def insert(self, index: int, module: Module) -> None:
+        super().insert(index, module)
 
     def __len__(self):
         return len(self._modules)
@@ -744,6 +880,15 @@ class ModuleDict(Module):
 
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it, as ``dict.pop``."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
 
     def __len__(self):
         return len(self._modules)
@@ -851,6 +996,15 @@ class ParameterDict(Module):
 
     def __delitem__(self, key: str) -> None:
         del self._parameters[key]
+
+    def pop(self, key: str) -> Parameter:
+        """Remove the parameter under ``key`` and return it, as ``dict.pop``."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        self._parameters.clear()
 
     def __len__(self):
         return len(self._parameters)
