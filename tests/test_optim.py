@@ -712,6 +712,37 @@ def test_clip_grad_norm_on_the_device_keeps_dtype_and_device(device):
     assert abs(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads)) - 1) < 1e-5
 
 
+def test_total_norm_and_parameters_as_a_vector_as_pytorchs():
+    """get_total_norm, clip_grad_norm_'s error_if_nonfinite= and foreach=,
+    parameters_to_vector and vector_to_parameters, which tinycolor lacked, as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    x, y, model = _problem()
+    ref = _torch_twin(torch, model)
+    (_loss(model, tc.tensor(x), tc.tensor(y)) * 100).backward()
+    (((ref(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean() * 100).backward()
+    for norm_type in (2.0, 1.0, math.inf):
+        ours = nn.utils.get_total_norm([p.grad for p in model.parameters()], norm_type)
+        theirs = torch.nn.utils.get_total_norm([q.grad for q in ref.parameters()], norm_type)
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    want = torch.nn.utils.parameters_to_vector(ref.parameters())
+    np.testing.assert_allclose(vec.numpy(), want.detach().numpy(), rtol=1e-12)
+    (vec**2).sum().backward()  # in the graph, as PyTorch's
+    new = np.arange(vec.shape[0], dtype=np.float64)
+    nn.utils.vector_to_parameters(tc.tensor(new), model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.from_numpy(new), ref.parameters())
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_array_equal(p.data, q.detach().numpy())
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        nn.utils.vector_to_parameters(new, model.parameters())
+    with pytest.raises(ValueError, match="1-D with one entry per parameter value"):
+        nn.utils.vector_to_parameters(tc.tensor(new[:-1]), model.parameters())
+    for p in model.parameters():
+        p.grad = np.full(p.shape, np.nan)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True, foreach=None)
+
+
 def test_clip_grad_value_clamps_each_entry():
     """Each gradient entry is clamped to [-clip_value, clip_value] in place on its own (a
     NaN stays NaN); parameters without a gradient are skipped; a single Tensor is taken."""

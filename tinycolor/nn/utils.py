@@ -1,5 +1,6 @@
-"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping by norm or by value,
-and spectral normalisation of a layer's weight."""
+"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping by norm or by value
+(and the norm alone), the parameters as one vector and back, and spectral normalisation of a
+layer's weight."""
 
 from __future__ import annotations
 
@@ -11,10 +12,62 @@ from .. import backend
 from ..autograd import Tensor
 from .module import Module, Parameter
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "remove_spectral_norm", "spectral_norm"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "remove_spectral_norm",
+    "spectral_norm",
+    "vector_to_parameters",
+]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tensor:
+def _arrays(who, tensors) -> list:
+    """The arrays of ``tensors``: one Tensor or array, or an iterable of them."""
+    if isinstance(tensors, Tensor) or hasattr(tensors, "shape"):
+        tensors = [tensors]
+    try:
+        return [t.data if isinstance(t, Tensor) else t for t in tensors]
+    except TypeError:
+        raise TypeError(
+            f"{who}: expected a Tensor or an iterable of them, got {type(tensors).__name__}"
+        ) from None
+
+
+def get_total_norm(
+    tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
+) -> Tensor:
+    """The ``norm_type``-norm of ``tensors`` (Tensors or arrays: gradients, ``p.grad``) taken
+    over all of them as one vector, as ``torch.nn.utils.get_total_norm``; ``math.inf`` for
+    the largest absolute entry. ``error_if_nonfinite`` raises when it is nan or inf.
+    ``foreach`` is accepted and changes nothing (there is one way to compute it here)."""
+    arrays = _arrays("get_total_norm", tensors)
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"get_total_norm: norm_type must be positive, got {norm_type}")
+    if not arrays:
+        return Tensor(0.0)
+    if norm_type == math.inf:
+        total = max(float(abs(g).max()) if g.size else 0.0 for g in arrays)
+    else:
+        total = sum(float((abs(g) ** norm_type).sum()) for g in arrays) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
+            "by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    return Tensor(np.asarray(total, dtype=arrays[0].dtype), device=backend.device_of(arrays[0]))
+
+
+def clip_grad_norm_(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
     """Scale the gradients of ``parameters`` (a Tensor or an iterable of them; those without a
     gradient are skipped) in place so that their joint ``norm_type``-norm, taken over all of
     them as one vector, is at most ``max_norm``; returns that norm before clipping.
@@ -22,24 +75,53 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tens
     As ``torch.nn.utils.clip_grad_norm_``: every gradient is multiplied by
     min(1, max_norm / (norm + 1e-6)), so a norm at or under ``max_norm`` leaves them (almost)
     as they are. ``norm_type`` may be ``math.inf`` (the largest absolute entry). The norm has
-    the gradients' dtype and device.
+    the gradients' dtype and device; ``error_if_nonfinite`` raises when it is nan or inf
+    (``get_total_norm``), and ``foreach`` is accepted and changes nothing.
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]
     norm_type, max_norm = float(norm_type), float(max_norm)
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be positive, got {norm_type}")
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
-        return Tensor(0.0)
-    if norm_type == math.inf:
-        total = max(float(abs(g).max()) for g in grads)
-    else:
-        total = sum(float((abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
-    coef = min(1.0, max_norm / (total + 1e-6))
+        return total
+    coef = min(1.0, max_norm / (float(total.item()) + 1e-6))
     for g in grads:
         g *= g.dtype.type(coef)
-    return Tensor(np.asarray(total, dtype=grads[0].dtype), device=backend.device_of(grads[0]))
+    return total
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """The parameters flattened and joined into one vector, as
+    ``torch.nn.utils.parameters_to_vector`` (in the graph: a loss of it reaches them)."""
+    from ..functional import cat  # noqa: PLC0415
+
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector: no parameters given")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec, parameters) -> None:
+    """Copy the 1-D ``vec`` into ``parameters``, slice by slice in their order (the reverse
+    of ``parameters_to_vector``), as ``torch.nn.utils.vector_to_parameters``; each parameter
+    keeps its array, written in place (a graph that used the old values refuses backward)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, but got {type(vec).__name__}")
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    need = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.shape[0] != need:
+        raise ValueError(
+            f"vector_to_parameters: vec must be 1-D with one entry per parameter value "
+            f"({need}), got shape {tuple(vec.shape)}"
+        )
+    start = 0
+    for p in params:
+        n = p.numel()
+        piece = backend.to_device(vec.data[start : start + n], p.device).reshape(p.shape)
+        p.data[...] = piece.astype(p.dtype, copy=False)
+        p._bump_version()
+        start += n
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:
