@@ -38,6 +38,8 @@ __all__ = [
     "LoadError",
     "PartialCheckpointWarning",
     "RUNS_ROOT",
+    "STATE_FORMAT",
+    "TRAINING_STATE",
     "checkpoint_meta",
     "checkpoint_paths",
     "command_warnings",
@@ -66,6 +68,12 @@ CHECKPOINT_VERSION = 1
 #: record of its members beside their run folders.
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "tinycolor-ensemble"
+
+#: The file beside model.npz that holds a run's whole training state after each epoch
+#: (``train.training_state``), which ``--resume`` goes on from; removed when the run finishes.
+TRAINING_STATE = "training_state.npz"
+STATE_FORMAT = "tinycolor-training-state"
+STATE_VERSION = 1
 
 
 class LoadError(ValueError):
@@ -457,7 +465,6 @@ def load_model(path, expect_model: str | None = None, device: str = "cpu"):
     from . import models  # noqa: PLC0415
     from .checkpoint import CheckpointError, load  # noqa: PLC0415
     from .data.folder import IMAGE_EXTENSIONS  # noqa: PLC0415
-    from .train import STATE_FORMAT  # noqa: PLC0415 - a run's training_state.npz
 
     spath = os.fspath(path)
     p = Path(spath)

@@ -49,6 +49,7 @@ import numpy as np
 
 from . import argtypes, backend, models
 from .functional.norm import OneValuePerChannelError
+from .runs import STATE_FORMAT, STATE_VERSION, TRAINING_STATE
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 SCHEDULES = ("constant", "cosine")
@@ -359,12 +360,6 @@ def make_schedulers(schedule: str, optimizers: dict, epochs: int) -> list:
 
 
 # --------------------------------------------------------------------------- resuming
-
-#: The file beside model.npz that holds a run's whole training state after each epoch
-#: (``training_state``), which ``--resume`` goes on from; removed when the run finishes.
-TRAINING_STATE = "training_state.npz"
-STATE_FORMAT = "tinycolor-training-state"
-STATE_VERSION = 1
 
 
 def training_state(
