@@ -109,9 +109,7 @@ class Max(Function):
         mask = a == z
         count = mask.sum(axis=self.axes, keepdims=True).astype(a.dtype)  # float: no float64 leak
         self.save_for_backward(mask, count)
-        return (
-            z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
-        )
+        return z if keepdims else z.squeeze(axis=self.axes)
 
     def backward(self, g):
         mask, count = self.saved
@@ -169,9 +167,7 @@ class Std(Var):
         z = xp.sqrt(super().forward(a, axis, True, ddof))
         self.keepdims = keepdims
         self.saved = (*self.saved, z)
-        return (
-            z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in self.axes])
-        )
+        return z if keepdims else z.squeeze(axis=self.axes)
 
     def backward(self, g):
         xp = array_module(g)
