@@ -514,6 +514,56 @@ def test_a_hook_may_remove_itself_and_must_be_callable():
         m.register_forward_hook("print")
 
 
+def _always_call_story(lib, module_cls, tensor):
+    """What each forward hook saw when forward raised, with always_call on two of them."""
+
+    class Boom(module_cls):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    seen = []
+    m = Boom()
+    m.register_forward_hook(lambda mod, a, out: seen.append(("always", out)), always_call=True)
+    m.register_forward_hook(lambda mod, a, out: seen.append(("plain", out)))
+    m.register_forward_hook(
+        lambda mod, a, kw, out: seen.append(("always_kw", sorted(kw), out)),
+        with_kwargs=True,
+        always_call=True,
+    )
+    with pytest.raises(ValueError, match="boom"):
+        m(tensor)
+    return seen
+
+
+def test_forward_hooks_with_always_call_run_when_forward_raises_as_pytorchs():
+    seen = _always_call_story(tc, nn.Module, tc.zeros(1))
+    assert seen == [("always", None), ("always_kw", [], None)]
+    torch = pytest.importorskip("torch")
+    assert _always_call_story(torch, torch.nn.Module, torch.zeros(1)) == seen
+
+    # a hook that raises after forward: the always_call hooks after it still run, with the
+    # output so far; one that already ran is not run again; their own errors become warnings
+    m, seen = nn.Identity(), []
+
+    def fails(mod, args, out):
+        seen.append("fails")
+        raise RuntimeError("hook failed")
+
+    m.register_forward_hook(lambda mod, a, out: seen.append(("early", out.shape)), always_call=True)
+    m.register_forward_hook(fails, always_call=True)
+    m.register_forward_hook(lambda mod, a, out: seen.append(("late", out.shape)), always_call=True)
+    m.register_forward_hook(lambda mod, a, out: 1 / 0, always_call=True)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        with pytest.warns(UserWarning, match="always_call=True raised ZeroDivisionError"):
+            m(tc.zeros(2))
+    assert seen == [("early", (2,)), "fails", ("late", (2,))]
+    # and without an error they run once, as any forward hook
+    m, seen = nn.Identity(), []
+    m.register_forward_hook(lambda mod, a, out: seen.append(out.shape), always_call=True)
+    m(tc.zeros(3))
+    assert seen == [(3,)]
+
+
 def test_calling_a_module_whose_init_skipped_super_init_says_so():
     class Forgetful(nn.Module):
         def __init__(self):
@@ -1649,9 +1699,21 @@ def test_registering_a_name_already_taken_or_malformed_is_refused():
     m.note = 3
     with pytest.raises(KeyError, match="already has an attribute named 'note'"):
         m.register_parameter("note", nn.Parameter(np.ones(2)))
-    for bad in ("a.b", "", 5):
+    for bad in ("a.b", ""):
         with pytest.raises(KeyError, match="non-empty string without dots"):
             m.register_buffer(bad, np.zeros(1))
+    # a name of the wrong kind is a TypeError, as PyTorch's, for each of the three registries
+    with pytest.raises(TypeError, match="register_buffer: the name must be a string, got int 5"):
+        m.register_buffer(5, np.zeros(1))
+    with pytest.raises(TypeError, match="add_module: the name must be a string, got int 3"):
+        m.add_module(3, nn.ReLU())
+    with pytest.raises(TypeError, match="register_parameter: the name must be a string"):
+        m.register_parameter(None, None)
+    # a buffer is a Tensor, an array or None; a number would need a dtype guessed for it
+    for bad in (3, 2.5, [1.0, 2.0]):
+        with pytest.raises(TypeError, match=r"register_buffer\('count'\): expected a Tensor, an"):
+            m.register_buffer("count", bad)
+    assert "count" not in m.state_dict()
     m.register_buffer("scale", np.ones(1))
     m.register_buffer("scale", np.zeros(1))  # the same kind again: replaced, as in PyTorch
     assert list(m.state_dict()) == ["weight", "bias", "scale"]

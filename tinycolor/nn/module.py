@@ -23,6 +23,7 @@ in and out of a layer (its activations, say) without editing its code;
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
@@ -209,6 +210,10 @@ class _BackwardHooks:
         return result
 
 
+# the kinds of forward hook that run after forward: with_kwargs=True (_kw), always_call=True
+_POST_HOOKS = ("post", "post_kw", "post_always", "post_kw_always")
+
+
 class Module:
     """Base class of layers and models: subclass it, assign parameters and sub-modules in
     ``__init__`` (after ``super().__init__()``) and write ``forward``; call the module itself."""
@@ -218,8 +223,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        # every hook, in the order registered: id -> ("pre" | "post" | "backward" |
-        # "backward_pre", hook)
+        # every hook, in the order registered: id -> (kind, hook), the kind one of "pre",
+        # "pre_kw", _POST_HOOKS, "backward" or "backward_pre"
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -296,7 +301,9 @@ class Module:
         dots join the names of a state_dict), not taken by another kind of entry or by an
         attribute (as PyTorch refuses them): a buffer named 'weight' would replace the weight
         in the saved state while the layer went on using its parameter."""
-        if not isinstance(name, str) or not name or "." in name:
+        if not isinstance(name, str):  # PyTorch's TypeError: a wrong kind, not a bad key
+            raise TypeError(f"{how}: the name must be a string, got {type(name).__name__} {name!r}")
+        if not name or "." in name:
             raise KeyError(f"{how}: the name must be a non-empty string without dots, got {name!r}")
         taken = [
             what
@@ -334,6 +341,13 @@ class Module:
         _, buffers, _ = self._registries()
         self._check_name("register_buffer", name, buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
+            # An array is wrapped (a convenience PyTorch does not offer); a number or a list
+            # is refused, as PyTorch refuses them: its dtype and device would be guesses.
+            if not (isinstance(tensor, np.ndarray) or backend.is_cupy_array(tensor)):
+                raise TypeError(
+                    f"register_buffer({name!r}): expected a Tensor, an array or None, got "
+                    f"{type(tensor).__name__}; wrap it, e.g. tc.tensor(np.array(3, np.int64))"
+                )
             tensor = Tensor(tensor)
         buffers[name] = tensor
         if persistent:
@@ -601,39 +615,63 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        hooks = list(self._forward_hooks.values())  # a hook may remove itself as it runs
-        for when, hook in hooks:
-            if when == "pre":
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-            elif when == "pre_kw":  # with_kwargs=True: None or (args, kwargs)
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            f"{type(self).__name__}: a forward pre-hook registered with "
-                            "with_kwargs=True returns None or a tuple (args, kwargs), got "
-                            f"{type(result).__name__}"
+        hooks = list(self._forward_hooks.items())  # a hook may remove itself as it runs
+        output, called = None, set()
+        try:
+            for _, (when, hook) in hooks:
+                if when == "pre":
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+                elif when == "pre_kw":  # with_kwargs=True: None or (args, kwargs)
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError(
+                                f"{type(self).__name__}: a forward pre-hook registered with "
+                                "with_kwargs=True returns None or a tuple (args, kwargs), got "
+                                f"{type(result).__name__}"
+                            )
+                        args, kwargs = result
+            backward = None
+            if is_grad_enabled() and any(w in ("backward", "backward_pre") for _, (w, _) in hooks):
+                backward = _BackwardHooks(self, len(args))
+                if any(w == "backward" for _, (w, _) in hooks):  # pre-hooks alone need no inputs
+                    args = backward.gate_inputs(args)
+            output = self.forward(*args, **kwargs)
+            for key, (when, hook) in hooks:
+                if when in _POST_HOOKS:
+                    called.add(key)  # marked first: one that raises is not called again below
+                    result = self._run_forward_hook(when, hook, args, kwargs, output)
+                    if result is not None:
+                        output = result
+        except Exception:
+            # PyTorch's always_call=True: such a hook runs even when a pre-hook, forward or
+            # another hook raised (to undo what a pre-hook set up, say), with the output so
+            # far (None if forward did not finish); an error of its own is only a warning,
+            # so that the first error is the one the caller sees.
+            for key, (when, hook) in hooks:
+                if when in ("post_always", "post_kw_always") and key not in called:
+                    try:
+                        result = self._run_forward_hook(when, hook, args, kwargs, output)
+                        if result is not None:
+                            output = result
+                    except Exception as err:
+                        warnings.warn(
+                            f"{type(self).__name__}: a forward hook registered with "
+                            f"always_call=True raised {type(err).__name__}: {err}; it is "
+                            "ignored, as the error raised before it is the one passed on",
+                            stacklevel=3,
                         )
-                    args, kwargs = result
-        backward = None
-        if is_grad_enabled() and any(when in ("backward", "backward_pre") for when, _ in hooks):
-            backward = _BackwardHooks(self, len(args))
-            if any(when == "backward" for when, _ in hooks):  # pre-hooks alone need no inputs
-                args = backward.gate_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for when, hook in hooks:
-            if when in ("post", "post_kw"):
-                if when == "post":
-                    result = hook(self, args, output)
-                else:  # with_kwargs=True
-                    result = hook(self, args, kwargs, output)
-                if result is not None:
-                    output = result
+            raise
         if backward is not None:
             output = backward.gate_outputs(output)
         return output
+
+    def _run_forward_hook(self, when, hook, args, kwargs, output):
+        if when.startswith("post_kw"):  # with_kwargs=True
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
 
     def register_forward_pre_hook(
         self, hook, *, prepend: bool = False, with_kwargs: bool = False
@@ -649,15 +687,18 @@ class Module:
         return self._add_hook("register_forward_pre_hook", when, hook, prepend)
 
     def register_forward_hook(
-        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
     ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward`` (``args`` as the pre-hooks
         left them), as PyTorch does: to record a layer's activations, for example. A hook that
         returns something other than None replaces the output, for the hooks after it and the
         caller. ``handle.remove()`` on what this returns takes the hook off again;
         ``prepend=True`` runs it before those registered earlier, and ``with_kwargs=True``
-        calls it as ``hook(module, args, kwargs, output)``, as PyTorch's."""
-        when = "post_kw" if with_kwargs else "post"
+        calls it as ``hook(module, args, kwargs, output)``, as PyTorch's. With
+        ``always_call=True`` it also runs when a pre-hook, ``forward`` or an earlier hook
+        raises (its ``output`` then None, or what ``forward`` returned), before the error goes
+        on to the caller; an error it raises itself then is turned into a warning."""
+        when = ("post_kw" if with_kwargs else "post") + ("_always" if always_call else "")
         return self._add_hook("register_forward_hook", when, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
