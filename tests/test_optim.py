@@ -1358,6 +1358,23 @@ def test_reduce_lr_on_plateau_follows_its_rule():
     for bad, factor in [("factor", 1.0), ("mode", "low"), ("threshold_mode", "percent")]:
         with pytest.raises(ValueError, match=bad):
             optim.ReduceLROnPlateau(opt, **{bad: factor})
+    # what PyTorch takes and acts on as something else: a negative or fractional patience, a
+    # negative factor (a negative learning rate), threshold, eps or min_lr
+    for bad, value, message in [
+        ("patience", -1, "patience must be a whole number of epochs >= 0, got -1"),
+        ("patience", 1.5, "patience must be a whole number of epochs, got 1.5"),
+        ("cooldown", -2, "cooldown must be a whole number of epochs >= 0, got -2"),
+        ("factor", -0.5, "factor must be >= 0 and < 1.0, got -0.5"),
+        ("threshold", -1e-4, "threshold must be >= 0, got -0.0001"),
+        ("eps", -1.0, "eps must be >= 0, got -1.0"),
+        ("min_lr", -0.1, "min_lr must be >= 0, got -0.1"),
+        ("min_lr", [0.0, -1], "min_lr must be >= 0, got -1"),
+    ]:
+        with pytest.raises(ValueError, match=f"ReduceLROnPlateau: {re.escape(message)}"):
+            optim.ReduceLROnPlateau(_two_group_sgd(), **{bad: value})
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: patience must be a whole number"):
+        optim.ReduceLROnPlateau(opt, patience="3")
+    assert optim.ReduceLROnPlateau(opt, patience=2.0, cooldown=0, factor=0.0).patience == 2
     with pytest.raises(ValueError, match="expected 2 min_lrs, one per param group, got 1"):
         optim.ReduceLROnPlateau(_two_group_sgd(), min_lr=[0.1])
     # a group added after the schedule began is reduced too (a min_lr list must grow first)

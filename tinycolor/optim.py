@@ -1463,8 +1463,21 @@ class ReduceLROnPlateau(LRScheduler):
     ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"ReduceLROnPlateau needs an Optimizer, got {type(optimizer).__name__}")
-        if not factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        who = "ReduceLROnPlateau"
+        _check_number(who, "factor", factor)
+        if not 0 <= factor < 1.0:  # PyTorch checks < 1 only; a negative rate is no rate
+            raise ValueError(f"{who}: factor must be >= 0 and < 1.0, got {factor}")
+        # PyTorch takes any number here; patience=-1 or 2.5 would quietly act as some other
+        # patience, so a count of epochs must be a whole number >= 0
+        patience = _whole_number(who, "patience", patience)
+        cooldown = _whole_number(who, "cooldown", cooldown)
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if value < 0:
+                raise ValueError(
+                    f"{who}: {name} must be a whole number of epochs >= 0, got {value}"
+                )
+        _check_nonneg(who, "threshold", threshold)
+        _check_nonneg(who, "eps", eps)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -1478,9 +1491,12 @@ class ReduceLROnPlateau(LRScheduler):
                     f"ReduceLROnPlateau: expected {n} min_lrs, one per param group, "
                     f"got {len(min_lr)}"
                 )
+            for v in min_lr:
+                _check_nonneg(who, "min_lr", v)
             self.min_lrs = [float(v) for v in min_lr]
             self._default_min_lr = None
         else:
+            _check_nonneg(who, "min_lr", min_lr)
             self.min_lrs = [float(min_lr)] * n
             self._default_min_lr = float(min_lr)
         self.optimizer = optimizer
