@@ -3,6 +3,7 @@ accumulation, no_grad, detach, errors, devices."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import pickle
@@ -380,6 +381,100 @@ def test_the_usual_training_step_is_not_refused(device):
     assert all(p._version >= 3 for p in model.parameters())
 
 
+# which inputs each input's gradient reads (PyTorch's derivatives.yaml): an input changed in
+# place after the forward pass must be refused exactly when a gradient asked for reads it
+IN_PLACE_OPS = {
+    "add": (lambda m, a, b: a + b, [(2, 3), (3,)], {0: (), 1: ()}),
+    "sub": (lambda m, a, b: a - b, [(2, 3), (3,)], {0: (), 1: ()}),
+    "mul": (lambda m, a, b: a * b, [(2, 3), (3,)], {0: (1,), 1: (0,)}),
+    "div": (lambda m, a, b: a / b, [(2, 3), (2, 3)], {0: (1,), 1: (0, 1)}),
+    "pow": (lambda m, a, b: a**b, [(2, 3), (2, 3)], {0: (0, 1), 1: (0, 1)}),
+    "matmul": (lambda m, a, b: a @ b, [(2, 3), (3, 4)], {0: (1,), 1: (0,)}),
+    "einsum": (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)], {0: (1,), 1: (0,)}),
+    "linear": (
+        lambda m, x, w, b: _nn_functional(m).linear(x, w, b),
+        [(2, 3), (4, 3), (4,)],
+        {0: (1,), 1: (0,), 2: ()},
+    ),
+    "bilinear": (
+        lambda m, x1, x2, w: _nn_functional(m).bilinear(x1, x2, w),
+        [(2, 3), (2, 4), (5, 3, 4)],
+        {0: (1, 2), 1: (0, 2), 2: (0, 1)},
+    ),
+}
+
+
+def _nn_functional(m):
+    return F if m is tc else m.nn.functional
+
+
+def _backward_after_a_change(m, op, needs, changed, device="cpu"):
+    """y = op(inputs), the inputs numbered in ``needs`` requiring a gradient; input
+    ``changed`` doubled in place under no_grad; then y's backward: the gradients, or the error
+    message. ``m`` is tinycolor or torch."""
+    fn, shapes, _ = IN_PLACE_OPS[op]
+    arrs = [np.random.default_rng(i).uniform(0.5, 2.0, s) for i, s in enumerate(shapes)]
+    if m is tc:
+        xs = [tc.Tensor(a, requires_grad=i in needs, device=device) for i, a in enumerate(arrs)]
+    else:
+        xs = [m.tensor(a, requires_grad=i in needs) for i, a in enumerate(arrs)]
+    y = fn(m, *xs)
+    with m.no_grad():
+        xs[changed].mul_(2.0)
+    try:
+        y.sum().backward()
+    except RuntimeError as error:
+        return str(error)
+    return [None if x.grad is None else to_numpy(x.grad) for x in xs]
+
+
+@pytest.mark.parametrize("op", IN_PLACE_OPS)
+def test_backward_refuses_only_inputs_its_gradients_read_as_pytorch(device, op):
+    """y = a * b with only a requiring grad reads b alone: a may change in place before
+    backward (a leaf updated under no_grad, a buffer refilled), as in PyTorch; b may not.
+    Every op saved all its inputs, so every such change was refused."""
+    _, shapes, reads = IN_PLACE_OPS[op]
+    n = len(shapes)
+    cases = [
+        (needs, changed)
+        for k in range(1, n + 1)
+        for needs in itertools.combinations(range(n), k)
+        for changed in range(n)
+    ]
+    results = {}
+    for needs, changed in cases:
+        got = results[needs, changed] = _backward_after_a_change(tc, op, needs, changed, device)
+        case = f"{op}: inputs {needs} need a gradient, input {changed} changed"
+        if changed in set().union(*(reads[i] for i in needs)):
+            assert isinstance(got, str) and "changed in place since" in got, case
+        else:
+            assert not isinstance(got, str), f"{case}: {got}"
+    torch = pytest.importorskip("torch")
+    for needs, changed in cases:
+        got, want = results[needs, changed], _backward_after_a_change(torch, op, needs, changed)
+        case = f"{op}: inputs {needs} need a gradient, input {changed} changed: {want}"
+        assert isinstance(got, str) == isinstance(want, str), case
+        if not isinstance(got, str):
+            for ours, theirs in zip(got, want):
+                assert (ours is None) == (theirs is None), case
+                if ours is not None:
+                    np.testing.assert_allclose(ours, theirs, rtol=1e-12, err_msg=case)
+
+
+def test_an_input_read_by_its_own_gradient_is_still_refused(device):
+    """x * x reads x for x's gradient; and the message names the input that changed."""
+    x = tc.Tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = tc.Tensor([3.0, 4.0], device=device)
+    y, z = x * x, x * b
+    with tc.no_grad():
+        x.mul_(2.0)
+        b.mul_(2.0)
+    with pytest.raises(RuntimeError, match="changed in place since"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match=r"Mul.backward needs input 1, a Tensor of shape \(2,"):
+        z.sum().backward()
+
+
 def test_wrong_number_of_gradients_is_reported():
     class Broken(Function):
         def forward(self, a, b):
@@ -727,7 +822,8 @@ def test_a_parameter_update_under_no_grad_changes_the_parameter_in_place(device)
     returns, so a new tensor left the model's parameter as it was, and training learned
     nothing, without an error."""
     model = tc.nn.Linear(3, 2).to(device)
-    x = tc.Tensor(np.ones((4, 3), np.float32), device=device)
+    # x requires a gradient, which reads the weight (the weight's own reads x alone)
+    x = tc.Tensor(np.ones((4, 3), np.float32), requires_grad=True, device=device)
     before = [p.numpy().copy() for p in model.parameters()]
     out = (model(x) ** 2).sum()
     out.backward()
@@ -738,7 +834,7 @@ def test_a_parameter_update_under_no_grad_changes_the_parameter_in_place(device)
         np.testing.assert_allclose(p.numpy(), b - 0.1 * to_numpy(p.grad), rtol=1e-6)
         assert p.is_leaf and p.requires_grad
     with pytest.raises(RuntimeError, match="changed in place since"):
-        out.backward()  # the graph saved the old weight
+        out.backward()  # the graph saved the old weight, for x's gradient
     w = model.weight
     with pytest.raises(RuntimeError, match=r"t -= ... on a leaf tensor \(2, 3\) that requires"):
         w -= 1.0  # recorded, it would make w a new non-leaf tensor

@@ -287,6 +287,57 @@ def test_einsum_ellipsis_against_numpy_gradcheck_and_torch(device, equation, sha
         np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
+BROADCAST_LETTER_EQUATIONS = [
+    ("ij,ij->ij", [(1, 3), (2, 3)]),
+    ("ij,jk->ik", [(2, 1), (3, 4)]),  # a summed letter of length 1: its one slice, 3 times
+    ("ij,jk->ik", [(2, 3), (1, 4)]),
+    ("ij,ij->", [(1, 3), (2, 1)]),  # each operand broadcast along another letter
+    ("ij,ij->i", [(1, 3), (2, 3)]),
+    ("bij,bjk->bik", [(1, 2, 3), (4, 3, 2)]),  # a batch letter
+    ("ij,ij,ij->ij", [(1, 3), (2, 1), (1, 1)]),
+    ("...ij,jk->...ik", [(2, 2, 1), (3, 4)]),  # beside '...'
+]
+
+
+def _letters_broadcast(equation, arrs):
+    """The operands of ``equation`` with each letter's length-1 axes broadcast to its other
+    length, for np.einsum, which refuses them."""
+    inputs = [s.replace("...", "") for s in equation.split("->")[0].split(",")]
+    size = {}
+    for s, a in zip(inputs, arrs):
+        size.update((c, n) for c, n in zip(s, a.shape[a.ndim - len(s) :]) if n != 1)
+    return [
+        np.broadcast_to(a, a.shape[: a.ndim - len(s)] + tuple(size.get(c, 1) for c in s))
+        for s, a in zip(inputs, arrs)
+    ]
+
+
+@pytest.mark.parametrize("equation, shapes", BROADCAST_LETTER_EQUATIONS)
+def test_einsum_broadcasts_a_letters_length_1_axes_as_pytorch(device, equation, shapes):
+    """einsum('ij,ij->ij', ones(1, 3), ones(2, 3)) was refused ("letter 'i' names axes of
+    different lengths [1, 2]"); torch.einsum broadcasts a length-1 axis against the letter's
+    other length, and the operand's gradient is summed back over it."""
+    rng = np.random.default_rng(2)
+    arrs = [rng.standard_normal(s) for s in shapes]
+    xs = [tensor(a, device) for a in arrs]
+    out = tc.einsum(equation, *xs)
+    want = np.einsum(equation, *_letters_broadcast(equation, arrs))
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, atol=1e-12)
+    v = rng.standard_normal(out.shape)
+    out.backward(tc.Tensor(v, device=device))
+    assert [x.grad.shape for x in xs] == shapes
+    assert tc.gradcheck(lambda *t: tc.einsum(equation, *t), [tensor(a, device) for a in arrs])
+    with pytest.raises(ValueError, match=r"letter 'i' names axes of different lengths \[1, 2, 3"):
+        tc.einsum("ij,ij,ij->ij", tc.zeros((1, 3)), tc.zeros((2, 3)), tc.zeros((3, 3)))
+    torch = pytest.importorskip("torch")
+    txs = [torch.tensor(a, requires_grad=True) for a in arrs]
+    tout = torch.einsum(equation, *txs)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for x, tx in zip(xs, txs):
+        np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_einsum_refuses_what_it_does_not_implement_by_name():
     x = tc.zeros((3, 3))
     with pytest.raises(ValueError, match=r"one ellipsis '...' per operand, got '....ij'"):

@@ -114,6 +114,52 @@ def test_max_shares_the_gradient_between_ties_like_torch_amax(device):
     np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy())
 
 
+# (tinycolor's call, PyTorch's) for a NaN extreme: the full reduction torch.max(x) shares the
+# gradient between the NaN elements, torch.max(x, dim) gives it to the (first) NaN its index
+# names, and torch.amax's (x.max(axis=...) here) is NaN throughout a slice holding a NaN
+NAN_EXTREME_CALLS = {
+    "x.max()": (lambda m, x, name: getattr(x, name)(), None),
+    "tc.max(x)": (lambda m, x, name: getattr(m, name)(x), None),
+    "F.max(x)": (
+        lambda m, x, name: (F.max if name == "max" else F.reduce.min_values)(x),
+        lambda m, x, name: getattr(m, name)(x),
+    ),
+    "tc.max(x, 1)": (lambda m, x, name: getattr(m, name)(x, 1).values, None),
+    "tc.amax(x)": (lambda m, x, name: getattr(m, f"a{name}")(x), None),
+    "tc.amax(x, 1)": (lambda m, x, name: getattr(m, f"a{name}")(x, 1), None),
+    "x.max(axis=1)": (
+        lambda m, x, name: getattr(x, name)(axis=1),
+        lambda m, x, name: getattr(m, f"a{name}")(x, 1),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("call", NAN_EXTREME_CALLS)
+def test_the_gradient_of_a_nan_extreme_goes_where_pytorchs_does(device, name, call):
+    """x = [1, nan, 3]: x.max() is nan, equal to no element, and its gradient was nan
+    throughout (0 / 0); torch.max(x) gives it to the NaN elements, shared between them."""
+    ours, theirs = NAN_EXTREME_CALLS[call]
+    a = np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 5.0, 2.0, 0.5], [np.nan, 4.0, -1.0, 0.0]])
+    x = tc.Tensor(a, requires_grad=True, device=device)
+    out = ours(tc, x, name)
+    v = np.arange(1.0, out.numel() + 1).reshape(out.shape)
+    out.backward(tc.Tensor(v, device=device))
+    if call in ("x.max()", "tc.max(x)", "F.max(x)"):
+        assert np.isnan(out.item())
+        np.testing.assert_array_equal(to_numpy(x.grad), np.isnan(a) / 3)
+    if call == "x.max()":
+        y = tc.Tensor([1.0, np.nan, 3.0], requires_grad=True, device=device)
+        getattr(y, name)().backward()
+        np.testing.assert_array_equal(to_numpy(y.grad), [0.0, 1.0, 0.0])
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(a, requires_grad=True)
+    tout = (theirs or ours)(torch, tx, name)
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12)
+
+
 def test_float32_stays_float32(device):
     a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     x = tc.Tensor(a, requires_grad=True, device=device)

@@ -197,7 +197,10 @@ class Function:
       change its inputs in place (they are the tensors' own memory). What ``backward`` needs
       it keeps with ``self.save_for_backward(a, ...)``, read back as the tuple ``self.saved``
       (the engine then refuses a backward after an input was changed in place), or as
-      attributes of ``self``.
+      attributes of ``self``. The engine checks only the inputs saved there: save just what
+      the gradients asked for read (``needs_input_grad``; None in place of the rest, as
+      PyTorch allows), and an input none of them reads may change in place before backward,
+      as in PyTorch (``Mul``: with only a needing a gradient, a * b saves b, not a).
     * ``backward(self, grad)`` gets dL/d(result), an array of the result's shape, and returns
       one gradient per positional input, in order (a tuple when there are several): an array
       of that input's shape, or of the shape it was broadcast to in the forward pass (the

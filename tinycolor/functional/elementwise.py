@@ -37,26 +37,31 @@ class Mul(Function):
     """z = a * b;  dz/da = b,  dz/db = a."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # a's gradient reads b and b's reads a: save only those (None for the other), so
+        # that an input no gradient reads may change in place before backward, as in PyTorch
+        need_a, need_b = self.needs_input_grad
+        self.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     def backward(self, g):
         a, b = self.saved
-        return g * b, g * a
+        need_a, need_b = self.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
 
 
 class Div(Function):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # both gradients read b, only b's reads a: a saved only then (see Mul)
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         return a / b
 
     def backward(self, g):
         a, b = self.saved
         ga = g / b
         gb = -ga * a / b if self.needs_input_grad[1] else None
-        return ga, gb
+        return (ga if self.needs_input_grad[0] else None), gb
 
 
 class Pow(Function):

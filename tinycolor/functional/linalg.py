@@ -17,7 +17,9 @@ class MatMul(Function):
     dz/da = g @ b^T,  dz/db = a^T @ g (summed over broadcast axes by the engine)."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # a's gradient reads b and b's reads a: only those saved (see elementwise.Mul)
+        need_a, need_b = self.needs_input_grad
+        self.save_for_backward(a if need_b else None, b if need_a else None)
         return a @ b
 
     def backward(self, g):
@@ -32,7 +34,9 @@ class Linear(Function):
     dx = g @ w,  dw = g^T x (over all leading axes),  db = sum of g over leading axes."""
 
     def forward(self, x, w, b=None):
-        self.save_for_backward(x, w)
+        # x's gradient reads w, w's reads x, b's neither: only those saved (see MatMul)
+        need_x, need_w = self.needs_input_grad[:2]
+        self.save_for_backward(x if need_w else None, w if need_x else None)
         y = x @ w.T
         if b is not None:
             y += b
@@ -59,7 +63,11 @@ class Bilinear(Function):
 
     def forward(self, x1, x2, w, b=None):
         xp = array_module(x1)
-        self.save_for_backward(x1, x2, w)
+        # each gradient of x1, x2 and w reads the other two: one is saved only when another
+        # needs a gradient (see MatMul)
+        need = self.needs_input_grad[:3]
+        read = [any(need[:i] + need[i + 1 : 3]) for i in range(3)]
+        self.save_for_backward(*(a if r else None for a, r in zip((x1, x2, w), read)))
         y = xp.einsum("...oj,...j->...o", xp.einsum("...i,oij->...oj", x1, w), x2)
         if b is not None:
             y += b
@@ -242,7 +250,13 @@ class Einsum(Function):
     def forward(self, *operands, inputs, output):
         xp = array_module(operands[0])
         self.inputs_subs, self.output = inputs, output
-        self.save_for_backward(*operands)
+        self.shapes = [a.shape for a in operands]
+        # a_k's gradient reads the other operands: one is saved only when another needs a
+        # gradient (see MatMul), so an operand no gradient reads may change in place
+        need = self.needs_input_grad
+        self.save_for_backward(
+            *(a if any(need[:k] + need[k + 1 :]) else None for k, a in enumerate(operands))
+        )
         return xp.einsum(f"{','.join(inputs)}->{output}", *operands, optimize=True)
 
     def backward(self, g):
@@ -258,7 +272,7 @@ class Einsum(Function):
             kept = "".join(c for c in subs if c in seen)
             terms = ",".join([self.output, *(s for s, _ in others)])
             gk = xp.einsum(f"{terms}->{kept}", g, *(a for _, a in others), optimize=True)
-            shape = self.saved[k].shape
+            shape = self.shapes[k]
             gk = gk.reshape([shape[i] if c in seen else 1 for i, c in enumerate(subs)])
             grads.append(xp.broadcast_to(gk, shape))
         return tuple(grads)
@@ -364,8 +378,10 @@ def einsum(equation, *operands) -> Tensor:
     ``einsum('bhqd,bhkd->bhqk', q, k)`` attention scores, ``einsum('i,i->', a, b)`` a dot
     product; without ``->`` the output has the letters used once, in alphabetical order. '...'
     stands for any number of leading (or middle) axes, broadcast across the operands, as in
-    PyTorch: ``einsum('...id,...jd->...ij', q, k)``. The operands may also come as one list.
-    Not supported (refused by name): a letter repeated within one operand (a diagonal)."""
+    PyTorch: ``einsum('...id,...jd->...ij', q, k)``. A letter's axis of length 1 broadcasts
+    against that letter's other length, as in PyTorch (``einsum('ij,ij->ij', a, b)`` with a of
+    shape (1, 3), b (2, 3)). The operands may also come as one list. Not supported (refused by
+    name): a letter repeated within one operand (a diagonal)."""
     from ..autograd import as_tensor_like  # noqa: PLC0415
 
     if not isinstance(equation, str):
@@ -381,14 +397,24 @@ def einsum(equation, *operands) -> Tensor:
     operands = tuple(as_tensor_like(x, operands) for x in operands)
     written, operands = _expand_ellipsis(equation, operands)
     inputs, output = _parse_einsum(written, operands)
-    for c in set("".join(inputs)):
+    # a letter's axes of length 1 broadcast against its other length, as PyTorch's (and as
+    # '...' does); the other lengths must agree
+    length = {}
+    for c in sorted(set("".join(inputs))):
         sizes = {x.shape[s.index(c)] for s, x in zip(inputs, operands) if c in s}
-        if len(sizes) > 1:
+        if len(sizes - {1}) > 1:
             raise ValueError(
                 f"einsum({equation!r}): letter {c!r} names axes of different lengths "
-                f"{sorted(sizes)} (operand shapes {[x.shape for x in operands]})"
+                f"{sorted(sizes)} (operand shapes {[x.shape for x in operands]}); only a "
+                f"length 1 broadcasts"
             )
-    return Einsum.apply(*operands, inputs=inputs, output=output)
+        length[c] = min(sizes - {1}, default=1)
+    # expanded: a view, whose backward sums the gradient back over the length-1 axes
+    expanded = []
+    for s, x in zip(inputs, operands):
+        want = tuple(length[c] for c in s)
+        expanded.append(x if x.shape == want else x.expand(*want))
+    return Einsum.apply(*expanded, inputs=inputs, output=output)
 
 
 def scaled_dot_product_attention(

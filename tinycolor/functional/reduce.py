@@ -93,11 +93,15 @@ class Mean(Function):
 
 
 class Max(Function):
-    """z = max_axis a;  the gradient goes to the maximum, shared equally between ties."""
+    """z = max_axis a;  the gradient goes to the maximum, shared equally between ties.
+
+    A slice holding NaN has the maximum NaN, equal to no element: its gradient is NaN
+    throughout (0 / 0), as ``torch.amax``'s. With ``nan_ties`` (``torch.max(x)``, the full
+    reduction, which shares it so) the NaN elements are the ties instead."""
 
     reduce = "max"
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis=None, keepdims=False, nan_ties=False):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         empty = [i for i in self.axes if a.shape[i] == 0]
         if empty:
@@ -107,13 +111,17 @@ class Max(Function):
             )
         z = getattr(a, self.reduce)(axis=self.axes, keepdims=True)  # no -max(-a): wraps ints
         mask = a == z
+        if nan_ties and a.dtype.kind == "f":
+            xp = array_module(a)
+            mask |= xp.isnan(a) & xp.isnan(z)
         count = mask.sum(axis=self.axes, keepdims=True).astype(a.dtype)  # float: no float64 leak
         self.save_for_backward(mask, count)
         return z if keepdims else z.squeeze(axis=self.axes)
 
     def backward(self, g):
         mask, count = self.saved
-        return _expand(g, mask.shape, self.axes, self.keepdims) * mask / count
+        with np.errstate(divide="ignore", invalid="ignore"):  # a NaN slice: 0 / 0, quietly
+            return _expand(g, mask.shape, self.axes, self.keepdims) * mask / count
 
 
 class Min(Max):
@@ -368,7 +376,8 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # n
             f"x.argmax(axis={dim!r}) for the indices"
         )
     axis, keepdims = torch_axis_names("max", axis, keepdims, None, keepdim)
-    return Max.apply(x, axis=_check_axis(axis), keepdims=keepdims)
+    # x.max() is torch.max(x), whose gradient goes to the NaNs of a NaN maximum; amax's not
+    return Max.apply(x, axis=_check_axis(axis), keepdims=keepdims, nan_ties=axis is None)
 
 
 def _correction(op, unbiased, correction):
@@ -571,4 +580,4 @@ def amin(input, dim=(), keepdim=False) -> Tensor:  # noqa: A002
 def min_values(x, axis=None, keepdims=False, *, keepdim=None) -> Tensor:
     """``Tensor.min``: the smallest values along ``axis`` (all axes when None), as ``max``."""
     axis, keepdims = torch_axis_names("min", axis, keepdims, None, keepdim)
-    return Min.apply(x, axis=_check_axis(axis), keepdims=keepdims)
+    return Min.apply(x, axis=_check_axis(axis), keepdims=keepdims, nan_ties=axis is None)
