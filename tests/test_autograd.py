@@ -993,7 +993,8 @@ def test_augmented_assignment_changes_a_leaf_in_place_as_pytorch(device):
     assert arr.tolist() == [1.0, 2.0]
     i = tc.tensor([1, 2], device=device)
     for change in (lambda: i.__iadd__(0.5), lambda: i.__itruediv__(2)):
-        with pytest.raises(TypeError, match=r"the result is float64, which t's dtype int64"):
+        # float32, the default float dtype, as PyTorch's "result type Float can't be cast"
+        with pytest.raises(TypeError, match=r"the result is float32, which t's dtype int64"):
             change()
     with pytest.raises(TypeError, match=r"t \+= \.\.\.: the result is int64, which t's dtype bool"):
         b = tc.tensor([True, False], device=device)
@@ -1009,6 +1010,106 @@ def test_augmented_assignment_changes_a_leaf_in_place_as_pytorch(device):
     for change in (lambda: ti.__iadd__(0.5), lambda: ti.__itruediv__(2)):
         with pytest.raises(RuntimeError, match="can't be cast"):
             change()
+
+
+# name: (the input's NumPy dtype and values, the expression on a tensor t of module m, the
+# dtype PyTorch gives it): arithmetic's dtypes where NumPy 2's rule differs from PyTorch's
+PROMOTIONS = {
+    "uint8 / 255": (np.uint8, [0, 128, 255], lambda m, t: t / 255, np.float32),
+    "uint8 / uint8": (np.uint8, [1, 128, 255], lambda m, t: t / t, np.float32),
+    "255 / uint8": (np.uint8, [1, 128, 255], lambda m, t: 255 / t, np.float32),
+    "int32 / int64": (np.int32, [1, -7, 9], lambda m, t: t / m.tensor(np.array([2, 4, -5])),
+                      np.float32),
+    "div(int64, 2)": (np.int64, [1, -7, 9], lambda m, t: m.div(t, 2), np.float32),
+    "bool / 2": (np.bool_, [True, False], lambda m, t: t / 2, np.float32),
+    "int8 + 200": (np.int8, [1, -100, 60], lambda m, t: t + 200, np.int8),  # wraps: -55
+    "200 - int8": (np.int8, [1, -100, 60], lambda m, t: 200 - t, np.int8),
+    "uint8 - 2": (np.uint8, [1, 5, 255], lambda m, t: t - 2, np.uint8),
+    "uint8 * 2": (np.uint8, [1, 128, 255], lambda m, t: t * 2, np.uint8),
+    "int8 * 1.5": (np.int8, [1, -100, 60], lambda m, t: t * 1.5, np.float32),
+    "uint8 + 1.5": (np.uint8, [0, 128, 255], lambda m, t: t + 1.5, np.float32),
+    "int16 ** 2": (np.int16, [3, -200, 7], lambda m, t: t**2, np.int16),
+    "int32 ** 0.5": (np.int32, [4, 9, 2], lambda m, t: t**0.5, np.float32),
+    "bool + 1": (np.bool_, [True, False], lambda m, t: t + 1, np.int64),
+    "bool + 1.5": (np.bool_, [True, False], lambda m, t: t + 1.5, np.float32),
+    "bool + True": (np.bool_, [True, False], lambda m, t: t + True, np.bool_),
+    "int32 + np.int64": (np.int32, [1, 2], lambda m, t: t + np.int64(3), np.int32),
+    "int32 * np.float64": (np.int32, [1, 2], lambda m, t: t * np.float64(2.5), np.float32),
+    "int64 * float32 tensor": (np.int64, [1, 2], lambda m, t: t * m.ones(2), np.float32),
+    "float32 tensor - int32": (np.int32, [1, 2], lambda m, t: m.ones(2) - t, np.float32),
+    "float32 * 0.1": (np.float32, [1.0, 3.0], lambda m, t: t * 0.1, np.float32),
+    "float64 * 0.1": (np.float64, [1.0, 3.0], lambda m, t: t * 0.1, np.float64),  # gradchecks
+    "float64 / 3": (np.float64, [1.0, 3.0], lambda m, t: t / 3, np.float64),
+    "float32 + float64 tensor": (np.float32, [1.0, 2.0],
+                                 lambda m, t: t + m.tensor(np.array([0.5, 0.25])), np.float64),
+}  # fmt: skip
+
+# the module m of the NumPy reference: int64 or float64 arithmetic, then cast
+_NUMPY = types.SimpleNamespace(tensor=np.asarray, ones=np.ones, div=np.true_divide)
+
+
+@pytest.mark.parametrize("name", sorted(PROMOTIONS))
+def test_arithmetic_promotes_dtypes_as_pytorch(device, name):
+    """uint8 / 255 was float64 (NumPy's true division) and int8 + 200 int64 [201]; PyTorch
+    gives the default float dtype, float32, to a true division of integers and keeps an
+    integer tensor's dtype beside a Python int (wrapping: int8 -55). The values against the
+    same expression in int64 or float64 NumPy, cast (so wrapped); then against PyTorch."""
+    dtype, values, expr, want_dtype = PROMOTIONS[name]
+    ours = types.SimpleNamespace(
+        tensor=lambda a: tc.tensor(a, device=device),
+        ones=lambda n: tc.ones(n, device=device),
+        div=tc.div,
+    )
+    got = expr(ours, tc.tensor(np.array(values, dtype), device=device))
+    assert got.dtype == want_dtype
+    wide = np.array(values, np.float64 if np.dtype(want_dtype).kind == "f" else np.int64)
+    want = np.asarray(expr(_NUMPY, wide)).astype(want_dtype)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    theirs = expr(torch, torch.tensor(np.array(values, dtype))).numpy()
+    assert got.dtype == theirs.dtype
+    np.testing.assert_allclose(got.numpy(), theirs, rtol=1e-6)
+
+
+def test_in_place_floor_division_and_remainder_of_a_leaf(device):
+    """t //= v and t %= v change a leaf in place (every alias sees it), in its dtype, as the
+    other augmented assignments; a float result in an integer tensor is refused."""
+    i = tc.tensor([7, -7, 9], device=device)
+    alias = i
+    i //= 2
+    assert alias is i and i.numpy().tolist() == [3, -4, 4] and i.dtype == np.int64
+    i %= 3
+    assert alias.numpy().tolist() == [0, 2, 1]
+    f = tc.Tensor(np.array([7.5, -7.5]), device=device)
+    f %= 2
+    f //= 0.5
+    assert f.numpy().tolist() == [3.0, 1.0]
+    for change in (lambda: i.__ifloordiv__(2.5), lambda: i.__imod__(0.5)):
+        with pytest.raises(TypeError, match=r"the result is float32, which t's dtype int64"):
+            change()
+    torch = pytest.importorskip("torch")
+    ti = torch.tensor([7, -7, 9])
+    ti //= 2
+    ti %= 3
+    assert ti.tolist() == [0, 2, 1]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ti //= 2.5
+
+
+def test_unary_plus_is_the_tensor_itself_as_pytorch(device):
+    x = tc.Tensor(np.array([1.0, -2.0]), requires_grad=True, device=device)
+    assert +x is x
+    (+x * 3).sum().backward()
+    assert to_numpy(x.grad).tolist() == [3.0, 3.0]
+    i = tc.tensor([1, 2], device=device)
+    assert +i is i
+    with pytest.raises(TypeError, match=r"unary \+ of a bool tensor is not supported"):
+        _ = +tc.tensor([True], device=device)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([1.0], requires_grad=True)
+    assert +tx is tx
+    with pytest.raises(RuntimeError, match="bool tensor is not supported"):
+        _ = +torch.tensor([True])
 
 
 def test_item_assignment_says_what_to_do_instead():

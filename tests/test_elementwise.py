@@ -398,10 +398,122 @@ def test_integer_inputs_are_not_truncated():
         assert out.dtype == np.float32
 
 
-def test_clip_with_tensor_bounds_points_to_maximum_and_minimum():
-    x = tc.Tensor(np.array([-2.0, 0.5, 3.0]))
-    with pytest.raises(TypeError, match=r"F.maximum\(F.minimum\(x, hi\), lo\)"):
-        F.clamp(x, tc.Tensor(np.array(-1.0)), tc.Tensor(np.array(1.0)))
+def test_clamp_with_tensor_bounds_against_torch(device):
+    """torch.clamp(x, lo, hi) with tensors: values and all three gradients, at the ties
+    (x == lo, x == hi, lo == hi), where lo > hi (the result is hi, and hi's gradient), with a
+    bound larger than x (broadcast, its gradient summed back), and with one bound only. It
+    raised a TypeError that pointed to F.maximum(F.minimum(x, hi), lo)."""
+    torch = pytest.importorskip("torch")
+    x = [-2.0, -1.0, 0.0, 1.0, 2.0, 0.5, 3.0, 1.0, 0.0]
+    lo = [-1.0, -1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0]
+    hi = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 3.0, 1.0, 0.0]
+    cases = [
+        (x, lo, hi, "both"), (x, lo, hi, "lo"), (x, lo, hi, "hi"),
+        ([0.5, -3.0, 2.0], [[0.0], [1.0]], [[1.5], [1.5]], "both"),  # bounds larger than x
+        ([[0.5, 4.0], [-3.0, 1.0]], [0.0, 0.5], 1.0, "both"),  # hi a 0-d tensor
+    ]  # fmt: skip
+    rng = np.random.default_rng(7)
+    for a, b_lo, b_hi, which in cases:
+        values = [np.array(v, np.float64) for v in (a, b_lo, b_hi)]
+        ours = [tc.Tensor(v, requires_grad=True, device=device) for v in values]
+        theirs = [torch.tensor(v, requires_grad=True) for v in values]
+        keep = {"both": (1, 1), "lo": (1, 0), "hi": (0, 1)}[which]
+        out = tc.clamp(ours[0], *(t if k else None for t, k in zip(ours[1:], keep)))
+        tout = torch.clamp(theirs[0], *(t if k else None for t, k in zip(theirs[1:], keep)))
+        np.testing.assert_array_equal(out.numpy(), tout.detach().numpy())
+        v = rng.standard_normal(out.shape)
+        out.backward(v)
+        tout.backward(torch.tensor(v))
+        for i, (t, tt) in enumerate(zip(ours, theirs)):
+            if i == 0 or keep[i - 1]:
+                assert t.grad.shape == t.shape
+                np.testing.assert_allclose(to_numpy(t.grad), tt.grad.numpy(), err_msg=f"{i}")
+    # float32 stays float32, a number beside a tensor bound is a constant, x.clamp the method
+    f = tc.Tensor(np.array([-2.0, 0.5, 3.0], np.float32), requires_grad=True, device=device)
+    top = tc.Tensor(np.array([1.0, 1.0, 2.0], np.float32), requires_grad=True, device=device)
+    y = f.clamp(-1.0, top)
+    assert y.dtype == np.float32 and y.numpy().tolist() == [-1.0, 0.5, 2.0]
+    y.sum().backward()
+    assert to_numpy(top.grad).tolist() == [0.0, 0.0, 1.0]
+    # NaN in x or in a bound gives NaN and no gradient, as torch's
+    n = tc.Tensor(np.array([np.nan, 0.0]), requires_grad=True, device=device)
+    m = tc.Tensor(np.array([0.0, np.nan]), requires_grad=True, device=device)
+    z = tc.clamp(n, m)
+    assert np.isnan(z.numpy()).all()
+    z.sum().backward()
+    assert to_numpy(n.grad).tolist() == [0.0, 0.0] and to_numpy(m.grad).tolist() == [0.0, 0.0]
+    tn = torch.tensor([np.nan, 0.0])
+    assert torch.isnan(torch.clamp(tn, torch.tensor([0.0, np.nan]))).all()
+
+
+def test_remainder_fmod_floor_divide_against_torch(device):
+    """%, fmod and // as torch's: values (the divisor's sign for %, the dividend's for fmod,
+    floor for //; x // 0.0 is +-inf or nan and x % 0.0 nan, as there) and gradients (1 and
+    -floor(a / b) or -trunc(a / b); // has none in torch, whose backward raises: 0 here)."""
+    torch = pytest.importorskip("torch")
+    a = np.array([-3.5, -1.0, 2.5, 7.0, 5.0, -5.0, 0.0, 1.0, -1.0, 0.0])
+    b = np.array([2.0, -1.5, 2.5, -3.0, np.inf, np.inf, 2.0, 0.0, 0.0, 0.0])
+    for ours, theirs, differentiable in (
+        (lambda p, q: p % q, lambda p, q: p % q, True),
+        (tc.remainder, torch.remainder, True),
+        (tc.fmod, torch.fmod, True),
+        (lambda p, q: p // q, lambda p, q: p // q, False),
+    ):
+        x, y = (tc.Tensor(v, requires_grad=True, device=device) for v in (a, b))
+        tx, ty = (torch.tensor(v, requires_grad=True) for v in (a, b))
+        out, tout = ours(x, y), theirs(tx, ty)
+        np.testing.assert_array_equal(out.numpy(), tout.detach().numpy())
+        finite = np.isfinite(b) & (b != 0)  # the gradients where the quotient is a number
+        v = np.random.default_rng(4).standard_normal(a.shape) * finite
+        out.backward(v)
+        if differentiable:
+            tout.backward(torch.tensor(v))
+            np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
+            np.testing.assert_array_equal(to_numpy(y.grad), ty.grad.numpy())
+        else:
+            with pytest.raises(RuntimeError, match="floor_divide is not implemented"):
+                tout.backward(torch.tensor(v))
+            assert not to_numpy(x.grad).any() and not to_numpy(y.grad).any()
+    # integers (torch keeps the dtype and wraps a Python int into it) and Python numbers first
+    i = np.array([100, -7, 7, -100], np.int8)
+    ti, ours_i = torch.tensor(i), tc.Tensor(i, device=device)
+    for ours, theirs in (
+        (lambda t: t // 3, lambda t: t // 3), (lambda t: t % -3, lambda t: t % -3),
+        (lambda t: t // 200, lambda t: t // 200), (lambda t: t % 200, lambda t: t % 200),
+        (lambda t: tc.fmod(t, 3), lambda t: torch.fmod(t, 3)),
+        (lambda t: 50 // t, lambda t: 50 // t), (lambda t: 50 % t, lambda t: 50 % t),
+        (lambda t: t // 2.5, lambda t: t // 2.5), (lambda t: 7.5 % t, lambda t: 7.5 % t),
+    ):  # fmt: skip
+        got, want = ours(ours_i), theirs(ti)
+        assert got.dtype == want.numpy().dtype
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_integer_division_by_zero_and_bools_are_refused_as_in_pytorch(device):
+    """NumPy gives 0 (and a warning) for an integer // 0 or % 0; PyTorch raises. Two bool
+    tensors have no // or % in PyTorch (NumPy makes int8)."""
+    torch = pytest.importorskip("torch")
+    i = tc.Tensor(np.array([3, 4]), device=device)
+    zero = tc.Tensor(np.array([1, 0]), device=device)
+    for call in (lambda: i // zero, lambda: i % 0, lambda: tc.fmod(i, zero), lambda: 5 // zero):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            call()
+    with pytest.raises(ZeroDivisionError, match=r"t //= \.\.\.: integer division by zero"):
+        i //= 0
+    assert i.numpy().tolist() == [3, 4]
+    ti = torch.tensor([3, 4])
+    for call in (lambda: ti // torch.tensor([1, 0]), lambda: ti % 0):
+        with pytest.raises((RuntimeError, ZeroDivisionError), match="ZeroDivisionError"):
+            call()
+    m = tc.Tensor(np.array([True, False]), device=device)
+    for call in (lambda: m // m, lambda: m % m, lambda: tc.fmod(m, m)):
+        with pytest.raises(TypeError, match=r"of two bool tensors is not supported.*a.long\(\)"):
+            call()
+    tm = torch.tensor([True, False])
+    for call in (lambda: tm // tm, lambda: tm % tm):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+            call()
+    assert (m // 2).numpy().tolist() == [0, 0] and (m % 2).dtype == np.int64  # as torch's
 
 
 def test_clip_without_bounds_is_refused_as_in_pytorch():

@@ -403,6 +403,12 @@ def as_tensor_like(x, others=(), promote=True) -> Tensor:
     a scalar (Python or NumPy, or a 0-d array) or holds integers or booleans, as PyTorch
     promotes: float32 * 2, * np.int64(2) and * np.arange(3) all stay float32 (NumPy alone would
     make the last two float64). A float array keeps its own dtype.
+
+    Beside integer or bool tensors only, a scalar (Python or NumPy) follows PyTorch too, where
+    NumPy 2 differs: an integer (or bool) keeps the integer tensor's dtype, wrapping around as
+    that dtype does (int8 + 200 is int8 -55, where NumPy raises or widens to int64), and a
+    float makes the default float dtype, float32 (uint8 + 1.5 is float32, not float64). An
+    integer beside bool tensors only is int64, as in both.
     """
     if isinstance(x, Tensor):
         return x
@@ -410,12 +416,42 @@ def as_tensor_like(x, others=(), promote=True) -> Tensor:
     device = tensors[0].device if tensors else "cpu"
     # the dtype of the first floating tensor, so that where(mask, x, 0.0) stays float32
     dtype = next((o.dtype for o in tensors if _is_float(o.dtype)), None) if promote else None
+    if promote and dtype is None and tensors and _is_scalar_number(x):
+        dtype = _scalar_dtype_beside_integers(x, tensors)
+        if dtype is not None:  # astype wraps a Python int as the dtype does; asarray refuses
+            xp = backend.xp_for(device)
+            return Tensor(xp.asarray(x).astype(dtype, copy=False), _internal=True)
     if isinstance(x, int | float | bool) and dtype is not None:
         return Tensor(backend.xp_for(device).asarray(x, dtype=dtype), _internal=True)
     data = x if backend.is_cupy_array(x) else backend.to_device(x, device)
     if dtype is not None and (data.ndim == 0 or data.dtype.kind in "biu"):
         data = data.astype(dtype)
     return Tensor(data, _internal=True)
+
+
+def _is_scalar_number(x) -> bool:
+    """A Python or NumPy bool, integer or float (not a 0-d array: PyTorch, whose rules these
+    follow, treats a NumPy scalar as a Python number but a 0-d tensor as a tensor)."""
+    return isinstance(x, int | float | np.bool_ | np.integer | np.floating)
+
+
+def _scalar_dtype_beside_integers(x, tensors):
+    """The dtype PyTorch gives the scalar ``x`` beside integer or bool ``tensors`` only: a
+    float makes the default float dtype; an integer the first integer tensor's dtype (None:
+    int64 as NumPy's, beside bools only); a bool the first tensor's dtype."""
+    if isinstance(x, float | np.floating):
+        return np.dtype(backend.default_dtype)
+    if isinstance(x, bool | np.bool_):
+        return tensors[0].dtype
+    return next((t.dtype for t in tensors if t.dtype.kind in "iu"), None)
+
+
+def check_integer_divisor(op, divisor, result_dtype):
+    """Refuse an integer division (``//``, ``%``, ``fmod``) by zero, as PyTorch does (NumPy
+    gives 0 and a warning, a wrong number that would go on silently); a float one gives inf
+    or nan, as in both. (It reads the divisor back from the device: integers only.)"""
+    if np.dtype(result_dtype).kind in "biu" and bool((divisor == 0).any()):
+        raise ZeroDivisionError(f"{op}: integer division by zero (a divisor element is 0)")
 
 
 def compared_with(x, t) -> Tensor:
@@ -929,6 +965,18 @@ class Tensor:
     def __rtruediv__(self, o):
         return F().div(o, self)
 
+    def __floordiv__(self, o):
+        return F().floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return F().floor_divide(o, self)
+
+    def __mod__(self, o):
+        return F().remainder(self, o)
+
+    def __rmod__(self, o):
+        return F().remainder(o, self)
+
     def __pow__(self, o):
         return F().pow(self, o)
 
@@ -943,6 +991,16 @@ class Tensor:
 
     def __neg__(self):
         return F().neg(self)
+
+    def __pos__(self):
+        """``+t`` is ``t`` itself, as in PyTorch (no op, no copy: the same tensor, in the
+        graph as it was); refused for a bool tensor, as there."""
+        if self.dtype == bool:
+            raise TypeError(
+                "unary + of a bool tensor is not supported (as in PyTorch); for a number per "
+                "element use t.long() or t.float()"
+            )
+        return self
 
     def __abs__(self):
         return F().abs(self)
@@ -963,8 +1021,15 @@ class Tensor:
     def __itruediv__(self, o):
         return self._augmented(o, "div", "/")
 
+    def __ifloordiv__(self, o):
+        return self._augmented(o, "floor_divide", "//")
+
+    def __imod__(self, o):
+        return self._augmented(o, "remainder", "%")
+
     def _augmented(self, o, op, sign):
-        """``t += v`` (and ``-=``, ``*=``, ``/=``): Python binds the name to what this returns.
+        """``t += v`` (and ``-=``, ``*=``, ``/=``, ``//=``, ``%=``): Python binds the name to
+        what this returns.
 
         * A tensor that no op made (a leaf: one the user created, a buffer such as BatchNorm's
           ``running_mean``, a parameter) changes in place, as in PyTorch: every other name for
@@ -1022,8 +1087,11 @@ class Tensor:
             )
         xp = backend.array_module(self.data)
         result = np.result_type(self.data.dtype, other.data.dtype)
-        if op == "div" and result.kind not in "fc":  # true division: a float, as np.true_divide
-            result = np.dtype(np.float64)
+        floats = [d for d in (self.dtype, other.dtype) if _is_float(d)]
+        if len(floats) == 1:  # an integer beside a float takes its dtype, as in F.add
+            result = np.dtype(floats[0])
+        if op == "div" and result.kind not in "fc":  # true division of integers: a float,
+            result = np.dtype(backend.default_dtype)  # the default one, as in F.div
         if not np.can_cast(result, self.dtype, casting="same_kind"):
             new = f"t = t {sign} v" if sign else "an out-of-place op"
             raise TypeError(
@@ -1032,6 +1100,9 @@ class Tensor:
                 f"first (t = t.to(dtype=np.float32))"
             )
         ufunc = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
+        ufunc |= {"floor_divide": xp.floor_divide, "remainder": xp.remainder}
+        if op in ("floor_divide", "remainder"):
+            check_integer_divisor(what, other.data, result)
         ufunc[op](self.data, other.data, out=self.data)
         self._bump_version()  # a graph that saved the old values can no longer backward
         return self
@@ -1631,6 +1702,15 @@ class Tensor:
 
     def sign(self):
         return F().sign(self)
+
+    def floor_divide(self, other):
+        return F().floor_divide(self, other)
+
+    def remainder(self, other):
+        return F().remainder(self, other)
+
+    def fmod(self, other):
+        return F().fmod(self, other)
 
     def reciprocal(self):
         return F().reciprocal(self)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, Tensor, torch_spelling
+from .. import backend
+from ..autograd import Function, Tensor, as_tensor_like, check_integer_divisor, torch_spelling
 from ..backend import array_module
 
 
@@ -173,6 +174,41 @@ class Clip(Function):
     def backward(self, g):
         (mask,) = self.saved
         return g * mask
+
+
+class ClipTensor(Function):
+    """z = min(max(a, lo), hi) with tensor bounds (either may be absent: ``which``), as
+    torch.clamp's:  dz/da = 1 where lo <= a <= hi (a at a bound included);  dz/dlo = 1 where
+    a < lo < hi;  dz/dhi = 1 where a > hi or hi < lo. When lo > hi the result is hi, so hi, not
+    lo, gets the gradient; each bound's is summed back over the axes it broadcast along."""
+
+    def forward(self, a, *bounds, which):
+        xp = array_module(a)
+        lo, hi = _clip_bounds(bounds, which)
+        self.save_for_backward(a, *bounds)
+        self.which = which
+        z = a if lo is None else xp.maximum(a, lo)  # NaN in a or a bound gives NaN, as torch
+        return z if hi is None else xp.minimum(z, hi)
+
+    def backward(self, g):
+        a, *bounds = self.saved
+        lo, hi = _clip_bounds(bounds, self.which)
+        need = iter(self.needs_input_grad)
+        if lo is None:
+            ga, ghi = a <= hi, a > hi
+        elif hi is None:
+            ga, glo = a >= lo, a < lo
+        else:
+            ga, glo, ghi = (a >= lo) & (a <= hi), (a < lo) & (lo < hi), (a > hi) | (hi < lo)
+        masks = [ga] + ([glo] if lo is not None else []) + ([ghi] if hi is not None else [])
+        return tuple(g * m if next(need) else None for m in masks)
+
+
+def _clip_bounds(bounds, which):
+    """(lo, hi) from ClipTensor's positional bounds: both, or the one ``which`` names."""
+    if which == "both":
+        return bounds
+    return (bounds[0], None) if which == "lo" else (None, bounds[0])
 
 
 class Maximum(Function):
@@ -557,24 +593,60 @@ class LogSoftmax(Function):
 # --------------------------------------------------------------------------- the functions
 
 
+def _promoted(*operands) -> list:
+    """The operands of an arithmetic op as tensors, in the dtypes PyTorch's promotion gives
+    them where NumPy 2's differs (the result then has PyTorch's dtype):
+
+    * a Python or NumPy scalar takes the tensors' dtype (``as_tensor_like``): float32 * 2.5
+      and int8 + 200 keep their dtype (the int wraps around: int8 -55), float64 * 0.5 stays
+      float64, and an integer tensor with a float scalar is float32 (uint8 + 1.5);
+    * an integer or bool tensor beside a floating one takes its dtype: int64 * float32 is
+      float32, not float64 (an int tensor never requires grad, so nothing leaves the graph).
+
+    Two integer tensors, or two floating ones, promote as in both (int32 + int64 is int64,
+    float32 + float64 float64)."""
+    tensors = [as_tensor_like(x, operands) for x in operands]
+    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+    if not floats or len(floats) == len(tensors):
+        return tensors
+    dtype = np.result_type(*floats)
+    return [t if t.dtype.kind == "f" else _converted(t, dtype) for t in tensors]
+
+
+def _converted(t, dtype) -> Tensor:
+    """A tensor that requires no gradient (an integer or bool one) in another dtype."""
+    return Tensor(t.data.astype(dtype), _internal=True)
+
+
 def add(a, b) -> Tensor:
-    return Add.apply(a, b)
+    """a + b, promoting dtypes as PyTorch does (``_promoted``)."""
+    return Add.apply(*_promoted(a, b))
 
 
 def sub(a, b) -> Tensor:
-    return Sub.apply(a, b)
+    """a - b, promoting dtypes as PyTorch does (``_promoted``)."""
+    return Sub.apply(*_promoted(a, b))
 
 
 def mul(a, b) -> Tensor:
-    return Mul.apply(a, b)
+    """a * b, promoting dtypes as PyTorch does (``_promoted``)."""
+    return Mul.apply(*_promoted(a, b))
 
 
 def div(a, b) -> Tensor:
+    """a / b, true division, as ``torch.div``: integers and bools (tensors or Python numbers)
+    divide into the default float dtype, float32 (uint8 / 255 is float32; NumPy's rule gives
+    float64). Otherwise dtypes promote as in ``add`` (``_promoted``)."""
+    a, b = _promoted(a, b)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":  # (no gradient to keep: not floating)
+        dtype = backend.default_dtype
+        a, b = _converted(a, dtype), _converted(b, dtype)
     return Div.apply(a, b)
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - the field's name
-    return Pow.apply(a, b)
+    """a ** b, promoting dtypes as PyTorch does (``_promoted``)."""
+    return Pow.apply(*_promoted(a, b))
 
 
 def neg(a) -> Tensor:
@@ -598,17 +670,21 @@ def abs(a) -> Tensor:  # noqa: A001
 
 
 def clip(a, lo=None, hi=None, *, min=None, max=None) -> Tensor:  # noqa: A002
-    """Clamp to [lo, hi] (either may be None): numbers or arrays, constants of the op.
-    PyTorch's keywords ``min=`` and ``max=`` name the same bounds: ``clamp(x, min=0)``."""
+    """Clamp to [lo, hi] (either may be None), that is min(max(x, lo), hi): hi where lo > hi,
+    as in PyTorch. Numbers or arrays are constants of the op; tensors (broadcasting, as
+    ``torch.clamp(x, lo_t, hi_t)``) are inputs of the graph and get gradients: x where
+    lo <= x <= hi, lo where x < lo < hi, hi where x > hi or hi < lo. PyTorch's keywords
+    ``min=`` and ``max=`` name the same bounds: ``clamp(x, min=0)``."""
     lo = torch_spelling("clamp", "lo", lo, "min", min, None)
     hi = torch_spelling("clamp", "hi", hi, "max", max, None)
     if lo is None and hi is None:  # older NumPy raises its own error, NumPy 2 returns x
         raise ValueError("clip: give lo or hi (min= or max=), or both; neither was given")
     if isinstance(lo, Tensor) or isinstance(hi, Tensor):
-        raise TypeError(
-            "clip: lo and hi must be numbers or arrays; for tensor bounds use "
-            "F.maximum(F.minimum(x, hi), lo), which also gives them gradients"
-        )
+        # tensor bounds are inputs of the graph, with gradients (torch.clamp's rule at ties);
+        # a number beside one is a constant (PyTorch refuses the mix; nothing is lost here)
+        which = "both" if lo is not None and hi is not None else "lo" if lo is not None else "hi"
+        bounds = [b for b in (lo, hi) if b is not None]
+        return ClipTensor.apply(*_promoted(a, *bounds), which=which)
     return Clip.apply(a, lo=lo, hi=hi)
 
 
@@ -834,6 +910,79 @@ class Step(Function):
 
     def backward(self, g):
         return array_module(g).zeros_like(g)
+
+
+def _refuse_bools(op, a, b):
+    if a.dtype == bool and b.dtype == bool:
+        raise TypeError(
+            f"{op} of two bool tensors is not supported (as in PyTorch); convert one first "
+            f"(a.long())"
+        )
+
+
+class FloorDivide(Function):
+    """z = floor(a / b), as Python's and PyTorch's ``//``: piecewise constant, so its gradient
+    is 0 (PyTorch raises in backward, "derivative for aten::floor_divide is not implemented";
+    0 is the gradient of floor(a / b) there too, and of floor and round here)."""
+
+    def forward(self, a, b):
+        _refuse_bools("floor division (//)", a, b)
+        xp = array_module(a)
+        check_integer_divisor("floor division (//)", b, xp.result_type(a, b))
+        with np.errstate(divide="ignore", invalid="ignore"):  # x // 0.0: inf or nan, as torch
+            return xp.floor_divide(a, b)
+
+    def backward(self, g):
+        zero = array_module(g).zeros_like(g)
+        return tuple(zero if need else None for need in self.needs_input_grad)
+
+
+class Remainder(Function):
+    """z = a - q b, with q = floor(a / b) (``remainder``: z has b's sign, as Python's and
+    PyTorch's ``%``) or q = trunc(a / b) (``fmod``: z has a's sign, as C's);
+    dz/da = 1,  dz/db = -q (PyTorch's backward: away from the jumps where q changes)."""
+
+    def forward(self, a, b, name):
+        _refuse_bools(name, a, b)
+        xp = array_module(a)
+        check_integer_divisor(name, b, xp.result_type(a, b))
+        self.kind = name
+        if self.needs_input_grad[1]:  # only b's gradient reads the inputs (q)
+            self.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, as in torch
+            return xp.remainder(a, b) if name == "remainder" else xp.fmod(a, b)
+
+    def backward(self, g):
+        gb = None
+        if self.needs_input_grad[1]:
+            a, b = self.saved
+            xp = array_module(a)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # floor_divide is Python's a // b, as torch's div(rounding_mode='floor')
+                q = xp.floor_divide(a, b) if self.kind == "remainder" else xp.trunc(a / b)
+                gb = -g * q  # inf or nan where b is 0, as in torch
+        return (g if self.needs_input_grad[0] else None), gb
+
+
+def floor_divide(input, other) -> Tensor:  # noqa: A002 - PyTorch's name
+    """floor(input / other), elementwise, as ``torch.floor_divide`` and ``//``: integers stay
+    integers (-7 // 2 is -4), dtypes promote as in ``add``; an integer division by zero is
+    refused, as in PyTorch. Its gradient is 0."""
+    return FloorDivide.apply(*_promoted(input, other))
+
+
+def remainder(input, other) -> Tensor:  # noqa: A002
+    """input - floor(input / other) * other, as ``torch.remainder`` and ``%``: the result has
+    the divisor's sign (-7 % 3 is 2, 7 % -3 is -2), as Python's and NumPy's. Gradients 1 for
+    input and -floor(input / other) for other, as PyTorch's (whose ``5.0 % t``, a number
+    first, has no derivative; here it has this one)."""
+    return Remainder.apply(*_promoted(input, other), name="remainder")
+
+
+def fmod(input, other) -> Tensor:  # noqa: A002
+    """input - trunc(input / other) * other, as ``torch.fmod`` (C's fmod): the result has the
+    dividend's sign (-7 fmod 3 is -1). Gradients 1 and -trunc(input / other), as PyTorch's."""
+    return Remainder.apply(*_promoted(input, other), name="fmod")
 
 
 def sin(input) -> Tensor:  # noqa: A002 - PyTorch's name
