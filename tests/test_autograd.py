@@ -1042,10 +1042,23 @@ PROMOTIONS = {
     "float64 / 3": (np.float64, [1.0, 3.0], lambda m, t: t / 3, np.float64),
     "float32 + float64 tensor": (np.float32, [1.0, 2.0],
                                  lambda m, t: t + m.tensor(np.array([0.5, 0.25])), np.float64),
+    "maximum(int64, float32 tensor)": (np.int64, [0, 2],
+                                       lambda m, t: m.maximum(t, m.ones(2)), np.float32),
+    "minimum(float32 tensor, int32)": (np.int32, [0, 2],
+                                       lambda m, t: m.minimum(m.ones(2), t), np.float32),
+    "where(int64, 0.5)": (np.int64, [1, 2, 3], lambda m, t: m.where(t > 1, t, 0.5), np.float32),
+    "where(uint8, 7)": (np.uint8, [1, 2, 3], lambda m, t: m.where(t > 1, t, 7), np.uint8),
 }  # fmt: skip
 
 # the module m of the NumPy reference: int64 or float64 arithmetic, then cast
-_NUMPY = types.SimpleNamespace(tensor=np.asarray, ones=np.ones, div=np.true_divide)
+_NUMPY = types.SimpleNamespace(
+    tensor=np.asarray,
+    ones=np.ones,
+    div=np.true_divide,
+    maximum=np.maximum,
+    minimum=np.minimum,
+    where=np.where,
+)
 
 
 @pytest.mark.parametrize("name", sorted(PROMOTIONS))
@@ -1059,6 +1072,9 @@ def test_arithmetic_promotes_dtypes_as_pytorch(device, name):
         tensor=lambda a: tc.tensor(a, device=device),
         ones=lambda n: tc.ones(n, device=device),
         div=tc.div,
+        maximum=tc.maximum,
+        minimum=tc.minimum,
+        where=tc.where,
     )
     got = expr(ours, tc.tensor(np.array(values, dtype), device=device))
     assert got.dtype == want_dtype

@@ -692,11 +692,13 @@ clamp = clip
 
 
 def maximum(a, b) -> Tensor:
-    return Maximum.apply(a, b)
+    """The larger of a and b, elementwise, dtypes promoted as in ``add`` (``_promoted``)."""
+    return Maximum.apply(*_promoted(a, b))
 
 
 def minimum(a, b) -> Tensor:
-    return Minimum.apply(a, b)
+    """The smaller of a and b, elementwise, dtypes promoted as in ``add`` (``_promoted``)."""
+    return Minimum.apply(*_promoted(a, b))
 
 
 def where(cond, a=None, b=None) -> Tensor:
@@ -708,6 +710,8 @@ def where(cond, a=None, b=None) -> Tensor:
         return nonzero(cond, as_tuple=True)
     if a is None or b is None:
         raise TypeError("where: give both a and b (where(cond, a, b)), or neither (where(cond))")
+    if isinstance(a, Tensor) or isinstance(b, Tensor):  # as in add: where(m, int_t, 0.5) is
+        a, b = _promoted(a, b)  # float32, as PyTorch's (NumPy's rule gave float64)
     return Where.apply(cond, a, b)
 
 
