@@ -794,3 +794,85 @@ def test_chunk_of_an_empty_dim_gives_chunks_pieces_as_pytorch():
         got = tc.chunk(tc.zeros(shape), chunks, dim)
         want = torch.chunk(torch.zeros(shape), chunks, dim)
         assert [p.shape for p in got] == [tuple(p.shape) for p in want]
+
+
+def test_slices_and_whole_uses_of_one_tensor_add_up_without_touching_others_arrays(device):
+    """Slices' gradients are added into one array of the tensor's shape (the engine's
+    SliceGrad), in place once the pass owns that array: the sum must be right whatever comes
+    first, a slice or a whole use, and no array another tensor, a hook or ``.grad`` holds may
+    change under it. Against PyTorch, on a graph mixing all of these."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a0, b0, w0 = (
+        rng.standard_normal((3, 4, 5)),
+        rng.standard_normal((3, 4, 5)),
+        rng.standard_normal((4, 5)),
+    )
+    seen = []
+
+    def graph(lib, a, b, w, hooked):
+        # whole and sliced uses of a and b before and after y = a + b, so that each kind of
+        # gradient reaches them both before and after the one array Add hands to both
+        early = (a * 3).sum() + b[:, 0].sum() + (a[1] * w).sum() + (b * 0.5).sum()
+        y = a + b  # Add hands one array to both a and b: neither may be added into in place
+        y.retain_grad()
+        y.register_hook(lambda g: hooked.append(g) or None)  # a hook keeps what it was given
+        parts = y.unbind(0)
+        loss = (parts[0] * w).sum() + 2 * parts[2].sum() + (y[1:, ::2] ** 2).sum()
+        loss = loss + (a[0, 1:3] * 3).sum() + (y * w).sum() + b.split(2, 1)[1].sum()
+        first, *_ = a.chunk(2, 2)
+        late = (b * 5).sum() + (a[:, :, 1] * 4).sum() + (a * b).sum()
+        return loss + (first[:, :, None] * 0.5).sum() + early + late, y
+
+    x = [tc.Tensor(v, requires_grad=True, device=device) for v in (a0, b0, w0)]
+    loss, y = graph(tc, *x, seen)
+    loss.backward()
+    kept = [to_numpy(g).copy() for g in seen] + [to_numpy(y.grad).copy()]
+    t = [torch.tensor(v, requires_grad=True) for v in (a0, b0, w0)]
+    tloss, ty = graph(torch, *t, [])
+    tloss.backward()
+    np.testing.assert_allclose(float(to_numpy(loss.data)), tloss.item(), rtol=1e-12)
+    for ours, theirs in zip(x, t):
+        np.testing.assert_allclose(to_numpy(ours.grad), theirs.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(y.grad), ty.grad.numpy(), rtol=1e-12)
+    # the arrays handed out during the pass are as they were when handed out
+    np.testing.assert_array_equal(to_numpy(seen[0]), kept[0])
+    np.testing.assert_array_equal(to_numpy(y.grad), kept[-1])
+    # a second backward adds the same again (nothing of the first pass's arrays reused wrongly)
+    before = [to_numpy(v.grad).copy() for v in x]
+    graph(tc, *x, [])[0].backward()
+    for v, g in zip(x, before):
+        np.testing.assert_allclose(to_numpy(v.grad), 2 * g, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_the_array_add_hands_to_both_inputs_is_not_added_into(device, sliced):
+    """y = a + b hands one array to a and b; what reaches a after it (a whole use, or a slice)
+    must go into an array of a's own, or b's gradient changes with it (it did, in a draft)."""
+    a, b = (tc.Tensor(np.ones(3), requires_grad=True, device=device) for _ in range(2))
+    loss = ((a + b) * 2).sum()
+    if sliced:
+        loss = loss + a[0] * 3 + (b[1:] * 5).sum()
+        want_a, want_b = [5.0, 2.0, 2.0], [2.0, 7.0, 7.0]
+    else:
+        loss = loss + (a * 3).sum() + (b * 5).sum()
+        want_a, want_b = [5.0] * 3, [7.0] * 3
+    loss.backward()
+    np.testing.assert_array_equal(to_numpy(a.grad), want_a)
+    np.testing.assert_array_equal(to_numpy(b.grad), want_b)
+
+
+def test_unbind_backward_adds_into_one_array(device):
+    """x.unbind(0) of n pieces: each piece's gradient lands in its slice of one array (the
+    engine adds a slice's gradient where it belongs instead of a full-size zeros per piece)."""
+    x = tc.Tensor(np.arange(24.0).reshape(4, 3, 2), requires_grad=True, device=device)
+    loss = sum((p * (i + 1)).sum() for i, p in enumerate(x.unbind(0)))
+    loss.backward()
+    want = np.broadcast_to(np.arange(1.0, 5.0)[:, None, None], (4, 3, 2))
+    np.testing.assert_array_equal(to_numpy(x.grad), want)
+    # 0-d slices of a 1-d tensor, and a 0-d tensor indexed by () (a basic index too)
+    v = tc.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True, device=device)
+    s = tc.Tensor(np.array(2.0), requires_grad=True, device=device)
+    (v[0] * v[1] + v[2] + v[2] + s[()] * s[()] + s).backward()
+    np.testing.assert_array_equal(to_numpy(v.grad), [2.0, 1.0, 2.0])
+    assert float(to_numpy(s.grad)) == 5.0

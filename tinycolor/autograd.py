@@ -1914,6 +1914,11 @@ def _walk_back(root, grad, capture=None):
     xp = backend.array_module(root.data)
     order = _topological_order(root)
     grads = {id(root): grad}
+    # the tensors whose summed gradient is an array this pass made itself (a sum or a
+    # SliceGrad's zeros), which no one else holds yet, so that more is added to it in place:
+    # a tensor used n times then costs one new array, not n - 1. (Once a tensor's gradient is
+    # popped below, all its uses have added theirs: nothing is added to that array again.)
+    owned = set()
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
@@ -1949,15 +1954,50 @@ def _walk_back(root, grad, capture=None):
         for i, (inp, ig) in enumerate(zip(ctx.inputs, in_grads)):
             if ig is None or not inp.requires_grad:
                 continue
+            key = id(inp)
+            if ig.__class__ is SliceGrad:
+                _add_slice_grad(grads, owned, key, inp, ig)
+                continue
             if ig.__class__ is not inp.data.__class__ or ig.shape != inp.data.shape:
                 ig = _input_grad(ctx, i, inp, ig, node)  # checked, summed back, or refused
             if ig.dtype != inp.dtype:
                 ig = ig.astype(inp.dtype)
-            key = id(inp)
-            if key in grads:
-                grads[key] = grads[key] + ig
+            if key not in grads:
+                grads[key] = ig  # perhaps another node's array too (Add passes g on): not owned
+            elif key in owned:  # an array this pass made for this tensor alone: add in place
+                grads[key] += ig
             else:
-                grads[key] = ig
+                grads[key] = grads[key] + ig
+                owned.add(key)
+
+
+class SliceGrad:
+    """A gradient that is zero outside ``index`` (a basic index: ints and slices), where it is
+    ``value``: what ``GetItem``'s backward returns for a slice, so that the engine adds each
+    piece of ``x.split(...)``, ``chunk`` or ``unbind`` into one array of x's shape (k slices:
+    one array and k slice additions), where a full-size gradient per piece would cost k
+    arrays of x's size and k additions of them."""
+
+    __slots__ = ("index", "value")
+
+    def __init__(self, index, value):
+        self.index, self.value = index, value
+
+
+def _add_slice_grad(grads, owned, key, inp, sg) -> None:
+    """Add the SliceGrad ``sg`` into ``grads[key]``: in place where that array is the pass's
+    own, else into a new array (zeros, or a copy of the gradient so far)."""
+    value = sg.value if sg.value.dtype == inp.dtype else sg.value.astype(inp.dtype)
+    xp = backend.array_module(value)
+    acc = grads.get(key)
+    if key not in owned or not isinstance(acc, xp.ndarray):  # (a sum of 0-d arrays: a scalar)
+        if acc is None:
+            acc = xp.zeros(inp.data.shape, inp.dtype)
+        else:  # a copy: the array may be another node's too
+            acc = xp.array(acc, dtype=inp.dtype)
+        grads[key] = acc
+        owned.add(key)
+    acc[sg.index] += value
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, _fits, as_tensor_like, torch_spelling
+from ..autograd import Function, SliceGrad, Tensor, _fits, as_tensor_like, torch_spelling
 from ..backend import array_module
 from .elementwise import where
 
@@ -174,10 +174,10 @@ class GetItem(Function):
 
     def backward(self, g):
         xp = array_module(g)
+        if _is_basic_index(self.idx):  # zero outside the slice: the engine adds it in place
+            return SliceGrad(self.idx, g)
         out = xp.zeros(self.in_shape, dtype=g.dtype)
-        if _is_basic_index(self.idx):
-            out[self.idx] = g
-        elif xp is array_module(0):
+        if xp is array_module(0):
             xp.add.at(out, self.idx, g)
         else:  # CuPy
             import cupyx  # noqa: PLC0415
