@@ -209,6 +209,17 @@ def build_cases(n, size, channels, kernel, which):
             3 * flops,
         )
     )
+
+    def weighted_channels(F, x):
+        # every channel a piece of its own, each used once: the backward adds c slices into one
+        # gradient of x's shape (an unbind costs c full-size arrays where it does not)
+        total = None
+        for i, piece in enumerate(x.unbind(1)):
+            total = piece * (i + 1) if total is None else total + piece * (i + 1)
+        return total
+
+    cases.append(Case(f"unbind(1) into {c} pieces, summed @{size}", weighted_channels,
+                      weighted_channels, image))  # fmt: skip
     if which:
         cases = [case for case in cases if any(word in case.name for word in which)]
     return cases
