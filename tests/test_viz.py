@@ -56,3 +56,21 @@ def test_an_elongated_image_makes_a_figure_of_bounded_size(tmp_path):
     # many rows are drawn smaller, the figure within MAX_FIGURE_PIXELS a side
     rows = viz.image_grid([("p", np.zeros((40, 10)))] * 60, tmp_path / "r.png", ncols=3)
     assert max(read_image(rows).shape[:2]) <= viz.MAX_FIGURE_PIXELS
+
+
+def test_a_figure_is_written_in_the_format_its_name_says(tmp_path):
+    """A '.jpg' figure was written as a PNG (the benchmark's skimage.jpg was one): each file
+    now holds what its suffix names; no suffix gives a PNG; a suffix matplotlib cannot write
+    is refused in words before anything is drawn, and nothing is left behind."""
+    panel = [("one", np.full((8, 8, 3), 0.5))]
+    magic = {"png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "JPEG": b"\xff\xd8\xff", "pdf": b"%PDF"}
+    for suffix, start in magic.items():
+        written = viz.image_grid(panel, tmp_path / f"grid.{suffix}")
+        assert written.read_bytes().startswith(start), suffix
+    assert viz.loss_curves({"train": [3.0, 2.0]}, tmp_path / "curve").read_bytes()[:4] == b"\x89PNG"
+    assert viz.loss_curves({"train": [3.0, 2.0]}, tmp_path / "c.svg").read_text().find("<svg") >= 0
+    before = sorted(tmp_path.iterdir())
+    for draw in (lambda p: viz.image_grid(panel, p), lambda p: viz.loss_curves({"a": [1]}, p)):
+        with pytest.raises(ValueError, match=r"grid\.xyz: cannot write a figure as '\.xyz'; give"):
+            draw(tmp_path / "grid.xyz")
+    assert sorted(tmp_path.iterdir()) == before

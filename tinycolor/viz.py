@@ -31,12 +31,30 @@ def _text(s) -> str:
     return str(s).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def _format(path) -> str:
+    """The format a figure at ``path`` is written in: the one its suffix names (``.png``,
+    ``.jpg``, ``.pdf``, ``.svg``, ...; PNG without a suffix), so that a ``.jpg`` holds a JPEG.
+    A suffix matplotlib cannot write is refused, before anything is drawn."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+
+    suffix = Path(path).suffix.lower()
+    kinds = FigureCanvasAgg.get_supported_filetypes()
+    if suffix and suffix[1:] not in kinds:
+        raise ValueError(
+            f"{path}: cannot write a figure as {suffix!r}; give a name ending in one of "
+            f"{', '.join('.' + k for k in sorted(kinds))}"
+        )
+    return suffix[1:] or "png"
+
+
 def _save(fig, path) -> Path:
-    """Write ``fig`` as a PNG at ``path`` atomically (``imageio.write_atomically``): an error or
-    Ctrl-C while it is written leaves no half a picture."""
+    """Write ``fig`` at ``path`` in the format of its suffix (``_format``), atomically
+    (``imageio.write_atomically``): an error or Ctrl-C while it is written leaves no half a
+    picture."""
     from .imageio import write_atomically  # noqa: PLC0415
 
-    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=_DPI, format="png"), ".png")
+    fmt = _format(path)
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=_DPI, format=fmt), f".{fmt}")
 
 
 def _show(ax, img) -> None:
@@ -70,8 +88,10 @@ def image_grid(panels, path, ncols: int | None = None, title: str | None = None,
     an image more elongated than that (a 1x1000 strip) is drawn whole at its own aspect,
     letterboxed in the box, rather than making the figure thousands of inches tall. A grid
     of many rows or columns is drawn smaller, so that no side of the figure passes
-    ``MAX_FIGURE_PIXELS``.
+    ``MAX_FIGURE_PIXELS``. The file's format is its suffix's (a ``.jpg`` is a JPEG; PNG
+    without one).
     """
+    _format(path)  # a suffix matplotlib cannot write: refused before anything is drawn
     panels = list(panels)
     if not panels:
         raise ValueError("image_grid: no panels to draw")
@@ -99,7 +119,9 @@ def loss_curves(
     history: dict, path, title: str | None = None, ylabel: str = "loss", kept_epoch=None
 ):
     """Plot each series of ``history`` ({'train': [...], 'test': [...]}) against the epoch;
-    ``kept_epoch`` (the weights a ``--keep best`` run ended with) is marked by a dashed line."""
+    ``kept_epoch`` (the weights a ``--keep best`` run ended with) is marked by a dashed line.
+    The file's format is its suffix's, as ``image_grid``'s."""
+    _format(path)
     fig = _figure((6, 4))
     ax = fig.subplots()
     drawn = 0
