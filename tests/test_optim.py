@@ -516,13 +516,16 @@ def test_scheduler_resume():
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad):
-    """A parameter of 2^20 numbers or more is updated in two halves at once; the result must
-    be the one-pass update, bit for bit (amsgrad's maximum too)."""
+@pytest.mark.parametrize("threads", [True, False])
+def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad, threads):
+    """A parameter of 2^20 numbers or more is updated in two halves at once, and any of over
+    2^17 in pieces of 2^16; the result must be the one-pass update, bit for bit (amsgrad's
+    maximum too)."""
     from tinycolor import optim as optim_module
 
     rng = np.random.default_rng(0)
-    start = rng.standard_normal(optim_module._SPLIT_SIZE + 3).astype(np.float32)
+    size = optim_module._SPLIT_SIZE + 3 if threads else 3 * optim_module._PIECE_SIZE + 5
+    start = rng.standard_normal(size).astype(np.float32)
     grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
 
     def run():
@@ -535,6 +538,7 @@ def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad):
 
     split = run()
     monkeypatch.setattr(optim_module, "_SPLIT_SIZE", 1 << 40)
+    monkeypatch.setattr(optim_module, "_PIECE_SIZE", 1 << 40)
     np.testing.assert_array_equal(split, run())
     assert not np.array_equal(split, start)
 

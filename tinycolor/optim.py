@@ -821,29 +821,40 @@ def _adam_pass(xp, b1, b2, eps_c, scale, m, v, g, d, tmp, vmax=None):
 #: Parameters with at least this many numbers are updated by two threads on the CPU (NumPy
 #: releases the GIL inside its loops, so the halves run at once).
 _SPLIT_SIZE = 1 << 20
+#: ... and, on the CPU, in pieces of this many numbers: the dozen passes of an update then
+#: run over the five arrays' pieces (1.3 MB) while they are in the cache, rather than each
+#: over whole arrays from memory. Measured on 2 cores, in a training step of cnn_regression
+#: (6.4 million parameters): Adam's step 26 ms whole, 18.7 in pieces.
+_PIECE_SIZE = 1 << 16
 
 
 def _split(xp, arrays, fn):
-    """fn(*arrays), or on the CPU for large contiguous arrays fn on each half of their flat
-    views in two threads at once."""
+    """fn(*arrays); on the CPU, for contiguous arrays, fn on pieces of their flat views one after
+    another (``_PIECE_SIZE``), the pieces of each half in a thread of its own for large ones."""
     first = arrays[0]
     if (
         xp is not np
-        or first.size < _SPLIT_SIZE
+        or first.size < 2 * _PIECE_SIZE
         or not all(a.flags.c_contiguous for a in arrays)
-        or (os.cpu_count() or 1) < 2
     ):
         return fn(*arrays)
     flat = [a.reshape(-1) for a in arrays]
+
+    def in_pieces(lo, hi):
+        for start in range(lo, hi, _PIECE_SIZE):
+            fn(*(f[start : min(start + _PIECE_SIZE, hi)] for f in flat))
+
+    if first.size < _SPLIT_SIZE or (os.cpu_count() or 1) < 2:
+        return in_pieces(0, first.size)
     half = first.size // 2
     errors = np.geterr()  # NumPy's error handling is per thread: the caller's holds in both
 
-    def in_caller_state(*parts):
+    def in_caller_state(lo, hi):
         with np.errstate(**errors):
-            return fn(*parts)
+            return in_pieces(lo, hi)
 
-    other = backend.thread_pool(2).submit(in_caller_state, *(f[half:] for f in flat))
-    fn(*(f[:half] for f in flat))
+    other = backend.thread_pool(2).submit(in_caller_state, half, first.size)
+    in_pieces(0, half)
     other.result()
     return None
 
