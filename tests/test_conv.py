@@ -210,6 +210,26 @@ def test_products_of_several_whole_images(flat, piece):
         assert tc.gradcheck(lambda *t: conv2d(*t, padding=1), inputs)
 
 
+@pytest.mark.parametrize("kernel", [(5, 5), (3, 3), (3, 5)])
+def test_stride1_input_gradient_folded_equals_the_convolution_of_g(monkeypatch, kernel):
+    """A stride-1 input gradient from twice the channels on a 10x10 map is folded back with
+    col2im for a 5x5 kernel and computed as a convolution of g for a 3x3 one; both ways give
+    the naive loops' transposed convolution."""
+    rng = np.random.default_rng(4)
+    kh, kw = kernel
+    geo = conv_module._Geometry(kh, kw, 1, 1, 1, 1, kh // 2, kh // 2, kw // 2, kw // 2)
+    g, weight = rng.standard_normal((2, 6, 10, 10)), rng.standard_normal((6, 3, kh, kw))
+    folds = conv_module._fold_input_grad(np, 6, 3, 100, kh * kw)
+    assert folds == (kh * kw >= 25)
+    results = []
+    for fold in (True, False):
+        monkeypatch.setattr(conv_module, "_fold_input_grad", lambda *a, fold=fold: fold)
+        results.append(conv_module._conv_input_grad(g, weight, geo, (10, 10)))
+    expected = conv_transpose2d_loops(g, weight, None, (1, 1), (kh // 2, kw // 2), (0, 0), (1, 1))
+    for got in results:
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize(
     "kernel, stride, padding, phases",
     [

@@ -605,14 +605,17 @@ def _conv_loop(x, w, geo, *, bias=None, want_out=True, weight_grad_of=None):
     return out, dw
 
 
-def _fold_input_grad(xp, o, c, positions):
+def _fold_input_grad(xp, o, c, positions, taps):
     """Whether a stride-1 input gradient from o channels to c, on maps of ``positions`` pixels,
-    goes through col2im rather than a convolution of g: on the CPU, where the columns of g
-    (o kh kw rows) would be much bigger than the folded ones (c kh kw rows). Measured on
-    2 cores, fwd + bwd of 3x3 layers at batch 32: 8 -> 229 channels on 4x4 maps 2.8 -> 1.7 ms,
-    16 -> 64 on 16x16 8.6 -> 7.0, 32 -> 64 on 8x8 4.8 -> 3.9, but 16 -> 32 on 16x16
-    4.7 -> 5.4 and 8 -> 16 on 32x32 5.5 -> 7.3 (the k*k slice-adds cost more there)."""
-    return xp is np and (o >= 4 * c or (o >= 2 * c and positions <= 64))
+    through a kernel of ``taps`` taps, goes through col2im rather than a convolution of g: on
+    the CPU, where the columns of g (o kh kw rows) would be much bigger than the folded ones
+    (c kh kw rows). Measured on 2 cores (AMD EPYC), fwd + bwd of 3x3 layers at batch 32:
+    8 -> 229 channels on 4x4 maps 2.8 -> 1.7 ms, 16 -> 64 on 16x16 8.6 -> 7.0, 32 -> 64 on
+    8x8 4.8 -> 3.9, but 16 -> 32 on 16x16 4.7 -> 5.4 and 8 -> 16 on 32x32 5.5 -> 7.3 (the
+    k*k slice-adds cost more there). With 5x5 kernels the fold pays from twice the channels:
+    on 2 cores (Intel Xeon), the input gradient alone of 16 -> 32 channels on 32x32 maps,
+    batch 32 (cnn_regression's second layer), 19.0 ms as a convolution, 13.8 folded."""
+    return xp is np and (o >= 4 * c or (o >= 2 * c and (positions <= 64 or taps >= 25)))
 
 
 def _conv_input_grad(g, w, geo, in_hw, bias=None):
@@ -628,7 +631,7 @@ def _conv_input_grad(g, w, geo, in_hw, bias=None):
     c, h, wd = w.shape[1], *in_hw
     if _phase_input_grad_pays(xp, geo, in_hw, (ho, wo)):
         return _phase_input_grad(g, w, geo, in_hw, bias)
-    if geo.sh == 1 and geo.sw == 1 and not _fold_input_grad(xp, o, c, ho * wo):
+    if geo.sh == 1 and geo.sw == 1 and not _fold_input_grad(xp, o, c, ho * wo, geo.kh * geo.kw):
         flipped = w[:, :, ::-1, ::-1].swapaxes(0, 1)
         gradient_geo = _Geometry(
             geo.kh, geo.kw, 1, 1, geo.dh, geo.dw,
