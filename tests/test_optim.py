@@ -518,9 +518,9 @@ def test_scheduler_resume():
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("threads", [True, False])
 def test_adam_split_over_two_threads_matches_one_pass(monkeypatch, amsgrad, threads):
-    """A parameter of 2^20 numbers or more is updated in two halves at once, and any of over
-    2^17 in pieces of 2^16; the result must be the one-pass update, bit for bit (amsgrad's
-    maximum too)."""
+    """A parameter of 2^20 numbers or more is updated in two halves at once, and any of at
+    least two pieces' size (``_PIECE_SIZE``) piece by piece; the result must be the one-pass
+    update, bit for bit (amsgrad's maximum too)."""
     from tinycolor import optim as optim_module
 
     rng = np.random.default_rng(0)
